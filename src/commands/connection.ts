@@ -1,0 +1,141 @@
+import type { CommandDef } from './table.js';
+import { Errors } from './errors.js';
+import { ErrorReply, MapReply, OK, PONG, SimpleString } from '../protocol/reply.js';
+import { intArg, keyword } from './args.js';
+import type { Client } from '../server/client.js';
+import { timingSafeEqual } from 'node:crypto';
+import { VERSION } from '../version.js';
+
+function checkPassword(c: Client, user: string, pass: Buffer): boolean {
+  const required = Buffer.from(c.talus.config.values.requirepass);
+  if (user !== 'default') return false;
+  if (required.length === 0) return true;
+  return required.length === pass.length && timingSafeEqual(required, pass);
+}
+
+function auth(c: Client, args: Buffer[]) {
+  if (args.length > 3) throw Errors.syntax();
+  const user = args.length === 3 ? args[1]!.toString() : 'default';
+  const pass = args[args.length - 1]!;
+  if (args.length === 2 && c.talus.config.values.requirepass === '') {
+    return new ErrorReply(
+      'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+    );
+  }
+  if (!checkPassword(c, user, pass)) return Errors.wrongPass();
+  c.authenticated = true;
+  c.user = user;
+  return OK;
+}
+
+function hello(c: Client, args: Buffer[]) {
+  let proto = c.protocol;
+  let i = 1;
+  if (args.length > 1) {
+    const p = Number(args[1]!.toString());
+    if (!Number.isInteger(p) || !/^-?\d+$/.test(args[1]!.toString())) {
+      return new ErrorReply('ERR Protocol version is not an integer or out of range');
+    }
+    if (p < 2 || p > 3) return new ErrorReply('NOPROTO unsupported protocol version');
+    proto = p as 2 | 3;
+    i = 2;
+  }
+  let name: string | undefined;
+  for (; i < args.length; i++) {
+    const opt = keyword(args[i]!);
+    if (opt === 'AUTH' && i + 2 < args.length) {
+      if (!checkPassword(c, args[i + 1]!.toString(), args[i + 2]!)) return Errors.wrongPass();
+      c.authenticated = true;
+      c.user = args[i + 1]!.toString();
+      i += 2;
+    } else if (opt === 'SETNAME' && i + 1 < args.length) {
+      name = args[++i]!.toString();
+      const bad = validateClientName(name);
+      if (bad) return bad;
+    } else {
+      return new ErrorReply(`ERR Syntax error in HELLO option '${args[i]!.toString()}'`);
+    }
+  }
+  if (!c.authenticated) return Errors.noAuth();
+  c.protocol = proto;
+  if (name !== undefined) c.name = name;
+  const t = c.talus;
+  return new MapReply([
+    [b('server'), b('redis')],
+    [b('version'), b(VERSION.redis)],
+    [b('proto'), proto],
+    [b('id'), c.id],
+    [b('mode'), b('standalone')],
+    [b('role'), b(t.role === 'slave' ? 'replica' : 'master')],
+    [b('modules'), []],
+  ]);
+}
+
+export function validateClientName(name: string): ErrorReply | undefined {
+  for (let i = 0; i < name.length; i++) {
+    const ch = name.charCodeAt(i);
+    if (ch < 33 || ch > 126) {
+      return new ErrorReply('ERR Client names cannot contain spaces, newlines or special characters.');
+    }
+  }
+  return undefined;
+}
+
+const b = (s: string) => Buffer.from(s);
+
+export const connectionCommands: CommandDef[] = [
+  {
+    name: 'ping', arity: -1, flags: ['fast'], group: 'connection', since: '1.0.0',
+    summary: 'Returns the server\'s liveliness response.', complexity: 'O(1)',
+    handler: (c, args) => {
+      if (args.length > 2) return Errors.arity('ping');
+      if (c.flags.has('pubsub') && c.protocol === 2) return [b('pong'), args[1] ?? b('')];
+      return args.length === 2 ? args[1]! : PONG;
+    },
+  },
+  {
+    name: 'echo', arity: 2, flags: ['fast'], group: 'connection', since: '1.0.0',
+    summary: 'Returns the given string.', complexity: 'O(1)', handler: (_c, args) => args[1]!,
+  },
+  {
+    name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', since: '1.0.0',
+    summary: 'Changes the selected database.', complexity: 'O(1)',
+    handler: (c, args) => {
+      let n: number;
+      try {
+        n = intArg(args[1]!);
+      } catch {
+        return new ErrorReply('ERR value is not an integer or out of range');
+      }
+      const db = c.talus.keyspace.dbs[n];
+      if (!db) return Errors.dbIndex();
+      c.db = db;
+      return OK;
+    },
+  },
+  {
+    name: 'quit', arity: -1, flags: ['allow_busy', 'no_auth', 'loading', 'stale', 'fast'], group: 'connection',
+    since: '1.0.0', summary: 'Closes the connection.', complexity: 'O(1)',
+    handler: (c) => {
+      c.closeAfterReply = true;
+      return OK;
+    },
+  },
+  {
+    name: 'auth', arity: -2, flags: ['no_auth', 'loading', 'stale', 'fast', 'allow_busy'], group: 'connection',
+    since: '1.0.0', summary: 'Authenticates the connection.', complexity: 'O(N) where N is the number of passwords defined for the user',
+    handler: auth,
+  },
+  {
+    name: 'hello', arity: -1, flags: ['no_auth', 'loading', 'stale', 'fast', 'allow_busy'], group: 'connection',
+    since: '6.0.0', summary: 'Handshakes with the Redis server.', complexity: 'O(1)', handler: hello,
+  },
+  {
+    name: 'reset', arity: 1, flags: ['no_auth', 'loading', 'stale', 'fast', 'allow_busy'], group: 'connection',
+    since: '6.2.0', summary: 'Resets the connection.', complexity: 'O(1)',
+    handler: (c) => {
+      c.reset();
+      return new SimpleString('RESET');
+    },
+  },
+];

@@ -1,0 +1,150 @@
+import type { Reply } from '../protocol/reply.js';
+import type { Client } from '../server/client.js';
+
+/** Command flags as COMMAND INFO reports them (Redis 7 names). */
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'admin'
+  | 'pubsub'
+  | 'noscript'
+  | 'blocking'
+  | 'loading'
+  | 'stale'
+  | 'skip_monitor'
+  | 'skip_slowlog'
+  | 'fast'
+  | 'no_auth'
+  | 'may_replicate'
+  | 'no_multi'
+  | 'movablekeys'
+  | 'allow_busy';
+
+/**
+ * Handlers of commands that touch keys run synchronously once those keys are
+ * resident, which is what makes each command atomic. Keyless commands may be
+ * async (KEYS, CONFIG REWRITE...); the client's later commands wait for them.
+ */
+export type Handler = (c: Client, args: Buffer[]) => Reply | Promise<Reply>;
+
+/** Which arguments are keys: Redis's legacy (first, last, step) triple, or a function. */
+export interface KeySpec {
+  first: number;
+  /** negative counts from the end: -1 = last argument */
+  last: number;
+  step: number;
+}
+
+export interface CommandDef {
+  name: string;
+  /** Redis arity: N = exactly N arguments including the name, -N = at least N */
+  arity: number;
+  flags: CommandFlag[];
+  /** ACL categories beyond the ones derived from flags, e.g. ['string'] */
+  categories?: string[];
+  keys?: KeySpec;
+  /** key positions when they depend on the arguments (numkeys, STREAMS...) */
+  movableKeys?: (args: Buffer[]) => number[];
+  group: string;
+  summary: string;
+  since: string;
+  complexity?: string;
+  handler?: Handler;
+  subcommands?: CommandDef[];
+}
+
+export interface CommandStats {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+}
+
+/** A command of the table: its definition, resolved lookups and counters. */
+export class Command {
+  readonly name: string;
+  readonly fullName: string;
+  readonly subcommands = new Map<string, Command>();
+  readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+  readonly isWrite: boolean;
+  readonly noAuth: boolean;
+
+  constructor(readonly def: CommandDef, readonly parent?: Command) {
+    this.name = def.name.toLowerCase();
+    this.fullName = parent ? `${parent.name}|${this.name}` : this.name;
+    this.isWrite = def.flags.includes('write');
+    this.noAuth = def.flags.includes('no_auth');
+    for (const sub of def.subcommands ?? []) this.subcommands.set(sub.name.toLowerCase(), new Command(sub, this));
+  }
+
+  get arity(): number {
+    return this.def.arity;
+  }
+
+  arityOk(argc: number): boolean {
+    const a = this.def.arity;
+    return a >= 0 ? argc === a : argc >= -a;
+  }
+
+  /** Indices of the key arguments in `args`. */
+  keyIndices(args: Buffer[]): number[] {
+    if (this.def.movableKeys) return this.def.movableKeys(args);
+    const k = this.def.keys;
+    if (!k || k.first === 0) return NO_KEYS;
+    const last = k.last < 0 ? args.length + k.last : k.last;
+    if (k.first === last && k.first < args.length) return [k.first];
+    const out: number[] = [];
+    for (let i = k.first; i <= last && i < args.length; i += k.step) out.push(i);
+    return out;
+  }
+
+  /** ACL categories, derived like Redis does from flags and group. */
+  get categories(): string[] {
+    const f = this.def.flags;
+    const cats = new Set<string>();
+    if (f.includes('write')) cats.add('@write');
+    if (f.includes('readonly')) cats.add('@read');
+    if (f.includes('admin')) cats.add('@admin').add('@dangerous');
+    if (f.includes('pubsub')) cats.add('@pubsub');
+    if (f.includes('fast')) cats.add('@fast');
+    if (f.includes('blocking')) cats.add('@blocking');
+    if (!f.includes('fast')) cats.add('@slow');
+    if (['string', 'hash', 'list', 'set', 'sorted_set', 'bitmap', 'hyperloglog', 'geo', 'stream', 'generic',
+      'connection', 'transactions', 'scripting'].includes(this.def.group)) {
+      const g = this.def.group === 'sorted_set' ? 'sortedset' : this.def.group === 'generic' ? 'keyspace' : this.def.group;
+      cats.add(`@${g}`);
+    }
+    for (const c of this.def.categories ?? []) cats.add(`@${c}`);
+    return [...cats];
+  }
+}
+
+const NO_KEYS: number[] = [];
+
+/** The command table: every command Talus serves, by lower-case name. */
+export class CommandTable {
+  private readonly commands = new Map<string, Command>();
+
+  register(defs: CommandDef[]): void {
+    for (const def of defs) {
+      const cmd = new Command(def);
+      if (this.commands.has(cmd.name)) throw new Error(`command ${cmd.name} registered twice`);
+      this.commands.set(cmd.name, cmd);
+    }
+  }
+
+  /** Lookup by the raw name argument, any case. */
+  lookup(name: Buffer | string): Command | undefined {
+    const s = typeof name === 'string' ? name : name.toString('latin1');
+    return this.commands.get(s) ?? this.commands.get(s.toLowerCase());
+  }
+
+  all(): IterableIterator<Command> {
+    return this.commands.values();
+  }
+
+  get size(): number {
+    return this.commands.size;
+  }
+}

@@ -1,0 +1,756 @@
+/**
+ * The configuration schema: the ONE place where an option is defined.
+ *
+ * Every option is declared once below with `option(kind, meta)`: its
+ * kebab-case name (the object key, as in redis.conf), its value kind (a zod
+ * schema that turns text into a typed value, plus formatting), default,
+ * one-line doc, whether CONFIG SET may change it, and its aliases. Everything
+ * else (env variable names, the typed `TalusConfig`, CONFIG GET/SET, the
+ * config-file reader and rewriter, `--help`, talus.conf and .env.example) is
+ * derived from these declarations.
+ *
+ * Value kinds parse text (config file, environment, command line, CONFIG SET)
+ * and accept typed literals for defaults. Zod issue messages are Redis's
+ * CONFIG SET wording ("argument must be a memory value"); `accepts` is the
+ * human description used in start-up errors and docs.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import cron from 'node-cron';
+
+/**
+ * A configuration problem. At start-up the message names the option, the bad
+ * value, what is accepted and where it came from; from ConfigStore it is the
+ * exact Redis error text ("ERR ..."), ready to be sent as an error reply.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    message: string,
+    /** Canonical name of the option concerned, when there is one. */
+    readonly option?: string,
+  ) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Value kinds
+// ---------------------------------------------------------------------------
+
+/** How one kind of value is parsed and printed. */
+export interface Kind<T> {
+  /** Text (or a typed literal) -> value. Issue messages use Redis's CONFIG SET wording. */
+  readonly schema: z.ZodType<T>;
+  /** Short type label for --help and the sample config, e.g. "integer 0..65535". */
+  readonly label: string;
+  /** What is accepted, for start-up errors: "expected <accepts>". */
+  readonly accepts: string;
+  /** CONFIG GET formatting (memory as plain bytes, booleans yes/no, ...). */
+  readonly show: (value: T) => string;
+  /** Config-file formatting (CONFIG REWRITE, talus.conf); defaults to `show`. */
+  readonly conf?: (value: T) => string;
+  /** The directive takes several space-separated arguments (bind, save, ...). */
+  readonly multiArg?: boolean;
+  /**
+   * Repeated directives: 'join' = lines of one config file add up (an empty
+   * value resets), like `save`; 'merge' = every new value (file line, env,
+   * command line, CONFIG SET) updates the previous one, like
+   * `client-output-buffer-limit`. Otherwise the last value wins.
+   */
+  readonly accumulate?: 'join' | 'merge';
+}
+
+/** Values come in as text, or as typed literals for defaults. */
+const RawText = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform((v) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)));
+
+class Invalid {
+  constructor(readonly message: string) {}
+}
+const invalid = (message: string) => new Invalid(message);
+
+/** A zod schema from a text parser that returns a value or `invalid(redisMessage)`. */
+function fromText<T>(parse: (text: string) => T | Invalid): z.ZodType<T> {
+  return RawText.transform((text, ctx): T => {
+    const out = parse(text);
+    if (out instanceof Invalid) {
+      ctx.addIssue({ code: 'custom', message: out.message, input: text });
+      return z.NEVER;
+    }
+    return out;
+  });
+}
+
+const MAX = Number.MAX_SAFE_INTEGER;
+const INT_MAX = 2147483647;
+const INT_MIN = -2147483648;
+const INT_RE = /^-?(?:0|[1-9][0-9]*)$/;
+
+const KB = 1024;
+const MB = 1024 * 1024;
+const GB = 1024 * 1024 * 1024;
+const MEMORY_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: KB,
+  m: 1000 * 1000,
+  mb: MB,
+  g: 1000 * 1000 * 1000,
+  gb: GB,
+};
+
+/**
+ * Parse a Redis memory value: plain bytes or a number with a unit k/kb/m/mb/g/gb
+ * (k = 1000, kb = 1024, ...; case-insensitive). Undefined if malformed.
+ */
+export function parseMemory(text: string): number | undefined {
+  const m = /^([0-9]+)([a-z]*)$/i.exec(text);
+  if (!m) return undefined;
+  const mul = MEMORY_UNITS[m[2]!.toLowerCase()];
+  if (mul === undefined) return undefined;
+  const n = Number(m[1]) * mul;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** Bytes in the shortest exact redis.conf form: 1gb, 512mb, 4kb, 3000. */
+export function formatMemory(bytes: number): string {
+  if (bytes !== 0) {
+    if (bytes % GB === 0) return `${bytes / GB}gb`;
+    if (bytes % MB === 0) return `${bytes / MB}mb`;
+    if (bytes % KB === 0) return `${bytes / KB}kb`;
+  }
+  return String(bytes);
+}
+
+function rangeText(min: number, max: number, fmt: (n: number) => string = String): string {
+  if (max >= MAX) return min === 0 ? '' : ` of at least ${fmt(min)}`;
+  return ` between ${fmt(min)} and ${fmt(max)}`;
+}
+
+const outOfRange = (min: number, max: number) =>
+  invalid(`argument must be between ${min} and ${max} inclusive`);
+
+/** An integer in [min, max]. */
+export function int(min: number, max: number): Kind<number> {
+  return {
+    schema: fromText((t) => {
+      if (!INT_RE.test(t)) return invalid("argument couldn't be parsed into an integer");
+      const n = Number(t);
+      return n < min || n > max ? outOfRange(min, max) : n;
+    }),
+    label: max >= MAX ? `integer >= ${min}` : `integer ${min}..${max}`,
+    accepts: `an integer${rangeText(min, max)}`,
+    show: String,
+  };
+}
+
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** A duration in whole seconds: plain seconds, or a number with s/m/h/d. */
+export function seconds(min: number, max: number): Kind<number> {
+  return {
+    schema: fromText((t) => {
+      const m = /^(-?[0-9]+)([smhd]?)$/i.exec(t);
+      if (!m) return invalid("argument couldn't be parsed into an integer");
+      const n = Number(m[1]) * DURATION_UNITS[m[2]!.toLowerCase()]!;
+      if (!Number.isSafeInteger(n)) return invalid("argument couldn't be parsed into an integer");
+      return n < min || n > max ? outOfRange(min, max) : n;
+    }),
+    label: 'seconds',
+    accepts: `a duration in seconds (e.g. 300, 30s, 5m, 1h, 1d)${rangeText(min, max)}`,
+    show: String,
+  };
+}
+
+/** A size in bytes, written as a memory value (1048576, 100k, 64mb, 1gb). */
+export function memory(min = 0, max = MAX): Kind<number> {
+  return {
+    schema: fromText((t) => {
+      const n = parseMemory(t);
+      if (n === undefined) return invalid('argument must be a memory value');
+      return n < min || n > max ? outOfRange(min, max) : n;
+    }),
+    label: 'memory',
+    accepts: `a memory size such as 1048576, 100k, 64mb or 1gb (units k, kb, m, mb, g, gb)${rangeText(min, max, formatMemory)}`,
+    show: String,
+    conf: formatMemory,
+  };
+}
+
+/** Bytes, or a percentage of maxmemory ("10%"), stored negated: -10 means 10%. */
+export function memoryOrPercent(): Kind<number> {
+  return {
+    schema: fromText((t) => {
+      const n = parseMemory(t);
+      if (n !== undefined) return n;
+      const p = /^([0-9]+)%$/.exec(t);
+      if (p) {
+        const pct = Number(p[1]);
+        return pct > 0 && pct <= 100 ? -pct : invalid('argument must be a memory or percent value');
+      }
+      return invalid('argument must be a memory or percent value');
+    }),
+    label: 'memory|percent',
+    accepts: 'a memory size (e.g. 64mb) or a percentage of maxmemory (e.g. 10%)',
+    show: (v) => (v < 0 ? `${-v}%` : String(v)),
+    conf: (v) => (v < 0 ? `${-v}%` : formatMemory(v)),
+  };
+}
+
+/** yes / no (case-insensitive). */
+export function bool(): Kind<boolean> {
+  return {
+    schema: fromText((t) => {
+      const l = t.toLowerCase();
+      return l === 'yes' ? true : l === 'no' ? false : invalid("argument must be 'yes' or 'no'");
+    }),
+    label: 'yes|no',
+    accepts: 'yes or no',
+    show: (v) => (v ? 'yes' : 'no'),
+  };
+}
+
+/** One of a fixed set of words (case-insensitive; shown lower case). */
+export function oneOf<const V extends readonly [string, ...string[]]>(values: V): Kind<V[number]> {
+  const message = `argument(s) must be one of the following: ${values.join(', ')}`;
+  return {
+    schema: RawText.pipe(z.string().toLowerCase()).pipe(z.enum(values, { error: message })) as z.ZodType<V[number]>,
+    label: values.join('|'),
+    accepts: `one of: ${values.join(', ')}`,
+    show: String,
+  };
+}
+
+/** Several space-separated words from a fixed set, e.g. "nosave now". */
+export function flagsOf(values: readonly string[], none: string): Kind<readonly string[]> {
+  const message = `argument(s) must be one of the following: ${values.join(', ')}`;
+  return {
+    schema: fromText((t) => {
+      const words = t.toLowerCase().split(/\s+/).filter(Boolean);
+      if (words.length === 0 || words.some((w) => !values.includes(w))) return invalid(message);
+      const set = [...new Set(words)];
+      return set.length > 1 ? set.filter((w) => w !== none) : set;
+    }),
+    label: `${values.join('|')} ...`,
+    accepts: `one or more of: ${values.join(', ')}`,
+    show: (v) => v.join(' '),
+    multiArg: true,
+  };
+}
+
+/** Any string, optionally checked by `check` (returns a Redis-style error or undefined). */
+export function text(opts: { accepts?: string; label?: string; check?: (s: string) => string | undefined } = {}): Kind<string> {
+  const check = opts.check;
+  return {
+    schema: fromText((t) => {
+      const why = check?.(t);
+      return why === undefined ? t : invalid(why);
+    }),
+    label: opts.label ?? 'string',
+    accepts: opts.accepts ?? 'a string',
+    show: String,
+  };
+}
+
+/** Space-separated list of listen addresses, kept as one normalized string ("127.0.0.1 ::1"). */
+function addressList(): Kind<string> {
+  return {
+    schema: fromText((t) => {
+      const list = t.split(/\s+/).filter(Boolean);
+      if (list.length === 0) return invalid('argument must be one or more addresses');
+      if (list.length > 16) return invalid('Too many bind addresses specified.');
+      return list.join(' ');
+    }),
+    label: 'address ...',
+    accepts: 'one or more space-separated addresses (e.g. "127.0.0.1 ::1", "*")',
+    show: String,
+    multiArg: true,
+  };
+}
+
+export interface ReplicaOf {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** "host port", or empty / "no one" for none. */
+function replicaOf(): Kind<ReplicaOf | null> {
+  return {
+    schema: fromText((t) => {
+      const w = t.split(/\s+/).filter(Boolean);
+      if (w.length === 0 || (w.length === 2 && w[0]!.toLowerCase() === 'no' && w[1]!.toLowerCase() === 'one')) return null;
+      if (w.length !== 2) return invalid('argument must be "<host> <port>"');
+      const port = Number(w[1]);
+      if (!INT_RE.test(w[1]!) || port < 1 || port > 65535) return invalid('Invalid master port');
+      return { host: w[0]!, port };
+    }),
+    label: 'host port',
+    accepts: '"<host> <port>", or an empty string for none',
+    show: (v) => (v ? `${v.host} ${v.port}` : ''),
+    multiArg: true,
+  };
+}
+
+export interface SavePoint {
+  readonly seconds: number;
+  readonly changes: number;
+}
+
+/** RDB save points "seconds changes [seconds changes ...]" (kept for compatibility). */
+function savePoints(): Kind<readonly SavePoint[]> {
+  return {
+    schema: fromText((t) => {
+      const w = t.split(/\s+/).filter(Boolean);
+      if (w.length % 2 !== 0 || w.some((x) => !INT_RE.test(x) || x.startsWith('-'))) {
+        return invalid('Invalid save parameters');
+      }
+      const out: SavePoint[] = [];
+      for (let i = 0; i < w.length; i += 2) out.push({ seconds: Number(w[i]), changes: Number(w[i + 1]) });
+      return out;
+    }),
+    label: 'seconds changes ...',
+    accepts: 'pairs of "<seconds> <changes>", or an empty string',
+    show: (v) => v.map((p) => `${p.seconds} ${p.changes}`).join(' '),
+    multiArg: true,
+    accumulate: 'join',
+  };
+}
+
+export interface OutputBufferLimit {
+  /** Disconnect at once above this many bytes (0 = no limit). */
+  readonly hardBytes: number;
+  /** Disconnect when above this for `softSeconds` (0 = no limit). */
+  readonly softBytes: number;
+  readonly softSeconds: number;
+}
+export type OutputBufferClass = 'normal' | 'replica' | 'pubsub';
+export type ClientOutputBufferLimits = Readonly<Record<OutputBufferClass, OutputBufferLimit>>;
+
+const COB_DEFAULT = 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60';
+
+/** client-output-buffer-limit: "<class> <hard> <soft> <soft-seconds>" groups; unspecified classes keep their value. */
+function outputBufferLimits(): Kind<ClientOutputBufferLimits> {
+  const parse = (t: string, into: Record<OutputBufferClass, OutputBufferLimit>): Invalid | undefined => {
+    const w = t.split(/\s+/).filter(Boolean);
+    if (w.length % 4 !== 0) return invalid('Wrong number of arguments in buffer limit configuration.');
+    for (let i = 0; i < w.length; i += 4) {
+      const name = w[i]!.toLowerCase();
+      const cls: OutputBufferClass | undefined =
+        name === 'normal' ? 'normal' : name === 'replica' || name === 'slave' ? 'replica' : name === 'pubsub' ? 'pubsub' : undefined;
+      if (!cls) return invalid('Invalid client class specified in buffer limit configuration.');
+      const hard = parseMemory(w[i + 1]!);
+      const soft = parseMemory(w[i + 2]!);
+      const secs = w[i + 3]!;
+      if (hard === undefined || soft === undefined || !INT_RE.test(secs) || secs.startsWith('-')) {
+        return invalid('Error in hard, soft or soft_seconds setting in buffer limit configuration.');
+      }
+      into[cls] = { hardBytes: hard, softBytes: soft, softSeconds: Number(secs) };
+    }
+    return undefined;
+  };
+  const base: Record<OutputBufferClass, OutputBufferLimit> = {
+    normal: { hardBytes: 0, softBytes: 0, softSeconds: 0 },
+    replica: { hardBytes: 0, softBytes: 0, softSeconds: 0 },
+    pubsub: { hardBytes: 0, softBytes: 0, softSeconds: 0 },
+  };
+  parse(COB_DEFAULT, base);
+  const fmt = (v: ClientOutputBufferLimits, mem: (n: number) => string) =>
+    (['normal', 'replica', 'pubsub'] as const)
+      .map((c) => `${c === 'replica' ? 'slave' : c} ${mem(v[c].hardBytes)} ${mem(v[c].softBytes)} ${v[c].softSeconds}`)
+      .join(' ');
+  return {
+    schema: fromText((t) => {
+      const out = { ...base };
+      return parse(t, out) ?? out;
+    }),
+    label: 'class hard soft seconds ...',
+    accepts: 'groups of "<normal|replica|pubsub> <hard-limit> <soft-limit> <soft-seconds>" (limits are memory values)',
+    show: (v) => fmt(v, String),
+    conf: (v) => fmt(v, formatMemory),
+    multiArg: true,
+    accumulate: 'merge',
+  };
+}
+
+/** Percentiles for INFO latencystats: space-separated numbers 0..100. */
+function percentiles(): Kind<readonly number[]> {
+  return {
+    schema: fromText((t) => {
+      const w = t.split(/\s+/).filter(Boolean);
+      const out: number[] = [];
+      for (const x of w) {
+        const n = Number(x);
+        if (!/^[0-9.eE+-]+$/.test(x) || !Number.isFinite(n) || n < 0 || n > 100) {
+          return invalid('latency-tracking-info-percentiles argument(s) must be numbers between 0 and 100');
+        }
+        out.push(n);
+      }
+      return out;
+    }),
+    label: 'percentile ...',
+    accepts: 'space-separated numbers between 0 and 100, or an empty string',
+    show: (v) => v.map(String).join(' '),
+    multiArg: true,
+  };
+}
+
+// Keyspace notification classes: g $ l s h z x e t d n (A = g$lshzxetd), K E m.
+const NOTIFY_ALL = 'g$lshzxetd';
+const NOTIFY_ORDER = 'g$lshzxetdn';
+
+/** notify-keyspace-events flags, normalized as Redis prints them. */
+function notifyFlags(): Kind<string> {
+  return {
+    schema: fromText((t) => {
+      const set = new Set<string>();
+      for (const c of t) {
+        if (c === 'A') for (const a of NOTIFY_ALL) set.add(a);
+        else if ((NOTIFY_ORDER + 'KEm').includes(c)) set.add(c);
+        else return invalid("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+      }
+      const all = [...NOTIFY_ALL].every((c) => set.has(c));
+      let out = all ? 'A' : '';
+      for (const c of NOTIFY_ORDER) if (set.has(c) && !(all && NOTIFY_ALL.includes(c))) out += c;
+      for (const c of 'KEm') if (set.has(c)) out += c;
+      return out;
+    }),
+    label: 'flags',
+    accepts: "a string of event class characters from 'Ag$lshzxeKEtmdn', or an empty string",
+    show: String,
+  };
+}
+
+const nonEmpty = (s: string) => (s.length === 0 ? 'argument must not be empty' : undefined);
+
+function cronExpression(): Kind<string> {
+  return text({
+    label: 'cron',
+    accepts: "a cron expression such as '0 3 * * *', or an empty string to disable",
+    check: (s) => (s.trim() === '' || cron.validate(s) ? undefined : 'argument must be a valid cron expression'),
+  });
+}
+
+function postgresUrl(): Kind<string> {
+  return text({
+    label: 'url',
+    accepts: 'a postgres:// or postgresql:// URL, or an empty string for the embedded server',
+    check: (s) => {
+      if (s === '') return undefined;
+      try {
+        const u = new URL(s);
+        if (u.protocol === 'postgres:' || u.protocol === 'postgresql:' || u.protocol === 'socket:') return undefined;
+      } catch {
+        // fall through
+      }
+      return 'argument must be a postgres:// or postgresql:// URL';
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Declaring options
+// ---------------------------------------------------------------------------
+
+export interface OptionMeta {
+  /** Default, as config text ("1gb") or a typed literal (9221, true). Parsed at start-up. */
+  readonly default: string | number | boolean;
+  /** One line of documentation. */
+  readonly doc: string;
+  /** May CONFIG SET change it while running? */
+  readonly mutable: boolean;
+  /** Other accepted names (config file, command line, CONFIG GET/SET). */
+  readonly aliases?: readonly string[];
+  /** Hide the value in error messages (passwords, URLs with credentials). */
+  readonly sensitive?: boolean;
+  /** Extra environment variables, read when TALUS_<NAME> is not set. */
+  readonly envAliases?: readonly string[];
+}
+
+export interface OptionSpec<T> extends OptionMeta {
+  readonly kind: Kind<T>;
+  section: string;
+}
+
+/** Declare one option: its value kind and metadata. The name is the key it is stored under. */
+export function option<T>(kind: Kind<T>, meta: OptionMeta): OptionSpec<T> {
+  return { ...meta, kind, section: '' };
+}
+
+function section<const S extends Record<string, OptionSpec<any>>>(title: string, specs: S): S {
+  for (const s of Object.values(specs)) s.section = title;
+  return specs;
+}
+
+const SPECS = {
+  ...section('Network', {
+    port: option(int(0, 65535), { default: 9221, doc: 'TCP port to listen on.', mutable: false }),
+    bind: option(addressList(), {
+      default: '127.0.0.1',
+      doc: 'Addresses to listen on, space separated ("0.0.0.0" or "*" for every IPv4 interface, "::" for IPv6).',
+      mutable: false,
+    }),
+    unixsocket: option(text({ label: 'path' }), { default: '', doc: 'Also listen on this Unix socket path (empty = no Unix socket).', mutable: false }),
+    'protected-mode': option(bool(), { default: false, doc: 'Refuse non-loopback clients when no password is set.', mutable: true }),
+    'tcp-keepalive': option(seconds(0, INT_MAX), { default: 300, doc: 'TCP keepalive interval for client connections, in seconds (0 = off).', mutable: true }),
+    timeout: option(seconds(0, INT_MAX), { default: 0, doc: 'Close a client after it has been idle this many seconds (0 = never).', mutable: true }),
+    maxclients: option(int(1, INT_MAX), { default: 10000, doc: 'Maximum number of simultaneous client connections.', mutable: true }),
+    'io-threads': option(int(1, 128), { default: 1, doc: 'Accepted for compatibility; Talus handles I/O on the event loop.', mutable: false }),
+  }),
+
+  ...section('Storage (PostgreSQL)', {
+    dir: option(text({ label: 'path', accepts: 'a directory path', check: nonEmpty }), {
+      default: './data',
+      doc: 'Data directory; the embedded PostgreSQL cluster lives in <dir>/pg (relative paths are resolved against the working directory).',
+      mutable: false,
+    }),
+    'database-url': option(postgresUrl(), {
+      default: '',
+      doc: 'External PostgreSQL URL (also read from DATABASE_URL); empty = run the embedded PostgreSQL.',
+      mutable: false,
+      sensitive: true,
+      envAliases: ['DATABASE_URL'],
+    }),
+    'embedded-pg-port': option(int(0, 65535), { default: 0, doc: 'TCP port of the embedded PostgreSQL (0 = pick a free port).', mutable: false }),
+    'pg-pool-size': option(int(1, 1000), { default: 8, doc: 'Number of PostgreSQL connections in the pool.', mutable: false }),
+    databases: option(int(1, INT_MAX), { default: 16, doc: 'Number of logical databases (SELECT 0 .. databases-1).', mutable: false }),
+  }),
+
+  ...section('Durability', {
+    appendfsync: option(oneOf(['always', 'everysec', 'no'] as const), {
+      default: 'always',
+      doc: 'always = reply after the PostgreSQL commit; everysec = reply at once, commit at least every second; no = reply at once, commit when convenient.',
+      mutable: true,
+    }),
+    'flush-interval-ms': option(int(0, 60000), { default: 1, doc: 'Group-commit pacing in milliseconds for the everysec and no modes.', mutable: true }),
+    'changelog-retention': option(memory(), { default: '1gb', doc: 'Bytes of change log kept for replicas and point-in-time recovery.', mutable: true }),
+    'changelog-retention-seconds': option(seconds(0, MAX), { default: 86400, doc: 'Seconds of change log kept for replicas and point-in-time recovery.', mutable: true }),
+    appendonly: option(bool(), { default: false, doc: 'Accepted for compatibility; every write goes to PostgreSQL.', mutable: true }),
+    appendfilename: option(text({ label: 'file name' }), { default: 'appendonly.aof', doc: 'Accepted for compatibility; not used.', mutable: false }),
+    'no-appendfsync-on-rewrite': option(bool(), { default: false, doc: 'Accepted for compatibility; not used.', mutable: true }),
+    save: option(savePoints(), { default: '', doc: 'RDB save points, accepted for compatibility; not used.', mutable: true }),
+    dbfilename: option(text({ label: 'file name', check: nonEmpty }), { default: 'dump.rdb', doc: 'Accepted for compatibility; not used.', mutable: true }),
+    rdbcompression: option(bool(), { default: true, doc: 'Accepted for compatibility; not used.', mutable: true }),
+  }),
+
+  ...section('Memory', {
+    maxmemory: option(memory(), { default: '1gb', doc: 'Bound of the in-memory hot set in bytes; colder keys stay in PostgreSQL only (0 = unbounded).', mutable: true }),
+    'maxmemory-policy': option(
+      oneOf(['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] as const),
+      { default: 'allkeys-lru', doc: 'Which keys leave memory when maxmemory is reached.', mutable: true },
+    ),
+    'maxmemory-samples': option(int(1, 64), { default: 5, doc: 'Keys sampled per eviction decision.', mutable: true }),
+    'maxmemory-eviction-tenacity': option(int(0, 100), { default: 10, doc: 'Effort spent evicting per command (0..100).', mutable: true }),
+    'maxmemory-clients': option(memoryOrPercent(), { default: 0, doc: 'Bound of memory used by clients in bytes, or a percentage of maxmemory (0 = unbounded).', mutable: true }),
+    'lfu-log-factor': option(int(0, INT_MAX), { default: 10, doc: 'LFU counter logarithm factor.', mutable: true }),
+    'lfu-decay-time': option(int(0, INT_MAX), { default: 1, doc: 'LFU counter decay period in minutes.', mutable: true }),
+    hz: option(int(0, INT_MAX), { default: 10, doc: 'Background task frequency per second (clamped to 1..500).', mutable: true }),
+    'dynamic-hz': option(bool(), { default: true, doc: 'Raise hz temporarily when there are many clients.', mutable: true }),
+    activerehashing: option(bool(), { default: true, doc: 'Accepted for compatibility.', mutable: true }),
+    activedefrag: option(bool(), { default: false, doc: 'Accepted for compatibility; not used.', mutable: true }),
+    'lazyfree-lazy-eviction': option(bool(), { default: false, doc: 'Free evicted values in the background.', mutable: true }),
+    'lazyfree-lazy-expire': option(bool(), { default: false, doc: 'Free expired values in the background.', mutable: true }),
+    'lazyfree-lazy-server-del': option(bool(), { default: false, doc: 'Free values deleted implicitly (e.g. overwritten) in the background.', mutable: true }),
+    'lazyfree-lazy-user-del': option(bool(), { default: false, doc: 'Make DEL behave like UNLINK.', mutable: true }),
+    'lazyfree-lazy-user-flush': option(bool(), { default: false, doc: 'Make FLUSHDB/FLUSHALL default to ASYNC.', mutable: true }),
+  }),
+
+  ...section('Security', {
+    requirepass: option(text({ label: 'password' }), { default: '', doc: 'Password of the default user (empty = no authentication).', mutable: true, sensitive: true }),
+    masteruser: option(text({ label: 'user' }), { default: '', doc: 'User name for authenticating to the primary.', mutable: true }),
+    masterauth: option(text({ label: 'password' }), { default: '', doc: 'Password for authenticating to the primary.', mutable: true, sensitive: true }),
+    'acllog-max-len': option(int(0, MAX), { default: 128, doc: 'Maximum entries of the ACL LOG.', mutable: true }),
+    'enable-debug-command': option(oneOf(['no', 'yes', 'local'] as const), { default: 'no', doc: 'Allow the DEBUG command (local = from loopback clients only).', mutable: false }),
+    'enable-module-command': option(oneOf(['no', 'yes', 'local'] as const), { default: 'no', doc: 'Accepted for compatibility; modules are not supported.', mutable: false }),
+    'enable-protected-configs': option(oneOf(['no', 'yes', 'local'] as const), { default: 'no', doc: 'Accepted for compatibility.', mutable: false }),
+  }),
+
+  ...section('Limits', {
+    'proto-max-bulk-len': option(memory(MB), { default: '512mb', doc: 'Largest bulk string a client may send, in bytes.', mutable: true }),
+    'client-query-buffer-limit': option(memory(MB), { default: '1gb', doc: 'Largest query buffer of one client, in bytes.', mutable: true }),
+    'client-output-buffer-limit': option(outputBufferLimits(), {
+      default: COB_DEFAULT,
+      doc: 'Output buffer limits per client class: <class> <hard> <soft> <soft-seconds> (class normal, replica or pubsub).',
+      mutable: true,
+    }),
+    'busy-reply-threshold': option(int(0, MAX), { default: 5000, doc: 'Milliseconds a script may run before other clients get BUSY.', mutable: true, aliases: ['lua-time-limit'] }),
+    'tracking-table-max-keys': option(int(0, MAX), { default: 1000000, doc: 'Maximum keys remembered for client-side caching invalidation.', mutable: true }),
+  }),
+
+  ...section('Replication', {
+    replicaof: option(replicaOf(), { default: '', doc: 'Replicate from this primary, "<host> <port>" (empty = this server is a primary; changed at run time by REPLICAOF).', mutable: false, aliases: ['slaveof'] }),
+    'replica-read-only': option(bool(), { default: true, doc: 'Replicas reject write commands.', mutable: true, aliases: ['slave-read-only'] }),
+    'replica-serve-stale-data': option(bool(), { default: true, doc: 'Replicas answer reads while out of sync with the primary.', mutable: true, aliases: ['slave-serve-stale-data'] }),
+    'replica-priority': option(int(0, INT_MAX), { default: 100, doc: 'Promotion priority for failover (lower first; 0 = never).', mutable: true, aliases: ['slave-priority'] }),
+    'repl-backlog-size': option(memory(1), { default: '1mb', doc: 'Replication backlog size in bytes.', mutable: true }),
+    'repl-timeout': option(seconds(1, INT_MAX), { default: 60, doc: 'Replication timeout in seconds.', mutable: true }),
+    'repl-ping-replica-period': option(seconds(1, INT_MAX), { default: 10, doc: 'Seconds between pings from the primary to replicas.', mutable: true, aliases: ['repl-ping-slave-period'] }),
+    'repl-diskless-sync': option(bool(), { default: true, doc: 'Stream the initial sync to replicas without a temporary file.', mutable: true }),
+    'repl-diskless-sync-delay': option(seconds(0, INT_MAX), { default: 5, doc: 'Seconds to wait for more replicas before a diskless sync starts.', mutable: true }),
+    'min-replicas-to-write': option(int(0, INT_MAX), { default: 0, doc: 'Refuse writes unless this many replicas are connected (0 = off).', mutable: true, aliases: ['min-slaves-to-write'] }),
+    'min-replicas-max-lag': option(seconds(0, INT_MAX), { default: 10, doc: 'Maximum lag in seconds of a replica counted by min-replicas-to-write.', mutable: true, aliases: ['min-slaves-max-lag'] }),
+    'propagation-error-behavior': option(oneOf(['ignore', 'panic', 'panic-on-replicas'] as const), { default: 'ignore', doc: 'What a replica does when a replicated command fails.', mutable: true }),
+  }),
+
+  ...section('Logging and monitoring', {
+    loglevel: option(oneOf(['debug', 'verbose', 'notice', 'warning'] as const), { default: 'notice', doc: 'Log verbosity.', mutable: true }),
+    logfile: option(text({ label: 'path' }), { default: '', doc: 'Log file path (empty = standard output).', mutable: false }),
+    'always-show-logo': option(bool(), { default: false, doc: 'Accepted for compatibility.', mutable: false }),
+    'slowlog-log-slower-than': option(int(-1, MAX), { default: 10000, doc: 'Log commands slower than this many microseconds in SLOWLOG (-1 = off, 0 = all).', mutable: true }),
+    'slowlog-max-len': option(int(0, MAX), { default: 128, doc: 'Maximum entries kept in SLOWLOG.', mutable: true }),
+    'latency-monitor-threshold': option(int(0, MAX), { default: 0, doc: 'Record events slower than this many milliseconds for LATENCY (0 = off).', mutable: true }),
+    'latency-tracking': option(bool(), { default: true, doc: 'Track per-command latency percentiles.', mutable: true }),
+    'latency-tracking-info-percentiles': option(percentiles(), { default: '50 99 99.9', doc: 'Percentiles reported by INFO latencystats.', mutable: true }),
+    'notify-keyspace-events': option(notifyFlags(), { default: '', doc: 'Keyspace notification classes (e.g. "KEA"; empty = off).', mutable: true }),
+  }),
+
+  ...section('Process', {
+    daemonize: option(bool(), { default: false, doc: 'Accepted for compatibility; run Talus under a supervisor instead.', mutable: false }),
+    pidfile: option(text({ label: 'path' }), { default: '', doc: 'Write the process id to this file (empty = none).', mutable: false }),
+    'cluster-enabled': option(bool(), { default: false, doc: 'Accepted for compatibility; cluster mode is not supported.', mutable: false }),
+    'shutdown-on-sigterm': option(flagsOf(['default', 'save', 'nosave', 'now', 'force'], 'default'), { default: 'default', doc: 'Shutdown flags used on SIGTERM.', mutable: true }),
+    'shutdown-on-sigint': option(flagsOf(['default', 'save', 'nosave', 'now', 'force'], 'default'), { default: 'default', doc: 'Shutdown flags used on SIGINT.', mutable: true }),
+  }),
+
+  ...section('Encoding thresholds (accepted for Redis compatibility)', {
+    'hash-max-listpack-entries': option(int(0, MAX), { default: 128, doc: 'Hash compact-encoding entry limit.', mutable: true, aliases: ['hash-max-ziplist-entries'] }),
+    'hash-max-listpack-value': option(int(0, MAX), { default: 64, doc: 'Hash compact-encoding value size limit.', mutable: true, aliases: ['hash-max-ziplist-value'] }),
+    'set-max-intset-entries': option(int(0, MAX), { default: 512, doc: 'Set integer-encoding entry limit.', mutable: true }),
+    'set-max-listpack-entries': option(int(0, MAX), { default: 128, doc: 'Set compact-encoding entry limit.', mutable: true }),
+    'set-max-listpack-value': option(int(0, MAX), { default: 64, doc: 'Set compact-encoding value size limit.', mutable: true }),
+    'zset-max-listpack-entries': option(int(0, MAX), { default: 128, doc: 'Sorted set compact-encoding entry limit.', mutable: true, aliases: ['zset-max-ziplist-entries'] }),
+    'zset-max-listpack-value': option(int(0, MAX), { default: 64, doc: 'Sorted set compact-encoding value size limit.', mutable: true, aliases: ['zset-max-ziplist-value'] }),
+    'list-max-listpack-size': option(int(INT_MIN, INT_MAX), { default: -2, doc: 'List node size (negative = -1..-5 for 4kb..64kb, positive = entries).', mutable: true, aliases: ['list-max-ziplist-size'] }),
+    'list-compress-depth': option(int(0, INT_MAX), { default: 0, doc: 'List nodes left uncompressed at each end (0 = no compression).', mutable: true }),
+    'stream-node-max-bytes': option(memory(), { default: 4096, doc: 'Stream node size limit in bytes.', mutable: true }),
+    'stream-node-max-entries': option(int(0, MAX), { default: 100, doc: 'Stream node entry limit.', mutable: true }),
+    'hll-sparse-max-bytes': option(memory(), { default: 3000, doc: 'HyperLogLog sparse representation size limit in bytes.', mutable: true }),
+    'sanitize-dump-payload': option(oneOf(['no', 'yes', 'clients'] as const), { default: 'no', doc: 'Deep-check RESTORE payloads.', mutable: true }),
+  }),
+
+  ...section('Backups', {
+    'backup-cron': option(cronExpression(), { default: '0 3 * * *', doc: 'When to take a backup, as a cron expression (empty = no scheduled backups).', mutable: true }),
+    'backup-dir': option(text({ label: 'path' }), { default: '', doc: 'Where backups are written (empty = <dir>/backups).', mutable: true }),
+    'backup-keep': option(int(0, 100000), { default: 7, doc: 'Number of backups kept (0 = keep all).', mutable: true }),
+  }),
+};
+
+// ---------------------------------------------------------------------------
+// Derived definitions and types
+// ---------------------------------------------------------------------------
+
+type Specs = typeof SPECS;
+
+/** Canonical (kebab-case) option names. */
+export type OptionName = keyof Specs & string;
+
+type CamelCase<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
+
+/** The typed value of an option, by kebab name. */
+export type OptionValue<N extends OptionName> = Specs[N] extends OptionSpec<infer T> ? T : never;
+
+/** Parsed configuration values, camelCase keys (values.maxmemoryPolicy, values.databaseUrl). */
+export type TalusConfig = { [N in OptionName as CamelCase<N>]: OptionValue<N> };
+
+/** One option, fully resolved. */
+export interface OptionDef<T = unknown> {
+  /** Canonical kebab-case name. */
+  readonly name: string;
+  /** camelCase key in TalusConfig. */
+  readonly key: string;
+  readonly aliases: readonly string[];
+  /** Environment variables, highest priority first (TALUS_<NAME>, then envAliases). */
+  readonly env: readonly string[];
+  readonly doc: string;
+  readonly mutable: boolean;
+  readonly sensitive: boolean;
+  readonly section: string;
+  readonly kind: Kind<T>;
+  /** Default as written in the schema (text or literal). */
+  readonly defaultRaw: string | number | boolean;
+  /** Parsed default. */
+  readonly default: T;
+  /** Parse text; `error` is the Redis CONFIG SET wording ("argument must be ..."). */
+  parse(text: string): { ok: true; value: T } | { ok: false; error: string };
+  /** CONFIG GET formatting. */
+  show(value: T): string;
+  /** Config-file arguments: one argument, or several for multi-argument options. */
+  confArgs(value: T): string | string[];
+}
+
+export const camelCase = (name: string): string => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+export const envName = (name: string): string => `TALUS_${name.toUpperCase().replace(/-/g, '_')}`;
+
+function resolve<T>(name: string, spec: OptionSpec<T>): OptionDef<T> {
+  const kind = spec.kind;
+  const parse = (text: string): { ok: true; value: T } | { ok: false; error: string } => {
+    const r = kind.schema.safeParse(text);
+    return r.success ? { ok: true, value: r.data } : { ok: false, error: r.error.issues[0]?.message ?? 'invalid argument' };
+  };
+  const d = kind.schema.safeParse(spec.default);
+  if (!d.success) throw new Error(`schema bug: bad default for ${name}: ${d.error.issues[0]?.message}`);
+  return {
+    name,
+    key: camelCase(name),
+    aliases: spec.aliases ?? [],
+    env: [envName(name), ...(spec.envAliases ?? [])],
+    doc: spec.doc,
+    mutable: spec.mutable,
+    sensitive: spec.sensitive ?? false,
+    section: spec.section,
+    kind,
+    defaultRaw: spec.default,
+    default: d.data,
+    parse,
+    show: kind.show,
+    confArgs: (v: T) => {
+      const s = (kind.conf ?? kind.show)(v);
+      return kind.multiArg ? s.split(' ').filter(Boolean) : s;
+    },
+  };
+}
+
+/** Every option, in declaration order. */
+export const OPTIONS: readonly OptionDef[] = Object.entries(SPECS).map(([name, spec]) => resolve(name, spec as OptionSpec<unknown>));
+
+const BY_NAME = new Map<string, OptionDef>();
+for (const def of OPTIONS) {
+  for (const n of [def.name, ...def.aliases]) {
+    if (BY_NAME.has(n)) throw new Error(`schema bug: duplicate option name ${n}`);
+    BY_NAME.set(n, def);
+  }
+}
+
+/** Find an option by name or alias (case-insensitive). */
+export function lookupOption(name: string): OptionDef | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/** Every accepted name (canonical names and aliases), lower case, in declaration order. */
+export function allOptionNames(): string[] {
+  return [...BY_NAME.keys()];
+}
+
+/**
+ * The whole configuration as one zod object (camelCase keys, every key
+ * optional with its default): `configSchema.parse({})` gives the defaults;
+ * `configSchema.parse({ port: '6400', maxmemory: '64mb' })` parses text.
+ */
+export const configSchema: z.ZodType<TalusConfig> = z.object(
+  Object.fromEntries(OPTIONS.map((d) => [d.key, (d.kind.schema as z.ZodType<unknown>).prefault(d.defaultRaw as never)])),
+) as unknown as z.ZodType<TalusConfig>;
+
+/** A fresh object with every option at its default. */
+export function defaultConfig(): TalusConfig {
+  const out: Record<string, unknown> = {};
+  for (const d of OPTIONS) out[d.key] = structuredClone(d.default);
+  return out as TalusConfig;
+}
+
+/** Paths derived from the configuration. */
+export function dataPaths(values: Pick<TalusConfig, 'dir' | 'backupDir'>): { dir: string; pgDir: string; backupDir: string } {
+  const dir = path.resolve(values.dir);
+  return { dir, pgDir: path.join(dir, 'pg'), backupDir: path.resolve(dir, values.backupDir || 'backups') };
+}

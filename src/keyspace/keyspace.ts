@@ -1,0 +1,244 @@
+import { Entry, type KeyType, type Retired } from './types.js';
+import { Changelog } from '../replication/changelog.js';
+
+/** A logical database (SELECT n). */
+export class Db {
+  readonly entries = new Map<string, Entry>();
+  /** entries with a TTL, for the active expiry cycle */
+  readonly expiring = new Set<Entry>();
+  /** keys that exist (including logically expired ones not reclaimed yet), like Redis's dbsize */
+  count = 0;
+  /**
+   * true while the hot set holds every key of this db (it was empty in PostgreSQL
+   * or flushed, and nothing has been evicted since): a miss is then a known
+   * absence, with no PostgreSQL lookup.
+   */
+  complete = false;
+  /** bumped by FLUSHDB/SWAPDB so loads that started before can be discarded */
+  epoch = 0;
+  /** seq of the last db-wide change; PostgreSQL is only read for this db once it is durable */
+  barrierSeq = 0;
+
+  constructor(public index: number) {}
+}
+
+/** A db-wide change for the flusher, applied before per-key states. */
+export type DbOp = { kind: 'flush'; db: number } | { kind: 'swap'; a: number; b: number };
+
+/**
+ * The hot set: resident entries of every db, their dirty state for the flusher,
+ * and the memory accounting that drives eviction. Everything here is
+ * synchronous; loading and flushing live in storage/.
+ */
+export class Keyspace {
+  readonly dbs: Db[];
+  readonly dirty = new Set<Entry>();
+  retired: Retired[] = [];
+  dbOps: DbOp[] = [];
+  readonly changelog: Changelog;
+  /** bytes of all resident entries */
+  bytes = 0;
+  /** set by the server: true on replicas, which never expire keys themselves */
+  replicaMode = false;
+  private nextKeyId = 0;
+  private lastKeyId = 0;
+  /** stats for INFO */
+  stats = { hits: 0, misses: 0, expired: 0, evicted: 0, loads: 0 };
+
+  constructor(databases: number, changelog: Changelog) {
+    this.dbs = Array.from({ length: databases }, (_, i) => new Db(i));
+    this.changelog = changelog;
+  }
+
+  /** key ids come from `epoch * 2^32 + n`; the epoch is taken from PostgreSQL at start */
+  setEpoch(epoch: number): void {
+    this.nextKeyId = epoch * 2 ** 32 + 1;
+    this.lastKeyId = (epoch + 1) * 2 ** 32 - 1;
+  }
+
+  mintKeyId(): number {
+    if (this.nextKeyId >= this.lastKeyId) throw new Error('key id space of this epoch exhausted: restart Talus');
+    return this.nextKeyId++;
+  }
+
+  /** The live entry for a key, expiring it on access if its time has come. */
+  lookup(db: Db, name: string, now = Date.now()): Entry | undefined {
+    const e = db.entries.get(name);
+    if (e === undefined || e.type === null) return undefined;
+    if (e.expireAt !== 0 && e.expireAt <= now && !this.replicaMode) {
+      this.expire(db, e);
+      return undefined;
+    }
+    if (e.expireAt !== 0 && e.expireAt <= now) return undefined; // replica: hidden, not deleted
+    // Approximate LRU: re-insert at the young end at most once a second per key.
+    if (now - e.lastAccess > 1000) this.promote(db, e);
+    e.lastAccess = now;
+    return e;
+  }
+
+  /** Whether a key's state is known without asking PostgreSQL. */
+  isResident(db: Db, name: string): boolean {
+    return db.complete || db.entries.has(name);
+  }
+
+  /** Create or replace a key with a new value (SET, SADD on a new key, RENAME target...). */
+  create(db: Db, name: string, type: KeyType, value: unknown, size: number, expireAt = 0): Entry {
+    let e = db.entries.get(name);
+    if (e !== undefined && e.type !== null) {
+      this.retire(e);
+    } else {
+      db.count++;
+    }
+    if (e === undefined) {
+      e = new Entry(db.index, name, type, value, expireAt, this.mintKeyId());
+      db.entries.set(name, e);
+    } else {
+      e.type = type;
+      e.value = value;
+      e.keyId = this.mintKeyId();
+      this.setExpireRaw(db, e, expireAt);
+    }
+    if (expireAt !== 0) db.expiring.add(e);
+    e.lastAccess = Date.now();
+    this.resize(e, size);
+    this.touch(e);
+    return e;
+  }
+
+  /**
+   * Overwrite a string value keeping its incarnation (SET on an existing
+   * string, INCR, APPEND): no garbage to collect, one row to update.
+   */
+  replaceValue(e: Entry, value: unknown, size: number): void {
+    e.value = value;
+    this.resize(e, size);
+    this.touch(e);
+  }
+
+  /** Record that an entry's value was mutated in place. */
+  touch(e: Entry): void {
+    e.version++;
+    this.dirty.add(e);
+  }
+
+  resize(e: Entry, valueSize: number): void {
+    const size = ENTRY_OVERHEAD + e.name.length + valueSize;
+    this.bytes += size - e.size;
+    e.size = size;
+  }
+
+  remove(db: Db, e: Entry): void {
+    if (e.type === null) return;
+    this.retire(e);
+    db.count--;
+    e.type = null;
+    e.value = undefined;
+    e.keyId = 0;
+    this.setExpireRaw(db, e, 0);
+    this.resize(e, 0);
+    this.touch(e);
+  }
+
+  setExpire(db: Db, e: Entry, at: number): void {
+    this.setExpireRaw(db, e, at);
+    this.touch(e);
+  }
+
+  private setExpireRaw(db: Db, e: Entry, at: number): void {
+    e.expireAt = at;
+    if (at === 0) db.expiring.delete(e);
+    else db.expiring.add(e);
+  }
+
+  /** Delete an expired key and log it as a DEL, as Redis does for its replicas. */
+  expire(db: Db, e: Entry): void {
+    this.remove(db, e);
+    this.stats.expired++;
+    this.changelog.append(db.index, [DEL, e.key]);
+  }
+
+  private retire(e: Entry): void {
+    if (e.type !== null && e.keyId !== 0) this.retired.push({ keyId: e.keyId, type: e.type });
+  }
+
+  /** Drop every key of a db (FLUSHDB): the flusher deletes them in PostgreSQL. */
+  flushDb(db: Db, seq: number): void {
+    for (const e of db.entries.values()) {
+      this.bytes -= e.size;
+      this.dirty.delete(e);
+      e.type = null; // in-flight flush snapshots of it are void; see Flusher
+    }
+    db.entries.clear();
+    db.expiring.clear();
+    db.count = 0;
+    db.complete = true;
+    db.epoch++;
+    db.barrierSeq = seq;
+    this.dbOps.push({ kind: 'flush', db: db.index });
+  }
+
+  swapDb(a: Db, b: Db, seq: number): void {
+    const ai = a.index;
+    const bi = b.index;
+    this.dbs[ai] = b;
+    this.dbs[bi] = a;
+    a.index = bi;
+    b.index = ai;
+    for (const e of a.entries.values()) e.db = bi;
+    for (const e of b.entries.values()) e.db = ai;
+    for (const d of [a, b]) {
+      d.epoch++;
+      d.barrierSeq = seq;
+    }
+    this.dbOps.push({ kind: 'swap', a: ai, b: bi });
+  }
+
+  /** Admit a value read from PostgreSQL (or a known absence) into the hot set. */
+  admit(db: Db, name: string, type: KeyType | null, value: unknown, size: number, expireAt: number, keyId: number): Entry {
+    const e = new Entry(db.index, name, type, value, expireAt, keyId);
+    db.entries.set(name, e);
+    // db.count already includes it: counts are read from PostgreSQL at start.
+    if (type !== null && expireAt !== 0) db.expiring.add(e);
+    e.lastAccess = Date.now();
+    this.resize(e, size);
+    this.stats.loads++;
+    return e;
+  }
+
+  /**
+   * Evict clean, unpinned entries, least recently used first, until the hot
+   * set is within `limit` bytes. Dirty entries stay until the flusher has
+   * committed them. Returns the bytes still over the limit.
+   */
+  evict(limit: number, isClaimed: (db: Db, name: string) => boolean): number {
+    if (limit <= 0 || this.bytes <= limit) return 0;
+    // Candidates: the oldest entries of each db (Map order is insertion order;
+    // lastAccess orders them within a db well enough for an approximate LRU).
+    let scanned = 0;
+    for (const db of this.dbs) {
+      if (this.bytes <= limit) break;
+      for (const e of db.entries.values()) {
+        if (this.bytes <= limit || scanned++ > 100_000) break;
+        if (e.version !== e.flushedVersion || isClaimed(db, e.name)) continue;
+        db.entries.delete(e.name);
+        db.expiring.delete(e);
+        this.bytes -= e.size;
+        if (e.type !== null) {
+          db.complete = false;
+          this.stats.evicted++;
+        }
+      }
+    }
+    return Math.max(0, this.bytes - limit);
+  }
+
+  /** Move an entry to the young end of its db's LRU order. */
+  promote(db: Db, e: Entry): void {
+    db.entries.delete(e.name);
+    db.entries.set(e.name, e);
+  }
+}
+
+/** Map slot, Entry object and bookkeeping, measured roughly with --expose-gc. */
+export const ENTRY_OVERHEAD = 160;
+const DEL = Buffer.from('DEL');

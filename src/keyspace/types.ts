@@ -1,0 +1,53 @@
+/** Redis data types, as stored in talus.keys.type and reported by TYPE. */
+export type KeyType = 'string' | 'hash' | 'list' | 'set' | 'zset' | 'stream';
+
+/**
+ * One key in the hot set. `type === null` is a tombstone: the key is known not
+ * to exist (a clean tombstone spares a PostgreSQL lookup; a dirty one is a
+ * delete not yet committed).
+ */
+export class Entry {
+  type: KeyType | null;
+  value: unknown;
+  /** unix ms; 0 = no TTL */
+  expireAt: number;
+  /** incarnation id in talus.keys; 0 for tombstones */
+  keyId: number;
+  /** bumped by every mutation; the entry is dirty while version !== flushedVersion */
+  version = 0;
+  flushedVersion = 0;
+  /** bytes this entry accounts for in the hot set */
+  size = 0;
+  lastAccess = 0;
+  /** LFU counter (logarithmic, Redis-style) */
+  freq = 5;
+
+  constructor(
+    public db: number,
+    readonly name: string,
+    type: KeyType | null,
+    value: unknown,
+    expireAt: number,
+    keyId: number,
+  ) {
+    this.type = type;
+    this.value = value;
+    this.expireAt = expireAt;
+    this.keyId = keyId;
+  }
+
+  get dirty(): boolean {
+    return this.version !== this.flushedVersion;
+  }
+
+  /** the key as bytes (names are latin1 strings: one char per byte) */
+  get key(): Buffer {
+    return Buffer.from(this.name, 'latin1');
+  }
+}
+
+/** A key incarnation that was deleted or replaced; its rows must go. */
+export interface Retired {
+  keyId: number;
+  type: KeyType;
+}

@@ -1,0 +1,325 @@
+/**
+ * Reply -> RESP2/RESP3 bytes.
+ *
+ * ReplyWriter appends small replies into one block (allocated in growing
+ * sizes, never rewritten once handed out, so a Buffer returned by take() stays
+ * valid while the socket still holds it). Bulk values of BIG_BULK bytes or
+ * more are referenced as their own chunk instead of copied: callers must not
+ * mutate a value Buffer after writing it.
+ */
+import {
+  BoolReply,
+  DoubleReply,
+  ErrorReply,
+  MapReply,
+  NullArray,
+  PushReply,
+  RawReply,
+  SetReply,
+  SimpleString,
+  VerbatimReply,
+  type Reply,
+} from './reply.js';
+import { formatDouble } from '../util/numbers.js';
+
+export { formatDouble };
+
+const BIG_BULK = 16 * 1024;
+const BLOCK_MIN = 4 * 1024;
+const BLOCK_MAX = 64 * 1024;
+/** Buffers shorter than this are copied byte by byte (cheaper than a native call). */
+const TINY = 24;
+
+const CR = 13;
+const LF = 10;
+const SPACE = 32;
+
+const C_DOLLAR = 0x24;
+const C_STAR = 0x2a;
+const C_COLON = 0x3a;
+const C_PLUS = 0x2b;
+const C_MINUS = 0x2d;
+const C_COMMA = 0x2c;
+const C_PERCENT = 0x25;
+const C_TILDE = 0x7e;
+const C_GT = 0x3e;
+const C_EQ = 0x3d;
+
+const NIL2 = Buffer.from('$-1\r\n');
+const NIL3 = Buffer.from('_\r\n');
+const NULL_ARRAY2 = Buffer.from('*-1\r\n');
+const TRUE3 = Buffer.from('#t\r\n');
+const FALSE3 = Buffer.from('#f\r\n');
+
+export class ReplyWriter {
+  private block: Buffer = Buffer.alloc(0);
+  /** Start of the bytes in `block` not yet moved to `chunks`. */
+  private start = 0;
+  private pos = 0;
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+
+  constructor() {}
+
+  /** Bytes written and not yet taken. */
+  get length(): number {
+    return this.chunkBytes + this.pos - this.start;
+  }
+
+  /**
+   * Appends one reply. Atomic: if the reply is invalid (e.g. a non-integer
+   * number) it throws and nothing of it is kept.
+   */
+  write(reply: Reply, proto: 2 | 3): void {
+    const block = this.block;
+    const start = this.start;
+    const pos = this.pos;
+    const nchunks = this.chunks.length;
+    const chunkBytes = this.chunkBytes;
+    try {
+      this.reply(reply, proto);
+    } catch (err) {
+      // Bytes past `pos` in the old block were never handed out: reuse is safe.
+      this.block = block;
+      this.start = start;
+      this.pos = pos;
+      this.chunks.length = nchunks;
+      this.chunkBytes = chunkBytes;
+      throw err;
+    }
+  }
+
+  /** Everything written since the last take, as one Buffer, or null if nothing. */
+  take(): Buffer | null {
+    this.seal();
+    const chunks = this.chunks;
+    if (chunks.length === 0) return null;
+    const out = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.chunkBytes);
+    this.chunks = [];
+    this.chunkBytes = 0;
+    return out;
+  }
+
+  /** Like take() but without concatenating (for socket.cork() + write per chunk, or writev). */
+  takeChunks(): Buffer[] {
+    this.seal();
+    const chunks = this.chunks;
+    this.chunks = [];
+    this.chunkBytes = 0;
+    return chunks;
+  }
+
+  /** Drops everything written since the last take. */
+  clear(): void {
+    this.start = this.pos;
+    this.chunks = [];
+    this.chunkBytes = 0;
+  }
+
+  private seal(): void {
+    if (this.pos > this.start) {
+      this.chunks.push(this.block.subarray(this.start, this.pos));
+      this.chunkBytes += this.pos - this.start;
+      this.start = this.pos;
+    }
+  }
+
+  private ensure(n: number): void {
+    if (this.block.length - this.pos >= n) return;
+    this.seal();
+    const size = Math.max(n, Math.min(BLOCK_MAX, Math.max(BLOCK_MIN, this.block.length * 2)));
+    this.block = Buffer.allocUnsafe(size);
+    this.start = 0;
+    this.pos = 0;
+  }
+
+  private bytes(b: Buffer): void {
+    const n = b.length;
+    this.ensure(n);
+    const block = this.block;
+    let p = this.pos;
+    if (n < TINY) {
+      for (let i = 0; i < n; i++) block[p++] = b[i];
+    } else {
+      block.set(b, p);
+      p += n;
+    }
+    this.pos = p;
+  }
+
+  private crlf(): void {
+    this.ensure(2);
+    this.block[this.pos++] = CR;
+    this.block[this.pos++] = LF;
+  }
+
+  /** prefix, decimal n (a safe integer), CRLF. */
+  private header(prefix: number, n: number): void {
+    this.ensure(24);
+    const block = this.block;
+    let p = this.pos;
+    block[p++] = prefix;
+    if (n < 0) {
+      block[p++] = C_MINUS;
+      n = -n;
+    }
+    if (n < 10) {
+      block[p++] = 48 + n;
+    } else {
+      let digits = 1;
+      for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+      let q = p + digits - 1;
+      for (let t = n; ; ) {
+        const d = t % 10;
+        block[q--] = 48 + d;
+        t = (t - d) / 10;
+        if (t === 0) break;
+      }
+      p += digits;
+    }
+    block[p++] = CR;
+    block[p++] = LF;
+    this.pos = p;
+  }
+
+  /** prefix, text, CRLF; with `sanitize`, CR/LF in the text become spaces. */
+  private line(prefix: number, text: string, sanitize: boolean): void {
+    const len = text.length;
+    this.ensure(len * 3 + 3);
+    const block = this.block;
+    const p0 = this.pos;
+    block[p0] = prefix;
+    let p = p0 + 1;
+    let i = 0;
+    for (; i < len; i++) {
+      let c = text.charCodeAt(i);
+      if (c >= 0x80) break;
+      if (sanitize && (c === CR || c === LF)) c = SPACE;
+      block[p++] = c;
+    }
+    if (i < len) {
+      const rest = sanitize ? text.slice(i).replace(/[\r\n]/g, ' ') : text.slice(i);
+      p += block.write(rest, p, 'utf8');
+    }
+    block[p++] = CR;
+    block[p++] = LF;
+    this.pos = p;
+  }
+
+  private bulk(b: Buffer): void {
+    const n = b.length;
+    this.header(C_DOLLAR, n);
+    if (n >= BIG_BULK) {
+      this.seal();
+      this.chunks.push(b);
+      this.chunkBytes += n;
+    } else {
+      this.bytes(b);
+    }
+    this.crlf();
+  }
+
+  private asciiBulk(s: string): void {
+    const n = s.length;
+    this.header(C_DOLLAR, n);
+    this.ensure(n + 2);
+    const block = this.block;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) block[p++] = s.charCodeAt(i);
+    block[p++] = CR;
+    block[p++] = LF;
+    this.pos = p;
+  }
+
+  private integer(prefix: number, n: number | bigint): void {
+    if (typeof n === 'number') {
+      if (Number.isSafeInteger(n)) {
+        this.header(prefix, n);
+        return;
+      }
+      if (!Number.isInteger(n)) throw new TypeError(`integer reply is not an integer: ${n}`);
+      n = BigInt(n);
+    }
+    this.line(prefix, n.toString(), false);
+  }
+
+  private reply(r: Reply, proto: 2 | 3): void {
+    if (r === null) {
+      this.bytes(proto === 2 ? NIL2 : NIL3);
+    } else if (r instanceof Buffer) {
+      this.bulk(r);
+    } else if (Array.isArray(r)) {
+      this.header(C_STAR, r.length);
+      for (let i = 0; i < r.length; i++) this.reply(r[i], proto);
+    } else if (typeof r === 'number' || typeof r === 'bigint') {
+      this.integer(C_COLON, r);
+    } else if (r instanceof SimpleString) {
+      this.line(C_PLUS, r.value, true);
+    } else if (r instanceof ErrorReply) {
+      this.line(C_MINUS, r.message, true);
+    } else if (r instanceof DoubleReply) {
+      if (proto === 2) this.asciiBulk(formatDouble(r.value));
+      else this.line(C_COMMA, formatDouble(r.value), false);
+    } else if (r instanceof MapReply) {
+      const entries = r.entries;
+      if (proto === 2) this.header(C_STAR, entries.length * 2);
+      else this.header(C_PERCENT, entries.length);
+      for (let i = 0; i < entries.length; i++) {
+        this.reply(entries[i][0], proto);
+        this.reply(entries[i][1], proto);
+      }
+    } else if (r instanceof SetReply) {
+      this.aggregate(proto === 2 ? C_STAR : C_TILDE, r.items, proto);
+    } else if (r instanceof BoolReply) {
+      if (proto === 2) this.header(C_COLON, r.value ? 1 : 0);
+      else this.bytes(r.value ? TRUE3 : FALSE3);
+    } else if (r instanceof VerbatimReply) {
+      const text = typeof r.text === 'string' ? Buffer.from(r.text, 'utf8') : r.text;
+      if (proto === 2) {
+        this.bulk(text);
+      } else {
+        const fmt = Buffer.from(r.format, 'utf8');
+        this.header(C_EQ, fmt.length + 1 + text.length);
+        this.bytes(fmt);
+        this.ensure(1);
+        this.block[this.pos++] = C_COLON;
+        if (text.length >= BIG_BULK) {
+          this.seal();
+          this.chunks.push(text);
+          this.chunkBytes += text.length;
+        } else {
+          this.bytes(text);
+        }
+        this.crlf();
+      }
+    } else if (r instanceof NullArray) {
+      this.bytes(proto === 2 ? NULL_ARRAY2 : NIL3);
+    } else if (r instanceof PushReply) {
+      this.aggregate(proto === 2 ? C_STAR : C_GT, r.items, proto);
+    } else if (r instanceof RawReply) {
+      const b = r.bytes;
+      if (b.length >= BIG_BULK) {
+        this.seal();
+        this.chunks.push(b);
+        this.chunkBytes += b.length;
+      } else {
+        this.bytes(b);
+      }
+    } else {
+      throw new TypeError(`not a Reply: ${Object.prototype.toString.call(r)}`);
+    }
+  }
+
+  private aggregate(prefix: number, items: Reply[], proto: 2 | 3): void {
+    this.header(prefix, items.length);
+    for (let i = 0; i < items.length; i++) this.reply(items[i], proto);
+  }
+}
+
+const shared = new ReplyWriter();
+
+/** Encodes one reply (convenience; sessions should keep a ReplyWriter). */
+export function encodeReply(reply: Reply, proto: 2 | 3): Buffer {
+  shared.write(reply, proto);
+  return shared.take() ?? Buffer.alloc(0);
+}

@@ -1,0 +1,82 @@
+/**
+ * The reply model: what a command handler returns. It is protocol-neutral;
+ * the encoder turns it into RESP2 or RESP3 bytes for the session's protocol.
+ *
+ *   null                 nil (RESP2 `$-1`, RESP3 `_`)
+ *   number | bigint      integer (`:`); a non-integer number is a programming error
+ *   Buffer               bulk string
+ *   Reply[]              array
+ *   SimpleString         status reply (`+OK`)
+ *   ErrorReply           error reply (`-ERR ...`)
+ *   other classes below  RESP3 types that degrade to RESP2 shapes
+ */
+export type Reply =
+  | null
+  | number
+  | bigint
+  | Buffer
+  | Reply[]
+  | SimpleString
+  | ErrorReply
+  | DoubleReply
+  | MapReply
+  | SetReply
+  | BoolReply
+  | VerbatimReply
+  | NullArray
+  | PushReply
+  | RawReply;
+
+export class SimpleString {
+  constructor(readonly value: string) {}
+}
+
+/** An error reply. `message` includes the code prefix, e.g. "ERR syntax error". */
+export class ErrorReply extends Error {
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** RESP3 double (`,`); RESP2 bulk string formatted like Redis. */
+export class DoubleReply {
+  constructor(readonly value: number) {}
+}
+
+/** RESP3 map (`%`); RESP2 flat array of key, value, key, value... */
+export class MapReply {
+  constructor(readonly entries: Array<[Reply, Reply]>) {}
+}
+
+/** RESP3 set (`~`); RESP2 array. */
+export class SetReply {
+  constructor(readonly items: Reply[]) {}
+}
+
+/** RESP3 boolean (`#`); RESP2 integer 1/0. */
+export class BoolReply {
+  constructor(readonly value: boolean) {}
+}
+
+/** RESP3 verbatim string (`=`, e.g. "txt"); RESP2 bulk string. */
+export class VerbatimReply {
+  constructor(readonly format: string, readonly text: Buffer | string) {}
+}
+
+/** A nil array: RESP2 `*-1`, RESP3 `_` (BLPOP timeout, EXEC abort). */
+export class NullArray {}
+export const NULL_ARRAY = new NullArray();
+
+/** Out-of-band push (`>` in RESP3, plain array in RESP2): pub/sub messages. */
+export class PushReply {
+  constructor(readonly items: Reply[]) {}
+}
+
+/** Bytes already encoded for both protocols (hot paths, replication stream). */
+export class RawReply {
+  constructor(readonly bytes: Buffer) {}
+}
+
+export const OK = new SimpleString('OK');
+export const QUEUED = new SimpleString('QUEUED');
+export const PONG = new SimpleString('PONG');

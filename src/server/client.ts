@@ -1,0 +1,223 @@
+import type net from 'node:net';
+import { RequestParser, ProtocolError } from '../protocol/parser.js';
+import { ReplyWriter } from '../protocol/encoder.js';
+import { ErrorReply, type Reply } from '../protocol/reply.js';
+import type { Command } from '../commands/table.js';
+import type { Db } from '../keyspace/keyspace.js';
+import type { Talus } from '../talus.js';
+import { Errors } from '../commands/errors.js';
+
+interface PendingReply {
+  reply: Reply;
+  /** change-log seq that must be durable before this reply may go out; 0 = none */
+  seq: number;
+}
+
+export type ReplyMode = 'on' | 'off' | 'skip';
+
+/**
+ * One connection: parses requests, runs them in order through the keyspace
+ * scheduler, and writes replies in request order, each one held back until
+ * the mutations it acknowledges are committed (appendfsync always).
+ */
+export class Client {
+  readonly id: number;
+  readonly createdAt = Date.now();
+  lastInteraction = Date.now();
+  protocol: 2 | 3 = 2;
+  db: Db;
+  name = '';
+  libName = '';
+  libVersion = '';
+  authenticated: boolean;
+  user = 'default';
+  /** last command run, for CLIENT LIST */
+  lastCommand = 'NULL';
+  replyMode: ReplyMode = 'on';
+  noEvict = false;
+  /** MULTI state: queued commands, or null outside a transaction */
+  multi: Array<{ cmd: Command; args: Buffer[] }> | null = null;
+  multiError = false;
+  /** monitors receive every command */
+  monitor = false;
+  closed = false;
+  /** set when the client must be closed once its pending replies are written */
+  closeAfterReply = false;
+  flags = new Set<string>();
+  readonly parser: RequestParser;
+  private readonly writer = new ReplyWriter();
+  private readonly pending: PendingReply[] = [];
+  /** a command is waiting for keys or an async handler: later requests wait */
+  private paused = false;
+  private processing = false;
+  private flushScheduled = false;
+
+  constructor(
+    readonly talus: Talus,
+    readonly socket: net.Socket,
+    id: number,
+  ) {
+    this.id = id;
+    this.db = talus.keyspace.dbs[0]!;
+    this.authenticated = talus.config.values.requirepass === '';
+    const v = talus.config.values;
+    this.parser = new RequestParser({ maxBulkLen: v.protoMaxBulkLen, maxQueryBuffer: v.clientQueryBufferLimit });
+  }
+
+  get dbIndex(): number {
+    return this.db.index;
+  }
+
+  get addr(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  get laddr(): string {
+    return `${this.socket.localAddress}:${this.socket.localPort}`;
+  }
+
+  /** Bytes arrived from the socket. */
+  onData(chunk: Buffer): void {
+    this.lastInteraction = Date.now();
+    this.parser.push(chunk);
+    if (this.parser.pending > this.parser.limits.maxQueryBuffer) {
+      this.talus.log.warning(`closing client id=${this.id} addr=${this.addr}: query buffer over client-query-buffer-limit`);
+      this.close();
+      return;
+    }
+    this.process();
+  }
+
+  /** Run buffered requests until one has to wait. */
+  process(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (!this.paused && !this.closed && !this.closeAfterReply) {
+        let args: Buffer[] | null;
+        try {
+          args = this.parser.next();
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          this.deliver(new ErrorReply(err.message), 0);
+          this.closeAfterReply = true;
+          this.talus.log.verbose(`protocol error from client id=${this.id} addr=${this.addr}: ${err.message}`);
+          break;
+        }
+        if (args === null) break;
+        if (args.length === 0) continue;
+        this.talus.dispatch(this, args);
+      }
+    } finally {
+      this.processing = false;
+    }
+    this.flush();
+  }
+
+  /** The current command must finish before the next is read. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (!this.processing) setImmediate(() => this.process());
+  }
+
+  /** Queue a reply; it goes out after every earlier reply and once `seq` is durable. */
+  deliver(reply: Reply, seq: number): void {
+    if (this.replyMode !== 'on') {
+      if (this.replyMode === 'skip') this.replyMode = 'on';
+      return;
+    }
+    if (this.pending.length === 0 && seq <= this.talus.flusher.durableSeq) {
+      this.writer.write(reply, this.protocol);
+    } else {
+      this.pending.push({ reply, seq });
+      if (seq > 0) this.talus.awaitingDurability.add(this);
+    }
+    this.scheduleFlush();
+  }
+
+  /** Out-of-band data (pub/sub messages, MONITOR lines): after replies already sent. */
+  push(reply: Reply): void {
+    if (this.pending.length === 0) this.writer.write(reply, this.protocol);
+    else this.pending.push({ reply, seq: 0 });
+    this.scheduleFlush();
+  }
+
+  /** The flusher committed up to `durable`: release replies that waited for it. */
+  onDurable(durable: number): boolean {
+    while (this.pending.length > 0 && this.pending[0]!.seq <= durable) {
+      this.writer.write(this.pending.shift()!.reply, this.protocol);
+    }
+    this.flush();
+    return this.pending.some((p) => p.seq > 0);
+  }
+
+  /** A commit covering up to `upTo` failed: the writes it held are not acknowledged. */
+  onCommitFailed(upTo: number, err: Error): void {
+    for (const p of this.pending) {
+      if (p.seq > 0 && p.seq <= upTo) {
+        p.reply = Errors.persistence(err.message);
+        p.seq = 0;
+      }
+    }
+    this.onDurable(this.talus.flusher.durableSeq);
+  }
+
+  private scheduleFlush(): void {
+    if (this.processing || this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const out = this.writer.take();
+    if (out !== null && !this.closed) {
+      if (!this.socket.write(out)) {
+        // The client is not reading: stop reading its requests until it does.
+        this.socket.pause();
+        this.socket.once('drain', () => this.socket.resume());
+      }
+    }
+    if (this.closeAfterReply && this.pending.length === 0) this.close();
+  }
+
+  get outputPending(): number {
+    return this.socket.writableLength + this.writer.length;
+  }
+
+  get waitingReplies(): number {
+    return this.pending.length;
+  }
+
+  /** RESET: back to a fresh connection's state (keeps the socket and id). */
+  reset(): void {
+    this.multi = null;
+    this.multiError = false;
+    this.db = this.talus.keyspace.dbs[0]!;
+    this.protocol = 2;
+    this.name = '';
+    this.replyMode = 'on';
+    this.noEvict = false;
+    this.authenticated = this.talus.config.values.requirepass === '';
+    this.user = 'default';
+    if (this.monitor) {
+      this.monitor = false;
+      this.talus.monitors.delete(this);
+    }
+    this.talus.onClientReset(this);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+    this.socket.destroySoon?.();
+    this.talus.onClientClosed(this);
+  }
+}

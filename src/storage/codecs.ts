@@ -1,0 +1,51 @@
+import type { Kysely } from 'kysely';
+import type { FlushBatch } from './batch.js';
+import type { Entry, KeyType } from '../keyspace/types.js';
+import { deleteStrings, putStrings, addGarbage } from './writes.js';
+import type { TalusSchema } from './database.js';
+
+/**
+ * How one data type lives in PostgreSQL: how a dirty entry is written, how a
+ * retired incarnation is cleaned up, and how values are read back. The
+ * keyspace, loader and flusher are written once against this interface.
+ */
+export interface TypeCodec {
+  readonly type: KeyType;
+  /** member count or byte length, stored in talus.keys.length */
+  length(value: unknown): number;
+  /** bytes of memory the value accounts for in the hot set */
+  sizeOf(value: unknown): number;
+  /** stage the entry's current value (or its changes since the last flush) */
+  stage(batch: FlushBatch, e: Entry): void;
+  /** stage removal of a retired incarnation's rows */
+  retire(batch: FlushBatch, keyId: number): void;
+  /** read values of these incarnations; strings come with the key row instead */
+  load?(db: Kysely<TalusSchema>, keyIds: number[]): Promise<Map<number, unknown>>;
+  /** janitor: delete up to `limit` rows of these retired ids, returning how many were deleted */
+  purge?(db: Kysely<TalusSchema>, keyIds: number[], limit: number): Promise<number>;
+}
+
+export const stringCodec: TypeCodec = {
+  type: 'string',
+  length: (v) => (v as Buffer).length,
+  sizeOf: (v) => (v as Buffer).length,
+  stage: (batch, e) => batch.add(putStrings, e.keyId, e.value),
+  retire: (batch, keyId) => batch.add(deleteStrings, keyId),
+};
+
+const codecs = new Map<KeyType, TypeCodec>([['string', stringCodec]]);
+
+export function registerCodec(codec: TypeCodec): void {
+  codecs.set(codec.type, codec);
+}
+
+export function codecFor(type: KeyType): TypeCodec {
+  const c = codecs.get(type);
+  if (!c) throw new Error(`no storage codec for type ${type}`);
+  return c;
+}
+
+/** Retiring a collection hands its rows to the janitor. */
+export function retireViaGarbage(type: KeyType) {
+  return (batch: FlushBatch, keyId: number) => batch.add(addGarbage, keyId, type);
+}

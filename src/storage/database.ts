@@ -1,0 +1,72 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { KeyType } from '../keyspace/types.js';
+
+/** Row types of the talus schema, for kysely. */
+export interface KeysTable {
+  db: number;
+  key: Buffer;
+  key_id: number;
+  type: KeyType;
+  expire_at: number | null;
+  length: number;
+}
+export interface StringsTable {
+  key_id: number;
+  value: Buffer;
+}
+export interface GarbageTable {
+  key_id: number;
+  type: KeyType;
+}
+export interface ChangelogTable {
+  seq: number;
+  db: number;
+  at: number;
+  effect: Buffer;
+}
+export interface MetaTable {
+  name: string;
+  value: string;
+}
+export interface TalusSchema {
+  'talus.keys': KeysTable;
+  'talus.strings': StringsTable;
+  'talus.garbage': GarbageTable;
+  'talus.changelog': ChangelogTable;
+  'talus.meta': MetaTable;
+}
+
+/** int8 as JS number: key ids, ms timestamps and offsets all stay below 2^53. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export interface Database {
+  pool: pg.Pool;
+  db: Kysely<TalusSchema>;
+  close(): Promise<void>;
+}
+
+export function openDatabase(url: string, poolSize: number, onError: (err: Error) => void): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    types: types as pg.CustomTypesConfig,
+    connectionTimeoutMillis: 5_000,
+    keepAlive: true,
+    application_name: 'talus',
+  });
+  // An idle client whose server went away emits 'error'; without a listener
+  // that would crash the process. The next query reconnects.
+  pool.on('error', onError);
+  const db = new Kysely<TalusSchema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    pool,
+    db,
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,181 @@
+import { sql, type Kysely } from 'kysely';
+import { FlushBatch } from './batch.js';
+import { codecFor } from './codecs.js';
+import type { TalusSchema } from './database.js';
+import { appendChangelog, deleteKeys, upsertKeys } from './writes.js';
+import type { Keyspace } from '../keyspace/keyspace.js';
+import type { Entry } from '../keyspace/types.js';
+import type { Logger } from '../observability/logger.js';
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Group commit. Whenever something is dirty and no commit is in flight, take
+ * every dirty entry (its state now, so repeated writes to a key coalesce), the
+ * db-wide operations and the change-log records since the last commit, and
+ * write them in one statement (or one transaction when db-wide operations
+ * come first). Commits are strictly sequential, so PostgreSQL sees mutations
+ * in the order they were made.
+ */
+export class Flusher {
+  /** every change-log record up to here is committed */
+  durableSeq: number;
+  healthy = true;
+  lastError = '';
+  /** stats for INFO persistence */
+  stats = { commits: 0, entries: 0, failures: 0, lastCommitMs: 0, lastCommitAt: 0 };
+  private inFlight = false;
+  private scheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = 50;
+  private waiters: Waiter[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly db: Kysely<TalusSchema>,
+    private readonly ks: Keyspace,
+    private readonly log: Logger,
+    /** called after each commit with the new durable seq (releases replies) */
+    private readonly onDurable: (seq: number) => void,
+    /** called after a failed commit with the seq it covered (fails replies) */
+    private readonly onFailure: (seq: number, err: Error) => void,
+  ) {
+    this.durableSeq = ks.changelog.seq;
+  }
+
+  /** Ask for a commit soon (coalescing every request made in this tick). */
+  schedule(): void {
+    if (this.scheduled || this.inFlight || this.retryTimer || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  /** Resolves once `seq` is durable; rejects if the commit covering it fails. */
+  waitDurable(seq: number): Promise<void> {
+    if (seq <= this.durableSeq) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ seq, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  get pending(): boolean {
+    return this.ks.dirty.size > 0 || this.ks.dbOps.length > 0 || this.ks.retired.length > 0;
+  }
+
+  /** Commit everything that is dirty, then stop taking new work. */
+  async drain(): Promise<void> {
+    for (let i = 0; i < 50 && (this.pending || this.inFlight || this.ks.changelog.seq > this.durableSeq); i++) {
+      if (!this.inFlight) await this.run();
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+  }
+
+  private async run(): Promise<void> {
+    if (this.inFlight) return;
+    const ks = this.ks;
+    const upTo = ks.changelog.seq;
+    if (!this.pending && upTo <= this.durableSeq) return;
+    this.inFlight = true;
+
+    // Snapshot, synchronously: later mutations go to the next batch.
+    const ops = ks.dbOps;
+    const retired = ks.retired;
+    const entries = [...ks.dirty];
+    const versions = entries.map((e) => e.version);
+    const records = ks.changelog.take();
+    ks.dbOps = [];
+    ks.retired = [];
+    ks.dirty.clear();
+
+    const batch = new FlushBatch();
+    for (const op of ops) {
+      if (op.kind === 'flush') {
+        batch.before.push(sql`WITH d AS (DELETE FROM talus.keys WHERE db = ${op.db} RETURNING key_id, type)
+          INSERT INTO talus.garbage (key_id, type) SELECT key_id, type FROM d ON CONFLICT DO NOTHING`);
+      } else {
+        batch.before.push(sql`UPDATE talus.keys SET db = CASE db WHEN ${op.a}::smallint THEN ${op.b}::smallint ELSE ${op.a}::smallint END
+          WHERE db IN (${op.a}::smallint, ${op.b}::smallint)`);
+      }
+    }
+    for (const r of retired) codecFor(r.type).retire(batch, r.keyId);
+    for (const e of entries) stageEntry(batch, e);
+    for (const r of records) batch.add(appendChangelog, r.seq, r.db, r.at, r.effect);
+
+    const started = Date.now();
+    try {
+      if (!batch.empty) await batch.execute(this.db);
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        if (e.flushedVersion < versions[i]!) e.flushedVersion = versions[i]!;
+      }
+      this.durableSeq = Math.max(this.durableSeq, upTo);
+      this.stats.commits++;
+      this.stats.entries += entries.length;
+      this.stats.lastCommitMs = Date.now() - started;
+      this.stats.lastCommitAt = Date.now();
+      if (!this.healthy) this.log.notice('PostgreSQL reachable again: writes are accepted');
+      this.healthy = true;
+      this.lastError = '';
+      this.retryDelay = 50;
+      this.inFlight = false;
+      this.onDurable(this.durableSeq);
+      this.releaseWaiters();
+    } catch (err) {
+      // Give everything back to the next batch, in order, and fail the replies
+      // waiting on it: their writes stay in memory and are retried.
+      ks.dbOps = ops.concat(ks.dbOps);
+      ks.retired = retired.concat(ks.retired);
+      for (const e of entries) if (ks.dbs[e.db]?.entries.get(e.name) === e) ks.dirty.add(e);
+      ks.changelog.restore(records);
+      this.stats.failures++;
+      const error = err as Error;
+      if (this.healthy) this.log.warning(`commit to PostgreSQL failed: ${error.message}`);
+      this.healthy = false;
+      this.lastError = error.message;
+      this.inFlight = false;
+      this.onFailure(upTo, error);
+      this.failWaiters(upTo, error);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.run();
+      }, this.retryDelay);
+      this.retryDelay = Math.min(this.retryDelay * 2, 1000);
+      return;
+    }
+    if (this.pending || ks.changelog.seq > this.durableSeq) this.schedule();
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const w of this.waiters) (w.seq <= this.durableSeq ? w.resolve() : still.push(w));
+    this.waiters = still;
+  }
+
+  private failWaiters(upTo: number, err: Error): void {
+    const still: Waiter[] = [];
+    for (const w of this.waiters) (w.seq <= upTo ? w.reject(err) : still.push(w));
+    this.waiters = still;
+  }
+}
+
+function stageEntry(batch: FlushBatch, e: Entry): void {
+  const key = Buffer.from(e.name, 'latin1');
+  if (e.type === null) {
+    batch.add(deleteKeys, e.db, key);
+    return;
+  }
+  const codec = codecFor(e.type);
+  batch.add(upsertKeys, e.db, key, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, codec.length(e.value));
+  codec.stage(batch, e);
+}

@@ -1,0 +1,52 @@
+import { sql } from 'kysely';
+import type { ArrayWrite } from './batch.js';
+
+/** The core table writes of a flush; data families add their own. */
+export const upsertKeys: ArrayWrite = {
+  name: 'keys_put',
+  columns: ['smallint[]', 'bytea[]', 'bigint[]', 'text[]', 'bigint[]', 'bigint[]'],
+  build: ([db, key, id, type, exp, len]) => sql`
+    INSERT INTO talus.keys (db, key, key_id, type, expire_at, length)
+    SELECT * FROM unnest(${db}, ${key}, ${id}, ${type}, ${exp}, ${len})
+    ON CONFLICT (db, key) DO UPDATE SET key_id = EXCLUDED.key_id, type = EXCLUDED.type,
+      expire_at = EXCLUDED.expire_at, length = EXCLUDED.length`,
+};
+
+export const deleteKeys: ArrayWrite = {
+  name: 'keys_del',
+  columns: ['smallint[]', 'bytea[]'],
+  build: ([db, key]) => sql`
+    DELETE FROM talus.keys k USING unnest(${db}, ${key}) AS d(db, key)
+    WHERE k.db = d.db AND k.key = d.key`,
+};
+
+/** Retired incarnations of collections: the janitor deletes their rows in bounded batches. */
+export const addGarbage: ArrayWrite = {
+  name: 'garbage',
+  columns: ['bigint[]', 'text[]'],
+  build: ([id, type]) => sql`
+    INSERT INTO talus.garbage (key_id, type) SELECT * FROM unnest(${id}, ${type})
+    ON CONFLICT DO NOTHING`,
+};
+
+export const appendChangelog: ArrayWrite = {
+  name: 'changelog',
+  columns: ['bigint[]', 'smallint[]', 'bigint[]', 'bytea[]'],
+  build: ([seq, db, at, effect]) => sql`
+    INSERT INTO talus.changelog (seq, db, at, effect) SELECT * FROM unnest(${seq}, ${db}, ${at}, ${effect})`,
+};
+
+export const putStrings: ArrayWrite = {
+  name: 'strings_put',
+  columns: ['bigint[]', 'bytea[]'],
+  build: ([id, value]) => sql`
+    INSERT INTO talus.strings (key_id, value) SELECT * FROM unnest(${id}, ${value})
+    ON CONFLICT (key_id) DO UPDATE SET value = EXCLUDED.value`,
+};
+
+/** A string is one row: deleting it inline is cheaper than a trip through garbage. */
+export const deleteStrings: ArrayWrite = {
+  name: 'strings_del',
+  columns: ['bigint[]'],
+  build: ([id]) => sql`DELETE FROM talus.strings WHERE key_id = ANY(${id})`,
+};

@@ -1,0 +1,371 @@
+import net from 'node:net';
+import { sql } from 'kysely';
+import { Client } from './server/client.js';
+import { CommandTable, type Command } from './commands/table.js';
+import { Errors } from './commands/errors.js';
+import { ErrorReply, QUEUED, SimpleString, type Reply } from './protocol/reply.js';
+import { allCommands } from './commands/index.js';
+import { Keyspace } from './keyspace/keyspace.js';
+import { Scheduler, type KeyRef } from './keyspace/scheduler.js';
+import { Changelog } from './replication/changelog.js';
+import { openDatabase, type Database } from './storage/database.js';
+import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
+import { migrate } from './storage/migrate.js';
+import { Flusher } from './storage/flusher.js';
+import { Loader } from './storage/loader.js';
+import { Janitor } from './storage/janitor.js';
+import { Logger } from './observability/logger.js';
+import { Slowlog } from './observability/slowlog.js';
+import type { ConfigStore } from './config/store.js';
+import { ActiveExpiry } from './keyspace/expiry.js';
+
+/** Server-wide counters for INFO stats. */
+export interface ServerStats {
+  connectionsReceived: number;
+  commandsProcessed: number;
+  rejectedConnections: number;
+  errorReplies: number;
+  startedAt: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+}
+
+/**
+ * One Talus server: storage, hot set, command execution and the listener.
+ * `dispatch` is the single path every request takes.
+ */
+export class Talus {
+  readonly log: Logger;
+  readonly commands = new CommandTable();
+  readonly clients = new Map<number, Client>();
+  readonly awaitingDurability = new Set<Client>();
+  readonly slowlog: Slowlog;
+  readonly stats: ServerStats = {
+    connectionsReceived: 0,
+    commandsProcessed: 0,
+    rejectedConnections: 0,
+    errorReplies: 0,
+    startedAt: Date.now(),
+    netInputBytes: 0,
+    netOutputBytes: 0,
+  };
+  keyspace!: Keyspace;
+  scheduler!: Scheduler;
+  flusher!: Flusher;
+  loader!: Loader;
+  database!: Database;
+  embedded: EmbeddedCluster | undefined;
+  lastSave = Math.floor(Date.now() / 1000);
+  private servers: net.Server[] = [];
+  private nextClientId = 1;
+  private cron: NodeJS.Timeout | undefined;
+  private janitor: Janitor | undefined;
+  private expiry: ActiveExpiry | undefined;
+  private shuttingDown = false;
+  readonly monitors = new Set<Client>();
+  port = 0;
+  /** replication role, as ROLE and INFO report it */
+  role: 'master' | 'slave' = 'master';
+
+  constructor(readonly config: ConfigStore) {
+    const v = config.values;
+    this.log = new Logger(v.loglevel, v.logfile);
+    this.slowlog = new Slowlog(config);
+    this.commands.register(allCommands);
+    config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
+  }
+
+  async start(): Promise<void> {
+    const v = this.config.values;
+    let url = v.databaseUrl;
+    if (!url) {
+      this.embedded = await startEmbeddedPostgres({ dir: v.dir, port: v.embeddedPgPort, log: this.log });
+      url = this.embedded.url;
+    }
+    this.database = openDatabase(url, v.pgPoolSize, (err) => this.log.verbose(`PostgreSQL connection error: ${err.message}`));
+    const version = await migrate(this.database.pool, this.log);
+    this.log.notice(`storage ready (schema version ${version})`);
+
+    const db = this.database.db;
+    const { rows: seqRows } = await sql<{ seq: number | null }>`SELECT max(seq) AS seq FROM talus.changelog`.execute(db);
+    const { rows: epochRows } = await sql<{ epoch: number }>`SELECT nextval('talus.epochs') AS epoch`.execute(db);
+    const { rows: counts } = await sql<{ db: number; n: number }>`SELECT db, count(*)::bigint AS n FROM talus.keys GROUP BY db`.execute(db);
+
+    this.keyspace = new Keyspace(v.databases, new Changelog(seqRows[0]?.seq ?? 0));
+    this.keyspace.setEpoch(epochRows[0]!.epoch);
+    for (const d of this.keyspace.dbs) d.complete = true;
+    for (const { db: i, n } of counts) {
+      const d = this.keyspace.dbs[i];
+      if (!d) throw new Error(`PostgreSQL holds keys of db ${i} but databases is ${v.databases}`);
+      d.count = n;
+      d.complete = n === 0;
+    }
+    this.flusher = new Flusher(
+      db,
+      this.keyspace,
+      this.log,
+      (seq) => this.releaseReplies(seq),
+      (seq, err) => {
+        for (const c of this.awaitingDurability) c.onCommitFailed(seq, err);
+      },
+    );
+    this.loader = new Loader(db, this.keyspace, this.flusher);
+    this.scheduler = new Scheduler(this.keyspace, (d, name) => this.loader.load(d, name));
+    this.janitor = new Janitor(db, this.log);
+    this.expiry = new ActiveExpiry(this);
+    this.cron = setInterval(() => this.serverCron(), 100);
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    const v = this.config.values;
+    const binds = v.bind.split(/\s+/).filter(Boolean);
+    for (const host of binds.length ? binds : ['127.0.0.1']) {
+      const server = net.createServer((socket) => this.accept(socket));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: this.port || v.port, host: host.replace(/^-/, ''), backlog: 511 }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.port = (server.address() as net.AddressInfo).port;
+      this.servers.push(server);
+    }
+    this.log.notice(`Ready to accept connections on ${binds.join(' ')} port ${this.port}`);
+  }
+
+  private accept(socket: net.Socket): void {
+    this.stats.connectionsReceived++;
+    socket.setNoDelay(true);
+    const v = this.config.values;
+    if (this.clients.size >= v.maxclients || this.shuttingDown) {
+      this.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    if (v.tcpKeepalive > 0) socket.setKeepAlive(true, v.tcpKeepalive * 1000);
+    const client = new Client(this, socket, this.nextClientId++);
+    this.clients.set(client.id, client);
+    socket.on('data', (chunk: Buffer) => {
+      this.stats.netInputBytes += chunk.length;
+      client.onData(chunk);
+    });
+    socket.on('error', () => client.close());
+    socket.on('close', () => client.close());
+  }
+
+  /** Hooks for state other modules keep per client (pub/sub, blocking, watch). */
+  readonly clientResetHooks: Array<(c: Client) => void> = [];
+
+  onClientReset(c: Client): void {
+    for (const h of this.clientResetHooks) h(c);
+  }
+
+  onClientClosed(c: Client): void {
+    this.onClientReset(c);
+    this.clients.delete(c.id);
+    this.awaitingDurability.delete(c);
+    this.monitors.delete(c);
+  }
+
+  /**
+   * Every request goes through here: lookup, policy checks, then execution
+   * once its keys are resident, and the reply in connection order.
+   */
+  dispatch(c: Client, args: Buffer[]): void {
+    const cmd = this.commands.lookup(args[0]!);
+    c.lastInteraction = Date.now();
+    const err = this.check(c, cmd, args);
+    if (err !== undefined) {
+      if (cmd) cmd.stats.rejected++;
+      if (c.multi !== null && cmd?.name !== 'exec' && cmd?.name !== 'discard') c.multiError = true;
+      this.stats.errorReplies++;
+      c.deliver(err, 0);
+      return;
+    }
+    const command = cmd!;
+    if (c.multi !== null && !TX_CONTROL.has(command.name)) {
+      c.multi.push({ cmd: command, args });
+      c.deliver(QUEUED, 0);
+      return;
+    }
+    if (this.monitors.size > 0 && !command.def.flags.includes('skip_monitor')) this.feedMonitors(c, args);
+    const refs = this.keyRefs(c, command, args);
+    if (refs.length === 0) {
+      this.execute(c, command, args);
+      return;
+    }
+    let queued = false;
+    const ran = this.scheduler.submit(
+      refs,
+      () => {
+        this.execute(c, command, args);
+        if (queued) c.resume();
+      },
+      (error) => {
+        c.deliver(Errors.storage(error.message), 0);
+        if (queued) c.resume();
+      },
+    );
+    if (!ran) {
+      queued = true;
+      c.pause();
+    }
+  }
+
+  /** Policy checks in Redis's order; undefined means the command may run. */
+  private check(c: Client, cmd: Command | undefined, args: Buffer[]): ErrorReply | undefined {
+    if (cmd === undefined) return Errors.unknownCommand(args[0]!.toString(), args.slice(1));
+    if (!cmd.arityOk(args.length)) return Errors.arity(cmd.name);
+    if (!c.authenticated && !cmd.noAuth) return Errors.noAuth();
+    if (c.multi !== null && cmd.def.flags.includes('no_multi')) {
+      return new ErrorReply(`ERR Command not allowed inside a transaction`);
+    }
+    if (cmd.isWrite) {
+      if (!this.flusher.healthy) return Errors.persistence(this.flusher.lastError);
+      if (
+        cmd.def.flags.includes('denyoom') &&
+        this.config.values.maxmemory > 0 &&
+        this.keyspace.bytes > this.config.values.maxmemory &&
+        this.keyspace.evict(this.config.values.maxmemory, (d, n) => this.scheduler.isClaimed(d, n)) > 0 &&
+        this.config.values.maxmemoryPolicy === 'noeviction'
+      ) {
+        return Errors.oom();
+      }
+    }
+    return undefined;
+  }
+
+  /** The keys a command touches, in the client's current db. */
+  keyRefs(c: Client, cmd: Command, args: Buffer[]): KeyRef[] {
+    if (cmd.name === 'exec' && c.multi !== null) {
+      const refs: KeyRef[] = [];
+      for (const q of c.multi) refs.push(...this.keyRefs(c, q.cmd, q.args));
+      return refs;
+    }
+    let target = cmd;
+    if (cmd.subcommands.size > 0 && args.length > 1) {
+      target = cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd;
+    }
+    const idx = target.keyIndices(args);
+    if (idx.length === 0) return NO_REFS;
+    const refs: KeyRef[] = new Array(idx.length);
+    for (let i = 0; i < idx.length; i++) refs[i] = { db: c.db, name: args[idx[i]!]!.toString('latin1') };
+    return refs;
+  }
+
+  /** Run a command now (its keys are resident) and hand its reply to the client. */
+  execute(c: Client, cmd: Command, args: Buffer[]): void {
+    const changelog = this.keyspace.changelog;
+    const before = changelog.seq;
+    const started = performance.now();
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = cmd.def.handler!(c, args);
+    } catch (err) {
+      reply = toErrorReply(err, this.log);
+    }
+    if (reply instanceof Promise) {
+      c.pause();
+      reply.then(
+        (r) => this.finish(c, cmd, args, r, before, started),
+        (err) => this.finish(c, cmd, args, toErrorReply(err, this.log), before, started),
+      ).finally(() => c.resume());
+      return;
+    }
+    this.finish(c, cmd, args, reply, before, started);
+  }
+
+  private finish(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number): void {
+    const usec = Math.round((performance.now() - started) * 1000);
+    const target = cmd.subcommands.size > 0 && args.length > 1
+      ? cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd
+      : cmd;
+    target.stats.calls++;
+    target.stats.usec += usec;
+    this.stats.commandsProcessed++;
+    c.lastCommand = target.fullName;
+    if (reply instanceof ErrorReply) {
+      target.stats.failed++;
+      this.stats.errorReplies++;
+    }
+    this.slowlog.record(c, args, usec, cmd);
+    const seq = this.keyspace.changelog.seq;
+    if (seq > before) {
+      this.flusher.schedule();
+      c.deliver(reply, this.config.values.appendfsync === 'always' ? seq : 0);
+    } else {
+      c.deliver(reply, 0);
+    }
+  }
+
+  private releaseReplies(seq: number): void {
+    for (const c of this.awaitingDurability) {
+      if (!c.onDurable(seq)) this.awaitingDurability.delete(c);
+    }
+  }
+
+  private feedMonitors(c: Client, args: Buffer[]): void {
+    const now = Date.now();
+    const line = `${(now / 1000).toFixed(6)} [${c.dbIndex} ${c.addr}] ${args.map(quoteArg).join(' ')}`;
+    for (const m of this.monitors) if (m !== c) m.push(new SimpleString(line));
+  }
+
+  /** Redis's serverCron, at 10 Hz: expiry, eviction, idle clients, janitor. */
+  private serverCron(): void {
+    const v = this.config.values;
+    this.expiry?.cycle();
+    if (v.maxmemory > 0) this.keyspace.evict(v.maxmemory, (d, n) => this.scheduler.isClaimed(d, n));
+    if (v.timeout > 0) {
+      const limit = Date.now() - v.timeout * 1000;
+      for (const c of this.clients.values()) {
+        if (c.lastInteraction < limit && !c.monitor && c.waitingReplies === 0 && !c.flags.has('pubsub')) c.close();
+      }
+    }
+    void this.janitor?.tick();
+  }
+
+  /** SHUTDOWN asks the process to stop (main wires this to its signal path). */
+  onShutdownRequest: () => void = () => void this.shutdown();
+
+  /** Stop accepting, commit what is dirty, close storage. */
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.log.notice('shutting down: committing pending writes');
+    clearInterval(this.cron);
+    for (const s of this.servers) s.close();
+    await this.flusher?.drain().catch((err) => this.log.warning(`final commit failed: ${err.message}`));
+    for (const c of [...this.clients.values()]) c.close();
+    await this.janitor?.stop();
+    await this.database?.close().catch(() => undefined);
+    await this.embedded?.stop();
+    this.log.notice('Talus is now ready to exit, bye bye...');
+    this.log.close();
+  }
+}
+
+
+const TX_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+const NO_REFS: KeyRef[] = [];
+
+function quoteArg(a: Buffer): string {
+  let s = '"';
+  for (const b of a) {
+    if (b === 0x22 || b === 0x5c) s += '\\' + String.fromCharCode(b);
+    else if (b === 0x0a) s += '\\n';
+    else if (b === 0x0d) s += '\\r';
+    else if (b === 0x09) s += '\\t';
+    else if (b >= 0x20 && b < 0x7f) s += String.fromCharCode(b);
+    else s += '\\x' + b.toString(16).padStart(2, '0');
+  }
+  return s + '"';
+}
+
+function toErrorReply(err: unknown, log: Logger): ErrorReply {
+  if (err instanceof ErrorReply) return err;
+  const e = err as Error;
+  log.warning(`command failed: ${e.stack ?? e}`);
+  return new ErrorReply(`ERR ${e.message}`);
+}

@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Redis, type RedisOptions } from 'ioredis';
+import { startEmbeddedPostgres, type EmbeddedCluster } from '../../src/storage/embedded.js';
+import { Logger } from '../../src/observability/logger.js';
+
+/**
+ * Test fixtures: one real PostgreSQL for the whole run (embedded, or
+ * TALUS_TEST_DATABASE_URL), a fresh database per Talus server, and Talus
+ * servers as real child processes talked to over TCP.
+ */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const MAIN = path.join(ROOT, 'dist/src/main.js');
+
+let cluster: EmbeddedCluster | undefined;
+let adminUrl: string | undefined;
+let dbCounter = 0;
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'talus-test-'));
+
+export async function postgresUrl(): Promise<string> {
+  if (adminUrl) return adminUrl;
+  if (process.env.TALUS_TEST_DATABASE_URL) {
+    adminUrl = process.env.TALUS_TEST_DATABASE_URL;
+  } else {
+    cluster = await startEmbeddedPostgres({ dir: path.join(tmpRoot, 'cluster'), port: 0, log: new Logger('warning') });
+    adminUrl = cluster.url;
+  }
+  return adminUrl;
+}
+
+/** A new, empty database on the test cluster; returns its URL. */
+export async function freshDatabase(): Promise<string> {
+  const base = await postgresUrl();
+  const name = `talus_t${process.pid}_${++dbCounter}`;
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name}`);
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function stopPostgres(): Promise<void> {
+  await cluster?.stop();
+  cluster = undefined;
+  adminUrl = undefined;
+}
+
+export function tempDir(prefix = 'srv'): string {
+  return fs.mkdtempSync(path.join(tmpRoot, `${prefix}-`));
+}
+
+export interface TalusProcess {
+  port: number;
+  proc: ChildProcess;
+  output: () => string;
+  client(opts?: RedisOptions): Redis;
+  /** SIGTERM and wait for exit */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit */
+  kill(): Promise<void>;
+}
+
+/**
+ * Start `node dist/src/main.js` with these options (redis-server style
+ * `--name value` pairs). Uses a fresh database unless `--database-url` or
+ * `embedded: true` is given.
+ */
+export async function startTalus(
+  args: string[] = [],
+  opts: { embedded?: boolean; databaseUrl?: string; dir?: string } = {},
+): Promise<TalusProcess> {
+  const full = ['--port', '0', '--bind', '127.0.0.1', '--dir', opts.dir ?? tempDir(), '--loglevel', 'notice', ...args];
+  if (!opts.embedded && !args.includes('--database-url')) {
+    full.push('--database-url', opts.databaseUrl ?? (await freshDatabase()));
+  }
+  const proc = spawn(process.execPath, [MAIN, ...full], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  let out = '';
+  const clients: Redis[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Talus did not start in time:\n${out}`)), 60_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /Ready to accept connections .* port (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Talus exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+  const end = async (signal: NodeJS.Signals) => {
+    for (const c of clients) c.disconnect();
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    await exited;
+  };
+  return {
+    port,
+    proc,
+    output: () => out,
+    client(o: RedisOptions = {}) {
+      const c = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1, ...o });
+      clients.push(c);
+      return c;
+    },
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
+  };
+}
