@@ -15,8 +15,16 @@ export interface TypeCodec {
   length(value: unknown): number;
   /** bytes of memory the value accounts for in the hot set */
   sizeOf(value: unknown): number;
-  /** stage the entry's current value (or its changes since the last flush) */
-  stage(batch: FlushBatch, e: Entry): void;
+  /**
+   * Stage the entry's current value, or its changes since the last flush
+   * (`fresh` = the incarnation is new to PostgreSQL: write everything). What
+   * it returns is handed back to `unstage` if the commit fails, so
+   * change tracking can be restored.
+   */
+  stage(batch: FlushBatch, e: Entry): unknown;
+  unstage?(e: Entry, token: unknown): void;
+  /** an independent copy (COPY, RENAME across incarnations, MOVE) */
+  clone(value: unknown): unknown;
   /** stage removal of a retired incarnation's rows */
   retire(batch: FlushBatch, keyId: number): void;
   /** read values of these incarnations; strings come with the key row instead */
@@ -30,6 +38,7 @@ export const stringCodec: TypeCodec = {
   length: (v) => (v as Buffer).length,
   sizeOf: (v) => (v as Buffer).length,
   stage: (batch, e) => batch.add(putStrings, e.keyId, e.value),
+  clone: (v) => v, // string values are never mutated in place
   retire: (batch, keyId) => batch.add(deleteStrings, keyId),
 };
 

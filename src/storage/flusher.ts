@@ -108,7 +108,7 @@ export class Flusher {
       }
     }
     for (const r of retired) codecFor(r.type).retire(batch, r.keyId);
-    for (const e of entries) stageEntry(batch, e);
+    const tokens = entries.map((e) => stageEntry(batch, e));
     for (const r of records) batch.add(appendChangelog, r.seq, r.db, r.at, r.effect);
 
     const started = Date.now();
@@ -135,7 +135,11 @@ export class Flusher {
       // waiting on it: their writes stay in memory and are retried.
       ks.dbOps = ops.concat(ks.dbOps);
       ks.retired = retired.concat(ks.retired);
-      for (const e of entries) if (ks.dbs[e.db]?.entries.get(e.name) === e) ks.dirty.add(e);
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        if (e.type !== null && tokens[i] !== undefined) codecFor(e.type).unstage?.(e, tokens[i]);
+        if (ks.dbs[e.db]?.entries.get(e.name) === e) ks.dirty.add(e);
+      }
       ks.changelog.restore(records);
       this.stats.failures++;
       const error = err as Error;
@@ -169,13 +173,13 @@ export class Flusher {
   }
 }
 
-function stageEntry(batch: FlushBatch, e: Entry): void {
+function stageEntry(batch: FlushBatch, e: Entry): unknown {
   const key = Buffer.from(e.name, 'latin1');
   if (e.type === null) {
     batch.add(deleteKeys, e.db, key);
-    return;
+    return undefined;
   }
   const codec = codecFor(e.type);
   batch.add(upsertKeys, e.db, key, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, codec.length(e.value));
-  codec.stage(batch, e);
+  return codec.stage(batch, e);
 }
