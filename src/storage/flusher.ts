@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { FlushBatch } from './batch.js';
-import { codecFor } from './codecs.js';
+import { codecFor, type TypeCodec } from './codecs.js';
 import type { TalusSchema } from './database.js';
 import { appendChangelog, deleteKeys, upsertKeys } from './writes.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
@@ -108,6 +108,7 @@ export class Flusher {
       }
     }
     for (const r of retired) codecFor(r.type).retire(batch, r.keyId);
+    // What each codec returned from stage, to restore change tracking on failure.
     const tokens = entries.map((e) => stageEntry(batch, e));
     for (const r of records) batch.add(appendChangelog, r.seq, r.db, r.at, r.effect);
 
@@ -137,7 +138,8 @@ export class Flusher {
       ks.retired = retired.concat(ks.retired);
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
-        if (e.type !== null && tokens[i] !== undefined) codecFor(e.type).unstage?.(e, tokens[i]);
+        const t = tokens[i];
+        if (t !== undefined) t.codec.unstage?.(e, t.token);
         if (ks.dbs[e.db]?.entries.get(e.name) === e) ks.dirty.add(e);
       }
       ks.changelog.restore(records);
@@ -173,7 +175,7 @@ export class Flusher {
   }
 }
 
-function stageEntry(batch: FlushBatch, e: Entry): unknown {
+function stageEntry(batch: FlushBatch, e: Entry): { codec: TypeCodec; token: unknown } | undefined {
   const key = Buffer.from(e.name, 'latin1');
   if (e.type === null) {
     batch.add(deleteKeys, e.db, key);
@@ -181,5 +183,5 @@ function stageEntry(batch: FlushBatch, e: Entry): unknown {
   }
   const codec = codecFor(e.type);
   batch.add(upsertKeys, e.db, key, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, codec.length(e.value));
-  return codec.stage(batch, e);
+  return { codec, token: codec.stage(batch, e) };
 }
