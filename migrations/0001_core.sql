@@ -10,16 +10,18 @@ CREATE TABLE talus.keys (
   key_id    bigint   NOT NULL,
   type      text     NOT NULL CHECK (type IN ('string', 'hash', 'list', 'set', 'zset', 'stream')),
   expire_at bigint,            -- unix time in ms; NULL = no TTL
-  length    bigint   NOT NULL DEFAULT 0,
+  length    bigint   NOT NULL DEFAULT 0,  -- member count of collections (0 for strings)
   PRIMARY KEY (db, key)
-);
+) WITH (fillfactor = 80);
 CREATE UNIQUE INDEX keys_key_id ON talus.keys (key_id);
 CREATE INDEX keys_expire_at ON talus.keys (expire_at) WHERE expire_at IS NOT NULL;
 
+-- fillfactor leaves room on each page so rewriting a value is a HOT update
+-- (no index maintenance): SET on an existing key is the most common write.
 CREATE TABLE talus.strings (
   key_id bigint PRIMARY KEY,
   value  bytea  NOT NULL
-);
+) WITH (fillfactor = 80);
 
 -- Rows of retired key_ids still to be deleted by the janitor.
 CREATE TABLE talus.garbage (

@@ -101,7 +101,7 @@ export class Keyspace {
     if (expireAt !== 0) db.expiring.add(e);
     e.lastAccess = Date.now();
     this.resize(e, size);
-    this.touch(e);
+    this.touchMeta(e);
     return e;
   }
 
@@ -112,6 +112,12 @@ export class Keyspace {
   replaceValue(e: Entry, value: unknown, size: number): void {
     e.value = value;
     this.resize(e, size);
+    this.touch(e);
+  }
+
+  /** Record a change of the key's row itself (incarnation, type, TTL, length). */
+  touchMeta(e: Entry): void {
+    e.metaDirty = true;
     this.touch(e);
   }
 
@@ -136,12 +142,12 @@ export class Keyspace {
     e.keyId = 0;
     this.setExpireRaw(db, e, 0);
     this.resize(e, 0);
-    this.touch(e);
+    this.touchMeta(e);
   }
 
   setExpire(db: Db, e: Entry, at: number): void {
     this.setExpireRaw(db, e, at);
-    this.touch(e);
+    this.touchMeta(e);
   }
 
   private setExpireRaw(db: Db, e: Entry, at: number): void {
@@ -196,6 +202,7 @@ export class Keyspace {
   /** Admit a value read from PostgreSQL (or a known absence) into the hot set. */
   admit(db: Db, name: string, type: KeyType | null, value: unknown, size: number, expireAt: number, keyId: number): Entry {
     const e = new Entry(db.index, name, type, value, expireAt, keyId);
+    e.metaDirty = false; // it mirrors its row
     db.entries.set(name, e);
     // db.count already includes it: counts are read from PostgreSQL at start.
     if (type !== null && expireAt !== 0) db.expiring.add(e);

@@ -92,6 +92,7 @@ export class Flusher {
     const retired = ks.retired;
     const entries = [...ks.dirty];
     const versions = entries.map((e) => e.version);
+    const metaDirty = entries.map((e) => e.metaDirty);
     const records = ks.changelog.take();
     ks.dbOps = [];
     ks.retired = [];
@@ -138,6 +139,7 @@ export class Flusher {
       ks.retired = retired.concat(ks.retired);
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
+        if (metaDirty[i]) e.metaDirty = true;
         const t = tokens[i];
         if (t !== undefined) t.codec.unstage?.(e, t.token);
         if (ks.dbs[e.db]?.entries.get(e.name) === e) ks.dirty.add(e);
@@ -182,6 +184,12 @@ function stageEntry(batch: FlushBatch, e: Entry): { codec: TypeCodec; token: unk
     return undefined;
   }
   const codec = codecFor(e.type);
-  batch.add(upsertKeys, e.db, key, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, codec.length(e.value));
+  // A string rewritten in place leaves its key row as it was; a collection's
+  // row carries its length, which most of its writes change.
+  if (e.metaDirty || e.type !== 'string') {
+    const length = e.type === 'string' ? 0 : codec.length(e.value);
+    batch.add(upsertKeys, e.db, key, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, length);
+  }
+  e.metaDirty = false;
   return { codec, token: codec.stage(batch, e) };
 }

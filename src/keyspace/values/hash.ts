@@ -1,0 +1,114 @@
+import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
+import { registerCodec } from '../../storage/codecs.js';
+import { COLLECTION_OVERHEAD, RandomIndex, ScanOrder } from './set.js';
+
+/** Bytes accounted per field beyond the field and value bytes (Map slot, headers). */
+export const HASH_FIELD_OVERHEAD = 56;
+
+/**
+ * The hash value: fields are latin1 strings (one char per byte, binary
+ * safe), values private Buffers that are never mutated in place (replies may
+ * reference them). Mutate only through `set` / `delete`: they keep the byte
+ * count, the change tracking for the flusher and the random-access and scan
+ * indexes in step.
+ */
+export class HashValue implements TrackedCollection {
+  readonly fields = new Map<string, Buffer>();
+  /** bytes the value accounts for (O(1) sizeOf) */
+  bytes = COLLECTION_OVERHEAD;
+  changes = new MemberChanges();
+  private randomIndex: RandomIndex | undefined;
+  private scanOrder: ScanOrder | undefined;
+
+  get size(): number {
+    return this.fields.size;
+  }
+
+  get(field: string): Buffer | undefined {
+    return this.fields.get(field);
+  }
+
+  has(field: string): boolean {
+    return this.fields.has(field);
+  }
+
+  /** Set a field (the value must be a private copy); true if the field is new. */
+  set(field: string, value: Buffer): boolean {
+    const old = this.fields.get(field);
+    this.fields.set(field, value);
+    this.changes.mark(field);
+    if (old !== undefined) {
+      this.bytes += value.length - old.length;
+      return false;
+    }
+    this.bytes += field.length + value.length + HASH_FIELD_OVERHEAD;
+    this.randomIndex?.add(field);
+    this.scanOrder = undefined;
+    return true;
+  }
+
+  /** Remove a field; true if it was there. */
+  delete(field: string): boolean {
+    const old = this.fields.get(field);
+    if (old === undefined) return false;
+    this.fields.delete(field);
+    this.bytes -= field.length + old.length + HASH_FIELD_OVERHEAD;
+    this.changes.mark(field);
+    this.randomIndex?.delete(field);
+    this.scanOrder = undefined;
+    return true;
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, Buffer]> {
+    return this.fields.entries();
+  }
+
+  /** Random access to the fields (built on first use, then maintained). */
+  random(): RandomIndex {
+    return (this.randomIndex ??= new RandomIndex(this.fields.keys()));
+  }
+
+  scan(): ScanOrder {
+    return (this.scanOrder ??= new ScanOrder(this.fields.keys()));
+  }
+
+  /** A row read from PostgreSQL: no change to track. */
+  loadRow(field: string, value: Buffer): void {
+    const old = this.fields.get(field);
+    this.fields.set(field, value);
+    this.bytes += old === undefined ? field.length + value.length + HASH_FIELD_OVERHEAD : value.length - old.length;
+  }
+
+  /** An independent copy whose changes are fresh (a new incarnation). */
+  clone(): HashValue {
+    const v = new HashValue();
+    for (const [f, val] of this.fields) v.fields.set(f, val); // values are immutable: shared
+    v.bytes = this.bytes;
+    return v;
+  }
+}
+
+export const hashCodec = memberCodec<HashValue>({
+  type: 'hash',
+  table: 'talus.hashes',
+  memberColumn: 'field',
+  payload: [['value', 'bytea']],
+  get: (v, f) => {
+    const val = v.fields.get(f);
+    return val === undefined ? undefined : [val];
+  },
+  entries: function* (v) {
+    for (const [f, val] of v.fields) yield [f, [val]];
+  },
+  empty: () => {
+    const v = new HashValue();
+    v.changes.fresh = false;
+    return v;
+  },
+  addRow: (v, f, [val]) => v.loadRow(f, val as Buffer),
+  length: (v) => v.fields.size,
+  sizeOf: (v) => v.bytes,
+  clone: (v) => v.clone(),
+});
+
+registerCodec(hashCodec);

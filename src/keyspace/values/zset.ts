@@ -1,0 +1,508 @@
+import { registerCodec } from '../../storage/codecs.js';
+import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
+
+/**
+ * Sorted set values: a Map member -> score for O(1) lookups, plus an ordered
+ * index for rank and range operations.
+ *
+ * The index is a counted B+tree ordered by (score, member bytes): leaves hold
+ * up to LEAF_MAX (member, score) pairs in two parallel arrays and are linked
+ * both ways for range walks; inner nodes hold their children, each child's
+ * element count (for rank arithmetic) and a separator key per child. Every
+ * operation (insert, remove, rank of an element, element at a rank, count of
+ * elements below a score or lex bound) is O(log n), and the flat arrays
+ * cost far less memory per member than skip-list nodes would.
+ *
+ * Members are latin1 strings (one char per byte), so JS string comparison is
+ * byte-wise comparison, which is what Redis uses (memcmp) for ties and lex
+ * ranges.
+ */
+
+const LEAF_MAX = 128;
+const INNER_MAX = 64;
+
+class Leaf {
+  next: Leaf | null = null;
+  prev: Leaf | null = null;
+  constructor(
+    public members: string[],
+    public scores: number[],
+  ) {}
+}
+
+class Inner {
+  constructor(
+    public children: Node[],
+    /** elements in each child's subtree */
+    public counts: number[],
+    /**
+     * separator keys: every element of children[j] is >= (sepS[j], sepM[j]),
+     * and every element of children[j-1] is below it. sep[0] is the node's own
+     * separator in its parent (unused for the leftmost node).
+     */
+    public sepS: number[],
+    public sepM: string[],
+    public size: number,
+  ) {}
+}
+
+type Node = Leaf | Inner;
+
+/** Order of (score, member) pairs: by score, then by member bytes. */
+export function compareEntries(s1: number, m1: string, s2: number, m2: string): number {
+  if (s1 < s2) return -1;
+  if (s1 > s2) return 1;
+  return m1 < m2 ? -1 : m1 > m2 ? 1 : 0;
+}
+
+function nodeSize(n: Node): number {
+  return n instanceof Leaf ? n.members.length : n.size;
+}
+
+/** first index i of the leaf with (scores[i], members[i]) >= (s, m) */
+function leafLowerBound(leaf: Leaf, s: number, m: string): number {
+  let lo = 0;
+  let hi = leaf.members.length;
+  const ss = leaf.scores;
+  const ms = leaf.members;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEntries(ss[mid]!, ms[mid]!, s, m) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** index of the child of `node` whose range holds (s, m) */
+function childFor(node: Inner, s: number, m: string): number {
+  let lo = 1;
+  let hi = node.children.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEntries(node.sepS[mid]!, node.sepM[mid]!, s, m) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/**
+ * A predicate over (score, member) that is true for a prefix of the order
+ * and false after it, e.g. "score < min".
+ */
+export type Bound = (score: number, member: string) => boolean;
+
+/** The ordered index of a sorted set (see the module comment). */
+export class ScoreTree {
+  private root: Node = new Leaf([], []);
+  private head: Leaf;
+  private tail: Leaf;
+
+  constructor() {
+    this.head = this.tail = this.root as Leaf;
+  }
+
+  get size(): number {
+    return nodeSize(this.root);
+  }
+
+  insert(s: number, m: string): void {
+    const split = this.ins(this.root, s, m);
+    if (split !== null) {
+      const old = this.root;
+      const [fs, fm] = firstKey(split);
+      this.root = new Inner([old, split], [nodeSize(old), nodeSize(split)], [-Infinity, fs], ['', fm], nodeSize(old) + nodeSize(split));
+    }
+  }
+
+  /** Remove (s, m); false if it is not there. */
+  remove(s: number, m: string): boolean {
+    if (!this.del(this.root, s, m)) return false;
+    while (this.root instanceof Inner && this.root.children.length === 1) this.root = this.root.children[0]!;
+    if (this.root instanceof Leaf) this.head = this.tail = this.root;
+    return true;
+  }
+
+  /** 0-based rank of (s, m), which must be present. */
+  rankOf(s: number, m: string): number {
+    let node = this.root;
+    let rank = 0;
+    while (node instanceof Inner) {
+      const j = childFor(node, s, m);
+      const counts = node.counts;
+      for (let k = 0; k < j; k++) rank += counts[k]!;
+      node = node.children[j]!;
+    }
+    return rank + leafLowerBound(node, s, m);
+  }
+
+  /** How many leading elements satisfy `before` (a prefix predicate). */
+  countWhile(before: Bound): number {
+    let node = this.root;
+    let rank = 0;
+    while (node instanceof Inner) {
+      let lo = 1;
+      let hi = node.children.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (before(node.sepS[mid]!, node.sepM[mid]!)) lo = mid + 1;
+        else hi = mid;
+      }
+      const j = lo - 1;
+      const counts = node.counts;
+      for (let k = 0; k < j; k++) rank += counts[k]!;
+      node = node.children[j]!;
+    }
+    let lo = 0;
+    let hi = node.members.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(node.scores[mid]!, node.members[mid]!)) lo = mid + 1;
+      else hi = mid;
+    }
+    return rank + lo;
+  }
+
+  /** The leaf and index of the element at `rank` (0 <= rank < size). */
+  private locate(rank: number): [Leaf, number] {
+    if (rank < this.head.members.length) return [this.head, rank];
+    let node = this.root;
+    while (node instanceof Inner) {
+      const counts = node.counts;
+      let j = 0;
+      while (j < counts.length - 1 && rank >= counts[j]!) rank -= counts[j++]!;
+      node = node.children[j]!;
+    }
+    return [node, rank];
+  }
+
+  /**
+   * Visit elements from `rank` on, in ascending order (or descending with
+   * `reverse`), until `fn` returns false or the set ends.
+   */
+  walk(rank: number, reverse: boolean, fn: (member: string, score: number) => boolean | void): void {
+    if (rank < 0 || rank >= this.size) return;
+    let [leaf, i] = this.locate(rank);
+    let cur: Leaf | null = leaf;
+    if (!reverse) {
+      while (cur !== null) {
+        const ms = cur.members;
+        const ss = cur.scores;
+        for (; i < ms.length; i++) if (fn(ms[i]!, ss[i]!) === false) return;
+        cur = cur.next;
+        i = 0;
+      }
+    } else {
+      while (cur !== null) {
+        const ms = cur.members;
+        const ss = cur.scores;
+        for (; i >= 0; i--) if (fn(ms[i]!, ss[i]!) === false) return;
+        cur = cur.prev;
+        if (cur !== null) i = cur.members.length - 1;
+      }
+    }
+  }
+
+  first(): [string, number] | undefined {
+    const h = this.head;
+    return h.members.length > 0 ? [h.members[0]!, h.scores[0]!] : undefined;
+  }
+
+  last(): [string, number] | undefined {
+    const t = this.tail;
+    const n = t.members.length;
+    return n > 0 ? [t.members[n - 1]!, t.scores[n - 1]!] : undefined;
+  }
+
+  /** Element at rank, or undefined. */
+  at(rank: number): [string, number] | undefined {
+    if (rank < 0 || rank >= this.size) return undefined;
+    const [leaf, i] = this.locate(rank);
+    return [leaf.members[i]!, leaf.scores[i]!];
+  }
+
+  private ins(node: Node, s: number, m: string): Node | null {
+    if (node instanceof Leaf) {
+      const ms = node.members;
+      if (ms.length === 0 || compareEntries(node.scores[ms.length - 1]!, ms[ms.length - 1]!, s, m) < 0) {
+        ms.push(m);
+        node.scores.push(s);
+      } else {
+        const i = leafLowerBound(node, s, m);
+        ms.splice(i, 0, m);
+        node.scores.splice(i, 0, s);
+      }
+      if (ms.length <= LEAF_MAX) return null;
+      // Appending in order (bulk loads) splits unevenly to keep leaves full.
+      const h = node.next === null && ms[ms.length - 1] === m && node.scores[ms.length - 1] === s ? LEAF_MAX - 8 : ms.length >> 1;
+      const right = new Leaf(ms.splice(h), node.scores.splice(h));
+      right.next = node.next;
+      if (right.next !== null) right.next.prev = right;
+      else this.tail = right;
+      right.prev = node;
+      node.next = right;
+      return right;
+    }
+    const j = childFor(node, s, m);
+    node.counts[j]!++;
+    node.size++;
+    const split = this.ins(node.children[j]!, s, m);
+    if (split === null) return null;
+    const moved = nodeSize(split);
+    node.counts[j]! -= moved;
+    const [fs, fm] = firstKey(split);
+    node.children.splice(j + 1, 0, split);
+    node.counts.splice(j + 1, 0, moved);
+    node.sepS.splice(j + 1, 0, fs);
+    node.sepM.splice(j + 1, 0, fm);
+    if (node.children.length <= INNER_MAX) return null;
+    const h = node.children.length >> 1;
+    const counts = node.counts.splice(h);
+    let size = 0;
+    for (const c of counts) size += c;
+    node.size -= size;
+    return new Inner(node.children.splice(h), counts, node.sepS.splice(h), node.sepM.splice(h), size);
+  }
+
+  private del(node: Node, s: number, m: string): boolean {
+    if (node instanceof Leaf) {
+      const i = leafLowerBound(node, s, m);
+      if (i >= node.members.length || node.members[i] !== m || node.scores[i] !== s) return false;
+      node.members.splice(i, 1);
+      node.scores.splice(i, 1);
+      return true;
+    }
+    const j = childFor(node, s, m);
+    if (!this.del(node.children[j]!, s, m)) return false;
+    node.counts[j]!--;
+    node.size--;
+    this.rebalance(node, j);
+    return true;
+  }
+
+  /** After a removal under parent.children[j]: merge it with a sibling if it got small. */
+  private rebalance(parent: Inner, j: number): void {
+    const child = parent.children[j]!;
+    const isLeaf = child instanceof Leaf;
+    const max = isLeaf ? LEAF_MAX : INNER_MAX;
+    const len = (n: Node) => (n instanceof Leaf ? n.members.length : n.children.length);
+    const n = len(child);
+    if (n >= max >> 2 || parent.children.length < 2) return;
+    let l: number;
+    if (j + 1 < parent.children.length && n + len(parent.children[j + 1]!) <= max) l = j;
+    else if (j > 0 && len(parent.children[j - 1]!) + n <= max) l = j - 1;
+    else return;
+    const r = l + 1;
+    const a = parent.children[l]!;
+    const b = parent.children[r]!;
+    if (a instanceof Leaf) {
+      const bl = b as Leaf;
+      for (let k = 0; k < bl.members.length; k++) {
+        a.members.push(bl.members[k]!);
+        a.scores.push(bl.scores[k]!);
+      }
+      a.next = bl.next;
+      if (bl.next !== null) bl.next.prev = a;
+      else this.tail = a;
+      if (this.head === bl) this.head = a;
+    } else {
+      const bi = b as Inner;
+      bi.sepS[0] = parent.sepS[r]!;
+      bi.sepM[0] = parent.sepM[r]!;
+      for (let k = 0; k < bi.children.length; k++) {
+        a.children.push(bi.children[k]!);
+        a.counts.push(bi.counts[k]!);
+        a.sepS.push(bi.sepS[k]!);
+        a.sepM.push(bi.sepM[k]!);
+      }
+      a.size += bi.size;
+    }
+    parent.counts[l]! += parent.counts[r]!;
+    parent.children.splice(r, 1);
+    parent.counts.splice(r, 1);
+    parent.sepS.splice(r, 1);
+    parent.sepM.splice(r, 1);
+  }
+
+  /** Consistency check for tests: ordering, counts, links. Throws on corruption. */
+  verify(): void {
+    let prev: [number, string] | undefined;
+    let total = 0;
+    const check = (node: Node, lo: [number, string] | undefined, hi: [number, string] | undefined): number => {
+      if (node instanceof Leaf) {
+        for (let i = 0; i < node.members.length; i++) {
+          const s = node.scores[i]!;
+          const m = node.members[i]!;
+          if (prev && compareEntries(prev[0], prev[1], s, m) >= 0) throw new Error('order');
+          if (lo && compareEntries(lo[0], lo[1], s, m) > 0) throw new Error('lower separator');
+          if (hi && compareEntries(s, m, hi[0], hi[1]) >= 0) throw new Error('upper separator');
+          prev = [s, m];
+        }
+        total += node.members.length;
+        return node.members.length;
+      }
+      let sum = 0;
+      for (let j = 0; j < node.children.length; j++) {
+        const clo: [number, string] | undefined = j === 0 ? lo : [node.sepS[j]!, node.sepM[j]!];
+        const chi: [number, string] | undefined = j + 1 < node.children.length ? [node.sepS[j + 1]!, node.sepM[j + 1]!] : hi;
+        const n = check(node.children[j]!, clo, chi);
+        if (n !== node.counts[j]) throw new Error('count');
+        sum += n;
+      }
+      if (sum !== node.size) throw new Error('size');
+      return sum;
+    };
+    check(this.root, undefined, undefined);
+    let n = 0;
+    for (let l: Leaf | null = this.head; l !== null; l = l.next) {
+      if (l.next !== null && l.next.prev !== l) throw new Error('links');
+      if (l.next === null && l !== this.tail) throw new Error('tail');
+      n += l.members.length;
+    }
+    if (n !== total) throw new Error('leaf chain');
+  }
+}
+
+function firstKey(n: Node): [number, string] {
+  if (n instanceof Leaf) return [n.scores[0]!, n.members[0]!];
+  return [n.sepS[0]!, n.sepM[0]!];
+}
+
+/** Bytes a member costs beyond its own length (Map entry, leaf slots, string header). */
+const MEMBER_OVERHEAD = 72;
+const ZSET_OVERHEAD = 96;
+
+/** A sorted set. Mutate only through its methods: they keep the index and change tracking in step. */
+export class ZSetValue implements TrackedCollection {
+  readonly dict = new Map<string, number>();
+  readonly tree = new ScoreTree();
+  /** total bytes of member names */
+  bytes = 0;
+  changes = new MemberChanges();
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  score(member: string): number | undefined {
+    return this.dict.get(member);
+  }
+
+  /**
+   * Set a member's score. Returns 'added', 'updated' or 'same' (the score was
+   * already equal: nothing changed).
+   */
+  set(member: string, score: number): 'added' | 'updated' | 'same' {
+    const old = this.dict.get(member);
+    if (old !== undefined) {
+      // -0 and 0 compare equal, as in Redis (no update).
+      if (old === score) return 'same';
+      this.tree.remove(old, member);
+      this.tree.insert(score, member);
+      this.dict.set(member, score);
+      this.changes.mark(member);
+      return 'updated';
+    }
+    this.dict.set(member, score);
+    this.tree.insert(score, member);
+    this.bytes += member.length;
+    this.changes.mark(member);
+    return 'added';
+  }
+
+  remove(member: string): boolean {
+    const old = this.dict.get(member);
+    if (old === undefined) return false;
+    this.dict.delete(member);
+    this.tree.remove(old, member);
+    this.bytes -= member.length;
+    this.changes.mark(member);
+    return true;
+  }
+
+  /** 0-based rank in ascending order, or undefined. */
+  rank(member: string): number | undefined {
+    const s = this.dict.get(member);
+    return s === undefined ? undefined : this.tree.rankOf(s, member);
+  }
+
+  /** Element at a 0-based ascending rank. */
+  at(rank: number): [string, number] | undefined {
+    return this.tree.at(rank);
+  }
+
+  /** Visit from `rank` (ascending, or descending with `reverse`) until `fn` returns false. */
+  walk(rank: number, reverse: boolean, fn: (member: string, score: number) => boolean | void): void {
+    this.tree.walk(rank, reverse, fn);
+  }
+
+  /** How many leading elements (ascending) satisfy the prefix predicate. */
+  countWhile(before: Bound): number {
+    return this.tree.countWhile(before);
+  }
+
+  /** Elements [start, end) in ascending order, as [member, score] pairs. */
+  slice(start: number, end: number): Array<[string, number]> {
+    const out: Array<[string, number]> = [];
+    if (end <= start) return out;
+    this.tree.walk(start, false, (m, s) => {
+      out.push([m, s]);
+      return out.length < end - start;
+    });
+    return out;
+  }
+
+  /** Add a row read from storage (no change tracking). */
+  loadRow(member: string, score: number): void {
+    if (this.dict.has(member)) return;
+    this.dict.set(member, score);
+    this.tree.insert(score, member);
+    this.bytes += member.length;
+  }
+
+  /** An independent copy whose changes are fresh. */
+  clone(): ZSetValue {
+    const v = new ZSetValue();
+    this.tree.walk(0, false, (m, s) => {
+      v.dict.set(m, s);
+      v.tree.insert(s, m);
+    });
+    v.bytes = this.bytes;
+    return v;
+  }
+}
+
+export function zsetSize(v: ZSetValue): number {
+  return ZSET_OVERHEAD + v.bytes + v.dict.size * MEMBER_OVERHEAD;
+}
+
+/** float8 parameter: node-postgres prints -0 as "0", so spell it out. */
+function pgScore(s: number): number | string {
+  return s === 0 && 1 / s < 0 ? '-0' : s;
+}
+
+export const zsetCodec = memberCodec<ZSetValue>({
+  type: 'zset',
+  table: 'talus.zsets',
+  memberColumn: 'member',
+  payload: [['score', 'float8']],
+  get(v, m) {
+    const s = v.dict.get(m);
+    return s === undefined ? undefined : [pgScore(s)];
+  },
+  *entries(v) {
+    for (const [m, s] of v.dict) yield [m, [pgScore(s)]];
+  },
+  empty() {
+    const v = new ZSetValue();
+    v.changes.fresh = false;
+    return v;
+  },
+  addRow(v, m, payload) {
+    v.loadRow(m, Number(payload[0]));
+  },
+  length: (v) => v.size,
+  sizeOf: zsetSize,
+  clone: (v) => v.clone(),
+});
+
+registerCodec(zsetCodec);
