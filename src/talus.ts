@@ -1,10 +1,11 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import { sql } from 'kysely';
 import { Client } from './server/client.js';
 import { CommandTable, type Command } from './commands/table.js';
 import { Errors } from './commands/errors.js';
 import { ErrorReply, QUEUED, SimpleString, type Reply } from './protocol/reply.js';
-import { allCommands } from './commands/index.js';
+import { allCommands, installCommandHooks } from './commands/index.js';
 import { Keyspace } from './keyspace/keyspace.js';
 import { Scheduler, type KeyRef } from './keyspace/scheduler.js';
 import { Changelog } from './replication/changelog.js';
@@ -66,6 +67,12 @@ export class Talus {
   port = 0;
   /** replication role, as ROLE and INFO report it */
   role: 'master' | 'slave' = 'master';
+  /** DEBUG SET-ACTIVE-EXPIRE: the cron's active expiry cycle runs only while true */
+  activeExpire = true;
+  /** error replies by code (the first word: ERR, WRONGTYPE...), for INFO errorstats */
+  readonly errorCounts = new Map<string, number>();
+  /** CLIENT PAUSE: returns true when it took the command to run later (commands/client-cmds.ts) */
+  pauseGate: ((c: Client, cmd: Command, args: Buffer[]) => boolean) | undefined;
 
   constructor(readonly config: ConfigStore) {
     const v = config.values;
@@ -73,6 +80,7 @@ export class Talus {
     this.slowlog = new Slowlog(config);
     this.commands.register(allCommands);
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
+    installCommandHooks(this);
   }
 
   async start(): Promise<void> {
@@ -132,6 +140,15 @@ export class Talus {
       this.port = (server.address() as net.AddressInfo).port;
       this.servers.push(server);
     }
+    if (v.unixsocket) {
+      fs.rmSync(v.unixsocket, { force: true });
+      const server = net.createServer((socket) => this.accept(socket));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(v.unixsocket, () => resolve());
+      });
+      this.servers.push(server);
+    }
     this.log.notice(`Ready to accept connections on ${binds.join(' ')} port ${this.port}`);
   }
 
@@ -180,7 +197,7 @@ export class Talus {
     if (err !== undefined) {
       if (cmd) cmd.stats.rejected++;
       if (c.multi !== null && cmd?.name !== 'exec' && cmd?.name !== 'discard') c.multiError = true;
-      this.stats.errorReplies++;
+      this.countError(err);
       c.deliver(err, 0);
       return;
     }
@@ -190,7 +207,11 @@ export class Talus {
       c.deliver(QUEUED, 0);
       return;
     }
-    if (this.monitors.size > 0 && !command.def.flags.includes('skip_monitor')) this.feedMonitors(c, args);
+    if (this.pauseGate !== undefined && this.pauseGate(c, command, args)) return;
+    // Like Redis: admin commands are not shown; EXEC feeds its commands, then itself.
+    if (this.monitors.size > 0 && command.name !== 'exec' && !command.def.flags.includes('skip_monitor') && !command.def.flags.includes('admin')) {
+      this.feedMonitors(c, args);
+    }
     const refs = this.keyRefs(c, command, args);
     if (refs.length === 0) {
       this.execute(c, command, args);
@@ -241,6 +262,8 @@ export class Talus {
   keyRefs(c: Client, cmd: Command, args: Buffer[]): KeyRef[] {
     if (cmd.name === 'exec' && c.multi !== null) {
       const refs: KeyRef[] = [];
+      // WATCHed keys too: EXEC compares them with what WATCH saw
+      for (const w of c.watching) refs.push({ db: this.keyspace.dbs[w.db]!, name: w.name });
       for (const q of c.multi) refs.push(...this.keyRefs(c, q.cmd, q.args));
       return refs;
     }
@@ -248,6 +271,7 @@ export class Talus {
     if (cmd.subcommands.size > 0 && args.length > 1) {
       target = cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd;
     }
+    if (target.def.keyRefs) return target.def.keyRefs(c, args);
     const idx = target.keyIndices(args);
     if (idx.length === 0) return NO_REFS;
     const refs: KeyRef[] = new Array(idx.length);
@@ -288,7 +312,7 @@ export class Talus {
     c.lastCommand = target.fullName;
     if (reply instanceof ErrorReply) {
       target.stats.failed++;
-      this.stats.errorReplies++;
+      this.countError(reply);
     }
     this.slowlog.record(c, args, usec, cmd);
     const seq = this.keyspace.changelog.seq;
@@ -306,7 +330,15 @@ export class Talus {
     }
   }
 
-  private feedMonitors(c: Client, args: Buffer[]): void {
+  /** Count an error reply for INFO stats / errorstats. */
+  countError(err: ErrorReply): void {
+    this.stats.errorReplies++;
+    const sp = err.message.indexOf(' ');
+    const code = sp < 0 ? err.message : err.message.slice(0, sp);
+    this.errorCounts.set(code, (this.errorCounts.get(code) ?? 0) + 1);
+  }
+
+  feedMonitors(c: Client, args: Buffer[]): void {
     const now = Date.now();
     const line = `${(now / 1000).toFixed(6)} [${c.dbIndex} ${c.addr}] ${args.map(quoteArg).join(' ')}`;
     for (const m of this.monitors) if (m !== c) m.push(new SimpleString(line));
@@ -315,7 +347,7 @@ export class Talus {
   /** Redis's serverCron, at 10 Hz: expiry, eviction, idle clients, janitor. */
   private serverCron(): void {
     const v = this.config.values;
-    this.expiry?.cycle();
+    if (this.activeExpire) this.expiry?.cycle();
     if (v.maxmemory > 0) this.keyspace.evict(v.maxmemory, (d, n) => this.scheduler.isClaimed(d, n));
     if (v.timeout > 0) {
       const limit = Date.now() - v.timeout * 1000;
