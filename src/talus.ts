@@ -119,7 +119,15 @@ export class Talus {
     );
     this.loader = new Loader(db, this.keyspace, this.flusher);
     this.scheduler = new Scheduler(this.keyspace, (d, name) => this.loader.load(d, name));
-    this.janitor = new Janitor(db, this.log);
+    this.janitor = new Janitor(db, this.log, () => ({
+      bytes: this.config.values.changelogRetention,
+      seconds: this.config.values.changelogRetentionSeconds,
+    }));
+    this.flusher.committedListeners.push((records) => {
+      let bytes = 0;
+      for (const r of records) bytes += r.effect.length;
+      this.janitor?.noteAppended(bytes);
+    });
     this.expiry = new ActiveExpiry(this);
     this.cron = setInterval(() => this.serverCron(), 100);
     await this.listen();

@@ -6,6 +6,7 @@ import { appendChangelog, deleteKeys, upsertKeys } from './writes.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
+import type { ChangeRecord } from '../replication/changelog.js';
 
 interface Waiter {
   seq: number;
@@ -34,6 +35,8 @@ export class Flusher {
   private retryDelay = 50;
   private waiters: Waiter[] = [];
   private stopped = false;
+  /** observers of committed change-log records (retention accounting, replication) */
+  readonly committedListeners: Array<(records: ChangeRecord[]) => void> = [];
 
   constructor(
     private readonly db: Kysely<TalusSchema>,
@@ -130,6 +133,7 @@ export class Flusher {
       this.lastError = '';
       this.retryDelay = 50;
       this.inFlight = false;
+      for (const l of this.committedListeners) l(records);
       this.onDurable(this.durableSeq);
       this.releaseWaiters();
     } catch (err) {

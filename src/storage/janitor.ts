@@ -12,15 +12,67 @@ import type { KeyType } from '../keyspace/types.js';
 export class Janitor {
   private running: Promise<void> | undefined;
   static readonly BATCH_ROWS = 5000;
+  /** bytes of effects in talus.changelog (estimate kept up to date by appends and trims) */
+  changelogBytes: number | undefined;
+  private lastTrim = 0;
 
   constructor(
     private readonly db: Kysely<TalusSchema>,
     private readonly log: Logger,
+    /** retention limits: bytes of effects kept, and their age in seconds */
+    private readonly retention: () => { bytes: number; seconds: number },
   ) {}
 
+  /** The flusher committed these many effect bytes. */
+  noteAppended(bytes: number): void {
+    if (this.changelogBytes !== undefined) this.changelogBytes += bytes;
+  }
+
   tick(): Promise<void> {
-    if (!this.running) this.running = this.sweep().finally(() => (this.running = undefined));
+    if (!this.running) {
+      this.running = this.sweep()
+        .then(() => this.trimChangelog())
+        .finally(() => (this.running = undefined));
+    }
     return this.running;
+  }
+
+  /**
+   * Keep the change log within its retention (bytes and age): delete the
+   * oldest records in bounded batches. Replication and incremental backups
+   * read from it, so they can only resume from what is retained.
+   */
+  private async trimChangelog(): Promise<void> {
+    if (Date.now() - this.lastTrim < 1000) return;
+    this.lastTrim = Date.now();
+    try {
+      if (this.changelogBytes === undefined) {
+        const { rows } = await sql<{ n: number | null }>`
+          SELECT sum(length(effect))::bigint AS n FROM talus.changelog`.execute(this.db);
+        this.changelogBytes = rows[0]?.n ?? 0;
+      }
+      const { bytes, seconds } = this.retention();
+      const cutoff = Date.now() - seconds * 1000;
+      for (let round = 0; round < 10; round++) {
+        const { rows } = await sql<{ seq: number; at: number; n: number }>`
+          SELECT seq, at, length(effect) AS n FROM talus.changelog ORDER BY seq LIMIT 5000`.execute(this.db);
+        let excess = this.changelogBytes - bytes;
+        let last = -1;
+        let freed = 0;
+        for (const r of rows) {
+          if (r.at >= cutoff && excess <= 0) break;
+          last = r.seq;
+          freed += r.n;
+          excess -= r.n;
+        }
+        if (last < 0) return;
+        await sql`DELETE FROM talus.changelog WHERE seq <= ${last}`.execute(this.db);
+        this.changelogBytes -= freed;
+        if (rows.length < 5000) return;
+      }
+    } catch (err) {
+      this.log.verbose(`change-log trim: ${(err as Error).message}`);
+    }
   }
 
   async stop(): Promise<void> {
