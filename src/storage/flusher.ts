@@ -107,8 +107,11 @@ export class Flusher {
         batch.before.push(sql`WITH d AS (DELETE FROM talus.keys WHERE db = ${op.db} RETURNING key_id, type)
           INSERT INTO talus.garbage (key_id, type) SELECT key_id, type FROM d ON CONFLICT DO NOTHING`);
       } else {
-        batch.before.push(sql`UPDATE talus.keys SET db = CASE db WHEN ${op.a}::smallint THEN ${op.b}::smallint ELSE ${op.a}::smallint END
-          WHERE db IN (${op.a}::smallint, ${op.b}::smallint)`);
+        // Through a temporary db number: (db, key) is unique at every row update.
+        const tmp = -1 - op.a;
+        batch.before.push(sql`UPDATE talus.keys SET db = ${tmp}::smallint WHERE db = ${op.a}::smallint`);
+        batch.before.push(sql`UPDATE talus.keys SET db = ${op.a}::smallint WHERE db = ${op.b}::smallint`);
+        batch.before.push(sql`UPDATE talus.keys SET db = ${op.b}::smallint WHERE db = ${tmp}::smallint`);
       }
     }
     for (const r of retired) codecFor(r.type).retire(batch, r.keyId);
