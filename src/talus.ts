@@ -226,21 +226,44 @@ export class Talus {
       return;
     }
     let queued = false;
-    const ran = this.scheduler.submit(
-      refs,
-      () => {
-        this.execute(c, command, args);
-        if (queued) c.resume();
-      },
-      (error) => {
-        c.deliver(Errors.storage(error.message), 0);
-        if (queued) c.resume();
-      },
-    );
-    if (!ran) {
-      queued = true;
-      c.pause();
-    }
+    // Commands whose keys depend on data (a `keyRefs` hook, e.g. SORT's BY/GET
+    // patterns, also inside EXEC) are planned again once their keys are
+    // resident: if they now name keys that are not, they are submitted again
+    // with those, until everything they touch is resident when they run.
+    const replan = this.hasKeyHook(c, command);
+    const submit = (keyRefs: KeyRef[]): void => {
+      const ran = this.scheduler.submit(
+        keyRefs,
+        () => {
+          if (replan) {
+            const again = this.keyRefs(c, command, args);
+            if (again.some((r) => !this.keyspace.isResident(r.db, r.name))) {
+              submit(again);
+              return;
+            }
+          }
+          this.execute(c, command, args);
+          if (queued) c.resume();
+        },
+        (error) => {
+          c.deliver(Errors.storage(error.message), 0);
+          if (queued) c.resume();
+        },
+      );
+      if (!ran && !queued) {
+        queued = true;
+        c.pause();
+      }
+    };
+    submit(refs);
+  }
+
+  /** Whether a command's keys come from a `keyRefs` hook (directly or queued in EXEC). */
+  private hasKeyHook(c: Client, cmd: Command): boolean {
+    if (cmd.name === 'exec') return c.multi?.some((q) => q.cmd.def.keyRefs !== undefined) ?? false;
+    if (cmd.def.keyRefs !== undefined) return true;
+    for (const sub of cmd.subcommands.values()) if (sub.def.keyRefs !== undefined) return true;
+    return false;
   }
 
   /** Policy checks in Redis's order; undefined means the command may run. */
@@ -257,7 +280,7 @@ export class Talus {
         cmd.def.flags.includes('denyoom') &&
         this.config.values.maxmemory > 0 &&
         this.keyspace.bytes > this.config.values.maxmemory &&
-        this.keyspace.evict(this.config.values.maxmemory, (d, n) => this.scheduler.isClaimed(d, n)) > 0 &&
+        this.keyspace.evict(this.config.values.maxmemory, (d, n) => this.scheduler.isClaimed(d, n), 1000) > 0 &&
         this.config.values.maxmemoryPolicy === 'noeviction'
       ) {
         return Errors.oom();
@@ -272,7 +295,18 @@ export class Talus {
       const refs: KeyRef[] = [];
       // WATCHed keys too: EXEC compares them with what WATCH saw
       for (const w of c.watching) refs.push({ db: this.keyspace.dbs[w.db]!, name: w.name });
-      for (const q of c.multi) refs.push(...this.keyRefs(c, q.cmd, q.args));
+      // A queued SELECT moves the later commands to another db.
+      const current = c.db;
+      try {
+        for (const q of c.multi) {
+          refs.push(...this.keyRefs(c, q.cmd, q.args));
+          if (q.cmd.name === 'select' && /^\d+$/.test(q.args[1]!.toString('latin1'))) {
+            c.db = this.keyspace.dbs[Number(q.args[1]!.toString('latin1'))] ?? c.db;
+          }
+        }
+      } finally {
+        c.db = current;
+      }
       return refs;
     }
     let target = cmd;

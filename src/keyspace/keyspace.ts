@@ -217,7 +217,7 @@ export class Keyspace {
    * set is within `limit` bytes. Dirty entries stay until the flusher has
    * committed them. Returns the bytes still over the limit.
    */
-  evict(limit: number, isClaimed: (db: Db, name: string) => boolean): number {
+  evict(limit: number, isClaimed: (db: Db, name: string) => boolean, maxScan = 100_000): number {
     if (limit <= 0 || this.bytes <= limit) return 0;
     // Candidates: the oldest entries of each db (Map order is insertion order;
     // lastAccess orders them within a db well enough for an approximate LRU).
@@ -225,8 +225,8 @@ export class Keyspace {
     for (const db of this.dbs) {
       if (this.bytes <= limit) break;
       for (const e of db.entries.values()) {
-        if (this.bytes <= limit || scanned++ > 100_000) break;
-        if (e.version !== e.flushedVersion || isClaimed(db, e.name)) continue;
+        if (this.bytes <= limit || scanned++ > maxScan) break;
+        if (e.version !== e.flushedVersion || e.pins > 0 || isClaimed(db, e.name)) continue;
         db.entries.delete(e.name);
         db.expiring.delete(e);
         this.bytes -= e.size;
