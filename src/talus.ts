@@ -19,6 +19,7 @@ import { Logger } from './observability/logger.js';
 import { Slowlog } from './observability/slowlog.js';
 import type { ConfigStore } from './config/store.js';
 import { ActiveExpiry } from './keyspace/expiry.js';
+import { Blocking, BLOCKED } from './server/blocking.js';
 
 /** Server-wide counters for INFO stats. */
 export interface ServerStats {
@@ -52,6 +53,8 @@ export class Talus {
   };
   keyspace!: Keyspace;
   scheduler!: Scheduler;
+  /** clients blocked on keys (BLPOP, BZPOPMIN...): see server/blocking.ts */
+  blocking!: Blocking;
   flusher!: Flusher;
   loader!: Loader;
   database!: Database;
@@ -119,6 +122,7 @@ export class Talus {
     );
     this.loader = new Loader(db, this.keyspace, this.flusher);
     this.scheduler = new Scheduler(this.keyspace, (d, name) => this.loader.load(d, name));
+    this.blocking = new Blocking(this);
     this.janitor = new Janitor(db, this.log, () => ({
       bytes: this.config.values.changelogRetention,
       seconds: this.config.values.changelogRetentionSeconds,
@@ -243,7 +247,7 @@ export class Talus {
             }
           }
           this.execute(c, command, args);
-          if (queued) c.resume();
+          if (queued && !this.blocking.isBlocked(c)) c.resume();
         },
         (error) => {
           c.deliver(Errors.storage(error.message), 0);
@@ -276,14 +280,12 @@ export class Talus {
     }
     if (cmd.isWrite) {
       if (!this.flusher.healthy) return Errors.persistence(this.flusher.lastError);
-      if (
-        cmd.def.flags.includes('denyoom') &&
-        this.config.values.maxmemory > 0 &&
-        this.keyspace.bytes > this.config.values.maxmemory &&
-        this.keyspace.evict(this.config.values.maxmemory, (d, n) => this.scheduler.isClaimed(d, n), 1000) > 0 &&
-        this.config.values.maxmemoryPolicy === 'noeviction'
-      ) {
-        return Errors.oom();
+      const v = this.config.values;
+      if (cmd.def.flags.includes('denyoom') && v.maxmemory > 0 && this.keyspace.bytes > v.maxmemory) {
+        // noeviction keeps every key resident, as Redis keeps every key in
+        // memory: when full, writes are refused. Other policies make room.
+        if (v.maxmemoryPolicy === 'noeviction') return Errors.oom();
+        this.evict(1000);
       }
     }
     return undefined;
@@ -341,9 +343,17 @@ export class Talus {
       return;
     }
     this.finish(c, cmd, args, reply, before, started);
+    // Serve clients blocked on keys this command made ready.
+    if (this.blocking.pending) this.blocking.handleReady();
   }
 
-  private finish(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number): void {
+  /** Count a completed command and hand its reply over (also for blocked commands when served). */
+  finish(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number): void {
+    if (reply === BLOCKED) {
+      // no reply yet: counted and answered when served or timed out
+      this.blocking.attach(c, cmd, args);
+      return;
+    }
     const usec = Math.round((performance.now() - started) * 1000);
     const target = cmd.subcommands.size > 0 && args.length > 1
       ? cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd
@@ -386,15 +396,20 @@ export class Talus {
     for (const m of this.monitors) if (m !== c) m.push(new SimpleString(line));
   }
 
+  /** Unload clean keys until the hot set fits maxmemory (they stay in PostgreSQL). */
+  evict(maxScan?: number): void {
+    this.keyspace.evict(this.config.values.maxmemory, (d, n) => this.scheduler.isClaimed(d, n), maxScan);
+  }
+
   /** Redis's serverCron, at 10 Hz: expiry, eviction, idle clients, janitor. */
   private serverCron(): void {
     const v = this.config.values;
     if (this.activeExpire) this.expiry?.cycle();
-    if (v.maxmemory > 0) this.keyspace.evict(v.maxmemory, (d, n) => this.scheduler.isClaimed(d, n));
+    if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction') this.evict();
     if (v.timeout > 0) {
       const limit = Date.now() - v.timeout * 1000;
       for (const c of this.clients.values()) {
-        if (c.lastInteraction < limit && !c.monitor && c.waitingReplies === 0 && !c.flags.has('pubsub')) c.close();
+        if (c.lastInteraction < limit && !c.monitor && c.waitingReplies === 0 && !c.flags.has('pubsub') && !this.blocking.isBlocked(c)) c.close();
       }
     }
     void this.janitor?.tick();
