@@ -235,11 +235,13 @@ export class Talus {
     // resident: if they now name keys that are not, they are submitted again
     // with those, until everything they touch is resident when they run.
     const replan = this.hasKeyHook(c, command);
+    // A SWAPDB while this waited re-points c.db (commands/keys.ts): plan again too.
+    const db = c.db;
     const submit = (keyRefs: KeyRef[]): void => {
       const ran = this.scheduler.submit(
         keyRefs,
         () => {
-          if (replan) {
+          if (replan || c.db !== db) {
             const again = this.keyRefs(c, command, args);
             if (again.some((r) => !this.keyspace.isResident(r.db, r.name))) {
               submit(again);
@@ -297,13 +299,20 @@ export class Talus {
       const refs: KeyRef[] = [];
       // WATCHed keys too: EXEC compares them with what WATCH saw
       for (const w of c.watching) refs.push({ db: this.keyspace.dbs[w.db]!, name: w.name });
-      // A queued SELECT moves the later commands to another db.
+      // A queued SELECT (or SWAPDB) changes the db the later commands use.
       const current = c.db;
+      const view = [...this.keyspace.dbs];
+      const dbArg = (a: Buffer | undefined) => (a && /^\d+$/.test(a.toString('latin1')) ? Number(a.toString('latin1')) : -1);
+      let index = current.index;
       try {
         for (const q of c.multi) {
+          c.db = view[index]!;
           refs.push(...this.keyRefs(c, q.cmd, q.args));
-          if (q.cmd.name === 'select' && /^\d+$/.test(q.args[1]!.toString('latin1'))) {
-            c.db = this.keyspace.dbs[Number(q.args[1]!.toString('latin1'))] ?? c.db;
+          if (q.cmd.name === 'select' && view[dbArg(q.args[1])]) index = dbArg(q.args[1]);
+          if (q.cmd.name === 'swapdb') {
+            const i = dbArg(q.args[1]);
+            const j = dbArg(q.args[2]);
+            if (view[i] && view[j]) [view[i], view[j]] = [view[j]!, view[i]!];
           }
         }
       } finally {

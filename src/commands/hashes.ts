@@ -1,3 +1,280 @@
-import type { CommandDef } from './table.js';
+import type { CommandDef, KeySpec } from './table.js';
+import type { Client } from '../server/client.js';
+import { Errors } from './errors.js';
+import { ErrorReply, MapReply, OK, type Reply } from '../protocol/reply.js';
+import { int64Arg, keyword } from './args.js';
+import { lookupTyped, own, propagate } from './keyaccess.js';
+import { collectionChanged } from './collections.js';
+import { int64Add, parseInteger } from '../util/numbers.js';
+import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './strings.js';
+import { HashValue } from '../keyspace/values/hash.js';
+import {
+  EMPTY_SCAN,
+  checkReplySize,
+  createCollection,
+  parseScanCursor,
+  parseScanOptions,
+  scanPage,
+  signedCountArg,
+} from './sets.js';
 
-export const hashesCommands: CommandDef[] = [];
+/**
+ * The hash family, Redis 7.0 semantics. Fields are latin1 strings inside
+ * HashValue, values private Buffers. Effects: HSET/HMSET/HSETNX/HINCRBY/
+ * HINCRBYFLOAT all log an HSET of the resulting values; HDEL logs the fields
+ * it removed.
+ */
+
+const str = (b: Buffer) => b.toString('latin1');
+const bulk = (s: string) => Buffer.from(s, 'latin1');
+
+function readHash(c: Client, key: Buffer): HashValue | undefined {
+  return lookupTyped(c, key, 'hash')?.value as HashValue | undefined;
+}
+
+/** Set field/value pairs from args[from..], creating the key if needed; returns how many fields are new. */
+function setPairs(c: Client, key: Buffer, pairs: Buffer[]): number {
+  const e = lookupTyped(c, key, 'hash');
+  const h = e ? (e.value as HashValue) : new HashValue();
+  let added = 0;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    if (h.set(str(pairs[i]!), own(pairs[i + 1]!))) added++;
+  }
+  if (e) collectionChanged(c, e);
+  else createCollection(c, key, 'hash', h);
+  propagate(c, ['HSET', key, ...pairs]);
+  return added;
+}
+
+function hset(c: Client, args: Buffer[]): Reply {
+  if (args.length % 2 === 1) throw Errors.arity('hset');
+  return setPairs(c, args[1]!, args.slice(2));
+}
+
+function hmset(c: Client, args: Buffer[]): Reply {
+  if (args.length % 2 === 1) throw Errors.arity('hmset');
+  setPairs(c, args[1]!, args.slice(2));
+  return OK;
+}
+
+function hsetnx(c: Client, args: Buffer[]): Reply {
+  const h = readHash(c, args[1]!);
+  if (h?.has(str(args[2]!))) return 0;
+  setPairs(c, args[1]!, [args[2]!, args[3]!]);
+  return 1;
+}
+
+function hget(c: Client, args: Buffer[]): Reply {
+  return readHash(c, args[1]!)?.get(str(args[2]!)) ?? null;
+}
+
+function hmget(c: Client, args: Buffer[]): Reply {
+  const h = readHash(c, args[1]!);
+  const out: Reply[] = [];
+  for (let i = 2; i < args.length; i++) out.push(h?.get(str(args[i]!)) ?? null);
+  return out;
+}
+
+function hgetall(c: Client, args: Buffer[]): Reply {
+  const h = readHash(c, args[1]!);
+  const entries: Array<[Reply, Reply]> = [];
+  if (h) for (const [f, v] of h) entries.push([bulk(f), v]);
+  return new MapReply(entries);
+}
+
+function hkeys(c: Client, args: Buffer[]): Reply {
+  const h = readHash(c, args[1]!);
+  const out: Reply[] = [];
+  if (h) for (const f of h.fields.keys()) out.push(bulk(f));
+  return out;
+}
+
+function hvals(c: Client, args: Buffer[]): Reply {
+  const h = readHash(c, args[1]!);
+  const out: Reply[] = [];
+  if (h) for (const v of h.fields.values()) out.push(v);
+  return out;
+}
+
+function hdel(c: Client, args: Buffer[]): Reply {
+  const key = args[1]!;
+  const e = lookupTyped(c, key, 'hash');
+  if (!e) return 0;
+  const h = e.value as HashValue;
+  const removed: Buffer[] = [];
+  for (let i = 2; i < args.length && h.size > 0; i++) {
+    if (h.delete(str(args[i]!))) removed.push(args[i]!);
+  }
+  if (removed.length === 0) return 0;
+  collectionChanged(c, e);
+  propagate(c, ['HDEL', key, ...removed]);
+  return removed.length;
+}
+
+function hlen(c: Client, args: Buffer[]): Reply {
+  return readHash(c, args[1]!)?.size ?? 0;
+}
+
+function hexists(c: Client, args: Buffer[]): Reply {
+  return readHash(c, args[1]!)?.has(str(args[2]!)) ? 1 : 0;
+}
+
+function hstrlen(c: Client, args: Buffer[]): Reply {
+  return readHash(c, args[1]!)?.get(str(args[2]!))?.length ?? 0;
+}
+
+function hincrby(c: Client, args: Buffer[]): Reply {
+  const incr = int64Arg(args[3]!);
+  const old = readHash(c, args[1]!)?.get(str(args[2]!));
+  let cur = 0n;
+  if (old !== undefined) {
+    const n = parseInteger(old);
+    if (n === null) throw new ErrorReply('ERR hash value is not an integer');
+    cur = n;
+  }
+  const next = int64Add(cur, incr);
+  if (next === null) throw Errors.overflow();
+  setPairs(c, args[1]!, [args[2]!, Buffer.from(next.toString())]);
+  return next;
+}
+
+function hincrbyfloat(c: Client, args: Buffer[]): Reply {
+  // Redis adds in long double precision: the strings family's emulation of it.
+  const incr = parseLongDouble(args[3]!);
+  if (incr === null) throw Errors.notFloat();
+  if (!incr.finite) throw new ErrorReply('ERR value is NaN or Infinity');
+  const old = readHash(c, args[1]!)?.get(str(args[2]!));
+  let sum = incr;
+  if (old !== undefined) {
+    const cur = parseLongDouble(old);
+    if (cur === null) throw new ErrorReply('ERR hash value is not a float');
+    sum = addLongDouble(cur, incr);
+  }
+  if (!sum.finite) throw new ErrorReply('ERR increment would produce NaN or Infinity');
+  const out = Buffer.from(formatLongDoubleHuman(sum));
+  setPairs(c, args[1]!, [args[2]!, out]);
+  return out;
+}
+
+function hrandfield(c: Client, args: Buffer[]): Reply {
+  if (args.length === 2) {
+    const h = readHash(c, args[1]!);
+    if (!h) return null;
+    return bulk(h.random().random());
+  }
+  const n = signedCountArg(args[2]!);
+  if (args.length > 4 || (args.length === 4 && keyword(args[3]!) !== 'WITHVALUES')) throw Errors.syntax();
+  const withValues = args.length === 4;
+  if (withValues && (n < -HALF_LONG_MAX || n > HALF_LONG_MAX)) throw new ErrorReply('ERR value is out of range');
+  const h = readHash(c, args[1]!);
+  if (!h || n === 0n) return [];
+  let fields: string[];
+  if (n < 0n || n === 1n) {
+    const count = n < 0n ? -n : n;
+    checkReplySize(withValues ? count * 2n : count);
+    fields = h.random().randomWithRepeats(Number(count));
+  } else if (n >= BigInt(h.size)) {
+    fields = [...h.fields.keys()];
+  } else {
+    fields = h.random().sample(Number(n));
+  }
+  if (!withValues) return fields.map(bulk);
+  const out: Reply[] = [];
+  if (c.protocol === 3) {
+    for (const f of fields) out.push([bulk(f), h.get(f)!]);
+  } else {
+    for (const f of fields) out.push(bulk(f), h.get(f)!);
+  }
+  return out;
+}
+const HALF_LONG_MAX = 9223372036854775807n / 2n;
+
+function hscan(c: Client, args: Buffer[]): Reply {
+  const cursor = parseScanCursor(args[2]!);
+  const h = readHash(c, args[1]!);
+  if (!h) return EMPTY_SCAN();
+  const opts = parseScanOptions(args, 3);
+  const page = scanPage(h.size, () => h.fields.keys(), () => h.scan(), cursor, opts);
+  const items: Reply[] = [];
+  for (const f of page.members) items.push(bulk(f), h.get(f)!);
+  return [Buffer.from(page.next.toString()), items];
+}
+
+const ONE_KEY: KeySpec = { first: 1, last: 1, step: 1 };
+
+export const hashesCommands: CommandDef[] = [
+  {
+    name: 'hset', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Set the string value of a hash field',
+    complexity: 'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.',
+    handler: hset,
+  },
+  {
+    name: 'hsetnx', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Set the value of a hash field, only if the field does not exist', complexity: 'O(1)', handler: hsetnx,
+  },
+  {
+    name: 'hget', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Get the value of a hash field', complexity: 'O(1)', handler: hget,
+  },
+  {
+    name: 'hmget', arity: -3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Get the values of all the given hash fields',
+    complexity: 'O(N) where N is the number of fields being requested.', handler: hmget,
+  },
+  {
+    name: 'hmset', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Set multiple hash fields to multiple values',
+    complexity: 'O(N) where N is the number of fields being set.', handler: hmset,
+  },
+  {
+    name: 'hgetall', arity: 2, flags: ['readonly'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Get all the fields and values in a hash', complexity: 'O(N) where N is the size of the hash.',
+    handler: hgetall,
+  },
+  {
+    name: 'hdel', arity: -3, flags: ['write', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Delete one or more hash fields', complexity: 'O(N) where N is the number of fields to be removed.',
+    handler: hdel,
+  },
+  {
+    name: 'hlen', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Get the number of fields in a hash', complexity: 'O(1)', handler: hlen,
+  },
+  {
+    name: 'hexists', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Determine if a hash field exists', complexity: 'O(1)', handler: hexists,
+  },
+  {
+    name: 'hkeys', arity: 2, flags: ['readonly'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Get all the fields in a hash', complexity: 'O(N) where N is the size of the hash.', handler: hkeys,
+  },
+  {
+    name: 'hvals', arity: 2, flags: ['readonly'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Get all the values in a hash', complexity: 'O(N) where N is the size of the hash.', handler: hvals,
+  },
+  {
+    name: 'hstrlen', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'hash', since: '3.2.0',
+    summary: 'Get the length of the value of a hash field', complexity: 'O(1)', handler: hstrlen,
+  },
+  {
+    name: 'hincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    summary: 'Increment the integer value of a hash field by the given number', complexity: 'O(1)', handler: hincrby,
+  },
+  {
+    name: 'hincrbyfloat', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'hash',
+    since: '2.6.0', summary: 'Increment the float value of a hash field by the given amount', complexity: 'O(1)',
+    handler: hincrbyfloat,
+  },
+  {
+    name: 'hrandfield', arity: -2, flags: ['readonly'], keys: ONE_KEY, group: 'hash', since: '6.2.0',
+    summary: 'Get one or multiple random fields from a hash',
+    complexity: 'O(N) where N is the number of fields returned', handler: hrandfield,
+  },
+  {
+    name: 'hscan', arity: -3, flags: ['readonly'], keys: ONE_KEY, group: 'hash', since: '2.8.0',
+    summary: 'Incrementally iterate hash fields and associated values',
+    complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
+    handler: hscan,
+  },
+];

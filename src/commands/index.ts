@@ -1,9 +1,12 @@
 import type { CommandDef } from './table.js';
 import { connectionCommands } from './connection.js';
 import { stringCommands } from './strings.js';
+import { bitmapCommands } from './bitmaps.js';
 import { keysCommands } from './keys.js';
-import { serverCommands } from './server.js';
-import { transactionsCommands } from './transactions.js';
+import { serverCommands, installServerHooks } from './server.js';
+import { transactionsCommands, installTransactionHooks } from './transactions.js';
+import { clientCommands, installClientHooks } from './client-cmds.js';
+import type { Talus } from '../talus.js';
 import { hashesCommands } from './hashes.js';
 import { setsCommands } from './sets.js';
 import { listsCommands } from './lists.js';
@@ -14,12 +17,21 @@ import { sortCommands } from './sort.js';
 export const allCommands: CommandDef[] = [
   ...connectionCommands,
   ...stringCommands,
+  ...bitmapCommands,
   ...keysCommands,
   ...serverCommands,
   ...transactionsCommands,
+  ...clientCommands,
   ...hashesCommands,
   ...setsCommands,
   ...listsCommands,
   ...zsetsCommands,
   ...sortCommands,
 ];
+
+/** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */
+export function installCommandHooks(talus: Talus): void {
+  installServerHooks(talus);
+  installTransactionHooks(talus);
+  installClientHooks(talus);
+}

@@ -1,3 +1,838 @@
+import { sql } from 'kysely';
 import type { CommandDef } from './table.js';
+import { Errors } from './errors.js';
+import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
+import { keyword } from './args.js';
+import { lookup, propagate } from './keyaccess.js';
+import { codecFor } from '../storage/codecs.js';
+import { globLiteralPrefix, globMatch } from '../util/glob.js';
+import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
+import type { Client } from '../server/client.js';
+import type { Db } from '../keyspace/keyspace.js';
+import type { Entry, KeyType } from '../keyspace/types.js';
+import type { KeyRef } from '../keyspace/scheduler.js';
+import type { Talus } from '../talus.js';
 
-export const keysCommands: CommandDef[] = [];
+/**
+ * The generic keyspace family (DEL, EXPIRE, TTL, RENAME, MOVE, COPY, OBJECT,
+ * KEYS, SCAN, RANDOMKEY...) and the db-wide ones (DBSIZE, FLUSHDB, FLUSHALL,
+ * SWAPDB).
+ *
+ * Keyed commands run synchronously on resident entries like every family.
+ * The keyless enumerations (KEYS, SCAN, RANDOMKEY) read the hot set when it
+ * holds the whole db (`db.complete`); otherwise they wait until PostgreSQL
+ * has every write made so far and ask it, walking talus.keys in key order
+ * (bytea order = byte order = latin1 string order, so both paths agree).
+ */
+
+// ---------------------------------------------------------------- lookups
+
+/**
+ * The live entry of a key without counting as an access (Redis's
+ * LOOKUP_NOTOUCH: TTL, TYPE, EXISTS, OBJECT). An expired key is still
+ * expired (and its DEL logged) on the way.
+ */
+function peek(c: Client, db: Db, name: string): Entry | undefined {
+  const ks = c.talus.keyspace;
+  const e = db.entries.get(name);
+  let live: Entry | undefined;
+  if (e !== undefined && e.type !== null) {
+    live = e.expireAt !== 0 && e.expireAt <= Date.now() ? ks.lookup(db, name) : e;
+  }
+  if (live === undefined) ks.stats.misses++;
+  else ks.stats.hits++;
+  return live;
+}
+
+/** A key for a write: lazily expired, no hit/miss statistics (lookupKeyWrite). */
+function lookupWrite(c: Client, db: Db, name: string): Entry | undefined {
+  return c.talus.keyspace.lookup(db, name);
+}
+
+/** Whether an entry is a live key at `now` (for enumerations, which never mutate). */
+function isLive(e: Entry, now: number): boolean {
+  return e.type !== null && (e.expireAt === 0 || e.expireAt > now);
+}
+
+/** A 32-bit signed integer argument (Redis getIntFromObject), with an optional message. */
+function int32Arg(b: Buffer, message?: string): number {
+  const n = parseInteger(b);
+  if (n === null || n > 2147483647n || n < -2147483648n) {
+    throw message ? new ErrorReply(`ERR ${message}`) : Errors.notInteger();
+  }
+  return Number(n);
+}
+
+const sameObject = () => new ErrorReply('ERR source and destination objects are the same');
+
+// ------------------------------------------------------------ DEL, EXISTS
+
+function del(c: Client, args: Buffer[], name: 'DEL' | 'UNLINK'): Reply {
+  const ks = c.talus.keyspace;
+  const deleted: Buffer[] = [];
+  for (let i = 1; i < args.length; i++) {
+    const e = lookupWrite(c, c.db, args[i]!.toString('latin1'));
+    if (e === undefined) continue;
+    // O(1): the incarnation is retired; the janitor deletes its rows later.
+    ks.remove(c.db, e);
+    deleted.push(args[i]!);
+  }
+  if (deleted.length > 0) propagate(c, [name, ...deleted]);
+  return deleted.length;
+}
+
+function exists(c: Client, args: Buffer[]): Reply {
+  let n = 0;
+  for (let i = 1; i < args.length; i++) if (peek(c, c.db, args[i]!.toString('latin1')) !== undefined) n++;
+  return n;
+}
+
+function touch(c: Client, args: Buffer[]): Reply {
+  let n = 0;
+  for (let i = 1; i < args.length; i++) if (lookup(c, args[i]!) !== undefined) n++;
+  return n;
+}
+
+// ------------------------------------------------------------------ expiry
+
+type ExpireCommand = 'expire' | 'pexpire' | 'expireat' | 'pexpireat';
+
+/** The largest double below 2^63: the latest expiry a JS number can carry into a bigint column. */
+const MAX_EXPIRE_AT = 2 ** 63 - 1024;
+
+/** EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX | XX | GT | LT. */
+function expireGeneric(c: Client, args: Buffer[], cmd: ExpireCommand): Reply {
+  let nx = false, xx = false, gt = false, lt = false;
+  for (let i = 3; i < args.length; i++) {
+    const opt = keyword(args[i]!);
+    if (opt === 'NX') nx = true;
+    else if (opt === 'XX') xx = true;
+    else if (opt === 'GT') gt = true;
+    else if (opt === 'LT') lt = true;
+    else return new ErrorReply(`ERR Unsupported option ${args[i]!.toString('latin1')}`);
+  }
+  if (nx && (xx || gt || lt)) {
+    return new ErrorReply('ERR NX and XX, GT or LT options at the same time are not compatible');
+  }
+  if (gt && lt) return new ErrorReply('ERR GT and LT options at the same time are not compatible');
+
+  const given = parseInteger(args[2]!);
+  if (given === null) return Errors.notInteger();
+  let when = given;
+  // Negative times are allowed (they delete the key); only overflow is an error.
+  if (cmd === 'expire' || cmd === 'expireat') {
+    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) return Errors.invalidExpire(cmd);
+    when *= 1000n;
+  }
+  const now = Date.now();
+  const base = cmd === 'expire' || cmd === 'pexpire' ? BigInt(now) : 0n;
+  if (when > INT64_MAX - base) return Errors.invalidExpire(cmd);
+  when += base;
+
+  const ks = c.talus.keyspace;
+  const e = lookupWrite(c, c.db, args[1]!.toString('latin1'));
+  if (e === undefined) return 0;
+  const current = e.expireAt === 0 ? null : BigInt(e.expireAt);
+  if (nx && current !== null) return 0;
+  if (xx && current === null) return 0;
+  // No TTL counts as an infinite one: GT always fails, LT always passes.
+  if (gt && (current === null || when <= current)) return 0;
+  if (lt && current !== null && when >= current) return 0;
+
+  if (when <= BigInt(now) && !ks.replicaMode) {
+    ks.remove(c.db, e);
+    propagate(c, ['DEL', args[1]!]);
+    return 1;
+  }
+  // Times past 2^53 ms (year 287396) lose precision as JS numbers; clamp below
+  // 2^63 so the rounded value still fits PostgreSQL's bigint.
+  ks.setExpire(c.db, e, Math.min(Number(when), MAX_EXPIRE_AT));
+  propagate(c, ['PEXPIREAT', args[1]!, when.toString()]);
+  return 1;
+}
+
+/** TTL, PTTL, EXPIRETIME, PEXPIRETIME. */
+function ttlGeneric(c: Client, args: Buffer[], ms: boolean, absolute: boolean): Reply {
+  const e = peek(c, c.db, args[1]!.toString('latin1'));
+  if (e === undefined) return -2;
+  if (e.expireAt === 0) return -1;
+  let t = absolute ? e.expireAt : e.expireAt - Date.now();
+  if (t < 0) t = 0;
+  return ms ? t : Math.floor((t + 500) / 1000);
+}
+
+function persist(c: Client, args: Buffer[]): Reply {
+  const e = lookupWrite(c, c.db, args[1]!.toString('latin1'));
+  if (e === undefined || e.expireAt === 0) return 0;
+  c.talus.keyspace.setExpire(c.db, e, 0);
+  propagate(c, ['PERSIST', args[1]!]);
+  return 1;
+}
+
+// ------------------------------------------------------ RENAME, MOVE, COPY
+
+/**
+ * Put a copy of `src`'s value under `name` in `db` as a new incarnation,
+ * with `src`'s TTL (replacing whatever was there).
+ */
+function copyEntry(c: Client, src: Entry, db: Db, name: string): void {
+  const type = src.type!;
+  const codec = codecFor(type);
+  const value = codec.clone(src.value);
+  c.talus.keyspace.create(db, name, type, value, codec.sizeOf(value), src.expireAt);
+  c.talus.blocking.signalReady(db, name); // wakes BLPOP/BZPOPMIN... waiting on the new key
+}
+
+function rename(c: Client, args: Buffer[], nx: boolean): Reply {
+  const ks = c.talus.keyspace;
+  const srcName = args[1]!.toString('latin1');
+  const dstName = args[2]!.toString('latin1');
+  const src = lookupWrite(c, c.db, srcName);
+  if (src === undefined) return Errors.noSuchKey();
+  if (srcName === dstName) return nx ? 0 : OK;
+  if (lookupWrite(c, c.db, dstName) !== undefined && nx) return 0;
+  copyEntry(c, src, c.db, dstName);
+  ks.remove(c.db, src);
+  propagate(c, [nx ? 'RENAMENX' : 'RENAME', args[1]!, args[2]!]);
+  return nx ? 1 : OK;
+}
+
+/** The db a MOVE targets; throws Redis's errors for bad indexes. */
+function targetDb(c: Client, arg: Buffer): Db {
+  const n = int32Arg(arg);
+  const db = n >= 0 ? c.talus.keyspace.dbs[n] : undefined;
+  if (db === undefined) throw Errors.dbIndex();
+  return db;
+}
+
+function move(c: Client, args: Buffer[]): Reply {
+  const ks = c.talus.keyspace;
+  const dst = targetDb(c, args[2]!);
+  if (dst === c.db) return sameObject();
+  const name = args[1]!.toString('latin1');
+  const src = lookupWrite(c, c.db, name);
+  if (src === undefined) return 0;
+  if (lookupWrite(c, dst, name) !== undefined) return 0;
+  copyEntry(c, src, dst, name);
+  ks.remove(c.db, src);
+  propagate(c, ['MOVE', args[1]!, String(dst.index)]);
+  return 1;
+}
+
+interface CopyOptions {
+  dst: Db;
+  replace: boolean;
+}
+
+/** COPY's options after the two keys; throws Redis's errors. */
+function copyOptions(c: Client, args: Buffer[]): CopyOptions {
+  let dst = c.db;
+  let replace = false;
+  for (let j = 3; j < args.length; j++) {
+    const opt = keyword(args[j]!);
+    if (opt === 'REPLACE') replace = true;
+    else if (opt === 'DB' && j + 1 < args.length) dst = targetDb(c, args[++j]!);
+    else throw Errors.syntax();
+  }
+  return { dst, replace };
+}
+
+function copy(c: Client, args: Buffer[]): Reply {
+  const { dst, replace } = copyOptions(c, args);
+  if (dst === c.db && args[1]!.equals(args[2]!)) return sameObject();
+  const src = lookup(c, args[1]!);
+  if (src === undefined) return 0;
+  const dstName = args[2]!.toString('latin1');
+  if (lookupWrite(c, dst, dstName) !== undefined && !replace) return 0;
+  copyEntry(c, src, dst, dstName);
+  propagate(c, ['COPY', ...args.slice(1)]);
+  return 1;
+}
+
+/** MOVE's keys: the key in the client's db and in the target db. */
+function moveKeyRefs(c: Client, args: Buffer[]): KeyRef[] {
+  const name = args[1]!.toString('latin1');
+  const refs: KeyRef[] = [{ db: c.db, name }];
+  try {
+    const dst = targetDb(c, args[2]!);
+    if (dst !== c.db) refs.push({ db: dst, name });
+  } catch {
+    /* the handler reports it */
+  }
+  return refs;
+}
+
+/** COPY's keys: the source in the client's db, the destination in the target db. */
+function copyKeyRefs(c: Client, args: Buffer[]): KeyRef[] {
+  let dst = c.db;
+  try {
+    dst = copyOptions(c, args).dst;
+  } catch {
+    /* the handler reports it */
+  }
+  return [
+    { db: c.db, name: args[1]!.toString('latin1') },
+    { db: dst, name: args[2]!.toString('latin1') },
+  ];
+}
+
+// ------------------------------------------------------------------ OBJECT
+
+/** Redis's name for how it would encode this value, from the same config thresholds. */
+export function encodingOf(c: Client, e: Entry): string {
+  const v = c.talus.config.values;
+  const value = e.value;
+  switch (e.type) {
+    case 'string': {
+      const s = value as Buffer;
+      if (s.length <= 20 && parseInteger(s) !== null) return 'int';
+      return s.length <= 44 ? 'embstr' : 'raw';
+    }
+    case 'list':
+      return 'quicklist';
+    case 'stream':
+      return 'stream';
+    case 'set': {
+      const n = codecFor('set').length(value);
+      let ints = true;
+      for (const m of itemsOf(value)) {
+        if (parseInteger(toBuffer(m)) === null) {
+          ints = false;
+          break;
+        }
+      }
+      return ints && n <= v.setMaxIntsetEntries ? 'intset' : 'hashtable';
+    }
+    case 'hash': {
+      const n = codecFor('hash').length(value);
+      const small = n <= v.hashMaxListpackEntries && allShort(value, v.hashMaxListpackValue);
+      return small ? 'listpack' : 'hashtable';
+    }
+    case 'zset': {
+      const n = codecFor('zset').length(value);
+      const small = n <= v.zsetMaxListpackEntries && allShort(value, v.zsetMaxListpackValue, true);
+      return small ? 'listpack' : 'skiplist';
+    }
+    default:
+      return 'raw';
+  }
+}
+
+/** The members of a collection value, when its shape lets us see them (Map, Set, Array or a field holding one). */
+function* itemsOf(value: unknown, withValues = false): Iterable<unknown> {
+  const walk = function* (x: unknown): Iterable<unknown> {
+    if (x instanceof Map) {
+      for (const [k, val] of x) {
+        yield k;
+        if (withValues && (typeof val === 'string' || Buffer.isBuffer(val))) yield val;
+      }
+    } else if (x instanceof Set || Array.isArray(x)) {
+      yield* x;
+    }
+  };
+  if (value instanceof Map || value instanceof Set || Array.isArray(value)) {
+    yield* walk(value);
+    return;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const field of Object.values(value)) {
+      if (field instanceof Map || field instanceof Set || Array.isArray(field)) {
+        yield* walk(field);
+        return;
+      }
+    }
+  }
+}
+
+function toBuffer(x: unknown): Buffer {
+  if (Buffer.isBuffer(x)) return x;
+  if (typeof x === 'string') return Buffer.from(x, 'latin1');
+  if (typeof x === 'number' || typeof x === 'bigint') return Buffer.from(String(x));
+  return Buffer.alloc(65536); // unknown shape: too long for a compact encoding
+}
+
+function allShort(value: unknown, limit: number, keysOnly = false): boolean {
+  for (const m of itemsOf(value, !keysOnly)) if (toBuffer(m).length > limit) return false;
+  return true;
+}
+
+const LFU_OFF =
+  'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+const LFU_ON =
+  'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+
+const OBJECT_HELP = [
+  'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'ENCODING <key>',
+  '    Return the kind of internal representation used in order to store the value',
+  '    associated with a <key>.',
+  'FREQ <key>',
+  '    Return the access frequency index of the <key>. The returned integer is',
+  '    proportional to the logarithm of the recent access frequency of the key.',
+  'IDLETIME <key>',
+  '    Return the idle time of the <key>, that is the approximated number of',
+  '    seconds elapsed since the last access to the key.',
+  'REFCOUNT <key>',
+  '    Return the number of references of the value associated with the specified',
+  '    <key>.',
+  'HELP',
+  '    Prints this help.',
+];
+
+function objectKey(c: Client, args: Buffer[]): Entry | undefined {
+  return peek(c, c.db, args[2]!.toString('latin1'));
+}
+
+/** OBJECT's own handler routes to the subcommand (checking its arity like Redis). */
+function object(c: Client, args: Buffer[]): Reply | Promise<Reply> {
+  const subName = args[1]!.toString('latin1');
+  const sub = c.talus.commands.lookup('object')?.subcommands.get(subName.toLowerCase());
+  if (sub === undefined) return Errors.unknownSubcommand(subName, 'OBJECT');
+  if (!sub.arityOk(args.length)) return Errors.arity(sub.fullName);
+  return sub.def.handler!(c, args);
+}
+
+// ----------------------------------------------- KEYS, SCAN, RANDOMKEY
+
+/** Dbs this small are enumerated in memory when complete; larger ones through PostgreSQL's index. */
+const MEMORY_SCAN_LIMIT = 2000;
+const MEMORY_RANDOM_LIMIT = 100_000;
+const KEYS_PAGE = 10_000;
+
+interface Filter {
+  /** undefined = every key */
+  pattern: Buffer | undefined;
+  /** lower-case type name, or undefined */
+  type: string | undefined;
+}
+
+function matches(f: Filter, name: string, type: KeyType | null): boolean {
+  if (f.type !== undefined && type !== f.type) return false;
+  return f.pattern === undefined || globMatch(f.pattern, Buffer.from(name, 'latin1'));
+}
+
+/** "*" matches every key, even the empty one: no pattern at all. */
+function patternOf(arg: Buffer): Buffer | undefined {
+  return arg.length === 1 && arg[0] === 0x2a ? undefined : arg;
+}
+
+/** The byte string just above every string starting with `prefix`, or undefined if none is. */
+function prefixEnd(prefix: Buffer): Buffer | undefined {
+  let end = prefix.length;
+  while (end > 0 && prefix[end - 1] === 0xff) end--;
+  if (end === 0) return undefined;
+  const out = Buffer.from(prefix.subarray(0, end));
+  out[end - 1]!++;
+  return out;
+}
+
+/** Wait until PostgreSQL holds every write made so far (including db-wide ones on `db`). */
+async function durable(t: Talus, db: Db): Promise<void> {
+  await t.flusher.waitDurable(t.keyspace.changelog.seq);
+  while (db.barrierSeq > t.flusher.durableSeq) await t.flusher.waitDurable(db.barrierSeq);
+}
+
+interface KeyRow {
+  key: Buffer;
+  type: KeyType;
+}
+
+/**
+ * Up to `limit` live keys of `db` from PostgreSQL in key order, after
+ * `after` (exclusive), within the literal prefix of the pattern and of the
+ * wanted type. Call after `durable`.
+ */
+async function pageFromStorage(t: Talus, db: Db, after: Buffer | undefined, f: Filter, limit: number): Promise<KeyRow[]> {
+  const prefix = f.pattern ? globLiteralPrefix(f.pattern) : Buffer.alloc(0);
+  const end = prefix.length > 0 ? prefixEnd(prefix) : undefined;
+  const conds = [sql`db = ${db.index}`, sql`(expire_at IS NULL OR expire_at > ${Date.now()})`];
+  if (after !== undefined) conds.push(sql`key > ${after}`);
+  if (prefix.length > 0 && (after === undefined || Buffer.compare(prefix, after) > 0)) conds.push(sql`key >= ${prefix}`);
+  if (end !== undefined) conds.push(sql`key < ${end}`);
+  if (f.type !== undefined) conds.push(sql`type = ${f.type}`);
+  const { rows } = await sql<KeyRow>`SELECT key, type FROM talus.keys WHERE ${sql.join(conds, sql` AND `)}
+    ORDER BY key LIMIT ${limit}`.execute(t.database.db);
+  return rows;
+}
+
+function keys(c: Client, args: Buffer[]): Reply | Promise<Reply> {
+  const db = c.db;
+  const f: Filter = { pattern: patternOf(args[1]!), type: undefined };
+  if (db.complete) {
+    const now = Date.now();
+    const out: Buffer[] = [];
+    for (const e of db.entries.values()) {
+      if (isLive(e, now) && matches(f, e.name, e.type)) out.push(Buffer.from(e.name, 'latin1'));
+    }
+    return out;
+  }
+  return keysFromStorage(c.talus, db, f);
+}
+
+async function keysFromStorage(t: Talus, db: Db, f: Filter): Promise<Reply> {
+  await durable(t, db);
+  const out: Buffer[] = [];
+  let after: Buffer | undefined;
+  for (;;) {
+    const rows = await pageFromStorage(t, db, after, f, KEYS_PAGE);
+    for (const r of rows) if (f.pattern === undefined || globMatch(f.pattern, r.key)) out.push(r.key);
+    if (rows.length < KEYS_PAGE) return out;
+    after = rows[rows.length - 1]!.key;
+  }
+}
+
+/**
+ * Server-side SCAN cursors: a cursor number names the last key a page
+ * returned (keys are walked in byte order). Entries are never changed, so a
+ * client may repeat a call; the table keeps the most recent ones.
+ */
+class ScanCursors {
+  private readonly last = new Map<string, Buffer>();
+  private next = 1 + Math.floor(Math.random() * 2 ** 31);
+  static readonly MAX = 10_000;
+
+  get(id: string): Buffer | undefined {
+    const k = this.last.get(id);
+    if (k !== undefined) {
+      this.last.delete(id);
+      this.last.set(id, k);
+    }
+    return k;
+  }
+
+  add(lastKey: Buffer): string {
+    if (this.next >= Number.MAX_SAFE_INTEGER) this.next = 1;
+    const id = String(this.next++);
+    this.last.set(id, lastKey);
+    if (this.last.size > ScanCursors.MAX) this.last.delete(this.last.keys().next().value!);
+    return id;
+  }
+}
+
+const cursorTables = new WeakMap<Talus, ScanCursors>();
+
+function cursorsOf(t: Talus): ScanCursors {
+  let table = cursorTables.get(t);
+  if (!table) cursorTables.set(t, (table = new ScanCursors()));
+  return table;
+}
+
+const invalidCursor = () => new ErrorReply('ERR invalid cursor');
+
+function scan(c: Client, args: Buffer[]): Reply | Promise<Reply> {
+  // The cursor: an unsigned 64-bit decimal, as Redis's strtoul accepts it.
+  const text = args[1]!.toString('latin1');
+  if (!/^\+?\d+$/.test(text) || BigInt(text) > 18446744073709551615n) return invalidCursor();
+  const cursor = BigInt(text);
+  let count = 10;
+  const f: Filter = { pattern: undefined, type: undefined };
+  for (let i = 2; i < args.length; i += 2) {
+    const opt = keyword(args[i]!);
+    if (i + 1 >= args.length) return Errors.syntax();
+    if (opt === 'COUNT') {
+      const n = parseInteger(args[i + 1]!);
+      if (n === null) return Errors.notInteger();
+      if (n < 1n) return Errors.syntax();
+      count = n > 1_000_000n ? 1_000_000 : Number(n);
+    } else if (opt === 'MATCH') {
+      f.pattern = patternOf(args[i + 1]!);
+    } else if (opt === 'TYPE') {
+      f.type = args[i + 1]!.toString('latin1').toLowerCase();
+    } else {
+      return Errors.syntax();
+    }
+  }
+  const cursors = cursorsOf(c.talus);
+  let after: Buffer | undefined;
+  if (cursor !== 0n) {
+    after = cursors.get(cursor.toString());
+    if (after === undefined) return invalidCursor();
+  }
+  const db = c.db;
+  const reply = (keys: Buffer[], last: Buffer | undefined): Reply => [
+    Buffer.from(last === undefined ? '0' : cursors.add(last)),
+    keys,
+  ];
+  if (db.complete && db.entries.size <= MEMORY_SCAN_LIMIT) {
+    const now = Date.now();
+    const from = after?.toString('latin1');
+    const names: Array<[string, KeyType]> = [];
+    for (const e of db.entries.values()) {
+      if (isLive(e, now) && (from === undefined || e.name > from)) names.push([e.name, e.type!]);
+    }
+    names.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const page = names.slice(0, count);
+    const out: Buffer[] = [];
+    for (const [name, type] of page) if (matches(f, name, type)) out.push(Buffer.from(name, 'latin1'));
+    const done = names.length <= count;
+    return reply(out, done ? undefined : Buffer.from(page[page.length - 1]![0], 'latin1'));
+  }
+  return (async () => {
+    await durable(c.talus, db);
+    const rows = await pageFromStorage(c.talus, db, after, f, count);
+    const out: Buffer[] = [];
+    for (const r of rows) if (f.pattern === undefined || globMatch(f.pattern, r.key)) out.push(r.key);
+    return reply(out, rows.length < count ? undefined : rows[rows.length - 1]!.key);
+  })();
+}
+
+function randomKey(c: Client): Reply | Promise<Reply> {
+  const db = c.db;
+  if (db.complete && db.entries.size <= MEMORY_RANDOM_LIMIT) {
+    const size = db.entries.size;
+    if (size === 0) return null;
+    const now = Date.now();
+    // Start at a random position and take the first live key from there, wrapping.
+    const start = Math.floor(Math.random() * size);
+    let i = 0;
+    let first: Entry | undefined;
+    for (const e of db.entries.values()) {
+      if (!isLive(e, now)) {
+        i++;
+        continue;
+      }
+      if (i++ >= start) return Buffer.from(e.name, 'latin1');
+      first ??= e;
+    }
+    return first ? Buffer.from(first.name, 'latin1') : null;
+  }
+  return randomFromStorage(c.talus, db);
+}
+
+async function randomFromStorage(t: Talus, db: Db): Promise<Reply> {
+  await durable(t, db);
+  const q = t.database.db;
+  const now = Date.now();
+  const live = sql`db = ${db.index} AND (expire_at IS NULL OR expire_at > ${now})`;
+  if (db.count > 100_000) {
+    // Sample a few pages of the table rather than walking an index to an offset.
+    let total = 0;
+    for (const d of t.keyspace.dbs) total += d.count;
+    const percent = Math.min(100, (100 * 2000) / Math.max(total, 1));
+    const { rows } = await sql<{ key: Buffer }>`SELECT key FROM talus.keys TABLESAMPLE SYSTEM (${percent}) WHERE ${live}`.execute(q);
+    if (rows.length > 0) return rows[Math.floor(Math.random() * rows.length)]!.key;
+  }
+  const offset = Math.floor(Math.random() * Math.min(db.count, 1_000_000));
+  for (const off of offset > 0 ? [offset, 0] : [0]) {
+    const { rows } = await sql<{ key: Buffer }>`SELECT key FROM talus.keys WHERE ${live}
+      ORDER BY key OFFSET ${off} LIMIT 1`.execute(q);
+    if (rows.length > 0) return rows[0]!.key;
+  }
+  return null;
+}
+
+// --------------------------------------------------- db-wide commands
+
+function flushOption(args: Buffer[]): ErrorReply | undefined {
+  if (args.length > 2) return Errors.syntax();
+  if (args.length === 2) {
+    const opt = keyword(args[1]!);
+    if (opt !== 'ASYNC' && opt !== 'SYNC') return Errors.syntax();
+  }
+  return undefined;
+}
+
+function flushdb(c: Client, args: Buffer[]): Reply {
+  const bad = flushOption(args);
+  if (bad) return bad;
+  const ks = c.talus.keyspace;
+  propagate(c, ['FLUSHDB']);
+  ks.flushDb(c.db, ks.changelog.seq);
+  return OK;
+}
+
+function flushall(c: Client, args: Buffer[]): Reply {
+  const bad = flushOption(args);
+  if (bad) return bad;
+  const ks = c.talus.keyspace;
+  propagate(c, ['FLUSHALL']);
+  const seq = ks.changelog.seq;
+  for (const db of ks.dbs) ks.flushDb(db, seq);
+  return OK;
+}
+
+function swapdb(c: Client, args: Buffer[]): Reply {
+  const ks = c.talus.keyspace;
+  const i = int32Arg(args[1]!, 'invalid first DB index');
+  const j = int32Arg(args[2]!, 'invalid second DB index');
+  const a = i >= 0 ? ks.dbs[i] : undefined;
+  const b = j >= 0 ? ks.dbs[j] : undefined;
+  if (a === undefined || b === undefined) return Errors.dbIndex();
+  if (a === b) return OK;
+  propagate(c, ['SWAPDB', String(i), String(j)]);
+  ks.swapDb(a, b, ks.changelog.seq);
+  // A client keeps its db index and sees the data now there, as in Redis.
+  for (const other of c.talus.clients.values()) {
+    if (other.db === a) other.db = b;
+    else if (other.db === b) other.db = a;
+  }
+  // clients blocked on keys of either index may be servable now
+  c.talus.blocking.signalDb(i);
+  c.talus.blocking.signalDb(j);
+  return OK;
+}
+
+// ------------------------------------------------------------------- table
+
+const ONE_KEY = { first: 1, last: 1, step: 1 };
+const ALL_KEYS = { first: 1, last: -1, step: 1 };
+const TWO_KEYS = { first: 1, last: 2, step: 1 };
+const OBJECT_KEY = { first: 2, last: 2, step: 1 };
+
+function expireDef(name: ExpireCommand, since: string, summary: string): CommandDef {
+  return {
+    name, arity: -3, flags: ['write', 'fast'], keys: ONE_KEY, group: 'generic', since, summary,
+    complexity: 'O(1)', handler: (c, args) => expireGeneric(c, args, name),
+  };
+}
+
+function ttlDef(name: string, since: string, summary: string, ms: boolean, absolute: boolean): CommandDef {
+  return {
+    name, arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'generic', since, summary,
+    complexity: 'O(1)', handler: (c, args) => ttlGeneric(c, args, ms, absolute),
+  };
+}
+
+export const keysCommands: CommandDef[] = [
+  {
+    name: 'del', arity: -2, flags: ['write'], keys: ALL_KEYS, group: 'generic', since: '1.0.0',
+    summary: 'Delete a key',
+    complexity: 'O(N) where N is the number of keys that will be removed. Talus retires each key in O(1); the rows of collections are deleted in the background.',
+    handler: (c, args) => del(c, args, 'DEL'),
+  },
+  {
+    name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: ALL_KEYS, group: 'generic', since: '4.0.0',
+    summary: 'Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.',
+    complexity: 'O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.',
+    handler: (c, args) => del(c, args, 'UNLINK'),
+  },
+  {
+    name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS, group: 'generic', since: '1.0.0',
+    summary: 'Determine if a key exists', complexity: 'O(N) where N is the number of keys to check.', handler: exists,
+  },
+  {
+    name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'generic', since: '1.0.0',
+    summary: 'Determine the type stored at key', complexity: 'O(1)',
+    handler: (c, args) => new SimpleString(peek(c, c.db, args[1]!.toString('latin1'))?.type ?? 'none'),
+  },
+  expireDef('expire', '1.0.0', "Set a key's time to live in seconds"),
+  expireDef('pexpire', '2.6.0', "Set a key's time to live in milliseconds"),
+  expireDef('expireat', '1.2.0', 'Set the expiration for a key as a UNIX timestamp'),
+  expireDef('pexpireat', '2.6.0', 'Set the expiration for a key as a UNIX timestamp specified in milliseconds'),
+  ttlDef('ttl', '1.0.0', 'Get the time to live for a key in seconds', false, false),
+  ttlDef('pttl', '2.6.0', 'Get the time to live for a key in milliseconds', true, false),
+  ttlDef('expiretime', '7.0.0', 'Get the expiration Unix timestamp for a key', false, true),
+  ttlDef('pexpiretime', '7.0.0', 'Get the expiration Unix timestamp for a key in milliseconds', true, true),
+  {
+    name: 'persist', arity: 2, flags: ['write', 'fast'], keys: ONE_KEY, group: 'generic', since: '2.2.0',
+    summary: 'Remove the expiration from a key', complexity: 'O(1)', handler: persist,
+  },
+  {
+    name: 'keys', arity: 2, flags: ['readonly'], categories: ['dangerous'], group: 'generic', since: '1.0.0',
+    summary: 'Find all keys matching the given pattern',
+    complexity: 'O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.',
+    handler: keys,
+  },
+  {
+    name: 'scan', arity: -2, flags: ['readonly'], group: 'generic', since: '2.8.0',
+    summary: 'Incrementally iterate the keys space',
+    complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.',
+    handler: scan,
+  },
+  {
+    name: 'randomkey', arity: 1, flags: ['readonly'], group: 'generic', since: '1.0.0',
+    summary: 'Return a random key from the keyspace', complexity: 'O(1)', handler: randomKey,
+  },
+  {
+    name: 'rename', arity: 3, flags: ['write'], keys: TWO_KEYS, group: 'generic', since: '1.0.0',
+    summary: 'Rename a key', complexity: 'O(1)', handler: (c, args) => rename(c, args, false),
+  },
+  {
+    name: 'renamenx', arity: 3, flags: ['write', 'fast'], keys: TWO_KEYS, group: 'generic', since: '1.0.0',
+    summary: 'Rename a key, only if the new key does not exist', complexity: 'O(1)',
+    handler: (c, args) => rename(c, args, true),
+  },
+  {
+    name: 'move', arity: 3, flags: ['write', 'fast'], keys: ONE_KEY, keyRefs: moveKeyRefs, group: 'generic',
+    since: '1.0.0', summary: 'Move a key to another database', complexity: 'O(1)', handler: move,
+  },
+  {
+    name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: TWO_KEYS, keyRefs: copyKeyRefs, group: 'generic',
+    since: '6.2.0', summary: 'Copy a key',
+    complexity: 'O(N) worst case for collections, where N is the number of nested items. O(1) for string values.',
+    handler: copy,
+  },
+  {
+    name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS, group: 'generic', since: '3.2.1',
+    summary: 'Alters the last access time of a key(s). Returns the number of existing keys specified.',
+    complexity: 'O(N) where N is the number of keys that will be touched.', handler: touch,
+  },
+  {
+    name: 'object', arity: -2, flags: [], group: 'generic', since: '2.2.3',
+    summary: 'A container for object introspection commands', complexity: 'Depends on subcommand.',
+    handler: object,
+    subcommands: [
+      {
+        name: 'encoding', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, group: 'generic', since: '2.2.3',
+        summary: 'Inspect the internal encoding of a Redis object', complexity: 'O(1)',
+        handler: (c, args) => {
+          const e = objectKey(c, args);
+          return e === undefined ? null : Buffer.from(encodingOf(c, e));
+        },
+      },
+      {
+        name: 'freq', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, group: 'generic', since: '4.0.0',
+        summary: 'Get the logarithmic access frequency counter of a Redis object', complexity: 'O(1)',
+        handler: (c, args) => {
+          const e = objectKey(c, args);
+          if (e === undefined) return null;
+          if (!c.talus.config.values.maxmemoryPolicy.includes('lfu')) return new ErrorReply(LFU_OFF);
+          return e.freq;
+        },
+      },
+      {
+        name: 'idletime', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, group: 'generic', since: '2.2.3',
+        summary: 'Get the time since a Redis object was last accessed', complexity: 'O(1)',
+        handler: (c, args) => {
+          const e = objectKey(c, args);
+          if (e === undefined) return null;
+          if (c.talus.config.values.maxmemoryPolicy.includes('lfu')) return new ErrorReply(LFU_ON);
+          return Math.max(0, Math.floor((Date.now() - e.lastAccess) / 1000));
+        },
+      },
+      {
+        name: 'refcount', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, group: 'generic', since: '2.2.3',
+        summary: 'Get the number of references to the value of the key', complexity: 'O(1)',
+        handler: (c, args) => (objectKey(c, args) === undefined ? null : 1),
+      },
+      {
+        name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'generic', since: '6.2.0',
+        summary: 'Show helpful text about the different subcommands', complexity: 'O(1)',
+        handler: () => OBJECT_HELP.map((line) => new SimpleString(line)),
+      },
+    ],
+  },
+  {
+    name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], categories: ['keyspace'], group: 'server', since: '1.0.0',
+    summary: 'Return the number of keys in the selected database', complexity: 'O(1)',
+    handler: (c) => c.db.count,
+  },
+  {
+    name: 'flushdb', arity: -1, flags: ['write'], categories: ['keyspace', 'dangerous'], group: 'server', since: '1.0.0',
+    summary: 'Remove all keys from the current database',
+    complexity: 'O(1): the keys are deleted from PostgreSQL in one statement and their values in the background.',
+    handler: flushdb,
+  },
+  {
+    name: 'flushall', arity: -1, flags: ['write'], categories: ['keyspace', 'dangerous'], group: 'server', since: '1.0.0',
+    summary: 'Remove all keys from all databases',
+    complexity: 'O(1) per database: the keys are deleted from PostgreSQL in one statement and their values in the background.',
+    handler: flushall,
+  },
+  {
+    name: 'swapdb', arity: 3, flags: ['write', 'fast'], categories: ['keyspace', 'dangerous'], group: 'server', since: '4.0.0',
+    summary: 'Swaps two Redis databases',
+    complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.',
+    handler: swapdb,
+  },
+];

@@ -1,3 +1,378 @@
 import type { CommandDef } from './table.js';
+import type { Client } from '../server/client.js';
+import type { KeyRef } from '../keyspace/scheduler.js';
+import type { Entry } from '../keyspace/types.js';
+import { Errors } from './errors.js';
+import { ErrorReply, type Reply } from '../protocol/reply.js';
+import { keyword } from './args.js';
+import { lookup, propagate } from './keyaccess.js';
+import { storeCollection } from './collections.js';
+import { parseFloatArg, parseInteger } from '../util/numbers.js';
+import type { ZSetValue } from '../keyspace/values/zset.js';
+import type { SetValue } from '../keyspace/values/set.js';
+import type { HashValue } from '../keyspace/values/hash.js';
+import { ListValue } from '../keyspace/values/list.js';
 
-export const sortCommands: CommandDef[] = [];
+/**
+ * SORT and SORT_RO over lists, sets and sorted sets, Redis 7.0 semantics.
+ *
+ * BY and GET patterns name keys that are not in the command's arguments:
+ * which keys depends on the elements being sorted. Handlers of keyed
+ * commands run synchronously on resident keys, so those keys must be
+ * resident before the handler runs. The approach:
+ *
+ *  - SORT's `keyRefs` hook returns the sort key, the STORE key and, when the
+ *    sort key is resident, every key its current elements make the BY/GET
+ *    patterns name (deduplicated).
+ *  - The dispatcher re-evaluates a `keyRefs` hook once the keys it returned
+ *    are resident, right before running the command (see Talus.dispatch):
+ *    if the elements now name keys that are not resident (the sort key was
+ *    cold at dispatch, or changed while the command waited in the queue),
+ *    the command is submitted again with the new key set, and so on until
+ *    every key it needs is resident at the moment it runs. Keys waiting in
+ *    the scheduler are claimed, so they are not evicted meanwhile. The
+ *    handler then runs synchronously on a consistent snapshot, like any
+ *    other command. The client is paused for the whole time, so its replies
+ *    stay in order.
+ *  - EXEC's key set includes SORT's (the hook is consulted for queued
+ *    commands too). The one case left is a transaction that changes the
+ *    sorted key before its SORT, so the SORT needs a key that could not be
+ *    foreseen and is not resident: it cannot wait inside EXEC, and it fails
+ *    with an error instead of returning wrong results.
+ *
+ * Pattern lookups themselves never miss PostgreSQL data: a non-resident key
+ * is never treated as absent.
+ */
+
+const str = (b: Buffer) => b.toString('latin1');
+const bulk = (s: string) => Buffer.from(s, 'latin1');
+const EMPTY = Buffer.alloc(0);
+
+/** A BY/GET pattern, pre-split at its first '*' and optional "->field". */
+interface Pattern {
+  /** '#': the element itself; 'const': no '*', never matches; 'key': a key (or hash field) lookup */
+  kind: 'self' | 'const' | 'key';
+  prefix: string;
+  postfix: string;
+  field: string | null;
+}
+
+function parsePattern(b: Buffer, allowSelf: boolean): Pattern {
+  const s = str(b);
+  if (allowSelf && s === '#') return { kind: 'self', prefix: '', postfix: '', field: null };
+  const star = s.indexOf('*');
+  if (star < 0) return { kind: 'const', prefix: '', postfix: '', field: null };
+  const arrow = s.indexOf('->', star + 1);
+  if (arrow >= 0 && arrow + 2 < s.length) {
+    return { kind: 'key', prefix: s.slice(0, star), postfix: s.slice(star + 1, arrow), field: s.slice(arrow + 2) };
+  }
+  return { kind: 'key', prefix: s.slice(0, star), postfix: s.slice(star + 1), field: null };
+}
+
+interface SortPlan {
+  key: Buffer;
+  desc: boolean;
+  alpha: boolean;
+  limitStart: number;
+  limitCount: number;
+  store: Buffer | null;
+  /** the BY pattern (null: sort by the elements themselves) */
+  by: Pattern | null;
+  /** BY without '*': no sorting at all */
+  dontSort: boolean;
+  gets: Pattern[];
+}
+
+/** Redis getLongFromObject, clamped to the safe range (only compared with sizes). */
+function longArg(b: Buffer): number {
+  const n = parseInteger(b);
+  if (n === null) throw Errors.notInteger();
+  if (n > 9007199254740991n) return Number.MAX_SAFE_INTEGER;
+  if (n < -9007199254740991n) return Number.MIN_SAFE_INTEGER;
+  return Number(n);
+}
+
+function parseSort(args: Buffer[], readonly: boolean): SortPlan {
+  const plan: SortPlan = {
+    key: args[1]!, desc: false, alpha: false, limitStart: 0, limitCount: -1, store: null, by: null,
+    dontSort: false, gets: [],
+  };
+  for (let j = 2; j < args.length; j++) {
+    const left = args.length - j - 1;
+    const o = keyword(args[j]!);
+    if (o === 'ASC') plan.desc = false;
+    else if (o === 'DESC') plan.desc = true;
+    else if (o === 'ALPHA') plan.alpha = true;
+    else if (o === 'LIMIT' && left >= 2) {
+      plan.limitStart = longArg(args[j + 1]!);
+      plan.limitCount = longArg(args[j + 2]!);
+      j += 2;
+    } else if (!readonly && o === 'STORE' && left >= 1) {
+      plan.store = args[++j]!;
+    } else if (o === 'BY' && left >= 1) {
+      const p = parsePattern(args[++j]!, false);
+      plan.by = p;
+      plan.dontSort = p.kind === 'const';
+    } else if (o === 'GET' && left >= 1) {
+      plan.gets.push(parsePattern(args[++j]!, true));
+    } else {
+      throw Errors.syntax();
+    }
+  }
+  return plan;
+}
+
+/** The entry holding the value to sort (without side effects: used by the key hook too). */
+function peekEntry(c: Client, key: Buffer): Entry | undefined {
+  const e = c.db.entries.get(str(key));
+  if (e === undefined || e.type === null) return undefined;
+  if (e.expireAt !== 0 && e.expireAt <= Date.now()) return undefined;
+  return e;
+}
+
+/** The elements of a list, set or zset, in its native order, as latin1 strings. */
+function elementsOf(e: Entry): string[] {
+  switch (e.type) {
+    case 'list':
+      return listItems(e.value as ListValue).map(str);
+    case 'set':
+      return [...(e.value as SetValue).members];
+    case 'zset':
+      return (e.value as ZSetValue).slice(0, (e.value as ZSetValue).size).map(([m]) => m);
+    default:
+      throw Errors.wrongType();
+  }
+}
+
+function patternKey(p: Pattern, elem: string): string {
+  return p.prefix + elem + p.postfix;
+}
+
+/** Every key the BY/GET patterns name for these elements. */
+function patternKeys(plan: SortPlan, elems: string[]): string[] {
+  const out = new Set<string>();
+  const patterns: Pattern[] = [];
+  if (plan.by && !plan.dontSort && plan.by.kind === 'key') patterns.push(plan.by);
+  for (const g of plan.gets) if (g.kind === 'key') patterns.push(g);
+  if (patterns.length === 0) return [];
+  for (const el of elems) for (const p of patterns) out.add(patternKey(p, el));
+  return [...out];
+}
+
+/** SORT's key positions as COMMAND GETKEYS reports them: the key and the last STORE target. */
+function sortKeyPositions(args: Buffer[]): number[] {
+  let store = -1;
+  for (let i = 2; i < args.length; i++) {
+    const o = keyword(args[i]!);
+    if (o === 'LIMIT') i += 2;
+    else if (o === 'GET' || o === 'BY') i += 1;
+    else if (o === 'STORE' && i + 1 < args.length) store = ++i;
+  }
+  return store > 0 ? [1, store] : [1];
+}
+
+/** Scheduling: the keys above plus, when the sorted key is resident, the keys its patterns name. */
+function sortKeyRefs(readonly: boolean) {
+  return (c: Client, args: Buffer[]): KeyRef[] => {
+    const positions = readonly ? [1] : sortKeyPositions(args);
+    const refs: KeyRef[] = positions.map((i) => ({ db: c.db, name: str(args[i]!) }));
+    let plan: SortPlan;
+    try {
+      plan = parseSort(args, readonly);
+    } catch {
+      return refs; // the handler reports the syntax error
+    }
+    if ((!plan.by || plan.dontSort || plan.by.kind !== 'key') && !plan.gets.some((g) => g.kind === 'key')) return refs;
+    if (!c.talus.keyspace.isResident(c.db, str(plan.key))) return refs;
+    const e = peekEntry(c, plan.key);
+    if (!e || (e.type !== 'list' && e.type !== 'set' && e.type !== 'zset')) return refs;
+    for (const name of patternKeys(plan, elementsOf(e))) refs.push({ db: c.db, name });
+    return refs;
+  };
+}
+
+/** The value a pattern names for an element (string value or hash field), or null. */
+function lookupPattern(c: Client, p: Pattern, elem: string): Buffer | null {
+  if (p.kind === 'self') return bulk(elem);
+  if (p.kind === 'const') return null;
+  const e = c.talus.keyspace.lookup(c.db, patternKey(p, elem));
+  if (e === undefined) return null;
+  if (p.field !== null) {
+    if (e.type !== 'hash') return null;
+    return (e.value as HashValue).get(p.field) ?? null;
+  }
+  return e.type === 'string' ? (e.value as Buffer) : null;
+}
+
+function isSpace(ch: number): boolean {
+  return ch === 0x20 || (ch >= 0x09 && ch <= 0x0d);
+}
+
+/**
+ * SORT's numeric conversion: strtod over the whole value with leading
+ * whitespace allowed, rejecting trailing bytes, NaN and out-of-range values
+ * (ERANGE, subnormals included). The empty string is 0, as strtod leaves
+ * nothing behind.
+ */
+function sortScore(b: Buffer): number | null {
+  if (b.length === 0) return 0;
+  let i = 0;
+  while (i < b.length && isSpace(b[i]!)) i++;
+  const v = parseFloatArg(i === 0 ? b : b.subarray(i));
+  // glibc also reports ERANGE for subnormal results
+  if (v !== null && v !== 0 && Math.abs(v) < 2.2250738585072014e-308) return null;
+  return v;
+}
+
+interface Item {
+  elem: string;
+  score: number;
+  cmp: Buffer | null;
+}
+
+function compareBytes(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sortCommand(readonly: boolean) {
+  return (c: Client, args: Buffer[]): Reply => {
+    const plan = parseSort(args, readonly);
+    const ks = c.talus.keyspace;
+    const found = lookup(c, plan.key);
+    if (found && found.type !== 'list' && found.type !== 'set' && found.type !== 'zset') throw Errors.wrongType();
+
+    let alpha = plan.alpha;
+    let dontSort = plan.dontSort;
+    let by = plan.by;
+    // A set has no order of its own: with STORE it is sorted (ALPHA) so the result is deterministic.
+    if (dontSort && found?.type === 'set' && plan.store !== null) {
+      dontSort = false;
+      alpha = true;
+      by = null;
+    }
+    let elems = found ? elementsOf(found) : [];
+    const missing = patternKeys({ ...plan, by, dontSort }, elems).filter((n) => !ks.isResident(c.db, n));
+    if (missing.length > 0) {
+      // Only possible inside EXEC (see the module comment).
+      return new ErrorReply('ERR SORT BY/GET keys are not in memory and cannot be loaded inside MULTI/EXEC; retry');
+    }
+
+    const n = elems.length;
+    let start = Math.min(Math.max(plan.limitStart, 0), n);
+    const count = Math.min(Math.max(plan.limitCount, -1), n);
+    let end = count < 0 ? n - 1 : start + count - 1;
+    if (start >= n) {
+      start = n - 1;
+      end = n - 2;
+    }
+    if (end >= n) end = n - 1;
+
+    let items: Item[];
+    if (dontSort) {
+      // Native order (lists and zsets), reversed with DESC.
+      if (plan.desc && found?.type !== 'set') elems = elems.reverse();
+      items = elems.map((elem) => ({ elem, score: 0, cmp: null }));
+    } else {
+      items = elems.map((elem) => ({ elem, score: 0, cmp: null }));
+      let conversionError = false;
+      for (const it of items) {
+        let v: Buffer | null;
+        if (by) {
+          v = lookupPattern(c, by, it.elem);
+          if (v === null) continue;
+        } else {
+          v = null;
+        }
+        if (alpha) {
+          if (by) it.cmp = v;
+        } else {
+          const s = sortScore(v ?? bulk(it.elem));
+          if (s === null) conversionError = true;
+          else it.score = s;
+        }
+      }
+      if (conversionError) return new ErrorReply("ERR One or more scores can't be converted into double");
+      const sign = plan.desc ? -1 : 1;
+      let cmpFn: (a: Item, b: Item) => number;
+      if (!alpha) {
+        cmpFn = (a, b) => sign * (a.score > b.score ? 1 : a.score < b.score ? -1 : compareBytes(a.elem, b.elem));
+      } else if (by) {
+        // Missing BY values sort first. Ties keep the native order of lists
+        // and zsets (the sort is stable); a set has none that survives a
+        // restart or a replica, so its ties fall back to the elements: the
+        // result, and the replayed SORT ... STORE, are deterministic.
+        const tieBreak = found?.type === 'set';
+        cmpFn = (a, b) => {
+          let r: number;
+          if (a.cmp === null || b.cmp === null) r = a.cmp === b.cmp ? 0 : a.cmp === null ? -1 : 1;
+          else r = Buffer.compare(a.cmp, b.cmp);
+          return sign * (r !== 0 || !tieBreak ? r : compareBytes(a.elem, b.elem));
+        };
+      } else {
+        cmpFn = (a, b) => sign * compareBytes(a.elem, b.elem);
+      }
+      items.sort(cmpFn);
+    }
+
+    const window = end >= start ? items.slice(start, end + 1) : [];
+    if (plan.store === null) {
+      const out: Reply[] = [];
+      for (const it of window) {
+        if (plan.gets.length === 0) out.push(bulk(it.elem));
+        for (const g of plan.gets) out.push(lookupPattern(c, g, it.elem));
+      }
+      return out;
+    }
+    const values: Buffer[] = [];
+    for (const it of window) {
+      if (plan.gets.length === 0) values.push(bulk(it.elem));
+      for (const g of plan.gets) values.push(lookupPattern(c, g, it.elem) ?? EMPTY);
+    }
+    const dst = plan.store;
+    const existed = ks.lookup(c.db, str(dst)) !== undefined;
+    if (values.length > 0) {
+      storeCollection(c, dst, 'list', newList(values));
+      // Deterministic given the data (ties are broken by the elements), so it replays as itself.
+      propagate(c, args);
+      signalReady(c, dst);
+    } else if (existed) {
+      storeCollection(c, dst, 'list', newList([]));
+      propagate(c, ['DEL', dst]);
+    }
+    return values.length;
+  };
+}
+
+/** A list's elements, head to tail. */
+function listItems(v: ListValue): Buffer[] {
+  return v.length === 0 ? [] : v.range(0, v.length - 1);
+}
+
+/** A new list value holding these elements (fresh Buffers or stored values, never mutated). */
+function newList(items: Buffer[]): ListValue {
+  const l = new ListValue(items.length);
+  for (const b of items) l.pushTail(b);
+  return l;
+}
+
+/** A list key gained elements: wake clients blocked on it. */
+function signalReady(c: Client, key: Buffer): void {
+  c.talus.blocking.signalReady(c.db, str(key));
+}
+
+export const sortCommands: CommandDef[] = [
+  {
+    name: 'sort', arity: -2, flags: ['write', 'denyoom', 'movablekeys'], movableKeys: sortKeyPositions,
+    keyRefs: sortKeyRefs(false), group: 'generic', categories: ['set', 'sortedset', 'list', 'dangerous'], since: '1.0.0',
+    summary: 'Sort the elements in a list, set or sorted set',
+    complexity: 'O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).',
+    handler: sortCommand(false),
+  },
+  {
+    name: 'sort_ro', arity: -2, flags: ['readonly', 'movablekeys'], keys: { first: 1, last: 1, step: 1 },
+    keyRefs: sortKeyRefs(true), group: 'generic', categories: ['set', 'sortedset', 'list', 'dangerous'], since: '7.0.0',
+    summary: 'Sort the elements in a list, set or sorted set. Read-only variant of SORT.',
+    complexity: 'O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).',
+    handler: sortCommand(true),
+  },
+];

@@ -1,63 +1,123 @@
 import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
-import { OK } from '../protocol/reply.js';
+import { ErrorReply, MapReply, OK, type Reply } from '../protocol/reply.js';
 import { int64Arg, keyword } from './args.js';
-import { propagate, readString, writeString } from './keyaccess.js';
+import { lookup, own, propagate } from './keyaccess.js';
 import type { Client } from '../server/client.js';
+import type { Entry } from '../keyspace/types.js';
+import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
 
-/** Parsed SET/GETEX expiry options. */
-export interface ExpiryOption {
-  /** unix ms; 0 = none; -1 = KEEPTTL */
-  at: number;
-  given: boolean;
+/**
+ * The string family (Redis 7.0 t_string semantics).
+ *
+ * Stored values are private Buffers that are never mutated once stored (a
+ * reply or the flusher may still reference them): every change builds a new
+ * Buffer. Effects logged for the change log are idempotent: the resulting
+ * value (`SET key value [PXAT abs]`), or for partial overwrites of possibly
+ * large values the overwritten bytes (`SETRANGE key offset bytes`).
+ */
+
+// --- errors that only this family uses ---------------------------------------
+
+const tooBig = () => new ErrorReply('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+const decrOverflow = () => new ErrorReply('ERR decrement would overflow');
+const nanOrInf = () => new ErrorReply('ERR increment would produce NaN or Infinity');
+
+// --- expiry options ----------------------------------------------------------
+
+type ExpiryUnit = 'EX' | 'PX' | 'EXAT' | 'PXAT';
+
+/**
+ * The largest unix ms an Entry can hold and print back as a valid int64:
+ * times are JS numbers, and 2^63-1 itself is not representable.
+ */
+const MAX_EXPIRE_AT = 9223372036854774784;
+
+/**
+ * An absolute expiry from EX/PX/EXAT/PXAT `value`; throws "not an integer"
+ * for a non-integer and Redis's "invalid expire time" for values <= 0 or
+ * past what 64-bit ms can hold.
+ */
+export function expiryFrom(unit: ExpiryUnit, value: Buffer, cmd: string): number {
+  const n = int64Arg(value);
+  const seconds = unit === 'EX' || unit === 'EXAT';
+  if (n <= 0n || (seconds && n > INT64_MAX / 1000n)) throw Errors.invalidExpire(cmd);
+  let at = seconds ? n * 1000n : n;
+  if (unit === 'EX' || unit === 'PX') at += BigInt(Date.now());
+  if (at > INT64_MAX) throw Errors.invalidExpire(cmd);
+  const ms = Number(at);
+  return ms > MAX_EXPIRE_AT ? MAX_EXPIRE_AT : ms;
+}
+
+interface StringOptions {
+  nx: boolean;
+  xx: boolean;
+  get: boolean;
+  keepTtl: boolean;
+  persist: boolean;
+  unit: ExpiryUnit | undefined;
+  expire: Buffer | undefined;
 }
 
 /**
- * An absolute expiry from EX/PX/EXAT/PXAT `value`; throws Redis's
- * "invalid expire time" for values <= 0 or past what 64-bit ms can hold.
+ * SET's options (`forSet`) or GETEX's. Like Redis: NX/XX exclude each other,
+ * one expiry unit at most (it may repeat, the last value wins), KEEPTTL and
+ * PERSIST exclude any expiry; anything else is a syntax error.
  */
-export function expiryFrom(unit: 'EX' | 'PX' | 'EXAT' | 'PXAT', value: Buffer, cmd: string): number {
-  const n = int64Arg(value);
-  if (n <= 0n) throw Errors.invalidExpire(cmd);
-  const ms = unit === 'EX' || unit === 'EXAT' ? n * 1000n : n;
-  if (ms / (unit === 'EX' || unit === 'EXAT' ? 1000n : 1n) !== n || ms > INT64_MAX) throw Errors.invalidExpire(cmd);
-  const at = unit === 'EX' || unit === 'PX' ? ms + BigInt(Date.now()) : ms;
-  if (at > INT64_MAX) throw Errors.invalidExpire(cmd);
-  return Number(at);
-}
-
-const INT64_MAX = 2n ** 63n - 1n;
-
-function set(c: Client, args: Buffer[]) {
-  let nx = false, xx = false, get = false, keepTtl = false;
-  let expireAt = 0;
-  let expirySeen = false;
-  for (let i = 3; i < args.length; i++) {
+function parseStringOptions(args: Buffer[], from: number, forSet: boolean): StringOptions {
+  const o: StringOptions = { nx: false, xx: false, get: false, keepTtl: false, persist: false, unit: undefined, expire: undefined };
+  for (let i = from; i < args.length; i++) {
     const opt = keyword(args[i]!);
-    const hasNext = i + 1 < args.length;
-    if (opt === 'NX' && !xx) nx = true;
-    else if (opt === 'XX' && !nx) xx = true;
-    else if (opt === 'GET') get = true;
-    else if (opt === 'KEEPTTL' && !expirySeen) {
-      keepTtl = true;
-      expirySeen = true;
-    } else if ((opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') && !expirySeen && hasNext) {
-      expireAt = expiryFrom(opt, args[++i]!, 'set');
-      expirySeen = true;
+    if (forSet && opt === 'NX' && !o.xx) o.nx = true;
+    else if (forSet && opt === 'XX' && !o.nx) o.xx = true;
+    else if (forSet && opt === 'GET') o.get = true;
+    else if (forSet && opt === 'KEEPTTL' && o.unit === undefined) o.keepTtl = true;
+    else if (!forSet && opt === 'PERSIST' && o.unit === undefined) o.persist = true;
+    else if (
+      (opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') &&
+      !o.keepTtl && !o.persist && (o.unit === undefined || o.unit === opt) && i + 1 < args.length
+    ) {
+      o.unit = opt;
+      o.expire = args[++i]!;
     } else throw Errors.syntax();
   }
-  const key = args[1]!;
-  const old = get ? readString(c, key) : undefined;
-  const exists = get ? old !== undefined : exists2(c, key);
-  if ((nx && exists) || (xx && !exists)) return get ? old ?? null : null;
-  const e = writeString(c, key, args[2]!, keepTtl ? -1 : expireAt);
-  propagateString(c, key, e.value as Buffer, e.expireAt);
-  return get ? old ?? null : OK;
+  return o;
 }
 
-/** Any live key (of any type) under this name. */
-function exists2(c: Client, key: Buffer): boolean {
-  return c.talus.keyspace.lookup(c.db, key.toString('latin1')) !== undefined;
+// --- key access --------------------------------------------------------------
+
+/** The live entry for a write (no hit/miss stats, as Redis's lookupKeyWrite). */
+export function entryForWrite(c: Client, key: Buffer): Entry | undefined {
+  return c.talus.keyspace.lookup(c.db, key.toString('latin1'));
+}
+
+/** The live string entry for a write; WRONGTYPE for other types. */
+export function stringForWrite(c: Client, key: Buffer): Entry | undefined {
+  const e = entryForWrite(c, key);
+  if (e !== undefined && e.type !== 'string') throw Errors.wrongType();
+  return e;
+}
+
+/** The live string entry for a read (counts hits/misses); WRONGTYPE for other types. */
+export function stringForRead(c: Client, key: Buffer): Entry | undefined {
+  const e = lookup(c, key);
+  if (e !== undefined && e.type !== 'string') throw Errors.wrongType();
+  return e;
+}
+
+/**
+ * Store `value` (already a private Buffer) under `key`, whose live entry is
+ * `e` (from a lookup in this command). An existing string keeps its
+ * incarnation; another type is replaced. `expireAt`: unix ms, 0 = none.
+ */
+export function storeString(c: Client, e: Entry | undefined, key: Buffer, value: Buffer, expireAt: number): Entry {
+  const ks = c.talus.keyspace;
+  if (e !== undefined && e.type === 'string') {
+    ks.replaceValue(e, value, value.length);
+    if (e.expireAt !== expireAt) ks.setExpire(c.db, e, expireAt);
+    return e;
+  }
+  return ks.create(c.db, key.toString('latin1'), 'string', value, value.length, expireAt);
 }
 
 /** The effect of any string write: the final value and absolute expiry. */
@@ -65,15 +125,705 @@ export function propagateString(c: Client, key: Buffer, value: Buffer, expireAt:
   propagate(c, expireAt ? ['SET', key, value, 'PXAT', String(expireAt)] : ['SET', key, value]);
 }
 
+/** A private Buffer holding a latin1/ASCII string (never a pooled slice). */
+function privateText(s: string): Buffer {
+  const b = Buffer.allocUnsafeSlow(s.length);
+  b.write(s, 0, 'latin1');
+  return b;
+}
+
+/** Whether an absolute expiry is already due: then the key is deleted instead. */
+function alreadyExpired(c: Client, at: number): boolean {
+  return at !== 0 && at <= Date.now() && !c.talus.keyspace.replicaMode;
+}
+
+export const EMPTY_STRING = Buffer.alloc(0);
+
+/** proto-max-bulk-len check for a string that would grow to `size` bytes. */
+export function checkStringLength(c: Client, size: bigint | number): void {
+  if (BigInt(size) > BigInt(c.talus.config.values.protoMaxBulkLen)) throw tooBig();
+}
+
+// --- SET and friends ---------------------------------------------------------
+
+interface SetRequest {
+  nx?: boolean;
+  xx?: boolean;
+  keepTtl?: boolean;
+  /** reply with the old value (WRONGTYPE if the key holds another type) */
+  get?: boolean;
+  /** absolute unix ms; 0 = no expiry */
+  at: number;
+}
+
+/**
+ * Redis's setGenericCommand once the expiry is validated: returns whether the
+ * value was written (NX/XX) and the old value when `get` is asked for.
+ */
+function setGeneric(c: Client, key: Buffer, value: Buffer, req: SetRequest): { written: boolean; old: Buffer | null } {
+  let old: Buffer | null = null;
+  let e: Entry | undefined;
+  if (req.get) {
+    e = stringForRead(c, key);
+    old = (e?.value as Buffer | undefined) ?? null;
+  } else {
+    e = entryForWrite(c, key);
+  }
+  const exists = e !== undefined;
+  if ((req.nx && exists) || (req.xx && !exists)) return { written: false, old };
+  if (alreadyExpired(c, req.at)) {
+    // An absolute time already past: the key would be born expired.
+    if (e !== undefined) {
+      c.talus.keyspace.remove(c.db, e);
+      propagate(c, ['DEL', key]);
+    }
+    return { written: true, old };
+  }
+  const expireAt = req.keepTtl ? (e?.expireAt ?? 0) : req.at;
+  const stored = storeString(c, e, key, own(value), expireAt);
+  propagateString(c, key, stored.value as Buffer, expireAt);
+  return { written: true, old };
+}
+
+function set(c: Client, args: Buffer[]): Reply {
+  const o = parseStringOptions(args, 3, true);
+  const at = o.unit !== undefined ? expiryFrom(o.unit, o.expire!, 'set') : 0;
+  const r = setGeneric(c, args[1]!, args[2]!, { nx: o.nx, xx: o.xx, keepTtl: o.keepTtl, get: o.get, at });
+  if (o.get) return r.old;
+  return r.written ? OK : null;
+}
+
+function setnx(c: Client, args: Buffer[]): Reply {
+  return setGeneric(c, args[1]!, args[2]!, { nx: true, at: 0 }).written ? 1 : 0;
+}
+
+function setex(unit: 'EX' | 'PX', cmd: string) {
+  return (c: Client, args: Buffer[]): Reply => {
+    const at = expiryFrom(unit, args[2]!, cmd);
+    setGeneric(c, args[1]!, args[3]!, { at });
+    return OK;
+  };
+}
+
+function getset(c: Client, args: Buffer[]): Reply {
+  return setGeneric(c, args[1]!, args[2]!, { get: true, at: 0 }).old;
+}
+
+function mset(c: Client, args: Buffer[]): Reply {
+  if (args.length % 2 === 0) return Errors.arity('mset');
+  msetAll(c, args);
+  return OK;
+}
+
+function msetnx(c: Client, args: Buffer[]): Reply {
+  if (args.length % 2 === 0) return Errors.arity('msetnx');
+  for (let i = 1; i < args.length; i += 2) if (entryForWrite(c, args[i]!) !== undefined) return 0;
+  msetAll(c, args);
+  return 1;
+}
+
+/** Set every pair (dropping TTLs); MSET itself is the effect. */
+function msetAll(c: Client, args: Buffer[]): void {
+  for (let i = 1; i < args.length; i += 2) {
+    const key = args[i]!;
+    storeString(c, entryForWrite(c, key), key, own(args[i + 1]!), 0);
+  }
+  propagate(c, ['MSET', ...args.slice(1)]);
+}
+
+// --- reads -------------------------------------------------------------------
+
+function get(c: Client, args: Buffer[]): Reply {
+  return (stringForRead(c, args[1]!)?.value as Buffer | undefined) ?? null;
+}
+
+function mget(c: Client, args: Buffer[]): Reply {
+  const out: Reply[] = new Array(args.length - 1);
+  for (let i = 1; i < args.length; i++) {
+    const e = lookup(c, args[i]!);
+    out[i - 1] = e !== undefined && e.type === 'string' ? (e.value as Buffer) : null;
+  }
+  return out;
+}
+
+function strlen(c: Client, args: Buffer[]): Reply {
+  return (stringForRead(c, args[1]!)?.value as Buffer | undefined)?.length ?? 0;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function getrange(c: Client, args: Buffer[]): Reply {
+  let start = int64Arg(args[2]!);
+  let end = int64Arg(args[3]!);
+  const e = stringForRead(c, args[1]!);
+  if (e === undefined) return EMPTY;
+  const v = e.value as Buffer;
+  const len = BigInt(v.length);
+  if (start < 0n && end < 0n && start > end) return EMPTY;
+  if (start < 0n) start += len;
+  if (end < 0n) end += len;
+  if (start < 0n) start = 0n;
+  if (end < 0n) end = 0n;
+  if (end >= len) end = len - 1n;
+  if (start > end || len === 0n) return EMPTY;
+  // Stored values are immutable, so a view is a safe reply.
+  return v.subarray(Number(start), Number(end) + 1);
+}
+
+// --- GETDEL / GETEX ----------------------------------------------------------
+
+function getdel(c: Client, args: Buffer[]): Reply {
+  const key = args[1]!;
+  const e = stringForRead(c, key);
+  if (e === undefined) return null;
+  const value = e.value as Buffer;
+  c.talus.keyspace.remove(c.db, e);
+  propagate(c, ['DEL', key]);
+  return value;
+}
+
+function getex(c: Client, args: Buffer[]): Reply {
+  const key = args[1]!;
+  const o = parseStringOptions(args, 2, false);
+  const e = stringForRead(c, key);
+  if (e === undefined) return null;
+  const at = o.unit !== undefined ? expiryFrom(o.unit, o.expire!, 'getex') : 0;
+  const value = e.value as Buffer;
+  const ks = c.talus.keyspace;
+  if ((o.unit === 'EXAT' || o.unit === 'PXAT') && alreadyExpired(c, at)) {
+    ks.remove(c.db, e);
+    propagate(c, ['DEL', key]);
+  } else if (o.unit !== undefined) {
+    ks.setExpire(c.db, e, at);
+    propagate(c, ['PEXPIREAT', key, String(at)]);
+  } else if (o.persist && e.expireAt !== 0) {
+    ks.setExpire(c.db, e, 0);
+    propagate(c, ['PERSIST', key]);
+  }
+  return value;
+}
+
+// --- APPEND / SETRANGE -------------------------------------------------------
+
+function append(c: Client, args: Buffer[]): Reply {
+  const key = args[1]!;
+  const suffix = args[2]!;
+  const e = stringForWrite(c, key);
+  if (e === undefined) {
+    const v = own(suffix);
+    storeString(c, undefined, key, v, 0);
+    propagateString(c, key, v, 0);
+    return v.length;
+  }
+  const old = e.value as Buffer;
+  checkStringLength(c, old.length + suffix.length);
+  if (suffix.length === 0) return old.length;
+  const v = Buffer.allocUnsafeSlow(old.length + suffix.length);
+  old.copy(v, 0);
+  suffix.copy(v, old.length);
+  storeString(c, e, key, v, e.expireAt);
+  // Idempotent and independent of the value's size: the bytes now at the end.
+  propagate(c, ['SETRANGE', key, String(old.length), suffix]);
+  return v.length;
+}
+
+function setrange(c: Client, args: Buffer[]): Reply {
+  const key = args[1]!;
+  const offset = int64Arg(args[2]!);
+  const bytes = args[3]!;
+  if (offset < 0n) throw Errors.outOfRange('offset');
+  const e = stringForWrite(c, key);
+  const old = e?.value as Buffer | undefined;
+  if (bytes.length === 0) return old?.length ?? 0;
+  checkStringLength(c, offset + BigInt(bytes.length));
+  const at = Number(offset);
+  const oldLen = old?.length ?? 0;
+  const len = Math.max(oldLen, at + bytes.length);
+  const v = Buffer.allocUnsafeSlow(len);
+  if (old !== undefined) old.copy(v, 0);
+  if (at > oldLen) v.fill(0, oldLen, at);
+  bytes.copy(v, at);
+  storeString(c, e, key, v, e?.expireAt ?? 0);
+  propagate(c, ['SETRANGE', key, String(at), bytes]);
+  return len;
+}
+
+// --- INCR family -------------------------------------------------------------
+
+function incrBy(c: Client, key: Buffer, delta: bigint): Reply {
+  const e = stringForWrite(c, key);
+  let cur = 0n;
+  if (e !== undefined) {
+    const n = parseInteger(e.value as Buffer);
+    if (n === null) throw Errors.notInteger();
+    cur = n;
+  }
+  const r = cur + delta;
+  if (r > INT64_MAX || r < INT64_MIN) throw Errors.overflow();
+  const v = privateText(r.toString());
+  const expireAt = e?.expireAt ?? 0;
+  storeString(c, e, key, v, expireAt);
+  propagateString(c, key, v, expireAt);
+  return r;
+}
+
+function incrbyfloat(c: Client, args: Buffer[]): Reply {
+  const key = args[1]!;
+  const e = stringForWrite(c, key);
+  const cur = e !== undefined ? parseLongDouble(e.value as Buffer) : LD_ZERO;
+  const incr = parseLongDouble(args[2]!);
+  if (cur === null || incr === null) throw Errors.notFloat();
+  const sum = addLongDouble(cur, incr);
+  if (!sum.finite) throw nanOrInf();
+  const v = privateText(formatLongDoubleHuman(sum));
+  const expireAt = e?.expireAt ?? 0;
+  storeString(c, e, key, v, expireAt);
+  propagateString(c, key, v, expireAt);
+  return v;
+}
+
+// --- LCS ---------------------------------------------------------------------
+
+const MATCHES = Buffer.from('matches');
+const LEN = Buffer.from('len');
+
+function lcs(c: Client, args: Buffer[]): Reply {
+  const ea = lookup(c, args[1]!);
+  const eb = lookup(c, args[2]!);
+  if ((ea !== undefined && ea.type !== 'string') || (eb !== undefined && eb.type !== 'string')) {
+    return new ErrorReply('ERR The specified keys must contain string values');
+  }
+  const a = (ea?.value as Buffer | undefined) ?? EMPTY;
+  const b = (eb?.value as Buffer | undefined) ?? EMPTY;
+  let getIdx = false;
+  let getLen = false;
+  let withMatchLen = false;
+  let minMatchLen = 0n;
+  for (let j = 3; j < args.length; j++) {
+    const opt = keyword(args[j]!);
+    if (opt === 'IDX') getIdx = true;
+    else if (opt === 'LEN') getLen = true;
+    else if (opt === 'WITHMATCHLEN') withMatchLen = true;
+    else if (opt === 'MINMATCHLEN' && j + 1 < args.length) {
+      minMatchLen = int64Arg(args[++j]!);
+      if (minMatchLen < 0n) minMatchLen = 0n;
+    } else throw Errors.syntax();
+  }
+  if (getIdx && getLen) return new ErrorReply('ERR If you want both the length and indexes, please just use IDX.');
+  const alen = a.length;
+  const blen = b.length;
+  if (alen >= 0xfffffffe || blen >= 0xfffffffe) return new ErrorReply('ERR String too long for LCS');
+  const cells = (alen + 1) * (blen + 1);
+  if (cells * 4 > c.talus.config.values.protoMaxBulkLen) {
+    return new ErrorReply('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+  }
+  // table[i * (blen + 1) + j] = LCS length of a[0..i) and b[0..j)
+  const w = blen + 1;
+  const shortest = Math.min(alen, blen);
+  let table: Uint8Array | Uint16Array | Uint32Array;
+  try {
+    table = shortest < 0xff ? new Uint8Array(cells) : shortest < 0xffff ? new Uint16Array(cells) : new Uint32Array(cells);
+  } catch {
+    return new ErrorReply('ERR Insufficient memory, failed allocating transient memory for LCS');
+  }
+  for (let i = 1; i <= alen; i++) {
+    const ai = a[i - 1];
+    const row = i * w;
+    const prev = row - w;
+    for (let j = 1; j <= blen; j++) {
+      if (ai === b[j - 1]) table[row + j] = table[prev + j - 1]! + 1;
+      else {
+        const up = table[prev + j]!;
+        const left = table[row + j - 1]!;
+        table[row + j] = up > left ? up : left;
+      }
+    }
+  }
+  const total = table[alen * w + blen]!;
+  if (getLen && !getIdx) return total;
+
+  // Walk back from the end, collecting the common bytes and, for IDX, the
+  // maximal runs of consecutive matches (reported from the end backwards).
+  const result = Buffer.allocUnsafe(total);
+  let k = total;
+  const matches: Reply[] = [];
+  let runOpen = false;
+  let aStart = 0, aEnd = 0, bStart = 0, bEnd = 0;
+  const emit = () => {
+    const len = aEnd - aStart + 1;
+    if (minMatchLen === 0n || BigInt(len) >= minMatchLen) {
+      const m: Reply[] = [[aStart, aEnd], [bStart, bEnd]];
+      if (withMatchLen) m.push(len);
+      matches.push(m);
+    }
+    runOpen = false;
+  };
+  let i = alen;
+  let j = blen;
+  while (i > 0 && j > 0) {
+    if (a[i - 1] === b[j - 1]) {
+      result[--k] = a[i - 1]!;
+      if (!runOpen) {
+        runOpen = true;
+        aStart = aEnd = i - 1;
+        bStart = bEnd = j - 1;
+      } else {
+        // the previous step matched at (i, j), so the run extends backwards
+        aStart = i - 1;
+        bStart = j - 1;
+      }
+      i--;
+      j--;
+      if (aStart === 0 || bStart === 0) emit();
+    } else {
+      if (table[(i - 1) * w + j]! > table[i * w + j - 1]!) i--;
+      else j--;
+      if (runOpen) emit();
+    }
+  }
+  if (!getIdx) return result;
+  return new MapReply([
+    [MATCHES, matches],
+    [LEN, total],
+  ]);
+}
+
+// --- x87 long double arithmetic for INCRBYFLOAT --------------------------------
+
+/**
+ * Redis computes INCRBYFLOAT in C `long double`, which on x86-64 is the x87
+ * 80-bit format (64-bit mantissa, 15-bit exponent), parses with strtold and
+ * prints with "%.17Lf" before trimming zeros. Doubles would give visibly
+ * different results (0.1 + 0.2 is "0.3" in Redis), so the arithmetic is
+ * emulated exactly here with BigInt: a finite value is (-1)^neg * m * 2^e.
+ * HINCRBYFLOAT can use the same three exports.
+ */
+export interface LongDouble {
+  finite: boolean;
+  neg: boolean;
+  /** mantissa, < 2^64; for non-finite values: 0 = NaN, 1 = infinity */
+  m: bigint;
+  e: number;
+}
+
+const LD_MANT_BITS = 64;
+/** exponent of the least significant mantissa bit: smallest subnormal 2^-16445 */
+const LD_MIN_LSB = -16445;
+/** LDBL_MAX = (2^64 - 1) * 2^16320 */
+const LD_MAX_LSB = 16320;
+const TWO63 = 1n << 63n;
+const TWO64 = 1n << 64n;
+/** strtold input limit in Redis (MAX_LONG_DOUBLE_CHARS) */
+const LD_MAX_CHARS = 5 * 1024;
+const LD_ZERO: LongDouble = { finite: true, neg: false, m: 0n, e: 0 };
+const ldInf = (neg: boolean): LongDouble => ({ finite: false, neg, m: 1n, e: 0 });
+const LD_NAN: LongDouble = { finite: false, neg: false, m: 0n, e: 0 };
+
+function bitLength(n: bigint): number {
+  if (n === 0n) return 0;
+  const hex = n.toString(16);
+  return (hex.length - 1) * 4 + (32 - Math.clz32(parseInt(hex[0]!, 16)));
+}
+
+/** num * 2^shift / den rounded to the nearest long double (ties to even). */
+function roundLongDouble(neg: boolean, num: bigint, den: bigint, shift: number): LongDouble {
+  if (num === 0n) return { finite: true, neg, m: 0n, e: 0 };
+  let e = Math.max(bitLength(num) - bitLength(den) + shift - LD_MANT_BITS, LD_MIN_LSB);
+  for (;;) {
+    const s = shift - e;
+    const n2 = s >= 0 ? num << BigInt(s) : num;
+    const d2 = s >= 0 ? den : den << BigInt(-s);
+    let q = n2 / d2;
+    if (q >= TWO64) {
+      e++;
+      continue;
+    }
+    if (q < TWO63 && e > LD_MIN_LSB) {
+      e--;
+      continue;
+    }
+    const twice = (n2 - q * d2) * 2n;
+    if (twice > d2 || (twice === d2 && (q & 1n) === 1n)) q++;
+    if (q === TWO64) {
+      q = TWO63;
+      e++;
+    }
+    if (e > LD_MAX_LSB) return ldInf(neg);
+    return { finite: true, neg, m: q, e: q === 0n ? 0 : e };
+  }
+}
+
+const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
+function hexDigit(c: number | undefined): number {
+  if (c === undefined) return -1;
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
+}
+
+/**
+ * Redis's string2ld: strtold over the whole argument, rejecting leading
+ * space, trailing bytes, NaN, overflow and underflow to zero, and arguments of
+ * 5 KiB or more. Returns null where Redis replies "not a valid float".
+ */
+export function parseLongDouble(b: Buffer): LongDouble | null {
+  const len = b.length;
+  if (len === 0 || len >= LD_MAX_CHARS) return null;
+  let i = 0;
+  let neg = false;
+  if (b[0] === 0x2b || b[0] === 0x2d) {
+    neg = b[0] === 0x2d;
+    i = 1;
+  }
+  if (i >= len) return null;
+  if ((b[i]! | 0x20) === 0x69 /* i */) {
+    const word = b.toString('latin1', i).toLowerCase();
+    return word === 'inf' || word === 'infinity' ? ldInf(neg) : null;
+  }
+  if (b[i] === 0x30 && (b[i + 1]! | 0x20) === 0x78 && i + 1 < len) return parseHexLongDouble(b, i + 2, neg);
+  const intStart = i;
+  while (isDigit(b[i])) i++;
+  let digits = b.toString('latin1', intStart, i);
+  let exp10 = 0;
+  if (b[i] === 0x2e) {
+    const fracStart = ++i;
+    while (isDigit(b[i])) i++;
+    digits += b.toString('latin1', fracStart, i);
+    exp10 -= i - fracStart;
+  }
+  if (digits.length === 0) return null;
+  if (i < len && (b[i]! | 0x20) === 0x65 /* e */) {
+    i++;
+    let eneg = false;
+    if (b[i] === 0x2b || b[i] === 0x2d) eneg = b[i++] === 0x2d;
+    if (!isDigit(b[i])) return null; // strtold stops before the 'e': trailing bytes
+    let x = 0;
+    while (isDigit(b[i])) {
+      if (x < 1e7) x = x * 10 + (b[i]! - 0x30);
+      i++;
+    }
+    exp10 += eneg ? -x : x;
+  }
+  if (i !== len) return null;
+  digits = digits.replace(/^0+/, '');
+  if (digits.length === 0) return { finite: true, neg, m: 0n, e: 0 };
+  // value is in [10^(mag-1), 10^mag): LDBL_MAX ~ 1.19e4932, min subnormal ~ 3.6e-4951
+  const mag = digits.length + exp10;
+  if (mag > 4933) return null;
+  if (mag < -4952) return null;
+  const d = BigInt(digits);
+  const r = exp10 >= 0 ? roundLongDouble(neg, d * 10n ** BigInt(exp10), 1n, 0) : roundLongDouble(neg, d, 10n ** BigInt(-exp10), 0);
+  if (!r.finite || r.m === 0n) return null; // ERANGE
+  return r;
+}
+
+/** C99 hex float after "0x": hexdigits [. hexdigits] [p [sign] digits]. */
+function parseHexLongDouble(b: Buffer, i: number, neg: boolean): LongDouble | null {
+  const len = b.length;
+  let mant = 0n;
+  let digits = 0;
+  let frac = 0;
+  while (hexDigit(b[i]) >= 0) {
+    mant = (mant << 4n) | BigInt(hexDigit(b[i++]));
+    digits++;
+  }
+  if (b[i] === 0x2e) {
+    i++;
+    while (hexDigit(b[i]) >= 0) {
+      mant = (mant << 4n) | BigInt(hexDigit(b[i++]));
+      digits++;
+      frac++;
+    }
+  }
+  if (digits === 0) return null;
+  let exp = 0;
+  if (i < len && (b[i]! | 0x20) === 0x70 /* p */) {
+    i++;
+    let eneg = false;
+    if (b[i] === 0x2b || b[i] === 0x2d) eneg = b[i++] === 0x2d;
+    if (!isDigit(b[i])) return null;
+    while (isDigit(b[i])) {
+      if (exp < 1e7) exp = exp * 10 + (b[i]! - 0x30);
+      i++;
+    }
+    if (eneg) exp = -exp;
+  }
+  if (i !== len) return null;
+  if (mant === 0n) return { finite: true, neg, m: 0n, e: 0 };
+  const shift = exp - 4 * frac;
+  const top = bitLength(mant) + shift; // value in [2^(top-1), 2^top)
+  if (top > LD_MAX_LSB + LD_MANT_BITS) return null;
+  if (top < LD_MIN_LSB - 1) return null;
+  const r = roundLongDouble(neg, mant, 1n, shift);
+  if (!r.finite || r.m === 0n) return null;
+  return r;
+}
+
+/** a + b, rounded once, as the FPU does. */
+export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble {
+  if (!a.finite || !b.finite) {
+    if ((!a.finite && a.m === 0n) || (!b.finite && b.m === 0n)) return LD_NAN;
+    if (!a.finite && !b.finite) return a.neg === b.neg ? a : LD_NAN;
+    return a.finite ? b : a;
+  }
+  if (a.m === 0n) return b.m === 0n ? { finite: true, neg: a.neg && b.neg, m: 0n, e: 0 } : b;
+  if (b.m === 0n) return a;
+  const e = Math.min(a.e, b.e);
+  const x = a.m << BigInt(a.e - e);
+  const y = b.m << BigInt(b.e - e);
+  const s = (a.neg ? -x : x) + (b.neg ? -y : y);
+  if (s === 0n) return LD_ZERO;
+  return roundLongDouble(s < 0n, s < 0n ? -s : s, 1n, e);
+}
+
+const TEN17 = 10n ** 17n;
+
+/**
+ * printf("%.17Lf") with trailing zeros (and a bare dot) removed, and "-0"
+ * printed as "0": how Redis stores an INCRBYFLOAT result.
+ */
+export function formatLongDoubleHuman(x: LongDouble): string {
+  if (!x.finite) return x.m === 0n ? 'nan' : x.neg ? '-inf' : 'inf';
+  let s: string;
+  if (x.m === 0n) s = '0';
+  else if (x.e >= 0) s = (x.m << BigInt(x.e)).toString();
+  else {
+    const k = BigInt(-x.e);
+    const num = x.m * TEN17;
+    let q = num >> k;
+    const twice = (num - (q << k)) << 1n;
+    const half = 1n << k;
+    if (twice > half || (twice === half && (q & 1n) === 1n)) q++;
+    const frac = (q % TEN17).toString().padStart(17, '0').replace(/0+$/, '');
+    s = (q / TEN17).toString() + (frac.length > 0 ? '.' + frac : '');
+  }
+  return x.neg && s !== '0' ? '-' + s : s;
+}
+
+// --- the table ---------------------------------------------------------------
+
+const one = { first: 1, last: 1, step: 1 };
+
 export const stringCommands: CommandDef[] = [
   {
-    name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: { first: 1, last: 1, step: 1 },
-    group: 'string', summary: 'Returns the string value of a key.', since: '1.0.0', complexity: 'O(1)',
-    handler: (c, args) => readString(c, args[1]!) ?? null,
+    name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: one,
+    group: 'string', summary: 'Get the value of a key', since: '1.0.0', complexity: 'O(1)', handler: get,
   },
   {
-    name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: { first: 1, last: 1, step: 1 },
-    group: 'string', summary: 'Sets the string value of a key, ignoring its type. The key is created if it doesn\'t exist.',
-    since: '1.0.0', complexity: 'O(1)', handler: set,
+    name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: one,
+    group: 'string', summary: 'Set the string value of a key', since: '1.0.0', complexity: 'O(1)', handler: set,
+  },
+  {
+    name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: one,
+    group: 'string', summary: 'Set the value of a key, only if the key does not exist', since: '1.0.0',
+    complexity: 'O(1)', handler: setnx,
+  },
+  {
+    name: 'setex', arity: 4, flags: ['write', 'denyoom'], keys: one,
+    group: 'string', summary: 'Set the value and expiration of a key', since: '2.0.0', complexity: 'O(1)',
+    handler: setex('EX', 'setex'),
+  },
+  {
+    name: 'psetex', arity: 4, flags: ['write', 'denyoom'], keys: one,
+    group: 'string', summary: 'Set the value and expiration in milliseconds of a key', since: '2.6.0',
+    complexity: 'O(1)', handler: setex('PX', 'psetex'),
+  },
+  {
+    name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: one,
+    group: 'string', summary: 'Set the string value of a key and return its old value', since: '1.0.0',
+    complexity: 'O(1)', handler: getset,
+  },
+  {
+    name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: one,
+    group: 'string', summary: 'Get the value of a key and delete the key', since: '6.2.0', complexity: 'O(1)',
+    handler: getdel,
+  },
+  {
+    name: 'getex', arity: -2, flags: ['write', 'fast'], keys: one,
+    group: 'string', summary: 'Get the value of a key and optionally set its expiration', since: '6.2.0',
+    complexity: 'O(1)', handler: getex,
+  },
+  {
+    name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: { first: 1, last: -1, step: 1 },
+    group: 'string', summary: 'Get the values of all the given keys', since: '1.0.0',
+    complexity: 'O(N) where N is the number of keys to retrieve.', handler: mget,
+  },
+  {
+    name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: { first: 1, last: -1, step: 2 },
+    group: 'string', summary: 'Set multiple keys to multiple values', since: '1.0.1',
+    complexity: 'O(N) where N is the number of keys to set.', handler: mset,
+  },
+  {
+    name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], keys: { first: 1, last: -1, step: 2 },
+    group: 'string', summary: 'Set multiple keys to multiple values, only if none of the keys exist', since: '1.0.1',
+    complexity: 'O(N) where N is the number of keys to set.', handler: msetnx,
+  },
+  {
+    name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: one,
+    group: 'string', summary: 'Append a value to a key', since: '2.0.0',
+    complexity:
+      'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.',
+    handler: append,
+  },
+  {
+    name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: one,
+    group: 'string', summary: 'Get the length of the value stored in a key', since: '2.2.0', complexity: 'O(1)',
+    handler: strlen,
+  },
+  {
+    name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: one,
+    group: 'string', summary: 'Increment the integer value of a key by one', since: '1.0.0', complexity: 'O(1)',
+    handler: (c, args) => incrBy(c, args[1]!, 1n),
+  },
+  {
+    name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: one,
+    group: 'string', summary: 'Decrement the integer value of a key by one', since: '1.0.0', complexity: 'O(1)',
+    handler: (c, args) => incrBy(c, args[1]!, -1n),
+  },
+  {
+    name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: one,
+    group: 'string', summary: 'Increment the integer value of a key by the given amount', since: '1.0.0',
+    complexity: 'O(1)', handler: (c, args) => incrBy(c, args[1]!, int64Arg(args[2]!)),
+  },
+  {
+    name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: one,
+    group: 'string', summary: 'Decrement the integer value of a key by the given number', since: '1.0.0',
+    complexity: 'O(1)',
+    handler: (c, args) => {
+      const n = int64Arg(args[2]!);
+      if (n === INT64_MIN) throw decrOverflow();
+      return incrBy(c, args[1]!, -n);
+    },
+  },
+  {
+    name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: one,
+    group: 'string', summary: 'Increment the float value of a key by the given amount', since: '2.6.0',
+    complexity: 'O(1)', handler: incrbyfloat,
+  },
+  {
+    name: 'setrange', arity: 4, flags: ['write', 'denyoom'], keys: one,
+    group: 'string', summary: 'Overwrite part of a string at key starting at the specified offset', since: '2.2.0',
+    complexity:
+      'O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.',
+    handler: setrange,
+  },
+  {
+    name: 'getrange', arity: 4, flags: ['readonly'], keys: one,
+    group: 'string', summary: 'Get a substring of the string stored at a key', since: '2.4.0',
+    complexity:
+      'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.',
+    handler: getrange,
+  },
+  {
+    name: 'substr', arity: 4, flags: ['readonly'], keys: one,
+    group: 'string', summary: 'Get a substring of the string stored at a key', since: '1.0.0',
+    complexity:
+      'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.',
+    handler: getrange,
+  },
+  {
+    name: 'lcs', arity: -3, flags: ['readonly'], keys: { first: 1, last: 2, step: 1 },
+    group: 'string', summary: 'Find longest common substring', since: '7.0.0',
+    complexity: 'O(N*M) where N and M are the lengths of s1 and s2, respectively', handler: lcs,
   },
 ];

@@ -1,5 +1,6 @@
 import type { Reply } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
+import type { KeyRef } from '../keyspace/scheduler.js';
 
 /** Command flags as COMMAND INFO reports them (Redis 7 names). */
 export type CommandFlag =
@@ -46,6 +47,11 @@ export interface CommandDef {
   keys?: KeySpec;
   /** key positions when they depend on the arguments (numkeys, STREAMS...) */
   movableKeys?: (args: Buffer[]) => number[];
+  /**
+   * The keys to make resident when some are in another db than the client's
+   * (MOVE, COPY ... DB n); replaces keys/movableKeys for scheduling.
+   */
+  keyRefs?: (c: Client, args: Buffer[]) => KeyRef[];
   group: string;
   summary: string;
   since: string;
@@ -112,7 +118,8 @@ export class Command {
     if (!f.includes('fast')) cats.add('@slow');
     if (['string', 'hash', 'list', 'set', 'sorted_set', 'bitmap', 'hyperloglog', 'geo', 'stream', 'generic',
       'connection', 'transactions', 'scripting'].includes(this.def.group)) {
-      const g = this.def.group === 'sorted_set' ? 'sortedset' : this.def.group === 'generic' ? 'keyspace' : this.def.group;
+      const g = this.def.group === 'sorted_set' ? 'sortedset' : this.def.group === 'generic' ? 'keyspace'
+        : this.def.group === 'transactions' ? 'transaction' : this.def.group;
       cats.add(`@${g}`);
     }
     for (const c of this.def.categories ?? []) cats.add(`@${c}`);

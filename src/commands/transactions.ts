@@ -1,3 +1,241 @@
-import type { CommandDef } from './table.js';
+/**
+ * MULTI / EXEC / DISCARD / WATCH / UNWATCH.
+ *
+ * Queueing happens in Talus.dispatch (commands after MULTI answer QUEUED; a
+ * command rejected while queueing flags the transaction). For EXEC,
+ * Talus.keyRefs declares the keys of every queued command and every WATCHed
+ * key, so all of them are resident when EXEC's handler runs; the queued
+ * handlers then run back to back, synchronously, which is what makes the
+ * transaction atomic. Each command appends its own effects to the change log;
+ * EXEC's reply as a whole waits until they are committed (one flusher batch).
+ *
+ * Keyless handlers may be asynchronous (CONFIG REWRITE, SAVE...). Inside EXEC
+ * their synchronous part runs in order with the others, and EXEC's reply
+ * waits for their results; anything such a handler does after its first await
+ * is not part of the atomic step. Keyed handlers are synchronous by contract.
+ *
+ * WATCH keeps, per key, the Entry object and its version (and whether the key
+ * was alive). The entry is pinned so eviction cannot swap it for a reloaded
+ * copy. EXEC aborts (nil array) when an entry was mutated (version changed),
+ * replaced or dropped (FLUSHDB/SWAPDB: another object now under that name in
+ * that db index), or when a key alive at WATCH time has logically expired
+ * since. Like Redis 7, keys already expired when watched do not abort EXEC by
+ * merely being deleted, and FLUSHDB/SWAPDB only count for keys that exist.
+ */
+import type { CommandDef, Command } from './table.js';
+import { ErrorReply, NULL_ARRAY, OK, type Reply } from '../protocol/reply.js';
+import { Errors } from './errors.js';
+import { Entry } from '../keyspace/types.js';
+import type { Client } from '../server/client.js';
+import type { Talus } from '../talus.js';
 
-export const transactionsCommands: CommandDef[] = [];
+export function installTransactionHooks(t: Talus): void {
+  t.clientResetHooks.push(unwatchAll);
+}
+
+function isLive(e: Entry | undefined, now: number): boolean {
+  return e !== undefined && e.type !== null && !(e.expireAt !== 0 && e.expireAt <= now);
+}
+
+/** Forget every WATCHed key of a client (EXEC, DISCARD, UNWATCH, RESET, close). */
+export function unwatchAll(c: Client): void {
+  for (const w of c.watching) w.entry.pins--;
+  c.watching = [];
+}
+
+function watch(c: Client, args: Buffer[]): Reply {
+  if (c.multi !== null) return new ErrorReply('ERR WATCH inside MULTI is not allowed');
+  const ks = c.talus.keyspace;
+  const db = c.db;
+  const now = Date.now();
+  for (let i = 1; i < args.length; i++) {
+    const name = args[i]!.toString('latin1');
+    if (c.watching.some((w) => w.db === db.index && w.name === name)) continue;
+    let e = db.entries.get(name);
+    if (e === undefined) {
+      // Known absent (the db is fully resident): a clean tombstone gives the
+      // key an object whose version later writes bump.
+      e = new Entry(db.index, name, null, undefined, 0, 0);
+      e.lastAccess = now;
+      db.entries.set(name, e);
+      ks.resize(e, 0);
+    }
+    e.pins++;
+    c.watching.push({ db: db.index, name, entry: e, version: e.version, live: isLive(e, now) });
+  }
+  return OK;
+}
+
+/** True if any WATCHed key changed since WATCH (EXEC must fail). */
+export function watchTouched(c: Client): boolean {
+  const ks = c.talus.keyspace;
+  const now = Date.now();
+  for (const w of c.watching) {
+    const e = w.entry;
+    const cur = ks.dbs[w.db]?.entries.get(w.name);
+    if (e.version !== w.version) {
+      // A key already expired when watched, then deleted as expired: no logical change.
+      if (!w.live && e.type === null && e.version === w.version + 1 && !isLive(cur, now)) continue;
+      return true;
+    }
+    if (cur === e) {
+      if (w.live && !isLive(e, now)) return true; // expired since WATCH
+      continue;
+    }
+    // The entry left the db without a mutation (FLUSHDB, SWAPDB): only a key
+    // that existed, or one that exists now, counts as touched.
+    if (w.live || isLive(cur, now)) return true;
+  }
+  return false;
+}
+
+function multi(c: Client): Reply {
+  if (c.multi !== null) return new ErrorReply('ERR MULTI calls can not be nested');
+  c.multi = [];
+  c.multiError = false;
+  return OK;
+}
+
+function discard(c: Client): Reply {
+  if (c.multi === null) return new ErrorReply('ERR DISCARD without MULTI');
+  c.multi = null;
+  c.multiError = false;
+  unwatchAll(c);
+  return OK;
+}
+
+/** Conditions Redis re-checks for the whole transaction when EXEC arrives. */
+function execTimeError(t: Talus, queued: Array<{ cmd: Command }>): ErrorReply | undefined {
+  const writes = queued.some((q) => q.cmd.isWrite);
+  if (writes && !t.flusher.healthy) return Errors.persistence(t.flusher.lastError);
+  const v = t.config.values;
+  // No eviction here: the keys of this transaction are resident but no longer
+  // claimed, so evicting now could drop them from under it.
+  if (
+    v.maxmemoryPolicy === 'noeviction' &&
+    v.maxmemory > 0 &&
+    t.keyspace.bytes > v.maxmemory &&
+    queued.some((q) => q.cmd.def.flags.includes('denyoom'))
+  ) {
+    return Errors.oom();
+  }
+  return undefined;
+}
+
+function exec(c: Client, args: Buffer[]): Reply | Promise<Reply> {
+  const t = c.talus;
+  if (c.multi === null) return new ErrorReply('ERR EXEC without MULTI');
+  const queued = c.multi;
+  const aborted = c.multiError;
+  c.multi = null;
+  c.multiError = false;
+  const touched = !aborted && watchTouched(c);
+  unwatchAll(c);
+  const feedExec = () => {
+    if (t.monitors.size > 0) t.feedMonitors(c, args);
+  };
+  if (aborted) {
+    feedExec();
+    return new ErrorReply('EXECABORT Transaction discarded because of previous errors.');
+  }
+  if (touched) {
+    feedExec();
+    return NULL_ARRAY;
+  }
+  const err = execTimeError(t, queued);
+  if (err) {
+    feedExec();
+    return new ErrorReply(`EXECABORT Transaction discarded because of: ${err.message}`);
+  }
+  const replies: Array<Reply | Promise<Reply>> = [];
+  let async = false;
+  c.inExec = true;
+  try {
+    for (const q of queued) {
+      if (t.monitors.size > 0 && !q.cmd.def.flags.includes('skip_monitor') && !q.cmd.def.flags.includes('admin')) {
+        t.feedMonitors(c, q.args);
+      }
+      const r = runQueued(c, q.cmd, q.args);
+      if (r instanceof Promise) async = true;
+      replies.push(r);
+    }
+  } finally {
+    c.inExec = false;
+  }
+  feedExec();
+  if (!async) return replies as Reply[];
+  return Promise.all(replies);
+}
+
+/** Run one queued command now, with the per-command accounting Talus.execute does. */
+function runQueued(c: Client, cmd: Command, args: Buffer[]): Reply | Promise<Reply> {
+  const started = performance.now();
+  let r: Reply | Promise<Reply>;
+  try {
+    r = cmd.def.handler!(c, args);
+  } catch (err) {
+    r = asError(c, err);
+  }
+  if (r instanceof Promise) {
+    return r.then(
+      (x) => account(c, cmd, args, x, started),
+      (err) => account(c, cmd, args, asError(c, err), started),
+    );
+  }
+  return account(c, cmd, args, r, started);
+}
+
+function account(c: Client, cmd: Command, args: Buffer[], reply: Reply, started: number): Reply {
+  const t = c.talus;
+  const usec = Math.round((performance.now() - started) * 1000);
+  const target = cmd.subcommands.size > 0 && args.length > 1
+    ? cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd
+    : cmd;
+  target.stats.calls++;
+  target.stats.usec += usec;
+  t.stats.commandsProcessed++;
+  c.lastCommand = target.fullName;
+  if (reply instanceof ErrorReply) {
+    target.stats.failed++;
+    t.countError(reply);
+  }
+  t.slowlog.record(c, args, usec, cmd);
+  return reply;
+}
+
+function asError(c: Client, err: unknown): ErrorReply {
+  if (err instanceof ErrorReply) return err;
+  const e = err as Error;
+  c.talus.log.warning(`command failed: ${e.stack ?? e}`);
+  return new ErrorReply(`ERR ${e.message}`);
+}
+
+const TX = ['noscript', 'loading', 'stale', 'fast', 'allow_busy'] as const;
+
+export const transactionsCommands: CommandDef[] = [
+  {
+    name: 'multi', arity: 1, flags: [...TX], group: 'transactions', since: '1.2.0',
+    summary: 'Starts a transaction.', complexity: 'O(1)', handler: multi,
+  },
+  {
+    name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], group: 'transactions', since: '1.2.0',
+    summary: 'Executes all commands in a transaction.', complexity: 'Depends on commands in the transaction', handler: exec,
+  },
+  {
+    name: 'discard', arity: 1, flags: [...TX], group: 'transactions', since: '2.0.0',
+    summary: 'Discards a transaction.', complexity: 'O(N), when N is the number of queued commands', handler: discard,
+  },
+  {
+    name: 'watch', arity: -2, flags: [...TX], keys: { first: 1, last: -1, step: 1 }, group: 'transactions', since: '2.2.0',
+    summary: 'Monitors changes to keys to determine the execution of a transaction.',
+    complexity: 'O(1) for every key.', handler: watch,
+  },
+  {
+    name: 'unwatch', arity: 1, flags: [...TX], group: 'transactions', since: '2.2.0',
+    summary: 'Forgets about watched keys of a transaction.', complexity: 'O(1)',
+    handler: (c) => {
+      unwatchAll(c);
+      return OK;
+    },
+  },
+];

@@ -21,6 +21,8 @@ export class Entry {
   /** bytes this entry accounts for in the hot set */
   size = 0;
   lastAccess = 0;
+  /** > 0 while something (WATCH) needs this very object to stay in the hot set: never evicted */
+  pins = 0;
   /** LFU counter (logarithmic, Redis-style) */
   freq = 5;
 

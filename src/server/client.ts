@@ -4,6 +4,7 @@ import { ReplyWriter } from '../protocol/encoder.js';
 import { ErrorReply, type Reply } from '../protocol/reply.js';
 import type { Command } from '../commands/table.js';
 import type { Db } from '../keyspace/keyspace.js';
+import type { Entry } from '../keyspace/types.js';
 import type { Talus } from '../talus.js';
 import { Errors } from '../commands/errors.js';
 
@@ -14,6 +15,17 @@ interface PendingReply {
 }
 
 export type ReplyMode = 'on' | 'off' | 'skip';
+
+/** One WATCHed key: the entry object and version seen at WATCH time (see commands/transactions.ts). */
+export interface WatchedKey {
+  /** db index (not the Db object: SWAPDB changes what an index refers to) */
+  db: number;
+  name: string;
+  entry: Entry;
+  version: number;
+  /** the key existed and was not logically expired when watched */
+  live: boolean;
+}
 
 /**
  * One connection: parses requests, runs them in order through the keyspace
@@ -34,7 +46,20 @@ export class Client {
   /** last command run, for CLIENT LIST */
   lastCommand = 'NULL';
   replyMode: ReplyMode = 'on';
+  /** drop the reply of the command now running (CLIENT REPLY OFF/SKIP answer nothing) */
+  suppressReply = false;
   noEvict = false;
+  noTouch = false;
+  /** WATCHed keys, checked by EXEC */
+  watching: WatchedKey[] = [];
+  /** true while EXEC runs the queued commands (blocking commands must not block) */
+  inExec = false;
+  /** subscription counts for CLIENT LIST (kept by the pub/sub family) */
+  subCount = 0;
+  psubCount = 0;
+  ssubCount = 0;
+  /** set by a blocking command while it waits: CLIENT UNBLOCK calls it (error: true = UNBLOCK ... ERROR) */
+  unblock: ((error: boolean) => void) | null = null;
   /** MULTI state: queued commands, or null outside a transaction */
   multi: Array<{ cmd: Command; args: Buffer[] }> | null = null;
   multiError = false;
@@ -70,6 +95,12 @@ export class Client {
 
   get addr(): string {
     return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  /** the socket's file descriptor, as CLIENT LIST shows it (-1 if unknown) */
+  get fd(): number {
+    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    return typeof fd === 'number' ? fd : -1;
   }
 
   get laddr(): string {
@@ -126,6 +157,10 @@ export class Client {
 
   /** Queue a reply; it goes out after every earlier reply and once `seq` is durable. */
   deliver(reply: Reply, seq: number): void {
+    if (this.suppressReply) {
+      this.suppressReply = false;
+      return;
+    }
     if (this.replyMode !== 'on') {
       if (this.replyMode === 'skip') this.replyMode = 'on';
       return;
@@ -178,6 +213,7 @@ export class Client {
   private flush(): void {
     const out = this.writer.take();
     if (out !== null && !this.closed) {
+      this.talus.stats.netOutputBytes += out.length;
       if (!this.socket.write(out)) {
         // The client is not reading: stop reading its requests until it does.
         this.socket.pause();
@@ -203,7 +239,9 @@ export class Client {
     this.protocol = 2;
     this.name = '';
     this.replyMode = 'on';
+    this.suppressReply = false;
     this.noEvict = false;
+    this.noTouch = false;
     this.authenticated = this.talus.config.values.requirepass === '';
     this.user = 'default';
     if (this.monitor) {

@@ -20,6 +20,9 @@ let cluster: EmbeddedCluster | undefined;
 let adminUrl: string | undefined;
 let dbCounter = 0;
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'talus-test-'));
+// mkdtemp makes 0700 dirs; as root the embedded PostgreSQL runs as the
+// `postgres` user, which must be able to reach its data dir below them.
+fs.chmodSync(tmpRoot, 0o755);
 
 export async function postgresUrl(): Promise<string> {
   if (adminUrl) return adminUrl;
@@ -56,7 +59,9 @@ export async function stopPostgres(): Promise<void> {
 }
 
 export function tempDir(prefix = 'srv'): string {
-  return fs.mkdtempSync(path.join(tmpRoot, `${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(tmpRoot, `${prefix}-`));
+  fs.chmodSync(dir, 0o755);
+  return dir;
 }
 
 export interface TalusProcess {

@@ -1,5 +1,6 @@
 import { registerCodec } from '../../storage/codecs.js';
 import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
+import { ScanOrder } from './set.js';
 
 /**
  * Sorted set values: a Map member -> score for O(1) lookups, plus an ordered
@@ -378,9 +379,16 @@ export class ZSetValue implements TrackedCollection {
   /** total bytes of member names */
   bytes = 0;
   changes = new MemberChanges();
+  /** ZSCAN order, built on first use and dropped by any change of membership */
+  private scanOrder: ScanOrder | undefined;
 
   get size(): number {
     return this.dict.size;
+  }
+
+  /** The stateless ZSCAN cursor order (shared with HSCAN/SSCAN). */
+  scan(): ScanOrder {
+    return (this.scanOrder ??= new ScanOrder(this.dict.keys()));
   }
 
   score(member: string): number | undefined {
@@ -392,6 +400,8 @@ export class ZSetValue implements TrackedCollection {
    * already equal: nothing changed).
    */
   set(member: string, score: number): 'added' | 'updated' | 'same' {
+    // -0 is stored as 0, as Redis's compact encoding does (its text form of -0 reads back as 0).
+    if (score === 0) score = 0;
     const old = this.dict.get(member);
     if (old !== undefined) {
       // -0 and 0 compare equal, as in Redis (no update).
@@ -406,6 +416,7 @@ export class ZSetValue implements TrackedCollection {
     this.tree.insert(score, member);
     this.bytes += member.length;
     this.changes.mark(member);
+    this.scanOrder = undefined;
     return 'added';
   }
 
@@ -416,6 +427,7 @@ export class ZSetValue implements TrackedCollection {
     this.tree.remove(old, member);
     this.bytes -= member.length;
     this.changes.mark(member);
+    this.scanOrder = undefined;
     return true;
   }
 

@@ -1,0 +1,456 @@
+/**
+ * CLIENT and its subcommands (Redis 7.0 replies and errors; SETINFO and
+ * NO-TOUCH as in later versions). Client-side caching (TRACKING) is not
+ * supported: CLIENT TRACKING ON answers an error, OFF is accepted.
+ *
+ * CLIENT PAUSE holds commands of normal clients in Talus.dispatch (through
+ * `talus.pauseGate`) until UNPAUSE or the timeout, then runs them in arrival
+ * order: ALL holds every command, WRITE the ones that may change data (and
+ * EXEC of a transaction holding such commands).
+ */
+import type { CommandDef, Command } from './table.js';
+import { Errors } from './errors.js';
+import { ErrorReply, MapReply, OK, VerbatimReply, type Reply } from '../protocol/reply.js';
+import { keyword } from './args.js';
+import { parseInteger } from '../util/numbers.js';
+import { validateClientName } from './connection.js';
+import { helpReply, routeSubcommands } from './server.js';
+import type { Client } from '../server/client.js';
+import type { Talus } from '../talus.js';
+
+const b = (s: string) => Buffer.from(s);
+const str = (a: Buffer) => a.toString();
+
+type ClientType = 'normal' | 'master' | 'replica' | 'pubsub';
+
+export function clientType(c: Client): ClientType {
+  if (c.flags.has('master')) return 'master';
+  if ((c.flags.has('replica') || c.flags.has('slave')) && !c.monitor) return 'replica';
+  if (c.flags.has('pubsub')) return 'pubsub';
+  return 'normal';
+}
+
+function parseType(a: Buffer): ClientType | ErrorReply {
+  const t = str(a).toLowerCase();
+  if (t === 'normal' || t === 'master' || t === 'replica' || t === 'pubsub') return t;
+  if (t === 'slave') return 'replica';
+  return new ErrorReply(`ERR Unknown client type '${str(a)}'`);
+}
+
+function flagString(c: Client): string {
+  let f = '';
+  if (c.monitor) f += 'O';
+  else if (c.flags.has('replica') || c.flags.has('slave')) f += 'S';
+  if (c.flags.has('master')) f += 'M';
+  if (c.flags.has('pubsub')) f += 'P';
+  if (c.multi !== null) f += 'x';
+  if (c.flags.has('blocked')) f += 'b';
+  if (c.closeAfterReply) f += 'c';
+  if (c.socket.remoteAddress === undefined) f += 'U';
+  if (c.noEvict) f += 'e';
+  if (c.noTouch) f += 'T';
+  return f || 'N';
+}
+
+/** Bytes of a request in RESP multibulk form. */
+function respLength(args: Buffer[]): number {
+  let n = 3 + String(args.length).length;
+  for (const a of args) n += 5 + String(a.length).length + a.length;
+  return n;
+}
+
+const QBUF_SIZE = 20474;
+const REPLY_BUF = 16384;
+
+/**
+ * One CLIENT LIST / CLIENT INFO line. `current` is the request being run
+ * when `c` is the client asking: it is still in its query buffer, as in Redis.
+ */
+export function clientInfoLine(c: Client, current?: { args: Buffer[]; name: string }): string {
+  const now = Date.now();
+  const qbuf = c.parser.pending + (current ? respLength(current.args) : 0);
+  const qbufFree = qbuf > 0 ? Math.max(0, QBUF_SIZE - qbuf) : 0;
+  const argvMem = current ? current.args.reduce((n, a) => n + a.length, 0) : 0;
+  let multiMem = 0;
+  if (c.multi) for (const q of c.multi) for (const a of q.args) multiMem += a.length + 16;
+  const omem = c.outputPending;
+  const totMem = qbuf + qbufFree + argvMem + multiMem + omem + REPLY_BUF + 2048;
+  const addr = c.socket.remoteAddress === undefined ? `${c.talus.config.values.unixsocket}:0` : c.addr;
+  const laddr = c.socket.remoteAddress === undefined ? `${c.talus.config.values.unixsocket}:0` : c.laddr;
+  return (
+    `id=${c.id} addr=${addr} laddr=${laddr} fd=${c.fd} name=${c.name}` +
+    ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${current ? 0 : Math.floor((now - c.lastInteraction) / 1000)}` +
+    ` flags=${flagString(c)} db=${c.dbIndex} sub=${c.subCount} psub=${c.psubCount} ssub=${c.ssubCount}` +
+    ` multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=${argvMem}` +
+    ` multi-mem=${multiMem} rbs=${REPLY_BUF} rbp=${current ? REPLY_BUF : 0} obl=0 oll=${c.waitingReplies} omem=${omem}` +
+    ` tot-mem=${totMem} events=r${omem > 0 ? 'w' : ''} cmd=${current ? current.name : c.lastCommand}` +
+    ` user=${c.user} redir=-1 resp=${c.protocol}`
+  );
+}
+
+function clientList(c: Client, args: Buffer[]): Reply {
+  let type: ClientType | undefined;
+  let ids: Set<number> | undefined;
+  if (args.length === 4 && keyword(args[2]!) === 'TYPE') {
+    const t = parseType(args[3]!);
+    if (t instanceof ErrorReply) return t;
+    type = t;
+  } else if (args.length > 3 && keyword(args[2]!) === 'ID') {
+    ids = new Set();
+    for (let i = 3; i < args.length; i++) {
+      const n = parseInteger(args[i]!);
+      if (n === null || n <= 0n) return new ErrorReply('ERR Invalid client ID');
+      ids.add(Number(n));
+    }
+  } else if (args.length !== 2) {
+    return Errors.syntax();
+  }
+  let text = '';
+  for (const x of c.talus.clients.values()) {
+    if (type !== undefined && clientType(x) !== type) continue;
+    if (ids !== undefined && !ids.has(x.id)) continue;
+    text += clientInfoLine(x, x === c ? { args, name: 'client|list' } : undefined) + '\n';
+  }
+  return new VerbatimReply('txt', text);
+}
+
+function clientKill(c: Client, args: Buffer[]): Reply {
+  const t = c.talus;
+  if (args.length === 3) {
+    // Old form: CLIENT KILL addr:port
+    const addr = str(args[2]!);
+    const target = [...t.clients.values()].find((x) => x.addr === addr);
+    if (!target) return new ErrorReply('ERR No such client');
+    kill(c, target);
+    return OK;
+  }
+  let id: number | undefined;
+  let type: ClientType | undefined;
+  let addr: string | undefined;
+  let laddr: string | undefined;
+  let user: string | undefined;
+  let maxAge: number | undefined;
+  let skipMe = true;
+  for (let i = 2; i < args.length; i += 2) {
+    if (i + 1 >= args.length) return Errors.syntax();
+    const opt = keyword(args[i]!);
+    const val = args[i + 1]!;
+    if (opt === 'ID') {
+      const n = parseInteger(val);
+      if (n === null || n <= 0n) return new ErrorReply('ERR client-id should be greater than 0');
+      id = Number(n);
+    } else if (opt === 'TYPE') {
+      const ty = parseType(val);
+      if (ty instanceof ErrorReply) return ty;
+      type = ty;
+    } else if (opt === 'ADDR') {
+      addr = str(val);
+    } else if (opt === 'LADDR') {
+      laddr = str(val);
+    } else if (opt === 'USER') {
+      user = str(val);
+      if (user !== 'default') return new ErrorReply(`ERR No such user '${user}'`);
+    } else if (opt === 'SKIPME') {
+      const v = keyword(val);
+      if (v === 'YES') skipMe = true;
+      else if (v === 'NO') skipMe = false;
+      else return Errors.syntax();
+    } else if (opt === 'MAXAGE') {
+      const n = parseInteger(val);
+      if (n === null) return Errors.syntax();
+      maxAge = Number(n);
+    } else {
+      return Errors.syntax();
+    }
+  }
+  const now = Date.now();
+  let killed = 0;
+  for (const x of [...t.clients.values()]) {
+    if (id !== undefined && x.id !== id) continue;
+    if (type !== undefined && clientType(x) !== type) continue;
+    if (addr !== undefined && x.addr !== addr) continue;
+    if (laddr !== undefined && x.laddr !== laddr) continue;
+    if (user !== undefined && x.user !== user) continue;
+    if (maxAge !== undefined && (now - x.createdAt) / 1000 < maxAge) continue;
+    if (x === c && skipMe) continue;
+    kill(c, x);
+    killed++;
+  }
+  return killed;
+}
+
+/** Close a client; the caller itself goes once this reply is written. */
+function kill(self: Client, target: Client): void {
+  if (target === self) target.closeAfterReply = true;
+  else target.close();
+}
+
+function onOff(a: Buffer): boolean | undefined {
+  const k = keyword(a);
+  return k === 'ON' ? true : k === 'OFF' ? false : undefined;
+}
+
+function clientReply(c: Client, args: Buffer[]): Reply {
+  const k = keyword(args[2]!);
+  if (k === 'ON') {
+    c.replyMode = 'on';
+    return OK;
+  }
+  if (k === 'OFF') {
+    c.replyMode = 'off';
+    c.suppressReply = true;
+    return OK;
+  }
+  if (k === 'SKIP') {
+    // No reply to this command, and none to the next.
+    if (c.replyMode === 'on') c.replyMode = 'skip';
+    c.suppressReply = true;
+    return OK;
+  }
+  return Errors.syntax();
+}
+
+function clientSetinfo(c: Client, args: Buffer[]): Reply {
+  const attr = keyword(args[2]!);
+  const value = str(args[3]!);
+  if (attr !== 'LIB-NAME' && attr !== 'LIB-VER') return new ErrorReply(`ERR Unrecognized option '${str(args[2]!)}'`);
+  for (let i = 0; i < value.length; i++) {
+    const ch = value.charCodeAt(i);
+    if (ch < 33 || ch > 126) {
+      return new ErrorReply(`ERR ${attr.toLowerCase()} cannot contain spaces, newlines or special characters.`);
+    }
+  }
+  if (attr === 'LIB-NAME') c.libName = value;
+  else c.libVersion = value;
+  return OK;
+}
+
+// ---------------------------------------------------------------------------
+// CLIENT PAUSE
+// ---------------------------------------------------------------------------
+
+interface PauseState {
+  until: number;
+  all: boolean;
+  timer: NodeJS.Timeout | undefined;
+  held: Array<{ c: Client; args: Buffer[] }>;
+}
+
+const pauses = new WeakMap<Talus, PauseState>();
+
+function pauseState(t: Talus): PauseState {
+  let p = pauses.get(t);
+  if (!p) pauses.set(t, (p = { until: 0, all: false, timer: undefined, held: [] }));
+  return p;
+}
+
+function mayWrite(cmd: Command): boolean {
+  return cmd.isWrite || cmd.def.flags.includes('may_replicate');
+}
+
+function pauseGate(t: Talus, c: Client, cmd: Command, args: Buffer[]): boolean {
+  const p = pauses.get(t);
+  if (!p || p.until === 0) return false;
+  if (p.until <= Date.now()) {
+    unpause(t);
+    return false;
+  }
+  if (c.flags.has('replica') || c.flags.has('slave') || c.flags.has('master')) return false;
+  const affected = p.all || mayWrite(cmd) || (cmd.name === 'exec' && (c.multi ?? []).some((q) => mayWrite(q.cmd)));
+  if (!affected) return false;
+  c.pause();
+  p.held.push({ c, args });
+  return true;
+}
+
+function unpause(t: Talus): void {
+  const p = pauseState(t);
+  p.until = 0;
+  p.all = false;
+  clearTimeout(p.timer);
+  p.timer = undefined;
+  const held = p.held;
+  p.held = [];
+  for (const h of held) {
+    if (h.c.closed) continue;
+    h.c.resume();
+    t.dispatch(h.c, h.args);
+  }
+}
+
+function clientPause(c: Client, args: Buffer[]): Reply {
+  const n = parseInteger(args[2]!);
+  if (n === null || n > BigInt(Number.MAX_SAFE_INTEGER)) return new ErrorReply('ERR timeout is not an integer or out of range');
+  if (n < 0n) return new ErrorReply('ERR timeout is negative');
+  let all = true;
+  if (args.length === 4) {
+    const m = keyword(args[3]!);
+    if (m === 'WRITE') all = false;
+    else if (m !== 'ALL') return new ErrorReply('ERR CLIENT PAUSE mode must be WRITE or ALL');
+  } else if (args.length > 4) {
+    return Errors.syntax();
+  }
+  const t = c.talus;
+  const p = pauseState(t);
+  const now = Date.now();
+  const until = now + Number(n);
+  const active = p.until > now;
+  p.all = active ? p.all || all : all;
+  p.until = active ? Math.max(p.until, until) : until;
+  clearTimeout(p.timer);
+  p.timer = setTimeout(() => unpause(t), Math.max(0, p.until - now));
+  p.timer.unref();
+  return OK;
+}
+
+export function installClientHooks(t: Talus): void {
+  t.pauseGate = (c, cmd, args) => pauseGate(t, c, cmd, args);
+}
+
+// ---------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------
+
+const CLIENT_HELP = [
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR',
+  '    Return the client ID we are redirecting to when tracking is enabled.',
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'KILL <ip:port>',
+  '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  '    * ID <client-id>',
+  '      Kill connections by client id.',
+  '    * MAXAGE <maxage>',
+  '      Kill connections older than the specified age.',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  '    * ID <client-id> [<client-id> ...]',
+  '      Return clients of specified IDs only.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'SETINFO <option> <value>',
+  '    Set client meta attr. Options are:',
+  '    * LIB-NAME: the client lib name.',
+  '    * LIB-VER: the client lib version.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching (not supported by Talus).',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
+  'NO-TOUCH (ON|OFF)',
+  '    Will not touch LRU/LFU stats when this mode is on.',
+];
+
+const CONN = ['noscript', 'loading', 'stale'] as const;
+const ADMIN_CONN = ['admin', 'noscript', 'loading', 'stale'] as const;
+
+function sub(name: string, arity: number, admin: boolean, summary: string, since: string, handler: CommandDef['handler']): CommandDef {
+  return {
+    name, arity, flags: admin ? [...ADMIN_CONN] : [...CONN], group: 'connection', since, summary,
+    complexity: 'O(1)', handler,
+  };
+}
+
+export const clientCommands: CommandDef[] = [
+  {
+    name: 'client', arity: -2, flags: [], group: 'connection', since: '2.4.0',
+    summary: 'A container for client connection commands.', complexity: 'Depends on subcommand.',
+    handler: routeSubcommands('client'),
+    subcommands: [
+      sub('id', 2, false, 'Returns the unique client ID of the connection.', '5.0.0', (c) => c.id),
+      sub('info', 2, false, 'Returns information about the connection.', '6.2.0',
+        (c, args) => new VerbatimReply('txt', clientInfoLine(c, { args, name: 'client|info' }) + '\n')),
+      { ...sub('list', -2, true, 'Lists open connections.', '2.4.0', clientList), complexity: 'O(N) where N is the number of client connections' },
+      { ...sub('kill', -3, true, 'Terminates open connections.', '2.4.0', clientKill), complexity: 'O(N) where N is the number of client connections' },
+      sub('setname', 3, false, 'Sets the connection name.', '2.6.9', (c, args) => {
+        const name = str(args[2]!);
+        const bad = validateClientName(name);
+        if (bad) return bad;
+        c.name = name;
+        return OK;
+      }),
+      sub('getname', 2, false, 'Returns the name of the connection.', '2.6.9', (c) => (c.name ? b(c.name) : null)),
+      sub('setinfo', 4, false, 'Sets information specific to the client or connection.', '7.2.0', clientSetinfo),
+      sub('no-evict', 3, true, 'Sets the client eviction mode of the connection.', '7.0.0', (c, args) => {
+        const v = onOff(args[2]!);
+        if (v === undefined) return Errors.syntax();
+        c.noEvict = v;
+        return OK;
+      }),
+      sub('no-touch', 3, false, 'Controls whether commands sent by the client affect the LRU/LFU of accessed keys.', '7.2.0',
+        (c, args) => {
+          const v = onOff(args[2]!);
+          if (v === undefined) return Errors.syntax();
+          c.noTouch = v;
+          return OK;
+        }),
+      sub('reply', 3, false, 'Instructs the server whether to reply to commands.', '3.2.0', clientReply),
+      { ...sub('pause', -3, true, 'Suspends commands processing.', '3.0.0', clientPause) },
+      sub('unpause', 2, true, 'Resumes processing commands from paused clients.', '6.2.0', (c) => {
+        unpause(c.talus);
+        return OK;
+      }),
+      sub('tracking', -3, false, 'Controls server-assisted client-side caching for the connection.', '6.0.0', (_c, args) => {
+        const v = onOff(args[2]!);
+        if (v === undefined) return Errors.syntax();
+        if (v) return new ErrorReply('ERR Talus does not support client-side caching (CLIENT TRACKING ON)');
+        return OK;
+      }),
+      sub('trackinginfo', 2, false, 'Returns information about server-assisted client-side caching for the connection.', '6.2.0',
+        () => new MapReply([[b('flags'), [b('off')]], [b('redirect'), -1], [b('prefixes'), []]])),
+      sub('caching', 3, false, 'Instructs the server whether to track the keys in the next request.', '6.0.0', () =>
+        new ErrorReply('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled')),
+      sub('getredir', 2, false, 'Returns the client ID to which the connection\'s tracking notifications are redirected.', '6.0.0',
+        () => -1),
+      { ...sub('unblock', -3, true, 'Unblocks a client blocked by a blocking command from a different connection.', '5.0.0',
+        (c, args) => {
+          const n = parseInteger(args[2]!);
+          if (n === null) return Errors.notInteger();
+          let error = false;
+          if (args.length === 4) {
+            const m = keyword(args[3]!);
+            if (m === 'ERROR') error = true;
+            else if (m !== 'TIMEOUT') return new ErrorReply('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+          } else if (args.length > 4) {
+            return Errors.syntax();
+          }
+          const target = c.talus.clients.get(Number(n));
+          if (!target || !target.unblock) return 0;
+          target.unblock(error);
+          return 1;
+        }), complexity: 'O(log N) where N is the number of client connections' },
+      { ...sub('help', 2, false, 'Returns helpful text about the different subcommands.', '5.0.0', () => helpReply('CLIENT', CLIENT_HELP)),
+        flags: ['loading', 'stale'] },
+    ],
+  },
+];
