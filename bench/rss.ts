@@ -46,6 +46,8 @@ function rssMb(pid: number): number {
 
 const srv = await startTalus(['--maxmemory', `${maxmemoryMb}mb`, '--appendfsync', fsync], { embedded: true });
 const pid = srv.proc.pid!;
+await new Promise((r) => setTimeout(r, 500));
+const startRss = rssMb(pid);
 const samples: Array<{ t: number; phase: string; rss: number }> = [];
 let phase = 'idle';
 const t0 = Date.now();
@@ -111,7 +113,7 @@ const usedMemory = /used_memory:(\d+)/.exec(info)?.[1];
 const maxOf = (ph: string) => Math.max(0, ...samples.filter((s) => s.phase === ph).map((s) => s.rss));
 const maxRss = Math.max(...samples.map((s) => s.rss));
 console.log(`read:  ${readSecs.toFixed(1)} s, ${Math.round(keys / readSecs)} GET/s, ${bad} wrong values`);
-console.log(`RSS max: write ${maxOf('write').toFixed(0)} MB, read ${maxOf('read').toFixed(0)} MB, idle start ${maxOf('idle').toFixed(0)} MB` +
+console.log(`RSS: at start ${startRss.toFixed(0)} MB, max while writing ${maxOf('write').toFixed(0)} MB, max while reading ${maxOf('read').toFixed(0)} MB, at end ${samples[samples.length - 1]?.rss.toFixed(0)} MB` +
   (usedMemory ? `; INFO used_memory at end ${(Number(usedMemory) / MB).toFixed(1)} MB` : ''));
 const ok = maxRss <= limitMb && bad === 0;
 console.log(`max RSS ${maxRss.toFixed(0)} MB vs limit maxmemory + 200 MB = ${limitMb} MB: ${ok ? 'OK' : 'FAIL'} (${samples.length} samples)`);

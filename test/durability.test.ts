@@ -112,7 +112,8 @@ describe('durability', function () {
     it('refuses writes while PostgreSQL is down (never a false OK), serves resident reads, recovers on the same port', async () => {
       const pgDir = tempDir('pg-outage');
       const pgPort = await freePort();
-      const log = new Logger('warning');
+      // PostgreSQL's own exit notices go to a file, not into the test report
+      const log = new Logger('warning', path.join(pgDir, 'talus-test-pg.log'));
       cluster = await startEmbeddedPostgres({ dir: pgDir, port: pgPort, log });
       const url = cluster.url;
       srv = await startTalus(['--database-url', url]);

@@ -2,6 +2,9 @@ import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
 import { rawReplies } from './support/raw-resp.js';
+import { HASH_FIELD_OVERHEAD, HashValue } from '../src/keyspace/values/hash.js';
+import { COLLECTION_OVERHEAD, RANDOM_INDEX_OVERHEAD } from '../src/keyspace/values/set.js';
+import { MemberChanges } from '../src/storage/member-codec.js';
 
 /**
  * The hash family against Redis 7.0 semantics (replies and error strings),
@@ -26,6 +29,13 @@ async function needs(ctx: Mocha.Context, p: Promise<unknown>): Promise<void> {
     if ((err as Error).message.startsWith('ERR unknown command')) ctx.skip();
     throw err;
   }
+}
+
+/** INFO talus keys_loaded: cold keys read from PostgreSQL so far (undefined if not reported). */
+async function keysLoaded(r: Redis): Promise<number | undefined> {
+  const info = (await r.info('talus').catch(() => '')) as string;
+  const m = /keys_loaded:(\d+)/.exec(info);
+  return m ? Number(m[1]) : undefined;
 }
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
@@ -179,21 +189,28 @@ describe('hashes', function () {
       await r.hset('h', 'i', '17179869184');
       expect(await r.hincrbyfloat('h', 'i', '17179869184')).to.equal('34359738368');
       expect(await r.hincrbyfloat('h', 'e', '5.0e3')).to.equal('5000');
+      // long double precision, as in Redis
+      expect(await r.hincrbyfloat('h', 'p', '0.1')).to.equal('0.1');
+      expect(await r.hincrbyfloat('h', 'p', '0.2')).to.equal('0.3');
+      await r.hset('h', 'q', '1.5');
+      expect(await r.hincrbyfloat('h', 'q', '9223372036854775807')).to.equal('9223372036854775808');
+      await r.hset('h', 'd', '1.7976931348623157e308');
+      expect((await r.hincrbyfloat('h', 'd', '1.7976931348623157e308')).slice(0, 20)).to.equal('35953862697246313999');
     });
 
     it('HINCRBYFLOAT errors', async () => {
-      await r.hset('h', 'sp', ' 11', 'sp2', '11 ', 'nul', '1\x002', 'huge', '1.7976931348623157e308', 'txt', 'abc');
+      await r.hset('h', 'sp', ' 11', 'sp2', '11 ', 'nul', '1\x002', 'huge', '1e4932', 'txt', 'abc');
       for (const f of ['sp', 'sp2', 'nul', 'txt']) {
         expect(await errorOf(r.hincrbyfloat('h', f, '1'))).to.equal('ERR hash value is not a float');
       }
-      expect(await errorOf(r.hincrbyfloat('h', 'huge', '1.7976931348623157e308'))).to.equal(
+      expect(await errorOf(r.hincrbyfloat('h', 'huge', '1e4932'))).to.equal(
         'ERR increment would produce NaN or Infinity',
       );
       expect(await errorOf(r.hincrbyfloat('h', 'x', 'abc'))).to.equal('ERR value is not a valid float');
       expect(await errorOf(r.hincrbyfloat('hfoo', 'field', '+inf'))).to.equal('ERR value is NaN or Infinity');
       expect(await errorOf(r.hincrbyfloat('hfoo', 'field', 'nan'))).to.equal('ERR value is not a valid float');
       expect(await r.exists('hfoo')).to.equal(0);
-      expect(await r.hget('h', 'huge')).to.equal('1.7976931348623157e308');
+      expect(await r.hget('h', 'huge')).to.equal('1e4932');
     });
   });
 
@@ -457,7 +474,10 @@ describe('hashes: durability', function () {
       for (let j = i; j < i + 100; j++) p.set(`filler${j}`, filler);
       await p.exec();
     }
+    const loadedBefore = await keysLoaded(r);
     for (const [k, m] of expected) expect(new Map(Object.entries(await r.hgetall(k))), k).to.deep.equal(m);
+    // they really came from PostgreSQL
+    if (loadedBefore !== undefined) expect((await keysLoaded(r))! - loadedBefore).to.be.at.least(20);
     expect(await r.hgetBuffer('binhash', bin)).to.deep.equal(bin);
 
     // evict again, then modify cold keys
@@ -491,5 +511,36 @@ describe('hashes: durability', function () {
     expect(await r.exists('hash3')).to.equal(0);
     expect(await r.exists('binhash')).to.equal(0);
     expect(new Map(Object.entries(await r.hgetall('hash19')))).to.deep.equal(expected.get('hash19'));
+  });
+});
+
+describe('hashes: HashValue (in process)', () => {
+  const recount = (v: HashValue) => {
+    let n = COLLECTION_OVERHEAD;
+    for (const [f, val] of v) n += f.length + val.length + HASH_FIELD_OVERHEAD;
+    return n;
+  };
+
+  it('keeps its byte count and change tracking in step; clones are independent', () => {
+    const v = new HashValue();
+    v.set('a', Buffer.from('1'));
+    v.set('b', Buffer.from('22'));
+    v.changes = new MemberChanges();
+    v.changes.fresh = false;
+    expect(v.set('a', Buffer.from('longer value'))).to.equal(false);
+    expect(v.set('c', Buffer.alloc(0))).to.equal(true);
+    expect(v.delete('b')).to.equal(true);
+    expect(v.delete('zz')).to.equal(false);
+    expect([...v.changes.changed].sort()).to.deep.equal(['a', 'b', 'c']);
+    expect(v.bytes).to.equal(recount(v));
+    v.random();
+    v.set('d', Buffer.from('x'));
+    v.delete('c');
+    expect(v.bytes).to.equal(recount(v) + v.size * RANDOM_INDEX_OVERHEAD);
+    const copy = v.clone();
+    expect(copy.bytes).to.equal(recount(copy));
+    expect(copy.changes.fresh).to.equal(true);
+    copy.set('a', Buffer.from('changed'));
+    expect(v.get('a')!.toString()).to.equal('longer value');
   });
 });

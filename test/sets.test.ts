@@ -2,6 +2,15 @@ import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
 import { rawReplies } from './support/raw-resp.js';
+import {
+  COLLECTION_OVERHEAD,
+  RANDOM_INDEX_OVERHEAD,
+  SET_MEMBER_OVERHEAD,
+  ScanOrder,
+  SetValue,
+  scanHash,
+} from '../src/keyspace/values/set.js';
+import { MemberChanges } from '../src/storage/member-codec.js';
 
 /**
  * The set family against Redis 7.0 semantics (replies and error strings),
@@ -26,6 +35,13 @@ async function needs(ctx: Mocha.Context, p: Promise<unknown>): Promise<void> {
     if ((err as Error).message.startsWith('ERR unknown command')) ctx.skip();
     throw err;
   }
+}
+
+/** INFO talus keys_loaded: cold keys read from PostgreSQL so far (undefined if not reported). */
+async function keysLoaded(r: Redis): Promise<number | undefined> {
+  const info = (await r.info('talus').catch(() => '')) as string;
+  const m = /keys_loaded:(\d+)/.exec(info);
+  return m ? Number(m[1]) : undefined;
 }
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
@@ -480,7 +496,10 @@ describe('sets: durability', function () {
       }
     };
     await fill('a');
+    const loadedBefore = await keysLoaded(r);
     for (let k = 0; k < 20; k++) expect(sorted(await r.smembers(`set${k}`)), `set${k}`).to.deep.equal(sorted(range(k * 100, k * 100 + 50)));
+    // they really came from PostgreSQL
+    if (loadedBefore !== undefined) expect((await keysLoaded(r))! - loadedBefore).to.be.at.least(20);
     expect(await r.sismember('binset', bin)).to.equal(1);
 
     await fill('b');
@@ -508,5 +527,77 @@ describe('sets: durability', function () {
     expect(await r.exists('set5')).to.equal(0);
     expect(sorted(await r.smembers('set7'))).to.deep.equal(sorted([...range(700, 750), ...range(800, 850)]));
     expect(sorted(await r.smembers('set19'))).to.deep.equal(sorted(range(1900, 1950)));
+  });
+});
+
+describe('sets: SetValue, RandomIndex and ScanOrder (in process)', () => {
+  const recount = (v: SetValue) => {
+    let n = COLLECTION_OVERHEAD;
+    for (const m of v.members) n += m.length + SET_MEMBER_OVERHEAD;
+    return n;
+  };
+
+  it('keeps its byte count and change tracking in step', () => {
+    const v = new SetValue();
+    v.add('a');
+    v.add('bb');
+    expect(v.changes.fresh).to.equal(true);
+    expect(v.changes.changed.size).to.equal(0); // fresh: everything is written anyway
+    v.changes = new MemberChanges();
+    v.changes.fresh = false;
+    expect(v.add('a')).to.equal(false);
+    expect(v.add('ccc')).to.equal(true);
+    expect(v.delete('bb')).to.equal(true);
+    expect(v.delete('zz')).to.equal(false);
+    expect([...v.changes.changed].sort()).to.deep.equal(['bb', 'ccc']);
+    expect(v.bytes).to.equal(recount(v));
+    v.random();
+    expect(v.bytes).to.equal(recount(v) + v.size * RANDOM_INDEX_OVERHEAD);
+    v.add('d');
+    v.delete('a');
+    expect(v.bytes).to.equal(recount(v) + v.size * RANDOM_INDEX_OVERHEAD);
+    const copy = v.clone();
+    expect(copy.bytes).to.equal(recount(copy));
+    expect(copy.changes.fresh).to.equal(true);
+    copy.add('only-in-copy');
+    expect(v.has('only-in-copy')).to.equal(false);
+  });
+
+  it('RandomIndex samples distinct members uniformly enough, and follows removals', () => {
+    const v = SetValue.of(range(0, 100));
+    const idx = v.random();
+    for (const k of [1, 10, 30, 99, 100, 150]) {
+      const s = idx.sample(k);
+      expect(s).to.have.length(Math.min(k, 100));
+      expect(new Set(s).size).to.equal(s.length);
+    }
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 2000; i++) for (const m of idx.sample(5)) counts.set(m, (counts.get(m) ?? 0) + 1);
+    expect(counts.size).to.equal(100);
+    for (const n of counts.values()) expect(n).to.be.within(40, 200); // mean 100
+    for (const m of range(0, 90)) v.delete(m);
+    expect(sorted(idx.sample(50))).to.deep.equal(sorted(range(90, 100)));
+    for (let i = 0; i < 100; i++) expect(range(90, 100)).to.include(idx.random());
+  });
+
+  it('ScanOrder pages cover every member once and never split equal hashes', () => {
+    const members = range(0, 5000);
+    const order = new ScanOrder(members);
+    const seen: string[] = [];
+    let cursor = 0n;
+    let pages = 0;
+    do {
+      const page = order.page(cursor, 7);
+      seen.push(...page.members);
+      cursor = page.next;
+      pages++;
+    } while (cursor !== 0n);
+    expect(pages).to.be.greaterThan(500);
+    expect(seen.length).to.equal(5000);
+    expect(sorted(seen)).to.deep.equal(sorted(members));
+    expect(order.page(2n ** 40n, 10)).to.deep.equal({ members: [], next: 0n });
+    // order depends on the member only: hashes ascend along the walk
+    const hashes = seen.map(scanHash);
+    for (let i = 1; i < hashes.length; i++) expect(hashes[i]! >= hashes[i - 1]!).to.equal(true);
   });
 });

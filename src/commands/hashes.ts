@@ -10,6 +10,7 @@ import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './strings
 import { HashValue } from '../keyspace/values/hash.js';
 import {
   EMPTY_SCAN,
+  accountIndex,
   checkReplySize,
   createCollection,
   parseScanCursor,
@@ -158,25 +159,30 @@ function hincrbyfloat(c: Client, args: Buffer[]): Reply {
 
 function hrandfield(c: Client, args: Buffer[]): Reply {
   if (args.length === 2) {
-    const h = readHash(c, args[1]!);
-    if (!h) return null;
-    return bulk(h.random().random());
+    const e = lookupTyped(c, args[1]!, 'hash');
+    if (!e) return null;
+    const f = (e.value as HashValue).random().random();
+    accountIndex(c, e);
+    return bulk(f);
   }
   const n = signedCountArg(args[2]!);
   if (args.length > 4 || (args.length === 4 && keyword(args[3]!) !== 'WITHVALUES')) throw Errors.syntax();
   const withValues = args.length === 4;
   if (withValues && (n < -HALF_LONG_MAX || n > HALF_LONG_MAX)) throw new ErrorReply('ERR value is out of range');
-  const h = readHash(c, args[1]!);
-  if (!h || n === 0n) return [];
+  const e = lookupTyped(c, args[1]!, 'hash');
+  if (!e || n === 0n) return [];
+  const h = e.value as HashValue;
   let fields: string[];
   if (n < 0n || n === 1n) {
     const count = n < 0n ? -n : n;
     checkReplySize(withValues ? count * 2n : count);
     fields = h.random().randomWithRepeats(Number(count));
+    accountIndex(c, e);
   } else if (n >= BigInt(h.size)) {
     fields = [...h.fields.keys()];
   } else {
     fields = h.random().sample(Number(n));
+    accountIndex(c, e);
   }
   if (!withValues) return fields.map(bulk);
   const out: Reply[] = [];
@@ -194,7 +200,7 @@ function hscan(c: Client, args: Buffer[]): Reply {
   const h = readHash(c, args[1]!);
   if (!h) return EMPTY_SCAN();
   const opts = parseScanOptions(args, 3);
-  const page = scanPage(h.size, () => h.fields.keys(), () => h.scan(), cursor, opts);
+  const page = scanPage(h.size, () => h.fields.keys(), () => h.scan(), cursor, opts, () => h.releaseScan());
   const items: Reply[] = [];
   for (const f of page.members) items.push(bulk(f), h.get(f)!);
   return [Buffer.from(page.next.toString()), items];

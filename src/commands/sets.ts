@@ -41,6 +41,11 @@ export function signedCountArg(b: Buffer): bigint {
 }
 const INT64_MAX = 9223372036854775807n;
 
+/** Re-account an entry whose value grew a random-access index on a read path. */
+export function accountIndex(c: Client, e: Entry): void {
+  c.talus.keyspace.resize(e, codecFor(e.type!).sizeOf(e.value));
+}
+
 /** Reply sizes beyond this are refused rather than built (Redis would run out of memory). */
 export const MAX_RANDOM_REPLY = 50_000_000;
 
@@ -95,13 +100,18 @@ export function parseScanOptions(args: Buffer[], from: number): ScanOptions {
  */
 export const SCAN_WHOLE_LIMIT = 128;
 
-/** One page of a collection scan: member names and the next cursor. */
+/**
+ * One page of a collection scan: member names and the next cursor.
+ * `release` (optional) is called when the iteration completes, to drop a
+ * cached scan order.
+ */
 export function scanPage(
   size: number,
   all: () => Iterable<string>,
   order: () => ScanOrder,
   cursor: bigint,
   opts: ScanOptions,
+  release?: () => void,
 ): { members: string[]; next: bigint } {
   let members: string[];
   let next = 0n;
@@ -109,6 +119,7 @@ export function scanPage(
     members = [...all()];
   } else {
     ({ members, next } = order().page(cursor, opts.count));
+    if (next === 0n) release?.();
   }
   if (opts.match !== null) {
     const p = opts.match;
@@ -234,22 +245,28 @@ function spop(c: Client, args: Buffer[]): Reply {
 
 function srandmember(c: Client, args: Buffer[]): Reply {
   if (args.length > 3) throw Errors.syntax();
-  if (args.length === 3) {
-    const n = signedCountArg(args[2]!);
-    const set = readSet(c, args[1]!);
-    if (!set || n === 0n) return [];
-    const size = set.size;
-    if (n < 0n || n === 1n) {
-      const count = n < 0n ? -n : n;
-      checkReplySize(count);
-      return set.random().randomWithRepeats(Number(count)).map(bulk);
-    }
-    if (n >= BigInt(size)) return membersReply(set.members);
-    return set.random().sample(Number(n)).map(bulk);
+  const n = args.length === 3 ? signedCountArg(args[2]!) : undefined;
+  const e = lookupTyped(c, args[1]!, 'set');
+  if (n === undefined) {
+    if (!e) return null;
+    const m = (e.value as SetValue).random().random();
+    accountIndex(c, e);
+    return bulk(m);
   }
-  const set = readSet(c, args[1]!);
-  if (!set) return null;
-  return bulk(set.random().random());
+  if (!e || n === 0n) return [];
+  const set = e.value as SetValue;
+  let out: string[];
+  if (n < 0n || n === 1n) {
+    const count = n < 0n ? -n : n;
+    checkReplySize(count);
+    out = set.random().randomWithRepeats(Number(count));
+  } else if (n >= BigInt(set.size)) {
+    return membersReply(set.members);
+  } else {
+    out = set.random().sample(Number(n));
+  }
+  accountIndex(c, e);
+  return out.map(bulk);
 }
 
 /** The sets under these keys (undefined for missing keys), WRONGTYPE for any other type. */
@@ -348,7 +365,7 @@ function sscan(c: Client, args: Buffer[]): Reply {
   const set = readSet(c, args[1]!);
   if (!set) return EMPTY_SCAN();
   const opts = parseScanOptions(args, 3);
-  const page = scanPage(set.size, () => set.members, () => set.scan(), cursor, opts);
+  const page = scanPage(set.size, () => set.members, () => set.scan(), cursor, opts, () => set.releaseScan());
   return [Buffer.from(page.next.toString()), page.members.map(bulk)];
 }
 

@@ -176,6 +176,7 @@ export class Blocking {
     if (w) {
       w.cmd = cmd;
       w.args = args;
+      c.lastCommand = cmd.fullName; // CLIENT LIST shows cmd=blpop while it waits
     }
   }
 

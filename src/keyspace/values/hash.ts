@@ -1,6 +1,6 @@
 import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
 import { registerCodec } from '../../storage/codecs.js';
-import { COLLECTION_OVERHEAD, RandomIndex, ScanOrder } from './set.js';
+import { COLLECTION_OVERHEAD, RANDOM_INDEX_OVERHEAD, RandomIndex, ScanOrder } from './set.js';
 
 /** Bytes accounted per field beyond the field and value bytes (Map slot, headers). */
 export const HASH_FIELD_OVERHEAD = 56;
@@ -42,7 +42,10 @@ export class HashValue implements TrackedCollection {
       return false;
     }
     this.bytes += field.length + value.length + HASH_FIELD_OVERHEAD;
-    this.randomIndex?.add(field);
+    if (this.randomIndex) {
+      this.randomIndex.add(field);
+      this.bytes += RANDOM_INDEX_OVERHEAD;
+    }
     this.scanOrder = undefined;
     return true;
   }
@@ -54,7 +57,10 @@ export class HashValue implements TrackedCollection {
     this.fields.delete(field);
     this.bytes -= field.length + old.length + HASH_FIELD_OVERHEAD;
     this.changes.mark(field);
-    this.randomIndex?.delete(field);
+    if (this.randomIndex) {
+      this.randomIndex.delete(field);
+      this.bytes -= RANDOM_INDEX_OVERHEAD;
+    }
     this.scanOrder = undefined;
     return true;
   }
@@ -63,13 +69,26 @@ export class HashValue implements TrackedCollection {
     return this.fields.entries();
   }
 
-  /** Random access to the fields (built on first use, then maintained). */
+  /**
+   * Random access to the fields (built on first use, then maintained and
+   * accounted in `bytes`: callers on a read path resize the entry).
+   */
   random(): RandomIndex {
-    return (this.randomIndex ??= new RandomIndex(this.fields.keys()));
+    if (!this.randomIndex) {
+      this.randomIndex = new RandomIndex(this.fields.keys());
+      this.bytes += this.fields.size * RANDOM_INDEX_OVERHEAD;
+    }
+    return this.randomIndex;
   }
 
+  /** The scan order, cached until the next mutation or `releaseScan`. */
   scan(): ScanOrder {
     return (this.scanOrder ??= new ScanOrder(this.fields.keys()));
+  }
+
+  /** Drop the cached scan order (an iteration completed). */
+  releaseScan(): void {
+    this.scanOrder = undefined;
   }
 
   /** A row read from PostgreSQL: no change to track. */
@@ -83,7 +102,7 @@ export class HashValue implements TrackedCollection {
   clone(): HashValue {
     const v = new HashValue();
     for (const [f, val] of this.fields) v.fields.set(f, val); // values are immutable: shared
-    v.bytes = this.bytes;
+    v.bytes = this.bytes - (this.randomIndex ? this.fields.size * RANDOM_INDEX_OVERHEAD : 0); // the copy has no index
     return v;
   }
 }

@@ -16,6 +16,8 @@ import { registerCodec } from '../../storage/codecs.js';
 export const SET_MEMBER_OVERHEAD = 40;
 /** Bytes accounted per collection value beyond its members. */
 export const COLLECTION_OVERHEAD = 64;
+/** Bytes accounted per member while a value keeps a RandomIndex (array slot + position map entry). */
+export const RANDOM_INDEX_OVERHEAD = 48;
 
 /**
  * Dense array of members plus their positions: uniform random picks and
@@ -175,7 +177,10 @@ export class SetValue implements TrackedCollection {
     this.members.add(m);
     this.bytes += m.length + SET_MEMBER_OVERHEAD;
     this.changes.mark(m);
-    this.randomIndex?.add(m);
+    if (this.randomIndex) {
+      this.randomIndex.add(m);
+      this.bytes += RANDOM_INDEX_OVERHEAD;
+    }
     this.scanOrder = undefined;
     return true;
   }
@@ -185,7 +190,10 @@ export class SetValue implements TrackedCollection {
     if (!this.members.delete(m)) return false;
     this.bytes -= m.length + SET_MEMBER_OVERHEAD;
     this.changes.mark(m);
-    this.randomIndex?.delete(m);
+    if (this.randomIndex) {
+      this.randomIndex.delete(m);
+      this.bytes -= RANDOM_INDEX_OVERHEAD;
+    }
     this.scanOrder = undefined;
     return true;
   }
@@ -194,13 +202,26 @@ export class SetValue implements TrackedCollection {
     return this.members.values();
   }
 
-  /** Random access to the members (built on first use, then maintained). */
+  /**
+   * Random access to the members (built on first use, then maintained and
+   * accounted in `bytes`: callers on a read path resize the entry).
+   */
   random(): RandomIndex {
-    return (this.randomIndex ??= new RandomIndex(this.members));
+    if (!this.randomIndex) {
+      this.randomIndex = new RandomIndex(this.members);
+      this.bytes += this.members.size * RANDOM_INDEX_OVERHEAD;
+    }
+    return this.randomIndex;
   }
 
+  /** The scan order, cached until the next mutation or `releaseScan`. */
   scan(): ScanOrder {
     return (this.scanOrder ??= new ScanOrder(this.members));
+  }
+
+  /** Drop the cached scan order (an iteration completed). */
+  releaseScan(): void {
+    this.scanOrder = undefined;
   }
 
   /** A member read from PostgreSQL: no change to track. */
@@ -214,7 +235,7 @@ export class SetValue implements TrackedCollection {
   clone(): SetValue {
     const v = new SetValue();
     for (const m of this.members) v.members.add(m);
-    v.bytes = this.bytes;
+    v.bytes = this.bytes - (this.randomIndex ? this.members.size * RANDOM_INDEX_OVERHEAD : 0); // the copy has no index
     return v;
   }
 
