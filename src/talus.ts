@@ -357,12 +357,8 @@ export class Talus {
   }
 
   /** Count a completed command and hand its reply over (also for blocked commands when served). */
-  finish(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number): void {
-    if (reply === BLOCKED) {
-      // no reply yet: counted and answered when served or timed out
-      this.blocking.attach(c, cmd, args);
-      return;
-    }
+  /** Command statistics, last command and slow log for one finished command (also each command inside EXEC). */
+  account(c: Client, cmd: Command, args: Buffer[], reply: Reply, started: number): void {
     const usec = Math.round((performance.now() - started) * 1000);
     const target = cmd.subcommands.size > 0 && args.length > 1
       ? cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd
@@ -376,6 +372,15 @@ export class Talus {
       this.countError(reply);
     }
     this.slowlog.record(c, args, usec, cmd);
+  }
+
+  finish(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number): void {
+    if (reply === BLOCKED) {
+      // no reply yet: counted and answered when served or timed out
+      this.blocking.attach(c, cmd, args);
+      return;
+    }
+    this.account(c, cmd, args, reply, started);
     const seq = this.keyspace.changelog.seq;
     if (seq > before) {
       this.flusher.schedule();

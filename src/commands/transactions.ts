@@ -186,20 +186,7 @@ function runQueued(c: Client, cmd: Command, args: Buffer[]): Reply | Promise<Rep
 }
 
 function account(c: Client, cmd: Command, args: Buffer[], reply: Reply, started: number): Reply {
-  const t = c.talus;
-  const usec = Math.round((performance.now() - started) * 1000);
-  const target = cmd.subcommands.size > 0 && args.length > 1
-    ? cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd
-    : cmd;
-  target.stats.calls++;
-  target.stats.usec += usec;
-  t.stats.commandsProcessed++;
-  c.lastCommand = target.fullName;
-  if (reply instanceof ErrorReply) {
-    target.stats.failed++;
-    t.countError(reply);
-  }
-  t.slowlog.record(c, args, usec, cmd);
+  c.talus.account(c, cmd, args, reply, started);
   return reply;
 }
 
