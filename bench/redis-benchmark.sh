@@ -43,14 +43,29 @@ wait_ping() { # port pid what
   done
   echo "$3 not answering on $1" >&2; return 1
 }
-stop_pid() {
+stop_pid() { # pid [seconds]
   [ -n "$1" ] || return 0
   kill -TERM "$1" 2>/dev/null || true
-  for _ in $(seq 1 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null || true
+  for _ in $(seq 1 $((${2:-30} * 10))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$1" 2>/dev/null; then echo "  pid $1 still running after ${2:-30} s: SIGKILL" >&2; kill -KILL "$1" 2>/dev/null || true; fi
   wait "$1" 2>/dev/null || true
 }
-cleanup() { stop_pid "$TALUS_PID"; stop_pid "$REDIS_PID"; rm -rf "$WORK"; }
+# Talus commits what is dirty on SIGTERM (everysec can leave a backlog), then
+# stops its PostgreSQL; after a SIGKILL that PostgreSQL is left running.
+stop_talus() { # dir
+  local t0=$SECONDS
+  stop_pid "$TALUS_PID" 300; TALUS_PID=""
+  echo "  Talus stopped in $((SECONDS - t0)) s" >&2
+  local pgpid
+  pgpid=$(head -n 1 "$1/pg/postmaster.pid" 2>/dev/null || true)
+  if [ -n "$pgpid" ] && grep -qs postgres "/proc/$pgpid/cmdline"; then stop_pid "$pgpid" 60; fi
+}
+cleanup() {
+  if [ -n "$TALUS_PID" ]; then stop_talus "$CUR_DIR"; fi
+  stop_pid "$REDIS_PID"
+  rm -rf "$WORK"
+}
+CUR_DIR=$WORK
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -72,7 +87,7 @@ bench redis "$REDIS_PORT"
 stop_pid "$REDIS_PID"; REDIS_PID=""
 
 for mode in $MODES; do
-  dir="$WORK/talus-$mode"
+  dir="$WORK/talus-$mode"; CUR_DIR=$dir
   mkdir -p "$dir"; chmod 755 "$dir"
   node "$MAIN" --port "$TALUS_PORT" --bind 127.0.0.1 --dir "$dir" --appendfsync "$mode" --loglevel warning \
     >"$WORK/talus-$mode.log" 2>&1 &
@@ -81,7 +96,7 @@ for mode in $MODES; do
   bench "talus-$mode" "$TALUS_PORT"
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$TALUS_PID/status" 2>/dev/null || echo '?')
   echo "  Talus ($mode) RSS after the run: $((rss / 1024)) MB" >&2
-  stop_pid "$TALUS_PID"; TALUS_PID=""
+  stop_talus "$dir"
 done
 
 # CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"

@@ -52,6 +52,20 @@ const samples: Array<{ t: number; phase: string; rss: number }> = [];
 let phase = 'idle';
 const t0 = Date.now();
 const sampler = setInterval(() => samples.push({ t: Date.now() - t0, phase, rss: rssMb(pid) }), 50);
+// INFO memory once a second on its own connection, to split RSS up:
+// used_memory = V8 heap used + external, allocator_allocated = heap total + external,
+// used_memory_dataset = the hot set Talus counts against maxmemory
+const infoMax = { used_memory: 0, allocator_allocated: 0, used_memory_dataset: 0 };
+const infoClient = srv.client({ enableReadyCheck: false, maxRetriesPerRequest: 0 });
+infoClient.on('error', () => undefined);
+const infoTimer = setInterval(() => {
+  infoClient.info('memory').then((text) => {
+    for (const k of Object.keys(infoMax) as Array<keyof typeof infoMax>) {
+      const v = Number(new RegExp(`${k}:(\\d+)`).exec(String(text))?.[1] ?? 0);
+      if (v > infoMax[k]) infoMax[k] = v;
+    }
+  }, () => undefined);
+}, 1000);
 const clients: Redis[] = Array.from({ length: conns }, () => {
   const c = srv.client({ enableReadyCheck: false, maxRetriesPerRequest: 0 });
   c.on('error', () => undefined);
@@ -102,6 +116,7 @@ const readSecs = (Date.now() - t) / 1000;
 phase = 'done';
 await new Promise((r) => setTimeout(r, 200));
 clearInterval(sampler);
+clearInterval(infoTimer);
 
 let info = '';
 try {
@@ -115,6 +130,11 @@ const maxRss = Math.max(...samples.map((s) => s.rss));
 console.log(`read:  ${readSecs.toFixed(1)} s, ${Math.round(keys / readSecs)} GET/s, ${bad} wrong values`);
 console.log(`RSS: at start ${startRss.toFixed(0)} MB, max while writing ${maxOf('write').toFixed(0)} MB, max while reading ${maxOf('read').toFixed(0)} MB, at end ${samples[samples.length - 1]?.rss.toFixed(0)} MB` +
   (usedMemory ? `; INFO used_memory at end ${(Number(usedMemory) / MB).toFixed(1)} MB` : ''));
+if (infoMax.used_memory > 0) {
+  console.log(`INFO memory maxima: used_memory (heap used + external) ${(infoMax.used_memory / MB).toFixed(0)} MB, ` +
+    `allocator_allocated (heap total + external) ${(infoMax.allocator_allocated / MB).toFixed(0)} MB, ` +
+    `used_memory_dataset (hot set) ${(infoMax.used_memory_dataset / MB).toFixed(1)} MB`);
+}
 const ok = maxRss <= limitMb && bad === 0;
 console.log(`max RSS ${maxRss.toFixed(0)} MB vs limit maxmemory + 200 MB = ${limitMb} MB: ${ok ? 'OK' : 'FAIL'} (${samples.length} samples)`);
 

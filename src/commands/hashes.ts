@@ -33,7 +33,7 @@ function readHash(c: Client, key: Buffer): HashValue | undefined {
   return lookupTyped(c, key, 'hash')?.value as HashValue | undefined;
 }
 
-/** Set field/value pairs from args[from..], creating the key if needed; returns how many fields are new. */
+/** Set field/value `pairs`, creating the key if needed; logs them as one HSET and returns how many fields are new. */
 function setPairs(c: Client, key: Buffer, pairs: Buffer[]): number {
   const e = lookupTyped(c, key, 'hash');
   const h = e ? (e.value as HashValue) : new HashValue();

@@ -738,6 +738,63 @@ export const serverCommands: CommandDef[] = [
     ],
   },
   {
+    name: 'memory', arity: -2, flags: [], group: 'server', since: '4.0.0',
+    summary: 'A container for memory diagnostics commands.', complexity: 'Depends on subcommand.',
+    handler: routeSubcommands('memory'),
+    subcommands: [
+      {
+        name: 'usage', arity: -3, flags: ['readonly'], keys: { first: 2, last: 2, step: 1 }, group: 'server',
+        since: '4.0.0', summary: 'Estimates the memory usage of a key.', complexity: 'O(1)',
+        handler: (c, args) => {
+          if (args.length !== 3 && !(args.length === 5 && keyword(args[3]!) === 'SAMPLES')) return Errors.syntax();
+          // The hot-set accounting of the key: what it costs resident in Talus.
+          const e = c.talus.keyspace.lookup(c.db, args[2]!.toString('latin1'));
+          return e === undefined ? null : e.size;
+        },
+      },
+      {
+        name: 'stats', arity: 2, flags: [], group: 'server', since: '4.0.0',
+        summary: 'Returns details about memory usage.', complexity: 'O(1)',
+        handler: (c) => {
+          const m = process.memoryUsage();
+          return [
+            Buffer.from('peak.allocated'), m.rss,
+            Buffer.from('total.allocated'), m.rss,
+            Buffer.from('dataset.bytes'), c.talus.keyspace.bytes,
+            Buffer.from('keys.count'), c.talus.keyspace.dbs.reduce((n, d) => n + d.count, 0),
+          ];
+        },
+      },
+      {
+        name: 'doctor', arity: 2, flags: [], group: 'server', since: '4.0.0',
+        summary: 'Outputs a memory problems report.', complexity: 'O(1)',
+        handler: () => Buffer.from('Hi Sam, I can\'t find any memory issue in your instance. I can only account for what occurs on this base.'),
+      },
+      {
+        name: 'malloc-stats', arity: 2, flags: [], group: 'server', since: '4.0.0',
+        summary: 'Returns the allocator statistics.', complexity: 'Depends on how much memory is allocated, could be slow',
+        handler: () => Buffer.from('Stats not supported for the current allocator'),
+      },
+      {
+        name: 'purge', arity: 2, flags: [], group: 'server', since: '4.0.0',
+        summary: 'Asks the allocator to release memory.', complexity: 'Depends on how much memory is allocated, could be slow',
+        handler: () => OK,
+      },
+      {
+        name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'server', since: '4.0.0',
+        summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)',
+        handler: () => helpReply('MEMORY', [
+          'DOCTOR', '    Return memory problems reports.',
+          'MALLOC-STATS', '    Return internal statistics report from the memory allocator.',
+          'PURGE', '    Attempt to purge dirty pages for reclamation by the allocator.',
+          'STATS', '    Return information about the memory usage of the server.',
+          'USAGE <key> [SAMPLES <count>]', '    Return memory in bytes used by <key> and its value. Nested values are',
+          '    sampled up to <count> times (default: 5, 0 means sample all).',
+        ]),
+      },
+    ],
+  },
+  {
     name: 'slowlog', arity: -2, flags: [], group: 'server', since: '2.2.12',
     summary: 'A container for slow log commands.', complexity: 'Depends on subcommand.',
     handler: routeSubcommands('slowlog'),

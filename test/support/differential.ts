@@ -458,51 +458,126 @@ export const CONNECTION: Family = {
 };
 
 /** Other types on the same keys: WRONGTYPE paths for everything above. */
+const members = (g: Gen, min: number, max: number) => Array.from({ length: g.rng.int(min, max) }, () => g.member());
+
 export const LISTS: Family = {
   name: 'lists',
   commands: [
-    { name: 'lpush', gen: (g) => ['LPUSH', g.key(), ...Array.from({ length: g.rng.int(1, 3) }, () => g.member())] },
-    { name: 'rpush', gen: (g) => ['RPUSH', g.key(), ...Array.from({ length: g.rng.int(1, 3) }, () => g.member())] },
+    { name: 'lpush', weight: 2, gen: (g) => ['LPUSH', g.key(), ...members(g, 1, 3)] },
+    { name: 'rpush', weight: 2, gen: (g) => ['RPUSH', g.key(), ...members(g, 1, 3)] },
+    { name: 'lpushx', gen: (g) => ['LPUSHX', g.key(), g.member()] },
     { name: 'llen', gen: (g) => ['LLEN', g.key()] },
-    { name: 'lrange', gen: (g) => ['LRANGE', g.key(), g.int(-5, 5), g.int(-5, 5)] },
-    { name: 'lpop', gen: (g) => ['LPOP', g.key()] },
+    { name: 'lrange', weight: 2, gen: (g) => ['LRANGE', g.key(), g.int(-5, 5), g.int(-5, 5)] },
+    { name: 'lindex', gen: (g) => ['LINDEX', g.key(), g.int(-4, 4)] },
+    { name: 'lset', gen: (g) => ['LSET', g.key(), g.int(-3, 3), g.member()] },
+    { name: 'linsert', gen: (g) => ['LINSERT', g.key(), g.pick(['BEFORE', 'AFTER', 'MIDDLE']), g.member(), g.member()] },
+    { name: 'lrem', gen: (g) => ['LREM', g.key(), g.int(-2, 2), g.member()] },
+    { name: 'ltrim', gen: (g) => ['LTRIM', g.key(), g.int(-4, 2), g.int(-3, 4)] },
+    { name: 'lpos', gen: (g) => ['LPOS', g.key(), g.member(), ...g.pick([[], ['RANK', g.pick(['1', '-1', '2', '0'])], ['COUNT', g.int(0, 3)], ['MAXLEN', g.int(0, 3)]])] },
+    { name: 'lpop', gen: (g) => ['LPOP', g.key(), ...(g.chance(0.3) ? [g.int(0, 3)] : [])] },
+    { name: 'rpop', gen: (g) => ['RPOP', g.key(), ...(g.chance(0.3) ? [g.int(0, 3)] : [])] },
+    { name: 'lmove', gen: (g) => ['LMOVE', g.key(), g.key(), g.pick(['LEFT', 'RIGHT']), g.pick(['LEFT', 'RIGHT', 'UP'])] },
+    { name: 'rpoplpush', gen: (g) => ['RPOPLPUSH', g.key(), g.key()] },
   ],
 };
 
 export const HASHES: Family = {
   name: 'hashes',
   commands: [
-    { name: 'hset', gen: (g) => ['HSET', g.key(), g.member(), g.value()] },
-    { name: 'hget', gen: (g) => ['HGET', g.key(), g.member()] },
+    { name: 'hset', weight: 3, gen: (g) => ['HSET', g.key(), ...Array.from({ length: g.rng.int(1, 2) }, () => [g.member(), g.value()]).flat()] },
+    { name: 'hsetnx', gen: (g) => ['HSETNX', g.key(), g.member(), g.value()] },
+    { name: 'hget', weight: 2, gen: (g) => ['HGET', g.key(), g.member()] },
+    { name: 'hmget', gen: (g) => ['HMGET', g.key(), ...members(g, 1, 3)] },
     { name: 'hlen', gen: (g) => ['HLEN', g.key()] },
-    { name: 'hdel', gen: (g) => ['HDEL', g.key(), g.member()] },
+    { name: 'hexists', gen: (g) => ['HEXISTS', g.key(), g.member()] },
+    { name: 'hstrlen', gen: (g) => ['HSTRLEN', g.key(), g.member()] },
+    { name: 'hdel', gen: (g) => ['HDEL', g.key(), ...members(g, 1, 2)] },
     { name: 'hgetall', gen: (g) => cmp(unorderedPairs)(['HGETALL', g.key()]) },
+    { name: 'hkeys', gen: (g) => cmp(unordered)(['HKEYS', g.key()]) },
+    { name: 'hvals', gen: (g) => cmp(unordered)(['HVALS', g.key()]) },
     { name: 'hincrby', gen: (g) => ['HINCRBY', g.key(), g.member(), g.intArg()] },
+    { name: 'hincrbyfloat', gen: (g) => ['HINCRBYFLOAT', g.key(), g.member(), g.floatArg()] },
   ],
 };
 
 export const SETS: Family = {
   name: 'sets',
   commands: [
-    { name: 'sadd', gen: (g) => ['SADD', g.key(), ...Array.from({ length: g.rng.int(1, 3) }, () => g.member())] },
-    { name: 'srem', gen: (g) => ['SREM', g.key(), g.member()] },
+    { name: 'sadd', weight: 3, gen: (g) => ['SADD', g.key(), ...members(g, 1, 3)] },
+    { name: 'srem', gen: (g) => ['SREM', g.key(), ...members(g, 1, 2)] },
     { name: 'scard', gen: (g) => ['SCARD', g.key()] },
     { name: 'sismember', gen: (g) => ['SISMEMBER', g.key(), g.member()] },
+    { name: 'smismember', gen: (g) => ['SMISMEMBER', g.key(), ...members(g, 1, 3)] },
     { name: 'smembers', gen: (g) => cmp(unordered)(['SMEMBERS', g.key()]) },
+    { name: 'smove', gen: (g) => ['SMOVE', g.key(), g.key(), g.member()] },
+    { name: 'sinter', gen: (g) => cmp(unordered)(['SINTER', ...g.keys(1, 3)]) },
+    { name: 'sunion', gen: (g) => cmp(unordered)(['SUNION', ...g.keys(1, 3)]) },
+    { name: 'sdiff', gen: (g) => cmp(unordered)(['SDIFF', ...g.keys(1, 3)]) },
+    { name: 'sintercard', gen: (g) => ['SINTERCARD', String(2), g.key(), g.key(), ...(g.chance(0.3) ? ['LIMIT', g.int(0, 2)] : [])] },
+    { name: 'sinterstore', gen: (g) => ['SINTERSTORE', g.key(), ...g.keys(1, 2)] },
+    { name: 'sunionstore', gen: (g) => ['SUNIONSTORE', g.key(), ...g.keys(1, 2)] },
+    { name: 'sdiffstore', gen: (g) => ['SDIFFSTORE', g.key(), ...g.keys(1, 2)] },
   ],
 };
 
 export const ZSETS: Family = {
   name: 'zsets',
   commands: [
-    { name: 'zadd', gen: (g) => ['ZADD', g.key(), g.floatArg(), g.member()] },
+    {
+      name: 'zadd', weight: 3, gen: (g) =>
+        ['ZADD', g.key(), ...(g.chance(0.25) ? [g.pick(['NX', 'XX', 'GT', 'LT', 'CH', 'INCR'])] : []), g.floatArg(), g.member(),
+          ...(g.chance(0.3) ? [g.floatArg(), g.member()] : [])],
+    },
+    { name: 'zincrby', gen: (g) => ['ZINCRBY', g.key(), g.floatArg(), g.member()] },
     { name: 'zscore', gen: (g) => ['ZSCORE', g.key(), g.member()] },
+    { name: 'zmscore', gen: (g) => ['ZMSCORE', g.key(), ...members(g, 1, 3)] },
     { name: 'zcard', gen: (g) => ['ZCARD', g.key()] },
-    { name: 'zrange', gen: (g) => ['ZRANGE', g.key(), g.int(-3, 3), g.int(-3, 3), ...(g.chance(0.5) ? ['WITHSCORES'] : [])] },
+    { name: 'zrank', gen: (g) => ['ZRANK', g.key(), g.member()] },
+    { name: 'zrevrank', gen: (g) => ['ZREVRANK', g.key(), g.member()] },
+    { name: 'zrem', gen: (g) => ['ZREM', g.key(), ...members(g, 1, 2)] },
+    { name: 'zrange', weight: 2, gen: (g) => ['ZRANGE', g.key(), g.int(-3, 3), g.int(-3, 3), ...(g.chance(0.3) ? ['REV'] : []), ...(g.chance(0.5) ? ['WITHSCORES'] : [])] },
+    {
+      name: 'zrangebyscore', gen: (g) =>
+        ['ZRANGEBYSCORE', g.key(), g.pick(['-inf', '(1', '0', '-5.5', 'x']), g.pick(['+inf', '(10', '100', '2.5']),
+          ...(g.chance(0.4) ? ['WITHSCORES'] : []), ...(g.chance(0.3) ? ['LIMIT', g.int(0, 2), g.int(-1, 3)] : [])],
+    },
+    { name: 'zrangebylex', gen: (g) => ['ZRANGEBYLEX', g.key(), g.pick(['-', '[m1', '(m', 'x']), g.pick(['+', '[x', '(m3'])] },
+    { name: 'zcount', gen: (g) => ['ZCOUNT', g.key(), g.pick(['-inf', '(0', '1']), g.pick(['+inf', '(5', '2.5'])] },
+    { name: 'zpopmin', gen: (g) => ['ZPOPMIN', g.key(), ...(g.chance(0.4) ? [g.int(0, 3)] : [])] },
+    { name: 'zpopmax', gen: (g) => ['ZPOPMAX', g.key(), ...(g.chance(0.4) ? [g.int(0, 3)] : [])] },
+    { name: 'zremrangebyrank', gen: (g) => ['ZREMRANGEBYRANK', g.key(), g.int(-3, 1), g.int(-2, 3)] },
+    { name: 'zunionstore', gen: (g) => ['ZUNIONSTORE', g.key(), '2', g.key(), g.key(), ...(g.chance(0.3) ? ['AGGREGATE', g.pick(['SUM', 'MIN', 'MAX'])] : [])] },
+    { name: 'zinterstore', gen: (g) => ['ZINTERSTORE', g.key(), '2', g.key(), g.key(), ...(g.chance(0.3) ? ['WEIGHTS', g.floatArg(), '1'] : [])] },
   ],
 };
 
-export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS];
+export const BITMAPS: Family = {
+  name: 'bitmaps',
+  commands: [
+    { name: 'setbit', gen: (g) => ['SETBIT', g.key(), g.pick([g.int(0, 100), '-1', 'x', '4294967296']), g.pick(['0', '1', '1', '2'])] },
+    { name: 'getbit', gen: (g) => ['GETBIT', g.key(), g.int(0, 120)] },
+    { name: 'bitcount', gen: (g) => ['BITCOUNT', g.key(), ...g.pick([[], [g.int(-5, 5), g.int(-5, 5)], [g.int(-5, 5), g.int(-5, 5), g.pick(['BYTE', 'BIT'])]])] },
+    { name: 'bitpos', gen: (g) => ['BITPOS', g.key(), g.pick(['0', '1']), ...g.pick([[], [g.int(-3, 3)], [g.int(-3, 3), g.int(-3, 3), g.pick(['BYTE', 'BIT'])]])] },
+    { name: 'bitop', gen: (g) => ['BITOP', g.pick(['AND', 'OR', 'XOR', 'NOT']), g.key(), ...g.keys(1, 2)] },
+  ],
+};
+
+export const SORTING: Family = {
+  name: 'sort',
+  commands: [
+    { name: 'sort', gen: (g) => ['SORT', g.key(), ...g.pick([[], ['ALPHA'], ['DESC', 'ALPHA'], ['LIMIT', g.int(0, 2), g.int(-1, 3), 'ALPHA'], ['BY', 'nosort']])] },
+  ],
+};
+
+/** MULTI ... EXEC blocks of other usable commands (QUEUED, EXECABORT, errors inside EXEC). */
+export const TRANSACTIONS: Family = {
+  name: 'transactions',
+  commands: [
+    { name: 'multi', weight: 2, gen: () => [] /* expanded by the runner: see runDifferential */ },
+  ],
+};
+
+export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS, BITMAPS, SORTING, TRANSACTIONS];
 
 // ---------------------------------------------------------------------------
 // Running
