@@ -118,6 +118,7 @@ export class Talus {
       (seq) => this.releaseReplies(seq),
       (seq, err) => {
         for (const c of this.awaitingDurability) c.onCommitFailed(seq, err);
+        this.resumeThrottled();
       },
     );
     this.loader = new Loader(db, this.keyspace, this.flusher);
@@ -193,6 +194,7 @@ export class Talus {
 
   onClientClosed(c: Client): void {
     this.onClientReset(c);
+    this.throttled.delete(c);
     this.clients.delete(c.id);
     this.awaitingDurability.delete(c);
     this.monitors.delete(c);
@@ -394,6 +396,36 @@ export class Talus {
     for (const c of this.awaitingDurability) {
       if (!c.onDurable(seq)) this.awaitingDurability.delete(c);
     }
+    this.resumeThrottled();
+  }
+
+  private resumeThrottled(): void {
+    if (this.throttled.size === 0 || this.commitBacklogFull()) return;
+    const clients = [...this.throttled];
+    this.throttled.clear();
+    for (const c of clients) {
+      c.socket.resume();
+      setImmediate(() => c.process());
+    }
+  }
+
+  /**
+   * Writers that do not wait for commits (appendfsync everysec/no, deep
+   * pipelines) can dirty keys faster than PostgreSQL commits them; past this
+   * many dirty keys their clients stop being read until a commit catches up,
+   * which keeps each commit (and the event-loop time to stage it) bounded.
+   */
+  static readonly MAX_DIRTY_KEYS = 20_000;
+  private readonly throttled = new Set<Client>();
+
+  commitBacklogFull(): boolean {
+    return this.keyspace.dirty.size >= Talus.MAX_DIRTY_KEYS && this.flusher.healthy;
+  }
+
+  throttle(c: Client): void {
+    this.throttled.add(c);
+    c.socket.pause();
+    this.flusher.schedule();
   }
 
   /** Count an error reply for INFO stats / errorstats. */

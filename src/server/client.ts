@@ -138,6 +138,10 @@ export class Client {
         if (args === null) break;
         if (args.length === 0) continue;
         this.talus.dispatch(this, args);
+        if (this.talus.commitBacklogFull()) {
+          this.talus.throttle(this);
+          break;
+        }
       }
     } finally {
       this.processing = false;
