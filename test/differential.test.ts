@@ -13,16 +13,16 @@ import {
  * Random command sequences, sent to Debian's redis-server and to Talus, must
  * get the same replies. Knobs (environment):
  *   DIFF_SEED=n        run only this seed (to reproduce a reported divergence)
- *   DIFF_SEEDS=n       number of seeds (default 30), starting at DIFF_SEED_BASE (default 1)
- *   DIFF_STEPS=n       commands per seed (default 300)
+ *   DIFF_SEEDS=n       number of seeds (default 50), starting at DIFF_SEED_BASE (default 1)
+ *   DIFF_STEPS=n       commands per seed (default 400)
  *   DIFF_EXCLUDE=a,b   commands to leave out
  * Only commands both servers know are generated (see test/support/differential.ts).
  */
 const env = process.env;
 const seeds = env.DIFF_SEED
   ? [Number(env.DIFF_SEED)]
-  : Array.from({ length: Number(env.DIFF_SEEDS ?? 30) }, (_, i) => Number(env.DIFF_SEED_BASE ?? 1) + i);
-const steps = Number(env.DIFF_STEPS ?? 300);
+  : Array.from({ length: Number(env.DIFF_SEEDS ?? 50) }, (_, i) => Number(env.DIFF_SEED_BASE ?? 1) + i);
+const steps = Number(env.DIFF_STEPS ?? 400);
 const exclude = (env.DIFF_EXCLUDE ?? '').split(',').filter(Boolean);
 const resp3 = (seed: number) => seed % 4 === 3;
 

@@ -5,6 +5,7 @@ import { rawReplies } from './support/raw-resp.js';
 import { HASH_FIELD_OVERHEAD, HashValue } from '../src/keyspace/values/hash.js';
 import { COLLECTION_OVERHEAD, RANDOM_INDEX_OVERHEAD } from '../src/keyspace/values/set.js';
 import { MemberChanges } from '../src/storage/member-codec.js';
+import { errorOf, WRONGTYPE } from './support/assert.js';
 
 /**
  * The hash family against Redis 7.0 semantics (replies and error strings),
@@ -12,14 +13,6 @@ import { MemberChanges } from '../src/storage/member-codec.js';
  * hashes evicted to PostgreSQL, read back and modified cold.
  */
 
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
 
 /** Skip the test when another family's command is not served (yet). */
 async function needs(ctx: Mocha.Context, p: Promise<unknown>): Promise<void> {
@@ -38,7 +31,6 @@ async function keysLoaded(r: Redis): Promise<number | undefined> {
   return m ? Number(m[1]) : undefined;
 }
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const b = (s: string) => Buffer.from(s, 'latin1');
 const sorted = (xs: string[]) => [...xs].sort();
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { errorOf } from './support/assert.js';
 
 /**
  * The generic keyspace family against Redis 7.0 semantics: DEL, EXISTS,
@@ -10,14 +11,6 @@ import { freshDatabase, startTalus, type TalusProcess } from './support/harness.
  */
 
 /** The error message a command fails with (fails the test if it succeeds). */
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
 
 /** Every key a full SCAN returns, in order of return (duplicates kept). */
 async function scanAll(r: Redis, ...opts: Array<string | number>): Promise<string[]> {

@@ -5,6 +5,7 @@ import { rawReplies } from './support/raw-resp.js';
 import { ListValue, listCodec } from '../src/keyspace/values/list.js';
 import type { FlushBatch } from '../src/storage/batch.js';
 import type { Entry } from '../src/keyspace/types.js';
+import { errorOf, WRONGTYPE } from './support/assert.js';
 
 /**
  * The list family against Redis 7.0 semantics (replies and error strings),
@@ -13,14 +14,6 @@ import type { Entry } from '../src/keyspace/types.js';
  * read back and modified cold.
  */
 
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
 
 /** Skip the test when another family's command is not served (yet). */
 async function needs(ctx: Mocha.Context, p: Promise<unknown>): Promise<void> {
@@ -32,7 +25,6 @@ async function needs(ctx: Mocha.Context, p: Promise<unknown>): Promise<void> {
   }
 }
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const raw = (s: string) => Buffer.from(s, 'latin1');
 

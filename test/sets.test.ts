@@ -11,6 +11,7 @@ import {
   scanHash,
 } from '../src/keyspace/values/set.js';
 import { MemberChanges } from '../src/storage/member-codec.js';
+import { errorOf, WRONGTYPE } from './support/assert.js';
 
 /**
  * The set family against Redis 7.0 semantics (replies and error strings),
@@ -18,14 +19,6 @@ import { MemberChanges } from '../src/storage/member-codec.js';
  * evicted to PostgreSQL, read back and modified cold.
  */
 
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
 
 /** Skip the test when another family's command is not served (yet). */
 async function needs(ctx: Mocha.Context, p: Promise<unknown>): Promise<void> {
@@ -44,7 +37,6 @@ async function keysLoaded(r: Redis): Promise<number | undefined> {
   return m ? Number(m[1]) : undefined;
 }
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const b = (s: string) => Buffer.from(s, 'latin1');
 const sorted = (xs: string[]) => [...xs].sort();
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => String(from + i));

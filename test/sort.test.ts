@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { errorOf, WRONGTYPE } from './support/assert.js';
 
 /**
  * SORT and SORT_RO against Redis 7.0 semantics: numeric and ALPHA sorts,
@@ -9,16 +10,7 @@ import { freshDatabase, startTalus, type TalusProcess } from './support/harness.
  * are cold (evicted to PostgreSQL) when SORT runs.
  */
 
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const sort = (r: Redis, ...args: Array<string | number>) => r.call('sort', ...args.map(String)) as Promise<unknown>;
 
 describe('SORT', function () {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import type { Redis } from 'ioredis';
 import { freshDatabase, startTalus, tempDir, type TalusProcess } from './support/harness.js';
+import { errorOf } from './support/assert.js';
 
 /**
  * The string family against Redis 7.0 semantics (replies and error strings
@@ -13,14 +14,6 @@ import { freshDatabase, startTalus, tempDir, type TalusProcess } from './support
  */
 
 /** The error message a command fails with (fails the test if it succeeds). */
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
 import { rawReplies } from './support/raw-resp.js';
 import { ZSetValue } from '../src/keyspace/values/zset.js';
+import { errorOf, WRONGTYPE } from './support/assert.js';
 
 /**
  * The sorted set family against Redis 7.0 semantics: replies and error
@@ -11,16 +12,7 @@ import { ZSetValue } from '../src/keyspace/values/zset.js';
  * PostgreSQL and read back).
  */
 
-async function errorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected an error reply');
-}
 
-const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const NOT_FLOAT = 'ERR value is not a valid float';
 const RANGE_NOT_FLOAT = 'ERR min or max is not a float';
 const LEX_ERR = 'ERR min or max not valid string range item';
