@@ -419,7 +419,17 @@ export class Talus {
   private readonly throttled = new Set<Client>();
 
   commitBacklogFull(): boolean {
-    return this.keyspace.dirty.size >= Talus.MAX_DIRTY_KEYS && this.flusher.healthy;
+    const ks = this.keyspace;
+    const dirty = ks.dirty.size;
+    if (dirty < 256 || !this.flusher.healthy) return false;
+    if (dirty >= Talus.MAX_DIRTY_KEYS) return true;
+    // Also bound the bytes a commit carries to a share of maxmemory (estimated
+    // from the average resident entry): a commit's parameters cost memory too.
+    const maxmemory = this.config.values.maxmemory;
+    if (maxmemory <= 0) return false;
+    let resident = 0;
+    for (const db of ks.dbs) resident += db.entries.size;
+    return dirty * (ks.bytes / Math.max(1, resident)) > Math.max(4 << 20, maxmemory / 8);
   }
 
   throttle(c: Client): void {
