@@ -63,6 +63,11 @@ export function openDatabase(url: string, poolSize: number, onError: (err: Error
   // An idle client whose server went away emits 'error'; without a listener
   // that would crash the process. The next query reconnects.
   pool.on('error', onError);
+  // A checked-out client (e.g. inside a transaction, between its statements)
+  // has no pool listener: PostgreSQL's shutdown notice (FATAL 57P01) arriving
+  // then would crash the process. The query in flight fails; the pool
+  // discards the client.
+  pool.on('connect', (client) => client.on('error', onError));
   const db = new Kysely<TalusSchema>({ dialect: new PostgresDialect({ pool }) });
   return {
     pool,
