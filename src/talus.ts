@@ -122,6 +122,12 @@ export class Talus {
       },
     );
     this.loader = new Loader(db, this.keyspace, this.flusher);
+    // Cold reads grow the hot set between cron passes: make room as they land
+    // (keys that waiting commands need are claimed and stay).
+    this.loader.onAdmitted = () => {
+      const v = this.config.values;
+      if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction' && this.keyspace.bytes > v.maxmemory) this.evict(2000);
+    };
     this.scheduler = new Scheduler(this.keyspace, (d, name) => this.loader.load(d, name));
     this.blocking = new Blocking(this);
     this.janitor = new Janitor(db, this.log, () => ({

@@ -24,6 +24,8 @@ export class Loader {
   private queued = new Map<Db, Map<string, { resolve: () => void; reject: (e: Error) => void }[]>>();
   private scheduled = false;
   static readonly MAX_BATCH = 1000;
+  /** called after a batch is admitted (the server evicts here when over maxmemory) */
+  onAdmitted: () => void = () => undefined;
 
   constructor(
     private readonly db: Kysely<TalusSchema>,
@@ -108,6 +110,7 @@ export class Loader {
         for (const [name] of batch) {
           if (!found.has(name) && !d.entries.has(name)) this.ks.admit(d, name, null, undefined, 0, 0, 0);
         }
+        this.onAdmitted();
       }
       done();
     } catch (err) {
