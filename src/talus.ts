@@ -212,7 +212,6 @@ export class Talus {
    */
   dispatch(c: Client, args: Buffer[]): void {
     const cmd = this.commands.lookup(args[0]!);
-    c.lastInteraction = Date.now();
     const err = this.check(c, cmd, args);
     if (err !== undefined) {
       if (cmd) cmd.stats.rejected++;

@@ -90,15 +90,14 @@ export class Keyspace {
       db.count++;
     }
     if (e === undefined) {
-      e = new Entry(db.index, name, type, value, expireAt, this.mintKeyId());
+      e = new Entry(db.index, name, type, value, 0, this.mintKeyId());
       db.entries.set(name, e);
     } else {
       e.type = type;
       e.value = value;
       e.keyId = this.mintKeyId();
-      this.setExpireRaw(db, e, expireAt);
     }
-    if (expireAt !== 0) db.expiring.add(e);
+    this.setExpireRaw(db, e, expireAt);
     e.lastAccess = Date.now();
     this.resize(e, size);
     this.touchMeta(e);
