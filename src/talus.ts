@@ -8,6 +8,7 @@ import { ErrorReply, QUEUED, SimpleString, type Reply } from './protocol/reply.j
 import { allCommands, installCommandHooks } from './commands/index.js';
 import { Keyspace } from './keyspace/keyspace.js';
 import { Scheduler, type KeyRef } from './keyspace/scheduler.js';
+import { META, WHOLE, mergeAccess, type Access } from './keyspace/paging.js';
 import { Changelog } from './replication/changelog.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
@@ -122,13 +123,15 @@ export class Talus {
       },
     );
     this.loader = new Loader(db, this.keyspace, this.flusher);
+    this.loader.pagedThreshold = this.config.values.pagedCollectionThreshold;
+    this.config.onChange('paged-collection-threshold', (n) => (this.loader.pagedThreshold = n as number));
     // Cold reads grow the hot set between cron passes: make room as they land
     // (keys that waiting commands need are claimed and stay).
     this.loader.onAdmitted = () => {
       const v = this.config.values;
       if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction' && this.keyspace.bytes > v.maxmemory) this.evict(2000);
     };
-    this.scheduler = new Scheduler(this.keyspace, (d, name) => this.loader.load(d, name));
+    this.scheduler = new Scheduler(this.loader);
     this.blocking = new Blocking(this);
     this.janitor = new Janitor(db, this.log, () => ({
       bytes: this.config.values.changelogRetention,
@@ -250,7 +253,7 @@ export class Talus {
         () => {
           if (replan || c.db !== db) {
             const again = this.keyRefs(c, command, args);
-            if (again.some((r) => !this.keyspace.isResident(r.db, r.name))) {
+            if (again.some((r) => !this.loader.holds(r))) {
               submit(again);
               return;
             }
@@ -305,7 +308,7 @@ export class Talus {
     if (cmd.name === 'exec' && c.multi !== null) {
       const refs: KeyRef[] = [];
       // WATCHed keys too: EXEC compares them with what WATCH saw
-      for (const w of c.watching) refs.push({ db: this.keyspace.dbs[w.db]!, name: w.name });
+      for (const w of c.watching) refs.push({ db: this.keyspace.dbs[w.db]!, name: w.name, access: META });
       // A queued SELECT (or SWAPDB) changes the db the later commands use.
       const current = c.db;
       const view = [...this.keyspace.dbs];
@@ -325,7 +328,7 @@ export class Talus {
       } finally {
         c.db = current;
       }
-      return refs;
+      return mergeAccesses(refs);
     }
     let target = cmd;
     if (cmd.subcommands.size > 0 && args.length > 1) {
@@ -335,8 +338,11 @@ export class Talus {
     const idx = target.keyIndices(args);
     if (idx.length === 0) return NO_REFS;
     const refs: KeyRef[] = new Array(idx.length);
-    for (let i = 0; i < idx.length; i++) refs[i] = { db: c.db, name: args[idx[i]!]!.toString('latin1') };
-    return refs;
+    const access = target.def.access;
+    for (let i = 0; i < idx.length; i++) {
+      refs[i] = { db: c.db, name: args[idx[i]!]!.toString('latin1'), access: access && accessOf(access, args, idx[i]!) };
+    }
+    return refs.length > 1 && access ? mergeAccesses(refs) : refs;
   }
 
   /** Run a command now (its keys are resident) and hand its reply to the client. */
@@ -518,4 +524,27 @@ function toErrorReply(err: unknown, log: Logger): ErrorReply {
   const e = err as Error;
   log.warning(`command failed: ${e.stack ?? e}`);
   return new ErrorReply(`ERR ${e.message}`);
+}
+
+/** A command's declared access; arguments it cannot parse fail in the handler, so ask for everything. */
+function accessOf(fn: (args: Buffer[], index: number) => Access, args: Buffer[], index: number): Access {
+  try {
+    return fn(args, index);
+  } catch {
+    return WHOLE;
+  }
+}
+
+/** A key named more than once by one task gets one need covering all its uses (keyspace/paging.ts). */
+function mergeAccesses(refs: KeyRef[]): KeyRef[] {
+  if (refs.length < 2) return refs;
+  const first = new Map<string, KeyRef>();
+  for (const r of refs) {
+    const id = `${r.db.index}:${r.name}`;
+    const seen = first.get(id);
+    if (seen === undefined) first.set(id, r);
+    else seen.access = mergeAccess(seen.access ?? WHOLE, r.access ?? WHOLE);
+  }
+  for (const r of refs) r.access = first.get(`${r.db.index}:${r.name}`)!.access;
+  return refs;
 }

@@ -3,6 +3,13 @@ import { startTalus, type TalusProcess } from './support/harness.js';
 import { redisServerAvailable, startRedisServer, type RedisServer } from './support/redis-server.js';
 import {
   ALL_FAMILIES,
+  HASHES,
+  KEYS,
+  LISTS,
+  SETS,
+  SORTING,
+  TRANSACTIONS,
+  ZSETS,
   formatDivergence,
   frameEnd,
   runDifferential,
@@ -31,6 +38,8 @@ describe('differential: Talus vs redis-server', function () {
   let redis: RedisServer | undefined;
   let redis2: RedisServer | undefined;
   let talus: TalusProcess | undefined;
+  /** a hot set of one byte: keys go cold after nearly every command, and collections of 3+ members come back paged */
+  let paged: TalusProcess | undefined;
 
   before(async function () {
     if (!redisServerAvailable()) {
@@ -43,10 +52,11 @@ describe('differential: Talus vs redis-server', function () {
       // durability is not what is compared here: reply without waiting for commits
       startTalus(['--appendfsync', 'everysec']),
     ]);
+    paged = await startTalus(['--appendfsync', 'everysec', '--maxmemory', '1', '--paged-collection-threshold', '2']);
   });
 
   after(async () => {
-    await Promise.all([redis?.stop(), redis2?.stop(), talus?.stop()]);
+    await Promise.all([redis?.stop(), redis2?.stop(), talus?.stop(), paged?.stop()]);
   });
 
   it('frames RESP2/RESP3 replies split anywhere', () => {
@@ -88,5 +98,25 @@ describe('differential: Talus vs redis-server', function () {
     );
     expect(res.divergence, res.divergence && formatDivergence(res.divergence)).to.equal(undefined);
     expect(res.used, 'Talus knows none of the generated commands').to.include.members(['get', 'set']);
+  });
+
+  it('cold keys and paged collections answer like redis-server (hot set of 1 byte, paging above 2 members)', async () => {
+    const res = await runDifferential({
+      reference: { name: 'redis', port: redis!.port },
+      subject: { name: 'talus-paged', port: paged!.port },
+      families: [LISTS, HASHES, SETS, ZSETS, KEYS, SORTING, TRANSACTIONS],
+      seeds: seeds.slice(0, Math.max(1, Math.ceil(seeds.length / 2))),
+      steps,
+      resp3,
+      exclude,
+    });
+    console.log(`      ${res.commandsSent} commands over ${res.seedsRun} seed(s)`);
+    expect(res.divergence, res.divergence && formatDivergence(res.divergence, 'redis', 'talus-paged')).to.equal(undefined);
+    // the run must really have read parts of paged collections, not just whole keys
+    const info = await paged!.client().info('everything');
+    const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? 0);
+    expect(field('evicted_keys')).to.be.greaterThan(100);
+    expect(field('paged_opens')).to.be.greaterThan(20);
+    expect(field('paged_partial_reads')).to.be.greaterThan(20);
   });
 });

@@ -8,6 +8,7 @@ import { collectionChanged } from './collections.js';
 import { int64Add, parseInteger } from '../util/numbers.js';
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './strings.js';
 import { HashValue } from '../keyspace/values/hash.js';
+import { membersFrom, metaOnly } from '../keyspace/paging.js';
 import {
   EMPTY_SCAN,
   accountIndex,
@@ -210,26 +211,26 @@ const ONE_KEY: KeySpec = { first: 1, last: 1, step: 1 };
 
 export const hashesCommands: CommandDef[] = [
   {
-    name: 'hset', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hset', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, access: membersFrom(2, 2), group: 'hash', since: '2.0.0',
     summary: 'Set the string value of a hash field',
     complexity: 'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.',
     handler: hset,
   },
   {
-    name: 'hsetnx', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hsetnx', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, access: membersFrom(2, 2), group: 'hash', since: '2.0.0',
     summary: 'Set the value of a hash field, only if the field does not exist', complexity: 'O(1)', handler: hsetnx,
   },
   {
-    name: 'hget', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hget', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: 'hash', since: '2.0.0',
     summary: 'Get the value of a hash field', complexity: 'O(1)', handler: hget,
   },
   {
-    name: 'hmget', arity: -3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hmget', arity: -3, flags: ['readonly', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: 'hash', since: '2.0.0',
     summary: 'Get the values of all the given hash fields',
     complexity: 'O(N) where N is the number of fields being requested.', handler: hmget,
   },
   {
-    name: 'hmset', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hmset', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, access: membersFrom(2, 2), group: 'hash', since: '2.0.0',
     summary: 'Set multiple hash fields to multiple values',
     complexity: 'O(N) where N is the number of fields being set.', handler: hmset,
   },
@@ -239,16 +240,16 @@ export const hashesCommands: CommandDef[] = [
     handler: hgetall,
   },
   {
-    name: 'hdel', arity: -3, flags: ['write', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hdel', arity: -3, flags: ['write', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: 'hash', since: '2.0.0',
     summary: 'Delete one or more hash fields', complexity: 'O(N) where N is the number of fields to be removed.',
     handler: hdel,
   },
   {
-    name: 'hlen', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hlen', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, access: metaOnly, group: 'hash', since: '2.0.0',
     summary: 'Get the number of fields in a hash', complexity: 'O(1)', handler: hlen,
   },
   {
-    name: 'hexists', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hexists', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: 'hash', since: '2.0.0',
     summary: 'Determine if a hash field exists', complexity: 'O(1)', handler: hexists,
   },
   {
@@ -260,15 +261,15 @@ export const hashesCommands: CommandDef[] = [
     summary: 'Get all the values in a hash', complexity: 'O(N) where N is the size of the hash.', handler: hvals,
   },
   {
-    name: 'hstrlen', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'hash', since: '3.2.0',
+    name: 'hstrlen', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: 'hash', since: '3.2.0',
     summary: 'Get the length of the value of a hash field', complexity: 'O(1)', handler: hstrlen,
   },
   {
-    name: 'hincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, access: membersFrom(2, 2), group: 'hash', since: '2.0.0',
     summary: 'Increment the integer value of a hash field by the given number', complexity: 'O(1)', handler: hincrby,
   },
   {
-    name: 'hincrbyfloat', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'hash',
+    name: 'hincrbyfloat', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, access: membersFrom(2, 2), group: 'hash',
     since: '2.6.0', summary: 'Increment the float value of a hash field by the given amount', complexity: 'O(1)',
     handler: hincrbyfloat,
   },

@@ -11,6 +11,7 @@ import type { Client } from '../server/client.js';
 import type { Db } from '../keyspace/keyspace.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
+import { isPaged, metaOnly } from '../keyspace/paging.js';
 import type { Talus } from '../talus.js';
 
 /**
@@ -282,6 +283,8 @@ function copyKeyRefs(c: Client, args: Buffer[]): KeyRef[] {
 export function encodingOf(c: Client, e: Entry): string {
   const v = c.talus.config.values;
   const value = e.value;
+  // a paged collection is beyond every compact encoding's size limit
+  if (isPaged(value)) return e.type === 'zset' ? 'skiplist' : e.type === 'list' ? 'quicklist' : 'hashtable';
   switch (e.type) {
     case 'string': {
       const s = value as Buffer;
@@ -681,37 +684,37 @@ const OBJECT_KEY = { first: 2, last: 2, step: 1 };
 
 function expireDef(name: ExpireCommand, since: string, summary: string): CommandDef {
   return {
-    name, arity: -3, flags: ['write', 'fast'], keys: ONE_KEY, group: 'generic', since, summary,
+    name, arity: -3, flags: ['write', 'fast'], keys: ONE_KEY, access: metaOnly, group: 'generic', since, summary,
     complexity: 'O(1)', handler: (c, args) => expireGeneric(c, args, name),
   };
 }
 
 function ttlDef(name: string, since: string, summary: string, ms: boolean, absolute: boolean): CommandDef {
   return {
-    name, arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'generic', since, summary,
+    name, arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, access: metaOnly, group: 'generic', since, summary,
     complexity: 'O(1)', handler: (c, args) => ttlGeneric(c, args, ms, absolute),
   };
 }
 
 export const keysCommands: CommandDef[] = [
   {
-    name: 'del', arity: -2, flags: ['write'], keys: ALL_KEYS, group: 'generic', since: '1.0.0',
+    name: 'del', arity: -2, flags: ['write'], keys: ALL_KEYS, access: metaOnly, group: 'generic', since: '1.0.0',
     summary: 'Delete a key',
     complexity: 'O(N) where N is the number of keys that will be removed. Talus retires each key in O(1); the rows of collections are deleted in the background.',
     handler: (c, args) => del(c, args, 'DEL'),
   },
   {
-    name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: ALL_KEYS, group: 'generic', since: '4.0.0',
+    name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: ALL_KEYS, access: metaOnly, group: 'generic', since: '4.0.0',
     summary: 'Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.',
     complexity: 'O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.',
     handler: (c, args) => del(c, args, 'UNLINK'),
   },
   {
-    name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS, group: 'generic', since: '1.0.0',
+    name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS, access: metaOnly, group: 'generic', since: '1.0.0',
     summary: 'Determine if a key exists', complexity: 'O(N) where N is the number of keys to check.', handler: exists,
   },
   {
-    name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'generic', since: '1.0.0',
+    name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, access: metaOnly, group: 'generic', since: '1.0.0',
     summary: 'Determine the type stored at key', complexity: 'O(1)',
     handler: (c, args) => new SimpleString(peek(c, c.db, args[1]!.toString('latin1'))?.type ?? 'none'),
   },
@@ -724,7 +727,7 @@ export const keysCommands: CommandDef[] = [
   ttlDef('expiretime', '7.0.0', 'Get the expiration Unix timestamp for a key', false, true),
   ttlDef('pexpiretime', '7.0.0', 'Get the expiration Unix timestamp for a key in milliseconds', true, true),
   {
-    name: 'persist', arity: 2, flags: ['write', 'fast'], keys: ONE_KEY, group: 'generic', since: '2.2.0',
+    name: 'persist', arity: 2, flags: ['write', 'fast'], keys: ONE_KEY, access: metaOnly, group: 'generic', since: '2.2.0',
     summary: 'Remove the expiration from a key', complexity: 'O(1)', handler: persist,
   },
   {
@@ -763,7 +766,7 @@ export const keysCommands: CommandDef[] = [
     handler: copy,
   },
   {
-    name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS, group: 'generic', since: '3.2.1',
+    name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS, access: metaOnly, group: 'generic', since: '3.2.1',
     summary: 'Alters the last access time of a key(s). Returns the number of existing keys specified.',
     complexity: 'O(N) where N is the number of keys that will be touched.', handler: touch,
   },
@@ -773,7 +776,7 @@ export const keysCommands: CommandDef[] = [
     handler: object,
     subcommands: [
       {
-        name: 'encoding', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, group: 'generic', since: '2.2.3',
+        name: 'encoding', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, access: metaOnly, group: 'generic', since: '2.2.3',
         summary: 'Inspect the internal encoding of a Redis object', complexity: 'O(1)',
         handler: (c, args) => {
           const e = objectKey(c, args);
@@ -781,7 +784,7 @@ export const keysCommands: CommandDef[] = [
         },
       },
       {
-        name: 'freq', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, group: 'generic', since: '4.0.0',
+        name: 'freq', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, access: metaOnly, group: 'generic', since: '4.0.0',
         summary: 'Get the logarithmic access frequency counter of a Redis object', complexity: 'O(1)',
         handler: (c, args) => {
           const e = objectKey(c, args);
@@ -791,7 +794,7 @@ export const keysCommands: CommandDef[] = [
         },
       },
       {
-        name: 'idletime', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, group: 'generic', since: '2.2.3',
+        name: 'idletime', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, access: metaOnly, group: 'generic', since: '2.2.3',
         summary: 'Get the time since a Redis object was last accessed', complexity: 'O(1)',
         handler: (c, args) => {
           const e = objectKey(c, args);
@@ -801,7 +804,7 @@ export const keysCommands: CommandDef[] = [
         },
       },
       {
-        name: 'refcount', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, group: 'generic', since: '2.2.3',
+        name: 'refcount', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, access: metaOnly, group: 'generic', since: '2.2.3',
         summary: 'Get the number of references to the value of the key', complexity: 'O(1)',
         handler: (c, args) => (objectKey(c, args) === undefined ? null : 1),
       },

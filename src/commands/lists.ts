@@ -9,6 +9,7 @@ import type { Entry } from '../keyspace/types.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
 import { ListValue } from '../keyspace/values/list.js';
 import { timeoutArg } from '../server/blocking.js';
+import { fromEnd, intArg, META, metaOnly, range, type Access } from '../keyspace/paging.js';
 import { parseInteger, INT64_MIN } from '../util/numbers.js';
 
 /**
@@ -251,14 +252,13 @@ function lpos(c: Client, args: Buffer[]): Reply {
       }
       rank = n;
     } else if (opt === 'COUNT' && more) {
+      // getPositiveLongFromObjectOrReply with a message: also for non-integers
       const n = parseInteger(args[++j]!);
-      if (n === null) return Errors.notInteger();
-      if (n < 0n) return new ErrorReply("ERR COUNT can't be negative");
+      if (n === null || n < 0n) return new ErrorReply("ERR COUNT can't be negative");
       count = n > 2n ** 53n ? Number.MAX_SAFE_INTEGER : Number(n);
     } else if (opt === 'MAXLEN' && more) {
       const n = parseInteger(args[++j]!);
-      if (n === null) return Errors.notInteger();
-      if (n < 0n) return new ErrorReply("ERR MAXLEN can't be negative");
+      if (n === null || n < 0n) return new ErrorReply("ERR MAXLEN can't be negative");
       maxlen = n > 2n ** 53n ? Number.MAX_SAFE_INTEGER : Number(n);
     } else {
       return Errors.syntax();
@@ -381,8 +381,9 @@ function refs(c: Client, keys: Buffer[]): KeyRef[] {
 }
 
 function blmpop(c: Client, args: Buffer[]): Reply {
-  const ms = timeoutArg(args[1]!);
+  // Redis parses numkeys, the keys, LEFT|RIGHT and COUNT before the timeout
   const m = parseMpop(args, 2);
+  const ms = timeoutArg(args[1]!);
   const served = mpopFirst(c, m.keys, m.where, m.count);
   if (served !== undefined) return served;
   const b = c.talus.blocking;
@@ -463,61 +464,76 @@ function mpopKeys(at: number) {
 const one = { first: 1, last: 1, step: 1 };
 const two = { first: 1, last: 2, step: 1 };
 
+// --- what each command needs of a paged list (keyspace/paging.ts) ---------------
+
+const popAccess = (tail: boolean) => (args: Buffer[]) => fromEnd(tail, args.length > 2 ? intArg(args[2]) : 1);
+const oneAt = (tail: boolean) => (): Access => fromEnd(tail, 1);
+const indexAccess = (args: Buffer[]) => range(intArg(args[2]), intArg(args[2]));
+const rangeAccess = (args: Buffer[]) => range(intArg(args[2]), intArg(args[3]));
+/** LMOVE/BLMOVE, RPOPLPUSH/BRPOPLPUSH (no wherefrom: the tail): one source element; the destination only grows. */
+const moveAccess = (args: Buffer[], index: number): Access =>
+  index === 1 ? fromEnd(args.length < 5 || keyword(args[3]!) === 'RIGHT', 1) : META;
+/** LMPOP/BLMPOP: numkeys key... LEFT|RIGHT [COUNT n] */
+const mpopAccess = (numkeysAt: number) => (args: Buffer[]): Access => {
+  const where = numkeysAt + 1 + intArg(args[numkeysAt]);
+  return fromEnd(keyword(args[where]!) === 'RIGHT', args.length > where + 1 ? intArg(args[where + 2]) : 1);
+};
+
 export const listsCommands: CommandDef[] = [
   {
-    name: 'lpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: one, group: 'list', since: '1.0.0',
+    name: 'lpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: one, access: metaOnly, group: 'list', since: '1.0.0',
     summary: 'Prepends one or more elements to a list. Creates the key if it doesn\'t exist.',
     complexity: 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
     handler: (c, args) => pushGeneric(c, args, 'LEFT', false),
   },
   {
-    name: 'rpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: one, group: 'list', since: '1.0.0',
+    name: 'rpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: one, access: metaOnly, group: 'list', since: '1.0.0',
     summary: 'Appends one or more elements to a list. Creates the key if it doesn\'t exist.',
     complexity: 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
     handler: (c, args) => pushGeneric(c, args, 'RIGHT', false),
   },
   {
-    name: 'lpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: one, group: 'list', since: '2.2.0',
+    name: 'lpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: one, access: metaOnly, group: 'list', since: '2.2.0',
     summary: 'Prepends one or more elements to a list only when the list exists.',
     complexity: 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
     handler: (c, args) => pushGeneric(c, args, 'LEFT', true),
   },
   {
-    name: 'rpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: one, group: 'list', since: '2.2.0',
+    name: 'rpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: one, access: metaOnly, group: 'list', since: '2.2.0',
     summary: 'Appends an element to a list only when the list exists.',
     complexity: 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
     handler: (c, args) => pushGeneric(c, args, 'RIGHT', true),
   },
   {
-    name: 'lpop', arity: -2, flags: ['write', 'fast'], keys: one, group: 'list', since: '1.0.0',
+    name: 'lpop', arity: -2, flags: ['write', 'fast'], keys: one, access: popAccess(false), group: 'list', since: '1.0.0',
     summary: 'Returns the first elements in a list after removing it. Deletes the list if the last element was popped.',
     complexity: 'O(N) where N is the number of elements returned',
     handler: (c, args) => popGeneric(c, args, 'LEFT'),
   },
   {
-    name: 'rpop', arity: -2, flags: ['write', 'fast'], keys: one, group: 'list', since: '1.0.0',
+    name: 'rpop', arity: -2, flags: ['write', 'fast'], keys: one, access: popAccess(true), group: 'list', since: '1.0.0',
     summary: 'Returns and removes the last elements of a list. Deletes the list if the last element was popped.',
     complexity: 'O(N) where N is the number of elements returned',
     handler: (c, args) => popGeneric(c, args, 'RIGHT'),
   },
   {
-    name: 'llen', arity: 2, flags: ['readonly', 'fast'], keys: one, group: 'list', since: '1.0.0',
+    name: 'llen', arity: 2, flags: ['readonly', 'fast'], keys: one, access: metaOnly, group: 'list', since: '1.0.0',
     summary: 'Returns the length of a list.', complexity: 'O(1)', handler: llen,
   },
   {
-    name: 'lindex', arity: 3, flags: ['readonly'], keys: one, group: 'list', since: '1.0.0',
+    name: 'lindex', arity: 3, flags: ['readonly'], keys: one, access: indexAccess, group: 'list', since: '1.0.0',
     summary: 'Returns an element from a list by its index.',
     complexity: 'O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).',
     handler: lindex,
   },
   {
-    name: 'lset', arity: 4, flags: ['write', 'denyoom'], keys: one, group: 'list', since: '1.0.0',
+    name: 'lset', arity: 4, flags: ['write', 'denyoom'], keys: one, access: indexAccess, group: 'list', since: '1.0.0',
     summary: 'Sets the value of an element in a list by its index.',
     complexity: 'O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).',
     handler: lset,
   },
   {
-    name: 'lrange', arity: 4, flags: ['readonly'], keys: one, group: 'list', since: '1.0.0',
+    name: 'lrange', arity: 4, flags: ['readonly'], keys: one, access: rangeAccess, group: 'list', since: '1.0.0',
     summary: 'Returns a range of elements from a list.',
     complexity: 'O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.',
     handler: lrange,
@@ -547,47 +563,47 @@ export const listsCommands: CommandDef[] = [
     handler: lpos,
   },
   {
-    name: 'lmove', arity: 5, flags: ['write', 'denyoom'], keys: two, group: 'list', since: '6.2.0',
+    name: 'lmove', arity: 5, flags: ['write', 'denyoom'], keys: two, access: moveAccess, group: 'list', since: '6.2.0',
     summary: 'Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.',
     complexity: 'O(1)', handler: lmove,
   },
   {
-    name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], keys: two, group: 'list', since: '1.2.0',
+    name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], keys: two, access: moveAccess, group: 'list', since: '1.2.0',
     summary: 'Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.',
     complexity: 'O(1)', handler: rpoplpush,
   },
   {
-    name: 'lmpop', arity: -4, flags: ['write', 'movablekeys'], movableKeys: mpopKeys(1), group: 'list', since: '7.0.0',
+    name: 'lmpop', arity: -4, flags: ['write', 'movablekeys'], movableKeys: mpopKeys(1), access: mpopAccess(1), group: 'list', since: '7.0.0',
     summary: 'Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.',
     complexity: 'O(N+M) where N is the number of provided keys and M is the number of elements returned.',
     handler: lmpop,
   },
   {
-    name: 'blpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: { first: 1, last: -2, step: 1 },
+    name: 'blpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: { first: 1, last: -2, step: 1 }, access: oneAt(false),
     group: 'list', since: '2.0.0',
     summary: 'Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.',
     complexity: 'O(N) where N is the number of provided keys.',
     handler: (c, args) => bpop(c, args, 'LEFT'),
   },
   {
-    name: 'brpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: { first: 1, last: -2, step: 1 },
+    name: 'brpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: { first: 1, last: -2, step: 1 }, access: oneAt(true),
     group: 'list', since: '2.0.0',
     summary: 'Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.',
     complexity: 'O(N) where N is the number of provided keys.',
     handler: (c, args) => bpop(c, args, 'RIGHT'),
   },
   {
-    name: 'brpoplpush', arity: 4, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: two, group: 'list', since: '2.2.0',
+    name: 'brpoplpush', arity: 4, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: two, access: moveAccess, group: 'list', since: '2.2.0',
     summary: 'Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.',
     complexity: 'O(1)', handler: brpoplpush,
   },
   {
-    name: 'blmove', arity: 6, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: two, group: 'list', since: '6.2.0',
+    name: 'blmove', arity: 6, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: two, access: moveAccess, group: 'list', since: '6.2.0',
     summary: 'Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.',
     complexity: 'O(1)', handler: blmove,
   },
   {
-    name: 'blmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'], movableKeys: mpopKeys(2), group: 'list', since: '7.0.0',
+    name: 'blmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'], movableKeys: mpopKeys(2), access: mpopAccess(2), group: 'list', since: '7.0.0',
     summary: 'Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.',
     complexity: 'O(N+M) where N is the number of provided keys and M is the number of elements returned.',
     handler: blmpop,

@@ -9,6 +9,7 @@ import { codecFor } from '../storage/codecs.js';
 import { parseInteger, parseSafeInt } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
 import { SetValue, type ScanOrder } from '../keyspace/values/set.js';
+import { membersFrom, metaOnly } from '../keyspace/paging.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 
 /**
@@ -374,26 +375,26 @@ const ALL_KEYS: KeySpec = { first: 1, last: -1, step: 1 };
 
 export const setsCommands: CommandDef[] = [
   {
-    name: 'sadd', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'set', since: '1.0.0',
+    name: 'sadd', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: 'set', since: '1.0.0',
     summary: 'Add one or more members to a set',
     complexity: 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
     handler: sadd,
   },
   {
-    name: 'srem', arity: -3, flags: ['write', 'fast'], keys: ONE_KEY, group: 'set', since: '1.0.0',
+    name: 'srem', arity: -3, flags: ['write', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: 'set', since: '1.0.0',
     summary: 'Remove one or more members from a set',
     complexity: 'O(N) where N is the number of members to be removed.', handler: srem,
   },
   {
-    name: 'scard', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'set', since: '1.0.0',
+    name: 'scard', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, access: metaOnly, group: 'set', since: '1.0.0',
     summary: 'Get the number of members in a set', complexity: 'O(1)', handler: scard,
   },
   {
-    name: 'sismember', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'set', since: '1.0.0',
+    name: 'sismember', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: 'set', since: '1.0.0',
     summary: 'Determine if a given value is a member of a set', complexity: 'O(1)', handler: sismember,
   },
   {
-    name: 'smismember', arity: -3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'set', since: '6.2.0',
+    name: 'smismember', arity: -3, flags: ['readonly', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: 'set', since: '6.2.0',
     summary: 'Returns the membership associated with the given elements for a set',
     complexity: 'O(N) where N is the number of elements being checked for membership', handler: smismember,
   },
@@ -414,7 +415,7 @@ export const setsCommands: CommandDef[] = [
     handler: spop,
   },
   {
-    name: 'smove', arity: 4, flags: ['write', 'fast'], keys: { first: 1, last: 2, step: 1 }, group: 'set',
+    name: 'smove', arity: 4, flags: ['write', 'fast'], keys: { first: 1, last: 2, step: 1 }, access: membersFrom(3), group: 'set',
     since: '1.0.0', summary: 'Move a member from one set to another', complexity: 'O(1)', handler: smove,
   },
   {

@@ -1,6 +1,7 @@
 import type { Reply } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
+import type { Access } from '../keyspace/paging.js';
 
 /** Command flags as COMMAND INFO reports them (Redis 7 names). */
 export type CommandFlag =
@@ -52,6 +53,11 @@ export interface CommandDef {
    * (MOVE, COPY ... DB n); replaces keys/movableKeys for scheduling.
    */
   keyRefs?: (c: Client, args: Buffer[]) => KeyRef[];
+  /**
+   * What the command needs of a paged collection (keyspace/paging.ts) at key
+   * argument `index`. Undeclared: all of it, read before the command runs.
+   */
+  access?: (args: Buffer[], index: number) => Access;
   group: string;
   summary: string;
   since: string;

@@ -11,6 +11,7 @@ import { SetValue, randomInt } from '../keyspace/values/set.js';
 import { formatDouble, parseFloatArg, parseInteger, parseSafeInt } from '../util/numbers.js';
 import { timeoutArg } from '../server/blocking.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
+import { intArg, META, membersFrom, metaOnly, range, WHOLE, type Access } from '../keyspace/paging.js';
 import type { Entry } from '../keyspace/types.js';
 
 /**
@@ -908,30 +909,62 @@ const ONE_KEY: KeySpec = { first: 1, last: 1, step: 1 };
 
 const G = 'sorted_set';
 
+// --- what each command needs of a paged sorted set (keyspace/paging.ts) ---------
+
+const ZADD_FLAGS = new Set(['NX', 'XX', 'GT', 'LT', 'CH', 'INCR']);
+/** ZADD key [flags] score member ...: the members. */
+const zaddAccess = (args: Buffer[]): Access => {
+  let j = 2;
+  while (j < args.length && ZADD_FLAGS.has(keyword(args[j]!))) j++;
+  return membersFrom(j + 1, 2)(args);
+};
+const rankAccess = (args: Buffer[]): Access => ({ kind: 'rank', member: args[2]!.toString('latin1') });
+/** ZRANGE (at `keyArg`; ZRANGESTORE's destination only gets written): a range by rank, not by score or lex. */
+const zrangeAccess = (keyArg: number) => (args: Buffer[], index: number): Access => {
+  if (index !== keyArg) return META;
+  let rev = false;
+  for (let j = keyArg + 3; j < args.length; j++) {
+    const o = keyword(args[j]!);
+    if (o === 'BYSCORE' || o === 'BYLEX') return WHOLE;
+    if (o === 'REV') rev = true;
+  }
+  return range(intArg(args[keyArg + 1]), intArg(args[keyArg + 2]), rev);
+};
+const zrevrangeAccess = (args: Buffer[]) => range(intArg(args[2]), intArg(args[3]), true);
+/** `count` lowest (or highest) members. */
+const lowest = (max: boolean, count: number): Access => (count > 0 ? range(0, count - 1, max) : META);
+const zpopAccess = (max: boolean) => (args: Buffer[]) => lowest(max, args.length > 2 ? intArg(args[2]) : 1);
+const bzpopAccess = (max: boolean) => (): Access => lowest(max, 1);
+/** ZMPOP/BZMPOP: numkeys key... MIN|MAX [COUNT n] */
+const zmpopAccess = (numkeysAt: number) => (args: Buffer[]): Access => {
+  const where = numkeysAt + 1 + intArg(args[numkeysAt]);
+  return lowest(keyword(args[where]!) === 'MAX', args.length > where + 1 ? intArg(args[where + 2]) : 1);
+};
+
 export const zsetsCommands: CommandDef[] = [
   {
-    name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: G, since: '1.2.0',
+    name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, access: zaddAccess, group: G, since: '1.2.0',
     summary: 'Add one or more members to a sorted set, or update its score if it already exists',
     complexity: 'O(log(N)) for each item added, where N is the number of elements in the sorted set.',
     handler: (c, args) => zaddGeneric(c, args, false),
   },
   {
-    name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: G, since: '1.2.0',
+    name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, access: membersFrom(3), group: G, since: '1.2.0',
     summary: 'Increment the score of a member in a sorted set',
     complexity: 'O(log(N)) where N is the number of elements in the sorted set.',
     handler: (c, args) => zaddGeneric(c, args, true),
   },
   {
-    name: 'zscore', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: G, since: '1.2.0',
+    name: 'zscore', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: G, since: '1.2.0',
     summary: 'Get the score associated with the given member in a sorted set', complexity: 'O(1)', handler: zscore,
   },
   {
-    name: 'zmscore', arity: -3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: G, since: '6.2.0',
+    name: 'zmscore', arity: -3, flags: ['readonly', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: G, since: '6.2.0',
     summary: 'Get the score associated with the given members in a sorted set',
     complexity: 'O(N) where N is the number of members being requested.', handler: zmscore,
   },
   {
-    name: 'zcard', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: G, since: '1.2.0',
+    name: 'zcard', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, access: metaOnly, group: G, since: '1.2.0',
     summary: 'Get the number of members in a sorted set', complexity: 'O(1)', handler: zcard,
   },
   {
@@ -945,28 +978,28 @@ export const zsetsCommands: CommandDef[] = [
     complexity: 'O(log(N)) with N being the number of elements in the sorted set.', handler: zlexcount,
   },
   {
-    name: 'zrank', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: G, since: '2.0.0',
+    name: 'zrank', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, access: rankAccess, group: G, since: '2.0.0',
     summary: 'Determine the index of a member in a sorted set', complexity: 'O(log(N))', handler: zrank(false),
   },
   {
-    name: 'zrevrank', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, group: G, since: '2.0.0',
+    name: 'zrevrank', arity: 3, flags: ['readonly', 'fast'], keys: ONE_KEY, access: rankAccess, group: G, since: '2.0.0',
     summary: 'Determine the index of a member in a sorted set, with scores ordered from high to low',
     complexity: 'O(log(N))', handler: zrank(true),
   },
   {
-    name: 'zrange', arity: -4, flags: ['readonly'], keys: ONE_KEY, group: G, since: '1.2.0',
+    name: 'zrange', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1), group: G, since: '1.2.0',
     summary: 'Return a range of members in a sorted set',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.',
     handler: zrangeCmd,
   },
   {
-    name: 'zrangestore', arity: -5, flags: ['write', 'denyoom'], keys: { first: 1, last: 2, step: 1 }, group: G,
+    name: 'zrangestore', arity: -5, flags: ['write', 'denyoom'], keys: { first: 1, last: 2, step: 1 }, access: zrangeAccess(2), group: G,
     since: '6.2.0', summary: 'Store a range of members from sorted set into another key',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.',
     handler: zrangestore,
   },
   {
-    name: 'zrevrange', arity: -4, flags: ['readonly'], keys: ONE_KEY, group: G, since: '1.2.0',
+    name: 'zrevrange', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrevrangeAccess, group: G, since: '1.2.0',
     summary: 'Return a range of members in a sorted set, by index, with scores ordered from high to low',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.',
     handler: fixedRange('rank', 'reverse'),
@@ -996,7 +1029,7 @@ export const zsetsCommands: CommandDef[] = [
     handler: fixedRange('lex', 'reverse'),
   },
   {
-    name: 'zrem', arity: -3, flags: ['write', 'fast'], keys: ONE_KEY, group: G, since: '1.2.0',
+    name: 'zrem', arity: -3, flags: ['write', 'fast'], keys: ONE_KEY, access: membersFrom(2), group: G, since: '1.2.0',
     summary: 'Remove one or more members from a sorted set',
     complexity: 'O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.',
     handler: zrem,
@@ -1020,37 +1053,37 @@ export const zsetsCommands: CommandDef[] = [
     handler: zremrange('lex'),
   },
   {
-    name: 'zpopmin', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY, group: G, since: '5.0.0',
+    name: 'zpopmin', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY, access: zpopAccess(false), group: G, since: '5.0.0',
     summary: 'Remove and return members with the lowest scores in a sorted set',
     complexity: 'O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.',
     handler: zpop(false),
   },
   {
-    name: 'zpopmax', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY, group: G, since: '5.0.0',
+    name: 'zpopmax', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY, access: zpopAccess(true), group: G, since: '5.0.0',
     summary: 'Remove and return members with the highest scores in a sorted set',
     complexity: 'O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.',
     handler: zpop(true),
   },
   {
-    name: 'zmpop', arity: -4, flags: ['write', 'movablekeys'], movableKeys: numkeysKeys(1), group: G, since: '7.0.0',
+    name: 'zmpop', arity: -4, flags: ['write', 'movablekeys'], movableKeys: numkeysKeys(1), access: zmpopAccess(1), group: G, since: '7.0.0',
     summary: 'Remove and return members with scores in a sorted set',
     complexity: 'O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.',
     handler: zmpop,
   },
   {
-    name: 'bzpopmin', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], keys: { first: 1, last: -2, step: 1 },
+    name: 'bzpopmin', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], keys: { first: 1, last: -2, step: 1 }, access: bzpopAccess(false),
     group: G, since: '5.0.0',
     summary: 'Remove and return the member with the lowest score from one or more sorted sets, or block until one is available',
     complexity: 'O(log(N)) with N being the number of elements in the sorted set.', handler: bzpop(false),
   },
   {
-    name: 'bzpopmax', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], keys: { first: 1, last: -2, step: 1 },
+    name: 'bzpopmax', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], keys: { first: 1, last: -2, step: 1 }, access: bzpopAccess(true),
     group: G, since: '5.0.0',
     summary: 'Remove and return the member with the highest score from one or more sorted sets, or block until one is available',
     complexity: 'O(log(N)) with N being the number of elements in the sorted set.', handler: bzpop(true),
   },
   {
-    name: 'bzmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'], movableKeys: numkeysKeys(2), group: G,
+    name: 'bzmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'], movableKeys: numkeysKeys(2), access: zmpopAccess(2), group: G,
     since: '7.0.0', summary: 'Remove and return members with scores in a sorted set or block until one is available',
     complexity: 'O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.',
     handler: bzmpop,

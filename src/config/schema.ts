@@ -544,6 +544,7 @@ const SPECS = {
     'maxmemory-samples': option(int(1, 64), { default: 5, doc: 'Keys sampled per eviction decision.', mutable: true }),
     'maxmemory-eviction-tenacity': option(int(0, 100), { default: 10, doc: 'Effort spent evicting per command (0..100).', mutable: true }),
     'maxmemory-clients': option(memoryOrPercent(), { default: 0, doc: 'Bound of memory used by clients in bytes, or a percentage of maxmemory (0 = unbounded).', mutable: true }),
+    'paged-collection-threshold': option(int(0, MAX), { default: 4096, doc: 'A cold hash, list, set or sorted set with more members than this is not loaded whole: point commands read just the members they need from PostgreSQL (0 = always load whole).', mutable: true }),
     'lfu-log-factor': option(int(0, INT_MAX), { default: 10, doc: 'LFU counter logarithm factor.', mutable: true }),
     'lfu-decay-time': option(int(0, INT_MAX), { default: 1, doc: 'LFU counter decay period in minutes.', mutable: true }),
     hz: option(int(0, INT_MAX), { default: 10, doc: 'Background task frequency per second (clamped to 1..500).', mutable: true }),

@@ -1,9 +1,14 @@
-import type { Db, Keyspace } from './keyspace.js';
+import type { Db } from './keyspace.js';
+import { WHOLE, type Access } from './paging.js';
 
-/** A key a command touches: which db, and the key as a latin1 string. */
+/**
+ * A key a command touches: which db, the key as a latin1 string, and what
+ * the command needs of a paged value (keyspace/paging.ts; none = all of it).
+ */
 export interface KeyRef {
   db: Db;
   name: string;
+  access?: Access;
 }
 
 interface Task {
@@ -11,9 +16,24 @@ interface Task {
   run: () => void;
   fail: (err: Error) => void;
   done: boolean;
+  /** partial reads made for this task (see `need`) */
+  reads: number;
+  /** its keys being read right now */
+  reading: Set<KeyRef>;
 }
 
-export type LoadFn = (db: Db, name: string) => Promise<void>;
+/** Reads keys, or the parts of paged values that commands need, from PostgreSQL. */
+export interface Pager {
+  /** whether the key's state is in memory, with what `ref.access` needs of it */
+  holds(ref: KeyRef): boolean;
+  /** whether the key's state is in memory (its value may be paged) */
+  isResident(db: Db, name: string): boolean;
+  /** make `holds(ref)` true (concurrent reads of one key are coalesced) */
+  read(ref: KeyRef): Promise<void>;
+}
+
+/** Partial reads for one task before it asks for the whole value instead (a guard, not a tuning knob). */
+const MAX_PARTIAL_READS = 3;
 
 /**
  * Per-key FIFO in front of the executor. A command whose keys are all
@@ -28,10 +48,7 @@ export class Scheduler {
   /** tasks waiting, for INFO */
   waiting = 0;
 
-  constructor(
-    private readonly ks: Keyspace,
-    private readonly load: LoadFn,
-  ) {}
+  constructor(private readonly pager: Pager) {}
 
   /** Run `run` now (returns true) or once its keys are ready (returns false). */
   submit(refs: KeyRef[], run: () => void, fail: (err: Error) => void): boolean {
@@ -39,7 +56,7 @@ export class Scheduler {
       run();
       return true;
     }
-    const task: Task = { refs, run, fail, done: false };
+    const task: Task = { refs, run, fail, done: false, reads: 0, reading: new Set() };
     this.waiting++;
     for (const r of refs) {
       let byName = this.queues.get(r.db);
@@ -48,7 +65,7 @@ export class Scheduler {
       if (q) q.push(task);
       else byName.set(r.name, [task]);
     }
-    for (const r of refs) if (!this.ks.isResident(r.db, r.name)) this.fetch(r);
+    this.need(task);
     return false;
   }
 
@@ -59,22 +76,37 @@ export class Scheduler {
 
   private ready(refs: KeyRef[], task: Task | undefined): boolean {
     for (const r of refs) {
-      if (!this.ks.isResident(r.db, r.name)) return false;
+      if (!this.pager.holds(r)) return false;
       const q = this.queues.get(r.db)?.get(r.name);
       if (q !== undefined && q[0] !== task) return false;
     }
     return true;
   }
 
-  private fetch(ref: KeyRef): void {
-    this.load(ref.db, ref.name).then(
-      () => {
-        // A SWAPDB during the load can leave the key unknown: ask again.
-        if (!this.ks.isResident(ref.db, ref.name) && this.queues.get(ref.db)?.has(ref.name)) this.fetch(ref);
-        else this.pump(ref);
-      },
-      (err: Error) => this.failKey(ref, err),
-    );
+  /**
+   * Start the reads a queued task lacks: cold keys at once; parts of paged
+   * values only once the task heads that key's queue, since earlier commands
+   * may change what the part is.
+   */
+  private need(task: Task): void {
+    for (const r of task.refs) {
+      if (task.reading.has(r) || this.pager.holds(r)) continue;
+      if (this.pager.isResident(r.db, r.name)) {
+        if (this.queues.get(r.db)?.get(r.name)?.[0] !== task) continue;
+        if (++task.reads > MAX_PARTIAL_READS) r.access = WHOLE;
+      }
+      task.reading.add(r);
+      this.pager.read(r).then(
+        () => {
+          task.reading.delete(r);
+          this.pump(r);
+        },
+        (err: Error) => {
+          task.reading.delete(r);
+          this.failKey(r, err);
+        },
+      );
+    }
   }
 
   /** Run every task now at the head of its queues, starting from one key. */
@@ -83,7 +115,11 @@ export class Scheduler {
     while (todo.length > 0) {
       const ref = todo.pop()!;
       const head = this.queues.get(ref.db)?.get(ref.name)?.[0];
-      if (head === undefined || head.done || !this.ready(head.refs, head)) continue;
+      if (head === undefined || head.done) continue;
+      if (!this.ready(head.refs, head)) {
+        this.need(head);
+        continue;
+      }
       this.dequeue(head);
       try {
         head.run();

@@ -38,7 +38,9 @@ export class FlushBatch {
 
   async execute(db: Kysely<any>): Promise<void> {
     const ctes = [...this.writes].map(([write, cols], i) => {
-      const params = cols.map((values, c) => sql`${values}::${sql.raw(write.columns[c]!)}`);
+      const params = cols.map((values, c) =>
+        write.columns[c] === 'bytea[]' ? byteaArray(values as Array<Buffer | null>) : sql`${values}::${sql.raw(write.columns[c]!)}`,
+      );
       return sql`${sql.raw(`w${i}_${write.name}`)} AS (${write.build(params)})`;
     });
     const main = ctes.length > 0 ? sql`WITH ${sql.join(ctes)} SELECT 1` : undefined;
@@ -51,4 +53,23 @@ export class FlushBatch {
       if (main) await main.execute(tx);
     });
   }
+}
+
+/**
+ * A bytea[] parameter as one binary blob plus lengths, split back into the
+ * array by talus.split_bytea (migrations/0004): node-postgres sends a Buffer
+ * in binary but an array of Buffers as hex text, over twice the bytes.
+ */
+function byteaArray(values: Array<Buffer | null>): RawBuilder<unknown> {
+  const lens = new Array<number>(values.length);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v == null) lens[i] = -1;
+    else {
+      lens[i] = v.length;
+      parts.push(v);
+    }
+  }
+  return sql`talus.split_bytea(${Buffer.concat(parts)}::bytea, ${lens}::int4[])`;
 }

@@ -3,6 +3,16 @@ import type { FlushBatch } from './batch.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import { deleteStrings, putStrings, addGarbage } from './writes.js';
 import type { TalusSchema } from './database.js';
+import type { Access } from '../keyspace/paging.js';
+
+/** What a codec reading part of a paged value may use (keyspace/paging.ts). */
+export interface PageContext {
+  db: Kysely<TalusSchema>;
+  /** rows a range read may bring in; a bigger range reads the whole value */
+  maxRows: number;
+  /** resolves once the entry's changes are committed: PostgreSQL then matches memory */
+  settled(e: Entry): Promise<void>;
+}
 
 /**
  * How one data type lives in PostgreSQL: how a dirty entry is written, how a
@@ -29,6 +39,15 @@ export interface TypeCodec {
   retire(batch: FlushBatch, keyId: number): void;
   /** read values of these incarnations; strings come with the key row instead */
   load?(db: Kysely<TalusSchema>, keyIds: number[]): Promise<Map<number, unknown>>;
+  /**
+   * Paging of big collections (keyspace/paging.ts), for types that support
+   * it: values for these incarnations that hold none of their members yet.
+   */
+  openPaged?(ctx: PageContext, rows: Array<{ keyId: number; length: number }>): Promise<Map<number, unknown>>;
+  /** whether the value holds what `access` needs (always true of a value that is not paged) */
+  satisfies?(value: unknown, access: Access): boolean;
+  /** read what `access` needs into the entry's paged value; anything undeclared unpages it whole */
+  fetch?(ctx: PageContext, e: Entry, access: Access): Promise<void>;
   /** janitor: delete up to `limit` rows of these retired ids, returning how many were deleted */
   purge?(db: Kysely<TalusSchema>, keyIds: number[], limit: number): Promise<number>;
 }

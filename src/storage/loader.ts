@@ -1,15 +1,18 @@
 import { sql, type Kysely } from 'kysely';
 import type { TalusSchema } from './database.js';
-import { codecFor } from './codecs.js';
+import { codecFor, type PageContext } from './codecs.js';
 import type { Flusher } from './flusher.js';
 import type { Db, Keyspace } from '../keyspace/keyspace.js';
-import type { KeyType } from '../keyspace/types.js';
+import { WHOLE, type MaybePaged } from '../keyspace/paging.js';
+import type { KeyRef, Pager } from '../keyspace/scheduler.js';
+import type { Entry, KeyType } from '../keyspace/types.js';
 
 interface KeyRow {
   key: Buffer;
   type: KeyType;
   key_id: number;
   expire_at: number | null;
+  length: number;
   value: Buffer | null;
 }
 
@@ -19,19 +22,76 @@ interface KeyRow {
  * asked for twice. Misses are admitted as clean tombstones so the next
  * lookup of a missing key costs nothing.
  */
-export class Loader {
+export class Loader implements Pager {
   private readonly inflight = new Map<Db, Map<string, Promise<void>>>();
+  /** partial reads of paged values in flight, by entry */
+  private readonly partial = new Map<Entry, Promise<void>>();
+  /** collections longer than this are admitted paged (0 = never); also the most rows a range read takes */
+  pagedThreshold = 0;
+  /** for INFO talus: big collections opened paged, parts read, paged values read whole after all */
+  readonly stats = { pagedOpens: 0, partialReads: 0, wholeReads: 0 };
   private queued = new Map<Db, Map<string, { resolve: () => void; reject: (e: Error) => void }[]>>();
   private scheduled = false;
   static readonly MAX_BATCH = 1000;
   /** called after a batch is admitted (the server evicts here when over maxmemory) */
   onAdmitted: () => void = () => undefined;
 
+  private readonly pageContext: PageContext;
+
   constructor(
     private readonly db: Kysely<TalusSchema>,
     private readonly ks: Keyspace,
     private readonly flusher: Flusher,
-  ) {}
+  ) {
+    const loader = this;
+    this.pageContext = {
+      db,
+      get maxRows() {
+        return Math.max(loader.pagedThreshold, 100);
+      },
+      settled: (e) => this.settled(e),
+    };
+  }
+
+  isResident(d: Db, name: string): boolean {
+    return this.ks.isResident(d, name);
+  }
+
+  holds(ref: KeyRef): boolean {
+    const d = ref.db;
+    const e = d.entries.get(ref.name);
+    if (e === undefined) return d.complete;
+    if (e.type === null || e.type === 'string' || (e.value as MaybePaged).pages == null) return true;
+    return codecFor(e.type).satisfies!(e.value, ref.access ?? WHOLE);
+  }
+
+  read(ref: KeyRef): Promise<void> {
+    const e = ref.db.entries.get(ref.name);
+    if (e === undefined || e.type === null) return this.ks.isResident(ref.db, ref.name) ? Promise.resolve() : this.load(ref.db, ref.name);
+    if ((e.value as MaybePaged).pages == null) return Promise.resolve();
+    const running = this.partial.get(e);
+    if (running) return running;
+    if (ref.access === undefined || ref.access.kind === 'whole') this.stats.wholeReads++;
+    else this.stats.partialReads++;
+    const p = codecFor(e.type)
+      .fetch!(this.pageContext, e, ref.access ?? WHOLE)
+      .finally(() => {
+        this.partial.delete(e);
+        if (ref.db.entries.get(e.name) === e) this.ks.resize(e, codecFor(e.type!).sizeOf(e.value));
+        this.onAdmitted();
+      });
+    this.partial.set(e, p);
+    return p;
+  }
+
+  /** Resolves once the entry has no uncommitted change (PostgreSQL matches memory). */
+  private async settled(e: Entry): Promise<void> {
+    while (e.dirty) {
+      if (!this.flusher.healthy) throw new Error(`PostgreSQL is unavailable: ${this.flusher.lastError}`);
+      this.flusher.schedule();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
 
   load(d: Db, name: string): Promise<void> {
     let byName = this.inflight.get(d);
@@ -79,18 +139,38 @@ export class Loader {
       if (d.barrierSeq > this.flusher.durableSeq) await this.flusher.waitDurable(d.barrierSeq);
       const keys = batch.map(([name]) => Buffer.from(name, 'latin1'));
       const { rows } = await sql<KeyRow>`
-        SELECT k.key, k.type, k.key_id, k.expire_at, s.value
+        SELECT k.key, k.type, k.key_id, k.expire_at, k.length, s.value
         FROM talus.keys k LEFT JOIN talus.strings s ON k.type = 'string' AND s.key_id = k.key_id
         WHERE k.db = ${d.index} AND k.key = ANY(${keys}::bytea[])`.execute(this.db);
-      const collections = new Map<KeyType, number[]>();
+      // Big collections are opened paged; the rest are read whole.
+      const threshold = this.pagedThreshold;
+      const big = new Map<KeyType, Array<{ keyId: number; length: number }>>();
+      const whole = new Map<KeyType, number[]>();
       for (const r of rows) {
         if (r.type === 'string') continue;
-        let ids = collections.get(r.type);
-        if (!ids) collections.set(r.type, (ids = []));
+        if (threshold > 0 && r.length > threshold && codecFor(r.type).openPaged) {
+          let list = big.get(r.type);
+          if (!list) big.set(r.type, (list = []));
+          list.push({ keyId: r.key_id, length: r.length });
+          continue;
+        }
+        let ids = whole.get(r.type);
+        if (!ids) whole.set(r.type, (ids = []));
         ids.push(r.key_id);
       }
       const values = new Map<number, unknown>();
-      for (const [type, ids] of collections) {
+      for (const [type, list] of big) {
+        const opened = await codecFor(type).openPaged!(this.pageContext, list);
+        for (const { keyId } of list) {
+          const v = opened.get(keyId);
+          if (v !== undefined) {
+            values.set(keyId, v);
+            this.stats.pagedOpens++;
+          }
+          else (whole.get(type) ?? whole.set(type, []).get(type)!).push(keyId);
+        }
+      }
+      for (const [type, ids] of whole) {
         const codec = codecFor(type);
         if (!codec.load) throw new Error(`type ${type} cannot be loaded`);
         for (const [id, v] of await codec.load(this.db, ids)) values.set(id, v);

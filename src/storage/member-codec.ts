@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ArrayWrite } from './batch.js';
-import type { TypeCodec } from './codecs.js';
+import type { PageContext, TypeCodec } from './codecs.js';
+import type { Access, MaybePaged } from '../keyspace/paging.js';
 import type { TalusSchema } from './database.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 
@@ -18,8 +19,8 @@ export class MemberChanges {
   }
 }
 
-/** A collection value that tracks its changes (hash, set, zset). */
-export interface TrackedCollection {
+/** A collection value that tracks its changes (hash, set, zset) and may be paged. */
+export interface TrackedCollection extends MaybePaged {
   changes: MemberChanges;
 }
 
@@ -43,6 +44,14 @@ export interface MemberTableSpec<V extends TrackedCollection> {
   sizeOf(value: V): number;
   /** an independent copy whose changes are fresh */
   clone(value: V): V;
+  /** a paged value of `total` members, none read yet (keyspace/paging.ts) */
+  paged(total: number): V;
+  /** paged: whether the value knows if `member` is in it */
+  knows(value: V, member: string): boolean;
+  /** paged: record that PostgreSQL has no such member */
+  markAbsent(value: V, member: string): void;
+  /** stop paging once every row has been added */
+  unpage(value: V): void;
 }
 
 /**
@@ -81,6 +90,7 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       SELECT * FROM unnest(${ids}, ${types}) ON CONFLICT DO NOTHING`,
   };
   const bytes = (name: string) => Buffer.from(name, 'latin1');
+  const cols = sql.raw([spec.memberColumn, ...payloadCols].join(', '));
 
   return {
     type: spec.type,
@@ -112,8 +122,7 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
     },
     retire: (batch, keyId) => batch.add(garbage, keyId, spec.type),
     async load(db: Kysely<TalusSchema>, keyIds: number[]) {
-      const cols = sql.raw(['key_id', spec.memberColumn, ...payloadCols].join(', '));
-      const { rows } = await sql<Record<string, unknown>>`SELECT ${cols} FROM ${sql.raw(spec.table)}
+      const { rows } = await sql<Record<string, unknown>>`SELECT key_id, ${cols} FROM ${sql.raw(spec.table)}
         WHERE key_id = ANY(${keyIds}::bigint[])`.execute(db);
       const out = new Map<number, unknown>();
       for (const id of keyIds) out.set(id, spec.empty());
@@ -122,6 +131,42 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
         spec.addRow(v, (r[spec.memberColumn] as Buffer).toString('latin1'), payloadCols.map((c) => r[c]));
       }
       return out;
+    },
+    async openPaged(_ctx, rows) {
+      return new Map(rows.map((r) => [r.keyId, spec.paged(r.length)]));
+    },
+    satisfies(v, access: Access) {
+      const value = v as V;
+      if (value.pages == null) return true;
+      if (access.kind === 'meta') return true;
+      if (access.kind === 'members') return access.members.every((m) => spec.knows(value, m));
+      return false;
+    },
+    async fetch(ctx: PageContext, e: Entry, access: Access) {
+      const value = e.value as V;
+      if (value.pages == null) return;
+      if (access.kind === 'members') {
+        const wanted = [...new Set(access.members)].filter((m) => !spec.knows(value, m));
+        if (wanted.length === 0) return;
+        const { rows } = await sql<Record<string, unknown>>`SELECT ${cols} FROM ${sql.raw(spec.table)}
+          WHERE key_id = ${e.keyId} AND ${sql.raw(spec.memberColumn)} = ANY(${wanted.map(bytes)}::bytea[])`.execute(ctx.db);
+        // Members changed meanwhile are known now: what is in memory wins.
+        for (const r of rows) {
+          const m = (r[spec.memberColumn] as Buffer).toString('latin1');
+          if (!spec.knows(value, m)) spec.addRow(value, m, payloadCols.map((c) => r[c]));
+        }
+        for (const m of wanted) if (!spec.knows(value, m)) spec.markAbsent(value, m);
+        return;
+      }
+      // Anything else reads the whole collection; what memory knows wins.
+      const { rows } = await sql<Record<string, unknown>>`SELECT ${cols} FROM ${sql.raw(spec.table)}
+        WHERE key_id = ${e.keyId}`.execute(ctx.db);
+      if (value.pages == null) return;
+      for (const r of rows) {
+        const m = (r[spec.memberColumn] as Buffer).toString('latin1');
+        if (!spec.knows(value, m)) spec.addRow(value, m, payloadCols.map((c) => r[c]));
+      }
+      spec.unpage(value);
     },
     async purge(db: Kysely<TalusSchema>, keyIds: number[], limit: number) {
       const res = await sql`DELETE FROM ${sql.raw(spec.table)} WHERE ctid IN (

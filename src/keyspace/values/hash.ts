@@ -1,5 +1,6 @@
 import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
 import { registerCodec } from '../../storage/codecs.js';
+import { ABSENT_OVERHEAD, MemberPages, PageFault } from '../paging.js';
 import { COLLECTION_OVERHEAD, RANDOM_INDEX_OVERHEAD, RandomIndex, ScanOrder } from './set.js';
 
 /** Bytes accounted per field beyond the field and value bytes (Map slot, headers). */
@@ -13,28 +14,33 @@ export const HASH_FIELD_OVERHEAD = 56;
  * indexes in step.
  */
 export class HashValue implements TrackedCollection {
+  /** every field, or while paged the ones read so far (and those set since) */
   readonly fields = new Map<string, Buffer>();
   /** bytes the value accounts for (O(1) sizeOf) */
   bytes = COLLECTION_OVERHEAD;
   changes = new MemberChanges();
+  /** set while the value holds only some of its fields (keyspace/paging.ts) */
+  pages: MemberPages | null = null;
   private randomIndex: RandomIndex | undefined;
   private scanOrder: ScanOrder | undefined;
 
   get size(): number {
-    return this.fields.size;
+    return this.pages ? this.pages.total : this.fields.size;
   }
 
   get(field: string): Buffer | undefined {
-    return this.fields.get(field);
+    const v = this.fields.get(field);
+    if (v === undefined && this.pages && !this.pages.absent.has(field)) throw new PageFault('a field');
+    return v;
   }
 
   has(field: string): boolean {
-    return this.fields.has(field);
+    return this.get(field) !== undefined;
   }
 
   /** Set a field (the value must be a private copy); true if the field is new. */
   set(field: string, value: Buffer): boolean {
-    const old = this.fields.get(field);
+    const old = this.get(field);
     this.fields.set(field, value);
     this.changes.mark(field);
     if (old !== undefined) {
@@ -42,6 +48,10 @@ export class HashValue implements TrackedCollection {
       return false;
     }
     this.bytes += field.length + value.length + HASH_FIELD_OVERHEAD;
+    if (this.pages) {
+      this.pages.total++;
+      if (this.pages.absent.delete(field)) this.bytes -= field.length + ABSENT_OVERHEAD;
+    }
     if (this.randomIndex) {
       this.randomIndex.add(field);
       this.bytes += RANDOM_INDEX_OVERHEAD;
@@ -52,11 +62,15 @@ export class HashValue implements TrackedCollection {
 
   /** Remove a field; true if it was there. */
   delete(field: string): boolean {
-    const old = this.fields.get(field);
+    const old = this.get(field);
     if (old === undefined) return false;
     this.fields.delete(field);
     this.bytes -= field.length + old.length + HASH_FIELD_OVERHEAD;
     this.changes.mark(field);
+    if (this.pages) {
+      this.pages.total--;
+      this.markAbsent(field);
+    }
     if (this.randomIndex) {
       this.randomIndex.delete(field);
       this.bytes -= RANDOM_INDEX_OVERHEAD;
@@ -66,6 +80,7 @@ export class HashValue implements TrackedCollection {
   }
 
   [Symbol.iterator](): IterableIterator<[string, Buffer]> {
+    if (this.pages) throw new PageFault('iteration');
     return this.fields.entries();
   }
 
@@ -74,6 +89,7 @@ export class HashValue implements TrackedCollection {
    * accounted in `bytes`: callers on a read path resize the entry).
    */
   random(): RandomIndex {
+    if (this.pages) throw new PageFault('random access');
     if (!this.randomIndex) {
       this.randomIndex = new RandomIndex(this.fields.keys());
       this.bytes += this.fields.size * RANDOM_INDEX_OVERHEAD;
@@ -83,6 +99,7 @@ export class HashValue implements TrackedCollection {
 
   /** The scan order, cached until the next mutation or `releaseScan`. */
   scan(): ScanOrder {
+    if (this.pages) throw new PageFault('a scan');
     return (this.scanOrder ??= new ScanOrder(this.fields.keys()));
   }
 
@@ -98,8 +115,28 @@ export class HashValue implements TrackedCollection {
     this.bytes += old === undefined ? field.length + value.length + HASH_FIELD_OVERHEAD : value.length - old.length;
   }
 
+  /** Paged: whether the value knows if `field` is there without reading PostgreSQL. */
+  knows(field: string): boolean {
+    return this.fields.has(field) || this.pages!.absent.has(field);
+  }
+
+  /** Paged: record that PostgreSQL has no `field`. */
+  markAbsent(field: string): void {
+    if (this.pages!.absent.has(field)) return;
+    this.pages!.absent.add(field);
+    this.bytes += field.length + ABSENT_OVERHEAD;
+  }
+
+  /** Stop paging: every field has been read (loadRow) into the value. */
+  unpage(): void {
+    if (!this.pages) return;
+    for (const f of this.pages.absent) this.bytes -= f.length + ABSENT_OVERHEAD;
+    this.pages = null;
+  }
+
   /** An independent copy whose changes are fresh (a new incarnation). */
   clone(): HashValue {
+    if (this.pages) throw new PageFault('a copy');
     const v = new HashValue();
     for (const [f, val] of this.fields) v.fields.set(f, val); // values are immutable: shared
     v.bytes = this.bytes - (this.randomIndex ? this.fields.size * RANDOM_INDEX_OVERHEAD : 0); // the copy has no index
@@ -125,9 +162,18 @@ export const hashCodec = memberCodec<HashValue>({
     return v;
   },
   addRow: (v, f, [val]) => v.loadRow(f, val as Buffer),
-  length: (v) => v.fields.size,
+  length: (v) => v.size,
   sizeOf: (v) => v.bytes,
   clone: (v) => v.clone(),
+  paged: (total) => {
+    const v = new HashValue();
+    v.changes.fresh = false;
+    v.pages = new MemberPages(total);
+    return v;
+  },
+  knows: (v, m) => v.knows(m),
+  markAbsent: (v, m) => v.markAbsent(m),
+  unpage: (v) => v.unpage(),
 });
 
 registerCodec(hashCodec);

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { ArrayWrite } from '../../storage/batch.js';
 import { registerCodec, retireViaGarbage, type TypeCodec } from '../../storage/codecs.js';
+import { clampRange, PageFault } from '../paging.js';
 import type { TalusSchema } from '../../storage/database.js';
 import type { Entry } from '../types.js';
 
@@ -46,6 +47,13 @@ export class ListValue {
   cHi = 0;
   dirty = new Set<number>();
 
+  /**
+   * Set while the value holds only some elements (keyspace/paging.ts): those
+   * read so far and those pushed or set since, by position; the ring is
+   * unused meanwhile.
+   */
+  pages: { cache: Map<number, Buffer> } | null = null;
+
   constructor(capacity = 8) {
     let cap = 8;
     while (cap < capacity) cap *= 2;
@@ -59,10 +67,21 @@ export class ListValue {
 
   /** element at index i (0 <= i < length) */
   at(i: number): Buffer {
+    if (this.pages) {
+      const v = this.pages.cache.get(this.head + i);
+      if (v === undefined) throw new PageFault('an element');
+      return v;
+    }
     return this.ring[(this.start + i) & this.mask]!;
   }
 
   pushTail(v: Buffer): void {
+    if (this.pages) {
+      this.pages.cache.set(this.tail, v);
+      this.length++;
+      this.bytes += v.length;
+      return;
+    }
     if (this.length === this.ring.length) this.grow();
     this.ring[(this.start + this.length) & this.mask] = v;
     this.length++;
@@ -70,6 +89,13 @@ export class ListValue {
   }
 
   pushHead(v: Buffer): void {
+    if (this.pages) {
+      this.head--;
+      this.pages.cache.set(this.head, v);
+      this.length++;
+      this.bytes += v.length;
+      return;
+    }
     if (this.length === this.ring.length) this.grow();
     this.start = (this.start - 1) & this.mask;
     this.ring[this.start] = v;
@@ -80,6 +106,15 @@ export class ListValue {
 
   popHead(): Buffer | undefined {
     if (this.length === 0) return undefined;
+    if (this.pages) {
+      const v = this.at(0);
+      this.pages.cache.delete(this.head);
+      this.head++;
+      this.length--;
+      this.bytes -= v.length;
+      if (this.cLo < this.head) this.cLo = this.head;
+      return v;
+    }
     const v = this.ring[this.start]!;
     this.ring[this.start] = undefined;
     this.start = (this.start + 1) & this.mask;
@@ -93,6 +128,14 @@ export class ListValue {
 
   popTail(): Buffer | undefined {
     if (this.length === 0) return undefined;
+    if (this.pages) {
+      const v = this.at(this.length - 1);
+      this.pages.cache.delete(this.tail - 1);
+      this.length--;
+      this.bytes -= v.length;
+      if (this.cHi > this.tail) this.cHi = this.tail;
+      return v;
+    }
     const idx = (this.start + this.length - 1) & this.mask;
     const v = this.ring[idx]!;
     this.ring[idx] = undefined;
@@ -105,6 +148,13 @@ export class ListValue {
 
   /** Replace element i (LSET). */
   set(i: number, v: Buffer): void {
+    if (this.pages) {
+      this.bytes += v.length - this.at(i).length;
+      this.pages.cache.set(this.head + i, v);
+      const pos = this.head + i;
+      if (pos >= this.cLo && pos < this.cHi) this.dirty.add(pos);
+      return;
+    }
     const idx = (this.start + i) & this.mask;
     this.bytes += v.length - this.ring[idx]!.length;
     this.ring[idx] = v;
@@ -114,6 +164,7 @@ export class ListValue {
 
   /** Insert before index i (0 <= i <= length), moving the shorter side. */
   insert(i: number, v: Buffer): void {
+    if (this.pages) throw new PageFault('an insert');
     if (i === 0) return this.pushHead(v);
     if (i === this.length) return this.pushTail(v);
     if (this.length === this.ring.length) this.grow();
@@ -144,6 +195,7 @@ export class ListValue {
    */
   removeIndexes(idx: number[]): void {
     if (idx.length === 0) return;
+    if (this.pages) throw new PageFault('a removal');
     const n = this.length;
     const first = idx[0]!;
     const last = idx[idx.length - 1]!;
@@ -185,6 +237,7 @@ export class ListValue {
   }
 
   *[Symbol.iterator](): IterableIterator<Buffer> {
+    if (this.pages) throw new PageFault('iteration');
     for (let i = 0; i < this.length; i++) yield this.at(i);
   }
 
@@ -221,6 +274,7 @@ export class ListValue {
 
   /** An independent copy, new to PostgreSQL (elements are immutable: shared). */
   clone(): ListValue {
+    if (this.pages) throw new PageFault('a copy');
     const v = new ListValue(this.length);
     for (let i = 0; i < this.length; i++) v.pushTail(this.at(i));
     return v;
@@ -259,6 +313,45 @@ export class ListValue {
     this.cLo = Math.max(this.cLo, t.cLo);
     this.cHi = Math.min(this.cHi, t.cHi);
     for (const p of t.dirty) this.dirty.add(p);
+  }
+
+  /** Paged: whether every element of indexes [lo, hi] is held. */
+  holds(lo: number, hi: number): boolean {
+    const cache = this.pages!.cache;
+    for (let p = this.head + lo; p <= this.head + hi; p++) if (!cache.has(p)) return false;
+    return true;
+  }
+
+  /** Paged: an element read from PostgreSQL (ignored if memory has that position, or it is gone). */
+  loadAt(pos: number, v: Buffer): void {
+    const cache = this.pages!.cache;
+    if (pos < this.head || pos >= this.tail || cache.has(pos)) return;
+    cache.set(pos, v);
+    this.bytes += v.length;
+  }
+
+  /** Stop paging: every element of [head, tail) has been read (loadAt) into the cache. */
+  unpage(): void {
+    const cache = this.pages!.cache;
+    const items: Buffer[] = new Array(this.length);
+    for (let i = 0; i < this.length; i++) {
+      const v = cache.get(this.head + i);
+      if (v === undefined) throw new Error(`list row at position ${this.head + i} is missing`);
+      items[i] = v;
+    }
+    this.pages = null;
+    this.reset(items);
+  }
+
+  /** A paged list of `length` elements at positions [head, head + length), none read yet. */
+  static paged(head: number, length: number): ListValue {
+    const v = new ListValue();
+    v.fresh = false;
+    v.head = v.pLo = v.cLo = head;
+    v.length = length;
+    v.pHi = v.cHi = head + length;
+    v.pages = { cache: new Map() };
+    return v;
   }
 
   /** A value mirroring rows read from PostgreSQL (ordered by pos). */
@@ -319,7 +412,7 @@ export const listCodec: TypeCodec = {
   length: (v) => (v as ListValue).length,
   sizeOf: (v) => {
     const l = v as ListValue;
-    return LIST_OVERHEAD + l.bytes + l.length * ELEMENT_OVERHEAD;
+    return LIST_OVERHEAD + l.bytes + (l.pages ? l.pages.cache.size : l.length) * ELEMENT_OVERHEAD;
   },
   clone: (v) => (v as ListValue).clone(),
   stage(batch, e: Entry) {
@@ -371,6 +464,47 @@ export const listCodec: TypeCodec = {
     const out = new Map<number, unknown>();
     for (const [id, g] of grouped) out.set(id, ListValue.fromRows(g.pos, g.values));
     return out;
+  },
+  async openPaged(ctx, rows) {
+    const ids = rows.map((r) => r.keyId);
+    const { rows: ends } = await sql<{ key_id: number; lo: number | null; hi: number | null }>`
+      SELECT i.key_id,
+        (SELECT min(pos) FROM talus.lists WHERE key_id = i.key_id) AS lo,
+        (SELECT max(pos) FROM talus.lists WHERE key_id = i.key_id) AS hi
+      FROM unnest(${ids}::bigint[]) AS i(key_id)`.execute(ctx.db);
+    const length = new Map(rows.map((r) => [r.keyId, r.length]));
+    const out = new Map<number, unknown>();
+    for (const r of ends) {
+      // Positions not contiguous (rows not written by Talus): left to a whole load.
+      if (r.lo === null || r.hi === null || r.hi - r.lo + 1 !== length.get(r.key_id)) continue;
+      out.set(r.key_id, ListValue.paged(r.lo, r.hi - r.lo + 1));
+    }
+    return out;
+  },
+  satisfies(value, access) {
+    const v = value as ListValue;
+    if (!v.pages || access.kind === 'meta') return true;
+    if (access.kind !== 'range') return false;
+    const span = clampRange(access.start, access.stop, v.length);
+    return span === null || v.holds(span[0], span[1]);
+  },
+  async fetch(ctx, e: Entry, access) {
+    const v = e.value as ListValue;
+    if (!v.pages) return;
+    // Rows of positions memory does not hold never changed since the key was
+    // read: no need to wait for pending commits.
+    const span = access.kind === 'range' ? clampRange(access.start, access.stop, v.length) : null;
+    if (span !== null && span[1] - span[0] + 1 <= ctx.maxRows) {
+      const { rows } = await sql<{ pos: number; value: Buffer }>`SELECT pos, value FROM talus.lists
+        WHERE key_id = ${e.keyId} AND pos BETWEEN ${v.head + span[0]} AND ${v.head + span[1]}`.execute(ctx.db);
+      if (v.pages) for (const r of rows) v.loadAt(r.pos, r.value);
+      return;
+    }
+    const { rows } = await sql<{ pos: number; value: Buffer }>`SELECT pos, value FROM talus.lists
+      WHERE key_id = ${e.keyId}`.execute(ctx.db);
+    if (!v.pages) return;
+    for (const r of rows) v.loadAt(r.pos, r.value);
+    v.unpage();
   },
   async purge(db: Kysely<TalusSchema>, keyIds: number[], limit: number) {
     const res = await sql`DELETE FROM talus.lists WHERE ctid IN (

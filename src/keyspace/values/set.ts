@@ -1,5 +1,6 @@
 import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
 import { registerCodec } from '../../storage/codecs.js';
+import { ABSENT_OVERHEAD, MemberPages, PageFault } from '../paging.js';
 
 /**
  * The set value: members are latin1 strings (one char per byte, binary
@@ -156,27 +157,33 @@ export class ScanOrder {
 }
 
 export class SetValue implements TrackedCollection {
+  /** every member, or while paged the ones read so far (and those added since) */
   readonly members = new Set<string>();
   /** bytes the value accounts for (O(1) sizeOf) */
   bytes = COLLECTION_OVERHEAD;
   changes = new MemberChanges();
+  /** set while the value holds only some of its members (keyspace/paging.ts) */
+  pages: MemberPages | null = null;
   private randomIndex: RandomIndex | undefined;
   private scanOrder: ScanOrder | undefined;
 
   get size(): number {
-    return this.members.size;
+    return this.pages ? this.pages.total : this.members.size;
   }
 
   has(m: string): boolean {
-    return this.members.has(m);
+    if (this.members.has(m)) return true;
+    if (this.pages && !this.pages.absent.has(m)) throw new PageFault('a member');
+    return false;
   }
 
   /** Add a member; true if it was not there. */
   add(m: string): boolean {
-    if (this.members.has(m)) return false;
+    if (this.has(m)) return false;
     this.members.add(m);
     this.bytes += m.length + SET_MEMBER_OVERHEAD;
     this.changes.mark(m);
+    if (this.pages) this.unabsent(m, 1);
     if (this.randomIndex) {
       this.randomIndex.add(m);
       this.bytes += RANDOM_INDEX_OVERHEAD;
@@ -187,9 +194,15 @@ export class SetValue implements TrackedCollection {
 
   /** Remove a member; true if it was there. */
   delete(m: string): boolean {
-    if (!this.members.delete(m)) return false;
+    if (!this.has(m)) return false;
+    this.members.delete(m);
     this.bytes -= m.length + SET_MEMBER_OVERHEAD;
     this.changes.mark(m);
+    if (this.pages) {
+      this.pages.total--;
+      this.pages.absent.add(m);
+      this.bytes += m.length + ABSENT_OVERHEAD;
+    }
     if (this.randomIndex) {
       this.randomIndex.delete(m);
       this.bytes -= RANDOM_INDEX_OVERHEAD;
@@ -198,7 +211,14 @@ export class SetValue implements TrackedCollection {
     return true;
   }
 
+  private unabsent(m: string, added: number): void {
+    const p = this.pages!;
+    p.total += added;
+    if (p.absent.delete(m)) this.bytes -= m.length + ABSENT_OVERHEAD;
+  }
+
   [Symbol.iterator](): IterableIterator<string> {
+    if (this.pages) throw new PageFault('iteration');
     return this.members.values();
   }
 
@@ -207,6 +227,7 @@ export class SetValue implements TrackedCollection {
    * accounted in `bytes`: callers on a read path resize the entry).
    */
   random(): RandomIndex {
+    if (this.pages) throw new PageFault('random access');
     if (!this.randomIndex) {
       this.randomIndex = new RandomIndex(this.members);
       this.bytes += this.members.size * RANDOM_INDEX_OVERHEAD;
@@ -216,6 +237,7 @@ export class SetValue implements TrackedCollection {
 
   /** The scan order, cached until the next mutation or `releaseScan`. */
   scan(): ScanOrder {
+    if (this.pages) throw new PageFault('a scan');
     return (this.scanOrder ??= new ScanOrder(this.members));
   }
 
@@ -231,8 +253,28 @@ export class SetValue implements TrackedCollection {
     this.bytes += m.length + SET_MEMBER_OVERHEAD;
   }
 
+  /** Paged: whether the value knows if `m` is a member without reading PostgreSQL. */
+  knows(m: string): boolean {
+    return this.members.has(m) || this.pages!.absent.has(m);
+  }
+
+  /** Paged: record that PostgreSQL has no `m`. */
+  markAbsent(m: string): void {
+    if (this.pages!.absent.has(m)) return;
+    this.pages!.absent.add(m);
+    this.bytes += m.length + ABSENT_OVERHEAD;
+  }
+
+  /** Stop paging: every member has been read (loadRow) into the value. */
+  unpage(): void {
+    if (!this.pages) return;
+    for (const m of this.pages.absent) this.bytes -= m.length + ABSENT_OVERHEAD;
+    this.pages = null;
+  }
+
   /** An independent copy whose changes are fresh (a new incarnation). */
   clone(): SetValue {
+    if (this.pages) throw new PageFault('a copy');
     const v = new SetValue();
     for (const m of this.members) v.members.add(m);
     v.bytes = this.bytes - (this.randomIndex ? this.members.size * RANDOM_INDEX_OVERHEAD : 0); // the copy has no index
@@ -266,9 +308,18 @@ export const setCodec = memberCodec<SetValue>({
     return v;
   },
   addRow: (v, m) => v.loadRow(m),
-  length: (v) => v.members.size,
+  length: (v) => v.size,
   sizeOf: (v) => v.bytes,
   clone: (v) => v.clone(),
+  paged: (total) => {
+    const v = new SetValue();
+    v.changes.fresh = false;
+    v.pages = new MemberPages(total);
+    return v;
+  },
+  knows: (v, m) => v.knows(m),
+  markAbsent: (v, m) => v.markAbsent(m),
+  unpage: (v) => v.unpage(),
 });
 
 registerCodec(setCodec);

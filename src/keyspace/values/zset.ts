@@ -1,5 +1,8 @@
-import { registerCodec } from '../../storage/codecs.js';
+import { sql } from 'kysely';
+import { registerCodec, type TypeCodec } from '../../storage/codecs.js';
 import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
+import { ABSENT_OVERHEAD, clampRange, MemberPages, PageFault, type Access } from '../paging.js';
+import type { Entry } from '../types.js';
 import { ScanOrder } from './set.js';
 
 /**
@@ -372,27 +375,46 @@ function firstKey(n: Node): [number, string] {
 const MEMBER_OVERHEAD = 72;
 const ZSET_OVERHEAD = 96;
 
+/** Bytes accounted per element of a paged sorted set's rank window. */
+const WINDOW_ITEM_OVERHEAD = 16;
+
+/**
+ * Paging state of a sorted set: beyond the members read so far, a window of
+ * consecutive ranks [lo, lo + items.length) read in order (ZRANGE, ZRANK,
+ * pops), kept in step with every change so it stays true until evicted.
+ */
+export class ZSetPages extends MemberPages {
+  window: { lo: number; items: Array<[string, number]> } | null = null;
+}
+
 /** A sorted set. Mutate only through its methods: they keep the index and change tracking in step. */
 export class ZSetValue implements TrackedCollection {
+  /** every member's score, or while paged the ones read so far (and those set since) */
   readonly dict = new Map<string, number>();
+  /** ordered index of `dict` (empty while paged: the window stands in for it) */
   readonly tree = new ScoreTree();
   /** total bytes of member names */
   bytes = 0;
   changes = new MemberChanges();
+  /** set while the value holds only some of its members (keyspace/paging.ts) */
+  pages: ZSetPages | null = null;
   /** ZSCAN order, built on first use and dropped by any change of membership */
   private scanOrder: ScanOrder | undefined;
 
   get size(): number {
-    return this.dict.size;
+    return this.pages ? this.pages.total : this.dict.size;
   }
 
   /** The stateless ZSCAN cursor order (shared with HSCAN/SSCAN). */
   scan(): ScanOrder {
+    if (this.pages) throw new PageFault('a scan');
     return (this.scanOrder ??= new ScanOrder(this.dict.keys()));
   }
 
   score(member: string): number | undefined {
-    return this.dict.get(member);
+    const s = this.dict.get(member);
+    if (s === undefined && this.pages && !this.pages.absent.has(member)) throw new PageFault('a score');
+    return s;
   }
 
   /**
@@ -402,18 +424,30 @@ export class ZSetValue implements TrackedCollection {
   set(member: string, score: number): 'added' | 'updated' | 'same' {
     // -0 is stored as 0, as Redis's compact encoding does (its text form of -0 reads back as 0).
     if (score === 0) score = 0;
-    const old = this.dict.get(member);
+    const old = this.score(member);
+    const p = this.pages;
     if (old !== undefined) {
       // -0 and 0 compare equal, as in Redis (no update).
       if (old === score) return 'same';
-      this.tree.remove(old, member);
-      this.tree.insert(score, member);
+      if (p) {
+        this.windowRemove(old, member);
+        this.windowInsert(score, member);
+      } else {
+        this.tree.remove(old, member);
+        this.tree.insert(score, member);
+      }
       this.dict.set(member, score);
       this.changes.mark(member);
       return 'updated';
     }
     this.dict.set(member, score);
-    this.tree.insert(score, member);
+    if (p) {
+      p.total++;
+      if (p.absent.delete(member)) this.bytes -= member.length + ABSENT_OVERHEAD;
+      this.windowInsert(score, member);
+    } else {
+      this.tree.insert(score, member);
+    }
     this.bytes += member.length;
     this.changes.mark(member);
     this.scanOrder = undefined;
@@ -421,11 +455,18 @@ export class ZSetValue implements TrackedCollection {
   }
 
   remove(member: string): boolean {
-    const old = this.dict.get(member);
+    const old = this.score(member);
     if (old === undefined) return false;
     this.dict.delete(member);
-    this.tree.remove(old, member);
     this.bytes -= member.length;
+    const p = this.pages;
+    if (p) {
+      p.total--;
+      this.markAbsent(member);
+      this.windowRemove(old, member);
+    } else {
+      this.tree.remove(old, member);
+    }
     this.changes.mark(member);
     this.scanOrder = undefined;
     return true;
@@ -433,22 +474,40 @@ export class ZSetValue implements TrackedCollection {
 
   /** 0-based rank in ascending order, or undefined. */
   rank(member: string): number | undefined {
-    const s = this.dict.get(member);
-    return s === undefined ? undefined : this.tree.rankOf(s, member);
+    const s = this.score(member);
+    if (s === undefined) return undefined;
+    if (!this.pages) return this.tree.rankOf(s, member);
+    const w = this.pages.window;
+    const i = w ? windowIndex(w.items, s, member) : -1;
+    if (!w || i >= w.items.length || w.items[i]![0] !== member) throw new PageFault('a rank');
+    return w.lo + i;
   }
 
   /** Element at a 0-based ascending rank. */
   at(rank: number): [string, number] | undefined {
-    return this.tree.at(rank);
+    if (!this.pages) return this.tree.at(rank);
+    if (rank < 0 || rank >= this.pages.total) return undefined;
+    const w = this.pages.window;
+    const item = w?.items[rank - w.lo];
+    if (item === undefined) throw new PageFault('an element by rank');
+    return item;
   }
 
   /** Visit from `rank` (ascending, or descending with `reverse`) until `fn` returns false. */
   walk(rank: number, reverse: boolean, fn: (member: string, score: number) => boolean | void): void {
-    this.tree.walk(rank, reverse, fn);
+    if (!this.pages) return this.tree.walk(rank, reverse, fn);
+    const total = this.pages.total;
+    const w = this.pages.window;
+    for (let r = rank; r >= 0 && r < total; r += reverse ? -1 : 1) {
+      const item = w?.items[r - w.lo];
+      if (item === undefined) throw new PageFault('a range of ranks');
+      if (fn(item[0], item[1]) === false) return;
+    }
   }
 
   /** How many leading elements (ascending) satisfy the prefix predicate. */
   countWhile(before: Bound): number {
+    if (this.pages) throw new PageFault('a score or lex range');
     return this.tree.countWhile(before);
   }
 
@@ -456,7 +515,7 @@ export class ZSetValue implements TrackedCollection {
   slice(start: number, end: number): Array<[string, number]> {
     const out: Array<[string, number]> = [];
     if (end <= start) return out;
-    this.tree.walk(start, false, (m, s) => {
+    this.walk(start, false, (m, s) => {
       out.push([m, s]);
       return out.length < end - start;
     });
@@ -467,12 +526,73 @@ export class ZSetValue implements TrackedCollection {
   loadRow(member: string, score: number): void {
     if (this.dict.has(member)) return;
     this.dict.set(member, score);
-    this.tree.insert(score, member);
+    if (!this.pages) this.tree.insert(score, member);
     this.bytes += member.length;
+  }
+
+  /** Paged: whether the value knows if `member` is in it. */
+  knows(member: string): boolean {
+    return this.dict.has(member) || this.pages!.absent.has(member);
+  }
+
+  /** Paged: record that PostgreSQL has no `member`. */
+  markAbsent(member: string): void {
+    if (this.pages!.absent.has(member)) return;
+    this.pages!.absent.add(member);
+    this.bytes += member.length + ABSENT_OVERHEAD;
+  }
+
+  /** Paged: ascending ranks [lo, lo + items.length) as read from PostgreSQL (replaces the window). */
+  setWindow(lo: number, items: Array<[string, number]>): void {
+    const p = this.pages!;
+    if (p.window) this.bytes -= p.window.items.length * WINDOW_ITEM_OVERHEAD;
+    for (const [m, s] of items) this.loadRow(m, s);
+    p.window = { lo, items };
+    this.bytes += items.length * WINDOW_ITEM_OVERHEAD;
+  }
+
+  /** Stop paging once every row has been read (loadRow): build the ordered index. */
+  unpage(): void {
+    const p = this.pages;
+    if (!p) return;
+    for (const m of p.absent) this.bytes -= m.length + ABSENT_OVERHEAD;
+    if (p.window) this.bytes -= p.window.items.length * WINDOW_ITEM_OVERHEAD;
+    this.pages = null;
+    for (const [m, s] of this.dict) this.tree.insert(s, m);
+  }
+
+  /** A new element: the window shifts if it is below it, takes it if it falls inside. */
+  private windowInsert(s: number, m: string): void {
+    const w = this.pages!.window;
+    if (!w) return;
+    const i = windowIndex(w.items, s, m);
+    if (i === 0) w.lo++;
+    else if (i < w.items.length) {
+      w.items.splice(i, 0, [m, s]);
+      this.bytes += WINDOW_ITEM_OVERHEAD;
+    }
+  }
+
+  private windowRemove(s: number, m: string): void {
+    const p = this.pages!;
+    const w = p.window;
+    if (!w) return;
+    const i = windowIndex(w.items, s, m);
+    if (i < w.items.length && w.items[i]![0] === m) {
+      w.items.splice(i, 1);
+      this.bytes -= WINDOW_ITEM_OVERHEAD;
+      if (w.items.length === 0) p.window = null;
+    } else if (i === 0) w.lo--;
+    else if (i < w.items.length) {
+      // inside the window's span but not in it: it was not contiguous after all
+      this.bytes -= w.items.length * WINDOW_ITEM_OVERHEAD;
+      p.window = null;
+    }
   }
 
   /** An independent copy whose changes are fresh. */
   clone(): ZSetValue {
+    if (this.pages) throw new PageFault('a copy');
     const v = new ZSetValue();
     this.tree.walk(0, false, (m, s) => {
       v.dict.set(m, s);
@@ -481,6 +601,19 @@ export class ZSetValue implements TrackedCollection {
     v.bytes = this.bytes;
     return v;
   }
+}
+
+/** First index of `items` (ascending) at or after (s, m). */
+function windowIndex(items: Array<[string, number]>, s: number, m: string): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const [im, is] = items[mid]!;
+    if (compareEntries(is, im, s, m) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function zsetSize(v: ZSetValue): number {
@@ -492,7 +625,7 @@ function pgScore(s: number): number | string {
   return s === 0 && 1 / s < 0 ? '-0' : s;
 }
 
-export const zsetCodec = memberCodec<ZSetValue>({
+const memberTable = memberCodec<ZSetValue>({
   type: 'zset',
   table: 'talus.zsets',
   memberColumn: 'member',
@@ -515,6 +648,90 @@ export const zsetCodec = memberCodec<ZSetValue>({
   length: (v) => v.size,
   sizeOf: zsetSize,
   clone: (v) => v.clone(),
+  paged: (total) => {
+    const v = new ZSetValue();
+    v.changes.fresh = false;
+    v.pages = new ZSetPages(total);
+    return v;
+  },
+  knows: (v, m) => v.knows(m),
+  markAbsent: (v, m) => v.markAbsent(m),
+  unpage: (v) => v.unpage(),
 });
+
+/** Ascending ranks [lo, hi] an access by rank needs, or null if none. */
+function rankSpan(v: ZSetValue, access: Access & { kind: 'range' }): [number, number] | null {
+  const n = v.size;
+  const span = clampRange(access.start, access.stop, n);
+  if (!span || !access.reverse) return span;
+  return [n - 1 - span[1], n - 1 - span[0]];
+}
+
+function windowCovers(v: ZSetValue, lo: number, hi: number): boolean {
+  const w = v.pages!.window;
+  return w !== null && w.lo <= lo && hi < w.lo + w.items.length;
+}
+
+/**
+ * Sorted sets page by member (the shared member-table codec) and by rank:
+ * ZRANK counts the members below one in PostgreSQL's (key_id, score, member)
+ * index, ZRANGE by rank and the pops read that range in order. Both need
+ * PostgreSQL to match memory, so they wait for the key's pending commit.
+ */
+export const zsetCodec: TypeCodec = {
+  ...memberTable,
+  satisfies(value, access) {
+    const v = value as ZSetValue;
+    if (!v.pages) return true;
+    if (access.kind === 'rank') {
+      if (!v.knows(access.member)) return false;
+      const s = v.dict.get(access.member);
+      if (s === undefined) return true;
+      const w = v.pages.window;
+      const i = w ? windowIndex(w.items, s, access.member) : -1;
+      return w !== null && i < w.items.length && w.items[i]![0] === access.member;
+    }
+    if (access.kind === 'range') {
+      const span = rankSpan(v, access);
+      return span === null || windowCovers(v, span[0], span[1]);
+    }
+    return memberTable.satisfies!(value, access);
+  },
+  async fetch(ctx, e: Entry, access) {
+    const v = e.value as ZSetValue;
+    if (!v.pages) return;
+    if (access.kind === 'rank') {
+      if (!v.knows(access.member)) await memberTable.fetch!(ctx, e, { kind: 'members', members: [access.member] });
+      const s = v.dict.get(access.member);
+      if (s === undefined) return;
+      await ctx.settled(e);
+      const m = Buffer.from(access.member, 'latin1');
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM talus.zsets
+        WHERE key_id = ${e.keyId} AND (score, member) < (${pgScore(s)}::float8, ${m}::bytea)`.execute(ctx.db);
+      if (v.pages && v.dict.get(access.member) === s) v.setWindow(rows[0]!.n, [[access.member, s]]);
+      return;
+    }
+    if (access.kind === 'range') {
+      const span = rankSpan(v, access);
+      if (span !== null && span[1] - span[0] + 1 <= ctx.maxRows) {
+        await ctx.settled(e);
+        const [lo, hi] = span;
+        const n = hi - lo + 1;
+        const total = v.size;
+        // Read from whichever end is nearer: OFFSET walks the index.
+        const fromTop = total - 1 - hi < lo;
+        const { rows } = fromTop
+          ? await sql<{ member: Buffer; score: number }>`SELECT member, score FROM talus.zsets WHERE key_id = ${e.keyId}
+              ORDER BY score DESC, member DESC OFFSET ${total - 1 - hi} LIMIT ${n}`.execute(ctx.db)
+          : await sql<{ member: Buffer; score: number }>`SELECT member, score FROM talus.zsets WHERE key_id = ${e.keyId}
+              ORDER BY score, member OFFSET ${lo} LIMIT ${n}`.execute(ctx.db);
+        if (fromTop) rows.reverse();
+        if (v.pages && v.size === total) v.setWindow(lo, rows.map((r) => [r.member.toString('latin1'), r.score]));
+        return;
+      }
+    }
+    await memberTable.fetch!(ctx, e, access);
+  },
+};
 
 registerCodec(zsetCodec);

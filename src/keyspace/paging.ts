@@ -1,0 +1,115 @@
+/**
+ * Page-wise serving of big collections.
+ *
+ * A cold hash, list, set or sorted set with more members than
+ * `paged-collection-threshold` is admitted to the hot set as a *paged*
+ * value: its length and whatever members have been read so far, not all of
+ * them. Each command declares in the command table what it needs of each key
+ * (an `Access`); before it runs, the scheduler has the codec read what the
+ * value lacks (a few rows by member, a range of list positions, a window of
+ * sorted-set ranks) or, for anything not declared, the whole collection. The
+ * command then runs synchronously on the value as on any other: the value
+ * classes answer from what they hold, so each command is written once.
+ */
+
+export type Access =
+  /** type, TTL and length only (DEL, EXPIRE, TYPE, HLEN, LPUSH...) */
+  | { readonly kind: 'meta' }
+  /** these members or fields (latin1 names), present or not */
+  | { readonly kind: 'members'; readonly members: readonly string[] }
+  /** a sorted set's rank of one member (ZRANK) */
+  | { readonly kind: 'rank'; readonly member: string }
+  /**
+   * elements by index, Redis style (negative counts from the end), inclusive;
+   * `reverse` counts from the last (ZREVRANGE, ZPOPMAX)
+   */
+  | { readonly kind: 'range'; readonly start: number; readonly stop: number; readonly reverse: boolean }
+  /** everything (the default for commands that declare nothing) */
+  | { readonly kind: 'whole' };
+
+export const META: Access = { kind: 'meta' };
+export const WHOLE: Access = { kind: 'whole' };
+
+export function members(names: readonly string[]): Access {
+  return { kind: 'members', members: names };
+}
+
+export function range(start: number, stop: number, reverse = false): Access {
+  return { kind: 'range', start, stop, reverse };
+}
+
+/**
+ * What one task needs of a key it names twice (SMOVE k k, a transaction):
+ * member lookups add up; an index-based need next to anything else becomes
+ * WHOLE, because an earlier command of the task may shift the indexes.
+ */
+export function mergeAccess(a: Access, b: Access): Access {
+  if (a.kind === 'meta') return b;
+  if (b.kind === 'meta') return a;
+  if (a.kind === 'members' && b.kind === 'members') return members([...a.members, ...b.members]);
+  return WHOLE;
+}
+
+/** A paged value asked for something it was not given: a missing `access` declaration. */
+export class PageFault extends Error {
+  constructor(what: string) {
+    super(`internal error: ${what} of a paged collection was not read before the command ran`);
+  }
+}
+
+/** A value that may be paged: `pages` is set while it does not hold all its members. */
+export interface MaybePaged {
+  pages: unknown;
+}
+
+export function isPaged(value: unknown): boolean {
+  return (value as MaybePaged | undefined)?.pages != null;
+}
+
+/** Resolve Redis-style inclusive indexes against a length: [lo, hi] or null when empty. */
+export function clampRange(start: number, stop: number, length: number): [number, number] | null {
+  if (start < 0) start += length;
+  if (stop < 0) stop += length;
+  if (start < 0) start = 0;
+  if (stop >= length) stop = length - 1;
+  return start > stop || start >= length ? null : [start, stop];
+}
+
+/** Bytes accounted per member known to be absent from a paged collection. */
+export const ABSENT_OVERHEAD = 40;
+
+/**
+ * The paging state of a hash, set or sorted set: how many members it has
+ * and which members are known not to be in it. Members it holds in memory
+ * are present; members neither held nor known absent are only in
+ * PostgreSQL, unread.
+ */
+export class MemberPages {
+  readonly absent = new Set<string>();
+  constructor(public total: number) {}
+}
+
+/** The `access` of commands that need only a key's type, TTL or length. */
+export const metaOnly = (): Access => META;
+
+/** `access` naming the members at arguments first, first + step, ... (HMGET, HSET, SADD...). */
+export function membersFrom(first: number, step = 1): (args: Buffer[]) => Access {
+  return (args) => {
+    const names: string[] = [];
+    for (let i = first; i < args.length; i += step) names.push(args[i]!.toString('latin1'));
+    return members(names);
+  };
+}
+
+/** An integer argument of an `access` function; anything else throws (the command then asks for WHOLE). */
+export function intArg(b: Buffer | undefined): number {
+  const s = b?.toString('latin1') ?? '';
+  if (!/^-?\d{1,19}$/.test(s)) throw new Error('not an integer');
+  return Number(s);
+}
+
+/** `count` elements at one end (pops); none for a count that pops nothing. */
+export function fromEnd(tail: boolean, count: number): Access {
+  if (!(count > 0)) return META;
+  return tail ? range(-count, -1) : range(0, count - 1);
+}

@@ -1,0 +1,172 @@
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+
+/**
+ * Big collections served page-wise (src/keyspace/paging.ts): a cold hash,
+ * set, sorted set or list above `paged-collection-threshold` members is not
+ * read whole for point commands. Checked through INFO talus (paged_opens,
+ * paged_partial_reads, paged_whole_reads) and the hot-set size, and for
+ * correctness against what was written, across restarts.
+ */
+const N = 2000;
+const THRESHOLD = '100';
+
+describe('paged collections', function () {
+  this.timeout(120_000);
+  let url: string;
+  let srv: TalusProcess | undefined;
+  let r: Redis;
+
+  async function restart(): Promise<void> {
+    await srv?.stop();
+    srv = await startTalus(['--paged-collection-threshold', THRESHOLD], { databaseUrl: url });
+    r = srv.client();
+  }
+
+  async function talusInfo(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const line of (await r.info('talus')).split('\r\n')) {
+      const [k, v] = line.split(':');
+      if (k && v !== undefined && /^-?\d+$/.test(v)) out[k] = Number(v);
+    }
+    return out;
+  }
+
+  before(async () => {
+    url = await freshDatabase();
+    await restart();
+    const p = r.pipeline();
+    for (let i = 0; i < N; i += 500) {
+      const h: string[] = [];
+      const s: string[] = [];
+      const z: Array<string | number> = [];
+      const l: string[] = [];
+      for (let j = i; j < i + 500; j++) {
+        h.push(`f${j}`, `v${j}`);
+        s.push(`m${j}`);
+        z.push(j, `m${j}`);
+        l.push(`e${j}`);
+      }
+      p.hset('h', ...h).sadd('s', ...s).zadd('z', ...z).rpush('l', ...l);
+    }
+    await p.exec();
+    await restart();
+  });
+
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('point reads of cold big keys read only what they need', async () => {
+    const before = await talusInfo();
+    expect(await r.hget('h', 'f1234')).to.equal('v1234');
+    expect(await r.hmget('h', 'f1', 'nope', 'f1999')).to.deep.equal(['v1', null, 'v1999']);
+    expect(await r.hexists('h', 'f7')).to.equal(1);
+    expect(await r.hstrlen('h', 'f10')).to.equal(3);
+    expect(await r.hlen('h')).to.equal(N);
+    expect(await r.sismember('s', 'm5')).to.equal(1);
+    expect(await r.smismember('s', 'm5', 'x')).to.deep.equal([1, 0]);
+    expect(await r.scard('s')).to.equal(N);
+    expect(await r.zscore('z', 'm77')).to.equal('77');
+    expect(await r.zmscore('z', 'm1', 'x')).to.deep.equal(['1', null]);
+    expect(await r.zrank('z', 'm1500')).to.equal(1500);
+    expect(await r.zrevrank('z', 'm1500')).to.equal(N - 1 - 1500);
+    expect(await r.zrange('z', '10', '12', 'WITHSCORES')).to.deep.equal(['m10', '10', 'm11', '11', 'm12', '12']);
+    expect(await r.zrange('z', '0', '1', 'REV')).to.deep.equal([`m${N - 1}`, `m${N - 2}`]);
+    expect(await r.zrevrange('z', 5, 6)).to.deep.equal([`m${N - 6}`, `m${N - 7}`]);
+    expect(await r.zcard('z')).to.equal(N);
+    expect(await r.lindex('l', 0)).to.equal('e0');
+    expect(await r.lindex('l', -1)).to.equal(`e${N - 1}`);
+    expect(await r.lindex('l', 1000)).to.equal('e1000');
+    expect(await r.lrange('l', 100, 104)).to.deep.equal(['e100', 'e101', 'e102', 'e103', 'e104']);
+    expect(await r.lrange('l', -3, -1)).to.deep.equal([`e${N - 3}`, `e${N - 2}`, `e${N - 1}`]);
+    expect(await r.llen('l')).to.equal(N);
+    expect(await r.type('z')).to.equal('zset');
+    expect(await r.object('ENCODING', 'h')).to.equal('hashtable');
+    const after = await talusInfo();
+    expect(after.paged_opens! - before.paged_opens!).to.equal(4);
+    expect(after.paged_partial_reads! - before.paged_partial_reads!).to.be.greaterThan(10);
+    expect(after.paged_whole_reads).to.equal(before.paged_whole_reads);
+    // four collections of 2000 members would be several hundred KB in memory
+    expect(after.hot_set_bytes).to.be.below(60_000);
+  });
+
+  it('writes to paged values are correct and survive a restart', async () => {
+    expect(await r.hset('h', 'f1', 'changed', 'new', 'x')).to.equal(1);
+    expect(await r.hdel('h', 'f2', 'missing')).to.equal(1);
+    expect(await r.hincrby('h', 'counter', 5)).to.equal(5);
+    expect(await r.hsetnx('h', 'f3', 'no')).to.equal(0);
+    expect(await r.sadd('s', 'm1', 'new')).to.equal(1);
+    expect(await r.srem('s', 'm2', 'missing')).to.equal(1);
+    expect(await r.smove('s', 's2', 'm3')).to.equal(1);
+    expect(await r.zadd('z', -1, 'first', 5000, 'm0')).to.equal(1);
+    expect(await r.zincrby('z', 1, 'm1')).to.equal('2');
+    expect(await r.zrem('z', 'm2')).to.equal(1);
+    expect(await r.lpush('l', 'head')).to.equal(N + 1);
+    expect(await r.rpush('l', 'tail')).to.equal(N + 2);
+    expect(await r.lset('l', 2, 'set')).to.equal('OK');
+    expect(await r.lpop('l', 2)).to.deep.equal(['head', 'e0']);
+    expect(await r.rpop('l')).to.equal('tail');
+    expect(await r.rpoplpush('l', 'l')).to.equal(`e${N - 1}`);
+    const before = await talusInfo();
+    expect(before.paged_whole_reads).to.equal(0);
+
+    await restart();
+    expect(await r.hmget('h', 'f1', 'f2', 'new', 'counter', 'f3')).to.deep.equal(['changed', null, 'x', '5', 'v3']);
+    expect(await r.hlen('h')).to.equal(N + 1);
+    expect(await r.smismember('s', 'm1', 'm2', 'm3', 'new')).to.deep.equal([1, 0, 0, 1]);
+    expect(await r.scard('s')).to.equal(N - 1);
+    expect(await r.smembers('s2')).to.deep.equal(['m3']);
+    expect(await r.zrange('z', '0', '2', 'WITHSCORES')).to.deep.equal(['first', '-1', 'm1', '2', 'm3', '3']);
+    expect(await r.zrange('z', '-1', '-1', 'WITHSCORES')).to.deep.equal(['m0', '5000']);
+    expect(await r.zcard('z')).to.equal(N);
+    expect(await r.lrange('l', 0, 2)).to.deep.equal([`e${N - 1}`, 'set', 'e2']);
+    expect(await r.llen('l')).to.equal(N - 1);
+  });
+
+  it('ranks and rank ranges stay right around changes not yet committed', async () => {
+    // pipelined: the ZADDs are still being committed when the rank reads arrive
+    const res = await r
+      .pipeline()
+      .zadd('z', -5, 'a', -4, 'b')
+      .zrank('z', 'b')
+      .zrange('z', '0', '3')
+      .zrem('z', 'a')
+      .zrange('z', '0', '1')
+      .zpopmin('z')
+      .zrank('z', 'm1')
+      .exec();
+    expect(res!.map(([err, v]) => err ?? v)).to.deep.equal([2, 1, ['a', 'b', 'first', 'm1'], 1, ['b', 'first'], ['b', '-4'], 1]);
+  });
+
+  it('a transaction that shifts list indexes reads the whole list first', async () => {
+    const res = await r.multi().lpush('l', 'x', 'y').lindex('l', 3).lrange('l', 0, 3).exec();
+    expect(res!.map(([err, v]) => err ?? v)).to.deep.equal([N + 1, 'set', ['y', 'x', `e${N - 1}`, 'set']]);
+  });
+
+  it('commands over every member read the whole value, then run as usual', async () => {
+    await restart();
+    const before = await talusInfo();
+    const all = await r.hgetall('h');
+    expect(Object.keys(all)).to.have.length(N + 1);
+    expect(all.f1).to.equal('changed');
+    expect(await r.sinter('s', 's')).to.have.length(N - 1);
+    expect(await r.zrangebyscore('z', 10, 12)).to.deep.equal(['m10', 'm11', 'm12']);
+    expect(await r.linsert('l', 'BEFORE', 'e5', 'ins')).to.equal(N + 2);
+    const after = await talusInfo();
+    expect(after.paged_whole_reads! - before.paged_whole_reads!).to.equal(4);
+  });
+
+  it('DEL of a cold big key reads none of its members', async () => {
+    await restart();
+    const before = await talusInfo();
+    expect(await r.del('h', 's', 'z', 'l')).to.equal(4);
+    expect(await r.exists('h', 's', 'z', 'l')).to.equal(0);
+    const after = await talusInfo();
+    expect(after.paged_whole_reads).to.equal(before.paged_whole_reads);
+    expect(after.paged_partial_reads).to.equal(before.paged_partial_reads);
+    await restart();
+    expect(await r.exists('h', 's', 'z', 'l')).to.equal(0);
+  });
+});
