@@ -86,7 +86,20 @@ export const ABSENT_OVERHEAD = 40;
  */
 export class MemberPages {
   readonly absent = new Set<string>();
+  /** memory the absent set accounts for (part of the value's size) */
+  absentBytes = 0;
   constructor(public total: number) {}
+
+  markAbsent(m: string): void {
+    if (this.absent.has(m)) return;
+    this.absent.add(m);
+    this.absentBytes += m.length + ABSENT_OVERHEAD;
+  }
+
+  /** `m` was added: no longer absent. */
+  unmarkAbsent(m: string): void {
+    if (this.absent.delete(m)) this.absentBytes -= m.length + ABSENT_OVERHEAD;
+  }
 }
 
 /** The `access` of commands that need only a key's type, TTL or length. */

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ArrayWrite } from './batch.js';
 import type { PageContext, TypeCodec } from './codecs.js';
-import type { Access, MaybePaged } from '../keyspace/paging.js';
+import type { Access, MemberPages } from '../keyspace/paging.js';
 import type { TalusSchema } from './database.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 
@@ -20,8 +20,10 @@ export class MemberChanges {
 }
 
 /** A collection value that tracks its changes (hash, set, zset) and may be paged. */
-export interface TrackedCollection extends MaybePaged {
+export interface TrackedCollection {
   changes: MemberChanges;
+  /** set while the value holds only some of its members (keyspace/paging.ts) */
+  pages: MemberPages | null;
 }
 
 export interface MemberTableSpec<V extends TrackedCollection> {
@@ -48,10 +50,8 @@ export interface MemberTableSpec<V extends TrackedCollection> {
   paged(total: number): V;
   /** paged: whether the value knows if `member` is in it */
   knows(value: V, member: string): boolean;
-  /** paged: record that PostgreSQL has no such member */
-  markAbsent(value: V, member: string): void;
-  /** stop paging once every row has been added */
-  unpage(value: V): void;
+  /** stop paging once every row has been added (default: drop `pages`) */
+  unpage?(value: V): void;
 }
 
 /**
@@ -155,7 +155,7 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
           const m = (r[spec.memberColumn] as Buffer).toString('latin1');
           if (!spec.knows(value, m)) spec.addRow(value, m, payloadCols.map((c) => r[c]));
         }
-        for (const m of wanted) if (!spec.knows(value, m)) spec.markAbsent(value, m);
+        for (const m of wanted) if (!spec.knows(value, m)) value.pages!.markAbsent(m);
         return;
       }
       // Anything else reads the whole collection; what memory knows wins.
@@ -166,7 +166,8 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
         const m = (r[spec.memberColumn] as Buffer).toString('latin1');
         if (!spec.knows(value, m)) spec.addRow(value, m, payloadCols.map((c) => r[c]));
       }
-      spec.unpage(value);
+      if (spec.unpage) spec.unpage(value);
+      else value.pages = null;
     },
     async purge(db: Kysely<TalusSchema>, keyIds: number[], limit: number) {
       const res = await sql`DELETE FROM ${sql.raw(spec.table)} WHERE ctid IN (

@@ -1,6 +1,6 @@
 import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
 import { registerCodec } from '../../storage/codecs.js';
-import { ABSENT_OVERHEAD, MemberPages, PageFault } from '../paging.js';
+import { MemberPages, PageFault } from '../paging.js';
 import { COLLECTION_OVERHEAD, RANDOM_INDEX_OVERHEAD, RandomIndex, ScanOrder } from './set.js';
 
 /** Bytes accounted per field beyond the field and value bytes (Map slot, headers). */
@@ -50,7 +50,7 @@ export class HashValue implements TrackedCollection {
     this.bytes += field.length + value.length + HASH_FIELD_OVERHEAD;
     if (this.pages) {
       this.pages.total++;
-      if (this.pages.absent.delete(field)) this.bytes -= field.length + ABSENT_OVERHEAD;
+      this.pages.unmarkAbsent(field);
     }
     if (this.randomIndex) {
       this.randomIndex.add(field);
@@ -69,7 +69,7 @@ export class HashValue implements TrackedCollection {
     this.changes.mark(field);
     if (this.pages) {
       this.pages.total--;
-      this.markAbsent(field);
+      this.pages.markAbsent(field);
     }
     if (this.randomIndex) {
       this.randomIndex.delete(field);
@@ -120,20 +120,6 @@ export class HashValue implements TrackedCollection {
     return this.fields.has(field) || this.pages!.absent.has(field);
   }
 
-  /** Paged: record that PostgreSQL has no `field`. */
-  markAbsent(field: string): void {
-    if (this.pages!.absent.has(field)) return;
-    this.pages!.absent.add(field);
-    this.bytes += field.length + ABSENT_OVERHEAD;
-  }
-
-  /** Stop paging: every field has been read (loadRow) into the value. */
-  unpage(): void {
-    if (!this.pages) return;
-    for (const f of this.pages.absent) this.bytes -= f.length + ABSENT_OVERHEAD;
-    this.pages = null;
-  }
-
   /** An independent copy whose changes are fresh (a new incarnation). */
   clone(): HashValue {
     if (this.pages) throw new PageFault('a copy');
@@ -163,7 +149,7 @@ export const hashCodec = memberCodec<HashValue>({
   },
   addRow: (v, f, [val]) => v.loadRow(f, val as Buffer),
   length: (v) => v.size,
-  sizeOf: (v) => v.bytes,
+  sizeOf: (v) => v.bytes + (v.pages?.absentBytes ?? 0),
   clone: (v) => v.clone(),
   paged: (total) => {
     const v = new HashValue();
@@ -172,8 +158,6 @@ export const hashCodec = memberCodec<HashValue>({
     return v;
   },
   knows: (v, m) => v.knows(m),
-  markAbsent: (v, m) => v.markAbsent(m),
-  unpage: (v) => v.unpage(),
 });
 
 registerCodec(hashCodec);

@@ -1,6 +1,6 @@
 import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
 import { registerCodec } from '../../storage/codecs.js';
-import { ABSENT_OVERHEAD, MemberPages, PageFault } from '../paging.js';
+import { MemberPages, PageFault } from '../paging.js';
 
 /**
  * The set value: members are latin1 strings (one char per byte, binary
@@ -183,7 +183,10 @@ export class SetValue implements TrackedCollection {
     this.members.add(m);
     this.bytes += m.length + SET_MEMBER_OVERHEAD;
     this.changes.mark(m);
-    if (this.pages) this.unabsent(m, 1);
+    if (this.pages) {
+      this.pages.total++;
+      this.pages.unmarkAbsent(m);
+    }
     if (this.randomIndex) {
       this.randomIndex.add(m);
       this.bytes += RANDOM_INDEX_OVERHEAD;
@@ -200,8 +203,7 @@ export class SetValue implements TrackedCollection {
     this.changes.mark(m);
     if (this.pages) {
       this.pages.total--;
-      this.pages.absent.add(m);
-      this.bytes += m.length + ABSENT_OVERHEAD;
+      this.pages.markAbsent(m);
     }
     if (this.randomIndex) {
       this.randomIndex.delete(m);
@@ -209,12 +211,6 @@ export class SetValue implements TrackedCollection {
     }
     this.scanOrder = undefined;
     return true;
-  }
-
-  private unabsent(m: string, added: number): void {
-    const p = this.pages!;
-    p.total += added;
-    if (p.absent.delete(m)) this.bytes -= m.length + ABSENT_OVERHEAD;
   }
 
   [Symbol.iterator](): IterableIterator<string> {
@@ -258,20 +254,6 @@ export class SetValue implements TrackedCollection {
     return this.members.has(m) || this.pages!.absent.has(m);
   }
 
-  /** Paged: record that PostgreSQL has no `m`. */
-  markAbsent(m: string): void {
-    if (this.pages!.absent.has(m)) return;
-    this.pages!.absent.add(m);
-    this.bytes += m.length + ABSENT_OVERHEAD;
-  }
-
-  /** Stop paging: every member has been read (loadRow) into the value. */
-  unpage(): void {
-    if (!this.pages) return;
-    for (const m of this.pages.absent) this.bytes -= m.length + ABSENT_OVERHEAD;
-    this.pages = null;
-  }
-
   /** An independent copy whose changes are fresh (a new incarnation). */
   clone(): SetValue {
     if (this.pages) throw new PageFault('a copy');
@@ -309,7 +291,7 @@ export const setCodec = memberCodec<SetValue>({
   },
   addRow: (v, m) => v.loadRow(m),
   length: (v) => v.size,
-  sizeOf: (v) => v.bytes,
+  sizeOf: (v) => v.bytes + (v.pages?.absentBytes ?? 0),
   clone: (v) => v.clone(),
   paged: (total) => {
     const v = new SetValue();
@@ -318,8 +300,6 @@ export const setCodec = memberCodec<SetValue>({
     return v;
   },
   knows: (v, m) => v.knows(m),
-  markAbsent: (v, m) => v.markAbsent(m),
-  unpage: (v) => v.unpage(),
 });
 
 registerCodec(setCodec);

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { registerCodec, type TypeCodec } from '../../storage/codecs.js';
 import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
-import { ABSENT_OVERHEAD, clampRange, MemberPages, PageFault, type Access } from '../paging.js';
+import { clampRange, MemberPages, PageFault, type Access } from '../paging.js';
 import type { Entry } from '../types.js';
 import { ScanOrder } from './set.js';
 
@@ -443,7 +443,7 @@ export class ZSetValue implements TrackedCollection {
     this.dict.set(member, score);
     if (p) {
       p.total++;
-      if (p.absent.delete(member)) this.bytes -= member.length + ABSENT_OVERHEAD;
+      p.unmarkAbsent(member);
       this.windowInsert(score, member);
     } else {
       this.tree.insert(score, member);
@@ -462,7 +462,7 @@ export class ZSetValue implements TrackedCollection {
     const p = this.pages;
     if (p) {
       p.total--;
-      this.markAbsent(member);
+      p.markAbsent(member);
       this.windowRemove(old, member);
     } else {
       this.tree.remove(old, member);
@@ -535,13 +535,6 @@ export class ZSetValue implements TrackedCollection {
     return this.dict.has(member) || this.pages!.absent.has(member);
   }
 
-  /** Paged: record that PostgreSQL has no `member`. */
-  markAbsent(member: string): void {
-    if (this.pages!.absent.has(member)) return;
-    this.pages!.absent.add(member);
-    this.bytes += member.length + ABSENT_OVERHEAD;
-  }
-
   /** Paged: ascending ranks [lo, lo + items.length) as read from PostgreSQL (replaces the window). */
   setWindow(lo: number, items: Array<[string, number]>): void {
     const p = this.pages!;
@@ -555,7 +548,6 @@ export class ZSetValue implements TrackedCollection {
   unpage(): void {
     const p = this.pages;
     if (!p) return;
-    for (const m of p.absent) this.bytes -= m.length + ABSENT_OVERHEAD;
     if (p.window) this.bytes -= p.window.items.length * WINDOW_ITEM_OVERHEAD;
     this.pages = null;
     for (const [m, s] of this.dict) this.tree.insert(s, m);
@@ -617,7 +609,7 @@ function windowIndex(items: Array<[string, number]>, s: number, m: string): numb
 }
 
 export function zsetSize(v: ZSetValue): number {
-  return ZSET_OVERHEAD + v.bytes + v.dict.size * MEMBER_OVERHEAD;
+  return ZSET_OVERHEAD + v.bytes + v.dict.size * MEMBER_OVERHEAD + (v.pages?.absentBytes ?? 0);
 }
 
 /** float8 parameter: node-postgres prints -0 as "0", so spell it out. */
@@ -655,7 +647,6 @@ const memberTable = memberCodec<ZSetValue>({
     return v;
   },
   knows: (v, m) => v.knows(m),
-  markAbsent: (v, m) => v.markAbsent(m),
   unpage: (v) => v.unpage(),
 });
 
