@@ -30,6 +30,7 @@ import { ConfigError } from '../config/store.js';
 import { lookupOption } from '../config/schema.js';
 import { buildInfo, runtimeOf, startSampler } from '../observability/info.js';
 import type { Client } from '../server/client.js';
+import { metaOnly } from '../keyspace/paging.js';
 import type { Talus } from '../talus.js';
 
 const b = (s: string) => Buffer.from(s);
@@ -743,7 +744,7 @@ export const serverCommands: CommandDef[] = [
     handler: routeSubcommands('memory'),
     subcommands: [
       {
-        name: 'usage', arity: -3, flags: ['readonly'], keys: { first: 2, last: 2, step: 1 }, group: 'server',
+        name: 'usage', arity: -3, flags: ['readonly'], keys: { first: 2, last: 2, step: 1 }, access: metaOnly, group: 'server',
         since: '4.0.0', summary: 'Estimates the memory usage of a key.', complexity: 'O(1)',
         handler: (c, args) => {
           if (args.length !== 3 && !(args.length === 5 && keyword(args[3]!) === 'SAMPLES')) return Errors.syntax();

@@ -27,6 +27,7 @@ import { ErrorReply, NULL_ARRAY, OK, type Reply } from '../protocol/reply.js';
 import { Errors } from './errors.js';
 import { Entry } from '../keyspace/types.js';
 import type { Client } from '../server/client.js';
+import { metaOnly } from '../keyspace/paging.js';
 import type { Talus } from '../talus.js';
 
 export function installTransactionHooks(t: Talus): void {
@@ -213,7 +214,7 @@ export const transactionsCommands: CommandDef[] = [
     summary: 'Discards a transaction.', complexity: 'O(N), when N is the number of queued commands', handler: discard,
   },
   {
-    name: 'watch', arity: -2, flags: [...TX], keys: { first: 1, last: -1, step: 1 }, group: 'transactions', since: '2.2.0',
+    name: 'watch', arity: -2, flags: [...TX], keys: { first: 1, last: -1, step: 1 }, access: metaOnly, group: 'transactions', since: '2.2.0',
     summary: 'Monitors changes to keys to determine the execution of a transaction.',
     complexity: 'O(1) for every key.', handler: watch,
   },
