@@ -5,8 +5,9 @@ WORKDIR /opt/talus
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations
+COPY bin ./bin
 COPY test ./test
 COPY bench ./bench
 RUN npm ci && npx tsc -b && npm prune --omit=dev
 EXPOSE 9221
-ENTRYPOINT ["node", "dist/src/main.js"]
+ENTRYPOINT ["bin/talus"]

@@ -74,7 +74,7 @@ TALUS_PID=""
 
 start_talus() {
   # shellcheck disable=SC2086
-  node "$ROOT/dist/src/main.js" --port "$PORT" --bind 127.0.0.1 --dir "$DATA" --loglevel notice \
+  "$ROOT/bin/talus" --port "$PORT" --bind 127.0.0.1 --dir "$DATA" --loglevel notice \
     $TALUS_ARGS >>"$TALUS_LOG" 2>&1 &
   TALUS_PID=$!
   for _ in $(seq 1 600); do

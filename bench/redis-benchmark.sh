@@ -10,6 +10,7 @@
 #
 # Prints one table row per test/pipeline/Talus mode: Redis rps, Talus rps,
 # ratio, p50/p99 latency for both. Needs a built tree (npx tsc -b).
+# Collections (issue 3's rows): TESTS=hset,lpush,rpop,sadd,zadd,lrange_100.
 # Environment: N (requests per test, default 100000), TESTS, CLIENTS (50),
 # PIPELINES ("1 16"), MODES ("always everysec"), REDIS_PORT, TALUS_PORT,
 # KEEP_CSV=dir to keep the raw CSV.
@@ -89,7 +90,7 @@ stop_pid "$REDIS_PID"; REDIS_PID=""
 for mode in $MODES; do
   dir="$WORK/talus-$mode"; CUR_DIR=$dir
   mkdir -p "$dir"; chmod 755 "$dir"
-  node "$MAIN" --port "$TALUS_PORT" --bind 127.0.0.1 --dir "$dir" --appendfsync "$mode" --loglevel warning \
+  "$ROOT/bin/talus" --port "$TALUS_PORT" --bind 127.0.0.1 --dir "$dir" --appendfsync "$mode" --loglevel warning \
     >"$WORK/talus-$mode.log" 2>&1 &
   TALUS_PID=$!
   wait_ping "$TALUS_PORT" "$TALUS_PID" "Talus ($mode)" || { tail -n 20 "$WORK/talus-$mode.log" >&2; exit 1; }
@@ -108,7 +109,11 @@ echo
 printf '| %-15s | %2s | %-8s | %10s | %10s | %6s | %-15s | %-15s |\n' test P talus 'redis rps' 'talus rps' ratio 'redis p50/p99' 'talus p50/p99'
 printf '| %-15s | %2s | %-8s | %10s | %10s | %6s | %-15s | %-15s |\n' '---' '--:' '---' '---:' '---:' '---:' '---:' '---:'
 for t in $(echo "$TESTS" | tr ',' ' '); do
-  T=$(echo "$t" | tr a-z A-Z); [ "$T" = MSET ] && T="MSET (10 keys)"
+  T=$(echo "$t" | tr a-z A-Z)
+  case $T in # redis-benchmark's CSV names
+    MSET) T="MSET (10 keys)" ;;
+    LRANGE_100|LRANGE_300|LRANGE_500|LRANGE_600) T="$T (first ${T#LRANGE_} elements)" ;;
+  esac
   for p in $PIPELINES; do
     r="$CSV/redis-P$p.csv"
     rr=$(field "$r" "$T" 2); r50=$(field "$r" "$T" 5); r99=$(field "$r" "$T" 7)

@@ -57,6 +57,9 @@ export function openDatabase(url: string, poolSize: number, onError: (err: Error
     max: poolSize,
     types: types as pg.CustomTypesConfig,
     connectionTimeoutMillis: 5_000,
+    // Keep connections open: reconnecting after idle spells costs a backend
+    // fork each, which on a busy machine can outlast the connect timeout.
+    idleTimeoutMillis: 0,
     keepAlive: true,
     application_name: 'talus',
   });

@@ -14,7 +14,8 @@ import { Logger } from '../../src/observability/logger.js';
  * servers as real child processes talked to over TCP.
  */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAIN = path.join(ROOT, 'dist/src/main.js');
+/** the launcher users run (npm start): node with Talus's memory settings */
+const LAUNCHER = path.join(ROOT, 'bin/talus');
 
 let cluster: EmbeddedCluster | undefined;
 let adminUrl: string | undefined;
@@ -76,7 +77,7 @@ export interface TalusProcess {
 }
 
 /**
- * Start `node dist/src/main.js` with these options (redis-server style
+ * Start Talus (bin/talus) with these options (redis-server style
  * `--name value` pairs). Uses a fresh database unless `--database-url` or
  * `embedded: true` is given.
  */
@@ -88,7 +89,7 @@ export async function startTalus(
   if (!opts.embedded && !args.includes('--database-url')) {
     full.push('--database-url', opts.databaseUrl ?? (await freshDatabase()));
   }
-  const proc = spawn(process.execPath, [MAIN, ...full], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  const proc = spawn(LAUNCHER, full, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT, env: { ...process.env, NODE: process.execPath } });
   let out = '';
   const clients: Redis[] = [];
   const port = await new Promise<number>((resolve, reject) => {
