@@ -8,15 +8,11 @@
  *   node dist/bench/rss.js [--maxmemory-mb 64] [--factor 10] [--value-size 1024]
  *                          [--appendfsync always] [--conns 4] [--pipeline 1000]
  */
-import fs from 'node:fs';
 import type { Redis } from 'ioredis';
+import { option, rssMb } from './support.js';
 import { startTalus, stopPostgres } from '../test/support/harness.js';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : def;
-};
+const opt = option;
 const maxmemoryMb = Number(opt('maxmemory-mb', '64'));
 const factor = Number(opt('factor', '10'));
 const valueSize = Number(opt('value-size', '1024'));
@@ -35,14 +31,6 @@ function valueOf(i: number): Buffer {
   return b;
 }
 
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 const srv = await startTalus(['--maxmemory', `${maxmemoryMb}mb`, '--appendfsync', fsync], { embedded: true });
 const pid = srv.proc.pid!;
