@@ -215,8 +215,9 @@ function spop(c: Client, args: Buffer[]): Reply {
   if (args.length > 3) throw Errors.syntax();
   const key = args[1]!;
   if (args.length === 3) {
-    const n = int64Arg(args[2]!);
-    if (n < 0n) throw new ErrorReply('ERR value is out of range, must be positive');
+    // getPositiveLongFromObjectOrReply with a message: also for non-integers
+    const n = parseInteger(args[2]!);
+    if (n === null || n < 0n) throw new ErrorReply('ERR value is out of range, must be positive');
     const e = lookupTyped(c, key, 'set');
     if (!e || n === 0n) return new SetReply([]);
     const set = e.value as SetValue;

@@ -12,6 +12,7 @@ import type { ZSetValue } from '../keyspace/values/zset.js';
 import type { SetValue } from '../keyspace/values/set.js';
 import type { HashValue } from '../keyspace/values/hash.js';
 import { ListValue } from '../keyspace/values/list.js';
+import { isPaged } from '../keyspace/paging.js';
 
 /**
  * SORT and SORT_RO over lists, sets and sorted sets, Redis 7.0 semantics.
@@ -112,7 +113,8 @@ function parseSort(args: Buffer[], readonly: boolean): SortPlan {
     } else if (o === 'BY' && left >= 1) {
       const p = parsePattern(args[++j]!, false);
       plan.by = p;
-      plan.dontSort = p.kind === 'const';
+      // like Redis, a BY without '*' disables sorting even if another BY follows
+      plan.dontSort ||= p.kind === 'const';
     } else if (o === 'GET' && left >= 1) {
       plan.gets.push(parsePattern(args[++j]!, true));
     } else {
@@ -186,6 +188,8 @@ function sortKeyRefs(readonly: boolean) {
     if (!c.talus.keyspace.isResident(c.db, str(plan.key))) return refs;
     const e = peekEntry(c, plan.key);
     if (!e || (e.type !== 'list' && e.type !== 'set' && e.type !== 'zset')) return refs;
+    // a paged value does not hold its elements yet: they are read (whole) first, then this runs again
+    if (isPaged(e.value)) return refs;
     for (const name of patternKeys(plan, elementsOf(e))) refs.push({ db: c.db, name });
     return refs;
   };

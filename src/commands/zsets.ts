@@ -838,8 +838,11 @@ function toZset(result: Map<string, number>): ZSetValue {
 function setOpRead(op: SetOp) {
   return (c: Client, args: Buffer[]): Reply => {
     const p = parseSetOp(c, args, 1, op, false, false);
-    const z = toZset(computeSetOp(op, p));
-    return pairsReply(c, z.slice(0, z.size), p.withScores);
+    // Replied from the computed scores in (score, member) order, as Redis does from its
+    // temporary skiplist: a -0 score stays -0 (a stored zset keeps 0, like a listpack).
+    const pairs: Pair[] = [...computeSetOp(op, p)].sort((a, b) =>
+      a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+    return pairsReply(c, pairs, p.withScores);
   };
 }
 

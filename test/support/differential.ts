@@ -4,7 +4,8 @@ import net from 'node:net';
  * Differential testing: the same command sequences go to a real redis-server
  * and to Talus over raw RESP sockets, and the replies are compared byte for
  * byte (or with a named comparator where Redis itself is not deterministic:
- * TTL drift, unordered collections).
+ * TTL drift, unordered collections, random members checked against the
+ * collection read just before, SORT's order among equal ALPHA BY values).
  *
  * Sequences come from a seeded generator over a small key space (so keys
  * collide, change type, expire and get renamed onto each other), including
@@ -12,6 +13,16 @@ import net from 'node:net';
  * (tables of generators below); a generator is used only when the server
  * under test knows the command (probed at start), so families light up as
  * they are implemented. To cover a new command, add a row to its family.
+ * A row may return a group of steps (sent in order, never mangled): a read
+ * whose reply a random command is then checked against, a command inside
+ * MULTI, or a command that must not be mangled (a blocking one, whose
+ * truncated or extended forms could block forever).
+ *
+ * Generated only in forms whose replies Redis defines: BYLEX ranges on keys
+ * whose scores are all equal (or '-' '+'), SCANs returning whole small
+ * collections, blocking commands in MULTI or with tiny timeouts, no
+ * out-of-range floats (Redis's SORT then sees a stale ERANGE), no huge
+ * negative random counts (Redis would try to send 2^63 elements).
  */
 
 // ---------------------------------------------------------------------------
@@ -223,6 +234,178 @@ function sameMultiset(a: string[], b: string[]): boolean {
   return sa.every((s, i) => s === sb[i]);
 }
 
+/** Arrays whose items, taken `k` at a time (element + its GET values), form the same multiset. */
+export function unorderedChunks(k: number): Comparator {
+  return (a, b) => {
+    if (a.equals(b)) return true;
+    const [x] = decode(a);
+    const [y] = decode(b);
+    if (!('items' in x) || !('items' in y) || x.t !== y.t) return false;
+    const cx = chunks(x.items, k);
+    const cy = chunks(y.items, k);
+    return cx !== undefined && cy !== undefined && sameMultiset(cx, cy);
+  };
+}
+
+function chunks(items: RespValue[], k: number): string[] | undefined {
+  if (items.length % k !== 0) return undefined;
+  const out: string[] = [];
+  for (let i = 0; i < items.length; i += k) out.push(items.slice(i, i + k).map(canon).join(','));
+  return out;
+}
+
+/** Only the reply type and, for arrays, the length must agree (a random subset of a known size). */
+export const sameLength: Comparator = (a, b) => {
+  if (a.equals(b)) return true;
+  const [x] = decode(a);
+  const [y] = decode(b);
+  return 'items' in x && 'items' in y && x.t === y.t && x.items.length === y.items.length;
+};
+
+/**
+ * HSCAN/SSCAN/ZSCAN replies [cursor, items]: the cursor exact, the items as
+ * a multiset (of pairs with `pairs`). With `numericValues` (ZSCAN), values
+ * that read as the same double agree: Redis prints a skiplist's scores with
+ * %.17Lg (4.6116860184273879e+18) and a listpack's as stored (integers up to
+ * 2^62 in full), and SORT turns zsets into skiplists.
+ */
+export function scanCompare(pairs: boolean, numericValues = false): Comparator {
+  const inner = pairs ? unorderedPairs : unordered;
+  const norm = (v: RespValue): RespValue => {
+    if (!numericValues || !('items' in v)) return v;
+    return {
+      t: v.t,
+      items: v.items.map((it, i) => {
+        if (i % 2 === 0 || 'items' in it || it.v === null) return it;
+        const n = Number(it.v);
+        return it.v.trim() !== '' && !Number.isNaN(n) ? { t: it.t, v: String(n) } : it;
+      }),
+    };
+  };
+  return (a, b) => {
+    if (a.equals(b)) return true;
+    const [x] = decode(a);
+    const [y] = decode(b);
+    if (!('items' in x) || !('items' in y) || x.t !== y.t || x.items.length !== 2 || y.items.length !== 2) return false;
+    if (canon(x.items[0]!) !== canon(y.items[0]!)) return false;
+    return inner(encodeValue(norm(x.items[1]!)), encodeValue(norm(y.items[1]!)));
+  };
+}
+
+/** Re-encode a decoded value (enough for the comparators above: arrays and bulk/simple items). */
+function encodeValue(v: RespValue): Buffer {
+  if ('items' in v) {
+    const n = v.t === '%' || v.t === '|' ? v.items.length / 2 : v.items.length;
+    return Buffer.concat([Buffer.from(`${v.t}${n}\r\n`, 'latin1'), ...v.items.map(encodeValue)]);
+  }
+  if (v.v === null) return Buffer.from(`${v.t}-1\r\n`, 'latin1');
+  if (v.t === '$' || v.t === '!' || v.t === '=') return Buffer.from(`${v.t}${v.v.length}\r\n${v.v}\r\n`, 'latin1');
+  return Buffer.from(`${v.t}${v.v}\r\n`, 'latin1');
+}
+
+/**
+ * SORT ... BY pattern ALPHA with `GET ... GET # GET pattern` last: Redis's
+ * qsort leaves elements with equal BY values in no particular order. The
+ * sequence of BY values (the last of each `k` items) must be identical, and
+ * each run of equal BY values must hold the same rows; with LIMIT the runs
+ * at either edge of the window may hold different rows of the run.
+ */
+export function sortTies(k: number, limited: boolean): Comparator {
+  return (a, b) => {
+    if (a.equals(b)) return true;
+    const [x] = decode(a);
+    const [y] = decode(b);
+    if (!('items' in x) || !('items' in y) || x.t !== y.t || x.items.length !== y.items.length) return false;
+    const cx = chunks(x.items, k);
+    const cy = chunks(y.items, k);
+    if (cx === undefined || cy === undefined) return false;
+    const by = (items: RespValue[]) => Array.from({ length: items.length / k }, (_, i) => canon(items[i * k + k - 1]!));
+    const bx = by(x.items);
+    const bY = by(y.items);
+    if (bx.some((s, i) => s !== bY[i])) return false;
+    for (let i = 0; i < bx.length; ) {
+      let j = i;
+      while (j < bx.length && bx[j] === bx[i]) j++;
+      const edge = limited && (i === 0 || j === bx.length);
+      if (!edge && !sameMultiset(cx.slice(i, j), cy.slice(i, j))) return false;
+      i = j;
+    }
+    return true;
+  };
+}
+
+/**
+ * Random replies (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER, SPOP) checked against
+ * the collection read just before: `cap` holds that read's reference reply
+ * (filled by `capturing`). Errors, nils and empty replies must be identical;
+ * otherwise the subject's reply must have the reference's type and length
+ * and hold only elements (with their values/scores when `withValues`) of the
+ * collection, all distinct when `distinct`.
+ */
+export interface Captured {
+  ref?: RespValue;
+}
+
+export function capturing(cap: Captured, then: Comparator): Comparator {
+  return (a, b) => {
+    [cap.ref] = decode(a);
+    return then(a, b);
+  };
+}
+
+export function randomFrom(cap: Captured, kind: 'hash' | 'set' | 'zset', opts: { withValues?: boolean; distinct?: boolean } = {}): Comparator {
+  return (a, b) => {
+    if (a.equals(b)) return true;
+    const ref = cap.ref;
+    if (ref === undefined || !('items' in ref)) return false;
+    // the collection as element names and element=>value pairs
+    const names = new Set<string>();
+    const pairs = new Set<string>();
+    if (kind === 'set') {
+      for (const it of ref.items) names.add(canon(it));
+    } else if (ref.items.length > 0 && 'items' in ref.items[0]!) {
+      for (const it of ref.items) {
+        if (!('items' in it) || it.items.length !== 2) return false;
+        names.add(canon(it.items[0]!));
+        pairs.add(canon(it.items[0]!) + '=>' + canon(it.items[1]!));
+      }
+    } else {
+      for (let i = 0; i + 1 < ref.items.length; i += 2) {
+        names.add(canon(ref.items[i]!));
+        pairs.add(canon(ref.items[i]!) + '=>' + canon(ref.items[i + 1]!));
+      }
+    }
+    const [x] = decode(a);
+    const [y] = decode(b);
+    if (!('items' in x)) {
+      // a single element (or nil / an error: those must be identical)
+      return x.t === '$' && x.v !== null && y.t === '$' && !('items' in y) && y.v !== null && names.has(canon(y));
+    }
+    if (!('items' in y) || x.t !== y.t || x.items.length !== y.items.length || x.items.length === 0) return false;
+    let got: string[];
+    if (!opts.withValues) {
+      got = y.items.map(canon);
+      if (!got.every((s) => names.has(s))) return false;
+    } else {
+      const nested = 'items' in x.items[0]!;
+      got = [];
+      if (nested) {
+        for (const it of y.items) {
+          if (!('items' in it) || it.items.length !== 2) return false;
+          got.push(canon(it.items[0]!) + '=>' + canon(it.items[1]!));
+        }
+      } else {
+        for (let i = 0; i + 1 < y.items.length; i += 2) {
+          if ('items' in y.items[i]!) return false;
+          got.push(canon(y.items[i]!) + '=>' + canon(y.items[i + 1]!));
+        }
+      }
+      if (!got.every((s) => pairs.has(s))) return false;
+    }
+    return !opts.distinct || new Set(got).size === got.length;
+  };
+}
+
 /** Escaped, single-line rendering of raw bytes for reports. */
 export function show(b: Buffer, max = 300): string {
   let s = '';
@@ -284,21 +467,47 @@ const INT_EDGES = ['9223372036854775807', '-9223372036854775808', '9223372036854
   '4611686018427387904', '18446744073709551616'];
 const NOT_INTS = ['01', '+1', ' 1', '1 ', '1.0', '0x10', '1e3', 'abc', '', '-0', '- 1'];
 const FLOATS = ['1.5', '-0.25', '3.0e3', '1e-5', '0.1', '10.50', '-inf', 'inf', 'nan', '5.0e300', '1.7976931348623157e308'];
+const COLLECTION_KINDS = ['list', 'hash', 'set', 'zset'] as const;
+export type CollectionKind = (typeof COLLECTION_KINDS)[number];
 const TEXTS = ['hello', 'foo bar', 'x', '', 'Ω≈ç', 'line\r\nbreak', 'tab\tsep'];
 
 /** What a generator gets: the seeded RNG and this sequence's key space. */
 export class Gen {
   /** set by the runner: another usable, non-group command (possibly mangled) */
   other: () => Step = () => ({ args: ['PING'] });
-  constructor(readonly rng: Rng, readonly prefix: string) {}
-  /** one of a few keys (collisions intended); occasionally a fresh one */
+  private readonly names: readonly string[];
+  private readonly perKind: number;
+  /** `keySpace`: use only this many general key names (and at most that many keys per collection kind) */
+  constructor(readonly rng: Rng, readonly prefix: string, keySpace?: number) {
+    const n = keySpace === undefined ? KEY_NAMES.length : Math.max(1, Math.min(keySpace, KEY_NAMES.length));
+    // the key with a NUL byte stays in the smallest spaces
+    this.names = n === KEY_NAMES.length ? KEY_NAMES : n === 1 ? ['a'] : [...KEY_NAMES.slice(0, n - 1), 'k\x00z'];
+    this.perKind = Math.min(3, n);
+  }
+  /** one of a few keys (collisions intended); occasionally a fresh one, or one of the collection keys below */
   key(): Buffer {
-    const name = this.rng.chance(0.05) ? `fresh${this.rng.int(0, 1_000_000)}` : this.rng.pick(KEY_NAMES);
+    const r = this.rng.next();
+    const name = r < 0.05 ? `fresh${this.rng.int(0, 1_000_000)}` : r < 0.08 ? this.typedName(this.rng.pick(COLLECTION_KINDS)) : this.rng.pick(this.names);
     return Buffer.from(this.prefix + name, 'latin1');
   }
   keys(min: number, max: number): Buffer[] {
     const n = this.rng.int(min, max);
     return Array.from({ length: n }, () => this.key());
+  }
+  /**
+   * Mostly one of three keys that the rows of one collection family use (so
+   * collections grow and are read back, instead of mostly meeting other
+   * types), otherwise any key (WRONGTYPE, collisions).
+   */
+  typed(kind: CollectionKind): Buffer {
+    return this.rng.chance(0.35) ? this.key() : Buffer.from(this.prefix + this.typedName(kind), 'latin1');
+  }
+  typedKeys(kind: CollectionKind, min: number, max: number): Buffer[] {
+    const n = this.rng.int(min, max);
+    return Array.from({ length: n }, () => this.typed(kind));
+  }
+  private typedName(kind: CollectionKind): string {
+    return `${kind[0]!.toUpperCase()}${this.rng.int(1, this.perKind)}`;
   }
   int(lo: number, hi: number): string {
     return String(this.rng.int(lo, hi));
@@ -460,97 +669,419 @@ export const CONNECTION: Family = {
   ],
 };
 
-/** Other types on the same keys: WRONGTYPE paths for everything above. */
+/**
+ * The collection families. Their rows mostly use `g.typed(kind)` keys (three
+ * per kind, so collections grow and are read back) and otherwise any key
+ * (other types: WRONGTYPE). Members and fields come from a small fixed set.
+ */
 const members = (g: Gen, min: number, max: number) => Array.from({ length: g.rng.int(min, max) }, () => g.member());
+
+/** An index, rank or offset: mostly in [lo, hi], sometimes an int64 edge or not an integer at all. */
+const indexArg = (g: Gen, lo: number, hi: number): string => (g.chance(0.88) ? g.int(lo, hi) : g.intArg());
+
+/** The optional count of LPOP/RPOP/ZPOPMIN/ZPOPMAX/SPOP-like commands. */
+const optCount = (g: Gen, p = 0.4): string[] =>
+  g.chance(p) ? [g.pick([g.int(0, 3), g.int(0, 3), g.int(0, 3), '-1', 'x', '9223372036854775807', '-9223372036854775808'])] : [];
+
+/** Options appended in a random order. */
+function shuffled<T>(g: Gen, xs: T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = g.rng.int(0, i);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** `numkeys key... WHERE [COUNT n]` of LMPOP/BLMPOP/ZMPOP/BZMPOP, with bad numkeys, wheres and counts now and then. */
+function mpopArgs(g: Gen, kind: CollectionKind, wheres: [string, string]): Arg[] {
+  const keys = g.typedKeys(kind, 1, 3);
+  const r = g.rng.next();
+  const numkeys = r < 0.9 ? String(keys.length) : g.pick(['0', '-1', 'x', String(keys.length + 1), String(keys.length - 1)]);
+  const args: Arg[] = [numkeys, ...keys, g.chance(0.95) ? g.pick([...wheres, wheres[0].toLowerCase()]) : 'UP'];
+  if (g.chance(0.4)) args.push('COUNT', g.pick([g.int(1, 3), g.int(1, 3), '0', '-1', 'x', '9223372036854775807']));
+  if (g.chance(0.03)) args.push('COUNT', '1');
+  return args;
+}
+
+/**
+ * A blocking command. Inside MULTI it does not block (a deterministic
+ * nil/pop, any timeout); alone it gets a timeout so short that the nil after
+ * it is cheap, or an invalid one. Alone it is a one-step group, so it is
+ * never mangled into a blocking-forever form (a junk "0" timeout).
+ */
+function blocking(g: Gen, make: (timeout: string) => Arg[]): Step[] {
+  if (g.chance(0.75)) return [{ args: ['MULTI'] }, { args: make(g.pick(['0', '0.01', '1', '-1', 'x', '0'])) }, { args: ['EXEC'] }];
+  return [{ args: make(g.pick(['0.01', '0.01', '0.01', '0.001', '-1', 'x', '-0.5'])) }];
+}
 
 export const LISTS: Family = {
   name: 'lists',
   commands: [
-    { name: 'lpush', weight: 2, gen: (g) => ['LPUSH', g.key(), ...members(g, 1, 3)] },
-    { name: 'rpush', weight: 2, gen: (g) => ['RPUSH', g.key(), ...members(g, 1, 3)] },
-    { name: 'lpushx', gen: (g) => ['LPUSHX', g.key(), g.member()] },
-    { name: 'llen', gen: (g) => ['LLEN', g.key()] },
-    { name: 'lrange', weight: 2, gen: (g) => ['LRANGE', g.key(), g.int(-5, 5), g.int(-5, 5)] },
-    { name: 'lindex', gen: (g) => ['LINDEX', g.key(), g.int(-4, 4)] },
-    { name: 'lset', gen: (g) => ['LSET', g.key(), g.int(-3, 3), g.member()] },
-    { name: 'linsert', gen: (g) => ['LINSERT', g.key(), g.pick(['BEFORE', 'AFTER', 'MIDDLE']), g.member(), g.member()] },
-    { name: 'lrem', gen: (g) => ['LREM', g.key(), g.int(-2, 2), g.member()] },
-    { name: 'ltrim', gen: (g) => ['LTRIM', g.key(), g.int(-4, 2), g.int(-3, 4)] },
-    { name: 'lpos', gen: (g) => ['LPOS', g.key(), g.member(), ...g.pick([[], ['RANK', g.pick(['1', '-1', '2', '0'])], ['COUNT', g.int(0, 3)], ['MAXLEN', g.int(0, 3)]])] },
-    { name: 'lpop', gen: (g) => ['LPOP', g.key(), ...(g.chance(0.3) ? [g.int(0, 3)] : [])] },
-    { name: 'rpop', gen: (g) => ['RPOP', g.key(), ...(g.chance(0.3) ? [g.int(0, 3)] : [])] },
-    { name: 'lmove', gen: (g) => ['LMOVE', g.key(), g.key(), g.pick(['LEFT', 'RIGHT']), g.pick(['LEFT', 'RIGHT', 'UP'])] },
-    { name: 'rpoplpush', gen: (g) => ['RPOPLPUSH', g.key(), g.key()] },
+    { name: 'del', weight: 0.3, gen: (g) => ['DEL', g.typed('list')] },
+    { name: 'lpush', weight: 2, gen: (g) => ['LPUSH', g.typed('list'), ...members(g, 1, 3)] },
+    { name: 'rpush', weight: 2, gen: (g) => ['RPUSH', g.typed('list'), ...members(g, 1, 3)] },
+    { name: 'lpushx', gen: (g) => ['LPUSHX', g.typed('list'), ...members(g, 1, 2)] },
+    { name: 'rpushx', gen: (g) => ['RPUSHX', g.typed('list'), ...members(g, 1, 2)] },
+    { name: 'llen', gen: (g) => ['LLEN', g.typed('list')] },
+    { name: 'lrange', weight: 2, gen: (g) => ['LRANGE', g.typed('list'), indexArg(g, -5, 5), indexArg(g, -5, 5)] },
+    { name: 'lindex', gen: (g) => ['LINDEX', g.typed('list'), indexArg(g, -4, 4)] },
+    { name: 'lset', gen: (g) => ['LSET', g.typed('list'), indexArg(g, -3, 3), g.member()] },
+    { name: 'linsert', gen: (g) => ['LINSERT', g.typed('list'), g.pick(['BEFORE', 'AFTER', 'before', 'After', 'MIDDLE']), g.member(), g.member()] },
+    { name: 'lrem', gen: (g) => ['LREM', g.typed('list'), indexArg(g, -2, 2), g.member()] },
+    { name: 'ltrim', gen: (g) => ['LTRIM', g.typed('list'), indexArg(g, -4, 2), indexArg(g, -3, 4)] },
+    {
+      name: 'lpos', weight: 2, gen: (g) => {
+        const opts: Arg[][] = [];
+        const n = g.pick([0, 1, 1, 2, 3]);
+        for (let i = 0; i < n; i++) {
+          opts.push(g.pick([
+            ['RANK', g.pick(['1', '-1', '2', '-2', '3', '0', 'x', '-9223372036854775808', '9223372036854775807'])],
+            ['COUNT', g.pick(['0', '1', '2', '0', '-1', 'x'])],
+            ['MAXLEN', g.pick(['0', '1', '2', '5', '-1'])],
+            [g.pick(['rank', 'count', 'maxlen'])],
+            ['FOO', '1'],
+          ]));
+        }
+        return ['LPOS', g.typed('list'), g.member(), ...opts.flat()];
+      },
+    },
+    { name: 'lpop', gen: (g) => ['LPOP', g.typed('list'), ...optCount(g, 0.35)] },
+    { name: 'rpop', gen: (g) => ['RPOP', g.typed('list'), ...optCount(g, 0.35)] },
+    { name: 'lmove', gen: (g) => ['LMOVE', g.typed('list'), g.typed('list'), g.pick(['LEFT', 'RIGHT', 'left']), g.pick(['LEFT', 'RIGHT', 'right', 'UP'])] },
+    { name: 'rpoplpush', gen: (g) => ['RPOPLPUSH', g.typed('list'), g.typed('list')] },
+    { name: 'lmpop', gen: (g) => ['LMPOP', ...mpopArgs(g, 'list', ['LEFT', 'RIGHT'])] },
+    { name: 'blpop', weight: 0.5, gen: (g) => blocking(g, (t) => ['BLPOP', ...g.typedKeys('list', 1, 3), t]) },
+    { name: 'brpop', weight: 0.5, gen: (g) => blocking(g, (t) => ['BRPOP', ...g.typedKeys('list', 1, 3), t]) },
+    { name: 'brpoplpush', weight: 0.3, gen: (g) => blocking(g, (t) => ['BRPOPLPUSH', g.typed('list'), g.typed('list'), t]) },
+    {
+      name: 'blmove', weight: 0.4, gen: (g) =>
+        blocking(g, (t) => ['BLMOVE', g.typed('list'), g.typed('list'), g.pick(['LEFT', 'RIGHT']), g.pick(['LEFT', 'RIGHT', 'UP']), t]),
+    },
+    { name: 'blmpop', weight: 0.4, gen: (g) => blocking(g, (t) => ['BLMPOP', t, ...mpopArgs(g, 'list', ['LEFT', 'RIGHT'])]) },
+    // wrong arity of the commands generated only as groups above (one-step groups too: a junk "0"
+    // appended by mangling would make them block forever)
+    {
+      name: 'blpop', weight: 0.2, gen: (g) => {
+        const k = g.typed('list');
+        return [{ args: g.pick<Arg[]>([['BLPOP', k], ['BRPOP', k], ['BRPOPLPUSH', k, k], ['BLMOVE', k, k, 'LEFT', 'RIGHT'], ['BLMPOP', '0.01', '1', k], ['BLPOP']]) }];
+      },
+    },
   ],
 };
+
+const HSCAN_MATCH = ['*', 'm*', '?', '[mx]*', 'x', '*1*', 'm\\1', '[^m]*', ''];
+
+/** `cursor [MATCH p] [COUNT n]` of HSCAN/SSCAN/ZSCAN: whole-collection pages only (COUNT >= 10 on <= 8 elements), so replies are deterministic. */
+function scanArgs(g: Gen): Arg[] {
+  const cursor = g.chance(0.9) ? '0' : g.pick(['', 'x', '1.5', '-', ' 0']);
+  const opts: Arg[][] = [];
+  if (g.chance(0.5)) opts.push(['MATCH', g.pick(HSCAN_MATCH)]);
+  if (g.chance(0.4)) opts.push(['COUNT', g.pick(['10', '20', '1000', '0', '-1', 'x'])]);
+  if (g.chance(0.03)) opts.push(['NOVALUES']);
+  return [cursor, ...shuffled(g, opts).flat()];
+}
+
+/**
+ * HRANDFIELD/SRANDMEMBER/ZRANDMEMBER with a count: read the collection
+ * first (compared as usual, and kept), then check the random reply against it.
+ */
+function randomRead(g: Gen, kind: 'hash' | 'set' | 'zset'): Step[] {
+  const key = g.typed(kind);
+  const cap: Captured = {};
+  const read: Step =
+    kind === 'hash' ? { args: ['HGETALL', key], compare: capturing(cap, unorderedPairs) }
+      : kind === 'set' ? { args: ['SMEMBERS', key], compare: capturing(cap, unordered) }
+        : { args: ['ZRANGE', key, '0', '-1', 'WITHSCORES'], compare: capturing(cap, exact) };
+  const cmd = kind === 'hash' ? 'HRANDFIELD' : kind === 'set' ? 'SRANDMEMBER' : 'ZRANDMEMBER';
+  const opt = kind === 'hash' ? 'WITHVALUES' : 'WITHSCORES';
+  const args: Arg[] = [cmd, key];
+  let withValues = false;
+  let distinct = false;
+  if (g.chance(0.75)) {
+    const n = g.pick([-5, -3, -2, -1, 1, 1, 2, 3, 5, 10]);
+    args.push(String(n));
+    distinct = n > 0;
+    if (kind !== 'set' && g.chance(0.5)) {
+      args.push(opt);
+      withValues = true;
+    }
+  }
+  return [read, { args, compare: randomFrom(cap, kind, { withValues, distinct }) }];
+}
+
+/**
+ * The deterministic forms of a random read: count 0, bad counts, bad
+ * options, a count covering everything (compared as a multiset). Never a
+ * huge negative count on its own: Redis would try to send 2^63 elements.
+ */
+function randomFixed(g: Gen, kind: CollectionKind, cmd: string, opt: string | undefined): Step[] {
+  const huge = ['9223372036854775807', '4611686018427387904', '-4611686018427387904', '-9223372036854775807'];
+  const count = g.pick(['0', '0', '-0', 'x', '1.5', '', '-9223372036854775808', ...(opt === undefined ? huge.slice(0, 2) : huge)]);
+  const args: Arg[] = [cmd, g.typed(kind), count];
+  const withOpt = opt !== undefined && (count.startsWith('-4') || count.startsWith('-92') || g.chance(0.5));
+  if (withOpt) args.push(g.pick([opt, opt.toLowerCase(), 'FOO']));
+  else if (g.chance(0.1)) args.push('FOO');
+  // a one-step group: never mangled (dropping the count would make the reply random, dropping
+  // WITHVALUES would leave a huge negative count alone)
+  return [{ args, compare: huge.includes(count) && args.length === 3 ? unordered : exact }];
+}
 
 export const HASHES: Family = {
   name: 'hashes',
   commands: [
-    { name: 'hset', weight: 3, gen: (g) => ['HSET', g.key(), ...Array.from({ length: g.rng.int(1, 2) }, () => [g.member(), g.value()]).flat()] },
-    { name: 'hsetnx', gen: (g) => ['HSETNX', g.key(), g.member(), g.value()] },
-    { name: 'hget', weight: 2, gen: (g) => ['HGET', g.key(), g.member()] },
-    { name: 'hmget', gen: (g) => ['HMGET', g.key(), ...members(g, 1, 3)] },
-    { name: 'hlen', gen: (g) => ['HLEN', g.key()] },
-    { name: 'hexists', gen: (g) => ['HEXISTS', g.key(), g.member()] },
-    { name: 'hstrlen', gen: (g) => ['HSTRLEN', g.key(), g.member()] },
-    { name: 'hdel', gen: (g) => ['HDEL', g.key(), ...members(g, 1, 2)] },
-    { name: 'hgetall', gen: (g) => cmp(unorderedPairs)(['HGETALL', g.key()]) },
-    { name: 'hkeys', gen: (g) => cmp(unordered)(['HKEYS', g.key()]) },
-    { name: 'hvals', gen: (g) => cmp(unordered)(['HVALS', g.key()]) },
-    { name: 'hincrby', gen: (g) => ['HINCRBY', g.key(), g.member(), g.intArg()] },
-    { name: 'hincrbyfloat', gen: (g) => ['HINCRBYFLOAT', g.key(), g.member(), g.floatArg()] },
+    { name: 'del', weight: 0.3, gen: (g) => ['DEL', g.typed('hash')] },
+    { name: 'hset', weight: 3, gen: (g) => ['HSET', g.typed('hash'), ...Array.from({ length: g.rng.int(1, 3) }, () => [g.member(), g.value()]).flat()] },
+    { name: 'hmset', gen: (g) => ['HMSET', g.typed('hash'), ...Array.from({ length: g.rng.int(1, 3) }, () => [g.member(), g.value()]).flat()] },
+    { name: 'hsetnx', gen: (g) => ['HSETNX', g.typed('hash'), g.member(), g.value()] },
+    { name: 'hget', weight: 2, gen: (g) => ['HGET', g.typed('hash'), g.member()] },
+    { name: 'hmget', gen: (g) => ['HMGET', g.typed('hash'), ...members(g, 1, 3)] },
+    { name: 'hlen', gen: (g) => ['HLEN', g.typed('hash')] },
+    { name: 'hexists', gen: (g) => ['HEXISTS', g.typed('hash'), g.member()] },
+    { name: 'hstrlen', gen: (g) => ['HSTRLEN', g.typed('hash'), g.member()] },
+    { name: 'hdel', gen: (g) => ['HDEL', g.typed('hash'), ...members(g, 1, 3)] },
+    { name: 'hgetall', gen: (g) => cmp(unorderedPairs)(['HGETALL', g.typed('hash')]) },
+    { name: 'hkeys', gen: (g) => cmp(unordered)(['HKEYS', g.typed('hash')]) },
+    { name: 'hvals', gen: (g) => cmp(unordered)(['HVALS', g.typed('hash')]) },
+    { name: 'hincrby', gen: (g) => ['HINCRBY', g.typed('hash'), g.member(), g.intArg()] },
+    { name: 'hincrbyfloat', gen: (g) => ['HINCRBYFLOAT', g.typed('hash'), g.member(), g.floatArg()] },
+    { name: 'hrandfield', gen: (g) => randomRead(g, 'hash') },
+    { name: 'hrandfield', weight: 0.4, gen: (g) => randomFixed(g, 'hash', 'HRANDFIELD', 'WITHVALUES') },
+    { name: 'hrandfield', weight: 0.1, gen: () => [{ args: ['HRANDFIELD'] }] },
+    { name: 'hscan', gen: (g) => cmp(scanCompare(true))(['HSCAN', g.typed('hash'), ...scanArgs(g)]) },
   ],
 };
 
 export const SETS: Family = {
   name: 'sets',
   commands: [
-    { name: 'sadd', weight: 3, gen: (g) => ['SADD', g.key(), ...members(g, 1, 3)] },
-    { name: 'srem', gen: (g) => ['SREM', g.key(), ...members(g, 1, 2)] },
-    { name: 'scard', gen: (g) => ['SCARD', g.key()] },
-    { name: 'sismember', gen: (g) => ['SISMEMBER', g.key(), g.member()] },
-    { name: 'smismember', gen: (g) => ['SMISMEMBER', g.key(), ...members(g, 1, 3)] },
-    { name: 'smembers', gen: (g) => cmp(unordered)(['SMEMBERS', g.key()]) },
-    { name: 'smove', gen: (g) => ['SMOVE', g.key(), g.key(), g.member()] },
-    { name: 'sinter', gen: (g) => cmp(unordered)(['SINTER', ...g.keys(1, 3)]) },
-    { name: 'sunion', gen: (g) => cmp(unordered)(['SUNION', ...g.keys(1, 3)]) },
-    { name: 'sdiff', gen: (g) => cmp(unordered)(['SDIFF', ...g.keys(1, 3)]) },
-    { name: 'sintercard', gen: (g) => ['SINTERCARD', String(2), g.key(), g.key(), ...(g.chance(0.3) ? ['LIMIT', g.int(0, 2)] : [])] },
-    { name: 'sinterstore', gen: (g) => ['SINTERSTORE', g.key(), ...g.keys(1, 2)] },
-    { name: 'sunionstore', gen: (g) => ['SUNIONSTORE', g.key(), ...g.keys(1, 2)] },
-    { name: 'sdiffstore', gen: (g) => ['SDIFFSTORE', g.key(), ...g.keys(1, 2)] },
+    { name: 'del', weight: 0.3, gen: (g) => ['DEL', g.typed('set')] },
+    { name: 'sadd', weight: 3, gen: (g) => ['SADD', g.typed('set'), ...members(g, 1, 3)] },
+    { name: 'srem', gen: (g) => ['SREM', g.typed('set'), ...members(g, 1, 2)] },
+    { name: 'scard', gen: (g) => ['SCARD', g.typed('set')] },
+    { name: 'sismember', gen: (g) => ['SISMEMBER', g.typed('set'), g.member()] },
+    { name: 'smismember', gen: (g) => ['SMISMEMBER', g.typed('set'), ...members(g, 1, 3)] },
+    { name: 'smembers', gen: (g) => cmp(unordered)(['SMEMBERS', g.typed('set')]) },
+    { name: 'smove', gen: (g) => ['SMOVE', g.typed('set'), g.typed('set'), g.member()] },
+    { name: 'sinter', gen: (g) => cmp(unordered)(['SINTER', ...g.typedKeys('set', 1, 3)]) },
+    { name: 'sunion', gen: (g) => cmp(unordered)(['SUNION', ...g.typedKeys('set', 1, 3)]) },
+    { name: 'sdiff', gen: (g) => cmp(unordered)(['SDIFF', ...g.typedKeys('set', 1, 3)]) },
+    {
+      name: 'sintercard', gen: (g) => {
+        const keys = g.typedKeys('set', 1, 3);
+        const numkeys = g.chance(0.9) ? String(keys.length) : g.pick(['0', '-1', 'x', String(keys.length + 1)]);
+        const limit = g.chance(0.35) ? ['LIMIT', g.pick([g.int(0, 3), g.int(0, 3), '-1', 'x'])] : g.chance(0.03) ? ['FOO'] : [];
+        return ['SINTERCARD', numkeys, ...keys, ...limit];
+      },
+    },
+    { name: 'sinterstore', gen: (g) => ['SINTERSTORE', g.typed('set'), ...g.typedKeys('set', 1, 3)] },
+    { name: 'sunionstore', gen: (g) => ['SUNIONSTORE', g.typed('set'), ...g.typedKeys('set', 1, 3)] },
+    { name: 'sdiffstore', gen: (g) => ['SDIFFSTORE', g.typed('set'), ...g.typedKeys('set', 1, 3)] },
+    { name: 'srandmember', gen: (g) => randomRead(g, 'set') },
+    { name: 'srandmember', weight: 0.3, gen: (g) => randomFixed(g, 'set', 'SRANDMEMBER', undefined) },
+    {
+      // SPOP changes the set at random: copy it aside, check the pop against
+      // the members read before, compare the size after, and put the copy back.
+      name: 'spop', gen: (g) => {
+        const key = g.typed('set');
+        const tmp = Buffer.concat([key, Buffer.from('.spop')]);
+        const cap: Captured = {};
+        const n = g.chance(0.7) ? g.pick([1, 2, 3, 10]) : undefined;
+        return [
+          { args: ['COPY', key, tmp, 'REPLACE'] },
+          { args: ['SMEMBERS', key], compare: capturing(cap, unordered) },
+          { args: ['SPOP', key, ...(n === undefined ? [] : [String(n)])], compare: randomFrom(cap, 'set', { distinct: true }) },
+          { args: ['SCARD', key] },
+          { args: ['RENAME', tmp, key] },
+        ];
+      },
+    },
+    // (a one-step group: never mangled into a random SPOP)
+    { name: 'spop', weight: 0.3, gen: (g) => [{ args: ['SPOP', g.typed('set'), g.pick(['0', '-1', 'x', '0']), ...(g.chance(0.2) ? ['1'] : [])] }] },
+    { name: 'spop', weight: 0.15, gen: (g) => [{ args: [g.pick(['SPOP', 'SRANDMEMBER'])] }] },
+    { name: 'sscan', gen: (g) => cmp(scanCompare(false))(['SSCAN', g.typed('set'), ...scanArgs(g)]) },
   ],
 };
+
+// No out-of-range numbers ('1e400', cursors >= 2^64): Redis's strtod/strtoul leave errno = ERANGE
+// behind, and a later SORT (which tests errno without clearing it) then fails its numeric
+// conversion: a Redis quirk that depends on which command last cleared errno.
+const SCORE_MIN = ['-inf', '-inf', '(-inf', '(1', '1', '0', '(0', '-5.5', '2.5', '(2.5', '-1', '1e1', ' 1', '+inf', 'x', '(', 'nan', '(1e300', '-1e300', '1 '];
+const SCORE_MAX = ['+inf', '+inf', 'inf', '(10', '10', '100', '2.5', '(2.5', '1', '(1', '0', '-inf', '(+inf', 'x', '5.0e300', '(inf'];
+const scoreRange = (g: Gen): string[] => [g.pick(SCORE_MIN), g.pick(SCORE_MAX)];
+
+/**
+ * Two keys used only by the lex rows, whose members all have score 0:
+ * BYLEX results are specified only for equal scores (the general keys mix
+ * scores, so there only the full range '-' '+' and bad ranges are generated).
+ */
+const lexKey = (g: Gen): Buffer => Buffer.from(`${g.prefix}lex${g.int(1, 2)}`, 'latin1');
+const LEX_BOUNDS = ['-', '+', '[m1', '(m1', '[m', '(m2', '[x', '(x', '[', '(', '[1', '(2.5', '[m\xff', '(m3', '[m\xff\xff', '[z'];
+const BAD_LEX = ['m1', '', 'x', '-inf', '+inf', '--'];
+
+/** `key min max` of a lex command (max first with `rev`). */
+function lexRange(g: Gen, rev: boolean): Arg[] {
+  const bound = (s: string) => Buffer.from(s, 'latin1');
+  if (g.chance(0.75)) {
+    let lo = g.pick(LEX_BOUNDS);
+    let hi = g.pick(LEX_BOUNDS);
+    if (g.chance(0.04)) lo = g.pick(BAD_LEX);
+    else if (g.chance(0.04)) hi = g.pick(BAD_LEX);
+    return [lexKey(g), bound(lo), bound(hi)];
+  }
+  const r = g.rng.next();
+  const [lo, hi] = r < 0.8 ? ['-', '+'] : r < 0.9 ? ['+', '-'] : [g.pick(BAD_LEX), '+'];
+  const key = g.typed('zset');
+  return rev ? [key, bound(hi), bound(lo)] : [key, bound(lo), bound(hi)];
+}
+
+/**
+ * A ZADD/ZINCRBY score; never -0 on the general keys: Redis keeps -0 in a
+ * skiplist-encoded zset (SORT converts zsets to skiplists) but stores 0 in a
+ * listpack, and Talus always stores 0 (documented in keyspace/values/zset.ts).
+ * The lex keys (never sorted) get -0.
+ */
+const zscoreArg = (g: Gen): string => {
+  const s = g.floatArg();
+  return s === '-0' ? '0' : s;
+};
+
+const limitOpt = (g: Gen): string[] =>
+  ['LIMIT', indexArg(g, -1, 3), g.pick([g.int(-2, 4), g.int(0, 3), '-1', 'x', '9223372036854775807'])];
+
+/** ZRANGE/ZRANGESTORE arguments after the key(s): by rank, score or lex, with REV, LIMIT, WITHSCORES. */
+function zrangeArgs(g: Gen, store: boolean): { src: Arg[]; opts: Arg[] } {
+  const mode = g.pick(['rank', 'rank', 'score', 'score', 'lex']);
+  const rev = g.chance(0.35);
+  const opts: Arg[][] = [];
+  let src: Arg[];
+  if (mode === 'rank') {
+    src = [g.typed('zset'), indexArg(g, -4, 4), indexArg(g, -4, 4)];
+    if (g.chance(0.08)) opts.push(g.chance(0.5) ? ['LIMIT', '0', '-1'] : limitOpt(g));
+  } else if (mode === 'score') {
+    const [lo, hi] = scoreRange(g);
+    const key = g.typed('zset');
+    src = rev ? [key, hi!, lo!] : [key, lo!, hi!];
+    opts.push(['BYSCORE']);
+    if (g.chance(0.4)) opts.push(limitOpt(g));
+  } else {
+    src = lexRange(g, rev);
+    opts.push([g.pick(['BYLEX', 'bylex'])]);
+    if (g.chance(0.4)) opts.push(limitOpt(g));
+  }
+  if (rev) opts.push([g.pick(['REV', 'rev'])]);
+  if (!store && mode !== 'lex' && g.chance(0.5)) opts.push(['WITHSCORES']);
+  if (g.chance(0.03)) opts.push([g.pick(['WITHSCORES', 'BYSCORE', 'BYLEX', 'FOO'])]);
+  return { src, opts: shuffled(g, opts).flat() };
+}
+
+/** `numkeys key... [WEIGHTS w...] [AGGREGATE a] [WITHSCORES]` of ZUNION/ZINTER/ZDIFF(STORE). */
+function setOpArgs(g: Gen, op: 'union' | 'inter' | 'diff', store: boolean): Arg[] {
+  // plain sets are inputs too (scores 1)
+  const keys = Array.from({ length: g.rng.int(1, 3) }, () => g.typed(g.chance(0.25) ? 'set' : 'zset'));
+  const numkeys = g.chance(0.92) ? String(keys.length) : g.pick(['0', '-1', 'x', String(keys.length + 1)]);
+  const opts: Arg[][] = [];
+  if (op !== 'diff' || g.chance(0.03)) {
+    if (g.chance(0.35)) {
+      const n = g.chance(0.9) ? keys.length : keys.length + g.pick([-1, 1]);
+      opts.push(['WEIGHTS', ...Array.from({ length: Math.max(n, 0) }, () => (g.chance(0.7) ? g.pick(['1', '2', '0', '-1', '0.5', '3']) : g.floatArg()))]);
+    }
+    if (g.chance(0.35)) opts.push(['AGGREGATE', g.pick(['SUM', 'MIN', 'MAX', 'max', 'AVG'])]);
+  }
+  if (!store && g.chance(0.5)) opts.push(['WITHSCORES']);
+  if (store && g.chance(0.03)) opts.push(['WITHSCORES']);
+  return [numkeys, ...keys, ...shuffled(g, opts).flat()];
+}
 
 export const ZSETS: Family = {
   name: 'zsets',
   commands: [
     {
-      name: 'zadd', weight: 3, gen: (g) =>
-        ['ZADD', g.key(), ...(g.chance(0.25) ? [g.pick(['NX', 'XX', 'GT', 'LT', 'CH', 'INCR'])] : []), g.floatArg(), g.member(),
-          ...(g.chance(0.3) ? [g.floatArg(), g.member()] : [])],
+      name: 'del', weight: 0.3, gen: (g) => ['DEL', g.chance(0.8) ? g.typed('zset') : lexKey(g)],
     },
-    { name: 'zincrby', gen: (g) => ['ZINCRBY', g.key(), g.floatArg(), g.member()] },
-    { name: 'zscore', gen: (g) => ['ZSCORE', g.key(), g.member()] },
-    { name: 'zmscore', gen: (g) => ['ZMSCORE', g.key(), ...members(g, 1, 3)] },
-    { name: 'zcard', gen: (g) => ['ZCARD', g.key()] },
-    { name: 'zrank', gen: (g) => ['ZRANK', g.key(), g.member()] },
-    { name: 'zrevrank', gen: (g) => ['ZREVRANK', g.key(), g.member()] },
-    { name: 'zrem', gen: (g) => ['ZREM', g.key(), ...members(g, 1, 2)] },
-    { name: 'zrange', weight: 2, gen: (g) => ['ZRANGE', g.key(), g.int(-3, 3), g.int(-3, 3), ...(g.chance(0.3) ? ['REV'] : []), ...(g.chance(0.5) ? ['WITHSCORES'] : [])] },
+    {
+      name: 'zadd', weight: 4, gen: (g) => {
+        const flags = Array.from({ length: g.pick([0, 0, 0, 1, 1, 2, 3]) }, () => g.pick(['NX', 'XX', 'GT', 'LT', 'CH', 'INCR', 'nx', 'ch', 'gt']));
+        const pairs = Array.from({ length: g.chance(0.75) ? 1 : g.rng.int(2, 3) }, () => [zscoreArg(g), g.member()]).flat();
+        if (g.chance(0.02)) pairs.pop();
+        return ['ZADD', g.typed('zset'), ...flags, ...pairs];
+      },
+    },
+    {
+      name: 'zadd', weight: 3, gen: (g) => {
+        const flags = g.chance(0.2) ? [g.pick(['NX', 'XX', 'CH', 'INCR'])] : [];
+        const n = flags[0] === 'INCR' ? 1 : g.rng.int(1, 4);
+        return ['ZADD', lexKey(g), ...flags, ...Array.from({ length: n }, () => [g.chance(0.1) ? '-0' : '0', g.member()]).flat()];
+      },
+    },
+    { name: 'zincrby', gen: (g) => ['ZINCRBY', g.typed('zset'), zscoreArg(g), g.member()] },
+    { name: 'zscore', gen: (g) => ['ZSCORE', g.typed('zset'), g.member()] },
+    { name: 'zmscore', gen: (g) => ['ZMSCORE', g.typed('zset'), ...members(g, 1, 3)] },
+    { name: 'zcard', gen: (g) => ['ZCARD', g.chance(0.8) ? g.typed('zset') : lexKey(g)] },
+    { name: 'zcount', gen: (g) => ['ZCOUNT', g.typed('zset'), ...scoreRange(g)] },
+    { name: 'zlexcount', gen: (g) => ['ZLEXCOUNT', ...lexRange(g, false)] },
+    { name: 'zrank', gen: (g) => ['ZRANK', g.typed('zset'), g.member()] },
+    { name: 'zrevrank', gen: (g) => ['ZREVRANK', g.typed('zset'), g.member()] },
+    { name: 'zrem', gen: (g) => ['ZREM', g.chance(0.8) ? g.typed('zset') : lexKey(g), ...members(g, 1, 2)] },
+    {
+      name: 'zrange', weight: 3, gen: (g) => {
+        const { src, opts } = zrangeArgs(g, false);
+        return ['ZRANGE', ...src, ...opts];
+      },
+    },
+    {
+      name: 'zrangestore', gen: (g) => {
+        const { src, opts } = zrangeArgs(g, true);
+        // lex ranges store into the lex keys, keeping them single-score
+        const dst = Buffer.from(src[0] as Buffer).toString('latin1').startsWith(`${g.prefix}lex`) ? lexKey(g) : g.typed('zset');
+        return ['ZRANGESTORE', dst, ...src, ...opts];
+      },
+    },
+    { name: 'zrevrange', gen: (g) => ['ZREVRANGE', g.typed('zset'), indexArg(g, -4, 4), indexArg(g, -4, 4), ...(g.chance(0.5) ? ['WITHSCORES'] : [])] },
     {
       name: 'zrangebyscore', gen: (g) =>
-        ['ZRANGEBYSCORE', g.key(), g.pick(['-inf', '(1', '0', '-5.5', 'x']), g.pick(['+inf', '(10', '100', '2.5']),
-          ...(g.chance(0.4) ? ['WITHSCORES'] : []), ...(g.chance(0.3) ? ['LIMIT', g.int(0, 2), g.int(-1, 3)] : [])],
+        ['ZRANGEBYSCORE', g.typed('zset'), ...scoreRange(g), ...shuffled(g, [...(g.chance(0.4) ? [['WITHSCORES']] : []), ...(g.chance(0.3) ? [limitOpt(g)] : [])]).flat()],
     },
-    // no ZRANGEBYLEX/ZLEXCOUNT: with mixed scores (as here) Redis leaves the result unspecified
-    { name: 'zcount', gen: (g) => ['ZCOUNT', g.key(), g.pick(['-inf', '(0', '1']), g.pick(['+inf', '(5', '2.5'])] },
-    { name: 'zpopmin', gen: (g) => ['ZPOPMIN', g.key(), ...(g.chance(0.4) ? [g.int(0, 3)] : [])] },
-    { name: 'zpopmax', gen: (g) => ['ZPOPMAX', g.key(), ...(g.chance(0.4) ? [g.int(0, 3)] : [])] },
-    { name: 'zremrangebyrank', gen: (g) => ['ZREMRANGEBYRANK', g.key(), g.int(-3, 1), g.int(-2, 3)] },
-    { name: 'zunionstore', gen: (g) => ['ZUNIONSTORE', g.key(), '2', g.key(), g.key(), ...(g.chance(0.3) ? ['AGGREGATE', g.pick(['SUM', 'MIN', 'MAX'])] : [])] },
-    { name: 'zinterstore', gen: (g) => ['ZINTERSTORE', g.key(), '2', g.key(), g.key(), ...(g.chance(0.3) ? ['WEIGHTS', g.floatArg(), '1'] : [])] },
+    {
+      name: 'zrevrangebyscore', gen: (g) =>
+        ['ZREVRANGEBYSCORE', g.typed('zset'), ...scoreRange(g).reverse(), ...shuffled(g, [...(g.chance(0.4) ? [['WITHSCORES']] : []), ...(g.chance(0.3) ? [limitOpt(g)] : [])]).flat()],
+    },
+    { name: 'zrangebylex', gen: (g) => ['ZRANGEBYLEX', ...lexRange(g, false), ...(g.chance(0.35) ? limitOpt(g) : []), ...(g.chance(0.03) ? ['WITHSCORES'] : [])] },
+    { name: 'zrevrangebylex', gen: (g) => ['ZREVRANGEBYLEX', ...lexRange(g, true), ...(g.chance(0.35) ? limitOpt(g) : [])] },
+    { name: 'zremrangebyrank', gen: (g) => ['ZREMRANGEBYRANK', g.typed('zset'), indexArg(g, -3, 1), indexArg(g, -2, 3)] },
+    { name: 'zremrangebyscore', gen: (g) => ['ZREMRANGEBYSCORE', g.typed('zset'), ...scoreRange(g)] },
+    { name: 'zremrangebylex', gen: (g) => ['ZREMRANGEBYLEX', ...lexRange(g, false)] },
+    { name: 'zpopmin', gen: (g) => ['ZPOPMIN', g.chance(0.85) ? g.typed('zset') : lexKey(g), ...optCount(g)] },
+    { name: 'zpopmax', gen: (g) => ['ZPOPMAX', g.typed('zset'), ...optCount(g)] },
+    { name: 'zmpop', gen: (g) => ['ZMPOP', ...mpopArgs(g, 'zset', ['MIN', 'MAX'])] },
+    { name: 'bzpopmin', weight: 0.4, gen: (g) => blocking(g, (t) => ['BZPOPMIN', ...g.typedKeys('zset', 1, 3), t]) },
+    { name: 'bzpopmax', weight: 0.4, gen: (g) => blocking(g, (t) => ['BZPOPMAX', ...g.typedKeys('zset', 1, 3), t]) },
+    { name: 'bzmpop', weight: 0.4, gen: (g) => blocking(g, (t) => ['BZMPOP', t, ...mpopArgs(g, 'zset', ['MIN', 'MAX'])]) },
+    { name: 'zrandmember', gen: (g) => randomRead(g, 'zset') },
+    { name: 'zrandmember', weight: 0.4, gen: (g) => randomFixed(g, 'zset', 'ZRANDMEMBER', 'WITHSCORES') },
+    // wrong arity of the commands generated only as groups (one-step groups: never mangled into blocking forms)
+    {
+      name: 'zrandmember', weight: 0.2, gen: (g) => {
+        const k = g.typed('zset');
+        return [{ args: g.pick<Arg[]>([['ZRANDMEMBER'], ['BZPOPMIN', k], ['BZPOPMAX', k], ['BZMPOP', '0.01', '1', k], ['BZPOPMIN']]) }];
+      },
+    },
+    { name: 'zunion', gen: (g) => ['ZUNION', ...setOpArgs(g, 'union', false)] },
+    { name: 'zinter', gen: (g) => ['ZINTER', ...setOpArgs(g, 'inter', false)] },
+    { name: 'zdiff', gen: (g) => ['ZDIFF', ...setOpArgs(g, 'diff', false)] },
+    { name: 'zunionstore', gen: (g) => ['ZUNIONSTORE', g.typed('zset'), ...setOpArgs(g, 'union', true)] },
+    { name: 'zinterstore', gen: (g) => ['ZINTERSTORE', g.typed('zset'), ...setOpArgs(g, 'inter', true)] },
+    { name: 'zdiffstore', gen: (g) => ['ZDIFFSTORE', g.typed('zset'), ...setOpArgs(g, 'diff', true)] },
+    {
+      name: 'zintercard', gen: (g) => {
+        const keys = g.typedKeys('zset', 1, 3);
+        const numkeys = g.chance(0.9) ? String(keys.length) : g.pick(['0', '-1', 'x', String(keys.length + 1)]);
+        const limit = g.chance(0.35) ? ['LIMIT', g.pick([g.int(0, 3), g.int(0, 3), '-1', 'x'])] : g.chance(0.03) ? ['WITHSCORES'] : [];
+        return ['ZINTERCARD', numkeys, ...keys, ...limit];
+      },
+    },
+    // SORT turns a zset into a skiplist in Redis: ZSCAN then follows its dict's order and prints scores with %.17Lg
+    { name: 'zscan', gen: (g) => cmp(scanCompare(true, true))(['ZSCAN', g.typed('zset'), ...scanArgs(g)]) },
   ],
 };
 
@@ -565,12 +1096,78 @@ export const BITMAPS: Family = {
   ],
 };
 
+/**
+ * SORT's BY/GET patterns name per-element keys: `w_<element>` strings and
+ * `h_<element>` hashes (fields f, g), written by rows of this family only.
+ * Weights are mostly numbers, sometimes not (conversion errors); all are
+ * printable ASCII so ALPHA comparisons are byte comparisons in Redis too.
+ */
+const SORT_WEIGHTS = ['1', '2', '-3', '10', '2.5', '0', '-0.5', '1e2', '-inf', 'inf', ' 4', '', '007', '3', '1', 'abc', '3 ', 'nan', 'B', 'a'];
+const weightKey = (g: Gen, kind: 'w_' | 'h_', elem: Buffer): Buffer => Buffer.concat([Buffer.from(g.prefix + kind, 'latin1'), elem]);
+
+function sortPatterns(g: Gen): { by: string[]; get: string[] } {
+  const p = g.prefix;
+  return {
+    by: [`${p}w_*`, `${p}w_*`, `${p}h_*->f`, `${p}h_*->g`, `${p}zz*`, `${p}w_*->`],
+    get: ['#', `${p}w_*`, `${p}h_*->f`, `${p}h_*->g`, `${p}zz*`, 'const', `${p}w_*->`, `${p}h_*->`],
+  };
+}
+
+function sortGen(g: Gen, ro: boolean): Step[] {
+  const pat = sortPatterns(g);
+  const r = g.rng.next();
+  const byMode = r < 0.4 ? 'none' : r < 0.75 ? 'key' : 'nosort';
+  const alpha = g.chance(0.4);
+  const limited = g.chance(0.3);
+  const gets = Array.from({ length: g.pick([0, 0, 1, 1, 2, 3]) }, () => g.pick(pat.get));
+  const opts: Arg[][] = [];
+  if (alpha) opts.push([g.pick(['ALPHA', 'alpha'])]);
+  if (g.chance(0.4)) opts.push([g.pick(['ASC', 'DESC', 'DESC', 'desc'])]);
+  if (limited) opts.push(['LIMIT', indexArg(g, -1, 3), g.pick([g.int(-1, 4), g.int(0, 3), 'x', '-5'])]);
+  let byPattern: string | undefined;
+  if (byMode === 'key') byPattern = g.pick(pat.by);
+  else if (byMode === 'nosort') byPattern = g.pick(['nosort', 'NOSORT', 'const']);
+  if (byPattern !== undefined) opts.push(['BY', byPattern]);
+  let store = !ro && g.chance(0.25);
+  let compare: Comparator = exact;
+  if (byMode === 'key' && alpha) {
+    // equal BY values come out in any order: add the element and its BY value to compare by runs
+    gets.push('#', byPattern!);
+    store = false;
+    compare = sortTies(gets.length, limited);
+  } else if (byMode === 'nosort' && !store) {
+    // a set's own order is its internal one
+    compare = limited ? sameLength : unorderedChunks(Math.max(gets.length, 1));
+  }
+  if (store || (ro && g.chance(0.03))) opts.push(['STORE', g.typed('list')]);
+  // (no junk BY or GET: they would change what the comparators above expect)
+  if (g.chance(0.02)) opts.push([g.pick(['FOO', 'LIMIT'])]);
+  const mixed = shuffled(g, opts);
+  mixed.splice(g.rng.int(0, mixed.length), 0, gets.flatMap((p) => ['GET', p]));
+  const args: Arg[] = [ro ? 'SORT_RO' : 'SORT', g.typed(g.pick(['list', 'list', 'set', 'zset'] as const)), ...mixed.flat()];
+  // an option missing its arguments at the end: a syntax error
+  if (g.chance(0.02)) args.push(...g.pick([['BY'], ['GET'], ['STORE'], ['LIMIT'], ['LIMIT', '1']]));
+  // a one-step group, never mangled: a truncated SORT can be one whose order Redis leaves open
+  return [{ args, compare }];
+}
+
 export const SORTING: Family = {
   name: 'sort',
   commands: [
-    { name: 'sort', gen: (g) => ['SORT', g.key(), ...g.pick([[], ['ALPHA'], ['DESC', 'ALPHA'], ['LIMIT', g.int(0, 2), g.int(-1, 3), 'ALPHA']])] },
-    // BY nosort keeps a set's internal order: compare as a multiset
-    { name: 'sort', gen: (g) => cmp(unordered)(['SORT', g.key(), 'BY', 'nosort']) },
+    { name: 'sort', weight: 4, gen: (g) => sortGen(g, false) },
+    { name: 'sort_ro', weight: 2, gen: (g) => sortGen(g, true) },
+    { name: 'sort', weight: 0.1, gen: (g) => [{ args: [g.pick(['SORT', 'SORT_RO'])] }] },
+    // the keys the patterns name
+    {
+      name: 'mset', weight: 2, gen: (g) =>
+        ['MSET', ...Array.from({ length: g.rng.int(1, 4) }, () => [weightKey(g, 'w_', g.member()), g.pick(SORT_WEIGHTS)]).flat()],
+    },
+    {
+      name: 'hset', gen: (g) =>
+        ['HSET', weightKey(g, 'h_', g.member()), ...Array.from({ length: g.rng.int(1, 2) }, () => [g.pick(['f', 'g']), g.pick(SORT_WEIGHTS)]).flat()],
+    },
+    { name: 'del', weight: 0.3, gen: (g) => ['DEL', weightKey(g, g.pick(['w_', 'h_'] as const), g.member())] },
+    { name: 'rpush', weight: 0.2, gen: (g) => ['RPUSH', weightKey(g, g.pick(['w_', 'h_'] as const), g.member()), 'x'] },
   ],
 };
 
@@ -652,6 +1249,8 @@ export interface DiffOptions {
   contextLines?: number;
   /** key prefix before the seed; defaults to one unique per run, so runs never see each other's keys */
   keyTag?: string;
+  /** fewer keys (1-8 general names, up to 3 per collection kind); default from DIFF_KEYS, else all 8 */
+  keySpace?: number;
 }
 
 export interface DiffResult {
@@ -716,9 +1315,10 @@ export async function runDifferential(opts: DiffOptions): Promise<DiffResult> {
   const keep = opts.contextLines ?? 12;
 
   const tag = opts.keyTag ?? `d${process.pid % 1000}.${++runCounter}.`;
+  const keySpace = opts.keySpace ?? (process.env.DIFF_KEYS ? Number(process.env.DIFF_KEYS) : undefined);
   for (const seed of opts.seeds) {
     const rng = new Rng(seed);
-    const g = new Gen(rng, `${tag}${seed}:`);
+    const g = new Gen(rng, `${tag}${seed}:`, keySpace);
     g.other = () => {
       for (;;) {
         const c = choose(rng);
