@@ -234,7 +234,14 @@ export class Talus {
     if (this.monitors.size > 0 && command.name !== 'exec' && !command.def.flags.includes('skip_monitor') && !command.def.flags.includes('admin')) {
       this.feedMonitors(c, args);
     }
-    const refs = this.keyRefs(c, command, args);
+    let refs: KeyRef[];
+    try {
+      refs = this.keyRefs(c, command, args);
+    } catch (err) {
+      // a keyRefs hook that failed on the data it looked at: a bug, answered like one in a handler
+      c.deliver(toErrorReply(err, this.log), 0);
+      return;
+    }
     if (refs.length === 0) {
       this.execute(c, command, args);
       return;
@@ -252,7 +259,14 @@ export class Talus {
         keyRefs,
         () => {
           if (replan || c.db !== db) {
-            const again = this.keyRefs(c, command, args);
+            let again: KeyRef[];
+            try {
+              again = this.keyRefs(c, command, args);
+            } catch (err) {
+              c.deliver(toErrorReply(err, this.log), 0);
+              if (queued) c.resume();
+              return;
+            }
             if (again.some((r) => !this.loader.holds(r))) {
               submit(again);
               return;
@@ -440,7 +454,7 @@ export class Talus {
     if (maxmemory <= 0) return false;
     let resident = 0;
     for (const db of ks.dbs) resident += db.entries.size;
-    return dirty * (ks.bytes / Math.max(1, resident)) > Math.max(4 << 20, maxmemory / 8);
+    return dirty * (ks.bytes / Math.max(1, resident)) > Math.max(2 << 20, maxmemory / 32);
   }
 
   throttle(c: Client): void {
