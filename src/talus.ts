@@ -20,6 +20,7 @@ import { Logger } from './observability/logger.js';
 import { Slowlog } from './observability/slowlog.js';
 import type { ConfigStore } from './config/store.js';
 import { ActiveExpiry } from './keyspace/expiry.js';
+import { MemoryGuard } from './server/memory.js';
 import { Blocking, BLOCKED } from './server/blocking.js';
 
 /** Server-wide counters for INFO stats. */
@@ -64,6 +65,7 @@ export class Talus {
   private servers: net.Server[] = [];
   private nextClientId = 1;
   private cron: NodeJS.Timeout | undefined;
+  readonly memory = new MemoryGuard();
   private janitor: Janitor | undefined;
   private expiry: ActiveExpiry | undefined;
   private shuttingDown = false;
@@ -487,6 +489,7 @@ export class Talus {
     const v = this.config.values;
     if (this.activeExpire) this.expiry?.cycle();
     if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction') this.evict();
+    this.memory.tick(this.keyspace?.bytes ?? 0, v.maxmemory);
     if (v.timeout > 0) {
       const limit = Date.now() - v.timeout * 1000;
       for (const c of this.clients.values()) {

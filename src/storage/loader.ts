@@ -32,7 +32,7 @@ export class Loader implements Pager {
   readonly stats = { pagedOpens: 0, partialReads: 0, wholeReads: 0 };
   private queued = new Map<Db, Map<string, { resolve: () => void; reject: (e: Error) => void }[]>>();
   private scheduled = false;
-  static readonly MAX_BATCH = 1000;
+  static readonly MAX_BATCH = 250;
   /** called after a batch is admitted (the server evicts here when over maxmemory) */
   onAdmitted: () => void = () => undefined;
 
