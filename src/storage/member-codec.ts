@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ArrayWrite } from './batch.js';
 import type { PageContext, TypeCodec } from './codecs.js';
-import type { Access, MemberPages } from '../keyspace/paging.js';
+import { MemberPages, type Access } from '../keyspace/paging.js';
 import type { TalusSchema } from './database.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 
@@ -46,8 +46,8 @@ export interface MemberTableSpec<V extends TrackedCollection> {
   sizeOf(value: V): number;
   /** an independent copy whose changes are fresh */
   clone(value: V): V;
-  /** a paged value of `total` members, none read yet (keyspace/paging.ts) */
-  paged(total: number): V;
+  /** the paging state of a value of `total` members (default: MemberPages) */
+  newPages?(total: number): MemberPages;
   /** paged: whether the value knows if `member` is in it */
   knows(value: V, member: string): boolean;
   /** stop paging once every row has been added (default: drop `pages`) */
@@ -133,7 +133,13 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       return out;
     },
     async openPaged(_ctx, rows) {
-      return new Map(rows.map((r) => [r.keyId, spec.paged(r.length)]));
+      return new Map(
+        rows.map((r) => {
+          const v = spec.empty();
+          v.pages = spec.newPages ? spec.newPages(r.length) : new MemberPages(r.length);
+          return [r.keyId, v];
+        }),
+      );
     },
     satisfies(v, access: Access) {
       const value = v as V;

@@ -151,12 +151,6 @@ export const hashCodec = memberCodec<HashValue>({
   length: (v) => v.size,
   sizeOf: (v) => v.bytes + (v.pages?.absentBytes ?? 0),
   clone: (v) => v.clone(),
-  paged: (total) => {
-    const v = new HashValue();
-    v.changes.fresh = false;
-    v.pages = new MemberPages(total);
-    return v;
-  },
   knows: (v, m) => v.knows(m),
 });
 

@@ -293,12 +293,6 @@ export const setCodec = memberCodec<SetValue>({
   length: (v) => v.size,
   sizeOf: (v) => v.bytes + (v.pages?.absentBytes ?? 0),
   clone: (v) => v.clone(),
-  paged: (total) => {
-    const v = new SetValue();
-    v.changes.fresh = false;
-    v.pages = new MemberPages(total);
-    return v;
-  },
   knows: (v, m) => v.knows(m),
 });
 

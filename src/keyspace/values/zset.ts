@@ -640,12 +640,7 @@ const memberTable = memberCodec<ZSetValue>({
   length: (v) => v.size,
   sizeOf: zsetSize,
   clone: (v) => v.clone(),
-  paged: (total) => {
-    const v = new ZSetValue();
-    v.changes.fresh = false;
-    v.pages = new ZSetPages(total);
-    return v;
-  },
+  newPages: (total) => new ZSetPages(total),
   knows: (v, m) => v.knows(m),
   unpage: (v) => v.unpage(),
 });
