@@ -38,7 +38,10 @@
  *   node dist/bench/bigkeys.js [--members 1000000] [--maxmemory-mb 64] [--samples 2000]
  *        [--budget-seconds 60] [--appendfsync everysec] [--batch 1000] [--inflight 64]
  *        [--conns-per-key 2] [--strings 10000] [--get-conns 4] [--get-window-ms 3000]
- *        [--keep-dir]
+ *        [--settle-seconds 0] [--keep-dir]
+ *
+ * --settle-seconds waits that long after loading before the measurements, so
+ * PostgreSQL's autovacuum/analyze of the freshly loaded rows is out of the way.
  */
 import fs from 'node:fs';
 import type { Redis } from 'ioredis';
@@ -50,6 +53,7 @@ const members = Number(opt('members', '1000000'));
 const maxmemoryMb = Number(opt('maxmemory-mb', '64'));
 const samples = Number(opt('samples', '2000'));
 const budgetMs = Number(opt('budget-seconds', '60')) * 1000;
+const settleMs = Number(opt('settle-seconds', '0')) * 1000;
 const fsync = opt('appendfsync', 'everysec');
 const batch = Number(opt('batch', '1000'));
 const inflight = Number(opt('inflight', '64'));
@@ -220,6 +224,10 @@ console.log(`Talus pid ${srv.proc.pid}, dir ${dir}, maxmemory ${maxmemoryMb} MB,
     `SAVE (commit backlog drained) ${secs(saveMs)}, ` +
     `${stringKeys} strings ${secs(stringsMs)}; DBSIZE ${dbsize} (expected ${8 + stringKeys}); max RSS ${watch.stop().toFixed(0)} MB`);
   console.log(`  ${await infoMemory(c)}`);
+  if (settleMs > 0) {
+    console.log(`settling ${secs(settleMs)} (autovacuum of the loaded rows)`);
+    await new Promise((r) => setTimeout(r, settleMs));
+  }
 }
 
 // ---------------------------------------------------------------- 2. cold point reads
