@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { freshDatabase, startTalus, useTalus, type TalusProcess } from './support/harness.js';
 import { rawReplies } from './support/raw-resp.js';
 import { HASH_FIELD_OVERHEAD, HashValue } from '../src/keyspace/values/hash.js';
 import { COLLECTION_OVERHEAD, RANDOM_INDEX_OVERHEAD } from '../src/keyspace/values/set.js';
@@ -53,12 +53,9 @@ describe('hashes', function () {
   let srv: TalusProcess;
   let r: Redis;
 
-  before(async () => {
-    srv = await startTalus();
-    r = srv.client();
-  });
-  after(async () => {
-    await srv?.stop();
+  useTalus([], (s, c) => {
+    srv = s;
+    r = c;
   });
   beforeEach(async () => {
     await r.del('h', 'h2', 's', 'nokey', 'big');

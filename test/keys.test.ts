@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { freshDatabase, startTalus, useTalus, type TalusProcess } from './support/harness.js';
 import { errorOf } from './support/assert.js';
 
 /**
@@ -43,12 +43,9 @@ describe('keys: generic keyspace commands', function () {
   let srv: TalusProcess;
   let r: Redis;
 
-  before(async () => {
-    srv = await startTalus();
-    r = srv.client();
-  });
-  after(async () => {
-    await srv?.stop();
+  useTalus([], (s, c) => {
+    srv = s;
+    r = c;
   });
   beforeEach(async () => {
     await r.select(0);

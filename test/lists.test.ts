@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { freshDatabase, startTalus, useTalus, type TalusProcess } from './support/harness.js';
 import { rawReplies } from './support/raw-resp.js';
 import { ListValue, listCodec } from '../src/keyspace/values/list.js';
 import type { FlushBatch } from '../src/storage/batch.js';
@@ -54,12 +54,9 @@ describe('lists', function () {
   let srv: TalusProcess;
   let r: Redis;
 
-  before(async () => {
-    srv = await startTalus();
-    r = srv.client();
-  });
-  after(async () => {
-    await srv?.stop();
+  useTalus([], (s, c) => {
+    srv = s;
+    r = c;
   });
   beforeEach(async () => {
     await r.del('l', 'l2', 'src', 'dst', 's', 'nokey', 'bin', 'b1', 'b2');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { freshDatabase, startTalus, useTalus, type TalusProcess } from './support/harness.js';
 import { errorOf, WRONGTYPE } from './support/assert.js';
 
 /**
@@ -18,12 +18,9 @@ describe('SORT', function () {
   let srv: TalusProcess;
   let r: Redis;
 
-  before(async () => {
-    srv = await startTalus();
-    r = srv.client();
-  });
-  after(async () => {
-    await srv?.stop();
+  useTalus([], (s, c) => {
+    srv = s;
+    r = c;
   });
   beforeEach(async () => {
     await r.flushall();

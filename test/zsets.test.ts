@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { freshDatabase, startTalus, useTalus, type TalusProcess } from './support/harness.js';
 import { rawReplies } from './support/raw-resp.js';
 import { ZSetValue } from '../src/keyspace/values/zset.js';
 import { errorOf, WRONGTYPE } from './support/assert.js';
@@ -76,12 +76,9 @@ describe('sorted sets', function () {
   let srv: TalusProcess;
   let r: Redis;
 
-  before(async () => {
-    srv = await startTalus();
-    r = srv.client();
-  });
-  after(async () => {
-    await srv?.stop();
+  useTalus([], (s, c) => {
+    srv = s;
+    r = c;
   });
   beforeEach(async () => {
     await r.del('z', 'z1', 'z2', 'z3', 's1', 'dst', 'str', 'nokey', 'big');

@@ -128,3 +128,18 @@ export async function startTalus(
     kill: () => end('SIGKILL'),
   };
 }
+
+/**
+ * One Talus for a describe block: started (with these options) before its
+ * tests and stopped after them; `ready` gets the process and a client.
+ */
+export function useTalus(args: string[], ready: (srv: TalusProcess, client: Redis) => void): void {
+  let srv: TalusProcess | undefined;
+  before(async () => {
+    srv = await startTalus(args);
+    ready(srv, srv.client());
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+}
