@@ -115,7 +115,7 @@ export class Talus {
       d.complete = n === 0;
     }
     this.flusher = new Flusher(
-      db,
+      this.database,
       this.keyspace,
       this.log,
       (seq) => this.releaseReplies(seq),

@@ -1,4 +1,6 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
+import { encodeArray } from './binary-array.js';
+import { preparedQuery, type Database } from './database.js';
 
 /**
  * A statement that writes many rows at once from parallel arrays, one array
@@ -15,8 +17,8 @@ export interface ArrayWrite {
 
 /**
  * The rows one flush writes, gathered per ArrayWrite. All writes go out in
- * one statement of data-modifying CTEs (atomic on its own, one round trip);
- * callers guarantee that no two writes of a batch touch the same row.
+ * one statement of data-modifying CTEs (one round trip); callers guarantee
+ * that no two writes of a batch touch the same row.
  */
 export class FlushBatch {
   private readonly writes = new Map<ArrayWrite, unknown[][]>();
@@ -36,54 +38,45 @@ export class FlushBatch {
     return this.writes.size === 0 && this.before.length === 0;
   }
 
-  async execute(db: Kysely<any>): Promise<void> {
-    const ctes = [...this.writes].map(([write, cols], i) => {
-      const params = cols.map((values, c) =>
-        write.columns[c] === 'bytea[]' && bytesOf(values as Array<Buffer | null>) >= BLOB_MIN
-          ? byteaArray(values as Array<Buffer | null>)
-          : sql`${values}::${sql.raw(write.columns[c]!)}`,
-      );
-      return sql`${sql.raw(`w${i}_${write.name}`)} AS (${write.build(params)})`;
+  /**
+   * The batch as SQL: statements that must run first, then one statement of
+   * data-modifying CTEs (ordered by name, so a given mix of writes always has
+   * the same text and can be a prepared statement). Columns go as binary arrays.
+   */
+  compile(db: Kysely<any>): { before: CompiledQuery[]; main: CompiledQuery | undefined } {
+    const writes = [...this.writes].sort(([a], [b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const ctes = writes.map(([write, cols]) => {
+      const params = cols.map((values, c) => {
+        const type = write.columns[c]!;
+        return sql`${encodeArray(type, values)}::${sql.raw(type)}`;
+      });
+      return sql`${sql.raw(`w_${write.name}`)} AS (${write.build(params)})`;
     });
-    const main = ctes.length > 0 ? sql`WITH ${sql.join(ctes)} SELECT 1` : undefined;
-    if (this.before.length === 0) {
-      if (main) await main.execute(db);
+    return {
+      before: this.before.map((s) => s.compile(db)),
+      main: ctes.length > 0 ? sql`WITH ${sql.join(ctes)} SELECT 1`.compile(db) : undefined,
+    };
+  }
+
+  /** Write the batch atomically: one statement, or a transaction when statements must run first. */
+  async execute(database: Database): Promise<void> {
+    const { before, main } = this.compile(database.db);
+    if (before.length === 0) {
+      if (main) await database.pool.query(preparedQuery(main.sql, main.parameters as unknown[]));
       return;
     }
-    await db.transaction().execute(async (tx) => {
-      for (const stmt of this.before) await stmt.execute(tx);
-      if (main) await main.execute(tx);
-    });
-  }
-}
-
-/**
- * Below this many bytes a bytea column goes as a plain array: splitting costs
- * PostgreSQL more than the hex text it saves (SET -P1 of 64-byte values: 12%).
- */
-const BLOB_MIN = 256 * 1024;
-
-function bytesOf(values: Array<Buffer | null>): number {
-  let n = 0;
-  for (const v of values) if (v != null) n += v.length;
-  return n;
-}
-
-/**
- * A bytea[] parameter as one binary blob plus lengths, split back into the
- * array by talus.split_bytea (migrations/0004): node-postgres sends a Buffer
- * in binary but an array of Buffers as hex text, over twice the bytes.
- */
-function byteaArray(values: Array<Buffer | null>): RawBuilder<unknown> {
-  const lens = new Array<number>(values.length);
-  const parts: Buffer[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v == null) lens[i] = -1;
-    else {
-      lens[i] = v.length;
-      parts.push(v);
+    const client = await database.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      for (const q of before) await client.query(q.sql, q.parameters as unknown[]);
+      if (main) await client.query(preparedQuery(main.sql, main.parameters as unknown[]));
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      client.release(broken);
     }
   }
-  return sql`talus.split_bytea(${Buffer.concat(parts)}::bytea, ${lens}::int4[])`;
 }

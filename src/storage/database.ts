@@ -71,10 +71,39 @@ export function openDatabase(url: string, poolSize: number, onError: (err: Error
   // then would crash the process. The query in flight fails; the pool
   // discards the client.
   pool.on('connect', (client) => client.on('error', onError));
-  const db = new Kysely<TalusSchema>({ dialect: new PostgresDialect({ pool }) });
+  // Kysely's queries go out as prepared statements (see preparedQuery).
+  const preparedPool = {
+    async connect() {
+      const client = await pool.connect();
+      return {
+        query: (text: string, values: unknown[]) => client.query(preparedQuery(text, values)),
+        release: () => client.release(),
+      };
+    },
+    end: () => pool.end(),
+  };
+  const db = new Kysely<TalusSchema>({ dialect: new PostgresDialect({ pool: preparedPool as unknown as pg.Pool }) });
   return {
     pool,
     db,
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Statement names by text. Talus runs a small set of statement texts over and
+ * over (a commit's mix of writes, a point read): naming them makes each
+ * connection parse and plan a text once, not per call. Texts past the cap
+ * (one-off statements) go unnamed.
+ */
+const statementNames = new Map<string, string>();
+const MAX_STATEMENTS = 512;
+
+export function preparedQuery(text: string, values: unknown[]): pg.QueryConfig {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_STATEMENTS) {
+    name = `talus_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values };
 }

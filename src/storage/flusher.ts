@@ -1,7 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { FlushBatch } from './batch.js';
 import { codecFor, type TypeCodec } from './codecs.js';
-import type { TalusSchema } from './database.js';
+import type { Database } from './database.js';
 import { appendChangelog, deleteKeys, upsertKeys } from './writes.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
@@ -39,7 +39,7 @@ export class Flusher {
   readonly committedListeners: Array<(records: ChangeRecord[]) => void> = [];
 
   constructor(
-    private readonly db: Kysely<TalusSchema>,
+    private readonly database: Database,
     private readonly ks: Keyspace,
     private readonly log: Logger,
     /** called after each commit with the new durable seq (releases replies) */
@@ -121,7 +121,7 @@ export class Flusher {
 
     const started = Date.now();
     try {
-      if (!batch.empty) await batch.execute(this.db);
+      if (!batch.empty) await batch.execute(this.database);
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
         if (e.flushedVersion < versions[i]!) e.flushedVersion = versions[i]!;

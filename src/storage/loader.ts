@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { TalusSchema } from './database.js';
+import { encodeArray } from './binary-array.js';
 import { codecFor, type PageContext } from './codecs.js';
 import type { Flusher } from './flusher.js';
 import type { Db, Keyspace } from '../keyspace/keyspace.js';
@@ -141,7 +142,7 @@ export class Loader implements Pager {
       const { rows } = await sql<KeyRow>`
         SELECT k.key, k.type, k.key_id, k.expire_at, k.length, s.value
         FROM talus.keys k LEFT JOIN talus.strings s ON k.type = 'string' AND s.key_id = k.key_id
-        WHERE k.db = ${d.index} AND k.key = ANY(${keys}::bytea[])`.execute(this.db);
+        WHERE k.db = ${d.index} AND k.key = ANY(${encodeArray('bytea[]', keys)}::bytea[])`.execute(this.db);
       // Big collections are opened paged; the rest are read whole.
       const threshold = this.pagedThreshold;
       const big = new Map<KeyType, Array<{ keyId: number; length: number }>>();

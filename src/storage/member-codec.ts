@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ArrayWrite } from './batch.js';
+import { encodeArray } from './binary-array.js';
 import type { PageContext, TypeCodec } from './codecs.js';
 import { MemberPages, type Access } from '../keyspace/paging.js';
 import type { TalusSchema } from './database.js';
@@ -155,7 +156,7 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
         const wanted = [...new Set(access.members)].filter((m) => !spec.knows(value, m));
         if (wanted.length === 0) return;
         const { rows } = await sql<Record<string, unknown>>`SELECT ${cols} FROM ${sql.raw(spec.table)}
-          WHERE key_id = ${e.keyId} AND ${sql.raw(spec.memberColumn)} = ANY(${wanted.map(bytes)}::bytea[])`.execute(ctx.db);
+          WHERE key_id = ${e.keyId} AND ${sql.raw(spec.memberColumn)} = ANY(${encodeArray('bytea[]', wanted.map(bytes))}::bytea[])`.execute(ctx.db);
         // Members changed meanwhile are known now: what is in memory wins.
         for (const r of rows) {
           const m = (r[spec.memberColumn] as Buffer).toString('latin1');
