@@ -9,7 +9,7 @@ import { allCommands, installCommandHooks } from './commands/index.js';
 import { Keyspace } from './keyspace/keyspace.js';
 import { Scheduler, type KeyRef } from './keyspace/scheduler.js';
 import { META, WHOLE, mergeAccess, type Access } from './keyspace/paging.js';
-import { Changelog } from './replication/changelog.js';
+import { Changelog, segmentBytes } from './replication/changelog.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
 import { migrate } from './storage/migrate.js';
@@ -101,7 +101,7 @@ export class Talus {
     this.log.notice(`storage ready (schema version ${version})`);
 
     const db = this.database.db;
-    const { rows: seqRows } = await sql<{ seq: number | null }>`SELECT max(seq) AS seq FROM talus.changelog`.execute(db);
+    const { rows: seqRows } = await sql<{ seq: number | null }>`SELECT max(last_seq) AS seq FROM talus.changelog`.execute(db);
     const { rows: epochRows } = await sql<{ epoch: number }>`SELECT nextval('talus.epochs') AS epoch`.execute(db);
     const { rows: counts } = await sql<{ db: number; n: number }>`SELECT db, count(*)::bigint AS n FROM talus.keys GROUP BY db`.execute(db);
 
@@ -139,11 +139,7 @@ export class Talus {
       bytes: this.config.values.changelogRetention,
       seconds: this.config.values.changelogRetentionSeconds,
     }));
-    this.flusher.committedListeners.push((records) => {
-      let bytes = 0;
-      for (const r of records) bytes += r.effect.length;
-      this.janitor?.noteAppended(bytes);
-    });
+    this.flusher.committedListeners.push((records) => this.janitor?.noteAppended(segmentBytes(records)));
     this.expiry = new ActiveExpiry(this);
     this.cron = setInterval(() => this.serverCron(), 100);
     await this.listen();

@@ -50,6 +50,50 @@ export class Changelog {
   }
 }
 
+/**
+ * Records with consecutive sequence numbers as one change-log segment (one
+ * row of talus.changelog, migrations/0006): per record db int2, at int8,
+ * effect length int4, effect; big-endian.
+ */
+export function encodeSegment(records: readonly ChangeRecord[]): Buffer {
+  const out = Buffer.allocUnsafe(segmentBytes(records));
+  let at = 0;
+  for (const r of records) {
+    out.writeInt16BE(r.db, at);
+    out.writeBigInt64BE(BigInt(r.at), at + 2);
+    out.writeInt32BE(r.effect.length, at + 10);
+    r.effect.copy(out, at + SEGMENT_HEADER);
+    at += SEGMENT_HEADER + r.effect.length;
+  }
+  return out;
+}
+
+/** The size of the records' segment. */
+export function segmentBytes(records: readonly ChangeRecord[]): number {
+  let size = 0;
+  for (const r of records) size += SEGMENT_HEADER + r.effect.length;
+  return size;
+}
+
+/** The records of a segment whose first sequence number is `firstSeq`. */
+export function decodeSegment(firstSeq: number, segment: Buffer): ChangeRecord[] {
+  const out: ChangeRecord[] = [];
+  let at = 0;
+  while (at < segment.length) {
+    const n = segment.readInt32BE(at + 10);
+    out.push({
+      seq: firstSeq + out.length,
+      db: segment.readInt16BE(at),
+      at: Number(segment.readBigInt64BE(at + 2)),
+      effect: segment.subarray(at + SEGMENT_HEADER, at + SEGMENT_HEADER + n),
+    });
+    at += SEGMENT_HEADER + n;
+  }
+  return out;
+}
+
+const SEGMENT_HEADER = 14;
+
 export function encodeEffect(args: Array<Buffer | string>): Buffer {
   const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
   for (const a of args) {

@@ -20,10 +20,10 @@ export interface GarbageTable {
   type: KeyType;
 }
 export interface ChangelogTable {
-  seq: number;
-  db: number;
+  first_seq: number;
+  last_seq: number;
   at: number;
-  effect: Buffer;
+  records: Buffer;
 }
 export interface MetaTable {
   name: string;

@@ -6,7 +6,7 @@ import { appendChangelog, deleteKeys, upsertKeys } from './writes.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
-import type { ChangeRecord } from '../replication/changelog.js';
+import { encodeSegment, type ChangeRecord } from '../replication/changelog.js';
 
 interface Waiter {
   seq: number;
@@ -117,7 +117,10 @@ export class Flusher {
     for (const r of retired) codecFor(r.type).retire(batch, r.keyId);
     // What each codec returned from stage, to restore change tracking on failure.
     const tokens = entries.map((e) => stageEntry(batch, e));
-    for (const r of records) batch.add(appendChangelog, r.seq, r.db, r.at, r.effect);
+    if (records.length > 0) {
+      const last = records[records.length - 1]!;
+      batch.add(appendChangelog, records[0]!.seq, last.seq, last.at, encodeSegment(records));
+    }
 
     const started = Date.now();
     try {

@@ -12,7 +12,7 @@ import type { KeyType } from '../keyspace/types.js';
 export class Janitor {
   private running: Promise<void> | undefined;
   static readonly BATCH_ROWS = 5000;
-  /** bytes of effects in talus.changelog (estimate kept up to date by appends and trims) */
+  /** bytes of records in talus.changelog (estimate kept up to date by appends and trims) */
   changelogBytes: number | undefined;
   private lastTrim = 0;
 
@@ -39,7 +39,7 @@ export class Janitor {
 
   /**
    * Keep the change log within its retention (bytes and age): delete the
-   * oldest records in bounded batches. Replication and incremental backups
+   * oldest segments in bounded batches. Replication and incremental backups
    * read from it, so they can only resume from what is retained.
    */
   private async trimChangelog(): Promise<void> {
@@ -48,14 +48,14 @@ export class Janitor {
     try {
       if (this.changelogBytes === undefined) {
         const { rows } = await sql<{ n: number | null }>`
-          SELECT sum(length(effect))::bigint AS n FROM talus.changelog`.execute(this.db);
+          SELECT sum(length(records))::bigint AS n FROM talus.changelog`.execute(this.db);
         this.changelogBytes = rows[0]?.n ?? 0;
       }
       const { bytes, seconds } = this.retention();
       const cutoff = Date.now() - seconds * 1000;
       for (let round = 0; round < 10; round++) {
         const { rows } = await sql<{ seq: number; at: number; n: number }>`
-          SELECT seq, at, length(effect) AS n FROM talus.changelog ORDER BY seq LIMIT 5000`.execute(this.db);
+          SELECT first_seq AS seq, at, length(records) AS n FROM talus.changelog ORDER BY first_seq LIMIT 5000`.execute(this.db);
         let excess = this.changelogBytes - bytes;
         let last = -1;
         let freed = 0;
@@ -66,7 +66,7 @@ export class Janitor {
           excess -= r.n;
         }
         if (last < 0) return;
-        await sql`DELETE FROM talus.changelog WHERE seq <= ${last}`.execute(this.db);
+        await sql`DELETE FROM talus.changelog WHERE first_seq <= ${last}`.execute(this.db);
         this.changelogBytes -= freed;
         if (rows.length < 5000) return;
       }

@@ -29,11 +29,12 @@ export const addGarbage: ArrayWrite = {
     ON CONFLICT DO NOTHING`,
 };
 
+/** One change-log segment per commit (replication/changelog.ts encodes the records). */
 export const appendChangelog: ArrayWrite = {
   name: 'changelog',
-  columns: ['bigint[]', 'smallint[]', 'bigint[]', 'bytea[]'],
-  build: ([seq, db, at, effect]) => sql`
-    INSERT INTO talus.changelog (seq, db, at, effect) SELECT * FROM unnest(${seq}, ${db}, ${at}, ${effect})`,
+  columns: ['bigint[]', 'bigint[]', 'bigint[]', 'bytea[]'],
+  build: ([first, last, at, records]) => sql`
+    INSERT INTO talus.changelog (first_seq, last_seq, at, records) SELECT * FROM unnest(${first}, ${last}, ${at}, ${records})`,
 };
 
 export const putStrings: ArrayWrite = {

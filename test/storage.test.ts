@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import pg from 'pg';
+import { freshDatabase, tempDir } from './support/harness.js';
+import { migrate, MIGRATIONS_DIR } from '../src/storage/migrate.js';
+import { Logger } from '../src/observability/logger.js';
+import { decodeSegment, encodeEffect } from '../src/replication/changelog.js';
+import { encodeArray } from '../src/storage/binary-array.js';
+
+/**
+ * The storage layer against a real PostgreSQL: upgrades of a database that
+ * already holds data (each migration that rewrites stored data is applied to
+ * rows in the layout before it), and the binary arrays commits send.
+ */
+describe('storage', function () {
+  this.timeout(60_000);
+  const log = new Logger('warning');
+  let pool: pg.Pool | undefined;
+
+  afterEach(async () => {
+    await pool?.end();
+    pool = undefined;
+  });
+
+  /** A database migrated up to `version` (the files up to it, copied aside). */
+  async function databaseAt(version: number): Promise<pg.Pool> {
+    const dir = tempDir('migrations');
+    for (const f of fs.readdirSync(MIGRATIONS_DIR)) {
+      if (/^\d{4}_/.test(f) && Number(f.slice(0, 4)) <= version) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(dir, f));
+    }
+    pool = new pg.Pool({ connectionString: await freshDatabase() });
+    expect(await migrate(pool, log, dir)).to.equal(version);
+    return pool;
+  }
+
+  it('0006 turns per-record change-log rows into segments that decode to the same records', async () => {
+    const db = await databaseAt(5);
+    const effects = [encodeEffect(['SET', 'k', Buffer.from([0, 13, 10, 255])]), encodeEffect(['DEL', 'k']), encodeEffect(['FLUSHDB'])];
+    const at = [1795575000123, 1795575000124, 1795575009999];
+    for (let i = 0; i < effects.length; i++) {
+      await db.query('INSERT INTO talus.changelog (seq, db, at, effect) VALUES ($1, $2, $3, $4)', [10 + i, i, at[i], effects[i]]);
+    }
+    expect(await migrate(db, log)).to.be.at.least(6);
+    const { rows } = await db.query<{ first_seq: string; last_seq: string; at: string; records: Buffer }>(
+      'SELECT first_seq, last_seq, at, records FROM talus.changelog ORDER BY first_seq');
+    expect(rows.map((r) => [Number(r.first_seq), Number(r.last_seq), Number(r.at)])).to.deep.equal([
+      [10, 10, at[0]], [11, 11, at[1]], [12, 12, at[2]],
+    ]);
+    const records = rows.flatMap((r) => decodeSegment(Number(r.first_seq), r.records));
+    expect(records.map((r) => [r.seq, r.db, r.at, r.effect.toString('hex')])).to.deep.equal(
+      effects.map((e, i) => [10 + i, i, at[i], e.toString('hex')]));
+  });
+
+  it('binary arrays reach PostgreSQL as the values they encode, NULLs and edge values included', async () => {
+    pool = new pg.Pool({ connectionString: await freshDatabase() });
+    const ints = [0, -1, 1, 2 ** 32, -(2 ** 32) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, null];
+    const floats = [0, -0.5, 1e308, Infinity, -Infinity, 5e-324, null];
+    const bytes = [Buffer.alloc(0), Buffer.from([0, 13, 10, 255]), null, Buffer.alloc(70_000, 7)];
+    const texts = ['string', 'zset', '', 'ünïcode', null];
+    const { rows } = await pool.query({
+      text: `SELECT array_to_json($1::bigint[])::text AS i, $2::float8[]::text AS f, $3::bytea[] AS b,
+        array_to_json($4::text[])::text AS t, $5::smallint[]::text AS s`,
+      values: [
+        encodeArray('bigint[]', ints), encodeArray('float8[]', floats), encodeArray('bytea[]', bytes),
+        encodeArray('text[]', texts), encodeArray('smallint[]', [-32768, 15, 32767]),
+      ],
+      types: { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig,
+    });
+    expect(rows[0].i).to.equal(JSON.stringify(ints));
+    expect(rows[0].f).to.equal('{0,-0.5,1e+308,Infinity,-Infinity,5e-324,NULL}');
+    const b = rows[0].b as string;
+    expect(b).to.equal(`{"\\\\x","\\\\x000d0aff",NULL,"\\\\x${'07'.repeat(70_000)}"}`);
+    expect(rows[0].t).to.equal(JSON.stringify(texts));
+    expect(rows[0].s).to.equal('{-32768,15,32767}');
+  });
+});
