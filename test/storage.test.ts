@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
-import { freshDatabase, tempDir } from './support/harness.js';
+import { freshDatabase, startTalus, tempDir } from './support/harness.js';
 import { migrate, MIGRATIONS_DIR } from '../src/storage/migrate.js';
 import { Logger } from '../src/observability/logger.js';
 import { decodeSegment, encodeEffect } from '../src/replication/changelog.js';
@@ -73,5 +73,29 @@ describe('storage', function () {
     expect(b).to.equal(`{"\\\\x","\\\\x000d0aff",NULL,"\\\\x${'07'.repeat(70_000)}"}`);
     expect(rows[0].t).to.equal(JSON.stringify(texts));
     expect(rows[0].s).to.equal('{-32768,15,32767}');
+  });
+
+  it('the janitor trims the change log to changelog-retention, oldest segments first, keeping the newest', async () => {
+    const url = await freshDatabase();
+    const srv = await startTalus(['--database-url', url, '--changelog-retention', '20kb']);
+    try {
+      const c = srv.client();
+      const value = 'x'.repeat(1000);
+      for (let i = 0; i < 100; i++) await c.set(`trim:${i}`, value); // 100 commits of ~1 KB each
+      pool = new pg.Pool({ connectionString: url });
+      const size = async () => (await pool!.query<{ n: string; lo: string; hi: string }>(
+        'SELECT coalesce(sum(length(records)), 0) AS n, min(first_seq) AS lo, max(last_seq) AS hi FROM talus.changelog')).rows[0]!;
+      let now = await size();
+      for (let i = 0; i < 50 && Number(now.n) > 20 * 1024; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        now = await size();
+      }
+      expect(Number(now.n)).to.be.at.most(20 * 1024).and.above(10 * 1024);
+      expect(Number(now.lo)).to.be.above(1);
+      expect(Number(now.hi)).to.equal(100);
+      expect(Number((await c.get('trim:0'))?.length)).to.equal(1000); // data is not the log's to trim
+    } finally {
+      await srv.stop();
+    }
   });
 });

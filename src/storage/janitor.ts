@@ -53,9 +53,15 @@ export class Janitor {
       }
       const { bytes, seconds } = this.retention();
       const cutoff = Date.now() - seconds * 1000;
+      if (this.changelogBytes <= bytes) {
+        // Within the size bound: only the age bound can apply; one index probe says.
+        const { rows } = await sql<{ at: number }>`
+          SELECT at FROM talus.changelog ORDER BY first_seq LIMIT 1`.execute(this.db);
+        if (rows.length === 0 || rows[0]!.at >= cutoff) return;
+      }
       for (let round = 0; round < 10; round++) {
         const { rows } = await sql<{ seq: number; at: number; n: number }>`
-          SELECT first_seq AS seq, at, length(records) AS n FROM talus.changelog ORDER BY first_seq LIMIT 5000`.execute(this.db);
+          SELECT first_seq AS seq, at, length(records) AS n FROM talus.changelog ORDER BY first_seq LIMIT 1000`.execute(this.db);
         let excess = this.changelogBytes - bytes;
         let last = -1;
         let freed = 0;
@@ -68,7 +74,7 @@ export class Janitor {
         if (last < 0) return;
         await sql`DELETE FROM talus.changelog WHERE first_seq <= ${last}`.execute(this.db);
         this.changelogBytes -= freed;
-        if (rows.length < 5000) return;
+        if (rows.length < 1000) return;
       }
     } catch (err) {
       this.log.verbose(`change-log trim: ${(err as Error).message}`);
