@@ -158,6 +158,41 @@ describe('paged collections', function () {
     expect(after.paged_whole_reads! - before.paged_whole_reads!).to.equal(4);
   });
 
+  it('RENAME and MOVE hand a cold big key over without reading it; its members follow across restarts', async () => {
+    await restart();
+    const before = await talusInfo();
+    await r.set('taken', 'old value');
+    expect(await r.rename('h', 'taken')).to.equal('OK'); // replaces a key
+    expect(await r.renamenx('s', 's-renamed')).to.equal(1);
+    expect(await r.move('z', 1)).to.equal(1);
+    expect(await r.rename('l', 'l2')).to.equal('OK');
+    expect(await r.rename('l2', 'l')).to.equal('OK'); // and back, before the commit
+    expect(await r.exists('h', 's', 'z')).to.equal(0);
+    expect(await r.hget('taken', 'f1')).to.equal('changed');
+    const after = await talusInfo();
+    expect(after.paged_whole_reads).to.equal(before.paged_whole_reads);
+    expect(after.hot_set_bytes).to.be.below(60_000);
+
+    await restart();
+    expect(await r.exists('h', 's', 'z', 'l2')).to.equal(0);
+    expect(await r.hlen('taken')).to.equal(N + 1);
+    expect(await r.hmget('taken', 'f1', 'f2', 'f1999')).to.deep.equal(['changed', null, 'v1999']);
+    expect(await r.scard('s-renamed')).to.equal(N - 1);
+    expect(await r.sismember('s-renamed', 'm1999')).to.equal(1);
+    expect(await r.llen('l')).to.be.above(N);
+    await r.select(1);
+    expect(await r.zcard('z')).to.equal(N);
+    expect(await r.zscore('z', 'm1999')).to.equal('1999');
+    expect(await r.move('z', 0)).to.equal(1);
+    await r.select(0);
+    expect(await r.rename('taken', 'h')).to.equal('OK');
+    expect(await r.rename('s-renamed', 's')).to.equal('OK');
+    await restart();
+    expect(await r.hget('h', 'f1')).to.equal('changed');
+    expect(await r.zscore('z', 'm5')).to.equal('5');
+    expect(await r.scard('s')).to.equal(N - 1);
+  });
+
   it('DEL of a cold big key reads none of its members', async () => {
     await restart();
     const before = await talusInfo();

@@ -11,7 +11,7 @@ import type { Client } from '../server/client.js';
 import type { Db } from '../keyspace/keyspace.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
-import { isPaged, metaOnly } from '../keyspace/paging.js';
+import { isPaged, META, metaOnly } from '../keyspace/paging.js';
 import type { Talus } from '../talus.js';
 
 /**
@@ -184,16 +184,20 @@ function copyEntry(c: Client, src: Entry, db: Db, name: string): void {
   c.talus.blocking.signalReady(db, name); // wakes BLPOP/BZPOPMIN... waiting on the new key
 }
 
+/** Move `src` (incarnation, value, TTL) to `name` in `db`, replacing whatever was there. */
+function moveEntry(c: Client, src: Entry, db: Db, name: string): void {
+  c.talus.keyspace.move(c.db, src, db, name, codecFor(src.type!).sizeOf(src.value));
+  c.talus.blocking.signalReady(db, name);
+}
+
 function rename(c: Client, args: Buffer[], nx: boolean): Reply {
-  const ks = c.talus.keyspace;
   const srcName = args[1]!.toString('latin1');
   const dstName = args[2]!.toString('latin1');
   const src = lookupWrite(c, c.db, srcName);
   if (src === undefined) return Errors.noSuchKey();
   if (srcName === dstName) return nx ? 0 : OK;
   if (lookupWrite(c, c.db, dstName) !== undefined && nx) return 0;
-  copyEntry(c, src, c.db, dstName);
-  ks.remove(c.db, src);
+  moveEntry(c, src, c.db, dstName);
   propagate(c, [nx ? 'RENAMENX' : 'RENAME', args[1]!, args[2]!]);
   return nx ? 1 : OK;
 }
@@ -207,15 +211,13 @@ function targetDb(c: Client, arg: Buffer): Db {
 }
 
 function move(c: Client, args: Buffer[]): Reply {
-  const ks = c.talus.keyspace;
   const dst = targetDb(c, args[2]!);
   if (dst === c.db) return sameObject();
   const name = args[1]!.toString('latin1');
   const src = lookupWrite(c, c.db, name);
   if (src === undefined) return 0;
   if (lookupWrite(c, dst, name) !== undefined) return 0;
-  copyEntry(c, src, dst, name);
-  ks.remove(c.db, src);
+  moveEntry(c, src, dst, name);
   propagate(c, ['MOVE', args[1]!, String(dst.index)]);
   return 1;
 }
@@ -253,10 +255,10 @@ function copy(c: Client, args: Buffer[]): Reply {
 /** MOVE's keys: the key in the client's db and in the target db. */
 function moveKeyRefs(c: Client, args: Buffer[]): KeyRef[] {
   const name = args[1]!.toString('latin1');
-  const refs: KeyRef[] = [{ db: c.db, name }];
+  const refs: KeyRef[] = [{ db: c.db, name, access: META }];
   try {
     const dst = targetDb(c, args[2]!);
-    if (dst !== c.db) refs.push({ db: dst, name });
+    if (dst !== c.db) refs.push({ db: dst, name, access: META });
   } catch {
     /* the handler reports it */
   }
@@ -747,11 +749,11 @@ export const keysCommands: CommandDef[] = [
     summary: 'Return a random key from the keyspace', complexity: 'O(1)', handler: randomKey,
   },
   {
-    name: 'rename', arity: 3, flags: ['write'], keys: TWO_KEYS, group: 'generic', since: '1.0.0',
+    name: 'rename', arity: 3, flags: ['write'], keys: TWO_KEYS, access: metaOnly, group: 'generic', since: '1.0.0',
     summary: 'Rename a key', complexity: 'O(1)', handler: (c, args) => rename(c, args, false),
   },
   {
-    name: 'renamenx', arity: 3, flags: ['write', 'fast'], keys: TWO_KEYS, group: 'generic', since: '1.0.0',
+    name: 'renamenx', arity: 3, flags: ['write', 'fast'], keys: TWO_KEYS, access: metaOnly, group: 'generic', since: '1.0.0',
     summary: 'Rename a key, only if the new key does not exist', complexity: 'O(1)',
     handler: (c, args) => rename(c, args, true),
   },

@@ -81,8 +81,8 @@ export class Keyspace {
     return db.complete || db.entries.has(name);
   }
 
-  /** Create or replace a key with a new value (SET, SADD on a new key, RENAME target...). */
-  create(db: Db, name: string, type: KeyType, value: unknown, size: number, expireAt = 0): Entry {
+  /** Create or replace a key with a new value (SET, SADD on a new key, COPY target...). */
+  create(db: Db, name: string, type: KeyType, value: unknown, size: number, expireAt = 0, keyId = this.mintKeyId()): Entry {
     let e = db.entries.get(name);
     if (e !== undefined && e.type !== null) {
       this.retire(e);
@@ -90,12 +90,12 @@ export class Keyspace {
       db.count++;
     }
     if (e === undefined) {
-      e = new Entry(db.index, name, type, value, 0, this.mintKeyId());
+      e = new Entry(db.index, name, type, value, 0, keyId);
       db.entries.set(name, e);
     } else {
       e.type = type;
       e.value = value;
-      e.keyId = this.mintKeyId();
+      e.keyId = keyId;
     }
     this.setExpireRaw(db, e, expireAt);
     e.lastAccess = Date.now();
@@ -132,9 +132,25 @@ export class Keyspace {
     e.size = size;
   }
 
+  /**
+   * RENAME and MOVE: the key's incarnation (key_id, value, TTL) goes to
+   * `name` in `db`, replacing what was there; its rows in PostgreSQL stay
+   * where they are, so a big collection moves without being read.
+   */
+  move(srcDb: Db, src: Entry, db: Db, name: string, size: number): Entry {
+    const { type, value, keyId, expireAt } = src;
+    this.detach(srcDb, src);
+    return this.create(db, name, type!, value, size, expireAt, keyId);
+  }
+
   remove(db: Db, e: Entry): void {
     if (e.type === null) return;
     this.retire(e);
+    this.detach(db, e);
+  }
+
+  /** Make the entry a tombstone without retiring its incarnation. */
+  private detach(db: Db, e: Entry): void {
     db.count--;
     e.type = null;
     e.value = undefined;
