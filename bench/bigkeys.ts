@@ -21,7 +21,8 @@
  *    and its reply checked. The Talus RSS (/proc/<pid>/status VmRSS) is
  *    sampled every 20 ms; "RSS rise" = max during the requests - baseline.
  *    Targets (issue): ZSCORE, HGET, LINDEX p99 < 5 ms and RSS rise < 20 MB;
- *    HEXISTS, SISMEMBER, ZRANK, ZRANGE 0 9, LRANGE 0 9 and LRANGE of 10 from
+ *    HEXISTS, SISMEMBER, ZRANK, ZRANGE 0 9, ZREVRANGEBYSCORE +inf -inf LIMIT 0 10,
+ *    ZRANGEBYSCORE from a random score LIMIT 0 10, LRANGE 0 9 and LRANGE of 10 from
  *    the middle half are judged against the same figures for information,
  *    and "HGET small" (the same procedure on the warm 100-member hash) shows
  *    the floor of latency and RSS rise that is not due to the big keys.
@@ -254,6 +255,18 @@ const probes: Probe[] = [
   { name: 'ZSCORE', target: true, make: (k, n) => { const i = rand(n); return ['ZSCORE', [k.zset, `m${i}`], (r) => Number(r) === i]; } },
   { name: 'ZRANK', target: false, make: (k, n) => { const i = rand(n); return ['ZRANK', [k.zset, `m${i}`], (r) => r === i]; } },
   { name: 'ZRANGE 0 9', target: false, make: (k, n) => ['ZRANGE', [k.zset, 0, 9], (r) => sameList(r, seq(0, Math.min(10, n), 'm'))] },
+  {
+    // a leaderboard's top ten: the window at the high end, not the whole set
+    name: 'ZREVRANGEBYSCORE top 10', target: false, make: (k, n) =>
+      ['ZREVRANGEBYSCORE', [k.zset, '+inf', '-inf', 'LIMIT', 0, 10], (r) => sameList(r, seq(Math.max(0, n - 10), Math.min(10, n), 'm').reverse())],
+  },
+  {
+    // ten from a random score on: counting the elements below it is O(rank), like ZRANK
+    name: 'ZRANGEBYSCORE from x, 10', target: false, make: (k, n) => {
+      const i = rand(Math.max(1, n - 10));
+      return ['ZRANGEBYSCORE', [k.zset, i, '+inf', 'LIMIT', 0, 10], (r) => sameList(r, seq(i, 10, 'm'))];
+    },
+  },
   { name: 'LINDEX', target: true, make: (k, n) => { const i = rand(n); return ['LINDEX', [k.list, i], (r) => r === `v${i}`]; } },
   { name: 'LRANGE 0 9', target: false, make: (k, n) => ['LRANGE', [k.list, 0, 9], (r) => sameList(r, seq(0, Math.min(10, n), 'v'))] },
   {

@@ -152,7 +152,7 @@ describe('paged collections', function () {
     expect(Object.keys(all)).to.have.length(N + 1);
     expect(all.f1).to.equal('changed');
     expect(await r.sinter('s', 's')).to.have.length(N - 1);
-    expect(await r.zrangebyscore('z', 10, 12)).to.deep.equal(['m10', 'm11', 'm12']);
+    expect(await r.zcount('z', 10, 12)).to.equal(3);
     expect(await r.linsert('l', 'BEFORE', 'e5', 'ins')).to.equal(N + 2);
     const after = await talusInfo();
     expect(after.paged_whole_reads! - before.paged_whole_reads!).to.equal(4);
@@ -191,6 +191,31 @@ describe('paged collections', function () {
     expect(await r.hget('h', 'f1')).to.equal('changed');
     expect(await r.zscore('z', 'm5')).to.equal('5');
     expect(await r.scard('s')).to.equal(N - 1);
+  });
+
+  it('score ranges read a window at the end they start from, not the whole set', async () => {
+    await restart();
+    // z now: first -1, m1 2, m3..m1999 at their index, m0 5000 (earlier tests)
+    const model: Array<[string, number]> = [['first', -1], ['m1', 2]];
+    for (let i = 3; i < N; i++) model.push([`m${i}`, i]);
+    model.push(['m0', 5000]);
+    const names = (from: number, to: number) => model.filter(([, sc]) => sc >= from && sc <= to).map(([m]) => m);
+    const before = await talusInfo();
+    expect(await r.zrangebyscore('z', '-inf', '+inf', 'LIMIT', 0, 3)).to.deep.equal(['first', 'm1', 'm3']);
+    expect(await r.zrevrangebyscore('z', '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, 3)).to.deep.equal(
+      ['m0', '5000', 'm1999', '1999', 'm1998', '1998']);
+    expect(await r.zrangebyscore('z', '(1000', 1010)).to.deep.equal(names(1001, 1010));
+    expect(await r.zrange('z', 1500, '(1490', 'BYSCORE', 'REV', 'LIMIT', 2, 3)).to.deep.equal(['m1498', 'm1497', 'm1496']);
+    expect(await r.zrangebyscore('z', 3000, 4000)).to.deep.equal([]);
+    expect(await r.zrevrangebyscore('z', 1, -10)).to.deep.equal(['first']);
+    expect(await r.zrangebyscore('z', 1998, '+inf', 'LIMIT', 1, 5)).to.deep.equal(['m1999', 'm0']);
+    expect(await r.zrangestore('zdst', 'z', 10, 12, 'BYSCORE')).to.equal(3);
+    const after = await talusInfo();
+    expect(after.paged_whole_reads).to.equal(before.paged_whole_reads);
+    expect(after.paged_partial_reads! - before.paged_partial_reads!).to.be.at.least(8);
+    // no LIMIT and more elements than a window holds: read whole
+    expect(await r.zrangebyscore('z', '-inf', '+inf')).to.deep.equal(model.map(([m]) => m));
+    expect((await talusInfo()).paged_whole_reads).to.equal(before.paged_whole_reads! + 1);
   });
 
   it('DEL of a cold big key reads none of its members', async () => {

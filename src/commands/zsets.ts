@@ -399,8 +399,10 @@ function zrangeGeneric(c: Client, args: Buffer[], argStart: number, dst: Buffer 
           ? collect(z, z.size - 1 - span[1], z.size - span[0], true, 0, -1)
           : collect(z, span[0], span[1] + 1, false, 0, -1);
       }
+    } else if (scoreRange) {
+      pairs = z.rangeByScore({ ...scoreRange, reverse, offset, count: limit });
     } else {
-      const [start, end] = scoreRange ? scoreSpan(z, scoreRange) : lexSpan(z, lexRange![0], lexRange![1]);
+      const [start, end] = lexSpan(z, lexRange![0], lexRange![1]);
       pairs = collect(z, start, end, reverse, offset, limit);
     }
   }
@@ -922,16 +924,31 @@ const zaddAccess = (args: Buffer[]): Access => {
   return membersFrom(j + 1, 2)(args);
 };
 const rankAccess = (args: Buffer[]): Access => ({ kind: 'rank', member: args[2]!.toString('latin1') });
-/** ZRANGE (at `keyArg`; ZRANGESTORE's destination only gets written): a range by rank, not by score or lex. */
-const zrangeAccess = (keyArg: number) => (args: Buffer[], index: number): Access => {
+/**
+ * ZRANGE and Z[REV]RANGEBYSCORE (source key at `keyArg`; ZRANGESTORE's
+ * destination only gets written): a range by rank, or by score from one end
+ * (with its LIMIT); BYLEX reads the whole set.
+ */
+const zrangeAccess = (keyArg: number, fixed?: { byScore: boolean; rev: boolean }) => (args: Buffer[], index: number): Access => {
   if (index !== keyArg) return META;
-  let rev = false;
+  let rev = fixed?.rev ?? false;
+  let byScore = fixed?.byScore ?? false;
+  let offset = 0;
+  let count = -1;
   for (let j = keyArg + 3; j < args.length; j++) {
     const o = keyword(args[j]!);
-    if (o === 'BYSCORE' || o === 'BYLEX') return WHOLE;
+    if (o === 'BYLEX') return WHOLE;
+    if (o === 'BYSCORE') byScore = true;
     if (o === 'REV') rev = true;
+    if (o === 'LIMIT') {
+      offset = intArg(args[j + 1]);
+      count = intArg(args[j + 2]);
+      j += 2;
+    }
   }
-  return range(intArg(args[keyArg + 1]), intArg(args[keyArg + 2]), rev);
+  if (!byScore) return range(intArg(args[keyArg + 1]), intArg(args[keyArg + 2]), rev);
+  const [lo, hi] = rev ? [args[keyArg + 2]!, args[keyArg + 1]!] : [args[keyArg + 1]!, args[keyArg + 2]!];
+  return { kind: 'scores', ...parseScoreRange(lo, hi), reverse: rev, offset, count };
 };
 const zrevrangeAccess = (args: Buffer[]) => range(intArg(args[2]), intArg(args[3]), true);
 /** `count` lowest (or highest) members. */
@@ -1008,13 +1025,13 @@ export const zsetsCommands: CommandDef[] = [
     handler: fixedRange('rank', 'reverse'),
   },
   {
-    name: 'zrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, group: G, since: '1.0.5',
+    name: 'zrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { byScore: true, rev: false }), group: G, since: '1.0.5',
     summary: 'Return a range of members in a sorted set, by score',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
     handler: fixedRange('score', 'forward'),
   },
   {
-    name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, group: G, since: '2.2.0',
+    name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { byScore: true, rev: true }), group: G, since: '2.2.0',
     summary: 'Return a range of members in a sorted set, by score, with scores ordered from high to low',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
     handler: fixedRange('score', 'reverse'),

@@ -24,8 +24,24 @@ export type Access =
    * `reverse` counts from the last (ZREVRANGE, ZPOPMAX)
    */
   | { readonly kind: 'range'; readonly start: number; readonly stop: number; readonly reverse: boolean }
+  /**
+   * a sorted set's elements with scores in [min, max] (`minex`/`maxex`:
+   * exclusive), from the low end or with `reverse` from the high end:
+   * `offset` skipped, then up to `count` taken (negative: all of them)
+   */
+  | { readonly kind: 'scores' } & ScoreQuery
   /** everything (the default for commands that declare nothing) */
   | { readonly kind: 'whole' };
+
+export interface ScoreQuery {
+  readonly min: number;
+  readonly minex: boolean;
+  readonly max: number;
+  readonly maxex: boolean;
+  readonly reverse: boolean;
+  readonly offset: number;
+  readonly count: number;
+}
 
 export const META: Access = { kind: 'meta' };
 export const WHOLE: Access = { kind: 'whole' };

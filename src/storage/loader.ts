@@ -72,11 +72,13 @@ export class Loader implements Pager {
     if ((e.value as MaybePaged).pages == null) return Promise.resolve();
     const running = this.partial.get(e);
     if (running) return running;
-    if (ref.access === undefined || ref.access.kind === 'whole') this.stats.wholeReads++;
-    else this.stats.partialReads++;
     const p = codecFor(e.type)
       .fetch!(this.pageContext, e, ref.access ?? WHOLE)
       .finally(() => {
+        // whole: the value stopped being paged (asked to, or the part asked for was too big)
+        const value = e.value as MaybePaged | undefined;
+        if (value !== undefined && value.pages == null) this.stats.wholeReads++;
+        else this.stats.partialReads++;
         this.partial.delete(e);
         if (ref.db.entries.get(e.name) === e) this.ks.resize(e, codecFor(e.type!).sizeOf(e.value));
         this.onAdmitted();

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import { registerCodec, type TypeCodec } from '../../storage/codecs.js';
+import { registerCodec, type PageContext, type TypeCodec } from '../../storage/codecs.js';
 import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
-import { clampRange, MemberPages, PageFault, type Access } from '../paging.js';
+import { clampRange, MemberPages, PageFault, WHOLE, type Access, type ScoreQuery } from '../paging.js';
 import type { Entry } from '../types.js';
 import { ScanOrder } from './set.js';
 
@@ -505,10 +505,45 @@ export class ZSetValue implements TrackedCollection {
     }
   }
 
-  /** How many leading elements (ascending) satisfy the prefix predicate. */
+  /**
+   * How many leading elements (ascending) satisfy the prefix predicate. A
+   * paged value answers when its rank window holds the boundary: the first
+   * element that fails, with the one before it (or the start of the set).
+   */
   countWhile(before: Bound): number {
-    if (this.pages) throw new PageFault('a score or lex range');
-    return this.tree.countWhile(before);
+    if (!this.pages) return this.tree.countWhile(before);
+    const w = this.pages.window;
+    if (w === null) throw new PageFault('a score or lex range');
+    let i = 0;
+    while (i < w.items.length && before(w.items[i]![1], w.items[i]![0])) i++;
+    if ((i === 0 && w.lo > 0) || (i === w.items.length && w.lo + i < this.pages.total)) {
+      throw new PageFault('a score or lex range');
+    }
+    return w.lo + i;
+  }
+
+  /**
+   * The elements of a score range in ascending order, or descending from the
+   * top with `reverse`, skipping `offset` and taking up to `count` (negative:
+   * all). Walks from the range's end, so a paged value needs only a window
+   * around that end (ZSetCodec.fetch reads it).
+   */
+  rangeByScore(q: ScoreQuery): Array<[string, number]> {
+    const out: Array<[string, number]> = [];
+    if (q.offset < 0 || q.count === 0) return out;
+    const { min, max } = q;
+    const aboveMin = q.minex ? (s: number) => s > min : (s: number) => s >= min;
+    const belowMax = q.maxex ? (s: number) => s < max : (s: number) => s <= max;
+    const from = q.reverse
+      ? this.countWhile((s) => belowMax(s)) - 1 - q.offset
+      : this.countWhile((s) => !aboveMin(s)) + q.offset;
+    if (from < 0 || from >= this.size) return out;
+    this.walk(from, q.reverse, (m, s) => {
+      if (!(q.reverse ? aboveMin(s) : belowMax(s))) return false;
+      out.push([m, s]);
+      return q.count < 0 || out.length < q.count;
+    });
+    return out;
   }
 
   /** Elements [start, end) in ascending order, as [member, score] pairs. */
@@ -681,6 +716,15 @@ export const zsetCodec: TypeCodec = {
       const span = rankSpan(v, access);
       return span === null || windowCovers(v, span[0], span[1]);
     }
+    if (access.kind === 'scores') {
+      try {
+        v.rangeByScore(access);
+        return true;
+      } catch (err) {
+        if (err instanceof PageFault) return false;
+        throw err;
+      }
+    }
     return memberTable.satisfies!(value, access);
   },
   async fetch(ctx, e: Entry, access) {
@@ -716,8 +760,50 @@ export const zsetCodec: TypeCodec = {
         return;
       }
     }
-    await memberTable.fetch!(ctx, e, access);
+    if (access.kind === 'scores') {
+      await ctx.settled(e);
+      const total = v.size;
+      const window = await scoreWindow(ctx, e.keyId, total, access);
+      if (!v.pages || v.size !== total) return;
+      v.setWindow(window.lo, window.items);
+      // An open-ended range (no LIMIT) longer than a window: read the whole set.
+      if (zsetCodec.satisfies!(v, access)) return;
+    }
+    await memberTable.fetch!(ctx, e, access.kind === 'scores' ? WHOLE : access);
   },
 };
+
+type ScoreAccess = Extract<Access, { kind: 'scores' }>;
+
+/**
+ * The rank window a score range needs: from the range's starting end,
+ * `offset` + `count` elements (at most `maxRows`) plus one beyond the far
+ * side, and the nearest element outside the starting bound, so that the
+ * window holds both where the range starts and where the walk stops. The
+ * window's first rank comes from counting the elements outside the starting
+ * bound (an index scan of that many entries).
+ */
+async function scoreWindow(ctx: PageContext, keyId: number, total: number, q: ScoreAccess): Promise<{ lo: number; items: Array<[string, number]> }> {
+  const take = Math.min(q.count < 0 ? ctx.maxRows : q.count, ctx.maxRows);
+  const need = Math.min(q.offset, ctx.maxRows) + take + 1;
+  // The elements outside the bound the walk starts from (below min, or above max
+  // with `reverse`), and the order that walks away from it ("inward").
+  const outside = q.reverse
+    ? (q.maxex ? sql`score >= ${pgScore(q.max)}::float8` : sql`score > ${pgScore(q.max)}::float8`)
+    : (q.minex ? sql`score <= ${pgScore(q.min)}::float8` : sql`score < ${pgScore(q.min)}::float8`);
+  const inward = sql.raw(q.reverse ? 'DESC' : 'ASC');
+  const outward = sql.raw(q.reverse ? 'ASC' : 'DESC');
+  const { rows: counted } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM talus.zsets
+    WHERE key_id = ${keyId} AND ${outside}`.execute(ctx.db);
+  const n = counted[0]!.n;
+  const { rows: edge } = n === 0 ? { rows: [] } : await sql<{ member: Buffer; score: number }>`SELECT member, score
+    FROM talus.zsets WHERE key_id = ${keyId} AND ${outside} ORDER BY score ${outward}, member ${outward} LIMIT 1`.execute(ctx.db);
+  const { rows } = await sql<{ member: Buffer; score: number }>`SELECT member, score FROM talus.zsets
+    WHERE key_id = ${keyId} AND NOT (${outside}) ORDER BY score ${inward}, member ${inward} LIMIT ${need}`.execute(ctx.db);
+  const item = (r: { member: Buffer; score: number }): [string, number] => [r.member.toString('latin1'), r.score];
+  if (!q.reverse) return { lo: n - edge.length, items: [...edge, ...rows].map(item) };
+  rows.reverse();
+  return { lo: total - n - rows.length, items: [...rows, ...edge].map(item) };
+}
 
 registerCodec(zsetCodec);
