@@ -467,7 +467,8 @@ describe('sets: durability', function () {
 
     srv = await startTalus([], { databaseUrl: url });
     r = srv.client();
-    expect(await r.scard('s')).to.equal(288);
+    // SPOP took 10 random members: '2' among them (3% of runs) leaves nothing for SREM
+    expect(await r.scard('s')).to.equal(popped.includes('2') ? 289 : 288);
     expect(await r.smismember('s', '2', 'added')).to.deep.equal([0, 1]);
   });
 
