@@ -232,14 +232,8 @@ export class Talus {
     if (this.monitors.size > 0 && command.name !== 'exec' && !command.def.flags.includes('skip_monitor') && !command.def.flags.includes('admin')) {
       this.feedMonitors(c, args);
     }
-    let refs: KeyRef[];
-    try {
-      refs = this.keyRefs(c, command, args);
-    } catch (err) {
-      // a keyRefs hook that failed on the data it looked at: a bug, answered like one in a handler
-      c.deliver(toErrorReply(err, this.log), 0);
-      return;
-    }
+    const refs = this.plannedRefs(c, command, args);
+    if (refs === undefined) return;
     if (refs.length === 0) {
       this.execute(c, command, args);
       return;
@@ -257,11 +251,8 @@ export class Talus {
         keyRefs,
         () => {
           if (replan || c.db !== db) {
-            let again: KeyRef[];
-            try {
-              again = this.keyRefs(c, command, args);
-            } catch (err) {
-              c.deliver(toErrorReply(err, this.log), 0);
+            const again = this.plannedRefs(c, command, args);
+            if (again === undefined) {
               if (queued) c.resume();
               return;
             }
@@ -284,6 +275,20 @@ export class Talus {
       }
     };
     submit(refs);
+  }
+
+  /**
+   * The command's keys, or undefined once the client got an error: a keyRefs
+   * hook that failed on the data it looked at is a bug, answered like one in
+   * a handler.
+   */
+  private plannedRefs(c: Client, cmd: Command, args: Buffer[]): KeyRef[] | undefined {
+    try {
+      return this.keyRefs(c, cmd, args);
+    } catch (err) {
+      c.deliver(toErrorReply(err, this.log), 0);
+      return undefined;
+    }
   }
 
   /** Whether a command's keys come from a `keyRefs` hook (directly or queued in EXEC). */

@@ -61,8 +61,9 @@ export class FlushBatch {
   /** Write the batch atomically: one statement, or a transaction when statements must run first. */
   async execute(database: Database): Promise<void> {
     const { before, main } = this.compile(database.db);
+    const statement = main && preparedQuery(main.sql, main.parameters as unknown[]);
     if (before.length === 0) {
-      if (main) await database.pool.query(preparedQuery(main.sql, main.parameters as unknown[]));
+      if (statement) await database.pool.query(statement);
       return;
     }
     const client = await database.pool.connect();
@@ -70,7 +71,7 @@ export class FlushBatch {
     try {
       await client.query('BEGIN');
       for (const q of before) await client.query(q.sql, q.parameters as unknown[]);
-      if (main) await client.query(preparedQuery(main.sql, main.parameters as unknown[]));
+      if (statement) await client.query(statement);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch((e: Error) => (broken = e));

@@ -12,6 +12,8 @@ import type { KeyType } from '../keyspace/types.js';
 export class Janitor {
   private running: Promise<void> | undefined;
   static readonly BATCH_ROWS = 5000;
+  /** change-log segments looked at per trim round */
+  static readonly TRIM_ROWS = 1000;
   /** bytes of records in talus.changelog (estimate kept up to date by appends and trims) */
   changelogBytes: number | undefined;
   private lastTrim = 0;
@@ -61,7 +63,7 @@ export class Janitor {
       }
       for (let round = 0; round < 10; round++) {
         const { rows } = await sql<{ seq: number; at: number; n: number }>`
-          SELECT first_seq AS seq, at, length(records) AS n FROM talus.changelog ORDER BY first_seq LIMIT 1000`.execute(this.db);
+          SELECT first_seq AS seq, at, length(records) AS n FROM talus.changelog ORDER BY first_seq LIMIT ${Janitor.TRIM_ROWS}`.execute(this.db);
         let excess = this.changelogBytes - bytes;
         let last = -1;
         let freed = 0;
@@ -74,7 +76,7 @@ export class Janitor {
         if (last < 0) return;
         await sql`DELETE FROM talus.changelog WHERE first_seq <= ${last}`.execute(this.db);
         this.changelogBytes -= freed;
-        if (rows.length < 1000) return;
+        if (rows.length < Janitor.TRIM_ROWS) return;
       }
     } catch (err) {
       this.log.verbose(`change-log trim: ${(err as Error).message}`);

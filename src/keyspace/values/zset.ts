@@ -535,7 +535,7 @@ export class ZSetValue implements TrackedCollection {
     const aboveMin = q.minex ? (s: number) => s > min : (s: number) => s >= min;
     const belowMax = q.maxex ? (s: number) => s < max : (s: number) => s <= max;
     const from = q.reverse
-      ? this.countWhile((s) => belowMax(s)) - 1 - q.offset
+      ? this.countWhile(belowMax) - 1 - q.offset
       : this.countWhile((s) => !aboveMin(s)) + q.offset;
     if (from < 0 || from >= this.size) return out;
     this.walk(from, q.reverse, (m, s) => {
