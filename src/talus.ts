@@ -139,7 +139,9 @@ export class Talus {
       bytes: this.config.values.changelogRetention,
       seconds: this.config.values.changelogRetentionSeconds,
     }));
-    this.flusher.committedListeners.push((records) => this.janitor?.noteAppended(segmentBytes(records)));
+    this.flusher.committedListeners.push((records) => {
+      if (records.length > 0) this.janitor?.noteAppended(segmentBytes(records), records[records.length - 1]!.seq);
+    });
     this.expiry = new ActiveExpiry(this);
     this.cron = setInterval(() => this.serverCron(), 100);
     await this.listen();
@@ -275,6 +277,28 @@ export class Talus {
       }
     };
     submit(refs);
+  }
+
+  /**
+   * A request waits behind an earlier one of its client (server/client.ts
+   * lookAhead): start loading its cold keys now, so they are resident when
+   * its turn comes. Only a hint: nothing runs, and a key it loads in vain is
+   * just resident (and evictable). Paged values' parts are left to the
+   * command, which reads them in its turn.
+   */
+  prefetch(c: Client, args: Buffer[]): void {
+    if (!c.authenticated || c.multi !== null) return;
+    const cmd = this.commands.lookup(args[0]!);
+    if (cmd === undefined || cmd.name === 'exec' || !cmd.arityOk(args.length) || this.hasKeyHook(c, cmd)) return;
+    let refs: KeyRef[];
+    try {
+      refs = this.keyRefs(c, cmd, args);
+    } catch {
+      return; // the command answers its own error in its turn
+    }
+    for (const r of refs) {
+      if (!this.loader.isResident(r.db, r.name)) this.loader.load(r.db, r.name).catch(() => undefined);
+    }
   }
 
   /**

@@ -16,6 +16,16 @@ interface PendingReply {
 
 export type ReplyMode = 'on' | 'off' | 'skip';
 
+/**
+ * How far a paused client's buffered requests are parsed ahead so their cold
+ * keys load while the earlier request waits: a pipeline of N commands on cold
+ * keys then costs about one batched read instead of N round trips.
+ */
+const LOOKAHEAD_REQUESTS = 256;
+const LOOKAHEAD_BYTES = 1 << 20;
+/** Requests after which the next ones may name another db or connection state: prefetch stops there. */
+const PREFETCH_BARRIERS = new Set(['select', 'swapdb', 'multi', 'reset', 'hello', 'auth']);
+
 /** One WATCHed key: the entry object and version seen at WATCH time (see commands/transactions.ts). */
 export interface WatchedKey {
   /** db index (not the Db object: SWAPDB changes what an index refers to) */
@@ -74,6 +84,11 @@ export class Client {
   private readonly pending: PendingReply[] = [];
   /** a command is waiting for keys or an async handler: later requests wait */
   private paused = false;
+  /** requests parsed while paused (see LOOKAHEAD_REQUESTS), or the protocol error that ended parsing */
+  private readonly ahead: Array<Buffer[] | ProtocolError> = [];
+  private aheadBytes = 0;
+  /** a request in `ahead` may change what later ones refer to: no prefetch until `ahead` drains */
+  private prefetchStopped = false;
   private processing = false;
   private flushScheduled = false;
 
@@ -111,7 +126,7 @@ export class Client {
   onData(chunk: Buffer): void {
     this.lastInteraction = Date.now();
     this.parser.push(chunk);
-    if (this.parser.pending > this.parser.limits.maxQueryBuffer) {
+    if (this.parser.pending + this.aheadBytes > this.parser.limits.maxQueryBuffer) {
       this.talus.log.warning(`closing client id=${this.id} addr=${this.addr}: query buffer over client-query-buffer-limit`);
       this.close();
       return;
@@ -125,17 +140,14 @@ export class Client {
     this.processing = true;
     try {
       while (!this.paused && !this.closed && !this.closeAfterReply) {
-        let args: Buffer[] | null;
-        try {
-          args = this.parser.next();
-        } catch (err) {
-          if (!(err instanceof ProtocolError)) throw err;
-          this.deliver(new ErrorReply(err.message), 0);
+        const args = this.nextRequest();
+        if (args === null) break;
+        if (args instanceof ProtocolError) {
+          this.deliver(new ErrorReply(args.message), 0);
           this.closeAfterReply = true;
-          this.talus.log.verbose(`protocol error from client id=${this.id} addr=${this.addr}: ${err.message}`);
+          this.talus.log.verbose(`protocol error from client id=${this.id} addr=${this.addr}: ${args.message}`);
           break;
         }
-        if (args === null) break;
         if (args.length === 0) continue;
         this.talus.dispatch(this, args);
         if (this.talus.commitBacklogFull()) {
@@ -143,10 +155,48 @@ export class Client {
           break;
         }
       }
+      if (this.paused && !this.closed && !this.closeAfterReply) this.lookAhead();
     } finally {
       this.processing = false;
     }
     this.flush();
+  }
+
+  private nextRequest(): Buffer[] | ProtocolError | null {
+    const early = this.ahead.shift();
+    if (early !== undefined) {
+      if (!(early instanceof ProtocolError)) this.aheadBytes -= requestBytes(early);
+      if (this.ahead.length === 0) this.prefetchStopped = false;
+      return early;
+    }
+    try {
+      return this.parser.next();
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return err;
+    }
+  }
+
+  /** Parse requests behind the waiting one and have their cold keys loaded meanwhile (nothing runs early). */
+  private lookAhead(): void {
+    while (this.ahead.length < LOOKAHEAD_REQUESTS && this.aheadBytes < LOOKAHEAD_BYTES) {
+      if (this.ahead.at(-1) instanceof ProtocolError) return;
+      let args: Buffer[] | null;
+      try {
+        args = this.parser.next();
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        this.ahead.push(err);
+        return;
+      }
+      if (args === null) return;
+      if (args.length === 0) continue;
+      this.ahead.push(args);
+      this.aheadBytes += requestBytes(args);
+      if (this.prefetchStopped) continue;
+      if (PREFETCH_BARRIERS.has(args[0]!.toString('latin1').toLowerCase())) this.prefetchStopped = true;
+      else this.talus.prefetch(this, args);
+    }
   }
 
   /** The current command must finish before the next is read. */
@@ -262,4 +312,10 @@ export class Client {
     this.socket.destroySoon?.();
     this.talus.onClientClosed(this);
   }
+}
+
+function requestBytes(args: Buffer[]): number {
+  let n = 0;
+  for (const a of args) n += a.length;
+  return n;
 }

@@ -16,6 +16,8 @@ export class Janitor {
   static readonly TRIM_ROWS = 1000;
   /** bytes of records in talus.changelog (estimate kept up to date by appends and trims) */
   changelogBytes: number | undefined;
+  /** commits noted while that estimate is being counted (which the count may or may not have seen) */
+  private appendedWhileCounting: Array<{ lastSeq: number; bytes: number }> | undefined;
   private lastTrim = 0;
 
   constructor(
@@ -25,9 +27,10 @@ export class Janitor {
     private readonly retention: () => { bytes: number; seconds: number },
   ) {}
 
-  /** The flusher committed these many effect bytes. */
-  noteAppended(bytes: number): void {
+  /** The flusher committed a segment of these many bytes, ending at `lastSeq`. */
+  noteAppended(bytes: number, lastSeq: number): void {
     if (this.changelogBytes !== undefined) this.changelogBytes += bytes;
+    else this.appendedWhileCounting?.push({ lastSeq, bytes });
   }
 
   tick(): Promise<void> {
@@ -49,9 +52,14 @@ export class Janitor {
     this.lastTrim = Date.now();
     try {
       if (this.changelogBytes === undefined) {
-        const { rows } = await sql<{ n: number | null }>`
-          SELECT sum(length(records))::bigint AS n FROM talus.changelog`.execute(this.db);
-        this.changelogBytes = rows[0]?.n ?? 0;
+        // A commit landing while this runs is in its count or not: last_seq tells.
+        this.appendedWhileCounting = [];
+        const { rows } = await sql<{ n: number | null; last: number | null }>`
+          SELECT sum(length(records))::bigint AS n, max(last_seq) AS last FROM talus.changelog`.execute(this.db);
+        const seen = rows[0]?.last ?? 0;
+        let bytes = rows[0]?.n ?? 0;
+        for (const a of this.appendedWhileCounting) if (a.lastSeq > seen) bytes += a.bytes;
+        this.changelogBytes = bytes;
       }
       const { bytes, seconds } = this.retention();
       const cutoff = Date.now() - seconds * 1000;
@@ -80,6 +88,8 @@ export class Janitor {
       }
     } catch (err) {
       this.log.verbose(`change-log trim: ${(err as Error).message}`);
+    } finally {
+      this.appendedWhileCounting = undefined;
     }
   }
 

@@ -29,8 +29,8 @@ export class Loader implements Pager {
   private readonly partial = new Map<Entry, Promise<void>>();
   /** collections longer than this are admitted paged (0 = never); also the most rows a range read takes */
   pagedThreshold = 0;
-  /** for INFO talus: big collections opened paged, parts read, paged values read whole after all */
-  readonly stats = { pagedOpens: 0, partialReads: 0, wholeReads: 0 };
+  /** for INFO talus: big collections opened paged, parts read, paged values read whole after all, key-row queries */
+  readonly stats = { pagedOpens: 0, partialReads: 0, wholeReads: 0, keyQueries: 0 };
   private queued = new Map<Db, Map<string, { resolve: () => void; reject: (e: Error) => void }[]>>();
   private scheduled = false;
   static readonly MAX_BATCH = 250;
@@ -141,10 +141,14 @@ export class Loader implements Pager {
       // After FLUSHDB/SWAPDB, PostgreSQL is stale for this db until that commits.
       if (d.barrierSeq > this.flusher.durableSeq) await this.flusher.waitDurable(d.barrierSeq);
       const keys = batch.map(([name]) => Buffer.from(name, 'latin1'));
+      this.stats.keyQueries++;
+      // One primary-key probe per name (LATERAL): `k.key = ANY($2)` lets the
+      // planner scan the whole db instead when its statistics lag the table.
       const { rows } = await sql<KeyRow>`
         SELECT k.key, k.type, k.key_id, k.expire_at, k.length, s.value
-        FROM talus.keys k LEFT JOIN talus.strings s ON k.type = 'string' AND s.key_id = k.key_id
-        WHERE k.db = ${d.index} AND k.key = ANY(${encodeArray('bytea[]', keys)}::bytea[])`.execute(this.db);
+        FROM unnest(${encodeArray('bytea[]', keys)}::bytea[]) AS q(key)
+        CROSS JOIN LATERAL (SELECT * FROM talus.keys WHERE db = ${d.index} AND key = q.key) k
+        LEFT JOIN talus.strings s ON k.type = 'string' AND s.key_id = k.key_id`.execute(this.db);
       // Big collections are opened paged; the rest are read whole.
       const threshold = this.pagedThreshold;
       const big = new Map<KeyType, Array<{ keyId: number; length: number }>>();

@@ -155,8 +155,10 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       if (access.kind === 'members') {
         const wanted = [...new Set(access.members)].filter((m) => !spec.knows(value, m));
         if (wanted.length === 0) return;
-        const { rows } = await sql<Record<string, unknown>>`SELECT ${cols} FROM ${sql.raw(spec.table)}
-          WHERE key_id = ${e.keyId} AND ${sql.raw(spec.memberColumn)} = ANY(${encodeArray('bytea[]', wanted.map(bytes))}::bytea[])`.execute(ctx.db);
+        // One primary-key probe per member, whatever the statistics say (see Loader.fetch).
+        const { rows } = await sql<Record<string, unknown>>`SELECT t.* FROM unnest(${encodeArray('bytea[]', wanted.map(bytes))}::bytea[]) AS q(m)
+          CROSS JOIN LATERAL (SELECT ${cols} FROM ${sql.raw(spec.table)}
+            WHERE key_id = ${e.keyId} AND ${sql.raw(spec.memberColumn)} = q.m) t`.execute(ctx.db);
         // Members changed meanwhile are known now: what is in memory wins.
         for (const r of rows) {
           const m = (r[spec.memberColumn] as Buffer).toString('latin1');
