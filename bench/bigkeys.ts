@@ -72,6 +72,7 @@ const getConns = Number(opt('get-conns', '4'));
 const getWindowMs = Number(opt('get-window-ms', '3000'));
 const warmupRequests = Number(opt('warmup-requests', '3000'));
 const keepDir = process.argv.includes('--keep-dir');
+if (keepDir) process.env.TALUS_KEEP_SCRATCH = '1'; // test/support/harness.ts removes its scratch dirs at exit otherwise
 
 const TARGET_P99_MS = 5;
 const TARGET_RSS_MB = 20;

@@ -98,4 +98,35 @@ describe('storage', function () {
       await srv.stop();
     }
   });
+
+  it('a commit past the statement bound goes as several statements, and values past the inline read size read back whole', async () => {
+    const url = await freshDatabase();
+    let srv = await startTalus(['--database-url', url]);
+    try {
+      const big = (seed: number) => {
+        const b = Buffer.allocUnsafe(34 << 20); // two of them pass MAX_STATEMENT_BYTES (64 MB) and INLINE_VALUE_BYTES (32 MB)
+        for (let i = 0; i < b.length; i += 4) b.writeUInt32LE((i * 2654435761 + seed) >>> 0, i);
+        return b;
+      };
+      const a = big(1);
+      const b = big(2);
+      let c = srv.client();
+      // one transaction: one commit holding both values
+      const replies = await c.multi().set('big:a', a).set('big:b', b).set('small', 'x').exec();
+      expect(replies!.map(([err, v]) => err ?? v)).to.deep.equal(['OK', 'OK', 'OK']);
+      pool = new pg.Pool({ connectionString: url });
+      const { rows } = await pool.query<{ first_seq: string; last_seq: string }>('SELECT first_seq, last_seq FROM talus.changelog ORDER BY first_seq');
+      expect(rows.length, 'change-log segments of that commit').to.be.at.least(2);
+      expect(Number(rows[rows.length - 1]!.last_seq) - Number(rows[0]!.first_seq)).to.be.at.least(2);
+      await srv.stop();
+      srv = await startTalus(['--database-url', url]);
+      c = srv.client();
+      expect((await c.getBuffer('big:a'))!.equals(a)).to.equal(true);
+      expect((await c.getBuffer('big:b'))!.equals(b)).to.equal(true);
+      expect(await c.get('small')).to.equal('x');
+      expect(/flusher_failures:0\r/.test(await c.info('talus'))).to.equal(true);
+    } finally {
+      await srv.stop();
+    }
+  });
 });

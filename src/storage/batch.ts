@@ -1,5 +1,5 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
-import { encodeArray } from './binary-array.js';
+import { elementBytes, encodeArray } from './binary-array.js';
 import { preparedQuery, type Database } from './database.js';
 
 /**
@@ -16,9 +16,18 @@ export interface ArrayWrite {
 }
 
 /**
+ * Parameter bytes one statement carries at most, unless a single row is
+ * bigger. PostgreSQL refuses protocol messages of 1 GB or more, and a commit
+ * holding a few big values (proto-max-bulk-len allows 512 MB) would reach it
+ * and then fail on every retry, holding up all writes behind it.
+ */
+export const MAX_STATEMENT_BYTES = 64 << 20;
+
+/**
  * The rows one flush writes, gathered per ArrayWrite. All writes go out in
- * one statement of data-modifying CTEs (one round trip); callers guarantee
- * that no two writes of a batch touch the same row.
+ * one statement of data-modifying CTEs (one round trip), or, past
+ * MAX_STATEMENT_BYTES, as a transaction of statements of at most that size;
+ * callers guarantee that no two writes of a batch touch the same row.
  */
 export class FlushBatch {
   private readonly writes = new Map<ArrayWrite, unknown[][]>();
@@ -41,37 +50,44 @@ export class FlushBatch {
   /**
    * The batch as SQL: statements that must run first, then one statement of
    * data-modifying CTEs (ordered by name, so a given mix of writes always has
-   * the same text and can be a prepared statement). Columns go as binary arrays.
+   * the same text and can be a prepared statement), or past
+   * MAX_STATEMENT_BYTES one statement per write and slice of its rows.
+   * Columns go as binary arrays.
    */
-  compile(db: Kysely<any>): { before: CompiledQuery[]; main: CompiledQuery | undefined } {
+  compile(db: Kysely<any>): { before: CompiledQuery[]; main: CompiledQuery[] } {
     const writes = [...this.writes].sort(([a], [b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const ctes = writes.map(([write, cols]) => {
-      const params = cols.map((values, c) => {
+    const params = (write: ArrayWrite, cols: unknown[][]) =>
+      cols.map((values, c) => {
         const type = write.columns[c]!;
         return sql`${encodeArray(type, values)}::${sql.raw(type)}`;
       });
-      return sql`${sql.raw(`w_${write.name}`)} AS (${write.build(params)})`;
-    });
-    return {
-      before: this.before.map((s) => s.compile(db)),
-      main: ctes.length > 0 ? sql`WITH ${sql.join(ctes)} SELECT 1`.compile(db) : undefined,
-    };
+    const before = this.before.map((s) => s.compile(db));
+    const slices = writes.map(([write, cols]) => sliceRows(write, cols));
+    if (slices.every((s) => s.length === 1)) {
+      const ctes = writes.map(([write, cols]) => sql`${sql.raw(`w_${write.name}`)} AS (${write.build(params(write, cols))})`);
+      return { before, main: ctes.length > 0 ? [sql`WITH ${sql.join(ctes)} SELECT 1`.compile(db)] : [] };
+    }
+    const main = writes.flatMap(([write], i) => slices[i]!.map((cols) => write.build(params(write, cols)).compile(db)));
+    return { before, main };
   }
 
-  /** Write the batch atomically: one statement, or a transaction when statements must run first. */
+  /** Write the batch atomically: one statement, or a transaction of several. */
   async execute(database: Database): Promise<void> {
     const { before, main } = this.compile(database.db);
-    const statement = main && preparedQuery(main.sql, main.parameters as unknown[]);
-    if (before.length === 0) {
-      if (statement) await database.pool.query(statement);
+    const statements = main.map((q) => preparedQuery(q.sql, q.parameters as unknown[]));
+    if (before.length === 0 && statements.length <= 1) {
+      if (statements.length === 1) await database.pool.query(statements[0]!);
       return;
     }
     const client = await database.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
+      // keys.key_id's uniqueness is checked once at COMMIT (a moved key's old
+      // row may be deleted by a later statement than the one writing the new).
+      await client.query('SET CONSTRAINTS ALL DEFERRED');
       for (const q of before) await client.query(q.sql, q.parameters as unknown[]);
-      if (statement) await client.query(statement);
+      for (const s of statements) await client.query(s);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch((e: Error) => (broken = e));
@@ -80,4 +96,24 @@ export class FlushBatch {
       client.release(broken);
     }
   }
+}
+
+/** The rows of one write as column slices of at most MAX_STATEMENT_BYTES each (a bigger row alone). */
+function sliceRows(write: ArrayWrite, cols: unknown[][]): unknown[][][] {
+  const rows = cols[0]?.length ?? 0;
+  const out: unknown[][][] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let r = 0; r < rows; r++) {
+    let row = 0;
+    for (let c = 0; c < cols.length; c++) row += elementBytes(write.columns[c]!, cols[c]![r]);
+    if (r > start && bytes + row > MAX_STATEMENT_BYTES) {
+      out.push(cols.map((values) => values.slice(start, r)));
+      start = r;
+      bytes = 0;
+    }
+    bytes += row;
+  }
+  out.push(start === 0 ? cols : cols.map((values) => values.slice(start)));
+  return out;
 }

@@ -40,6 +40,11 @@ const ELEMENTS: Record<string, Element> = {
   'float8[]': { oid: 701, size: () => 8, write: (out, at, v) => void out.writeDoubleBE(v as number, at) },
 };
 
+/** Bytes one element (null for SQL NULL) takes in `encodeArray`'s output. */
+export function elementBytes(sqlType: string, value: unknown): number {
+  return 4 + (value == null ? 0 : ELEMENTS[sqlType]!.size(value));
+}
+
 /** `values` (null for SQL NULL) as the binary form of `sqlType`, e.g. 'bigint[]'. */
 export function encodeArray(sqlType: string, values: readonly unknown[]): Buffer {
   const element = ELEMENTS[sqlType];

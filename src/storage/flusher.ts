@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
-import { FlushBatch } from './batch.js';
+import { FlushBatch, MAX_STATEMENT_BYTES } from './batch.js';
 import { codecFor, type TypeCodec } from './codecs.js';
 import type { Database } from './database.js';
 import { appendChangelog, deleteKeys, upsertKeys } from './writes.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
-import { encodeSegment, type ChangeRecord } from '../replication/changelog.js';
+import { encodeSegment, segmentBytes, type ChangeRecord } from '../replication/changelog.js';
 
 interface Waiter {
   seq: number;
@@ -117,9 +117,9 @@ export class Flusher {
     for (const r of retired) codecFor(r.type).retire(batch, r.keyId);
     // What each codec returned from stage, to restore change tracking on failure.
     const tokens = entries.map((e) => stageEntry(batch, e));
-    if (records.length > 0) {
-      const last = records[records.length - 1]!;
-      batch.add(appendChangelog, records[0]!.seq, last.seq, last.at, encodeSegment(records));
+    for (const segment of segments(records)) {
+      const last = segment[segment.length - 1]!;
+      batch.add(appendChangelog, segment[0]!.seq, last.seq, last.at, encodeSegment(segment));
     }
 
     const started = Date.now();
@@ -185,6 +185,23 @@ export class Flusher {
     for (const w of this.waiters) (w.seq <= upTo ? w.reject(err) : still.push(w));
     this.waiters = still;
   }
+}
+
+/** A commit's records as change-log segments: one, unless big values make it more than a statement should carry. */
+function segments(records: ChangeRecord[]): ChangeRecord[][] {
+  if (records.length === 0) return [];
+  const out: ChangeRecord[][] = [[]];
+  let bytes = 0;
+  for (const r of records) {
+    const n = segmentBytes([r]);
+    if (bytes + n > MAX_STATEMENT_BYTES && out[out.length - 1]!.length > 0) {
+      out.push([]);
+      bytes = 0;
+    }
+    out[out.length - 1]!.push(r);
+    bytes += n;
+  }
+  return out;
 }
 
 function stageEntry(batch: FlushBatch, e: Entry): { codec: TypeCodec; token: unknown } | undefined {

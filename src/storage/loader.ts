@@ -14,8 +14,17 @@ interface KeyRow {
   key_id: number;
   expire_at: number | null;
   length: number;
+  /** a string's value, unless longer than INLINE_VALUE_BYTES */
   value: Buffer | null;
+  value_bytes: number | null;
 }
+
+/**
+ * Query results come as text, where bytea is hex at twice its size; a
+ * JavaScript string holds at most 2^29 - 24 characters. Longer string values
+ * are read apart, in slices of this size.
+ */
+const INLINE_VALUE_BYTES = 32 << 20;
 
 /**
  * Reads cold keys into the hot set. Requests made in the same tick for the
@@ -128,6 +137,21 @@ export class Loader implements Pager {
     }
   }
 
+  /** A string value longer than INLINE_VALUE_BYTES, read in slices of that size. */
+  private async readLargeString(keyId: number, bytes: number): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(bytes);
+    for (let at = 0; at < bytes; at += INLINE_VALUE_BYTES) {
+      const { rows } = await sql<{ part: Buffer }>`
+        SELECT substring(value FROM ${at + 1}::int FOR ${INLINE_VALUE_BYTES}::int) AS part
+        FROM talus.strings WHERE key_id = ${keyId}`.execute(this.db);
+      const part = rows[0]?.part;
+      // changed meanwhile: the key is being rewritten, and a load never overtakes a write
+      if (part === undefined || at + part.length > bytes) throw new Error(`string value of key id ${keyId} changed while read`);
+      part.copy(out, at);
+    }
+    return out;
+  }
+
   private async fetch(d: Db, batch: Array<[string, { resolve: () => void; reject: (e: Error) => void }[]]>): Promise<void> {
     const epoch = d.epoch;
     const done = (err?: Error) => {
@@ -145,7 +169,8 @@ export class Loader implements Pager {
       // One primary-key probe per name (LATERAL): `k.key = ANY($2)` lets the
       // planner scan the whole db instead when its statistics lag the table.
       const { rows } = await sql<KeyRow>`
-        SELECT k.key, k.type, k.key_id, k.expire_at, k.length, s.value
+        SELECT k.key, k.type, k.key_id, k.expire_at, k.length, octet_length(s.value) AS value_bytes,
+          CASE WHEN octet_length(s.value) <= ${INLINE_VALUE_BYTES} THEN s.value END AS value
         FROM unnest(${encodeArray('bytea[]', keys)}::bytea[]) AS q(key)
         CROSS JOIN LATERAL (SELECT * FROM talus.keys WHERE db = ${d.index} AND key = q.key) k
         LEFT JOIN talus.strings s ON k.type = 'string' AND s.key_id = k.key_id`.execute(this.db);
@@ -166,6 +191,9 @@ export class Loader implements Pager {
         ids.push(r.key_id);
       }
       const values = new Map<number, unknown>();
+      for (const r of rows) {
+        if (r.type === 'string' && r.value === null && (r.value_bytes ?? 0) > 0) values.set(r.key_id, await this.readLargeString(r.key_id, r.value_bytes!));
+      }
       for (const [type, list] of big) {
         const opened = await codecFor(type).openPaged!(this.pageContext, list);
         for (const { keyId } of list) {
@@ -190,7 +218,7 @@ export class Loader implements Pager {
           const name = r.key.toString('latin1');
           found.add(name);
           if (d.entries.has(name)) continue;
-          const value = r.type === 'string' ? r.value ?? Buffer.alloc(0) : values.get(r.key_id);
+          const value = r.type === 'string' ? r.value ?? values.get(r.key_id) ?? Buffer.alloc(0) : values.get(r.key_id);
           const codec = codecFor(r.type);
           this.ks.admit(d, name, r.type, value, codec.sizeOf(value), r.expire_at ?? 0, r.key_id);
         }

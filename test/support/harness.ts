@@ -59,6 +59,14 @@ export async function stopPostgres(): Promise<void> {
   adminUrl = undefined;
 }
 
+/** The run's scratch dirs (the shared cluster, servers' data dirs) can take gigabytes: gone with the process. */
+export function removeScratch(): void {
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+}
+process.on('exit', () => {
+  if (!process.env.TALUS_KEEP_SCRATCH) removeScratch();
+});
+
 export function tempDir(prefix = 'srv'): string {
   const dir = fs.mkdtempSync(path.join(tmpRoot, `${prefix}-`));
   fs.chmodSync(dir, 0o755);
