@@ -120,4 +120,22 @@ describe('differential: Talus vs redis-server', function () {
     expect(field('paged_opens')).to.be.greaterThan(0);
     expect(field('paged_partial_reads')).to.be.greaterThan(0);
   });
+
+  it('pipelines of 16 on cold keys and paged collections answer like redis-server (requests parsed ahead, keys prefetched)', async () => {
+    const before = Number(/key_read_queries:(\d+)/.exec(await paged!.client().info('talus'))?.[1]);
+    const res = await runDifferential({
+      reference: { name: 'redis', port: redis!.port },
+      subject: { name: 'talus-paged', port: paged!.port },
+      families: ALL_FAMILIES,
+      seeds: seeds.slice(0, Math.max(1, Math.ceil(seeds.length / 2))).map((s) => s + 100_000),
+      steps,
+      resp3,
+      exclude,
+      pipeline: 16,
+    });
+    console.log(`      ${res.commandsSent} commands over ${res.seedsRun} seed(s)`);
+    expect(res.divergence, res.divergence && formatDivergence(res.divergence, 'redis', 'talus-paged')).to.equal(undefined);
+    const after = Number(/key_read_queries:(\d+)/.exec(await paged!.client().info('talus'))?.[1]);
+    expect(after - before, 'key reads').to.be.greaterThan(0);
+  });
 });

@@ -75,7 +75,7 @@ export function frameEnd(buf: Buffer, pos: number): number {
   }
 }
 
-/** One connection sending one command at a time and returning the raw reply bytes. */
+/** One connection sending commands (one at a time, or a pipeline in one write) and returning the raw reply bytes. */
 export class RawConnection {
   private buf: Buffer = Buffer.alloc(0);
   private waiting: { resolve: (b: Buffer) => void; timer: NodeJS.Timeout } | undefined;
@@ -112,15 +112,26 @@ export class RawConnection {
 
   /** Send one command; resolves with its complete raw reply ('<timeout>' / '<connection closed>' markers otherwise). */
   call(args: Arg[]): Promise<Buffer> {
-    if (this.waiting) throw new Error('RawConnection.call: one command at a time');
-    if (this.closed) return Promise.resolve(Buffer.from('<connection closed>'));
+    return this.pipeline([args]).then((r) => r[0]!);
+  }
+
+  /** Send commands in one write; resolves with their raw replies, in order. */
+  async pipeline(commands: Arg[][]): Promise<Buffer[]> {
+    if (this.waiting) throw new Error('RawConnection: one call or pipeline at a time');
+    if (!this.closed) this.socket.write(Buffer.concat(commands.map(encodeCommand)));
+    const out: Buffer[] = [];
+    for (let i = 0; i < commands.length; i++) out.push(await this.read());
+    return out;
+  }
+
+  private read(): Promise<Buffer> {
+    if (this.closed && this.buf.length === 0) return Promise.resolve(Buffer.from('<connection closed>'));
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiting = undefined;
         resolve(Buffer.from(`<timeout after ${this.timeoutMs} ms>`));
       }, this.timeoutMs);
       this.waiting = { resolve, timer };
-      this.socket.write(encodeCommand(args));
       this.deliver();
     });
   }
@@ -1251,6 +1262,8 @@ export interface DiffOptions {
   keyTag?: string;
   /** fewer keys (1-8 general names, up to 3 per collection kind); default from DIFF_KEYS, else all 8 */
   keySpace?: number;
+  /** commands sent per write, their replies compared in order (default 1: one at a time) */
+  pipeline?: number;
 }
 
 export interface DiffResult {
@@ -1339,29 +1352,39 @@ export async function runDifferential(opts: DiffOptions): Promise<DiffResult> {
         repro.push('HELLO 3');
       }
       const pending: Step[] = [];
-      for (let i = 0; i < opts.steps; i++) {
-        if (pending.length === 0) pending.push(...generate(g, choose(rng), mangleP));
-        const step = pending.shift()!;
-        const [a, b] = await Promise.all([ref.call(step.args), sub.call(step.args)]);
-        result.commandsSent++;
-        const line = showCommand(step.args);
-        repro.push(line);
-        const agree = (step.compare ?? exact)(a, b);
-        if (!agree) {
-          result.divergence = {
-            seed,
-            prefix: g.prefix,
-            step: i,
-            protocol,
-            command: line,
-            expected: show(a),
-            actual: show(b),
-            context: history.slice(-keep),
-            reproducer: repro,
-          };
-          return result;
+      const depth = opts.pipeline ?? 1;
+      for (let i = 0; i < opts.steps; ) {
+        const batch: Step[] = [];
+        while (batch.length < depth && i + batch.length < opts.steps) {
+          if (pending.length === 0) pending.push(...generate(g, choose(rng), mangleP));
+          batch.push(pending.shift()!);
         }
-        history.push(`${line}  ->  ${show(a, 120)}${a.equals(b) ? '' : `  (talus: ${show(b, 120)})`}`);
+        const args = batch.map((s) => s.args);
+        const [as, bs] = await Promise.all([ref.pipeline(args), sub.pipeline(args)]);
+        for (let j = 0; j < batch.length; j++, i++) {
+          const step = batch[j]!;
+          const a = as[j]!;
+          const b = bs[j]!;
+          result.commandsSent++;
+          const line = showCommand(step.args);
+          repro.push(depth > 1 && j === 0 ? `${line}    # pipeline of ${batch.length} starts here` : line);
+          const agree = (step.compare ?? exact)(a, b);
+          if (!agree) {
+            result.divergence = {
+              seed,
+              prefix: g.prefix,
+              step: i,
+              protocol,
+              command: line,
+              expected: show(a),
+              actual: show(b),
+              context: history.slice(-keep),
+              reproducer: repro,
+            };
+            return result;
+          }
+          history.push(`${line}  ->  ${show(a, 120)}${a.equals(b) ? '' : `  (talus: ${show(b, 120)})`}`);
+        }
       }
     } finally {
       ref.close();
