@@ -62,12 +62,6 @@ export function openDatabase(url: string, poolSize: number, onError: (err: Error
     idleTimeoutMillis: 0,
     keepAlive: true,
     application_name: 'talus',
-    // Talus's statements are a fixed set of prepared point and batch queries
-    // whose best plan does not depend on the values. PostgreSQL's custom plans
-    // for the first executions do, and with statistics that lag a fast-growing
-    // table they can scan a whole db for `key = ANY($2)` (measured: 40 ms
-    // instead of 1 ms for 250 keys right after 30,000 were written).
-    options: '-c plan_cache_mode=force_generic_plan',
   });
   // An idle client whose server went away emits 'error'; without a listener
   // that would crash the process. The next query reconnects.
