@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { restartable, talusInfo } from './support/harness.js';
 import { Raw, type RespValue } from './support/raw.js';
 
 /**
@@ -13,23 +13,11 @@ const N = 600;
 
 describe('cold keys in pipelines', function () {
   this.timeout(120_000);
-  let url: string;
-  let srv: TalusProcess | undefined;
+  const talus = restartable([]);
   let r: Redis;
-
-  async function restart(): Promise<void> {
-    await srv?.stop();
-    srv = await startTalus([], { databaseUrl: url });
-    r = srv.client();
-  }
-
-  async function keyReadQueries(): Promise<number> {
-    const m = /key_read_queries:(\d+)/.exec(await r.info('talus'));
-    return Number(m![1]);
-  }
+  const restart = async () => void (r = await talus.restart());
 
   before(async () => {
-    url = await freshDatabase();
     await restart();
     const p = r.pipeline();
     for (let i = 0; i < N; i++) p.set(`s:${i}`, `v${i}`);
@@ -41,12 +29,12 @@ describe('cold keys in pipelines', function () {
   });
 
   after(async () => {
-    await srv?.stop();
+    await talus.stop();
   });
 
   it('reads the keys of a pipeline in a few batches, not one round trip per command', async () => {
     await restart();
-    const before = await keyReadQueries();
+    const before = (await talusInfo(r)).key_read_queries!;
     const p = r.pipeline();
     for (let i = 0; i < N; i++) p.get(`s:${i}`);
     // keys that do not exist are read too (and remembered as absent)
@@ -54,7 +42,7 @@ describe('cold keys in pipelines', function () {
     const replies = (await p.exec())!;
     for (let i = 0; i < N; i++) expect(replies[i]).to.deep.equal([null, `v${i}`]);
     for (let i = 0; i < N; i++) expect(replies[N + i]).to.deep.equal([null, 'OK']);
-    const queries = (await keyReadQueries()) - before;
+    const queries = (await talusInfo(r)).key_read_queries! - before;
     // one per command would be 1200; batches of up to 250 from 256 parsed ahead
     expect(queries, 'key read queries').to.be.at.most(20);
     expect(await r.get('new:599')).to.equal('n599');
@@ -62,7 +50,7 @@ describe('cold keys in pipelines', function () {
 
   it('keeps replies in order across SELECT, MULTI, errors and writes to the keys it prefetched', async () => {
     await restart();
-    const c = await Raw.open(srv!.port);
+    const c = await Raw.open(talus.port);
     const cmds: string[][] = [
       ['GET', 's:1'],
       ['SET', 's:2', 'changed'],
@@ -109,7 +97,7 @@ describe('cold keys in pipelines', function () {
 
   it('answers the requests before a protocol error, then closes the connection', async () => {
     await restart();
-    const c = await Raw.open(srv!.port);
+    const c = await Raw.open(talus.port);
     c.write('*2\r\n$3\r\nGET\r\n$4\r\ns:10\r\n*2\r\n$3\r\nGET\r\n$4\r\ns:11\r\n*1\r\n$abc\r\n*2\r\n$3\r\nGET\r\n$4\r\ns:12\r\n');
     const got = await c.replies(3);
     expect(got.slice(0, 2)).to.deep.equal(['v10', 'v11']);

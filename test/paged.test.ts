@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { restartable, talusInfo } from './support/harness.js';
 
 /**
  * Big collections served page-wise (src/keyspace/paging.ts): a cold hash,
@@ -14,27 +14,12 @@ const THRESHOLD = '100';
 
 describe('paged collections', function () {
   this.timeout(120_000);
-  let url: string;
-  let srv: TalusProcess | undefined;
+  const talus = restartable(['--paged-collection-threshold', THRESHOLD]);
   let r: Redis;
-
-  async function restart(): Promise<void> {
-    await srv?.stop();
-    srv = await startTalus(['--paged-collection-threshold', THRESHOLD], { databaseUrl: url });
-    r = srv.client();
-  }
-
-  async function talusInfo(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    for (const line of (await r.info('talus')).split('\r\n')) {
-      const [k, v] = line.split(':');
-      if (k && v !== undefined && /^-?\d+$/.test(v)) out[k] = Number(v);
-    }
-    return out;
-  }
+  const restart = async () => void (r = await talus.restart());
+  const info = () => talusInfo(r);
 
   before(async () => {
-    url = await freshDatabase();
     await restart();
     const p = r.pipeline();
     for (let i = 0; i < N; i += 500) {
@@ -55,11 +40,11 @@ describe('paged collections', function () {
   });
 
   after(async () => {
-    await srv?.stop();
+    await talus.stop();
   });
 
   it('point reads of cold big keys read only what they need', async () => {
-    const before = await talusInfo();
+    const before = await info();
     expect(await r.hget('h', 'f1234')).to.equal('v1234');
     expect(await r.hmget('h', 'f1', 'nope', 'f1999')).to.deep.equal(['v1', null, 'v1999']);
     expect(await r.hexists('h', 'f7')).to.equal(1);
@@ -84,7 +69,7 @@ describe('paged collections', function () {
     expect(await r.llen('l')).to.equal(N);
     expect(await r.type('z')).to.equal('zset');
     expect(await r.object('ENCODING', 'h')).to.equal('hashtable');
-    const after = await talusInfo();
+    const after = await info();
     expect(after.paged_opens! - before.paged_opens!).to.equal(4);
     expect(after.paged_partial_reads! - before.paged_partial_reads!).to.be.greaterThan(10);
     expect(after.paged_whole_reads).to.equal(before.paged_whole_reads);
@@ -109,7 +94,7 @@ describe('paged collections', function () {
     expect(await r.lpop('l', 2)).to.deep.equal(['head', 'e0']);
     expect(await r.rpop('l')).to.equal('tail');
     expect(await r.rpoplpush('l', 'l')).to.equal(`e${N - 1}`);
-    const before = await talusInfo();
+    const before = await info();
     expect(before.paged_whole_reads).to.equal(0);
 
     await restart();
@@ -147,20 +132,20 @@ describe('paged collections', function () {
 
   it('commands over every member read the whole value, then run as usual', async () => {
     await restart();
-    const before = await talusInfo();
+    const before = await info();
     const all = await r.hgetall('h');
     expect(Object.keys(all)).to.have.length(N + 1);
     expect(all.f1).to.equal('changed');
     expect(await r.sinter('s', 's')).to.have.length(N - 1);
     expect(await r.zcount('z', 10, 12)).to.equal(3);
     expect(await r.linsert('l', 'BEFORE', 'e5', 'ins')).to.equal(N + 2);
-    const after = await talusInfo();
+    const after = await info();
     expect(after.paged_whole_reads! - before.paged_whole_reads!).to.equal(4);
   });
 
   it('RENAME and MOVE hand a cold big key over without reading it; its members follow across restarts', async () => {
     await restart();
-    const before = await talusInfo();
+    const before = await info();
     await r.set('taken', 'old value');
     expect(await r.rename('h', 'taken')).to.equal('OK'); // replaces a key
     expect(await r.renamenx('s', 's-renamed')).to.equal(1);
@@ -169,7 +154,7 @@ describe('paged collections', function () {
     expect(await r.rename('l2', 'l')).to.equal('OK'); // and back, before the commit
     expect(await r.exists('h', 's', 'z')).to.equal(0);
     expect(await r.hget('taken', 'f1')).to.equal('changed');
-    const after = await talusInfo();
+    const after = await info();
     expect(after.paged_whole_reads).to.equal(before.paged_whole_reads);
     expect(after.hot_set_bytes).to.be.below(60_000);
 
@@ -200,7 +185,7 @@ describe('paged collections', function () {
     for (let i = 3; i < N; i++) model.push([`m${i}`, i]);
     model.push(['m0', 5000]);
     const names = (from: number, to: number) => model.filter(([, sc]) => sc >= from && sc <= to).map(([m]) => m);
-    const before = await talusInfo();
+    const before = await info();
     expect(await r.zrangebyscore('z', '-inf', '+inf', 'LIMIT', 0, 3)).to.deep.equal(['first', 'm1', 'm3']);
     expect(await r.zrevrangebyscore('z', '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, 3)).to.deep.equal(
       ['m0', '5000', 'm1999', '1999', 'm1998', '1998']);
@@ -210,20 +195,20 @@ describe('paged collections', function () {
     expect(await r.zrevrangebyscore('z', 1, -10)).to.deep.equal(['first']);
     expect(await r.zrangebyscore('z', 1998, '+inf', 'LIMIT', 1, 5)).to.deep.equal(['m1999', 'm0']);
     expect(await r.zrangestore('zdst', 'z', 10, 12, 'BYSCORE')).to.equal(3);
-    const after = await talusInfo();
+    const after = await info();
     expect(after.paged_whole_reads).to.equal(before.paged_whole_reads);
     expect(after.paged_partial_reads! - before.paged_partial_reads!).to.be.at.least(8);
     // no LIMIT and more elements than a window holds: read whole
     expect(await r.zrangebyscore('z', '-inf', '+inf')).to.deep.equal(model.map(([m]) => m));
-    expect((await talusInfo()).paged_whole_reads).to.equal(before.paged_whole_reads! + 1);
+    expect((await info()).paged_whole_reads).to.equal(before.paged_whole_reads! + 1);
   });
 
   it('DEL of a cold big key reads none of its members', async () => {
     await restart();
-    const before = await talusInfo();
+    const before = await info();
     expect(await r.del('h', 's', 'z', 'l')).to.equal(4);
     expect(await r.exists('h', 's', 'z', 'l')).to.equal(0);
-    const after = await talusInfo();
+    const after = await info();
     expect(after.paged_whole_reads).to.equal(before.paged_whole_reads);
     expect(after.paged_partial_reads).to.equal(before.paged_partial_reads);
     await restart();

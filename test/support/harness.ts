@@ -138,6 +138,37 @@ export async function startTalus(
 }
 
 /**
+ * One Talus on its own database that a test stops and starts again, so that
+ * every key is cold (in PostgreSQL only) after each `restart`.
+ */
+export function restartable(args: string[]): { restart(): Promise<Redis>; stop(): Promise<void>; readonly port: number } {
+  let url: string | undefined;
+  let srv: TalusProcess | undefined;
+  return {
+    async restart() {
+      await srv?.stop();
+      url ??= await freshDatabase();
+      srv = await startTalus(args, { databaseUrl: url });
+      return srv.client();
+    },
+    stop: async () => srv?.stop(),
+    get port() {
+      return srv!.port;
+    },
+  };
+}
+
+/** The numeric fields of INFO talus. */
+export async function talusInfo(r: Redis): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const line of (await r.info('talus')).split('\r\n')) {
+    const [k, v] = line.split(':');
+    if (k && v !== undefined && /^-?\d+$/.test(v)) out[k] = Number(v);
+  }
+  return out;
+}
+
+/**
  * One Talus for a describe block: started (with these options) before its
  * tests and stopped after them; `ready` gets the process and a client.
  */
