@@ -145,8 +145,10 @@ export class Loader implements Pager {
         SELECT substring(value FROM ${at + 1}::int FOR ${INLINE_VALUE_BYTES}::int) AS part
         FROM talus.strings WHERE key_id = ${keyId}`.execute(this.db);
       const part = rows[0]?.part;
-      // changed meanwhile: the key is being rewritten, and a load never overtakes a write
-      if (part === undefined || at + part.length > bytes) throw new Error(`string value of key id ${keyId} changed while read`);
+      // Nothing writes a key that is being loaded (its commands wait for the load): a bug if it happens.
+      if (part === undefined || part.length !== Math.min(INLINE_VALUE_BYTES, bytes - at)) {
+        throw new Error(`string value of key id ${keyId} changed while read`);
+      }
       part.copy(out, at);
     }
     return out;
