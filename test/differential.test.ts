@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startTalus, type TalusProcess } from './support/harness.js';
+import { startTalus, talusInfo, type TalusProcess } from './support/harness.js';
 import { redisServerAvailable, startRedisServer, type RedisServer } from './support/redis-server.js';
 import {
   ALL_FAMILIES,
@@ -122,7 +122,7 @@ describe('differential: Talus vs redis-server', function () {
   });
 
   it('pipelines of 16 on cold keys and paged collections answer like redis-server (requests parsed ahead, keys prefetched)', async () => {
-    const before = Number(/key_read_queries:(\d+)/.exec(await paged!.client().info('talus'))?.[1]);
+    const before = (await talusInfo(paged!.client())).key_read_queries!;
     const res = await runDifferential({
       reference: { name: 'redis', port: redis!.port },
       subject: { name: 'talus-paged', port: paged!.port },
@@ -135,7 +135,7 @@ describe('differential: Talus vs redis-server', function () {
     });
     console.log(`      ${res.commandsSent} commands over ${res.seedsRun} seed(s)`);
     expect(res.divergence, res.divergence && formatDivergence(res.divergence, 'redis', 'talus-paged')).to.equal(undefined);
-    const after = Number(/key_read_queries:(\d+)/.exec(await paged!.client().info('talus'))?.[1]);
+    const after = (await talusInfo(paged!.client())).key_read_queries!;
     expect(after - before, 'key reads').to.be.greaterThan(0);
   });
 });

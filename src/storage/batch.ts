@@ -1,5 +1,5 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
-import { elementBytes, encodeArray } from './binary-array.js';
+import { ARRAY_HEADER_BYTES, elementBytes, encodeArray } from './binary-array.js';
 import { preparedQuery, type Database } from './database.js';
 
 /**
@@ -56,18 +56,21 @@ export class FlushBatch {
    */
   compile(db: Kysely<any>): { before: CompiledQuery[]; main: CompiledQuery[] } {
     const writes = [...this.writes].sort(([a], [b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const params = (write: ArrayWrite, cols: unknown[][]) =>
-      cols.map((values, c) => {
-        const type = write.columns[c]!;
-        return sql`${encodeArray(type, values)}::${sql.raw(type)}`;
-      });
     const before = this.before.map((s) => s.compile(db));
-    const slices = writes.map(([write, cols]) => sliceRows(write, cols));
-    if (slices.every((s) => s.length === 1)) {
-      const ctes = writes.map(([write, cols]) => sql`${sql.raw(`w_${write.name}`)} AS (${write.build(params(write, cols))})`);
+    // Each write's columns, encoded once; a write whose rows pass the bound is sliced and encoded again.
+    const encoded = writes.map(([write, cols]) => cols.map((values, c) => encodeArray(write.columns[c]!, values)));
+    const rowBytes = (arrays: Buffer[]) => arrays.reduce((n, a) => n + a.length - ARRAY_HEADER_BYTES, 0);
+    if (encoded.every((arrays) => rowBytes(arrays) <= MAX_STATEMENT_BYTES)) {
+      const ctes = writes.map(([write], i) => sql`${sql.raw(`w_${write.name}`)} AS (${write.build(typed(write, encoded[i]!))})`);
       return { before, main: ctes.length > 0 ? [sql`WITH ${sql.join(ctes)} SELECT 1`.compile(db)] : [] };
     }
-    const main = writes.flatMap(([write], i) => slices[i]!.map((cols) => write.build(params(write, cols)).compile(db)));
+    const main = writes.flatMap(([write, cols], i) => {
+      if (rowBytes(encoded[i]!) <= MAX_STATEMENT_BYTES) return [write.build(typed(write, encoded[i]!)).compile(db)];
+      encoded[i] = []; // big values: let the first encoding go before the slices are made
+      return sliceRows(write, cols).map((slice) =>
+        write.build(typed(write, slice.map((values, c) => encodeArray(write.columns[c]!, values)))).compile(db),
+      );
+    });
     return { before, main };
   }
 
@@ -96,6 +99,11 @@ export class FlushBatch {
       client.release(broken);
     }
   }
+}
+
+/** Encoded columns as the write's typed array parameters. */
+function typed(write: ArrayWrite, arrays: Buffer[]): RawBuilder<unknown>[] {
+  return arrays.map((a, c) => sql`${a}::${sql.raw(write.columns[c]!)}`);
 }
 
 /** The rows of one write as column slices of at most MAX_STATEMENT_BYTES each (a bigger row alone). */

@@ -40,6 +40,9 @@ const ELEMENTS: Record<string, Element> = {
   'float8[]': { oid: 701, size: () => 8, write: (out, at, v) => void out.writeDoubleBE(v as number, at) },
 };
 
+/** Bytes of `encodeArray`'s output before its elements. */
+export const ARRAY_HEADER_BYTES = 20;
+
 /** Bytes one element (null for SQL NULL) takes in `encodeArray`'s output. */
 export function elementBytes(sqlType: string, value: unknown): number {
   return 4 + (value == null ? 0 : ELEMENTS[sqlType]!.size(value));
@@ -50,7 +53,7 @@ export function encodeArray(sqlType: string, values: readonly unknown[]): Buffer
   const element = ELEMENTS[sqlType];
   if (element === undefined) throw new Error(`no binary encoding for ${sqlType}`);
   const sizes = new Array<number>(values.length);
-  let size = HEADER;
+  let size = ARRAY_HEADER_BYTES;
   let hasNull = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -65,7 +68,7 @@ export function encodeArray(sqlType: string, values: readonly unknown[]): Buffer
   out.writeInt32BE(element.oid, 8);
   out.writeInt32BE(values.length, 12);
   out.writeInt32BE(1, 16); // lower bound
-  let at = HEADER;
+  let at = ARRAY_HEADER_BYTES;
   for (let i = 0; i < values.length; i++) {
     const n = sizes[i]!;
     out.writeInt32BE(n, at);
@@ -76,4 +79,3 @@ export function encodeArray(sqlType: string, values: readonly unknown[]): Buffer
   return out;
 }
 
-const HEADER = 20;

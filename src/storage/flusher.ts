@@ -190,6 +190,7 @@ export class Flusher {
 /** A commit's records as change-log segments: one, unless big values make it more than a statement should carry. */
 function segments(records: ChangeRecord[]): ChangeRecord[][] {
   if (records.length === 0) return [];
+  if (segmentBytes(records) <= MAX_STATEMENT_BYTES) return [records];
   const out: ChangeRecord[][] = [[]];
   let bytes = 0;
   for (const r of records) {

@@ -180,8 +180,12 @@ export class Loader implements Pager {
       const threshold = this.pagedThreshold;
       const big = new Map<KeyType, Array<{ keyId: number; length: number }>>();
       const whole = new Map<KeyType, number[]>();
+      const large: KeyRow[] = [];
       for (const r of rows) {
-        if (r.type === 'string') continue;
+        if (r.type === 'string') {
+          if (r.value === null && (r.value_bytes ?? 0) > 0) large.push(r);
+          continue;
+        }
         if (threshold > 0 && r.length > threshold && codecFor(r.type).openPaged) {
           let list = big.get(r.type);
           if (!list) big.set(r.type, (list = []));
@@ -193,9 +197,7 @@ export class Loader implements Pager {
         ids.push(r.key_id);
       }
       const values = new Map<number, unknown>();
-      for (const r of rows) {
-        if (r.type === 'string' && r.value === null && (r.value_bytes ?? 0) > 0) values.set(r.key_id, await this.readLargeString(r.key_id, r.value_bytes!));
-      }
+      for (const r of large) values.set(r.key_id, await this.readLargeString(r.key_id, r.value_bytes!));
       for (const [type, list] of big) {
         const opened = await codecFor(type).openPaged!(this.pageContext, list);
         for (const { keyId } of list) {
