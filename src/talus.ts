@@ -284,21 +284,24 @@ export class Talus {
    * lookAhead): start loading its cold keys now, so they are resident when
    * its turn comes. Only a hint: nothing runs, and a key it loads in vain is
    * just resident (and evictable). Paged values' parts are left to the
-   * command, which reads them in its turn.
+   * command, which reads them in its turn. False when requests after this
+   * one may name another db or connection state: prefetch stops there.
    */
-  prefetch(c: Client, args: Buffer[]): void {
-    if (!c.authenticated || c.multi !== null) return;
+  prefetch(c: Client, args: Buffer[]): boolean {
     const cmd = this.commands.lookup(args[0]!);
-    if (cmd === undefined || cmd.name === 'exec' || !cmd.arityOk(args.length) || this.hasKeyHook(c, cmd)) return;
+    if (cmd !== undefined && PREFETCH_BARRIERS.has(cmd.name)) return false;
+    if (!c.authenticated || c.multi !== null) return true;
+    if (cmd === undefined || cmd.name === 'exec' || !cmd.arityOk(args.length) || this.hasKeyHook(c, cmd)) return true;
     let refs: KeyRef[];
     try {
       refs = this.keyRefs(c, cmd, args);
     } catch {
-      return; // the command answers its own error in its turn
+      return true; // the command answers its own error in its turn
     }
     for (const r of refs) {
       if (!this.loader.isResident(r.db, r.name)) this.loader.load(r.db, r.name).catch(() => undefined);
     }
+    return true;
   }
 
   /**
@@ -545,6 +548,8 @@ export class Talus {
 }
 
 
+/** Requests after which the next ones may name another db or connection state (see Talus.prefetch). */
+const PREFETCH_BARRIERS = new Set(['select', 'swapdb', 'multi', 'reset', 'hello', 'auth']);
 const TX_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 const NO_REFS: KeyRef[] = [];
 

@@ -23,8 +23,6 @@ export type ReplyMode = 'on' | 'off' | 'skip';
  */
 const LOOKAHEAD_REQUESTS = 256;
 const LOOKAHEAD_BYTES = 1 << 20;
-/** Requests after which the next ones may name another db or connection state: prefetch stops there. */
-const PREFETCH_BARRIERS = new Set(['select', 'swapdb', 'multi', 'reset', 'hello', 'auth']);
 
 /** One WATCHed key: the entry object and version seen at WATCH time (see commands/transactions.ts). */
 export interface WatchedKey {
@@ -193,9 +191,7 @@ export class Client {
       if (args.length === 0) continue;
       this.ahead.push(args);
       this.aheadBytes += requestBytes(args);
-      if (this.prefetchStopped) continue;
-      if (PREFETCH_BARRIERS.has(args[0]!.toString('latin1').toLowerCase())) this.prefetchStopped = true;
-      else this.talus.prefetch(this, args);
+      if (!this.prefetchStopped) this.prefetchStopped = !this.talus.prefetch(this, args);
     }
   }
 
