@@ -236,16 +236,17 @@ export class Talus {
     }
     const refs = this.plannedRefs(c, command, args);
     if (refs === undefined) return;
-    if (refs.length === 0) {
-      this.execute(c, command, args);
-      return;
-    }
-    let queued = false;
     // Commands whose keys depend on data (a `keyRefs` hook, e.g. SORT's BY/GET
     // patterns, also inside EXEC) are planned again once their keys are
     // resident: if they now name keys that are not, they are submitted again
     // with those, until everything they touch is resident when they run.
     const replan = this.hasKeyHook(c, command);
+    // The common case, without the closures below: nothing to wait for.
+    if (refs.length === 0 || (!replan && this.scheduler.runnable(refs))) {
+      this.execute(c, command, args);
+      return;
+    }
+    let queued = false;
     // A SWAPDB while this waited re-points c.db (commands/keys.ts): plan again too.
     const db = c.db;
     const submit = (keyRefs: KeyRef[]): void => {
@@ -321,9 +322,7 @@ export class Talus {
   /** Whether a command's keys come from a `keyRefs` hook (directly or queued in EXEC). */
   private hasKeyHook(c: Client, cmd: Command): boolean {
     if (cmd.name === 'exec') return c.multi?.some((q) => q.cmd.def.keyRefs !== undefined) ?? false;
-    if (cmd.def.keyRefs !== undefined) return true;
-    for (const sub of cmd.subcommands.values()) if (sub.def.keyRefs !== undefined) return true;
-    return false;
+    return cmd.hasKeyRefsHook;
   }
 
   /** Policy checks in Redis's order; undefined means the command may run. */

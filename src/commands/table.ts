@@ -81,6 +81,8 @@ export class Command {
   readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
   readonly isWrite: boolean;
   readonly noAuth: boolean;
+  /** it or one of its subcommands finds its keys with a `keyRefs` hook */
+  readonly hasKeyRefsHook: boolean;
 
   constructor(readonly def: CommandDef, readonly parent?: Command) {
     this.name = def.name.toLowerCase();
@@ -88,6 +90,7 @@ export class Command {
     this.isWrite = def.flags.includes('write');
     this.noAuth = def.flags.includes('no_auth');
     for (const sub of def.subcommands ?? []) this.subcommands.set(sub.name.toLowerCase(), new Command(sub, this));
+    this.hasKeyRefsHook = def.keyRefs !== undefined || [...this.subcommands.values()].some((sub) => sub.def.keyRefs !== undefined);
   }
 
   get arity(): number {
@@ -138,19 +141,23 @@ const NO_KEYS: number[] = [];
 /** The command table: every command Talus serves, by lower-case name. */
 export class CommandTable {
   private readonly commands = new Map<string, Command>();
+  /** lower- and upper-case names: clients send either, so most lookups need no case folding */
+  private readonly names = new Map<string, Command>();
 
   register(defs: CommandDef[]): void {
     for (const def of defs) {
       const cmd = new Command(def);
       if (this.commands.has(cmd.name)) throw new Error(`command ${cmd.name} registered twice`);
       this.commands.set(cmd.name, cmd);
+      this.names.set(cmd.name, cmd);
+      this.names.set(cmd.name.toUpperCase(), cmd);
     }
   }
 
   /** Lookup by the raw name argument, any case. */
   lookup(name: Buffer | string): Command | undefined {
     const s = typeof name === 'string' ? name : name.toString('latin1');
-    return this.commands.get(s) ?? this.commands.get(s.toLowerCase());
+    return this.names.get(s) ?? this.commands.get(s.toLowerCase());
   }
 
   all(): IterableIterator<Command> {

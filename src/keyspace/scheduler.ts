@@ -69,6 +69,11 @@ export class Scheduler {
     return false;
   }
 
+  /** Whether a command on these keys would run at once (submit would return true). */
+  runnable(refs: KeyRef[]): boolean {
+    return this.ready(refs, undefined);
+  }
+
   /** True if a command queued on this key must not be evicted under it. */
   isClaimed(db: Db, name: string): boolean {
     return this.queues.get(db)?.has(name) ?? false;
