@@ -14,6 +14,7 @@ import { openDatabase, type Database } from './storage/database.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
 import { migrate } from './storage/migrate.js';
 import { Flusher } from './storage/flusher.js';
+import { MAX_INDEXED_BYTES } from './storage/writes.js';
 import { Loader } from './storage/loader.js';
 import { Janitor } from './storage/janitor.js';
 import { Logger } from './observability/logger.js';
@@ -335,6 +336,8 @@ export class Talus {
     }
     if (cmd.isWrite) {
       if (!this.flusher.healthy) return Errors.persistence(this.flusher.lastError);
+      const tooLong = this.overlongName(c, cmd, args);
+      if (tooLong !== undefined) return tooLong;
       const v = this.config.values;
       if (cmd.def.flags.includes('denyoom') && v.maxmemory > 0 && this.keyspace.bytes > v.maxmemory) {
         // noeviction keeps every key resident, as Redis keeps every key in
@@ -342,6 +345,23 @@ export class Talus {
         if (v.maxmemoryPolicy === 'noeviction') return Errors.oom();
         this.evict(1000);
       }
+    }
+    return undefined;
+  }
+
+  /** A write naming a key or member longer than storage can index (MAX_INDEXED_BYTES) is refused whole. */
+  private overlongName(c: Client, cmd: Command, args: Buffer[]): ErrorReply | undefined {
+    if (cmd.name === 'exec') return undefined; // its commands were checked when queued
+    let refs: KeyRef[];
+    try {
+      refs = this.keyRefs(c, cmd, args);
+    } catch {
+      return undefined; // the command answers its own error
+    }
+    for (const r of refs) {
+      if (r.name.length > MAX_INDEXED_BYTES) return Errors.tooLong('key', MAX_INDEXED_BYTES);
+      if (r.access?.kind !== 'members') continue;
+      for (const m of r.access.members) if (m.length > MAX_INDEXED_BYTES) return Errors.tooLong('member', MAX_INDEXED_BYTES);
     }
     return undefined;
   }

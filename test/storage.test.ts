@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -7,6 +8,7 @@ import { migrate, MIGRATIONS_DIR } from '../src/storage/migrate.js';
 import { Logger } from '../src/observability/logger.js';
 import { decodeSegment, encodeEffect } from '../src/replication/changelog.js';
 import { encodeArray } from '../src/storage/binary-array.js';
+import { MAX_INDEXED_BYTES } from '../src/storage/writes.js';
 
 /**
  * The storage layer against a real PostgreSQL: upgrades of a database that
@@ -124,6 +126,51 @@ describe('storage', function () {
       expect((await c.getBuffer('big:a'))!.equals(a)).to.equal(true);
       expect((await c.getBuffer('big:b'))!.equals(b)).to.equal(true);
       expect(await c.get('small')).to.equal('x');
+      expect(/flusher_failures:0\r/.test(await c.info('talus'))).to.equal(true);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('keys and members up to MAX_INDEXED_BYTES persist; writes naming longer ones are refused and hold nothing up', async () => {
+    const url = await freshDatabase();
+    let srv = await startTalus(['--database-url', url]);
+    try {
+      // random bytes: PostgreSQL cannot compress them below the index entry limit
+      const max = randomBytes(MAX_INDEXED_BYTES);
+      const over = randomBytes(MAX_INDEXED_BYTES + 1);
+      let c = srv.client();
+      expect(await c.set(max, 'v')).to.equal('OK');
+      expect(await c.hset('h', max, 'v')).to.equal(1);
+      expect(await c.sadd('s', max)).to.equal(1);
+      expect(await c.zadd('z', 1, max)).to.equal(1);
+
+      const refusal = (what: string) => `ERR ${what} too long: Talus keeps keys, hash fields and set and sorted set members of at most ${MAX_INDEXED_BYTES} bytes`;
+      const failures = [
+        () => c.set(over, 'v'), () => c.rename('h', over), () => c.hset('h', 'ok', '1', over, '2'),
+        () => c.sadd('s', 'ok', over), () => c.zadd('z', 2, 'ok', 3, over), () => c.smove('s', 's2', over),
+      ];
+      const messages = [];
+      for (const f of failures) messages.push(await f().then(() => 'no error', (e: Error) => e.message));
+      expect(messages).to.deep.equal([refusal('key'), refusal('key'), refusal('member'), refusal('member'), refusal('member'), refusal('member')]);
+      // refused whole: the short members named with the long one were not written either
+      expect(await c.hexists('h', 'ok')).to.equal(0);
+      expect(await c.sismember('s', 'ok')).to.equal(0);
+      expect(await c.zscore('z', 'ok')).to.equal(null);
+      // queued in MULTI: the transaction is discarded, as for any command refused when queued
+      const tx = await c.multi().set('tx', '1').set(over, 'v').exec().then(() => 'no error', (e: Error) => e.message);
+      expect(tx).to.match(/^EXECABORT/);
+      expect(await c.get('tx')).to.equal(null);
+      expect(await c.set('after', 'ok')).to.equal('OK'); // writes go on
+
+      await srv.stop();
+      srv = await startTalus(['--database-url', url]);
+      c = srv.client();
+      expect(await c.get(max)).to.equal('v');
+      expect(await c.hget('h', max)).to.equal('v');
+      expect(await c.sismember('s', max)).to.equal(1);
+      expect(await c.zscore('z', max)).to.equal('1');
+      expect(await c.get('after')).to.equal('ok');
       expect(/flusher_failures:0\r/.test(await c.info('talus'))).to.equal(true);
     } finally {
       await srv.stop();

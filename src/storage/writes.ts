@@ -1,6 +1,16 @@
 import { sql } from 'kysely';
 import type { ArrayWrite } from './batch.js';
 
+/**
+ * Longest key, hash field or set / sorted set member Talus accepts. They are
+ * columns of PostgreSQL btree indexes (migrations/), whose entries hold at
+ * most 2704 bytes; the tightest, zsets_by_score (key_id, score, member),
+ * leaves 2676 for an incompressible member. A longer one would make every
+ * commit fail and hold up all writes, so writes naming one are refused
+ * instead (Talus.check, src/talus.ts).
+ */
+export const MAX_INDEXED_BYTES = 2600;
+
 /** The core table writes of a flush; data families add their own. */
 export const upsertKeys: ArrayWrite = {
   name: 'keys_put',
