@@ -124,6 +124,7 @@ export class Talus {
         for (const c of this.awaitingDurability) c.onCommitFailed(seq, err);
         this.resumeThrottled();
       },
+      () => (this.config.values.appendfsync === 'always' ? 0 : this.config.values.flushIntervalMs),
     );
     this.loader = new Loader(db, this.keyspace, this.flusher);
     this.loader.pagedThreshold = this.config.values.pagedCollectionThreshold;

@@ -237,6 +237,31 @@ describe('durability', function () {
     });
   });
 
+  describe('appendfsync everysec', () => {
+    let srv: TalusProcess | undefined;
+    after(async () => srv?.stop());
+
+    it('paces commits by flush-interval-ms and commits everything within it', async () => {
+      srv = await startTalus(['--appendfsync', 'everysec', '--flush-interval-ms', '600']);
+      const c = client(srv);
+      const stat = async (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(await c.info('talus'))?.[1]);
+      await c.set('pace:first', '0'); // the first write commits at once (nothing committed for 600 ms)
+      for (let i = 0; i < 50 && (await stat('dirty_entries')) > 0; i++) await sleep(20);
+      const before = await stat('flusher_commits');
+      const started = Date.now();
+      for (let i = 0; i < 20; i++) {
+        expect(await c.set(`pace:${i}`, String(i))).to.equal('OK'); // answered before any commit
+        await sleep(10);
+      }
+      expect(Date.now() - started, 'the writes took under the interval').to.be.below(600);
+      expect(await stat('flusher_commits') - before, 'commits during the writes').to.be.at.most(1);
+      expect(await stat('dirty_entries')).to.be.above(0);
+      for (let i = 0; i < 100 && (await stat('dirty_entries')) > 0; i++) await sleep(20);
+      expect(await stat('dirty_entries'), 'committed within the interval').to.equal(0);
+      expect(await stat('flusher_commits') - before).to.be.at.most(2);
+    });
+  });
+
   describe('eviction', () => {
     let srv: TalusProcess | undefined;
     after(async () => srv?.stop());

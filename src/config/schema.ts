@@ -524,7 +524,11 @@ const SPECS = {
       doc: 'always = reply after the PostgreSQL commit; everysec = reply at once, commit at least every second; no = reply at once, commit when convenient.',
       mutable: true,
     }),
-    'flush-interval-ms': option(int(0, 60000), { default: 1, doc: 'Group-commit pacing in milliseconds for the everysec and no modes.', mutable: true }),
+    'flush-interval-ms': option(int(0, 60000), {
+      default: 1,
+      doc: 'Least milliseconds between two commits in the everysec and no modes (a write load then makes fewer, bigger commits); always commits at once.',
+      mutable: true,
+    }),
     'changelog-retention': option(memory(), { default: '1gb', doc: 'Bytes of change log kept for replicas and point-in-time recovery.', mutable: true }),
     'changelog-retention-seconds': option(seconds(0, MAX), { default: 86400, doc: 'Seconds of change log kept for replicas and point-in-time recovery.', mutable: true }),
     appendonly: option(bool(), { default: false, doc: 'Accepted for compatibility; every write goes to PostgreSQL.', mutable: true }),

@@ -31,6 +31,8 @@ export class Flusher {
   stats = { commits: 0, entries: 0, failures: 0, lastCommitMs: 0, lastCommitAt: 0 };
   private inFlight = false;
   private scheduled = false;
+  /** when the last commit started (Date.now()), for pacing */
+  private lastStart = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = 50;
   private waiters: Waiter[] = [];
@@ -46,18 +48,27 @@ export class Flusher {
     private readonly onDurable: (seq: number) => void,
     /** called after a failed commit with the seq it covered (fails replies) */
     private readonly onFailure: (seq: number, err: Error) => void,
+    /**
+     * Least milliseconds between commit starts: 0 when replies wait for
+     * commits (appendfsync always), flush-interval-ms when they do not, so
+     * that a write load makes fewer and bigger commits.
+     */
+    private readonly pacing: () => number = () => 0,
   ) {
     this.durableSeq = ks.changelog.seq;
   }
 
-  /** Ask for a commit soon (coalescing every request made in this tick). */
+  /** Ask for a commit soon: after this tick's requests, and no sooner than `pacing` allows. */
   schedule(): void {
     if (this.scheduled || this.inFlight || this.retryTimer || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const go = () => {
       this.scheduled = false;
       void this.run();
-    });
+    };
+    const wait = this.lastStart + this.pacing() - Date.now();
+    if (wait > 0) setTimeout(go, wait);
+    else setImmediate(go);
   }
 
   /** Resolves once `seq` is durable; rejects if the commit covering it fails. */
@@ -89,6 +100,7 @@ export class Flusher {
     const upTo = ks.changelog.seq;
     if (!this.pending && upTo <= this.durableSeq) return;
     this.inFlight = true;
+    this.lastStart = Date.now();
 
     // Snapshot, synchronously: later mutations go to the next batch.
     const ops = ks.dbOps;
