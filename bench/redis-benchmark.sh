@@ -130,17 +130,26 @@ done
 
 # CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
 # median over the rounds of one column of one test's row (the CSV names: "MSET (10 keys)", "LRANGE_100 (first 100 elements)")
-median() { # server test pipeline csv-test-name column(2=rps 5=p50 7=p99)
+value() { # csv-file csv-test-name column(2=rps 5=p50 7=p99)
+  [ -f "$1" ] && awk -v t="$2" -v c="$3" '{ gsub(/^"|"$/, ""); n = split($0, f, "\",\""); if (f[1] == t) { print f[c]; exit } }' "$1"
+}
+median() { # server test pipeline csv-test-name column
   local vals
-  vals=$(for f in "$CSV/$1-$2-P$3"-r*.csv; do
-    [ -f "$f" ] && awk -v t="$4" -v c="$5" '{ gsub(/^"|"$/, ""); n = split($0, f, "\",\""); if (f[1] == t) { print f[c]; exit } }' "$f"
-  done | sort -g)
+  vals=$(for f in "$CSV/$1-$2-P$3"-r*.csv; do value "$f" "$4" "$5"; done | sort -g)
   [ -n "$vals" ] || { echo '-'; return; }
   echo "$vals" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+# lowest and highest of the rounds' own ratios (each Talus run against the Redis run just before it)
+ratios() { # talus-server test pipeline csv-test-name
+  local r a b
+  for r in $(seq 1 "$ROUNDS"); do
+    a=$(value "$CSV/$1-$2-P$3-r$r.csv" "$4" 2); b=$(value "$CSV/redis-$2-P$3-r$r.csv" "$4" 2)
+    [[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ ]] && awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f\n", a / b }'
+  done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%s-%s", lo, hi; else printf "-" }'
+}
 echo
-printf '| %-15s | %2s | %-8s | %10s | %10s | %6s | %-15s | %-15s |\n' test P talus 'redis rps' 'talus rps' ratio 'redis p50/p99' 'talus p50/p99'
-printf '| %-15s | %2s | %-8s | %10s | %10s | %6s | %-15s | %-15s |\n' '---' '--:' '---' '---:' '---:' '---:' '---:' '---:'
+printf '| %-15s | %2s | %-8s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' test P talus 'redis rps' 'talus rps' ratio 'per round' 'redis p50/p99' 'talus p50/p99'
+printf '| %-15s | %2s | %-8s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' '---' '--:' '---' '---:' '---:' '---:' '---:' '---:' '---:'
 for t in $(echo "$TESTS" | tr ',' ' '); do
   T=$(echo "$t" | tr a-z A-Z)
   case $T in # redis-benchmark's CSV names
@@ -153,13 +162,13 @@ for t in $(echo "$TESTS" | tr ',' ' '); do
       tr_=$(median "talus-$mode" "$t" "$p" "$T" 2); t50=$(median "talus-$mode" "$t" "$p" "$T" 5); t99=$(median "talus-$mode" "$t" "$p" "$T" 7)
       ratio='-'
       if [[ $rr =~ ^[0-9.]+$ && $tr_ =~ ^[0-9.]+$ ]]; then ratio=$(awk -v a="$tr_" -v b="$rr" 'BEGIN { printf "%.2f", a / b }'); fi
-      printf '| %-15s | %2s | %-8s | %10s | %10s | %6s | %-15s | %-15s |\n' "$T" "$p" "$mode" "${rr:--}" "${tr_:--}" "$ratio" \
-        "${r50:--}/${r99:--}" "${t50:--}/${t99:--}"
+      printf '| %-15s | %2s | %-8s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' "$T" "$p" "$mode" "${rr:--}" "${tr_:--}" "$ratio" \
+        "$(ratios "talus-$mode" "$t" "$p" "$T")" "${r50:--}/${r99:--}" "${t50:--}/${t99:--}"
     done
   done
 done
 echo
-echo "latencies in ms; ratio = talus rps / redis rps (medians over $ROUNDS round(s)). Raw CSV and stderr: $CSV$( [ -n "${KEEP_CSV:-}" ] || echo ' (removed on exit; set KEEP_CSV=dir to keep)')"
+echo "latencies in ms; ratio = talus rps / redis rps (medians over $ROUNDS round(s)); per round: the lowest and highest of each round's own ratio. Raw CSV and stderr: $CSV$( [ -n "${KEEP_CSV:-}" ] || echo ' (removed on exit; set KEEP_CSV=dir to keep)')"
 for f in "$CSV"/*.err; do
   [ -s "$f" ] && { echo "--- $(basename "$f"):"; head -n 5 "$f"; }
 done
