@@ -124,7 +124,11 @@ export class Talus {
         for (const c of this.awaitingDurability) c.onCommitFailed(seq, err);
         this.resumeThrottled();
       },
-      () => (this.config.values.appendfsync === 'always' ? 0 : this.config.values.flushIntervalMs),
+      () => {
+        const { appendfsync, flushIntervalMs } = this.config.values;
+        // everysec promises a commit at least every second; `no` takes the interval as set
+        return appendfsync === 'always' ? 0 : appendfsync === 'everysec' ? Math.min(flushIntervalMs, 1000) : flushIntervalMs;
+      },
     );
     this.loader = new Loader(db, this.keyspace, this.flusher);
     this.loader.pagedThreshold = this.config.values.pagedCollectionThreshold;

@@ -258,6 +258,14 @@ describe('durability', function () {
       for (let i = 0; i < 100 && (await stat('dirty_entries')) > 0; i++) await sleep(20);
       expect(await stat('dirty_entries'), 'committed within the interval').to.equal(0);
       expect(await stat('flusher_commits') - before).to.be.at.most(2);
+
+      // everysec still commits within a second, whatever the interval
+      await c.config('SET', 'flush-interval-ms', '5000');
+      await c.set('pace:a', '1'); // both go in the next commit, due a second after the last
+      await c.set('pace:b', '2');
+      const wrote = Date.now();
+      while ((await stat('dirty_entries')) > 0 && Date.now() - wrote < 3000) await sleep(20);
+      expect(Date.now() - wrote, 'everysec commits within a second').to.be.below(1500);
     });
   });
 

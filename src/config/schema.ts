@@ -526,7 +526,7 @@ const SPECS = {
     }),
     'flush-interval-ms': option(int(0, 60000), {
       default: 1,
-      doc: 'Least milliseconds between two commits in the everysec and no modes (a write load then makes fewer, bigger commits); always commits at once.',
+      doc: 'Least milliseconds between two commits in the everysec (at most 1000 used) and no modes: a write load then makes fewer, bigger commits; always commits at once.',
       mutable: true,
     }),
     'changelog-retention': option(memory(), { default: '1gb', doc: 'Bytes of change log kept for replicas and point-in-time recovery.', mutable: true }),
