@@ -50,8 +50,9 @@ export class Flusher {
     private readonly onFailure: (seq: number, err: Error) => void,
     /**
      * Least milliseconds between commit starts: 0 when replies wait for
-     * commits (appendfsync always), flush-interval-ms when they do not, so
-     * that a write load makes fewer and bigger commits.
+     * commits (appendfsync always); flush-interval-ms when they do not (at
+     * most 1000 for everysec), so that a write load makes fewer and bigger
+     * commits.
      */
     private readonly pacing: () => number = () => 0,
   ) {
