@@ -221,7 +221,9 @@ export class Talus {
    */
   dispatch(c: Client, args: Buffer[]): void {
     const cmd = this.commands.lookup(args[0]!);
-    const err = this.check(c, cmd, args);
+    // A write's keys are planned once, here: check() refuses names storage cannot index.
+    const planned = cmd !== undefined && cmd.isWrite && cmd.name !== 'exec' && cmd.arityOk(args.length) ? this.triedKeyRefs(c, cmd, args) : undefined;
+    const err = this.check(c, cmd, args, planned);
     if (err !== undefined) {
       if (cmd) cmd.stats.rejected++;
       if (c.multi !== null && cmd?.name !== 'exec' && cmd?.name !== 'discard') c.multiError = true;
@@ -240,7 +242,7 @@ export class Talus {
     if (this.monitors.size > 0 && command.name !== 'exec' && !command.def.flags.includes('skip_monitor') && !command.def.flags.includes('admin')) {
       this.feedMonitors(c, args);
     }
-    const refs = this.plannedRefs(c, command, args);
+    const refs = planned ?? this.plannedRefs(c, command, args);
     if (refs === undefined) return;
     // Commands whose keys depend on data (a `keyRefs` hook, e.g. SORT's BY/GET
     // patterns, also inside EXEC) are planned again once their keys are
@@ -299,12 +301,8 @@ export class Talus {
     if (cmd !== undefined && PREFETCH_BARRIERS.has(cmd.name)) return false;
     if (!c.authenticated || c.multi !== null) return true;
     if (cmd === undefined || cmd.name === 'exec' || !cmd.arityOk(args.length) || this.hasKeyHook(c, cmd)) return true;
-    let refs: KeyRef[];
-    try {
-      refs = this.keyRefs(c, cmd, args);
-    } catch {
-      return true; // the command answers its own error in its turn
-    }
+    const refs = this.triedKeyRefs(c, cmd, args);
+    if (refs === undefined) return true; // the command answers its own error in its turn
     for (const r of refs) {
       if (!this.loader.isResident(r.db, r.name)) this.loader.load(r.db, r.name).catch(() => undefined);
     }
@@ -332,7 +330,7 @@ export class Talus {
   }
 
   /** Policy checks in Redis's order; undefined means the command may run. */
-  private check(c: Client, cmd: Command | undefined, args: Buffer[]): ErrorReply | undefined {
+  private check(c: Client, cmd: Command | undefined, args: Buffer[], writeRefs: KeyRef[] | undefined): ErrorReply | undefined {
     if (cmd === undefined) return Errors.unknownCommand(args[0]!.toString(), args.slice(1));
     if (!cmd.arityOk(args.length)) return Errors.arity(cmd.name);
     if (!c.authenticated && !cmd.noAuth) return Errors.noAuth();
@@ -341,7 +339,7 @@ export class Talus {
     }
     if (cmd.isWrite) {
       if (!this.flusher.healthy) return Errors.persistence(this.flusher.lastError);
-      const tooLong = this.overlongName(c, cmd, args);
+      const tooLong = writeRefs && overlongName(writeRefs);
       if (tooLong !== undefined) return tooLong;
       const v = this.config.values;
       if (cmd.def.flags.includes('denyoom') && v.maxmemory > 0 && this.keyspace.bytes > v.maxmemory) {
@@ -354,21 +352,13 @@ export class Talus {
     return undefined;
   }
 
-  /** A write naming a key or member longer than storage can index (MAX_INDEXED_BYTES) is refused whole. */
-  private overlongName(c: Client, cmd: Command, args: Buffer[]): ErrorReply | undefined {
-    if (cmd.name === 'exec') return undefined; // its commands were checked when queued
-    let refs: KeyRef[];
+  /** The command's keys, or undefined if planning them throws (plannedRefs then answers the error in its turn). */
+  private triedKeyRefs(c: Client, cmd: Command, args: Buffer[]): KeyRef[] | undefined {
     try {
-      refs = this.keyRefs(c, cmd, args);
+      return this.keyRefs(c, cmd, args);
     } catch {
-      return undefined; // the command answers its own error
+      return undefined;
     }
-    for (const r of refs) {
-      if (r.name.length > MAX_INDEXED_BYTES) return Errors.tooLong('key', MAX_INDEXED_BYTES);
-      if (r.access?.kind !== 'members') continue;
-      for (const m of r.access.members) if (m.length > MAX_INDEXED_BYTES) return Errors.tooLong('member', MAX_INDEXED_BYTES);
-    }
-    return undefined;
   }
 
   /** The keys a command touches, in the client's current db. */
@@ -595,6 +585,16 @@ function toErrorReply(err: unknown, log: Logger): ErrorReply {
   const e = err as Error;
   log.warning(`command failed: ${e.stack ?? e}`);
   return new ErrorReply(`ERR ${e.message}`);
+}
+
+/** A write naming a key or member longer than storage can index (MAX_INDEXED_BYTES) is refused whole (EXEC's commands were checked when queued). */
+function overlongName(refs: KeyRef[]): ErrorReply | undefined {
+  for (const r of refs) {
+    if (r.name.length > MAX_INDEXED_BYTES) return Errors.tooLong('key', MAX_INDEXED_BYTES);
+    if (r.access?.kind !== 'members') continue;
+    for (const m of r.access.members) if (m.length > MAX_INDEXED_BYTES) return Errors.tooLong('member', MAX_INDEXED_BYTES);
+  }
+  return undefined;
 }
 
 /** A command's declared access; arguments it cannot parse fail in the handler, so ask for everything. */
