@@ -167,6 +167,11 @@ export class Client {
       if (this.ahead.length === 0) this.prefetchStopped = false;
       return early;
     }
+    return this.parse();
+  }
+
+  /** The next request from the parser, or the protocol error that ends the connection. */
+  private parse(): Buffer[] | ProtocolError | null {
     try {
       return this.parser.next();
     } catch (err) {
@@ -179,12 +184,9 @@ export class Client {
   private lookAhead(): void {
     while (this.ahead.length < LOOKAHEAD_REQUESTS && this.aheadBytes < LOOKAHEAD_BYTES) {
       if (this.ahead.at(-1) instanceof ProtocolError) return;
-      let args: Buffer[] | null;
-      try {
-        args = this.parser.next();
-      } catch (err) {
-        if (!(err instanceof ProtocolError)) throw err;
-        this.ahead.push(err);
+      const args = this.parse();
+      if (args instanceof ProtocolError) {
+        this.ahead.push(args);
         return;
       }
       if (args === null) return;
