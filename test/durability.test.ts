@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { startTalus, tempDir, type TalusProcess } from './support/harness.js';
+import { startTalus, talusInfo, tempDir, type TalusProcess } from './support/harness.js';
 import { freePort } from './support/redis-server.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from '../src/storage/embedded.js';
 import { Logger } from '../src/observability/logger.js';
@@ -243,7 +243,7 @@ describe('durability', function () {
     it('paces commits by flush-interval-ms and commits everything within it', async () => {
       srv = await startTalus(['--appendfsync', 'everysec', '--flush-interval-ms', '600']);
       const c = client(srv);
-      const stat = async (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(await c.info('talus'))?.[1]);
+      const stat = async (name: string) => (await talusInfo(c))[name]!;
       await c.set('pace:first', '0'); // the first write commits at once (nothing committed for 600 ms)
       for (let i = 0; i < 50 && (await stat('dirty_entries')) > 0; i++) await sleep(20);
       const before = await stat('flusher_commits');
