@@ -54,6 +54,26 @@ describe('storage', function () {
       effects.map((e, i) => [10 + i, i, at[i], e.toString('hex')]));
   });
 
+  it('0008 moves string values into their key rows and drops the strings table', async () => {
+    const db = await databaseAt(7);
+    const big = Buffer.alloc(3 << 20, 7); // TOASTed
+    await db.query(`INSERT INTO talus.keys (db, key, key_id, type, expire_at, length) VALUES
+      (0, 'a', 11, 'string', NULL, 0), (0, 'empty', 12, 'string', NULL, 0), (3, 'a', 13, 'string', 1795575000123, 0),
+      (0, 'h', 14, 'hash', NULL, 1), (0, 'big', 15, 'string', NULL, 0)`);
+    await db.query(`INSERT INTO talus.strings (key_id, value) VALUES (11, '\\x00ff0d0a'), (12, ''), (13, 'three'), (15, $1), (99, 'orphan')`, [big]);
+    await db.query(`INSERT INTO talus.hashes (key_id, field, value) VALUES (14, 'f', 'v')`);
+    await db.query(`INSERT INTO talus.garbage (key_id, type) VALUES (98, 'string'), (97, 'hash')`);
+    expect(await migrate(db, log)).to.be.at.least(8);
+    const { rows } = await db.query<{ db: number; key: string; type: string; value: Buffer | null; expire_at: string | null }>(
+      `SELECT db, convert_from(key, 'UTF8') AS key, type, value, expire_at FROM talus.keys ORDER BY key_id`);
+    expect(rows.map((r) => [r.db, r.key, r.type, r.value?.toString('hex') ?? null, r.expire_at === null ? null : Number(r.expire_at)])).to.deep.equal([
+      [0, 'a', 'string', '00ff0d0a', null], [0, 'empty', 'string', '', null], [3, 'a', 'string', Buffer.from('three').toString('hex'), 1795575000123],
+      [0, 'h', 'hash', null, null], [0, 'big', 'string', big.toString('hex'), null],
+    ]);
+    expect((await db.query(`SELECT to_regclass('talus.strings') AS t`)).rows[0].t).to.equal(null);
+    expect((await db.query(`SELECT key_id, type FROM talus.garbage ORDER BY key_id`)).rows.map((r) => [Number(r.key_id), r.type])).to.deep.equal([[97, 'hash']]);
+  });
+
   it('binary arrays reach PostgreSQL as the values they encode, NULLs and edge values included', async () => {
     pool = new pg.Pool({ connectionString: await freshDatabase() });
     const ints = [0, -1, 1, 2 ** 32, -(2 ** 32) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, null];

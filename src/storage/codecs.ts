@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { FlushBatch } from './batch.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
-import { deleteStrings, putStrings, addGarbage } from './writes.js';
+import { addGarbage } from './writes.js';
 import type { TalusSchema } from './database.js';
 import type { Access } from '../keyspace/paging.js';
 
@@ -25,6 +25,8 @@ export interface TypeCodec {
   length(value: unknown): number;
   /** bytes of memory the value accounts for in the hot set */
   sizeOf(value: unknown): number;
+  /** the value as the key row's `value` column (strings); types without it keep their values in their own tables */
+  inline?(value: unknown): Buffer;
   /**
    * Stage the entry's current value, or its changes since the last flush
    * (`fresh` = the incarnation is new to PostgreSQL: write everything). What
@@ -56,9 +58,10 @@ export const stringCodec: TypeCodec = {
   type: 'string',
   length: (v) => (v as Buffer).length,
   sizeOf: (v) => (v as Buffer).length,
-  stage: (batch, e) => batch.add(putStrings, e.keyId, e.value),
+  inline: (v) => v as Buffer,
+  stage: () => undefined, // the value goes in the key's row (inline)
   clone: (v) => v, // string values are never mutated in place
-  retire: (batch, keyId) => batch.add(deleteStrings, keyId),
+  retire: () => undefined, // the value leaves with its key's row
 };
 
 const codecs = new Map<KeyType, TypeCodec>([['string', stringCodec]]);

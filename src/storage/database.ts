@@ -10,10 +10,8 @@ export interface KeysTable {
   type: KeyType;
   expire_at: number | null;
   length: number;
-}
-export interface StringsTable {
-  key_id: number;
-  value: Buffer;
+  /** a string's value (migrations/0008); NULL for other types */
+  value: Buffer | null;
 }
 export interface GarbageTable {
   key_id: number;
@@ -31,7 +29,6 @@ export interface MetaTable {
 }
 export interface TalusSchema {
   'talus.keys': KeysTable;
-  'talus.strings': StringsTable;
   'talus.garbage': GarbageTable;
   'talus.changelog': ChangelogTable;
   'talus.meta': MetaTable;

@@ -117,8 +117,9 @@ export class Flusher {
     const batch = new FlushBatch();
     for (const op of ops) {
       if (op.kind === 'flush') {
+        // Strings leave with their rows; collections' member rows go to the janitor.
         batch.before.push(sql`WITH d AS (DELETE FROM talus.keys WHERE db = ${op.db} RETURNING key_id, type)
-          INSERT INTO talus.garbage (key_id, type) SELECT key_id, type FROM d ON CONFLICT DO NOTHING`);
+          INSERT INTO talus.garbage (key_id, type) SELECT key_id, type FROM d WHERE type <> 'string' ON CONFLICT DO NOTHING`);
       } else {
         // Through a temporary db number: (db, key) is unique at every row update.
         const tmp = -1 - op.a;
@@ -225,12 +226,11 @@ function stageEntry(batch: FlushBatch, e: Entry): { codec: TypeCodec; token: unk
     return undefined;
   }
   const codec = codecFor(e.type);
-  // A string rewritten in place leaves its key row as it was; a collection's
-  // row carries its length, which most of its writes change.
-  if (e.metaDirty || e.type !== 'string') {
-    const length = e.type === 'string' ? 0 : codec.length(e.value);
-    batch.add(upsertKeys, e.db, key, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, length);
-  }
+  // Every write rewrites the key row: it holds a string's value, and a
+  // collection's length, which most of its writes change.
+  const inline = codec.inline?.(e.value) ?? null;
+  const length = inline !== null ? 0 : codec.length(e.value);
+  batch.add(upsertKeys, e.db, key, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, length, inline);
   e.metaDirty = false;
   return { codec, token: codec.stage(batch, e) };
 }

@@ -111,9 +111,7 @@ export class Janitor {
       for (const [type, ids] of byType) {
         const codec = codecFor(type);
         let deleted = 0;
-        if (type === 'string') {
-          await sql`DELETE FROM talus.strings WHERE key_id = ANY(${ids}::bigint[])`.execute(this.db);
-        } else if (codec.purge) {
+        if (codec.purge) {
           deleted = await codec.purge(this.db, ids, Janitor.BATCH_ROWS);
         }
         // Rows left: come back next tick; otherwise the ids are done.

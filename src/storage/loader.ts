@@ -143,7 +143,7 @@ export class Loader implements Pager {
     for (let at = 0; at < bytes; at += INLINE_VALUE_BYTES) {
       const { rows } = await sql<{ part: Buffer }>`
         SELECT substring(value FROM ${at + 1}::int FOR ${INLINE_VALUE_BYTES}::int) AS part
-        FROM talus.strings WHERE key_id = ${keyId}`.execute(this.db);
+        FROM talus.keys WHERE key_id = ${keyId}`.execute(this.db);
       const part = rows[0]?.part;
       // Nothing writes a key that is being loaded (its commands wait for the load): a bug if it happens.
       if (part === undefined || part.length !== Math.min(INLINE_VALUE_BYTES, bytes - at)) {
@@ -171,11 +171,10 @@ export class Loader implements Pager {
       // One primary-key probe per name (LATERAL): `k.key = ANY($2)` lets the
       // planner scan the whole db instead when its statistics lag the table.
       const { rows } = await sql<KeyRow>`
-        SELECT k.key, k.type, k.key_id, k.expire_at, k.length, octet_length(s.value) AS value_bytes,
-          CASE WHEN octet_length(s.value) <= ${INLINE_VALUE_BYTES} THEN s.value END AS value
+        SELECT k.key, k.type, k.key_id, k.expire_at, k.length, octet_length(k.value) AS value_bytes,
+          CASE WHEN octet_length(k.value) <= ${INLINE_VALUE_BYTES} THEN k.value END AS value
         FROM unnest(${encodeArray('bytea[]', keys)}::bytea[]) AS q(key)
-        CROSS JOIN LATERAL (SELECT * FROM talus.keys WHERE db = ${d.index} AND key = q.key) k
-        LEFT JOIN talus.strings s ON k.type = 'string' AND s.key_id = k.key_id`.execute(this.db);
+        CROSS JOIN LATERAL (SELECT * FROM talus.keys WHERE db = ${d.index} AND key = q.key) k`.execute(this.db);
       // Big collections are opened paged; the rest are read whole.
       const threshold = this.pagedThreshold;
       const big = new Map<KeyType, Array<{ keyId: number; length: number }>>();

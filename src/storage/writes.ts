@@ -14,12 +14,12 @@ export const MAX_INDEXED_BYTES = 2600;
 /** The core table writes of a flush; data families add their own. */
 export const upsertKeys: ArrayWrite = {
   name: 'keys_put',
-  columns: ['smallint[]', 'bytea[]', 'bigint[]', 'text[]', 'bigint[]', 'bigint[]'],
-  build: ([db, key, id, type, exp, len]) => sql`
-    INSERT INTO talus.keys (db, key, key_id, type, expire_at, length)
-    SELECT * FROM unnest(${db}, ${key}, ${id}, ${type}, ${exp}, ${len})
+  columns: ['smallint[]', 'bytea[]', 'bigint[]', 'text[]', 'bigint[]', 'bigint[]', 'bytea[]'],
+  build: ([db, key, id, type, exp, len, value]) => sql`
+    INSERT INTO talus.keys (db, key, key_id, type, expire_at, length, value)
+    SELECT * FROM unnest(${db}, ${key}, ${id}, ${type}, ${exp}, ${len}, ${value})
     ON CONFLICT (db, key) DO UPDATE SET key_id = EXCLUDED.key_id, type = EXCLUDED.type,
-      expire_at = EXCLUDED.expire_at, length = EXCLUDED.length`,
+      expire_at = EXCLUDED.expire_at, length = EXCLUDED.length, value = EXCLUDED.value`,
 };
 
 export const deleteKeys: ArrayWrite = {
@@ -45,19 +45,4 @@ export const appendChangelog: ArrayWrite = {
   columns: ['bigint[]', 'bigint[]', 'bigint[]', 'bytea[]'],
   build: ([first, last, at, records]) => sql`
     INSERT INTO talus.changelog (first_seq, last_seq, at, records) SELECT * FROM unnest(${first}, ${last}, ${at}, ${records})`,
-};
-
-export const putStrings: ArrayWrite = {
-  name: 'strings_put',
-  columns: ['bigint[]', 'bytea[]'],
-  build: ([id, value]) => sql`
-    INSERT INTO talus.strings (key_id, value) SELECT * FROM unnest(${id}, ${value})
-    ON CONFLICT (key_id) DO UPDATE SET value = EXCLUDED.value`,
-};
-
-/** A string is one row: deleting it inline is cheaper than a trip through garbage. */
-export const deleteStrings: ArrayWrite = {
-  name: 'strings_del',
-  columns: ['bigint[]'],
-  build: ([id]) => sql`DELETE FROM talus.strings WHERE key_id = ANY(${id})`,
 };
