@@ -74,6 +74,17 @@ describe('storage', function () {
     expect((await db.query(`SELECT key_id, type FROM talus.garbage ORDER BY key_id`)).rows.map((r) => [Number(r.key_id), r.type])).to.deep.equal([[97, 'hash']]);
   });
 
+  it('the embedded PostgreSQL keeps freed heap instead of trimming it after every statement', async function () {
+    // An external TALUS_TEST_DATABASE_URL server is tuned by its owner.
+    if (process.env.TALUS_TEST_DATABASE_URL) this.skip();
+    pool = new pg.Pool({ connectionString: await freshDatabase() });
+    // The postmaster's: backends overwrite their environment with their process titles.
+    const { rows } = await pool.query<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
+    const postmaster = fs.readFileSync(path.join(rows[0]!.dir, 'postmaster.pid'), 'utf8').split('\n')[0];
+    const env = fs.readFileSync(`/proc/${postmaster}/environ`, 'latin1').split('\0');
+    expect(env).to.include(`MALLOC_TRIM_THRESHOLD_=${16 << 20}`);
+  });
+
   it('binary arrays reach PostgreSQL as the values they encode, NULLs and edge values included', async () => {
     pool = new pg.Pool({ connectionString: await freshDatabase() });
     const ints = [0, -1, 1, 2 ** 32, -(2 ** 32) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, null];

