@@ -1,6 +1,7 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import { ARRAY_HEADER_BYTES, elementBytes, encodeArray } from './binary-array.js';
-import { preparedQuery, type Database } from './database.js';
+import type pg from 'pg';
+import { preparedQuery } from './database.js';
 
 /**
  * A statement that writes many rows at once from parallel arrays, one array
@@ -74,16 +75,18 @@ export class FlushBatch {
     return { before, main };
   }
 
-  /** Write the batch atomically: one statement, or a transaction of several. */
-  async execute(database: Database): Promise<void> {
-    const { before, main } = this.compile(database.db);
+  /**
+   * Write the batch atomically on `client`: one statement, or a transaction of
+   * several. If it throws, the connection's state is unknown (a failed
+   * ROLLBACK leaves it inside the transaction): the caller discards it.
+   */
+  async execute(client: pg.ClientBase, db: Kysely<any>): Promise<void> {
+    const { before, main } = this.compile(db);
     const statements = main.map((q) => preparedQuery(q.sql, q.parameters as unknown[]));
     if (before.length === 0 && statements.length <= 1) {
-      if (statements.length === 1) await database.pool.query(statements[0]!);
+      if (statements.length === 1) await client.query(statements[0]!);
       return;
     }
-    const client = await database.pool.connect();
-    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       // keys.key_id's uniqueness is checked once at COMMIT (a moved key's old
@@ -93,10 +96,8 @@ export class FlushBatch {
       for (const s of statements) await client.query(s);
       await client.query('COMMIT');
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      await client.query('ROLLBACK').catch(() => undefined);
       throw err;
-    } finally {
-      client.release(broken);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type pg from 'pg';
 import { FlushBatch, MAX_STATEMENT_BYTES } from './batch.js';
 import { codecFor, type TypeCodec } from './codecs.js';
 import type { Database } from './database.js';
@@ -37,6 +38,12 @@ export class Flusher {
   private retryDelay = 50;
   private waiters: Waiter[] = [];
   private stopped = false;
+  /**
+   * The connection commits go over, held between commits: a query on it is
+   * sent at once, where the pool would hand out a connection a tick later
+   * (see `next`). Replaced after a failed commit.
+   */
+  private connection: pg.PoolClient | undefined;
   /** observers of committed change-log records (retention accounting, replication) */
   readonly committedListeners: Array<(records: ChangeRecord[]) => void> = [];
 
@@ -93,6 +100,8 @@ export class Flusher {
     }
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    this.connection?.release();
+    this.connection = undefined;
   }
 
   private async run(): Promise<void> {
@@ -138,7 +147,10 @@ export class Flusher {
 
     const started = Date.now();
     try {
-      if (!batch.empty) await batch.execute(this.database);
+      if (!batch.empty) {
+        this.connection ??= await this.database.pool.connect();
+        await batch.execute(this.connection, this.database.db);
+      }
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
         if (e.flushedVersion < versions[i]!) e.flushedVersion = versions[i]!;
@@ -154,6 +166,7 @@ export class Flusher {
       this.retryDelay = 50;
       this.inFlight = false;
       for (const l of this.committedListeners) l(records);
+      this.next();
       this.onDurable(this.durableSeq);
       this.releaseWaiters();
     } catch (err) {
@@ -171,6 +184,8 @@ export class Flusher {
       ks.changelog.restore(records);
       this.stats.failures++;
       const error = err as Error;
+      this.connection?.release(error);
+      this.connection = undefined;
       if (this.healthy) this.log.warning(`commit to PostgreSQL failed: ${error.message}`);
       this.healthy = false;
       this.lastError = error.message;
@@ -182,9 +197,19 @@ export class Flusher {
         void this.run();
       }, this.retryDelay);
       this.retryDelay = Math.min(this.retryDelay * 2, 1000);
-      return;
     }
-    if (this.pending || ks.changelog.seq > this.durableSeq) this.schedule();
+  }
+
+  /**
+   * After a commit, before its replies are written: when nothing paces
+   * commits, send the next one now, so that PostgreSQL works on it while
+   * Talus writes the replies (25 replies to a -c 50 SET load take ~0.35 ms,
+   * which otherwise lengthen every commit cycle).
+   */
+  private next(): void {
+    if (!this.pending && this.ks.changelog.seq <= this.durableSeq) return;
+    if (this.pacing() === 0 && !this.stopped) void this.run();
+    else this.schedule();
   }
 
   private releaseWaiters(): void {

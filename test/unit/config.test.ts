@@ -176,6 +176,9 @@ describe('config', () => {
         ok: false,
         error: `argument must be between ${MB} and ${Number.MAX_SAFE_INTEGER} inclusive`,
       });
+      // The flusher holds one connection for commits: one alone would leave none for cold reads.
+      expect(lookupOption('pg-pool-size')!.parse('1').ok).to.equal(false);
+      expect(lookupOption('pg-pool-size')!.parse('2')).to.deep.equal({ ok: true, value: 2 });
       expect(lookupOption('shutdown-on-sigterm')!.parse('NOW force')).to.deep.equal({ ok: true, value: ['now', 'force'] });
     });
   });
