@@ -304,5 +304,29 @@ describe('durability', function () {
       const rss = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(path.join('/proc', String(srv.proc.pid), 'status'), 'utf8'))?.[1]) * 1024;
       expect(rss, 'Talus RSS').to.be.below(400 * 1024 * 1024);
     });
+
+    it('the memory guard collects the Buffers that overwritten values leave behind', async () => {
+      const guarded = await startTalus(['--maxmemory', '2mb', '--appendfsync', 'everysec']);
+      try {
+        const c = client(guarded);
+        const big = Buffer.alloc(1 << 20, 'x');
+        // 160 MB of values, each garbage once the next overwrite is committed
+        for (let i = 0; i < 16; i++) {
+          const p = c.pipeline();
+          for (let j = 0; j < 10; j++) p.set('churn', big);
+          await p.exec();
+        }
+        expect((await talusInfo(c)).memory_guard_collections, 'full collections asked for').to.be.at.least(1);
+        // Once the last commit is in, the garbage goes (heap used + external back near the start's).
+        let used = Infinity;
+        for (let i = 0; i < 150 && used >= 100 << 20; i++) {
+          await sleep(100);
+          used = Number(/used_memory:(\d+)/.exec(String(await c.info('memory')))?.[1]);
+        }
+        expect(used, 'heap used + external 15 s after the churn').to.be.below(100 << 20);
+      } finally {
+        await guarded.stop();
+      }
+    });
   });
 });

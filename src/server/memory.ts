@@ -5,17 +5,26 @@
  * external memory has grown by some 64 MB since the last full collection:
  * with a small maxmemory that garbage would be most of the RSS. So when the
  * memory JS holds exceeds what is live by more than a slack, ask V8 for a
- * concurrent full collection (at most once a second). Needs --expose-gc,
- * which bin/talus passes; without it this does nothing.
+ * concurrent full collection, one at a time: as often as the garbage
+ * demands, so that a fast load (cold reads at 25k/s) does not pile up a
+ * second's worth between collections. Needs --expose-gc, which bin/talus
+ * passes; without it this does nothing.
  *
  * What is live is the larger of the hot set (plus what the process held at
  * start) and the lowest usage seen since the last collection: the hot set's
  * byte count leaves out the JS objects around each entry, so with a million
  * resident keys the live heap is several times it, and collecting whenever
  * usage exceeded the byte count meant a full GC of that heap every second.
+ * That low-water mark can be too high, though: what a collection could not
+ * free because it was still in use (a big commit in flight) counts as live
+ * until the next one. So every RECHECK_MS the estimate falls back to the hot
+ * set, at the cost of one full collection that often for a big hot set.
  */
 export class MemoryGuard {
-  private last = 0;
+  static readonly RECHECK_MS = 10_000;
+  /** a collection is running (they are concurrent: the process goes on meanwhile) */
+  private collecting = false;
+  private lastStart = 0;
   /** JS-held memory at start (code, modules): not garbage */
   private readonly baseline: number;
   /** lowest usage seen since the last collection: what that collection left */
@@ -29,18 +38,22 @@ export class MemoryGuard {
   }
 
   tick(hotSetBytes: number, maxmemory: number): void {
-    const gc = (globalThis as { gc?: (options?: { type: string; execution: string }) => void }).gc;
-    if (gc === undefined || maxmemory <= 0) return;
+    const gc = (globalThis as { gc?: (options?: { type: string; execution: string }) => Promise<void> }).gc;
+    if (gc === undefined || maxmemory <= 0 || this.collecting) return;
     const m = process.memoryUsage();
     const used = m.heapUsed + m.external;
     this.lowWater = Math.min(this.lowWater, used);
     const now = Date.now();
-    if (now - this.last < 1000) return;
-    const live = Math.max(this.baseline + hotSetBytes, this.lowWater);
+    const floor = this.baseline + hotSetBytes;
+    const live = now - this.lastStart >= MemoryGuard.RECHECK_MS ? floor : Math.max(floor, this.lowWater);
     if (used <= live + Math.max(32 << 20, maxmemory / 4)) return;
-    this.last = now;
-    this.lowWater = Infinity;
+    this.collecting = true;
+    this.lastStart = now;
     this.collections++;
-    gc({ type: 'major', execution: 'async' });
+    void gc({ type: 'major', execution: 'async' }).finally(() => {
+      this.collecting = false;
+      // Usage from here on is what the collection left.
+      this.lowWater = Infinity;
+    });
   }
 }
