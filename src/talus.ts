@@ -489,16 +489,21 @@ export class Talus {
 
   commitBacklogFull(): boolean {
     const ks = this.keyspace;
+    if (!this.flusher.healthy) return false;
     const dirty = ks.dirty.size;
-    if (dirty < 256 || !this.flusher.healthy) return false;
     if (dirty >= Talus.MAX_DIRTY_KEYS) return true;
-    // Also bound the bytes a commit carries to a share of maxmemory (estimated
-    // from the average resident entry): a commit's parameters cost memory too.
+    // Also bound the bytes a commit carries to a share of maxmemory: a
+    // commit's parameters cost memory too. The change log's effects are
+    // counted exactly (ten 1 MB SETs to one key are one dirty key but 10 MB of
+    // effects); dirty values are estimated from the average resident entry.
     const maxmemory = this.config.values.maxmemory;
     if (maxmemory <= 0) return false;
+    const bound = Math.max(2 << 20, maxmemory / 32);
+    if (ks.changelog.pendingBytes > bound) return true;
+    if (dirty < 256) return false;
     let resident = 0;
     for (const db of ks.dbs) resident += db.entries.size;
-    return dirty * (ks.bytes / Math.max(1, resident)) > Math.max(2 << 20, maxmemory / 32);
+    return dirty * (ks.bytes / Math.max(1, resident)) > bound;
   }
 
   throttle(c: Client): void {

@@ -18,6 +18,8 @@ export class Changelog {
   /** last sequence number handed out */
   seq: number;
   private pending: ChangeRecord[] = [];
+  /** bytes of the effects in `pending` (they are held in memory until committed) */
+  pendingBytes = 0;
   private readonly listeners = new Set<(r: ChangeRecord) => void>();
 
   constructor(lastSeq: number) {
@@ -27,6 +29,7 @@ export class Changelog {
   append(db: number, args: Array<Buffer | string>): number {
     const rec: ChangeRecord = { seq: ++this.seq, db, at: Date.now(), effect: encodeEffect(args) };
     this.pending.push(rec);
+    this.pendingBytes += rec.effect.length;
     for (const l of this.listeners) l(rec);
     return rec.seq;
   }
@@ -35,12 +38,14 @@ export class Changelog {
   take(): ChangeRecord[] {
     const out = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     return out;
   }
 
   /** Give records back after a failed commit, ahead of newer ones. */
   restore(records: ChangeRecord[]): void {
     this.pending = records.concat(this.pending);
+    for (const r of records) this.pendingBytes += r.effect.length;
   }
 
   /** Observe appends (replication feeds, MONITOR-like tools). */
