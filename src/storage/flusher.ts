@@ -88,13 +88,15 @@ export class Flusher {
     });
   }
 
-  get pending(): boolean {
-    return this.ks.dirty.size > 0 || this.ks.dbOps.length > 0 || this.ks.retired.length > 0;
+  /** Something is not committed yet: dirty entries, db-wide operations, retired incarnations or change-log records. */
+  private get pending(): boolean {
+    const ks = this.ks;
+    return ks.dirty.size > 0 || ks.dbOps.length > 0 || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq;
   }
 
   /** Commit everything that is dirty, then stop taking new work. */
   async drain(): Promise<void> {
-    for (let i = 0; i < 50 && (this.pending || this.inFlight || this.ks.changelog.seq > this.durableSeq); i++) {
+    for (let i = 0; i < 50 && (this.pending || this.inFlight); i++) {
       if (!this.inFlight) await this.run();
       else await new Promise((r) => setTimeout(r, 10));
     }
@@ -108,7 +110,7 @@ export class Flusher {
     if (this.inFlight) return;
     const ks = this.ks;
     const upTo = ks.changelog.seq;
-    if (!this.pending && upTo <= this.durableSeq) return;
+    if (!this.pending) return;
     this.inFlight = true;
     this.lastStart = Date.now();
 
@@ -207,7 +209,7 @@ export class Flusher {
    * which otherwise lengthen every commit cycle).
    */
   private next(): void {
-    if (!this.pending && this.ks.changelog.seq <= this.durableSeq) return;
+    if (!this.pending) return;
     if (this.pacing() === 0 && !this.stopped) void this.run();
     else this.schedule();
   }
