@@ -23,6 +23,9 @@
 # PIPELINES ("1 16"), MODES ("always everysec"), ROUNDS (1), REDIS_PORT,
 # TALUS_PORT (the first Talus; the next modes take the ports after it),
 # KEEP_CSV=dir to keep the raw CSV.
+# BASELINE=<another built checkout> adds, for each mode M, a Talus "M@base" run
+# from that tree, measured in the same sequence: a before/after comparison of
+# two builds within one run (the VM's drift makes separate runs incomparable).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,6 +39,12 @@ REDIS_PORT=${REDIS_PORT:-6391}
 TALUS_PORT=${TALUS_PORT:-6392}
 MAIN="$ROOT/dist/src/main.js"
 [ -f "$MAIN" ] || { echo "build first: npx tsc -b" >&2; exit 2; }
+if [ -n "${BASELINE:-}" ]; then
+  [ -f "$BASELINE/dist/src/main.js" ] || { echo "BASELINE=$BASELINE is not a built checkout" >&2; exit 2; }
+  for m in $MODES; do MODES="$MODES $m@base"; done
+fi
+# the checkout a mode runs from: "M@base" is BASELINE's build, any other this one
+tree_of() { case $1 in *@base) echo "$BASELINE" ;; *) echo "$ROOT" ;; esac; }
 for b in redis-server redis-cli redis-benchmark; do
   command -v $b >/dev/null || { echo "$b is required (apt-get install redis-server redis-tools)" >&2; exit 2; }
 done
@@ -106,7 +115,7 @@ port=$TALUS_PORT
 for mode in $MODES; do
   dir="$WORK/talus-$mode"
   mkdir -p "$dir"; chmod 755 "$dir"
-  "$ROOT/bin/talus" --port "$port" --bind 127.0.0.1 --dir "$dir" --appendfsync "$mode" --loglevel warning \
+  "$(tree_of "$mode")/bin/talus" --port "$port" --bind 127.0.0.1 --dir "$dir" --appendfsync "${mode%@base}" --loglevel warning \
     >"$WORK/talus-$mode.log" 2>&1 &
   TALUS_PIDS[$mode]=$!
   TALUS_PORTS[$mode]=$port
@@ -148,8 +157,8 @@ ratios() { # talus-server test pipeline csv-test-name
   done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%s-%s", lo, hi; else printf "-" }'
 }
 echo
-printf '| %-15s | %2s | %-8s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' test P talus 'redis rps' 'talus rps' ratio 'per round' 'redis p50/p99' 'talus p50/p99'
-printf '| %-15s | %2s | %-8s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' '---' '--:' '---' '---:' '---:' '---:' '---:' '---:' '---:'
+printf '| %-15s | %2s | %-13s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' test P talus 'redis rps' 'talus rps' ratio 'per round' 'redis p50/p99' 'talus p50/p99'
+printf '| %-15s | %2s | %-13s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' '---' '--:' '---' '---:' '---:' '---:' '---:' '---:' '---:'
 for t in $(echo "$TESTS" | tr ',' ' '); do
   T=$(echo "$t" | tr a-z A-Z)
   case $T in # redis-benchmark's CSV names
@@ -162,7 +171,7 @@ for t in $(echo "$TESTS" | tr ',' ' '); do
       tr_=$(median "talus-$mode" "$t" "$p" "$T" 2); t50=$(median "talus-$mode" "$t" "$p" "$T" 5); t99=$(median "talus-$mode" "$t" "$p" "$T" 7)
       ratio='-'
       if [[ $rr =~ ^[0-9.]+$ && $tr_ =~ ^[0-9.]+$ ]]; then ratio=$(awk -v a="$tr_" -v b="$rr" 'BEGIN { printf "%.2f", a / b }'); fi
-      printf '| %-15s | %2s | %-8s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' "$T" "$p" "$mode" "${rr:--}" "${tr_:--}" "$ratio" \
+      printf '| %-15s | %2s | %-13s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' "$T" "$p" "$mode" "${rr:--}" "${tr_:--}" "$ratio" \
         "$(ratios "talus-$mode" "$t" "$p" "$T")" "${r50:--}/${r99:--}" "${t50:--}/${t99:--}"
     done
   done
