@@ -19,10 +19,12 @@ import { Loader } from './storage/loader.js';
 import { Janitor } from './storage/janitor.js';
 import { Logger } from './observability/logger.js';
 import { Slowlog } from './observability/slowlog.js';
+import { LatencyMonitor } from './observability/latency.js';
 import type { ConfigStore } from './config/store.js';
 import { ActiveExpiry } from './keyspace/expiry.js';
 import { MemoryGuard } from './server/memory.js';
 import { Blocking, BLOCKED } from './server/blocking.js';
+import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
 
 /** Server-wide counters for INFO stats. */
 export interface ServerStats {
@@ -45,6 +47,8 @@ export class Talus {
   readonly clients = new Map<number, Client>();
   readonly awaitingDurability = new Set<Client>();
   readonly slowlog: Slowlog;
+  /** LATENCY: events slower than latency-monitor-threshold (observability/latency.ts) */
+  readonly latency = new LatencyMonitor(() => this.config.values.latencyMonitorThreshold);
   readonly stats: ServerStats = {
     connectionsReceived: 0,
     commandsProcessed: 0,
@@ -145,6 +149,7 @@ export class Talus {
       bytes: this.config.values.changelogRetention,
       seconds: this.config.values.changelogRetentionSeconds,
     }));
+    this.flusher.committedListeners.push(() => this.latency.note('postgres-commit', this.flusher.stats.lastCommitMs));
     this.flusher.committedListeners.push((records) => {
       if (records.length > 0) this.janitor?.noteAppended(segmentBytes(records), records[records.length - 1]!.seq);
     });
@@ -187,6 +192,11 @@ export class Talus {
     if (this.clients.size >= v.maxclients || this.shuttingDown) {
       this.stats.rejectedConnections++;
       socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    if (refusedByProtectedMode(v, socket.remoteAddress)) {
+      this.stats.rejectedConnections++;
+      socket.end(PROTECTED_MODE_DENIED);
       return;
     }
     if (v.tcpKeepalive > 0) socket.setKeepAlive(true, v.tcpKeepalive * 1000);
@@ -443,6 +453,7 @@ export class Talus {
       this.countError(reply);
     }
     this.slowlog.record(c, args, usec, cmd);
+    this.latency.note(cmd.def.flags.includes('fast') ? 'fast-command' : 'command', usec / 1000);
   }
 
   finish(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number): void {
@@ -534,8 +545,14 @@ export class Talus {
   /** Redis's serverCron, at 10 Hz: expiry, eviction, idle clients, janitor. */
   private serverCron(): void {
     const v = this.config.values;
+    let started = performance.now();
     if (this.activeExpire) this.expiry?.cycle();
-    if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction') this.evict();
+    this.latency.note('expire-cycle', performance.now() - started);
+    if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction') {
+      started = performance.now();
+      this.evict();
+      this.latency.note('eviction-cycle', performance.now() - started);
+    }
     this.memory.tick(this.keyspace?.bytes ?? 0, v.maxmemory);
     if (v.timeout > 0) {
       const limit = Date.now() - v.timeout * 1000;
