@@ -143,6 +143,7 @@ export class Talus {
       const v = this.config.values;
       if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction' && this.keyspace.bytes > v.maxmemory) this.evict(2000);
     };
+    this.loader.onRead = (ms) => this.latency.note('cold-read', ms);
     this.scheduler = new Scheduler(this.loader);
     this.blocking = new Blocking(this);
     this.janitor = new Janitor(db, this.log, () => ({
@@ -154,7 +155,8 @@ export class Talus {
       if (records.length > 0) this.janitor?.noteAppended(segmentBytes(records), records[records.length - 1]!.seq);
     });
     this.expiry = new ActiveExpiry(this);
-    this.cron = setInterval(() => this.serverCron(), 100);
+    this.startCron();
+    this.config.onChange('hz', () => this.startCron());
     await this.listen();
   }
 
@@ -542,25 +544,44 @@ export class Talus {
     this.keyspace.evict(this.config.values.maxmemory, (d, n) => this.scheduler.isClaimed(d, n), maxScan);
   }
 
-  /** Redis's serverCron, at 10 Hz: expiry, eviction, idle clients, janitor. */
+  /** Run serverCron `hz` times a second (clamped to 1..500 like Redis). */
+  private startCron(): void {
+    clearInterval(this.cron);
+    if (this.shuttingDown) return;
+    const hz = Math.min(500, Math.max(1, this.config.values.hz));
+    this.cron = setInterval(() => this.serverCron(), 1000 / hz);
+  }
+
+  /** When the cron last ran the tasks that query PostgreSQL (at most 10 times a second whatever hz is). */
+  private lastStorageCron = 0;
+
+  /**
+   * Redis's serverCron, `hz` times a second: expiry of resident keys,
+   * eviction, idle clients. What queries PostgreSQL (cold expiry, janitor)
+   * and the memory check run at most every 100 ms, so a high hz costs no
+   * extra queries.
+   */
   private serverCron(): void {
     const v = this.config.values;
+    const now = Date.now();
+    const storageToo = now - this.lastStorageCron >= 100;
+    if (storageToo) this.lastStorageCron = now;
     let started = performance.now();
-    if (this.activeExpire) this.expiry?.cycle();
+    if (this.activeExpire) this.expiry?.cycle(storageToo);
     this.latency.note('expire-cycle', performance.now() - started);
     if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction') {
       started = performance.now();
       this.evict();
       this.latency.note('eviction-cycle', performance.now() - started);
     }
-    this.memory.tick(this.keyspace?.bytes ?? 0, v.maxmemory);
+    if (storageToo) this.memory.tick(this.keyspace?.bytes ?? 0, v.maxmemory);
     if (v.timeout > 0) {
       const limit = Date.now() - v.timeout * 1000;
       for (const c of this.clients.values()) {
         if (c.lastInteraction < limit && !c.monitor && c.waitingReplies === 0 && !c.flags.has('pubsub') && !this.blocking.isBlocked(c)) c.close();
       }
     }
-    void this.janitor?.tick();
+    if (storageToo) void this.janitor?.tick();
   }
 
   /** SHUTDOWN asks the process to stop (main wires this to its signal path). */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { startTalus, type TalusProcess } from './support/harness.js';
+import { restartable, startTalus, type TalusProcess } from './support/harness.js';
 import { redisServerAvailable, startRedisServer, type RedisServer } from './support/redis-server.js';
 import { LATENCY_HISTORY_LEN, LatencyMonitor } from '../src/observability/latency.js';
 
@@ -54,6 +54,22 @@ describe('latency monitor', function () {
       expect(m.doctor()).to.include('1. x: 2 latency spikes (average 25ms, mean deviation 15ms, period 1.00 sec). Worst all time event 40ms.');
       expect(new LatencyMonitor(() => 0).doctor()).to.include('disabled');
     });
+  });
+
+  it('records Talus events: postgres-commit for a commit, cold-read for a read of cold keys', async () => {
+    // 8 MB values take well over the 1 ms threshold to commit and to read back
+    const srv = restartable(['--latency-monitor-threshold', '1']);
+    try {
+      let r = await srv.restart();
+      await r.set('big', Buffer.alloc(8 << 20, 'x'));
+      const events = async () => ((await r.call('latency', 'latest')) as Array<[string]>).map((row) => row[0]);
+      expect(await events()).to.include('postgres-commit');
+      r = await srv.restart();
+      expect((await r.getBuffer('big'))!.length).to.equal(8 << 20);
+      expect(await events()).to.include('cold-read');
+    } finally {
+      await srv.stop();
+    }
   });
 
   describe('LATENCY against redis-server 7.0', () => {

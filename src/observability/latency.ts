@@ -8,6 +8,8 @@
  * - command, fast-command: a command's run time (fast = flagged fast), as Redis;
  * - postgres-commit: one group commit to PostgreSQL (the wait of every
  *   appendfsync always write in it);
+ * - cold-read: one batched read of cold keys from PostgreSQL (the wait of
+ *   the commands that need them);
  * - expire-cycle: one active expiry cycle of the cron;
  * - eviction-cycle: one pass of the cron unloading keys over maxmemory.
  */
@@ -134,6 +136,7 @@ const HINTS: Record<string, string> = {
   command: 'Slow commands: SLOWLOG GET names them; commands over big values (KEYS, SORT, SMEMBERS...) take time proportional to their size.',
   'fast-command': 'Commands of constant or logarithmic cost were slow: the process was likely starved of CPU (other processes, garbage collection).',
   'postgres-commit': 'PostgreSQL commits were slow: check its disk (synchronous_commit, fsync latency) and load; appendfsync everysec takes them off the reply path.',
+  'cold-read': 'Reading cold keys from PostgreSQL was slow: check its load and disk, or raise maxmemory so that more of the working set stays in memory.',
   'expire-cycle': 'The active expiry cycle was slow: many keys expired at once.',
   'eviction-cycle': 'Unloading keys over maxmemory was slow: the hot set grew past maxmemory quickly (big cold reads).',
 };
