@@ -574,7 +574,7 @@ const SPECS = {
     maxmemory: option(memory(), { effect: LIVE, default: '1gb', doc: 'Bound of the in-memory hot set in bytes; colder keys stay in PostgreSQL only (0 = unbounded).', mutable: true }),
     'maxmemory-policy': option(
       oneOf(['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] as const),
-      { effect: LIVE, default: 'allkeys-lru', doc: 'Which keys leave memory when maxmemory is reached.', mutable: true },
+      { effect: LIVE, default: 'allkeys-lru', doc: 'What happens at maxmemory: noeviction keeps every key in memory and refuses writes when full, as Redis does; every other policy unloads the least recently used clean keys (their data stays in PostgreSQL, nothing is lost), so the choice among them only decides whether OBJECT FREQ (lfu) or OBJECT IDLETIME answers.', mutable: true },
     ),
     'maxmemory-samples': option(int(1, 64), { effect: noEffect('Talus unloads the least recently used clean keys in order instead of sampling'), default: 5, doc: 'Keys sampled per eviction decision.', mutable: true }),
     'maxmemory-eviction-tenacity': option(int(0, 100), { effect: noEffect('Talus unloads keys from the cron and as cold reads land, not in per-command slices'), default: 10, doc: 'Effort spent evicting per command (0..100).', mutable: true }),
