@@ -20,6 +20,7 @@ import { Janitor } from './storage/janitor.js';
 import { Logger } from './observability/logger.js';
 import { Slowlog } from './observability/slowlog.js';
 import { LatencyMonitor } from './observability/latency.js';
+import { LatencyTracker } from './observability/latency-histogram.js';
 import type { ConfigStore } from './config/store.js';
 import { ActiveExpiry } from './keyspace/expiry.js';
 import { MemoryGuard } from './server/memory.js';
@@ -49,6 +50,8 @@ export class Talus {
   readonly slowlog: Slowlog;
   /** LATENCY: events slower than latency-monitor-threshold (observability/latency.ts) */
   readonly latency = new LatencyMonitor(() => this.config.values.latencyMonitorThreshold);
+  /** Per-command latency histograms (latency-tracking): INFO latencystats, LATENCY HISTOGRAM */
+  readonly latencyTracker = new LatencyTracker();
   readonly stats: ServerStats = {
     connectionsReceived: 0,
     commandsProcessed: 0,
@@ -455,6 +458,7 @@ export class Talus {
       this.countError(reply);
     }
     this.slowlog.record(c, args, usec, cmd);
+    if (this.config.values.latencyTracking) this.latencyTracker.record(target.fullName, usec * 1000);
     this.latency.note(cmd.def.flags.includes('fast') ? 'fast-command' : 'command', usec / 1000);
   }
 

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { restartable, startTalus, type TalusProcess } from './support/harness.js';
 import { redisServerAvailable, startRedisServer, type RedisServer } from './support/redis-server.js';
 import { LATENCY_HISTORY_LEN, LatencyMonitor } from '../src/observability/latency.js';
+import { highestEquivalent, LatencyHistogram, lowestEquivalent } from '../src/observability/latency-histogram.js';
 
 /** Every reply of `r` to `cmd`, or its error text. */
 async function reply(r: Redis, ...cmd: string[]): Promise<unknown> {
@@ -72,6 +73,29 @@ describe('latency monitor', function () {
     }
   });
 
+  describe('LatencyHistogram', () => {
+    it('buckets like Redis: two significant digits, percentiles at the bucket top', () => {
+      expect([lowestEquivalent(200), highestEquivalent(200)]).to.deep.equal([200, 200]);
+      expect([lowestEquivalent(1000), highestEquivalent(1000)]).to.deep.equal([1000, 1003]);
+      expect([lowestEquivalent(3000), highestEquivalent(3000)]).to.deep.equal([2992, 3007]);
+      const h = new LatencyHistogram();
+      for (let i = 0; i < 98; i++) h.record(1000);
+      h.record(2000);
+      h.record(5000);
+      expect(h.total).to.equal(100);
+      expect(h.valueAtPercentile(50)).to.equal(1003);
+      expect(h.valueAtPercentile(99)).to.equal(2007);
+      expect(h.valueAtPercentile(99.9)).to.equal(5023); // 5000 is in the bucket 4992..5023
+      expect(h.valueAtPercentile(0)).to.equal(1000);
+      // cumulative counts at 1024 ns, 2048 ns, ... (keys: the level's bucket top, in µs)
+      expect(h.cumulative()).to.deep.equal([[1, 98], [2, 99], [8, 100]]);
+      h.record(0); // clamped to 1 ns
+      h.record(5e9); // clamped to 1 s
+      expect(h.cumulative()[0]).to.deep.equal([1, 99]);
+      expect(h.cumulative().at(-1)![1]).to.equal(102);
+    });
+  });
+
   describe('LATENCY against redis-server 7.0', () => {
     let talus: TalusProcess;
     let t: Redis;
@@ -106,8 +130,39 @@ describe('latency monitor', function () {
       expect(await both('latency', 'nope')).to.match(/^error: ERR unknown subcommand 'nope'/);
       expect(await both('latency', 'history')).to.equal("error: ERR wrong number of arguments for 'latency|history' command");
       expect(await both('latency')).to.equal("error: ERR wrong number of arguments for 'latency' command");
-      // no per-command histograms (latency-tracking is not built)
-      expect(await reply(t, 'latency', 'histogram')).to.deep.equal([]);
+    });
+
+    it('keeps per-command histograms: LATENCY HISTOGRAM and INFO latencystats name the same commands as Redis', async () => {
+      const names = async (c: Redis) => {
+        await c.config('RESETSTAT');
+        for (let i = 0; i < 3; i++) await c.set('lt:k', String(i));
+        await c.get('lt:k');
+        const histogram = (await c.call('latency', 'histogram', 'set', 'get', 'config', 'nosuch')) as unknown[];
+        const info = (await c.info('latencystats')).split('\r\n').filter((l) => l.startsWith('latency_percentiles_usec_'));
+        return { histogram, info };
+      };
+      const ours = await names(t);
+      // [name, [calls, n, histogram_usec, [usec, cumulative, ...]], ...]
+      expect(ours.histogram.filter((_, i) => i % 2 === 0).sort()).to.deep.equal(['config|resetstat', 'get', 'set']);
+      const set = ours.histogram[ours.histogram.indexOf('set') + 1] as [string, number, string, number[]];
+      expect(set.slice(0, 3)).to.deep.equal(['calls', 3, 'histogram_usec']);
+      expect(set[3].at(-1)).to.equal(3); // cumulative: the last count is every call
+      for (const line of ours.info) expect(line).to.match(/^latency_percentiles_usec_[a-z|]+:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}$/);
+      expect(ours.info.map((l) => l.split(':')[0]).sort()).to.deep.equal(
+        ['config|resetstat', 'get', 'latency|histogram', 'set'].map((n) => `latency_percentiles_usec_${n}`),
+      );
+      if (r) {
+        const theirs = await names(r);
+        expect(theirs.histogram.filter((_, i) => i % 2 === 0).sort()).to.deep.equal(ours.histogram.filter((_, i) => i % 2 === 0).sort());
+        expect(theirs.info.map((l) => l.split(':')[0]).sort()).to.deep.equal(ours.info.map((l) => l.split(':')[0]).sort());
+      }
+      // off: nothing more is recorded, INFO latencystats is empty
+      await t.config('SET', 'latency-tracking', 'no');
+      try {
+        expect((await t.info('latencystats')).trim()).to.equal('# Latencystats');
+      } finally {
+        await t.config('SET', 'latency-tracking', 'yes');
+      }
     });
 
     it('records a slow command once latency-monitor-threshold is set, in the same shape', async () => {

@@ -1,9 +1,10 @@
 /**
  * LATENCY: the latency monitor's replies (observability/latency.ts), as Redis
- * 7.0 shapes them. LATENCY HISTOGRAM answers no command: per-command latency
- * histograms (latency-tracking) are not built yet.
+ * 7.0 shapes them, and LATENCY HISTOGRAM from the per-command histograms
+ * (observability/latency-histogram.ts).
  */
-import type { CommandDef, CommandFlag } from './table.js';
+import type { Command, CommandDef, CommandFlag } from './table.js';
+import type { Client } from '../server/client.js';
 import { ErrorReply, MapReply, VerbatimReply, type Reply } from '../protocol/reply.js';
 import { helpReply, routeSubcommands } from './server.js';
 
@@ -26,6 +27,39 @@ const HELP = [
   '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
   '    If no commands are specified then all histograms are replied.',
 ];
+
+/**
+ * LATENCY HISTOGRAM [command ...]: per command with calls, its call count and
+ * cumulative distribution. Named commands that do not exist or were never
+ * called are left out; a container command stands for its subcommands.
+ */
+function latencyHistogram(c: Client, args: Buffer[]): Reply {
+  const t = c.talus;
+  const commands: Command[] = [];
+  if (args.length === 2) {
+    for (const cmd of t.commands.all()) commands.push(cmd, ...cmd.subcommands.values());
+  } else {
+    for (const a of args.slice(2)) {
+      const [name = '', sub] = a.toString('latin1').toLowerCase().split('|');
+      const cmd = t.commands.lookup(Buffer.from(name, 'latin1'));
+      if (!cmd) continue;
+      if (sub !== undefined) {
+        const s = cmd.subcommands.get(sub);
+        if (s) commands.push(s);
+        continue;
+      }
+      commands.push(cmd, ...cmd.subcommands.values());
+    }
+  }
+  const entries: Array<[Reply, Reply]> = [];
+  for (const cmd of commands) {
+    const h = t.latencyTracker.byCommand.get(cmd.fullName);
+    if (!h) continue;
+    const histogram = new MapReply(h.cumulative().map(([usec, n]): [Reply, Reply] => [usec, n]));
+    entries.push([b(cmd.fullName), new MapReply([[b('calls'), h.total], [b('histogram_usec'), histogram]])]);
+  }
+  return new MapReply(entries);
+}
 
 export const latencyCommands: CommandDef[] = [
   {
@@ -56,7 +90,7 @@ export const latencyCommands: CommandDef[] = [
         name: 'histogram', arity: -2, flags: FLAGS, group: 'server', since: '7.0.0',
         summary: 'Return the cumulative distribution of latencies of a subset of commands or all.',
         complexity: 'O(N) where N is the number of commands with latency information being retrieved.',
-        handler: (): Reply => new MapReply([]),
+        handler: latencyHistogram,
       },
       {
         name: 'history', arity: 3, flags: FLAGS, group: 'server', since: '2.8.13',

@@ -637,8 +637,8 @@ const SPECS = {
     'slowlog-log-slower-than': option(int(-1, MAX), { effect: LIVE, default: 10000, doc: 'Log commands slower than this many microseconds in SLOWLOG (-1 = off, 0 = all).', mutable: true }),
     'slowlog-max-len': option(int(0, MAX), { effect: LIVE, default: 128, doc: 'Maximum entries kept in SLOWLOG.', mutable: true }),
     'latency-monitor-threshold': option(int(0, MAX), { effect: LIVE, default: 0, doc: 'Record events slower than this many milliseconds for LATENCY (0 = off).', mutable: true }),
-    'latency-tracking': option(bool(), { effect: notBuilt('per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM) are not built yet'), default: true, doc: 'Track per-command latency percentiles.', mutable: true }),
-    'latency-tracking-info-percentiles': option(percentiles(), { effect: notBuilt('per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM) are not built yet'), default: '50 99 99.9', doc: 'Percentiles reported by INFO latencystats.', mutable: true }),
+    'latency-tracking': option(bool(), { effect: LIVE, default: true, doc: 'Keep a latency histogram per command, for INFO latencystats and LATENCY HISTOGRAM.', mutable: true }),
+    'latency-tracking-info-percentiles': option(percentiles(), { effect: LIVE, default: '50 99 99.9', doc: 'Percentiles reported by INFO latencystats.', mutable: true }),
     'notify-keyspace-events': option(notifyFlags(), { effect: notBuilt('keyspace notifications are not built yet'), default: '', doc: 'Keyspace notification classes (e.g. "KEA"; empty = off).', mutable: true }),
   }),
 
