@@ -663,7 +663,7 @@ const SPECS = {
     'stream-node-max-bytes': option(memory(), { effect: noEffect(OWN_ENCODING), default: 4096, doc: 'Stream node size limit in bytes.', mutable: true }),
     'stream-node-max-entries': option(int(0, MAX), { effect: noEffect(OWN_ENCODING), default: 100, doc: 'Stream node entry limit.', mutable: true }),
     'hll-sparse-max-bytes': option(memory(), { effect: noEffect(OWN_ENCODING), default: 3000, doc: 'HyperLogLog sparse representation size limit in bytes.', mutable: true }),
-    'sanitize-dump-payload': option(oneOf(['no', 'yes', 'clients'] as const), { effect: noEffect('DUMP and RESTORE are not built, so there is no payload to check'), default: 'no', doc: 'Deep-check RESTORE payloads.', mutable: true }),
+    'sanitize-dump-payload': option(oneOf(['no', 'yes', 'clients'] as const), { effect: notBuilt('DUMP and RESTORE are not built yet'), default: 'no', doc: 'Deep-check RESTORE payloads.', mutable: true }),
   }),
 
   ...section('Backups', {
@@ -725,11 +725,11 @@ export interface OptionDef<T = unknown> {
 }
 
 /** The option's status in words, for --help, talus.conf and docs/configuration.md ('' when live). */
-export function effectNote(def: Pick<OptionDef, 'effect' | 'default' | 'show'>): string {
+export function effectNote(def: Pick<OptionDef, 'effect' | 'default' | 'kind'>): string {
   const e = def.effect;
   if (e.kind === 'live') return '';
   if (e.kind === 'no-effect') return `Accepted for compatibility, no effect in Talus: ${e.reason}.`;
-  const accepted = [def.show(def.default), ...e.alsoAccepted].map((a) => `'${a}'`).join(' or ');
+  const accepted = [(def.kind.conf ?? def.kind.show)(def.default), ...e.alsoAccepted].map((a) => `'${a}'`).join(' or ');
   return `Not built: ${e.missing}; only ${accepted} ${e.alsoAccepted.length ? 'are' : 'is'} accepted.`;
 }
 
@@ -745,10 +745,12 @@ function resolve<T>(name: string, spec: OptionSpec<T>): OptionDef<T> {
   const d = kind.schema.safeParse(spec.default);
   if (!d.success) throw new Error(`schema bug: bad default for ${name}: ${d.error.issues[0]?.message}`);
   const effect = spec.effect;
+  // Compared as CONFIG GET shows them; named as a config file writes them ('1mb').
   const accepted = effect.kind === 'not-built' ? [kind.show(d.data), ...effect.alsoAccepted] : [];
+  const acceptedText = effect.kind === 'not-built' ? [(kind.conf ?? kind.show)(d.data), ...effect.alsoAccepted] : [];
   const refusal = (value: T): string | undefined => {
     if (effect.kind !== 'not-built' || accepted.includes(kind.show(value))) return undefined;
-    return `${name}: ${effect.missing}; only ${accepted.map((a) => `'${a}'`).join(' or ')} ${accepted.length > 1 ? 'are' : 'is'} accepted`;
+    return `${name}: ${effect.missing}; only ${acceptedText.map((a) => `'${a}'`).join(' or ')} ${accepted.length > 1 ? 'are' : 'is'} accepted`;
   };
   return {
     name,
