@@ -54,10 +54,7 @@ export function startDaemon(logfile: string): Promise<number> {
 
 /** In the detached copy: tell the waiting parent that connections are accepted, and drop the channel. */
 export function reportDaemonReady(): void {
-  if (process.send) {
-    process.send('ready');
-    process.disconnect();
-  }
+  if (process.send) process.send('ready', () => process.disconnect());
 }
 
 export function writePidfile(file: string): void {
