@@ -2,7 +2,7 @@
  * Process-level options: daemonize, pidfile, shutdown-on-sigterm/sigint.
  *
  * daemonize: Node cannot fork, so the first process starts a detached copy of
- * itself (same node flags, arguments and environment, plus TALUS_DAEMON_CHILD)
+ * itself (same node flags, arguments and environment, plus DAEMONIZED_TALUS_CHILD)
  * with no terminal: its output goes to `logfile`, or nowhere. The first
  * process exits 0 once the copy accepts connections (the copy says so over an
  * IPC channel), or 1 if the copy exits first; so `talus --daemonize yes`
@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TalusConfig } from '../config/schema.js';
 
-const CHILD_MARK = 'TALUS_DAEMON_CHILD';
+// Not TALUS_*: those name options, and an unknown one is warned about.
+const CHILD_MARK = 'DAEMONIZED_TALUS_CHILD';
 
 /** Whether this process is the detached copy started by `startDaemon`. */
 export function isDaemonChild(): boolean {
