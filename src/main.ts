@@ -4,6 +4,15 @@ import { ConfigError } from './config/errors.js';
 import { ConfigStore } from './config/store.js';
 import { Talus } from './talus.js';
 import { VERSION } from './version.js';
+import {
+  isDaemonChild,
+  pidfilePath,
+  removePidfile,
+  reportDaemonReady,
+  signalShutdownRefusal,
+  startDaemon,
+  writePidfile,
+} from './server/process.js';
 
 /** `talus [talus.conf] [--option value ...]`, like redis-server. */
 async function main(argv: string[]): Promise<number> {
@@ -25,16 +34,31 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  const v = store.values;
+  if (v.daemonize && !isDaemonChild()) return startDaemon(v.logfile);
   const talus = new Talus(store);
+  const pidfile = pidfilePath(v);
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (reason: string) => {
     if (stopping) return;
+    if (reason === 'SIGTERM' || reason === 'SIGINT') {
+      const flags = reason === 'SIGTERM' ? v.shutdownOnSigterm : v.shutdownOnSigint;
+      const refusal = signalShutdownRefusal(reason, flags, talus.flusher?.healthy ?? true);
+      if (refusal !== undefined) {
+        talus.log.warning(refusal);
+        return;
+      }
+    }
     stopping = true;
-    talus.log.notice(`Received ${signal}, scheduling shutdown...`);
+    talus.log.notice(`Received ${reason}, scheduling shutdown...`);
     talus.shutdown().then(
-      () => process.exit(0),
+      () => {
+        if (pidfile) removePidfile(pidfile);
+        process.exit(0);
+      },
       (err) => {
         talus.log.warning(`shutdown failed: ${err}`);
+        if (pidfile) removePidfile(pidfile);
         process.exit(1);
       },
     );
@@ -43,12 +67,22 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', () => stop('SIGINT'));
   talus.onShutdownRequest = () => stop('SHUTDOWN');
   try {
+    if (pidfile) {
+      try {
+        writePidfile(pidfile);
+      } catch (err) {
+        // as in Redis: a pidfile that cannot be written is not fatal
+        talus.log.warning(`Failed to write PID file: ${(err as Error).message}`);
+      }
+    }
     await talus.start();
   } catch (err) {
     talus.log.warning(`failed to start: ${(err as Error).message}`);
     await talus.shutdown().catch(() => undefined);
+    if (pidfile) removePidfile(pidfile);
     return 1;
   }
+  if (isDaemonChild()) reportDaemonReady();
   return -1; // keep running
 }
 

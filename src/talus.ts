@@ -19,10 +19,13 @@ import { Loader } from './storage/loader.js';
 import { Janitor } from './storage/janitor.js';
 import { Logger } from './observability/logger.js';
 import { Slowlog } from './observability/slowlog.js';
+import { LatencyMonitor } from './observability/latency.js';
+import { LatencyTracker } from './observability/latency-histogram.js';
 import type { ConfigStore } from './config/store.js';
 import { ActiveExpiry } from './keyspace/expiry.js';
 import { MemoryGuard } from './server/memory.js';
 import { Blocking, BLOCKED } from './server/blocking.js';
+import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
 
 /** Server-wide counters for INFO stats. */
 export interface ServerStats {
@@ -45,6 +48,10 @@ export class Talus {
   readonly clients = new Map<number, Client>();
   readonly awaitingDurability = new Set<Client>();
   readonly slowlog: Slowlog;
+  /** LATENCY: events slower than latency-monitor-threshold (observability/latency.ts) */
+  readonly latency = new LatencyMonitor(() => this.config.values.latencyMonitorThreshold);
+  /** Per-command latency histograms (latency-tracking): INFO latencystats, LATENCY HISTOGRAM */
+  readonly latencyTracker = new LatencyTracker();
   readonly stats: ServerStats = {
     connectionsReceived: 0,
     commandsProcessed: 0,
@@ -139,17 +146,20 @@ export class Talus {
       const v = this.config.values;
       if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction' && this.keyspace.bytes > v.maxmemory) this.evict(2000);
     };
+    this.loader.onRead = (ms) => this.latency.note('cold-read', ms);
     this.scheduler = new Scheduler(this.loader);
     this.blocking = new Blocking(this);
     this.janitor = new Janitor(db, this.log, () => ({
       bytes: this.config.values.changelogRetention,
       seconds: this.config.values.changelogRetentionSeconds,
     }));
+    this.flusher.committedListeners.push(() => this.latency.note('postgres-commit', this.flusher.stats.lastCommitMs));
     this.flusher.committedListeners.push((records) => {
       if (records.length > 0) this.janitor?.noteAppended(segmentBytes(records), records[records.length - 1]!.seq);
     });
     this.expiry = new ActiveExpiry(this);
-    this.cron = setInterval(() => this.serverCron(), 100);
+    this.startCron();
+    this.config.onChange('hz', () => this.startCron());
     await this.listen();
   }
 
@@ -187,6 +197,11 @@ export class Talus {
     if (this.clients.size >= v.maxclients || this.shuttingDown) {
       this.stats.rejectedConnections++;
       socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    if (refusedByProtectedMode(v, socket.remoteAddress)) {
+      this.stats.rejectedConnections++;
+      socket.end(PROTECTED_MODE_DENIED);
       return;
     }
     if (v.tcpKeepalive > 0) socket.setKeepAlive(true, v.tcpKeepalive * 1000);
@@ -443,6 +458,8 @@ export class Talus {
       this.countError(reply);
     }
     this.slowlog.record(c, args, usec, cmd);
+    if (this.config.values.latencyTracking) this.latencyTracker.record(target.fullName, usec * 1000);
+    this.latency.note(cmd.def.flags.includes('fast') ? 'fast-command' : 'command', usec / 1000);
   }
 
   finish(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number): void {
@@ -531,19 +548,44 @@ export class Talus {
     this.keyspace.evict(this.config.values.maxmemory, (d, n) => this.scheduler.isClaimed(d, n), maxScan);
   }
 
-  /** Redis's serverCron, at 10 Hz: expiry, eviction, idle clients, janitor. */
+  /** Run serverCron `hz` times a second (clamped to 1..500 like Redis). */
+  private startCron(): void {
+    clearInterval(this.cron);
+    if (this.shuttingDown) return;
+    const hz = Math.min(500, Math.max(1, this.config.values.hz));
+    this.cron = setInterval(() => this.serverCron(), 1000 / hz);
+  }
+
+  /** When the cron last ran the tasks that query PostgreSQL (at most 10 times a second whatever hz is). */
+  private lastStorageCron = 0;
+
+  /**
+   * Redis's serverCron, `hz` times a second: expiry of resident keys,
+   * eviction, idle clients. What queries PostgreSQL (cold expiry, janitor)
+   * and the memory check run at most every 100 ms, so a high hz costs no
+   * extra queries.
+   */
   private serverCron(): void {
     const v = this.config.values;
-    if (this.activeExpire) this.expiry?.cycle();
-    if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction') this.evict();
-    this.memory.tick(this.keyspace?.bytes ?? 0, v.maxmemory);
+    const now = Date.now();
+    const storageToo = now - this.lastStorageCron >= 100;
+    if (storageToo) this.lastStorageCron = now;
+    let started = performance.now();
+    if (this.activeExpire) this.expiry?.cycle(storageToo);
+    this.latency.note('expire-cycle', performance.now() - started);
+    if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction') {
+      started = performance.now();
+      this.evict();
+      this.latency.note('eviction-cycle', performance.now() - started);
+    }
+    if (storageToo) this.memory.tick(this.keyspace?.bytes ?? 0, v.maxmemory);
     if (v.timeout > 0) {
       const limit = Date.now() - v.timeout * 1000;
       for (const c of this.clients.values()) {
         if (c.lastInteraction < limit && !c.monitor && c.waitingReplies === 0 && !c.flags.has('pubsub') && !this.blocking.isBlocked(c)) c.close();
       }
     }
-    void this.janitor?.tick();
+    if (storageToo) void this.janitor?.tick();
   }
 
   /** SHUTDOWN asks the process to stop (main wires this to its signal path). */

@@ -12,6 +12,7 @@ import { setsCommands } from './sets.js';
 import { listsCommands } from './lists.js';
 import { zsetsCommands } from './zsets.js';
 import { sortCommands } from './sort.js';
+import { latencyCommands } from './latency.js';
 
 /** Every command family Talus serves; each module exports its table rows. */
 export const allCommands: CommandDef[] = [
@@ -27,6 +28,7 @@ export const allCommands: CommandDef[] = [
   ...listsCommands,
   ...zsetsCommands,
   ...sortCommands,
+  ...latencyCommands,
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */

@@ -261,6 +261,7 @@ export function resetStats(t: Talus): void {
   s.netInputBytes = 0;
   s.netOutputBytes = 0;
   t.errorCounts.clear();
+  t.latencyTracker.reset();
   if (t.keyspace) {
     const ks = t.keyspace.stats;
     ks.hits = 0;

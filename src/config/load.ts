@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readConfFile, type ConfDirective } from './conf-file.js';
-import { ConfigError, OPTIONS, defaultConfig, lookupOption, allOptionNames, type OptionDef, type TalusConfig } from './schema.js';
+import { ConfigError, OPTIONS, defaultConfig, effectNote, lookupOption, allOptionNames, type OptionDef, type TalusConfig } from './schema.js';
 
 export { ConfigError } from './schema.js';
 
@@ -211,6 +211,10 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
         def.name,
       );
     }
+    const refused = def.refusal(r.value);
+    if (refused !== undefined) {
+      throw new ConfigError(`Unsupported value ${shown(def, args.join(' '))} for option '${def.name}' (${where}): ${refused}`, def.name);
+    }
     raw.set(def, text);
     parsed.set(def, r.value);
     origins.set(def.name, origin);
@@ -300,7 +304,10 @@ export function helpText(program = 'talus'): string {
     const extras = [`default ${dflt === '' ? '""' : dflt}`, `env ${def.env.join(' or ')}`];
     if (def.aliases.length) extras.push(`alias ${def.aliases.join(', ')}`);
     if (!def.mutable) extras.push('fixed at start-up');
-    out.push(`  --${def.name} <${def.kind.label}>`, `      ${def.doc}`, `      (${extras.join('; ')})`);
+    const note = effectNote(def);
+    out.push(`  --${def.name} <${def.kind.label}>`, `      ${def.doc}`);
+    if (note) out.push(`      ${note}`);
+    out.push(`      (${extras.join('; ')})`);
   }
   return out.join('\n') + '\n';
 }

@@ -1,18 +1,18 @@
 /**
- * Generates the annotated sample config (talus.conf) and .env.example from
- * the schema. A unit test checks that the files at the repository root match,
+ * Generates the annotated sample config (talus.conf), .env.example and
+ * docs/configuration.md from the schema. A unit test checks that the files at the repository root match,
  * so they never drift. Regenerate with:
  *
  *   npx tsc -b && node dist/src/config/print-conf.js --write
  *
  * Without --write the sample config is printed to standard output
- * (`--env` prints .env.example instead).
+ * (`--env` prints .env.example instead, `--docs` docs/configuration.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { formatDirective } from './conf-file.js';
-import { OPTIONS, type OptionDef } from './schema.js';
+import { OPTIONS, effectNote, type OptionDef } from './schema.js';
 
 function wrap(text: string, prefix: string, width = 79): string[] {
   const out: string[] = [];
@@ -62,7 +62,8 @@ export function renderSampleConf(): string {
       section = def.section;
       out.push('', ...sectionTitle(section));
     }
-    out.push('', ...wrap(def.doc, '# '), ...wrap(notes(def), '#   '));
+    const note = effectNote(def);
+    out.push('', ...wrap(def.doc, '# '), ...(note ? wrap(note, '# ') : []), ...wrap(notes(def), '#   '));
     out.push(formatDirective(def.name, def.confArgs(def.default)));
   }
   return out.join('\n') + '\n';
@@ -88,9 +89,54 @@ export function renderEnvExample(): string {
     const text = def.show(def.default);
     const confText = (def.kind.conf ?? def.kind.show)(def.default as never);
     const value = /^[A-Za-z0-9_./:@%+,-]*$/.test(confText) ? confText : `"${confText.replace(/["\\]/g, '\\$&')}"`;
-    out.push(...wrap(def.doc, '# '));
+    const note = effectNote(def);
+    out.push(...wrap(def.doc, '# '), ...(note ? wrap(note, '# ') : []));
     if (def.env.length > 1) out.push(`# Also read from ${def.env.slice(1).join(', ')}.`);
     out.push(`#${def.env[0]}=${text === '' ? '' : value}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Markdown cell text: pipes escaped, newlines folded. */
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\s*\n\s*/g, ' ');
+
+/** docs/configuration.md: every option, its default and what it does in Talus. */
+export function renderConfigurationDoc(): string {
+  const counts = { live: 0, 'no-effect': 0, 'not-built': 0 };
+  for (const def of OPTIONS) counts[def.effect.kind]++;
+  const out: string[] = [
+    '# Configuration reference',
+    '',
+    '<!-- Generated from src/config/schema.ts by',
+    '     npx tsc -b && node dist/src/config/print-conf.js --write',
+    '     Do not edit by hand: change the schema and regenerate (a unit test checks it). -->',
+    '',
+    'Every option Talus accepts, with its default and its status in Talus:',
+    '',
+    `- **live** (${counts.live} options): does what Redis (or Pika) documents.`,
+    `- **no effect** (${counts['no-effect']}): accepted for compatibility, so that existing redis.conf /`,
+    '  pika.conf files and clients that set it keep working; nothing in Talus depends',
+    '  on it, and the reason is given.',
+    `- **not built** (${counts['not-built']}): the feature it configures is not built yet. Only the`,
+    '  default is accepted; any other value is refused at start-up (config file,',
+    '  environment, command line) and by CONFIG SET, with the reason.',
+    '',
+    'Options are set, lowest to highest precedence, by their default, in the config',
+    'file as `name value`, in the environment as `TALUS_<NAME>` (also read from `.env`),',
+    'on the command line as `--name value`, and at run time by CONFIG SET where',
+    '"CONFIG SET" says yes. `talus --help` prints the same list.',
+  ];
+  let section = '';
+  for (const def of OPTIONS) {
+    if (def.section !== section) {
+      section = def.section;
+      out.push('', `## ${section}`, '', '| option | default | CONFIG SET | status | what it does |', '| --- | --- | --- | --- | --- |');
+    }
+    const dflt = (def.kind.conf ?? def.kind.show)(def.default as never);
+    const names = [def.name, ...def.aliases].map((n) => `\`${n}\``).join(', ');
+    const status = def.effect.kind === 'live' ? 'live' : def.effect.kind === 'no-effect' ? 'no effect' : 'not built';
+    const what = [def.doc, effectNote(def)].filter(Boolean).join(' ');
+    out.push(`| ${names} | ${dflt === '' ? '""' : `\`${cell(dflt)}\``} | ${def.mutable ? 'yes' : 'no'} | ${status} | ${cell(what)} |`);
   }
   return out.join('\n') + '\n';
 }
@@ -106,8 +152,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     const root = repoRoot();
     fs.writeFileSync(path.join(root, 'talus.conf'), renderSampleConf());
     fs.writeFileSync(path.join(root, '.env.example'), renderEnvExample());
-    process.stdout.write(`wrote ${path.join(root, 'talus.conf')} and ${path.join(root, '.env.example')}\n`);
+    fs.writeFileSync(path.join(root, 'docs', 'configuration.md'), renderConfigurationDoc());
+    process.stdout.write(`wrote talus.conf, .env.example and docs/configuration.md in ${root}\n`);
   } else {
-    process.stdout.write(args.includes('--env') ? renderEnvExample() : renderSampleConf());
+    process.stdout.write(args.includes('--env') ? renderEnvExample() : args.includes('--docs') ? renderConfigurationDoc() : renderSampleConf());
   }
 }

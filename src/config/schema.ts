@@ -454,7 +454,38 @@ function postgresUrl(): Kind<string> {
 // Declaring options
 // ---------------------------------------------------------------------------
 
+/**
+ * What setting an option does in Talus, so that no option is silently
+ * accepted and ignored. `--help`, talus.conf and docs/configuration.md say
+ * it for every option, and a unit test fails when a 'live' option is never
+ * read outside src/config.
+ *
+ * - live: does what Redis (or Pika) documents.
+ * - no-effect: accepted so that redis.conf / pika.conf files and clients that
+ *   set it keep working, but nothing in Talus depends on it (`reason` says why).
+ * - not-built: the feature it configures is not built yet; only its default
+ *   (and `alsoAccepted`) is accepted, anything else is refused at start-up and
+ *   by CONFIG SET with `missing` as the reason.
+ */
+export type Effect =
+  | { readonly kind: 'live' }
+  | { readonly kind: 'no-effect'; readonly reason: string }
+  | { readonly kind: 'not-built'; readonly missing: string; readonly alsoAccepted: readonly string[] };
+
+export const LIVE: Effect = { kind: 'live' };
+export const noEffect = (reason: string): Effect => ({ kind: 'no-effect', reason });
+export const notBuilt = (missing: string, alsoAccepted: readonly string[] = []): Effect => ({ kind: 'not-built', missing, alsoAccepted });
+
+// Reasons shared by several options.
+const OWN_ENCODING = 'Talus has its own in-memory representation of values';
+const NO_REPLICATION = 'replication is not built yet';
+const NO_SCRIPTING = 'scripting (EVAL, FUNCTION) is not built yet';
+const NO_RDB_AOF = 'Talus keeps no RDB or AOF file: every write is committed to PostgreSQL';
+const NO_LAZYFREE = 'Talus never frees a big value in the client\'s time: a deleted collection\'s rows are removed by the janitor in the background';
+
 export interface OptionMeta {
+  /** What the option does in Talus (see Effect). */
+  readonly effect: Effect;
   /** Default, as config text ("1gb") or a typed literal (9221, true). Parsed at start-up. */
   readonly default: string | number | boolean;
   /** One line of documentation. */
@@ -486,159 +517,159 @@ function section<const S extends Record<string, OptionSpec<any>>>(title: string,
 
 const SPECS = {
   ...section('Network', {
-    port: option(int(0, 65535), { default: 9221, doc: 'TCP port to listen on.', mutable: false }),
+    port: option(int(0, 65535), { effect: LIVE, default: 9221, doc: 'TCP port to listen on.', mutable: false }),
     bind: option(addressList(), {
-      default: '127.0.0.1',
+      effect: LIVE, default: '127.0.0.1',
       doc: 'Addresses to listen on, space separated ("0.0.0.0" or "*" for every IPv4 interface, "::" for IPv6).',
       mutable: false,
     }),
-    unixsocket: option(text({ label: 'path' }), { default: '', doc: 'Also listen on this Unix socket path (empty = no Unix socket).', mutable: false }),
-    'protected-mode': option(bool(), { default: false, doc: 'Refuse non-loopback clients when no password is set.', mutable: true }),
-    'tcp-keepalive': option(seconds(0, INT_MAX), { default: 300, doc: 'TCP keepalive interval for client connections, in seconds (0 = off).', mutable: true }),
-    timeout: option(seconds(0, INT_MAX), { default: 0, doc: 'Close a client after it has been idle this many seconds (0 = never).', mutable: true }),
-    maxclients: option(int(1, INT_MAX), { default: 10000, doc: 'Maximum number of simultaneous client connections.', mutable: true }),
-    'io-threads': option(int(1, 128), { default: 1, doc: 'Accepted for compatibility; Talus handles I/O on the event loop.', mutable: false }),
+    unixsocket: option(text({ label: 'path' }), { effect: LIVE, default: '', doc: 'Also listen on this Unix socket path (empty = no Unix socket).', mutable: false }),
+    'protected-mode': option(bool(), { effect: LIVE, default: true, doc: 'With no requirepass, refuse clients that do not connect from 127.0.0.1, ::1 or the Unix socket (they get a -DENIED error, as from Redis).', mutable: true }),
+    'tcp-keepalive': option(seconds(0, INT_MAX), { effect: LIVE, default: 300, doc: 'TCP keepalive interval for client connections, in seconds (0 = off).', mutable: true }),
+    timeout: option(seconds(0, INT_MAX), { effect: LIVE, default: 0, doc: 'Close a client after it has been idle this many seconds (0 = never).', mutable: true }),
+    maxclients: option(int(1, INT_MAX), { effect: LIVE, default: 10000, doc: 'Maximum number of simultaneous client connections.', mutable: true }),
+    'io-threads': option(int(1, 128), { effect: noEffect('Talus does its network I/O on the Node.js event loop'), default: 1, doc: 'Threads for socket reads and writes.', mutable: false }),
   }),
 
   ...section('Storage (PostgreSQL)', {
     dir: option(text({ label: 'path', accepts: 'a directory path', check: nonEmpty }), {
-      default: './data',
+      effect: LIVE, default: './data',
       doc: 'Data directory; the embedded PostgreSQL cluster lives in <dir>/pg (relative paths are resolved against the working directory).',
       mutable: false,
     }),
     'database-url': option(postgresUrl(), {
-      default: '',
+      effect: LIVE, default: '',
       doc: 'External PostgreSQL URL (also read from DATABASE_URL); empty = run the embedded PostgreSQL.',
       mutable: false,
       sensitive: true,
       envAliases: ['DATABASE_URL'],
     }),
-    'embedded-pg-port': option(int(0, 65535), { default: 0, doc: 'TCP port of the embedded PostgreSQL (0 = pick a free port).', mutable: false }),
-    'pg-pool-size': option(int(2, 1000), { default: 8, doc: 'Number of PostgreSQL connections: one commits (held by the flusher), the rest read cold keys and run the janitor.', mutable: false }),
-    databases: option(int(1, INT_MAX), { default: 16, doc: 'Number of logical databases (SELECT 0 .. databases-1).', mutable: false }),
+    'embedded-pg-port': option(int(0, 65535), { effect: LIVE, default: 0, doc: 'TCP port of the embedded PostgreSQL (0 = pick a free port).', mutable: false }),
+    'pg-pool-size': option(int(2, 1000), { effect: LIVE, default: 8, doc: 'Number of PostgreSQL connections: one commits (held by the flusher), the rest read cold keys and run the janitor.', mutable: false }),
+    databases: option(int(1, INT_MAX), { effect: LIVE, default: 16, doc: 'Number of logical databases (SELECT 0 .. databases-1).', mutable: false }),
   }),
 
   ...section('Durability', {
     appendfsync: option(oneOf(['always', 'everysec', 'no'] as const), {
-      default: 'always',
+      effect: LIVE, default: 'always',
       doc: 'always = reply after the PostgreSQL commit; everysec = reply at once, commit at least every second; no = reply at once, commit when convenient.',
       mutable: true,
     }),
     'flush-interval-ms': option(int(0, 60000), {
-      default: 1,
+      effect: LIVE, default: 1,
       doc: 'Least milliseconds between two commits in the everysec (at most 1000 used) and no modes: a write load then makes fewer, bigger commits; always commits at once.',
       mutable: true,
     }),
-    'changelog-retention': option(memory(), { default: '1gb', doc: 'Bytes of change log kept for replicas and point-in-time recovery.', mutable: true }),
-    'changelog-retention-seconds': option(seconds(0, MAX), { default: 86400, doc: 'Seconds of change log kept for replicas and point-in-time recovery.', mutable: true }),
-    appendonly: option(bool(), { default: false, doc: 'Accepted for compatibility; every write goes to PostgreSQL.', mutable: true }),
-    appendfilename: option(text({ label: 'file name' }), { default: 'appendonly.aof', doc: 'Accepted for compatibility; not used.', mutable: false }),
-    'no-appendfsync-on-rewrite': option(bool(), { default: false, doc: 'Accepted for compatibility; not used.', mutable: true }),
-    save: option(savePoints(), { default: '', doc: 'RDB save points, accepted for compatibility; not used.', mutable: true }),
-    dbfilename: option(text({ label: 'file name', check: nonEmpty }), { default: 'dump.rdb', doc: 'Accepted for compatibility; not used.', mutable: true }),
-    rdbcompression: option(bool(), { default: true, doc: 'Accepted for compatibility; not used.', mutable: true }),
+    'changelog-retention': option(memory(), { effect: LIVE, default: '1gb', doc: 'Bytes of change log kept for replicas and point-in-time recovery.', mutable: true }),
+    'changelog-retention-seconds': option(seconds(0, MAX), { effect: LIVE, default: 86400, doc: 'Seconds of change log kept for replicas and point-in-time recovery.', mutable: true }),
+    appendonly: option(bool(), { effect: noEffect(NO_RDB_AOF + ' (INFO persistence reports the value as aof_enabled)'), default: false, doc: 'Keep an append-only file.', mutable: true }),
+    appendfilename: option(text({ label: 'file name' }), { effect: noEffect(NO_RDB_AOF), default: 'appendonly.aof', doc: 'Name of the append-only file.', mutable: false }),
+    'no-appendfsync-on-rewrite': option(bool(), { effect: noEffect(NO_RDB_AOF), default: false, doc: 'Skip fsync of the append-only file while a rewrite runs.', mutable: true }),
+    save: option(savePoints(), { effect: noEffect(NO_RDB_AOF), default: '', doc: 'RDB save points: "<seconds> <changes>" pairs.', mutable: true }),
+    dbfilename: option(text({ label: 'file name', check: nonEmpty }), { effect: noEffect(NO_RDB_AOF), default: 'dump.rdb', doc: 'Name of the RDB file.', mutable: true }),
+    rdbcompression: option(bool(), { effect: noEffect(NO_RDB_AOF), default: true, doc: 'Compress RDB files.', mutable: true }),
   }),
 
   ...section('Memory', {
-    maxmemory: option(memory(), { default: '1gb', doc: 'Bound of the in-memory hot set in bytes; colder keys stay in PostgreSQL only (0 = unbounded).', mutable: true }),
+    maxmemory: option(memory(), { effect: LIVE, default: '1gb', doc: 'Bound of the in-memory hot set in bytes; colder keys stay in PostgreSQL only (0 = unbounded).', mutable: true }),
     'maxmemory-policy': option(
       oneOf(['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] as const),
-      { default: 'allkeys-lru', doc: 'Which keys leave memory when maxmemory is reached.', mutable: true },
+      { effect: LIVE, default: 'allkeys-lru', doc: 'What happens at maxmemory: noeviction keeps every key in memory and refuses writes when full, as Redis does; every other policy unloads the least recently used clean keys (their data stays in PostgreSQL, nothing is lost), so the choice among them only decides whether OBJECT FREQ (lfu) or OBJECT IDLETIME answers.', mutable: true },
     ),
-    'maxmemory-samples': option(int(1, 64), { default: 5, doc: 'Keys sampled per eviction decision.', mutable: true }),
-    'maxmemory-eviction-tenacity': option(int(0, 100), { default: 10, doc: 'Effort spent evicting per command (0..100).', mutable: true }),
-    'maxmemory-clients': option(memoryOrPercent(), { default: 0, doc: 'Bound of memory used by clients in bytes, or a percentage of maxmemory (0 = unbounded).', mutable: true }),
-    'paged-collection-threshold': option(int(0, MAX), { default: 4096, doc: 'A cold hash, list, set or sorted set with more members than this is not loaded whole: point commands read just the members they need from PostgreSQL (0 = always load whole).', mutable: true }),
-    'lfu-log-factor': option(int(0, INT_MAX), { default: 10, doc: 'LFU counter logarithm factor.', mutable: true }),
-    'lfu-decay-time': option(int(0, INT_MAX), { default: 1, doc: 'LFU counter decay period in minutes.', mutable: true }),
-    hz: option(int(0, INT_MAX), { default: 10, doc: 'Background task frequency per second (clamped to 1..500).', mutable: true }),
-    'dynamic-hz': option(bool(), { default: true, doc: 'Raise hz temporarily when there are many clients.', mutable: true }),
-    activerehashing: option(bool(), { default: true, doc: 'Accepted for compatibility.', mutable: true }),
-    activedefrag: option(bool(), { default: false, doc: 'Accepted for compatibility; not used.', mutable: true }),
-    'lazyfree-lazy-eviction': option(bool(), { default: false, doc: 'Free evicted values in the background.', mutable: true }),
-    'lazyfree-lazy-expire': option(bool(), { default: false, doc: 'Free expired values in the background.', mutable: true }),
-    'lazyfree-lazy-server-del': option(bool(), { default: false, doc: 'Free values deleted implicitly (e.g. overwritten) in the background.', mutable: true }),
-    'lazyfree-lazy-user-del': option(bool(), { default: false, doc: 'Make DEL behave like UNLINK.', mutable: true }),
-    'lazyfree-lazy-user-flush': option(bool(), { default: false, doc: 'Make FLUSHDB/FLUSHALL default to ASYNC.', mutable: true }),
+    'maxmemory-samples': option(int(1, 64), { effect: noEffect('Talus unloads the least recently used clean keys in order instead of sampling'), default: 5, doc: 'Keys sampled per eviction decision.', mutable: true }),
+    'maxmemory-eviction-tenacity': option(int(0, 100), { effect: noEffect('Talus unloads keys from the cron and as cold reads land, not in per-command slices'), default: 10, doc: 'Effort spent evicting per command (0..100).', mutable: true }),
+    'maxmemory-clients': option(memoryOrPercent(), { effect: LIVE, default: 0, doc: 'Bound of memory used by clients in bytes, or a percentage of maxmemory (0 = unbounded).', mutable: true }),
+    'paged-collection-threshold': option(int(0, MAX), { effect: LIVE, default: 4096, doc: 'A cold hash, list, set or sorted set with more members than this is not loaded whole: point commands read just the members they need from PostgreSQL (0 = always load whole).', mutable: true }),
+    'lfu-log-factor': option(int(0, INT_MAX), { effect: noEffect('Talus keeps no LFU counters: every policy unloads the least recently used clean keys'), default: 10, doc: 'LFU counter logarithm factor.', mutable: true }),
+    'lfu-decay-time': option(int(0, INT_MAX), { effect: noEffect('Talus keeps no LFU counters: every policy unloads the least recently used clean keys'), default: 1, doc: 'LFU counter decay period in minutes.', mutable: true }),
+    hz: option(int(0, INT_MAX), { effect: LIVE, default: 10, doc: 'Times per second the server cron runs (clamped to 1..500): active expiry of resident keys, eviction, idle-client timeouts; what queries PostgreSQL runs at most 10 times a second whatever hz is.', mutable: true }),
+    'dynamic-hz': option(bool(), { effect: noEffect('background tasks run at hz whatever the number of clients'), default: true, doc: 'Raise hz temporarily when there are many clients.', mutable: true }),
+    activerehashing: option(bool(), { effect: noEffect('Talus keeps keys in JavaScript Maps, which rehash themselves'), default: true, doc: 'Rehash the main dictionaries incrementally in the background.', mutable: true }),
+    activedefrag: option(bool(), { effect: noEffect('V8\'s garbage collector compacts the heap; there is no allocator to defragment'), default: false, doc: 'Defragment memory in the background.', mutable: true }),
+    'lazyfree-lazy-eviction': option(bool(), { effect: noEffect('eviction only unloads values that PostgreSQL also holds'), default: false, doc: 'Free evicted values in the background.', mutable: true }),
+    'lazyfree-lazy-expire': option(bool(), { effect: noEffect(NO_LAZYFREE), default: false, doc: 'Free expired values in the background.', mutable: true }),
+    'lazyfree-lazy-server-del': option(bool(), { effect: noEffect(NO_LAZYFREE), default: false, doc: 'Free values deleted implicitly (e.g. overwritten) in the background.', mutable: true }),
+    'lazyfree-lazy-user-del': option(bool(), { effect: noEffect(NO_LAZYFREE), default: false, doc: 'Make DEL behave like UNLINK.', mutable: true }),
+    'lazyfree-lazy-user-flush': option(bool(), { effect: noEffect(NO_LAZYFREE), default: false, doc: 'Make FLUSHDB/FLUSHALL default to ASYNC.', mutable: true }),
   }),
 
   ...section('Security', {
-    requirepass: option(text({ label: 'password' }), { default: '', doc: 'Password of the default user (empty = no authentication).', mutable: true, sensitive: true }),
-    masteruser: option(text({ label: 'user' }), { default: '', doc: 'User name for authenticating to the primary.', mutable: true }),
-    masterauth: option(text({ label: 'password' }), { default: '', doc: 'Password for authenticating to the primary.', mutable: true, sensitive: true }),
-    'acllog-max-len': option(int(0, MAX), { default: 128, doc: 'Maximum entries of the ACL LOG.', mutable: true }),
-    'enable-debug-command': option(oneOf(['no', 'yes', 'local'] as const), { default: 'no', doc: 'Allow the DEBUG command (local = from loopback clients only).', mutable: false }),
-    'enable-module-command': option(oneOf(['no', 'yes', 'local'] as const), { default: 'no', doc: 'Accepted for compatibility; modules are not supported.', mutable: false }),
-    'enable-protected-configs': option(oneOf(['no', 'yes', 'local'] as const), { default: 'no', doc: 'Accepted for compatibility.', mutable: false }),
+    requirepass: option(text({ label: 'password' }), { effect: LIVE, default: '', doc: 'Password of the default user (empty = no authentication).', mutable: true, sensitive: true }),
+    masteruser: option(text({ label: 'user' }), { effect: notBuilt(NO_REPLICATION), default: '', doc: 'User name for authenticating to the primary.', mutable: true }),
+    masterauth: option(text({ label: 'password' }), { effect: notBuilt(NO_REPLICATION), default: '', doc: 'Password for authenticating to the primary.', mutable: true, sensitive: true }),
+    'acllog-max-len': option(int(0, MAX), { effect: notBuilt('ACL (and ACL LOG) is not built yet'), default: 128, doc: 'Maximum entries of the ACL LOG.', mutable: true }),
+    'enable-debug-command': option(oneOf(['no', 'yes', 'local'] as const), { effect: LIVE, default: 'no', doc: 'Allow the DEBUG command (local = from loopback clients only).', mutable: false }),
+    'enable-module-command': option(oneOf(['no', 'yes', 'local'] as const), { effect: noEffect('Talus has no module system: MODULE is an unknown command'), default: 'no', doc: 'Allow the MODULE command (local = from loopback clients only).', mutable: false }),
+    'enable-protected-configs': option(oneOf(['no', 'yes', 'local'] as const), { effect: noEffect('the options Redis protects (dir, dbfilename...) are fixed at start-up or have no effect in Talus'), default: 'no', doc: 'Allow CONFIG SET of protected options (local = from loopback clients only).', mutable: false }),
   }),
 
   ...section('Limits', {
-    'proto-max-bulk-len': option(memory(MB), { default: '512mb', doc: 'Largest bulk string a client may send, in bytes.', mutable: true }),
-    'client-query-buffer-limit': option(memory(MB), { default: '1gb', doc: 'Largest query buffer of one client, in bytes.', mutable: true }),
+    'proto-max-bulk-len': option(memory(MB), { effect: LIVE, default: '512mb', doc: 'Largest bulk string a client may send, in bytes.', mutable: true }),
+    'client-query-buffer-limit': option(memory(MB), { effect: LIVE, default: '1gb', doc: 'Largest query buffer of one client, in bytes.', mutable: true }),
     'client-output-buffer-limit': option(outputBufferLimits(), {
-      default: COB_DEFAULT,
+      effect: LIVE, default: COB_DEFAULT,
       doc: 'Output buffer limits per client class: <class> <hard> <soft> <soft-seconds> (class normal, replica or pubsub).',
       mutable: true,
     }),
-    'busy-reply-threshold': option(int(0, MAX), { default: 5000, doc: 'Milliseconds a script may run before other clients get BUSY.', mutable: true, aliases: ['lua-time-limit'] }),
-    'tracking-table-max-keys': option(int(0, MAX), { default: 1000000, doc: 'Maximum keys remembered for client-side caching invalidation.', mutable: true }),
+    'busy-reply-threshold': option(int(0, MAX), { effect: notBuilt(NO_SCRIPTING), default: 5000, doc: 'Milliseconds a script may run before other clients get BUSY.', mutable: true, aliases: ['lua-time-limit'] }),
+    'tracking-table-max-keys': option(int(0, MAX), { effect: notBuilt('client-side caching (CLIENT TRACKING) is not built yet'), default: 1000000, doc: 'Maximum keys remembered for client-side caching invalidation.', mutable: true }),
   }),
 
   ...section('Replication', {
-    replicaof: option(replicaOf(), { default: '', doc: 'Replicate from this primary, "<host> <port>" (empty = this server is a primary; changed at run time by REPLICAOF).', mutable: false, aliases: ['slaveof'] }),
-    'replica-read-only': option(bool(), { default: true, doc: 'Replicas reject write commands.', mutable: true, aliases: ['slave-read-only'] }),
-    'replica-serve-stale-data': option(bool(), { default: true, doc: 'Replicas answer reads while out of sync with the primary.', mutable: true, aliases: ['slave-serve-stale-data'] }),
-    'replica-priority': option(int(0, INT_MAX), { default: 100, doc: 'Promotion priority for failover (lower first; 0 = never).', mutable: true, aliases: ['slave-priority'] }),
-    'repl-backlog-size': option(memory(1), { default: '1mb', doc: 'Replication backlog size in bytes.', mutable: true }),
-    'repl-timeout': option(seconds(1, INT_MAX), { default: 60, doc: 'Replication timeout in seconds.', mutable: true }),
-    'repl-ping-replica-period': option(seconds(1, INT_MAX), { default: 10, doc: 'Seconds between pings from the primary to replicas.', mutable: true, aliases: ['repl-ping-slave-period'] }),
-    'repl-diskless-sync': option(bool(), { default: true, doc: 'Stream the initial sync to replicas without a temporary file.', mutable: true }),
-    'repl-diskless-sync-delay': option(seconds(0, INT_MAX), { default: 5, doc: 'Seconds to wait for more replicas before a diskless sync starts.', mutable: true }),
-    'min-replicas-to-write': option(int(0, INT_MAX), { default: 0, doc: 'Refuse writes unless this many replicas are connected (0 = off).', mutable: true, aliases: ['min-slaves-to-write'] }),
-    'min-replicas-max-lag': option(seconds(0, INT_MAX), { default: 10, doc: 'Maximum lag in seconds of a replica counted by min-replicas-to-write.', mutable: true, aliases: ['min-slaves-max-lag'] }),
-    'propagation-error-behavior': option(oneOf(['ignore', 'panic', 'panic-on-replicas'] as const), { default: 'ignore', doc: 'What a replica does when a replicated command fails.', mutable: true }),
+    replicaof: option(replicaOf(), { effect: notBuilt(NO_REPLICATION), default: '', doc: 'Replicate from this primary, "<host> <port>" (empty = this server is a primary; changed at run time by REPLICAOF).', mutable: false, aliases: ['slaveof'] }),
+    'replica-read-only': option(bool(), { effect: notBuilt(NO_REPLICATION), default: true, doc: 'Replicas reject write commands.', mutable: true, aliases: ['slave-read-only'] }),
+    'replica-serve-stale-data': option(bool(), { effect: notBuilt(NO_REPLICATION), default: true, doc: 'Replicas answer reads while out of sync with the primary.', mutable: true, aliases: ['slave-serve-stale-data'] }),
+    'replica-priority': option(int(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 100, doc: 'Promotion priority for failover (lower first; 0 = never).', mutable: true, aliases: ['slave-priority'] }),
+    'repl-backlog-size': option(memory(1), { effect: notBuilt(NO_REPLICATION), default: '1mb', doc: 'Replication backlog size in bytes.', mutable: true }),
+    'repl-timeout': option(seconds(1, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 60, doc: 'Replication timeout in seconds.', mutable: true }),
+    'repl-ping-replica-period': option(seconds(1, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 10, doc: 'Seconds between pings from the primary to replicas.', mutable: true, aliases: ['repl-ping-slave-period'] }),
+    'repl-diskless-sync': option(bool(), { effect: notBuilt(NO_REPLICATION), default: true, doc: 'Stream the initial sync to replicas without a temporary file.', mutable: true }),
+    'repl-diskless-sync-delay': option(seconds(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 5, doc: 'Seconds to wait for more replicas before a diskless sync starts.', mutable: true }),
+    'min-replicas-to-write': option(int(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 0, doc: 'Refuse writes unless this many replicas are connected (0 = off).', mutable: true, aliases: ['min-slaves-to-write'] }),
+    'min-replicas-max-lag': option(seconds(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 10, doc: 'Maximum lag in seconds of a replica counted by min-replicas-to-write.', mutable: true, aliases: ['min-slaves-max-lag'] }),
+    'propagation-error-behavior': option(oneOf(['ignore', 'panic', 'panic-on-replicas'] as const), { effect: notBuilt(NO_REPLICATION), default: 'ignore', doc: 'What a replica does when a replicated command fails.', mutable: true }),
   }),
 
   ...section('Logging and monitoring', {
-    loglevel: option(oneOf(['debug', 'verbose', 'notice', 'warning'] as const), { default: 'notice', doc: 'Log verbosity.', mutable: true }),
-    logfile: option(text({ label: 'path' }), { default: '', doc: 'Log file path (empty = standard output).', mutable: false }),
-    'always-show-logo': option(bool(), { default: false, doc: 'Accepted for compatibility.', mutable: false }),
-    'slowlog-log-slower-than': option(int(-1, MAX), { default: 10000, doc: 'Log commands slower than this many microseconds in SLOWLOG (-1 = off, 0 = all).', mutable: true }),
-    'slowlog-max-len': option(int(0, MAX), { default: 128, doc: 'Maximum entries kept in SLOWLOG.', mutable: true }),
-    'latency-monitor-threshold': option(int(0, MAX), { default: 0, doc: 'Record events slower than this many milliseconds for LATENCY (0 = off).', mutable: true }),
-    'latency-tracking': option(bool(), { default: true, doc: 'Track per-command latency percentiles.', mutable: true }),
-    'latency-tracking-info-percentiles': option(percentiles(), { default: '50 99 99.9', doc: 'Percentiles reported by INFO latencystats.', mutable: true }),
-    'notify-keyspace-events': option(notifyFlags(), { default: '', doc: 'Keyspace notification classes (e.g. "KEA"; empty = off).', mutable: true }),
+    loglevel: option(oneOf(['debug', 'verbose', 'notice', 'warning'] as const), { effect: LIVE, default: 'notice', doc: 'Log verbosity.', mutable: true }),
+    logfile: option(text({ label: 'path' }), { effect: LIVE, default: '', doc: 'Log file path (empty = standard output).', mutable: false }),
+    'always-show-logo': option(bool(), { effect: noEffect('Talus prints no logo'), default: false, doc: 'Print the ASCII-art logo at start-up.', mutable: false }),
+    'slowlog-log-slower-than': option(int(-1, MAX), { effect: LIVE, default: 10000, doc: 'Log commands slower than this many microseconds in SLOWLOG (-1 = off, 0 = all).', mutable: true }),
+    'slowlog-max-len': option(int(0, MAX), { effect: LIVE, default: 128, doc: 'Maximum entries kept in SLOWLOG.', mutable: true }),
+    'latency-monitor-threshold': option(int(0, MAX), { effect: LIVE, default: 0, doc: 'Record events slower than this many milliseconds for LATENCY (0 = off).', mutable: true }),
+    'latency-tracking': option(bool(), { effect: LIVE, default: true, doc: 'Keep a latency histogram per command, for INFO latencystats and LATENCY HISTOGRAM.', mutable: true }),
+    'latency-tracking-info-percentiles': option(percentiles(), { effect: LIVE, default: '50 99 99.9', doc: 'Percentiles reported by INFO latencystats.', mutable: true }),
+    'notify-keyspace-events': option(notifyFlags(), { effect: notBuilt('keyspace notifications are not built yet'), default: '', doc: 'Keyspace notification classes (e.g. "KEA"; empty = off).', mutable: true }),
   }),
 
   ...section('Process', {
-    daemonize: option(bool(), { default: false, doc: 'Accepted for compatibility; run Talus under a supervisor instead.', mutable: false }),
-    pidfile: option(text({ label: 'path' }), { default: '', doc: 'Write the process id to this file (empty = none).', mutable: false }),
-    'cluster-enabled': option(bool(), { default: false, doc: 'Accepted for compatibility; cluster mode is not supported.', mutable: false }),
-    'shutdown-on-sigterm': option(flagsOf(['default', 'save', 'nosave', 'now', 'force'], 'default'), { default: 'default', doc: 'Shutdown flags used on SIGTERM.', mutable: true }),
-    'shutdown-on-sigint': option(flagsOf(['default', 'save', 'nosave', 'now', 'force'], 'default'), { default: 'default', doc: 'Shutdown flags used on SIGINT.', mutable: true }),
+    daemonize: option(bool(), { effect: LIVE, default: false, doc: 'Run in the background: bin/talus starts a detached copy, waits until it accepts connections and exits 0 (the log goes to logfile, else nowhere); a pidfile is written, <dir>/talus.pid when pidfile is empty.', mutable: false }),
+    pidfile: option(text({ label: 'path' }), { effect: LIVE, default: '', doc: 'Write the process id to this file at start-up and remove it at shutdown (empty = none, or <dir>/talus.pid when daemonized).', mutable: false }),
+    'cluster-enabled': option(bool(), { effect: notBuilt('cluster mode is not built'), default: false, doc: 'Run as a Redis Cluster node.', mutable: false }),
+    'shutdown-on-sigterm': option(flagsOf(['default', 'save', 'nosave', 'now', 'force'], 'default'), { effect: LIVE, default: 'default', doc: 'What SIGTERM does: default = commit pending writes and exit (a failed final commit keeps the server running, like a failed save in Redis); save = the same; nosave or force = exit even when the final commit fails; now = no different (nothing is waited for besides the commit).', mutable: true }),
+    'shutdown-on-sigint': option(flagsOf(['default', 'save', 'nosave', 'now', 'force'], 'default'), { effect: LIVE, default: 'default', doc: 'What SIGINT does: same values as shutdown-on-sigterm.', mutable: true }),
   }),
 
   ...section('Encoding thresholds (accepted for Redis compatibility)', {
-    'hash-max-listpack-entries': option(int(0, MAX), { default: 128, doc: 'Hash compact-encoding entry limit.', mutable: true, aliases: ['hash-max-ziplist-entries'] }),
-    'hash-max-listpack-value': option(int(0, MAX), { default: 64, doc: 'Hash compact-encoding value size limit.', mutable: true, aliases: ['hash-max-ziplist-value'] }),
-    'set-max-intset-entries': option(int(0, MAX), { default: 512, doc: 'Set integer-encoding entry limit.', mutable: true }),
-    'set-max-listpack-entries': option(int(0, MAX), { default: 128, doc: 'Set compact-encoding entry limit.', mutable: true }),
-    'set-max-listpack-value': option(int(0, MAX), { default: 64, doc: 'Set compact-encoding value size limit.', mutable: true }),
-    'zset-max-listpack-entries': option(int(0, MAX), { default: 128, doc: 'Sorted set compact-encoding entry limit.', mutable: true, aliases: ['zset-max-ziplist-entries'] }),
-    'zset-max-listpack-value': option(int(0, MAX), { default: 64, doc: 'Sorted set compact-encoding value size limit.', mutable: true, aliases: ['zset-max-ziplist-value'] }),
-    'list-max-listpack-size': option(int(INT_MIN, INT_MAX), { default: -2, doc: 'List node size (negative = -1..-5 for 4kb..64kb, positive = entries).', mutable: true, aliases: ['list-max-ziplist-size'] }),
-    'list-compress-depth': option(int(0, INT_MAX), { default: 0, doc: 'List nodes left uncompressed at each end (0 = no compression).', mutable: true }),
-    'stream-node-max-bytes': option(memory(), { default: 4096, doc: 'Stream node size limit in bytes.', mutable: true }),
-    'stream-node-max-entries': option(int(0, MAX), { default: 100, doc: 'Stream node entry limit.', mutable: true }),
-    'hll-sparse-max-bytes': option(memory(), { default: 3000, doc: 'HyperLogLog sparse representation size limit in bytes.', mutable: true }),
-    'sanitize-dump-payload': option(oneOf(['no', 'yes', 'clients'] as const), { default: 'no', doc: 'Deep-check RESTORE payloads.', mutable: true }),
+    'hash-max-listpack-entries': option(int(0, MAX), { effect: LIVE, default: 128, doc: 'Hash compact-encoding entry limit.', mutable: true, aliases: ['hash-max-ziplist-entries'] }),
+    'hash-max-listpack-value': option(int(0, MAX), { effect: LIVE, default: 64, doc: 'Hash compact-encoding value size limit.', mutable: true, aliases: ['hash-max-ziplist-value'] }),
+    'set-max-intset-entries': option(int(0, MAX), { effect: LIVE, default: 512, doc: 'Set integer-encoding entry limit.', mutable: true }),
+    'set-max-listpack-entries': option(int(0, MAX), { effect: noEffect(OWN_ENCODING + '; OBJECT ENCODING reports intset or hashtable for sets, as Redis 7.0 does'), default: 128, doc: 'Set compact-encoding entry limit.', mutable: true }),
+    'set-max-listpack-value': option(int(0, MAX), { effect: noEffect(OWN_ENCODING + '; OBJECT ENCODING reports intset or hashtable for sets, as Redis 7.0 does'), default: 64, doc: 'Set compact-encoding value size limit.', mutable: true }),
+    'zset-max-listpack-entries': option(int(0, MAX), { effect: LIVE, default: 128, doc: 'Sorted set compact-encoding entry limit.', mutable: true, aliases: ['zset-max-ziplist-entries'] }),
+    'zset-max-listpack-value': option(int(0, MAX), { effect: LIVE, default: 64, doc: 'Sorted set compact-encoding value size limit.', mutable: true, aliases: ['zset-max-ziplist-value'] }),
+    'list-max-listpack-size': option(int(INT_MIN, INT_MAX), { effect: noEffect(OWN_ENCODING + '; OBJECT ENCODING reports quicklist for every list, as Redis 7.0 does'), default: -2, doc: 'List node size (negative = -1..-5 for 4kb..64kb, positive = entries).', mutable: true, aliases: ['list-max-ziplist-size'] }),
+    'list-compress-depth': option(int(0, INT_MAX), { effect: noEffect(OWN_ENCODING), default: 0, doc: 'List nodes left uncompressed at each end (0 = no compression).', mutable: true }),
+    'stream-node-max-bytes': option(memory(), { effect: noEffect(OWN_ENCODING), default: 4096, doc: 'Stream node size limit in bytes.', mutable: true }),
+    'stream-node-max-entries': option(int(0, MAX), { effect: noEffect(OWN_ENCODING), default: 100, doc: 'Stream node entry limit.', mutable: true }),
+    'hll-sparse-max-bytes': option(memory(), { effect: noEffect(OWN_ENCODING), default: 3000, doc: 'HyperLogLog sparse representation size limit in bytes.', mutable: true }),
+    'sanitize-dump-payload': option(oneOf(['no', 'yes', 'clients'] as const), { effect: notBuilt('DUMP and RESTORE are not built yet'), default: 'no', doc: 'Deep-check RESTORE payloads.', mutable: true }),
   }),
 
   ...section('Backups', {
-    'backup-cron': option(cronExpression(), { default: '0 3 * * *', doc: 'When to take a backup, as a cron expression (empty = no scheduled backups).', mutable: true }),
-    'backup-dir': option(text({ label: 'path' }), { default: '', doc: 'Where backups are written (empty = <dir>/backups).', mutable: true }),
-    'backup-keep': option(int(0, 100000), { default: 7, doc: 'Number of backups kept (0 = keep all).', mutable: true }),
+    'backup-cron': option(cronExpression(), { effect: notBuilt('scheduled backups are not built yet', ['']), default: '0 3 * * *', doc: 'When to take a backup, as a cron expression (empty = no scheduled backups).', mutable: true }),
+    'backup-dir': option(text({ label: 'path' }), { effect: notBuilt('backups are not built yet'), default: '', doc: 'Where backups are written (empty = <dir>/backups).', mutable: true }),
+    'backup-keep': option(int(0, 100000), { effect: notBuilt('backups are not built yet'), default: 7, doc: 'Number of backups kept (0 = keep all).', mutable: true }),
   }),
 };
 
@@ -669,6 +700,8 @@ export interface OptionDef<T = unknown> {
   /** Environment variables, highest priority first (TALUS_<NAME>, then envAliases). */
   readonly env: readonly string[];
   readonly doc: string;
+  /** What it does in Talus: live, no effect (why), or not built yet. */
+  readonly effect: Effect;
   readonly mutable: boolean;
   readonly sensitive: boolean;
   readonly section: string;
@@ -679,10 +712,25 @@ export interface OptionDef<T = unknown> {
   readonly default: T;
   /** Parse text; `error` is the Redis CONFIG SET wording ("argument must be ..."). */
   parse(text: string): { ok: true; value: T } | { ok: false; error: string };
+  /**
+   * Why a parsed value is refused although well-formed: a not-built option
+   * set to anything but its default (or `alsoAccepted`). E.g.
+   * "notify-keyspace-events: keyspace notifications are not built yet; only '' is accepted".
+   */
+  refusal(value: T): string | undefined;
   /** CONFIG GET formatting. */
   show(value: T): string;
   /** Config-file arguments: one argument, or several for multi-argument options. */
   confArgs(value: T): string | string[];
+}
+
+/** The option's status in words, for --help, talus.conf and docs/configuration.md ('' when live). */
+export function effectNote(def: Pick<OptionDef, 'effect' | 'default' | 'kind'>): string {
+  const e = def.effect;
+  if (e.kind === 'live') return '';
+  if (e.kind === 'no-effect') return `Accepted for compatibility, no effect in Talus: ${e.reason}.`;
+  const accepted = [(def.kind.conf ?? def.kind.show)(def.default), ...e.alsoAccepted].map((a) => `'${a}'`).join(' or ');
+  return `Not built: ${e.missing}; only ${accepted} ${e.alsoAccepted.length ? 'are' : 'is'} accepted.`;
 }
 
 export const camelCase = (name: string): string => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -696,12 +744,22 @@ function resolve<T>(name: string, spec: OptionSpec<T>): OptionDef<T> {
   };
   const d = kind.schema.safeParse(spec.default);
   if (!d.success) throw new Error(`schema bug: bad default for ${name}: ${d.error.issues[0]?.message}`);
+  const effect = spec.effect;
+  // Compared as CONFIG GET shows them; named as a config file writes them ('1mb').
+  const accepted = effect.kind === 'not-built' ? [kind.show(d.data), ...effect.alsoAccepted] : [];
+  const acceptedText = effect.kind === 'not-built' ? [(kind.conf ?? kind.show)(d.data), ...effect.alsoAccepted] : [];
+  const refusal = (value: T): string | undefined => {
+    if (effect.kind !== 'not-built' || accepted.includes(kind.show(value))) return undefined;
+    return `${name}: ${effect.missing}; only ${acceptedText.map((a) => `'${a}'`).join(' or ')} ${accepted.length > 1 ? 'are' : 'is'} accepted`;
+  };
   return {
     name,
     key: camelCase(name),
     aliases: spec.aliases ?? [],
     env: [envName(name), ...(spec.envAliases ?? [])],
     doc: spec.doc,
+    effect,
+    refusal,
     mutable: spec.mutable,
     sensitive: spec.sensitive ?? false,
     section: spec.section,

@@ -131,6 +131,8 @@ export class ConfigStore {
       const input = def.kind.accumulate === 'merge' ? `${this.show(def)} ${text}` : text;
       const r = def.parse(input);
       if (!r.ok) throw setFailed(def.name, r.error);
+      const refused = def.refusal(r.value);
+      if (refused !== undefined) throw setFailed(pairs[i]![0], refused);
       next.push(r.value);
     });
 

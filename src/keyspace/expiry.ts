@@ -13,7 +13,8 @@ export class ActiveExpiry {
 
   constructor(private readonly talus: Talus) {}
 
-  cycle(): void {
+  /** One cycle; `cold`: also look for cold keys past their TTL in PostgreSQL. */
+  cycle(cold = true): void {
     const ks = this.talus.keyspace;
     if (ks.replicaMode || !this.talus.flusher.healthy) return;
     const now = Date.now();
@@ -38,7 +39,7 @@ export class ActiveExpiry {
       this.iterators.set(db.index, it!);
     }
     if (expired > 0) this.talus.flusher.schedule();
-    if (!this.coldQuery && ks.dbs.some((d) => !d.complete)) {
+    if (cold && !this.coldQuery && ks.dbs.some((d) => !d.complete)) {
       this.coldQuery = this.expireCold(now).finally(() => (this.coldQuery = undefined));
     }
   }

@@ -89,11 +89,11 @@ type Fields = Array<[string, string | number]>;
 
 const SECTIONS = [
   'server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules',
-  'commandstats', 'errorstats', 'cluster', 'keyspace', 'talus',
+  'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace', 'talus',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 /** `all` and `everything` add these to the default set */
-const NOT_DEFAULT = new Set<Section>(['commandstats']);
+const NOT_DEFAULT = new Set<Section>(['commandstats', 'latencystats']);
 
 /** Which sections a list of INFO arguments asks for (case-insensitive; unknown names are ignored). */
 export function selectSections(args: string[]): Set<Section> {
@@ -111,7 +111,7 @@ export function selectSections(args: string[]): Set<Section> {
 const TITLES: Record<Section, string> = {
   server: 'Server', clients: 'Clients', memory: 'Memory', persistence: 'Persistence', stats: 'Stats',
   replication: 'Replication', cpu: 'CPU', modules: 'Modules', commandstats: 'Commandstats',
-  errorstats: 'Errorstats', cluster: 'Cluster', keyspace: 'Keyspace', talus: 'Talus',
+  errorstats: 'Errorstats', latencystats: 'Latencystats', cluster: 'Cluster', keyspace: 'Keyspace', talus: 'Talus',
 };
 
 /** The INFO reply text for these section arguments. */
@@ -430,6 +430,18 @@ function commandstats(t: Talus): Fields {
   return out;
 }
 
+/** Per-command latency percentiles (latency-tracking), in command table order. */
+function latencystats(t: Talus): Fields {
+  const v = t.config.values;
+  if (!v.latencyTracking) return [];
+  const order: string[] = [];
+  for (const c of t.commands.all()) {
+    order.push(c.fullName);
+    for (const sub of c.subcommands.values()) order.push(sub.fullName);
+  }
+  return t.latencyTracker.infoFields(v.latencyTrackingInfoPercentiles, order);
+}
+
 function errorstats(t: Talus): Fields {
   return [...t.errorCounts].map(([code, n]): [string, string] => [`errorstat_${code}`, `count=${n}`]);
 }
@@ -499,6 +511,7 @@ const SECTION_FIELDS: Record<Section, (t: Talus) => Fields> = {
   modules: () => [],
   commandstats,
   errorstats,
+  latencystats,
   cluster: () => [['cluster_enabled', 0]],
   keyspace,
   talus,

@@ -45,6 +45,8 @@ export class Loader implements Pager {
   static readonly MAX_BATCH = 250;
   /** called after a batch is admitted (the server evicts here when over maxmemory) */
   onAdmitted: () => void = () => undefined;
+  /** A batch of cold keys was read, in this many milliseconds (the latency monitor's cold-read event). */
+  onRead: (ms: number) => void = () => undefined;
 
   private readonly pageContext: PageContext;
 
@@ -156,6 +158,7 @@ export class Loader implements Pager {
 
   private async fetch(d: Db, batch: Array<[string, { resolve: () => void; reject: (e: Error) => void }[]]>): Promise<void> {
     const epoch = d.epoch;
+    const started = performance.now();
     const done = (err?: Error) => {
       const byName = this.inflight.get(d);
       for (const [name, waiters] of batch) {
@@ -230,6 +233,7 @@ export class Loader implements Pager {
         }
         this.onAdmitted();
       }
+      this.onRead(performance.now() - started);
       done();
     } catch (err) {
       done(err as Error);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parseConfText, readConfFile, rewriteConfFile, splitArgs, quoteConfArg, REWRITE_SIGNATURE } from '../../src/config/conf-file.js';
 import { helpText, loadConfig, parseArgv, parseDotenv } from '../../src/config/load.js';
-import { renderEnvExample, renderSampleConf, repoRoot } from '../../src/config/print-conf.js';
+import { renderConfigurationDoc, renderEnvExample, renderSampleConf, repoRoot } from '../../src/config/print-conf.js';
 import {
   ConfigError,
   OPTIONS,
@@ -301,12 +301,11 @@ describe('config', () => {
       expect(() => parseArgv(['--port', '1', 'stray.conf', 'x'])).to.not.throw(); // values of --port
       expect(() => parseArgv(['a.conf', '-c', 'b.conf'])).to.throw(ConfigError, 'More than one config file');
 
-      const v = load(['--port', '6400', '--dir', './data2', '--maxmemory', '64mb', '--save', '', '--replicaof', '10.0.0.1', '6379', '--bind', '127.0.0.1', '::1']).values;
+      const v = load(['--port', '6400', '--dir', './data2', '--maxmemory', '64mb', '--save', '', '--bind', '127.0.0.1', '::1']).values;
       expect(v.port).to.equal(6400);
       expect(v.dir).to.equal(path.join(tmp, 'data2'));
       expect(v.maxmemory).to.equal(64 * MB);
       expect(v.save).to.deep.equal([]);
-      expect(v.replicaof).to.deep.equal({ host: '10.0.0.1', port: 6379 });
       expect(v.bind).to.equal('127.0.0.1 ::1');
     });
 
@@ -314,11 +313,11 @@ describe('config', () => {
       const conf = write(
         't.conf',
         [
-          'slave-read-only no',
-          'SLAVEOF 10.0.0.2 7000',
+          'zset-max-ziplist-entries 5',
+          'SLAVEOF no one',
           'hash-max-ziplist-entries 99',
           'requirepass "secret with spaces"',
-          "masterauth 'x'",
+          "logfile 'x'",
           'bind 0.0.0.0 ::',
           'bind 127.0.0.1',
           'save 3600 1',
@@ -331,11 +330,11 @@ describe('config', () => {
         ].join('\n'),
       );
       const v = load([conf]).values;
-      expect(v.replicaReadOnly).to.equal(false);
-      expect(v.replicaof).to.deep.equal({ host: '10.0.0.2', port: 7000 });
+      expect(v.zsetMaxListpackEntries).to.equal(5);
+      expect(v.replicaof).to.equal(null);
       expect(v.hashMaxListpackEntries).to.equal(99);
       expect(v.requirepass).to.equal('secret with spaces');
-      expect(v.masterauth).to.equal('x');
+      expect(v.logfile).to.equal('x');
       expect(v.bind).to.equal('127.0.0.1');
       expect(v.save).to.deep.equal([
         { seconds: 3600, changes: 1 },
@@ -402,12 +401,15 @@ describe('config', () => {
     });
 
     it('CONFIG GET formats values as Redis does', () => {
-      const s = ConfigStore.withDefaults({ 'notify-keyspace-events': 'KEA', save: '3600 1 300 100' });
+      const s = ConfigStore.withDefaults({ save: '3600 1 300 100' });
       expect(s.get(['maxmemory'])).to.deep.equal([['maxmemory', String(GB)]]);
       expect(get1(s, 'appendonly')).to.equal('no');
       expect(get1(s, 'maxmemory-policy')).to.equal('allkeys-lru');
       expect(get1(s, 'save')).to.equal('3600 1 300 100');
-      expect(get1(s, 'notify-keyspace-events')).to.equal('AKE');
+      expect(get1(s, 'notify-keyspace-events')).to.equal('');
+      const notify = lookupOption('notify-keyspace-events')!;
+      const parsed = notify.parse('KEA');
+      expect(parsed.ok && notify.show(parsed.value)).to.equal('AKE');
       expect(get1(s, 'client-output-buffer-limit')).to.equal('normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60');
       expect(get1(s, 'replicaof')).to.equal('');
       expect(get1(s, 'stream-node-max-bytes')).to.equal('4096');
@@ -452,13 +454,13 @@ describe('config', () => {
       s.set([
         ['MAXMEMORY', '100mb'],
         ['maxmemory-policy', 'VOLATILE-TTL'],
-        ['slave-read-only', 'no'],
+        ['zset-max-ziplist-entries', '9'],
         ['hash-max-ziplist-entries', '7'],
       ]);
       expect(s.values.maxmemory).to.equal(100 * MB);
       expect(s.values.maxmemoryPolicy).to.equal('volatile-ttl');
-      expect(s.values.replicaReadOnly).to.equal(false);
-      expect(get1(s, 'replica-read-only')).to.equal('no');
+      expect(s.values.zsetMaxListpackEntries).to.equal(9);
+      expect(get1(s, 'zset-max-listpack-entries')).to.equal('9');
       expect(get1(s, 'hash-max-listpack-entries')).to.equal('7');
       s.set([['client-output-buffer-limit', 'pubsub 1mb 0 0']]);
       expect(get1(s, 'client-output-buffer-limit')).to.equal('normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 0 0');
@@ -507,11 +509,11 @@ describe('config', () => {
       const s = ConfigStore.withDefaults();
       const seen: unknown[] = [];
       const off = s.onChange('maxmemory', (v) => seen.push(v));
-      s.onChange('slave-read-only', (v) => seen.push(['ro', v]));
+      s.onChange('zset-max-ziplist-entries', (v) => seen.push(['zset', v]));
       s.set([['maxmemory', '1mb']]);
       s.set([['maxmemory', '1mb']]); // unchanged: no event
-      s.set([['replica-read-only', 'no']]);
-      expect(seen).to.deep.equal([MB, ['ro', false]]);
+      s.set([['zset-max-listpack-entries', '3']]);
+      expect(seen).to.deep.equal([MB, ['zset', 3]]);
       off();
       s.set([['maxmemory', '2mb']]);
       expect(seen).to.have.length(2);
@@ -528,8 +530,8 @@ describe('config', () => {
 
     it('lets internal callers change immutable options', () => {
       const s = ConfigStore.withDefaults();
-      s.set([['replicaof', '10.1.1.1 9221']], { allowImmutable: true });
-      expect(get1(s, 'slaveof')).to.equal('10.1.1.1 9221');
+      s.set([['port', '7001']], { allowImmutable: true });
+      expect(get1(s, 'port')).to.equal('7001');
     });
 
     it('withDefaults applies overrides, including immutable ones', () => {
@@ -554,7 +556,7 @@ describe('config', () => {
         '# memory',
         'maxmemory 1gb   # not a comment in redis syntax, but kept as is',
         'include extra.conf',
-        'slave-read-only yes',
+        'hash-max-ziplist-entries 128',
         'maxmemory-policy allkeys-lru',
         'maxmemory-policy noeviction',
         'requirepass : old',
@@ -567,7 +569,7 @@ describe('config', () => {
       s.set([
         ['maxmemory', '64mb'],
         ['maxmemory-policy', 'allkeys-lfu'],
-        ['replica-read-only', 'no'],
+        ['hash-max-listpack-entries', '7'],
         ['requirepass', 'new pass'],
         ['timeout', '30'],
         ['save', '60 10 300 1'],
@@ -581,7 +583,7 @@ describe('config', () => {
         '# memory',
         'maxmemory 64mb',
         'include extra.conf',
-        'replica-read-only no',
+        'hash-max-listpack-entries 7',
         'maxmemory-policy allkeys-lfu',
         'requirepass "new pass"',
         '',
@@ -593,7 +595,7 @@ describe('config', () => {
       ]);
       // The rewritten file loads back to the same values.
       const again = ConfigStore.from(load([conf]));
-      for (const name of ['maxmemory', 'maxmemory-policy', 'replica-read-only', 'requirepass', 'timeout', 'save', 'databases', 'port']) {
+      for (const name of ['maxmemory', 'maxmemory-policy', 'hash-max-listpack-entries', 'requirepass', 'timeout', 'save', 'databases', 'port']) {
         expect(get1(again, name), name).to.equal(get1(s, name));
       }
       // A second rewrite does not add another signature.
@@ -616,7 +618,99 @@ describe('config', () => {
     });
   });
 
+  describe('what each option does (effect)', () => {
+    /** Options another branch makes live (client output buffers, client memory): read once merged. */
+    const LIVE_ON_MERGE = new Set(['client-output-buffer-limit', 'maxmemory-clients']);
+
+    /** Every .ts file under src/ except src/config, as one text. */
+    function sourceOutsideConfig(): string {
+      const out: string[] = [];
+      const walk = (dir: string) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          const p = path.join(dir, e.name);
+          if (e.isDirectory()) {
+            if (p !== path.join(repoRoot(), 'src', 'config')) walk(p);
+          } else if (e.name.endsWith('.ts')) out.push(fs.readFileSync(p, 'utf8'));
+        }
+      };
+      walk(path.join(repoRoot(), 'src'));
+      return out.join('\n');
+    }
+
+    it('every live option is read outside src/config (values.<key>, a destructured <key>, or onChange by name)', () => {
+      const src = sourceOutsideConfig();
+      const unread = OPTIONS.filter((def) => {
+        if (def.effect.kind !== 'live' || LIVE_ON_MERGE.has(def.name)) return false;
+        const read =
+          new RegExp(`\\.${def.key}\\b`).test(src) ||
+          new RegExp(`\\{[^}]*\\b${def.key}\\b[^}]*\\}\\s*=\\s*[^;\\n]*values`).test(src) ||
+          src.includes(`'${def.name}'`);
+        return !read;
+      });
+      expect(unread.map((d) => d.name), 'live options nothing reads: build them or classify them no-effect / not-built').to.deep.equal([]);
+    });
+
+    it('no-effect options give a reason; not-built ones say what is missing', () => {
+      for (const def of OPTIONS) {
+        if (def.effect.kind === 'no-effect') expect(def.effect.reason, def.name).to.match(/^\S.{10,}/);
+        if (def.effect.kind === 'not-built') expect(def.effect.missing, def.name).to.match(/not built/);
+      }
+      expect(lookupOption('io-threads')!.effect.kind).to.equal('no-effect');
+      expect(lookupOption('hash-max-listpack-entries')!.effect.kind).to.equal('live'); // OBJECT ENCODING reports by it
+      expect(lookupOption('notify-keyspace-events')!.effect.kind).to.equal('not-built');
+    });
+
+    it('CONFIG SET refuses a non-default value of a not-built option, and accepts its default', () => {
+      const s = ConfigStore.withDefaults();
+      const msg = (pairs: Array<[string, string]>) => errorOf(() => s.set(pairs)).message;
+      expect(msg([['notify-keyspace-events', 'KEA']])).to.equal(
+        "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - notify-keyspace-events: keyspace notifications are not built yet; only '' is accepted",
+      );
+      expect(msg([['lua-time-limit', '10']])).to.equal(
+        "ERR CONFIG SET failed (possibly related to argument 'lua-time-limit') - busy-reply-threshold: scripting (EVAL, FUNCTION) is not built yet; only '5000' is accepted",
+      );
+      expect(msg([['backup-cron', '0 4 * * *']])).to.include("only '0 3 * * *' or '' are accepted");
+      // all or nothing: a refused pair leaves the others unset
+      expect(msg([['maxmemory', '5mb'], ['replica-read-only', 'no']])).to.include('replication is not built yet');
+      expect(s.values.maxmemory).to.equal(GB);
+      // the default (what CONFIG GET * gives back, e.g. to the Tcl suite) is always accepted
+      s.set([['notify-keyspace-events', ''], ['replica-read-only', 'yes'], ['slave-serve-stale-data', 'yes'], ['backup-cron', '']]);
+      // no-effect options take any valid value
+      s.set([['list-max-ziplist-size', '5'], ['activedefrag', 'yes']]);
+      expect(get1(s, 'list-max-listpack-size')).to.equal('5');
+    });
+
+    it('refuses a not-built option set at start-up from the file, the environment or the command line', () => {
+      const conf = write('nb.conf', 'notify-keyspace-events KEA\n');
+      expect(errorOf(() => load([conf])).message).to.equal(
+        `Unsupported value 'KEA' for option 'notify-keyspace-events' (from ${conf}:1): notify-keyspace-events: keyspace notifications are not built yet; only '' is accepted`,
+      );
+      expect(errorOf(() => load([], { TALUS_REPLICAOF: '10.0.0.1 6379' })).message).to.equal(
+        "Unsupported value '10.0.0.1 6379' for option 'replicaof' (from environment variable TALUS_REPLICAOF): replicaof: replication is not built yet; only '' is accepted",
+      );
+      expect(errorOf(() => load(['--masterauth', 'pw'])).message).to.equal(
+        "Unsupported value (hidden) for option 'masterauth' (from command line): masterauth: replication is not built yet; only '' is accepted",
+      );
+      expect(load(['--notify-keyspace-events', '', '--replicaof', 'no', 'one']).values.replicaof).to.equal(null);
+    });
+
+    it('--help, talus.conf and docs/configuration.md say what each option does in Talus', () => {
+      const help = helpText();
+      expect(help).to.include('Accepted for compatibility, no effect in Talus: Talus does its network I/O on the Node.js event loop.');
+      expect(help).to.include("Not built: keyspace notifications are not built yet; only '' is accepted.");
+      const doc = renderConfigurationDoc();
+      for (const def of OPTIONS) expect(doc, def.name).to.include(`| \`${def.name}\``);
+      expect(doc).to.match(/\| `io-threads` \| `1` \| no \| no effect \|/);
+      expect(doc).to.match(/\| `notify-keyspace-events` \| "" \| yes \| not built \|/);
+      expect(renderSampleConf()).to.include('# Accepted for compatibility, no effect in Talus: Talus does its network I/O');
+    });
+  });
+
   describe('generated files', () => {
+    it('docs/configuration.md matches renderConfigurationDoc() (regenerate: node dist/src/config/print-conf.js --write)', () => {
+      expect(fs.readFileSync(path.join(repoRoot(), 'docs', 'configuration.md'), 'utf8')).to.equal(renderConfigurationDoc());
+    });
+
     it('talus.conf matches renderSampleConf() (regenerate: node dist/src/config/print-conf.js --write)', () => {
       expect(fs.readFileSync(path.join(repoRoot(), 'talus.conf'), 'utf8')).to.equal(renderSampleConf());
     });
