@@ -155,7 +155,7 @@ function reachableBinaries(nativeDir: string, uid: number, gid: number, log: Log
   if (canReach(path.join(nativeDir, 'bin'), uid, gid)) return nativeDir;
   const pkg = JSON.parse(fs.readFileSync(path.join(nativeDir, '..', 'package.json'), 'utf8')) as { name: string; version: string };
   const cache = '/var/cache/talus';
-  const target = path.join(cache, `${pkg.name.replace(/[@/]/g, '_')}-${pkg.version}`);
+  const target = path.join(cache, `${pkg.name.replace(/^@/, '').replace('/', '-')}-${pkg.version}`);
   if (!fs.existsSync(path.join(target, 'bin', 'postgres'))) {
     log.notice(`copying the PostgreSQL binaries to ${target}, where uid ${uid} can run them`);
     fs.mkdirSync(cache, { recursive: true, mode: 0o755 });
