@@ -150,11 +150,24 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
       let stop = false;
       let acked = 0;
       let failed = 0;
-      /** --target postgres: when the postmaster was killed, and the first acknowledgement of a write sent after that */
+      // --target postgres. The outage as clients see it: backends of the killed
+      // postmaster may still commit for a moment, so it starts at the first
+      // refusal after the kill and ends at the first acknowledgement of a write
+      // sent after that refusal.
       let pgKilledAt = Infinity;
       let firstAckAfterKill: number | undefined;
+      let firstRefusalAfterKill: number | undefined;
+      let firstAckAfterOutage: number | undefined;
+      let lastAckedSentAt = 0;
       const ackedAt = (sentAt: number) => {
-        if (sentAt >= pgKilledAt && firstAckAfterKill === undefined) firstAckAfterKill = Date.now();
+        lastAckedSentAt = Math.max(lastAckedSentAt, sentAt);
+        if (sentAt < pgKilledAt) return;
+        firstAckAfterKill ??= Date.now();
+        if (firstRefusalAfterKill !== undefined && sentAt >= firstRefusalAfterKill) firstAckAfterOutage ??= Date.now();
+      };
+      const refusedAt = (sentAt: number) => {
+        failed++;
+        if (sentAt >= pgKilledAt) firstRefusalAfterKill ??= Date.now();
       };
       const clients: Redis[] = [];
       const loops: Promise<void>[] = [];
@@ -179,7 +192,7 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
                     if (v > (ackedCounter.get(key) ?? 0)) ackedCounter.set(key, v);
                   },
                   () => {
-                    failed++;
+                    refusedAt(sentAt);
                     broken = true;
                   },
                 ));
@@ -198,7 +211,7 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
                     if (seq > (ackedSet.get(key) ?? 0)) ackedSet.set(key, seq);
                   },
                   () => {
-                    failed++;
+                    refusedAt(sentAt);
                     broken = true;
                   },
                 ));
@@ -225,13 +238,18 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
         if (pgBefore === undefined || !alive(pgBefore)) throw new Error(`round ${round}: no embedded postmaster running in ${dir}`);
         pgKilledAt = killedAt;
         process.kill(pgBefore, 'SIGKILL');
-        while (firstAckAfterKill === undefined) await sleep(5);
-        // and some more acknowledged writes after the recovery
+        // Talus restarted PostgreSQL, writes sent since are acknowledged, and some more
+        let info = await infoTalus(srv);
+        while (Number(info.embedded_pg_restarts) < 1) {
+          await sleep(50);
+          info = await infoTalus(srv);
+        }
+        const restartSeenAt = Date.now();
+        while (lastAckedSentAt < restartSeenAt) await sleep(5);
         const again = acked + minAcked;
         while (acked < again) await sleep(5);
-        const info = await infoTalus(srv);
         pgRound = {
-          recoveryMs: firstAckAfterKill - killedAt,
+          recoveryMs: (firstAckAfterOutage ?? firstAckAfterKill!) - killedAt,
           pgRestarts: Number(info.embedded_pg_restarts),
           pgLastExit: info.embedded_pg_last_exit,
           pgRecoveryMs: Number(info.embedded_pg_last_recovery_ms),
