@@ -83,9 +83,9 @@ export async function startEmbeddedPostgres(opts: {
     '-c', 'shared_buffers=128MB',
     '-c', 'max_wal_size=1GB',
     '-c', 'logging_collector=off',
-    // After a crash, PostgreSQL first syncs its whole data dir to disk: one
-    // fsync per file took 2-3 s of a restart here, syncfs of the file system
-    // about 0.1 s (Linux only; docs/architecture.md, Embedded PostgreSQL).
+    // After a crash, PostgreSQL first syncs its whole data dir to disk: with
+    // one fsync per file a restart took 2-3 s here, with one syncfs of the
+    // file system about 1 s in all (Linux only; docs/architecture.md).
     ...(os.platform() === 'linux' ? ['-c', 'recovery_init_sync_method=syncfs'] : []),
   ];
   const cmd = runAs.command(path.join(runAs.nativeDir, 'bin', 'postgres'), args);
