@@ -10,6 +10,16 @@
  *   node dist/bench/kill9.js [rounds=20] [--workers 8] [--inflight 32] [--appendfsync always]
  *
  * test/durability.test.ts runs the same rounds (3 of them) in CI.
+ *
+ * With --target postgres, each round SIGKILLs the embedded postmaster instead
+ * (Talus restarts it; its crash recovery replays the WAL) and the load goes
+ * on through the outage (refused writes are retried); once writes are
+ * acknowledged again and some more went through, Talus itself is SIGKILLed
+ * and restarted, so the check reads from PostgreSQL only:
+ *
+ *   node dist/bench/kill9.js 20 --target postgres
+ *
+ * test/embedded.test.ts runs 2 such rounds in CI.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,6 +41,8 @@ export interface Kill9Options {
   talusArgs?: string[];
   dir?: string;
   log?: (line: string) => void;
+  /** what each round SIGKILLs: Talus (default) or its embedded postmaster */
+  target?: 'talus' | 'postgres';
 }
 
 export interface RoundReport {
@@ -45,6 +57,12 @@ export interface RoundReport {
   restartMs: number;
   keysVerified: number;
   violations: string[];
+  /** --target postgres: from the postmaster's kill to the first acknowledged write sent after it (ms) */
+  recoveryMs?: number;
+  /** --target postgres: INFO talus after the recovery */
+  pgRestarts?: number;
+  pgLastExit?: string;
+  pgRecoveryMs?: number;
 }
 
 export interface Kill9Report {
@@ -86,6 +104,21 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** INFO talus as name -> value. */
+async function infoTalus(srv: TalusProcess): Promise<Record<string, string>> {
+  const c = srv.client(clientOpts);
+  try {
+    const out: Record<string, string> = {};
+    for (const line of (await c.info('talus')).split('\r\n')) {
+      const i = line.indexOf(':');
+      if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+    }
+    return out;
+  } finally {
+    c.disconnect();
+  }
+}
+
 export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
   const workers = opts.workers ?? 8;
   const inflight = opts.inflight ?? 32;
@@ -96,6 +129,7 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
   const args = opts.talusArgs ?? [];
   const log = opts.log ?? (() => undefined);
   const dir = opts.dir ?? tempDir('kill9');
+  const target = opts.target ?? 'talus';
 
   const ackedCounter = new Map<string, number>();
   const sentCounter = new Map<string, number>();
@@ -116,6 +150,25 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
       let stop = false;
       let acked = 0;
       let failed = 0;
+      // --target postgres. The outage as clients see it: backends of the killed
+      // postmaster may still commit for a moment, so it starts at the first
+      // refusal after the kill and ends at the first acknowledgement of a write
+      // sent after that refusal.
+      let pgKilledAt = Infinity;
+      let firstAckAfterKill: number | undefined;
+      let firstRefusalAfterKill: number | undefined;
+      let firstAckAfterOutage: number | undefined;
+      let lastAckedSentAt = 0;
+      const ackedAt = (sentAt: number) => {
+        lastAckedSentAt = Math.max(lastAckedSentAt, sentAt);
+        if (sentAt < pgKilledAt) return;
+        firstAckAfterKill ??= Date.now();
+        if (firstRefusalAfterKill !== undefined && sentAt >= firstRefusalAfterKill) firstAckAfterOutage ??= Date.now();
+      };
+      const refusedAt = (sentAt: number) => {
+        failed++;
+        if (sentAt >= pgKilledAt) firstRefusalAfterKill ??= Date.now();
+      };
       const clients: Redis[] = [];
       const loops: Promise<void>[] = [];
       const loadStart = Date.now();
@@ -127,6 +180,7 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
           while (!stop) {
             const batch: Promise<void>[] = [];
             let broken = false;
+            const sentAt = Date.now();
             for (let i = 0; i < inflight; i++) {
               if (report.usedIncr && Math.random() < 0.5) {
                 const key = `c:${Math.floor(Math.random() * counterKeys)}`;
@@ -134,10 +188,11 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
                 batch.push(c.incr(key).then(
                   (v) => {
                     acked++;
+                    ackedAt(sentAt);
                     if (v > (ackedCounter.get(key) ?? 0)) ackedCounter.set(key, v);
                   },
                   () => {
-                    failed++;
+                    refusedAt(sentAt);
                     broken = true;
                   },
                 ));
@@ -152,17 +207,20 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
                       return;
                     }
                     acked++;
+                    ackedAt(sentAt);
                     if (seq > (ackedSet.get(key) ?? 0)) ackedSet.set(key, seq);
                   },
                   () => {
-                    failed++;
+                    refusedAt(sentAt);
                     broken = true;
                   },
                 ));
               }
             }
             await Promise.all(batch);
-            if (broken) return;
+            if (broken && (target === 'talus' || stop || c.status === 'end')) return;
+            // PostgreSQL is down (MISCONF): try again shortly
+            if (broken) await sleep(20);
           }
         })());
       }
@@ -175,11 +233,34 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
       const ackedAtKill = acked;
       const pgBefore = postmasterPid(dir);
       const killedAt = Date.now();
+      let pgRound: Pick<RoundReport, 'recoveryMs' | 'pgRestarts' | 'pgLastExit' | 'pgRecoveryMs'> = {};
+      if (target === 'postgres') {
+        if (pgBefore === undefined || !alive(pgBefore)) throw new Error(`round ${round}: no embedded postmaster running in ${dir}`);
+        pgKilledAt = killedAt;
+        process.kill(pgBefore, 'SIGKILL');
+        // Talus restarted PostgreSQL, writes sent since are acknowledged, and some more
+        let info = await infoTalus(srv);
+        while (Number(info.embedded_pg_restarts) < 1) {
+          await sleep(50);
+          info = await infoTalus(srv);
+        }
+        const restartSeenAt = Date.now();
+        while (lastAckedSentAt < restartSeenAt) await sleep(5);
+        const again = acked + minAcked;
+        while (acked < again) await sleep(5);
+        pgRound = {
+          recoveryMs: (firstAckAfterOutage ?? firstAckAfterKill!) - killedAt,
+          pgRestarts: Number(info.embedded_pg_restarts),
+          pgLastExit: info.embedded_pg_last_exit,
+          pgRecoveryMs: Number(info.embedded_pg_last_recovery_ms),
+        };
+        stop = true; // then the loops end at the connection's loss, not in a retry pause
+      }
       await srv.kill();
       stop = true;
       await Promise.all(loops);
       for (const c of clients) c.disconnect();
-      const orphanPostgres = pgBefore !== undefined && alive(pgBefore);
+      const orphanPostgres = target === 'talus' && pgBefore !== undefined && alive(pgBefore);
 
       srv = await startTalus(args, { embedded: true, dir });
       const restartMs = Date.now() - killedAt;
@@ -233,10 +314,18 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Report> {
         restartMs,
         keysVerified: keys.length,
         violations,
+        ...pgRound,
       };
       report.rounds.push(r);
       report.violations.push(...violations.map((v) => `round ${round}: ${v}`));
-      log(
+      if (target === 'postgres') {
+        log(
+          `round ${round}: postmaster killed after ${killAfterMs} ms of load, writes acknowledged again ${r.recoveryMs} ms later ` +
+            `(PostgreSQL up again after ${r.pgRecoveryMs} ms; INFO restarts ${r.pgRestarts}, last exit ${r.pgLastExit}); ` +
+            `${acked} acknowledged, ${failed} refused or cut off, ${unackedButDurable} unacknowledged-but-durable, ` +
+            `${keys.length} keys verified after a kill -9 of Talus, ${violations.length} violations`,
+        );
+      } else log(
         `round ${round}: kill after ${killAfterMs} ms, ${acked} acknowledged (${r.ackedPerSec}/s), ${failed} cut off, ` +
           `${unackedButDurable} unacknowledged-but-durable, orphan PG ${orphanPostgres ? 'yes' : 'no'}, ` +
           `restart ${restartMs} ms, ${keys.length} keys verified, ${violations.length} violations`,
@@ -257,6 +346,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     return i >= 0 ? Number(argv[i + 1]) : def;
   };
   const fsync = argv.includes('--appendfsync') ? argv[argv.indexOf('--appendfsync') + 1]! : 'always';
+  const target = argv.includes('--target') ? (argv[argv.indexOf('--target') + 1] as 'talus' | 'postgres') : 'talus';
   const rounds = Number(argv.find((a, i) => /^\d+$/.test(a) && !argv[i - 1]?.startsWith('--')) ?? 20);
   const t0 = Date.now();
   const report = await runKill9({
@@ -264,11 +354,21 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     workers: opt('workers', 8),
     inflight: opt('inflight', 32),
     talusArgs: ['--appendfsync', fsync],
+    target,
     log: (l) => console.log(l),
   });
   const sum = (f: (r: RoundReport) => number) => report.rounds.reduce((a, r) => a + f(r), 0);
   const restarts = report.rounds.map((r) => r.restartMs).sort((a, b) => a - b);
-  console.log(
+  const recoveries = report.rounds.map((r) => r.recoveryMs ?? 0).sort((a, b) => a - b);
+  if (target === 'postgres') console.log(
+    `\n${report.rounds.length} postmaster kills (appendfsync ${fsync}) in ${((Date.now() - t0) / 1000).toFixed(0)} s: ` +
+      `writes acknowledged again after median ${recoveries[Math.floor(recoveries.length / 2)]} ms / ` +
+      `min ${recoveries[0]} ms / max ${recoveries[recoveries.length - 1]} ms; ` +
+      `${sum((r) => r.ackedWrites)} acknowledged writes, ${sum((r) => r.failedWrites)} refused or cut off, ` +
+      `${sum((r) => r.unackedButDurable)} unacknowledged-but-durable, ` +
+      `LOST ACKNOWLEDGED WRITES: ${report.violations.length}`,
+  );
+  else console.log(
     `\n${report.rounds.length} rounds (appendfsync ${fsync}, ${report.usedIncr ? 'INCR+SET' : 'SET only'}) in ${((Date.now() - t0) / 1000).toFixed(0)} s: ` +
       `${sum((r) => r.ackedWrites)} acknowledged writes, ${sum((r) => r.failedWrites)} cut off by the kill, ` +
       `${sum((r) => r.unackedButDurable)} unacknowledged-but-durable, ` +

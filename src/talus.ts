@@ -101,7 +101,7 @@ export class Talus {
     const v = this.config.values;
     let url = v.databaseUrl;
     if (!url) {
-      this.embedded = await startEmbeddedPostgres({ dir: v.dir, port: v.embeddedPgPort, log: this.log });
+      this.embedded = await startEmbeddedPostgres({ dir: v.dir, port: v.embeddedPgPort, userNamespace: v.embeddedPgUserNamespace, log: this.log });
       url = this.embedded.url;
     }
     this.database = openDatabase(url, v.pgPoolSize, (err) => this.log.verbose(`PostgreSQL connection error: ${err.message}`));
@@ -137,6 +137,8 @@ export class Talus {
         return appendfsync === 'always' ? 0 : appendfsync === 'everysec' ? Math.min(flushIntervalMs, 1000) : flushIntervalMs;
       },
     );
+    // a restarted embedded PostgreSQL: commit what waits without the rest of the backoff
+    if (this.embedded) this.embedded.onRestarted = () => this.flusher.retryNow();
     this.loader = new Loader(db, this.keyspace, this.flusher);
     this.loader.pagedThreshold = this.config.values.pagedCollectionThreshold;
     this.config.onChange('paged-collection-threshold', (n) => (this.loader.pagedThreshold = n as number));

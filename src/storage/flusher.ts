@@ -106,6 +106,14 @@ export class Flusher {
     this.connection = undefined;
   }
 
+  /** Retry a failed commit now instead of at the end of its backoff (PostgreSQL is back). */
+  retryNow(): void {
+    if (!this.retryTimer || this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    void this.run();
+  }
+
   private async run(): Promise<void> {
     if (this.inFlight) return;
     const ks = this.ks;
