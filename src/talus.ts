@@ -14,7 +14,6 @@ import { openDatabase, type Database } from './storage/database.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
 import { migrate } from './storage/migrate.js';
 import { Flusher } from './storage/flusher.js';
-import { MAX_INDEXED_BYTES } from './storage/writes.js';
 import { Loader } from './storage/loader.js';
 import { Janitor } from './storage/janitor.js';
 import { Logger } from './observability/logger.js';
@@ -238,9 +237,7 @@ export class Talus {
    */
   dispatch(c: Client, args: Buffer[]): void {
     const cmd = this.commands.lookup(args[0]!);
-    // A write's keys are planned once, here: check() refuses names storage cannot index.
-    const planned = cmd !== undefined && cmd.isWrite && cmd.name !== 'exec' && cmd.arityOk(args.length) ? this.triedKeyRefs(c, cmd, args) : undefined;
-    const err = this.check(c, cmd, args, planned);
+    const err = this.check(c, cmd, args);
     if (err !== undefined) {
       if (cmd) cmd.stats.rejected++;
       if (c.multi !== null && cmd?.name !== 'exec' && cmd?.name !== 'discard') c.multiError = true;
@@ -259,7 +256,7 @@ export class Talus {
     if (this.monitors.size > 0 && command.name !== 'exec' && !command.def.flags.includes('skip_monitor') && !command.def.flags.includes('admin')) {
       this.feedMonitors(c, args);
     }
-    const refs = planned ?? this.plannedRefs(c, command, args);
+    const refs = this.plannedRefs(c, command, args);
     if (refs === undefined) return;
     // Commands whose keys depend on data (a `keyRefs` hook, e.g. SORT's BY/GET
     // patterns, also inside EXEC) are planned again once their keys are
@@ -347,7 +344,7 @@ export class Talus {
   }
 
   /** Policy checks in Redis's order; undefined means the command may run. */
-  private check(c: Client, cmd: Command | undefined, args: Buffer[], writeRefs: KeyRef[] | undefined): ErrorReply | undefined {
+  private check(c: Client, cmd: Command | undefined, args: Buffer[]): ErrorReply | undefined {
     if (cmd === undefined) return Errors.unknownCommand(args[0]!.toString(), args.slice(1));
     if (!cmd.arityOk(args.length)) return Errors.arity(cmd.name);
     if (!c.authenticated && !cmd.noAuth) return Errors.noAuth();
@@ -356,8 +353,6 @@ export class Talus {
     }
     if (cmd.isWrite) {
       if (!this.flusher.healthy) return Errors.persistence(this.flusher.lastError);
-      const tooLong = writeRefs && overlongName(writeRefs);
-      if (tooLong !== undefined) return tooLong;
       const v = this.config.values;
       if (cmd.def.flags.includes('denyoom') && v.maxmemory > 0 && this.keyspace.bytes > v.maxmemory) {
         // noeviction keeps every key resident, as Redis keeps every key in
@@ -634,16 +629,6 @@ function toErrorReply(err: unknown, log: Logger): ErrorReply {
   const e = err as Error;
   log.warning(`command failed: ${e.stack ?? e}`);
   return new ErrorReply(`ERR ${e.message}`);
-}
-
-/** A write naming a key or member longer than storage can index (MAX_INDEXED_BYTES) is refused whole (EXEC's commands were checked when queued). */
-function overlongName(refs: KeyRef[]): ErrorReply | undefined {
-  for (const r of refs) {
-    if (r.name.length > MAX_INDEXED_BYTES) return Errors.tooLong('key', MAX_INDEXED_BYTES);
-    if (r.access?.kind !== 'members') continue;
-    for (const m of r.access.members) if (m.length > MAX_INDEXED_BYTES) return Errors.tooLong('member', MAX_INDEXED_BYTES);
-  }
-  return undefined;
 }
 
 /** A command's declared access; arguments it cannot parse fail in the handler, so ask for everything. */

@@ -33,9 +33,6 @@ export const Errors = {
     ),
   oom: () => new ErrorReply("OOM command not allowed when used memory > 'maxmemory'."),
   storage: (why: string) => new ErrorReply(`ERR storage unavailable: ${why}`),
-  /** Talus's own limit (storage/writes.ts MAX_INDEXED_BYTES); Redis has none */
-  tooLong: (what: 'key' | 'member', max: number) =>
-    new ErrorReply(`ERR ${what} too long: Talus keeps keys, hash fields and set and sorted set members of at most ${max} bytes`),
 } as const;
 
 /** Redis truncates echoed names in errors at 128 bytes. */

@@ -6,6 +6,7 @@ import { keyword } from './args.js';
 import { lookup, propagate } from './keyaccess.js';
 import { codecFor } from '../storage/codecs.js';
 import { globLiteralPrefix, globMatch } from '../util/glob.js';
+import { indexedFormOf, SHORT_NAME_BYTES } from '../util/indexed-names.js';
 import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
 import type { Client } from '../server/client.js';
 import type { Db } from '../keyspace/keyspace.js';
@@ -22,8 +23,12 @@ import type { Talus } from '../talus.js';
  * Keyed commands run synchronously on resident entries like every family.
  * The keyless enumerations (KEYS, SCAN, RANDOMKEY) read the hot set when it
  * holds the whole db (`db.complete`); otherwise they wait until PostgreSQL
- * has every write made so far and ask it, walking talus.keys in key order
- * (bytea order = byte order = latin1 string order, so both paths agree).
+ * has every write made so far and ask it, walking talus.keys in the order of
+ * its index: by indexed form (util/indexed-names.ts), which is byte order
+ * except among keys longer than SHORT_NAME_BYTES sharing their first
+ * SHORT_NAME_BYTES bytes. The hot set is walked in the same order (bytea
+ * order = byte order = latin1 string order), so a cursor from either path
+ * works in the other: it holds the last indexed form returned.
  */
 
 // ---------------------------------------------------------------- lookups
@@ -438,7 +443,10 @@ async function durable(t: Talus, db: Db): Promise<void> {
 }
 
 interface KeyRow {
+  /** the whole key */
   key: Buffer;
+  /** its indexed form: the order of the walk */
+  form: Buffer;
   type: KeyType;
 }
 
@@ -448,15 +456,16 @@ interface KeyRow {
  * wanted type. Call after `durable`.
  */
 async function pageFromStorage(t: Talus, db: Db, after: Buffer | undefined, f: Filter, limit: number): Promise<KeyRow[]> {
-  const prefix = f.pattern ? globLiteralPrefix(f.pattern) : Buffer.alloc(0);
+  // Keys starting with a prefix have indexed forms starting with its first SHORT_NAME_BYTES bytes.
+  const prefix = f.pattern ? globLiteralPrefix(f.pattern).subarray(0, SHORT_NAME_BYTES) : Buffer.alloc(0);
   const end = prefix.length > 0 ? prefixEnd(prefix) : undefined;
   const conds = [sql`db = ${db.index}`, sql`(expire_at IS NULL OR expire_at > ${Date.now()})`];
   if (after !== undefined) conds.push(sql`key > ${after}`);
   if (prefix.length > 0 && (after === undefined || Buffer.compare(prefix, after) > 0)) conds.push(sql`key >= ${prefix}`);
   if (end !== undefined) conds.push(sql`key < ${end}`);
   if (f.type !== undefined) conds.push(sql`type = ${f.type}`);
-  const { rows } = await sql<KeyRow>`SELECT key, type FROM talus.keys WHERE ${sql.join(conds, sql` AND `)}
-    ORDER BY key LIMIT ${limit}`.execute(t.database.db);
+  const { rows } = await sql<KeyRow>`SELECT coalesce(long_key, key) AS key, key AS form, type FROM talus.keys WHERE ${sql.join(conds, sql` AND `)}
+    ORDER BY form LIMIT ${limit}`.execute(t.database.db);
   return rows;
 }
 
@@ -482,7 +491,7 @@ async function keysFromStorage(t: Talus, db: Db, f: Filter): Promise<Reply> {
     const rows = await pageFromStorage(t, db, after, f, KEYS_PAGE);
     for (const r of rows) if (f.pattern === undefined || globMatch(f.pattern, r.key)) out.push(r.key);
     if (rows.length < KEYS_PAGE) return out;
-    after = rows[rows.length - 1]!.key;
+    after = rows[rows.length - 1]!.form;
   }
 }
 
@@ -561,14 +570,17 @@ function scan(c: Client, args: Buffer[]): Reply | Promise<Reply> {
   if (db.complete && db.entries.size <= MEMORY_SCAN_LIMIT) {
     const now = Date.now();
     const from = after?.toString('latin1');
-    const names: Array<[string, KeyType]> = [];
+    // [indexed form, name, type]: walked in the order of PostgreSQL's index
+    const names: Array<[string, string, KeyType]> = [];
     for (const e of db.entries.values()) {
-      if (isLive(e, now) && (from === undefined || e.name > from)) names.push([e.name, e.type!]);
+      if (!isLive(e, now)) continue;
+      const form = indexedFormOf(e.name);
+      if (from === undefined || form > from) names.push([form, e.name, e.type!]);
     }
     names.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const page = names.slice(0, count);
     const out: Buffer[] = [];
-    for (const [name, type] of page) if (matches(f, name, type)) out.push(Buffer.from(name, 'latin1'));
+    for (const [, name, type] of page) if (matches(f, name, type)) out.push(Buffer.from(name, 'latin1'));
     const done = names.length <= count;
     return reply(out, done ? undefined : Buffer.from(page[page.length - 1]![0], 'latin1'));
   }
@@ -577,7 +589,7 @@ function scan(c: Client, args: Buffer[]): Reply | Promise<Reply> {
     const rows = await pageFromStorage(c.talus, db, after, f, count);
     const out: Buffer[] = [];
     for (const r of rows) if (f.pattern === undefined || globMatch(f.pattern, r.key)) out.push(r.key);
-    return reply(out, rows.length < count ? undefined : rows[rows.length - 1]!.key);
+    return reply(out, rows.length < count ? undefined : rows[rows.length - 1]!.form);
   })();
 }
 
@@ -614,13 +626,13 @@ async function randomFromStorage(t: Talus, db: Db): Promise<Reply> {
     let total = 0;
     for (const d of t.keyspace.dbs) total += d.count;
     const percent = Math.min(100, (100 * 2000) / Math.max(total, 1));
-    const { rows } = await sql<{ key: Buffer }>`SELECT key FROM talus.keys TABLESAMPLE SYSTEM (${percent}) WHERE ${live}`.execute(q);
+    const { rows } = await sql<{ key: Buffer }>`SELECT coalesce(long_key, key) AS key FROM talus.keys TABLESAMPLE SYSTEM (${percent}) WHERE ${live}`.execute(q);
     if (rows.length > 0) return rows[Math.floor(Math.random() * rows.length)]!.key;
   }
   const offset = Math.floor(Math.random() * Math.min(db.count, 1_000_000));
   for (const off of offset > 0 ? [offset, 0] : [0]) {
-    const { rows } = await sql<{ key: Buffer }>`SELECT key FROM talus.keys WHERE ${live}
-      ORDER BY key OFFSET ${off} LIMIT 1`.execute(q);
+    const { rows } = await sql<{ key: Buffer }>`SELECT coalesce(long_key, key) AS key FROM talus.keys WHERE ${live}
+      ORDER BY talus.keys.key OFFSET ${off} LIMIT 1`.execute(q);
     if (rows.length > 0) return rows[0]!.key;
   }
   return null;

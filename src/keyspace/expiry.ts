@@ -49,7 +49,7 @@ export class ActiveExpiry {
     const t = this.talus;
     try {
       const { rows } = await sql<{ db: number; key: Buffer }>`
-        SELECT db, key FROM talus.keys WHERE expire_at <= ${now} ORDER BY expire_at LIMIT 200`.execute(t.database.db);
+        SELECT db, coalesce(long_key, key) AS key FROM talus.keys WHERE expire_at <= ${now} ORDER BY expire_at LIMIT 200`.execute(t.database.db);
       for (const r of rows) {
         const db = t.keyspace.dbs[r.db];
         if (!db || db.complete) continue;

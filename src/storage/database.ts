@@ -5,7 +5,10 @@ import type { KeyType } from '../keyspace/types.js';
 /** Row types of the talus schema, for kysely. */
 export interface KeysTable {
   db: number;
+  /** the key, or the indexed form of a key longer than SHORT_NAME_BYTES (util/indexed-names.ts) */
   key: Buffer;
+  /** the whole key when `key` is its indexed form (migrations/0009); NULL otherwise */
+  long_key: Buffer | null;
   key_id: number;
   type: KeyType;
   expire_at: number | null;

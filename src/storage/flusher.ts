@@ -3,11 +3,12 @@ import type pg from 'pg';
 import { FlushBatch, MAX_STATEMENT_BYTES } from './batch.js';
 import { codecFor, type TypeCodec } from './codecs.js';
 import type { Database } from './database.js';
-import { appendChangelog, deleteKeys, upsertKeys } from './writes.js';
+import { appendChangelog, deleteKeys, upsertKeys, upsertLongKeys } from './writes.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
 import { encodeSegment, segmentBytes, type ChangeRecord } from '../replication/changelog.js';
+import { indexedForm } from '../util/indexed-names.js';
 
 interface Waiter {
   seq: number;
@@ -255,7 +256,8 @@ function segments(records: ChangeRecord[]): ChangeRecord[][] {
 }
 
 function stageEntry(batch: FlushBatch, e: Entry): { codec: TypeCodec; token: unknown } | undefined {
-  const key = Buffer.from(e.name, 'latin1');
+  const name = Buffer.from(e.name, 'latin1');
+  const key = indexedForm(name);
   if (e.type === null) {
     batch.add(deleteKeys, e.db, key);
     return undefined;
@@ -265,7 +267,9 @@ function stageEntry(batch: FlushBatch, e: Entry): { codec: TypeCodec; token: unk
   // collection's length, which most of its writes change.
   const inline = codec.inline?.(e.value) ?? null;
   const length = inline !== null ? 0 : codec.length(e.value);
-  batch.add(upsertKeys, e.db, key, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, length, inline);
+  const expireAt = e.expireAt === 0 ? null : e.expireAt;
+  if (key === name) batch.add(upsertKeys, e.db, key, e.keyId, e.type, expireAt, length, inline);
+  else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, expireAt, length, inline);
   e.metaDirty = false;
   return { codec, token: codec.stage(batch, e) };
 }

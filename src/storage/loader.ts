@@ -7,6 +7,7 @@ import type { Db, Keyspace } from '../keyspace/keyspace.js';
 import { WHOLE, type MaybePaged } from '../keyspace/paging.js';
 import type { KeyRef, Pager } from '../keyspace/scheduler.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
+import { indexedForm } from '../util/indexed-names.js';
 
 interface KeyRow {
   key: Buffer;
@@ -169,7 +170,13 @@ export class Loader implements Pager {
     try {
       // After FLUSHDB/SWAPDB, PostgreSQL is stale for this db until that commits.
       if (d.barrierSeq > this.flusher.durableSeq) await this.flusher.waitDurable(d.barrierSeq);
-      const keys = batch.map(([name]) => Buffer.from(name, 'latin1'));
+      // Keys are looked up by indexed form; a row's form gives back the name asked for.
+      const nameOf = new Map<string, string>();
+      const keys = batch.map(([name]) => {
+        const form = indexedForm(Buffer.from(name, 'latin1'));
+        nameOf.set(form.toString('latin1'), name);
+        return form;
+      });
       this.stats.keyQueries++;
       // One primary-key probe per name (LATERAL): `k.key = ANY($2)` lets the
       // planner scan the whole db instead when its statistics lag the table.
@@ -221,7 +228,7 @@ export class Loader implements Pager {
       if (d.epoch === epoch) {
         const found = new Set<string>();
         for (const r of rows) {
-          const name = r.key.toString('latin1');
+          const name = nameOf.get(r.key.toString('latin1'))!;
           found.add(name);
           if (d.entries.has(name)) continue;
           const value = r.type === 'string' ? r.value ?? values.get(r.key_id) ?? Buffer.alloc(0) : values.get(r.key_id);

@@ -1,10 +1,11 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { ArrayWrite } from './batch.js';
+import type { ArrayWrite, FlushBatch } from './batch.js';
 import { encodeArray } from './binary-array.js';
 import type { PageContext, TypeCodec } from './codecs.js';
 import { MemberPages, type Access } from '../keyspace/paging.js';
 import type { TalusSchema } from './database.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
+import { indexedForm } from '../util/indexed-names.js';
 
 /**
  * Which members of a collection changed since its last flush. `fresh` means
@@ -77,6 +78,25 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
         ON CONFLICT (key_id, ${sql.raw(spec.memberColumn)}) ${sql.raw(onConflict)}`;
     },
   };
+  // Members longer than SHORT_NAME_BYTES: the indexed form plus the whole
+  // member (util/indexed-names.ts), in a write of their own so that commits
+  // of short members keep their statement.
+  const longColumn = `long_${spec.memberColumn}`;
+  const putLong: ArrayWrite = {
+    name: `${spec.type}_put_long`,
+    columns: ['bigint[]', 'bytea[]', 'bytea[]', ...spec.payload.map(([, t]) => `${t}[]`)],
+    build: (params) => {
+      const cols = ['key_id', spec.memberColumn, longColumn, ...payloadCols].join(', ');
+      const onConflict =
+        payloadCols.length === 0
+          ? 'DO NOTHING'
+          : `DO UPDATE SET ${payloadCols.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+      return sql`INSERT INTO ${sql.raw(spec.table)} (${sql.raw(cols)})
+        SELECT * FROM unnest(${sql.join(params)})
+        ON CONFLICT (key_id, ${sql.raw(spec.memberColumn)}) ${sql.raw(onConflict)}`;
+    },
+  };
+  /** Deletes by indexed form, long members included. */
   const del: ArrayWrite = {
     name: `${spec.type}_del`,
     columns: ['bigint[]', 'bytea[]'],
@@ -91,7 +111,16 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       SELECT * FROM unnest(${ids}, ${types}) ON CONFLICT DO NOTHING`,
   };
   const bytes = (name: string) => Buffer.from(name, 'latin1');
-  const cols = sql.raw([spec.memberColumn, ...payloadCols].join(', '));
+  const putMember = (batch: FlushBatch, keyId: number, m: string, payload: unknown[]) => {
+    const member = bytes(m);
+    const form = indexedForm(member);
+    if (form === member) batch.add(put, keyId, member, ...payload);
+    else batch.add(putLong, keyId, form, member, ...payload);
+  };
+  // Reads by member: the indexed form, mapped back to the member asked for.
+  const formCols = sql.raw([spec.memberColumn, ...payloadCols].join(', '));
+  // Whole reads: the whole member, whichever column holds it.
+  const cols = sql.raw([`coalesce(${longColumn}, ${spec.memberColumn}) AS ${spec.memberColumn}`, ...payloadCols].join(', '));
 
   return {
     type: spec.type,
@@ -104,12 +133,12 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       value.changes = new MemberChanges();
       value.changes.fresh = false;
       if (token.fresh) {
-        for (const [m, p] of spec.entries(value)) batch.add(put, e.keyId, bytes(m), ...p);
+        for (const [m, p] of spec.entries(value)) putMember(batch, e.keyId, m, p);
       } else {
         for (const m of token.changed) {
           const p = spec.get(value, m);
-          if (p === undefined) batch.add(del, e.keyId, bytes(m));
-          else batch.add(put, e.keyId, bytes(m), ...p);
+          if (p === undefined) batch.add(del, e.keyId, indexedForm(bytes(m)));
+          else putMember(batch, e.keyId, m, p);
         }
       }
       return token;
@@ -155,13 +184,20 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       if (access.kind === 'members') {
         const wanted = [...new Set(access.members)].filter((m) => !spec.knows(value, m));
         if (wanted.length === 0) return;
+        // By indexed form; a row's form gives back the member asked for.
+        const memberOf = new Map<string, string>();
+        const forms = wanted.map((m) => {
+          const form = indexedForm(bytes(m));
+          memberOf.set(form.toString('latin1'), m);
+          return form;
+        });
         // One primary-key probe per member, whatever the statistics say (see Loader.fetch).
-        const { rows } = await sql<Record<string, unknown>>`SELECT t.* FROM unnest(${encodeArray('bytea[]', wanted.map(bytes))}::bytea[]) AS q(m)
-          CROSS JOIN LATERAL (SELECT ${cols} FROM ${sql.raw(spec.table)}
+        const { rows } = await sql<Record<string, unknown>>`SELECT t.* FROM unnest(${encodeArray('bytea[]', forms)}::bytea[]) AS q(m)
+          CROSS JOIN LATERAL (SELECT ${formCols} FROM ${sql.raw(spec.table)}
             WHERE key_id = ${e.keyId} AND ${sql.raw(spec.memberColumn)} = q.m) t`.execute(ctx.db);
         // Members changed meanwhile are known now: what is in memory wins.
         for (const r of rows) {
-          const m = (r[spec.memberColumn] as Buffer).toString('latin1');
+          const m = memberOf.get((r[spec.memberColumn] as Buffer).toString('latin1'))!;
           if (!spec.knows(value, m)) spec.addRow(value, m, payloadCols.map((c) => r[c]));
         }
         for (const m of wanted) if (!spec.knows(value, m)) value.pages!.markAbsent(m);

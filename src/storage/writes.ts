@@ -1,16 +1,6 @@
 import { sql } from 'kysely';
 import type { ArrayWrite } from './batch.js';
 
-/**
- * Longest key, hash field or set / sorted set member Talus accepts. They are
- * columns of PostgreSQL btree indexes (migrations/), whose entries hold at
- * most 2704 bytes; the tightest, zsets_by_score (key_id, score, member),
- * leaves 2676 for an incompressible member. A longer one would make every
- * commit fail and hold up all writes, so writes naming one are refused
- * instead (Talus.check, src/talus.ts).
- */
-export const MAX_INDEXED_BYTES = 2600;
-
 /** The core table writes of a flush; data families add their own. */
 export const upsertKeys: ArrayWrite = {
   name: 'keys_put',
@@ -22,6 +12,23 @@ export const upsertKeys: ArrayWrite = {
       expire_at = EXCLUDED.expire_at, length = EXCLUDED.length, value = EXCLUDED.value`,
 };
 
+/**
+ * upsertKeys for keys longer than SHORT_NAME_BYTES: `key` is the indexed
+ * form, `long_key` the whole key (util/indexed-names.ts). A separate write, so
+ * commits of short keys keep their statement. A form always stands for the
+ * same whole key: a conflict leaves long_key as it is.
+ */
+export const upsertLongKeys: ArrayWrite = {
+  name: 'keys_put_long',
+  columns: ['smallint[]', 'bytea[]', 'bytea[]', 'bigint[]', 'text[]', 'bigint[]', 'bigint[]', 'bytea[]'],
+  build: ([db, key, longKey, id, type, exp, len, value]) => sql`
+    INSERT INTO talus.keys (db, key, long_key, key_id, type, expire_at, length, value)
+    SELECT * FROM unnest(${db}, ${key}, ${longKey}, ${id}, ${type}, ${exp}, ${len}, ${value})
+    ON CONFLICT (db, key) DO UPDATE SET key_id = EXCLUDED.key_id, type = EXCLUDED.type,
+      expire_at = EXCLUDED.expire_at, length = EXCLUDED.length, value = EXCLUDED.value`,
+};
+
+/** Deletes by indexed form (util/indexed-names.ts), long keys included. */
 export const deleteKeys: ArrayWrite = {
   name: 'keys_del',
   columns: ['smallint[]', 'bytea[]'],

@@ -4,6 +4,7 @@ import { MemberChanges, memberCodec, type TrackedCollection } from '../../storag
 import { clampRange, MemberPages, PageFault, WHOLE, type Access, type ScoreQuery } from '../paging.js';
 import type { Entry } from '../types.js';
 import { ScanOrder } from './set.js';
+import { indexedForm, lastFormWithPrefix, SHORT_NAME_BYTES } from '../../util/indexed-names.js';
 
 /**
  * Sorted set values: a Map member -> score for O(1) lookups, plus an ordered
@@ -736,9 +737,18 @@ export const zsetCodec: TypeCodec = {
       if (s === undefined) return;
       await ctx.settled(e);
       const m = Buffer.from(access.member, 'latin1');
-      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM talus.zsets
-        WHERE key_id = ${e.keyId} AND (score, member) < (${pgScore(s)}::float8, ${m}::bytea)`.execute(ctx.db);
-      if (v.pages && v.dict.get(access.member) === s) v.setWindow(rows[0]!.n, [[access.member, s]]);
+      let rank: number;
+      if (m.length > SHORT_NAME_BYTES) {
+        // Among long members sharing its first bytes, the index orders by digest: place it in its run.
+        const run = await readRun(ctx, e.keyId, s, indexedForm(m));
+        rank = run.start + run.members.indexOf(access.member);
+      } else {
+        // A short member compares with long members' indexed forms as with the members.
+        const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM talus.zsets
+          WHERE key_id = ${e.keyId} AND (score, member) < (${pgScore(s)}::float8, ${m}::bytea)`.execute(ctx.db);
+        rank = rows[0]!.n;
+      }
+      if (v.pages && v.dict.get(access.member) === s) v.setWindow(rank, [[access.member, s]]);
       return;
     }
     if (access.kind === 'range') {
@@ -751,12 +761,13 @@ export const zsetCodec: TypeCodec = {
         // Read from whichever end is nearer: OFFSET walks the index.
         const fromTop = total - 1 - hi < lo;
         const { rows } = fromTop
-          ? await sql<{ member: Buffer; score: number }>`SELECT member, score FROM talus.zsets WHERE key_id = ${e.keyId}
+          ? await sql<WindowRow>`SELECT member, long_member, score FROM talus.zsets WHERE key_id = ${e.keyId}
               ORDER BY score DESC, member DESC OFFSET ${total - 1 - hi} LIMIT ${n}`.execute(ctx.db)
-          : await sql<{ member: Buffer; score: number }>`SELECT member, score FROM talus.zsets WHERE key_id = ${e.keyId}
+          : await sql<WindowRow>`SELECT member, long_member, score FROM talus.zsets WHERE key_id = ${e.keyId}
               ORDER BY score, member OFFSET ${lo} LIMIT ${n}`.execute(ctx.db);
         if (fromTop) rows.reverse();
-        if (v.pages && v.size === total) v.setWindow(lo, rows.map((r) => [r.member.toString('latin1'), r.score]));
+        const items = await inByteOrder(ctx, e.keyId, lo, rows);
+        if (v.pages && v.size === total) v.setWindow(lo, items);
         return;
       }
     }
@@ -796,14 +807,74 @@ async function scoreWindow(ctx: PageContext, keyId: number, total: number, q: Sc
   const { rows: counted } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM talus.zsets
     WHERE key_id = ${keyId} AND ${outside}`.execute(ctx.db);
   const n = counted[0]!.n;
-  const { rows: edge } = n === 0 ? { rows: [] } : await sql<{ member: Buffer; score: number }>`SELECT member, score
+  const { rows: edge } = n === 0 ? { rows: [] } : await sql<WindowRow>`SELECT member, long_member, score
     FROM talus.zsets WHERE key_id = ${keyId} AND ${outside} ORDER BY score ${outward}, member ${outward} LIMIT 1`.execute(ctx.db);
-  const { rows } = await sql<{ member: Buffer; score: number }>`SELECT member, score FROM talus.zsets
+  const { rows } = await sql<WindowRow>`SELECT member, long_member, score FROM talus.zsets
     WHERE key_id = ${keyId} AND NOT (${outside}) ORDER BY score ${inward}, member ${inward} LIMIT ${need}`.execute(ctx.db);
-  const item = (r: { member: Buffer; score: number }): [string, number] => [r.member.toString('latin1'), r.score];
-  if (!q.reverse) return { lo: n - edge.length, items: [...edge, ...rows].map(item) };
+  if (!q.reverse) {
+    const lo = n - edge.length;
+    return { lo, items: await inByteOrder(ctx, keyId, lo, [...edge, ...rows]) };
+  }
   rows.reverse();
-  return { lo: total - n - rows.length, items: [...rows, ...edge].map(item) };
+  const lo = total - n - rows.length;
+  return { lo, items: await inByteOrder(ctx, keyId, lo, [...rows, ...edge]) };
+}
+
+/** A row of talus.zsets as window reads take it: `member` is the indexed form, `long_member` the whole member of a long one. */
+interface WindowRow {
+  member: Buffer;
+  long_member: Buffer | null;
+  score: number;
+}
+
+/**
+ * Window rows (ascending, at ranks lo...) in index order, as items in Redis's
+ * order (score, then member bytes). The two differ only among long members of
+ * one score sharing their first SHORT_NAME_BYTES bytes (util/indexed-names.ts),
+ * which the index orders by digest: such a run is contiguous there, and has
+ * the same score at every rank. A run within the window is sorted in place; a
+ * run at either end may go on outside it, so it is read whole and the window
+ * takes the members of its ranks. Windows of short members cost nothing more.
+ */
+async function inByteOrder(ctx: PageContext, keyId: number, lo: number, rows: WindowRow[]): Promise<Array<[string, number]>> {
+  const items = rows.map((r): [string, number] => [(r.long_member ?? r.member).toString('latin1'), r.score]);
+  const prefixOf = (r: WindowRow) => r.member.subarray(0, SHORT_NAME_BYTES);
+  for (let i = 0; i < rows.length; ) {
+    const first = rows[i]!;
+    let j = i + 1;
+    if (first.long_member === null) {
+      i = j;
+      continue;
+    }
+    const prefix = prefixOf(first);
+    while (j < rows.length && rows[j]!.long_member !== null && rows[j]!.score === first.score && prefixOf(rows[j]!).equals(prefix)) j++;
+    if (i > 0 && j < rows.length) {
+      const run = items.slice(i, j).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      items.splice(i, j - i, ...run);
+    } else {
+      const run = await readRun(ctx, keyId, first.score, first.member);
+      for (let k = i; k < j; k++) items[k] = [run.members[lo + k - run.start]!, first.score];
+    }
+    i = j;
+  }
+  return items;
+}
+
+/**
+ * Every long member of `score` sharing the first SHORT_NAME_BYTES bytes of
+ * the indexed form `form`, in byte order, and the rank of the first: the
+ * members below it are those whose (score, indexed form) is at most (score,
+ * those bytes), as no short member lies inside the run.
+ */
+async function readRun(ctx: PageContext, keyId: number, score: number, form: Buffer): Promise<{ start: number; members: string[] }> {
+  const prefix = form.subarray(0, SHORT_NAME_BYTES);
+  const s = pgScore(score);
+  const { rows: counted } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM talus.zsets
+    WHERE key_id = ${keyId} AND (score, member) <= (${s}::float8, ${prefix}::bytea)`.execute(ctx.db);
+  const { rows } = await sql<{ long_member: Buffer }>`SELECT long_member FROM talus.zsets
+    WHERE key_id = ${keyId} AND score = ${s}::float8 AND member > ${prefix}::bytea AND member <= ${lastFormWithPrefix(form)}::bytea`.execute(ctx.db);
+  const members = rows.map((r) => r.long_member.toString('latin1')).sort();
+  return { start: counted[0]!.n, members };
 }
 
 registerCodec(zsetCodec);
