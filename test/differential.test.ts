@@ -12,7 +12,11 @@ import {
   ZSETS,
   formatDivergence,
   frameEnd,
+  RawConnection,
   runDifferential,
+  show,
+  showCommand,
+  type Arg,
   type DiffOptions,
 } from './support/differential.js';
 
@@ -66,6 +70,43 @@ describe('differential: Talus vs redis-server', function () {
       const b = Buffer.from(r);
       expect(frameEnd(b, 0), r).to.equal(b.length);
       for (let cut = 0; cut < b.length; cut++) expect(frameEnd(b.subarray(0, cut), 0), `${r} cut at ${cut}`).to.equal(-1);
+    }
+  });
+
+  it('fixed cases once found by the fuzzer answer like redis-server', async () => {
+    const p = `fixed${process.pid}:`;
+    const k = (name: string) => Buffer.from(p + name, 'latin1');
+    const b = (s: string) => Buffer.from(s, 'latin1');
+    const cases: Arg[][] = [
+      // an empty cursor is cursor 0; a cursor ends at a NUL byte (strtoul on a C string)
+      ['HSET', k('h'), 'f', 'v'], ['SADD', k('s'), 'm'], ['ZADD', k('z'), '1', 'm'],
+      ['SCAN', '', 'MATCH', `${p}h`, 'COUNT', '1000'], ['SCAN', b('0\x00junk'), 'MATCH', `${p}h`, 'COUNT', '1000'],
+      ['HSCAN', k('h'), ''], ['SSCAN', k('s'), ''], ['ZSCAN', k('z'), ''], ['HSCAN', k('h'), b('\x00')], ['SSCAN', k('s'), ' 0'],
+      // unknown commands and subcommands echo raw bytes, each cut at a NUL and the list at 128 bytes
+      [b('FOO\x00bar'), b('a\x00b'), b('\xff\xfe'), 'x'.repeat(100), 'y'.repeat(100), 'z'],
+      [b('f\r\noo'), ...Array.from({ length: 14 }, (_, i) => String(i))],
+      [b('\x00')], ['c'.repeat(200), 'd'.repeat(300)], [b('\xce\xa9'), b('\xce\xa9\xff')],
+      ['OBJECT', b('\xffsub\x00x')], ['CONFIG', b('a\x00b')], ['CLIENT', b('\xe2\x82\xac')], ['COMMAND', 'x'.repeat(300)],
+      ['MULTI'], [b('nosuch\xff'), 'a'], ['EXEC'],
+      // SORT reads numbers as strtod does a C string: "\x00" is 0, "3\x00x" is 3
+      ['RPUSH', k('l'), b('\x00'), b('3\x00x'), '2', b(' 1\x00')], ['SORT', k('l')], ['SORT', k('l'), 'DESC'],
+      ['RPUSH', k('l2'), 'a', 'b', 'c'], ['SET', k('w_a'), b('\x00'), ], ['SET', k('w_b'), b('-1\x00z')], ['SET', k('w_c'), b('\x00\x00')],
+      ['SORT', k('l2'), 'BY', `${p}w_*`], ['HSET', k('hw_a'), 'f', b('5\x00')], ['SORT', k('l2'), 'BY', `${p}hw_*->f`],
+      ['RPUSH', k('l3'), b('x\x00')], ['SORT', k('l3')],
+      // BITCOUNT: an empty negative range is 0 before the unit is read
+      ['SET', k('bits'), 'foo'], ['BITCOUNT', k('bits'), '-2', '-3', ''], ['BITCOUNT', k('nobits'), '-2', '-3', ''],
+      ['BITCOUNT', k('bits'), '-2', '-3', 'FOO'], ['BITCOUNT', k('bits'), '1', '2', 'FOO'],
+    ];
+    const ref = await RawConnection.connect(redis!.port);
+    const sub = await RawConnection.connect(talus!.port);
+    try {
+      for (const args of cases) {
+        const [a, t] = await Promise.all([ref.call(args), sub.call(args)]);
+        expect(show(t), showCommand(args)).to.equal(show(a));
+      }
+    } finally {
+      ref.close();
+      sub.close();
     }
   });
 

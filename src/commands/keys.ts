@@ -3,6 +3,7 @@ import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
 import { keyword } from './args.js';
+import { parseScanCursor } from './sets.js';
 import { lookup, propagate } from './keyaccess.js';
 import { codecFor } from '../storage/codecs.js';
 import { globLiteralPrefix, globMatch } from '../util/glob.js';
@@ -525,10 +526,8 @@ function cursorsOf(t: Talus): ScanCursors {
 const invalidCursor = () => new ErrorReply('ERR invalid cursor');
 
 function scan(c: Client, args: Buffer[]): Reply | Promise<Reply> {
-  // The cursor: an unsigned 64-bit decimal, as Redis's strtoul accepts it.
-  const text = args[1]!.toString('latin1');
-  if (!/^\+?\d+$/.test(text) || BigInt(text) > 18446744073709551615n) return invalidCursor();
-  const cursor = BigInt(text);
+  // The cursor: an unsigned 64-bit decimal, as Redis's strtoul accepts it ("" is 0).
+  const cursor = parseScanCursor(args[1]!);
   let count = 10;
   const f: Filter = { pattern: undefined, type: undefined };
   for (let i = 2; i < args.length; i += 2) {

@@ -213,12 +213,14 @@ function isSpace(ch: number): boolean {
 }
 
 /**
- * SORT's numeric conversion: strtod over the whole value with leading
- * whitespace allowed, rejecting trailing bytes, NaN and out-of-range values
- * (ERANGE, subnormals included). The empty string is 0, as strtod leaves
- * nothing behind.
+ * SORT's numeric conversion: strtod over the value as a C string (it ends at
+ * the first NUL byte: "\x00" and "3\x00x" read as 0 and 3), leading whitespace
+ * allowed, rejecting trailing bytes, NaN and out-of-range values (ERANGE,
+ * subnormals included). The empty string is 0, as strtod leaves nothing behind.
  */
 function sortScore(b: Buffer): number | null {
+  const nul = b.indexOf(0);
+  if (nul >= 0) b = b.subarray(0, nul);
   if (b.length === 0) return 0;
   let i = 0;
   while (i < b.length && isSpace(b[i]!)) i++;

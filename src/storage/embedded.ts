@@ -60,6 +60,9 @@ export async function startEmbeddedPostgres(opts: {
       '-c', 'shared_buffers=128MB',
       '-c', 'max_wal_size=1GB',
       '-c', 'logging_collector=off',
+      // point reads and small commits: compiling a plan never pays off, and the
+      // package ships no LLVM, so each backend would only try to load it
+      '-c', 'jit=off',
     ],
     { ...ids, env: { ...process.env, ...POSTGRES_MALLOC }, stdio: ['ignore', 'pipe', 'pipe'], detached: false },
   );

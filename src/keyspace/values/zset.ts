@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { registerCodec, type PageContext, type TypeCodec } from '../../storage/codecs.js';
 import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
 import { clampRange, MemberPages, PageFault, WHOLE, type Access, type ScoreQuery } from '../paging.js';
-import type { Entry } from '../types.js';
+import { Entry } from '../types.js';
 import { ScanOrder } from './set.js';
 
 /**
@@ -770,6 +770,14 @@ export const zsetCodec: TypeCodec = {
       if (zsetCodec.satisfies!(v, access)) return;
     }
     await memberTable.fetch!(ctx, e, access.kind === 'scores' ? WHOLE : access);
+  },
+  async warmUp(ctx, keyId) {
+    await memberTable.warmUp!(ctx, keyId);
+    // ZRANGE by rank and the pops, from either end
+    for (const reverse of [false, true]) {
+      const value = (await memberTable.openPaged!(ctx, [{ keyId, length: 2 }])).get(keyId);
+      await zsetCodec.fetch!(ctx, new Entry(0, '', 'zset', value, 0, keyId), { kind: 'range', start: 0, stop: 0, reverse });
+    }
   },
 };
 
