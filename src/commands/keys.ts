@@ -13,6 +13,7 @@ import type { Db } from '../keyspace/keyspace.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
 import { isPaged, META, metaOnly } from '../keyspace/paging.js';
+import type { ZSetValue } from '../keyspace/values/zset.js';
 import type { Talus } from '../talus.js';
 
 /**
@@ -314,11 +315,9 @@ export function encodingOf(c: Client, e: Entry): string {
       const small = n <= v.hashMaxListpackEntries && allShort(value, v.hashMaxListpackValue);
       return small ? 'listpack' : 'hashtable';
     }
-    case 'zset': {
-      const n = codecFor('zset').length(value);
-      const small = n <= v.zsetMaxListpackEntries && allShort(value, v.zsetMaxListpackValue, true);
-      return small ? 'listpack' : 'skiplist';
-    }
+    case 'zset':
+      // tracked as Redis converts it (on growth, SORT, *STORE results), since -0 scores depend on it
+      return (value as ZSetValue).compact ? 'listpack' : 'skiplist';
     default:
       return 'raw';
   }

@@ -256,6 +256,11 @@ function sortCommand(readonly: boolean) {
       alpha = true;
       by = null;
     }
+    // Redis converts a sorted set to its skiplist encoding for SORT, for good (-0 scores survive from then on)
+    if (found?.type === 'zset' && (found.value as ZSetValue).compact) {
+      (found.value as ZSetValue).compact = false;
+      ks.touchUnwatched(found);
+    }
     let elems = found ? elementsOf(found) : [];
     const missing = patternKeys({ ...plan, by, dontSort }, elems).filter((n) => !ks.isResident(c.db, n));
     if (missing.length > 0) {

@@ -28,6 +28,13 @@ export interface TypeCodec {
   /** the value as the key row's `value` column (strings); types without it keep their values in their own tables */
   inline?(value: unknown): Buffer;
   /**
+   * Other types' note in the key row's `value` column (null: none): what must
+   * survive eviction besides the rows, e.g. a sorted set's Redis encoding.
+   */
+  rowNote?(value: unknown): Buffer | null;
+  /** apply the note read with the key row to a value just loaded or opened paged */
+  readRowNote?(value: unknown, note: Buffer | null): void;
+  /**
    * Stage the entry's current value, or its changes since the last flush
    * (`fresh` = the incarnation is new to PostgreSQL: write everything). What
    * it returns is handed back to `unstage` if the commit fails, so

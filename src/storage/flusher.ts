@@ -257,7 +257,8 @@ function stageEntry(batch: FlushBatch, e: Entry): { codec: TypeCodec; token: unk
   // collection's length, which most of its writes change.
   const inline = codec.inline?.(e.value) ?? null;
   const length = inline !== null ? 0 : codec.length(e.value);
-  batch.add(upsertKeys, e.db, key, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, length, inline);
+  const rowValue = inline ?? codec.rowNote?.(e.value) ?? null;
+  batch.add(upsertKeys, e.db, key, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, length, rowValue);
   e.metaDirty = false;
   return { codec, token: codec.stage(batch, e) };
 }

@@ -246,6 +246,7 @@ export class Loader implements Pager {
           if (d.entries.has(name)) continue;
           const value = r.type === 'string' ? r.value ?? values.get(r.key_id) ?? Buffer.alloc(0) : values.get(r.key_id);
           const codec = codecFor(r.type);
+          codec.readRowNote?.(value, r.value);
           this.ks.admit(d, name, r.type, value, codec.sizeOf(value), r.expire_at ?? 0, r.key_id);
         }
         for (const [name] of batch) {

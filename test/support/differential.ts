@@ -947,15 +947,11 @@ function lexRange(g: Gen, rev: boolean): Arg[] {
 }
 
 /**
- * A ZADD/ZINCRBY score; never -0 on the general keys: Redis keeps -0 in a
- * skiplist-encoded zset (SORT converts zsets to skiplists) but stores 0 in a
- * listpack, and Talus always stores 0 (documented in keyspace/values/zset.ts).
- * The lex keys (never sorted) get -0.
+ * A ZADD/ZINCRBY score, -0 included: Redis keeps -0 in a skiplist-encoded
+ * zset (a long member, more than 128 members, or after SORT) and stores 0 in
+ * a listpack; Talus tracks which one Redis would use (ZSetValue.compact).
  */
-const zscoreArg = (g: Gen): string => {
-  const s = g.floatArg();
-  return s === '-0' ? '0' : s;
-};
+const zscoreArg = (g: Gen): string => g.floatArg();
 
 const limitOpt = (g: Gen): string[] =>
   ['LIMIT', indexArg(g, -1, 3), g.pick([g.int(-2, 4), g.int(0, 3), '-1', 'x', '9223372036854775807'])];
