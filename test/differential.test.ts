@@ -88,6 +88,8 @@ describe('differential: Talus vs redis-server', function () {
       [b('\x00')], ['c'.repeat(200), 'd'.repeat(300)], [b('\xce\xa9'), b('\xce\xa9\xff')],
       ['OBJECT', b('\xffsub\x00x')], ['CONFIG', b('a\x00b')], ['CLIENT', b('\xe2\x82\xac')], ['COMMAND', 'x'.repeat(300)],
       ['MULTI'], [b('nosuch\xff'), 'a'], ['EXEC'],
+      ['SET', k('e'), 'v'], ['EXPIRE', k('e'), '100', b('FO\xffO\x00x')], ['EXPIRE', k('e'), '100', b('F\rOO\r\n')],
+      ['HELLO', '2', b('\xffopt\r\n')], ['CLIENT', 'LIST', 'TYPE', b('\xffx\x00y')],
       // SORT reads numbers as strtod does a C string: "\x00" is 0, "3\x00x" is 3
       ['RPUSH', k('l'), b('\x00'), b('3\x00x'), '2', b(' 1\x00')], ['SORT', k('l')], ['SORT', k('l'), 'DESC'],
       ['RPUSH', k('l2'), 'a', 'b', 'c'], ['SET', k('w_a'), b('\x00'), ], ['SET', k('w_b'), b('-1\x00z')], ['SET', k('w_c'), b('\x00\x00')],

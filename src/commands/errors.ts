@@ -34,6 +34,18 @@ export const Errors = {
       Buffer.from("ERR unknown subcommand or wrong number of arguments for '"), cString(sub, 128),
       Buffer.from(`'. Try ${cmd.toUpperCase()} HELP.`),
     ])),
+  /**
+   * Redis's addReplyErrorFormat with one client argument printed by `%s`: the
+   * argument as a C string (up to a NUL), trailing CR/LF of the whole text
+   * trimmed (the encoder turns the others into spaces).
+   */
+  echoing: (before: string, arg: Buffer, after = '') => {
+    let text = Buffer.concat([Buffer.from(before), cString(arg, Infinity), Buffer.from(after)]);
+    let end = text.length;
+    while (end > 0 && (text[end - 1] === 0x0d || text[end - 1] === 0x0a)) end--;
+    text = text.subarray(0, end);
+    return ErrorReply.fromBytes(text);
+  },
   outOfRange: (what: string) => new ErrorReply(`ERR ${what} is out of range`),
   noAuth: () => new ErrorReply('NOAUTH Authentication required.'),
   wrongPass: () =>

@@ -112,7 +112,7 @@ function expireGeneric(c: Client, args: Buffer[], cmd: ExpireCommand): Reply {
     else if (opt === 'XX') xx = true;
     else if (opt === 'GT') gt = true;
     else if (opt === 'LT') lt = true;
-    else return new ErrorReply(`ERR Unsupported option ${args[i]!.toString('latin1')}`);
+    else return Errors.echoing('ERR Unsupported option ', args[i]!);
   }
   if (nx && (xx || gt || lt)) {
     return new ErrorReply('ERR NX and XX, GT or LT options at the same time are not compatible');
