@@ -95,6 +95,11 @@ describe('differential: Talus vs redis-server', function () {
       ['RPUSH', k('l2'), 'a', 'b', 'c'], ['SET', k('w_a'), b('\x00'), ], ['SET', k('w_b'), b('-1\x00z')], ['SET', k('w_c'), b('\x00\x00')],
       ['SORT', k('l2'), 'BY', `${p}w_*`], ['HSET', k('hw_a'), 'f', b('5\x00')], ['SORT', k('l2'), 'BY', `${p}hw_*->f`],
       ['RPUSH', k('l3'), b('x\x00')], ['SORT', k('l3')],
+      // options are compared as C strings (strcasecmp): a NUL ends them; so do score bounds (strtod)
+      ['SET', k('e'), 'v', b('NX\x00junk')], ['EXPIRE', k('e'), '100', b('NX\x00junk')], ['ZADD', k('zq'), b('CH\x00x'), '1', 'a', '2', 'b'],
+      ['ZRANGE', k('zq'), '0', '-1', b('WITHSCORES\x00')], ['LPOS', k('nol'), 'a', b('RANK\x00'), '1'],
+      ['ZRANGEBYSCORE', k('zq'), b('1\x00x'), b('(2\x00')], ['ZCOUNT', k('zq'), b('\x00'), b('(\x002')], ['ZCOUNT', k('zq'), '', '('],
+      ['BITCOUNT', k('e'), '0', '1', b('BIT\x00x')], ['GETEX', k('e'), b('PERSIST\x00')], ['LINSERT', k('nol'), b('BEFORE\x00'), 'a', 'b'],
       // BITCOUNT: an empty negative range is 0 before the unit is read
       ['SET', k('bits'), 'foo'], ['BITCOUNT', k('bits'), '-2', '-3', ''], ['BITCOUNT', k('nobits'), '-2', '-3', ''],
       ['BITCOUNT', k('bits'), '-2', '-3', 'FOO'], ['BITCOUNT', k('bits'), '1', '2', 'FOO'],

@@ -112,7 +112,9 @@ interface ScoreRange {
 }
 
 function parseScoreBound(b: Buffer): [number, boolean] {
-  const s = str(b);
+  // Redis reads a bound with strtod on a C string: it ends at a NUL byte
+  const nul = b.indexOf(0);
+  const s = str(nul < 0 ? b : b.subarray(0, nul));
   const ex = s.charCodeAt(0) === 0x28; /* ( */
   const v = strtodWhole(ex ? s.slice(1) : s);
   if (v === null || Number.isNaN(v)) throw notFloatRange();

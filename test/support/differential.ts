@@ -1286,8 +1286,19 @@ function chooser(gens: CommandGen[]): (rng: Rng) => CommandGen {
   };
 }
 
-/** Arity/syntax mutations: drop trailing arguments or append a junk one. */
+/**
+ * Arity/syntax mutations: drop trailing arguments, append a junk one, or
+ * extend an option keyword past a NUL byte (Redis compares options as C
+ * strings, so "NX\0junk" is NX).
+ */
 function mangle(g: Gen, args: Arg[]): Arg[] {
+  const keywords = args.map((a, i) => [a, i] as const).filter(([a, i]) => i > 0 && /^[A-Za-z]{2,}$/.test(Buffer.from(a).toString('latin1')));
+  if (keywords.length > 0 && g.chance(0.25)) {
+    const [a, i] = g.pick(keywords);
+    const out = [...args];
+    out[i] = Buffer.concat([Buffer.from(a), Buffer.from(g.pick(['\x00junk', '\x00', '\x00\x00x']), 'latin1')]);
+    return out;
+  }
   if (args.length > 1 && g.chance(0.6)) return args.slice(0, g.rng.int(1, args.length - 1));
   return [...args, g.pick(['junk', '0', '-1', ''])];
 }
