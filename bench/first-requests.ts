@@ -15,7 +15,7 @@
  * Targets (issue 11): p99 of the 900 < 5 ms, the DEL < 10 ms.
  *
  *   node dist/bench/first-requests.js [--dir /tmp/talus-first-requests] [--members 1000000]
- *        [--maxmemory-mb 64] [--requests 900] [--rounds 3] [--no-del] [--talus-args "..."]
+ *        [--maxmemory-mb 64] [--requests 900] [--rounds 3] [--no-del] [--slowest] [--talus-args "..."]
  */
 import fs from 'node:fs';
 import type { Redis } from 'ioredis';
@@ -120,6 +120,10 @@ for (let round = 1; round <= rounds; round++) {
   }
   all.push(...lat);
   const st = stats(lat);
+  if (process.argv.includes('--slowest')) {
+    const slow = lat.map((x, i) => [x, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 12);
+    console.log(`  slowest (ms @ request index): ${slow.map(([x, i]) => `${fmt(x)}@${i}`).join(' ')}`);
+  }
   console.log(`round ${round}: start ${(startMs / 1000).toFixed(1)} s; first ${requests} HGET/ZSCORE/LINDEX: first ${fmt(lat[0]!)} ms, ` +
     `p50 ${fmt(st.p50)}, p99 ${fmt(st.p99)}, max ${fmt(st.max)} ms, ${wrong} wrong`);
 }

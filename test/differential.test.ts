@@ -39,7 +39,8 @@ const exclude = (env.DIFF_EXCLUDE ?? '').split(',').filter(Boolean);
 const resp3 = (seed: number) => seed % 4 === 3;
 
 describe('differential: Talus vs redis-server', function () {
-  this.timeout(180_000);
+  // long soaks (DIFF_SEEDS x DIFF_STEPS) get ~5 ms per command, and 3 minutes at least
+  this.timeout(Math.max(180_000, seeds.length * steps * 5));
   let redis: RedisServer | undefined;
   let redis2: RedisServer | undefined;
   let talus: TalusProcess | undefined;
