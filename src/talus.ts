@@ -148,6 +148,7 @@ export class Talus {
       if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction' && this.keyspace.bytes > v.maxmemory) this.evict(2000);
     };
     this.loader.onRead = (ms) => this.latency.note('cold-read', ms);
+    await this.warmUpStorage();
     this.scheduler = new Scheduler(this.loader);
     this.blocking = new Blocking(this);
     this.janitor = new Janitor(db, this.log, () => ({
@@ -162,6 +163,21 @@ export class Talus {
     this.startCron();
     this.config.onChange('hz', () => this.startCron());
     await this.listen();
+  }
+
+  /**
+   * Before the first client: open every pool connection and run the cold-read
+   * statements once on each (Loader.warmUp), so that the first requests after
+   * a restart do not pay for new backends. A failure only costs that speed.
+   */
+  private async warmUpStorage(): Promise<void> {
+    const t = performance.now();
+    try {
+      await this.database.onEachConnection(this.config.values.pgPoolSize, (conn) => this.loader.warmUp(conn));
+      this.log.verbose(`PostgreSQL connections warmed up in ${Math.round(performance.now() - t)} ms`);
+    } catch (err) {
+      this.log.warning(`PostgreSQL warm-up failed: ${(err as Error).message}`);
+    }
   }
 
   private async listen(): Promise<void> {
@@ -345,7 +361,7 @@ export class Talus {
 
   /** Policy checks in Redis's order; undefined means the command may run. */
   private check(c: Client, cmd: Command | undefined, args: Buffer[]): ErrorReply | undefined {
-    if (cmd === undefined) return Errors.unknownCommand(args[0]!.toString(), args.slice(1));
+    if (cmd === undefined) return Errors.unknownCommand(args[0]!, args.slice(1));
     if (!cmd.arityOk(args.length)) return Errors.arity(cmd.name);
     if (!c.authenticated && !cmd.noAuth) return Errors.noAuth();
     if (c.multi !== null && cmd.def.flags.includes('no_multi')) {

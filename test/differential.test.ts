@@ -12,7 +12,11 @@ import {
   ZSETS,
   formatDivergence,
   frameEnd,
+  RawConnection,
   runDifferential,
+  show,
+  showCommand,
+  type Arg,
   type DiffOptions,
 } from './support/differential.js';
 
@@ -35,7 +39,8 @@ const exclude = (env.DIFF_EXCLUDE ?? '').split(',').filter(Boolean);
 const resp3 = (seed: number) => seed % 4 === 3;
 
 describe('differential: Talus vs redis-server', function () {
-  this.timeout(180_000);
+  // long soaks (DIFF_SEEDS x DIFF_STEPS) get ~5 ms per command, and 3 minutes at least
+  this.timeout(Math.max(180_000, seeds.length * steps * 5));
   let redis: RedisServer | undefined;
   let redis2: RedisServer | undefined;
   let talus: TalusProcess | undefined;
@@ -66,6 +71,71 @@ describe('differential: Talus vs redis-server', function () {
       const b = Buffer.from(r);
       expect(frameEnd(b, 0), r).to.equal(b.length);
       for (let cut = 0; cut < b.length; cut++) expect(frameEnd(b.subarray(0, cut), 0), `${r} cut at ${cut}`).to.equal(-1);
+    }
+  });
+
+  it('fixed cases once found by the fuzzer answer like redis-server', async () => {
+    const p = `fixed${process.pid}:`;
+    const k = (name: string) => Buffer.from(p + name, 'latin1');
+    const b = (s: string) => Buffer.from(s, 'latin1');
+    const cases: Arg[][] = [
+      // an empty cursor is cursor 0; a cursor ends at a NUL byte (strtoul on a C string)
+      ['HSET', k('h'), 'f', 'v'], ['SADD', k('s'), 'm'], ['ZADD', k('z'), '1', 'm'],
+      ['SCAN', '', 'MATCH', `${p}h`, 'COUNT', '1000'], ['SCAN', b('0\x00junk'), 'MATCH', `${p}h`, 'COUNT', '1000'],
+      ['HSCAN', k('h'), ''], ['SSCAN', k('s'), ''], ['ZSCAN', k('z'), ''], ['HSCAN', k('h'), b('\x00')], ['SSCAN', k('s'), ' 0'],
+      // unknown commands and subcommands echo raw bytes, each cut at a NUL and the list at 128 bytes
+      [b('FOO\x00bar'), b('a\x00b'), b('\xff\xfe'), 'x'.repeat(100), 'y'.repeat(100), 'z'],
+      [b('f\r\noo'), ...Array.from({ length: 14 }, (_, i) => String(i))],
+      [b('\x00')], ['c'.repeat(200), 'd'.repeat(300)], [b('\xce\xa9'), b('\xce\xa9\xff')],
+      ['OBJECT', b('\xffsub\x00x')], ['CONFIG', b('a\x00b')], ['CLIENT', b('\xe2\x82\xac')], ['COMMAND', 'x'.repeat(300)],
+      ['MULTI'], [b('nosuch\xff'), 'a'], ['EXEC'],
+      ['SET', k('e'), 'v'], ['EXPIRE', k('e'), '100', b('FO\xffO\x00x')], ['EXPIRE', k('e'), '100', b('F\rOO\r\n')],
+      ['HELLO', '2', b('\xffopt\r\n')], ['CLIENT', 'LIST', 'TYPE', b('\xffx\x00y')],
+      // SORT reads numbers as strtod does a C string: "\x00" is 0, "3\x00x" is 3
+      ['RPUSH', k('l'), b('\x00'), b('3\x00x'), '2', b(' 1\x00')], ['SORT', k('l')], ['SORT', k('l'), 'DESC'],
+      ['RPUSH', k('l2'), 'a', 'b', 'c'], ['SET', k('w_a'), b('\x00'), ], ['SET', k('w_b'), b('-1\x00z')], ['SET', k('w_c'), b('\x00\x00')],
+      ['SORT', k('l2'), 'BY', `${p}w_*`], ['HSET', k('hw_a'), 'f', b('5\x00')], ['SORT', k('l2'), 'BY', `${p}hw_*->f`],
+      ['RPUSH', k('l3'), b('x\x00')], ['SORT', k('l3')],
+      // options are compared as C strings (strcasecmp): a NUL ends them; so do score bounds (strtod)
+      ['SET', k('e'), 'v', b('NX\x00junk')], ['EXPIRE', k('e'), '100', b('NX\x00junk')], ['ZADD', k('zq'), b('CH\x00x'), '1', 'a', '2', 'b'],
+      ['ZRANGE', k('zq'), '0', '-1', b('WITHSCORES\x00')], ['LPOS', k('nol'), 'a', b('RANK\x00'), '1'],
+      ['ZRANGEBYSCORE', k('zq'), b('1\x00x'), b('(2\x00')], ['ZCOUNT', k('zq'), b('\x00'), b('(\x002')], ['ZCOUNT', k('zq'), '', '('],
+      ['BITCOUNT', k('e'), '0', '1', b('BIT\x00x')], ['GETEX', k('e'), b('PERSIST\x00')], ['LINSERT', k('nol'), b('BEFORE\x00'), 'a', 'b'],
+      // BITCOUNT: an empty negative range is 0 before the unit is read
+      ['SET', k('bits'), 'foo'], ['BITCOUNT', k('bits'), '-2', '-3', ''], ['BITCOUNT', k('nobits'), '-2', '-3', ''],
+      ['BITCOUNT', k('bits'), '-2', '-3', 'FOO'], ['BITCOUNT', k('bits'), '1', '2', 'FOO'],
+      // -0 scores: a listpack stores 0, a skiplist keeps -0 (a long member, SORT, a big *STORE result)
+      ['ZADD', k('z0'), '-0', 'm'], ['ZSCORE', k('z0'), 'm'], ['ZRANGE', k('z0'), '0', '-1', 'WITHSCORES'], ['OBJECT', 'ENCODING', k('z0')],
+      ['ZINCRBY', k('z0'), '-0', 'n'], ['ZSCORE', k('z0'), 'n'], ['ZADD', k('z0'), 'INCR', '-0', 'o'],
+      ['ZADD', k('zl'), '-0', 'x'.repeat(70)], ['ZADD', k('zl'), '-0', 'm2', '0', 'm3'], ['ZRANGE', k('zl'), '0', '-1', 'WITHSCORES'],
+      ['ZDIFF', '1', k('zl'), 'WITHSCORES'], ['ZUNION', '1', k('z0'), 'WEIGHTS', '-0', 'WITHSCORES'], ['OBJECT', 'ENCODING', k('zl')],
+      ['ZINCRBY', k('zl'), '0', 'm2'], ['ZSCORE', k('zl'), 'm2'], ['ZADD', k('zl'), '0', 'm2'], ['ZSCORE', k('zl'), 'm2'],
+      ['ZADD', k('zs'), '1', 'a'], ['SORT', k('zs')], ['ZADD', k('zs'), '-0', 'b'], ['ZSCORE', k('zs'), 'b'], ['OBJECT', 'ENCODING', k('zs')],
+      ['ZPOPMAX', k('zs')], ['ZADD', k('zs'), '-0', 'c'], ['ZRANGE', k('zs'), '0', '-1', 'WITHSCORES'], ['ZSCAN', k('zs'), '0', 'MATCH', 'c'],
+      ['ZUNIONSTORE', k('u1'), '1', k('zl')], ['ZRANGE', k('u1'), '0', '-1', 'WITHSCORES'],
+      ['ZUNIONSTORE', k('u2'), '1', k('zs')], ['ZRANGE', k('u2'), '0', '-1', 'WITHSCORES'], ['OBJECT', 'ENCODING', k('u2')],
+      ['ZINTERSTORE', k('u3'), '1', k('zs'), 'WEIGHTS', '-1'], ['ZRANGE', k('u3'), '0', '-1', 'WITHSCORES'],
+      ['ZRANGESTORE', k('r1'), k('zl'), '0', '-1'], ['ZRANGE', k('r1'), '0', '-1', 'WITHSCORES'],
+      ['ZRANGESTORE', k('r2'), k('zs'), '-inf', '+inf', 'BYSCORE'], ['ZRANGE', k('r2'), '0', '-1', 'WITHSCORES'],
+      ['COPY', k('zs'), k('zc')], ['ZADD', k('zc'), '-0', 'd'], ['ZRANGE', k('zc'), '0', '-1', 'WITHSCORES'],
+      ['RENAME', k('zc'), k('zc2')], ['ZADD', k('zc2'), '-0', 'e'], ['ZMSCORE', k('zc2'), 'd', 'e', 'a'],
+      ['SET', k('f0'), '0'], ['INCRBYFLOAT', k('f0'), '-0'], ['INCRBYFLOAT', k('f1'), '-0'], ['HINCRBYFLOAT', k('hf'), 'f', '-0'],
+      ['SET', k('f2'), '-0'], ['INCRBYFLOAT', k('f2'), '0'],
+    ];
+    // the same against the paged Talus: the encoding must survive eviction (hot set of 1 byte)
+    for (const port of [talus!.port, paged!.port]) {
+      const ref = await RawConnection.connect(redis!.port);
+      const sub = await RawConnection.connect(port);
+      try {
+        await ref.call(['DEL', ...cases.flat().filter((a) => Buffer.from(a).toString('latin1').startsWith(p))]);
+        for (const args of cases) {
+          const [a, t] = await Promise.all([ref.call(args), sub.call(args)]);
+          expect(show(t), `${port === paged!.port ? 'paged: ' : ''}${showCommand(args)}`).to.equal(show(a));
+        }
+      } finally {
+        ref.close();
+        sub.close();
+      }
     }
   });
 

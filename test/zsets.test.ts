@@ -586,8 +586,9 @@ describe('sorted sets durability', function () {
     expect(await r.zscore('z', 'top')).to.equal(null);
     expect(await r.zscore('z', 'bottom')).to.equal('-inf');
     expect(await r.zscore('z', 'tenth')).to.equal('0.10000000000000001');
-    expect(await r.zscore('z', 'negzero')).to.equal('0');
-    expect(await zrange(r, 'z', 0, 2, 'WITHSCORES')).to.deep.equal(['bottom', '-inf', 'negzero', '0', 'tenth', '0.10000000000000001']);
+    // 500+ members: Redis holds a skiplist, which keeps -0 (and so does its RDB reload)
+    expect(await r.zscore('z', 'negzero')).to.equal('-0');
+    expect(await zrange(r, 'z', 0, 2, 'WITHSCORES')).to.deep.equal(['bottom', '-inf', 'negzero', '-0', 'tenth', '0.10000000000000001']);
     expect(await r.zscore(b('bin'), bin)).to.equal('1');
     expect(await r.zrangeBuffer(b('bin'), '0', '0')).to.deep.equal([bin]);
     expect(await r.zscore('union', 'm10')).to.equal('5');

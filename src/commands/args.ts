@@ -26,7 +26,12 @@ export function floatArg(b: Buffer): number {
   return n;
 }
 
-/** Upper-cased option keyword, for comparisons. */
+/**
+ * Upper-cased option keyword, for comparisons. Redis compares options with
+ * strcasecmp on the argument as a C string, so it ends at a NUL byte:
+ * "NX\0junk" is NX.
+ */
 export function keyword(b: Buffer): string {
-  return b.toString('latin1').toUpperCase();
+  const nul = b.indexOf(0);
+  return (nul < 0 ? b : b.subarray(0, nul)).toString('latin1').toUpperCase();
 }

@@ -118,9 +118,10 @@ function bitcount(c: Client, args: Buffer[]): Reply {
   if (args.length !== 4 && args.length !== 5) throw Errors.syntax();
   const start0 = int64Arg(args[2]!);
   const end0 = int64Arg(args[3]!);
+  // an empty negative range answers 0 before the unit is even read, as in Redis 7.0
+  if (start0 < 0n && end0 < 0n && start0 > end0) return 0;
   const isBit = args.length === 5 ? unitIsBit(args[4]!) : false;
   const total = BigInt(v.length) * (isBit ? 8n : 1n);
-  if (start0 < 0n && end0 < 0n && start0 > end0) return 0;
   const [start, end] = clampRange(start0, end0, total);
   if (start > end) return 0;
   if (!isBit) return popcount(v, Number(start), Number(end) + 1);

@@ -34,7 +34,7 @@ function parseType(a: Buffer): ClientType | ErrorReply {
   const t = str(a).toLowerCase();
   if (t === 'normal' || t === 'master' || t === 'replica' || t === 'pubsub') return t;
   if (t === 'slave') return 'replica';
-  return new ErrorReply(`ERR Unknown client type '${str(a)}'`);
+  return Errors.echoing("ERR Unknown client type '", a, "'");
 }
 
 function flagString(c: Client): string {

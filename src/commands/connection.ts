@@ -53,7 +53,7 @@ function hello(c: Client, args: Buffer[]) {
       const bad = validateClientName(name);
       if (bad) return bad;
     } else {
-      return new ErrorReply(`ERR Syntax error in HELLO option '${args[i]!.toString()}'`);
+      return Errors.echoing("ERR Syntax error in HELLO option '", args[i]!, "'");
     }
   }
   if (!c.authenticated) return Errors.noAuth();

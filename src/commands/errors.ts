@@ -9,17 +9,43 @@ export const Errors = {
   noSuchKey: () => new ErrorReply('ERR no such key'),
   overflow: () => new ErrorReply('ERR increment or decrement would overflow'),
   arity: (name: string) => new ErrorReply(`ERR wrong number of arguments for '${name.toLowerCase()}' command`),
-  unknownCommand: (name: string, args: Buffer[]) =>
-    new ErrorReply(
-      `ERR unknown command '${clip(name)}', with args beginning with: ${args
-        .slice(0, 10)
-        .map((a) => `'${clip(a.toString())}' `)
-        .join('')}`,
-    ),
-  unknownSubcommand: (sub: string, cmd: string) =>
-    new ErrorReply(
-      `ERR unknown subcommand '${clip(sub)}'. Try ${cmd.toUpperCase()} HELP.`,
-    ),
+  /**
+   * Redis prints the name and each argument as a C string (`%.128s`: up to a NUL
+   * byte, at most 128 bytes), and arguments while the list is under 128 bytes,
+   * each cut to what is left of those 128; the bytes go out as they are.
+   */
+  unknownCommand: (name: Buffer, args: Buffer[]) => {
+    let list = Buffer.alloc(0);
+    for (let i = 0; i < args.length && list.length < 128; i++) {
+      list = Buffer.concat([list, QUOTE, cString(args[i]!, 128 - list.length), QUOTE_SPACE]);
+    }
+    return ErrorReply.fromBytes(Buffer.concat([
+      Buffer.from("ERR unknown command '"), cString(name, 128), Buffer.from("', with args beginning with: "), list,
+    ]));
+  },
+  /** `sub` as the client sent it (a C string of at most 128 bytes, as Redis prints it) */
+  unknownSubcommand: (sub: Buffer | string, cmd: string) =>
+    ErrorReply.fromBytes(Buffer.concat([
+      Buffer.from("ERR unknown subcommand '"), cString(asBytes(sub), 128), Buffer.from(`'. Try ${cmd.toUpperCase()} HELP.`),
+    ])),
+  /** Redis's addReplySubcommandSyntaxError */
+  subcommandSyntax: (sub: Buffer, cmd: string) =>
+    ErrorReply.fromBytes(Buffer.concat([
+      Buffer.from("ERR unknown subcommand or wrong number of arguments for '"), cString(sub, 128),
+      Buffer.from(`'. Try ${cmd.toUpperCase()} HELP.`),
+    ])),
+  /**
+   * Redis's addReplyErrorFormat with one client argument printed by `%s`: the
+   * argument as a C string (up to a NUL), trailing CR/LF of the whole text
+   * trimmed (the encoder turns the others into spaces).
+   */
+  echoing: (before: string, arg: Buffer, after = '') => {
+    let text = Buffer.concat([Buffer.from(before), cString(arg, Infinity), Buffer.from(after)]);
+    let end = text.length;
+    while (end > 0 && (text[end - 1] === 0x0d || text[end - 1] === 0x0a)) end--;
+    text = text.subarray(0, end);
+    return ErrorReply.fromBytes(text);
+  },
   outOfRange: (what: string) => new ErrorReply(`ERR ${what} is out of range`),
   noAuth: () => new ErrorReply('NOAUTH Authentication required.'),
   wrongPass: () =>
@@ -35,7 +61,17 @@ export const Errors = {
   storage: (why: string) => new ErrorReply(`ERR storage unavailable: ${why}`),
 } as const;
 
-/** Redis truncates echoed names in errors at 128 bytes. */
-function clip(s: string): string {
-  return s.length > 128 ? s.slice(0, 128) : s;
+const QUOTE = Buffer.from("'");
+const QUOTE_SPACE = Buffer.from("' ");
+
+/** How C's `%.<max>s` prints these bytes: up to the first NUL, at most `max` bytes. */
+function cString(b: Buffer, max: number): Buffer {
+  const nul = b.indexOf(0);
+  const end = Math.min(nul < 0 ? b.length : nul, Math.max(0, max));
+  return b.subarray(0, end);
+}
+
+/** Names passed as latin1 strings (one char per byte) back to their bytes. */
+function asBytes(s: Buffer | string): Buffer {
+  return typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
 }

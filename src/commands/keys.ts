@@ -3,6 +3,7 @@ import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
 import { keyword } from './args.js';
+import { parseScanCursor } from './sets.js';
 import { lookup, propagate } from './keyaccess.js';
 import { codecFor } from '../storage/codecs.js';
 import { globLiteralPrefix, globMatch } from '../util/glob.js';
@@ -13,6 +14,7 @@ import type { Db } from '../keyspace/keyspace.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
 import { isPaged, META, metaOnly } from '../keyspace/paging.js';
+import type { ZSetValue } from '../keyspace/values/zset.js';
 import type { Talus } from '../talus.js';
 
 /**
@@ -115,7 +117,7 @@ function expireGeneric(c: Client, args: Buffer[], cmd: ExpireCommand): Reply {
     else if (opt === 'XX') xx = true;
     else if (opt === 'GT') gt = true;
     else if (opt === 'LT') lt = true;
-    else return new ErrorReply(`ERR Unsupported option ${args[i]!.toString('latin1')}`);
+    else return Errors.echoing('ERR Unsupported option ', args[i]!);
   }
   if (nx && (xx || gt || lt)) {
     return new ErrorReply('ERR NX and XX, GT or LT options at the same time are not compatible');
@@ -318,11 +320,9 @@ export function encodingOf(c: Client, e: Entry): string {
       const small = n <= v.hashMaxListpackEntries && allShort(value, v.hashMaxListpackValue);
       return small ? 'listpack' : 'hashtable';
     }
-    case 'zset': {
-      const n = codecFor('zset').length(value);
-      const small = n <= v.zsetMaxListpackEntries && allShort(value, v.zsetMaxListpackValue, true);
-      return small ? 'listpack' : 'skiplist';
-    }
+    case 'zset':
+      // tracked as Redis converts it (on growth, SORT, *STORE results), since -0 scores depend on it
+      return (value as ZSetValue).compact ? 'listpack' : 'skiplist';
     default:
       return 'raw';
   }
@@ -534,10 +534,8 @@ function cursorsOf(t: Talus): ScanCursors {
 const invalidCursor = () => new ErrorReply('ERR invalid cursor');
 
 function scan(c: Client, args: Buffer[]): Reply | Promise<Reply> {
-  // The cursor: an unsigned 64-bit decimal, as Redis's strtoul accepts it.
-  const text = args[1]!.toString('latin1');
-  if (!/^\+?\d+$/.test(text) || BigInt(text) > 18446744073709551615n) return invalidCursor();
-  const cursor = BigInt(text);
+  // The cursor: an unsigned 64-bit decimal, as Redis's strtoul accepts it ("" is 0).
+  const cursor = parseScanCursor(args[1]!);
   let count = 10;
   const f: Filter = { pattern: undefined, type: undefined };
   for (let i = 2; i < args.length; i += 2) {

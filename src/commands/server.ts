@@ -602,7 +602,7 @@ function debug(c: Client, args: Buffer[]): Reply {
   }
   if (sub === 'OBJECT' && args.length === 3) return debugObject(c, args[2]!);
   if (sub === 'PROTOCOL' && args.length === 3) return debugProtocol(c, str(args[2]!).toLowerCase());
-  return new ErrorReply(`ERR unknown subcommand or wrong number of arguments for '${str(args[1]!)}'. Try DEBUG HELP.`);
+  return Errors.subcommandSyntax(args[1]!, 'DEBUG');
 }
 
 /** DEBUG PROTOCOL <type>: one reply of each RESP type, for client tests. */

@@ -56,9 +56,15 @@ export function checkReplySize(n: bigint): void {
 
 // --- SCAN cursors shared by HSCAN / SSCAN ----------------------------------
 
-/** Parse a cursor like Redis's strtoul-based parseScanCursorOrReply. */
+/**
+ * Parse a cursor like Redis's parseScanCursorOrReply: strtoul on a C string,
+ * so the text ends at a NUL byte, "" is 0, a sign is allowed ("-1" wraps to
+ * 2^64-1), a leading space or trailing junk is an error, and so is an
+ * overflow.
+ */
 export function parseScanCursor(b: Buffer): bigint {
-  const s = b.toString('latin1');
+  const nul = b.indexOf(0);
+  const s = (nul < 0 ? b : b.subarray(0, nul)).toString('latin1');
   if (s.length === 0) return 0n;
   const m = /^([+-]?)([0-9]+)$/.exec(s);
   if (!m) throw new ErrorReply('ERR invalid cursor');

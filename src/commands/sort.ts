@@ -213,12 +213,14 @@ function isSpace(ch: number): boolean {
 }
 
 /**
- * SORT's numeric conversion: strtod over the whole value with leading
- * whitespace allowed, rejecting trailing bytes, NaN and out-of-range values
- * (ERANGE, subnormals included). The empty string is 0, as strtod leaves
- * nothing behind.
+ * SORT's numeric conversion: strtod over the value as a C string (it ends at
+ * the first NUL byte: "\x00" and "3\x00x" read as 0 and 3), leading whitespace
+ * allowed, rejecting trailing bytes, NaN and out-of-range values (ERANGE,
+ * subnormals included). The empty string is 0, as strtod leaves nothing behind.
  */
 function sortScore(b: Buffer): number | null {
+  const nul = b.indexOf(0);
+  if (nul >= 0) b = b.subarray(0, nul);
   if (b.length === 0) return 0;
   let i = 0;
   while (i < b.length && isSpace(b[i]!)) i++;
@@ -253,6 +255,11 @@ function sortCommand(readonly: boolean) {
       dontSort = false;
       alpha = true;
       by = null;
+    }
+    // Redis converts a sorted set to its skiplist encoding for SORT, for good (-0 scores survive from then on)
+    if (found?.type === 'zset' && (found.value as ZSetValue).compact) {
+      (found.value as ZSetValue).compact = false;
+      ks.touchUnwatched(found);
     }
     let elems = found ? elementsOf(found) : [];
     const missing = patternKeys({ ...plan, by, dontSort }, elems).filter((n) => !ks.isResident(c.db, n));

@@ -62,9 +62,14 @@ function watch(c: Client, args: Buffer[]): Reply {
       ks.resize(e, 0);
     }
     e.pins++;
-    c.watching.push({ db: db.index, name, entry: e, version: e.version, live: isLive(e, now) });
+    c.watching.push({ db: db.index, name, entry: e, version: watchedVersion(e), live: isLive(e, now) });
   }
   return OK;
+}
+
+/** The entry's version as WATCH sees it: without changes of representation only. */
+function watchedVersion(e: Entry): number {
+  return e.version - e.unwatchedVersions;
 }
 
 /** True if any WATCHed key changed since WATCH (EXEC must fail). */
@@ -74,9 +79,9 @@ export function watchTouched(c: Client): boolean {
   for (const w of c.watching) {
     const e = w.entry;
     const cur = ks.dbs[w.db]?.entries.get(w.name);
-    if (e.version !== w.version) {
+    if (watchedVersion(e) !== w.version) {
       // A key already expired when watched, then deleted as expired: no logical change.
-      if (!w.live && e.type === null && e.version === w.version + 1 && !isLive(cur, now)) continue;
+      if (!w.live && e.type === null && watchedVersion(e) === w.version + 1 && !isLive(cur, now)) continue;
       return true;
     }
     if (cur === e) {

@@ -112,7 +112,9 @@ interface ScoreRange {
 }
 
 function parseScoreBound(b: Buffer): [number, boolean] {
-  const s = str(b);
+  // Redis reads a bound with strtod on a C string: it ends at a NUL byte
+  const nul = b.indexOf(0);
+  const s = str(nul < 0 ? b : b.subarray(0, nul));
   const ex = s.charCodeAt(0) === 0x28; /* ( */
   const v = strtodWhole(ex ? s.slice(1) : s);
   if (v === null || Number.isNaN(v)) throw notFloatRange();
@@ -208,6 +210,20 @@ function storeZset(c: Client, dst: Buffer, z: ZSetValue, effect: Buffer[]): numb
   return z.size;
 }
 
+// --- Redis's encodings (where -0 survives) ----------------------------------------
+
+/** Redis's compact-encoding limits of sorted sets: zset-max-listpack-entries and -value. */
+function listpackLimits(c: Client): { entries: number; bytes: number } {
+  const v = c.talus.config.values;
+  return { entries: v.zsetMaxListpackEntries, bytes: v.zsetMaxListpackValue };
+}
+
+/** Add `member` (not in `z`) as Redis's zsetAdd does: a listpack that could not take it becomes a skiplist first. */
+function addMember(z: ZSetValue, member: string, score: number, limits: { entries: number; bytes: number }): void {
+  if (z.compact && (z.size + 1 > limits.entries || member.length > limits.bytes)) z.compact = false;
+  z.set(member, score);
+}
+
 // --- ZADD / ZINCRBY ----------------------------------------------------------------
 
 function zaddGeneric(c: Client, args: Buffer[], incrCommand: boolean): Reply {
@@ -242,7 +258,15 @@ function zaddGeneric(c: Client, args: Buffer[], incrCommand: boolean): Reply {
 
   const e = lookupTyped(c, key, 'zset');
   if (e === undefined && xx) return incr ? null : 0;
-  const z = e ? (e.value as ZSetValue) : new ZSetValue();
+  const limits = listpackLimits(c);
+  let z: ZSetValue;
+  if (e) {
+    z = e.value as ZSetValue;
+  } else {
+    z = new ZSetValue();
+    // Redis creates a skiplist at once when the first member is too long for a listpack
+    z.compact = limits.entries > 0 && args[i + 1]!.length <= limits.bytes;
+  }
   let added = 0;
   let updated = 0;
   let processed = 0;
@@ -273,7 +297,7 @@ function zaddGeneric(c: Client, args: Buffer[], incrCommand: boolean): Reply {
       }
     } else {
       if (xx) continue;
-      z.set(m, score);
+      addMember(z, m, score, limits);
       added++;
       processed++;
       result = score;
@@ -407,8 +431,11 @@ function zrangeGeneric(c: Client, args: Buffer[], argStart: number, dst: Buffer 
     }
   }
   if (store) {
+    // Redis starts the result as a skiplist only for a rank range longer than a listpack holds
+    const limits = listpackLimits(c);
     const out = new ZSetValue();
-    for (const [m, s] of pairs) out.set(m, s);
+    out.compact = !(rankRange && pairs.length > limits.entries);
+    for (const [m, s] of pairs) if (out.score(m) === undefined) addMember(out, m, s, limits);
     return storeZset(c, dst, out, args);
   }
   return pairsReply(c, pairs, withScores);
@@ -831,9 +858,13 @@ function computeSetOp(op: SetOp, p: SetOpArgs): Map<string, number> {
   return out;
 }
 
-function toZset(result: Map<string, number>): ZSetValue {
+/** A ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE result: built as a skiplist, a listpack if it fits (-0 then becomes 0). */
+function toZset(c: Client, result: Map<string, number>): ZSetValue {
   const z = new ZSetValue();
+  z.compact = false;
   for (const [m, s] of result) z.set(m, s);
+  const limits = listpackLimits(c);
+  z.compactIfFits(limits.entries, limits.bytes);
   return z;
 }
 
@@ -851,7 +882,7 @@ function setOpRead(op: SetOp) {
 function setOpStore(op: SetOp) {
   return (c: Client, args: Buffer[]): Reply => {
     const p = parseSetOp(c, args, 2, op, true, false);
-    return storeZset(c, args[1]!, toZset(computeSetOp(op, p)), args);
+    return storeZset(c, args[1]!, toZset(c, computeSetOp(op, p)), args);
   };
 }
 

@@ -120,6 +120,15 @@ export class Keyspace {
     this.touch(e);
   }
 
+  /**
+   * Record a change of representation only (SORT turning a sorted set into
+   * Redis's skiplist encoding): written back like any change, unseen by WATCH.
+   */
+  touchUnwatched(e: Entry): void {
+    e.unwatchedVersions++;
+    this.touchMeta(e);
+  }
+
   /** Record that an entry's value was mutated in place. */
   touch(e: Entry): void {
     e.version++;

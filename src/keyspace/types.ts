@@ -16,6 +16,8 @@ export class Entry {
   /** bumped by every mutation; the entry is dirty while version !== flushedVersion */
   version = 0;
   flushedVersion = 0;
+  /** version bumps that are no logical change (Keyspace.touchUnwatched): WATCH discounts them */
+  unwatchedVersions = 0;
   /** the talus.keys row (incarnation, type, TTL, length) needs rewriting */
   metaDirty = true;
   /** bytes this entry accounts for in the hot set */

@@ -206,6 +206,21 @@ export class ReplyWriter {
     this.pos = p;
   }
 
+  /** `prefix`, these bytes with CR/LF turned into spaces (as Redis keeps its error lines one line), CRLF. */
+  private rawLine(prefix: number, b: Buffer): void {
+    this.ensure(b.length + 3);
+    const block = this.block;
+    let p = this.pos;
+    block[p++] = prefix;
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i]!;
+      block[p++] = c === CR || c === LF ? SPACE : c;
+    }
+    block[p++] = CR;
+    block[p++] = LF;
+    this.pos = p;
+  }
+
   private bulk(b: Buffer): void {
     const n = b.length;
     this.header(C_DOLLAR, n);
@@ -256,7 +271,8 @@ export class ReplyWriter {
     } else if (r instanceof SimpleString) {
       this.line(C_PLUS, r.value, true);
     } else if (r instanceof ErrorReply) {
-      this.line(C_MINUS, r.message, true);
+      if (r.raw) this.rawLine(C_MINUS, r.raw);
+      else this.line(C_MINUS, r.message, true);
     } else if (r instanceof DoubleReply) {
       if (proto === 2) this.asciiBulk(formatDouble(r.value));
       else this.line(C_COMMA, formatDouble(r.value), false);

@@ -31,10 +31,19 @@ export class SimpleString {
   constructor(readonly value: string) {}
 }
 
-/** An error reply. `message` includes the code prefix, e.g. "ERR syntax error". */
+/**
+ * An error reply. `message` includes the code prefix, e.g. "ERR syntax error".
+ * Errors that echo client bytes (unknown command...) carry them in `raw`, sent
+ * as they are, like Redis; `message` is then their latin1 reading (logs, stats).
+ */
 export class ErrorReply extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly raw?: Buffer) {
     super(message);
+  }
+
+  /** An error whose text is these exact bytes (CR/LF still become spaces on the wire). */
+  static fromBytes(bytes: Buffer): ErrorReply {
+    return new ErrorReply(bytes.toString('latin1'), bytes);
   }
 }
 

@@ -28,6 +28,13 @@ export interface TypeCodec {
   /** the value as the key row's `value` column (strings); types without it keep their values in their own tables */
   inline?(value: unknown): Buffer;
   /**
+   * Other types' note in the key row's `value` column (null: none): what must
+   * survive eviction besides the rows, e.g. a sorted set's Redis encoding.
+   */
+  rowNote?(value: unknown): Buffer | null;
+  /** apply the note read with the key row to a value just loaded or opened paged */
+  readRowNote?(value: unknown, note: Buffer | null): void;
+  /**
    * Stage the entry's current value, or its changes since the last flush
    * (`fresh` = the incarnation is new to PostgreSQL: write everything). What
    * it returns is handed back to `unstage` if the commit fails, so
@@ -50,6 +57,13 @@ export interface TypeCodec {
   satisfies?(value: unknown, access: Access): boolean;
   /** read what `access` needs into the entry's paged value; anything undeclared unpages it whole */
   fetch?(ctx: PageContext, e: Entry, access: Access): Promise<void>;
+  /**
+   * Start-up warm-up: run the statements that reading parts of a paged value
+   * uses (the hot point reads), on `ctx.db`, for `keyId`, an incarnation that
+   * has no rows: a new PostgreSQL backend pays its catalog lookups and
+   * statement preparation on its first queries, not on a client's.
+   */
+  warmUp?(ctx: PageContext, keyId: number): Promise<void>;
   /** janitor: delete up to `limit` rows of these retired ids, returning how many were deleted */
   purge?(db: Kysely<TalusSchema>, keyIds: number[], limit: number): Promise<number>;
 }
@@ -68,6 +82,10 @@ const codecs = new Map<KeyType, TypeCodec>([['string', stringCodec]]);
 
 export function registerCodec(codec: TypeCodec): void {
   codecs.set(codec.type, codec);
+}
+
+export function allCodecs(): TypeCodec[] {
+  return [...codecs.values()];
 }
 
 export function codecFor(type: KeyType): TypeCodec {

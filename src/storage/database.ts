@@ -48,6 +48,12 @@ const types = {
 export interface Database {
   pool: pg.Pool;
   db: Kysely<TalusSchema>;
+  /**
+   * Run `fn` once on each of `count` pool connections, all checked out at
+   * once (so each is a distinct backend), with a Kysely bound to that one
+   * connection. For start-up warm-up: nothing else may hold connections.
+   */
+  onEachConnection(count: number, fn: (db: Kysely<TalusSchema>) => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,9 +89,32 @@ export function openDatabase(url: string, poolSize: number, onError: (err: Error
     end: () => pool.end(),
   };
   const db = new Kysely<TalusSchema>({ dialect: new PostgresDialect({ pool: preparedPool as unknown as pg.Pool }) });
+  async function onEachConnection(count: number, fn: (db: Kysely<TalusSchema>) => Promise<void>): Promise<void> {
+    const settled = await Promise.allSettled(Array.from({ length: count }, () => pool.connect()));
+    const clients = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    try {
+      await Promise.all(clients.map(async (client) => {
+        const one = {
+          connect: async () => ({ query: (text: string, values: unknown[]) => client.query(preparedQuery(text, values)), release: () => undefined }),
+          end: async () => undefined,
+        };
+        const bound = new Kysely<TalusSchema>({ dialect: new PostgresDialect({ pool: one as unknown as pg.Pool }) });
+        try {
+          await fn(bound);
+        } finally {
+          await bound.destroy();
+        }
+      }));
+    } finally {
+      for (const c of clients) c.release();
+    }
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
   return {
     pool,
     db,
+    onEachConnection,
     close: () => db.destroy(),
   };
 }

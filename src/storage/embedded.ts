@@ -83,6 +83,9 @@ export async function startEmbeddedPostgres(opts: {
     '-c', 'shared_buffers=128MB',
     '-c', 'max_wal_size=1GB',
     '-c', 'logging_collector=off',
+    // point reads and small commits: compiling a plan never pays off, and the
+    // package ships no LLVM, so each backend would only try to load it
+    '-c', 'jit=off',
     // After a crash, PostgreSQL first syncs its whole data dir to disk: with
     // one fsync per file a restart took 2-3 s here, with one syncfs of the
     // file system about 1 s in all (Linux only; docs/architecture.md).

@@ -268,8 +268,9 @@ function stageEntry(batch: FlushBatch, e: Entry): { codec: TypeCodec; token: unk
   const inline = codec.inline?.(e.value) ?? null;
   const length = inline !== null ? 0 : codec.length(e.value);
   const expireAt = e.expireAt === 0 ? null : e.expireAt;
-  if (key === name) batch.add(upsertKeys, e.db, key, e.keyId, e.type, expireAt, length, inline);
-  else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, expireAt, length, inline);
+  const rowValue = inline ?? codec.rowNote?.(e.value) ?? null;
+  if (key === name) batch.add(upsertKeys, e.db, key, e.keyId, e.type, expireAt, length, rowValue);
+  else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, expireAt, length, rowValue);
   e.metaDirty = false;
   return { codec, token: codec.stage(batch, e) };
 }

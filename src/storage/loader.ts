@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { TalusSchema } from './database.js';
 import { encodeArray } from './binary-array.js';
-import { codecFor, type PageContext } from './codecs.js';
+import { allCodecs, codecFor, type PageContext } from './codecs.js';
 import type { Flusher } from './flusher.js';
 import type { Db, Keyspace } from '../keyspace/keyspace.js';
 import { WHOLE, type MaybePaged } from '../keyspace/paging.js';
@@ -26,6 +26,21 @@ interface KeyRow {
  * are read apart, in slices of this size.
  */
 const INLINE_VALUE_BYTES = 32 << 20;
+
+/** The key rows of these names in one db. */
+async function keyRows(db: Kysely<TalusSchema>, dbIndex: number, keys: Buffer[]): Promise<KeyRow[]> {
+  // One primary-key probe per name (LATERAL): `k.key = ANY($2)` lets the
+  // planner scan the whole db instead when its statistics lag the table.
+  const { rows } = await sql<KeyRow>`
+    SELECT k.key, k.type, k.key_id, k.expire_at, k.length, octet_length(k.value) AS value_bytes,
+      CASE WHEN octet_length(k.value) <= ${INLINE_VALUE_BYTES} THEN k.value END AS value
+    FROM unnest(${encodeArray('bytea[]', keys)}::bytea[]) AS q(key)
+    CROSS JOIN LATERAL (SELECT * FROM talus.keys WHERE db = ${dbIndex} AND key = q.key) k`.execute(db);
+  return rows;
+}
+
+/** An incarnation id never minted (those are epoch * 2^32 + n, positive): warm-up reads find no rows. */
+const NO_KEY_ID = -1;
 
 /**
  * Reads cold keys into the hot set. Requests made in the same tick for the
@@ -64,6 +79,20 @@ export class Loader implements Pager {
       },
       settled: (e) => this.settled(e),
     };
+  }
+
+  /**
+   * Warm one PostgreSQL connection up before the server answers: run the
+   * statements of a cold read (the key probe, each type's point reads of a
+   * paged value) once, on rows that do not exist. A new backend's first
+   * queries pay for its catalog caches and for parsing and planning each
+   * prepared statement; after a restart those would otherwise be the first
+   * clients' requests. Reads no data.
+   */
+  async warmUp(db: Kysely<TalusSchema>): Promise<void> {
+    await keyRows(db, 0, [Buffer.from('\x00talus warm-up', 'latin1')]);
+    const ctx: PageContext = { ...this.pageContext, db };
+    for (const codec of allCodecs()) await codec.warmUp?.(ctx, NO_KEY_ID);
   }
 
   isResident(d: Db, name: string): boolean {
@@ -178,13 +207,7 @@ export class Loader implements Pager {
         return form;
       });
       this.stats.keyQueries++;
-      // One primary-key probe per name (LATERAL): `k.key = ANY($2)` lets the
-      // planner scan the whole db instead when its statistics lag the table.
-      const { rows } = await sql<KeyRow>`
-        SELECT k.key, k.type, k.key_id, k.expire_at, k.length, octet_length(k.value) AS value_bytes,
-          CASE WHEN octet_length(k.value) <= ${INLINE_VALUE_BYTES} THEN k.value END AS value
-        FROM unnest(${encodeArray('bytea[]', keys)}::bytea[]) AS q(key)
-        CROSS JOIN LATERAL (SELECT * FROM talus.keys WHERE db = ${d.index} AND key = q.key) k`.execute(this.db);
+      const rows = await keyRows(this.db, d.index, keys);
       // Big collections are opened paged; the rest are read whole.
       const threshold = this.pagedThreshold;
       const big = new Map<KeyType, Array<{ keyId: number; length: number }>>();
@@ -233,6 +256,7 @@ export class Loader implements Pager {
           if (d.entries.has(name)) continue;
           const value = r.type === 'string' ? r.value ?? values.get(r.key_id) ?? Buffer.alloc(0) : values.get(r.key_id);
           const codec = codecFor(r.type);
+          codec.readRowNote?.(value, r.value);
           this.ks.admit(d, name, r.type, value, codec.sizeOf(value), r.expire_at ?? 0, r.key_id);
         }
         for (const [name] of batch) {

@@ -4,7 +4,7 @@ import { encodeArray } from './binary-array.js';
 import type { PageContext, TypeCodec } from './codecs.js';
 import { MemberPages, type Access } from '../keyspace/paging.js';
 import type { TalusSchema } from './database.js';
-import type { Entry, KeyType } from '../keyspace/types.js';
+import { Entry, type KeyType } from '../keyspace/types.js';
 import { indexedForm } from '../util/indexed-names.js';
 
 /**
@@ -122,7 +122,7 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
   // Whole reads: the whole member, whichever column holds it.
   const cols = sql.raw([`coalesce(${longColumn}, ${spec.memberColumn}) AS ${spec.memberColumn}`, ...payloadCols].join(', '));
 
-  return {
+  const codec: TypeCodec = {
     type: spec.type,
     length: (v) => spec.length(v as V),
     sizeOf: (v) => spec.sizeOf(v as V),
@@ -214,12 +214,19 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       if (spec.unpage) spec.unpage(value);
       else value.pages = null;
     },
+    async warmUp(ctx: PageContext, keyId: number) {
+      // HGET, SISMEMBER, ZSCORE...: the member probe of a paged value
+      const value = spec.empty();
+      value.pages = spec.newPages ? spec.newPages(2) : new MemberPages(2);
+      await codec.fetch!(ctx, new Entry(0, '', spec.type, value, 0, keyId), { kind: 'members', members: ['\x00'] });
+    },
     async purge(db: Kysely<TalusSchema>, keyIds: number[], limit: number) {
       const res = await sql`DELETE FROM ${sql.raw(spec.table)} WHERE ctid IN (
         SELECT ctid FROM ${sql.raw(spec.table)} WHERE key_id = ANY(${keyIds}::bigint[]) LIMIT ${limit})`.execute(db);
       return Number(res.numAffectedRows ?? 0);
     },
   };
+  return codec;
 }
 
 export type { RawBuilder };

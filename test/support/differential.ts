@@ -947,15 +947,11 @@ function lexRange(g: Gen, rev: boolean): Arg[] {
 }
 
 /**
- * A ZADD/ZINCRBY score; never -0 on the general keys: Redis keeps -0 in a
- * skiplist-encoded zset (SORT converts zsets to skiplists) but stores 0 in a
- * listpack, and Talus always stores 0 (documented in keyspace/values/zset.ts).
- * The lex keys (never sorted) get -0.
+ * A ZADD/ZINCRBY score, -0 included: Redis keeps -0 in a skiplist-encoded
+ * zset (a long member, more than 128 members, or after SORT) and stores 0 in
+ * a listpack; Talus tracks which one Redis would use (ZSetValue.compact).
  */
-const zscoreArg = (g: Gen): string => {
-  const s = g.floatArg();
-  return s === '-0' ? '0' : s;
-};
+const zscoreArg = (g: Gen): string => g.floatArg();
 
 const limitOpt = (g: Gen): string[] =>
   ['LIMIT', indexArg(g, -1, 3), g.pick([g.int(-2, 4), g.int(0, 3), '-1', 'x', '9223372036854775807'])];
@@ -1290,8 +1286,19 @@ function chooser(gens: CommandGen[]): (rng: Rng) => CommandGen {
   };
 }
 
-/** Arity/syntax mutations: drop trailing arguments or append a junk one. */
+/**
+ * Arity/syntax mutations: drop trailing arguments, append a junk one, or
+ * extend an option keyword past a NUL byte (Redis compares options as C
+ * strings, so "NX\0junk" is NX).
+ */
 function mangle(g: Gen, args: Arg[]): Arg[] {
+  const keywords = args.map((a, i) => [a, i] as const).filter(([a, i]) => i > 0 && /^[A-Za-z]{2,}$/.test(Buffer.from(a).toString('latin1')));
+  if (keywords.length > 0 && g.chance(0.25)) {
+    const [a, i] = g.pick(keywords);
+    const out = [...args];
+    out[i] = Buffer.concat([Buffer.from(a), Buffer.from(g.pick(['\x00junk', '\x00', '\x00\x00x']), 'latin1')]);
+    return out;
+  }
   if (args.length > 1 && g.chance(0.6)) return args.slice(0, g.rng.int(1, args.length - 1));
   return [...args, g.pick(['junk', '0', '-1', ''])];
 }

@@ -72,6 +72,11 @@ describe('encoder', () => {
       expect(encodeReply(new SimpleString('ünïcode'), 3).toString('utf8')).to.equal('+ünïcode\r\n');
     });
 
+    it('errors made of raw bytes go out as those bytes, CR/LF turned into spaces', () => {
+      const raw = Buffer.from([0x45, 0x52, 0x52, 0x20, 0xff, 0x0d, 0x0a, 0xce, 0xa9]);
+      expect(encodeReply(ErrorReply.fromBytes(raw), 2)).to.deep.equal(Buffer.from([0x2d, 0x45, 0x52, 0x52, 0x20, 0xff, 0x20, 0x20, 0xce, 0xa9, 0x0d, 0x0a]));
+    });
+
     it('arrays, nested and empty', () => {
       expect(enc([], 2)).to.equal('*0\r\n');
       expect(enc([Buffer.from('a'), 1, null, [OK]], 2)).to.equal('*4\r\n$1\r\na\r\n:1\r\n$-1\r\n*1\r\n+OK\r\n');

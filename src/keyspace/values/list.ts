@@ -3,7 +3,7 @@ import type { ArrayWrite } from '../../storage/batch.js';
 import { registerCodec, retireViaGarbage, type TypeCodec } from '../../storage/codecs.js';
 import { clampRange, PageFault } from '../paging.js';
 import type { TalusSchema } from '../../storage/database.js';
-import type { Entry } from '../types.js';
+import { Entry } from '../types.js';
 
 /**
  * A list value: a deque of private, never-mutated Buffers in a ring buffer
@@ -505,6 +505,11 @@ export const listCodec: TypeCodec = {
     if (!v.pages) return;
     for (const r of rows) v.loadAt(r.pos, r.value);
     v.unpage();
+  },
+  async warmUp(ctx, keyId) {
+    // opening a paged list (its ends), then LINDEX/LRANGE's read of positions
+    await listCodec.openPaged!(ctx, [{ keyId, length: 2 }]);
+    await listCodec.fetch!(ctx, new Entry(0, '', 'list', ListValue.paged(0, 2), 0, keyId), { kind: 'range', start: 0, stop: 0, reverse: false });
   },
   async purge(db: Kysely<TalusSchema>, keyIds: number[], limit: number) {
     const res = await sql`DELETE FROM talus.lists WHERE ctid IN (

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { registerCodec, type PageContext, type TypeCodec } from '../../storage/codecs.js';
 import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
 import { clampRange, MemberPages, PageFault, WHOLE, type Access, type ScoreQuery } from '../paging.js';
-import type { Entry } from '../types.js';
+import { Entry } from '../types.js';
 import { ScanOrder } from './set.js';
 import { indexedForm, lastFormWithPrefix, SHORT_NAME_BYTES } from '../../util/indexed-names.js';
 
@@ -399,6 +399,14 @@ export class ZSetValue implements TrackedCollection {
   changes = new MemberChanges();
   /** set while the value holds only some of its members (keyspace/paging.ts) */
   pages: ZSetPages | null = null;
+  /**
+   * Whether Redis would hold this set in its compact encoding (a listpack),
+   * which stores a -0 score as 0; its skiplist keeps -0. Redis turns a
+   * listpack into a skiplist when a member would not fit, or for SORT, and
+   * back only when a *STORE result fits (commands/zsets.ts decides, from the
+   * zset-max-listpack-* limits). Kept in the key row (zsetCodec.rowNote).
+   */
+  compact = true;
   /** ZSCAN order, built on first use and dropped by any change of membership */
   private scanOrder: ScanOrder | undefined;
 
@@ -423,8 +431,8 @@ export class ZSetValue implements TrackedCollection {
    * already equal: nothing changed).
    */
   set(member: string, score: number): 'added' | 'updated' | 'same' {
-    // -0 is stored as 0, as Redis's compact encoding does (its text form of -0 reads back as 0).
-    if (score === 0) score = 0;
+    // A listpack stores -0 as the integer 0; a skiplist keeps the double.
+    if (score === 0 && this.compact) score = 0;
     const old = this.score(member);
     const p = this.pages;
     if (old !== undefined) {
@@ -618,10 +626,29 @@ export class ZSetValue implements TrackedCollection {
     }
   }
 
+  /**
+   * Redis's skiplist-to-listpack conversion of a *STORE result: when every
+   * member fits (count and length limits), the set becomes compact and its
+   * -0 scores become 0.
+   */
+  compactIfFits(maxEntries: number, maxMemberBytes: number): void {
+    if (this.compact || this.pages || this.size > maxEntries) return;
+    for (const m of this.dict.keys()) if (m.length > maxMemberBytes) return;
+    this.compact = true;
+    for (const [m, s] of this.dict) {
+      if (s !== 0 || 1 / s > 0) continue;
+      this.tree.remove(s, m);
+      this.tree.insert(0, m);
+      this.dict.set(m, 0);
+      this.changes.mark(m);
+    }
+  }
+
   /** An independent copy whose changes are fresh. */
   clone(): ZSetValue {
     if (this.pages) throw new PageFault('a copy');
     const v = new ZSetValue();
+    v.compact = this.compact;
     this.tree.walk(0, false, (m, s) => {
       v.dict.set(m, s);
       v.tree.insert(s, m);
@@ -700,8 +727,15 @@ function windowCovers(v: ZSetValue, lo: number, hi: number): boolean {
  * index, ZRANGE by rank and the pops read that range in order. Both need
  * PostgreSQL to match memory, so they wait for the key's pending commit.
  */
+/** The key row's note of a set Redis would hold as a skiplist (see ZSetValue.compact). */
+const SKIPLIST_NOTE = Buffer.from('skiplist');
+
 export const zsetCodec: TypeCodec = {
   ...memberTable,
+  rowNote: (value) => ((value as ZSetValue).compact ? null : SKIPLIST_NOTE),
+  readRowNote(value, note) {
+    (value as ZSetValue).compact = note === null || !note.equals(SKIPLIST_NOTE);
+  },
   satisfies(value, access) {
     const v = value as ZSetValue;
     if (!v.pages) return true;
@@ -781,6 +815,14 @@ export const zsetCodec: TypeCodec = {
       if (zsetCodec.satisfies!(v, access)) return;
     }
     await memberTable.fetch!(ctx, e, access.kind === 'scores' ? WHOLE : access);
+  },
+  async warmUp(ctx, keyId) {
+    await memberTable.warmUp!(ctx, keyId);
+    // ZRANGE by rank and the pops, from either end
+    for (const reverse of [false, true]) {
+      const value = (await memberTable.openPaged!(ctx, [{ keyId, length: 2 }])).get(keyId);
+      await zsetCodec.fetch!(ctx, new Entry(0, '', 'zset', value, 0, keyId), { kind: 'range', start: 0, stop: 0, reverse });
+    }
   },
 };
 
