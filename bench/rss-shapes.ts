@@ -71,7 +71,7 @@ await measure('cold', async () => {
 await measure('slow', async () => {
   const count = Math.round(5000 * scale);
   await client.get('pipe:0');
-  const replyBytes = count * (KB64 + 9); // "$65536\r\n" + value + "\r\n"
+  const replyBytes = count * (KB64 + 10); // "$65536\r\n" + value + "\r\n"
   const r = await slowReader(server.port, 'pipe:0', { count, replyBytes, stallMs: 5000, bytesPerSecond: 32 << 20 });
   return `${count} GETs of 64 KiB read after 5 s at 32 MB/s: ${(r.received / 2 ** 20).toFixed(0)} MB received` +
     (r.closedByServer ? ' (closed by the server)' : '');
