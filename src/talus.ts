@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { sql } from 'kysely';
-import { Client } from './server/client.js';
+import { Client, OUTPUT_BOUND, ReadStop } from './server/client.js';
+import { clientMemoryLimit, evictClients } from './server/client-limits.js';
 import { CommandTable, type Command } from './commands/table.js';
 import { Errors } from './commands/errors.js';
 import { ErrorReply, QUEUED, SimpleString, type Reply } from './protocol/reply.js';
@@ -35,6 +36,8 @@ export interface ServerStats {
   startedAt: number;
   netInputBytes: number;
   netOutputBytes: number;
+  /** clients closed by maxmemory-clients (INFO evicted_clients) */
+  evictedClients: number;
 }
 
 /**
@@ -59,6 +62,7 @@ export class Talus {
     startedAt: Date.now(),
     netInputBytes: 0,
     netOutputBytes: 0,
+    evictedClients: 0,
   };
   keyspace!: Keyspace;
   scheduler!: Scheduler;
@@ -87,12 +91,27 @@ export class Talus {
   /** CLIENT PAUSE: returns true when it took the command to run later (commands/client-cmds.ts) */
   pauseGate: ((c: Client, cmd: Command, args: Buffer[]) => boolean) | undefined;
 
+  /** the normal class has a client-output-buffer-limit (clients check it as they write) */
+  outputLimitsOn = false;
+  /** maxmemory-clients in bytes (0 = off) */
+  clientMemoryLimit = 0;
+  /** a client's requests stop running while its unsent output is over this (server/client.ts OUTPUT_BOUND) */
+  clientOutputBound = OUTPUT_BOUND;
+
   constructor(readonly config: ConfigStore) {
     const v = config.values;
     this.log = new Logger(v.loglevel, v.logfile);
     this.slowlog = new Slowlog(config);
     this.commands.register(allCommands);
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
+    const clientLimits = () => {
+      const { clientOutputBufferLimit: obl, maxmemoryClients, maxmemory } = this.config.values;
+      this.outputLimitsOn = obl.normal.hardBytes > 0 || obl.normal.softBytes > 0;
+      this.clientOutputBound = Math.max(OUTPUT_BOUND, obl.normal.hardBytes, obl.normal.softBytes);
+      this.clientMemoryLimit = clientMemoryLimit(maxmemoryClients, maxmemory);
+    };
+    clientLimits();
+    for (const name of ['client-output-buffer-limit', 'maxmemory-clients', 'maxmemory']) config.onChange(name, clientLimits);
     installCommandHooks(this);
   }
 
@@ -503,7 +522,7 @@ export class Talus {
     const clients = [...this.throttled];
     this.throttled.clear();
     for (const c of clients) {
-      c.socket.resume();
+      c.resumeReading(ReadStop.backlog);
       setImmediate(() => c.process());
     }
   }
@@ -538,8 +557,13 @@ export class Talus {
 
   throttle(c: Client): void {
     this.throttled.add(c);
-    c.socket.pause();
+    c.stopReading(ReadStop.backlog);
     this.flusher.schedule();
+  }
+
+  /** maxmemory-clients: close the clients holding the most memory until the rest fit (server/client-limits.ts). */
+  evictClients(): void {
+    this.stats.evictedClients += evictClients(this, this.clientMemoryLimit);
   }
 
   /** Count an error reply for INFO stats / errorstats. */
@@ -592,6 +616,9 @@ export class Talus {
       this.latency.note('eviction-cycle', performance.now() - started);
     }
     if (storageToo) this.memory.tick(this.keyspace?.bytes ?? 0, v.maxmemory);
+    // Output limits also while nothing is written (a soft limit's time runs out); then client eviction.
+    if (this.outputLimitsOn) for (const c of [...this.clients.values()]) c.overOutputLimit();
+    if (this.clientMemoryLimit > 0) this.evictClients();
     if (v.timeout > 0) {
       const limit = Date.now() - v.timeout * 1000;
       for (const c of this.clients.values()) {

@@ -65,16 +65,20 @@ const REPLY_BUF = 16384;
 /**
  * One CLIENT LIST / CLIENT INFO line. `current` is the request being run
  * when `c` is the client asking: it is still in its query buffer, as in Redis.
+ * qbuf counts requests received and not yet run (parsed ahead too), omem the
+ * unsent output (replies held for durability included), tot-mem what the
+ * connection holds as maxmemory-clients counts it; qbuf-free and rbs are
+ * Redis's buffer sizes, shown for tools that parse them.
  */
 export function clientInfoLine(c: Client, current?: { args: Buffer[]; name: string }): string {
   const now = Date.now();
-  const qbuf = c.parser.pending + (current ? respLength(current.args) : 0);
+  const qbuf = c.queryBytes + (current ? respLength(current.args) : 0);
   const qbufFree = qbuf > 0 ? Math.max(0, QBUF_SIZE - qbuf) : 0;
   const argvMem = current ? current.args.reduce((n, a) => n + a.length, 0) : 0;
   let multiMem = 0;
   if (c.multi) for (const q of c.multi) for (const a of q.args) multiMem += a.length + 16;
-  const omem = c.outputPending;
-  const totMem = qbuf + qbufFree + argvMem + multiMem + omem + REPLY_BUF + 2048;
+  const omem = c.outputBytes;
+  const totMem = c.memoryUsage + argvMem;
   const addr = c.socket.remoteAddress === undefined ? `${c.talus.config.values.unixsocket}:0` : c.addr;
   const laddr = c.socket.remoteAddress === undefined ? `${c.talus.config.values.unixsocket}:0` : c.laddr;
   return (

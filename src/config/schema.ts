@@ -584,7 +584,7 @@ const SPECS = {
     ),
     'maxmemory-samples': option(int(1, 64), { effect: noEffect('Talus unloads the least recently used clean keys in order instead of sampling'), default: 5, doc: 'Keys sampled per eviction decision.', mutable: true }),
     'maxmemory-eviction-tenacity': option(int(0, 100), { effect: noEffect('Talus unloads keys from the cron and as cold reads land, not in per-command slices'), default: 10, doc: 'Effort spent evicting per command (0..100).', mutable: true }),
-    'maxmemory-clients': option(memoryOrPercent(), { effect: LIVE, default: 0, doc: 'Bound of memory used by clients in bytes, or a percentage of maxmemory (0 = unbounded).', mutable: true }),
+    'maxmemory-clients': option(memoryOrPercent(), { effect: LIVE, default: 0, doc: 'When the memory all clients hold (requests received and not yet run, queued MULTI commands, unsent replies: CLIENT LIST tot-mem) passes this, the clients holding the most are closed until the rest fit (CLIENT NO-EVICT exempts one); bytes, or a percentage of maxmemory (0 = off).', mutable: true }),
     'paged-collection-threshold': option(int(0, MAX), { effect: LIVE, default: 4096, doc: 'A cold hash, list, set or sorted set with more members than this is not loaded whole: point commands read just the members they need from PostgreSQL (0 = always load whole).', mutable: true }),
     'lfu-log-factor': option(int(0, INT_MAX), { effect: noEffect('Talus keeps no LFU counters: every policy unloads the least recently used clean keys'), default: 10, doc: 'LFU counter logarithm factor.', mutable: true }),
     'lfu-decay-time': option(int(0, INT_MAX), { effect: noEffect('Talus keeps no LFU counters: every policy unloads the least recently used clean keys'), default: 1, doc: 'LFU counter decay period in minutes.', mutable: true }),
@@ -614,7 +614,7 @@ const SPECS = {
     'client-query-buffer-limit': option(memory(MB), { effect: LIVE, default: '1gb', doc: 'Largest query buffer of one client, in bytes.', mutable: true }),
     'client-output-buffer-limit': option(outputBufferLimits(), {
       effect: LIVE, default: COB_DEFAULT,
-      doc: 'Output buffer limits per client class: <class> <hard> <soft> <soft-seconds> (class normal, replica or pubsub).',
+      doc: 'Output buffer limits per client class: <class> <hard> <soft> <soft-seconds>. normal: a client whose unsent output (replies held for durability included) passes the hard limit, or the soft limit for longer than soft-seconds, is closed at once (0 = no limit). replica and pubsub are kept and shown but take effect only once replication and pub/sub land. Whatever the limits, a client stops running requests while its output is over the larger of 1 MB and the normal limits.',
       mutable: true,
     }),
     'busy-reply-threshold': option(int(0, MAX), { effect: notBuilt(NO_SCRIPTING), default: 5000, doc: 'Milliseconds a script may run before other clients get BUSY.', mutable: true, aliases: ['lua-time-limit'] }),

@@ -180,8 +180,8 @@ function clients(t: Talus): Fields {
   for (const c of t.clients.values()) {
     if (c.flags.has('replica') || c.flags.has('slave')) replicas++;
     if (c.flags.has('blocked')) blocked++;
-    maxIn = Math.max(maxIn, c.parser.pending);
-    maxOut = Math.max(maxOut, c.outputPending);
+    maxIn = Math.max(maxIn, c.queryBytes);
+    maxOut = Math.max(maxOut, c.outputBytes);
   }
   return [
     ['connected_clients', t.clients.size - replicas],
@@ -261,7 +261,7 @@ function memory(t: Talus): Fields {
 
 function clientMemory(t: Talus): number {
   let n = 0;
-  for (const c of t.clients.values()) n += c.parser.pending + c.outputPending;
+  for (const c of t.clients.values()) n += c.memoryUsage;
   return n;
 }
 
@@ -341,7 +341,7 @@ function stats(t: Talus): Fields {
     ['expired_time_cap_reached_count', 0],
     ['expire_cycle_cpu_milliseconds', 0],
     ['evicted_keys', ks.evicted],
-    ['evicted_clients', 0],
+    ['evicted_clients', t.stats.evictedClients],
     ['total_eviction_exceeded_time', 0],
     ['current_eviction_exceeded_time', 0],
     ['keyspace_hits', ks.hits],

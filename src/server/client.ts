@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { RequestParser, ProtocolError } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/encoder.js';
-import { ErrorReply, type Reply } from '../protocol/reply.js';
+import { ErrorReply, MapReply, PushReply, RawReply, SetReply, SimpleString, VerbatimReply, type Reply } from '../protocol/reply.js';
 import type { Command } from '../commands/table.js';
 import type { Db } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
@@ -23,6 +23,38 @@ export type ReplyMode = 'on' | 'off' | 'skip';
  */
 const LOOKAHEAD_REQUESTS = 256;
 const LOOKAHEAD_BYTES = 1 << 20;
+
+/**
+ * A client that cannot run its next request (waiting for keys, throttled,
+ * output over its bound) stops being read once this many bytes of its
+ * requests are buffered: a pipelining client (redis-cli --pipe) would
+ * otherwise fill memory with requests faster than they run. At least
+ * LOOKAHEAD_BYTES, so look-ahead can fill.
+ */
+const QUERY_READ_BOUND = LOOKAHEAD_BYTES;
+
+/**
+ * A client's requests stop running while its unsent output (replies held
+ * for durability, encoded, and in the socket's buffer) passes this or the
+ * normal class's client-output-buffer-limit, whichever is larger: a client
+ * that pipelines GETs of big values and reads slowly (or not at all) holds
+ * about this much, not its whole pipeline's replies (or reaches its limit
+ * and is closed, as in Redis). Large enough to batch many replies per write.
+ */
+export const OUTPUT_BOUND = 1 << 20;
+
+/** Why a client's socket is not read; each cause is set and cleared by its owner. */
+export const ReadStop = {
+  /** the commit backlog is full (Talus.throttle) */
+  backlog: 1,
+  /** the socket's write buffer is full: the client is not reading its replies */
+  output: 2,
+  /** QUERY_READ_BOUND bytes of requests are waiting */
+  query: 4,
+} as const;
+
+/** What one connection costs besides its buffers (socket, parser, writer, objects), for tot-mem and maxmemory-clients. */
+export const CLIENT_OVERHEAD = 8 * 1024;
 
 /** One WATCHed key: the entry object and version seen at WATCH time (see commands/transactions.ts). */
 export interface WatchedKey {
@@ -89,6 +121,14 @@ export class Client {
   private prefetchStopped = false;
   private processing = false;
   private flushScheduled = false;
+  /** ReadStop causes now in force: the socket is paused while any is */
+  private readStops = 0;
+  /** the request loop stopped because output was over its bound; output shrinking runs it again */
+  private outputBlocked = false;
+  /** estimated bytes of the replies in `pending` */
+  private pendingBytes = 0;
+  /** when output first went over the soft limit (client-output-buffer-limit), 0 = under it */
+  private softLimitSince = 0;
 
   constructor(
     readonly talus: Talus,
@@ -124,12 +164,18 @@ export class Client {
   onData(chunk: Buffer): void {
     this.lastInteraction = Date.now();
     this.parser.push(chunk);
-    if (this.parser.pending + this.aheadBytes > this.parser.limits.maxQueryBuffer) {
+    if (this.queryBytes > this.parser.limits.maxQueryBuffer) {
       this.talus.log.warning(`closing client id=${this.id} addr=${this.addr}: query buffer over client-query-buffer-limit`);
       this.close();
       return;
     }
     this.process();
+    if (!this.closed && this.talus.clientMemoryLimit > 0 && this.memoryUsage > this.talus.clientMemoryLimit) this.talus.evictClients();
+  }
+
+  /** Bytes of requests received and not yet run: the parser's and those parsed ahead (CLIENT LIST qbuf). */
+  get queryBytes(): number {
+    return this.parser.pending + this.aheadBytes;
   }
 
   /** Run buffered requests until one has to wait. */
@@ -138,6 +184,16 @@ export class Client {
     this.processing = true;
     try {
       while (!this.paused && !this.closed && !this.closeAfterReply) {
+        if (this.outputBytes > this.outputBound) {
+          this.outputBlocked = true;
+          break;
+        }
+        // Checked before each request, so that of several clients resumed at
+        // once only the first runs while the backlog is full again.
+        if (this.talus.commitBacklogFull()) {
+          this.talus.throttle(this);
+          break;
+        }
         const args = this.nextRequest();
         if (args === null) break;
         if (args instanceof ProtocolError) {
@@ -148,16 +204,43 @@ export class Client {
         }
         if (args.length === 0) continue;
         this.talus.dispatch(this, args);
-        if (this.talus.commitBacklogFull()) {
-          this.talus.throttle(this);
-          break;
-        }
       }
       if (this.paused && !this.closed && !this.closeAfterReply) this.lookAhead();
     } finally {
       this.processing = false;
     }
     this.flush();
+    // Requests that cannot run yet are not read past QUERY_READ_BOUND.
+    if (this.closed) return;
+    const stalled = this.paused || this.outputBlocked || (this.readStops & ReadStop.backlog) !== 0;
+    if (stalled && this.queryBytes >= QUERY_READ_BOUND) this.stopReading(ReadStop.query);
+    else this.resumeReading(ReadStop.query);
+    // The socket took everything at once: nothing will signal 'drain', so go on now.
+    if (this.outputBlocked && this.outputBytes <= this.outputBound) this.outputReleased();
+  }
+
+  /** Output shrank (written out, or replies released): run the requests it held back. */
+  private outputReleased(): void {
+    if (!this.outputBlocked || this.outputBytes > this.outputBound) return;
+    this.outputBlocked = false;
+    setImmediate(() => this.process());
+  }
+
+  /** Stop reading the socket for `cause` (a ReadStop); it is read again once every cause is cleared. */
+  stopReading(cause: number): void {
+    if (this.readStops === 0 && !this.closed) this.socket.pause();
+    this.readStops |= cause;
+  }
+
+  resumeReading(cause: number): void {
+    if ((this.readStops & cause) === 0) return;
+    this.readStops &= ~cause;
+    if (this.readStops === 0 && !this.closed) this.socket.resume();
+  }
+
+  /** Output past which requests stop running (see OUTPUT_BOUND). */
+  private get outputBound(): number {
+    return this.talus.clientOutputBound;
   }
 
   private nextRequest(): Buffer[] | ProtocolError | null {
@@ -220,7 +303,7 @@ export class Client {
     if (this.pending.length === 0 && seq <= this.talus.flusher.durableSeq) {
       this.writer.write(reply, this.protocol);
     } else {
-      this.pending.push({ reply, seq });
+      this.hold(reply, seq);
       if (seq > 0) this.talus.awaitingDurability.add(this);
     }
     this.scheduleFlush();
@@ -229,16 +312,27 @@ export class Client {
   /** Out-of-band data (pub/sub messages, MONITOR lines): after replies already sent. */
   push(reply: Reply): void {
     if (this.pending.length === 0) this.writer.write(reply, this.protocol);
-    else this.pending.push({ reply, seq: 0 });
+    else this.hold(reply, 0);
     this.scheduleFlush();
+  }
+
+  private hold(reply: Reply, seq: number): void {
+    this.pending.push({ reply, seq });
+    this.pendingBytes += replyBytes(reply);
   }
 
   /** The flusher committed up to `durable`: release replies that waited for it. */
   onDurable(durable: number): boolean {
+    let released = false;
     while (this.pending.length > 0 && this.pending[0]!.seq <= durable) {
-      this.writer.write(this.pending.shift()!.reply, this.protocol);
+      const { reply } = this.pending.shift()!;
+      this.pendingBytes -= replyBytes(reply);
+      this.writer.write(reply, this.protocol);
+      released = true;
     }
+    if (this.pending.length === 0) this.pendingBytes = 0;
     this.flush();
+    if (released) this.outputReleased();
     return this.pending.some((p) => p.seq > 0);
   }
 
@@ -246,7 +340,9 @@ export class Client {
   onCommitFailed(upTo: number, err: Error): void {
     for (const p of this.pending) {
       if (p.seq > 0 && p.seq <= upTo) {
+        this.pendingBytes -= replyBytes(p.reply);
         p.reply = Errors.persistence(err.message);
+        this.pendingBytes += replyBytes(p.reply);
         p.seq = 0;
       }
     }
@@ -263,20 +359,63 @@ export class Client {
   }
 
   private flush(): void {
+    if (this.closed) return;
+    if (this.talus.outputLimitsOn && this.overOutputLimit()) return;
     const out = this.writer.take();
-    if (out !== null && !this.closed) {
+    if (out !== null) {
       this.talus.stats.netOutputBytes += out.length;
-      if (!this.socket.write(out)) {
+      if (!this.socket.write(out) && (this.readStops & ReadStop.output) === 0) {
         // The client is not reading: stop reading its requests until it does.
-        this.socket.pause();
-        this.socket.once('drain', () => this.socket.resume());
+        this.stopReading(ReadStop.output);
+        this.socket.once('drain', () => {
+          this.resumeReading(ReadStop.output);
+          this.outputReleased();
+        });
       }
     }
     if (this.closeAfterReply && this.pending.length === 0) this.close();
   }
 
-  get outputPending(): number {
-    return this.socket.writableLength + this.writer.length;
+  /**
+   * client-output-buffer-limit (normal class): past the hard limit, or past
+   * the soft limit for longer than soft-seconds, the client is closed at
+   * once, its unsent output dropped (Redis closes it "ASAP"). Also run by the
+   * server cron, so a soft limit is enforced while nothing is written.
+   */
+  overOutputLimit(): boolean {
+    const { hardBytes, softBytes, softSeconds } = this.talus.config.values.clientOutputBufferLimit.normal;
+    const used = this.outputBytes;
+    let over = hardBytes > 0 && used > hardBytes;
+    if (!over && softBytes > 0 && used > softBytes) {
+      const now = Date.now();
+      if (this.softLimitSince === 0) this.softLimitSince = now;
+      else over = now - this.softLimitSince > softSeconds * 1000;
+    } else if (!over) {
+      this.softLimitSince = 0;
+    }
+    if (!over) return false;
+    this.talus.log.warning(`Client ${this.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.writer.clear();
+    this.closeNow();
+    return true;
+  }
+
+  /** Unsent output: replies held for durability, encoded, and in the socket's buffer (CLIENT LIST omem). */
+  get outputBytes(): number {
+    return this.socket.writableLength + this.writer.length + this.pendingBytes;
+  }
+
+  /** Everything this connection holds (CLIENT LIST tot-mem, maxmemory-clients). */
+  get memoryUsage(): number {
+    let multi = 0;
+    if (this.multi !== null) for (const q of this.multi) multi += requestBytes(q.args);
+    return CLIENT_OVERHEAD + this.queryBytes + multi + this.outputBytes;
+  }
+
+  /** The client as log lines name it. */
+  describe(): string {
+    return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${this.name} age=${Math.floor((Date.now() - this.createdAt) / 1000)}` +
+      ` qbuf=${this.queryBytes} omem=${this.outputBytes} tot-mem=${this.memoryUsage} cmd=${this.lastCommand} user=${this.user}`;
   }
 
   get waitingReplies(): number {
@@ -310,10 +449,42 @@ export class Client {
     this.socket.destroySoon?.();
     this.talus.onClientClosed(this);
   }
+
+  /** Close without writing what is still unsent (output limits, client eviction). */
+  closeNow(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending.length = 0;
+    this.pendingBytes = 0;
+    this.socket.destroy();
+    this.talus.onClientClosed(this);
+  }
 }
 
 function requestBytes(args: Buffer[]): number {
   let n = 0;
   for (const a of args) n += a.length;
   return n;
+}
+
+/** About the bytes a reply takes encoded (the size of what it holds; small framing counted roughly). */
+function replyBytes(r: Reply): number {
+  if (r === null || typeof r !== 'object') return 16;
+  if (Buffer.isBuffer(r)) return r.length + 16;
+  if (Array.isArray(r)) {
+    let n = 16;
+    for (const x of r) n += replyBytes(x);
+    return n;
+  }
+  if (r instanceof RawReply) return r.bytes.length;
+  if (r instanceof ErrorReply) return r.message.length + 16;
+  if (r instanceof SimpleString) return r.value.length + 16;
+  if (r instanceof VerbatimReply) return r.text.length + 24;
+  if (r instanceof MapReply) {
+    let n = 16;
+    for (const [k, v] of r.entries) n += replyBytes(k) + replyBytes(v);
+    return n;
+  }
+  if (r instanceof SetReply || r instanceof PushReply) return replyBytes(r.items);
+  return 32;
 }

@@ -619,8 +619,6 @@ describe('config', () => {
   });
 
   describe('what each option does (effect)', () => {
-    /** Options another branch makes live (client output buffers, client memory): read once merged. */
-    const LIVE_ON_MERGE = new Set(['client-output-buffer-limit', 'maxmemory-clients']);
 
     /** Every .ts file under src/ except src/config, as one text. */
     function sourceOutsideConfig(): string {
@@ -640,7 +638,7 @@ describe('config', () => {
     it('every live option is read outside src/config (values.<key>, a destructured <key>, or onChange by name)', () => {
       const src = sourceOutsideConfig();
       const unread = OPTIONS.filter((def) => {
-        if (def.effect.kind !== 'live' || LIVE_ON_MERGE.has(def.name)) return false;
+        if (def.effect.kind !== 'live') return false;
         const read =
           new RegExp(`\\.${def.key}\\b`).test(src) ||
           new RegExp(`\\{[^}]*\\b${def.key}\\b[^}]*\\}\\s*=\\s*[^;\\n]*values`).test(src) ||

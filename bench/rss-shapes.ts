@@ -1,0 +1,85 @@
+/**
+ * Memory bound whatever the client's shape: Talus with --maxmemory 64mb must
+ * keep its RSS under maxmemory + 200 MB through
+ *   1. pipe:  the real `redis-cli --pipe` mass-inserting 10,240 SETs of 64 KiB (640 MB);
+ *   2. mset:  8 clients at once, each one pipeline of 80 MSETs of 16 x 64 KiB (640 MB);
+ *   3. cold:  after a restart, pipelined GETs of every 64 KiB value of shape 1 (all cold),
+ *             4 clients, pipelines of 1000, each value checked;
+ *   4. slow:  one connection sends 5,000 GETs of a 64 KiB value (320 MB of replies), reads
+ *             nothing for 5 s, then reads at 32 MB/s.
+ * Peak RSS per shape: the kernel's VmHWM (reset before each shape through
+ * /proc/<pid>/clear_refs) and VmRSS sampled every 50 ms, whichever is higher.
+ *
+ *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,slow]
+ *                                 [--talus-args '--appendfsync everysec']
+ * (--scale multiplies every shape's volume; extra Talus options go in --talus-args)
+ */
+import { option } from './support.js';
+import { restartable, stopPostgres } from '../test/support/harness.js';
+import { peakRssMb, pipelinedGets, pipelinedMsets, redisCliPipe, resetPeak, rssSampler, slowReader } from '../test/support/client-shapes.js';
+
+const maxmemoryMb = Number(option('maxmemory-mb', '64'));
+const scale = Number(option('scale', '1'));
+const shapes = option('shapes', 'pipe,mset,cold,slow').split(',');
+const extra = option('talus-args', '').split(/\s+/).filter(Boolean);
+const KB64 = 64 * 1024;
+const limitMb = maxmemoryMb + 200;
+const pipeKeys = Math.round(10_240 * scale);
+
+const server = restartable(['--maxmemory', `${maxmemoryMb}mb`, ...extra]);
+let client = await server.restart();
+let pid = Number(await client.info('server').then((t) => /process_id:(\d+)/.exec(t)?.[1]));
+const results: Array<{ shape: string; peak: number; secs: number; note: string }> = [];
+
+async function measure(shape: string, run: () => Promise<string>): Promise<void> {
+  if (!shapes.includes(shape)) return;
+  await new Promise((r) => setTimeout(r, 1000)); // let the previous shape's garbage go
+  const hwm = resetPeak(pid);
+  const sampler = rssSampler(pid);
+  const t = Date.now();
+  let note: string;
+  try {
+    note = await run();
+  } catch (err) {
+    note = `FAILED: ${(err as Error).message}`;
+  }
+  const secs = (Date.now() - t) / 1000;
+  const peak = Math.max(sampler.stop(), hwm ? peakRssMb(pid) : 0);
+  results.push({ shape, peak, secs, note });
+  console.log(`${shape.padEnd(5)} peak RSS ${peak.toFixed(0).padStart(4)} MB  (${secs.toFixed(1)} s) ${note}`);
+}
+
+console.log(`Talus pid ${pid}, maxmemory ${maxmemoryMb} MB, bound ${limitMb} MB, scale ${scale}${extra.length ? `, ${extra.join(' ')}` : ''}`);
+await measure('pipe', async () => {
+  await redisCliPipe(server.port, 'pipe:', pipeKeys, KB64);
+  return `${pipeKeys} SETs of 64 KiB through redis-cli --pipe`;
+});
+await measure('mset', async () => {
+  const msetsPerClient = Math.round(80 * scale);
+  await pipelinedMsets(server.port, 'mset:', { clients: 8, msetsPerClient, valuesPerMset: 16, size: KB64 });
+  return `8 clients x ${msetsPerClient} MSETs of 16 x 64 KiB`;
+});
+if (shapes.includes('cold')) {
+  client = await server.restart();
+  pid = Number(await client.info('server').then((t) => /process_id:(\d+)/.exec(t)?.[1]));
+}
+await measure('cold', async () => {
+  const wrong = await pipelinedGets(server.port, 'pipe:', { count: pipeKeys, size: KB64, clients: 4, pipeline: 1000 });
+  if (wrong > 0) throw new Error(`${wrong} wrong values`);
+  return `${pipeKeys} cold GETs of 64 KiB, 4 clients, pipelines of 1000`;
+});
+await measure('slow', async () => {
+  const count = Math.round(5000 * scale);
+  await client.get('pipe:0');
+  const replyBytes = count * (KB64 + 10); // "$65536\r\n" + value + "\r\n"
+  const r = await slowReader(server.port, 'pipe:0', { count, replyBytes, stallMs: 5000, bytesPerSecond: 32 << 20 });
+  return `${count} GETs of 64 KiB read after 5 s at 32 MB/s: ${(r.received / 2 ** 20).toFixed(0)} MB received` +
+    (r.closedByServer ? ' (closed by the server)' : '');
+});
+
+client.disconnect();
+await server.stop();
+await stopPostgres();
+const ok = results.every((r) => r.peak <= limitMb && !r.note.startsWith('FAILED'));
+console.log(`bound maxmemory + 200 MB = ${limitMb} MB: ${ok ? 'OK' : 'FAIL'} (max peak ${Math.max(0, ...results.map((r) => r.peak)).toFixed(0)} MB)`);
+process.exit(ok ? 0 : 1);

@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import net from 'node:net';
+import { startTalus, type TalusProcess } from './support/harness.js';
+import { peakRssMb, redisCliPipe, resp, rssSampler, slowReader } from './support/client-shapes.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('memory bound whatever the client does', function () {
+  this.timeout(180_000);
+  let srv: TalusProcess;
+  before(async () => {
+    srv = await startTalus(['--maxmemory', '64mb']);
+  });
+  after(async () => srv?.stop());
+
+  it('redis-cli --pipe of big values and a client that does not read keep RSS under maxmemory + 200 MB', async () => {
+    const pid = srv.proc.pid!;
+    const sampler = rssSampler(pid);
+    await redisCliPipe(srv.port, 'pipe:', 2000, 64 * 1024); // 125 MB
+    const c = srv.client();
+    expect((await c.getBuffer('pipe:1999'))!.length).to.equal(64 * 1024);
+    const r = await slowReader(srv.port, 'pipe:1999', { count: 3000, replyBytes: 3000 * (65536 + 10), stallMs: 2000, bytesPerSecond: 64 << 20 });
+    expect(r.received).to.equal(3000 * (65536 + 10));
+    const peak = Math.max(sampler.stop(), peakRssMb(pid));
+    expect(peak, 'peak RSS (MB)').to.be.below(64 + 200);
+  });
+
+  it('closes a client past the normal hard output limit without sending it anything more', async () => {
+    const c = srv.client();
+    await c.set('big', Buffer.alloc(64 * 1024, 'x'));
+    await c.config('SET', 'client-output-buffer-limit', 'normal 4mb 0 0');
+    try {
+      const s = net.connect({ port: srv.port, host: '127.0.0.1' });
+      s.on('error', () => undefined);
+      s.pause(); // never reads
+      const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
+      s.write(resp('CLIENT', 'SETNAME', 'nonreader'));
+      s.write(Buffer.concat(Array.from({ length: 2000 }, () => resp('GET', 'big'))));
+      let gone = false;
+      for (let i = 0; i < 100 && !gone; i++) {
+        await sleep(100);
+        gone = !String(await c.client('LIST')).includes('name=nonreader');
+      }
+      expect(gone, 'client closed').to.equal(true);
+      s.resume();
+      await closed;
+      expect(srv.output()).to.match(/scheduled to be closed ASAP for overcoming of output buffer limits/);
+    } finally {
+      await c.config('SET', 'client-output-buffer-limit', 'normal 0 0 0');
+    }
+  });
+
+  it('maxmemory-clients closes the client holding the most memory', async () => {
+    const c = srv.client();
+    await c.client('SETNAME', 'small');
+    await c.config('SET', 'maxmemory-clients', '2mb');
+    try {
+      const s = net.connect({ port: srv.port, host: '127.0.0.1' });
+      s.on('error', () => undefined);
+      s.write(resp('CLIENT', 'SETNAME', 'hog'));
+      // a SET of a 16 MB value, 3 MB of it sent: its query buffer holds 3 MB
+      s.write(Buffer.concat([Buffer.from('*3\r\n$3\r\nSET\r\n$3\r\nhog\r\n$16777216\r\n'), Buffer.alloc(3 << 20, 'h')]));
+      let gone = false;
+      for (let i = 0; i < 100 && !gone; i++) {
+        await sleep(100);
+        gone = !String(await c.client('LIST')).includes('name=hog');
+      }
+      expect(gone, 'the big client was evicted').to.equal(true);
+      expect(await c.ping()).to.equal('PONG');
+      expect(String(await c.info('stats'))).to.match(/evicted_clients:[1-9]/);
+      s.destroy();
+    } finally {
+      await c.config('SET', 'maxmemory-clients', '0');
+    }
+  });
+
+  it('CLIENT LIST counts a partly received request in qbuf and tot-mem', async () => {
+    const c = srv.client();
+    const s = net.connect({ port: srv.port, host: '127.0.0.1' });
+    s.on('error', () => undefined);
+    s.write(resp('CLIENT', 'SETNAME', 'partial'));
+    s.write(Buffer.concat([Buffer.from('*3\r\n$3\r\nSET\r\n$1\r\np\r\n$4194304\r\n'), Buffer.alloc(1 << 20, 'p')]));
+    let line = '';
+    for (let i = 0; i < 50; i++) {
+      await sleep(100);
+      line = String(await c.client('LIST')).split('\n').find((l) => l.includes('name=partial')) ?? '';
+      if (Number(/qbuf=(\d+)/.exec(line)?.[1]) >= 1 << 20) break;
+    }
+    expect(Number(/qbuf=(\d+)/.exec(line)?.[1])).to.be.at.least(1 << 20);
+    expect(Number(/tot-mem=(\d+)/.exec(line)?.[1])).to.be.at.least(1 << 20);
+    s.destroy();
+  });
+});
