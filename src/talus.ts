@@ -287,10 +287,6 @@ export class Talus {
       return;
     }
     if (this.pauseGate !== undefined && this.pauseGate(c, command, args)) return;
-    // Like Redis: admin commands are not shown; EXEC feeds its commands, then itself.
-    if (this.monitors.size > 0 && command.name !== 'exec' && !command.def.flags.includes('skip_monitor') && !command.def.flags.includes('admin')) {
-      this.feedMonitors(c, args);
-    }
     const refs = this.plannedRefs(c, command, args);
     if (refs === undefined) return;
     // Commands whose keys depend on data (a `keyRefs` hook, e.g. SORT's BY/GET
@@ -300,7 +296,7 @@ export class Talus {
     const replan = this.hasKeyHook(c, command);
     // The common case, without the closures below: nothing to wait for.
     if (refs.length === 0 || (!replan && this.scheduler.runnable(refs))) {
-      this.execute(c, command, args);
+      this.execute(c, command, args, refs);
       return;
     }
     let queued = false;
@@ -310,6 +306,7 @@ export class Talus {
       const ran = this.scheduler.submit(
         keyRefs,
         () => {
+          let resident = keyRefs;
           if (replan || c.db !== db) {
             const again = this.plannedRefs(c, command, args);
             if (again === undefined) {
@@ -320,8 +317,9 @@ export class Talus {
               submit(again);
               return;
             }
+            resident = again;
           }
-          this.execute(c, command, args);
+          this.execute(c, command, args, resident);
           if (queued && !this.blocking.isBlocked(c)) c.resume();
         },
         (error) => {
@@ -450,11 +448,16 @@ export class Talus {
     return refs.length > 1 && access ? mergeAccesses(refs) : refs;
   }
 
-  /** Run a command now (its keys are resident) and hand its reply to the client. */
-  execute(c: Client, cmd: Command, args: Buffer[]): void {
+  /**
+   * Run a command now (its keys, `refs`, are resident) and hand its reply to
+   * the client, then its line to MONITOR clients.
+   */
+  execute(c: Client, cmd: Command, args: Buffer[], refs: KeyRef[] = NO_REFS): void {
     const changelog = this.keyspace.changelog;
     const before = changelog.seq;
     const started = performance.now();
+    // EXEC's handler ends the transaction: what its commands read is known only now.
+    const readsDbs = c.multi !== null && cmd.name === 'exec' && c.multi.some((q) => readsDbState(q.cmd, q.args) !== undefined);
     let reply: Reply | Promise<Reply>;
     try {
       reply = cmd.def.handler!(c, args);
@@ -464,14 +467,22 @@ export class Talus {
     if (reply instanceof Promise) {
       c.pause();
       reply.then(
-        (r) => this.finish(c, cmd, args, r, before, started),
-        (err) => this.finish(c, cmd, args, toErrorReply(err, this.log), before, started),
+        (r) => this.ran(c, cmd, args, r, before, started, refs, readsDbs),
+        (err) => this.ran(c, cmd, args, toErrorReply(err, this.log), before, started, refs, readsDbs),
       ).finally(() => c.resume());
       return;
     }
-    this.finish(c, cmd, args, reply, before, started);
+    this.ran(c, cmd, args, reply, before, started, refs, readsDbs);
     // Serve clients blocked on keys this command made ready.
     if (this.blocking.pending) this.blocking.handleReady();
+  }
+
+  private ran(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number, refs: KeyRef[], readsDbs: boolean): void {
+    const effects = this.finish(c, cmd, args, reply, before, started, refs, readsDbs);
+    // Like Redis: after the command, admin commands not shown; EXEC feeds its commands, then itself.
+    if (this.monitors.size > 0 && cmd.name !== 'exec' && !cmd.def.flags.includes('skip_monitor') && !cmd.def.flags.includes('admin')) {
+      this.feedMonitors(c, args, effects);
+    }
   }
 
   /** Count a completed command and hand its reply over (also for blocked commands when served). */
@@ -494,25 +505,89 @@ export class Talus {
     this.latency.note(cmd.def.flags.includes('fast') ? 'fast-command' : 'command', usec / 1000);
   }
 
-  finish(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number): void {
+  /**
+   * Count a finished command and queue its reply: a write's reply waits for
+   * its effects' commit, a read's for the commit of the uncommitted changes
+   * it shows (`readGate`: the keys `refs`, db-wide state). Returns the gate
+   * of the command's own effects (durabilityGate).
+   */
+  finish(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number, refs = NO_REFS, readsDbs = false): number {
     if (reply === BLOCKED) {
       // no reply yet: counted and answered when served or timed out
       this.blocking.attach(c, cmd, args);
-      return;
+      return 0;
     }
     this.account(c, cmd, args, reply, started);
     const seq = this.keyspace.changelog.seq;
     if (seq > before) {
       this.flusher.schedule();
-      c.deliver(reply, this.config.values.appendfsync === 'always' ? seq : 0);
-    } else {
-      c.deliver(reply, 0);
+      const gate = this.durabilityGate(before);
+      c.deliver(reply, gate);
+      return gate;
     }
+    // Nothing uncommitted anywhere (a read-only load): no gate to look for.
+    if (seq <= this.flusher.durableSeq || this.config.values.appendfsync !== 'always') c.deliver(reply, 0);
+    else c.deliver(reply, this.readGate(c, cmd, args, refs, readsDbs), false);
+    return 0;
+  }
+
+  /**
+   * The seq a reply or message showing the effects logged since `since`
+   * must wait for: the last seq handed out, when there are such effects and
+   * appendfsync is always; else 0. The one rule for everything that shows a
+   * write to anyone (MONITOR lines now; keyspace notifications and pub/sub
+   * messages when they come: push them with `Client.push(message, gate)`
+   * once the command's effects are logged, e.g. from `finish`).
+   */
+  durabilityGate(since: number): number {
+    const seq = this.keyspace.changelog.seq;
+    return seq > since && this.config.values.appendfsync === 'always' ? seq : 0;
+  }
+
+  /**
+   * What a command that changed nothing must wait for before its reply shows
+   * what it read: the last uncommitted change of each key it names (a value,
+   * a TTL, a delete: tombstones keep their stamp), of their dbs as a whole
+   * (FLUSHDB, SWAPDB), and for keyless reads of db-wide state (DBSIZE, KEYS,
+   * SCAN, RANDOMKEY; INFO and MEMORY STATS: every db) the db's last change.
+   * Same rule as Redis with appendfsync always, which writes no reply of an
+   * event-loop turn before its AOF fsync.
+   */
+  private readGate(c: Client, cmd: Command, args: Buffer[], refs: KeyRef[], readsDbs: boolean): number {
+    let gate = 0;
+    for (const r of refs) {
+      const d = r.db;
+      const e = d.entries.get(r.name);
+      if (e !== undefined && e.changeSeq > gate) gate = e.changeSeq;
+      if (d.barrierSeq > gate) gate = d.barrierSeq;
+    }
+    const scope = readsDbs ? 'all' : readsDbState(cmd, args);
+    if (scope === 'all') {
+      for (const d of this.keyspace.dbs) if (d.changeSeq > gate) gate = d.changeSeq;
+    } else if (scope === 'db' && c.db.changeSeq > gate) {
+      gate = c.db.changeSeq;
+    }
+    // A stamp is the seq after the last one handed out when the change was
+    // made (Keyspace.touch). If nothing was logged since, the change's effect
+    // was logged just before it and is the last seq; any seq of the command
+    // that made it commits it (a command's effects go in one commit).
+    gate = Math.min(gate, this.keyspace.changelog.seq);
+    if (gate > this.flusher.durableSeq) this.flusher.schedule();
+    return gate;
   }
 
   private releaseReplies(seq: number): void {
+    // MONITOR lines after the replies of the same commit: the line of a
+    // command is not written before the command's own reply.
+    let monitors = false;
     for (const c of this.awaitingDurability) {
-      if (!c.onDurable(seq)) this.awaitingDurability.delete(c);
+      if (c.monitor) monitors = true;
+      else if (!c.onDurable(seq)) this.awaitingDurability.delete(c);
+    }
+    if (monitors) {
+      for (const c of this.awaitingDurability) {
+        if (c.monitor && !c.onDurable(seq)) this.awaitingDurability.delete(c);
+      }
     }
     this.resumeThrottled();
   }
@@ -574,10 +649,11 @@ export class Talus {
     this.errorCounts.set(code, (this.errorCounts.get(code) ?? 0) + 1);
   }
 
-  feedMonitors(c: Client, args: Buffer[]): void {
+  /** Show a command that ran to MONITOR clients once `gate` (its effects: durabilityGate) is durable. */
+  feedMonitors(c: Client, args: Buffer[], gate: number): void {
     const now = Date.now();
     const line = `${(now / 1000).toFixed(6)} [${c.dbIndex} ${c.addr}] ${args.map(quoteArg).join(' ')}`;
-    for (const m of this.monitors) if (m !== c) m.push(new SimpleString(line));
+    for (const m of this.monitors) if (m !== c) m.push(new SimpleString(line), gate);
   }
 
   /** Unload clean keys until the hot set fits maxmemory (they stay in PostgreSQL). */
@@ -653,6 +729,21 @@ export class Talus {
 const PREFETCH_BARRIERS = new Set(['select', 'swapdb', 'multi', 'reset', 'hello', 'auth']);
 const TX_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 const NO_REFS: KeyRef[] = [];
+/** Keyless reads of server-wide state (key counts of every db), by full name. */
+const SERVER_STATE_READS = new Set(['info', 'memory|stats']);
+
+/**
+ * Whether a command shows db-wide state without naming keys: a read-only
+ * keyless command (DBSIZE, KEYS, SCAN, RANDOMKEY) shows the client's db;
+ * INFO and MEMORY STATS every db.
+ */
+function readsDbState(cmd: Command, args: Buffer[]): 'db' | 'all' | undefined {
+  const target = cmd.subcommands.size > 0 && args.length > 1 ? cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd : cmd;
+  if (SERVER_STATE_READS.has(target.fullName)) return 'all';
+  const def = target.def;
+  if (def.flags.includes('readonly') && !def.keys && !def.movableKeys && !def.keyRefs) return 'db';
+  return undefined;
+}
 
 function quoteArg(a: Buffer): string {
   let s = '"';

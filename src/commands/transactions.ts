@@ -137,8 +137,11 @@ function exec(c: Client, args: Buffer[]): Reply | Promise<Reply> {
   c.multiError = false;
   const touched = !aborted && watchTouched(c);
   unwatchAll(c);
+  // MONITOR shows each command after it ran, then EXEC, once the
+  // transaction's effects are committed (they commit together).
+  const before = t.keyspace.changelog.seq;
   const feedExec = () => {
-    if (t.monitors.size > 0) t.feedMonitors(c, args);
+    if (t.monitors.size > 0) t.feedMonitors(c, args, t.durabilityGate(before));
   };
   if (aborted) {
     feedExec();
@@ -158,12 +161,12 @@ function exec(c: Client, args: Buffer[]): Reply | Promise<Reply> {
   c.inExec = true;
   try {
     for (const q of queued) {
-      if (t.monitors.size > 0 && !q.cmd.def.flags.includes('skip_monitor') && !q.cmd.def.flags.includes('admin')) {
-        t.feedMonitors(c, q.args);
-      }
       const r = runQueued(c, q.cmd, q.args);
       if (r instanceof Promise) async = true;
       replies.push(r);
+      if (t.monitors.size > 0 && !q.cmd.def.flags.includes('skip_monitor') && !q.cmd.def.flags.includes('admin')) {
+        t.feedMonitors(c, q.args, t.durabilityGate(before));
+      }
     }
   } finally {
     c.inExec = false;

@@ -18,6 +18,8 @@ export class Db {
   epoch = 0;
   /** seq of the last db-wide change; PostgreSQL is only read for this db once it is durable */
   barrierSeq = 0;
+  /** like Entry.changeSeq, for the last change of any key here or of the db as a whole (DBSIZE, KEYS, SCAN...) */
+  changeSeq = 0;
 
   constructor(public index: number) {}
 }
@@ -132,6 +134,11 @@ export class Keyspace {
   /** Record that an entry's value was mutated in place. */
   touch(e: Entry): void {
     e.version++;
+    // The effect the handler logs for this mutation comes after the current
+    // seq (or, logged before it, is the current seq: see Talus.readGate).
+    const seq = this.changelog.seq + 1;
+    e.changeSeq = seq;
+    this.dbs[e.db]!.changeSeq = seq;
     this.dirty.add(e);
   }
 
@@ -204,6 +211,7 @@ export class Keyspace {
     db.complete = true;
     db.epoch++;
     db.barrierSeq = seq;
+    db.changeSeq = seq;
     this.dbOps.push({ kind: 'flush', db: db.index });
   }
 
@@ -219,6 +227,7 @@ export class Keyspace {
     for (const d of [a, b]) {
       d.epoch++;
       d.barrierSeq = seq;
+      d.changeSeq = seq;
     }
     this.dbOps.push({ kind: 'swap', a: ai, b: bi });
   }

@@ -15,6 +15,13 @@ export class Entry {
   keyId: number;
   /** bumped by every mutation; the entry is dirty while version !== flushedVersion */
   version = 0;
+  /**
+   * The change-log seq after which its last mutation is committed: the seq
+   * following the last one handed out when it was made (Keyspace.touch).
+   * A reply showing this entry waits for it (Talus.readGate); 0 = loaded,
+   * never changed here.
+   */
+  changeSeq = 0;
   flushedVersion = 0;
   /** version bumps that are no logical change (Keyspace.touchUnwatched): WATCH discounts them */
   unwatchedVersions = 0;

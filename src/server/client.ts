@@ -12,6 +12,12 @@ interface PendingReply {
   reply: Reply;
   /** change-log seq that must be durable before this reply may go out; 0 = none */
   seq: number;
+  /**
+   * It acknowledges this client's own write, which a failed commit turns
+   * into MISCONF. A reply or message that only shows state (another
+   * client's write, a MONITOR line) keeps waiting for the retry instead.
+   */
+  acknowledges: boolean;
 }
 
 export type ReplyMode = 'on' | 'off' | 'skip';
@@ -290,8 +296,12 @@ export class Client {
     if (!this.processing) setImmediate(() => this.process());
   }
 
-  /** Queue a reply; it goes out after every earlier reply and once `seq` is durable. */
-  deliver(reply: Reply, seq: number): void {
+  /**
+   * Queue a reply; it goes out after every earlier reply and once `seq` is
+   * durable. `acknowledges`: the seq is this command's own write (see
+   * PendingReply); false when it only gates what the reply shows.
+   */
+  deliver(reply: Reply, seq: number, acknowledges = true): void {
     if (this.suppressReply) {
       this.suppressReply = false;
       return;
@@ -303,21 +313,29 @@ export class Client {
     if (this.pending.length === 0 && seq <= this.talus.flusher.durableSeq) {
       this.writer.write(reply, this.protocol);
     } else {
-      this.hold(reply, seq);
+      this.hold(reply, seq, acknowledges);
       if (seq > 0) this.talus.awaitingDurability.add(this);
     }
     this.scheduleFlush();
   }
 
-  /** Out-of-band data (pub/sub messages, MONITOR lines): after replies already sent. */
-  push(reply: Reply): void {
-    if (this.pending.length === 0) this.writer.write(reply, this.protocol);
-    else this.hold(reply, 0);
+  /**
+   * Out-of-band data (MONITOR lines; pub/sub messages and keyspace
+   * notifications when they come): after replies already queued, and not
+   * before `seq` is durable when it shows a write (Talus.durabilityGate).
+   */
+  push(reply: Reply, seq = 0): void {
+    if (this.pending.length === 0 && seq <= this.talus.flusher.durableSeq) {
+      this.writer.write(reply, this.protocol);
+    } else {
+      this.hold(reply, seq, false);
+      if (seq > 0) this.talus.awaitingDurability.add(this);
+    }
     this.scheduleFlush();
   }
 
-  private hold(reply: Reply, seq: number): void {
-    this.pending.push({ reply, seq });
+  private hold(reply: Reply, seq: number, acknowledges: boolean): void {
+    this.pending.push({ reply, seq, acknowledges });
     this.pendingBytes += replyBytes(reply);
   }
 
@@ -339,7 +357,7 @@ export class Client {
   /** A commit covering up to `upTo` failed: the writes it held are not acknowledged. */
   onCommitFailed(upTo: number, err: Error): void {
     for (const p of this.pending) {
-      if (p.seq > 0 && p.seq <= upTo) {
+      if (p.acknowledges && p.seq > 0 && p.seq <= upTo) {
         this.pendingBytes -= replyBytes(p.reply);
         p.reply = Errors.persistence(err.message);
         this.pendingBytes += replyBytes(p.reply);
