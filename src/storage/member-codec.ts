@@ -64,38 +64,25 @@ export interface MemberTableSpec<V extends TrackedCollection> {
  */
 export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V>): TypeCodec {
   const payloadCols = spec.payload.map(([c]) => c);
-  const put: ArrayWrite = {
-    name: `${spec.type}_put`,
-    columns: ['bigint[]', 'bytea[]', ...spec.payload.map(([, t]) => `${t}[]`)],
+  const onConflict =
+    payloadCols.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${payloadCols.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+  /** An upsert of member rows from unnest'ed arrays of these columns (key_id and the member first). */
+  const upsert = (name: string, memberCols: string[]): ArrayWrite => ({
+    name,
+    columns: ['bigint[]', ...memberCols.map(() => 'bytea[]'), ...spec.payload.map(([, t]) => `${t}[]`)],
     build: (params) => {
-      const cols = ['key_id', spec.memberColumn, ...payloadCols].join(', ');
-      const onConflict =
-        payloadCols.length === 0
-          ? 'DO NOTHING'
-          : `DO UPDATE SET ${payloadCols.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+      const cols = ['key_id', ...memberCols, ...payloadCols].join(', ');
       return sql`INSERT INTO ${sql.raw(spec.table)} (${sql.raw(cols)})
         SELECT * FROM unnest(${sql.join(params)})
         ON CONFLICT (key_id, ${sql.raw(spec.memberColumn)}) ${sql.raw(onConflict)}`;
     },
-  };
+  });
+  const put = upsert(`${spec.type}_put`, [spec.memberColumn]);
   // Members longer than SHORT_NAME_BYTES: the indexed form plus the whole
   // member (util/indexed-names.ts), in a write of their own so that commits
   // of short members keep their statement.
   const longColumn = `long_${spec.memberColumn}`;
-  const putLong: ArrayWrite = {
-    name: `${spec.type}_put_long`,
-    columns: ['bigint[]', 'bytea[]', 'bytea[]', ...spec.payload.map(([, t]) => `${t}[]`)],
-    build: (params) => {
-      const cols = ['key_id', spec.memberColumn, longColumn, ...payloadCols].join(', ');
-      const onConflict =
-        payloadCols.length === 0
-          ? 'DO NOTHING'
-          : `DO UPDATE SET ${payloadCols.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
-      return sql`INSERT INTO ${sql.raw(spec.table)} (${sql.raw(cols)})
-        SELECT * FROM unnest(${sql.join(params)})
-        ON CONFLICT (key_id, ${sql.raw(spec.memberColumn)}) ${sql.raw(onConflict)}`;
-    },
-  };
+  const putLong = upsert(`${spec.type}_put_long`, [spec.memberColumn, longColumn]);
   /** Deletes by indexed form, long members included. */
   const del: ArrayWrite = {
     name: `${spec.type}_del`,
