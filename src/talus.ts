@@ -4,12 +4,10 @@ import { sql } from 'kysely';
 import { Client, OUTPUT_BOUND, ReadStop } from './server/client.js';
 import { clientMemoryLimit, evictClients } from './server/client-limits.js';
 import { CommandTable, type Command } from './commands/table.js';
-import { Errors } from './commands/errors.js';
-import { ErrorReply, QUEUED, SimpleString, type Reply } from './protocol/reply.js';
+import type { Reply } from './protocol/reply.js';
 import { allCommands, installCommandHooks } from './commands/index.js';
 import { Keyspace } from './keyspace/keyspace.js';
-import { Scheduler, type KeyRef } from './keyspace/scheduler.js';
-import { META, WHOLE, mergeAccess, type Access } from './keyspace/paging.js';
+import { Scheduler } from './keyspace/scheduler.js';
 import { Changelog, segmentBytes } from './replication/changelog.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
@@ -24,27 +22,19 @@ import { LatencyTracker } from './observability/latency-histogram.js';
 import type { ConfigStore } from './config/store.js';
 import { ActiveExpiry } from './keyspace/expiry.js';
 import { MemoryGuard } from './server/memory.js';
-import { Blocking, BLOCKED } from './server/blocking.js';
+import { Blocking } from './execution/blocking.js';
+import { Executor } from './execution/executor.js';
+import type { Persistence, ServerControl, ServerStats } from './execution/context.js';
+import type { Session } from './execution/session.js';
+import { PostgresStoredKeys } from './storage/stored-keys.js';
+import { buildInfo } from './observability/info.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
 
-/** Server-wide counters for INFO stats. */
-export interface ServerStats {
-  connectionsReceived: number;
-  commandsProcessed: number;
-  rejectedConnections: number;
-  errorReplies: number;
-  startedAt: number;
-  netInputBytes: number;
-  netOutputBytes: number;
-  /** clients closed by maxmemory-clients (INFO evicted_clients) */
-  evictedClients: number;
-}
-
 /**
- * One Talus server: storage, hot set, command execution and the listener.
- * `dispatch` is the single path every request takes.
+ * One Talus server: storage, hot set, the executor and the listener. What
+ * commands may see of it is ServerControl (execution/context.ts).
  */
-export class Talus {
+export class Talus implements ServerControl {
   readonly log: Logger;
   readonly commands = new CommandTable();
   readonly clients = new Map<number, Client>();
@@ -80,7 +70,11 @@ export class Talus {
   private janitor: Janitor | undefined;
   private expiry: ActiveExpiry | undefined;
   private shuttingDown = false;
-  readonly monitors = new Set<Client>();
+  readonly monitors = new Set<Session>();
+  /** the session of every connection, by client id */
+  readonly sessions = new Map<number, Session>();
+  readonly executor: Executor;
+  storedKeys!: PostgresStoredKeys;
   port = 0;
   /** replication role, as ROLE and INFO report it */
   role: 'master' | 'slave' = 'master';
@@ -89,7 +83,7 @@ export class Talus {
   /** error replies by code (the first word: ERR, WRONGTYPE...), for INFO errorstats */
   readonly errorCounts = new Map<string, number>();
   /** CLIENT PAUSE: returns true when it took the command to run later (commands/client-cmds.ts) */
-  pauseGate: ((c: Client, cmd: Command, args: Buffer[]) => boolean) | undefined;
+  pauseGate: ((s: Session, cmd: Command, args: Buffer[]) => boolean) | undefined;
 
   /** the normal class has a client-output-buffer-limit (clients check it as they write) */
   outputLimitsOn = false;
@@ -112,7 +106,32 @@ export class Talus {
     };
     clientLimits();
     for (const name of ['client-output-buffer-limit', 'maxmemory-clients', 'maxmemory']) config.onChange(name, clientLimits);
+    this.executor = new Executor(this, this);
     installCommandHooks(this);
+  }
+
+  get persistence(): Persistence {
+    return this.flusher;
+  }
+
+  info(sections: string[]): string {
+    return buildInfo(this, sections);
+  }
+
+  dispatch(s: Session, args: Buffer[]): void {
+    this.executor.dispatch(s, args);
+  }
+
+  durabilityGate(since: number): number {
+    return this.executor.durabilityGate(since);
+  }
+
+  feedMonitors(s: Session, args: Buffer[], gate: number): void {
+    this.executor.feedMonitors(s, args, gate);
+  }
+
+  runQueued(s: Session, queued: ReadonlyArray<{ cmd: Command; args: Buffer[] }>): Array<Reply | Promise<Reply>> {
+    return this.executor.runQueued(s, queued);
   }
 
   async start(): Promise<void> {
@@ -169,7 +188,8 @@ export class Talus {
     this.loader.onRead = (ms) => this.latency.note('cold-read', ms);
     await this.warmUpStorage();
     this.scheduler = new Scheduler(this.loader);
-    this.blocking = new Blocking(this);
+    this.blocking = new Blocking(this, this.executor);
+    this.storedKeys = new PostgresStoredKeys(db, this.keyspace, this.flusher);
     this.janitor = new Janitor(db, this.log, () => ({
       bytes: this.config.values.changelogRetention,
       seconds: this.config.values.changelogRetentionSeconds,
@@ -243,6 +263,7 @@ export class Talus {
     if (v.tcpKeepalive > 0) socket.setKeepAlive(true, v.tcpKeepalive * 1000);
     const client = new Client(this, socket, this.nextClientId++);
     this.clients.set(client.id, client);
+    this.sessions.set(client.id, client.session);
     socket.on('data', (chunk: Buffer) => {
       this.stats.netInputBytes += chunk.length;
       client.onData(chunk);
@@ -251,329 +272,20 @@ export class Talus {
     socket.on('close', () => client.close());
   }
 
-  /** Hooks for state other modules keep per client (pub/sub, blocking, watch). */
-  readonly clientResetHooks: Array<(c: Client) => void> = [];
+  /** Hooks for state other modules keep per session (pub/sub, blocking, watch). */
+  readonly sessionResetHooks: Array<(s: Session) => void> = [];
 
-  onClientReset(c: Client): void {
-    for (const h of this.clientResetHooks) h(c);
+  onSessionReset(s: Session): void {
+    for (const h of this.sessionResetHooks) h(s);
   }
 
   onClientClosed(c: Client): void {
-    this.onClientReset(c);
+    this.onSessionReset(c.session);
     this.throttled.delete(c);
     this.clients.delete(c.id);
+    this.sessions.delete(c.id);
     this.awaitingDurability.delete(c);
-    this.monitors.delete(c);
-  }
-
-  /**
-   * Every request goes through here: lookup, policy checks, then execution
-   * once its keys are resident, and the reply in connection order.
-   */
-  dispatch(c: Client, args: Buffer[]): void {
-    const cmd = this.commands.lookup(args[0]!);
-    const err = this.check(c, cmd, args);
-    if (err !== undefined) {
-      if (cmd) cmd.stats.rejected++;
-      if (c.multi !== null && cmd?.name !== 'exec' && cmd?.name !== 'discard') c.multiError = true;
-      this.countError(err);
-      c.deliver(err, 0);
-      return;
-    }
-    const command = cmd!;
-    if (c.multi !== null && !TX_CONTROL.has(command.name)) {
-      c.multi.push({ cmd: command, args });
-      c.deliver(QUEUED, 0);
-      return;
-    }
-    if (this.pauseGate !== undefined && this.pauseGate(c, command, args)) return;
-    const refs = this.plannedRefs(c, command, args);
-    if (refs === undefined) return;
-    // Commands whose keys depend on data (a `keyRefs` hook, e.g. SORT's BY/GET
-    // patterns, also inside EXEC) are planned again once their keys are
-    // resident: if they now name keys that are not, they are submitted again
-    // with those, until everything they touch is resident when they run.
-    const replan = this.hasKeyHook(c, command);
-    // The common case, without the closures below: nothing to wait for.
-    if (refs.length === 0 || (!replan && this.scheduler.runnable(refs))) {
-      this.execute(c, command, args, refs);
-      return;
-    }
-    let queued = false;
-    // A SWAPDB while this waited re-points c.db (commands/keys.ts): plan again too.
-    const db = c.db;
-    const submit = (keyRefs: KeyRef[]): void => {
-      const ran = this.scheduler.submit(
-        keyRefs,
-        () => {
-          let resident = keyRefs;
-          if (replan || c.db !== db) {
-            const again = this.plannedRefs(c, command, args);
-            if (again === undefined) {
-              if (queued) c.resume();
-              return;
-            }
-            if (again.some((r) => !this.loader.holds(r))) {
-              submit(again);
-              return;
-            }
-            resident = again;
-          }
-          this.execute(c, command, args, resident);
-          if (queued && !this.blocking.isBlocked(c)) c.resume();
-        },
-        (error) => {
-          c.deliver(Errors.storage(error.message), 0);
-          if (queued) c.resume();
-        },
-      );
-      if (!ran && !queued) {
-        queued = true;
-        c.pause();
-      }
-    };
-    submit(refs);
-  }
-
-  /**
-   * A request waits behind an earlier one of its client (server/client.ts
-   * lookAhead): start loading its cold keys now, so they are resident when
-   * its turn comes. Only a hint: nothing runs, and a key it loads in vain is
-   * just resident (and evictable). Paged values' parts are left to the
-   * command, which reads them in its turn. False when requests after this
-   * one may name another db or connection state: prefetch stops there.
-   */
-  prefetch(c: Client, args: Buffer[]): boolean {
-    const cmd = this.commands.lookup(args[0]!);
-    if (cmd !== undefined && PREFETCH_BARRIERS.has(cmd.name)) return false;
-    if (!c.authenticated || c.multi !== null) return true;
-    if (cmd === undefined || cmd.name === 'exec' || !cmd.arityOk(args.length) || this.hasKeyHook(c, cmd)) return true;
-    const refs = this.triedKeyRefs(c, cmd, args);
-    if (refs === undefined) return true; // the command answers its own error in its turn
-    for (const r of refs) {
-      if (!this.loader.isResident(r.db, r.name)) this.loader.load(r.db, r.name).catch(() => undefined);
-    }
-    return true;
-  }
-
-  /**
-   * The command's keys, or undefined once the client got an error: a keyRefs
-   * hook that failed on the data it looked at is a bug, answered like one in
-   * a handler.
-   */
-  private plannedRefs(c: Client, cmd: Command, args: Buffer[]): KeyRef[] | undefined {
-    try {
-      return this.keyRefs(c, cmd, args);
-    } catch (err) {
-      c.deliver(toErrorReply(err, this.log), 0);
-      return undefined;
-    }
-  }
-
-  /** Whether a command's keys come from a `keyRefs` hook (directly or queued in EXEC). */
-  private hasKeyHook(c: Client, cmd: Command): boolean {
-    if (cmd.name === 'exec') return c.multi?.some((q) => q.cmd.def.keyRefs !== undefined) ?? false;
-    return cmd.hasKeyRefsHook;
-  }
-
-  /** Policy checks in Redis's order; undefined means the command may run. */
-  private check(c: Client, cmd: Command | undefined, args: Buffer[]): ErrorReply | undefined {
-    if (cmd === undefined) return Errors.unknownCommand(args[0]!, args.slice(1));
-    if (!cmd.arityOk(args.length)) return Errors.arity(cmd.name);
-    if (!c.authenticated && !cmd.noAuth) return Errors.noAuth();
-    if (c.multi !== null && cmd.def.flags.includes('no_multi')) {
-      return new ErrorReply(`ERR Command not allowed inside a transaction`);
-    }
-    if (cmd.isWrite) {
-      if (!this.flusher.healthy) return Errors.persistence(this.flusher.lastError);
-      const v = this.config.values;
-      if (cmd.def.flags.includes('denyoom') && v.maxmemory > 0 && this.keyspace.bytes > v.maxmemory) {
-        // noeviction keeps every key resident, as Redis keeps every key in
-        // memory: when full, writes are refused. Other policies make room.
-        if (v.maxmemoryPolicy === 'noeviction') return Errors.oom();
-        this.evict(1000);
-      }
-    }
-    return undefined;
-  }
-
-  /** The command's keys, or undefined if planning them throws (plannedRefs then answers the error in its turn). */
-  private triedKeyRefs(c: Client, cmd: Command, args: Buffer[]): KeyRef[] | undefined {
-    try {
-      return this.keyRefs(c, cmd, args);
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** The keys a command touches, in the client's current db. */
-  keyRefs(c: Client, cmd: Command, args: Buffer[]): KeyRef[] {
-    if (cmd.name === 'exec' && c.multi !== null) {
-      const refs: KeyRef[] = [];
-      // WATCHed keys too: EXEC compares them with what WATCH saw
-      for (const w of c.watching) refs.push({ db: this.keyspace.dbs[w.db]!, name: w.name, access: META });
-      // A queued SELECT (or SWAPDB) changes the db the later commands use.
-      const current = c.db;
-      const view = [...this.keyspace.dbs];
-      const dbArg = (a: Buffer | undefined) => (a && /^\d+$/.test(a.toString('latin1')) ? Number(a.toString('latin1')) : -1);
-      let index = current.index;
-      try {
-        for (const q of c.multi) {
-          c.db = view[index]!;
-          refs.push(...this.keyRefs(c, q.cmd, q.args));
-          if (q.cmd.name === 'select' && view[dbArg(q.args[1])]) index = dbArg(q.args[1]);
-          if (q.cmd.name === 'swapdb') {
-            const i = dbArg(q.args[1]);
-            const j = dbArg(q.args[2]);
-            if (view[i] && view[j]) [view[i], view[j]] = [view[j]!, view[i]!];
-          }
-        }
-      } finally {
-        c.db = current;
-      }
-      return mergeAccesses(refs);
-    }
-    let target = cmd;
-    if (cmd.subcommands.size > 0 && args.length > 1) {
-      target = cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd;
-    }
-    if (target.def.keyRefs) return target.def.keyRefs(c, args);
-    const idx = target.keyIndices(args);
-    if (idx.length === 0) return NO_REFS;
-    const refs: KeyRef[] = new Array(idx.length);
-    const access = target.def.access;
-    for (let i = 0; i < idx.length; i++) {
-      refs[i] = { db: c.db, name: args[idx[i]!]!.toString('latin1'), access: access && accessOf(access, args, idx[i]!) };
-    }
-    return refs.length > 1 && access ? mergeAccesses(refs) : refs;
-  }
-
-  /**
-   * Run a command now (its keys, `refs`, are resident) and hand its reply to
-   * the client, then its line to MONITOR clients.
-   */
-  execute(c: Client, cmd: Command, args: Buffer[], refs: KeyRef[] = NO_REFS): void {
-    const changelog = this.keyspace.changelog;
-    const before = changelog.seq;
-    const started = performance.now();
-    // EXEC's handler ends the transaction: what its commands read is known only now.
-    const readsDbs = c.multi !== null && cmd.name === 'exec' && c.multi.some((q) => readsDbState(q.cmd, q.args) !== undefined);
-    let reply: Reply | Promise<Reply>;
-    try {
-      reply = cmd.def.handler!(c, args);
-    } catch (err) {
-      reply = toErrorReply(err, this.log);
-    }
-    if (reply instanceof Promise) {
-      c.pause();
-      reply.then(
-        (r) => this.ran(c, cmd, args, r, before, started, refs, readsDbs),
-        (err) => this.ran(c, cmd, args, toErrorReply(err, this.log), before, started, refs, readsDbs),
-      ).finally(() => c.resume());
-      return;
-    }
-    this.ran(c, cmd, args, reply, before, started, refs, readsDbs);
-    // Serve clients blocked on keys this command made ready.
-    if (this.blocking.pending) this.blocking.handleReady();
-  }
-
-  private ran(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number, refs: KeyRef[], readsDbs: boolean): void {
-    const effects = this.finish(c, cmd, args, reply, before, started, refs, readsDbs);
-    // Like Redis: after the command, admin commands not shown; EXEC feeds its commands, then itself.
-    if (this.monitors.size > 0 && cmd.name !== 'exec' && !cmd.def.flags.includes('skip_monitor') && !cmd.def.flags.includes('admin')) {
-      this.feedMonitors(c, args, effects);
-    }
-  }
-
-  /** Count a completed command and hand its reply over (also for blocked commands when served). */
-  /** Command statistics, last command and slow log for one finished command (also each command inside EXEC). */
-  account(c: Client, cmd: Command, args: Buffer[], reply: Reply, started: number): void {
-    const usec = Math.round((performance.now() - started) * 1000);
-    const target = cmd.subcommands.size > 0 && args.length > 1
-      ? cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd
-      : cmd;
-    target.stats.calls++;
-    target.stats.usec += usec;
-    this.stats.commandsProcessed++;
-    c.lastCommand = target.fullName;
-    if (reply instanceof ErrorReply) {
-      target.stats.failed++;
-      this.countError(reply);
-    }
-    this.slowlog.record(c, args, usec, cmd);
-    if (this.config.values.latencyTracking) this.latencyTracker.record(target.fullName, usec * 1000);
-    this.latency.note(cmd.def.flags.includes('fast') ? 'fast-command' : 'command', usec / 1000);
-  }
-
-  /**
-   * Count a finished command and queue its reply: a write's reply waits for
-   * its effects' commit, a read's for the commit of the uncommitted changes
-   * it shows (`readGate`: the keys `refs`, db-wide state). Returns the gate
-   * of the command's own effects (durabilityGate).
-   */
-  finish(c: Client, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number, refs = NO_REFS, readsDbs = false): number {
-    if (reply === BLOCKED) {
-      // no reply yet: counted and answered when served or timed out
-      this.blocking.attach(c, cmd, args);
-      return 0;
-    }
-    this.account(c, cmd, args, reply, started);
-    const seq = this.keyspace.changelog.seq;
-    if (seq > before) {
-      this.flusher.schedule();
-      const gate = this.durabilityGate(before);
-      c.deliver(reply, gate);
-      return gate;
-    }
-    // Nothing uncommitted anywhere (a read-only load): no gate to look for.
-    if (seq <= this.flusher.durableSeq || this.config.values.appendfsync !== 'always') c.deliver(reply, 0);
-    else c.deliver(reply, this.readGate(c, cmd, args, refs, readsDbs), false);
-    return 0;
-  }
-
-  /**
-   * The seq a reply or message showing the effects logged since `since`
-   * must wait for: the last seq handed out, when there are such effects and
-   * appendfsync is always; else 0. The one rule for everything that shows a
-   * write to anyone (MONITOR lines now; keyspace notifications and pub/sub
-   * messages when they come: push them with `Client.push(message, gate)`
-   * once the command's effects are logged, e.g. from `finish`).
-   */
-  durabilityGate(since: number): number {
-    const seq = this.keyspace.changelog.seq;
-    return seq > since && this.config.values.appendfsync === 'always' ? seq : 0;
-  }
-
-  /**
-   * What a command that changed nothing must wait for before its reply shows
-   * what it read: the last uncommitted change of each key it names (a value,
-   * a TTL, a delete: tombstones keep their stamp), of their dbs as a whole
-   * (FLUSHDB, SWAPDB), and for keyless reads of db-wide state (DBSIZE, KEYS,
-   * SCAN, RANDOMKEY; INFO and MEMORY STATS: every db) the db's last change.
-   * Same rule as Redis with appendfsync always, which writes no reply of an
-   * event-loop turn before its AOF fsync.
-   */
-  private readGate(c: Client, cmd: Command, args: Buffer[], refs: KeyRef[], readsDbs: boolean): number {
-    let gate = 0;
-    for (const r of refs) {
-      const d = r.db;
-      const e = d.entries.get(r.name);
-      if (e !== undefined && e.changeSeq > gate) gate = e.changeSeq;
-      if (d.barrierSeq > gate) gate = d.barrierSeq;
-    }
-    const scope = readsDbs ? 'all' : readsDbState(cmd, args);
-    if (scope === 'all') {
-      for (const d of this.keyspace.dbs) if (d.changeSeq > gate) gate = d.changeSeq;
-    } else if (scope === 'db' && c.db.changeSeq > gate) {
-      gate = c.db.changeSeq;
-    }
-    // A stamp is the seq after the last one handed out when the change was
-    // made (Keyspace.touch). If nothing was logged since, the change's effect
-    // was logged just before it and is the last seq; any seq of the command
-    // that made it commits it (a command's effects go in one commit).
-    gate = Math.min(gate, this.keyspace.changelog.seq);
-    if (gate > this.flusher.durableSeq) this.flusher.schedule();
-    return gate;
+    this.monitors.delete(c.session);
   }
 
   private releaseReplies(seq: number): void {
@@ -641,21 +353,6 @@ export class Talus {
     this.stats.evictedClients += evictClients(this, this.clientMemoryLimit);
   }
 
-  /** Count an error reply for INFO stats / errorstats. */
-  countError(err: ErrorReply): void {
-    this.stats.errorReplies++;
-    const sp = err.message.indexOf(' ');
-    const code = sp < 0 ? err.message : err.message.slice(0, sp);
-    this.errorCounts.set(code, (this.errorCounts.get(code) ?? 0) + 1);
-  }
-
-  /** Show a command that ran to MONITOR clients once `gate` (its effects: durabilityGate) is durable. */
-  feedMonitors(c: Client, args: Buffer[], gate: number): void {
-    const now = Date.now();
-    const line = `${(now / 1000).toFixed(6)} [${c.dbIndex} ${c.addr}] ${args.map(quoteArg).join(' ')}`;
-    for (const m of this.monitors) if (m !== c) m.push(new SimpleString(line), gate);
-  }
-
   /** Unload clean keys until the hot set fits maxmemory (they stay in PostgreSQL). */
   evict(maxScan?: number): void {
     this.keyspace.evict(this.config.values.maxmemory, (d, n) => this.scheduler.isClaimed(d, n), maxScan);
@@ -698,7 +395,7 @@ export class Talus {
     if (v.timeout > 0) {
       const limit = Date.now() - v.timeout * 1000;
       for (const c of this.clients.values()) {
-        if (c.lastInteraction < limit && !c.monitor && c.waitingReplies === 0 && !c.flags.has('pubsub') && !this.blocking.isBlocked(c)) c.close();
+        if (c.lastInteraction < limit && !c.monitor && c.waitingReplies === 0 && !c.session.flags.has('pubsub') && !this.blocking.isBlocked(c.session)) c.close();
       }
     }
     if (storageToo) void this.janitor?.tick();
@@ -725,65 +422,3 @@ export class Talus {
 }
 
 
-/** Requests after which the next ones may name another db or connection state (see Talus.prefetch). */
-const PREFETCH_BARRIERS = new Set(['select', 'swapdb', 'multi', 'reset', 'hello', 'auth']);
-const TX_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
-const NO_REFS: KeyRef[] = [];
-/** Keyless reads of server-wide state (key counts of every db), by full name. */
-const SERVER_STATE_READS = new Set(['info', 'memory|stats']);
-
-/**
- * Whether a command shows db-wide state without naming keys: a read-only
- * keyless command (DBSIZE, KEYS, SCAN, RANDOMKEY) shows the client's db;
- * INFO and MEMORY STATS every db.
- */
-function readsDbState(cmd: Command, args: Buffer[]): 'db' | 'all' | undefined {
-  const target = cmd.subcommands.size > 0 && args.length > 1 ? cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd : cmd;
-  if (SERVER_STATE_READS.has(target.fullName)) return 'all';
-  const def = target.def;
-  if (def.flags.includes('readonly') && !def.keys && !def.movableKeys && !def.keyRefs) return 'db';
-  return undefined;
-}
-
-function quoteArg(a: Buffer): string {
-  let s = '"';
-  for (const b of a) {
-    if (b === 0x22 || b === 0x5c) s += '\\' + String.fromCharCode(b);
-    else if (b === 0x0a) s += '\\n';
-    else if (b === 0x0d) s += '\\r';
-    else if (b === 0x09) s += '\\t';
-    else if (b >= 0x20 && b < 0x7f) s += String.fromCharCode(b);
-    else s += '\\x' + b.toString(16).padStart(2, '0');
-  }
-  return s + '"';
-}
-
-function toErrorReply(err: unknown, log: Logger): ErrorReply {
-  if (err instanceof ErrorReply) return err;
-  const e = err as Error;
-  log.warning(`command failed: ${e.stack ?? e}`);
-  return new ErrorReply(`ERR ${e.message}`);
-}
-
-/** A command's declared access; arguments it cannot parse fail in the handler, so ask for everything. */
-function accessOf(fn: (args: Buffer[], index: number) => Access, args: Buffer[], index: number): Access {
-  try {
-    return fn(args, index);
-  } catch {
-    return WHOLE;
-  }
-}
-
-/** A key named more than once by one task gets one need covering all its uses (keyspace/paging.ts). */
-function mergeAccesses(refs: KeyRef[]): KeyRef[] {
-  if (refs.length < 2) return refs;
-  const first = new Map<string, KeyRef>();
-  for (const r of refs) {
-    const id = `${r.db.index}:${r.name}`;
-    const seen = first.get(id);
-    if (seen === undefined) first.set(id, r);
-    else seen.access = mergeAccess(seen.access ?? WHOLE, r.access ?? WHOLE);
-  }
-  for (const r of refs) r.access = first.get(`${r.db.index}:${r.name}`)!.access;
-  return refs;
-}

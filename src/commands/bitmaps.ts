@@ -3,7 +3,7 @@ import { Errors } from './errors.js';
 import { ErrorReply, type Reply } from '../protocol/reply.js';
 import { int64Arg, keyword } from './args.js';
 import { propagate } from './keyaccess.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import { parseInteger, INT64_MAX } from '../util/numbers.js';
 import { EMPTY_STRING, entryForWrite, stringForRead, stringForWrite, storeString } from './strings.js';
 
@@ -25,13 +25,13 @@ const bitfieldTypeError = () =>
  * A bit offset argument: a non-negative integer whose byte fits
  * proto-max-bulk-len. With `bits` (BITFIELD), "#n" means n * bits.
  */
-function bitOffsetArg(c: Client, arg: Buffer, bits = 0): number {
+function bitOffsetArg(c: CommandContext, arg: Buffer, bits = 0): number {
   const hash = bits > 0 && arg[0] === 0x23; /* # */
   const n = parseInteger(hash ? arg.subarray(1) : arg);
   if (n === null) throw bitOffsetError();
   // C multiplies in int64: keep its wrap-around for absurd "#n" values.
   const off = hash ? BigInt.asIntN(64, n * BigInt(bits)) : n;
-  if (off < 0n || off >> 3n >= BigInt(c.talus.config.values.protoMaxBulkLen)) throw bitOffsetError();
+  if (off < 0n || off >> 3n >= BigInt(c.config.values.protoMaxBulkLen)) throw bitOffsetError();
   return Number(off);
 }
 
@@ -43,7 +43,7 @@ function bitAt(v: Buffer, offset: number): number {
 
 // --- SETBIT / GETBIT -----------------------------------------------------------
 
-function setbit(c: Client, args: Buffer[]): Reply {
+function setbit(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const offset = bitOffsetArg(c, args[2]!);
   const on = parseInteger(args[3]!);
@@ -65,7 +65,7 @@ function setbit(c: Client, args: Buffer[]): Reply {
   return cur;
 }
 
-function getbit(c: Client, args: Buffer[]): Reply {
+function getbit(c: CommandContext, args: Buffer[]): Reply {
   const offset = bitOffsetArg(c, args[2]!);
   const e = stringForRead(c, args[1]!);
   return e === undefined ? 0 : bitAt(e.value as Buffer, offset);
@@ -109,7 +109,7 @@ function clampRange(start: bigint, end: bigint, total: bigint): [bigint, bigint]
   return [start, end];
 }
 
-function bitcount(c: Client, args: Buffer[]): Reply {
+function bitcount(c: CommandContext, args: Buffer[]): Reply {
   // Redis 7.0 looks the key up before it parses the range.
   const e = stringForRead(c, args[1]!);
   if (e === undefined) return 0;
@@ -154,7 +154,7 @@ function findBit(v: Buffer, bit: number, from: number, to: number): number {
   return -1;
 }
 
-function bitpos(c: Client, args: Buffer[]): Reply {
+function bitpos(c: CommandContext, args: Buffer[]): Reply {
   const b = parseInteger(args[2]!);
   if (b === null) throw Errors.notInteger();
   if (b !== 0n && b !== 1n) return new ErrorReply('ERR The bit argument must be 1 or 0.');
@@ -196,7 +196,7 @@ function bitpos(c: Client, args: Buffer[]): Reply {
 
 // --- BITOP -----------------------------------------------------------------------
 
-function bitop(c: Client, args: Buffer[]): Reply {
+function bitop(c: CommandContext, args: Buffer[]): Reply {
   const op = keyword(args[1]!);
   if (op !== 'AND' && op !== 'OR' && op !== 'XOR' && op !== 'NOT') throw Errors.syntax();
   if (op === 'NOT' && args.length !== 4) return new ErrorReply('ERR BITOP NOT must be called with a single source key.');
@@ -212,7 +212,7 @@ function bitop(c: Client, args: Buffer[]): Reply {
   const target = entryForWrite(c, dest);
   if (maxLen === 0) {
     if (target !== undefined) {
-      c.talus.keyspace.remove(c.db, target);
+      c.keyspace.remove(c.session.db, target);
       propagate(c, ['DEL', dest]);
     }
     return 0;
@@ -313,7 +313,7 @@ function fieldOverflow(signed: boolean, bits: number, value: bigint, incr: bigin
   return [false, value + incr];
 }
 
-function bitfieldGeneric(c: Client, args: Buffer[], readonlyCommand: boolean): Reply {
+function bitfieldGeneric(c: CommandContext, args: Buffer[], readonlyCommand: boolean): Reply {
   const key = args[1]!;
   const ops: FieldOp[] = [];
   let overflow: Overflow = 'WRAP';

@@ -15,18 +15,19 @@ import { keyword } from './args.js';
 import { parseInteger } from '../util/numbers.js';
 import { validateClientName } from './connection.js';
 import { helpReply, routeSubcommands } from './server.js';
-import type { Client } from '../server/client.js';
-import type { Talus } from '../talus.js';
+import type { CommandContext } from '../execution/context.js';
+import type { ServerControl } from '../execution/context.js';
+import type { Session } from '../execution/session.js';
 
 const b = (s: string) => Buffer.from(s);
 const str = (a: Buffer) => a.toString();
 
 type ClientType = 'normal' | 'master' | 'replica' | 'pubsub';
 
-export function clientType(c: Client): ClientType {
-  if (c.flags.has('master')) return 'master';
-  if ((c.flags.has('replica') || c.flags.has('slave')) && !c.monitor) return 'replica';
-  if (c.flags.has('pubsub')) return 'pubsub';
+export function clientType(s: Session): ClientType {
+  if (s.flags.has('master')) return 'master';
+  if ((s.flags.has('replica') || s.flags.has('slave')) && !s.connection!.monitor) return 'replica';
+  if (s.flags.has('pubsub')) return 'pubsub';
   return 'normal';
 }
 
@@ -37,18 +38,18 @@ function parseType(a: Buffer): ClientType | ErrorReply {
   return Errors.echoing("ERR Unknown client type '", a, "'");
 }
 
-function flagString(c: Client): string {
+function flagString(s: Session): string {
   let f = '';
-  if (c.monitor) f += 'O';
-  else if (c.flags.has('replica') || c.flags.has('slave')) f += 'S';
-  if (c.flags.has('master')) f += 'M';
-  if (c.flags.has('pubsub')) f += 'P';
-  if (c.multi !== null) f += 'x';
-  if (c.flags.has('blocked')) f += 'b';
-  if (c.closeAfterReply) f += 'c';
-  if (c.socket.remoteAddress === undefined) f += 'U';
-  if (c.noEvict) f += 'e';
-  if (c.noTouch) f += 'T';
+  if (s.connection!.monitor) f += 'O';
+  else if (s.flags.has('replica') || s.flags.has('slave')) f += 'S';
+  if (s.flags.has('master')) f += 'M';
+  if (s.flags.has('pubsub')) f += 'P';
+  if (s.multi !== null) f += 'x';
+  if (s.flags.has('blocked')) f += 'b';
+  if (s.connection!.closeAfterReply) f += 'c';
+  if (s.connection!.viaUnixSocket) f += 'U';
+  if (s.noEvict) f += 'e';
+  if (s.noTouch) f += 'T';
   return f || 'N';
 }
 
@@ -70,29 +71,29 @@ const REPLY_BUF = 16384;
  * connection holds as maxmemory-clients counts it; qbuf-free and rbs are
  * Redis's buffer sizes, shown for tools that parse them.
  */
-export function clientInfoLine(c: Client, current?: { args: Buffer[]; name: string }): string {
+export function clientInfoLine(s: Session, unixsocket: string, current?: { args: Buffer[]; name: string }): string {
   const now = Date.now();
-  const qbuf = c.queryBytes + (current ? respLength(current.args) : 0);
+  const qbuf = s.connection!.queryBytes + (current ? respLength(current.args) : 0);
   const qbufFree = qbuf > 0 ? Math.max(0, QBUF_SIZE - qbuf) : 0;
   const argvMem = current ? current.args.reduce((n, a) => n + a.length, 0) : 0;
   let multiMem = 0;
-  if (c.multi) for (const q of c.multi) for (const a of q.args) multiMem += a.length + 16;
-  const omem = c.outputBytes;
-  const totMem = c.memoryUsage + argvMem;
-  const addr = c.socket.remoteAddress === undefined ? `${c.talus.config.values.unixsocket}:0` : c.addr;
-  const laddr = c.socket.remoteAddress === undefined ? `${c.talus.config.values.unixsocket}:0` : c.laddr;
+  if (s.multi) for (const q of s.multi) for (const a of q.args) multiMem += a.length + 16;
+  const omem = s.connection!.outputBytes;
+  const totMem = s.connection!.memoryUsage + argvMem;
+  const addr = s.connection!.viaUnixSocket ? `${unixsocket}:0` : s.connection!.addr;
+  const laddr = s.connection!.viaUnixSocket ? `${unixsocket}:0` : s.connection!.laddr;
   return (
-    `id=${c.id} addr=${addr} laddr=${laddr} fd=${c.fd} name=${c.name}` +
-    ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${current ? 0 : Math.floor((now - c.lastInteraction) / 1000)}` +
-    ` flags=${flagString(c)} db=${c.dbIndex} sub=${c.subCount} psub=${c.psubCount} ssub=${c.ssubCount}` +
-    ` multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=${argvMem}` +
-    ` multi-mem=${multiMem} rbs=${REPLY_BUF} rbp=${current ? REPLY_BUF : 0} obl=0 oll=${c.waitingReplies} omem=${omem}` +
-    ` tot-mem=${totMem} events=r${omem > 0 ? 'w' : ''} cmd=${current ? current.name : c.lastCommand}` +
-    ` user=${c.user} redir=-1 resp=${c.protocol}`
+    `id=${s.id} addr=${addr} laddr=${laddr} fd=${s.connection!.fd} name=${s.name}` +
+    ` age=${Math.floor((now - s.createdAt) / 1000)} idle=${current ? 0 : Math.floor((now - s.connection!.lastInteraction) / 1000)}` +
+    ` flags=${flagString(s)} db=${s.dbIndex} sub=${s.subCount} psub=${s.psubCount} ssub=${s.ssubCount}` +
+    ` multi=${s.multi === null ? -1 : s.multi.length} qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=${argvMem}` +
+    ` multi-mem=${multiMem} rbs=${REPLY_BUF} rbp=${current ? REPLY_BUF : 0} obl=0 oll=${s.connection!.waitingReplies} omem=${omem}` +
+    ` tot-mem=${totMem} events=r${omem > 0 ? 'w' : ''} cmd=${current ? current.name : s.lastCommand}` +
+    ` user=${s.user} redir=-1 resp=${s.protocol}`
   );
 }
 
-function clientList(c: Client, args: Buffer[]): Reply {
+function clientList(c: CommandContext, args: Buffer[]): Reply {
   let type: ClientType | undefined;
   let ids: Set<number> | undefined;
   if (args.length === 4 && keyword(args[2]!) === 'TYPE') {
@@ -110,20 +111,20 @@ function clientList(c: Client, args: Buffer[]): Reply {
     return Errors.syntax();
   }
   let text = '';
-  for (const x of c.talus.clients.values()) {
+  for (const x of c.server.sessions.values()) {
     if (type !== undefined && clientType(x) !== type) continue;
     if (ids !== undefined && !ids.has(x.id)) continue;
-    text += clientInfoLine(x, x === c ? { args, name: 'client|list' } : undefined) + '\n';
+    text += clientInfoLine(x, c.config.values.unixsocket, x === c.session ? { args, name: 'client|list' } : undefined) + '\n';
   }
   return new VerbatimReply('txt', text);
 }
 
-function clientKill(c: Client, args: Buffer[]): Reply {
-  const t = c.talus;
+function clientKill(c: CommandContext, args: Buffer[]): Reply {
+  const t = c.server;
   if (args.length === 3) {
     // Old form: CLIENT KILL addr:port
     const addr = str(args[2]!);
-    const target = [...t.clients.values()].find((x) => x.addr === addr);
+    const target = [...t.sessions.values()].find((x) => x.connection?.addr === addr);
     if (!target) return new ErrorReply('ERR No such client');
     kill(c, target);
     return OK;
@@ -169,14 +170,15 @@ function clientKill(c: Client, args: Buffer[]): Reply {
   }
   const now = Date.now();
   let killed = 0;
-  for (const x of [...t.clients.values()]) {
+  for (const x of [...t.sessions.values()]) {
+    if (x.connection === undefined) continue;
     if (id !== undefined && x.id !== id) continue;
     if (type !== undefined && clientType(x) !== type) continue;
-    if (addr !== undefined && x.addr !== addr) continue;
-    if (laddr !== undefined && x.laddr !== laddr) continue;
+    if (addr !== undefined && x.connection.addr !== addr) continue;
+    if (laddr !== undefined && x.connection.laddr !== laddr) continue;
     if (user !== undefined && x.user !== user) continue;
     if (maxAge !== undefined && (now - x.createdAt) / 1000 < maxAge) continue;
-    if (x === c && skipMe) continue;
+    if (x === c.session && skipMe) continue;
     kill(c, x);
     killed++;
   }
@@ -184,9 +186,9 @@ function clientKill(c: Client, args: Buffer[]): Reply {
 }
 
 /** Close a client; the caller itself goes once this reply is written. */
-function kill(self: Client, target: Client): void {
-  if (target === self) target.closeAfterReply = true;
-  else target.close();
+function kill(self: CommandContext, target: Session): void {
+  if (target === self.session) target.connection!.closeAfterReply = true;
+  else target.connection!.close();
 }
 
 function onOff(a: Buffer): boolean | undefined {
@@ -194,27 +196,27 @@ function onOff(a: Buffer): boolean | undefined {
   return k === 'ON' ? true : k === 'OFF' ? false : undefined;
 }
 
-function clientReply(c: Client, args: Buffer[]): Reply {
+function clientReply(c: CommandContext, args: Buffer[]): Reply {
   const k = keyword(args[2]!);
   if (k === 'ON') {
-    c.replyMode = 'on';
+    c.connection!.replyMode = 'on';
     return OK;
   }
   if (k === 'OFF') {
-    c.replyMode = 'off';
-    c.suppressReply = true;
+    c.connection!.replyMode = 'off';
+    c.connection!.suppressReply = true;
     return OK;
   }
   if (k === 'SKIP') {
     // No reply to this command, and none to the next.
-    if (c.replyMode === 'on') c.replyMode = 'skip';
-    c.suppressReply = true;
+    if (c.connection!.replyMode === 'on') c.connection!.replyMode = 'skip';
+    c.connection!.suppressReply = true;
     return OK;
   }
   return Errors.syntax();
 }
 
-function clientSetinfo(c: Client, args: Buffer[]): Reply {
+function clientSetinfo(c: CommandContext, args: Buffer[]): Reply {
   const attr = keyword(args[2]!);
   const value = str(args[3]!);
   if (attr !== 'LIB-NAME' && attr !== 'LIB-VER') return new ErrorReply(`ERR Unrecognized option '${str(args[2]!)}'`);
@@ -224,8 +226,8 @@ function clientSetinfo(c: Client, args: Buffer[]): Reply {
       return new ErrorReply(`ERR ${attr.toLowerCase()} cannot contain spaces, newlines or special characters.`);
     }
   }
-  if (attr === 'LIB-NAME') c.libName = value;
-  else c.libVersion = value;
+  if (attr === 'LIB-NAME') c.session.libName = value;
+  else c.session.libVersion = value;
   return OK;
 }
 
@@ -237,12 +239,12 @@ interface PauseState {
   until: number;
   all: boolean;
   timer: NodeJS.Timeout | undefined;
-  held: Array<{ c: Client; args: Buffer[] }>;
+  held: Array<{ s: Session; args: Buffer[] }>;
 }
 
-const pauses = new WeakMap<Talus, PauseState>();
+const pauses = new WeakMap<ServerControl, PauseState>();
 
-function pauseState(t: Talus): PauseState {
+function pauseState(t: ServerControl): PauseState {
   let p = pauses.get(t);
   if (!p) pauses.set(t, (p = { until: 0, all: false, timer: undefined, held: [] }));
   return p;
@@ -252,22 +254,22 @@ function mayWrite(cmd: Command): boolean {
   return cmd.isWrite || cmd.def.flags.includes('may_replicate');
 }
 
-function pauseGate(t: Talus, c: Client, cmd: Command, args: Buffer[]): boolean {
+function pauseGate(t: ServerControl, s: Session, cmd: Command, args: Buffer[]): boolean {
   const p = pauses.get(t);
   if (!p || p.until === 0) return false;
   if (p.until <= Date.now()) {
     unpause(t);
     return false;
   }
-  if (c.flags.has('replica') || c.flags.has('slave') || c.flags.has('master')) return false;
-  const affected = p.all || mayWrite(cmd) || (cmd.name === 'exec' && (c.multi ?? []).some((q) => mayWrite(q.cmd)));
+  if (s.flags.has('replica') || s.flags.has('slave') || s.flags.has('master')) return false;
+  const affected = p.all || mayWrite(cmd) || (cmd.name === 'exec' && (s.multi ?? []).some((q) => mayWrite(q.cmd)));
   if (!affected) return false;
-  c.pause();
-  p.held.push({ c, args });
+  s.connection!.pause();
+  p.held.push({ s, args });
   return true;
 }
 
-function unpause(t: Talus): void {
+function unpause(t: ServerControl): void {
   const p = pauseState(t);
   p.until = 0;
   p.all = false;
@@ -276,13 +278,13 @@ function unpause(t: Talus): void {
   const held = p.held;
   p.held = [];
   for (const h of held) {
-    if (h.c.closed) continue;
-    h.c.resume();
-    t.dispatch(h.c, h.args);
+    if (h.s.connection!.closed) continue;
+    h.s.connection!.resume();
+    t.dispatch(h.s, h.args);
   }
 }
 
-function clientPause(c: Client, args: Buffer[]): Reply {
+function clientPause(c: CommandContext, args: Buffer[]): Reply {
   const n = parseInteger(args[2]!);
   if (n === null || n > BigInt(Number.MAX_SAFE_INTEGER)) return new ErrorReply('ERR timeout is not an integer or out of range');
   if (n < 0n) return new ErrorReply('ERR timeout is negative');
@@ -294,7 +296,7 @@ function clientPause(c: Client, args: Buffer[]): Reply {
   } else if (args.length > 4) {
     return Errors.syntax();
   }
-  const t = c.talus;
+  const t = c.server;
   const p = pauseState(t);
   const now = Date.now();
   const until = now + Number(n);
@@ -307,7 +309,7 @@ function clientPause(c: Client, args: Buffer[]): Reply {
   return OK;
 }
 
-export function installClientHooks(t: Talus): void {
+export function installClientHooks(t: ServerControl): void {
   t.pauseGate = (c, cmd, args) => pauseGate(t, c, cmd, args);
 }
 
@@ -391,37 +393,37 @@ export const clientCommands: CommandDef[] = [
     summary: 'A container for client connection commands.', complexity: 'Depends on subcommand.',
     handler: routeSubcommands('client'),
     subcommands: [
-      sub('id', 2, false, 'Returns the unique client ID of the connection.', '5.0.0', (c) => c.id),
+      sub('id', 2, false, 'Returns the unique client ID of the connection.', '5.0.0', (c) => c.session.id),
       sub('info', 2, false, 'Returns information about the connection.', '6.2.0',
-        (c, args) => new VerbatimReply('txt', clientInfoLine(c, { args, name: 'client|info' }) + '\n')),
+        (c, args) => new VerbatimReply('txt', clientInfoLine(c.session, c.config.values.unixsocket, { args, name: 'client|info' }) + '\n')),
       { ...sub('list', -2, true, 'Lists open connections.', '2.4.0', clientList), complexity: 'O(N) where N is the number of client connections' },
       { ...sub('kill', -3, true, 'Terminates open connections.', '2.4.0', clientKill), complexity: 'O(N) where N is the number of client connections' },
       sub('setname', 3, false, 'Sets the connection name.', '2.6.9', (c, args) => {
         const name = str(args[2]!);
         const bad = validateClientName(name);
         if (bad) return bad;
-        c.name = name;
+        c.session.name = name;
         return OK;
       }),
-      sub('getname', 2, false, 'Returns the name of the connection.', '2.6.9', (c) => (c.name ? b(c.name) : null)),
+      sub('getname', 2, false, 'Returns the name of the connection.', '2.6.9', (c) => (c.session.name ? b(c.session.name) : null)),
       sub('setinfo', 4, false, 'Sets information specific to the client or connection.', '7.2.0', clientSetinfo),
       sub('no-evict', 3, true, 'Sets the client eviction mode of the connection.', '7.0.0', (c, args) => {
         const v = onOff(args[2]!);
         if (v === undefined) return Errors.syntax();
-        c.noEvict = v;
+        c.session.noEvict = v;
         return OK;
       }),
       sub('no-touch', 3, false, 'Controls whether commands sent by the client affect the LRU/LFU of accessed keys.', '7.2.0',
         (c, args) => {
           const v = onOff(args[2]!);
           if (v === undefined) return Errors.syntax();
-          c.noTouch = v;
+          c.session.noTouch = v;
           return OK;
         }),
       sub('reply', 3, false, 'Instructs the server whether to reply to commands.', '3.2.0', clientReply),
       { ...sub('pause', -3, true, 'Suspends commands processing.', '3.0.0', clientPause) },
       sub('unpause', 2, true, 'Resumes processing commands from paused clients.', '6.2.0', (c) => {
-        unpause(c.talus);
+        unpause(c.server);
         return OK;
       }),
       sub('tracking', -3, false, 'Controls server-assisted client-side caching for the connection.', '6.0.0', (_c, args) => {
@@ -448,7 +450,7 @@ export const clientCommands: CommandDef[] = [
           } else if (args.length > 4) {
             return Errors.syntax();
           }
-          const target = c.talus.clients.get(Number(n));
+          const target = c.server.sessions.get(Number(n));
           if (!target || !target.unblock) return 0;
           target.unblock(error);
           return 1;

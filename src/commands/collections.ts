@@ -1,4 +1,4 @@
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import { codecFor } from '../storage/codecs.js';
 import { lookupTyped } from './keyaccess.js';
@@ -10,19 +10,19 @@ import { lookupTyped } from './keyaccess.js';
  */
 
 /** The entry of a collection key, created with `make()` if it does not exist. */
-export function collectionForWrite<V>(c: Client, key: Buffer, type: KeyType, make: () => V): Entry {
+export function collectionForWrite<V>(c: CommandContext, key: Buffer, type: KeyType, make: () => V): Entry {
   const e = lookupTyped(c, key, type);
   if (e !== undefined) return e;
   const value = make();
-  return c.talus.keyspace.create(c.db, key.toString('latin1'), type, value, codecFor(type).sizeOf(value));
+  return c.keyspace.create(c.session.db, key.toString('latin1'), type, value, codecFor(type).sizeOf(value));
 }
 
 /** Record a change to a collection (deleting it if it is now empty). */
-export function collectionChanged(c: Client, e: Entry): void {
-  const ks = c.talus.keyspace;
+export function collectionChanged(c: CommandContext, e: Entry): void {
+  const ks = c.keyspace;
   const codec = codecFor(e.type!);
   if (codec.length(e.value) === 0) {
-    ks.remove(c.db, e);
+    ks.remove(c.session.db, e);
     return;
   }
   ks.resize(e, codec.sizeOf(e.value));
@@ -30,14 +30,14 @@ export function collectionChanged(c: Client, e: Entry): void {
 }
 
 /** Store a freshly built collection under `key` (the *STORE commands), replacing what was there. */
-export function storeCollection(c: Client, key: Buffer, type: KeyType, value: unknown): void {
-  const ks = c.talus.keyspace;
+export function storeCollection(c: CommandContext, key: Buffer, type: KeyType, value: unknown): void {
+  const ks = c.keyspace;
   const codec = codecFor(type);
   const name = key.toString('latin1');
   if (codec.length(value) === 0) {
-    const old = ks.lookup(c.db, name);
-    if (old !== undefined) ks.remove(c.db, old);
+    const old = ks.lookup(c.session.db, name);
+    if (old !== undefined) ks.remove(c.session.db, old);
     return;
   }
-  ks.create(c.db, name, type, value, codec.sizeOf(value));
+  ks.create(c.session.db, name, type, value, codec.sizeOf(value));
 }

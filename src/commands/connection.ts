@@ -2,34 +2,34 @@ import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, MapReply, OK, PONG, SimpleString } from '../protocol/reply.js';
 import { intArg, keyword } from './args.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import { timingSafeEqual } from 'node:crypto';
 import { VERSION } from '../version.js';
 
-function checkPassword(c: Client, user: string, pass: Buffer): boolean {
-  const required = Buffer.from(c.talus.config.values.requirepass);
+function checkPassword(c: CommandContext, user: string, pass: Buffer): boolean {
+  const required = Buffer.from(c.config.values.requirepass);
   if (user !== 'default') return false;
   if (required.length === 0) return true;
   return required.length === pass.length && timingSafeEqual(required, pass);
 }
 
-function auth(c: Client, args: Buffer[]) {
+function auth(c: CommandContext, args: Buffer[]) {
   if (args.length > 3) throw Errors.syntax();
   const user = args.length === 3 ? args[1]!.toString() : 'default';
   const pass = args[args.length - 1]!;
-  if (args.length === 2 && c.talus.config.values.requirepass === '') {
+  if (args.length === 2 && c.config.values.requirepass === '') {
     return new ErrorReply(
       'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
     );
   }
   if (!checkPassword(c, user, pass)) return Errors.wrongPass();
-  c.authenticated = true;
-  c.user = user;
+  c.session.authenticated = true;
+  c.session.user = user;
   return OK;
 }
 
-function hello(c: Client, args: Buffer[]) {
-  let proto = c.protocol;
+function hello(c: CommandContext, args: Buffer[]) {
+  let proto = c.session.protocol;
   let i = 1;
   if (args.length > 1) {
     const p = Number(args[1]!.toString());
@@ -45,8 +45,8 @@ function hello(c: Client, args: Buffer[]) {
     const opt = keyword(args[i]!);
     if (opt === 'AUTH' && i + 2 < args.length) {
       if (!checkPassword(c, args[i + 1]!.toString(), args[i + 2]!)) return Errors.wrongPass();
-      c.authenticated = true;
-      c.user = args[i + 1]!.toString();
+      c.session.authenticated = true;
+      c.session.user = args[i + 1]!.toString();
       i += 2;
     } else if (opt === 'SETNAME' && i + 1 < args.length) {
       name = args[++i]!.toString();
@@ -56,15 +56,15 @@ function hello(c: Client, args: Buffer[]) {
       return Errors.echoing("ERR Syntax error in HELLO option '", args[i]!, "'");
     }
   }
-  if (!c.authenticated) return Errors.noAuth();
-  c.protocol = proto;
-  if (name !== undefined) c.name = name;
-  const t = c.talus;
+  if (!c.session.authenticated) return Errors.noAuth();
+  c.session.protocol = proto;
+  if (name !== undefined) c.session.name = name;
+  const t = c.server;
   return new MapReply([
     [b('server'), b('redis')],
     [b('version'), b(VERSION.redis)],
     [b('proto'), proto],
-    [b('id'), c.id],
+    [b('id'), c.session.id],
     [b('mode'), b('standalone')],
     [b('role'), b(t.role === 'slave' ? 'replica' : 'master')],
     [b('modules'), []],
@@ -89,7 +89,7 @@ export const connectionCommands: CommandDef[] = [
     summary: 'Returns the server\'s liveliness response.', complexity: 'O(1)',
     handler: (c, args) => {
       if (args.length > 2) return Errors.arity('ping');
-      if (c.flags.has('pubsub') && c.protocol === 2) return [b('pong'), args[1] ?? b('')];
+      if (c.session.flags.has('pubsub') && c.session.protocol === 2) return [b('pong'), args[1] ?? b('')];
       return args.length === 2 ? args[1]! : PONG;
     },
   },
@@ -107,9 +107,9 @@ export const connectionCommands: CommandDef[] = [
       } catch {
         return new ErrorReply('ERR value is not an integer or out of range');
       }
-      const db = c.talus.keyspace.dbs[n];
+      const db = c.keyspace.dbs[n];
       if (!db) return Errors.dbIndex();
-      c.db = db;
+      c.session.db = db;
       return OK;
     },
   },
@@ -117,7 +117,7 @@ export const connectionCommands: CommandDef[] = [
     name: 'quit', arity: -1, flags: ['allow_busy', 'no_auth', 'loading', 'stale', 'fast'], group: 'connection',
     since: '1.0.0', summary: 'Closes the connection.', complexity: 'O(1)',
     handler: (c) => {
-      c.closeAfterReply = true;
+      c.connection!.closeAfterReply = true;
       return OK;
     },
   },
@@ -134,7 +134,7 @@ export const connectionCommands: CommandDef[] = [
     name: 'reset', arity: 1, flags: ['no_auth', 'loading', 'stale', 'fast', 'allow_busy'], group: 'connection',
     since: '6.2.0', summary: 'Resets the connection.', complexity: 'O(1)',
     handler: (c) => {
-      c.reset();
+      c.connection!.reset();
       return new SimpleString('RESET');
     },
   },

@@ -1,5 +1,5 @@
 import type { CommandDef, KeySpec } from './table.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
 import { ErrorReply, MapReply, OK, type Reply } from '../protocol/reply.js';
 import { int64Arg, keyword } from './args.js';
@@ -30,12 +30,12 @@ import {
 const str = (b: Buffer) => b.toString('latin1');
 const bulk = (s: string) => Buffer.from(s, 'latin1');
 
-function readHash(c: Client, key: Buffer): HashValue | undefined {
+function readHash(c: CommandContext, key: Buffer): HashValue | undefined {
   return lookupTyped(c, key, 'hash')?.value as HashValue | undefined;
 }
 
 /** Set field/value `pairs`, creating the key if needed; logs them as one HSET and returns how many fields are new. */
-function setPairs(c: Client, key: Buffer, pairs: Buffer[]): number {
+function setPairs(c: CommandContext, key: Buffer, pairs: Buffer[]): number {
   const e = lookupTyped(c, key, 'hash');
   const h = e ? (e.value as HashValue) : new HashValue();
   let added = 0;
@@ -48,57 +48,57 @@ function setPairs(c: Client, key: Buffer, pairs: Buffer[]): number {
   return added;
 }
 
-function hset(c: Client, args: Buffer[]): Reply {
+function hset(c: CommandContext, args: Buffer[]): Reply {
   if (args.length % 2 === 1) throw Errors.arity('hset');
   return setPairs(c, args[1]!, args.slice(2));
 }
 
-function hmset(c: Client, args: Buffer[]): Reply {
+function hmset(c: CommandContext, args: Buffer[]): Reply {
   if (args.length % 2 === 1) throw Errors.arity('hmset');
   setPairs(c, args[1]!, args.slice(2));
   return OK;
 }
 
-function hsetnx(c: Client, args: Buffer[]): Reply {
+function hsetnx(c: CommandContext, args: Buffer[]): Reply {
   const h = readHash(c, args[1]!);
   if (h?.has(str(args[2]!))) return 0;
   setPairs(c, args[1]!, [args[2]!, args[3]!]);
   return 1;
 }
 
-function hget(c: Client, args: Buffer[]): Reply {
+function hget(c: CommandContext, args: Buffer[]): Reply {
   return readHash(c, args[1]!)?.get(str(args[2]!)) ?? null;
 }
 
-function hmget(c: Client, args: Buffer[]): Reply {
+function hmget(c: CommandContext, args: Buffer[]): Reply {
   const h = readHash(c, args[1]!);
   const out: Reply[] = [];
   for (let i = 2; i < args.length; i++) out.push(h?.get(str(args[i]!)) ?? null);
   return out;
 }
 
-function hgetall(c: Client, args: Buffer[]): Reply {
+function hgetall(c: CommandContext, args: Buffer[]): Reply {
   const h = readHash(c, args[1]!);
   const entries: Array<[Reply, Reply]> = [];
   if (h) for (const [f, v] of h) entries.push([bulk(f), v]);
   return new MapReply(entries);
 }
 
-function hkeys(c: Client, args: Buffer[]): Reply {
+function hkeys(c: CommandContext, args: Buffer[]): Reply {
   const h = readHash(c, args[1]!);
   const out: Reply[] = [];
   if (h) for (const f of h.fields.keys()) out.push(bulk(f));
   return out;
 }
 
-function hvals(c: Client, args: Buffer[]): Reply {
+function hvals(c: CommandContext, args: Buffer[]): Reply {
   const h = readHash(c, args[1]!);
   const out: Reply[] = [];
   if (h) for (const v of h.fields.values()) out.push(v);
   return out;
 }
 
-function hdel(c: Client, args: Buffer[]): Reply {
+function hdel(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const e = lookupTyped(c, key, 'hash');
   if (!e) return 0;
@@ -113,19 +113,19 @@ function hdel(c: Client, args: Buffer[]): Reply {
   return removed.length;
 }
 
-function hlen(c: Client, args: Buffer[]): Reply {
+function hlen(c: CommandContext, args: Buffer[]): Reply {
   return readHash(c, args[1]!)?.size ?? 0;
 }
 
-function hexists(c: Client, args: Buffer[]): Reply {
+function hexists(c: CommandContext, args: Buffer[]): Reply {
   return readHash(c, args[1]!)?.has(str(args[2]!)) ? 1 : 0;
 }
 
-function hstrlen(c: Client, args: Buffer[]): Reply {
+function hstrlen(c: CommandContext, args: Buffer[]): Reply {
   return readHash(c, args[1]!)?.get(str(args[2]!))?.length ?? 0;
 }
 
-function hincrby(c: Client, args: Buffer[]): Reply {
+function hincrby(c: CommandContext, args: Buffer[]): Reply {
   const incr = int64Arg(args[3]!);
   const old = readHash(c, args[1]!)?.get(str(args[2]!));
   let cur = 0n;
@@ -140,7 +140,7 @@ function hincrby(c: Client, args: Buffer[]): Reply {
   return next;
 }
 
-function hincrbyfloat(c: Client, args: Buffer[]): Reply {
+function hincrbyfloat(c: CommandContext, args: Buffer[]): Reply {
   // Redis adds in long double precision: the strings family's emulation of it.
   const incr = parseLongDouble(args[3]!);
   if (incr === null) throw Errors.notFloat();
@@ -158,7 +158,7 @@ function hincrbyfloat(c: Client, args: Buffer[]): Reply {
   return out;
 }
 
-function hrandfield(c: Client, args: Buffer[]): Reply {
+function hrandfield(c: CommandContext, args: Buffer[]): Reply {
   if (args.length === 2) {
     const e = lookupTyped(c, args[1]!, 'hash');
     if (!e) return null;
@@ -187,7 +187,7 @@ function hrandfield(c: Client, args: Buffer[]): Reply {
   }
   if (!withValues) return fields.map(bulk);
   const out: Reply[] = [];
-  if (c.protocol === 3) {
+  if (c.session.protocol === 3) {
     for (const f of fields) out.push([bulk(f), h.get(f)!]);
   } else {
     for (const f of fields) out.push(bulk(f), h.get(f)!);
@@ -196,7 +196,7 @@ function hrandfield(c: Client, args: Buffer[]): Reply {
 }
 const HALF_LONG_MAX = 9223372036854775807n / 2n;
 
-function hscan(c: Client, args: Buffer[]): Reply {
+function hscan(c: CommandContext, args: Buffer[]): Reply {
   const cursor = parseScanCursor(args[2]!);
   const h = readHash(c, args[1]!);
   if (!h) return EMPTY_SCAN();

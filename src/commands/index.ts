@@ -6,7 +6,7 @@ import { keysCommands } from './keys.js';
 import { serverCommands, installServerHooks } from './server.js';
 import { transactionsCommands, installTransactionHooks } from './transactions.js';
 import { clientCommands, installClientHooks } from './client-cmds.js';
-import type { Talus } from '../talus.js';
+import type { ServerControl } from '../execution/context.js';
 import { hashesCommands } from './hashes.js';
 import { setsCommands } from './sets.js';
 import { listsCommands } from './lists.js';
@@ -32,8 +32,8 @@ export const allCommands: CommandDef[] = [
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */
-export function installCommandHooks(talus: Talus): void {
-  installServerHooks(talus);
-  installTransactionHooks(talus);
-  installClientHooks(talus);
+export function installCommandHooks(server: ServerControl): void {
+  installServerHooks(server);
+  installTransactionHooks(server);
+  installClientHooks(server);
 }

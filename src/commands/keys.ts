@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
@@ -9,13 +8,14 @@ import { codecFor } from '../storage/codecs.js';
 import { globLiteralPrefix, globMatch } from '../util/glob.js';
 import { indexedFormOf, SHORT_NAME_BYTES } from '../util/indexed-names.js';
 import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import type { Db } from '../keyspace/keyspace.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
 import { isPaged, META, metaOnly } from '../keyspace/paging.js';
 import type { ZSetValue } from '../keyspace/values/zset.js';
-import type { Talus } from '../talus.js';
+import type { ServerControl } from '../execution/context.js';
+import type { StoredKey, StoredKeyRange } from '../keyspace/stored-keys.js';
 
 /**
  * The generic keyspace family (DEL, EXPIRE, TTL, RENAME, MOVE, COPY, OBJECT,
@@ -40,8 +40,8 @@ import type { Talus } from '../talus.js';
  * LOOKUP_NOTOUCH: TTL, TYPE, EXISTS, OBJECT). An expired key is still
  * expired (and its DEL logged) on the way.
  */
-function peek(c: Client, db: Db, name: string): Entry | undefined {
-  const ks = c.talus.keyspace;
+function peek(c: CommandContext, db: Db, name: string): Entry | undefined {
+  const ks = c.keyspace;
   const e = db.entries.get(name);
   let live: Entry | undefined;
   if (e !== undefined && e.type !== null) {
@@ -53,8 +53,8 @@ function peek(c: Client, db: Db, name: string): Entry | undefined {
 }
 
 /** A key for a write: lazily expired, no hit/miss statistics (lookupKeyWrite). */
-function lookupWrite(c: Client, db: Db, name: string): Entry | undefined {
-  return c.talus.keyspace.lookup(db, name);
+function lookupWrite(c: CommandContext, db: Db, name: string): Entry | undefined {
+  return c.keyspace.lookup(db, name);
 }
 
 /** Whether an entry is a live key at `now` (for enumerations, which never mutate). */
@@ -75,27 +75,27 @@ const sameObject = () => new ErrorReply('ERR source and destination objects are 
 
 // ------------------------------------------------------------ DEL, EXISTS
 
-function del(c: Client, args: Buffer[], name: 'DEL' | 'UNLINK'): Reply {
-  const ks = c.talus.keyspace;
+function del(c: CommandContext, args: Buffer[], name: 'DEL' | 'UNLINK'): Reply {
+  const ks = c.keyspace;
   const deleted: Buffer[] = [];
   for (let i = 1; i < args.length; i++) {
-    const e = lookupWrite(c, c.db, args[i]!.toString('latin1'));
+    const e = lookupWrite(c, c.session.db, args[i]!.toString('latin1'));
     if (e === undefined) continue;
     // O(1): the incarnation is retired; the janitor deletes its rows later.
-    ks.remove(c.db, e);
+    ks.remove(c.session.db, e);
     deleted.push(args[i]!);
   }
   if (deleted.length > 0) propagate(c, [name, ...deleted]);
   return deleted.length;
 }
 
-function exists(c: Client, args: Buffer[]): Reply {
+function exists(c: CommandContext, args: Buffer[]): Reply {
   let n = 0;
-  for (let i = 1; i < args.length; i++) if (peek(c, c.db, args[i]!.toString('latin1')) !== undefined) n++;
+  for (let i = 1; i < args.length; i++) if (peek(c, c.session.db, args[i]!.toString('latin1')) !== undefined) n++;
   return n;
 }
 
-function touch(c: Client, args: Buffer[]): Reply {
+function touch(c: CommandContext, args: Buffer[]): Reply {
   let n = 0;
   for (let i = 1; i < args.length; i++) if (lookup(c, args[i]!) !== undefined) n++;
   return n;
@@ -109,7 +109,7 @@ type ExpireCommand = 'expire' | 'pexpire' | 'expireat' | 'pexpireat';
 const MAX_EXPIRE_AT = 2 ** 63 - 1024;
 
 /** EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX | XX | GT | LT. */
-function expireGeneric(c: Client, args: Buffer[], cmd: ExpireCommand): Reply {
+function expireGeneric(c: CommandContext, args: Buffer[], cmd: ExpireCommand): Reply {
   let nx = false, xx = false, gt = false, lt = false;
   for (let i = 3; i < args.length; i++) {
     const opt = keyword(args[i]!);
@@ -137,8 +137,8 @@ function expireGeneric(c: Client, args: Buffer[], cmd: ExpireCommand): Reply {
   if (when > INT64_MAX - base) return Errors.invalidExpire(cmd);
   when += base;
 
-  const ks = c.talus.keyspace;
-  const e = lookupWrite(c, c.db, args[1]!.toString('latin1'));
+  const ks = c.keyspace;
+  const e = lookupWrite(c, c.session.db, args[1]!.toString('latin1'));
   if (e === undefined) return 0;
   const current = e.expireAt === 0 ? null : BigInt(e.expireAt);
   if (nx && current !== null) return 0;
@@ -148,20 +148,20 @@ function expireGeneric(c: Client, args: Buffer[], cmd: ExpireCommand): Reply {
   if (lt && current !== null && when >= current) return 0;
 
   if (when <= BigInt(now) && !ks.replicaMode) {
-    ks.remove(c.db, e);
+    ks.remove(c.session.db, e);
     propagate(c, ['DEL', args[1]!]);
     return 1;
   }
   // Times past 2^53 ms (year 287396) lose precision as JS numbers; clamp below
   // 2^63 so the rounded value still fits PostgreSQL's bigint.
-  ks.setExpire(c.db, e, Math.min(Number(when), MAX_EXPIRE_AT));
+  ks.setExpire(c.session.db, e, Math.min(Number(when), MAX_EXPIRE_AT));
   propagate(c, ['PEXPIREAT', args[1]!, when.toString()]);
   return 1;
 }
 
 /** TTL, PTTL, EXPIRETIME, PEXPIRETIME. */
-function ttlGeneric(c: Client, args: Buffer[], ms: boolean, absolute: boolean): Reply {
-  const e = peek(c, c.db, args[1]!.toString('latin1'));
+function ttlGeneric(c: CommandContext, args: Buffer[], ms: boolean, absolute: boolean): Reply {
+  const e = peek(c, c.session.db, args[1]!.toString('latin1'));
   if (e === undefined) return -2;
   if (e.expireAt === 0) return -1;
   let t = absolute ? e.expireAt : e.expireAt - Date.now();
@@ -169,10 +169,10 @@ function ttlGeneric(c: Client, args: Buffer[], ms: boolean, absolute: boolean): 
   return ms ? t : Math.floor((t + 500) / 1000);
 }
 
-function persist(c: Client, args: Buffer[]): Reply {
-  const e = lookupWrite(c, c.db, args[1]!.toString('latin1'));
+function persist(c: CommandContext, args: Buffer[]): Reply {
+  const e = lookupWrite(c, c.session.db, args[1]!.toString('latin1'));
   if (e === undefined || e.expireAt === 0) return 0;
-  c.talus.keyspace.setExpire(c.db, e, 0);
+  c.keyspace.setExpire(c.session.db, e, 0);
   propagate(c, ['PERSIST', args[1]!]);
   return 1;
 }
@@ -183,45 +183,45 @@ function persist(c: Client, args: Buffer[]): Reply {
  * Put a copy of `src`'s value under `name` in `db` as a new incarnation,
  * with `src`'s TTL (replacing whatever was there).
  */
-function copyEntry(c: Client, src: Entry, db: Db, name: string): void {
+function copyEntry(c: CommandContext, src: Entry, db: Db, name: string): void {
   const type = src.type!;
   const codec = codecFor(type);
   const value = codec.clone(src.value);
-  c.talus.keyspace.create(db, name, type, value, codec.sizeOf(value), src.expireAt);
-  c.talus.blocking.signalReady(db, name); // wakes BLPOP/BZPOPMIN... waiting on the new key
+  c.keyspace.create(db, name, type, value, codec.sizeOf(value), src.expireAt);
+  c.server.blocking.signalReady(db, name); // wakes BLPOP/BZPOPMIN... waiting on the new key
 }
 
 /** Move `src` (incarnation, value, TTL) to `name` in `db`, replacing whatever was there. */
-function moveEntry(c: Client, src: Entry, db: Db, name: string): void {
-  c.talus.keyspace.move(c.db, src, db, name, codecFor(src.type!).sizeOf(src.value));
-  c.talus.blocking.signalReady(db, name);
+function moveEntry(c: CommandContext, src: Entry, db: Db, name: string): void {
+  c.keyspace.move(c.session.db, src, db, name, codecFor(src.type!).sizeOf(src.value));
+  c.server.blocking.signalReady(db, name);
 }
 
-function rename(c: Client, args: Buffer[], nx: boolean): Reply {
+function rename(c: CommandContext, args: Buffer[], nx: boolean): Reply {
   const srcName = args[1]!.toString('latin1');
   const dstName = args[2]!.toString('latin1');
-  const src = lookupWrite(c, c.db, srcName);
+  const src = lookupWrite(c, c.session.db, srcName);
   if (src === undefined) return Errors.noSuchKey();
   if (srcName === dstName) return nx ? 0 : OK;
-  if (lookupWrite(c, c.db, dstName) !== undefined && nx) return 0;
-  moveEntry(c, src, c.db, dstName);
+  if (lookupWrite(c, c.session.db, dstName) !== undefined && nx) return 0;
+  moveEntry(c, src, c.session.db, dstName);
   propagate(c, [nx ? 'RENAMENX' : 'RENAME', args[1]!, args[2]!]);
   return nx ? 1 : OK;
 }
 
 /** The db a MOVE targets; throws Redis's errors for bad indexes. */
-function targetDb(c: Client, arg: Buffer): Db {
+function targetDb(c: CommandContext, arg: Buffer): Db {
   const n = int32Arg(arg);
-  const db = n >= 0 ? c.talus.keyspace.dbs[n] : undefined;
+  const db = n >= 0 ? c.keyspace.dbs[n] : undefined;
   if (db === undefined) throw Errors.dbIndex();
   return db;
 }
 
-function move(c: Client, args: Buffer[]): Reply {
+function move(c: CommandContext, args: Buffer[]): Reply {
   const dst = targetDb(c, args[2]!);
-  if (dst === c.db) return sameObject();
+  if (dst === c.session.db) return sameObject();
   const name = args[1]!.toString('latin1');
-  const src = lookupWrite(c, c.db, name);
+  const src = lookupWrite(c, c.session.db, name);
   if (src === undefined) return 0;
   if (lookupWrite(c, dst, name) !== undefined) return 0;
   moveEntry(c, src, dst, name);
@@ -235,8 +235,8 @@ interface CopyOptions {
 }
 
 /** COPY's options after the two keys; throws Redis's errors. */
-function copyOptions(c: Client, args: Buffer[]): CopyOptions {
-  let dst = c.db;
+function copyOptions(c: CommandContext, args: Buffer[]): CopyOptions {
+  let dst = c.session.db;
   let replace = false;
   for (let j = 3; j < args.length; j++) {
     const opt = keyword(args[j]!);
@@ -247,9 +247,9 @@ function copyOptions(c: Client, args: Buffer[]): CopyOptions {
   return { dst, replace };
 }
 
-function copy(c: Client, args: Buffer[]): Reply {
+function copy(c: CommandContext, args: Buffer[]): Reply {
   const { dst, replace } = copyOptions(c, args);
-  if (dst === c.db && args[1]!.equals(args[2]!)) return sameObject();
+  if (dst === c.session.db && args[1]!.equals(args[2]!)) return sameObject();
   const src = lookup(c, args[1]!);
   if (src === undefined) return 0;
   const dstName = args[2]!.toString('latin1');
@@ -260,12 +260,12 @@ function copy(c: Client, args: Buffer[]): Reply {
 }
 
 /** MOVE's keys: the key in the client's db and in the target db. */
-function moveKeyRefs(c: Client, args: Buffer[]): KeyRef[] {
+function moveKeyRefs(c: CommandContext, args: Buffer[]): KeyRef[] {
   const name = args[1]!.toString('latin1');
-  const refs: KeyRef[] = [{ db: c.db, name, access: META }];
+  const refs: KeyRef[] = [{ db: c.session.db, name, access: META }];
   try {
     const dst = targetDb(c, args[2]!);
-    if (dst !== c.db) refs.push({ db: dst, name, access: META });
+    if (dst !== c.session.db) refs.push({ db: dst, name, access: META });
   } catch {
     /* the handler reports it */
   }
@@ -273,15 +273,15 @@ function moveKeyRefs(c: Client, args: Buffer[]): KeyRef[] {
 }
 
 /** COPY's keys: the source in the client's db, the destination in the target db. */
-function copyKeyRefs(c: Client, args: Buffer[]): KeyRef[] {
-  let dst = c.db;
+function copyKeyRefs(c: CommandContext, args: Buffer[]): KeyRef[] {
+  let dst = c.session.db;
   try {
     dst = copyOptions(c, args).dst;
   } catch {
     /* the handler reports it */
   }
   return [
-    { db: c.db, name: args[1]!.toString('latin1') },
+    { db: c.session.db, name: args[1]!.toString('latin1') },
     { db: dst, name: args[2]!.toString('latin1') },
   ];
 }
@@ -289,8 +289,8 @@ function copyKeyRefs(c: Client, args: Buffer[]): KeyRef[] {
 // ------------------------------------------------------------------ OBJECT
 
 /** Redis's name for how it would encode this value, from the same config thresholds. */
-export function encodingOf(c: Client, e: Entry): string {
-  const v = c.talus.config.values;
+export function encodingOf(c: CommandContext, e: Entry): string {
+  const v = c.config.values;
   const value = e.value;
   // a paged collection is beyond every compact encoding's size limit
   if (isPaged(value)) return e.type === 'zset' ? 'skiplist' : e.type === 'list' ? 'quicklist' : 'hashtable';
@@ -389,14 +389,14 @@ const OBJECT_HELP = [
   '    Prints this help.',
 ];
 
-function objectKey(c: Client, args: Buffer[]): Entry | undefined {
-  return peek(c, c.db, args[2]!.toString('latin1'));
+function objectKey(c: CommandContext, args: Buffer[]): Entry | undefined {
+  return peek(c, c.session.db, args[2]!.toString('latin1'));
 }
 
 /** OBJECT's own handler routes to the subcommand (checking its arity like Redis). */
-function object(c: Client, args: Buffer[]): Reply | Promise<Reply> {
+function object(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   const subName = args[1]!.toString('latin1');
-  const sub = c.talus.commands.lookup('object')?.subcommands.get(subName.toLowerCase());
+  const sub = c.server.commands.lookup('object')?.subcommands.get(subName.toLowerCase());
   if (sub === undefined) return Errors.unknownSubcommand(subName, 'OBJECT');
   if (!sub.arityOk(args.length)) return Errors.arity(sub.fullName);
   return sub.def.handler!(c, args);
@@ -436,41 +436,24 @@ function prefixEnd(prefix: Buffer): Buffer | undefined {
   return out;
 }
 
-/** Wait until PostgreSQL holds every write made so far (including db-wide ones on `db`). */
-async function durable(t: Talus, db: Db): Promise<void> {
-  await t.flusher.waitDurable(t.keyspace.changelog.seq);
-  while (db.barrierSeq > t.flusher.durableSeq) await t.flusher.waitDurable(db.barrierSeq);
-}
-
-interface KeyRow {
-  /** the whole key */
-  key: Buffer;
-  /** its indexed form: the order of the walk */
-  form: Buffer;
-  type: KeyType;
-}
-
 /**
  * Up to `limit` live keys of `db` from PostgreSQL in key order, after
  * `after` (exclusive), within the literal prefix of the pattern and of the
  * wanted type. Call after `durable`.
  */
-async function pageFromStorage(t: Talus, db: Db, after: Buffer | undefined, f: Filter, limit: number): Promise<KeyRow[]> {
+function pageFromStorage(c: CommandContext, db: Db, after: Buffer | undefined, f: Filter, limit: number): Promise<StoredKey[]> {
   // Keys starting with a prefix have indexed forms starting with its first SHORT_NAME_BYTES bytes.
   const prefix = f.pattern ? globLiteralPrefix(f.pattern).subarray(0, SHORT_NAME_BYTES) : Buffer.alloc(0);
-  const end = prefix.length > 0 ? prefixEnd(prefix) : undefined;
-  const conds = [sql`db = ${db.index}`, sql`(expire_at IS NULL OR expire_at > ${Date.now()})`];
-  if (after !== undefined) conds.push(sql`key > ${after}`);
-  if (prefix.length > 0 && (after === undefined || Buffer.compare(prefix, after) > 0)) conds.push(sql`key >= ${prefix}`);
-  if (end !== undefined) conds.push(sql`key < ${end}`);
-  if (f.type !== undefined) conds.push(sql`type = ${f.type}`);
-  const { rows } = await sql<KeyRow>`SELECT coalesce(long_key, key) AS key, key AS form, type FROM talus.keys WHERE ${sql.join(conds, sql` AND `)}
-    ORDER BY form LIMIT ${limit}`.execute(t.database.db);
-  return rows;
+  const range: StoredKeyRange = { after, type: f.type };
+  if (prefix.length > 0) {
+    if (after === undefined || Buffer.compare(prefix, after) > 0) range.from = prefix;
+    range.to = prefixEnd(prefix);
+  }
+  return c.server.storedKeys.page(db.index, range, limit);
 }
 
-function keys(c: Client, args: Buffer[]): Reply | Promise<Reply> {
-  const db = c.db;
+function keys(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
+  const db = c.session.db;
   const f: Filter = { pattern: patternOf(args[1]!), type: undefined };
   if (db.complete) {
     const now = Date.now();
@@ -480,15 +463,15 @@ function keys(c: Client, args: Buffer[]): Reply | Promise<Reply> {
     }
     return out;
   }
-  return keysFromStorage(c.talus, db, f);
+  return keysFromStorage(c, db, f);
 }
 
-async function keysFromStorage(t: Talus, db: Db, f: Filter): Promise<Reply> {
-  await durable(t, db);
+async function keysFromStorage(c: CommandContext, db: Db, f: Filter): Promise<Reply> {
+  await c.server.storedKeys.durable(db.index);
   const out: Buffer[] = [];
   let after: Buffer | undefined;
   for (;;) {
-    const rows = await pageFromStorage(t, db, after, f, KEYS_PAGE);
+    const rows = await pageFromStorage(c, db, after, f, KEYS_PAGE);
     for (const r of rows) if (f.pattern === undefined || globMatch(f.pattern, r.key)) out.push(r.key);
     if (rows.length < KEYS_PAGE) return out;
     after = rows[rows.length - 1]!.form;
@@ -523,9 +506,9 @@ class ScanCursors {
   }
 }
 
-const cursorTables = new WeakMap<Talus, ScanCursors>();
+const cursorTables = new WeakMap<ServerControl, ScanCursors>();
 
-function cursorsOf(t: Talus): ScanCursors {
+function cursorsOf(t: ServerControl): ScanCursors {
   let table = cursorTables.get(t);
   if (!table) cursorTables.set(t, (table = new ScanCursors()));
   return table;
@@ -533,7 +516,7 @@ function cursorsOf(t: Talus): ScanCursors {
 
 const invalidCursor = () => new ErrorReply('ERR invalid cursor');
 
-function scan(c: Client, args: Buffer[]): Reply | Promise<Reply> {
+function scan(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   // The cursor: an unsigned 64-bit decimal, as Redis's strtoul accepts it ("" is 0).
   const cursor = parseScanCursor(args[1]!);
   let count = 10;
@@ -554,13 +537,13 @@ function scan(c: Client, args: Buffer[]): Reply | Promise<Reply> {
       return Errors.syntax();
     }
   }
-  const cursors = cursorsOf(c.talus);
+  const cursors = cursorsOf(c.server);
   let after: Buffer | undefined;
   if (cursor !== 0n) {
     after = cursors.get(cursor.toString());
     if (after === undefined) return invalidCursor();
   }
-  const db = c.db;
+  const db = c.session.db;
   const reply = (keys: Buffer[], last: Buffer | undefined): Reply => [
     Buffer.from(last === undefined ? '0' : cursors.add(last)),
     keys,
@@ -583,16 +566,16 @@ function scan(c: Client, args: Buffer[]): Reply | Promise<Reply> {
     return reply(out, done ? undefined : Buffer.from(page[page.length - 1]![0], 'latin1'));
   }
   return (async () => {
-    await durable(c.talus, db);
-    const rows = await pageFromStorage(c.talus, db, after, f, count);
+    await c.server.storedKeys.durable(db.index);
+    const rows = await pageFromStorage(c, db, after, f, count);
     const out: Buffer[] = [];
     for (const r of rows) if (f.pattern === undefined || globMatch(f.pattern, r.key)) out.push(r.key);
     return reply(out, rows.length < count ? undefined : rows[rows.length - 1]!.form);
   })();
 }
 
-function randomKey(c: Client): Reply | Promise<Reply> {
-  const db = c.db;
+function randomKey(c: CommandContext): Reply | Promise<Reply> {
+  const db = c.session.db;
   if (db.complete && db.entries.size <= MEMORY_RANDOM_LIMIT) {
     const size = db.entries.size;
     if (size === 0) return null;
@@ -611,29 +594,12 @@ function randomKey(c: Client): Reply | Promise<Reply> {
     }
     return first ? Buffer.from(first.name, 'latin1') : null;
   }
-  return randomFromStorage(c.talus, db);
+  return randomFromStorage(c, db);
 }
 
-async function randomFromStorage(t: Talus, db: Db): Promise<Reply> {
-  await durable(t, db);
-  const q = t.database.db;
-  const now = Date.now();
-  const live = sql`db = ${db.index} AND (expire_at IS NULL OR expire_at > ${now})`;
-  if (db.count > 100_000) {
-    // Sample a few pages of the table rather than walking an index to an offset.
-    let total = 0;
-    for (const d of t.keyspace.dbs) total += d.count;
-    const percent = Math.min(100, (100 * 2000) / Math.max(total, 1));
-    const { rows } = await sql<{ key: Buffer }>`SELECT coalesce(long_key, key) AS key FROM talus.keys TABLESAMPLE SYSTEM (${percent}) WHERE ${live}`.execute(q);
-    if (rows.length > 0) return rows[Math.floor(Math.random() * rows.length)]!.key;
-  }
-  const offset = Math.floor(Math.random() * Math.min(db.count, 1_000_000));
-  for (const off of offset > 0 ? [offset, 0] : [0]) {
-    const { rows } = await sql<{ key: Buffer }>`SELECT coalesce(long_key, key) AS key FROM talus.keys WHERE ${live}
-      ORDER BY talus.keys.key OFFSET ${off} LIMIT 1`.execute(q);
-    if (rows.length > 0) return rows[0]!.key;
-  }
-  return null;
+async function randomFromStorage(c: CommandContext, db: Db): Promise<Reply> {
+  await c.server.storedKeys.durable(db.index);
+  return (await c.server.storedKeys.random(db.index)) ?? null;
 }
 
 // --------------------------------------------------- db-wide commands
@@ -647,27 +613,27 @@ function flushOption(args: Buffer[]): ErrorReply | undefined {
   return undefined;
 }
 
-function flushdb(c: Client, args: Buffer[]): Reply {
+function flushdb(c: CommandContext, args: Buffer[]): Reply {
   const bad = flushOption(args);
   if (bad) return bad;
-  const ks = c.talus.keyspace;
+  const ks = c.keyspace;
   propagate(c, ['FLUSHDB']);
-  ks.flushDb(c.db, ks.changelog.seq);
+  ks.flushDb(c.session.db, ks.changelog.seq);
   return OK;
 }
 
-function flushall(c: Client, args: Buffer[]): Reply {
+function flushall(c: CommandContext, args: Buffer[]): Reply {
   const bad = flushOption(args);
   if (bad) return bad;
-  const ks = c.talus.keyspace;
+  const ks = c.keyspace;
   propagate(c, ['FLUSHALL']);
   const seq = ks.changelog.seq;
   for (const db of ks.dbs) ks.flushDb(db, seq);
   return OK;
 }
 
-function swapdb(c: Client, args: Buffer[]): Reply {
-  const ks = c.talus.keyspace;
+function swapdb(c: CommandContext, args: Buffer[]): Reply {
+  const ks = c.keyspace;
   const i = int32Arg(args[1]!, 'invalid first DB index');
   const j = int32Arg(args[2]!, 'invalid second DB index');
   const a = i >= 0 ? ks.dbs[i] : undefined;
@@ -677,13 +643,13 @@ function swapdb(c: Client, args: Buffer[]): Reply {
   propagate(c, ['SWAPDB', String(i), String(j)]);
   ks.swapDb(a, b, ks.changelog.seq);
   // A client keeps its db index and sees the data now there, as in Redis.
-  for (const other of c.talus.clients.values()) {
+  for (const other of c.server.sessions.values()) {
     if (other.db === a) other.db = b;
     else if (other.db === b) other.db = a;
   }
   // clients blocked on keys of either index may be servable now
-  c.talus.blocking.signalDb(i);
-  c.talus.blocking.signalDb(j);
+  c.server.blocking.signalDb(i);
+  c.server.blocking.signalDb(j);
   return OK;
 }
 
@@ -728,7 +694,7 @@ export const keysCommands: CommandDef[] = [
   {
     name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, access: metaOnly, group: 'generic', since: '1.0.0',
     summary: 'Determine the type stored at key', complexity: 'O(1)',
-    handler: (c, args) => new SimpleString(peek(c, c.db, args[1]!.toString('latin1'))?.type ?? 'none'),
+    handler: (c, args) => new SimpleString(peek(c, c.session.db, args[1]!.toString('latin1'))?.type ?? 'none'),
   },
   expireDef('expire', '1.0.0', "Set a key's time to live in seconds"),
   expireDef('pexpire', '2.6.0', "Set a key's time to live in milliseconds"),
@@ -801,7 +767,7 @@ export const keysCommands: CommandDef[] = [
         handler: (c, args) => {
           const e = objectKey(c, args);
           if (e === undefined) return null;
-          if (!c.talus.config.values.maxmemoryPolicy.includes('lfu')) return new ErrorReply(LFU_OFF);
+          if (!c.config.values.maxmemoryPolicy.includes('lfu')) return new ErrorReply(LFU_OFF);
           return e.freq;
         },
       },
@@ -811,7 +777,7 @@ export const keysCommands: CommandDef[] = [
         handler: (c, args) => {
           const e = objectKey(c, args);
           if (e === undefined) return null;
-          if (c.talus.config.values.maxmemoryPolicy.includes('lfu')) return new ErrorReply(LFU_ON);
+          if (c.config.values.maxmemoryPolicy.includes('lfu')) return new ErrorReply(LFU_ON);
           return Math.max(0, Math.floor((Date.now() - e.lastAccess) / 1000));
         },
       },
@@ -830,7 +796,7 @@ export const keysCommands: CommandDef[] = [
   {
     name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], categories: ['keyspace'], group: 'server', since: '1.0.0',
     summary: 'Return the number of keys in the selected database', complexity: 'O(1)',
-    handler: (c) => c.db.count,
+    handler: (c) => c.session.db.count,
   },
   {
     name: 'flushdb', arity: -1, flags: ['write'], categories: ['keyspace', 'dangerous'], group: 'server', since: '1.0.0',

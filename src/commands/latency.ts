@@ -4,7 +4,7 @@
  * (observability/latency-histogram.ts).
  */
 import type { Command, CommandDef, CommandFlag } from './table.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import { ErrorReply, MapReply, VerbatimReply, type Reply } from '../protocol/reply.js';
 import { helpReply, routeSubcommands } from './server.js';
 
@@ -33,8 +33,8 @@ const HELP = [
  * cumulative distribution. Named commands that do not exist or were never
  * called are left out; a container command stands for its subcommands.
  */
-function latencyHistogram(c: Client, args: Buffer[]): Reply {
-  const t = c.talus;
+function latencyHistogram(c: CommandContext, args: Buffer[]): Reply {
+  const t = c.server;
   const commands: Command[] = [];
   if (args.length === 2) {
     for (const cmd of t.commands.all()) commands.push(cmd, ...cmd.subcommands.values());
@@ -70,14 +70,14 @@ export const latencyCommands: CommandDef[] = [
       {
         name: 'doctor', arity: 2, flags: FLAGS, group: 'server', since: '2.8.13',
         summary: 'Return a human readable latency analysis report.', complexity: 'O(1)',
-        handler: (c) => new VerbatimReply('txt', c.talus.latency.doctor()),
+        handler: (c) => new VerbatimReply('txt', c.server.latency.doctor()),
       },
       {
         name: 'graph', arity: 3, flags: FLAGS, group: 'server', since: '2.8.13',
         summary: 'Return a latency graph for the event.', complexity: 'O(1)',
         handler: (c, args) => {
           const event = args[2]!.toString();
-          const graph = c.talus.latency.graph(event);
+          const graph = c.server.latency.graph(event);
           return graph === undefined ? new ErrorReply(`ERR No samples available for event '${event}'`) : new VerbatimReply('txt', graph);
         },
       },
@@ -95,17 +95,17 @@ export const latencyCommands: CommandDef[] = [
       {
         name: 'history', arity: 3, flags: FLAGS, group: 'server', since: '2.8.13',
         summary: 'Return timestamp-latency samples for the event.', complexity: 'O(1)',
-        handler: (c, args) => c.talus.latency.history(args[2]!.toString()).map((s) => [s.time, s.latency]),
+        handler: (c, args) => c.server.latency.history(args[2]!.toString()).map((s) => [s.time, s.latency]),
       },
       {
         name: 'latest', arity: 2, flags: FLAGS, group: 'server', since: '2.8.13',
         summary: 'Return the latest latency samples for all events.', complexity: 'O(1)',
-        handler: (c) => c.talus.latency.latest().map(([event, time, latency, max]) => [b(event), time, latency, max]),
+        handler: (c) => c.server.latency.latest().map(([event, time, latency, max]) => [b(event), time, latency, max]),
       },
       {
         name: 'reset', arity: -2, flags: FLAGS, group: 'server', since: '2.8.13',
         summary: 'Reset latency data for one or more events.', complexity: 'O(1)',
-        handler: (c, args) => c.talus.latency.reset(args.length > 2 ? args.slice(2).map((a) => a.toString()) : undefined),
+        handler: (c, args) => c.server.latency.reset(args.length > 2 ? args.slice(2).map((a) => a.toString()) : undefined),
       },
     ],
   },

@@ -4,11 +4,11 @@ import { ErrorReply, NULL_ARRAY, OK, type Reply } from '../protocol/reply.js';
 import { keyword } from './args.js';
 import { lookupTyped, own, propagate } from './keyaccess.js';
 import { collectionChanged, collectionForWrite } from './collections.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import type { Entry } from '../keyspace/types.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
 import { ListValue } from '../keyspace/values/list.js';
-import { timeoutArg } from '../server/blocking.js';
+import { timeoutArg } from '../execution/blocking.js';
 import { fromEnd, intArg, META, metaOnly, range, type Access } from '../keyspace/paging.js';
 import { parseInteger, INT64_MIN } from '../util/numbers.js';
 
@@ -57,17 +57,17 @@ function pushEnd(v: ListValue, where: End, b: Buffer): void {
 }
 
 /** The key's list for writing, created empty if missing; WRONGTYPE otherwise. */
-function listForWrite(c: Client, key: Buffer): Entry {
+function listForWrite(c: CommandContext, key: Buffer): Entry {
   return collectionForWrite(c, key, 'list', newList);
 }
 
 /** Wake clients blocked on this key (a push or a move into it). */
-function signal(c: Client, key: Buffer): void {
-  c.talus.blocking.signalReady(c.db, key.toString('latin1'));
+function signal(c: CommandContext, key: Buffer): void {
+  c.server.blocking.signalReady(c.session.db, key.toString('latin1'));
 }
 
 /** Pop up to `count` elements from one end of an existing list; deletes it when emptied. */
-function popMany(c: Client, e: Entry, where: End, count: number): Buffer[] {
+function popMany(c: CommandContext, e: Entry, where: End, count: number): Buffer[] {
   const v = listOf(e);
   const n = Math.min(count, v.length);
   const out: Buffer[] = new Array(n);
@@ -89,7 +89,7 @@ function index(i: number, len: number): number | null {
 // ---------------------------------------------------------------------------
 // pushes
 
-function pushGeneric(c: Client, args: Buffer[], where: End, onlyExisting: boolean): Reply {
+function pushGeneric(c: CommandContext, args: Buffer[], where: End, onlyExisting: boolean): Reply {
   const key = args[1]!;
   let e = lookupTyped(c, key, 'list');
   if (e === undefined) {
@@ -107,7 +107,7 @@ function pushGeneric(c: Client, args: Buffer[], where: End, onlyExisting: boolea
 // ---------------------------------------------------------------------------
 // pops
 
-function popGeneric(c: Client, args: Buffer[], where: End): Reply {
+function popGeneric(c: CommandContext, args: Buffer[], where: End): Reply {
   if (args.length > 3) return Errors.arity(args[0]!.toString('latin1'));
   const hasCount = args.length === 3;
   let count = 1;
@@ -132,12 +132,12 @@ function popGeneric(c: Client, args: Buffer[], where: End): Reply {
 // ---------------------------------------------------------------------------
 // reads and edits by index / value
 
-function llen(c: Client, args: Buffer[]): Reply {
+function llen(c: CommandContext, args: Buffer[]): Reply {
   const e = lookupTyped(c, args[1]!, 'list');
   return e === undefined ? 0 : listOf(e).length;
 }
 
-function lindex(c: Client, args: Buffer[]): Reply {
+function lindex(c: CommandContext, args: Buffer[]): Reply {
   const e = lookupTyped(c, args[1]!, 'list');
   if (e === undefined) return null;
   const v = listOf(e);
@@ -145,7 +145,7 @@ function lindex(c: Client, args: Buffer[]): Reply {
   return i === null ? null : v.at(i);
 }
 
-function lset(c: Client, args: Buffer[]): Reply {
+function lset(c: CommandContext, args: Buffer[]): Reply {
   const e = lookupTyped(c, args[1]!, 'list');
   if (e === undefined) return Errors.noSuchKey();
   const v = listOf(e);
@@ -167,7 +167,7 @@ function clampRange(start: number, end: number, len: number): [number, number] |
   return [start, end];
 }
 
-function lrange(c: Client, args: Buffer[]): Reply {
+function lrange(c: CommandContext, args: Buffer[]): Reply {
   const start = longArg(args[2]!);
   const end = longArg(args[3]!);
   const e = lookupTyped(c, args[1]!, 'list');
@@ -177,7 +177,7 @@ function lrange(c: Client, args: Buffer[]): Reply {
   return r === null ? [] : v.range(r[0], r[1]);
 }
 
-function ltrim(c: Client, args: Buffer[]): Reply {
+function ltrim(c: CommandContext, args: Buffer[]): Reply {
   const start = longArg(args[2]!);
   const end = longArg(args[3]!);
   const e = lookupTyped(c, args[1]!, 'list');
@@ -194,7 +194,7 @@ function ltrim(c: Client, args: Buffer[]): Reply {
   return OK;
 }
 
-function linsert(c: Client, args: Buffer[]): Reply {
+function linsert(c: CommandContext, args: Buffer[]): Reply {
   const w = keyword(args[2]!);
   if (w !== 'BEFORE' && w !== 'AFTER') return Errors.syntax();
   const e = lookupTyped(c, args[1]!, 'list');
@@ -215,7 +215,7 @@ function linsert(c: Client, args: Buffer[]): Reply {
   return v.length;
 }
 
-function lrem(c: Client, args: Buffer[]): Reply {
+function lrem(c: CommandContext, args: Buffer[]): Reply {
   const count = longArg(args[2]!);
   const e = lookupTyped(c, args[1]!, 'list');
   if (e === undefined) return 0;
@@ -235,7 +235,7 @@ function lrem(c: Client, args: Buffer[]): Reply {
   return idx.length;
 }
 
-function lpos(c: Client, args: Buffer[]): Reply {
+function lpos(c: CommandContext, args: Buffer[]): Reply {
   let rank = 1n;
   let count = -1; // -1: no COUNT option
   let maxlen = 0;
@@ -295,7 +295,7 @@ function lpos(c: Client, args: Buffer[]): Reply {
  * anything changes. Returns null if src is missing. `name` picks the effect
  * (RPOPLPUSH or LMOVE) as Redis propagates them.
  */
-function moveOne(c: Client, src: Buffer, dst: Buffer, from: End, to: End, name: 'LMOVE' | 'RPOPLPUSH'): Reply {
+function moveOne(c: CommandContext, src: Buffer, dst: Buffer, from: End, to: End, name: 'LMOVE' | 'RPOPLPUSH'): Reply {
   const se = lookupTyped(c, src, 'list');
   if (se === undefined) return null;
   let de = lookupTyped(c, dst, 'list');
@@ -309,13 +309,13 @@ function moveOne(c: Client, src: Buffer, dst: Buffer, from: End, to: End, name: 
   return value;
 }
 
-function lmove(c: Client, args: Buffer[]): Reply {
+function lmove(c: CommandContext, args: Buffer[]): Reply {
   const from = whereArg(args[3]!);
   const to = whereArg(args[4]!);
   return moveOne(c, args[1]!, args[2]!, from, to, 'LMOVE');
 }
 
-function rpoplpush(c: Client, args: Buffer[]): Reply {
+function rpoplpush(c: CommandContext, args: Buffer[]): Reply {
   return moveOne(c, args[1]!, args[2]!, 'RIGHT', 'LEFT', 'RPOPLPUSH');
 }
 
@@ -349,7 +349,7 @@ function parseMpop(args: Buffer[], at: number): MpopArgs {
 }
 
 /** Pop from the first non-empty list of `keys`; undefined if all are empty. */
-function mpopFirst(c: Client, keys: Buffer[], where: End, count: number): Reply | undefined {
+function mpopFirst(c: CommandContext, keys: Buffer[], where: End, count: number): Reply | undefined {
   for (const key of keys) {
     const e = lookupTyped(c, key, 'list');
     if (e === undefined) continue;
@@ -358,35 +358,35 @@ function mpopFirst(c: Client, keys: Buffer[], where: End, count: number): Reply 
   return undefined;
 }
 
-function mpopFrom(c: Client, key: Buffer, e: Entry, where: End, count: number): Reply {
+function mpopFrom(c: CommandContext, key: Buffer, e: Entry, where: End, count: number): Reply {
   const out = popMany(c, e, where, count);
   propagate(c, [popCommandName(where), key, String(out.length)]);
   return [key, out];
 }
 
-function lmpop(c: Client, args: Buffer[]): Reply {
+function lmpop(c: CommandContext, args: Buffer[]): Reply {
   const m = parseMpop(args, 1);
   return mpopFirst(c, m.keys, m.where, m.count) ?? NULL_ARRAY;
 }
 
 /** The live, non-empty list under a (latin1) key name, for a blocked client's retry. */
-function readyList(c: Client, name: string): Entry | undefined {
-  const e = c.talus.keyspace.lookup(c.db, name);
+function readyList(c: CommandContext, name: string): Entry | undefined {
+  const e = c.keyspace.lookup(c.session.db, name);
   if (e === undefined || e.type !== 'list' || listOf(e).length === 0) return undefined;
   return e;
 }
 
-function refs(c: Client, keys: Buffer[]): KeyRef[] {
-  return keys.map((k) => ({ db: c.db, name: k.toString('latin1') }));
+function refs(c: CommandContext, keys: Buffer[]): KeyRef[] {
+  return keys.map((k) => ({ db: c.session.db, name: k.toString('latin1') }));
 }
 
-function blmpop(c: Client, args: Buffer[]): Reply {
+function blmpop(c: CommandContext, args: Buffer[]): Reply {
   // Redis parses numkeys, the keys, LEFT|RIGHT and COUNT before the timeout
   const m = parseMpop(args, 2);
   const ms = timeoutArg(args[1]!);
   const served = mpopFirst(c, m.keys, m.where, m.count);
   if (served !== undefined) return served;
-  const b = c.talus.blocking;
+  const b = c.server.blocking;
   if (!b.canBlock(c)) return NULL_ARRAY;
   return b.block(c, refs(c, m.keys), ms, (name) => {
     const e = readyList(c, name);
@@ -397,7 +397,7 @@ function blmpop(c: Client, args: Buffer[]): Reply {
 // ---------------------------------------------------------------------------
 // BLPOP / BRPOP
 
-function bpop(c: Client, args: Buffer[], where: End): Reply {
+function bpop(c: CommandContext, args: Buffer[], where: End): Reply {
   const ms = timeoutArg(args[args.length - 1]!);
   const keys = args.slice(1, -1);
   const cmd = popCommandName(where);
@@ -410,7 +410,7 @@ function bpop(c: Client, args: Buffer[], where: End): Reply {
     const e = lookupTyped(c, key, 'list');
     if (e !== undefined) return serve(key, e);
   }
-  const b = c.talus.blocking;
+  const b = c.server.blocking;
   if (!b.canBlock(c)) return NULL_ARRAY;
   return b.block(c, refs(c, keys), ms, (name) => {
     const e = readyList(c, name);
@@ -421,28 +421,28 @@ function bpop(c: Client, args: Buffer[], where: End): Reply {
 // ---------------------------------------------------------------------------
 // BLMOVE / BRPOPLPUSH
 
-function bmove(c: Client, src: Buffer, dst: Buffer, from: End, to: End, ms: number, name: 'LMOVE' | 'RPOPLPUSH'): Reply {
+function bmove(c: CommandContext, src: Buffer, dst: Buffer, from: End, to: End, ms: number, name: 'LMOVE' | 'RPOPLPUSH'): Reply {
   if (lookupTyped(c, src, 'list') !== undefined) return moveOne(c, src, dst, from, to, name);
-  const b = c.talus.blocking;
+  const b = c.server.blocking;
   if (!b.canBlock(c)) return null;
   const srcName = src.toString('latin1');
   return b.block(
     c,
-    [{ db: c.db, name: srcName }],
+    [{ db: c.session.db, name: srcName }],
     ms,
     (ready) => (readyList(c, ready) === undefined ? undefined : moveOne(c, src, dst, from, to, name)),
-    { also: [{ db: c.db, name: dst.toString('latin1') }] },
+    { also: [{ db: c.session.db, name: dst.toString('latin1') }] },
   );
 }
 
-function blmove(c: Client, args: Buffer[]): Reply {
+function blmove(c: CommandContext, args: Buffer[]): Reply {
   const from = whereArg(args[3]!);
   const to = whereArg(args[4]!);
   const ms = timeoutArg(args[5]!);
   return bmove(c, own(args[1]!), own(args[2]!), from, to, ms, 'LMOVE');
 }
 
-function brpoplpush(c: Client, args: Buffer[]): Reply {
+function brpoplpush(c: CommandContext, args: Buffer[]): Reply {
   const ms = timeoutArg(args[3]!);
   return bmove(c, own(args[1]!), own(args[2]!), 'RIGHT', 'LEFT', ms, 'RPOPLPUSH');
 }

@@ -28,10 +28,10 @@ import { parseInteger } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
 import { ConfigError } from '../config/store.js';
 import { lookupOption } from '../config/schema.js';
-import { buildInfo, runtimeOf, startSampler } from '../observability/info.js';
-import type { Client } from '../server/client.js';
+import { runtimeOf, startSampler } from '../observability/info.js';
+import type { CommandContext } from '../execution/context.js';
 import { metaOnly } from '../keyspace/paging.js';
-import type { Talus } from '../talus.js';
+import type { ServerControl } from '../execution/context.js';
 
 const b = (s: string) => Buffer.from(s);
 const str = (a: Buffer) => a.toString();
@@ -47,7 +47,7 @@ const str = (a: Buffer) => a.toString();
  */
 export function routeSubcommands(parent: string): Handler {
   return (c, args) => {
-    const cmd = c.talus.commands.lookup(parent)!;
+    const cmd = c.server.commands.lookup(parent)!;
     const name = args[1]!.toString('latin1');
     const sub = cmd.subcommands.get(name.toLowerCase());
     if (!sub || !sub.def.handler) return Errors.unknownSubcommand(name, parent);
@@ -63,14 +63,14 @@ export function helpReply(cmd: string, lines: string[]): Reply {
 }
 
 /** Whether the client connects from the loopback interface (or a Unix socket). */
-export function isLocalClient(c: Client): boolean {
-  const a = c.socket.remoteAddress;
-  if (a === undefined) return true; // Unix socket
+export function isLocalClient(c: CommandContext): boolean {
+  if (c.connection === undefined || c.connection.viaUnixSocket) return true;
+  const a = c.connection.remoteAddress ?? '';
   return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 }
 
 /** Mark everything written so far as saved (SAVE/BGSAVE finished). */
-function markSaved(t: Talus, startedAt: number): void {
+function markSaved(t: ServerControl, startedAt: number): void {
   const r = runtimeOf(t);
   r.saves++;
   r.lastBgsaveOk = true;
@@ -79,15 +79,15 @@ function markSaved(t: Talus, startedAt: number): void {
 }
 
 /** Runtime effects of CONFIG SET, the INFO sampler. Called once per server. */
-export function installServerHooks(t: Talus): void {
+export function installServerHooks(t: ServerControl): void {
   const cfg = t.config;
   runtimeOf(t);
   startSampler(t);
   cfg.onChange('proto-max-bulk-len', (v) => {
-    for (const c of t.clients.values()) c.parser.limits.maxBulkLen = Number(v);
+    for (const s of t.sessions.values()) s.connection?.setRequestLimits({ maxBulkLen: Number(v) });
   });
   cfg.onChange('client-query-buffer-limit', (v) => {
-    for (const c of t.clients.values()) c.parser.limits.maxQueryBuffer = Number(v);
+    for (const s of t.sessions.values()) s.connection?.setRequestLimits({ maxQueryBuffer: Number(v) });
   });
   cfg.onChange('maxmemory', (v) => {
     // A lower limit makes room right away (noeviction keeps every key
@@ -108,8 +108,8 @@ export function installServerHooks(t: Talus): void {
 // INFO, TIME, LASTSAVE, ROLE
 // ---------------------------------------------------------------------------
 
-function info(c: Client, args: Buffer[]): Reply {
-  return new VerbatimReply('txt', buildInfo(c.talus, args.slice(1).map(str)));
+function info(c: CommandContext, args: Buffer[]): Reply {
+  return new VerbatimReply('txt', c.server.info(args.slice(1).map(str)));
 }
 
 function time(): Reply {
@@ -117,8 +117,8 @@ function time(): Reply {
   return [b((usec / 1_000_000n).toString()), b((usec % 1_000_000n).toString())];
 }
 
-function role(c: Client): Reply {
-  const t = c.talus;
+function role(c: CommandContext): Reply {
+  const t = c.server;
   const offset = t.keyspace.changelog.seq;
   if (t.role === 'slave') {
     const [host = '', port = '0'] = String(t.config.values.replicaof ?? '').split(/\s+/);
@@ -131,12 +131,12 @@ function role(c: Client): Reply {
 // SAVE, BGSAVE, BGREWRITEAOF, SHUTDOWN, MONITOR
 // ---------------------------------------------------------------------------
 
-async function save(c: Client): Promise<Reply> {
-  const t = c.talus;
+async function save(c: CommandContext): Promise<Reply> {
+  const t = c.server;
   const seq = t.keyspace.changelog.seq;
   const started = Date.now();
   try {
-    await t.flusher.waitDurable(seq);
+    await t.persistence.waitDurable(seq);
   } catch (err) {
     runtimeOf(t).lastBgsaveOk = false;
     return Errors.persistence((err as Error).message);
@@ -145,14 +145,14 @@ async function save(c: Client): Promise<Reply> {
   return OK;
 }
 
-function bgsave(c: Client, args: Buffer[]): Reply {
+function bgsave(c: CommandContext, args: Buffer[]): Reply {
   let schedule = false;
   if (args.length > 2) return Errors.syntax();
   if (args.length === 2) {
     if (keyword(args[1]!) !== 'SCHEDULE') return Errors.syntax();
     schedule = true;
   }
-  const t = c.talus;
+  const t = c.server;
   const r = runtimeOf(t);
   if (r.bgsaveInProgress) {
     return schedule ? new SimpleString('Background saving scheduled') : new ErrorReply('ERR Background save already in progress');
@@ -161,14 +161,14 @@ function bgsave(c: Client, args: Buffer[]): Reply {
   const started = Date.now();
   r.bgsaveInProgress = true;
   r.bgsaveStartedAt = started;
-  t.flusher.waitDurable(seq).then(
+  t.persistence.waitDurable(seq).then(
     () => markSaved(t, started),
     () => (r.lastBgsaveOk = false),
   ).finally(() => (r.bgsaveInProgress = false));
   return new SimpleString('Background saving started');
 }
 
-function shutdown(c: Client, args: Buffer[]): Reply | Promise<Reply> {
+function shutdown(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   const flags = new Set<string>();
   for (let i = 1; i < args.length; i++) {
     const k = keyword(args[i]!);
@@ -178,10 +178,10 @@ function shutdown(c: Client, args: Buffer[]): Reply | Promise<Reply> {
   if ((flags.has('ABORT') && args.length > 2) || (flags.has('SAVE') && flags.has('NOSAVE'))) return Errors.syntax();
   // Nothing waits before exiting (no replica catch-up), so there is never a shutdown to abort.
   if (flags.has('ABORT')) return new ErrorReply('ERR No shutdown in progress.');
-  const t = c.talus;
+  const t = c.server;
   // Talus always commits what it holds before exiting; it refuses only when
   // PostgreSQL is unreachable (like Redis failing its final save) unless told.
-  if (!t.flusher.healthy && !flags.has('NOSAVE') && !flags.has('FORCE')) {
+  if (!t.persistence.healthy && !flags.has('NOSAVE') && !flags.has('FORCE')) {
     t.log.warning('SHUTDOWN refused: PostgreSQL is unreachable (use SHUTDOWN NOSAVE or FORCE)');
     return new ErrorReply('ERR Errors trying to SHUTDOWN. Check logs.');
   }
@@ -191,11 +191,11 @@ function shutdown(c: Client, args: Buffer[]): Reply | Promise<Reply> {
   return new Promise<Reply>(() => undefined);
 }
 
-function monitor(c: Client): Reply {
-  if (c.inExec) return new ErrorReply('ERR MONITOR isn\'t allowed for DENY BLOCKING client');
-  if (c.monitor) return OK;
-  c.monitor = true;
-  c.talus.monitors.add(c);
+function monitor(c: CommandContext): Reply {
+  if (c.session.inExec) return new ErrorReply('ERR MONITOR isn\'t allowed for DENY BLOCKING client');
+  if (c.connection!.monitor) return OK;
+  c.connection!.monitor = true;
+  c.server.monitors.add(c.session);
   return OK;
 }
 
@@ -203,14 +203,14 @@ function monitor(c: Client): Reply {
 // CONFIG
 // ---------------------------------------------------------------------------
 
-function configGet(c: Client, args: Buffer[]): Reply {
-  const pairs = c.talus.config.get(args.slice(2).map(str));
+function configGet(c: CommandContext, args: Buffer[]): Reply {
+  const pairs = c.config.get(args.slice(2).map(str));
   return new MapReply(pairs.map(([k, v]): [Reply, Reply] => [b(k), b(v)]));
 }
 
-function configSet(c: Client, args: Buffer[]): Reply {
+function configSet(c: CommandContext, args: Buffer[]): Reply {
   if ((args.length - 2) % 2 !== 0) return Errors.arity('config|set');
-  const cfg = c.talus.config;
+  const cfg = c.config;
   const pairs: Array<[string, string]> = [];
   for (let i = 2; i < args.length; i += 2) {
     const name = str(args[i]!);
@@ -231,24 +231,24 @@ function configSet(c: Client, args: Buffer[]): Reply {
   return OK;
 }
 
-async function configRewrite(c: Client): Promise<Reply> {
+async function configRewrite(c: CommandContext): Promise<Reply> {
   try {
-    await c.talus.config.rewrite();
+    await c.config.rewrite();
   } catch (err) {
     const msg = (err as Error).message;
     return new ErrorReply(msg.startsWith('ERR') ? msg : `ERR ${msg}`);
   }
-  c.talus.log.notice('CONFIG REWRITE executed with success.');
+  c.server.log.notice('CONFIG REWRITE executed with success.');
   return OK;
 }
 
-function configResetStat(c: Client): Reply {
-  resetStats(c.talus);
+function configResetStat(c: CommandContext): Reply {
+  resetStats(c.server);
   return OK;
 }
 
 /** CONFIG RESETSTAT: command, error, keyspace and network counters. */
-export function resetStats(t: Talus): void {
+export function resetStats(t: ServerControl): void {
   for (const cmd of t.commands.all()) {
     resetCommandStats(cmd);
     for (const sub of cmd.subcommands.values()) resetCommandStats(sub);
@@ -294,8 +294,8 @@ const CONFIG_HELP = [
 // SLOWLOG
 // ---------------------------------------------------------------------------
 
-function slowlogGet(c: Client, args: Buffer[]): Reply {
-  const entries = c.talus.slowlog.entries;
+function slowlogGet(c: CommandContext, args: Buffer[]): Reply {
+  const entries = c.server.slowlog.entries;
   let count = 10;
   if (args.length === 3) {
     const n = parseInteger(args[2]!);
@@ -450,7 +450,7 @@ function commandDocs(cmd: Command): Reply {
 }
 
 /** A command or `container|sub` by name, or undefined. */
-function findCommand(t: Talus, name: string): Command | undefined {
+function findCommand(t: ServerControl, name: string): Command | undefined {
   const parts = name.toLowerCase().split('|');
   if (parts.length > 2) return undefined;
   const cmd = t.commands.lookup(parts[0]!);
@@ -458,7 +458,7 @@ function findCommand(t: Talus, name: string): Command | undefined {
   return cmd.subcommands.get(parts[1]!);
 }
 
-function allCommandsAndSubs(t: Talus): Command[] {
+function allCommandsAndSubs(t: ServerControl): Command[] {
   const out: Command[] = [];
   for (const c of t.commands.all()) {
     out.push(c);
@@ -467,8 +467,8 @@ function allCommandsAndSubs(t: Talus): Command[] {
   return out;
 }
 
-function commandList(c: Client, args: Buffer[]): Reply {
-  const t = c.talus;
+function commandList(c: CommandContext, args: Buffer[]): Reply {
+  const t = c.server;
   if (args.length === 2) return allCommandsAndSubs(t).map((x) => b(x.fullName));
   if (args.length !== 5 || keyword(args[2]!) !== 'FILTERBY') return Errors.syntax();
   const kind = keyword(args[3]!);
@@ -484,9 +484,9 @@ function commandList(c: Client, args: Buffer[]): Reply {
 }
 
 /** COMMAND GETKEYS / GETKEYSANDFLAGS: the target command and the indices of its keys. */
-function resolveKeys(c: Client, args: Buffer[]): { cmd: Command; argv: Buffer[]; idx: number[] } | ErrorReply {
+function resolveKeys(c: CommandContext, args: Buffer[]): { cmd: Command; argv: Buffer[]; idx: number[] } | ErrorReply {
   const argv = args.slice(2);
-  let cmd = c.talus.commands.lookup(argv[0]!);
+  let cmd = c.server.commands.lookup(argv[0]!);
   if (!cmd) return new ErrorReply('ERR Invalid command specified');
   if (cmd.subcommands.size > 0 && argv.length > 1) {
     const sub = cmd.subcommands.get(argv[1]!.toString('latin1').toLowerCase());
@@ -577,8 +577,8 @@ const DEBUG_HELP = [
   '    Stop the server for <seconds>. Decimals allowed.',
 ];
 
-function debug(c: Client, args: Buffer[]): Reply {
-  const t = c.talus;
+function debug(c: CommandContext, args: Buffer[]): Reply {
+  const t = c.server;
   const allowed = t.config.values.enableDebugCommand;
   if (allowed === 'no' || (allowed === 'local' && !isLocalClient(c))) return new ErrorReply(DEBUG_NOT_ALLOWED);
   const sub = keyword(args[1]!);
@@ -606,8 +606,8 @@ function debug(c: Client, args: Buffer[]): Reply {
 }
 
 /** DEBUG PROTOCOL <type>: one reply of each RESP type, for client tests. */
-function debugProtocol(c: Client, type: string): Reply {
-  const resp3 = c.protocol === 3;
+function debugProtocol(c: CommandContext, type: string): Reply {
+  const resp3 = c.session.protocol === 3;
   switch (type) {
     case 'string': return b('Hello World');
     case 'integer': return 12345;
@@ -627,7 +627,7 @@ function debugProtocol(c: Client, type: string): Reply {
     }
     case 'push':
       if (!resp3) return new ErrorReply('ERR RESP2 is not supported by this command');
-      c.push(new PushReply([b('server-cpu-usage'), 42]));
+      c.connection!.push(new PushReply([b('server-cpu-usage'), 42]));
       return b('Some real reply following the push reply');
     case 'true': return new BoolReply(true);
     case 'false': return new BoolReply(false);
@@ -640,8 +640,8 @@ function debugProtocol(c: Client, type: string): Reply {
 }
 
 /** DEBUG OBJECT: Talus's view of the value (its own representation names for collections). */
-function debugObject(c: Client, key: Buffer): Reply {
-  const e = c.talus.keyspace.lookup(c.db, key.toString('latin1'));
+function debugObject(c: CommandContext, key: Buffer): Reply {
+  const e = c.keyspace.lookup(c.session.db, key.toString('latin1'));
   if (e === undefined || e.type === null) return Errors.noSuchKey();
   let encoding: string;
   let length: number;
@@ -678,7 +678,7 @@ export const serverCommands: CommandDef[] = [
   {
     name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['admin', 'dangerous'], group: 'server',
     since: '1.0.0', summary: 'Returns the Unix timestamp of the last successful save to disk.', complexity: 'O(1)',
-    handler: (c) => c.talus.lastSave,
+    handler: (c) => c.server.lastSave,
   },
   {
     name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], categories: ['admin', 'dangerous'],
@@ -750,7 +750,7 @@ export const serverCommands: CommandDef[] = [
         handler: (c, args) => {
           if (args.length !== 3 && !(args.length === 5 && keyword(args[3]!) === 'SAMPLES')) return Errors.syntax();
           // The hot-set accounting of the key: what it costs resident in Talus.
-          const e = c.talus.keyspace.lookup(c.db, args[2]!.toString('latin1'));
+          const e = c.keyspace.lookup(c.session.db, args[2]!.toString('latin1'));
           return e === undefined ? null : e.size;
         },
       },
@@ -762,8 +762,8 @@ export const serverCommands: CommandDef[] = [
           return [
             Buffer.from('peak.allocated'), m.rss,
             Buffer.from('total.allocated'), m.rss,
-            Buffer.from('dataset.bytes'), c.talus.keyspace.bytes,
-            Buffer.from('keys.count'), c.talus.keyspace.dbs.reduce((n, d) => n + d.count, 0),
+            Buffer.from('dataset.bytes'), c.keyspace.bytes,
+            Buffer.from('keys.count'), c.keyspace.dbs.reduce((n, d) => n + d.count, 0),
           ];
         },
       },
@@ -809,13 +809,13 @@ export const serverCommands: CommandDef[] = [
       {
         name: 'len', arity: 2, flags: ['admin', 'loading', 'stale'], group: 'server', since: '2.2.12',
         summary: 'Returns the number of entries in the slow log.', complexity: 'O(1)',
-        handler: (c) => c.talus.slowlog.entries.length,
+        handler: (c) => c.server.slowlog.entries.length,
       },
       {
         name: 'reset', arity: 2, flags: ['admin', 'loading', 'stale'], group: 'server', since: '2.2.12',
         summary: 'Clears all entries from the slow log.', complexity: 'O(N) where N is the number of entries in the slowlog',
         handler: (c) => {
-          c.talus.slowlog.reset();
+          c.server.slowlog.reset();
           return OK;
         },
       },
@@ -830,13 +830,13 @@ export const serverCommands: CommandDef[] = [
     name: 'command', arity: -1, flags: ['loading', 'stale'], group: 'server', since: '2.8.13', categories: ['connection'],
     summary: 'Returns detailed information about all commands.', complexity: 'O(N) where N is the total number of Redis commands',
     handler: (c, args) => {
-      if (args.length === 1) return [...c.talus.commands.all()].map(commandInfo);
+      if (args.length === 1) return [...c.server.commands.all()].map(commandInfo);
       return routeSubcommands('command')(c, args);
     },
     subcommands: [
       {
         name: 'count', arity: 2, flags: ['loading', 'stale'], group: 'server', since: '2.8.13', categories: ['connection'],
-        summary: 'Returns a count of commands.', complexity: 'O(1)', handler: (c) => c.talus.commands.size,
+        summary: 'Returns a count of commands.', complexity: 'O(1)', handler: (c) => c.server.commands.size,
       },
       {
         name: 'list', arity: -2, flags: ['loading', 'stale'], group: 'server', since: '7.0.0', categories: ['connection'],
@@ -848,9 +848,9 @@ export const serverCommands: CommandDef[] = [
         summary: 'Returns information about one, multiple or all commands.',
         complexity: 'O(N) where N is the number of commands to look up',
         handler: (c, args) => {
-          if (args.length === 2) return [...c.talus.commands.all()].map(commandInfo);
+          if (args.length === 2) return [...c.server.commands.all()].map(commandInfo);
           return args.slice(2).map((a) => {
-            const cmd = findCommand(c.talus, a.toString('latin1'));
+            const cmd = findCommand(c.server, a.toString('latin1'));
             return cmd ? commandInfo(cmd) : null;
           });
         },
@@ -861,8 +861,8 @@ export const serverCommands: CommandDef[] = [
         complexity: 'O(N) where N is the number of commands to look up',
         handler: (c, args) => {
           const cmds = args.length === 2
-            ? [...c.talus.commands.all()]
-            : args.slice(2).map((a) => findCommand(c.talus, a.toString('latin1'))).filter((x): x is Command => x !== undefined);
+            ? [...c.server.commands.all()]
+            : args.slice(2).map((a) => findCommand(c.server, a.toString('latin1'))).filter((x): x is Command => x !== undefined);
           return map(cmds.map((x): [string, Reply] => [x.fullName, commandDocs(x)]));
         },
       },
@@ -957,6 +957,6 @@ export const serverCommands: CommandDef[] = [
     name: 'debug', arity: -2, flags: [...ADMIN], group: 'server', since: '1.0.0',
     summary: 'A container for debugging commands.', complexity: 'Depends on subcommand.', handler: debug,
     // DEBUG OBJECT reads a key: make it resident first.
-    keyRefs: (c, args) => (args.length === 3 && keyword(args[1]!) === 'OBJECT' ? [{ db: c.db, name: args[2]!.toString('latin1') }] : []),
+    keyRefs: (c, args) => (args.length === 3 && keyword(args[1]!) === 'OBJECT' ? [{ db: c.session.db, name: args[2]!.toString('latin1') }] : []),
   },
 ];

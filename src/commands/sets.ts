@@ -1,5 +1,5 @@
 import type { CommandDef, KeySpec } from './table.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
 import { ErrorReply, SetReply, type Reply } from '../protocol/reply.js';
 import { int64Arg, keyword } from './args.js';
@@ -23,13 +23,13 @@ const str = (b: Buffer) => b.toString('latin1');
 const bulk = (s: string) => Buffer.from(s, 'latin1');
 const ZERO = Buffer.from('0');
 
-function readSet(c: Client, key: Buffer): SetValue | undefined {
+function readSet(c: CommandContext, key: Buffer): SetValue | undefined {
   return lookupTyped(c, key, 'set')?.value as SetValue | undefined;
 }
 
 /** Create a new collection key (the caller checked that it does not exist). */
-export function createCollection(c: Client, key: Buffer, type: KeyType, value: unknown): Entry {
-  return c.talus.keyspace.create(c.db, str(key), type, value, codecFor(type).sizeOf(value));
+export function createCollection(c: CommandContext, key: Buffer, type: KeyType, value: unknown): Entry {
+  return c.keyspace.create(c.session.db, str(key), type, value, codecFor(type).sizeOf(value));
 }
 
 /** The Redis count range check (getRangeLongFromObjectOrReply with -LONG_MAX..LONG_MAX). */
@@ -43,8 +43,8 @@ export function signedCountArg(b: Buffer): bigint {
 const INT64_MAX = 9223372036854775807n;
 
 /** Re-account an entry whose value grew a random-access index on a read path. */
-export function accountIndex(c: Client, e: Entry): void {
-  c.talus.keyspace.resize(e, codecFor(e.type!).sizeOf(e.value));
+export function accountIndex(c: CommandContext, e: Entry): void {
+  c.keyspace.resize(e, codecFor(e.type!).sizeOf(e.value));
 }
 
 /** Reply sizes beyond this are refused rather than built (Redis would run out of memory). */
@@ -139,7 +139,7 @@ export const EMPTY_SCAN = (): Reply => [ZERO, []];
 
 // --- commands ---------------------------------------------------------------
 
-function sadd(c: Client, args: Buffer[]): Reply {
+function sadd(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const e = lookupTyped(c, key, 'set');
   const set = e ? (e.value as SetValue) : new SetValue();
@@ -154,7 +154,7 @@ function sadd(c: Client, args: Buffer[]): Reply {
   return added.length;
 }
 
-function srem(c: Client, args: Buffer[]): Reply {
+function srem(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const e = lookupTyped(c, key, 'set');
   if (!e) return 0;
@@ -169,7 +169,7 @@ function srem(c: Client, args: Buffer[]): Reply {
   return removed.length;
 }
 
-function smove(c: Client, args: Buffer[]): Reply {
+function smove(c: CommandContext, args: Buffer[]): Reply {
   const [, srcKey, dstKey, memberBuf] = args as [Buffer, Buffer, Buffer, Buffer];
   const src = lookup(c, srcKey);
   const dst = lookup(c, dstKey);
@@ -189,23 +189,23 @@ function smove(c: Client, args: Buffer[]): Reply {
   return 1;
 }
 
-function sismember(c: Client, args: Buffer[]): Reply {
+function sismember(c: CommandContext, args: Buffer[]): Reply {
   const set = readSet(c, args[1]!);
   return set?.has(str(args[2]!)) ? 1 : 0;
 }
 
-function smismember(c: Client, args: Buffer[]): Reply {
+function smismember(c: CommandContext, args: Buffer[]): Reply {
   const set = readSet(c, args[1]!);
   const out: Reply[] = [];
   for (let i = 2; i < args.length; i++) out.push(set?.has(str(args[i]!)) ? 1 : 0);
   return out;
 }
 
-function scard(c: Client, args: Buffer[]): Reply {
+function scard(c: CommandContext, args: Buffer[]): Reply {
   return readSet(c, args[1]!)?.size ?? 0;
 }
 
-function smembers(c: Client, args: Buffer[]): Reply {
+function smembers(c: CommandContext, args: Buffer[]): Reply {
   const set = readSet(c, args[1]!);
   if (!set) return new SetReply([]);
   return new SetReply(membersReply(set.members));
@@ -217,7 +217,7 @@ function membersReply(members: Iterable<string>): Buffer[] {
   return out;
 }
 
-function spop(c: Client, args: Buffer[]): Reply {
+function spop(c: CommandContext, args: Buffer[]): Reply {
   if (args.length > 3) throw Errors.syntax();
   const key = args[1]!;
   if (args.length === 3) {
@@ -229,7 +229,7 @@ function spop(c: Client, args: Buffer[]): Reply {
     const set = e.value as SetValue;
     if (n >= BigInt(set.size)) {
       const all = membersReply(set.members);
-      c.talus.keyspace.remove(c.db, e);
+      c.keyspace.remove(c.session.db, e);
       propagate(c, ['DEL', key]);
       return new SetReply(all);
     }
@@ -251,7 +251,7 @@ function spop(c: Client, args: Buffer[]): Reply {
   return out;
 }
 
-function srandmember(c: Client, args: Buffer[]): Reply {
+function srandmember(c: CommandContext, args: Buffer[]): Reply {
   if (args.length > 3) throw Errors.syntax();
   const n = args.length === 3 ? signedCountArg(args[2]!) : undefined;
   const e = lookupTyped(c, args[1]!, 'set');
@@ -278,7 +278,7 @@ function srandmember(c: Client, args: Buffer[]): Reply {
 }
 
 /** The sets under these keys (undefined for missing keys), WRONGTYPE for any other type. */
-function readSets(c: Client, keys: Buffer[]): Array<SetValue | undefined> {
+function readSets(c: CommandContext, keys: Buffer[]): Array<SetValue | undefined> {
   return keys.map((k) => readSet(c, k));
 }
 
@@ -319,15 +319,15 @@ function diff(sets: Array<SetValue | undefined>): string[] {
 type SetOp = (sets: Array<SetValue | undefined>) => Iterable<string>;
 
 function readOp(op: SetOp) {
-  return (c: Client, args: Buffer[]): Reply => new SetReply(membersReply(op(readSets(c, args.slice(1)))));
+  return (c: CommandContext, args: Buffer[]): Reply => new SetReply(membersReply(op(readSets(c, args.slice(1)))));
 }
 
 function storeOp(op: SetOp) {
-  return (c: Client, args: Buffer[]): Reply => {
+  return (c: CommandContext, args: Buffer[]): Reply => {
     const dst = args[1]!;
     const result = SetValue.of(op(readSets(c, args.slice(2))));
     if (result.size === 0) {
-      const existed = c.talus.keyspace.lookup(c.db, str(dst)) !== undefined;
+      const existed = c.keyspace.lookup(c.session.db, str(dst)) !== undefined;
       storeCollection(c, dst, 'set', result);
       if (existed) propagate(c, ['DEL', dst]);
       return 0;
@@ -338,7 +338,7 @@ function storeOp(op: SetOp) {
   };
 }
 
-function sintercard(c: Client, args: Buffer[]): Reply {
+function sintercard(c: CommandContext, args: Buffer[]): Reply {
   const numkeys = parseInteger(args[1]!);
   if (numkeys === null || numkeys < 1n) throw new ErrorReply('ERR numkeys should be greater than 0');
   if (numkeys > BigInt(args.length - 2)) throw new ErrorReply("ERR Number of keys can't be greater than number of args");
@@ -368,7 +368,7 @@ function numkeysAt(numkeysIndex: number) {
   };
 }
 
-function sscan(c: Client, args: Buffer[]): Reply {
+function sscan(c: CommandContext, args: Buffer[]): Reply {
   const cursor = parseScanCursor(args[2]!);
   const set = readSet(c, args[1]!);
   if (!set) return EMPTY_SCAN();

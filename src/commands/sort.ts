@@ -1,5 +1,5 @@
 import type { CommandDef } from './table.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
 import type { Entry } from '../keyspace/types.js';
 import { Errors } from './errors.js';
@@ -125,8 +125,8 @@ function parseSort(args: Buffer[], readonly: boolean): SortPlan {
 }
 
 /** The entry holding the value to sort (without side effects: used by the key hook too). */
-function peekEntry(c: Client, key: Buffer): Entry | undefined {
-  const e = c.db.entries.get(str(key));
+function peekEntry(c: CommandContext, key: Buffer): Entry | undefined {
+  const e = c.session.db.entries.get(str(key));
   if (e === undefined || e.type === null) return undefined;
   if (e.expireAt !== 0 && e.expireAt <= Date.now()) return undefined;
   return e;
@@ -175,9 +175,9 @@ function sortKeyPositions(args: Buffer[]): number[] {
 
 /** Scheduling: the keys above plus, when the sorted key is resident, the keys its patterns name. */
 function sortKeyRefs(readonly: boolean) {
-  return (c: Client, args: Buffer[]): KeyRef[] => {
+  return (c: CommandContext, args: Buffer[]): KeyRef[] => {
     const positions = readonly ? [1] : sortKeyPositions(args);
-    const refs: KeyRef[] = positions.map((i) => ({ db: c.db, name: str(args[i]!) }));
+    const refs: KeyRef[] = positions.map((i) => ({ db: c.session.db, name: str(args[i]!) }));
     let plan: SortPlan;
     try {
       plan = parseSort(args, readonly);
@@ -185,21 +185,21 @@ function sortKeyRefs(readonly: boolean) {
       return refs; // the handler reports the syntax error
     }
     if ((!plan.by || plan.dontSort || plan.by.kind !== 'key') && !plan.gets.some((g) => g.kind === 'key')) return refs;
-    if (!c.talus.keyspace.isResident(c.db, str(plan.key))) return refs;
+    if (!c.keyspace.isResident(c.session.db, str(plan.key))) return refs;
     const e = peekEntry(c, plan.key);
     if (!e || (e.type !== 'list' && e.type !== 'set' && e.type !== 'zset')) return refs;
     // a paged value does not hold its elements yet: they are read (whole) first, then this runs again
     if (isPaged(e.value)) return refs;
-    for (const name of patternKeys(plan, elementsOf(e))) refs.push({ db: c.db, name });
+    for (const name of patternKeys(plan, elementsOf(e))) refs.push({ db: c.session.db, name });
     return refs;
   };
 }
 
 /** The value a pattern names for an element (string value or hash field), or null. */
-function lookupPattern(c: Client, p: Pattern, elem: string): Buffer | null {
+function lookupPattern(c: CommandContext, p: Pattern, elem: string): Buffer | null {
   if (p.kind === 'self') return bulk(elem);
   if (p.kind === 'const') return null;
-  const e = c.talus.keyspace.lookup(c.db, patternKey(p, elem));
+  const e = c.keyspace.lookup(c.session.db, patternKey(p, elem));
   if (e === undefined) return null;
   if (p.field !== null) {
     if (e.type !== 'hash') return null;
@@ -241,9 +241,9 @@ function compareBytes(a: string, b: string): number {
 }
 
 function sortCommand(readonly: boolean) {
-  return (c: Client, args: Buffer[]): Reply => {
+  return (c: CommandContext, args: Buffer[]): Reply => {
     const plan = parseSort(args, readonly);
-    const ks = c.talus.keyspace;
+    const ks = c.keyspace;
     const found = lookup(c, plan.key);
     if (found && found.type !== 'list' && found.type !== 'set' && found.type !== 'zset') throw Errors.wrongType();
 
@@ -262,7 +262,7 @@ function sortCommand(readonly: boolean) {
       ks.touchUnwatched(found);
     }
     let elems = found ? elementsOf(found) : [];
-    const missing = patternKeys({ ...plan, by, dontSort }, elems).filter((n) => !ks.isResident(c.db, n));
+    const missing = patternKeys({ ...plan, by, dontSort }, elems).filter((n) => !ks.isResident(c.session.db, n));
     if (missing.length > 0) {
       // Only possible inside EXEC (see the module comment).
       return new ErrorReply('ERR SORT BY/GET keys are not in memory and cannot be loaded inside MULTI/EXEC; retry');
@@ -340,7 +340,7 @@ function sortCommand(readonly: boolean) {
       for (const g of plan.gets) values.push(lookupPattern(c, g, it.elem) ?? EMPTY);
     }
     const dst = plan.store;
-    const existed = ks.lookup(c.db, str(dst)) !== undefined;
+    const existed = ks.lookup(c.session.db, str(dst)) !== undefined;
     if (values.length > 0) {
       storeCollection(c, dst, 'list', newList(values));
       // Deterministic given the data (ties are broken by the elements), so it replays as itself.
@@ -367,8 +367,8 @@ function newList(items: Buffer[]): ListValue {
 }
 
 /** A list key gained elements: wake clients blocked on it. */
-function signalReady(c: Client, key: Buffer): void {
-  c.talus.blocking.signalReady(c.db, str(key));
+function signalReady(c: CommandContext, key: Buffer): void {
+  c.server.blocking.signalReady(c.session.db, str(key));
 }
 
 export const sortCommands: CommandDef[] = [

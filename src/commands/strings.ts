@@ -3,7 +3,7 @@ import { Errors } from './errors.js';
 import { ErrorReply, MapReply, OK, type Reply } from '../protocol/reply.js';
 import { int64Arg, keyword } from './args.js';
 import { lookup, own, propagate } from './keyaccess.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import type { Entry } from '../keyspace/types.js';
 import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
 
@@ -87,19 +87,19 @@ function parseStringOptions(args: Buffer[], from: number, forSet: boolean): Stri
 // --- key access --------------------------------------------------------------
 
 /** The live entry for a write (no hit/miss stats, as Redis's lookupKeyWrite). */
-export function entryForWrite(c: Client, key: Buffer): Entry | undefined {
-  return c.talus.keyspace.lookup(c.db, key.toString('latin1'));
+export function entryForWrite(c: CommandContext, key: Buffer): Entry | undefined {
+  return c.keyspace.lookup(c.session.db, key.toString('latin1'));
 }
 
 /** The live string entry for a write; WRONGTYPE for other types. */
-export function stringForWrite(c: Client, key: Buffer): Entry | undefined {
+export function stringForWrite(c: CommandContext, key: Buffer): Entry | undefined {
   const e = entryForWrite(c, key);
   if (e !== undefined && e.type !== 'string') throw Errors.wrongType();
   return e;
 }
 
 /** The live string entry for a read (counts hits/misses); WRONGTYPE for other types. */
-export function stringForRead(c: Client, key: Buffer): Entry | undefined {
+export function stringForRead(c: CommandContext, key: Buffer): Entry | undefined {
   const e = lookup(c, key);
   if (e !== undefined && e.type !== 'string') throw Errors.wrongType();
   return e;
@@ -110,18 +110,18 @@ export function stringForRead(c: Client, key: Buffer): Entry | undefined {
  * `e` (from a lookup in this command). An existing string keeps its
  * incarnation; another type is replaced. `expireAt`: unix ms, 0 = none.
  */
-export function storeString(c: Client, e: Entry | undefined, key: Buffer, value: Buffer, expireAt: number): Entry {
-  const ks = c.talus.keyspace;
+export function storeString(c: CommandContext, e: Entry | undefined, key: Buffer, value: Buffer, expireAt: number): Entry {
+  const ks = c.keyspace;
   if (e !== undefined && e.type === 'string') {
     ks.replaceValue(e, value, value.length);
-    if (e.expireAt !== expireAt) ks.setExpire(c.db, e, expireAt);
+    if (e.expireAt !== expireAt) ks.setExpire(c.session.db, e, expireAt);
     return e;
   }
-  return ks.create(c.db, key.toString('latin1'), 'string', value, value.length, expireAt);
+  return ks.create(c.session.db, key.toString('latin1'), 'string', value, value.length, expireAt);
 }
 
 /** The effect of any string write: the final value and absolute expiry. */
-export function propagateString(c: Client, key: Buffer, value: Buffer, expireAt: number): void {
+export function propagateString(c: CommandContext, key: Buffer, value: Buffer, expireAt: number): void {
   propagate(c, expireAt ? ['SET', key, value, 'PXAT', String(expireAt)] : ['SET', key, value]);
 }
 
@@ -133,15 +133,15 @@ function privateText(s: string): Buffer {
 }
 
 /** Whether an absolute expiry is already due: then the key is deleted instead. */
-function alreadyExpired(c: Client, at: number): boolean {
-  return at !== 0 && at <= Date.now() && !c.talus.keyspace.replicaMode;
+function alreadyExpired(c: CommandContext, at: number): boolean {
+  return at !== 0 && at <= Date.now() && !c.keyspace.replicaMode;
 }
 
 export const EMPTY_STRING = Buffer.alloc(0);
 
 /** proto-max-bulk-len check for a string that would grow to `size` bytes. */
-export function checkStringLength(c: Client, size: bigint | number): void {
-  if (BigInt(size) > BigInt(c.talus.config.values.protoMaxBulkLen)) throw tooBig();
+export function checkStringLength(c: CommandContext, size: bigint | number): void {
+  if (BigInt(size) > BigInt(c.config.values.protoMaxBulkLen)) throw tooBig();
 }
 
 // --- SET and friends ---------------------------------------------------------
@@ -160,7 +160,7 @@ interface SetRequest {
  * Redis's setGenericCommand once the expiry is validated: returns whether the
  * value was written (NX/XX) and the old value when `get` is asked for.
  */
-function setGeneric(c: Client, key: Buffer, value: Buffer, req: SetRequest): { written: boolean; old: Buffer | null } {
+function setGeneric(c: CommandContext, key: Buffer, value: Buffer, req: SetRequest): { written: boolean; old: Buffer | null } {
   let old: Buffer | null = null;
   let e: Entry | undefined;
   if (req.get) {
@@ -174,7 +174,7 @@ function setGeneric(c: Client, key: Buffer, value: Buffer, req: SetRequest): { w
   if (alreadyExpired(c, req.at)) {
     // An absolute time already past: the key would be born expired.
     if (e !== undefined) {
-      c.talus.keyspace.remove(c.db, e);
+      c.keyspace.remove(c.session.db, e);
       propagate(c, ['DEL', key]);
     }
     return { written: true, old };
@@ -185,7 +185,7 @@ function setGeneric(c: Client, key: Buffer, value: Buffer, req: SetRequest): { w
   return { written: true, old };
 }
 
-function set(c: Client, args: Buffer[]): Reply {
+function set(c: CommandContext, args: Buffer[]): Reply {
   const o = parseStringOptions(args, 3, true);
   const at = o.unit !== undefined ? expiryFrom(o.unit, o.expire!, 'set') : 0;
   const r = setGeneric(c, args[1]!, args[2]!, { nx: o.nx, xx: o.xx, keepTtl: o.keepTtl, get: o.get, at });
@@ -193,29 +193,29 @@ function set(c: Client, args: Buffer[]): Reply {
   return r.written ? OK : null;
 }
 
-function setnx(c: Client, args: Buffer[]): Reply {
+function setnx(c: CommandContext, args: Buffer[]): Reply {
   return setGeneric(c, args[1]!, args[2]!, { nx: true, at: 0 }).written ? 1 : 0;
 }
 
 function setex(unit: 'EX' | 'PX', cmd: string) {
-  return (c: Client, args: Buffer[]): Reply => {
+  return (c: CommandContext, args: Buffer[]): Reply => {
     const at = expiryFrom(unit, args[2]!, cmd);
     setGeneric(c, args[1]!, args[3]!, { at });
     return OK;
   };
 }
 
-function getset(c: Client, args: Buffer[]): Reply {
+function getset(c: CommandContext, args: Buffer[]): Reply {
   return setGeneric(c, args[1]!, args[2]!, { get: true, at: 0 }).old;
 }
 
-function mset(c: Client, args: Buffer[]): Reply {
+function mset(c: CommandContext, args: Buffer[]): Reply {
   if (args.length % 2 === 0) return Errors.arity('mset');
   msetAll(c, args);
   return OK;
 }
 
-function msetnx(c: Client, args: Buffer[]): Reply {
+function msetnx(c: CommandContext, args: Buffer[]): Reply {
   if (args.length % 2 === 0) return Errors.arity('msetnx');
   for (let i = 1; i < args.length; i += 2) if (entryForWrite(c, args[i]!) !== undefined) return 0;
   msetAll(c, args);
@@ -223,7 +223,7 @@ function msetnx(c: Client, args: Buffer[]): Reply {
 }
 
 /** Set every pair (dropping TTLs); MSET itself is the effect. */
-function msetAll(c: Client, args: Buffer[]): void {
+function msetAll(c: CommandContext, args: Buffer[]): void {
   for (let i = 1; i < args.length; i += 2) {
     const key = args[i]!;
     storeString(c, entryForWrite(c, key), key, own(args[i + 1]!), 0);
@@ -233,11 +233,11 @@ function msetAll(c: Client, args: Buffer[]): void {
 
 // --- reads -------------------------------------------------------------------
 
-function get(c: Client, args: Buffer[]): Reply {
+function get(c: CommandContext, args: Buffer[]): Reply {
   return (stringForRead(c, args[1]!)?.value as Buffer | undefined) ?? null;
 }
 
-function mget(c: Client, args: Buffer[]): Reply {
+function mget(c: CommandContext, args: Buffer[]): Reply {
   const out: Reply[] = new Array(args.length - 1);
   for (let i = 1; i < args.length; i++) {
     const e = lookup(c, args[i]!);
@@ -246,13 +246,13 @@ function mget(c: Client, args: Buffer[]): Reply {
   return out;
 }
 
-function strlen(c: Client, args: Buffer[]): Reply {
+function strlen(c: CommandContext, args: Buffer[]): Reply {
   return (stringForRead(c, args[1]!)?.value as Buffer | undefined)?.length ?? 0;
 }
 
 const EMPTY = Buffer.alloc(0);
 
-function getrange(c: Client, args: Buffer[]): Reply {
+function getrange(c: CommandContext, args: Buffer[]): Reply {
   let start = int64Arg(args[2]!);
   let end = int64Arg(args[3]!);
   const e = stringForRead(c, args[1]!);
@@ -272,32 +272,32 @@ function getrange(c: Client, args: Buffer[]): Reply {
 
 // --- GETDEL / GETEX ----------------------------------------------------------
 
-function getdel(c: Client, args: Buffer[]): Reply {
+function getdel(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const e = stringForRead(c, key);
   if (e === undefined) return null;
   const value = e.value as Buffer;
-  c.talus.keyspace.remove(c.db, e);
+  c.keyspace.remove(c.session.db, e);
   propagate(c, ['DEL', key]);
   return value;
 }
 
-function getex(c: Client, args: Buffer[]): Reply {
+function getex(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const o = parseStringOptions(args, 2, false);
   const e = stringForRead(c, key);
   if (e === undefined) return null;
   const at = o.unit !== undefined ? expiryFrom(o.unit, o.expire!, 'getex') : 0;
   const value = e.value as Buffer;
-  const ks = c.talus.keyspace;
+  const ks = c.keyspace;
   if ((o.unit === 'EXAT' || o.unit === 'PXAT') && alreadyExpired(c, at)) {
-    ks.remove(c.db, e);
+    ks.remove(c.session.db, e);
     propagate(c, ['DEL', key]);
   } else if (o.unit !== undefined) {
-    ks.setExpire(c.db, e, at);
+    ks.setExpire(c.session.db, e, at);
     propagate(c, ['PEXPIREAT', key, String(at)]);
   } else if (o.persist && e.expireAt !== 0) {
-    ks.setExpire(c.db, e, 0);
+    ks.setExpire(c.session.db, e, 0);
     propagate(c, ['PERSIST', key]);
   }
   return value;
@@ -305,7 +305,7 @@ function getex(c: Client, args: Buffer[]): Reply {
 
 // --- APPEND / SETRANGE -------------------------------------------------------
 
-function append(c: Client, args: Buffer[]): Reply {
+function append(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const suffix = args[2]!;
   const e = stringForWrite(c, key);
@@ -327,7 +327,7 @@ function append(c: Client, args: Buffer[]): Reply {
   return v.length;
 }
 
-function setrange(c: Client, args: Buffer[]): Reply {
+function setrange(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const offset = int64Arg(args[2]!);
   const bytes = args[3]!;
@@ -350,7 +350,7 @@ function setrange(c: Client, args: Buffer[]): Reply {
 
 // --- INCR family -------------------------------------------------------------
 
-function incrBy(c: Client, key: Buffer, delta: bigint): Reply {
+function incrBy(c: CommandContext, key: Buffer, delta: bigint): Reply {
   const e = stringForWrite(c, key);
   let cur = 0n;
   if (e !== undefined) {
@@ -367,7 +367,7 @@ function incrBy(c: Client, key: Buffer, delta: bigint): Reply {
   return r;
 }
 
-function incrbyfloat(c: Client, args: Buffer[]): Reply {
+function incrbyfloat(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const e = stringForWrite(c, key);
   const cur = e !== undefined ? parseLongDouble(e.value as Buffer) : LD_ZERO;
@@ -387,7 +387,7 @@ function incrbyfloat(c: Client, args: Buffer[]): Reply {
 const MATCHES = Buffer.from('matches');
 const LEN = Buffer.from('len');
 
-function lcs(c: Client, args: Buffer[]): Reply {
+function lcs(c: CommandContext, args: Buffer[]): Reply {
   const ea = lookup(c, args[1]!);
   const eb = lookup(c, args[2]!);
   if ((ea !== undefined && ea.type !== 'string') || (eb !== undefined && eb.type !== 'string')) {
@@ -414,7 +414,7 @@ function lcs(c: Client, args: Buffer[]): Reply {
   const blen = b.length;
   if (alen >= 0xfffffffe || blen >= 0xfffffffe) return new ErrorReply('ERR String too long for LCS');
   const cells = (alen + 1) * (blen + 1);
-  if (cells * 4 > c.talus.config.values.protoMaxBulkLen) {
+  if (cells * 4 > c.config.values.protoMaxBulkLen) {
     return new ErrorReply('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
   }
   // table[i * (blen + 1) + j] = LCS length of a[0..i) and b[0..j)

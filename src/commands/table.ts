@@ -1,5 +1,5 @@
 import type { Reply } from '../protocol/reply.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
 import type { Access } from '../keyspace/paging.js';
 
@@ -28,7 +28,7 @@ export type CommandFlag =
  * resident, which is what makes each command atomic. Keyless commands may be
  * async (KEYS, CONFIG REWRITE...); the client's later commands wait for them.
  */
-export type Handler = (c: Client, args: Buffer[]) => Reply | Promise<Reply>;
+export type Handler = (c: CommandContext, args: Buffer[]) => Reply | Promise<Reply>;
 
 /** Which arguments are keys: Redis's legacy (first, last, step) triple, or a function. */
 export interface KeySpec {
@@ -52,7 +52,7 @@ export interface CommandDef {
    * The keys to make resident when some are in another db than the client's
    * (MOVE, COPY ... DB n); replaces keys/movableKeys for scheduling.
    */
-  keyRefs?: (c: Client, args: Buffer[]) => KeyRef[];
+  keyRefs?: (c: CommandContext, args: Buffer[]) => KeyRef[];
   /**
    * What the command needs of a paged collection (keyspace/paging.ts) at key
    * argument `index`. Undeclared: all of it, read before the command runs.

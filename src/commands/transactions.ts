@@ -26,12 +26,13 @@ import type { CommandDef, Command } from './table.js';
 import { ErrorReply, NULL_ARRAY, OK, type Reply } from '../protocol/reply.js';
 import { Errors } from './errors.js';
 import { Entry } from '../keyspace/types.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import { metaOnly } from '../keyspace/paging.js';
-import type { Talus } from '../talus.js';
+import type { ServerControl } from '../execution/context.js';
+import type { Session } from '../execution/session.js';
 
-export function installTransactionHooks(t: Talus): void {
-  t.clientResetHooks.push(unwatchAll);
+export function installTransactionHooks(t: ServerControl): void {
+  t.sessionResetHooks.push(unwatchAll);
 }
 
 function isLive(e: Entry | undefined, now: number): boolean {
@@ -39,19 +40,19 @@ function isLive(e: Entry | undefined, now: number): boolean {
 }
 
 /** Forget every WATCHed key of a client (EXEC, DISCARD, UNWATCH, RESET, close). */
-export function unwatchAll(c: Client): void {
-  for (const w of c.watching) w.entry.pins--;
-  c.watching = [];
+export function unwatchAll(s: Session): void {
+  for (const w of s.watching) w.entry.pins--;
+  s.watching = [];
 }
 
-function watch(c: Client, args: Buffer[]): Reply {
-  if (c.multi !== null) return new ErrorReply('ERR WATCH inside MULTI is not allowed');
-  const ks = c.talus.keyspace;
-  const db = c.db;
+function watch(c: CommandContext, args: Buffer[]): Reply {
+  if (c.session.multi !== null) return new ErrorReply('ERR WATCH inside MULTI is not allowed');
+  const ks = c.keyspace;
+  const db = c.session.db;
   const now = Date.now();
   for (let i = 1; i < args.length; i++) {
     const name = args[i]!.toString('latin1');
-    if (c.watching.some((w) => w.db === db.index && w.name === name)) continue;
+    if (c.session.watching.some((w) => w.db === db.index && w.name === name)) continue;
     let e = db.entries.get(name);
     if (e === undefined) {
       // Known absent (the db is fully resident): a clean tombstone gives the
@@ -62,7 +63,7 @@ function watch(c: Client, args: Buffer[]): Reply {
       ks.resize(e, 0);
     }
     e.pins++;
-    c.watching.push({ db: db.index, name, entry: e, version: watchedVersion(e), live: isLive(e, now) });
+    c.session.watching.push({ db: db.index, name, entry: e, version: watchedVersion(e), live: isLive(e, now) });
   }
   return OK;
 }
@@ -73,10 +74,10 @@ function watchedVersion(e: Entry): number {
 }
 
 /** True if any WATCHed key changed since WATCH (EXEC must fail). */
-export function watchTouched(c: Client): boolean {
-  const ks = c.talus.keyspace;
+export function watchTouched(c: CommandContext): boolean {
+  const ks = c.keyspace;
   const now = Date.now();
-  for (const w of c.watching) {
+  for (const w of c.session.watching) {
     const e = w.entry;
     const cur = ks.dbs[w.db]?.entries.get(w.name);
     if (watchedVersion(e) !== w.version) {
@@ -95,25 +96,25 @@ export function watchTouched(c: Client): boolean {
   return false;
 }
 
-function multi(c: Client): Reply {
-  if (c.multi !== null) return new ErrorReply('ERR MULTI calls can not be nested');
-  c.multi = [];
-  c.multiError = false;
+function multi(c: CommandContext): Reply {
+  if (c.session.multi !== null) return new ErrorReply('ERR MULTI calls can not be nested');
+  c.session.multi = [];
+  c.session.multiError = false;
   return OK;
 }
 
-function discard(c: Client): Reply {
-  if (c.multi === null) return new ErrorReply('ERR DISCARD without MULTI');
-  c.multi = null;
-  c.multiError = false;
-  unwatchAll(c);
+function discard(c: CommandContext): Reply {
+  if (c.session.multi === null) return new ErrorReply('ERR DISCARD without MULTI');
+  c.session.multi = null;
+  c.session.multiError = false;
+  unwatchAll(c.session);
   return OK;
 }
 
 /** Conditions Redis re-checks for the whole transaction when EXEC arrives. */
-function execTimeError(t: Talus, queued: Array<{ cmd: Command }>): ErrorReply | undefined {
+function execTimeError(t: ServerControl, queued: Array<{ cmd: Command }>): ErrorReply | undefined {
   const writes = queued.some((q) => q.cmd.isWrite);
-  if (writes && !t.flusher.healthy) return Errors.persistence(t.flusher.lastError);
+  if (writes && !t.persistence.healthy) return Errors.persistence(t.persistence.lastError);
   const v = t.config.values;
   // No eviction here: the keys of this transaction are resident but no longer
   // claimed, so evicting now could drop them from under it.
@@ -128,20 +129,20 @@ function execTimeError(t: Talus, queued: Array<{ cmd: Command }>): ErrorReply | 
   return undefined;
 }
 
-function exec(c: Client, args: Buffer[]): Reply | Promise<Reply> {
-  const t = c.talus;
-  if (c.multi === null) return new ErrorReply('ERR EXEC without MULTI');
-  const queued = c.multi;
-  const aborted = c.multiError;
-  c.multi = null;
-  c.multiError = false;
+function exec(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
+  const t = c.server;
+  if (c.session.multi === null) return new ErrorReply('ERR EXEC without MULTI');
+  const queued = c.session.multi;
+  const aborted = c.session.multiError;
+  c.session.multi = null;
+  c.session.multiError = false;
   const touched = !aborted && watchTouched(c);
-  unwatchAll(c);
+  unwatchAll(c.session);
   // MONITOR shows each command after it ran, then EXEC, once the
   // transaction's effects are committed (they commit together).
   const before = t.keyspace.changelog.seq;
   const feedExec = () => {
-    if (t.monitors.size > 0) t.feedMonitors(c, args, t.durabilityGate(before));
+    if (t.monitors.size > 0) t.feedMonitors(c.session, args, t.durabilityGate(before));
   };
   if (aborted) {
     feedExec();
@@ -156,54 +157,10 @@ function exec(c: Client, args: Buffer[]): Reply | Promise<Reply> {
     feedExec();
     return new ErrorReply(`EXECABORT Transaction discarded because of: ${err.message}`);
   }
-  const replies: Array<Reply | Promise<Reply>> = [];
-  let async = false;
-  c.inExec = true;
-  try {
-    for (const q of queued) {
-      const r = runQueued(c, q.cmd, q.args);
-      if (r instanceof Promise) async = true;
-      replies.push(r);
-      if (t.monitors.size > 0 && !q.cmd.def.flags.includes('skip_monitor') && !q.cmd.def.flags.includes('admin')) {
-        t.feedMonitors(c, q.args, t.durabilityGate(before));
-      }
-    }
-  } finally {
-    c.inExec = false;
-  }
+  const replies = t.runQueued(c.session, queued);
   feedExec();
-  if (!async) return replies as Reply[];
+  if (!replies.some((r) => r instanceof Promise)) return replies as Reply[];
   return Promise.all(replies);
-}
-
-/** Run one queued command now, with the per-command accounting Talus.execute does. */
-function runQueued(c: Client, cmd: Command, args: Buffer[]): Reply | Promise<Reply> {
-  const started = performance.now();
-  let r: Reply | Promise<Reply>;
-  try {
-    r = cmd.def.handler!(c, args);
-  } catch (err) {
-    r = asError(c, err);
-  }
-  if (r instanceof Promise) {
-    return r.then(
-      (x) => account(c, cmd, args, x, started),
-      (err) => account(c, cmd, args, asError(c, err), started),
-    );
-  }
-  return account(c, cmd, args, r, started);
-}
-
-function account(c: Client, cmd: Command, args: Buffer[], reply: Reply, started: number): Reply {
-  c.talus.account(c, cmd, args, reply, started);
-  return reply;
-}
-
-function asError(c: Client, err: unknown): ErrorReply {
-  if (err instanceof ErrorReply) return err;
-  const e = err as Error;
-  c.talus.log.warning(`command failed: ${e.stack ?? e}`);
-  return new ErrorReply(`ERR ${e.message}`);
 }
 
 const TX = ['noscript', 'loading', 'stale', 'fast', 'allow_busy'] as const;
@@ -230,7 +187,7 @@ export const transactionsCommands: CommandDef[] = [
     name: 'unwatch', arity: 1, flags: [...TX], group: 'transactions', since: '2.2.0',
     summary: 'Forgets about watched keys of a transaction.', complexity: 'O(1)',
     handler: (c) => {
-      unwatchAll(c);
+      unwatchAll(c.session);
       return OK;
     },
   },

@@ -1,5 +1,5 @@
 import type { CommandDef, KeySpec } from './table.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
 import { DoubleReply, ErrorReply, NULL_ARRAY, type Reply } from '../protocol/reply.js';
 import { keyword } from './args.js';
@@ -9,7 +9,7 @@ import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './sets.
 import { ZSetValue, zsetSize } from '../keyspace/values/zset.js';
 import { SetValue, randomInt } from '../keyspace/values/set.js';
 import { formatDouble, parseFloatArg, parseInteger, parseSafeInt } from '../util/numbers.js';
-import { timeoutArg } from '../server/blocking.js';
+import { timeoutArg } from '../execution/blocking.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
 import { intArg, META, membersFrom, metaOnly, range, WHOLE, type Access } from '../keyspace/paging.js';
 import type { Entry } from '../keyspace/types.js';
@@ -33,18 +33,18 @@ const nanError = () => new ErrorReply('ERR resulting score is not a number (NaN)
 const notFloatRange = () => new ErrorReply('ERR min or max is not a float');
 const notLexRange = () => new ErrorReply('ERR min or max not valid string range item');
 
-function readZset(c: Client, key: Buffer): ZSetValue | undefined {
+function readZset(c: CommandContext, key: Buffer): ZSetValue | undefined {
   return lookupTyped(c, key, 'zset')?.value as ZSetValue | undefined;
 }
 
 /** Create a zset key that does not exist yet. */
-function createZset(c: Client, key: Buffer, z: ZSetValue): Entry {
-  return c.talus.keyspace.create(c.db, str(key), 'zset', z, zsetSize(z));
+function createZset(c: CommandContext, key: Buffer, z: ZSetValue): Entry {
+  return c.keyspace.create(c.session.db, str(key), 'zset', z, zsetSize(z));
 }
 
 /** A key gained elements: wake clients blocked on it (BZPOPMIN & co). */
-function signalReady(c: Client, key: Buffer): void {
-  c.talus.blocking.signalReady(c.db, str(key));
+function signalReady(c: CommandContext, key: Buffer): void {
+  c.server.blocking.signalReady(c.session.db, str(key));
 }
 
 /**
@@ -185,11 +185,11 @@ function rankSpan(size: number, start: number, end: number): [number, number] | 
 type Pair = [string, number];
 
 /** Members with or without scores: flat in RESP2, [member, score] pairs in RESP3. */
-function pairsReply(c: Client, pairs: Pair[], withScores: boolean): Reply {
+function pairsReply(c: CommandContext, pairs: Pair[], withScores: boolean): Reply {
   const out: Reply[] = [];
   if (!withScores) {
     for (const [m] of pairs) out.push(bulk(m));
-  } else if (c.protocol === 2) {
+  } else if (c.session.protocol === 2) {
     for (const [m, s] of pairs) out.push(bulk(m), new DoubleReply(s));
   } else {
     for (const [m, s] of pairs) out.push([bulk(m), new DoubleReply(s)]);
@@ -198,8 +198,8 @@ function pairsReply(c: Client, pairs: Pair[], withScores: boolean): Reply {
 }
 
 /** Store a computed zset under `dst` (replacing what is there); returns its size. */
-function storeZset(c: Client, dst: Buffer, z: ZSetValue, effect: Buffer[]): number {
-  const existed = c.talus.keyspace.lookup(c.db, str(dst)) !== undefined;
+function storeZset(c: CommandContext, dst: Buffer, z: ZSetValue, effect: Buffer[]): number {
+  const existed = c.keyspace.lookup(c.session.db, str(dst)) !== undefined;
   storeCollection(c, dst, 'zset', z);
   if (z.size > 0) {
     propagate(c, effect);
@@ -213,8 +213,8 @@ function storeZset(c: Client, dst: Buffer, z: ZSetValue, effect: Buffer[]): numb
 // --- Redis's encodings (where -0 survives) ----------------------------------------
 
 /** Redis's compact-encoding limits of sorted sets: zset-max-listpack-entries and -value. */
-function listpackLimits(c: Client): { entries: number; bytes: number } {
-  const v = c.talus.config.values;
+function listpackLimits(c: CommandContext): { entries: number; bytes: number } {
+  const v = c.config.values;
   return { entries: v.zsetMaxListpackEntries, bytes: v.zsetMaxListpackValue };
 }
 
@@ -226,7 +226,7 @@ function addMember(z: ZSetValue, member: string, score: number, limits: { entrie
 
 // --- ZADD / ZINCRBY ----------------------------------------------------------------
 
-function zaddGeneric(c: Client, args: Buffer[], incrCommand: boolean): Reply {
+function zaddGeneric(c: CommandContext, args: Buffer[], incrCommand: boolean): Reply {
   const key = args[1]!;
   let nx = false;
   let xx = false;
@@ -317,12 +317,12 @@ function zaddGeneric(c: Client, args: Buffer[], incrCommand: boolean): Reply {
 
 // --- simple reads ---------------------------------------------------------------
 
-function zscore(c: Client, args: Buffer[]): Reply {
+function zscore(c: CommandContext, args: Buffer[]): Reply {
   const s = readZset(c, args[1]!)?.score(str(args[2]!));
   return s === undefined ? null : new DoubleReply(s);
 }
 
-function zmscore(c: Client, args: Buffer[]): Reply {
+function zmscore(c: CommandContext, args: Buffer[]): Reply {
   const z = readZset(c, args[1]!);
   const out: Reply[] = [];
   for (let i = 2; i < args.length; i++) {
@@ -332,11 +332,11 @@ function zmscore(c: Client, args: Buffer[]): Reply {
   return out;
 }
 
-function zcard(c: Client, args: Buffer[]): Reply {
+function zcard(c: CommandContext, args: Buffer[]): Reply {
   return readZset(c, args[1]!)?.size ?? 0;
 }
 
-function zcount(c: Client, args: Buffer[]): Reply {
+function zcount(c: CommandContext, args: Buffer[]): Reply {
   const range = parseScoreRange(args[2]!, args[3]!);
   const z = readZset(c, args[1]!);
   if (!z) return 0;
@@ -344,7 +344,7 @@ function zcount(c: Client, args: Buffer[]): Reply {
   return end - start;
 }
 
-function zlexcount(c: Client, args: Buffer[]): Reply {
+function zlexcount(c: CommandContext, args: Buffer[]): Reply {
   const [min, max] = parseLexRange(args[2]!, args[3]!);
   const z = readZset(c, args[1]!);
   if (!z) return 0;
@@ -353,7 +353,7 @@ function zlexcount(c: Client, args: Buffer[]): Reply {
 }
 
 function zrank(reverse: boolean) {
-  return (c: Client, args: Buffer[]): Reply => {
+  return (c: CommandContext, args: Buffer[]): Reply => {
     const z = readZset(c, args[1]!);
     if (!z) return null;
     const r = z.rank(str(args[2]!));
@@ -371,7 +371,7 @@ type Direction = 'auto' | 'forward' | 'reverse';
  * ZRANGE, ZRANGESTORE and the older Z[REV]RANGE[BYSCORE|BYLEX]: `argStart`
  * is the index of the source key; `dst` is set for ZRANGESTORE.
  */
-function zrangeGeneric(c: Client, args: Buffer[], argStart: number, dst: Buffer | null, type: RangeType, dir: Direction): Reply {
+function zrangeGeneric(c: CommandContext, args: Buffer[], argStart: number, dst: Buffer | null, type: RangeType, dir: Direction): Reply {
   const store = dst !== null;
   let withScores = false;
   let offset = 0;
@@ -459,21 +459,21 @@ function collect(z: ZSetValue, start: number, end: number, reverse: boolean, off
   return out;
 }
 
-function zrangeCmd(c: Client, args: Buffer[]): Reply {
+function zrangeCmd(c: CommandContext, args: Buffer[]): Reply {
   return zrangeGeneric(c, args, 1, null, 'auto', 'auto');
 }
 
-function zrangestore(c: Client, args: Buffer[]): Reply {
+function zrangestore(c: CommandContext, args: Buffer[]): Reply {
   return zrangeGeneric(c, args, 2, args[1]!, 'auto', 'auto');
 }
 
 function fixedRange(type: RangeType, dir: Direction) {
-  return (c: Client, args: Buffer[]): Reply => zrangeGeneric(c, args, 1, null, type, dir);
+  return (c: CommandContext, args: Buffer[]): Reply => zrangeGeneric(c, args, 1, null, type, dir);
 }
 
 // --- removals -------------------------------------------------------------------
 
-function zrem(c: Client, args: Buffer[]): Reply {
+function zrem(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const e = lookupTyped(c, key, 'zset');
   if (!e) return 0;
@@ -489,7 +489,7 @@ function zrem(c: Client, args: Buffer[]): Reply {
 }
 
 function zremrange(type: 'rank' | 'score' | 'lex') {
-  return (c: Client, args: Buffer[]): Reply => {
+  return (c: CommandContext, args: Buffer[]): Reply => {
     const key = args[1]!;
     let rank: [number, number] | undefined;
     let score: ScoreRange | undefined;
@@ -522,7 +522,7 @@ function zremrange(type: 'rank' | 'score' | 'lex') {
 // --- pops -----------------------------------------------------------------------
 
 /** Pop up to `count` elements from the low (min) or high end; logs the effect. */
-function popFrom(c: Client, e: Entry, key: Buffer, max: boolean, count: number): Pair[] {
+function popFrom(c: CommandContext, e: Entry, key: Buffer, max: boolean, count: number): Pair[] {
   const z = e.value as ZSetValue;
   const n = Math.min(count, z.size);
   const popped: Pair[] = max ? z.slice(z.size - n, z.size).reverse() : z.slice(0, n);
@@ -533,7 +533,7 @@ function popFrom(c: Client, e: Entry, key: Buffer, max: boolean, count: number):
 }
 
 function zpop(max: boolean) {
-  return (c: Client, args: Buffer[]): Reply => {
+  return (c: CommandContext, args: Buffer[]): Reply => {
     if (args.length > 3) throw Errors.syntax();
     let count = -1;
     if (args.length === 3) {
@@ -546,7 +546,7 @@ function zpop(max: boolean) {
     const popped = popFrom(c, e, key, max, count === -1 ? 1 : count);
     // RESP3 with a COUNT: [member, score] pairs; otherwise flat.
     const out: Reply[] = [];
-    const nested = c.protocol === 3 && count !== -1;
+    const nested = c.session.protocol === 3 && count !== -1;
     for (const [m, s] of popped) {
       if (nested) out.push([bulk(m), new DoubleReply(s)]);
       else out.push(bulk(m), new DoubleReply(s));
@@ -582,7 +582,7 @@ function parseMpop(args: Buffer[], numkeysIdx: number): MpopArgs {
 }
 
 /** The first non-empty zset among `keys` (WRONGTYPE stops at the first wrong key met). */
-function firstNonEmpty(c: Client, keys: Buffer[]): [Entry, Buffer] | undefined {
+function firstNonEmpty(c: CommandContext, keys: Buffer[]): [Entry, Buffer] | undefined {
   for (const k of keys) {
     const e = lookupTyped(c, k, 'zset');
     if (e && (e.value as ZSetValue).size > 0) return [e, k];
@@ -594,7 +594,7 @@ function mpopReply(key: Buffer, popped: Pair[]): Reply {
   return [key, popped.map(([m, s]) => [bulk(m), new DoubleReply(s)])];
 }
 
-function zmpop(c: Client, args: Buffer[]): Reply {
+function zmpop(c: CommandContext, args: Buffer[]): Reply {
   const p = parseMpop(args, 1);
   const found = firstNonEmpty(c, p.keys);
   if (!found) return NULL_ARRAY;
@@ -604,19 +604,19 @@ function zmpop(c: Client, args: Buffer[]): Reply {
 // --- blocking pops ------------------------------------------------------------------
 
 /** A zset key a blocked client may be served from now: present, a zset, not empty. */
-function readyZset(c: Client, name: string): Entry | undefined {
-  const e = c.talus.keyspace.lookup(c.db, name);
+function readyZset(c: CommandContext, name: string): Entry | undefined {
+  const e = c.keyspace.lookup(c.session.db, name);
   if (e === undefined || e.type !== 'zset' || (e.value as ZSetValue).size === 0) return undefined;
   return e;
 }
 
-function keyRefsOf(c: Client, keys: Buffer[]): KeyRef[] {
-  return keys.map((k) => ({ db: c.db, name: str(k) }));
+function keyRefsOf(c: CommandContext, keys: Buffer[]): KeyRef[] {
+  return keys.map((k) => ({ db: c.session.db, name: str(k) }));
 }
 
 /** BZPOPMIN / BZPOPMAX key [key ...] timeout: [key, member, score]. */
 function bzpop(max: boolean) {
-  return (c: Client, args: Buffer[]): Reply => {
+  return (c: CommandContext, args: Buffer[]): Reply => {
     const ms = timeoutArg(args[args.length - 1]!);
     const keys = args.slice(1, -1);
     const serve = (key: Buffer, e: Entry): Reply => {
@@ -625,7 +625,7 @@ function bzpop(max: boolean) {
     };
     const found = firstNonEmpty(c, keys);
     if (found) return serve(found[1], found[0]);
-    const b = c.talus.blocking;
+    const b = c.server.blocking;
     if (!b.canBlock(c)) return NULL_ARRAY;
     return b.block(c, keyRefsOf(c, keys), ms, (name) => {
       const e = readyZset(c, name);
@@ -635,12 +635,12 @@ function bzpop(max: boolean) {
 }
 
 /** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]. */
-function bzmpop(c: Client, args: Buffer[]): Reply {
+function bzmpop(c: CommandContext, args: Buffer[]): Reply {
   const p = parseMpop(args, 2);
   const ms = timeoutArg(args[1]!);
   const found = firstNonEmpty(c, p.keys);
   if (found) return mpopReply(found[1], popFrom(c, found[0], found[1], p.max, p.count));
-  const b = c.talus.blocking;
+  const b = c.server.blocking;
   if (!b.canBlock(c)) return NULL_ARRAY;
   return b.block(c, keyRefsOf(c, p.keys), ms, (name) => {
     const e = readyZset(c, name);
@@ -652,7 +652,7 @@ function bzmpop(c: Client, args: Buffer[]): Reply {
 
 // --- ZRANDMEMBER -----------------------------------------------------------------
 
-function zrandmember(c: Client, args: Buffer[]): Reply {
+function zrandmember(c: CommandContext, args: Buffer[]): Reply {
   if (args.length >= 3) {
     const l = parseInteger(args[2]!);
     if (l === null) throw Errors.notInteger();
@@ -766,7 +766,7 @@ interface SetOpArgs {
  * (or `[LIMIT n]` for ZINTERCARD) the way Redis does: numkeys first, then
  * the inputs are looked up (WRONGTYPE), then the options.
  */
-function parseSetOp(c: Client, args: Buffer[], numkeysIdx: number, op: SetOp, store: boolean, cardOnly: boolean): SetOpArgs {
+function parseSetOp(c: CommandContext, args: Buffer[], numkeysIdx: number, op: SetOp, store: boolean, cardOnly: boolean): SetOpArgs {
   const name = str(args[0]!).toLowerCase();
   const setnum = longArg(args[numkeysIdx]!);
   if (setnum < 1) throw new ErrorReply(`ERR at least 1 input key is needed for '${name}' command`);
@@ -859,7 +859,7 @@ function computeSetOp(op: SetOp, p: SetOpArgs): Map<string, number> {
 }
 
 /** A ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE result: built as a skiplist, a listpack if it fits (-0 then becomes 0). */
-function toZset(c: Client, result: Map<string, number>): ZSetValue {
+function toZset(c: CommandContext, result: Map<string, number>): ZSetValue {
   const z = new ZSetValue();
   z.compact = false;
   for (const [m, s] of result) z.set(m, s);
@@ -869,7 +869,7 @@ function toZset(c: Client, result: Map<string, number>): ZSetValue {
 }
 
 function setOpRead(op: SetOp) {
-  return (c: Client, args: Buffer[]): Reply => {
+  return (c: CommandContext, args: Buffer[]): Reply => {
     const p = parseSetOp(c, args, 1, op, false, false);
     // Replied from the computed scores in (score, member) order, as Redis does from its
     // temporary skiplist: a -0 score stays -0 (a stored zset keeps 0, like a listpack).
@@ -880,13 +880,13 @@ function setOpRead(op: SetOp) {
 }
 
 function setOpStore(op: SetOp) {
-  return (c: Client, args: Buffer[]): Reply => {
+  return (c: CommandContext, args: Buffer[]): Reply => {
     const p = parseSetOp(c, args, 2, op, true, false);
     return storeZset(c, args[1]!, toZset(c, computeSetOp(op, p)), args);
   };
 }
 
-function zintercard(c: Client, args: Buffer[]): Reply {
+function zintercard(c: CommandContext, args: Buffer[]): Reply {
   const p = parseSetOp(c, args, 1, 'inter', false, true);
   const sorted = p.sources.slice().sort((a, b) => sourceSize(a) - sourceSize(b));
   const first = sorted[0]!;
@@ -913,7 +913,7 @@ function scanScore(s: number): string {
   return formatDouble(s);
 }
 
-function zscan(c: Client, args: Buffer[]): Reply {
+function zscan(c: CommandContext, args: Buffer[]): Reply {
   const cursor = parseScanCursor(args[2]!);
   const z = readZset(c, args[1]!);
   if (!z) return EMPTY_SCAN();

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Talus } from '../talus.js';
 import type { Command } from '../commands/table.js';
+import type { ServerStats } from '../execution/context.js';
 import { VERSION } from '../version.js';
 
 /** Server-level state INFO and the server commands share, beyond what Talus keeps. */
@@ -27,9 +28,10 @@ export interface ServerRuntime {
   sampler: NodeJS.Timeout | undefined;
 }
 
-const runtimes = new WeakMap<Talus, ServerRuntime>();
+const runtimes = new WeakMap<object, ServerRuntime>();
 
-export function runtimeOf(t: Talus): ServerRuntime {
+/** The runtime state of server `t` (one per server object). */
+export function runtimeOf(t: object): ServerRuntime {
   let r = runtimes.get(t);
   if (!r) {
     r = {
@@ -54,7 +56,7 @@ export function runtimeOf(t: Talus): ServerRuntime {
 const SAMPLES = 16;
 
 /** Start the 10 Hz sampler behind instantaneous_ops_per_sec and the kbps fields. */
-export function startSampler(t: Talus): void {
+export function startSampler(t: { readonly stats: ServerStats }): void {
   const r = runtimeOf(t);
   if (r.sampler) return;
   r.sampler = setInterval(() => {
@@ -178,8 +180,8 @@ function clients(t: Talus): Fields {
   let maxIn = 0;
   let maxOut = 0;
   for (const c of t.clients.values()) {
-    if (c.flags.has('replica') || c.flags.has('slave')) replicas++;
-    if (c.flags.has('blocked')) blocked++;
+    if (c.session.flags.has('replica') || c.session.flags.has('slave')) replicas++;
+    if (c.session.flags.has('blocked')) blocked++;
     maxIn = Math.max(maxIn, c.queryBytes);
     maxOut = Math.max(maxOut, c.outputBytes);
   }

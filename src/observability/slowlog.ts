@@ -1,5 +1,5 @@
 import type { ConfigStore } from '../config/store.js';
-import type { Client } from '../server/client.js';
+import type { Session } from '../execution/session.js';
 import type { Command } from '../commands/table.js';
 
 export interface SlowlogEntry {
@@ -18,7 +18,7 @@ export class Slowlog {
 
   constructor(private readonly config: ConfigStore) {}
 
-  record(c: Client, args: Buffer[], usec: number, cmd: Command): void {
+  record(c: Session, args: Buffer[], usec: number, cmd: Command): void {
     const threshold = this.config.values.slowlogLogSlowerThan;
     if (threshold < 0 || usec < threshold || cmd.def.flags.includes('skip_slowlog')) return;
     // Like Redis: at most 32 arguments, each at most 128 bytes.
@@ -26,7 +26,7 @@ export class Slowlog {
     const trimmed = shown.map((a) =>
       a.length > 128 ? Buffer.concat([a.subarray(0, 128), Buffer.from(`... (${a.length - 128} more bytes)`)]) : Buffer.from(a),
     );
-    this.entries.unshift({ id: this.nextId++, time: Math.floor(Date.now() / 1000), usec, args: trimmed, addr: c.addr, name: c.name });
+    this.entries.unshift({ id: this.nextId++, time: Math.floor(Date.now() / 1000), usec, args: trimmed, addr: c.connection?.addr ?? '', name: c.name });
     const max = this.config.values.slowlogMaxLen;
     if (this.entries.length > max) this.entries.length = Math.max(0, max);
   }

@@ -15,7 +15,7 @@ export function clientMemoryLimit(setting: number, maxmemory: number): number {
 }
 
 function evictable(c: Client): boolean {
-  return !c.noEvict && !c.flags.has('master') && !c.flags.has('replica') && !c.flags.has('slave');
+  return !c.session.noEvict && !c.session.flags.has('master') && !c.session.flags.has('replica') && !c.session.flags.has('slave');
 }
 
 /** Close the biggest clients until the total fits `limit`; returns how many were closed. */
@@ -24,7 +24,7 @@ export function evictClients(talus: Talus, limit: number): number {
   let total = 0;
   const candidates: Array<{ c: Client; used: number }> = [];
   for (const c of talus.clients.values()) {
-    if (c.flags.has('master') || c.flags.has('replica') || c.flags.has('slave')) continue;
+    if (c.session.flags.has('master') || c.session.flags.has('replica') || c.session.flags.has('slave')) continue;
     const used = c.memoryUsage;
     total += used;
     if (evictable(c)) candidates.push({ c, used });

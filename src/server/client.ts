@@ -2,11 +2,10 @@ import type net from 'node:net';
 import { RequestParser, ProtocolError } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/encoder.js';
 import { ErrorReply, MapReply, PushReply, RawReply, SetReply, SimpleString, VerbatimReply, type Reply } from '../protocol/reply.js';
-import type { Command } from '../commands/table.js';
-import type { Db } from '../keyspace/keyspace.js';
-import type { Entry } from '../keyspace/types.js';
 import type { Talus } from '../talus.js';
 import { Errors } from '../commands/errors.js';
+import type { Connection, ReplyMode } from '../execution/context.js';
+import type { Session } from '../execution/session.js';
 
 interface PendingReply {
   reply: Reply;
@@ -19,8 +18,6 @@ interface PendingReply {
    */
   acknowledges: boolean;
 }
-
-export type ReplyMode = 'on' | 'off' | 'skip';
 
 /**
  * How far a paused client's buffered requests are parsed ahead so their cold
@@ -62,59 +59,24 @@ export const ReadStop = {
 /** What one connection costs besides its buffers (socket, parser, writer, objects), for tot-mem and maxmemory-clients. */
 export const CLIENT_OVERHEAD = 8 * 1024;
 
-/** One WATCHed key: the entry object and version seen at WATCH time (see commands/transactions.ts). */
-export interface WatchedKey {
-  /** db index (not the Db object: SWAPDB changes what an index refers to) */
-  db: number;
-  name: string;
-  entry: Entry;
-  version: number;
-  /** the key existed and was not logically expired when watched */
-  live: boolean;
-}
-
 /**
- * One connection: parses requests, runs them in order through the keyspace
- * scheduler, and writes replies in request order, each one held back until
- * the mutations it acknowledges are committed (appendfsync always).
+ * One connection: parses requests, runs them in order through the executor,
+ * and writes replies in request order, each one held back until the
+ * mutations it acknowledges are committed (appendfsync always). What the
+ * client is (db, protocol, transaction...) is its session.
  */
-export class Client {
+export class Client implements Connection {
   readonly id: number;
-  readonly createdAt = Date.now();
+  readonly session: Session;
   lastInteraction = Date.now();
-  protocol: 2 | 3 = 2;
-  db: Db;
-  name = '';
-  libName = '';
-  libVersion = '';
-  authenticated: boolean;
-  user = 'default';
-  /** last command run, for CLIENT LIST */
-  lastCommand = 'NULL';
   replyMode: ReplyMode = 'on';
   /** drop the reply of the command now running (CLIENT REPLY OFF/SKIP answer nothing) */
   suppressReply = false;
-  noEvict = false;
-  noTouch = false;
-  /** WATCHed keys, checked by EXEC */
-  watching: WatchedKey[] = [];
-  /** true while EXEC runs the queued commands (blocking commands must not block) */
-  inExec = false;
-  /** subscription counts for CLIENT LIST (kept by the pub/sub family) */
-  subCount = 0;
-  psubCount = 0;
-  ssubCount = 0;
-  /** set by a blocking command while it waits: CLIENT UNBLOCK calls it (error: true = UNBLOCK ... ERROR) */
-  unblock: ((error: boolean) => void) | null = null;
-  /** MULTI state: queued commands, or null outside a transaction */
-  multi: Array<{ cmd: Command; args: Buffer[] }> | null = null;
-  multiError = false;
   /** monitors receive every command */
   monitor = false;
   closed = false;
   /** set when the client must be closed once its pending replies are written */
   closeAfterReply = false;
-  flags = new Set<string>();
   readonly parser: RequestParser;
   private readonly writer = new ReplyWriter();
   private readonly pending: PendingReply[] = [];
@@ -142,14 +104,9 @@ export class Client {
     id: number,
   ) {
     this.id = id;
-    this.db = talus.keyspace.dbs[0]!;
-    this.authenticated = talus.config.values.requirepass === '';
+    this.session = talus.executor.openSession(id, this, this);
     const v = talus.config.values;
     this.parser = new RequestParser({ maxBulkLen: v.protoMaxBulkLen, maxQueryBuffer: v.clientQueryBufferLimit });
-  }
-
-  get dbIndex(): number {
-    return this.db.index;
   }
 
   get addr(): string {
@@ -164,6 +121,19 @@ export class Client {
 
   get laddr(): string {
     return `${this.socket.localAddress}:${this.socket.localPort}`;
+  }
+
+  get viaUnixSocket(): boolean {
+    return this.socket.remoteAddress === undefined;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  setRequestLimits(limits: { maxBulkLen?: number; maxQueryBuffer?: number }): void {
+    if (limits.maxBulkLen !== undefined) this.parser.limits.maxBulkLen = limits.maxBulkLen;
+    if (limits.maxQueryBuffer !== undefined) this.parser.limits.maxQueryBuffer = limits.maxQueryBuffer;
   }
 
   /** Bytes arrived from the socket. */
@@ -209,7 +179,7 @@ export class Client {
           break;
         }
         if (args.length === 0) continue;
-        this.talus.dispatch(this, args);
+        this.talus.executor.dispatch(this.session, args);
       }
       if (this.paused && !this.closed && !this.closeAfterReply) this.lookAhead();
     } finally {
@@ -282,7 +252,7 @@ export class Client {
       if (args.length === 0) continue;
       this.ahead.push(args);
       this.aheadBytes += requestBytes(args);
-      if (!this.prefetchStopped) this.prefetchStopped = !this.talus.prefetch(this, args);
+      if (!this.prefetchStopped) this.prefetchStopped = !this.talus.executor.prefetch(this.session, args);
     }
   }
 
@@ -311,7 +281,7 @@ export class Client {
       return;
     }
     if (this.pending.length === 0 && seq <= this.talus.flusher.durableSeq) {
-      this.writer.write(reply, this.protocol);
+      this.writer.write(reply, this.session.protocol);
     } else {
       this.hold(reply, seq, acknowledges);
       if (seq > 0) this.talus.awaitingDurability.add(this);
@@ -326,7 +296,7 @@ export class Client {
    */
   push(reply: Reply, seq = 0): void {
     if (this.pending.length === 0 && seq <= this.talus.flusher.durableSeq) {
-      this.writer.write(reply, this.protocol);
+      this.writer.write(reply, this.session.protocol);
     } else {
       this.hold(reply, seq, false);
       if (seq > 0) this.talus.awaitingDurability.add(this);
@@ -345,7 +315,7 @@ export class Client {
     while (this.pending.length > 0 && this.pending[0]!.seq <= durable) {
       const { reply } = this.pending.shift()!;
       this.pendingBytes -= replyBytes(reply);
-      this.writer.write(reply, this.protocol);
+      this.writer.write(reply, this.session.protocol);
       released = true;
     }
     if (this.pending.length === 0) this.pendingBytes = 0;
@@ -426,14 +396,14 @@ export class Client {
   /** Everything this connection holds (CLIENT LIST tot-mem, maxmemory-clients). */
   get memoryUsage(): number {
     let multi = 0;
-    if (this.multi !== null) for (const q of this.multi) multi += requestBytes(q.args);
+    if (this.session.multi !== null) for (const q of this.session.multi) multi += requestBytes(q.args);
     return CLIENT_OVERHEAD + this.queryBytes + multi + this.outputBytes;
   }
 
   /** The client as log lines name it. */
   describe(): string {
-    return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${this.name} age=${Math.floor((Date.now() - this.createdAt) / 1000)}` +
-      ` qbuf=${this.queryBytes} omem=${this.outputBytes} tot-mem=${this.memoryUsage} cmd=${this.lastCommand} user=${this.user}`;
+    return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${this.session.name} age=${Math.floor((Date.now() - this.session.createdAt) / 1000)}` +
+      ` qbuf=${this.queryBytes} omem=${this.outputBytes} tot-mem=${this.memoryUsage} cmd=${this.session.lastCommand} user=${this.session.user}`;
   }
 
   get waitingReplies(): number {
@@ -442,22 +412,14 @@ export class Client {
 
   /** RESET: back to a fresh connection's state (keeps the socket and id). */
   reset(): void {
-    this.multi = null;
-    this.multiError = false;
-    this.db = this.talus.keyspace.dbs[0]!;
-    this.protocol = 2;
-    this.name = '';
+    this.session.reset(this.talus.keyspace.dbs[0]!, this.talus.config.values.requirepass === '');
     this.replyMode = 'on';
     this.suppressReply = false;
-    this.noEvict = false;
-    this.noTouch = false;
-    this.authenticated = this.talus.config.values.requirepass === '';
-    this.user = 'default';
     if (this.monitor) {
       this.monitor = false;
-      this.talus.monitors.delete(this);
+      this.talus.monitors.delete(this.session);
     }
-    this.talus.onClientReset(this);
+    this.talus.onSessionReset(this.session);
   }
 
   close(): void {

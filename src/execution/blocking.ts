@@ -2,8 +2,11 @@ import { ErrorReply, NULL_ARRAY, RawReply, type Reply } from '../protocol/reply.
 import type { Command } from '../commands/table.js';
 import type { Db } from '../keyspace/keyspace.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
-import type { Client } from './client.js';
-import type { Talus } from '../talus.js';
+import type { Keyspace } from '../keyspace/keyspace.js';
+import type { Scheduler } from '../keyspace/scheduler.js';
+import type { CommandContext } from './context.js';
+import type { Executor } from './executor.js';
+import type { Session } from './session.js';
 import { parseFloatArg } from '../util/numbers.js';
 
 /**
@@ -14,19 +17,19 @@ import { parseFloatArg } from '../util/numbers.js';
  *
  *   const ms = timeoutArg(args[args.length - 1]!);      // Redis's errors; 0 = forever
  *   ...serve at once if a key is servable (and return the reply)...
- *   if (!c.talus.blocking.canBlock(c)) return NULL_ARRAY; // inside MULTI/EXEC: no blocking
- *   return c.talus.blocking.block(c, refs, ms, (key) => attempt(c, key));
+ *   if (!c.server.blocking.canBlock(c)) return NULL_ARRAY; // inside MULTI/EXEC: no blocking
+ *   return c.server.blocking.block(c, refs, ms, (key) => attempt(c, key));
  *
  * `block` registers the client on the keys (FIFO per key), pauses it (it reads
  * no further commands) and returns the BLOCKED sentinel, which tells Talus
- * not to reply nor count the command yet. Later:
+ * the executor not to reply nor count the command yet. Later:
  *
  * - Any command that may make a key servable calls `signalReady(db, name)`
  *   (pushes, ZADD, and RENAME/MOVE/COPY/RESTORE/SORT STORE into a key...;
  *   SWAPDB calls `signalDb` for both indexes). That is cheap when nobody waits
  *   on the key.
  * - When the current top-level command (a whole EXEC included) has finished,
- *   Talus calls `handleReady()`: for each ready key, in the order they were
+ *   the executor calls `handleReady()`: for each ready key, in the order they were
  *   signalled, the clients waiting on it are retried in the order they
  *   blocked. A retry runs through the scheduler (the ready key and the
  *   waiter's `also` keys are made resident first) and calls
@@ -61,7 +64,7 @@ export interface BlockOptions {
 }
 
 interface Waiter {
-  client: Client;
+  client: Session;
   /** db index the keys live in */
   db: number;
   /** the keys waited on, without duplicates, in argument order */
@@ -89,10 +92,18 @@ interface ReadyKey {
 /** setTimeout's longest delay; longer timeouts re-arm */
 const MAX_TIMER = 2 ** 31 - 1;
 
+/** What blocking uses of the server. */
+export interface BlockingHost {
+  readonly keyspace: Keyspace;
+  readonly scheduler: Scheduler;
+  readonly sessions: ReadonlyMap<number, Session>;
+  readonly sessionResetHooks: Array<(s: Session) => void>;
+}
+
 export class Blocking {
   /** waiters per db index and key, each set in blocking order */
   private readonly byKey = new Map<number, Map<string, Set<Waiter>>>();
-  private readonly byClient = new Map<Client, Waiter>();
+  private readonly byClient = new Map<Session, Waiter>();
   private ready: ReadyKey[] = [];
   private readonly readySet = new Set<string>();
   private handling = false;
@@ -100,8 +111,12 @@ export class Blocking {
   /** stats for INFO */
   stats = { served: 0, timedOut: 0 };
 
-  constructor(private readonly talus: Talus) {
-    talus.clientResetHooks.push((c) => this.cancel(c));
+  constructor(
+    private readonly host: BlockingHost,
+    /** serves woken commands: their retries run and their replies are delivered there */
+    private readonly executor: Executor,
+  ) {
+    host.sessionResetHooks.push((s) => this.cancel(s));
   }
 
   /** Clients blocked now (INFO blocked_clients). */
@@ -116,13 +131,13 @@ export class Blocking {
     return n;
   }
 
-  isBlocked(c: Client): boolean {
+  isBlocked(c: Session): boolean {
     return this.byClient.has(c);
   }
 
   /** False inside MULTI/EXEC (and other contexts that must not block): reply at once instead. */
-  canBlock(c: Client): boolean {
-    return c.multi === null && !c.inExec;
+  canBlock(ctx: CommandContext): boolean {
+    return ctx.session.multi === null && !ctx.session.inExec;
   }
 
   /**
@@ -130,12 +145,13 @@ export class Blocking {
    * (relative; 0 = forever). Returns BLOCKED, which the handler returns.
    */
   block(
-    c: Client,
+    ctx: CommandContext,
     keys: KeyRef[],
     timeoutMs: number,
     attempt: (readyKey: string) => Reply | undefined,
     opts: BlockOptions = {},
   ): Reply {
+    const c = ctx.session;
     if (this.byClient.has(c)) throw new Error('client is already blocked');
     const db = keys[0]?.db.index ?? c.db.index;
     const names = [...new Set(keys.map((k) => k.name))];
@@ -166,12 +182,12 @@ export class Blocking {
     // what CLIENT UNBLOCK, CLIENT LIST (flags=b) and INFO (blocked_clients) look at
     c.unblock = (error: boolean) => void this.unblock(c.id, error);
     c.flags.add('blocked');
-    c.pause();
+    c.connection?.pause();
     return BLOCKED;
   }
 
   /** Called by Talus when a handler returned BLOCKED: the command, for stats at completion. */
-  attach(c: Client, cmd: Command, args: Buffer[]): void {
+  attach(c: Session, cmd: Command, args: Buffer[]): void {
     const w = this.byClient.get(c);
     if (w) {
       w.cmd = cmd;
@@ -245,23 +261,23 @@ export class Blocking {
    * or with an UNBLOCKED error. False if the client is not blocked.
    */
   unblock(clientId: number, error = false): boolean {
-    const c = this.talus.clients.get(clientId);
+    const c = this.host.sessions.get(clientId);
     const w = c && this.byClient.get(c);
     if (!w || w.done) return false;
     const reply = error ? new ErrorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK') : w.onTimeout();
-    this.complete(w, reply, this.talus.keyspace.changelog.seq, performance.now());
+    this.complete(w, reply, this.host.keyspace.changelog.seq, performance.now());
     return true;
   }
 
   /** Drop a client's wait without replying (it closed or RESET). */
-  cancel(c: Client): void {
+  cancel(c: Session): void {
     const w = this.byClient.get(c);
     if (w) this.remove(w);
   }
 
   /** The key surely holds nothing any more: later waiters need not be tried. */
   private gone(r: ReadyKey): boolean {
-    const db = this.talus.keyspace.dbs[r.db];
+    const db = this.host.keyspace.dbs[r.db];
     if (!db) return true;
     const e = db.entries.get(r.name);
     return e === undefined ? db.complete : e.type === null;
@@ -273,13 +289,13 @@ export class Blocking {
       w.missed.push(r);
       return;
     }
-    const db = this.talus.keyspace.dbs[r.db];
+    const db = this.host.keyspace.dbs[r.db];
     if (!db) return;
     const refs: KeyRef[] = [{ db, name: r.name }];
     for (const name of w.also) if (name !== r.name) refs.push({ db, name });
     w.retrying = true;
     let sync = true;
-    this.talus.scheduler.submit(
+    this.host.scheduler.submit(
       refs,
       () => {
         w.retrying = false;
@@ -300,14 +316,9 @@ export class Blocking {
 
   private serve(w: Waiter, readyKey: string): void {
     if (w.done) return;
-    const before = this.talus.keyspace.changelog.seq;
+    const before = this.host.keyspace.changelog.seq;
     const started = performance.now();
-    let reply: Reply | undefined;
-    try {
-      reply = w.attempt(readyKey);
-    } catch (err) {
-      reply = err instanceof ErrorReply ? err : new ErrorReply(`ERR ${(err as Error).message}`);
-    }
+    const reply = this.executor.callContinuation(() => w.attempt(readyKey));
     if (reply === undefined) return;
     this.stats.served++;
     this.complete(w, reply, before, started);
@@ -323,7 +334,7 @@ export class Blocking {
         return;
       }
       this.stats.timedOut++;
-      this.complete(w, w.onTimeout(), this.talus.keyspace.changelog.seq, performance.now());
+      this.complete(w, w.onTimeout(), this.host.keyspace.changelog.seq, performance.now());
     }, Math.min(delay, MAX_TIMER));
   }
 
@@ -331,15 +342,10 @@ export class Blocking {
   private complete(w: Waiter, reply: Reply, before: number, started: number): void {
     this.remove(w);
     const c = w.client;
-    if (c.closed) return;
-    if (w.cmd && w.args) {
-      this.talus.finish(c, w.cmd, w.args, reply, before, started);
-    } else {
-      const seq = this.talus.keyspace.changelog.seq;
-      if (seq > before) this.talus.flusher.schedule();
-      c.deliver(reply, seq > before && this.talus.config.values.appendfsync === 'always' ? seq : 0);
-    }
-    c.resume();
+    if (c.connection?.closed) return;
+    if (w.cmd && w.args) this.executor.finish(c, w.cmd, w.args, reply, before, started);
+    else this.executor.deliverAfter(c, reply, before);
+    c.connection?.resume();
   }
 
   private remove(w: Waiter): void {

@@ -1,0 +1,138 @@
+/**
+ * What a command handler gets: its session, the keyspace, the config and,
+ * for the commands that inspect or manage the server (INFO, CLIENT, CONFIG,
+ * SLOWLOG...), a narrow view of the server. Handlers never see the server
+ * object, the socket or PostgreSQL: src/commands imports nothing from
+ * src/server or src/storage (test/layering.test.ts).
+ */
+import type { Reply } from '../protocol/reply.js';
+import type { Command, CommandTable } from '../commands/table.js';
+import type { ConfigStore } from '../config/store.js';
+import type { Keyspace } from '../keyspace/keyspace.js';
+import type { StoredKeys } from '../keyspace/stored-keys.js';
+import type { Logger } from '../observability/logger.js';
+import type { Slowlog } from '../observability/slowlog.js';
+import type { LatencyMonitor } from '../observability/latency.js';
+import type { LatencyTracker } from '../observability/latency-histogram.js';
+import type { Blocking } from './blocking.js';
+import type { Session } from './session.js';
+
+export type ReplyMode = 'on' | 'off' | 'skip';
+
+/** Where a session's replies and out-of-band messages go. */
+export interface ReplySink {
+  /**
+   * Queue a reply; it goes out after every earlier one and once change-log
+   * `seq` is durable. `acknowledges`: the seq is the command's own write (a
+   * failed commit turns the reply into MISCONF); false when it only gates
+   * what the reply shows.
+   */
+  deliver(reply: Reply, seq: number, acknowledges?: boolean): void;
+  /** Out-of-band data (MONITOR lines, pub/sub messages): after queued replies, not before `seq` is durable. */
+  push(reply: Reply, seq?: number): void;
+}
+
+/** The socket side of a session, as commands and the executor see it (server/client.ts). */
+export interface Connection extends ReplySink {
+  readonly addr: string;
+  readonly laddr: string;
+  readonly fd: number;
+  /** connected over the Unix socket */
+  readonly viaUnixSocket: boolean;
+  /** the peer's IP address (undefined over the Unix socket) */
+  readonly remoteAddress: string | undefined;
+  lastInteraction: number;
+  replyMode: ReplyMode;
+  /** drop the reply of the command now running (CLIENT REPLY OFF/SKIP answer nothing) */
+  suppressReply: boolean;
+  monitor: boolean;
+  readonly closed: boolean;
+  /** close once the pending replies are written */
+  closeAfterReply: boolean;
+  readonly queryBytes: number;
+  readonly outputBytes: number;
+  readonly memoryUsage: number;
+  readonly waitingReplies: number;
+  /** The current command must finish before the next is read. */
+  pause(): void;
+  resume(): void;
+  /** RESET: session and connection back to a new client's state. */
+  reset(): void;
+  close(): void;
+  /** proto-max-bulk-len / client-query-buffer-limit changed */
+  setRequestLimits(limits: { maxBulkLen?: number; maxQueryBuffer?: number }): void;
+}
+
+/** Server-wide counters for INFO stats. */
+export interface ServerStats {
+  connectionsReceived: number;
+  commandsProcessed: number;
+  rejectedConnections: number;
+  errorReplies: number;
+  startedAt: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  /** clients closed by maxmemory-clients (INFO evicted_clients) */
+  evictedClients: number;
+}
+
+/** What commands may know of persistence (the flusher). */
+export interface Persistence {
+  readonly healthy: boolean;
+  readonly lastError: string;
+  /** last change-log seq committed to PostgreSQL */
+  readonly durableSeq: number;
+  waitDurable(seq: number): Promise<void>;
+}
+
+/** The server as the server-management commands see it. */
+export interface ServerControl {
+  readonly keyspace: Keyspace;
+  readonly config: ConfigStore;
+  readonly log: Logger;
+  readonly commands: CommandTable;
+  readonly slowlog: Slowlog;
+  readonly latency: LatencyMonitor;
+  readonly latencyTracker: LatencyTracker;
+  readonly blocking: Blocking;
+  readonly stats: ServerStats;
+  readonly errorCounts: Map<string, number>;
+  readonly persistence: Persistence;
+  /** keys in PostgreSQL, for KEYS/SCAN/RANDOMKEY of dbs not wholly in memory */
+  readonly storedKeys: StoredKeys;
+  /** every connected session, by id */
+  readonly sessions: ReadonlyMap<number, Session>;
+  readonly monitors: Set<Session>;
+  /** hooks for state families keep per session (watch, blocking, pub/sub), run on RESET and close */
+  readonly sessionResetHooks: Array<(s: Session) => void>;
+  role: 'master' | 'slave';
+  lastSave: number;
+  /** DEBUG SET-ACTIVE-EXPIRE */
+  activeExpire: boolean;
+  /** CLIENT PAUSE: returns true when it took the command to run later (commands/client-cmds.ts) */
+  pauseGate: ((s: Session, cmd: Command, args: Buffer[]) => boolean) | undefined;
+  /** Run a request as if it had just arrived (CLIENT UNPAUSE releasing held commands). */
+  dispatch(s: Session, args: Buffer[]): void;
+  /** Unload clean keys until the hot set fits maxmemory. */
+  evict(maxScan?: number): void;
+  /** The INFO text of these sections (observability/info.ts). */
+  info(sections: string[]): string;
+  /** SHUTDOWN */
+  onShutdownRequest(): void;
+  /** The seq a message showing the effects logged since `since` must wait for (see Executor.durabilityGate). */
+  durabilityGate(since: number): number;
+  /** Show a command that ran to MONITOR clients once `gate` is durable. */
+  feedMonitors(s: Session, args: Buffer[], gate: number): void;
+  /** Run the commands of a transaction, each as the executor runs a command (EXEC). */
+  runQueued(s: Session, queued: ReadonlyArray<{ cmd: Command; args: Buffer[] }>): Array<Reply | Promise<Reply>>;
+}
+
+/** A handler's context: one per session, made when the session is. */
+export interface CommandContext {
+  readonly session: Session;
+  /** the socket behind the session, if any (none for the replication applier and scripts) */
+  readonly connection: Connection | undefined;
+  readonly keyspace: Keyspace;
+  readonly config: ConfigStore;
+  readonly server: ServerControl;
+}

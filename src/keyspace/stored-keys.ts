@@ -1,0 +1,35 @@
+import type { KeyType } from './types.js';
+
+/** A key as PostgreSQL's talus.keys holds it. */
+export interface StoredKey {
+  /** the whole key */
+  key: Buffer;
+  /** its indexed form (util/indexed-names.ts): the order of a walk */
+  form: Buffer;
+  type: KeyType;
+}
+
+/** Which live keys of a db a walk returns, by indexed form. */
+export interface StoredKeyRange {
+  /** exclusive */
+  after?: Buffer;
+  /** inclusive lower bound */
+  from?: Buffer;
+  /** exclusive upper bound */
+  to?: Buffer;
+  type?: string;
+}
+
+/**
+ * The keys of dbs not wholly in memory, read from PostgreSQL (storage/
+ * stored-keys.ts): KEYS, SCAN and RANDOMKEY. Callers wait for `durable`
+ * first, so that PostgreSQL holds every write made so far.
+ */
+export interface StoredKeys {
+  /** Resolves once PostgreSQL holds every write made so far, db-wide ones on db `index` included. */
+  durable(index: number): Promise<void>;
+  /** Up to `limit` live keys of db `index` in `range`, in indexed-form order. */
+  page(index: number, range: StoredKeyRange, limit: number): Promise<StoredKey[]>;
+  /** A random live key of db `index`, or undefined when it has none. */
+  random(index: number): Promise<Buffer | undefined>;
+}
