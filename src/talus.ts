@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import { sql } from 'kysely';
 import { Client, OUTPUT_BOUND, ReadStop } from './server/client.js';
 import { clientMemoryLimit, evictClients } from './server/client-limits.js';
 import { CommandTable, type Command } from './commands/table.js';
@@ -11,7 +10,7 @@ import { Scheduler } from './keyspace/scheduler.js';
 import { Changelog, segmentBytes } from './replication/changelog.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
-import { migrate } from './storage/migrate.js';
+import { migrate, readStartState } from './storage/migrate.js';
 import { Flusher } from './storage/flusher.js';
 import { Loader } from './storage/loader.js';
 import { Janitor } from './storage/janitor.js';
@@ -146,12 +145,10 @@ export class Talus implements ServerControl {
     this.log.notice(`storage ready (schema version ${version})`);
 
     const db = this.database.db;
-    const { rows: seqRows } = await sql<{ seq: number | null }>`SELECT max(last_seq) AS seq FROM talus.changelog`.execute(db);
-    const { rows: epochRows } = await sql<{ epoch: number }>`SELECT nextval('talus.epochs') AS epoch`.execute(db);
-    const { rows: counts } = await sql<{ db: number; n: number }>`SELECT db, count(*)::bigint AS n FROM talus.keys GROUP BY db`.execute(db);
+    const { lastSeq, epoch, counts } = await readStartState(db);
 
-    this.keyspace = new Keyspace(v.databases, new Changelog(seqRows[0]?.seq ?? 0));
-    this.keyspace.setEpoch(epochRows[0]!.epoch);
+    this.keyspace = new Keyspace(v.databases, new Changelog(lastSeq));
+    this.keyspace.setEpoch(epoch);
     for (const d of this.keyspace.dbs) d.complete = true;
     for (const { db: i, n } of counts) {
       const d = this.keyspace.dbs[i];
@@ -198,7 +195,7 @@ export class Talus implements ServerControl {
     this.flusher.committedListeners.push((records) => {
       if (records.length > 0) this.janitor?.noteAppended(segmentBytes(records), records[records.length - 1]!.seq);
     });
-    this.expiry = new ActiveExpiry(this);
+    this.expiry = new ActiveExpiry(this.keyspace, this.scheduler, this.flusher, this.storedKeys);
     this.startCron();
     this.config.onChange('hz', () => this.startCron());
     await this.listen();

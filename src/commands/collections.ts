@@ -1,6 +1,6 @@
 import type { CommandContext } from '../execution/context.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
-import { codecFor } from '../storage/codecs.js';
+import { valueOps } from '../keyspace/value-ops.js';
 import { lookupTyped } from './keyaccess.js';
 
 /**
@@ -14,13 +14,13 @@ export function collectionForWrite<V>(c: CommandContext, key: Buffer, type: KeyT
   const e = lookupTyped(c, key, type);
   if (e !== undefined) return e;
   const value = make();
-  return c.keyspace.create(c.session.db, key.toString('latin1'), type, value, codecFor(type).sizeOf(value));
+  return c.keyspace.create(c.session.db, key.toString('latin1'), type, value, valueOps(type).sizeOf(value));
 }
 
 /** Record a change to a collection (deleting it if it is now empty). */
 export function collectionChanged(c: CommandContext, e: Entry): void {
   const ks = c.keyspace;
-  const codec = codecFor(e.type!);
+  const codec = valueOps(e.type!);
   if (codec.length(e.value) === 0) {
     ks.remove(c.session.db, e);
     return;
@@ -32,7 +32,7 @@ export function collectionChanged(c: CommandContext, e: Entry): void {
 /** Store a freshly built collection under `key` (the *STORE commands), replacing what was there. */
 export function storeCollection(c: CommandContext, key: Buffer, type: KeyType, value: unknown): void {
   const ks = c.keyspace;
-  const codec = codecFor(type);
+  const codec = valueOps(type);
   const name = key.toString('latin1');
   if (codec.length(value) === 0) {
     const old = ks.lookup(c.session.db, name);

@@ -4,7 +4,7 @@ import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
 import { keyword } from './args.js';
 import { parseScanCursor } from './sets.js';
 import { lookup, propagate } from './keyaccess.js';
-import { codecFor } from '../storage/codecs.js';
+import { valueOps } from '../keyspace/value-ops.js';
 import { globLiteralPrefix, globMatch } from '../util/glob.js';
 import { indexedFormOf, SHORT_NAME_BYTES } from '../util/indexed-names.js';
 import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
@@ -185,7 +185,7 @@ function persist(c: CommandContext, args: Buffer[]): Reply {
  */
 function copyEntry(c: CommandContext, src: Entry, db: Db, name: string): void {
   const type = src.type!;
-  const codec = codecFor(type);
+  const codec = valueOps(type);
   const value = codec.clone(src.value);
   c.keyspace.create(db, name, type, value, codec.sizeOf(value), src.expireAt);
   c.server.blocking.signalReady(db, name); // wakes BLPOP/BZPOPMIN... waiting on the new key
@@ -193,7 +193,7 @@ function copyEntry(c: CommandContext, src: Entry, db: Db, name: string): void {
 
 /** Move `src` (incarnation, value, TTL) to `name` in `db`, replacing whatever was there. */
 function moveEntry(c: CommandContext, src: Entry, db: Db, name: string): void {
-  c.keyspace.move(c.session.db, src, db, name, codecFor(src.type!).sizeOf(src.value));
+  c.keyspace.move(c.session.db, src, db, name, valueOps(src.type!).sizeOf(src.value));
   c.server.blocking.signalReady(db, name);
 }
 
@@ -305,7 +305,7 @@ export function encodingOf(c: CommandContext, e: Entry): string {
     case 'stream':
       return 'stream';
     case 'set': {
-      const n = codecFor('set').length(value);
+      const n = valueOps('set').length(value);
       let ints = true;
       for (const m of itemsOf(value)) {
         if (parseInteger(toBuffer(m)) === null) {
@@ -316,7 +316,7 @@ export function encodingOf(c: CommandContext, e: Entry): string {
       return ints && n <= v.setMaxIntsetEntries ? 'intset' : 'hashtable';
     }
     case 'hash': {
-      const n = codecFor('hash').length(value);
+      const n = valueOps('hash').length(value);
       const small = n <= v.hashMaxListpackEntries && allShort(value, v.hashMaxListpackValue);
       return small ? 'listpack' : 'hashtable';
     }

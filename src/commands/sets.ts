@@ -5,7 +5,7 @@ import { ErrorReply, SetReply, type Reply } from '../protocol/reply.js';
 import { int64Arg, keyword } from './args.js';
 import { lookup, lookupTyped, propagate } from './keyaccess.js';
 import { collectionChanged, storeCollection } from './collections.js';
-import { codecFor } from '../storage/codecs.js';
+import { valueOps } from '../keyspace/value-ops.js';
 import { parseInteger, parseSafeInt } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
 import { SetValue, type ScanOrder } from '../keyspace/values/set.js';
@@ -29,7 +29,7 @@ function readSet(c: CommandContext, key: Buffer): SetValue | undefined {
 
 /** Create a new collection key (the caller checked that it does not exist). */
 export function createCollection(c: CommandContext, key: Buffer, type: KeyType, value: unknown): Entry {
-  return c.keyspace.create(c.session.db, str(key), type, value, codecFor(type).sizeOf(value));
+  return c.keyspace.create(c.session.db, str(key), type, value, valueOps(type).sizeOf(value));
 }
 
 /** The Redis count range check (getRangeLongFromObjectOrReply with -LONG_MAX..LONG_MAX). */
@@ -44,7 +44,7 @@ const INT64_MAX = 9223372036854775807n;
 
 /** Re-account an entry whose value grew a random-access index on a read path. */
 export function accountIndex(c: CommandContext, e: Entry): void {
-  c.keyspace.resize(e, codecFor(e.type!).sizeOf(e.value));
+  c.keyspace.resize(e, valueOps(e.type!).sizeOf(e.value));
 }
 
 /** Reply sizes beyond this are refused rather than built (Redis would run out of memory). */

@@ -1,5 +1,13 @@
-import { sql } from 'kysely';
-import type { Talus } from '../talus.js';
+import type { Keyspace } from './keyspace.js';
+import type { Scheduler } from './scheduler.js';
+import type { StoredKeys } from './stored-keys.js';
+import type { Entry } from './types.js';
+
+/** What expiry needs of the flusher: whether it commits, and a nudge to commit what expired. */
+interface CommitTrigger {
+  readonly healthy: boolean;
+  schedule(): void;
+}
 
 /**
  * Active expiry, run from the server cron: check a bounded number of resident
@@ -7,16 +15,21 @@ import type { Talus } from '../talus.js';
  * for cold keys past their time, which are loaded and expired like any access.
  */
 export class ActiveExpiry {
-  private iterators = new Map<number, IterableIterator<import('./types.js').Entry>>();
+  private iterators = new Map<number, IterableIterator<Entry>>();
   private coldQuery: Promise<void> | undefined;
   static readonly CHECKS_PER_CYCLE = 2000;
 
-  constructor(private readonly talus: Talus) {}
+  constructor(
+    private readonly keyspace: Keyspace,
+    private readonly scheduler: Scheduler,
+    private readonly flusher: CommitTrigger,
+    private readonly stored: StoredKeys,
+  ) {}
 
   /** One cycle; `cold`: also look for cold keys past their TTL in PostgreSQL. */
   cycle(cold = true): void {
-    const ks = this.talus.keyspace;
-    if (ks.replicaMode || !this.talus.flusher.healthy) return;
+    const ks = this.keyspace;
+    if (ks.replicaMode || !this.flusher.healthy) return;
     const now = Date.now();
     let expired = 0;
     for (const db of ks.dbs) {
@@ -31,14 +44,14 @@ export class ActiveExpiry {
           if (next.done) break;
         }
         const e = next.value;
-        if (e.expireAt !== 0 && e.expireAt <= now && e.type !== null && !this.talus.scheduler.isClaimed(db, e.name)) {
+        if (e.expireAt !== 0 && e.expireAt <= now && e.type !== null && !this.scheduler.isClaimed(db, e.name)) {
           ks.expire(db, e);
           expired++;
         }
       }
       this.iterators.set(db.index, it!);
     }
-    if (expired > 0) this.talus.flusher.schedule();
+    if (expired > 0) this.flusher.schedule();
     if (cold && !this.coldQuery && ks.dbs.some((d) => !d.complete)) {
       this.coldQuery = this.expireCold(now).finally(() => (this.coldQuery = undefined));
     }
@@ -46,19 +59,17 @@ export class ActiveExpiry {
 
   /** Cold keys past their TTL: load them through the scheduler, where access expires them. */
   private async expireCold(now: number): Promise<void> {
-    const t = this.talus;
     try {
-      const { rows } = await sql<{ db: number; key: Buffer }>`
-        SELECT db, coalesce(long_key, key) AS key FROM talus.keys WHERE expire_at <= ${now} ORDER BY expire_at LIMIT 200`.execute(t.database.db);
+      const rows = await this.stored.expired(now, 200);
       for (const r of rows) {
-        const db = t.keyspace.dbs[r.db];
+        const db = this.keyspace.dbs[r.db];
         if (!db || db.complete) continue;
         const name = r.key.toString('latin1');
         if (db.entries.has(name)) continue;
-        t.scheduler.submit(
+        this.scheduler.submit(
           [{ db, name }],
           () => {
-            if (t.keyspace.lookup(db, name) === undefined) t.flusher.schedule();
+            if (this.keyspace.lookup(db, name) === undefined) this.flusher.schedule();
           },
           () => undefined,
         );

@@ -30,6 +30,8 @@ export interface StoredKeys {
   durable(index: number): Promise<void>;
   /** Up to `limit` live keys of db `index` in `range`, in indexed-form order. */
   page(index: number, range: StoredKeyRange, limit: number): Promise<StoredKey[]>;
+  /** Up to `limit` keys of any db past their expiry time `now`, soonest first (active expiry of cold keys). */
+  expired(now: number, limit: number): Promise<Array<{ db: number; key: Buffer }>>;
   /** A random live key of db `index`, or undefined when it has none. */
   random(index: number): Promise<Buffer | undefined>;
 }

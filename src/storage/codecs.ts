@@ -4,6 +4,7 @@ import type { Entry, KeyType } from '../keyspace/types.js';
 import { addGarbage } from './writes.js';
 import type { TalusSchema } from './database.js';
 import type { Access } from '../keyspace/paging.js';
+import { registerValueOps } from '../keyspace/value-ops.js';
 
 /** What a codec reading part of a paged value may use (keyspace/paging.ts). */
 export interface PageContext {
@@ -78,11 +79,14 @@ export const stringCodec: TypeCodec = {
   retire: () => undefined, // the value leaves with its key's row
 };
 
-const codecs = new Map<KeyType, TypeCodec>([['string', stringCodec]]);
+const codecs = new Map<KeyType, TypeCodec>();
 
 export function registerCodec(codec: TypeCodec): void {
   codecs.set(codec.type, codec);
+  registerValueOps(codec.type, codec);
 }
+
+registerCodec(stringCodec);
 
 export function allCodecs(): TypeCodec[] {
   return [...codecs.values()];

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
+import type { TalusSchema } from './database.js';
 import type { Logger } from '../observability/logger.js';
 
 /** migrations/ at the package root (next to dist/ and src/). */
@@ -51,4 +53,12 @@ export async function migrate(pool: pg.Pool, log: Logger, dir = MIGRATIONS_DIR):
     await client.query('SELECT pg_advisory_unlock(7223372036)').catch(() => undefined);
     client.release();
   }
+}
+
+/** What a starting server reads: the last change-log seq, a fresh key-id epoch, and key counts per db. */
+export async function readStartState(db: Kysely<TalusSchema>): Promise<{ lastSeq: number; epoch: number; counts: Array<{ db: number; n: number }> }> {
+  const { rows: seqRows } = await sql<{ seq: number | null }>`SELECT max(last_seq) AS seq FROM talus.changelog`.execute(db);
+  const { rows: epochRows } = await sql<{ epoch: number }>`SELECT nextval('talus.epochs') AS epoch`.execute(db);
+  const { rows: counts } = await sql<{ db: number; n: number }>`SELECT db, count(*)::bigint AS n FROM talus.keys GROUP BY db`.execute(db);
+  return { lastSeq: seqRows[0]?.seq ?? 0, epoch: epochRows[0]!.epoch, counts };
 }

@@ -29,6 +29,12 @@ export class PostgresStoredKeys implements StoredKeys {
     return rows;
   }
 
+  async expired(now: number, limit: number): Promise<Array<{ db: number; key: Buffer }>> {
+    const { rows } = await sql<{ db: number; key: Buffer }>`
+      SELECT db, coalesce(long_key, key) AS key FROM talus.keys WHERE expire_at <= ${now} ORDER BY expire_at LIMIT ${limit}`.execute(this.db);
+    return rows;
+  }
+
   async random(index: number): Promise<Buffer | undefined> {
     const count = this.keyspace.dbs[index]!.count;
     const live = sql`db = ${index} AND (expire_at IS NULL OR expire_at > ${Date.now()})`;

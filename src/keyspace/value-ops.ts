@@ -1,0 +1,24 @@
+import type { KeyType } from './types.js';
+
+/** What commands need to know of a type's in-memory values, whatever holds them. */
+export interface ValueOps {
+  /** member count or byte length */
+  length(value: unknown): number;
+  /** bytes of memory the value accounts for in the hot set */
+  sizeOf(value: unknown): number;
+  /** an independent copy (COPY, MOVE) */
+  clone(value: unknown): unknown;
+}
+
+const ops = new Map<KeyType, ValueOps>();
+
+/** Each type registers its operations once (storage/codecs.ts registers every codec's). */
+export function registerValueOps(type: KeyType, o: ValueOps): void {
+  ops.set(type, o);
+}
+
+export function valueOps(type: KeyType): ValueOps {
+  const o = ops.get(type);
+  if (!o) throw new Error(`no value operations for type ${type}`);
+  return o;
+}
