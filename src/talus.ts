@@ -55,7 +55,7 @@ export class Talus implements ServerControl {
   };
   keyspace!: Keyspace;
   scheduler!: Scheduler;
-  /** clients blocked on keys (BLPOP, BZPOPMIN...): see server/blocking.ts */
+  /** clients blocked on keys (BLPOP, BZPOPMIN...): see execution/blocking.ts */
   blocking!: Blocking;
   flusher!: Flusher;
   loader!: Loader;

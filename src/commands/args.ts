@@ -1,5 +1,6 @@
+import { ErrorReply } from '../protocol/reply.js';
 import { Errors } from './errors.js';
-import { parseInteger, parseFloatArg } from '../util/numbers.js';
+import { INT64_MAX, parseInteger, parseFloatArg } from '../util/numbers.js';
 
 /** Argument parsing with Redis's error replies. */
 
@@ -19,6 +20,20 @@ export function intArg(b: Buffer): number {
   return Number(n);
 }
 
+/**
+ * Redis's getLongFromObject: a signed 64-bit integer (`ERR <message>` or
+ * "not an integer" otherwise) as a JS number. Values beyond 2^53 are clamped:
+ * they are only ever compared with sizes, indexes and offsets (list indexes,
+ * ranks, LIMIT), where any such value behaves like the clamped one.
+ */
+export function longArg(b: Buffer, message?: string): number {
+  const n = parseInteger(b);
+  if (n === null) throw message ? new ErrorReply(`ERR ${message}`) : Errors.notInteger();
+  if (n > 9007199254740991n) return Number.MAX_SAFE_INTEGER;
+  if (n < -9007199254740991n) return Number.MIN_SAFE_INTEGER;
+  return Number(n);
+}
+
 /** A float argument (scores, INCRBYFLOAT). */
 export function floatArg(b: Buffer): number {
   const n = parseFloatArg(b);
@@ -34,4 +49,20 @@ export function floatArg(b: Buffer): number {
 export function keyword(b: Buffer): string {
   const nul = b.indexOf(0);
   return (nul < 0 ? b : b.subarray(0, nul)).toString('latin1').toUpperCase();
+}
+
+/** The Redis count range check (getRangeLongFromObjectOrReply with -LONG_MAX..LONG_MAX). */
+export function signedCountArg(b: Buffer): bigint {
+  const n = int64Arg(b);
+  if (n < -INT64_MAX) {
+    throw new ErrorReply(`ERR value is out of range, value must between ${-INT64_MAX} and ${INT64_MAX}`);
+  }
+  return n;
+}
+
+/** Reply sizes beyond this are refused rather than built (Redis would run out of memory). */
+export const MAX_RANDOM_REPLY = 50_000_000;
+
+export function checkReplySize(n: bigint): void {
+  if (n > BigInt(MAX_RANDOM_REPLY)) throw new ErrorReply(`ERR count is too large (at most ${MAX_RANDOM_REPLY})`);
 }

@@ -2,7 +2,7 @@ import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, type Reply } from '../protocol/reply.js';
 import { int64Arg, keyword } from './args.js';
-import { propagate } from './keyaccess.js';
+import { changed } from './keyaccess.js';
 import type { CommandContext } from '../execution/context.js';
 import { parseInteger, INT64_MAX } from '../util/numbers.js';
 import { EMPTY_STRING, entryForWrite, stringForRead, stringForWrite, storeString } from './strings.js';
@@ -61,7 +61,7 @@ function setbit(c: CommandContext, args: Buffer[]): Reply {
   const mask = 1 << (7 - (offset % 8));
   v[byte] = bit ? v[byte]! | mask : v[byte]! & ~mask;
   storeString(c, e, key, v, e?.expireAt ?? 0);
-  propagate(c, ['SETBIT', key, String(offset), bit ? '1' : '0']);
+  changed(c, key, 'setbit', ['SETBIT', key, String(offset), bit ? '1' : '0']);
   return cur;
 }
 
@@ -213,7 +213,7 @@ function bitop(c: CommandContext, args: Buffer[]): Reply {
   if (maxLen === 0) {
     if (target !== undefined) {
       c.keyspace.remove(c.session.db, target);
-      propagate(c, ['DEL', dest]);
+      changed(c, dest, 'del', ['DEL', dest]);
     }
     return 0;
   }
@@ -239,7 +239,7 @@ function bitop(c: CommandContext, args: Buffer[]): Reply {
   }
   // Like SET: the destination loses any TTL and any other type.
   storeString(c, target, dest, out, 0);
-  propagate(c, ['SET', dest, out]);
+  changed(c, dest, 'set', ['SET', dest, out]);
   return maxLen;
 }
 
@@ -398,7 +398,7 @@ function bitfieldGeneric(c: CommandContext, args: Buffer[], readonlyCommand: boo
     lo = hi = v.length - 1; // a new all-zero string
   }
   storeString(c, e, key, v, e?.expireAt ?? 0);
-  propagate(c, ['SETRANGE', key, String(lo), v.subarray(lo, hi + 1)]);
+  changed(c, key, 'setbit', ['SETRANGE', key, String(lo), v.subarray(lo, hi + 1)]);
   return replies;
 }
 

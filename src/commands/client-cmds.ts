@@ -14,7 +14,7 @@ import { ErrorReply, MapReply, OK, VerbatimReply, type Reply } from '../protocol
 import { keyword } from './args.js';
 import { parseInteger } from '../util/numbers.js';
 import { validateClientName } from './connection.js';
-import { helpReply, routeSubcommands } from './server.js';
+import { helpReply } from './help.js';
 import type { CommandContext } from '../execution/context.js';
 import type { ServerControl } from '../execution/context.js';
 import type { Session } from '../execution/session.js';
@@ -391,7 +391,6 @@ export const clientCommands: CommandDef[] = [
   {
     name: 'client', arity: -2, flags: [], group: 'connection', since: '2.4.0',
     summary: 'A container for client connection commands.', complexity: 'Depends on subcommand.',
-    handler: routeSubcommands('client'),
     subcommands: [
       sub('id', 2, false, 'Returns the unique client ID of the connection.', '5.0.0', (c) => c.session.id),
       sub('info', 2, false, 'Returns information about the connection.', '6.2.0',

@@ -1,7 +1,8 @@
 import type { CommandContext } from '../execution/context.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import { valueOps } from '../keyspace/value-ops.js';
-import { lookupTyped } from './keyaccess.js';
+import { changed, lookupTyped } from './keyaccess.js';
+import type { Effect, KeyEvent } from '../keyspace/events.js';
 
 /**
  * Shared write path of the collection families (hash, list, set, zset):
@@ -17,27 +18,52 @@ export function collectionForWrite<V>(c: CommandContext, key: Buffer, type: KeyT
   return c.keyspace.create(c.session.db, key.toString('latin1'), type, value, valueOps(type).sizeOf(value));
 }
 
-/** Record a change to a collection (deleting it if it is now empty). */
-export function collectionChanged(c: CommandContext, e: Entry): void {
+/**
+ * Record and report a change to a collection: its event and (once per
+ * command) its effect; a collection left empty is deleted, reported as a
+ * `del` after the event, as Redis does.
+ */
+export function collectionChanged(c: CommandContext, e: Entry, event: KeyEvent, effect?: Effect): void {
   const ks = c.keyspace;
   const codec = valueOps(e.type!);
   if (codec.length(e.value) === 0) {
     ks.remove(c.session.db, e);
+    changed(c, e.name, event, effect);
+    changed(c, e.name, 'del');
     return;
   }
   ks.resize(e, codec.sizeOf(e.value));
   ks.touch(e);
+  changed(c, e.name, event, effect);
 }
 
-/** Store a freshly built collection under `key` (the *STORE commands), replacing what was there. */
-export function storeCollection(c: CommandContext, key: Buffer, type: KeyType, value: unknown): void {
+/**
+ * Store a freshly built collection under `key` (the *STORE commands),
+ * replacing what was there, and report it: `event` with `effect`, or, for
+ * an empty result, a `del` of what was there (DEL as the effect).
+ */
+export function storeCollection(c: CommandContext, key: Buffer, type: KeyType, value: unknown, event: KeyEvent, effect: Effect): void {
   const ks = c.keyspace;
   const codec = valueOps(type);
   const name = key.toString('latin1');
   if (codec.length(value) === 0) {
     const old = ks.lookup(c.session.db, name);
-    if (old !== undefined) ks.remove(c.session.db, old);
+    if (old !== undefined) {
+      ks.remove(c.session.db, old);
+      changed(c, key, 'del', ['DEL', key]);
+    }
     return;
   }
   ks.create(c.session.db, name, type, value, codec.sizeOf(value));
+  changed(c, key, event, effect);
+}
+
+/** Create a new collection key (the caller checked that it does not exist). */
+export function createCollection(c: CommandContext, key: Buffer, type: KeyType, value: unknown): Entry {
+  return c.keyspace.create(c.session.db, key.toString('latin1'), type, value, valueOps(type).sizeOf(value));
+}
+
+/** Re-account an entry whose value grew a random-access index on a read path. */
+export function accountIndex(c: CommandContext, e: Entry): void {
+  c.keyspace.resize(e, valueOps(e.type!).sizeOf(e.value));
 }

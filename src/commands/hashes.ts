@@ -2,23 +2,15 @@ import type { CommandDef, KeySpec } from './table.js';
 import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
 import { ErrorReply, MapReply, OK, type Reply } from '../protocol/reply.js';
-import { int64Arg, keyword } from './args.js';
-import { lookupTyped, own, propagate } from './keyaccess.js';
-import { collectionChanged } from './collections.js';
+import { checkReplySize, int64Arg, keyword, signedCountArg } from './args.js';
+import { changed, lookupTyped, own } from './keyaccess.js';
+import type { KeyEvent } from '../keyspace/events.js';
 import { int64Add, parseInteger } from '../util/numbers.js';
-import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './strings.js';
+import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/long-double.js';
 import { HashValue } from '../keyspace/values/hash.js';
 import { membersFrom, metaOnly } from '../keyspace/paging.js';
-import {
-  EMPTY_SCAN,
-  accountIndex,
-  checkReplySize,
-  createCollection,
-  parseScanCursor,
-  parseScanOptions,
-  scanPage,
-  signedCountArg,
-} from './sets.js';
+import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
+import { accountIndex, collectionChanged, createCollection } from './collections.js';
 
 /**
  * The hash family, Redis 7.0 semantics. Fields are latin1 strings inside
@@ -35,16 +27,19 @@ function readHash(c: CommandContext, key: Buffer): HashValue | undefined {
 }
 
 /** Set field/value `pairs`, creating the key if needed; logs them as one HSET and returns how many fields are new. */
-function setPairs(c: CommandContext, key: Buffer, pairs: Buffer[]): number {
+function setPairs(c: CommandContext, key: Buffer, pairs: Buffer[], event: KeyEvent = 'hset'): number {
   const e = lookupTyped(c, key, 'hash');
   const h = e ? (e.value as HashValue) : new HashValue();
   let added = 0;
   for (let i = 0; i + 1 < pairs.length; i += 2) {
     if (h.set(str(pairs[i]!), own(pairs[i + 1]!))) added++;
   }
-  if (e) collectionChanged(c, e);
-  else createCollection(c, key, 'hash', h);
-  propagate(c, ['HSET', key, ...pairs]);
+  if (e) {
+    collectionChanged(c, e, event, ['HSET', key, ...pairs]);
+  } else {
+    createCollection(c, key, 'hash', h);
+    changed(c, key, event, ['HSET', key, ...pairs]);
+  }
   return added;
 }
 
@@ -108,8 +103,7 @@ function hdel(c: CommandContext, args: Buffer[]): Reply {
     if (h.delete(str(args[i]!))) removed.push(args[i]!);
   }
   if (removed.length === 0) return 0;
-  collectionChanged(c, e);
-  propagate(c, ['HDEL', key, ...removed]);
+  collectionChanged(c, e, 'hdel', ['HDEL', key, ...removed]);
   return removed.length;
 }
 
@@ -136,7 +130,7 @@ function hincrby(c: CommandContext, args: Buffer[]): Reply {
   }
   const next = int64Add(cur, incr);
   if (next === null) throw Errors.overflow();
-  setPairs(c, args[1]!, [args[2]!, Buffer.from(next.toString())]);
+  setPairs(c, args[1]!, [args[2]!, Buffer.from(next.toString())], 'hincrby');
   return next;
 }
 
@@ -154,7 +148,7 @@ function hincrbyfloat(c: CommandContext, args: Buffer[]): Reply {
   }
   if (!sum.finite) throw new ErrorReply('ERR increment would produce NaN or Infinity');
   const out = Buffer.from(formatLongDoubleHuman(sum));
-  setPairs(c, args[1]!, [args[2]!, out]);
+  setPairs(c, args[1]!, [args[2]!, out], 'hincrbyfloat');
   return out;
 }
 

@@ -1,11 +1,12 @@
 import type { CommandContext } from '../execution/context.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import { Errors } from './errors.js';
+import type { Effect, KeyEvent } from '../keyspace/events.js';
 
 /**
  * What handlers use to read and change keys in the client's db. Lookups
  * apply lazy expiry; every change is recorded for the flusher, and
- * `propagate` logs the effect for the change log and replicas.
+ * `changed` reports it (event and effect) at the mutation seam.
  */
 
 /** The live entry of a key, or undefined. */
@@ -30,34 +31,17 @@ export function readString(c: CommandContext, key: Buffer): Buffer | undefined {
 }
 
 /**
- * Set a string value. An existing string keeps its incarnation (one row
- * update); anything else becomes a new one. `expireAt`: unix ms, 0 = none,
- * -1 = keep the current TTL.
+ * Report a mutation of `key` (in the session's db, or db index `db`): its
+ * Redis keyspace event and, once per command, its effect for the change log
+ * (absolute: final values, PXAT times), logged in the session's db, where it
+ * replays (MOVE and COPY ... DB name the other db themselves). The one way a handler tells the rest
+ * of the server what it changed (Keyspace.report): the change log, keyspace
+ * notifications, blocked clients and client tracking all follow from it, and
+ * the executor flags any key changed without one. The reply waits for the
+ * effect's commit.
  */
-export function writeString(c: CommandContext, key: Buffer, value: Buffer, expireAt = 0): Entry {
-  const ks = c.keyspace;
-  const name = key.toString('latin1');
-  const e = ks.lookup(c.session.db, name);
-  const stored = own(value);
-  if (e !== undefined && e.type === 'string') {
-    ks.replaceValue(e, stored, stored.length);
-    if (expireAt !== -1 && e.expireAt !== expireAt) ks.setExpire(c.session.db, e, expireAt);
-    return e;
-  }
-  return ks.create(c.session.db, name, 'string', stored, stored.length, expireAt === -1 ? 0 : expireAt);
-}
-
-/** Delete a key if it exists; true if it did. */
-export function deleteKey(c: CommandContext, key: Buffer): boolean {
-  const e = c.keyspace.lookup(c.session.db, key.toString('latin1'));
-  if (e === undefined) return false;
-  c.keyspace.remove(c.session.db, e);
-  return true;
-}
-
-/** Log a mutation's effect; the reply waits for its commit. */
-export function propagate(c: CommandContext, args: Array<Buffer | string>): void {
-  c.keyspace.changelog.append(c.session.db.index, args);
+export function changed(c: CommandContext, key: Buffer | string, event: KeyEvent, effect?: Effect, db = c.session.db.index): void {
+  c.keyspace.report(db, typeof key === 'string' ? key : key.toString('latin1'), event, effect, c.session.db.index);
 }
 
 /**

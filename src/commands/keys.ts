@@ -2,8 +2,8 @@ import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
 import { keyword } from './args.js';
-import { parseScanCursor } from './sets.js';
-import { lookup, propagate } from './keyaccess.js';
+import { parseScanCursor } from './scan.js';
+import { changed, lookup } from './keyaccess.js';
 import { valueOps } from '../keyspace/value-ops.js';
 import { globLiteralPrefix, globMatch } from '../util/glob.js';
 import { indexedFormOf, SHORT_NAME_BYTES } from '../util/indexed-names.js';
@@ -85,7 +85,7 @@ function del(c: CommandContext, args: Buffer[], name: 'DEL' | 'UNLINK'): Reply {
     ks.remove(c.session.db, e);
     deleted.push(args[i]!);
   }
-  if (deleted.length > 0) propagate(c, [name, ...deleted]);
+  for (let i = 0; i < deleted.length; i++) changed(c, deleted[i]!, 'del', i === 0 ? [name, ...deleted] : undefined);
   return deleted.length;
 }
 
@@ -149,13 +149,13 @@ function expireGeneric(c: CommandContext, args: Buffer[], cmd: ExpireCommand): R
 
   if (when <= BigInt(now) && !ks.replicaMode) {
     ks.remove(c.session.db, e);
-    propagate(c, ['DEL', args[1]!]);
+    changed(c, args[1]!, 'del', ['DEL', args[1]!]);
     return 1;
   }
   // Times past 2^53 ms (year 287396) lose precision as JS numbers; clamp below
   // 2^63 so the rounded value still fits PostgreSQL's bigint.
   ks.setExpire(c.session.db, e, Math.min(Number(when), MAX_EXPIRE_AT));
-  propagate(c, ['PEXPIREAT', args[1]!, when.toString()]);
+  changed(c, args[1]!, 'expire', ['PEXPIREAT', args[1]!, when.toString()]);
   return 1;
 }
 
@@ -173,7 +173,7 @@ function persist(c: CommandContext, args: Buffer[]): Reply {
   const e = lookupWrite(c, c.session.db, args[1]!.toString('latin1'));
   if (e === undefined || e.expireAt === 0) return 0;
   c.keyspace.setExpire(c.session.db, e, 0);
-  propagate(c, ['PERSIST', args[1]!]);
+  changed(c, args[1]!, 'persist', ['PERSIST', args[1]!]);
   return 1;
 }
 
@@ -188,13 +188,11 @@ function copyEntry(c: CommandContext, src: Entry, db: Db, name: string): void {
   const codec = valueOps(type);
   const value = codec.clone(src.value);
   c.keyspace.create(db, name, type, value, codec.sizeOf(value), src.expireAt);
-  c.server.blocking.signalReady(db, name); // wakes BLPOP/BZPOPMIN... waiting on the new key
 }
 
 /** Move `src` (incarnation, value, TTL) to `name` in `db`, replacing whatever was there. */
 function moveEntry(c: CommandContext, src: Entry, db: Db, name: string): void {
   c.keyspace.move(c.session.db, src, db, name, valueOps(src.type!).sizeOf(src.value));
-  c.server.blocking.signalReady(db, name);
 }
 
 function rename(c: CommandContext, args: Buffer[], nx: boolean): Reply {
@@ -205,7 +203,8 @@ function rename(c: CommandContext, args: Buffer[], nx: boolean): Reply {
   if (srcName === dstName) return nx ? 0 : OK;
   if (lookupWrite(c, c.session.db, dstName) !== undefined && nx) return 0;
   moveEntry(c, src, c.session.db, dstName);
-  propagate(c, [nx ? 'RENAMENX' : 'RENAME', args[1]!, args[2]!]);
+  changed(c, args[1]!, 'rename_from', [nx ? 'RENAMENX' : 'RENAME', args[1]!, args[2]!]);
+  changed(c, args[2]!, 'rename_to');
   return nx ? 1 : OK;
 }
 
@@ -225,7 +224,8 @@ function move(c: CommandContext, args: Buffer[]): Reply {
   if (src === undefined) return 0;
   if (lookupWrite(c, dst, name) !== undefined) return 0;
   moveEntry(c, src, dst, name);
-  propagate(c, ['MOVE', args[1]!, String(dst.index)]);
+  changed(c, name, 'move_from', ['MOVE', args[1]!, String(dst.index)]);
+  changed(c, name, 'move_to', undefined, dst.index);
   return 1;
 }
 
@@ -255,7 +255,7 @@ function copy(c: CommandContext, args: Buffer[]): Reply {
   const dstName = args[2]!.toString('latin1');
   if (lookupWrite(c, dst, dstName) !== undefined && !replace) return 0;
   copyEntry(c, src, dst, dstName);
-  propagate(c, ['COPY', ...args.slice(1)]);
+  changed(c, dstName, 'copy_to', ['COPY', ...args.slice(1)], dst.index);
   return 1;
 }
 
@@ -393,14 +393,6 @@ function objectKey(c: CommandContext, args: Buffer[]): Entry | undefined {
   return peek(c, c.session.db, args[2]!.toString('latin1'));
 }
 
-/** OBJECT's own handler routes to the subcommand (checking its arity like Redis). */
-function object(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
-  const subName = args[1]!.toString('latin1');
-  const sub = c.server.commands.lookup('object')?.subcommands.get(subName.toLowerCase());
-  if (sub === undefined) return Errors.unknownSubcommand(subName, 'OBJECT');
-  if (!sub.arityOk(args.length)) return Errors.arity(sub.fullName);
-  return sub.def.handler!(c, args);
-}
 
 // ----------------------------------------------- KEYS, SCAN, RANDOMKEY
 
@@ -617,8 +609,7 @@ function flushdb(c: CommandContext, args: Buffer[]): Reply {
   const bad = flushOption(args);
   if (bad) return bad;
   const ks = c.keyspace;
-  propagate(c, ['FLUSHDB']);
-  ks.flushDb(c.session.db, ks.changelog.seq);
+  ks.flushDb(c.session.db, ks.reportDb(c.session.db.index, 'flushdb', ['FLUSHDB']));
   return OK;
 }
 
@@ -626,8 +617,7 @@ function flushall(c: CommandContext, args: Buffer[]): Reply {
   const bad = flushOption(args);
   if (bad) return bad;
   const ks = c.keyspace;
-  propagate(c, ['FLUSHALL']);
-  const seq = ks.changelog.seq;
+  const seq = ks.reportDb(c.session.db.index, 'flushall', ['FLUSHALL']);
   for (const db of ks.dbs) ks.flushDb(db, seq);
   return OK;
 }
@@ -640,16 +630,12 @@ function swapdb(c: CommandContext, args: Buffer[]): Reply {
   const b = j >= 0 ? ks.dbs[j] : undefined;
   if (a === undefined || b === undefined) return Errors.dbIndex();
   if (a === b) return OK;
-  propagate(c, ['SWAPDB', String(i), String(j)]);
-  ks.swapDb(a, b, ks.changelog.seq);
+  ks.swapDb(a, b, ks.reportDb(i, 'swapdb', ['SWAPDB', String(i), String(j)], j));
   // A client keeps its db index and sees the data now there, as in Redis.
   for (const other of c.server.sessions.values()) {
     if (other.db === a) other.db = b;
     else if (other.db === b) other.db = a;
   }
-  // clients blocked on keys of either index may be servable now
-  c.server.blocking.signalDb(i);
-  c.server.blocking.signalDb(j);
   return OK;
 }
 
@@ -751,7 +737,6 @@ export const keysCommands: CommandDef[] = [
   {
     name: 'object', arity: -2, flags: [], group: 'generic', since: '2.2.3',
     summary: 'A container for object introspection commands', complexity: 'Depends on subcommand.',
-    handler: object,
     subcommands: [
       {
         name: 'encoding', arity: 3, flags: ['readonly'], keys: OBJECT_KEY, access: metaOnly, group: 'generic', since: '2.2.3',

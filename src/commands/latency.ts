@@ -6,7 +6,7 @@
 import type { Command, CommandDef, CommandFlag } from './table.js';
 import type { CommandContext } from '../execution/context.js';
 import { ErrorReply, MapReply, VerbatimReply, type Reply } from '../protocol/reply.js';
-import { helpReply, routeSubcommands } from './server.js';
+import { helpReply } from './help.js';
 
 const b = (s: string) => Buffer.from(s);
 const FLAGS: CommandFlag[] = ['admin', 'noscript', 'loading', 'stale'];
@@ -65,7 +65,6 @@ export const latencyCommands: CommandDef[] = [
   {
     name: 'latency', arity: -2, flags: [], group: 'server', since: '2.8.13',
     summary: 'A container for latency diagnostics commands', complexity: 'Depends on subcommand.',
-    handler: routeSubcommands('latency'),
     subcommands: [
       {
         name: 'doctor', arity: 2, flags: FLAGS, group: 'server', since: '2.8.13',

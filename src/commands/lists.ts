@@ -1,8 +1,8 @@
 import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, NULL_ARRAY, OK, type Reply } from '../protocol/reply.js';
-import { keyword } from './args.js';
-import { lookupTyped, own, propagate } from './keyaccess.js';
+import { keyword, longArg } from './args.js';
+import { lookupTyped, own } from './keyaccess.js';
 import { collectionChanged, collectionForWrite } from './collections.js';
 import type { CommandContext } from '../execution/context.js';
 import type { Entry } from '../keyspace/types.js';
@@ -15,8 +15,8 @@ import { parseInteger, INT64_MIN } from '../util/numbers.js';
 /**
  * The list family: pushes and pops at both ends, access by index, LINSERT,
  * LREM, LPOS, LMOVE/LMPOP and the blocking pops (BLPOP, BRPOP, BLMOVE,
- * BRPOPLPUSH, BLMPOP) on top of server/blocking.ts. Values are ListValue
- * deques (keyspace/values/list.ts). Every mutation propagates its effect:
+ * BRPOPLPUSH, BLMPOP) on top of execution/blocking.ts. Values are ListValue
+ * deques (keyspace/values/list.ts). Every mutation reports its effect:
  * pushes as given, pops as `LPOP key [count]` with the count actually popped,
  * moves as LMOVE/RPOPLPUSH.
  */
@@ -25,13 +25,6 @@ type End = 'LEFT' | 'RIGHT';
 
 // ---------------------------------------------------------------------------
 // helpers
-
-/** A signed 64-bit argument as a JS number (exact for anything a list index can be). */
-function longArg(b: Buffer): number {
-  const n = parseInteger(b);
-  if (n === null) throw Errors.notInteger();
-  return Number(n);
-}
 
 function listOf(e: Entry): ListValue {
   return e.value as ListValue;
@@ -61,18 +54,18 @@ function listForWrite(c: CommandContext, key: Buffer): Entry {
   return collectionForWrite(c, key, 'list', newList);
 }
 
-/** Wake clients blocked on this key (a push or a move into it). */
-function signal(c: CommandContext, key: Buffer): void {
-  c.server.blocking.signalReady(c.session.db, key.toString('latin1'));
-}
-
-/** Pop up to `count` elements from one end of an existing list; deletes it when emptied. */
-function popMany(c: CommandContext, e: Entry, where: End, count: number): Buffer[] {
+/**
+ * Pop up to `count` elements from one end of an existing list (deleted when
+ * emptied) and report it; the effect is `LPOP key [n]` / `RPOP key [n]`,
+ * with the count when `withCount`.
+ */
+function popMany(c: CommandContext, key: Buffer, e: Entry, where: End, count: number, withCount: boolean): Buffer[] {
   const v = listOf(e);
   const n = Math.min(count, v.length);
   const out: Buffer[] = new Array(n);
   for (let i = 0; i < n; i++) out[i] = popEnd(v, where);
-  collectionChanged(c, e);
+  const cmd = popCommandName(where);
+  collectionChanged(c, e, where === 'LEFT' ? 'lpop' : 'rpop', withCount ? [cmd, key, String(n)] : [cmd, key]);
   return out;
 }
 
@@ -98,9 +91,7 @@ function pushGeneric(c: CommandContext, args: Buffer[], where: End, onlyExisting
   }
   const v = listOf(e);
   for (let i = 2; i < args.length; i++) pushEnd(v, where, own(args[i]!));
-  collectionChanged(c, e);
-  propagate(c, args);
-  signal(c, key);
+  collectionChanged(c, e, where === 'LEFT' ? 'lpush' : 'rpush', args);
   return v.length;
 }
 
@@ -120,13 +111,8 @@ function popGeneric(c: CommandContext, args: Buffer[], where: End): Reply {
   const e = lookupTyped(c, key, 'list');
   if (e === undefined) return hasCount ? NULL_ARRAY : null;
   if (hasCount && count === 0) return [];
-  const out = popMany(c, e, where, count);
-  if (hasCount) {
-    propagate(c, [popCommandName(where), key, String(out.length)]);
-    return out;
-  }
-  propagate(c, [popCommandName(where), key]);
-  return out[0]!;
+  const out = popMany(c, key, e, where, count, hasCount);
+  return hasCount ? out : out[0]!;
 }
 
 // ---------------------------------------------------------------------------
@@ -152,8 +138,7 @@ function lset(c: CommandContext, args: Buffer[]): Reply {
   const i = index(longArg(args[2]!), v.length);
   if (i === null) return new ErrorReply('ERR index out of range');
   v.set(i, own(args[3]!));
-  collectionChanged(c, e);
-  propagate(c, args);
+  collectionChanged(c, e, 'lset', args);
   return OK;
 }
 
@@ -189,8 +174,7 @@ function ltrim(c: CommandContext, args: Buffer[]): Reply {
   const right = r === null ? 0 : len - r[1] - 1;
   if (left + right === 0) return OK;
   v.trim(left, right);
-  collectionChanged(c, e);
-  propagate(c, args);
+  collectionChanged(c, e, 'ltrim', args);
   return OK;
 }
 
@@ -210,8 +194,7 @@ function linsert(c: CommandContext, args: Buffer[]): Reply {
   }
   if (at < 0) return -1;
   v.insert(w === 'BEFORE' ? at : at + 1, own(args[4]!));
-  collectionChanged(c, e);
-  propagate(c, args);
+  collectionChanged(c, e, 'linsert', args);
   return v.length;
 }
 
@@ -230,8 +213,7 @@ function lrem(c: CommandContext, args: Buffer[]): Reply {
   }
   if (idx.length === 0) return 0;
   v.removeIndexes(idx);
-  collectionChanged(c, e);
-  propagate(c, args);
+  collectionChanged(c, e, 'lrem', args);
   return idx.length;
 }
 
@@ -302,10 +284,8 @@ function moveOne(c: CommandContext, src: Buffer, dst: Buffer, from: End, to: End
   const value = popEnd(listOf(se), from);
   if (de === undefined) de = listForWrite(c, dst);
   pushEnd(listOf(de), to, value);
-  collectionChanged(c, se);
-  if (de !== se) collectionChanged(c, de);
-  propagate(c, name === 'RPOPLPUSH' ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from, to]);
-  signal(c, dst);
+  collectionChanged(c, se, from === 'LEFT' ? 'lpop' : 'rpop', name === 'RPOPLPUSH' ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from, to]);
+  collectionChanged(c, de, to === 'LEFT' ? 'lpush' : 'rpush');
   return value;
 }
 
@@ -359,9 +339,7 @@ function mpopFirst(c: CommandContext, keys: Buffer[], where: End, count: number)
 }
 
 function mpopFrom(c: CommandContext, key: Buffer, e: Entry, where: End, count: number): Reply {
-  const out = popMany(c, e, where, count);
-  propagate(c, [popCommandName(where), key, String(out.length)]);
-  return [key, out];
+  return [key, popMany(c, key, e, where, count, true)];
 }
 
 function lmpop(c: CommandContext, args: Buffer[]): Reply {
@@ -400,10 +378,8 @@ function blmpop(c: CommandContext, args: Buffer[]): Reply {
 function bpop(c: CommandContext, args: Buffer[], where: End): Reply {
   const ms = timeoutArg(args[args.length - 1]!);
   const keys = args.slice(1, -1);
-  const cmd = popCommandName(where);
   const serve = (key: Buffer, e: Entry): Reply => {
-    const [value] = popMany(c, e, where, 1);
-    propagate(c, [cmd, key]);
+    const [value] = popMany(c, key, e, where, 1, false);
     return [key, value!];
   };
   for (const key of keys) {

@@ -10,6 +10,7 @@
  */
 import type { CommandDef, Command, Handler } from './table.js';
 import { Errors } from './errors.js';
+import { helpReply } from './help.js';
 import {
   BoolReply,
   DoubleReply,
@@ -40,27 +41,6 @@ const str = (a: Buffer) => a.toString();
 // Shared helpers
 // ---------------------------------------------------------------------------
 
-/**
- * A container command's handler (CONFIG, CLIENT, COMMAND...): finds the
- * subcommand, checks its arity (errors name it `parent|sub` like Redis) and
- * runs its handler.
- */
-export function routeSubcommands(parent: string): Handler {
-  return (c, args) => {
-    const cmd = c.server.commands.lookup(parent)!;
-    const name = args[1]!.toString('latin1');
-    const sub = cmd.subcommands.get(name.toLowerCase());
-    if (!sub || !sub.def.handler) return Errors.unknownSubcommand(name, parent);
-    if (!sub.arityOk(args.length)) return Errors.arity(sub.fullName);
-    return sub.def.handler(c, args);
-  };
-}
-
-/** A HELP reply in Redis's layout: a title line, the given lines, then HELP. */
-export function helpReply(cmd: string, lines: string[]): Reply {
-  const out = [`${cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, 'HELP', '    Prints this help.'];
-  return out.map((l) => new SimpleString(l));
-}
 
 /** Whether the client connects from the loopback interface (or a Unix socket). */
 export function isLocalClient(c: CommandContext): boolean {
@@ -712,7 +692,6 @@ export const serverCommands: CommandDef[] = [
   {
     name: 'config', arity: -2, flags: [], group: 'server', since: '2.0.0',
     summary: 'A container for server configuration commands.', complexity: 'Depends on subcommand.',
-    handler: routeSubcommands('config'),
     subcommands: [
       {
         name: 'get', arity: -3, flags: [...ADMIN], group: 'server', since: '2.0.0',
@@ -742,7 +721,6 @@ export const serverCommands: CommandDef[] = [
   {
     name: 'memory', arity: -2, flags: [], group: 'server', since: '4.0.0',
     summary: 'A container for memory diagnostics commands.', complexity: 'Depends on subcommand.',
-    handler: routeSubcommands('memory'),
     subcommands: [
       {
         name: 'usage', arity: -3, flags: ['readonly'], keys: { first: 2, last: 2, step: 1 }, access: metaOnly, group: 'server',
@@ -799,7 +777,6 @@ export const serverCommands: CommandDef[] = [
   {
     name: 'slowlog', arity: -2, flags: [], group: 'server', since: '2.2.12',
     summary: 'A container for slow log commands.', complexity: 'Depends on subcommand.',
-    handler: routeSubcommands('slowlog'),
     subcommands: [
       {
         name: 'get', arity: -2, flags: ['admin', 'loading', 'stale'], group: 'server', since: '2.2.12',
@@ -829,10 +806,8 @@ export const serverCommands: CommandDef[] = [
   {
     name: 'command', arity: -1, flags: ['loading', 'stale'], group: 'server', since: '2.8.13', categories: ['connection'],
     summary: 'Returns detailed information about all commands.', complexity: 'O(N) where N is the total number of Redis commands',
-    handler: (c, args) => {
-      if (args.length === 1) return [...c.server.commands.all()].map(commandInfo);
-      return routeSubcommands('command')(c, args);
-    },
+    // with a subcommand, the executor runs the subcommand's handler
+    handler: (c) => [...c.server.commands.all()].map(commandInfo),
     subcommands: [
       {
         name: 'count', arity: 2, flags: ['loading', 'stale'], group: 'server', since: '2.8.13', categories: ['connection'],
@@ -895,7 +870,6 @@ export const serverCommands: CommandDef[] = [
   {
     name: 'function', arity: -2, flags: [], group: 'scripting', since: '7.0.0',
     summary: 'A container for function commands.', complexity: 'Depends on subcommand.',
-    handler: routeSubcommands('function'),
     subcommands: [
       {
         name: 'flush', arity: -2, flags: ['write', 'noscript'], group: 'scripting', since: '7.0.0',

@@ -2,9 +2,11 @@ import type { CommandDef, KeySpec } from './table.js';
 import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
 import { ErrorReply, SetReply, type Reply } from '../protocol/reply.js';
-import { int64Arg, keyword } from './args.js';
-import { lookup, lookupTyped, propagate } from './keyaccess.js';
-import { collectionChanged, storeCollection } from './collections.js';
+import { checkReplySize, int64Arg, keyword, signedCountArg } from './args.js';
+import { changed, lookup, lookupTyped } from './keyaccess.js';
+import type { KeyEvent } from '../keyspace/events.js';
+import { accountIndex, collectionChanged, createCollection, storeCollection } from './collections.js';
+import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
 import { valueOps } from '../keyspace/value-ops.js';
 import { parseInteger, parseSafeInt } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
@@ -21,121 +23,10 @@ import type { Entry, KeyType } from '../keyspace/types.js';
 
 const str = (b: Buffer) => b.toString('latin1');
 const bulk = (s: string) => Buffer.from(s, 'latin1');
-const ZERO = Buffer.from('0');
 
 function readSet(c: CommandContext, key: Buffer): SetValue | undefined {
   return lookupTyped(c, key, 'set')?.value as SetValue | undefined;
 }
-
-/** Create a new collection key (the caller checked that it does not exist). */
-export function createCollection(c: CommandContext, key: Buffer, type: KeyType, value: unknown): Entry {
-  return c.keyspace.create(c.session.db, str(key), type, value, valueOps(type).sizeOf(value));
-}
-
-/** The Redis count range check (getRangeLongFromObjectOrReply with -LONG_MAX..LONG_MAX). */
-export function signedCountArg(b: Buffer): bigint {
-  const n = int64Arg(b);
-  if (n < -INT64_MAX) {
-    throw new ErrorReply(`ERR value is out of range, value must between ${-INT64_MAX} and ${INT64_MAX}`);
-  }
-  return n;
-}
-const INT64_MAX = 9223372036854775807n;
-
-/** Re-account an entry whose value grew a random-access index on a read path. */
-export function accountIndex(c: CommandContext, e: Entry): void {
-  c.keyspace.resize(e, valueOps(e.type!).sizeOf(e.value));
-}
-
-/** Reply sizes beyond this are refused rather than built (Redis would run out of memory). */
-export const MAX_RANDOM_REPLY = 50_000_000;
-
-export function checkReplySize(n: bigint): void {
-  if (n > BigInt(MAX_RANDOM_REPLY)) throw new ErrorReply(`ERR count is too large (at most ${MAX_RANDOM_REPLY})`);
-}
-
-// --- SCAN cursors shared by HSCAN / SSCAN ----------------------------------
-
-/**
- * Parse a cursor like Redis's parseScanCursorOrReply: strtoul on a C string,
- * so the text ends at a NUL byte, "" is 0, a sign is allowed ("-1" wraps to
- * 2^64-1), a leading space or trailing junk is an error, and so is an
- * overflow.
- */
-export function parseScanCursor(b: Buffer): bigint {
-  const nul = b.indexOf(0);
-  const s = (nul < 0 ? b : b.subarray(0, nul)).toString('latin1');
-  if (s.length === 0) return 0n;
-  const m = /^([+-]?)([0-9]+)$/.exec(s);
-  if (!m) throw new ErrorReply('ERR invalid cursor');
-  let v = BigInt(m[2]!);
-  if (v > U64_MAX) throw new ErrorReply('ERR invalid cursor');
-  if (m[1] === '-' && v !== 0n) v = U64_MAX + 1n - v;
-  return v;
-}
-const U64_MAX = 18446744073709551615n;
-
-export interface ScanOptions {
-  count: number;
-  /** null = everything ("*" or no MATCH) */
-  match: Buffer | null;
-}
-
-/** COUNT / MATCH options of HSCAN, SSCAN (and ZSCAN) from `from` on. */
-export function parseScanOptions(args: Buffer[], from: number): ScanOptions {
-  let count = 10;
-  let match: Buffer | null = null;
-  for (let i = from; i < args.length; i += 2) {
-    const opt = keyword(args[i]!);
-    if (opt === 'COUNT' && i + 1 < args.length) {
-      const n = int64Arg(args[i + 1]!);
-      if (n < 1n) throw Errors.syntax();
-      count = n > 1_000_000_000n ? 1_000_000_000 : Number(n);
-    } else if (opt === 'MATCH' && i + 1 < args.length) {
-      const p = args[i + 1]!;
-      match = p.length === 1 && p[0] === 0x2a ? null : p;
-    } else {
-      throw Errors.syntax();
-    }
-  }
-  return { count, match };
-}
-
-/**
- * Collections this small are returned whole in one call with cursor 0, as
- * Redis does for its compact encodings (COUNT is then ignored).
- */
-export const SCAN_WHOLE_LIMIT = 128;
-
-/**
- * One page of a collection scan: member names and the next cursor.
- * `release` (optional) is called when the iteration completes, to drop a
- * cached scan order.
- */
-export function scanPage(
-  size: number,
-  all: () => Iterable<string>,
-  order: () => ScanOrder,
-  cursor: bigint,
-  opts: ScanOptions,
-  release?: () => void,
-): { members: string[]; next: bigint } {
-  let members: string[];
-  let next = 0n;
-  if (size <= SCAN_WHOLE_LIMIT) {
-    members = [...all()];
-  } else {
-    ({ members, next } = order().page(cursor, opts.count));
-    if (next === 0n) release?.();
-  }
-  if (opts.match !== null) {
-    const p = opts.match;
-    members = members.filter((m) => globMatch(p, bulk(m)));
-  }
-  return { members, next };
-}
-
-export const EMPTY_SCAN = (): Reply => [ZERO, []];
 
 // --- commands ---------------------------------------------------------------
 
@@ -148,9 +39,12 @@ function sadd(c: CommandContext, args: Buffer[]): Reply {
     if (set.add(str(args[i]!))) added.push(args[i]!);
   }
   if (added.length === 0) return 0;
-  if (e) collectionChanged(c, e);
-  else createCollection(c, key, 'set', set);
-  propagate(c, ['SADD', key, ...added]);
+  if (e) {
+    collectionChanged(c, e, 'sadd', ['SADD', key, ...added]);
+  } else {
+    createCollection(c, key, 'set', set);
+    changed(c, key, 'sadd', ['SADD', key, ...added]);
+  }
   return added.length;
 }
 
@@ -164,8 +58,7 @@ function srem(c: CommandContext, args: Buffer[]): Reply {
     if (set.delete(str(args[i]!))) removed.push(args[i]!);
   }
   if (removed.length === 0) return 0;
-  collectionChanged(c, e);
-  propagate(c, ['SREM', key, ...removed]);
+  collectionChanged(c, e, 'srem', ['SREM', key, ...removed]);
   return removed.length;
 }
 
@@ -179,13 +72,13 @@ function smove(c: CommandContext, args: Buffer[]): Reply {
   const srcSet = src.value as SetValue;
   if (src === dst) return srcSet.has(member) ? 1 : 0;
   if (!srcSet.delete(member)) return 0;
-  collectionChanged(c, src);
+  collectionChanged(c, src, 'srem', ['SMOVE', srcKey, dstKey, memberBuf]);
   if (dst) {
-    if ((dst.value as SetValue).add(member)) collectionChanged(c, dst);
+    if ((dst.value as SetValue).add(member)) collectionChanged(c, dst, 'sadd');
   } else {
     createCollection(c, dstKey, 'set', SetValue.of([member]));
+    changed(c, dstKey, 'sadd');
   }
-  propagate(c, ['SMOVE', srcKey, dstKey, memberBuf]);
   return 1;
 }
 
@@ -230,14 +123,14 @@ function spop(c: CommandContext, args: Buffer[]): Reply {
     if (n >= BigInt(set.size)) {
       const all = membersReply(set.members);
       c.keyspace.remove(c.session.db, e);
-      propagate(c, ['DEL', key]);
+      changed(c, key, 'spop', ['DEL', key]);
+      changed(c, key, 'del');
       return new SetReply(all);
     }
     const picked = set.random().sample(Number(n));
     for (const m of picked) set.delete(m);
-    collectionChanged(c, e);
     const out = picked.map(bulk);
-    propagate(c, ['SREM', key, ...out]);
+    collectionChanged(c, e, 'spop', ['SREM', key, ...out]);
     return new SetReply(out);
   }
   const e = lookupTyped(c, key, 'set');
@@ -245,9 +138,8 @@ function spop(c: CommandContext, args: Buffer[]): Reply {
   const set = e.value as SetValue;
   const m = set.random().random();
   set.delete(m);
-  collectionChanged(c, e);
   const out = bulk(m);
-  propagate(c, ['SREM', key, out]);
+  collectionChanged(c, e, 'spop', ['SREM', key, out]);
   return out;
 }
 
@@ -322,18 +214,11 @@ function readOp(op: SetOp) {
   return (c: CommandContext, args: Buffer[]): Reply => new SetReply(membersReply(op(readSets(c, args.slice(1)))));
 }
 
-function storeOp(op: SetOp) {
+function storeOp(op: SetOp, event: KeyEvent) {
   return (c: CommandContext, args: Buffer[]): Reply => {
     const dst = args[1]!;
     const result = SetValue.of(op(readSets(c, args.slice(2))));
-    if (result.size === 0) {
-      const existed = c.keyspace.lookup(c.session.db, str(dst)) !== undefined;
-      storeCollection(c, dst, 'set', result);
-      if (existed) propagate(c, ['DEL', dst]);
-      return 0;
-    }
-    storeCollection(c, dst, 'set', result);
-    propagate(c, args);
+    storeCollection(c, dst, 'set', result, event, args);
     return result.size;
   };
 }
@@ -441,7 +326,7 @@ export const setsCommands: CommandDef[] = [
     name: 'sinterstore', arity: -3, flags: ['write', 'denyoom'], keys: ALL_KEYS, group: 'set', since: '1.0.0',
     summary: 'Intersect multiple sets and store the resulting set in a key',
     complexity: 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.',
-    handler: storeOp(intersect),
+    handler: storeOp(intersect, 'sinterstore'),
   },
   {
     name: 'sunion', arity: -2, flags: ['readonly'], keys: ALL_KEYS, group: 'set', since: '1.0.0',
@@ -451,7 +336,7 @@ export const setsCommands: CommandDef[] = [
   {
     name: 'sunionstore', arity: -3, flags: ['write', 'denyoom'], keys: ALL_KEYS, group: 'set', since: '1.0.0',
     summary: 'Add multiple sets and store the resulting set in a key',
-    complexity: 'O(N) where N is the total number of elements in all given sets.', handler: storeOp(union),
+    complexity: 'O(N) where N is the total number of elements in all given sets.', handler: storeOp(union, 'sunionstore'),
   },
   {
     name: 'sdiff', arity: -2, flags: ['readonly'], keys: ALL_KEYS, group: 'set', since: '1.0.0',
@@ -461,7 +346,7 @@ export const setsCommands: CommandDef[] = [
   {
     name: 'sdiffstore', arity: -3, flags: ['write', 'denyoom'], keys: ALL_KEYS, group: 'set', since: '1.0.0',
     summary: 'Subtract multiple sets and store the resulting set in a key',
-    complexity: 'O(N) where N is the total number of elements in all given sets.', handler: storeOp(diff),
+    complexity: 'O(N) where N is the total number of elements in all given sets.', handler: storeOp(diff, 'sdiffstore'),
   },
   {
     name: 'sscan', arity: -3, flags: ['readonly'], keys: ONE_KEY, group: 'set', since: '2.8.0',

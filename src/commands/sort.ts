@@ -4,8 +4,8 @@ import type { KeyRef } from '../keyspace/scheduler.js';
 import type { Entry } from '../keyspace/types.js';
 import { Errors } from './errors.js';
 import { ErrorReply, type Reply } from '../protocol/reply.js';
-import { keyword } from './args.js';
-import { lookup, propagate } from './keyaccess.js';
+import { keyword, longArg } from './args.js';
+import { lookup } from './keyaccess.js';
 import { storeCollection } from './collections.js';
 import { parseFloatArg, parseInteger } from '../util/numbers.js';
 import type { ZSetValue } from '../keyspace/values/zset.js';
@@ -82,15 +82,6 @@ interface SortPlan {
   /** BY without '*': no sorting at all */
   dontSort: boolean;
   gets: Pattern[];
-}
-
-/** Redis getLongFromObject, clamped to the safe range (only compared with sizes). */
-function longArg(b: Buffer): number {
-  const n = parseInteger(b);
-  if (n === null) throw Errors.notInteger();
-  if (n > 9007199254740991n) return Number.MAX_SAFE_INTEGER;
-  if (n < -9007199254740991n) return Number.MIN_SAFE_INTEGER;
-  return Number(n);
 }
 
 function parseSort(args: Buffer[], readonly: boolean): SortPlan {
@@ -339,17 +330,8 @@ function sortCommand(readonly: boolean) {
       if (plan.gets.length === 0) values.push(bulk(it.elem));
       for (const g of plan.gets) values.push(lookupPattern(c, g, it.elem) ?? EMPTY);
     }
-    const dst = plan.store;
-    const existed = ks.lookup(c.session.db, str(dst)) !== undefined;
-    if (values.length > 0) {
-      storeCollection(c, dst, 'list', newList(values));
-      // Deterministic given the data (ties are broken by the elements), so it replays as itself.
-      propagate(c, args);
-      signalReady(c, dst);
-    } else if (existed) {
-      storeCollection(c, dst, 'list', newList([]));
-      propagate(c, ['DEL', dst]);
-    }
+    // Deterministic given the data (ties are broken by the elements), so it replays as itself.
+    storeCollection(c, plan.store, 'list', newList(values), 'sortstore', args);
     return values.length;
   };
 }
@@ -364,11 +346,6 @@ function newList(items: Buffer[]): ListValue {
   const l = new ListValue(items.length);
   for (const b of items) l.pushTail(b);
   return l;
-}
-
-/** A list key gained elements: wake clients blocked on it. */
-function signalReady(c: CommandContext, key: Buffer): void {
-  c.server.blocking.signalReady(c.session.db, str(key));
 }
 
 export const sortCommands: CommandDef[] = [

@@ -2,10 +2,11 @@ import type { CommandDef, KeySpec } from './table.js';
 import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
 import { DoubleReply, ErrorReply, NULL_ARRAY, type Reply } from '../protocol/reply.js';
-import { keyword } from './args.js';
-import { lookup, lookupTyped, propagate } from './keyaccess.js';
+import { keyword, longArg } from './args.js';
+import { changed, lookup, lookupTyped } from './keyaccess.js';
+import type { KeyEvent } from '../keyspace/events.js';
 import { collectionChanged, storeCollection } from './collections.js';
-import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './sets.js';
+import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
 import { ZSetValue, zsetSize } from '../keyspace/values/zset.js';
 import { SetValue, randomInt } from '../keyspace/values/set.js';
 import { formatDouble, parseFloatArg, parseInteger, parseSafeInt } from '../util/numbers.js';
@@ -40,24 +41,6 @@ function readZset(c: CommandContext, key: Buffer): ZSetValue | undefined {
 /** Create a zset key that does not exist yet. */
 function createZset(c: CommandContext, key: Buffer, z: ZSetValue): Entry {
   return c.keyspace.create(c.session.db, str(key), 'zset', z, zsetSize(z));
-}
-
-/** A key gained elements: wake clients blocked on it (BZPOPMIN & co). */
-function signalReady(c: CommandContext, key: Buffer): void {
-  c.server.blocking.signalReady(c.session.db, str(key));
-}
-
-/**
- * Redis's getLongFromObject: a signed 64-bit integer. Values beyond 2^53 are
- * clamped: they are only ever compared with sizes and offsets, where any
- * such value behaves like the clamped one.
- */
-function longArg(b: Buffer, message?: string): number {
-  const n = parseInteger(b);
-  if (n === null) throw message ? new ErrorReply(`ERR ${message}`) : Errors.notInteger();
-  if (n > 9007199254740991n) return Number.MAX_SAFE_INTEGER;
-  if (n < -9007199254740991n) return Number.MIN_SAFE_INTEGER;
-  return Number(n);
 }
 
 /** A score argument (ZADD, ZINCRBY, WEIGHTS): strict, no NaN. */
@@ -198,15 +181,8 @@ function pairsReply(c: CommandContext, pairs: Pair[], withScores: boolean): Repl
 }
 
 /** Store a computed zset under `dst` (replacing what is there); returns its size. */
-function storeZset(c: CommandContext, dst: Buffer, z: ZSetValue, effect: Buffer[]): number {
-  const existed = c.keyspace.lookup(c.session.db, str(dst)) !== undefined;
-  storeCollection(c, dst, 'zset', z);
-  if (z.size > 0) {
-    propagate(c, effect);
-    signalReady(c, dst);
-  } else if (existed) {
-    propagate(c, ['DEL', dst]);
-  }
+function storeZset(c: CommandContext, dst: Buffer, z: ZSetValue, event: KeyEvent, effect: Buffer[]): number {
+  storeCollection(c, dst, 'zset', z, event, effect);
   return z.size;
 }
 
@@ -305,10 +281,13 @@ function zaddGeneric(c: CommandContext, args: Buffer[], incrCommand: boolean): R
     }
   }
   if (added + updated > 0) {
-    if (e) collectionChanged(c, e);
-    else createZset(c, key, z);
-    propagate(c, effect);
-    if (added > 0) signalReady(c, key);
+    const event = incr ? 'zincr' : 'zadd';
+    if (e) {
+      collectionChanged(c, e, event, effect);
+    } else {
+      createZset(c, key, z);
+      changed(c, key, event, effect);
+    }
   }
   if (error) return error;
   if (incr) return processed > 0 ? new DoubleReply(result) : null;
@@ -436,7 +415,7 @@ function zrangeGeneric(c: CommandContext, args: Buffer[], argStart: number, dst:
     const out = new ZSetValue();
     out.compact = !(rankRange && pairs.length > limits.entries);
     for (const [m, s] of pairs) if (out.score(m) === undefined) addMember(out, m, s, limits);
-    return storeZset(c, dst, out, args);
+    return storeZset(c, dst, out, 'zrangestore', args);
   }
   return pairsReply(c, pairs, withScores);
 }
@@ -483,8 +462,7 @@ function zrem(c: CommandContext, args: Buffer[]): Reply {
     if (z.remove(str(args[i]!))) removed.push(args[i]!);
   }
   if (removed.length === 0) return 0;
-  collectionChanged(c, e);
-  propagate(c, ['ZREM', key, ...removed]);
+  collectionChanged(c, e, 'zrem', ['ZREM', key, ...removed]);
   return removed.length;
 }
 
@@ -513,8 +491,7 @@ function zremrange(type: 'rank' | 'score' | 'lex') {
     }
     if (end <= start) return 0;
     for (const [m] of z.slice(start, end)) z.remove(m);
-    collectionChanged(c, e);
-    propagate(c, args);
+    collectionChanged(c, e, type === 'rank' ? 'zrembyrank' : type === 'score' ? 'zrembyscore' : 'zrembylex', args);
     return end - start;
   };
 }
@@ -527,8 +504,7 @@ function popFrom(c: CommandContext, e: Entry, key: Buffer, max: boolean, count: 
   const n = Math.min(count, z.size);
   const popped: Pair[] = max ? z.slice(z.size - n, z.size).reverse() : z.slice(0, n);
   for (const [m] of popped) z.remove(m);
-  collectionChanged(c, e);
-  propagate(c, [max ? 'ZPOPMAX' : 'ZPOPMIN', key, String(n)]);
+  collectionChanged(c, e, max ? 'zpopmax' : 'zpopmin', [max ? 'ZPOPMAX' : 'ZPOPMIN', key, String(n)]);
   return popped;
 }
 
@@ -880,9 +856,10 @@ function setOpRead(op: SetOp) {
 }
 
 function setOpStore(op: SetOp) {
+  const event = op === 'union' ? 'zunionstore' : op === 'inter' ? 'zinterstore' : 'zdiffstore';
   return (c: CommandContext, args: Buffer[]): Reply => {
     const p = parseSetOp(c, args, 2, op, true, false);
-    return storeZset(c, args[1]!, toZset(c, computeSetOp(op, p)), args);
+    return storeZset(c, args[1]!, toZset(c, computeSetOp(op, p)), event, args);
   };
 }
 

@@ -24,10 +24,10 @@ import { parseFloatArg } from '../util/numbers.js';
  * no further commands) and returns the BLOCKED sentinel, which tells Talus
  * the executor not to reply nor count the command yet. Later:
  *
- * - Any command that may make a key servable calls `signalReady(db, name)`
- *   (pushes, ZADD, and RENAME/MOVE/COPY/RESTORE/SORT STORE into a key...;
- *   SWAPDB calls `signalDb` for both indexes). That is cheap when nobody waits
- *   on the key.
+ * - Every change reported at the mutation seam signals its key
+ *   (`signalReady(db, name)`: pushes, ZADD, RENAME/MOVE/COPY/SORT STORE into
+ *   a key...; SWAPDB signals both dbs). That is cheap when nobody waits on
+ *   the key.
  * - When the current top-level command (a whole EXEC included) has finished,
  *   the executor calls `handleReady()`: for each ready key, in the order they were
  *   signalled, the clients waiting on it are retried in the order they
@@ -38,12 +38,12 @@ import { parseFloatArg } from '../util/numbers.js';
  *       client stays blocked where it was in the queue;
  *     - a Reply (or a thrown ErrorReply): the client is served. It gets the
  *       reply through the normal path (command stats, durability of what
- *       `attempt` propagated, reply order), is unblocked and resumes reading.
- *   `attempt` runs like a handler: synchronously, on resident keys, in the
- *   client's db (c.db); it must do its own lookups, mutations and
- *   `propagate` (with the effect, e.g. `LPOP key` for a served BLPOP), and
- *   call `signalReady` for keys it pushes into (BLMOVE), which are handled in
- *   the same round.
+ *       `attempt` changed, reply order), is unblocked and resumes reading.
+ *   `attempt` runs like a handler, through the executor: synchronously, on
+ *   resident keys, in the client's db; it does its own lookups and
+ *   mutations and reports them at the seam (the effect, e.g. `LPOP key` for
+ *   a served BLPOP); keys it pushes into (BLMOVE) are signalled by that
+ *   report and handled in the same round.
  * - On timeout the client gets `onTimeout()` (default: the null array, as
  *   Redis 7 replies for every blocking type); CLIENT UNBLOCK does the same,
  *   or with ERROR replies "-UNBLOCKED client unblocked via CLIENT UNBLOCK".
@@ -117,6 +117,15 @@ export class Blocking {
     private readonly executor: Executor,
   ) {
     host.sessionResetHooks.push((s) => this.cancel(s));
+    // Any change of a key may make it servable (a push, ZADD, a key renamed,
+    // moved or restored into place); SWAPDB, every key of both dbs.
+    host.keyspace.mutationListeners.push((m) => {
+      if (m.key !== null) this.signalReady(m.db, m.key);
+      else if (m.event === 'swapdb') {
+        this.signalDb(m.db);
+        this.signalDb(m.otherDb!);
+      }
+    });
   }
 
   /** Clients blocked now (INFO blocked_clients). */
@@ -318,7 +327,7 @@ export class Blocking {
     if (w.done) return;
     const before = this.host.keyspace.changelog.seq;
     const started = performance.now();
-    const reply = this.executor.callContinuation(() => w.attempt(readyKey));
+    const reply = this.executor.callContinuation(() => w.attempt(readyKey), w.cmd?.fullName ?? 'a blocked command');
     if (reply === undefined) return;
     this.stats.served++;
     this.complete(w, reply, before, started);

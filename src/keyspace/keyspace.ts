@@ -1,5 +1,6 @@
 import { Entry, type KeyType, type Retired } from './types.js';
 import { Changelog } from '../replication/changelog.js';
+import type { DbEvent, Effect, KeyEvent, Mutation, MutationListener } from './events.js';
 
 /** A logical database (SELECT n). */
 export class Db {
@@ -44,8 +45,13 @@ export class Keyspace {
   replicaMode = false;
   private nextKeyId = 0;
   private lastKeyId = 0;
-  /** stats for INFO */
-  stats = { hits: 0, misses: 0, expired: 0, evicted: 0, loads: 0 };
+  /** stats for INFO; unreported: keys changed without a report (a bug: see takeUnreported) */
+  stats = { hits: 0, misses: 0, expired: 0, evicted: 0, loads: 0, unreported: 0 };
+  /** what derives from mutations: notifications, blocked clients, tracking (Keyspace.report) */
+  readonly mutationListeners: MutationListener[] = [];
+  /** entries changed since the last takeUnreported, and the report mark of the current round */
+  private touched: Entry[] = [];
+  private round = 1;
 
   constructor(databases: number, changelog: Changelog) {
     this.dbs = Array.from({ length: databases }, (_, i) => new Db(i));
@@ -91,6 +97,7 @@ export class Keyspace {
     } else {
       db.count++;
     }
+    const isNew = e === undefined || e.type === null;
     if (e === undefined) {
       e = new Entry(db.index, name, type, value, 0, keyId);
       db.entries.set(name, e);
@@ -103,6 +110,8 @@ export class Keyspace {
     e.lastAccess = Date.now();
     this.resize(e, size);
     this.touchMeta(e);
+    // Redis's `new` event (class n), before the command's own event.
+    if (isNew && this.mutationListeners.length > 0) this.emit({ db: db.index, key: name, event: 'new' });
     return e;
   }
 
@@ -129,13 +138,60 @@ export class Keyspace {
   touchUnwatched(e: Entry): void {
     e.unwatchedVersions++;
     this.touchMeta(e);
+    e.reportedRound = this.round; // a change of representation only: no event, no effect
+  }
+
+  /**
+   * The mutation seam: every change of a key is reported here once, with its
+   * Redis keyspace event and, once per command, its effect for the change
+   * log. The change log and every listener (keyspace notifications, blocked
+   * clients, client tracking) derive from these reports; WATCH from the
+   * versions the changes bump. Call it after making the change.
+   */
+  report(db: number, key: string, event: KeyEvent, effect?: Effect, effectDb = db): void {
+    if (effect !== undefined) this.changelog.append(effectDb, effect);
+    const e = this.dbs[db]?.entries.get(key);
+    if (e !== undefined) e.reportedRound = this.round;
+    this.emit({ db, key, event });
+  }
+
+  /**
+   * A db-wide change (FLUSHDB, FLUSHALL, SWAPDB), reported with its effect
+   * before it is made: returns the effect's seq, the change's barrier.
+   */
+  reportDb(db: number, event: DbEvent, effect: Effect, otherDb?: number): number {
+    const seq = this.changelog.append(db, effect);
+    this.emit({ db, key: null, event, otherDb });
+    return seq;
+  }
+
+  private emit(m: Mutation): void {
+    for (const l of this.mutationListeners) l(m);
+  }
+
+  /**
+   * Keys changed since the last call but never reported: what the change log
+   * would miss. The executor asks after every command; the answer should
+   * always be empty (counted in stats.unreported otherwise).
+   */
+  takeUnreported(): Entry[] {
+    if (this.touched.length === 0) return NO_ENTRIES;
+    const out = this.touched.filter((e) => e.reportedRound !== this.round);
+    this.touched = [];
+    this.round++;
+    this.stats.unreported += out.length;
+    return out;
   }
 
   /** Record that an entry's value was mutated in place. */
   touch(e: Entry): void {
+    if (e.touchedRound !== this.round) {
+      e.touchedRound = this.round;
+      this.touched.push(e);
+    }
     e.version++;
     // The effect the handler logs for this mutation comes after the current
-    // seq (or, logged before it, is the current seq: see Talus.readGate).
+    // seq (or, logged before it, is the current seq: see Executor.readGate).
     const seq = this.changelog.seq + 1;
     e.changeSeq = seq;
     this.dbs[e.db]!.changeSeq = seq;
@@ -191,7 +247,7 @@ export class Keyspace {
   expire(db: Db, e: Entry): void {
     this.remove(db, e);
     this.stats.expired++;
-    this.changelog.append(db.index, [DEL, e.key]);
+    this.report(db.index, e.name, 'expired', [DEL, e.key]);
   }
 
   private retire(e: Entry): void {
@@ -282,3 +338,4 @@ export class Keyspace {
 /** Map slot, Entry object and bookkeeping, measured roughly with --expose-gc. */
 export const ENTRY_OVERHEAD = 160;
 const DEL = Buffer.from('DEL');
+const NO_ENTRIES: Entry[] = [];

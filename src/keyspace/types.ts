@@ -18,7 +18,7 @@ export class Entry {
   /**
    * The change-log seq after which its last mutation is committed: the seq
    * following the last one handed out when it was made (Keyspace.touch).
-   * A reply showing this entry waits for it (Talus.readGate); 0 = loaded,
+   * A reply showing this entry waits for it (Executor.readGate); 0 = loaded,
    * never changed here.
    */
   changeSeq = 0;
@@ -34,6 +34,9 @@ export class Entry {
   pins = 0;
   /** LFU counter (logarithmic, Redis-style) */
   freq = 5;
+  /** the Keyspace's report rounds in which it was last changed and last reported (Keyspace.takeUnreported) */
+  touchedRound = 0;
+  reportedRound = 0;
 
   constructor(
     public db: number,

@@ -492,6 +492,7 @@ function talus(t: Talus): Fields {
     ['flusher_failures', f?.stats.failures ?? 0],
     ['flusher_last_commit_ms', f?.stats.lastCommitMs ?? 0],
     ['keys_loaded', ks?.stats.loads ?? 0],
+    ['unreported_mutations', ks?.stats.unreported ?? 0],
     ['key_read_queries', t.loader?.stats.keyQueries ?? 0],
     ['memory_guard_collections', t.memory.collections],
     ['paged_opens', t.loader?.stats.pagedOpens ?? 0],

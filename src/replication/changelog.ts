@@ -26,7 +26,7 @@ export class Changelog {
     this.seq = lastSeq;
   }
 
-  append(db: number, args: Array<Buffer | string>): number {
+  append(db: number, args: ReadonlyArray<Buffer | string>): number {
     const rec: ChangeRecord = { seq: ++this.seq, db, at: Date.now(), effect: encodeEffect(args) };
     this.pending.push(rec);
     this.pendingBytes += rec.effect.length;
@@ -99,7 +99,7 @@ export function decodeSegment(firstSeq: number, segment: Buffer): ChangeRecord[]
 
 const SEGMENT_HEADER = 14;
 
-export function encodeEffect(args: Array<Buffer | string>): Buffer {
+export function encodeEffect(args: ReadonlyArray<Buffer | string>): Buffer {
   const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
   for (const a of args) {
     const b = typeof a === 'string' ? Buffer.from(a) : a;

@@ -292,7 +292,7 @@ export class Client implements Connection {
   /**
    * Out-of-band data (MONITOR lines; pub/sub messages and keyspace
    * notifications when they come): after replies already queued, and not
-   * before `seq` is durable when it shows a write (Talus.durabilityGate).
+   * before `seq` is durable when it shows a write (Executor.durabilityGate).
    */
   push(reply: Reply, seq = 0): void {
     if (this.pending.length === 0 && seq <= this.talus.flusher.durableSeq) {

@@ -84,6 +84,24 @@ export interface TalusProcess {
   kill(): Promise<void>;
 }
 
+/** Output of every Talus started by this run, and how much of it was checked (takeSeamViolations). */
+const outputs: Array<{ output: () => string; checked: number }> = [];
+
+/**
+ * Log lines, since the last call, of a Talus that changed a key without
+ * reporting it at the mutation seam (execution/executor.ts checkReported):
+ * a change the change log misses. The root hooks fail the test that caused one.
+ */
+export function takeSeamViolations(): string[] {
+  const found: string[] = [];
+  for (const o of outputs) {
+    const text = o.output();
+    for (const line of text.slice(o.checked).split('\n')) if (line.includes('without reporting them')) found.push(line);
+    o.checked = text.length;
+  }
+  return found;
+}
+
 /**
  * Start Talus (bin/talus) with these options (redis-server style
  * `--name value` pairs). Uses a fresh database unless `--database-url` or
@@ -117,6 +135,7 @@ export async function startTalus(
       reject(new Error(`Talus exited with ${code} before it was ready:\n${out}`));
     });
   });
+  outputs.push({ output: () => out, checked: 0 });
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
   const end = async (signal: NodeJS.Signals) => {
     for (const c of clients) c.disconnect();

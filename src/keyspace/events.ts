@@ -1,0 +1,45 @@
+/**
+ * Redis's keyspace event names, each with the notify-keyspace-events class
+ * that selects it: g generic, $ string, l list, s set, h hash, z sorted set,
+ * x expired, e evicted, n new key. Every mutation is reported with one of
+ * these (Keyspace.report), so notifications are derived, never written by hand.
+ */
+export const KEY_EVENTS = {
+  // generic
+  del: 'g', expire: 'g', persist: 'g', rename_from: 'g', rename_to: 'g', move_from: 'g', move_to: 'g',
+  copy_to: 'g', restore: 'g', sortstore: 'g',
+  // strings
+  set: '$', setrange: '$', append: '$', incrby: '$', incrbyfloat: '$', setbit: '$',
+  // lists
+  lpush: 'l', rpush: 'l', lpop: 'l', rpop: 'l', linsert: 'l', lset: 'l', lrem: 'l', ltrim: 'l',
+  // hashes
+  hset: 'h', hdel: 'h', hincrby: 'h', hincrbyfloat: 'h',
+  // sets
+  sadd: 's', srem: 's', spop: 's', sinterstore: 's', sunionstore: 's', sdiffstore: 's',
+  // sorted sets
+  zadd: 'z', zincr: 'z', zrem: 'z', zrembyscore: 'z', zrembyrank: 'z', zrembylex: 'z', zpopmin: 'z', zpopmax: 'z',
+  zunionstore: 'z', zinterstore: 'z', zdiffstore: 'z', zrangestore: 'z',
+  // expiry and creation
+  expired: 'x', new: 'n',
+} as const;
+
+export type KeyEvent = keyof typeof KEY_EVENTS;
+
+/** A db-wide change: no key, no keyspace notification (as in Redis). */
+export type DbEvent = 'flushdb' | 'flushall' | 'swapdb';
+
+/** The arguments of a change-log effect: a command that reproduces the mutation with absolute values. */
+export type Effect = ReadonlyArray<Buffer | string>;
+
+/** One reported mutation, as the seam's listeners receive it. */
+export interface Mutation {
+  /** db index */
+  db: number;
+  /** the key (latin1 name); null for db-wide events */
+  key: string | null;
+  event: KeyEvent | DbEvent;
+  /** for swapdb: the other db index */
+  otherDb?: number;
+}
+
+export type MutationListener = (m: Mutation) => void;
