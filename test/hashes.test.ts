@@ -4,7 +4,7 @@ import { freshDatabase, startTalus, useTalus, type TalusProcess } from './suppor
 import { rawReplies } from './support/raw-resp.js';
 import { HASH_FIELD_OVERHEAD, HashValue } from '../src/keyspace/values/hash.js';
 import { COLLECTION_OVERHEAD, RANDOM_INDEX_OVERHEAD } from '../src/keyspace/values/set.js';
-import { MemberChanges } from '../src/storage/member-codec.js';
+import { MemberChanges } from '../src/keyspace/values/changes.js';
 import { errorOf, WRONGTYPE } from './support/assert.js';
 
 /**

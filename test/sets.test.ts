@@ -10,7 +10,7 @@ import {
   SetValue,
   scanHash,
 } from '../src/keyspace/values/set.js';
-import { MemberChanges } from '../src/storage/member-codec.js';
+import { MemberChanges } from '../src/keyspace/values/changes.js';
 import { errorOf, WRONGTYPE } from './support/assert.js';
 
 /**

@@ -10,9 +10,16 @@ export interface ValueOps {
   clone(value: unknown): unknown;
 }
 
-const ops = new Map<KeyType, ValueOps>();
+/** Strings are Buffers, never changed in place: a copy is the same Buffer. */
+const stringOps: ValueOps = {
+  length: (v) => (v as Buffer).length,
+  sizeOf: (v) => (v as Buffer).length,
+  clone: (v) => v,
+};
 
-/** Each type registers its operations once (storage/codecs.ts registers every codec's). */
+const ops = new Map<KeyType, ValueOps>([['string', stringOps]]);
+
+/** Each collection type registers its operations once, beside its value class (keyspace/values/). */
 export function registerValueOps(type: KeyType, o: ValueOps): void {
   ops.set(type, o);
 }

@@ -4,7 +4,6 @@ import type { Entry, KeyType } from '../keyspace/types.js';
 import { addGarbage } from './writes.js';
 import type { TalusSchema } from './database.js';
 import type { Access } from '../keyspace/paging.js';
-import { registerValueOps } from '../keyspace/value-ops.js';
 
 /** What a codec reading part of a paged value may use (keyspace/paging.ts). */
 export interface PageContext {
@@ -83,7 +82,6 @@ const codecs = new Map<KeyType, TypeCodec>();
 
 export function registerCodec(codec: TypeCodec): void {
   codecs.set(codec.type, codec);
-  registerValueOps(codec.type, codec);
 }
 
 registerCodec(stringCodec);

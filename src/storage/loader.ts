@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { TalusSchema } from './database.js';
 import { encodeArray } from './binary-array.js';
 import { allCodecs, codecFor, type PageContext } from './codecs.js';
+import './type-codecs.js';
 import type { Flusher } from './flusher.js';
 import type { Db, Keyspace } from '../keyspace/keyspace.js';
 import { WHOLE, type MaybePaged } from '../keyspace/paging.js';

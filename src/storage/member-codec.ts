@@ -3,30 +3,10 @@ import type { ArrayWrite, FlushBatch } from './batch.js';
 import { encodeArray } from './binary-array.js';
 import type { PageContext, TypeCodec } from './codecs.js';
 import { MemberPages, type Access } from '../keyspace/paging.js';
+import { MemberChanges, type TrackedCollection } from '../keyspace/values/changes.js';
 import type { TalusSchema } from './database.js';
 import { Entry, type KeyType } from '../keyspace/types.js';
 import { indexedForm } from '../util/indexed-names.js';
-
-/**
- * Which members of a collection changed since its last flush. `fresh` means
- * the incarnation is not in PostgreSQL yet: every member is written.
- */
-export class MemberChanges {
-  fresh = true;
-  readonly changed = new Set<string>();
-
-  /** Record a member (latin1 name) written or removed. */
-  mark(member: string): void {
-    if (!this.fresh) this.changed.add(member);
-  }
-}
-
-/** A collection value that tracks its changes (hash, set, zset) and may be paged. */
-export interface TrackedCollection {
-  changes: MemberChanges;
-  /** set while the value holds only some of its members (keyspace/paging.ts) */
-  pages: MemberPages | null;
-}
 
 export interface MemberTableSpec<V extends TrackedCollection> {
   type: KeyType;

@@ -1,5 +1,5 @@
-import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
-import { registerCodec } from '../../storage/codecs.js';
+import { MemberChanges, type TrackedCollection } from './changes.js';
+import { registerValueOps } from '../value-ops.js';
 import { MemberPages, PageFault } from '../paging.js';
 import { COLLECTION_OVERHEAD, RANDOM_INDEX_OVERHEAD, RandomIndex, ScanOrder } from './set.js';
 
@@ -130,28 +130,8 @@ export class HashValue implements TrackedCollection {
   }
 }
 
-export const hashCodec = memberCodec<HashValue>({
-  type: 'hash',
-  table: 'talus.hashes',
-  memberColumn: 'field',
-  payload: [['value', 'bytea']],
-  get: (v, f) => {
-    const val = v.fields.get(f);
-    return val === undefined ? undefined : [val];
-  },
-  entries: function* (v) {
-    for (const [f, val] of v.fields) yield [f, [val]];
-  },
-  empty: () => {
-    const v = new HashValue();
-    v.changes.fresh = false;
-    return v;
-  },
-  addRow: (v, f, [val]) => v.loadRow(f, val as Buffer),
-  length: (v) => v.size,
-  sizeOf: (v) => v.bytes + (v.pages?.absentBytes ?? 0),
-  clone: (v) => v.clone(),
-  knows: (v, m) => v.knows(m),
+registerValueOps('hash', {
+  length: (v) => (v as HashValue).size,
+  sizeOf: (v) => (v as HashValue).bytes + ((v as HashValue).pages?.absentBytes ?? 0),
+  clone: (v) => (v as HashValue).clone(),
 });
-
-registerCodec(hashCodec);

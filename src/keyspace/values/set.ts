@@ -1,5 +1,5 @@
-import { MemberChanges, memberCodec, type TrackedCollection } from '../../storage/member-codec.js';
-import { registerCodec } from '../../storage/codecs.js';
+import { MemberChanges, type TrackedCollection } from './changes.js';
+import { registerValueOps } from '../value-ops.js';
 import { MemberPages, PageFault } from '../paging.js';
 
 /**
@@ -275,25 +275,8 @@ export class SetValue implements TrackedCollection {
   }
 }
 
-export const setCodec = memberCodec<SetValue>({
-  type: 'set',
-  table: 'talus.sets',
-  memberColumn: 'member',
-  payload: [],
-  get: (v, m) => (v.members.has(m) ? [] : undefined),
-  entries: function* (v) {
-    for (const m of v.members) yield [m, []];
-  },
-  empty: () => {
-    const v = new SetValue();
-    v.changes.fresh = false;
-    return v;
-  },
-  addRow: (v, m) => v.loadRow(m),
-  length: (v) => v.size,
-  sizeOf: (v) => v.bytes + (v.pages?.absentBytes ?? 0),
-  clone: (v) => v.clone(),
-  knows: (v, m) => v.knows(m),
+registerValueOps('set', {
+  length: (v) => (v as SetValue).size,
+  sizeOf: (v) => (v as SetValue).bytes + ((v as SetValue).pages?.absentBytes ?? 0),
+  clone: (v) => (v as SetValue).clone(),
 });
-
-registerCodec(setCodec);
