@@ -150,8 +150,18 @@ export class Keyspace {
    */
   report(db: number, key: string, event: KeyEvent, effect?: Effect, effectDb = db): void {
     if (effect !== undefined) this.changelog.append(effectDb, effect);
-    const e = this.dbs[db]?.entries.get(key);
-    if (e !== undefined) e.reportedRound = this.round;
+    // The change is committed with the command's effect, logged by its first
+    // report: stamp it with that seq (a multi-key command touches later keys
+    // after its effect was logged, so the stamp Keyspace.touch guessed is one
+    // too far for them).
+    const seq = this.changelog.seq;
+    const d = this.dbs[db];
+    const e = d?.entries.get(key);
+    if (e !== undefined) {
+      e.reportedRound = this.round;
+      e.changeSeq = seq;
+    }
+    if (d !== undefined) d.changeSeq = seq;
     this.emit({ db, key, event });
   }
 
