@@ -2,6 +2,7 @@ import type { Reply } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
 import type { Access } from '../keyspace/paging.js';
+import { commandSpecs, type CommandSpec } from './spec.js';
 
 /** Command flags as COMMAND INFO reports them (Redis 7 names). */
 export type CommandFlag =
@@ -21,7 +22,8 @@ export type CommandFlag =
   | 'may_replicate'
   | 'no_multi'
   | 'movablekeys'
-  | 'allow_busy';
+  | 'allow_busy'
+  | 'no_async_loading';
 
 /**
  * Handlers of commands that touch keys run synchronously once those keys are
@@ -38,6 +40,11 @@ export interface KeySpec {
   step: number;
 }
 
+/**
+ * A command's row in its family module. Where Redis has the command, its
+ * spec data (spec.ts) supplies arity, flags, ACL categories and docs, and the
+ * row's own values of those are not used; they describe Talus extensions.
+ */
 export interface CommandDef {
   name: string;
   /** Redis arity: N = exactly N arguments including the name, -N = at least N */
@@ -84,9 +91,15 @@ export class Command {
   /** it or one of its subcommands finds its keys with a `keyRefs` hook */
   readonly hasKeyRefsHook: boolean;
 
-  constructor(readonly def: CommandDef, readonly parent?: Command) {
-    this.name = def.name.toLowerCase();
+  readonly def: CommandDef;
+  /** Redis's interface data for it (COMMAND INFO/DOCS); undefined for a Talus extension */
+  readonly spec: CommandSpec | undefined;
+
+  constructor(row: CommandDef, readonly parent?: Command) {
+    this.name = row.name.toLowerCase();
     this.fullName = parent ? `${parent.name}|${this.name}` : this.name;
+    this.spec = commandSpecs().get(this.fullName);
+    const def = (this.def = this.spec ? withSpec(row, this.spec) : row);
     this.isWrite = def.flags.includes('write');
     this.noAuth = def.flags.includes('no_auth');
     for (const sub of def.subcommands ?? []) this.subcommands.set(sub.name.toLowerCase(), new Command(sub, this));
@@ -114,8 +127,9 @@ export class Command {
     return out;
   }
 
-  /** ACL categories, derived like Redis does from flags and group. */
+  /** ACL categories: Redis's, or for an extension derived like Redis does from flags and group. */
   get categories(): string[] {
+    if (this.spec) return this.spec.acl_categories;
     const f = this.def.flags;
     const cats = new Set<string>();
     if (f.includes('write')) cats.add('@write');
@@ -137,6 +151,12 @@ export class Command {
 }
 
 const NO_KEYS: number[] = [];
+
+/** The row with the spec's arity, flags and docs in place of its own. */
+function withSpec(row: CommandDef, spec: CommandSpec): CommandDef {
+  const { summary, since, group, complexity } = spec.docs;
+  return { ...row, arity: spec.arity, flags: spec.flags as CommandFlag[], summary, since, group, complexity };
+}
 
 /** The command table: every command Talus serves, by lower-case name. */
 export class CommandTable {
