@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { ROOT, startTalus, type TalusProcess } from './support/harness.js';
 import { redisServerAvailable, startRedisServer, type RedisServer } from './support/redis-server.js';
 import { Resp3Connection, diffResp, plain, type RespValue } from './support/resp-tree.js';
+import { sampleArguments, type DocArgument } from './support/sample-args.js';
 
 /**
  * The command table against redis-server 7.0.15: COMMAND INFO, COMMAND DOCS,
@@ -78,7 +79,7 @@ describe('command table: COMMAND INFO/DOCS/GETKEYS vs redis-server', function ()
     let compared = 0;
     for (const name of names) {
       if (EXTENSIONS.includes(name)) continue;
-      const docs = plain(await r.call(['COMMAND', 'DOCS', name])) as Record<string, DocEntry>;
+      const docs = plain(await r.call(['COMMAND', 'DOCS', name])) as Record<string, { arguments?: DocArgument[] }>;
       const entry = docs[name]!;
       const head = name.split('|');
       for (const full of [false, true]) {
@@ -123,46 +124,3 @@ function withoutSubcommands(kind: string, reply: RespValue, talusNames: string[]
 }
 
 const byFirst = (a: RespValue[], b: RespValue[]) => String(a[0]).localeCompare(String(b[0]));
-
-interface DocArgument {
-  name: string;
-  type: string;
-  token?: string;
-  flags?: string[];
-  arguments?: DocArgument[];
-}
-
-interface DocEntry {
-  arguments?: DocArgument[];
-}
-
-/**
- * Arguments for a call of the command, from its documented arguments: the
- * required ones only, or (`full`) every optional one too, each `multiple`
- * one twice, the first choice of each `oneof`. Keys are k1, k2...; a
- * `numkeys` count says 2, the number of times the key after it is given.
- */
-function sampleArguments(args: DocArgument[], full: boolean): string[] {
-  let keyCount = 0;
-  const out: string[] = [];
-  const emit = (arg: DocArgument, chosen: boolean): void => {
-    const flags = arg.flags ?? [];
-    if (flags.includes('optional') && !full && !chosen) return;
-    const times = flags.includes('multiple') ? 2 : 1;
-    for (let i = 0; i < times; i++) {
-      if (arg.token && (i === 0 || flags.includes('multiple_token'))) out.push(arg.token);
-      switch (arg.type) {
-        case 'key': out.push(`k${++keyCount}`); break;
-        case 'integer': out.push(arg.name === 'numkeys' ? '2' : '1'); break;
-        case 'double': out.push('1.5'); break;
-        case 'unix-time': out.push('100'); break;
-        case 'pure-token': break;
-        case 'oneof': emit(arg.arguments![0]!, true); break;
-        case 'block': for (const a of arg.arguments!) emit(a, false); break;
-        default: out.push(arg.name === 'pattern' ? 'p*' : 'v');
-      }
-    }
-  };
-  for (const a of args) emit(a, false);
-  return out;
-}
