@@ -386,9 +386,10 @@ export function commandInfo(cmd: Command): Reply {
     last,
     step,
     setOf(cmd.categories),
-    [],
-    keySpecs(cmd),
-    [...cmd.subcommands.values()].map(commandInfo),
+    new SetReply([]),
+    new SetReply(keySpecs(cmd)),
+    // the RESP3 types Redis 7.0 uses: a container's subcommands an array, none an empty set
+    cmd.subcommands.size > 0 ? [...cmd.subcommands.values()].map(commandInfo) : new SetReply([]),
   ];
 }
 
