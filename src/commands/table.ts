@@ -43,13 +43,14 @@ export interface KeySpec {
 /**
  * A command's row in its family module. Where Redis has the command, its
  * spec data (spec.ts) supplies arity, flags, ACL categories and docs, and the
- * row's own values of those are not used; they describe Talus extensions.
+ * row need not give them (its own values, if any, are not used); a Talus
+ * extension (no spec) must.
  */
 export interface CommandDef {
   name: string;
   /** Redis arity: N = exactly N arguments including the name, -N = at least N */
-  arity: number;
-  flags: CommandFlag[];
+  arity?: number;
+  flags?: CommandFlag[];
   /** ACL categories beyond the ones derived from flags, e.g. ['string'] */
   categories?: string[];
   keys?: KeySpec;
@@ -65,13 +66,16 @@ export interface CommandDef {
    * argument `index`. Undeclared: all of it, read before the command runs.
    */
   access?: (args: Buffer[], index: number) => Access;
-  group: string;
-  summary: string;
-  since: string;
+  group?: string;
+  summary?: string;
+  since?: string;
   complexity?: string;
   handler?: Handler;
   subcommands?: CommandDef[];
 }
+
+/** A row with its interface data filled in, from its spec or (an extension) from itself. */
+export type ResolvedDef = CommandDef & Required<Pick<CommandDef, 'arity' | 'flags' | 'group' | 'summary' | 'since'>>;
 
 export interface CommandStats {
   calls: number;
@@ -91,7 +95,7 @@ export class Command {
   /** it or one of its subcommands finds its keys with a `keyRefs` hook */
   readonly hasKeyRefsHook: boolean;
 
-  readonly def: CommandDef;
+  readonly def: ResolvedDef;
   /** Redis's interface data for it (COMMAND INFO/DOCS); undefined for a Talus extension */
   readonly spec: CommandSpec | undefined;
 
@@ -99,7 +103,7 @@ export class Command {
     this.name = row.name.toLowerCase();
     this.fullName = parent ? `${parent.name}|${this.name}` : this.name;
     this.spec = commandSpecs().get(this.fullName);
-    const def = (this.def = this.spec ? withSpec(row, this.spec) : row);
+    const def = (this.def = this.spec ? withSpec(row, this.spec) : ownDescription(row, this.fullName));
     this.isWrite = def.flags.includes('write');
     this.noAuth = def.flags.includes('no_auth');
     for (const sub of def.subcommands ?? []) this.subcommands.set(sub.name.toLowerCase(), new Command(sub, this));
@@ -152,10 +156,21 @@ export class Command {
 
 const NO_KEYS: number[] = [];
 
-/** The row with the spec's arity, flags and docs in place of its own. */
-function withSpec(row: CommandDef, spec: CommandSpec): CommandDef {
+/** The row with the spec's arity, flags and docs in place of its own, and its key triple if it has none. */
+function withSpec(row: CommandDef, spec: CommandSpec): ResolvedDef {
   const { summary, since, group, complexity } = spec.docs;
-  return { ...row, arity: spec.arity, flags: spec.flags as CommandFlag[], summary, since, group, complexity };
+  // Redis's legacy key triple is exact for commands whose keys do not move
+  const keys = row.keys ?? (!row.movableKeys && spec.first_key > 0 ? { first: spec.first_key, last: spec.last_key, step: spec.step } : undefined);
+  return { ...row, arity: spec.arity, flags: spec.flags as CommandFlag[], keys, summary, since, group, complexity };
+}
+
+/** A Talus extension's row, which must describe itself. */
+function ownDescription(row: CommandDef, fullName: string): ResolvedDef {
+  const { arity, flags, group, summary, since } = row;
+  if (arity === undefined || !flags || !group || !summary || !since) {
+    throw new Error(`command ${fullName} has no spec data (src/commands/spec): its row must give arity, flags, group, summary and since`);
+  }
+  return { ...row, arity, flags, group, summary, since };
 }
 
 /** The command table: every command Talus serves, by lower-case name. */

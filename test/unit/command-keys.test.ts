@@ -34,6 +34,21 @@ describe('command table: dispatch key positions agree with the key specs', () =>
     expect(diffs, diffs.join('\n')).to.deep.equal([]);
   });
 
+  it('rows that give a key triple give Redis\'s', () => {
+    const table = new CommandTable();
+    table.register(allCommands);
+    const differ: string[] = [];
+    for (const c of table.all()) {
+      for (const x of [c, ...c.subcommands.values()]) {
+        const k = x.def.keys;
+        if (!x.spec || !k || x.def.movableKeys) continue;
+        const triple = [x.spec.first_key, x.spec.last_key, x.spec.step];
+        if ([k.first, k.last, k.step].join() !== triple.join()) differ.push(`${x.fullName}: ${JSON.stringify(k)} vs ${triple.join()}`);
+      }
+    }
+    expect(differ).to.deep.equal([]);
+  });
+
   it('every command Redis has gets its arity and flags from the spec data', () => {
     const table = new CommandTable();
     table.register(allCommands);
@@ -47,5 +62,14 @@ describe('command table: dispatch key positions agree with the key specs', () =>
     const extension = table.lookup('client')!.subcommands.get('setinfo')!;
     expect(extension.spec).to.equal(undefined);
     expect(extension.categories.length).to.be.greaterThan(0);
+  });
+
+  it('a row of a command Redis has needs only a name and a handler; an extension must describe itself', () => {
+    const table = new CommandTable();
+    table.register([{ name: 'strlen', handler: () => 0 }]);
+    const strlen = table.lookup('STRLEN')!;
+    expect([strlen.arity, strlen.def.flags, strlen.def.group]).to.deep.equal([2, ['readonly', 'fast'], 'string']);
+    expect(strlen.keyIndices(['strlen', 'k'].map((a) => Buffer.from(a)))).to.deep.equal([1]);
+    expect(() => new CommandTable().register([{ name: 'talus-nosuch', handler: () => 0 }])).to.throw(/must give arity/);
   });
 });
