@@ -351,7 +351,7 @@ describe('server and introspection commands', function () {
       expect((e as Error).message).to.equal('ERR syntax error');
 
       const [get, nope, cfg] = (await r.call('command', 'info', 'get', 'get|key', 'config|get')) as unknown[][];
-      expect(get!.slice(0, 7)).to.deep.equal(['get', 2, ['readonly', 'fast'], 1, 1, 1, ['@read', '@fast', '@string']]);
+      expect(get!.slice(0, 7)).to.deep.equal(['get', 2, ['readonly', 'fast'], 1, 1, 1, ['@read', '@string', '@fast']]);
       expect(get![7]).to.deep.equal([]);
       expect(get![8]).to.deep.equal([
         ['flags', ['RO', 'access'], 'begin_search', ['type', 'index', 'spec', ['index', 1]], 'find_keys',

@@ -33,6 +33,8 @@ import { runtimeOf, startSampler } from '../observability/info.js';
 import type { CommandContext } from '../execution/context.js';
 import { metaOnly } from '../keyspace/paging.js';
 import type { ServerControl } from '../execution/context.js';
+import { docsFromSpec, infoFromSpec } from './command-docs.js';
+import { keysFromSpec, specHasKeys } from './spec-keys.js';
 
 const b = (s: string) => Buffer.from(s);
 const str = (a: Buffer) => a.toString();
@@ -303,58 +305,8 @@ const SLOWLOG_HELP = [
 // COMMAND
 // ---------------------------------------------------------------------------
 
-/**
- * Key-spec flags of the common commands (Redis 7.0's, per key position; the
- * last entry applies to the rest). Others are derived from the command flags.
- */
-const KEY_FLAGS: Record<string, string[][]> = {
-  get: [['RO', 'access']], mget: [['RO', 'access']], getrange: [['RO', 'access']], substr: [['RO', 'access']],
-  strlen: [['RO']], exists: [['RO']], type: [['RO']], touch: [['RO']], watch: [['RO']],
-  ttl: [['RO', 'access']], pttl: [['RO', 'access']], expiretime: [['RO', 'access']], pexpiretime: [['RO', 'access']],
-  dump: [['RO', 'access']], object: [['RO']],
-  set: [['OW', 'update']], mset: [['OW', 'update']], setex: [['OW', 'update']], psetex: [['OW', 'update']],
-  msetnx: [['OW', 'insert']], setnx: [['OW', 'insert']], restore: [['OW', 'update']],
-  getset: [['RW', 'access', 'update']], getex: [['RW', 'access', 'update']], getdel: [['RW', 'access', 'delete']],
-  incr: [['RW', 'access', 'update']], decr: [['RW', 'access', 'update']], incrby: [['RW', 'access', 'update']],
-  decrby: [['RW', 'access', 'update']], incrbyfloat: [['RW', 'access', 'update']],
-  append: [['RW', 'insert']], setrange: [['RW', 'update']],
-  del: [['RM', 'delete']], unlink: [['RM', 'delete']],
-  expire: [['RW', 'update']], pexpire: [['RW', 'update']], expireat: [['RW', 'update']], pexpireat: [['RW', 'update']],
-  persist: [['RW', 'update']],
-  rename: [['RW', 'access', 'delete'], ['OW', 'update']], renamenx: [['RW', 'access', 'delete'], ['OW', 'insert']],
-  copy: [['RO', 'access'], ['OW', 'update']], move: [['RW', 'access', 'delete']],
-  lpush: [['RW', 'insert']], rpush: [['RW', 'insert']], lpushx: [['RW', 'insert']], rpushx: [['RW', 'insert']],
-  linsert: [['RW', 'insert']], lpop: [['RW', 'access', 'delete']], rpop: [['RW', 'access', 'delete']],
-  blpop: [['RW', 'access', 'delete']], brpop: [['RW', 'access', 'delete']],
-  llen: [['RO']], lrange: [['RO', 'access']], lindex: [['RO', 'access']], lpos: [['RO', 'access']],
-  lset: [['RW', 'update']], lrem: [['RW', 'delete']], ltrim: [['RW', 'delete']],
-  lmove: [['RW', 'access', 'delete'], ['RW', 'insert']], blmove: [['RW', 'access', 'delete'], ['RW', 'insert']],
-  rpoplpush: [['RW', 'access', 'delete'], ['RW', 'insert']], brpoplpush: [['RW', 'access', 'delete'], ['RW', 'insert']],
-  sadd: [['RW', 'insert']], srem: [['RW', 'delete']], spop: [['RW', 'access', 'delete']],
-  smembers: [['RO', 'access']], srandmember: [['RO', 'access']], sismember: [['RO']], smismember: [['RO']], scard: [['RO']],
-  smove: [['RW', 'access', 'delete'], ['RW', 'insert']],
-  sinter: [['RO', 'access']], sunion: [['RO', 'access']], sdiff: [['RO', 'access']],
-  sinterstore: [['RW', 'update'], ['RO', 'access']], sunionstore: [['OW', 'update'], ['RO', 'access']],
-  sdiffstore: [['OW', 'update'], ['RO', 'access']],
-  hset: [['RW', 'update']], hmset: [['RW', 'update']], hsetnx: [['RW', 'insert']], hdel: [['RW', 'delete']],
-  hget: [['RO', 'access']], hmget: [['RO', 'access']], hgetall: [['RO', 'access']], hkeys: [['RO', 'access']],
-  hvals: [['RO', 'access']], hexists: [['RO']], hlen: [['RO']], hstrlen: [['RO']],
-  hincrby: [['RW', 'access', 'update']], hincrbyfloat: [['RW', 'access', 'update']],
-  zadd: [['RW', 'update']], zrem: [['RW', 'delete']], zincrby: [['RW', 'access', 'update']],
-  zrange: [['RO', 'access']], zscore: [['RO', 'access']], zcard: [['RO']], zrank: [['RO', 'access']],
-  zunionstore: [['OW', 'update'], ['RO', 'access']], zinterstore: [['OW', 'update'], ['RO', 'access']],
-  zdiffstore: [['OW', 'update'], ['RO', 'access']],
-  sort: [['RO', 'access'], ['OW', 'update']], sort_ro: [['RO', 'access']],
-  pfadd: [['RW', 'insert']], xadd: [['RW', 'update']],
-  bitcount: [['RO', 'access']], getbit: [['RO', 'access']], setbit: [['RW', 'access', 'update']],
-};
-
-/** The key-spec flags of the i-th key of a command. */
-function keyFlags(cmd: Command, args: Buffer[], i: number): string[] {
-  const name = cmd.fullName;
-  if (name === 'set' && args.slice(3).some((a) => keyword(a) === 'GET')) return ['RW', 'access', 'update'];
-  const table = KEY_FLAGS[name];
-  if (table) return table[Math.min(i, table.length - 1)]!;
+/** Key-spec flags of a Talus extension's keys (Redis's commands have theirs in their spec). */
+function keyFlags(cmd: Command): string[] {
   const f = cmd.def.flags;
   if (f.includes('write')) return ['RW', 'access', 'update'];
   if (f.includes('readonly')) return ['RO', 'access'];
@@ -379,7 +331,7 @@ function keySpecs(cmd: Command): Reply[] {
     const lastkey = k.last < 0 ? k.last : k.last - k.first;
     return [
       map([
-        ['flags', setOf(keyFlags(cmd, [], 0))],
+        ['flags', setOf(keyFlags(cmd))],
         ['begin_search', map([['type', b('index')], ['spec', map([['index', k.first]])]])],
         ['find_keys', map([['type', b('range')], ['spec', map([['lastkey', lastkey], ['keystep', k.step], ['limit', 0]])]])],
       ]),
@@ -388,7 +340,7 @@ function keySpecs(cmd: Command): Reply[] {
   if (isMovable(cmd) || cmd.def.keyRefs) {
     return [
       map([
-        ['flags', setOf(keyFlags(cmd, [], 0))],
+        ['flags', setOf(keyFlags(cmd))],
         ['begin_search', map([['type', b('unknown')], ['spec', map([])]])],
         ['find_keys', map([['type', b('unknown')], ['spec', map([])]])],
       ]),
@@ -397,8 +349,9 @@ function keySpecs(cmd: Command): Reply[] {
   return [];
 }
 
-/** One COMMAND INFO entry (Redis 7 layout). */
+/** One COMMAND INFO entry (Redis 7 layout): Redis's data, or derived from the row for a Talus extension. */
 export function commandInfo(cmd: Command): Reply {
+  if (cmd.spec) return infoFromSpec(cmd.fullName, cmd.spec, [...cmd.subcommands.values()].map(commandInfo));
   const flags: string[] = [...cmd.def.flags];
   if (cmd.def.movableKeys && !flags.includes('movablekeys')) flags.push('movablekeys');
   const k = cmd.def.keys;
@@ -413,13 +366,15 @@ export function commandInfo(cmd: Command): Reply {
     last,
     step,
     setOf(cmd.categories),
-    [],
-    keySpecs(cmd),
-    [...cmd.subcommands.values()].map(commandInfo),
+    new SetReply([]),
+    new SetReply(keySpecs(cmd)),
+    // the RESP3 types Redis 7.0 uses: a container's subcommands an array, none an empty set
+    cmd.subcommands.size > 0 ? [...cmd.subcommands.values()].map(commandInfo) : new SetReply([]),
   ];
 }
 
 function commandDocs(cmd: Command): Reply {
+  if (cmd.spec) return docsFromSpec(cmd.spec, [...cmd.subcommands.values()].map((s): [string, Reply] => [s.fullName, commandDocs(s)]));
   const d = cmd.def;
   const fields: Array<[string, Reply]> = [['summary', b(d.summary)], ['since', b(d.since)], ['group', b(d.group)]];
   if (d.complexity) fields.push(['complexity', b(d.complexity)]);
@@ -464,7 +419,14 @@ function commandList(c: CommandContext, args: Buffer[]): Reply {
 }
 
 /** COMMAND GETKEYS / GETKEYSANDFLAGS: the target command and the indices of its keys. */
-function resolveKeys(c: CommandContext, args: Buffer[]): { cmd: Command; argv: Buffer[]; idx: number[] } | ErrorReply {
+interface ResolvedKeys {
+  cmd: Command;
+  argv: Buffer[];
+  idx: number[];
+  flags: string[][];
+}
+
+function resolveKeys(c: CommandContext, args: Buffer[]): ResolvedKeys | ErrorReply {
   const argv = args.slice(2);
   let cmd = c.server.commands.lookup(argv[0]!);
   if (!cmd) return new ErrorReply('ERR Invalid command specified');
@@ -473,6 +435,7 @@ function resolveKeys(c: CommandContext, args: Buffer[]): { cmd: Command; argv: B
     if (!sub) return new ErrorReply('ERR Invalid command specified');
     cmd = sub;
   }
+  if (cmd.spec) return keysBySpec(cmd, argv);
   if (!hasKeys(cmd)) return new ErrorReply('ERR The command has no key arguments');
   if (!cmd.arityOk(argv.length)) return new ErrorReply('ERR Invalid number of arguments specified for command');
   let idx: number[];
@@ -483,7 +446,17 @@ function resolveKeys(c: CommandContext, args: Buffer[]): { cmd: Command; argv: B
     idx = [];
     argv.forEach((a, i) => (i > 0 && names.has(a.toString('latin1')) ? idx.push(i) : undefined));
   }
-  return { cmd, argv, idx };
+  return { cmd, argv, idx, flags: idx.map(() => keyFlags(cmd)) };
+}
+
+/** GETKEYS for a command Redis has: by its key specs, with Redis's errors. */
+function keysBySpec(cmd: Command, argv: Buffer[]): ResolvedKeys | ErrorReply {
+  if (!specHasKeys(cmd.fullName, cmd.spec!)) return new ErrorReply('ERR The command has no key arguments');
+  if (!cmd.arityOk(argv.length)) return new ErrorReply('ERR Invalid number of arguments specified for command');
+  const ownPositions = cmd.def.movableKeys || (cmd.def.keys && cmd.def.keys.first > 0) ? cmd.keyIndices(argv) : [];
+  const found = keysFromSpec(cmd.fullName, cmd.spec!, argv, ownPositions);
+  if (found.length === 0) return new ErrorReply('ERR Invalid arguments specified for command');
+  return { cmd, argv, idx: found.map((k) => k.pos), flags: found.map((k) => k.flags) };
 }
 
 const COMMAND_HELP = [
@@ -857,7 +830,7 @@ export const serverCommands: CommandDef[] = [
         handler: (c, args) => {
           const r = resolveKeys(c, args);
           if (r instanceof ErrorReply) return r;
-          return r.idx.map((i, n) => [r.argv[i]!, setOf(keyFlags(r.cmd, r.argv, n))]);
+          return r.idx.map((i, n) => [r.argv[i]!, setOf(r.flags[n]!)]);
         },
       },
       {

@@ -2,6 +2,7 @@ import type { Reply } from '../protocol/reply.js';
 import type { CommandContext } from '../execution/context.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
 import type { Access } from '../keyspace/paging.js';
+import { commandSpecs, type CommandSpec } from './spec.js';
 
 /** Command flags as COMMAND INFO reports them (Redis 7 names). */
 export type CommandFlag =
@@ -21,7 +22,8 @@ export type CommandFlag =
   | 'may_replicate'
   | 'no_multi'
   | 'movablekeys'
-  | 'allow_busy';
+  | 'allow_busy'
+  | 'no_async_loading';
 
 /**
  * Handlers of commands that touch keys run synchronously once those keys are
@@ -38,11 +40,17 @@ export interface KeySpec {
   step: number;
 }
 
+/**
+ * A command's row in its family module. Where Redis has the command, its
+ * spec data (spec.ts) supplies arity, flags, ACL categories and docs, and the
+ * row need not give them (its own values, if any, are not used); a Talus
+ * extension (no spec) must.
+ */
 export interface CommandDef {
   name: string;
   /** Redis arity: N = exactly N arguments including the name, -N = at least N */
-  arity: number;
-  flags: CommandFlag[];
+  arity?: number;
+  flags?: CommandFlag[];
   /** ACL categories beyond the ones derived from flags, e.g. ['string'] */
   categories?: string[];
   keys?: KeySpec;
@@ -58,13 +66,16 @@ export interface CommandDef {
    * argument `index`. Undeclared: all of it, read before the command runs.
    */
   access?: (args: Buffer[], index: number) => Access;
-  group: string;
-  summary: string;
-  since: string;
+  group?: string;
+  summary?: string;
+  since?: string;
   complexity?: string;
   handler?: Handler;
   subcommands?: CommandDef[];
 }
+
+/** A row with its interface data filled in, from its spec or (an extension) from itself. */
+export type ResolvedDef = CommandDef & Required<Pick<CommandDef, 'arity' | 'flags' | 'group' | 'summary' | 'since'>>;
 
 export interface CommandStats {
   calls: number;
@@ -84,9 +95,15 @@ export class Command {
   /** it or one of its subcommands finds its keys with a `keyRefs` hook */
   readonly hasKeyRefsHook: boolean;
 
-  constructor(readonly def: CommandDef, readonly parent?: Command) {
-    this.name = def.name.toLowerCase();
+  readonly def: ResolvedDef;
+  /** Redis's interface data for it (COMMAND INFO/DOCS); undefined for a Talus extension */
+  readonly spec: CommandSpec | undefined;
+
+  constructor(row: CommandDef, readonly parent?: Command) {
+    this.name = row.name.toLowerCase();
     this.fullName = parent ? `${parent.name}|${this.name}` : this.name;
+    this.spec = commandSpecs().get(this.fullName);
+    const def = (this.def = this.spec ? withSpec(row, this.spec) : ownDescription(row, this.fullName));
     this.isWrite = def.flags.includes('write');
     this.noAuth = def.flags.includes('no_auth');
     for (const sub of def.subcommands ?? []) this.subcommands.set(sub.name.toLowerCase(), new Command(sub, this));
@@ -114,8 +131,9 @@ export class Command {
     return out;
   }
 
-  /** ACL categories, derived like Redis does from flags and group. */
+  /** ACL categories: Redis's, or for an extension derived like Redis does from flags and group. */
   get categories(): string[] {
+    if (this.spec) return this.spec.acl_categories;
     const f = this.def.flags;
     const cats = new Set<string>();
     if (f.includes('write')) cats.add('@write');
@@ -137,6 +155,23 @@ export class Command {
 }
 
 const NO_KEYS: number[] = [];
+
+/** The row with the spec's arity, flags and docs in place of its own, and its key triple if it has none. */
+function withSpec(row: CommandDef, spec: CommandSpec): ResolvedDef {
+  const { summary, since, group, complexity } = spec.docs;
+  // Redis's legacy key triple is exact for commands whose keys do not move
+  const keys = row.keys ?? (!row.movableKeys && spec.first_key > 0 ? { first: spec.first_key, last: spec.last_key, step: spec.step } : undefined);
+  return { ...row, arity: spec.arity, flags: spec.flags as CommandFlag[], keys, summary, since, group, complexity };
+}
+
+/** A Talus extension's row, which must describe itself. */
+function ownDescription(row: CommandDef, fullName: string): ResolvedDef {
+  const { arity, flags, group, summary, since } = row;
+  if (arity === undefined || !flags || !group || !summary || !since) {
+    throw new Error(`command ${fullName} has no spec data (src/commands/spec): its row must give arity, flags, group, summary and since`);
+  }
+  return { ...row, arity, flags, group, summary, since };
+}
 
 /** The command table: every command Talus serves, by lower-case name. */
 export class CommandTable {
