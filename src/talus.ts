@@ -26,6 +26,8 @@ import { ActiveExpiry } from './keyspace/expiry.js';
 import { MemoryGuard } from './server/memory.js';
 import { Blocking, BLOCKED } from './server/blocking.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
+import { PubSubRegistry } from './pubsub/registry.js';
+import { subscribedModeError } from './commands/pubsub.js';
 
 /** Server-wide counters for INFO stats. */
 export interface ServerStats {
@@ -81,6 +83,8 @@ export class Talus {
   private expiry: ActiveExpiry | undefined;
   private shuttingDown = false;
   readonly monitors = new Set<Client>();
+  /** pub/sub: who listens to which channel, pattern, shard channel (commands/pubsub.ts) */
+  readonly pubsub = new PubSubRegistry<Client>();
   port = 0;
   /** replication role, as ROLE and INFO report it */
   role: 'master' | 'slave' = 'master';
@@ -91,7 +95,7 @@ export class Talus {
   /** CLIENT PAUSE: returns true when it took the command to run later (commands/client-cmds.ts) */
   pauseGate: ((c: Client, cmd: Command, args: Buffer[]) => boolean) | undefined;
 
-  /** the normal class has a client-output-buffer-limit (clients check it as they write) */
+  /** the normal or pubsub class has a client-output-buffer-limit (clients check it as they write) */
   outputLimitsOn = false;
   /** maxmemory-clients in bytes (0 = off) */
   clientMemoryLimit = 0;
@@ -106,7 +110,7 @@ export class Talus {
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
     const clientLimits = () => {
       const { clientOutputBufferLimit: obl, maxmemoryClients, maxmemory } = this.config.values;
-      this.outputLimitsOn = obl.normal.hardBytes > 0 || obl.normal.softBytes > 0;
+      this.outputLimitsOn = obl.normal.hardBytes > 0 || obl.normal.softBytes > 0 || obl.pubsub.hardBytes > 0 || obl.pubsub.softBytes > 0;
       this.clientOutputBound = Math.max(OUTPUT_BOUND, obl.normal.hardBytes, obl.normal.softBytes);
       this.clientMemoryLimit = clientMemoryLimit(maxmemoryClients, maxmemory);
     };
@@ -394,7 +398,7 @@ export class Talus {
         this.evict(1000);
       }
     }
-    return undefined;
+    return subscribedModeError(c, cmd, args);
   }
 
   /** The command's keys, or undefined if planning them throws (plannedRefs then answers the error in its turn). */

@@ -84,7 +84,7 @@ export function clientInfoLine(c: Client, current?: { args: Buffer[]; name: stri
   return (
     `id=${c.id} addr=${addr} laddr=${laddr} fd=${c.fd} name=${c.name}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${current ? 0 : Math.floor((now - c.lastInteraction) / 1000)}` +
-    ` flags=${flagString(c)} db=${c.dbIndex} sub=${c.subCount} psub=${c.psubCount} ssub=${c.ssubCount}` +
+    ` flags=${flagString(c)} db=${c.dbIndex} sub=${c.subscriptions.channel.size} psub=${c.subscriptions.pattern.size} ssub=${c.subscriptions.shard.size}` +
     ` multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=${argvMem}` +
     ` multi-mem=${multiMem} rbs=${REPLY_BUF} rbp=${current ? REPLY_BUF : 0} obl=0 oll=${c.waitingReplies} omem=${omem}` +
     ` tot-mem=${totMem} events=r${omem > 0 ? 'w' : ''} cmd=${current ? current.name : c.lastCommand}` +

@@ -29,6 +29,7 @@ import { Entry } from '../keyspace/types.js';
 import type { Client } from '../server/client.js';
 import { metaOnly } from '../keyspace/paging.js';
 import type { Talus } from '../talus.js';
+import { noteTransactionStart } from './pubsub.js';
 
 export function installTransactionHooks(t: Talus): void {
   t.clientResetHooks.push(unwatchAll);
@@ -140,6 +141,7 @@ function exec(c: Client, args: Buffer[]): Reply | Promise<Reply> {
   // MONITOR shows each command after it ran, then EXEC, once the
   // transaction's effects are committed (they commit together).
   const before = t.keyspace.changelog.seq;
+  noteTransactionStart(c, before); // PUBLISH inside waits for the writes before it
   const feedExec = () => {
     if (t.monitors.size > 0) t.feedMonitors(c, args, t.durabilityGate(before));
   };

@@ -7,6 +7,7 @@ import type { Db } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Talus } from '../talus.js';
 import { Errors } from '../commands/errors.js';
+import { Subscriptions } from '../pubsub/registry.js';
 
 interface PendingReply {
   reply: Reply;
@@ -100,10 +101,8 @@ export class Client {
   watching: WatchedKey[] = [];
   /** true while EXEC runs the queued commands (blocking commands must not block) */
   inExec = false;
-  /** subscription counts for CLIENT LIST (kept by the pub/sub family) */
-  subCount = 0;
-  psubCount = 0;
-  ssubCount = 0;
+  /** channels, patterns and shard channels this client listens to (commands/pubsub.ts) */
+  readonly subscriptions = new Subscriptions();
   /** set by a blocking command while it waits: CLIENT UNBLOCK calls it (error: true = UNBLOCK ... ERROR) */
   unblock: ((error: boolean) => void) | null = null;
   /** MULTI state: queued commands, or null outside a transaction */
@@ -395,13 +394,15 @@ export class Client {
   }
 
   /**
-   * client-output-buffer-limit (normal class): past the hard limit, or past
-   * the soft limit for longer than soft-seconds, the client is closed at
-   * once, its unsent output dropped (Redis closes it "ASAP"). Also run by the
-   * server cron, so a soft limit is enforced while nothing is written.
+   * client-output-buffer-limit (normal class; pubsub while subscribed): past
+   * the hard limit, or past the soft limit for longer than soft-seconds, the
+   * client is closed at once, its unsent output dropped (Redis closes it
+   * "ASAP"). Also run by the server cron, so a soft limit is enforced while
+   * nothing is written.
    */
   overOutputLimit(): boolean {
-    const { hardBytes, softBytes, softSeconds } = this.talus.config.values.clientOutputBufferLimit.normal;
+    const limits = this.talus.config.values.clientOutputBufferLimit;
+    const { hardBytes, softBytes, softSeconds } = this.flags.has('pubsub') ? limits.pubsub : limits.normal;
     const used = this.outputBytes;
     let over = hardBytes > 0 && used > hardBytes;
     if (!over && softBytes > 0 && used > softBytes) {

@@ -1,0 +1,316 @@
+/**
+ * Pub/sub (Redis 7.0): SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and their UN-,
+ * PUBLISH, SPUBLISH, PUBSUB. Who listens to what is in the server's registry
+ * (pubsub/registry.ts); what one client listens to is its `subscriptions`.
+ *
+ * Subscription confirmations and messages are pushes (`Client.push`): they
+ * go out in order after the replies already queued, and CLIENT REPLY OFF
+ * does not silence them, as in Redis. A message is encoded once per protocol
+ * and the same bytes are queued to every subscriber. A PUBLISH inside a
+ * transaction that wrote something shows those writes: its messages wait
+ * for their commit like EXEC's reply (`Talus.durabilityGate`).
+ *
+ * In RESP2 a client with subscriptions may only run (P|S)SUBSCRIBE,
+ * (P|S)UNSUBSCRIBE, PING, QUIT and RESET (`subscribedModeError`, checked by
+ * Talus.check); in RESP3 anything. RESET and disconnection drop every
+ * subscription silently (a reset hook).
+ */
+import type { CommandDef, CommandFlag } from './table.js';
+import type { Client } from '../server/client.js';
+import type { Talus } from '../talus.js';
+import type { Command } from './table.js';
+import type { SubscriptionKind } from '../pubsub/registry.js';
+import { ErrorReply, PushReply, RawReply, type Reply } from '../protocol/reply.js';
+import { encodeReply } from '../protocol/encoder.js';
+import { globMatch } from '../util/glob.js';
+import { Errors } from './errors.js';
+import { helpReply, routeSubcommands } from './server.js';
+
+const b = (s: string) => Buffer.from(s);
+const latin1 = (a: Buffer) => a.toString('latin1');
+
+/** Commands a RESP2 client may run while subscribed. */
+const ALLOWED_WHILE_SUBSCRIBED = new Set(['subscribe', 'ssubscribe', 'psubscribe', 'unsubscribe', 'sunsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+
+/** The error a RESP2 client in subscribed mode gets for any other command (Redis's exact text). */
+export function subscribedModeError(c: Client, cmd: Command, args: Buffer[]): ErrorReply | undefined {
+  if (c.protocol !== 2 || c.subscriptions.total === 0 || ALLOWED_WHILE_SUBSCRIBED.has(cmd.name)) return undefined;
+  const target = cmd.subcommands.size > 0 && args.length > 1 ? cmd.subcommands.get(latin1(args[1]!).toLowerCase()) ?? cmd : cmd;
+  return new ErrorReply(
+    `ERR Can't execute '${target.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+  );
+}
+
+/**
+ * The change-log seq when the running transaction started, per client: a
+ * PUBLISH inside EXEC gates its messages on the transaction's writes so far.
+ * Set by EXEC (commands/transactions.ts).
+ */
+const transactionStart = new WeakMap<Client, number>();
+
+export function noteTransactionStart(c: Client, seq: number): void {
+  transactionStart.set(c, seq);
+}
+
+/** What a message published inside EXEC must wait for (see the module comment). */
+function publishGate(c: Client): number {
+  const since = transactionStart.get(c);
+  return since === undefined ? 0 : c.talus.durabilityGate(since);
+}
+
+const KIND_WORDS: Record<SubscriptionKind, { sub: Buffer; unsub: Buffer }> = {
+  channel: { sub: b('subscribe'), unsub: b('unsubscribe') },
+  pattern: { sub: b('psubscribe'), unsub: b('punsubscribe') },
+  shard: { sub: b('ssubscribe'), unsub: b('sunsubscribe') },
+};
+
+/** The count a confirmation reports: channels + patterns, or shard channels alone (Redis 7.0). */
+function reportedCount(c: Client, kind: SubscriptionKind): number {
+  return kind === 'shard' ? c.subscriptions.shard.size : c.subscriptions.count;
+}
+
+/** The client is in pub/sub mode (CLIENT LIST flag P, pubsub output class, no `timeout`) while it has any subscription. */
+function syncFlag(c: Client): void {
+  if (c.subscriptions.total > 0) c.flags.add('pubsub');
+  else c.flags.delete('pubsub');
+}
+
+/**
+ * Send the confirmations. Pushes, so CLIENT REPLY OFF does not silence them;
+ * the command itself then answers nothing. Inside EXEC they all take the
+ * command's place in EXEC's array, as Redis writes them there (one entry
+ * per confirmation, so the array says fewer entries than follow).
+ */
+function confirm(c: Client, confirmations: Reply[]): Reply {
+  if (c.inExec) return new RawReply(Buffer.concat(confirmations.map((r) => encodeReply(r, c.protocol))));
+  for (const r of confirmations) c.push(r);
+  if (c.replyMode === 'skip') c.replyMode = 'on';
+  c.suppressReply = true;
+  return null;
+}
+
+function subscribe(kind: SubscriptionKind) {
+  return (c: Client, args: Buffer[]): Reply => {
+    if (kind === 'shard' && c.inExec) return new ErrorReply("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+    const registry = c.talus.pubsub;
+    const mine = c.subscriptions[kind];
+    const out: Reply[] = [];
+    for (let i = 1; i < args.length; i++) {
+      const name = latin1(args[i]!);
+      if (!mine.has(name)) {
+        mine.add(name);
+        registry.subscribe(kind, name, c);
+      }
+      out.push(new PushReply([KIND_WORDS[kind].sub, args[i]!, reportedCount(c, kind)]));
+    }
+    syncFlag(c);
+    return confirm(c, out);
+  };
+}
+
+function unsubscribe(kind: SubscriptionKind) {
+  return (c: Client, args: Buffer[]): Reply => {
+    const registry = c.talus.pubsub;
+    const mine = c.subscriptions[kind];
+    const names = args.length > 1 ? args.slice(1).map(latin1) : [...mine];
+    const out: Reply[] = [];
+    for (const name of names) {
+      if (mine.delete(name)) registry.unsubscribe(kind, name, c);
+      out.push(new PushReply([KIND_WORDS[kind].unsub, Buffer.from(name, 'latin1'), reportedCount(c, kind)]));
+    }
+    if (out.length === 0) out.push(new PushReply([KIND_WORDS[kind].unsub, null, reportedCount(c, kind)]));
+    syncFlag(c);
+    return confirm(c, out);
+  };
+}
+
+/** RESET and disconnection: forget every subscription, without confirmations. */
+function dropAll(c: Client): void {
+  const s = c.subscriptions;
+  if (s.total === 0) return;
+  const registry = c.talus.pubsub;
+  for (const kind of ['channel', 'pattern', 'shard'] as const) {
+    for (const name of s[kind]) registry.unsubscribe(kind, name, c);
+    s[kind].clear();
+  }
+  syncFlag(c);
+}
+
+/** One message, encoded at most once per protocol, shared by every subscriber. */
+class Message {
+  private readonly encoded: [RawReply | undefined, RawReply | undefined] = [undefined, undefined];
+
+  constructor(private readonly items: Reply[]) {}
+
+  for(protocol: 2 | 3): RawReply {
+    const i = protocol - 2;
+    return (this.encoded[i] ??= new RawReply(encodeReply(new PushReply(this.items), protocol)));
+  }
+}
+
+/**
+ * Deliver to the channel's subscribers, then to those of each matching
+ * pattern; returns how many received it. `inline` (inside EXEC) collects the
+ * publisher's own messages: Redis writes them inside EXEC's array, before
+ * PUBLISH's own entry.
+ */
+export function publish(t: Talus, kind: 'channel' | 'shard', channel: Buffer, message: Buffer, gate: number, publisher?: Client, inline?: Buffer[]): number {
+  const registry = t.pubsub;
+  let receivers = 0;
+  const send = (m: Message, subscribers: ReadonlySet<Client>) => {
+    for (const s of subscribers) {
+      if (s === publisher && inline !== undefined) inline.push(m.for(s.protocol).bytes);
+      else s.push(m.for(s.protocol), gate);
+    }
+    receivers += subscribers.size;
+  };
+  const direct = registry.subscribers(kind, latin1(channel));
+  if (direct !== undefined) send(new Message([kind === 'shard' ? SMESSAGE : MESSAGE, channel, message]), direct);
+  if (kind === 'channel') {
+    for (const [pattern, subscribers] of registry.matchingPatterns(channel)) {
+      send(new Message([PMESSAGE, Buffer.from(pattern, 'latin1'), channel, message]), subscribers);
+    }
+  }
+  return receivers;
+}
+
+function publishCommand(kind: 'channel' | 'shard') {
+  return (c: Client, args: Buffer[]): Reply => {
+    if (!c.inExec) return publish(c.talus, kind, args[1]!, args[2]!, 0);
+    const inline: Buffer[] = [];
+    const n = publish(c.talus, kind, args[1]!, args[2]!, publishGate(c), c, inline);
+    if (inline.length === 0) return n;
+    inline.push(encodeReply(n, c.protocol));
+    return new RawReply(Buffer.concat(inline));
+  };
+}
+
+const MESSAGE = b('message');
+const PMESSAGE = b('pmessage');
+const SMESSAGE = b('smessage');
+
+/** PUBSUB CHANNELS / SHARDCHANNELS [pattern] */
+function channels(kind: 'channel' | 'shard') {
+  return (c: Client, args: Buffer[]): Reply => {
+    if (args.length > 3) return Errors.subcommandSyntax(args[1]!, 'pubsub');
+    const pattern = args[2];
+    const out: Buffer[] = [];
+    for (const name of c.talus.pubsub.names(kind)) {
+      const bytes = Buffer.from(name, 'latin1');
+      if (pattern === undefined || globMatch(pattern, bytes)) out.push(bytes);
+    }
+    return out;
+  };
+}
+
+/** PUBSUB NUMSUB / SHARDNUMSUB [channel ...]: channel, count, ... (an array in both protocols, as in Redis 7.0) */
+function numsub(kind: 'channel' | 'shard') {
+  return (c: Client, args: Buffer[]): Reply => {
+    const out: Reply[] = [];
+    for (let i = 2; i < args.length; i++) out.push(args[i]!, c.talus.pubsub.subscribers(kind, latin1(args[i]!))?.size ?? 0);
+    return out;
+  };
+}
+
+const HELP = [
+  'CHANNELS [<pattern>]',
+  "    Return the currently active channels matching a <pattern> (default: '*').",
+  'NUMPAT',
+  '    Return number of subscriptions to patterns.',
+  'NUMSUB [<channel> ...]',
+  '    Return the number of subscribers for the specified channels, excluding',
+  '    pattern subscriptions(default: no channels).',
+  'SHARDCHANNELS [<pattern>]',
+  "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+  'SHARDNUMSUB [<shardchannel> ...]',
+  '    Return the number of subscribers for the specified shard level channel(s)',
+];
+
+const SUB_FLAGS: CommandFlag[] = ['pubsub', 'noscript', 'loading', 'stale'];
+const PUBLISH_FLAGS: CommandFlag[] = ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'];
+const INTROSPECTION: CommandFlag[] = ['pubsub', 'loading', 'stale'];
+
+export const pubsubCommands: CommandDef[] = [
+  {
+    name: 'subscribe', arity: -2, flags: SUB_FLAGS, group: 'pubsub', since: '2.0.0',
+    summary: 'Listen for messages published to the given channels', complexity: 'O(N) where N is the number of channels to subscribe to.',
+    handler: subscribe('channel'),
+  },
+  {
+    name: 'unsubscribe', arity: -1, flags: SUB_FLAGS, group: 'pubsub', since: '2.0.0',
+    summary: 'Stop listening for messages posted to the given channels', complexity: 'O(N) where N is the number of clients already subscribed to a channel.',
+    handler: unsubscribe('channel'),
+  },
+  {
+    name: 'psubscribe', arity: -2, flags: SUB_FLAGS, group: 'pubsub', since: '2.0.0',
+    summary: 'Listen for messages published to channels matching the given patterns', complexity: 'O(N) where N is the number of patterns the client is already subscribed to.',
+    handler: subscribe('pattern'),
+  },
+  {
+    name: 'punsubscribe', arity: -1, flags: SUB_FLAGS, group: 'pubsub', since: '2.0.0',
+    summary: 'Stop listening for messages posted to channels matching the given patterns',
+    complexity: 'O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).',
+    handler: unsubscribe('pattern'),
+  },
+  {
+    name: 'ssubscribe', arity: -2, flags: SUB_FLAGS, group: 'pubsub', since: '7.0.0',
+    summary: 'Listen for messages published to the given shard channels', complexity: 'O(N) where N is the number of shard channels to subscribe to.',
+    handler: subscribe('shard'),
+  },
+  {
+    name: 'sunsubscribe', arity: -1, flags: SUB_FLAGS, group: 'pubsub', since: '7.0.0',
+    summary: 'Stop listening for messages posted to the given shard channels', complexity: 'O(N) where N is the number of clients already subscribed to a shard channel.',
+    handler: unsubscribe('shard'),
+  },
+  {
+    name: 'publish', arity: 3, flags: PUBLISH_FLAGS, group: 'pubsub', since: '2.0.0',
+    summary: 'Post a message to a channel',
+    complexity: 'O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).',
+    handler: publishCommand('channel'),
+  },
+  {
+    name: 'spublish', arity: 3, flags: PUBLISH_FLAGS, group: 'pubsub', since: '7.0.0',
+    summary: 'Post a message to a shard channel', complexity: 'O(N) where N is the number of clients subscribed to the receiving shard channel.',
+    handler: publishCommand('shard'),
+  },
+  {
+    name: 'pubsub', arity: -2, flags: [], group: 'pubsub', since: '2.8.0',
+    summary: 'A container for Pub/Sub commands', complexity: 'Depends on subcommand.',
+    handler: routeSubcommands('pubsub'),
+    subcommands: [
+      {
+        name: 'channels', arity: -2, flags: INTROSPECTION, group: 'pubsub', since: '2.8.0', summary: 'List active channels',
+        complexity: 'O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)',
+        handler: channels('channel'),
+      },
+      {
+        name: 'numsub', arity: -2, flags: INTROSPECTION, group: 'pubsub', since: '2.8.0', summary: 'Get the count of subscribers for channels',
+        complexity: 'O(N) for the NUMSUB subcommand, where N is the number of requested channels',
+        handler: numsub('channel'),
+      },
+      {
+        name: 'numpat', arity: 2, flags: INTROSPECTION, group: 'pubsub', since: '2.8.0', summary: 'Get the count of unique patterns pattern subscriptions',
+        complexity: 'O(1)', handler: (c) => c.talus.pubsub.count('pattern'),
+      },
+      {
+        name: 'shardchannels', arity: -2, flags: INTROSPECTION, group: 'pubsub', since: '7.0.0', summary: 'List active shard channels',
+        complexity: 'O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).',
+        handler: channels('shard'),
+      },
+      {
+        name: 'shardnumsub', arity: -2, flags: INTROSPECTION, group: 'pubsub', since: '7.0.0', summary: 'Get the count of subscribers for shard channels',
+        complexity: 'O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels',
+        handler: numsub('shard'),
+      },
+      {
+        name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'pubsub', since: '6.2.0',
+        summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', handler: () => helpReply('PUBSUB', HELP),
+      },
+    ],
+  },
+];
+
+/** Subscriptions end with RESET and with the connection. */
+export function installPubsubHooks(t: Talus): void {
+  t.clientResetHooks.push(dropAll);
+}
