@@ -322,15 +322,23 @@ export class Client {
    * Out-of-band data (MONITOR lines; pub/sub messages and keyspace
    * notifications when they come): after replies already queued, and not
    * before `seq` is durable when it shows a write (Talus.durabilityGate).
+   * `writeSoon` false: queued in order but not written to the socket until
+   * the next flush (a big pub/sub fan-out spreads its socket writes over
+   * several event-loop turns, calling `flushOutput`).
    */
-  push(reply: Reply, seq = 0): void {
+  push(reply: Reply, seq = 0, writeSoon = true): void {
     if (this.pending.length === 0 && seq <= this.talus.flusher.durableSeq) {
       this.writer.write(reply, this.protocol);
     } else {
       this.hold(reply, seq, false);
       if (seq > 0) this.talus.awaitingDurability.add(this);
     }
-    this.scheduleFlush();
+    if (writeSoon) this.scheduleFlush();
+  }
+
+  /** Write what is queued now (see push). */
+  flushOutput(): void {
+    if (!this.processing) this.flush();
   }
 
   private hold(reply: Reply, seq: number, acknowledges: boolean): void {
