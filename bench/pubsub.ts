@@ -3,8 +3,9 @@
  *
  * 1. Throughput: 50 subscribers on one channel, one publisher pipelining
  *    PUBLISH (depth --depth) for --seconds; prints messages delivered per
- *    second (summed over subscribers, counted from the bytes they read) and
- *    the Talus / Redis ratio.
+ *    second (summed over subscribers, counted from the bytes they read), the
+ *    server's CPU time per message (/proc/<pid>/stat: steadier than wall time
+ *    on a shared machine) and the Talus / Redis ratios.
  * 2. Fan-out stall: --fanout subscribers (default 10,000) on one channel
  *    (their sockets paused after subscribing, so this process spends nothing
  *    reading them); a probe client sends PING after PING and records each
@@ -18,6 +19,7 @@
  * redis-server must be on PATH (started with --save '' --appendonly no on a
  * free port and stopped at the end).
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { option } from './support.js';
@@ -78,8 +80,21 @@ async function subscribers(port: number, n: number): Promise<net.Socket[]> {
   return out;
 }
 
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+interface Throughput {
+  /** messages delivered per second of wall time */
+  rate: number;
+  /** server CPU microseconds per delivered message: less sensitive to a busy machine */
+  cpuUsPerMessage: number;
+}
+
 /** Messages per second delivered to 50 subscribers while one client pipelines PUBLISH. */
-async function throughput(port: number): Promise<number> {
+async function throughput(port: number, pid: number): Promise<Throughput> {
   const subs = await subscribers(port, 50);
   let received = 0;
   for (const s of subs) s.on('data', (d: Buffer) => (received += d.length));
@@ -106,13 +121,15 @@ async function throughput(port: number): Promise<number> {
   });
   const started = performance.now();
   const startBytes = received;
+  const startCpu = cpuSeconds(pid);
   fill();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   stop = true;
   const delivered = (received - startBytes) / MESSAGE_BYTES;
   const rate = delivered / ((performance.now() - started) / 1000);
+  const cpuUsPerMessage = ((cpuSeconds(pid) - startCpu) * 1e6) / delivered;
   for (const s of [...subs, pub]) s.destroy();
-  return rate;
+  return { rate, cpuUsPerMessage };
 }
 
 /** Probe PING round trips (ms) for `ms` while `during` runs. */
@@ -183,7 +200,7 @@ async function fanoutStall(port: number): Promise<string> {
   return `quiet:   ${summary(quiet)}\n  publish: ${summary(loaded)}\n  subscribers with all ${publishes} messages: ${complete}/${fanout}`;
 }
 
-async function startRedis(): Promise<{ port: number; stop: () => Promise<void> }> {
+async function startRedis(): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
   const port = 30000 + Math.floor(Math.random() * 9000);
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '20000'], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
@@ -194,18 +211,19 @@ async function startRedis(): Promise<{ port: number; stop: () => Promise<void> }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  return { port, stop: () => new Promise((r) => { proc.once('exit', () => r()); proc.kill('SIGTERM'); }) };
+  return { port, pid: proc.pid!, stop: () => new Promise((r) => { proc.once('exit', () => r()); proc.kill('SIGTERM'); }) };
 }
 
 const redis = await startRedis();
 const talus = await startTalus(['--appendfsync', fsync, '--maxclients', '20000'], { embedded: true });
 try {
-  const r = await throughput(redis.port);
-  const t = await throughput(talus.port);
+  const r = await throughput(redis.port, redis.pid);
+  const t = await throughput(talus.port, talus.proc.pid!);
+  const line = (x: Throughput) => `${Math.round(x.rate).toLocaleString('en')} messages delivered/s, ${x.cpuUsPerMessage.toFixed(2)} us server CPU per message`;
   console.log(`PUBLISH to 50 subscribers, pipeline depth ${depth}, ${seconds} s, ${PAYLOAD.length}-byte payload (appendfsync ${fsync}):`);
-  console.log(`  redis-server 7.0.15: ${Math.round(r).toLocaleString('en')} messages delivered/s`);
-  console.log(`  Talus:               ${Math.round(t).toLocaleString('en')} messages delivered/s`);
-  console.log(`  ratio Talus/Redis:   ${(t / r).toFixed(2)}x`);
+  console.log(`  redis-server 7.0.15: ${line(r)}`);
+  console.log(`  Talus:               ${line(t)}`);
+  console.log(`  ratio Talus/Redis:   ${(t.rate / r.rate).toFixed(2)}x messages/s, ${(r.cpuUsPerMessage / t.cpuUsPerMessage).toFixed(2)}x messages per CPU second`);
   console.log(`PUBLISH to ${fanout.toLocaleString('en')} subscribers, ${publishes} publishes 50 ms apart; probe client PING round trips:`);
   console.log(`  redis-server ${await fanoutStall(redis.port)}`);
   console.log(`  Talus ${await fanoutStall(talus.port)}`);
