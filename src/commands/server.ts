@@ -419,7 +419,8 @@ function keySpecs(cmd: Command): Reply[] {
 
 /** One COMMAND INFO entry (Redis 7 layout). */
 export function commandInfo(cmd: Command): Reply {
-  const flags: string[] = [...cmd.def.flags];
+  // may_replicate is internal in Redis 7.0 (hidden from COMMAND INFO on purpose)
+  const flags: string[] = cmd.def.flags.filter((f) => f !== 'may_replicate');
   if (cmd.def.movableKeys && !flags.includes('movablekeys')) flags.push('movablekeys');
   const k = cmd.def.keys;
   const first = k && k.first > 0 ? k.first : 0;
