@@ -20,6 +20,7 @@ import type { Client } from '../server/client.js';
 import type { Talus } from '../talus.js';
 import type { Command } from './table.js';
 import type { SubscriptionKind } from '../pubsub/registry.js';
+import type { KeyRef } from '../keyspace/scheduler.js';
 import { ErrorReply, PushReply, RawReply, type Reply } from '../protocol/reply.js';
 import { encodeReply } from '../protocol/encoder.js';
 import { globMatch } from '../util/glob.js';
@@ -266,6 +267,13 @@ const HELP = [
 ];
 
 const SUB_FLAGS: CommandFlag[] = ['pubsub', 'noscript', 'loading', 'stale'];
+/**
+ * Shard channel arguments, declared like Redis's key specs (flag not_key,
+ * commands/server.ts) for COMMAND INFO; the empty keyRefs says no key is to
+ * be made resident for them.
+ */
+const SHARD_CHANNELS = { first: 1, last: -1, step: 1 };
+const noKeys = (): KeyRef[] => [];
 const PUBLISH_FLAGS: CommandFlag[] = ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'];
 const INTROSPECTION: CommandFlag[] = ['pubsub', 'loading', 'stale'];
 
@@ -294,12 +302,12 @@ export const pubsubCommands: CommandDef[] = [
   {
     name: 'ssubscribe', arity: -2, flags: SUB_FLAGS, group: 'pubsub', since: '7.0.0',
     summary: 'Listen for messages published to the given shard channels', complexity: 'O(N) where N is the number of shard channels to subscribe to.',
-    handler: subscribe('shard'),
+    keys: SHARD_CHANNELS, keyRefs: noKeys, handler: subscribe('shard'),
   },
   {
     name: 'sunsubscribe', arity: -1, flags: SUB_FLAGS, group: 'pubsub', since: '7.0.0',
     summary: 'Stop listening for messages posted to the given shard channels', complexity: 'O(N) where N is the number of clients already subscribed to a shard channel.',
-    handler: unsubscribe('shard'),
+    keys: SHARD_CHANNELS, keyRefs: noKeys, handler: unsubscribe('shard'),
   },
   {
     name: 'publish', arity: 3, flags: PUBLISH_FLAGS, group: 'pubsub', since: '2.0.0',
@@ -310,7 +318,7 @@ export const pubsubCommands: CommandDef[] = [
   {
     name: 'spublish', arity: 3, flags: PUBLISH_FLAGS, group: 'pubsub', since: '7.0.0',
     summary: 'Post a message to a shard channel', complexity: 'O(N) where N is the number of clients subscribed to the receiving shard channel.',
-    handler: publishCommand('shard'),
+    keys: { first: 1, last: 1, step: 1 }, keyRefs: noKeys, handler: publishCommand('shard'),
   },
   {
     name: 'pubsub', arity: -2, flags: [], group: 'pubsub', since: '2.8.0',

@@ -367,6 +367,8 @@ const KEY_FLAGS: Record<string, string[][]> = {
   sort: [['RO', 'access'], ['OW', 'update']], sort_ro: [['RO', 'access']],
   pfadd: [['RW', 'insert']], xadd: [['RW', 'update']],
   bitcount: [['RO', 'access']], getbit: [['RO', 'access']], setbit: [['RW', 'access', 'update']],
+  // shard channels: key specs so that cluster clients can hash them, but not keys
+  ssubscribe: [['not_key']], sunsubscribe: [['not_key']], spublish: [['not_key']],
 };
 
 /** The key-spec flags of the i-th key of a command. */
@@ -386,6 +388,7 @@ const map = (entries: Array<[string, Reply]>) => new MapReply(entries.map(([k, v
 
 function hasKeys(cmd: Command): boolean {
   const d = cmd.def;
+  if (KEY_FLAGS[cmd.fullName]?.[0]?.includes('not_key')) return false;
   return (d.keys !== undefined && d.keys.first > 0) || d.movableKeys !== undefined || d.keyRefs !== undefined;
 }
 
