@@ -26,6 +26,7 @@ import { Executor } from './execution/executor.js';
 import type { Persistence, ServerControl, ServerStats } from './execution/context.js';
 import type { Session } from './execution/session.js';
 import { PostgresStoredKeys } from './storage/stored-keys.js';
+import { PubSubRegistry } from './pubsub/registry.js';
 import { buildInfo } from './observability/info.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
 
@@ -72,6 +73,8 @@ export class Talus implements ServerControl {
   readonly monitors = new Set<Session>();
   /** the session of every connection, by client id */
   readonly sessions = new Map<number, Session>();
+  /** pub/sub: who listens to which channel, pattern, shard channel (commands/pubsub.ts) */
+  readonly pubsub = new PubSubRegistry<Session>();
   readonly executor: Executor;
   storedKeys!: PostgresStoredKeys;
   port = 0;
@@ -84,7 +87,7 @@ export class Talus implements ServerControl {
   /** CLIENT PAUSE: returns true when it took the command to run later (commands/client-cmds.ts) */
   pauseGate: ((s: Session, cmd: Command, args: Buffer[]) => boolean) | undefined;
 
-  /** the normal class has a client-output-buffer-limit (clients check it as they write) */
+  /** the normal or pubsub class has a client-output-buffer-limit (clients check it as they write) */
   outputLimitsOn = false;
   /** maxmemory-clients in bytes (0 = off) */
   clientMemoryLimit = 0;
@@ -99,7 +102,7 @@ export class Talus implements ServerControl {
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
     const clientLimits = () => {
       const { clientOutputBufferLimit: obl, maxmemoryClients, maxmemory } = this.config.values;
-      this.outputLimitsOn = obl.normal.hardBytes > 0 || obl.normal.softBytes > 0;
+      this.outputLimitsOn = obl.normal.hardBytes > 0 || obl.normal.softBytes > 0 || obl.pubsub.hardBytes > 0 || obl.pubsub.softBytes > 0;
       this.clientOutputBound = Math.max(OUTPUT_BOUND, obl.normal.hardBytes, obl.normal.softBytes);
       this.clientMemoryLimit = clientMemoryLimit(maxmemoryClients, maxmemory);
     };

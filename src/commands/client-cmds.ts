@@ -85,7 +85,7 @@ export function clientInfoLine(s: Session, unixsocket: string, current?: { args:
   return (
     `id=${s.id} addr=${addr} laddr=${laddr} fd=${s.connection!.fd} name=${s.name}` +
     ` age=${Math.floor((now - s.createdAt) / 1000)} idle=${current ? 0 : Math.floor((now - s.connection!.lastInteraction) / 1000)}` +
-    ` flags=${flagString(s)} db=${s.dbIndex} sub=${s.subCount} psub=${s.psubCount} ssub=${s.ssubCount}` +
+    ` flags=${flagString(s)} db=${s.dbIndex} sub=${s.subscriptions.channel.size} psub=${s.subscriptions.pattern.size} ssub=${s.subscriptions.shard.size}` +
     ` multi=${s.multi === null ? -1 : s.multi.length} qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=${argvMem}` +
     ` multi-mem=${multiMem} rbs=${REPLY_BUF} rbp=${current ? REPLY_BUF : 0} obl=0 oll=${s.connection!.waitingReplies} omem=${omem}` +
     ` tot-mem=${totMem} events=r${omem > 0 ? 'w' : ''} cmd=${current ? current.name : s.lastCommand}` +

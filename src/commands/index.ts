@@ -13,6 +13,7 @@ import { listsCommands } from './lists.js';
 import { zsetsCommands } from './zsets.js';
 import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
+import { pubsubCommands, installPubsubHooks } from './pubsub.js';
 
 /** Every command family Talus serves; each module exports its table rows. */
 export const allCommands: CommandDef[] = [
@@ -29,6 +30,7 @@ export const allCommands: CommandDef[] = [
   ...zsetsCommands,
   ...sortCommands,
   ...latencyCommands,
+  ...pubsubCommands,
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */
@@ -36,4 +38,5 @@ export function installCommandHooks(server: ServerControl): void {
   installServerHooks(server);
   installTransactionHooks(server);
   installClientHooks(server);
+  installPubsubHooks(server);
 }

@@ -30,6 +30,7 @@ import type { CommandContext } from '../execution/context.js';
 import { metaOnly } from '../keyspace/paging.js';
 import type { ServerControl } from '../execution/context.js';
 import type { Session } from '../execution/session.js';
+import { noteTransactionStart } from './pubsub.js';
 
 export function installTransactionHooks(t: ServerControl): void {
   t.sessionResetHooks.push(unwatchAll);
@@ -141,6 +142,7 @@ function exec(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   // MONITOR shows each command after it ran, then EXEC, once the
   // transaction's effects are committed (they commit together).
   const before = t.keyspace.changelog.seq;
+  noteTransactionStart(c.session, before); // PUBLISH inside waits for the writes before it
   const feedExec = () => {
     if (t.monitors.size > 0) t.feedMonitors(c.session, args, t.durabilityGate(before));
   };

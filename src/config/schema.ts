@@ -614,7 +614,7 @@ const SPECS = {
     'client-query-buffer-limit': option(memory(MB), { effect: LIVE, default: '1gb', doc: 'Largest query buffer of one client, in bytes.', mutable: true }),
     'client-output-buffer-limit': option(outputBufferLimits(), {
       effect: LIVE, default: COB_DEFAULT,
-      doc: 'Output buffer limits per client class: <class> <hard> <soft> <soft-seconds>. normal: a client whose unsent output (replies held for durability included) passes the hard limit, or the soft limit for longer than soft-seconds, is closed at once (0 = no limit). replica and pubsub are kept and shown but take effect only once replication and pub/sub land. Whatever the limits, a client stops running requests while its output is over the larger of 1 MB and the normal limits.',
+      doc: 'Output buffer limits per client class: <class> <hard> <soft> <soft-seconds>. A client whose unsent output (replies and messages held for durability included) passes the hard limit, or the soft limit for longer than soft-seconds, is closed at once (0 = no limit): normal for ordinary clients, pubsub for clients with a subscription (a subscriber that does not read). replica is kept and shown but takes effect only once replication lands. Whatever the limits, a client stops running requests while its output is over the larger of 1 MB and the normal limits.',
       mutable: true,
     }),
     'busy-reply-threshold': option(int(0, MAX), { effect: notBuilt(NO_SCRIPTING), default: 5000, doc: 'Milliseconds a script may run before other clients get BUSY.', mutable: true, aliases: ['lua-time-limit'] }),

@@ -16,6 +16,7 @@ import type { LatencyMonitor } from '../observability/latency.js';
 import type { LatencyTracker } from '../observability/latency-histogram.js';
 import type { Blocking } from './blocking.js';
 import type { Session } from './session.js';
+import type { PubSubRegistry } from '../pubsub/registry.js';
 
 export type ReplyMode = 'on' | 'off' | 'skip';
 
@@ -28,8 +29,12 @@ export interface ReplySink {
    * what the reply shows.
    */
   deliver(reply: Reply, seq: number, acknowledges?: boolean): void;
-  /** Out-of-band data (MONITOR lines, pub/sub messages): after queued replies, not before `seq` is durable. */
-  push(reply: Reply, seq?: number): void;
+  /**
+   * Out-of-band data (MONITOR lines, pub/sub messages): after queued replies,
+   * not before `seq` is durable. `writeSoon` false: queued in order but not
+   * written until the next flush (a big fan-out spreads its writes).
+   */
+  push(reply: Reply, seq?: number, writeSoon?: boolean): void;
 }
 
 /** The socket side of a session, as commands and the executor see it (server/client.ts). */
@@ -59,6 +64,8 @@ export interface Connection extends ReplySink {
   /** RESET: session and connection back to a new client's state. */
   reset(): void;
   close(): void;
+  /** Write what is queued now (see ReplySink.push). */
+  flushOutput(): void;
   /** proto-max-bulk-len / client-query-buffer-limit changed */
   setRequestLimits(limits: { maxBulkLen?: number; maxQueryBuffer?: number }): void;
 }
@@ -103,6 +110,8 @@ export interface ServerControl {
   /** every connected session, by id */
   readonly sessions: ReadonlyMap<number, Session>;
   readonly monitors: Set<Session>;
+  /** pub/sub: who listens to which channel, pattern, shard channel (commands/pubsub.ts) */
+  readonly pubsub: PubSubRegistry<Session>;
   /** hooks for state families keep per session (watch, blocking, pub/sub), run on RESET and close */
   readonly sessionResetHooks: Array<(s: Session) => void>;
   role: 'master' | 'slave';

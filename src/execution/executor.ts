@@ -22,6 +22,7 @@ import type { LatencyTracker } from '../observability/latency-histogram.js';
 import { BLOCKED, type Blocking } from './blocking.js';
 import type { CommandContext, Connection, ReplySink, ServerControl, ServerStats } from './context.js';
 import { Session } from './session.js';
+import { subscribedModeError } from '../commands/pubsub.js';
 
 /** What the executor uses of the server it runs in. */
 export interface ExecutionHost {
@@ -260,7 +261,7 @@ export class Executor {
         this.host.evict(1000);
       }
     }
-    return undefined;
+    return subscribedModeError(c, cmd, args);
   }
 
   /** The command's keys, or undefined if planning them throws (plannedRefs then answers the error in its turn). */

@@ -2,6 +2,7 @@ import type { Command } from '../commands/table.js';
 import type { Db } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { CommandContext, Connection, ReplySink } from './context.js';
+import { Subscriptions } from '../pubsub/registry.js';
 
 /** One WATCHed key: the entry object and version seen at WATCH time (see commands/transactions.ts). */
 export interface WatchedKey {
@@ -43,10 +44,8 @@ export class Session {
   watching: WatchedKey[] = [];
   /** true while EXEC runs the queued commands (blocking commands must not block) */
   inExec = false;
-  /** subscription counts for CLIENT LIST (kept by the pub/sub family) */
-  subCount = 0;
-  psubCount = 0;
-  ssubCount = 0;
+  /** channels, patterns and shard channels this session listens to (commands/pubsub.ts) */
+  readonly subscriptions = new Subscriptions();
   /** set by a blocking command while it waits: CLIENT UNBLOCK calls it (error: true = UNBLOCK ... ERROR) */
   unblock: ((error: boolean) => void) | null = null;
   /** MULTI state: queued commands, or null outside a transaction */

@@ -293,15 +293,23 @@ export class Client implements Connection {
    * Out-of-band data (MONITOR lines; pub/sub messages and keyspace
    * notifications when they come): after replies already queued, and not
    * before `seq` is durable when it shows a write (Executor.durabilityGate).
+   * `writeSoon` false: queued in order but not written to the socket until
+   * the next flush (a big pub/sub fan-out spreads its socket writes over
+   * several event-loop turns, calling `flushOutput`).
    */
-  push(reply: Reply, seq = 0): void {
+  push(reply: Reply, seq = 0, writeSoon = true): void {
     if (this.pending.length === 0 && seq <= this.talus.flusher.durableSeq) {
       this.writer.write(reply, this.session.protocol);
     } else {
       this.hold(reply, seq, false);
       if (seq > 0) this.talus.awaitingDurability.add(this);
     }
-    this.scheduleFlush();
+    if (writeSoon) this.scheduleFlush();
+  }
+
+  /** Write what is queued now (see push). */
+  flushOutput(): void {
+    if (!this.processing) this.flush();
   }
 
   private hold(reply: Reply, seq: number, acknowledges: boolean): void {
@@ -365,13 +373,15 @@ export class Client implements Connection {
   }
 
   /**
-   * client-output-buffer-limit (normal class): past the hard limit, or past
-   * the soft limit for longer than soft-seconds, the client is closed at
-   * once, its unsent output dropped (Redis closes it "ASAP"). Also run by the
-   * server cron, so a soft limit is enforced while nothing is written.
+   * client-output-buffer-limit (normal class; pubsub while subscribed): past
+   * the hard limit, or past the soft limit for longer than soft-seconds, the
+   * client is closed at once, its unsent output dropped (Redis closes it
+   * "ASAP"). Also run by the server cron, so a soft limit is enforced while
+   * nothing is written.
    */
   overOutputLimit(): boolean {
-    const { hardBytes, softBytes, softSeconds } = this.talus.config.values.clientOutputBufferLimit.normal;
+    const limits = this.talus.config.values.clientOutputBufferLimit;
+    const { hardBytes, softBytes, softSeconds } = this.session.flags.has('pubsub') ? limits.pubsub : limits.normal;
     const used = this.outputBytes;
     let over = hardBytes > 0 && used > hardBytes;
     if (!over && softBytes > 0 && used > softBytes) {
