@@ -27,6 +27,8 @@ import type { Persistence, ServerControl, ServerStats } from './execution/contex
 import type { Session } from './execution/session.js';
 import { PostgresStoredKeys } from './storage/stored-keys.js';
 import { PubSubRegistry } from './pubsub/registry.js';
+import { KeyspaceNotifier } from './pubsub/keyspace-events.js';
+import { publish } from './commands/pubsub.js';
 import { buildInfo } from './observability/info.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
 
@@ -75,6 +77,11 @@ export class Talus implements ServerControl {
   readonly sessions = new Map<number, Session>();
   /** pub/sub: who listens to which channel, pattern, shard channel (commands/pubsub.ts) */
   readonly pubsub = new PubSubRegistry<Session>();
+  /** keyspace notifications (notify-keyspace-events), fed by the mutation seam */
+  readonly notifier = new KeyspaceNotifier(
+    (channel, message, gate) => void publish(this, 'channel', channel, message, gate),
+    () => this.executor.durabilityGate(this.flusher.durableSeq),
+  );
   readonly executor: Executor;
   storedKeys!: PostgresStoredKeys;
   port = 0;
@@ -189,6 +196,10 @@ export class Talus implements ServerControl {
     await this.warmUpStorage();
     this.scheduler = new Scheduler(this.loader);
     this.blocking = new Blocking(this, this.executor);
+    this.keyspace.mutationListeners.push((m) => this.notifier.onMutation(m));
+    this.keyspace.missListeners.push((db, key) => this.notifier.onMiss(db, key));
+    this.notifier.configure(v.notifyKeyspaceEvents);
+    this.config.onChange('notify-keyspace-events', (flags) => this.notifier.configure(flags as string));
     this.storedKeys = new PostgresStoredKeys(db, this.keyspace, this.flusher);
     this.janitor = new Janitor(db, this.log, () => ({
       bytes: this.config.values.changelogRetention,
@@ -382,6 +393,7 @@ export class Talus implements ServerControl {
     if (storageToo) this.lastStorageCron = now;
     let started = performance.now();
     if (this.activeExpire) this.expiry?.cycle(storageToo);
+    this.notifier.flush(); // expired events of this cycle
     this.latency.note('expire-cycle', performance.now() - started);
     if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction') {
       started = performance.now();

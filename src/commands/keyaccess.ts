@@ -9,12 +9,27 @@ import type { Effect, KeyEvent } from '../keyspace/events.js';
  * `changed` reports it (event and effect) at the mutation seam.
  */
 
-/** The live entry of a key, or undefined. */
+/**
+ * The live entry of a key, or undefined. A miss counts as a read miss
+ * (keyspace_misses, keymiss events) unless the running command is a write:
+ * writes mostly look up the key they are about to create (Redis's
+ * lookupKeyWrite). Reads that a write makes of other keys use `lookupRead`.
+ */
 export function lookup(c: CommandContext, key: Buffer): Entry | undefined {
+  return find(c, key, !c.session.writing);
+}
+
+/** The live entry of a key that is only read, even by a write (SORT's source, *STORE's inputs, SET ... GET). */
+export function lookupRead(c: CommandContext, key: Buffer): Entry | undefined {
+  return find(c, key, true);
+}
+
+function find(c: CommandContext, key: Buffer, read: boolean): Entry | undefined {
   const ks = c.keyspace;
-  const e = ks.lookup(c.session.db, key.toString('latin1'));
-  if (e === undefined) ks.stats.misses++;
-  else ks.stats.hits++;
+  const name = key.toString('latin1');
+  const e = ks.lookup(c.session.db, name);
+  if (e !== undefined) ks.stats.hits++;
+  else if (read) ks.noteMiss(c.session.db.index, name);
   return e;
 }
 

@@ -284,8 +284,9 @@ function moveOne(c: CommandContext, src: Buffer, dst: Buffer, from: End, to: End
   const value = popEnd(listOf(se), from);
   if (de === undefined) de = listForWrite(c, dst);
   pushEnd(listOf(de), to, value);
-  collectionChanged(c, se, from === 'LEFT' ? 'lpop' : 'rpop', name === 'RPOPLPUSH' ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from, to]);
-  collectionChanged(c, de, to === 'LEFT' ? 'lpush' : 'rpush');
+  // Redis's order: the push into dst, then the pop from src (and its del if emptied)
+  collectionChanged(c, de, to === 'LEFT' ? 'lpush' : 'rpush', name === 'RPOPLPUSH' ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from, to]);
+  collectionChanged(c, se, from === 'LEFT' ? 'lpop' : 'rpop');
   return value;
 }
 

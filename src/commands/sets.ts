@@ -3,7 +3,7 @@ import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
 import { ErrorReply, SetReply, type Reply } from '../protocol/reply.js';
 import { checkReplySize, int64Arg, keyword, signedCountArg } from './args.js';
-import { changed, lookup, lookupTyped } from './keyaccess.js';
+import { changed, lookup, lookupRead, lookupTyped } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
 import { accountIndex, collectionChanged, createCollection, storeCollection } from './collections.js';
 import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
@@ -25,7 +25,9 @@ const str = (b: Buffer) => b.toString('latin1');
 const bulk = (s: string) => Buffer.from(s, 'latin1');
 
 function readSet(c: CommandContext, key: Buffer): SetValue | undefined {
-  return lookupTyped(c, key, 'set')?.value as SetValue | undefined;
+  const e = lookupRead(c, key);
+  if (e !== undefined && e.type !== 'set') throw Errors.wrongType();
+  return e?.value as SetValue | undefined;
 }
 
 // --- commands ---------------------------------------------------------------

@@ -5,7 +5,7 @@ import type { Entry } from '../keyspace/types.js';
 import { Errors } from './errors.js';
 import { ErrorReply, type Reply } from '../protocol/reply.js';
 import { keyword, longArg } from './args.js';
-import { lookup } from './keyaccess.js';
+import { lookup, lookupRead } from './keyaccess.js';
 import { storeCollection } from './collections.js';
 import { parseFloatArg, parseInteger } from '../util/numbers.js';
 import type { ZSetValue } from '../keyspace/values/zset.js';
@@ -235,7 +235,7 @@ function sortCommand(readonly: boolean) {
   return (c: CommandContext, args: Buffer[]): Reply => {
     const plan = parseSort(args, readonly);
     const ks = c.keyspace;
-    const found = lookup(c, plan.key);
+    const found = lookupRead(c, plan.key);
     if (found && found.type !== 'list' && found.type !== 'set' && found.type !== 'zset') throw Errors.wrongType();
 
     let alpha = plan.alpha;

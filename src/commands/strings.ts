@@ -2,7 +2,7 @@ import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, MapReply, OK, type Reply } from '../protocol/reply.js';
 import { int64Arg, keyword } from './args.js';
-import { changed, lookup, own } from './keyaccess.js';
+import { changed, lookup, lookupRead, own } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
 import type { CommandContext } from '../execution/context.js';
 import type { Entry } from '../keyspace/types.js';
@@ -102,7 +102,7 @@ export function stringForWrite(c: CommandContext, key: Buffer): Entry | undefine
 
 /** The live string entry for a read (counts hits/misses); WRONGTYPE for other types. */
 export function stringForRead(c: CommandContext, key: Buffer): Entry | undefined {
-  const e = lookup(c, key);
+  const e = lookupRead(c, key);
   if (e !== undefined && e.type !== 'string') throw Errors.wrongType();
   return e;
 }

@@ -3,7 +3,7 @@ import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
 import { DoubleReply, ErrorReply, NULL_ARRAY, type Reply } from '../protocol/reply.js';
 import { keyword, longArg } from './args.js';
-import { changed, lookup, lookupTyped } from './keyaccess.js';
+import { changed, lookup, lookupRead, lookupTyped } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
 import { collectionChanged, storeCollection } from './collections.js';
 import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
@@ -491,7 +491,7 @@ function zremrange(type: 'rank' | 'score' | 'lex') {
     }
     if (end <= start) return 0;
     for (const [m] of z.slice(start, end)) z.remove(m);
-    collectionChanged(c, e, type === 'rank' ? 'zrembyrank' : type === 'score' ? 'zrembyscore' : 'zrembylex', args);
+    collectionChanged(c, e, type === 'rank' ? 'zremrangebyrank' : type === 'score' ? 'zremrangebyscore' : 'zremrangebylex', args);
     return end - start;
   };
 }
@@ -750,7 +750,7 @@ function parseSetOp(c: CommandContext, args: Buffer[], numkeysIdx: number, op: S
   const sources: Source[] = [];
   let j = numkeysIdx + 1;
   for (let i = 0; i < setnum; i++, j++) {
-    const e = lookup(c, args[j]!);
+    const e = lookupRead(c, args[j]!);
     const src: Source = { weight: 1 };
     if (e) {
       if (e.type === 'zset') src.zset = e.value as ZSetValue;

@@ -419,7 +419,8 @@ function notifyFlags(): Kind<string> {
     }),
     label: 'flags',
     accepts: "a string of event class characters from 'Ag$lshzxeKEtmdn', or an empty string",
-    show: String,
+    // Redis prints A without the n it may hold (CONFIG GET "AKEnm" is "AKEm"); n still counts
+    show: (v) => (v.startsWith('A') ? v.replace('n', '') : v),
   };
 }
 
@@ -645,7 +646,7 @@ const SPECS = {
     'latency-monitor-threshold': option(int(0, MAX), { effect: LIVE, default: 0, doc: 'Record events slower than this many milliseconds for LATENCY (0 = off).', mutable: true }),
     'latency-tracking': option(bool(), { effect: LIVE, default: true, doc: 'Keep a latency histogram per command, for INFO latencystats and LATENCY HISTOGRAM.', mutable: true }),
     'latency-tracking-info-percentiles': option(percentiles(), { effect: LIVE, default: '50 99 99.9', doc: 'Percentiles reported by INFO latencystats.', mutable: true }),
-    'notify-keyspace-events': option(notifyFlags(), { effect: notBuilt('keyspace notifications are not built yet'), default: '', doc: 'Keyspace notification classes (e.g. "KEA"; empty = off).', mutable: true }),
+    'notify-keyspace-events': option(notifyFlags(), { effect: LIVE, default: '', doc: 'Keyspace notification classes (e.g. "KEA"; empty = off). K/E: keyspace/keyevent channels; g $ l s h z x n m: generic, string, list, set, hash, sorted set, expired, new key, key miss. e (evicted) is never emitted: Talus unloads clean keys from memory but deletes nothing; t and d (streams, modules) have nothing to emit in Talus.', mutable: true }),
   }),
 
   ...section('Process', {

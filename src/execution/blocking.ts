@@ -327,7 +327,7 @@ export class Blocking {
     if (w.done) return;
     const before = this.host.keyspace.changelog.seq;
     const started = performance.now();
-    const reply = this.executor.callContinuation(() => w.attempt(readyKey), w.cmd?.fullName ?? 'a blocked command');
+    const reply = this.executor.callContinuation(w.client, () => w.attempt(readyKey), w.cmd?.fullName ?? 'a blocked command');
     if (reply === undefined) return;
     this.stats.served++;
     this.complete(w, reply, before, started);

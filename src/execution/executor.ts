@@ -23,6 +23,7 @@ import { BLOCKED, type Blocking } from './blocking.js';
 import type { CommandContext, Connection, ReplySink, ServerControl, ServerStats } from './context.js';
 import { Session } from './session.js';
 import { subscribedModeError } from '../commands/pubsub.js';
+import type { KeyspaceNotifier } from '../pubsub/keyspace-events.js';
 
 /** What the executor uses of the server it runs in. */
 export interface ExecutionHost {
@@ -40,6 +41,7 @@ export interface ExecutionHost {
   readonly stats: ServerStats;
   readonly errorCounts: Map<string, number>;
   readonly monitors: Set<Session>;
+  readonly notifier: KeyspaceNotifier;
   readonly pauseGate: ((s: Session, cmd: Command, args: Buffer[]) => boolean) | undefined;
   evict(maxScan?: number): void;
 }
@@ -93,13 +95,14 @@ export class Executor {
   /** Call a handler; what it throws becomes its error reply. The only caller of handlers. */
   call(c: Session, cmd: Command, args: Buffer[]): Reply | Promise<Reply> {
     let reply: Reply | Promise<Reply>;
+    c.writing = cmd.isWrite;
     try {
       const handler = handlerFor(cmd, args);
       reply = handler instanceof ErrorReply ? handler : handler(c.context, args);
     } catch (err) {
       reply = toErrorReply(err, this.host.log);
     }
-    this.checkReported(cmd.fullName);
+    this.afterChanges(cmd.fullName);
     if (reply instanceof Promise) return reply.catch((err: unknown) => toErrorReply(err, this.host.log));
     return reply;
   }
@@ -122,15 +125,22 @@ export class Executor {
    * A blocked command's retry (execution/blocking.ts): runs like a handler,
    * synchronously on resident keys; errors become its reply.
    */
-  callContinuation(fn: () => Reply | undefined, what: string): Reply | undefined {
+  callContinuation(c: Session, fn: () => Reply | undefined, what: string): Reply | undefined {
     let reply: Reply | undefined;
+    c.writing = true; // blocking commands pop and move: writes
     try {
       reply = fn();
     } catch (err) {
       reply = toErrorReply(err, this.host.log);
     }
-    this.checkReported(what);
+    this.afterChanges(what);
     return reply;
+  }
+
+  /** After a handler: no change left unreported, and its keyspace notifications go out. */
+  private afterChanges(what: string): void {
+    this.checkReported(what);
+    this.host.notifier.flush();
   }
 
   /**

@@ -44,6 +44,8 @@ export class Session {
   watching: WatchedKey[] = [];
   /** true while EXEC runs the queued commands (blocking commands must not block) */
   inExec = false;
+  /** the command running now is a write (a lookup that misses is then no read miss) */
+  writing = false;
   /** channels, patterns and shard channels this session listens to (commands/pubsub.ts) */
   readonly subscriptions = new Subscriptions();
   /** set by a blocking command while it waits: CLIENT UNBLOCK calls it (error: true = UNBLOCK ... ERROR) */

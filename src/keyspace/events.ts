@@ -1,7 +1,9 @@
 /**
  * Redis's keyspace event names, each with the notify-keyspace-events class
  * that selects it: g generic, $ string, l list, s set, h hash, z sorted set,
- * x expired, e evicted, n new key. Every mutation is reported with one of
+ * x expired, e evicted (never: Talus unloads clean keys from memory, it
+ * does not delete them), t stream, d module, n new key, m key miss. Every
+ * mutation is reported with one of
  * these (Keyspace.report), so notifications are derived, never written by hand.
  */
 export const KEY_EVENTS = {
@@ -17,11 +19,14 @@ export const KEY_EVENTS = {
   // sets
   sadd: 's', srem: 's', spop: 's', sinterstore: 's', sunionstore: 's', sdiffstore: 's',
   // sorted sets
-  zadd: 'z', zincr: 'z', zrem: 'z', zrembyscore: 'z', zrembyrank: 'z', zrembylex: 'z', zpopmin: 'z', zpopmax: 'z',
+  zadd: 'z', zincr: 'z', zrem: 'z', zremrangebyscore: 'z', zremrangebyrank: 'z', zremrangebylex: 'z', zpopmin: 'z', zpopmax: 'z',
   zunionstore: 'z', zinterstore: 'z', zdiffstore: 'z', zrangestore: 'z',
   // expiry and creation
   expired: 'x', new: 'n',
 } as const;
+
+/** A read found no key (notify class m, event "keymiss"): not a mutation, so apart from the seam. */
+export type MissListener = (db: number, key: string) => void;
 
 export type KeyEvent = keyof typeof KEY_EVENTS;
 

@@ -1,6 +1,6 @@
 import { Entry, type KeyType, type Retired } from './types.js';
 import { Changelog } from '../replication/changelog.js';
-import type { DbEvent, Effect, KeyEvent, Mutation, MutationListener } from './events.js';
+import type { DbEvent, Effect, KeyEvent, MissListener, Mutation, MutationListener } from './events.js';
 
 /** A logical database (SELECT n). */
 export class Db {
@@ -49,6 +49,8 @@ export class Keyspace {
   stats = { hits: 0, misses: 0, expired: 0, evicted: 0, loads: 0, unreported: 0 };
   /** what derives from mutations: notifications, blocked clients, tracking (Keyspace.report) */
   readonly mutationListeners: MutationListener[] = [];
+  /** reads that found no key (keyspace notifications of class m) */
+  readonly missListeners: MissListener[] = [];
   /** entries changed since the last takeUnreported, and the report mark of the current round */
   private touched: Entry[] = [];
   private round = 1;
@@ -173,6 +175,12 @@ export class Keyspace {
     const seq = this.changelog.append(db, effect);
     this.emit({ db, key: null, event, otherDb });
     return seq;
+  }
+
+  /** A read command looked for a key that does not exist. */
+  noteMiss(db: number, key: string): void {
+    this.stats.misses++;
+    for (const l of this.missListeners) l(db, key);
   }
 
   private emit(m: Mutation): void {
