@@ -189,7 +189,8 @@ export function memoryOrPercent(): Kind<number> {
       const p = /^([0-9]+)%$/.exec(t);
       if (p) {
         const pct = Number(p[1]);
-        return pct > 0 && pct <= 100 ? -pct : invalid('argument must be a memory or percent value');
+        // 0% is off, like 0 (CONFIG GET then shows 0)
+        return pct <= 100 ? (pct === 0 ? 0 : -pct) : invalid('percentage argument must be less or equal to 100');
       }
       return invalid('argument must be a memory or percent value');
     }),
@@ -627,7 +628,7 @@ const SPECS = {
     'replica-read-only': option(bool(), { effect: notBuilt(NO_REPLICATION), default: true, doc: 'Replicas reject write commands.', mutable: true, aliases: ['slave-read-only'] }),
     'replica-serve-stale-data': option(bool(), { effect: notBuilt(NO_REPLICATION), default: true, doc: 'Replicas answer reads while out of sync with the primary.', mutable: true, aliases: ['slave-serve-stale-data'] }),
     'replica-priority': option(int(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 100, doc: 'Promotion priority for failover (lower first; 0 = never).', mutable: true, aliases: ['slave-priority'] }),
-    'repl-backlog-size': option(memory(1), { effect: notBuilt(NO_REPLICATION), default: '1mb', doc: 'Replication backlog size in bytes.', mutable: true }),
+    'repl-backlog-size': option(memory(1), { effect: noEffect('the change log kept in PostgreSQL is the replication backlog: its size is changelog-retention'), default: '1mb', doc: 'Replication backlog size in bytes.', mutable: true }),
     'repl-timeout': option(seconds(1, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 60, doc: 'Replication timeout in seconds.', mutable: true }),
     'repl-ping-replica-period': option(seconds(1, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 10, doc: 'Seconds between pings from the primary to replicas.', mutable: true, aliases: ['repl-ping-slave-period'] }),
     'repl-diskless-sync': option(bool(), { effect: notBuilt(NO_REPLICATION), default: true, doc: 'Stream the initial sync to replicas without a temporary file.', mutable: true }),
