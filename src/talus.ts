@@ -346,7 +346,8 @@ export class Talus implements ServerControl {
     const maxmemory = this.config.values.maxmemory;
     if (maxmemory <= 0) return false;
     const bound = Math.max(2 << 20, maxmemory / 32);
-    if (ks.changelog.pendingBytes > bound) return true;
+    // the commit in flight holds its effects too (and PostgreSQL's copies of them)
+    if (ks.changelog.pendingBytes + this.flusher.inFlightBytes > bound) return true;
     if (dirty < 256) return false;
     let resident = 0;
     for (const db of ks.dbs) resident += db.entries.size;

@@ -32,6 +32,8 @@ export class Flusher {
   /** stats for INFO persistence */
   stats = { commits: 0, entries: 0, failures: 0, lastCommitMs: 0, lastCommitAt: 0 };
   private inFlight = false;
+  /** bytes of change-log effects in the commit now running (they are held until it ends) */
+  inFlightBytes = 0;
   private scheduled = false;
   /** when the last commit started (Date.now()), for pacing */
   private lastStart = 0;
@@ -130,6 +132,7 @@ export class Flusher {
     const versions = entries.map((e) => e.version);
     const metaDirty = entries.map((e) => e.metaDirty);
     const records = ks.changelog.take();
+    this.inFlightBytes = segmentBytes(records);
     ks.dbOps = [];
     ks.retired = [];
     ks.dirty.clear();
@@ -176,6 +179,7 @@ export class Flusher {
       this.lastError = '';
       this.retryDelay = 50;
       this.inFlight = false;
+      this.inFlightBytes = 0;
       for (const l of this.committedListeners) l(records);
       this.next();
       this.onDurable(this.durableSeq);
@@ -201,6 +205,7 @@ export class Flusher {
       this.healthy = false;
       this.lastError = error.message;
       this.inFlight = false;
+      this.inFlightBytes = 0;
       this.onFailure(upTo, error);
       this.failWaiters(upTo, error);
       this.retryTimer = setTimeout(() => {
