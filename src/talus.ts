@@ -233,18 +233,8 @@ export class Talus implements ServerControl {
   private async listen(): Promise<void> {
     const v = this.config.values;
     const binds = v.bind.split(/\s+/).filter(Boolean);
-    for (const host of binds.length ? binds : ['127.0.0.1']) {
-      const server = net.createServer((socket) => this.accept(socket));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ port: this.port || v.port, host: host.replace(/^-/, ''), backlog: 511 }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      this.port = (server.address() as net.AddressInfo).port;
-      this.servers.push(server);
-    }
+    this.tcpServers = await this.listenTcp(this.port || v.port);
+    if (this.tcpServers[0]) this.port = (this.tcpServers[0].address() as net.AddressInfo).port;
     if (v.unixsocket) {
       fs.rmSync(v.unixsocket, { force: true });
       const server = net.createServer((socket) => this.accept(socket));
@@ -254,7 +244,61 @@ export class Talus implements ServerControl {
       });
       this.servers.push(server);
     }
+    this.config.onChange('port', (p) => this.adoptPort(p as number));
     this.log.notice(`Ready to accept connections on ${binds.join(' ')} port ${this.port}`);
+  }
+
+  /** TCP listeners on `port` for every bind address (none for port 0); all or none. */
+  private async listenTcp(port: number): Promise<net.Server[]> {
+    if (port === 0 && this.tcpServers.length > 0) return [];
+    const binds = this.config.values.bind.split(/\s+/).filter(Boolean);
+    const opened: net.Server[] = [];
+    try {
+      for (const host of binds.length ? binds : ['127.0.0.1']) {
+        const server = net.createServer((socket) => this.accept(socket));
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ port: opened[0] ? (opened[0].address() as net.AddressInfo).port : port, host: host.replace(/^-/, ''), backlog: 511 }, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        opened.push(server);
+      }
+    } catch (err) {
+      for (const s of opened) s.close();
+      throw err;
+    }
+    return opened;
+  }
+
+  private tcpServers: net.Server[] = [];
+  /** listeners opened by CONFIG SET port before the option changes (prepareListen) */
+  private pendingListen: { port: number; servers: net.Server[] } | undefined;
+
+  async prepareListen(port: number): Promise<void> {
+    this.abandonListen();
+    try {
+      this.pendingListen = { port, servers: await this.listenTcp(port) };
+    } catch (err) {
+      throw new Error(`Unable to listen on this port: ${(err as Error).message}`);
+    }
+  }
+
+  abandonListen(): void {
+    for (const s of this.pendingListen?.servers ?? []) s.close();
+    this.pendingListen = undefined;
+  }
+
+  /** The port option changed: serve on the listeners prepared for it and close the old ones (connections stay). */
+  private adoptPort(port: number): void {
+    const ready = this.pendingListen;
+    if (ready === undefined || ready.port !== port) return;
+    this.pendingListen = undefined;
+    for (const s of this.tcpServers) s.close();
+    this.tcpServers = ready.servers;
+    this.port = port;
+    this.log.notice(`now listening on port ${port}`);
   }
 
   private accept(socket: net.Socket): void {
@@ -423,7 +467,8 @@ export class Talus implements ServerControl {
     this.shuttingDown = true;
     this.log.notice('shutting down: committing pending writes');
     clearInterval(this.cron);
-    for (const s of this.servers) s.close();
+    for (const s of [...this.servers, ...this.tcpServers]) s.close();
+    this.abandonListen();
     await this.flusher?.drain().catch((err) => this.log.warning(`final commit failed: ${err.message}`));
     for (const c of [...this.clients.values()]) c.close();
     await this.janitor?.stop();

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import net from 'node:net';
+import { Redis } from 'ioredis';
 import { startTalus, tempDir, type TalusProcess } from './support/harness.js';
 import { Raw } from './support/raw.js';
 
@@ -555,6 +556,42 @@ describe('server and introspection commands', function () {
       h.send('HELLO', '2', 'AUTH', 'default', 'sekret');
       expect(((await h.reply()) as unknown[])[0]).to.equal('server');
     });
+  });
+});
+
+describe('CONFIG SET port', function () {
+  this.timeout(60_000);
+
+  it('moves the listener: new connections on the new port, connected clients stay; a port in use fails the whole CONFIG SET', async () => {
+    const srv = await startTalus([]);
+    try {
+      const r = srv.client();
+      await r.set('k', 'v');
+      const busy = net.createServer();
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', () => resolve()));
+      const busyPort = (busy.address() as net.AddressInfo).port;
+      const before = await r.config('GET', 'maxmemory');
+      const err = await r.config('SET', 'maxmemory', '10000001', 'port', String(busyPort)).catch((e: Error) => e.message);
+      busy.close();
+      expect(err).to.match(/^ERR CONFIG SET failed \(possibly related to argument 'port'\) - Unable to listen on this port/);
+      expect(await r.config('GET', 'maxmemory')).to.deep.equal(before);
+      const spare = net.createServer();
+      await new Promise<void>((resolve) => spare.listen(0, '127.0.0.1', () => resolve()));
+      const newPort = (spare.address() as net.AddressInfo).port;
+      await new Promise<void>((resolve) => spare.close(() => resolve()));
+      expect(await r.config('SET', 'port', String(newPort))).to.equal('OK');
+      expect(await r.get('k')).to.equal('v'); // the connected client stays
+      expect(await r.config('GET', 'port')).to.deep.equal(['port', String(newPort)]);
+      const moved = new Redis({ port: newPort, host: '127.0.0.1', lazyConnect: true });
+      await moved.connect();
+      expect(await moved.get('k')).to.equal('v');
+      moved.disconnect();
+      const old = new Redis({ port: srv.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+      old.on('error', () => undefined);
+      expect(await old.connect().then(() => 'connected', () => 'refused')).to.equal('refused');
+    } finally {
+      await srv.stop();
+    }
   });
 });
 

@@ -190,7 +190,7 @@ function configGet(c: CommandContext, args: Buffer[]): Reply {
   return new MapReply(pairs.map(([k, v]): [Reply, Reply] => [b(k), b(v)]));
 }
 
-function configSet(c: CommandContext, args: Buffer[]): Reply {
+function configSet(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   if ((args.length - 2) % 2 !== 0) return Errors.arity('config|set');
   const cfg = c.config;
   const pairs: Array<[string, string]> = [];
@@ -204,8 +204,23 @@ function configSet(c: CommandContext, args: Buffer[]): Reply {
     pairs.push([name, value]);
   }
   if (pairs.length === 0) return OK;
+  // A new port is listened on first, so that a port in use fails the whole CONFIG SET.
+  const port = pairs.find(([n]) => lookupOption(n)?.name === 'port');
+  const wanted = port !== undefined && /^[0-9]+$/.test(port[1]) ? Number(port[1]) : undefined;
+  if (wanted === undefined || wanted > 65535 || String(wanted) === cfg.getOne('port')) return applyConfig(c, pairs);
+  return c.server.prepareListen(wanted).then(
+    () => {
+      const reply = applyConfig(c, pairs);
+      if (reply instanceof ErrorReply) c.server.abandonListen();
+      return reply;
+    },
+    (err: Error) => new ErrorReply(`ERR CONFIG SET failed (possibly related to argument '${port![0]}') - ${err.message}`),
+  );
+}
+
+function applyConfig(c: CommandContext, pairs: Array<[string, string]>): Reply {
   try {
-    cfg.set(pairs);
+    c.config.set(pairs);
   } catch (err) {
     if (err instanceof ConfigError) return new ErrorReply(err.message.startsWith('ERR') ? err.message : `ERR ${err.message}`);
     throw err;

@@ -519,7 +519,7 @@ function section<const S extends Record<string, OptionSpec<any>>>(title: string,
 
 const SPECS = {
   ...section('Network', {
-    port: option(int(0, 65535), { effect: LIVE, default: 9221, doc: 'TCP port to listen on.', mutable: false }),
+    port: option(int(0, 65535), { effect: LIVE, default: 9221, doc: 'TCP port to listen on (CONFIG SET listens on the new one and closes the old listeners; connected clients stay).', mutable: true }),
     bind: option(addressList(), {
       effect: LIVE, default: '127.0.0.1',
       doc: 'Addresses to listen on, space separated ("0.0.0.0" or "*" for every IPv4 interface, "::" for IPv6).',

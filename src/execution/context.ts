@@ -126,6 +126,14 @@ export interface ServerControl {
   evict(maxScan?: number): void;
   /** The INFO text of these sections (observability/info.ts). */
   info(sections: string[]): string;
+  /**
+   * CONFIG SET port, before the option changes: listen on the new port (the
+   * old listeners close when the change is applied); throws "Unable to listen
+   * on this port: ..." if it cannot. `abandonListen` undoes it when the
+   * CONFIG SET fails otherwise.
+   */
+  prepareListen(port: number): Promise<void>;
+  abandonListen(): void;
   /** SHUTDOWN */
   onShutdownRequest(): void;
   /** The seq a message showing the effects logged since `since` must wait for (see Executor.durabilityGate). */

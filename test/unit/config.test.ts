@@ -470,7 +470,7 @@ describe('config', () => {
       const s = ConfigStore.withDefaults();
       const msg = (pairs: Array<[string, string]>) => errorOf(() => s.set(pairs)).message;
       expect(msg([['foo', 'bar']])).to.equal("ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
-      expect(msg([['port', '1']])).to.equal("ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config");
+      expect(msg([['daemonize', 'yes']])).to.equal("ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config");
       expect(msg([['maxmemory', 'lots']])).to.equal("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value");
       expect(msg([['maxmemory-samples', '100']])).to.equal(
         "ERR CONFIG SET failed (possibly related to argument 'maxmemory-samples') - argument must be between 1 and 64 inclusive",
@@ -491,7 +491,7 @@ describe('config', () => {
       // A value error is reported under the canonical name.
       expect(msg([['slave-priority', 'x']])).to.include("argument 'replica-priority'");
       // The first problem in argument order wins.
-      expect(msg([['port', '1'], ['foo', 'bar']])).to.include("can't set immutable config");
+      expect(msg([['daemonize', 'yes'], ['foo', 'bar']])).to.include("can't set immutable config");
       expect(msg([['foo', 'bar'], ['port', '1']])).to.include("Unknown option or number of arguments for CONFIG SET - 'foo'");
       expect(msg([['client-output-buffer-limit', 'normal 1 2']])).to.include('Wrong number of arguments in buffer limit configuration.');
       expect(msg([['notify-keyspace-events', 'KEQ']])).to.include('Invalid event class character');
