@@ -120,7 +120,12 @@ export class Executor {
     const flags = target.def.flags;
     // Shard channels are keys to COMMAND, not data to cache: Redis does not track pub/sub commands.
     if (!flags.includes('readonly') || flags.includes('pubsub')) return;
-    const indices = target.keyIndices(args);
+    let indices: number[];
+    try {
+      indices = target.keyIndices(args);
+    } catch {
+      return; // arguments its key finder cannot parse (e.g. a bad numkeys): the command failed and read nothing
+    }
     if (indices.length === 0) return;
     this.host.tracking.remember(c, indices.map((i) => args[i]!.toString('latin1')));
   }

@@ -252,7 +252,8 @@ export class Tracking {
   private send(s: Session, payload: Buffer, gate: number): void {
     const t = s.tracking;
     let target = s;
-    if (t.redirect !== 0) {
+    const redirecting = t.redirect !== 0;
+    if (redirecting) {
       const redirected = this.host.session(t.redirect);
       if (redirected === undefined) {
         t.brokenRedirect = true;
@@ -262,7 +263,7 @@ export class Tracking {
       target = redirected;
     }
     if (target.protocol === 3) target.replies.push(new RawReply(Buffer.concat([INVALIDATE_HEAD, payload])), gate);
-    else if (target !== s && target.flags.has('pubsub')) target.replies.push(new RawReply(Buffer.concat([CHANNEL_HEAD, payload])), gate);
+    else if (redirecting && target.flags.has('pubsub')) target.replies.push(new RawReply(Buffer.concat([CHANNEL_HEAD, payload])), gate);
     // else: a RESP2 connection cannot take pushes; nothing is sent, as in Redis
   }
 
