@@ -126,8 +126,8 @@ export class Executor {
     } catch {
       return; // arguments its key finder cannot parse (e.g. a bad numkeys): the command failed and read nothing
     }
-    if (indices.length === 0) return;
-    this.host.tracking.remember(c, indices.map((i) => args[i]!.toString('latin1')));
+    const tracking = this.host.tracking;
+    for (const i of indices) tracking.remember(c, args[i]!.toString('latin1'));
   }
 
   /**

@@ -152,15 +152,13 @@ export class Tracking {
     t.redirect = 0;
   }
 
-  /** A read-only command of `s` ended: remember the keys it read (the caller checked `remembersReads`). */
-  remember(s: Session, keys: Iterable<string>): void {
-    for (const key of keys) {
-      let ids = this.table.get(key);
-      if (ids === undefined) this.table.set(key, (ids = new Set()));
-      if (!ids.has(s.id)) {
-        ids.add(s.id);
-        this.items++;
-      }
+  /** A read-only command of `s` read `key` (the caller checked `remembersReads`). */
+  remember(s: Session, key: string): void {
+    let ids = this.table.get(key);
+    if (ids === undefined) this.table.set(key, (ids = new Set()));
+    if (!ids.has(s.id)) {
+      ids.add(s.id);
+      this.items++;
     }
   }
 
