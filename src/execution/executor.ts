@@ -178,6 +178,7 @@ export class Executor {
     if (err !== undefined) {
       if (cmd) cmd.stats.rejected++;
       if (c.multi !== null && cmd?.name !== 'exec' && cmd?.name !== 'discard') c.multiError = true;
+      else if (c.multi === null && cmd?.name !== 'client') c.tracking.caching = false; // a refused command used up CLIENT CACHING too
       this.countError(err);
       c.replies.deliver(err, 0);
       return;
