@@ -30,6 +30,7 @@ import { PubSubRegistry } from './pubsub/registry.js';
 import { KeyspaceNotifier } from './pubsub/keyspace-events.js';
 import { publish } from './commands/pubsub.js';
 import { buildInfo } from './observability/info.js';
+import { Tracking } from './execution/tracking.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
 
 /**
@@ -82,6 +83,12 @@ export class Talus implements ServerControl {
     (channel, message, gate) => void publish(this, 'channel', channel, message, gate),
     () => this.executor.durabilityGate(this.flusher.durableSeq),
   );
+  /** client-side caching (CLIENT TRACKING), fed by the mutation seam */
+  readonly tracking = new Tracking({
+    session: (id) => this.sessions.get(id),
+    gate: () => this.executor.durabilityGate(this.flusher.durableSeq),
+    maxKeys: () => this.config.values.trackingTableMaxKeys,
+  });
   readonly executor: Executor;
   storedKeys!: PostgresStoredKeys;
   port = 0;
@@ -198,6 +205,8 @@ export class Talus implements ServerControl {
     this.blocking = new Blocking(this, this.executor);
     this.keyspace.mutationListeners.push((m) => this.notifier.onMutation(m));
     this.keyspace.missListeners.push((db, key) => this.notifier.onMiss(db, key));
+    this.keyspace.mutationListeners.push((m) => this.tracking.onMutation(m));
+    this.sessionResetHooks.push((s) => this.tracking.disable(s));
     this.notifier.configure(v.notifyKeyspaceEvents);
     this.config.onChange('notify-keyspace-events', (flags) => this.notifier.configure(flags as string));
     this.storedKeys = new PostgresStoredKeys(db, this.keyspace, this.flusher);
@@ -439,6 +448,7 @@ export class Talus implements ServerControl {
     let started = performance.now();
     if (this.activeExpire) this.expiry?.cycle(storageToo);
     this.notifier.flush(); // expired events of this cycle
+    if (this.tracking.clientCount > 0) this.tracking.limit(); // tracking-table-max-keys, as Redis's cron does
     this.latency.note('expire-cycle', performance.now() - started);
     if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction') {
       started = performance.now();

@@ -1,7 +1,7 @@
 /**
  * CLIENT and its subcommands (Redis 7.0 replies and errors; SETINFO and
- * NO-TOUCH as in later versions). Client-side caching (TRACKING) is not
- * supported: CLIENT TRACKING ON answers an error, OFF is accepted.
+ * NO-TOUCH as in later versions). Client-side caching: TRACKING, CACHING,
+ * GETREDIR and TRACKINGINFO here, the tracking itself in execution/tracking.ts.
  *
  * CLIENT PAUSE holds commands of normal clients in Talus.dispatch (through
  * `talus.pauseGate`) until UNPAUSE or the timeout, then runs them in arrival
@@ -10,7 +10,7 @@
  */
 import type { CommandDef, Command } from './table.js';
 import { Errors } from './errors.js';
-import { ErrorReply, MapReply, OK, VerbatimReply, type Reply } from '../protocol/reply.js';
+import { ErrorReply, MapReply, OK, SetReply, VerbatimReply, type Reply } from '../protocol/reply.js';
 import { keyword } from './args.js';
 import { parseInteger } from '../util/numbers.js';
 import { validateClientName } from './connection.js';
@@ -18,6 +18,7 @@ import { helpReply } from './help.js';
 import type { CommandContext } from '../execution/context.js';
 import type { ServerControl } from '../execution/context.js';
 import type { Session } from '../execution/session.js';
+import type { TrackingOptions } from '../execution/tracking.js';
 
 const b = (s: string) => Buffer.from(s);
 const str = (a: Buffer) => a.toString();
@@ -46,6 +47,9 @@ function flagString(s: Session): string {
   if (s.flags.has('pubsub')) f += 'P';
   if (s.multi !== null) f += 'x';
   if (s.flags.has('blocked')) f += 'b';
+  if (s.tracking.on) f += 't';
+  if (s.tracking.brokenRedirect) f += 'R';
+  if (s.tracking.bcast) f += 'B';
   if (s.connection!.closeAfterReply) f += 'c';
   if (s.connection!.viaUnixSocket) f += 'U';
   if (s.noEvict) f += 'e';
@@ -89,7 +93,7 @@ export function clientInfoLine(s: Session, unixsocket: string, current?: { args:
     ` multi=${s.multi === null ? -1 : s.multi.length} qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=${argvMem}` +
     ` multi-mem=${multiMem} rbs=${REPLY_BUF} rbp=${current ? REPLY_BUF : 0} obl=0 oll=${s.connection!.waitingReplies} omem=${omem}` +
     ` tot-mem=${totMem} events=r${omem > 0 ? 'w' : ''} cmd=${current ? current.name : s.lastCommand}` +
-    ` user=${s.user} redir=-1 resp=${s.protocol}`
+    ` user=${s.user} redir=${s.tracking.on ? s.tracking.redirect : -1} resp=${s.protocol}`
   );
 }
 
@@ -232,6 +236,111 @@ function clientSetinfo(c: CommandContext, args: Buffer[]): Reply {
 }
 
 // ---------------------------------------------------------------------------
+// Client-side caching
+// ---------------------------------------------------------------------------
+
+/** CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP], Redis's checks in Redis's order. */
+function clientTracking(c: CommandContext, args: Buffer[]): Reply {
+  const o: TrackingOptions = { redirect: 0, bcast: false, optin: false, optout: false, noloop: false, prefixes: [] };
+  for (let i = 3; i < args.length; i++) {
+    const opt = keyword(args[i]!);
+    const more = i + 1 < args.length;
+    if (opt === 'REDIRECT' && more) {
+      i++;
+      if (o.redirect !== 0) return new ErrorReply('ERR A client can only redirect to a single other client');
+      const n = parseInteger(args[i]!);
+      if (n === null) return Errors.notInteger();
+      if (!c.server.sessions.has(Number(n))) return new ErrorReply('ERR The client ID you want redirect to does not exist');
+      o.redirect = Number(n);
+    } else if (opt === 'BCAST') o.bcast = true;
+    else if (opt === 'OPTIN') o.optin = true;
+    else if (opt === 'OPTOUT') o.optout = true;
+    else if (opt === 'NOLOOP') o.noloop = true;
+    else if (opt === 'PREFIX' && more) o.prefixes.push(args[++i]!.toString('latin1'));
+    else return Errors.syntax();
+  }
+  const mode = keyword(args[2]!);
+  const s = c.session;
+  const t = s.tracking;
+  if (mode === 'OFF') {
+    c.server.tracking.disable(s);
+    return OK;
+  }
+  if (mode !== 'ON') return Errors.syntax();
+  if (!o.bcast && o.prefixes.length > 0) return new ErrorReply('ERR PREFIX option requires BCAST mode to be enabled');
+  if (t.on && t.bcast !== o.bcast) {
+    return new ErrorReply("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.");
+  }
+  if (o.bcast && (o.optin || o.optout)) return new ErrorReply('ERR OPTIN and OPTOUT are not compatible with BCAST');
+  if (o.optin && o.optout) return new ErrorReply("ERR You can't specify both OPTIN mode and OPTOUT mode");
+  if ((o.optin && t.optout) || (o.optout && t.optin)) {
+    return new ErrorReply("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.");
+  }
+  if (o.bcast) {
+    const collision = prefixCollision(t.prefixes, o.prefixes);
+    if (collision !== undefined) return collision;
+  }
+  c.server.tracking.enable(s, o);
+  return OK;
+}
+
+/** One prefix being the start of another: both would invalidate the same keys (Redis refuses it). */
+function overlaps(a: string, b: string): boolean {
+  return a.length <= b.length ? b.startsWith(a) : a.startsWith(b);
+}
+
+function prefixCollision(existing: ReadonlySet<string>, given: string[]): ErrorReply | undefined {
+  const bytes = (p: string) => Buffer.from(p, 'latin1');
+  for (let i = 0; i < given.length; i++) {
+    const p = given[i]!;
+    for (const e of [...existing].sort()) {
+      if (overlaps(e, p)) {
+        return ErrorReply.fromBytes(Buffer.concat([b("ERR Prefix '"), bytes(p), b("' overlaps with an existing prefix '"), bytes(e), b("'. Prefixes for a single client must not overlap.")]));
+      }
+    }
+    for (let j = i + 1; j < given.length; j++) {
+      if (overlaps(p, given[j]!)) {
+        return ErrorReply.fromBytes(Buffer.concat([b("ERR Prefix '"), bytes(p), b("' overlaps with another provided prefix '"), bytes(given[j]!), b("'. Prefixes for a single client must not overlap.")]));
+      }
+    }
+  }
+  return undefined;
+}
+
+function clientCaching(c: CommandContext, args: Buffer[]): Reply {
+  const t = c.session.tracking;
+  if (!t.on) return new ErrorReply('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled');
+  const v = keyword(args[2]!);
+  if (v === 'YES') {
+    if (!t.optin) return new ErrorReply('ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.');
+  } else if (v === 'NO') {
+    if (!t.optout) return new ErrorReply('ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.');
+  } else {
+    return Errors.syntax();
+  }
+  t.caching = true;
+  return OK;
+}
+
+function clientTrackingInfo(c: CommandContext): Reply {
+  const t = c.session.tracking;
+  const flags: Buffer[] = [b(t.on ? 'on' : 'off')];
+  if (t.bcast) flags.push(b('bcast'));
+  if (t.optin) {
+    flags.push(b('optin'));
+    if (t.caching) flags.push(b('caching-yes'));
+  }
+  if (t.optout) {
+    flags.push(b('optout'));
+    if (t.caching) flags.push(b('caching-no'));
+  }
+  if (t.noloop) flags.push(b('noloop'));
+  if (t.brokenRedirect) flags.push(b('broken_redirect'));
+  const prefixes = [...t.prefixes].sort().map((p) => Buffer.from(p, 'latin1'));
+  return new MapReply([[b('flags'), new SetReply(flags)], [b('redirect'), t.on ? t.redirect : -1], [b('prefixes'), prefixes]]);
+}
+
+// ---------------------------------------------------------------------------
 // CLIENT PAUSE
 // ---------------------------------------------------------------------------
 
@@ -368,7 +477,7 @@ const CLIENT_HELP = [
   '    Unblock the specified blocked client.',
   'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
   '         [OPTIN] [OPTOUT] [NOLOOP]',
-  '    Control server assisted client side caching (not supported by Talus).',
+  '    Control server assisted client side caching.',
   'TRACKINGINFO',
   '    Report tracking status for the current connection.',
   'NO-EVICT (ON|OFF)',
@@ -425,18 +534,12 @@ export const clientCommands: CommandDef[] = [
         unpause(c.server);
         return OK;
       }),
-      sub('tracking', -3, false, 'Controls server-assisted client-side caching for the connection.', '6.0.0', (_c, args) => {
-        const v = onOff(args[2]!);
-        if (v === undefined) return Errors.syntax();
-        if (v) return new ErrorReply('ERR Talus does not support client-side caching (CLIENT TRACKING ON)');
-        return OK;
-      }),
+      sub('tracking', -3, false, 'Controls server-assisted client-side caching for the connection.', '6.0.0', clientTracking),
       sub('trackinginfo', 2, false, 'Returns information about server-assisted client-side caching for the connection.', '6.2.0',
-        () => new MapReply([[b('flags'), [b('off')]], [b('redirect'), -1], [b('prefixes'), []]])),
-      sub('caching', 3, false, 'Instructs the server whether to track the keys in the next request.', '6.0.0', () =>
-        new ErrorReply('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled')),
+        clientTrackingInfo),
+      sub('caching', 3, false, 'Instructs the server whether to track the keys in the next request.', '6.0.0', clientCaching),
       sub('getredir', 2, false, 'Returns the client ID to which the connection\'s tracking notifications are redirected.', '6.0.0',
-        () => -1),
+        (c) => (c.session.tracking.on ? c.session.tracking.redirect : -1)),
       { ...sub('unblock', -3, true, 'Unblocks a client blocked by a blocking command from a different connection.', '5.0.0',
         (c, args) => {
           const n = parseInteger(args[2]!);

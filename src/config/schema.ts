@@ -620,7 +620,7 @@ const SPECS = {
       mutable: true,
     }),
     'busy-reply-threshold': option(int(0, MAX), { effect: notBuilt(NO_SCRIPTING), default: 5000, doc: 'Milliseconds a script may run before other clients get BUSY.', mutable: true, aliases: ['lua-time-limit'] }),
-    'tracking-table-max-keys': option(int(0, MAX), { effect: notBuilt('client-side caching (CLIENT TRACKING) is not built yet'), default: 1000000, doc: 'Maximum keys remembered for client-side caching invalidation.', mutable: true }),
+    'tracking-table-max-keys': option(int(0, MAX), { effect: LIVE, default: 1000000, doc: 'Maximum keys in the client-side caching tracking table (0 = no limit). Over it, keys leave the table before each command and in the cron (their readers get an invalidation), oldest first.', mutable: true }),
   }),
 
   ...section('Replication', {

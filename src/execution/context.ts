@@ -17,6 +17,7 @@ import type { LatencyTracker } from '../observability/latency-histogram.js';
 import type { Blocking } from './blocking.js';
 import type { Session } from './session.js';
 import type { PubSubRegistry } from '../pubsub/registry.js';
+import type { Tracking } from './tracking.js';
 
 export type ReplyMode = 'on' | 'off' | 'skip';
 
@@ -112,6 +113,8 @@ export interface ServerControl {
   readonly monitors: Set<Session>;
   /** pub/sub: who listens to which channel, pattern, shard channel (commands/pubsub.ts) */
   readonly pubsub: PubSubRegistry<Session>;
+  /** client-side caching (CLIENT TRACKING): the tracking table and BCAST prefixes */
+  readonly tracking: Tracking;
   /** hooks for state families keep per session (watch, blocking, pub/sub), run on RESET and close */
   readonly sessionResetHooks: Array<(s: Session) => void>;
   role: 'master' | 'slave';

@@ -24,6 +24,7 @@ import type { CommandContext, Connection, ReplySink, ServerControl, ServerStats 
 import { Session } from './session.js';
 import { subscribedModeError } from '../commands/pubsub.js';
 import type { KeyspaceNotifier } from '../pubsub/keyspace-events.js';
+import type { Tracking } from './tracking.js';
 
 /** What the executor uses of the server it runs in. */
 export interface ExecutionHost {
@@ -42,6 +43,8 @@ export interface ExecutionHost {
   readonly errorCounts: Map<string, number>;
   readonly monitors: Set<Session>;
   readonly notifier: KeyspaceNotifier;
+  /** client-side caching: what tracking clients read, invalidated at the mutation seam */
+  readonly tracking: Tracking;
   readonly pauseGate: ((s: Session, cmd: Command, args: Buffer[]) => boolean) | undefined;
   evict(maxScan?: number): void;
 }
@@ -96,15 +99,35 @@ export class Executor {
   call(c: Session, cmd: Command, args: Buffer[]): Reply | Promise<Reply> {
     let reply: Reply | Promise<Reply>;
     c.writing = cmd.isWrite;
+    const tracking = this.host.tracking;
+    tracking.current = c;
     try {
       const handler = handlerFor(cmd, args);
       reply = handler instanceof ErrorReply ? handler : handler(c.context, args);
     } catch (err) {
       reply = toErrorReply(err, this.host.log);
     }
+    tracking.current = undefined;
+    if (c.tracking.remembersReads) this.rememberReads(c, cmd, args);
     this.afterChanges(cmd.fullName);
     if (reply instanceof Promise) return reply.catch((err: unknown) => toErrorReply(err, this.host.log));
     return reply;
+  }
+
+  /** Client tracking: the keys a read-only command of a tracking client read go into the tracking table. */
+  private rememberReads(c: Session, cmd: Command, args: Buffer[]): void {
+    const target = cmd.subcommands.size > 0 && args.length > 1 ? cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd : cmd;
+    const flags = target.def.flags;
+    // Shard channels are keys to COMMAND, not data to cache: Redis does not track pub/sub commands.
+    if (!flags.includes('readonly') || flags.includes('pubsub')) return;
+    let indices: number[];
+    try {
+      indices = target.keyIndices(args);
+    } catch {
+      return; // arguments its key finder cannot parse (e.g. a bad numkeys): the command failed and read nothing
+    }
+    const tracking = this.host.tracking;
+    for (const i of indices) tracking.remember(c, args[i]!.toString('latin1'));
   }
 
   /**
@@ -128,11 +151,13 @@ export class Executor {
   callContinuation(c: Session, fn: () => Reply | undefined, what: string): Reply | undefined {
     let reply: Reply | undefined;
     c.writing = true; // blocking commands pop and move: writes
+    this.host.tracking.current = c;
     try {
       reply = fn();
     } catch (err) {
       reply = toErrorReply(err, this.host.log);
     }
+    this.host.tracking.current = undefined;
     this.afterChanges(what);
     return reply;
   }
@@ -153,6 +178,7 @@ export class Executor {
     if (err !== undefined) {
       if (cmd) cmd.stats.rejected++;
       if (c.multi !== null && cmd?.name !== 'exec' && cmd?.name !== 'discard') c.multiError = true;
+      else if (c.multi === null && cmd?.name !== 'client') c.tracking.caching = false; // a refused command used up CLIENT CACHING too
       this.countError(err);
       c.replies.deliver(err, 0);
       return;
@@ -335,7 +361,15 @@ export class Executor {
     const started = performance.now();
     // EXEC's handler ends the transaction: what its commands read is known only now.
     const readsDbs = c.multi !== null && cmd.name === 'exec' && c.multi.some((q) => readsDbState(q.cmd, q.args) !== undefined);
+    const tracking = this.host.tracking;
+    if (tracking.clientCount > 0) {
+      // tracking-table-max-keys, checked before each command as Redis does; its invalidations go out now
+      tracking.limit();
+      tracking.flush();
+    }
     const reply = this.call(c, cmd, args);
+    // CLIENT CACHING applies to the next command or transaction only (any CLIENT subcommand keeps it).
+    if (c.multi === null && cmd.name !== 'client') c.tracking.caching = false;
     if (reply instanceof Promise) {
       c.connection?.pause();
       reply.then((r) => this.ran(c, cmd, args, r, before, started, refs, readsDbs)).finally(() => c.connection?.resume());
@@ -348,6 +382,8 @@ export class Executor {
 
   private ran(c: Session, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number, refs: KeyRef[], readsDbs: boolean): void {
     const effects = this.finish(c, cmd, args, reply, before, started, refs, readsDbs);
+    // Invalidations after the reply: the client's own come after its answer, as in Redis.
+    this.host.tracking.flush();
     // Like Redis: after the command, admin commands not shown; EXEC feeds its commands, then itself.
     if (this.host.monitors.size > 0 && cmd.name !== 'exec' && !cmd.def.flags.includes('skip_monitor') && !cmd.def.flags.includes('admin')) {
       this.feedMonitors(c, args, effects);

@@ -3,6 +3,7 @@ import type { Db } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { CommandContext, Connection, ReplySink } from './context.js';
 import { Subscriptions } from '../pubsub/registry.js';
+import { ClientTracking } from './tracking.js';
 
 /** One WATCHed key: the entry object and version seen at WATCH time (see commands/transactions.ts). */
 export interface WatchedKey {
@@ -48,6 +49,8 @@ export class Session {
   writing = false;
   /** channels, patterns and shard channels this session listens to (commands/pubsub.ts) */
   readonly subscriptions = new Subscriptions();
+  /** client-side caching state (CLIENT TRACKING; execution/tracking.ts) */
+  readonly tracking = new ClientTracking();
   /** set by a blocking command while it waits: CLIENT UNBLOCK calls it (error: true = UNBLOCK ... ERROR) */
   unblock: ((error: boolean) => void) | null = null;
   /** MULTI state: queued commands, or null outside a transaction */

@@ -192,7 +192,7 @@ function clients(t: Talus): Fields {
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],
     ['blocked_clients', blocked],
-    ['tracking_clients', 0],
+    ['tracking_clients', t.tracking.clientCount],
     ['clients_in_timeout_table', 0],
   ];
 }
@@ -361,9 +361,9 @@ function stats(t: Talus): Fields {
     ['active_defrag_key_misses', 0],
     ['total_active_defrag_time', 0],
     ['current_active_defrag_time', 0],
-    ['tracking_total_keys', 0],
-    ['tracking_total_items', 0],
-    ['tracking_total_prefixes', 0],
+    ['tracking_total_keys', t.tracking.totalKeys],
+    ['tracking_total_items', t.tracking.totalItems],
+    ['tracking_total_prefixes', t.tracking.totalPrefixes],
     ['unexpected_error_replies', 0],
     ['total_error_replies', s.errorReplies],
     ['dump_payload_sanitizations', 0],
