@@ -111,6 +111,29 @@ describe('change-log replay', function () {
     expect(served, 'blocking pops served by pushes').to.be.greaterThan(0);
     expect(keys, 'keys compared').to.be.greaterThan(100);
   });
+
+  it('logs an actively expired key in the db SWAPDB moved it to', async () => {
+    // Found by the replay: active expiry kept its place in each db by index,
+    // so after SWAPDB it expired keys of the other db as this one's.
+    const url = await freshDatabase();
+    const srv = await startTalus(['--hz', '100'], { databaseUrl: url });
+    try {
+      const r = srv.client();
+      await r.set('a', 'v', 'EX', 1000);
+      await sleep(100); // a few cycles: db 0's cursor has just passed `a`
+      await r.pipeline().select(0).set('x', 'v', 'PX', 1).select(1).set('b', 'v', 'EX', 1000).swapdb(0, 1).exec();
+      while ((await statsInfo(r)).expired_keys === 0) await sleep(10);
+      await r.select(0);
+      expect(await r.dbsize(), 'db 0 holds b').to.equal(1);
+      await r.select(1);
+      expect(await r.dbsize(), 'db 1 holds a').to.equal(1);
+      await r.call('SAVE');
+      const del = (await readChangelog(url)).find((rec) => effectArgs(rec.effect)[0]!.toString() === 'DEL');
+      expect(del?.db, 'the DEL of x names db 1').to.equal(1);
+    } finally {
+      await srv.stop();
+    }
+  });
 });
 
 /** The numeric fields of INFO stats. */

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Talus } from '../talus.js';
+import type { Db } from './keyspace.js';
 
 /**
  * Active expiry, run from the server cron: check a bounded number of resident
@@ -7,7 +8,12 @@ import type { Talus } from '../talus.js';
  * for cold keys past their time, which are loaded and expired like any access.
  */
 export class ActiveExpiry {
-  private iterators = new Map<number, IterableIterator<import('./types.js').Entry>>();
+  /**
+   * Where each db's last cycle stopped, by db object: SWAPDB moves a db to
+   * another index, and a cursor kept by index would walk the other db's
+   * entries and expire them as this one's (wrong db in the DEL effect).
+   */
+  private iterators = new Map<Db, IterableIterator<import('./types.js').Entry>>();
   private coldQuery: Promise<void> | undefined;
   static readonly CHECKS_PER_CYCLE = 2000;
 
@@ -22,7 +28,7 @@ export class ActiveExpiry {
     for (const db of ks.dbs) {
       if (db.expiring.size === 0) continue;
       let checks = Math.min(db.expiring.size, ActiveExpiry.CHECKS_PER_CYCLE);
-      let it = this.iterators.get(db.index);
+      let it = this.iterators.get(db);
       while (checks-- > 0) {
         let next = it?.next();
         if (!next || next.done) {
@@ -36,7 +42,7 @@ export class ActiveExpiry {
           expired++;
         }
       }
-      this.iterators.set(db.index, it!);
+      this.iterators.set(db, it!);
     }
     if (expired > 0) this.talus.flusher.schedule();
     if (cold && !this.coldQuery && ks.dbs.some((d) => !d.complete)) {
