@@ -18,9 +18,14 @@ const COMMANDS = Number(process.env.TALUS_REPLAY_COMMANDS ?? 100_000);
 const SEED = Number(process.env.TALUS_REPLAY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** steps per pipeline */
 const BATCH = 400;
+/** clients writing at once (on the same keys) */
+const STREAMS = 2;
 /** members of each big collection: above the paging threshold below */
 const BIG_MEMBERS = 300;
-const A_OPTIONS = ['--maxmemory', '600kb', '--paged-collection-threshold', '100', '--hz', '50'];
+/** A: small enough a hot set that keys are unloaded and read back (some paged); frequent active expiry */
+const A_OPTIONS = ['--maxmemory', '800kb', '--paged-collection-threshold', '100', '--hz', '50'];
+/** B only needs to apply: replies need not wait for commits */
+const B_OPTIONS = ['--appendfsync', 'everysec'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,47 +40,48 @@ describe('change-log replay', function () {
 
   it(`applies A's committed change log to an empty B: same data set after ${COMMANDS} randomized commands`, async () => {
     const urlA = await freshDatabase();
-    [a, b] = await Promise.all([startTalus(A_OPTIONS, { databaseUrl: urlA }), startTalus([])]);
+    [a, b] = await Promise.all([startTalus(A_OPTIONS, { databaseUrl: urlA }), startTalus(B_OPTIONS)]);
     const main = a.client();
     const blocker = a.client();
-    const work = new Workload(SEED, BIG_MEMBERS);
-    const history = new History(work);
+    const history = new History();
     const t0 = Date.now();
-
-    const run = async (db: number, cmds: Cmd[]): Promise<void> => {
-      const p = main.pipeline();
-      p.select(db);
-      for (const cmd of cmds) {
-        p.callBuffer(String(cmd[0]), ...cmd.slice(1));
-        history.note(db, cmd);
-      }
-      for (const [err] of (await p.exec())!) if (err) history.errors++;
-    };
-
     let sent = 0;
     let served = 0;
-    let flushedAll = false;
-    for (const set of [0, 1]) {
-      const cmds = work.seedBig(set);
-      await run(0, cmds);
-      sent += cmds.length;
-    }
-    for (let batch = 0; sent < COMMANDS; batch++) {
-      const cmds: Cmd[] = [];
-      while (cmds.length < BATCH) cmds.push(...work.next());
-      if (batch % 150 === 149) cmds.push(['FLUSHDB']);
-      if (!flushedAll && sent > COMMANDS * 0.4) {
-        // rarely: everything goes, the big collections come back
-        flushedAll = true;
-        cmds.push(['FLUSHALL'], ...work.seedBig(0), ...work.seedBig(1));
+
+    /** One client's share of the workload: stream 0 also flushes, seeds big collections and serves blocked pops. */
+    const stream = async (index: number, client: Redis): Promise<void> => {
+      const work = new Workload(SEED, BIG_MEMBERS, index);
+      const run = async (db: number, cmds: Cmd[]): Promise<void> => {
+        const p = client.pipeline();
+        p.select(db);
+        for (const cmd of cmds) {
+          p.callBuffer(String(cmd[0]), ...cmd.slice(1));
+          history.note(db, cmd);
+        }
+        sent += cmds.length;
+        for (const [err] of (await p.exec())!) if (err) history.errors++;
+      };
+      if (index === 0) for (const set of [0, 1]) await run(0, work.seedBig(set));
+      let flushedAll = false;
+      for (let batch = 0, mine = 0; mine < COMMANDS / STREAMS; batch++) {
+        const cmds: Cmd[] = [];
+        while (cmds.length < BATCH) cmds.push(...work.next());
+        if (index === 0 && batch % 75 === 74) cmds.push(['FLUSHDB']);
+        if (index === 0 && !flushedAll && mine > (COMMANDS / STREAMS) * 0.4) {
+          // rarely: everything goes, the big collections come back
+          flushedAll = true;
+          cmds.push(['FLUSHALL'], ...work.seedBig(0), ...work.seedBig(1));
+        }
+        mine += cmds.length;
+        await run(work.pick(WORKLOAD_DBS), cmds);
+        if (index === 0 && batch % 2 === 0) {
+          served += await blockAndServe(work, client, blocker, history);
+          sent += 3;
+          mine += 3;
+        }
       }
-      await run(work.pick(WORKLOAD_DBS), cmds);
-      sent += cmds.length;
-      if (batch % 4 === 0) {
-        served += await blockAndServe(work, main, blocker, history);
-        sent += 3;
-      }
-    }
+    };
+    await Promise.all(Array.from({ length: STREAMS }, (_, i) => stream(i, i === 0 ? main : a!.client())));
     const workMs = Date.now() - t0;
 
     // Freeze: every short TTL is past, every other one hours away.
@@ -149,7 +155,8 @@ async function statsInfo(r: Redis): Promise<Record<string, number>> {
 /** A blocking pop on one client served by a push from another (or timed out: no effect). */
 async function blockAndServe(work: Workload, main: Redis, blocker: Redis, history: History): Promise<number> {
   const { block, serve } = work.blockingPair();
-  const popped = blocker.callBuffer(String(block[0]), ...block.slice(1));
+  // WRONGTYPE is possible (other commands RENAME or COPY anything into the key): not served
+  const popped = blocker.callBuffer(String(block[0]), ...block.slice(1)).catch(() => null);
   history.note(0, block);
   for (let i = 0; i < 200 && !/blocked_clients:[1-9]/.test(await main.info('clients')); i++) await sleep(2);
   const p = main.pipeline();
@@ -168,8 +175,6 @@ class History {
   private n = 0;
   private readonly byName = new Map<string, Array<[number, string]>>();
   private readonly dbWide: Array<[number, string]> = [];
-
-  constructor(readonly work: Workload) {}
 
   note(db: number, cmd: Cmd): void {
     const text = `db${db} ${describeCmd(cmd)}`;

@@ -30,12 +30,16 @@ const HOUR_MS = 3_600_000;
 type Pool = 'str' | 'num' | 'hash' | 'list' | 'set' | 'zset' | 'vol' | 'volc' | 'big' | 'block';
 
 export class Workload {
-  readonly rand: () => number;
+  rand: () => number;
   private readonly pools = new Map<Pool, Buffer[]>();
   /** big collections above the paging threshold, by type */
   readonly big: { hash: Buffer; list: Buffer; set: Buffer; zset: Buffer }[];
 
-  constructor(seed: number, readonly bigMembers: number) {
+  /**
+   * Workloads of one seed share their key names; `stream` picks the
+   * sequence of commands (concurrent clients on the same keys).
+   */
+  constructor(seed: number, readonly bigMembers: number, stream = 0) {
     this.rand = prng(seed);
     const sizes: Record<Pool, number> = { str: 40, num: 12, hash: 30, list: 30, set: 30, zset: 30, vol: 30, volc: 10, big: 0, block: 4 };
     for (const [pool, n] of Object.entries(sizes) as Array<[Pool, number]>) {
@@ -43,6 +47,7 @@ export class Workload {
       for (let i = 0; i < n; i++) names.push(this.name(pool, i, i === 1 && n > 20));
       this.pools.set(pool, names);
     }
+    this.rand = prng(seed + stream * 0x9e3779b9);
     this.big = [0, 1].map((i) => ({
       hash: Buffer.from(`big:hash:${i}`),
       list: Buffer.from(`big:list:${i}`),
