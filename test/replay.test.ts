@@ -183,7 +183,7 @@ class History {
     for (const arg of cmd.slice(1)) {
       if (typeof arg === 'string' || arg.length < 3) continue;
       const name = arg.toString('latin1');
-      if (!/^(str|num|hash|list|set|zset|vol|volc|big|block|zblock):/.test(name)) continue;
+      if (!/^(str|num|hash|list|set|zset|vol|volc|big|block|zblock|w|o):/.test(name)) continue;
       const list = this.byName.get(name) ?? [];
       list.push([at, text]);
       if (list.length > 8) list.shift();

@@ -147,7 +147,7 @@ export class Workload {
   stringCmd(): Cmd {
     const k = this.key('str');
     const n = this.key('num');
-    switch (this.int(22)) {
+    switch (this.int(25)) {
       case 0: return ['SET', k, this.bytes()];
       case 1: return ['SET', k, this.bytes(), 'EX', String(3600 + this.int(3600))];
       case 2: return ['SET', k, this.bytes(), this.pick(['NX', 'XX']), ...(this.chance(0.5) ? ['GET'] : [])];
@@ -168,7 +168,10 @@ export class Workload {
       case 17: return ['DECRBY', n, String(this.int(100))];
       case 18: return ['INCRBYFLOAT', n, (this.rand() * 10 - 5).toFixed(3)];
       case 19: return ['SET', n, String(this.int(1000)), ...(this.chance(0.3) ? ['PX', String(this.longTtlMs())] : [])];
-      case 20: return ['SET', k, this.bytes(), 'PXAT', String(Date.now() - 1000)];
+      case 20: return ['SET', k, this.bytes(), this.pick(['PXAT', 'EXAT']), String(Date.now() - 1000)];
+      case 21: return ['GETEX', k, this.pick(['PXAT', 'EXAT']), '1']; // in the past: deletes
+      case 22: return ['SET', Buffer.concat([Buffer.from('w:'), this.member()]), String(this.int(20))]; // SORT ... BY weights
+      case 23: return ['HSET', Buffer.concat([Buffer.from('o:'), this.member()]), 'f', this.bytes()]; // SORT ... GET objects
       default: return ['SET', k, this.bytes(), 'GET'];
     }
   }
@@ -313,27 +316,43 @@ export class Workload {
     }
   }
 
-  /** Point commands on the big (paged) collections, and now and then one that reads them whole. */
+  /** Point commands on the big (paged) collections, and now and then one that reads them whole or moves them. */
   bigCmd(): Cmd {
     const b = this.pick(this.big);
     const m = () => Buffer.from(`member:${this.int(this.bigMembers + 50)}:${this.int(1e6)}`);
-    switch (this.int(16)) {
+    switch (this.int(32)) {
       case 0: return ['HSET', b.hash, m(), this.bytes()];
       case 1: return ['HDEL', b.hash, m()];
       case 2: return ['HGET', b.hash, m()];
       case 3: return ['LPUSH', b.list, this.member()];
-      case 4: return ['RPOP', b.list];
-      case 5: return ['LSET', b.list, String(this.int(this.bigMembers)), this.bytes()];
+      case 4: return ['RPOP', b.list, ...(this.chance(0.3) ? [String(this.int(4))] : [])];
+      case 5: return ['LSET', b.list, String(this.int(this.bigMembers) - 10), this.bytes()];
       case 6: return ['LINDEX', b.list, String(this.int(this.bigMembers))];
       case 7: return ['SADD', b.set, m()];
       case 8: return ['SREM', b.set, m()];
-      case 9: return ['SPOP', b.set];
+      case 9: return ['SPOP', b.set, ...(this.chance(0.3) ? [String(this.int(4))] : [])];
       case 10: return ['ZADD', b.zset, this.score(), m()];
       case 11: return ['ZPOPMIN', b.zset];
       case 12: return ['ZREM', b.zset, m()];
       case 13: return ['ZINCRBY', b.zset, this.score(), m()];
       case 14: return ['ZRANGEBYSCORE', b.zset, String(this.int(500)), '+inf', 'LIMIT', '0', '3'];
-      default: return this.pick<Cmd>([['EXPIRE', b.hash, '7200'], ['PERSIST', b.set], ['RENAME', b.list, this.pick(this.big).list], ['ZREMRANGEBYRANK', b.zset, '0', '1']]);
+      case 15: return ['HINCRBY', b.hash, m(), String(this.int(9))];
+      case 16: return ['ZRANGESTORE', this.key('zset'), b.zset, String(this.int(900)), '+inf', 'BYSCORE', 'LIMIT', '0', String(1 + this.int(5))];
+      case 17: return ['ZRANGESTORE', this.key('zset'), b.zset, String(this.int(20)), String(this.int(30)), ...(this.chance(0.5) ? ['REV'] : [])];
+      case 18: return ['RPOPLPUSH', b.list, this.key('list')];
+      case 19: return ['LMOVE', this.key('list'), b.list, 'LEFT', this.pick(['LEFT', 'RIGHT'])];
+      case 20: return ['SMOVE', this.key('set'), b.set, this.member()];
+      case 21: return ['SMOVE', b.set, this.key('set'), m()];
+      case 22: return ['ZPOPMAX', b.zset, String(1 + this.int(3))];
+      case 23: return ['LTRIM', b.list, '0', String(this.bigMembers - this.int(5))];
+      case 24: return ['ZREMRANGEBYSCORE', b.zset, String(this.int(1000)), String(this.int(1000))];
+      case 25: return ['LINSERT', b.list, 'BEFORE', m(), this.member()];
+      case 26: return ['SINTERSTORE', this.key('set'), b.set, this.pick(this.big).set];
+      case 27: return ['MOVE', this.pick([b.hash, b.list, b.set, b.zset]), String(this.pick(WORKLOAD_DBS))];
+      case 28: return ['COPY', this.pick([b.hash, b.set]), this.key(this.pick<Pool>(['hash', 'set'])), 'REPLACE'];
+      case 29: return ['EXPIRE', this.pick([b.hash, b.list, b.set, b.zset]), String(7200 + this.int(100))];
+      case 30: return ['PERSIST', this.pick([b.hash, b.list, b.set, b.zset])];
+      default: return this.pick<Cmd>([['RENAME', b.list, this.pick(this.big).list], ['ZREMRANGEBYRANK', b.zset, '0', '1'], ['RENAME', b.zset, this.pick(this.big).zset]]);
     }
   }
 
@@ -349,7 +368,8 @@ export class Workload {
   sortCmd(): Cmd {
     const src = this.key(this.pick<Pool>(['list', 'set', 'zset']));
     const opts: string[] = [];
-    if (this.chance(0.6)) opts.push('ALPHA');
+    if (this.chance(0.3)) opts.push('BY', 'w:*', 'GET', '#', 'GET', 'o:*->f');
+    else if (this.chance(0.6)) opts.push('ALPHA');
     else if (this.chance(0.5)) opts.push('BY', 'nosort');
     if (this.chance(0.4)) opts.push('LIMIT', String(this.int(3)), String(this.int(10)));
     if (this.chance(0.4)) opts.push('DESC');
