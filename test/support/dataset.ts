@@ -102,9 +102,10 @@ function pairsOf(flat: string[]): Array<[string, string]> {
 /**
  * Every difference between two data sets. A key present on one side only
  * whose expiry is at most `expiredBefore` (unix ms) counts as expired in
- * between and is not a difference.
+ * between and is not a difference. Expiry times may differ by up to
+ * `expiryToleranceMs` (servers that computed relative TTLs by their own clocks).
  */
-export function compareDatasets(a: Dataset, b: Dataset, expiredBefore = Date.now()): Difference[] {
+export function compareDatasets(a: Dataset, b: Dataset, expiredBefore = Date.now(), expiryToleranceMs = 0): Difference[] {
   const out: Difference[] = [];
   const dbs = new Set([...a.keys(), ...b.keys()]);
   for (const db of [...dbs].sort((x, y) => x - y)) {
@@ -116,7 +117,7 @@ export function compareDatasets(a: Dataset, b: Dataset, expiredBefore = Date.now
         if (!expiredIn(sa, expiredBefore)) out.push({ db, key, what: `only in the first (${describe(sa)})` });
         continue;
       }
-      const what = stateDifference(sa, sb);
+      const what = stateDifference(sa, sb, expiryToleranceMs);
       if (what) out.push({ db, key, what });
     }
     for (const [key, sb] of kb) {
@@ -130,10 +131,11 @@ function expiredIn(s: KeyState, before: number): boolean {
   return s.expireAt !== -1 && s.expireAt <= before;
 }
 
-function stateDifference(a: KeyState, b: KeyState): string | undefined {
+function stateDifference(a: KeyState, b: KeyState, expiryToleranceMs: number): string | undefined {
   if (a.type !== b.type) return `type ${a.type} vs ${b.type}`;
   const parts: string[] = [];
-  if (a.expireAt !== b.expireAt) parts.push(`expiry ${a.expireAt} vs ${b.expireAt}`);
+  const sameExpiry = a.expireAt === b.expireAt || (a.expireAt !== -1 && b.expireAt !== -1 && Math.abs(a.expireAt - b.expireAt) <= expiryToleranceMs);
+  if (!sameExpiry) parts.push(`expiry ${a.expireAt} vs ${b.expireAt}`);
   const va = JSON.stringify(a.value);
   const vb = JSON.stringify(b.value);
   if (va !== vb) parts.push(`value ${preview(a.value)} vs ${preview(b.value)}`);
