@@ -44,16 +44,21 @@ describe('change-log replay', function () {
   it(`applies A's committed change log to an empty B: same data set after ${COMMANDS} randomized commands`, async () => {
     const urlA = await freshDatabase();
     [a, b] = await Promise.all([startTalus(A_OPTIONS, { databaseUrl: urlA }), startTalus(B_OPTIONS)]);
-    const main = a.client();
-    const blocker = a.client();
     const history = new History();
     const t0 = Date.now();
     let sent = 0;
     let served = 0;
+    const works = Array.from({ length: STREAMS }, (_, i) => new Workload(SEED, BIG_MEMBERS, i));
+    const done = works.map(() => 0);
+    const batches = works.map(() => 0);
+    let flushedAll = false;
 
-    /** One client's share of the workload: stream 0 also flushes, seeds big collections and serves blocked pops. */
-    const stream = async (index: number, client: Redis): Promise<void> => {
-      const work = new Workload(SEED, BIG_MEMBERS, index);
+    /**
+     * One client's share of the workload up to `until` commands: stream 0 also
+     * flushes, seeds big collections and serves blocked pops.
+     */
+    const stream = async (index: number, client: Redis, blocker: Redis, until: number): Promise<void> => {
+      const work = works[index]!;
       const run = async (db: number, cmds: Cmd[]): Promise<void> => {
         const p = client.pipeline();
         p.select(db);
@@ -62,29 +67,39 @@ describe('change-log replay', function () {
           history.note(db, cmd);
         }
         sent += cmds.length;
+        done[index]! += cmds.length;
         for (const [err] of (await p.exec())!) if (err) history.errors++;
       };
-      if (index === 0) for (const set of [0, 1]) await run(0, work.seedBig(set));
-      let flushedAll = false;
-      for (let batch = 0, mine = 0; mine < COMMANDS / STREAMS; batch++) {
+      if (index === 0 && done[0] === 0) for (const set of [0, 1]) await run(0, work.seedBig(set));
+      while (done[index]! < until) {
+        const batch = batches[index]!++;
         const cmds: Cmd[] = [];
         while (cmds.length < BATCH) cmds.push(...work.next());
         if (index === 0 && batch % 75 === 74) cmds.push(['FLUSHDB']);
-        if (index === 0 && !flushedAll && mine > (COMMANDS / STREAMS) * 0.4) {
+        if (index === 0 && !flushedAll && done[0]! > (COMMANDS / STREAMS) * 0.3) {
           // rarely: everything goes, the big collections come back
           flushedAll = true;
           cmds.push(['FLUSHALL'], ...work.seedBig(0), ...work.seedBig(1));
         }
-        mine += cmds.length;
         await run(work.pick(WORKLOAD_DBS), cmds);
         if (index === 0 && batch % 2 === 0) {
           served += await blockAndServe(work, client, blocker, history);
           sent += 3;
-          mine += 3;
+          done[0]! += 3;
         }
       }
     };
-    await Promise.all(Array.from({ length: STREAMS }, (_, i) => stream(i, i === 0 ? main : a!.client())));
+    const phase = async (until: number) => {
+      const blocker = a!.client();
+      await Promise.all(works.map((_, i) => stream(i, a!.client(), blocker, until)));
+    };
+    // Most of it, then a kill -9 and a restart on the same database (every key
+    // cold, TTLs passing meanwhile, the sequence going on from the log), then the rest.
+    await phase((COMMANDS / STREAMS) * 0.6);
+    await a.kill();
+    a = await startTalus(A_OPTIONS, { databaseUrl: urlA });
+    await phase(COMMANDS / STREAMS);
+    const main = a.client();
     const workMs = Date.now() - t0;
 
     // Freeze: every short TTL is past, every other one hours away.
