@@ -52,6 +52,10 @@ export class Workload {
       this.pools.set(pool, names);
     }
     this.rand = prng(seed + stream * 0x9e3779b9);
+    // Collections with short TTLs are created whole by a few commands in a row:
+    // a concurrent client adding to one before it expires would make a later
+    // replay differ (it sees the key expired), so each stream has its own.
+    this.pools.set('volc', this.pools.get('volc')!.map((_, i) => Buffer.from(`volc:${stream}-${i}:`)));
     this.big = [0, 1].map((i) => ({
       hash: Buffer.from(`big:hash:${i}`),
       list: Buffer.from(`big:list:${i}`),
