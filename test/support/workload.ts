@@ -369,6 +369,10 @@ export class Workload {
     const out: Cmd[] = [['MULTI']];
     for (let n = 1 + this.int(5); n > 0; n--) {
       out.push(this.pick([() => this.stringCmd(), () => this.hashCmd(), () => this.listCmd(), () => this.setCmd(), () => this.zsetCmd(), () => this.genericCmd()])());
+      // the db changing inside the transaction; blocking pops that do not block there
+      if (this.chance(0.1)) out.push(['SELECT', String(this.pick(WORKLOAD_DBS))]);
+      if (this.chance(0.02)) out.push(['SWAPDB', String(this.pick(WORKLOAD_DBS)), String(this.pick(WORKLOAD_DBS))]);
+      if (this.chance(0.05)) out.push(this.pick<Cmd>([['BLPOP', this.key('list'), '1'], ['BZPOPMAX', this.key('zset'), '1'], ['BLMOVE', this.key('list'), this.key('list'), 'RIGHT', 'LEFT', '1']]));
     }
     out.push([this.chance(0.1) ? 'DISCARD' : 'EXEC']);
     return out;
