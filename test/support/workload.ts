@@ -31,6 +31,7 @@ type Pool = 'str' | 'num' | 'hash' | 'list' | 'set' | 'zset' | 'vol' | 'volc' | 
 
 export class Workload {
   rand: () => number;
+  private blockTurn = 0;
   private readonly pools = new Map<Pool, Buffer[]>();
   /** big collections above the paging threshold, by type */
   readonly big: { hash: Buffer; list: Buffer; set: Buffer; zset: Buffer }[];
@@ -413,9 +414,10 @@ export class Workload {
     const src = this.key('list');
     const zsrc = this.key('zset');
     const t = '2';
-    const r = this.int(8);
-    if (r < 2) {
-      const block = this.pick<Cmd>([['ZPOPMIN', zk], ['BZPOPMIN', zk, t], ['BZPOPMAX', zk, t], ['BZMPOP', t, '1', zk, 'MAX', 'COUNT', '2']]);
+    // the blocking commands in turn (each one served), what serves them at random
+    const turn = this.blockTurn++ % 9;
+    if (turn >= 6) {
+      const block = ([['BZPOPMIN', zk, t], ['BZPOPMAX', zk, t], ['BZMPOP', t, '1', zk, 'MAX', 'COUNT', '2']] as Cmd[])[turn - 6]!;
       const serve = this.pick<Cmd[]>([
         [['ZADD', zk, this.score(), this.member(), this.score(), this.member()]],
         [['ZINCRBY', zk, this.score(), this.member()]],
@@ -423,16 +425,16 @@ export class Workload {
         [['ZADD', zsrc, '1', this.member()], ['ZRANGESTORE', zk, zsrc, '0', '-1']],
         [['ZADD', zsrc, '2', this.member()], ['COPY', zsrc, zk]],
       ]);
-      return { block: block[0] === 'ZPOPMIN' ? ['BZPOPMIN', zk, t] : block, serve };
+      return { block, serve };
     }
-    const block = this.pick<Cmd>([
+    const block = ([
       ['BLPOP', k, t],
       ['BRPOP', this.key('block'), k, t],
       ['BRPOPLPUSH', k, src, t],
       ['BLMOVE', k, src, 'LEFT', 'RIGHT', t],
       ['BLMOVE', k, k, 'RIGHT', 'LEFT', t],
       ['BLMPOP', t, '1', k, 'LEFT', 'COUNT', '2'],
-    ]);
+    ] as Cmd[])[turn]!;
     const serve = this.pick<Cmd[]>([
       [['RPUSH', k, this.member(), this.member()]],
       [['LPUSH', k, this.member()]],
