@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { freshDatabase, startTalus, talusInfo, type TalusProcess } from './support/harness.js';
 import { applyChangelog, describeEffect, effectArgs, readChangelog } from './support/changelog-replay.js';
-import { compareDatasets, printableKey, readDataset, type Difference } from './support/dataset.js';
+import { compareDatasets, printableKey, readDataset, sizeMismatches, type Difference } from './support/dataset.js';
 import { redisServerAvailable, startRedisServer } from './support/redis-server.js';
 import { SHORT_TTL_MS, WORKLOAD_DBS, Workload, type Cmd } from './support/workload.js';
 import { encodeEffect, type ChangeRecord } from '../src/replication/changelog.js';
@@ -118,12 +118,15 @@ describe('change-log replay', function () {
     const applyMs = Date.now() - t1;
     const after = await readDataset(b.client(), WORKLOAD_DBS);
     const differences = compareDatasets(before, after, Date.now());
+    const sizes = [...(await sizeMismatches(main, before)).map((m) => `A: ${m}`), ...(await sizeMismatches(b.client(), after)).map((m) => `B: ${m}`)];
     const info = await counters(main);
     for (const [k, v] of Object.entries(firstRun)) info[k] = (info[k] ?? 0) + v;
     // What PostgreSQL holds is the same data set too: A again after a kill -9, every key read cold.
     await a.kill();
     a = await startTalus(A_OPTIONS, { databaseUrl: urlA });
-    const reloaded = compareDatasets(before, await readDataset(a.client(), WORKLOAD_DBS), Date.now());
+    const restarted = await readDataset(a.client(), WORKLOAD_DBS);
+    const reloaded = compareDatasets(before, restarted, Date.now());
+    sizes.push(...(await sizeMismatches(a.client(), restarted)).map((m) => `A after its restart: ${m}`));
 
     const keys = [...before.values()].reduce((n, m) => n + m.size, 0);
     if (process.env.TALUS_REPLAY_VERBOSE) {
@@ -137,6 +140,7 @@ describe('change-log replay', function () {
       ...failures.map((f) => `seq ${f.record.seq} db ${f.record.db}: B refused ${describeEffect(f.record.effect)}: ${f.error}`),
       ...differences.slice(0, 40).map((d) => explain(d, records, history)),
       ...reloaded.slice(0, 20).map((d) => `A after its restart: ${explain(d, records, history)}`),
+      ...sizes,
     ];
     expect(report, `seed ${SEED} (TALUS_REPLAY_SEED=${SEED} reproduces): ${differences.length} differences, ${reloaded.length} after A's restart\n${report.join('\n')}`).to.deep.equal([]);
     expect(served, 'blocking pops served by pushes').to.be.greaterThan(0);

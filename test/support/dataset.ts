@@ -160,6 +160,20 @@ export function printableKey(key: string): string {
   return key.length > 80 ? `${esc}...(${key.length} bytes)` : esc;
 }
 
+/**
+ * Dbs whose DBSIZE differs from the keys of the data set read just before
+ * (call once nothing can expire meanwhile): "db N: DBSIZE x, y keys".
+ */
+export async function sizeMismatches(client: Redis, data: Dataset): Promise<string[]> {
+  const out: string[] = [];
+  for (const [db, keys] of data) {
+    await client.select(db);
+    const size = await client.dbsize();
+    if (size !== keys.size) out.push(`db ${db}: DBSIZE ${size}, ${keys.size} keys`);
+  }
+  return out;
+}
+
 /** Read both servers' data sets and compare them. */
 export async function compareServers(a: Redis, b: Redis, dbs: number[], expiredBefore?: number): Promise<Difference[]> {
   const [da, db] = [await readDataset(a, dbs), await readDataset(b, dbs)];
