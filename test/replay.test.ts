@@ -8,12 +8,16 @@ import { SHORT_TTL_MS, WORKLOAD_DBS, Workload, type Cmd } from './support/worklo
 import { encodeEffect, type ChangeRecord } from '../src/replication/changelog.js';
 
 /**
- * The change log is complete: a long randomized workload on Talus A, then
- * A's committed change log applied to an empty Talus B gives B the same data
- * set (keys, types, values, absolute expiry times) in every db.
+ * The change log is complete: a long randomized workload on Talus A (killed
+ * and restarted midway), then A's committed change log applied to an empty
+ * Talus B gives B the same data set (keys, types, values, absolute expiry
+ * times) in every db; A restarted once more from PostgreSQL alone too. A
+ * difference is reported with the key's last commands and logged effects.
  *
  * TALUS_REPLAY_SEED picks the workload (printed on failure),
- * TALUS_REPLAY_COMMANDS its length (default 100,000: the issue's bar).
+ * TALUS_REPLAY_COMMANDS its length (default 100,000: the issue's bar),
+ * TALUS_REPLAY_CROSS_CHECK_COMMANDS the length of the redis-server cross-check,
+ * TALUS_REPLAY_VERBOSE=1 prints what a run exercised.
  */
 const COMMANDS = Number(process.env.TALUS_REPLAY_COMMANDS ?? 100_000);
 const SEED = Number(process.env.TALUS_REPLAY_SEED ?? Math.floor(Math.random() * 2 ** 31));
