@@ -17,6 +17,7 @@ import { encodeEffect, type ChangeRecord } from '../src/replication/changelog.js
  * TALUS_REPLAY_SEED picks the workload (printed on failure),
  * TALUS_REPLAY_COMMANDS its length (default 100,000: the issue's bar),
  * TALUS_REPLAY_CROSS_CHECK_COMMANDS the length of the redis-server cross-check,
+ * TALUS_REPLAY_A_ARGS adds options to A (e.g. "--appendfsync everysec"),
  * TALUS_REPLAY_VERBOSE=1 prints what a run exercised.
  */
 const COMMANDS = Number(process.env.TALUS_REPLAY_COMMANDS ?? 100_000);
@@ -30,7 +31,7 @@ const STREAMS = 2;
 /** members of each big collection: above the paging threshold below */
 const BIG_MEMBERS = 300;
 /** A: small enough a hot set that keys are unloaded and read back (some paged); frequent active expiry */
-const A_OPTIONS = ['--maxmemory', '800kb', '--paged-collection-threshold', '100', '--hz', '50'];
+const A_OPTIONS = ['--maxmemory', '800kb', '--paged-collection-threshold', '100', '--hz', '50', ...(process.env.TALUS_REPLAY_A_ARGS?.split(' ').filter(Boolean) ?? [])];
 /** B only needs to apply: replies need not wait for commits */
 const B_OPTIONS = ['--appendfsync', 'everysec'];
 
