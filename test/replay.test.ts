@@ -142,7 +142,8 @@ describe('change-log replay', function () {
       );
     }
     const report = [
-      ...failures.map((f) => `seq ${f.record.seq} db ${f.record.db}: B refused ${describeEffect(f.record.effect)}: ${f.error}`),
+      ...failures.slice(0, 20).map((f) => `seq ${f.record.seq} db ${f.record.db}: B refused ${describeEffect(f.record.effect)}: ${f.error}`),
+      ...failures.slice(0, 1).map((f) => `before the first refusal:\n${effectsBefore(effectArgs(f.record.effect)[1]!, records, f.record.seq)}`),
       ...differences.slice(0, 40).map((d) => explain(d, records, history)),
       ...reloaded.slice(0, 20).map((d) => `A after its restart: ${explain(d, records, history)}`),
       ...sizes,
@@ -309,6 +310,17 @@ const DB_WIDE = new Set(['SWAPDB', 'FLUSHDB', 'FLUSHALL', 'SELECT']);
 
 function describeCmd(cmd: Cmd): string {
   return describeEffect(encodeEffect(cmd));
+}
+
+/** The logged effects on `key` (and the db-wide ones among them) up to `seq`. */
+function effectsBefore(key: Buffer, records: ChangeRecord[], seq: number): string {
+  const upTo = records.filter((r) => r.seq <= seq);
+  const mentions = upTo.filter((r) => effectArgs(r.effect).some((arg) => arg.equals(key))).slice(-12);
+  const since = mentions[0]?.seq ?? Infinity;
+  return upTo
+    .filter((r) => mentions.includes(r) || (r.seq > since && DB_WIDE.has(effectArgs(r.effect)[0]!.toString().toUpperCase())))
+    .map((r) => `      #${r.seq} db${r.db} ${describeEffect(r.effect)}`)
+    .join('\n');
 }
 
 function explain(d: Difference, records: ChangeRecord[], history: History): string {
