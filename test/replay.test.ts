@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { freshDatabase, startTalus, talusInfo, type TalusProcess } from './support/harness.js';
+import { freshDatabase, restartable, startTalus, talusInfo, type TalusProcess } from './support/harness.js';
 import { applyChangelog, describeEffect, effectArgs, readChangelog } from './support/changelog-replay.js';
 import { compareDatasets, printableKey, readDataset, sizeMismatches, type Difference } from './support/dataset.js';
 import { redisServerAvailable, startRedisServer } from './support/redis-server.js';
@@ -196,6 +196,35 @@ describe('change-log replay', function () {
       r.disconnect();
       await talus.stop();
       await redis.stop();
+    }
+  });
+
+  it('runs a transaction that SELECTs on the db layout it runs in, after a SWAPDB while it waited for cold keys', async () => {
+    // Found by the replay (DBSIZE one too high, B refusing A's effects with
+    // WRONGTYPE): EXEC planned its keys by the db indexes its queued SELECT
+    // named, waited for them to load, and ran on the dbs swapped meanwhile,
+    // taking a cold key there for absent.
+    const srv = restartable([]);
+    try {
+      let r = await srv.restart();
+      await r.pipeline().select(0).rpush('k', 'a').select(1).sadd('k', 's').exec();
+      r = await srv.restart(); // every key cold
+      const other = new Redis({ port: srv.port, host: '127.0.0.1' });
+      try {
+        await Promise.all([r.select(2), other.ping()]);
+        // EXEC waits for k to load from the db it planned; the SWAPDB (keyless) runs meanwhile
+        await Promise.all([r.multi().select(0).lpush('k', 'x').exec().catch(() => undefined), other.swapdb(0, 1)]);
+        // whichever ran first, db 0 now holds what db 1 held: the set
+        await other.select(0);
+        expect(await other.type('k')).to.equal('set');
+        expect(await other.dbsize()).to.equal(1);
+        await other.select(1);
+        expect(await other.type('k')).to.equal('list');
+      } finally {
+        other.disconnect();
+      }
+    } finally {
+      await srv.stop();
     }
   });
 
