@@ -273,9 +273,16 @@ export class Executor {
     }
   }
 
-  /** Whether a command's keys come from a `keyRefs` hook (directly or queued in EXEC). */
+  /**
+   * Whether a command's keys are planned again once resident: they come from a
+   * `keyRefs` hook (directly or queued in EXEC), or an EXEC's queued SELECT or
+   * SWAPDB placed them by db index (another client's SWAPDB while it waits
+   * moves those dbs; its cold keys there would be taken for absent).
+   */
   private hasKeyHook(c: Session, cmd: Command): boolean {
-    if (cmd.name === 'exec') return c.multi?.some((q) => q.cmd.def.keyRefs !== undefined) ?? false;
+    if (cmd.name === 'exec') {
+      return c.multi?.some((q) => q.cmd.def.keyRefs !== undefined || q.cmd.name === 'select' || q.cmd.name === 'swapdb') ?? false;
+    }
     return cmd.hasKeyRefsHook;
   }
 

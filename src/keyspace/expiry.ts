@@ -1,4 +1,4 @@
-import type { Keyspace } from './keyspace.js';
+import type { Db, Keyspace } from './keyspace.js';
 import type { Scheduler } from './scheduler.js';
 import type { StoredKeys } from './stored-keys.js';
 import type { Entry } from './types.js';
@@ -15,7 +15,12 @@ interface CommitTrigger {
  * for cold keys past their time, which are loaded and expired like any access.
  */
 export class ActiveExpiry {
-  private iterators = new Map<number, IterableIterator<Entry>>();
+  /**
+   * Where each db's last cycle stopped, by db object: SWAPDB moves a db to
+   * another index, and a cursor kept by index would walk the other db's
+   * entries and expire them as this one's (wrong db in the DEL effect).
+   */
+  private iterators = new Map<Db, IterableIterator<Entry>>();
   private coldQuery: Promise<void> | undefined;
   static readonly CHECKS_PER_CYCLE = 2000;
 
@@ -35,7 +40,7 @@ export class ActiveExpiry {
     for (const db of ks.dbs) {
       if (db.expiring.size === 0) continue;
       let checks = Math.min(db.expiring.size, ActiveExpiry.CHECKS_PER_CYCLE);
-      let it = this.iterators.get(db.index);
+      let it = this.iterators.get(db);
       while (checks-- > 0) {
         let next = it?.next();
         if (!next || next.done) {
@@ -49,7 +54,7 @@ export class ActiveExpiry {
           expired++;
         }
       }
-      this.iterators.set(db.index, it!);
+      this.iterators.set(db, it!);
     }
     if (expired > 0) this.flusher.schedule();
     if (cold && !this.coldQuery && ks.dbs.some((d) => !d.complete)) {
