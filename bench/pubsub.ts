@@ -22,7 +22,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { option } from './support.js';
+import { command, connect, option } from './support.js';
 import { startTalus, stopPostgres } from '../test/support/harness.js';
 
 const seconds = Number(option('seconds', '5'));
@@ -30,20 +30,6 @@ const depth = Number(option('depth', '64'));
 const fanout = Number(option('fanout', '10000'));
 const publishes = Number(option('publishes', '20'));
 const fsync = option('appendfsync', 'always');
-
-function command(...args: string[]): Buffer {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
-  return Buffer.from(s);
-}
-
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host: '127.0.0.1' }, () => resolve(s));
-    s.setNoDelay(true);
-    s.once('error', reject);
-  });
-}
 
 /** Read from `s` until `bytes` more arrived. */
 function readBytes(s: net.Socket, bytes: number): Promise<void> {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 
 /** The value after `--name` on the command line, or `def`. */
 export function option(name: string, def: string): string {
@@ -15,4 +16,20 @@ export function rssMb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** A request as RESP bytes (ASCII arguments), for benches that write raw sockets. */
+export function command(...args: string[]): Buffer {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+  return Buffer.from(s);
+}
+
+/** A raw TCP connection to a local server, Nagle off. */
+export function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1' }, () => resolve(s));
+    s.setNoDelay(true);
+    s.once('error', reject);
+  });
 }

@@ -19,7 +19,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { option } from './support.js';
+import { command, connect, option } from './support.js';
 import { startTalus, stopPostgres } from '../test/support/harness.js';
 
 const seconds = Number(option('seconds', '3'));
@@ -28,20 +28,6 @@ const keys = Number(option('keys', '10000'));
 const clients = Number(option('clients', '1000'));
 const rounds = Number(option('rounds', '20'));
 const fsync = option('appendfsync', 'always');
-
-function command(...args: string[]): Buffer {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
-  return Buffer.from(s);
-}
-
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host: '127.0.0.1' }, () => resolve(s));
-    s.setNoDelay(true);
-    s.once('error', reject);
-  });
-}
 
 /** Send `cmds` and resolve once `bytes` more bytes arrived. */
 function exchange(s: net.Socket, cmds: Buffer, bytes: number): Promise<void> {
