@@ -167,6 +167,38 @@ describe('storage', function () {
     expect(rows[0].s).to.equal('{-32768,15,32767}');
   });
 
+  it('a collection MOVEd out of a db that is flushed in the same commit keeps its member rows', async () => {
+    // The flush deletes the key's old row in the flushed db; its incarnation
+    // lives on under the moved name, so the janitor must not get its rows.
+    const url = await freshDatabase();
+    let srv = await startTalus(['--database-url', url]);
+    try {
+      let c = srv.client();
+      await c.sadd('s', 'a', 'b', 'c');
+      await c.multi().move('s', 1).flushdb().exec();
+      await c.hset('h', 'f', 'v', 'g', 'w');
+      // the same through a SWAPDB: h's old row moves to db 1 with it, and db 1 is flushed
+      await c.multi().move('h', 1).swapdb(0, 1).select(1).flushdb().select(0).exec();
+      pool = new pg.Pool({ connectionString: url });
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM talus.garbage');
+        if (Number(rows[0]!.n) === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await srv.kill();
+      srv = await startTalus(['--database-url', url]);
+      c = srv.client();
+      // db 0 is the old db 1 now, holding both
+      expect((await c.smembers('s')).sort()).to.deep.equal(['a', 'b', 'c']);
+      expect(await c.hgetall('h')).to.deep.equal({ f: 'v', g: 'w' });
+      expect(await c.dbsize()).to.equal(2);
+      await c.select(1);
+      expect(await c.dbsize()).to.equal(0);
+    } finally {
+      await srv.stop();
+    }
+  });
+
   it('the janitor trims the change log to changelog-retention, oldest segments first, keeping the newest', async () => {
     const url = await freshDatabase();
     const srv = await startTalus(['--database-url', url, '--changelog-retention', '20kb']);

@@ -138,11 +138,16 @@ export class Flusher {
     ks.dirty.clear();
 
     const batch = new FlushBatch();
+    // Incarnations this batch writes under some name: a key MOVEd out of a db
+    // (or swapped away from it) and then flushed with it in the same batch has
+    // its old row deleted here, but its member rows are still the moved key's.
+    const live = ops.some((op) => op.kind === 'flush') ? liveKeyIds(entries) : [];
     for (const op of ops) {
       if (op.kind === 'flush') {
         // Strings leave with their rows; collections' member rows go to the janitor.
         batch.before.push(sql`WITH d AS (DELETE FROM talus.keys WHERE db = ${op.db} RETURNING key_id, type)
-          INSERT INTO talus.garbage (key_id, type) SELECT key_id, type FROM d WHERE type <> 'string' ON CONFLICT DO NOTHING`);
+          INSERT INTO talus.garbage (key_id, type) SELECT key_id, type FROM d
+          WHERE type <> 'string' AND key_id <> ALL(${live}::bigint[]) ON CONFLICT DO NOTHING`);
       } else {
         // Through a temporary db number: (db, key) is unique at every row update.
         const tmp = -1 - op.a;
@@ -240,6 +245,13 @@ export class Flusher {
     for (const w of this.waiters) (w.seq <= upTo ? w.reject(err) : still.push(w));
     this.waiters = still;
   }
+}
+
+/** Key ids of the entries staged that are keys (not tombstones). */
+function liveKeyIds(entries: Entry[]): number[] {
+  const ids: number[] = [];
+  for (const e of entries) if (e.type !== null && e.keyId !== 0) ids.push(e.keyId);
+  return ids;
 }
 
 /** A commit's records as change-log segments: one, unless big values make it more than a statement should carry. */
