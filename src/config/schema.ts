@@ -498,6 +498,11 @@ export interface OptionMeta {
   readonly aliases?: readonly string[];
   /** Hide the value in error messages (passwords, URLs with credentials). */
   readonly sensitive?: boolean;
+  /**
+   * Left out of CONFIG GET patterns (CONFIG GET * does not list it); named
+   * exactly, it is shown. Redis hides its test hooks this way.
+   */
+  readonly hidden?: boolean;
   /** Extra environment variables, read when TALUS_<NAME> is not set. */
   readonly envAliases?: readonly string[];
 }
@@ -576,6 +581,10 @@ const SPECS = {
     save: option(savePoints(), { effect: noEffect(NO_RDB_AOF), default: '', doc: 'RDB save points: "<seconds> <changes>" pairs.', mutable: true }),
     dbfilename: option(text({ label: 'file name', check: nonEmpty }), { effect: noEffect(NO_RDB_AOF), default: 'dump.rdb', doc: 'Name of the RDB file.', mutable: true }),
     rdbcompression: option(bool(), { effect: noEffect(NO_RDB_AOF), default: true, doc: 'Compress RDB files.', mutable: true }),
+    // Redis's test hooks for RDB saving and loading, hidden from CONFIG GET patterns as in Redis.
+    'rdb-key-save-delay': option(int(INT_MIN, INT_MAX), { effect: noEffect(NO_RDB_AOF), default: 0, doc: 'Microseconds to sleep per key while saving an RDB file (a test hook).', mutable: true, hidden: true }),
+    'key-load-delay': option(int(INT_MIN, INT_MAX), { effect: noEffect(NO_RDB_AOF), default: 0, doc: 'Microseconds to sleep per key while loading an RDB or AOF file (a test hook).', mutable: true, hidden: true }),
+    'loading-process-events-interval-bytes': option(int(1024, INT_MAX), { effect: noEffect(NO_RDB_AOF), default: 2097152, doc: 'Bytes loaded between serving events while loading an RDB or AOF file (a test hook).', mutable: true, hidden: true }),
   }),
 
   ...section('Memory', {
@@ -712,6 +721,7 @@ export interface OptionDef<T = unknown> {
   readonly effect: Effect;
   readonly mutable: boolean;
   readonly sensitive: boolean;
+  readonly hidden: boolean;
   readonly section: string;
   readonly kind: Kind<T>;
   /** Default as written in the schema (text or literal). */
@@ -770,6 +780,7 @@ function resolve<T>(name: string, spec: OptionSpec<T>): OptionDef<T> {
     refusal,
     mutable: spec.mutable,
     sensitive: spec.sensitive ?? false,
+    hidden: spec.hidden ?? false,
     section: spec.section,
     kind,
     defaultRaw: spec.default,

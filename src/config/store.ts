@@ -2,6 +2,7 @@
  * The runtime configuration: typed values for hot paths, CONFIG GET / SET /
  * REWRITE semantics, change listeners.
  */
+import { globMatch } from '../util/glob.js';
 import { rewriteConfFile } from './conf-file.js';
 import { loadConfig, type ConfigOrigin, type LoadedConfig } from './load.js';
 import {
@@ -89,7 +90,10 @@ export class ConfigStore {
         if (def) add(pattern.toLowerCase(), def);
         continue;
       }
-      for (const name of allOptionNames()) if (globMatch(pattern, name)) add(name, lookupOption(name)!);
+      for (const name of allOptionNames()) {
+        const def = lookupOption(name)!;
+        if (!def.hidden && globMatch(Buffer.from(pattern), Buffer.from(name), true)) add(name, def);
+      }
     }
     return out;
   }
@@ -219,63 +223,4 @@ export class ConfigStore {
 function setFailed(arg: string, why: string): ConfigError {
   const def = lookupOption(arg);
   return new ConfigError(`ERR CONFIG SET failed (possibly related to argument '${arg}') - ${why}`, def?.name);
-}
-
-/** Case-insensitive glob: * ? [abc] [^a-z] and \ escapes. */
-export function globMatch(pattern: string, str: string): boolean {
-  const p = pattern.toLowerCase();
-  const s = str.toLowerCase();
-  let pi = 0;
-  let si = 0;
-  let starP = -1;
-  let starS = 0;
-  while (si < s.length) {
-    if (pi < p.length) {
-      if (p[pi] === '*') {
-        starP = pi++;
-        starS = si;
-        continue;
-      }
-      const nextP = matchOne(p, pi, s[si]!);
-      if (nextP >= 0) {
-        pi = nextP;
-        si++;
-        continue;
-      }
-    }
-    if (starP < 0) return false;
-    pi = starP + 1;
-    si = ++starS;
-  }
-  while (p[pi] === '*') pi++;
-  return pi === p.length;
-}
-
-/** Match one pattern token at `pi` against `ch`; the index after the token, or -1. */
-function matchOne(p: string, pi: number, ch: string): number {
-  const c = p[pi]!;
-  if (c === '?') return pi + 1;
-  if (c === '\\' && pi + 1 < p.length) return p[pi + 1] === ch ? pi + 2 : -1;
-  if (c !== '[') return c === ch ? pi + 1 : -1;
-  let i = pi + 1;
-  const negate = p[i] === '^';
-  if (negate) i++;
-  let hit = false;
-  while (i < p.length && p[i] !== ']') {
-    if (p[i] === '\\' && i + 1 < p.length) {
-      if (p[i + 1] === ch) hit = true;
-      i += 2;
-    } else if (p[i + 1] === '-' && i + 2 < p.length && p[i + 2] !== ']') {
-      let lo = p[i]!;
-      let hi = p[i + 2]!;
-      if (lo > hi) [lo, hi] = [hi, lo];
-      if (ch >= lo && ch <= hi) hit = true;
-      i += 3;
-    } else {
-      if (p[i] === ch) hit = true;
-      i++;
-    }
-  }
-  // An unterminated class ends at the end of the pattern, as in Redis.
-  return hit !== negate ? Math.min(i + 1, p.length) : -1;
 }
