@@ -90,9 +90,10 @@ export class ConfigStore {
         if (def) add(pattern.toLowerCase(), def);
         continue;
       }
+      const glob = Buffer.from(pattern);
       for (const name of allOptionNames()) {
         const def = lookupOption(name)!;
-        if (!def.hidden && globMatch(Buffer.from(pattern), Buffer.from(name), true)) add(name, def);
+        if (!def.hidden && globMatch(glob, Buffer.from(name), true)) add(name, def);
       }
     }
     return out;
