@@ -213,7 +213,7 @@ export class Talus implements ServerControl {
     this.janitor = new Janitor(db, this.log, () => ({
       bytes: this.config.values.changelogRetention,
       seconds: this.config.values.changelogRetentionSeconds,
-    }));
+    }), () => this.loader.lastReadAt);
     this.flusher.committedListeners.push(() => this.latency.note('postgres-commit', this.flusher.stats.lastCommitMs));
     this.flusher.committedListeners.push((records) => {
       if (records.length > 0) this.janitor?.noteAppended(segmentBytes(records), records[records.length - 1]!.seq);

@@ -11,7 +11,24 @@ import type { KeyType } from '../keyspace/types.js';
  */
 export class Janitor {
   private running: Promise<void> | undefined;
-  static readonly BATCH_ROWS = 5000;
+  /**
+   * Rows purged per statement: a batch of 5000 zset rows kept PostgreSQL
+   * busy for 100-800 ms on a 2-core machine, and every read waiting behind it
+   * waited that long too.
+   */
+  static readonly BATCH_ROWS = 1000;
+  /**
+   * While clients read cold keys, purging yields: with the janitor purging a
+   * big DEL of the previous run, the p99 of the first cold reads after a
+   * restart was 10-14 ms (bench/first-requests.ts). Then one batch of
+   * BUSY_BATCH_ROWS every BUSY_INTERVAL_MS still goes, so garbage does not
+   * pile up under a load that never pauses.
+   */
+  static readonly BUSY_BATCH_ROWS = 500;
+  static readonly BUSY_INTERVAL_MS = 5000;
+  /** cold reads within this many ms make the storage busy (see BUSY_BATCH_ROWS) */
+  static readonly BUSY_WINDOW_MS = 1000;
+  private lastBusySweep = 0;
   /** change-log segments looked at per trim round */
   static readonly TRIM_ROWS = 1000;
   /** bytes of records in talus.changelog (estimate kept up to date by appends and trims) */
@@ -25,6 +42,8 @@ export class Janitor {
     private readonly log: Logger,
     /** retention limits: bytes of effects kept, and their age in seconds */
     private readonly retention: () => { bytes: number; seconds: number },
+    /** when the loader last read from PostgreSQL for a client (performance.now() ms; 0 = never) */
+    private readonly lastColdRead: () => number = () => 0,
   ) {}
 
   /** The flusher committed a segment of these many bytes, ending at `lastSeq`. */
@@ -98,6 +117,14 @@ export class Janitor {
   }
 
   private async sweep(): Promise<void> {
+    let batchRows = Janitor.BATCH_ROWS;
+    const now = performance.now();
+    const last = this.lastColdRead();
+    if (last > 0 && now - last < Janitor.BUSY_WINDOW_MS) {
+      if (now - this.lastBusySweep < Janitor.BUSY_INTERVAL_MS) return;
+      this.lastBusySweep = now;
+      batchRows = Janitor.BUSY_BATCH_ROWS;
+    }
     try {
       const { rows } = await sql<{ key_id: number; type: KeyType }>`
         SELECT key_id, type FROM talus.garbage ORDER BY key_id LIMIT 100`.execute(this.db);
@@ -112,10 +139,10 @@ export class Janitor {
         const codec = codecFor(type);
         let deleted = 0;
         if (codec.purge) {
-          deleted = await codec.purge(this.db, ids, Janitor.BATCH_ROWS);
+          deleted = await codec.purge(this.db, ids, batchRows);
         }
         // Rows left: come back next tick; otherwise the ids are done.
-        if (deleted < Janitor.BATCH_ROWS) {
+        if (deleted < batchRows) {
           await sql`DELETE FROM talus.garbage WHERE key_id = ANY(${ids}::bigint[])`.execute(this.db);
         }
       }

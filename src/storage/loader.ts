@@ -32,6 +32,14 @@ const INLINE_VALUE_BYTES = 32 << 20;
 async function keyRows(db: Kysely<TalusSchema>, dbIndex: number, keys: Buffer[]): Promise<KeyRow[]> {
   // One primary-key probe per name (LATERAL): `k.key = ANY($2)` lets the
   // planner scan the whole db instead when its statistics lag the table.
+  // One name (a client's cold key) is a plain equality: no join to plan.
+  if (keys.length === 1) {
+    const { rows } = await sql<KeyRow>`
+      SELECT key, type, key_id, expire_at, length, octet_length(value) AS value_bytes,
+        CASE WHEN octet_length(value) <= ${INLINE_VALUE_BYTES} THEN value END AS value
+      FROM talus.keys WHERE db = ${dbIndex} AND key = ${keys[0]}`.execute(db);
+    return rows;
+  }
   const { rows } = await sql<KeyRow>`
     SELECT k.key, k.type, k.key_id, k.expire_at, k.length, octet_length(k.value) AS value_bytes,
       CASE WHEN octet_length(k.value) <= ${INLINE_VALUE_BYTES} THEN k.value END AS value
@@ -62,6 +70,8 @@ export class Loader implements Pager {
   static readonly MAX_BATCH = 250;
   /** called after a batch is admitted (the server evicts here when over maxmemory) */
   onAdmitted: () => void = () => undefined;
+  /** when a read for a client last started (performance.now() ms, 0 = never): the janitor yields meanwhile */
+  lastReadAt = 0;
   /** A batch of cold keys was read, in this many milliseconds (the latency monitor's cold-read event). */
   onRead: (ms: number) => void = () => undefined;
 
@@ -92,6 +102,7 @@ export class Loader implements Pager {
    */
   async warmUp(db: Kysely<TalusSchema>): Promise<void> {
     await keyRows(db, 0, [Buffer.from('\x00talus warm-up', 'latin1')]);
+    await keyRows(db, 0, [Buffer.from('\x00talus warm-up', 'latin1'), Buffer.from('\x01talus warm-up', 'latin1')]);
     const ctx: PageContext = { ...this.pageContext, db };
     for (const codec of allCodecs()) await codec.warmUp?.(ctx, NO_KEY_ID);
   }
@@ -114,6 +125,7 @@ export class Loader implements Pager {
     if ((e.value as MaybePaged).pages == null) return Promise.resolve();
     const running = this.partial.get(e);
     if (running) return running;
+    this.lastReadAt = performance.now();
     const p = codecFor(e.type)
       .fetch!(this.pageContext, e, ref.access ?? WHOLE)
       .finally(() => {
@@ -190,6 +202,7 @@ export class Loader implements Pager {
   private async fetch(d: Db, batch: Array<[string, { resolve: () => void; reject: (e: Error) => void }[]]>): Promise<void> {
     const epoch = d.epoch;
     const started = performance.now();
+    this.lastReadAt = started;
     const done = (err?: Error) => {
       const byName = this.inflight.get(d);
       for (const [name, waiters] of batch) {
