@@ -99,13 +99,29 @@ export function decodeSegment(firstSeq: number, segment: Buffer): ChangeRecord[]
 
 const SEGMENT_HEADER = 14;
 
+/**
+ * The effect as a RESP array of bulk strings, written into one buffer sized
+ * first: every write command encodes one, so no part buffers to concatenate.
+ */
 export function encodeEffect(args: ReadonlyArray<Buffer | string>): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+  let size = headerBytes('*', args.length);
   for (const a of args) {
-    const b = typeof a === 'string' ? Buffer.from(a) : a;
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, CRLF);
+    const n = typeof a === 'string' ? Buffer.byteLength(a) : a.length;
+    size += headerBytes('$', n) + n + 2;
   }
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(`*${args.length}\r\n`, 0, 'latin1');
+  for (const a of args) {
+    const n = typeof a === 'string' ? Buffer.byteLength(a) : a.length;
+    at += out.write(`$${n}\r\n`, at, 'latin1');
+    at += typeof a === 'string' ? out.write(a, at) : a.copy(out, at);
+    out[at++] = 13;
+    out[at++] = 10;
+  }
+  return out;
 }
 
-const CRLF = Buffer.from('\r\n');
+/** Bytes of a RESP header: the type byte, the decimal count, CRLF. */
+function headerBytes(type: string, n: number): number {
+  return type.length + String(n).length + 2;
+}
