@@ -5,7 +5,10 @@
  *    PUBLISH (depth --depth) for --seconds; prints messages delivered per
  *    second (summed over subscribers, counted from the bytes they read), the
  *    server's CPU time per message (/proc/<pid>/stat: steadier than wall time
- *    on a shared machine) and the Talus / Redis ratios.
+ *    on a shared machine) and the Talus / Redis ratios. Measured --rounds
+ *    times (default 5), Redis and Talus alternately, so each ratio compares
+ *    runs a few seconds apart; prints medians and each round's ratio (one
+ *    5-second run gave 0.21-0.79x on the shared development VM).
  * 2. Fan-out stall: --fanout subscribers (default 10,000) on one channel
  *    (their sockets paused after subscribing, so this process spends nothing
  *    reading them); a probe client sends PING after PING and records each
@@ -13,8 +16,8 @@
  *    one every 50 ms. Prints the probe's worst and p99 round trip with and
  *    without the publishes, and checks every subscriber got every message.
  *
- *   node dist/bench/pubsub.js [--seconds 5] [--depth 64] [--fanout 10000]
- *                             [--publishes 20] [--appendfsync always]
+ *   node dist/bench/pubsub.js [--seconds 5] [--rounds 5] [--depth 64] [--fanout 10000]
+ *                             [--publishes 20] [--appendfsync always] [--no-fanout]
  *
  * redis-server must be on PATH (started with --save '' --appendonly no on a
  * free port and stopped at the end).
@@ -26,6 +29,7 @@ import { command, connect, option } from './support.js';
 import { startTalus, stopPostgres } from '../test/support/harness.js';
 
 const seconds = Number(option('seconds', '5'));
+const rounds = Number(option('rounds', '5'));
 const depth = Number(option('depth', '64'));
 const fanout = Number(option('fanout', '10000'));
 const publishes = Number(option('publishes', '20'));
@@ -203,16 +207,30 @@ async function startRedis(): Promise<{ port: number; pid: number; stop: () => Pr
 const redis = await startRedis();
 const talus = await startTalus(['--appendfsync', fsync, '--maxclients', '20000'], { embedded: true });
 try {
-  const r = await throughput(redis.port, redis.pid);
-  const t = await throughput(talus.port, talus.proc.pid!);
+  const rs: Throughput[] = [];
+  const ts: Throughput[] = [];
+  for (let i = 0; i < rounds; i++) {
+    rs.push(await throughput(redis.port, redis.pid));
+    ts.push(await throughput(talus.port, talus.proc.pid!));
+  }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
+  const r: Throughput = { rate: median(rs.map((x) => x.rate)), cpuUsPerMessage: median(rs.map((x) => x.cpuUsPerMessage)) };
+  const t: Throughput = { rate: median(ts.map((x) => x.rate)), cpuUsPerMessage: median(ts.map((x) => x.cpuUsPerMessage)) };
+  const perRound = ts.map((x, i) => (x.rate / rs[i]!.rate).toFixed(2)).join(' ');
   const line = (x: Throughput) => `${Math.round(x.rate).toLocaleString('en')} messages delivered/s, ${x.cpuUsPerMessage.toFixed(2)} us server CPU per message`;
-  console.log(`PUBLISH to 50 subscribers, pipeline depth ${depth}, ${seconds} s, ${PAYLOAD.length}-byte payload (appendfsync ${fsync}):`);
+  console.log(`PUBLISH to 50 subscribers, pipeline depth ${depth}, ${seconds} s x ${rounds} rounds, ${PAYLOAD.length}-byte payload (appendfsync ${fsync}); medians:`);
   console.log(`  redis-server 7.0.15: ${line(r)}`);
   console.log(`  Talus:               ${line(t)}`);
   console.log(`  ratio Talus/Redis:   ${(t.rate / r.rate).toFixed(2)}x messages/s, ${(r.cpuUsPerMessage / t.cpuUsPerMessage).toFixed(2)}x messages per CPU second`);
-  console.log(`PUBLISH to ${fanout.toLocaleString('en')} subscribers, ${publishes} publishes 50 ms apart; probe client PING round trips:`);
-  console.log(`  redis-server ${await fanoutStall(redis.port)}`);
-  console.log(`  Talus ${await fanoutStall(talus.port)}`);
+  console.log(`  each round's messages/s ratio: ${perRound}`);
+  if (!process.argv.includes('--no-fanout')) {
+    console.log(`PUBLISH to ${fanout.toLocaleString('en')} subscribers, ${publishes} publishes 50 ms apart; probe client PING round trips:`);
+    console.log(`  redis-server ${await fanoutStall(redis.port)}`);
+    console.log(`  Talus ${await fanoutStall(talus.port)}`);
+  }
 } finally {
   await talus.stop();
   await redis.stop();
