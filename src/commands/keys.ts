@@ -211,7 +211,7 @@ function rename(c: CommandContext, args: Buffer[], nx: boolean): Reply {
 /** The db a MOVE targets; throws Redis's errors for bad indexes. */
 function targetDb(c: CommandContext, arg: Buffer): Db {
   const n = int32Arg(arg);
-  const db = n >= 0 ? c.keyspace.dbs[n] : undefined;
+  const db = n >= 0 ? (c.session.plannedLayout ?? c.keyspace.dbs)[n] : undefined;
   if (db === undefined) throw Errors.dbIndex();
   return db;
 }

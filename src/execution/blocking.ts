@@ -308,7 +308,10 @@ export class Blocking {
       refs,
       () => {
         w.retrying = false;
-        this.serve(w, r.name);
+        // A SWAPDB while its keys loaded: they loaded in the db now at another
+        // index, and the command runs on the client's db; try again there.
+        if (this.host.keyspace.dbs[r.db] === db) this.serve(w, r.name);
+        else w.missed.push(r);
         const missed = w.missed;
         w.missed = [];
         if (!w.done) for (const m of missed) this.signalReady(m.db, m.name);

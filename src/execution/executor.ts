@@ -50,6 +50,8 @@ export interface ExecutionHost {
 }
 
 export class Executor {
+  /** Keyspace.stats.unplanned when last checked (checkReported) */
+  private unplannedSeen = 0;
   constructor(
     private readonly host: ExecutionHost,
     private readonly server: ServerControl,
@@ -137,10 +139,16 @@ export class Executor {
    * unreported_mutations).
    */
   private checkReported(what: string): void {
-    const missed = this.host.keyspace.takeUnreported();
+    const ks = this.host.keyspace;
+    const missed = ks.takeUnreported();
     if (missed.length > 0) {
       const names = missed.slice(0, 3).map((e) => JSON.stringify(e.name)).join(', ');
       this.host.log.warning(`${what} changed ${missed.length} key(s) without reporting them (${names}): the change log misses them`);
+    }
+    // Same kind of bug, on the planning side: a key touched before it was resident.
+    if (ks.stats.unplanned !== this.unplannedSeen) {
+      this.host.log.warning(`${what} touched ${ks.stats.unplanned - this.unplannedSeen} key(s) that were not resident (last: ${ks.lastUnplanned}): taken for absent without asking PostgreSQL`);
+      this.unplannedSeen = ks.stats.unplanned;
     }
   }
 
@@ -328,6 +336,7 @@ export class Executor {
       const dbArg = (a: Buffer | undefined) => (a && /^\d+$/.test(a.toString('latin1')) ? Number(a.toString('latin1')) : -1);
       let index = current.index;
       try {
+        c.plannedLayout = view;
         for (const q of c.multi) {
           c.db = view[index]!;
           refs.push(...this.keyRefs(c, q.cmd, q.args));
@@ -340,6 +349,7 @@ export class Executor {
         }
       } finally {
         c.db = current;
+        c.plannedLayout = undefined;
       }
       return mergeAccesses(refs);
     }

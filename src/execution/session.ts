@@ -53,6 +53,13 @@ export class Session {
   readonly tracking = new ClientTracking();
   /** set by a blocking command while it waits: CLIENT UNBLOCK calls it (error: true = UNBLOCK ... ERROR) */
   unblock: ((error: boolean) => void) | null = null;
+  /**
+   * While an EXEC's keys are planned: the db layout its queued SWAPDBs will
+   * have made by each queued command (a MOVE or COPY ... DB after them names
+   * a db index; planned on today's layout, its target would be the wrong db
+   * and, cold there, taken for absent). Undefined otherwise.
+   */
+  plannedLayout: readonly Db[] | undefined = undefined;
   /** MULTI state: queued commands, or null outside a transaction */
   multi: QueuedCommand[] | null = null;
   multiError = false;

@@ -46,7 +46,13 @@ export class Keyspace {
   private nextKeyId = 0;
   private lastKeyId = 0;
   /** stats for INFO; unreported: keys changed without a report (a bug: see takeUnreported) */
-  stats = { hits: 0, misses: 0, expired: 0, evicted: 0, loads: 0, unreported: 0 };
+  /**
+   * `unplanned`: lookups and creations of a key neither resident nor known
+   * absent (its db not complete). Its state is in PostgreSQL: taken for absent,
+   * a write would overwrite it and miscount the db. The executor makes every
+   * key a command names resident first, so this stays 0; the replay test checks it.
+   */
+  stats = { hits: 0, misses: 0, expired: 0, evicted: 0, loads: 0, unreported: 0, unplanned: 0 };
   /** what derives from mutations: notifications, blocked clients, tracking (Keyspace.report) */
   readonly mutationListeners: MutationListener[] = [];
   /** reads that found no key (keyspace notifications of class m) */
@@ -74,6 +80,7 @@ export class Keyspace {
   /** The live entry for a key, expiring it on access if its time has come. */
   lookup(db: Db, name: string, now = Date.now()): Entry | undefined {
     const e = db.entries.get(name);
+    if (e === undefined && !db.complete) this.noteUnplanned(db, name);
     if (e === undefined || e.type === null) return undefined;
     if (e.expireAt !== 0 && e.expireAt <= now && !this.replicaMode) {
       this.expire(db, e);
@@ -84,6 +91,14 @@ export class Keyspace {
     if (now - e.lastAccess > 1000) this.promote(db, e);
     e.lastAccess = now;
     return e;
+  }
+
+  /** the last key counted in stats.unplanned, for the executor's warning */
+  lastUnplanned = '';
+
+  private noteUnplanned(db: Db, name: string): void {
+    this.stats.unplanned++;
+    this.lastUnplanned = `db ${db.index} ${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}...` : name)}`;
   }
 
   /** Whether a key's state is known without asking PostgreSQL. */
@@ -97,6 +112,7 @@ export class Keyspace {
     if (e !== undefined && e.type !== null) {
       this.retire(e);
     } else {
+      if (e === undefined && !db.complete) this.noteUnplanned(db, name);
       db.count++;
     }
     const isNew = e === undefined || e.type === null;

@@ -493,6 +493,7 @@ function talus(t: Talus): Fields {
     ['flusher_last_commit_ms', f?.stats.lastCommitMs ?? 0],
     ['keys_loaded', ks?.stats.loads ?? 0],
     ['unreported_mutations', ks?.stats.unreported ?? 0],
+    ['unplanned_key_accesses', ks?.stats.unplanned ?? 0],
     ['key_read_queries', t.loader?.stats.keyQueries ?? 0],
     ['memory_guard_collections', t.memory.collections],
     ['paged_opens', t.loader?.stats.pagedOpens ?? 0],

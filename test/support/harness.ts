@@ -89,14 +89,17 @@ const outputs: Array<{ output: () => string; checked: number }> = [];
 
 /**
  * Log lines, since the last call, of a Talus that changed a key without
- * reporting it at the mutation seam (execution/executor.ts checkReported):
- * a change the change log misses. The root hooks fail the test that caused one.
+ * reporting it at the mutation seam, or touched one before it was resident
+ * (execution/executor.ts checkReported): a change the change log misses, or
+ * a key taken for absent. The root hooks fail the test that caused one.
  */
 export function takeSeamViolations(): string[] {
   const found: string[] = [];
   for (const o of outputs) {
     const text = o.output();
-    for (const line of text.slice(o.checked).split('\n')) if (line.includes('without reporting them')) found.push(line);
+    for (const line of text.slice(o.checked).split('\n')) {
+      if (line.includes('without reporting them') || line.includes('that were not resident')) found.push(line);
+    }
     o.checked = text.length;
   }
   return found;
@@ -117,6 +120,10 @@ export async function startTalus(
   }
   const proc = spawn(LAUNCHER, full, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT, env: { ...process.env, NODE: process.execPath } });
   let out = '';
+  // TALUS_TEST_LOG_DIR keeps each server's output in a file (for a hang or a failure seen only now and then)
+  const logFile = process.env.TALUS_TEST_LOG_DIR ? path.join(process.env.TALUS_TEST_LOG_DIR, `talus-${proc.pid}.log`) : undefined;
+  if (logFile) proc.stdout!.on('data', (d: Buffer) => fs.appendFileSync(logFile, d)).resume();
+  if (logFile) proc.stderr!.on('data', (d: Buffer) => fs.appendFileSync(logFile, d)).resume();
   const clients: Redis[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Talus did not start in time:\n${out}`)), 60_000);
