@@ -100,13 +100,7 @@ function time(): Reply {
 }
 
 function role(c: CommandContext): Reply {
-  const t = c.server;
-  const offset = t.keyspace.changelog.seq;
-  if (t.role === 'slave') {
-    const [host = '', port = '0'] = String(t.config.values.replicaof ?? '').split(/\s+/);
-    return [b('slave'), b(host), Number(port) || 0, b('connected'), offset];
-  }
-  return [b('master'), offset, []];
+  return c.server.replication.roleReply();
 }
 
 // ---------------------------------------------------------------------------
