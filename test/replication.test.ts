@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import pg from 'pg';
 import type { Redis } from 'ioredis';
 import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
 import { compareDatasets, printableKey, readDataset } from './support/dataset.js';
@@ -134,5 +135,22 @@ describe('replication', function () {
     expect(((await r2.call('ROLE')) as unknown[])[0]).to.equal('master');
     expect(await f2.client().get('last')).to.equal('write'); // db 0 (readDataset left r2 in another)
     await until('the leader sees one follower', async () => (await fields(l, 'replication')).connected_slaves === '1');
+
+    // A full sync that never finished (as after a kill -9 in its middle) leaves a
+    // partial data set: -LOADING until a full sync completes, never served as healthy.
+    await f1.kill();
+    const db = new pg.Client({ connectionString: url1 });
+    await db.connect();
+    await db.query('UPDATE talus.replication SET master_offset = -1');
+    await db.end();
+    f1 = await startTalus(['--replicaof', '127.0.0.1', '1'], { databaseUrl: url1 }); // no leader there
+    const r1c = f1.client({ enableReadyCheck: false }); // ioredis's ready check would wait for loading:0
+    expect(String(await r1c.get('last').catch((e: Error) => e))).to.contain('LOADING Redis is loading the dataset in memory');
+    expect((await fields(r1c, 'persistence')).loading).to.equal('1');
+    const fullBefore = Number((await fields(l, 'stats')).sync_full);
+    expect(await r1c.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
+    await until('F1 fully synced', async () => (await fields(r1c, 'replication')).master_link_status === 'up');
+    expect(await r1c.get('last')).to.equal('write');
+    expect(Number((await fields(l, 'stats')).sync_full)).to.equal(fullBefore + 1);
   });
 });

@@ -274,7 +274,7 @@ function persistence(t: Talus): Fields {
   const unsaved = (t.keyspace?.changelog.seq ?? 0) - (t.flusher?.durableSeq ?? 0);
   const healthy = t.flusher?.healthy ?? true;
   return [
-    ['loading', 0],
+    ['loading', t.replication?.loading ? 1 : 0],
     ['async_loading', 0],
     ['current_cow_peak', 0],
     ['current_cow_size', 0],

@@ -137,3 +137,23 @@ export function encodeEffect(args: ReadonlyArray<Buffer | string>): Buffer {
 }
 
 const CRLF = Buffer.from('\r\n');
+
+/** The arguments of an effect (a RESP array of bulk strings, as encodeEffect writes it). */
+export function decodeEffect(effect: Buffer): Buffer[] {
+  let at = 0;
+  const line = (): string => {
+    const end = effect.indexOf('\r\n', at);
+    const text = effect.toString('latin1', at, end);
+    at = end + 2;
+    return text;
+  };
+  const head = line();
+  if (head[0] !== '*') throw new Error(`not a RESP array: ${JSON.stringify(head)}`);
+  const args: Buffer[] = [];
+  for (let n = Number(head.slice(1)); n > 0; n--) {
+    const len = Number(line().slice(1));
+    args.push(effect.subarray(at, at + len));
+    at += len + 2;
+  }
+  return args;
+}

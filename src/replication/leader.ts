@@ -94,6 +94,7 @@ export class FollowerFeed {
   async stream(from: number): Promise<void> {
     this.next = from;
     this.follower.state = 'online';
+    this.follower.ackAt = Date.now();
     while (!this.closed && this.next <= this.host.durableSeq()) {
       const records = await this.host.store.readChangelogFrom(this.next, CATCH_UP_RECORDS);
       if (records.length === 0) throw new Error(`change log no longer holds offset ${this.next}`);
@@ -111,6 +112,14 @@ export class FollowerFeed {
         this.conn.close();
       }
     });
+  }
+
+  /** repl-timeout: an online follower that sent no ACK for that long is disconnected. */
+  checkTimeout(timeoutMs: number): void {
+    if (this.follower.state === 'online' && Date.now() - this.follower.ackAt > timeoutMs && !this.conn.closed) {
+      this.host.log.warning(`Disconnecting timedout replica (streaming sync): ${this.follower.ip}:${this.follower.listeningPort}`);
+      this.conn.close();
+    }
   }
 
   /** A heartbeat (repl-ping-replica-period): framing only, not a record. */

@@ -133,7 +133,8 @@ export class Replication implements ReplicationControl {
         return new ErrorReply("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
       }
     }
-    if (this.loading && !flags.includes('loading')) return new ErrorReply('LOADING Redis is loading the dataset in memory');
+    // Admin commands too (REPLICAOF, CONFIG...): a partial data set waits for a full sync, which may need them.
+    if (this.loading && !flags.includes('loading') && !flags.includes('admin')) return new ErrorReply('LOADING Redis is loading the dataset in memory');
     return undefined;
   }
 
@@ -258,6 +259,7 @@ export class Replication implements ReplicationControl {
       this.lastPing = Date.now();
       for (const f of this.feeds.values()) f.ping();
     }
+    for (const f of this.feeds.values()) f.checkTimeout(v.replTimeout * 1000);
     this.link?.checkTimeout();
   }
 
