@@ -246,6 +246,7 @@ export class Talus implements ServerControl {
       },
       await readReplicationRow(db),
     );
+    this.replication.prepare();
     this.startCron();
     this.config.onChange('hz', () => this.startCron());
     await this.listen();

@@ -71,6 +71,7 @@ export class FollowerLink {
 
   stop(): void {
     this.stopped = true;
+    this.queue.length = 0; // nothing more of this leader's stream is applied
     clearTimeout(this.retry);
     clearInterval(this.ackTimer);
     this.socket?.destroy();
@@ -127,6 +128,8 @@ export class FollowerLink {
     const port = await ask('REPLCONF', 'listening-port', String(this.h.listeningPort()));
     if (port.startsWith('-')) throw new Error(`REPLCONF listening-port refused: ${port}`);
     await ask('REPLCONF', 'capa', 'psync2');
+    // A command of the last link still running (a cold key) sets the position when done: ask from after it.
+    while (this.applying) await new Promise((r) => setTimeout(r, 10));
     const at = this.h.applied();
     const resumable = at !== undefined && at.offset >= 0;
     const answer = await ask('PSYNC', resumable ? at.replid : '?', resumable ? String(at.offset + 1) : '-1');

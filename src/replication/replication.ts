@@ -41,6 +41,9 @@ export class Replication implements ReplicationControl {
   private lastPing = Date.now();
   /** REPLCONF listening-port, by session id, until its PSYNC */
   private readonly listeningPorts = new Map<number, number>();
+  /** the committed change log's first record (INFO repl_backlog_first_byte_offset), refreshed by the cron */
+  private firstRetained = 1;
+  private lastRetainedCheck = 0;
   /** -LOADING: a full sync is loading (or a restart found one unfinished) */
   loading = false;
 
@@ -65,7 +68,15 @@ export class Replication implements ReplicationControl {
     return this.h.role;
   }
 
-  /** At start-up: follow the configured leader, if any. */
+  /** At start-up, before clients connect: a configured follower is read-only from its first request. */
+  prepare(): void {
+    if (this.h.config.values.replicaof) {
+      this.h.role = 'slave';
+      this.h.keyspace.replicaMode = true;
+    }
+  }
+
+  /** At start-up, once listening (the handshake sends our port): follow the configured leader, if any. */
   start(): void {
     const target = this.h.config.values.replicaof as ReplicaOf | null;
     if (target) this.follow(target);
@@ -260,6 +271,13 @@ export class Replication implements ReplicationControl {
       for (const f of this.feeds.values()) f.ping();
     }
     for (const f of this.feeds.values()) f.checkTimeout(v.replTimeout * 1000);
+    if (Date.now() - this.lastRetainedCheck >= 5000) {
+      this.lastRetainedCheck = Date.now();
+      this.h.store.firstRetainedSeq().then(
+        (first) => (this.firstRetained = first ?? this.h.keyspace.changelog.seq + 1),
+        () => undefined,
+      );
+    }
     this.link?.checkTimeout();
   }
 
@@ -323,8 +341,8 @@ export class Replication implements ReplicationControl {
       ['second_repl_offset', -1],
       ['repl_backlog_active', 1],
       ['repl_backlog_size', v.changelogRetention],
-      ['repl_backlog_first_byte_offset', 1],
-      ['repl_backlog_histlen', this.h.keyspace.changelog.seq],
+      ['repl_backlog_first_byte_offset', this.firstRetained],
+      ['repl_backlog_histlen', Math.max(0, this.h.keyspace.changelog.seq - this.firstRetained + 1)],
     );
     return out;
   }
