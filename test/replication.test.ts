@@ -10,7 +10,9 @@ import { SHORT_TTL_MS, WORKLOAD_DBS, Workload, type Cmd } from './support/worklo
  * followers converge under the replay test's randomized workload (one
  * follower full-synced before the load, one joining in the middle of it),
  * a follower killed with kill -9 resumes with a partial sync, followers
- * refuse writes, REPLICAOF NO ONE promotes.
+ * refuse writes, REPLICAOF NO ONE promotes, an unfinished full sync answers
+ * -LOADING until a new one completes, and a leader killed with kill -9 and
+ * restarted is resumed from with a partial sync.
  */
 const SEED = Number(process.env.TALUS_REPL_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const COMMANDS = Number(process.env.TALUS_REPL_COMMANDS ?? 6000);
@@ -54,7 +56,8 @@ describe('replication', function () {
   });
 
   it(`a leader and two followers converge under ${COMMANDS} randomized commands; kill -9 resumes partially; NO ONE promotes (seed ${SEED})`, async () => {
-    leader = await startTalus(['--paged-collection-threshold', '100']);
+    const urlL = await freshDatabase();
+    leader = await startTalus(['--paged-collection-threshold', '100'], { databaseUrl: urlL });
     const l = leader.client();
     const work = new Workload(SEED, BIG_MEMBERS);
     const run = async (db: number, cmds: Cmd[]) => {
@@ -152,5 +155,16 @@ describe('replication', function () {
     await until('F1 fully synced', async () => (await fields(r1c, 'replication')).master_link_status === 'up');
     expect(await r1c.get('last')).to.equal('write');
     expect(Number((await fields(l, 'stats')).sync_full)).to.equal(fullBefore + 1);
+
+    // The leader killed with kill -9 and restarted on its database and port: same
+    // replication id (kept in PostgreSQL), so its follower resumes with a partial sync.
+    const port = leader.port;
+    await leader.kill();
+    leader = await startTalus(['--port', String(port)], { databaseUrl: urlL });
+    const lb = leader.client();
+    await lb.set('after', 'restart');
+    await until('F1 sees the write', async () => (await r1c.get('after')) === 'restart');
+    const restarted = await fields(lb, 'stats');
+    expect([restarted.sync_full, restarted.sync_partial_ok]).to.deep.equal(['0', '1']);
   });
 });
