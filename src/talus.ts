@@ -264,7 +264,7 @@ export class Talus implements ServerControl {
     return s;
   }
 
-  replicationRefusal(s: Session, write: boolean, flags: readonly string[]): ErrorReply | undefined {
+  replicationRefusal(s: Session, write: boolean, flags: () => readonly string[]): ErrorReply | undefined {
     return this.replication?.refuse(s, write, flags);
   }
 

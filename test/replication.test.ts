@@ -150,6 +150,10 @@ describe('replication', function () {
     const r1c = f1.client({ enableReadyCheck: false }); // ioredis's ready check would wait for loading:0
     expect(String(await r1c.get('last').catch((e: Error) => e))).to.contain('LOADING Redis is loading the dataset in memory');
     expect((await fields(r1c, 'persistence')).loading).to.equal('1');
+    // replica-serve-stale-data no: with the link down, MASTERDOWN comes first (as in Redis)
+    await r1c.config('SET', 'replica-serve-stale-data', 'no');
+    expect(String(await r1c.get('last').catch((e: Error) => e))).to.contain("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+    await r1c.config('SET', 'replica-serve-stale-data', 'yes');
     const fullBefore = Number((await fields(l, 'stats')).sync_full);
     expect(await r1c.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
     await until('F1 fully synced', async () => (await fields(r1c, 'replication')).master_link_status === 'up');

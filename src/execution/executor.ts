@@ -48,7 +48,7 @@ export interface ExecutionHost {
   readonly pauseGate: ((s: Session, cmd: Command, args: Buffer[]) => boolean) | undefined;
   evict(maxScan?: number): void;
   /** replication's refusals: READONLY on followers, MASTERDOWN, LOADING during a full sync */
-  replicationRefusal(s: Session, write: boolean, flags: readonly string[]): ErrorReply | undefined;
+  replicationRefusal(s: Session, write: boolean, flags: () => readonly string[]): ErrorReply | undefined;
 }
 
 export class Executor {
@@ -299,7 +299,7 @@ export class Executor {
     if (c.multi !== null && cmd.def.flags.includes('no_multi')) {
       return new ErrorReply(`ERR Command not allowed inside a transaction`);
     }
-    const refused = this.host.replicationRefusal(c, cmd.isWrite, cmd.def.flags);
+    const refused = this.host.replicationRefusal(c, cmd.isWrite, () => subcommandOf(cmd, args).def.flags);
     if (refused !== undefined) return refused;
     if (cmd.isWrite) {
       if (!this.host.flusher.healthy) return Errors.persistence(this.host.flusher.lastError);
@@ -592,4 +592,10 @@ function mergeAccesses(refs: KeyRef[]): KeyRef[] {
   }
   for (const r of refs) r.access = first.get(`${r.db.index}:${r.name}`)!.access;
   return refs;
+}
+
+/** The subcommand a container command's arguments name (CONFIG SET...), or the command itself. */
+function subcommandOf(cmd: Command, args: Buffer[]): Command {
+  if (cmd.subcommands.size === 0 || args.length < 2) return cmd;
+  return cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd;
 }

@@ -42,8 +42,8 @@ export class FollowerLink {
   state: LinkState = 'connect';
   /** when the link last received something (ms) */
   lastIo = 0;
-  /** since when the link is down (ms; 0 = never up) */
-  downSince = Date.now();
+  /** since when the link is down (ms; 0 = it never was up, as Redis reports -1 then) */
+  downSince = 0;
   /** bytes of the current full sync read so far */
   syncReadBytes = 0;
   private socket: net.Socket | undefined;
@@ -154,7 +154,6 @@ export class FollowerLink {
 
   private online(): void {
     this.state = 'connected';
-    this.downSince = 0;
     clearInterval(this.ackTimer);
     this.ackTimer = setInterval(() => this.ack(true), 1000);
   }
@@ -180,6 +179,11 @@ export class FollowerLink {
         if (this.queue.length < QUEUE_HIGH_WATER / 2) this.socket?.resume();
         const name = args[0]!.toString('latin1').toUpperCase();
         if (name === 'PING') continue;
+        if (name === 'REPLCONF') {
+          // framing, not a record: GETACK asks for an ACK now
+          if (args[1]?.toString('latin1').toUpperCase() === 'GETACK') this.ack(true);
+          continue;
+        }
         if (name === 'TALUS-SYNC') {
           this.syncFrame(args);
           continue;
@@ -254,7 +258,7 @@ export class FollowerLink {
     if (this.state === 'connected' || this.state === 'sync') {
       this.h.log.warning(`Connection with master lost${this.loading ? ' during a full sync: the data set stays partial (-LOADING) until a full sync completes' : ''}`);
     }
-    if (this.downSince === 0) this.downSince = Date.now();
+    if (this.state === 'connected') this.downSince = Date.now();
     this.state = 'connect';
     this.socket = undefined;
     if (!this.stopped) this.retry = setTimeout(() => this.connect(), 1000);

@@ -136,16 +136,16 @@ export class Replication implements ReplicationControl {
   }
 
   /** Policy (executor): READONLY, MASTERDOWN, LOADING for clients; the applier passes. */
-  refuse(s: Session, write: boolean, flags: readonly string[]): ErrorReply | undefined {
+  refuse(s: Session, write: boolean, flagsOf: () => readonly string[]): ErrorReply | undefined {
     if (s.flags.has('master')) return undefined;
     if (this.h.role === 'slave') {
       if (write && this.h.config.values.replicaReadOnly) return new ErrorReply("READONLY You can't write against a read only replica.");
-      if (!this.linkUp && !this.h.config.values.replicaServeStaleData && !flags.includes('stale')) {
+      if (!this.linkUp && !this.h.config.values.replicaServeStaleData && !flagsOf().includes('stale')) {
         return new ErrorReply("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
       }
     }
     // Admin commands too (REPLICAOF, CONFIG...): a partial data set waits for a full sync, which may need them.
-    if (this.loading && !flags.includes('loading') && !flags.includes('admin')) return new ErrorReply('LOADING Redis is loading the dataset in memory');
+    if (this.loading && !flagsOf().includes('loading') && !flagsOf().includes('admin')) return new ErrorReply('LOADING Redis is loading the dataset in memory');
     return undefined;
   }
 
