@@ -557,9 +557,7 @@ function debug(c: CommandContext, args: Buffer[]): Reply {
     return OK;
   }
   if (sub === 'CHANGE-REPL-ID' && args.length === 2) {
-    const r = runtimeOf(t);
-    r.replId2 = r.replId;
-    r.replId = Buffer.from(Array.from({ length: 20 }, () => Math.floor(Math.random() * 256))).toString('hex');
+    t.replication.changeReplid();
     return OK;
   }
   if (sub === 'OBJECT' && args.length === 3) return debugObject(c, args[2]!);

@@ -105,6 +105,8 @@ export interface ReplicationControl {
   /** WAIT: how many followers committed everything logged so far, once enough did or the timeout passed */
   wait(numreplicas: number, timeoutMs: number): Promise<number> | number;
   roleReply(): Reply;
+  /** DEBUG CHANGE-REPL-ID: a new history id; the old one becomes replid2 */
+  changeReplid(): void;
 }
 
 /** The server as the server-management commands see it. */

@@ -14,8 +14,6 @@ import { VERSION } from '../version.js';
 /** Server-level state INFO and the server commands share, beyond what Talus keeps. */
 export interface ServerRuntime {
   runId: string;
-  replId: string;
-  replId2: string;
   bgsaveInProgress: boolean;
   bgsaveStartedAt: number;
   lastBgsaveOk: boolean;
@@ -36,8 +34,6 @@ export function runtimeOf(t: object): ServerRuntime {
   if (!r) {
     r = {
       runId: randomBytes(20).toString('hex'),
-      replId: randomBytes(20).toString('hex'),
-      replId2: '0'.repeat(40),
       bgsaveInProgress: false,
       bgsaveStartedAt: 0,
       lastBgsaveOk: true,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Flusher } from '../storage/flusher.js';
 import type { ReplicationRow, ReplicationStore } from '../storage/replication-store.js';
 import type { ConfigStore } from '../config/store.js';
@@ -31,7 +32,10 @@ const b = (s: string) => Buffer.from(s);
  * the followers it feeds, and, on a follower, the link to its leader.
  */
 export class Replication implements ReplicationControl {
-  readonly replid: string;
+  replid: string;
+  /** the previous history id (DEBUG CHANGE-REPL-ID) and the offset from which the current one differs */
+  private replid2 = '0'.repeat(40);
+  private secondOffset = -1;
   readonly stats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
   private readonly feeds = new Map<number, FollowerFeed>();
   private link: FollowerLink | undefined;
@@ -286,6 +290,12 @@ export class Replication implements ReplicationControl {
     for (const f of this.feeds.values()) f.stop();
   }
 
+  changeReplid(): void {
+    this.replid2 = this.replid;
+    this.secondOffset = this.h.keyspace.changelog.seq + 1;
+    this.replid = randomBytes(20).toString('hex');
+  }
+
   /** ROLE */
   roleReply(): Reply {
     if (this.h.role === 'slave' && this.link) {
@@ -336,9 +346,9 @@ export class Replication implements ReplicationControl {
     out.push(
       ['master_failover_state', 'no-failover'],
       ['master_replid', slave && at ? at.replid : this.replid],
-      ['master_replid2', '0'.repeat(40)],
+      ['master_replid2', this.replid2],
       ['master_repl_offset', offset],
-      ['second_repl_offset', -1],
+      ['second_repl_offset', this.secondOffset],
       ['repl_backlog_active', 1],
       ['repl_backlog_size', v.changelogRetention],
       ['repl_backlog_first_byte_offset', this.firstRetained],
