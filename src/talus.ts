@@ -31,6 +31,9 @@ import { KeyspaceNotifier } from './pubsub/keyspace-events.js';
 import { publish } from './commands/pubsub.js';
 import { buildInfo } from './observability/info.js';
 import { Tracking } from './execution/tracking.js';
+import { Replication } from './replication/replication.js';
+import { ReplicationStore, readReplicationRow } from './storage/replication-store.js';
+import type { ErrorReply } from './protocol/reply.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
 
 /**
@@ -94,6 +97,8 @@ export class Talus implements ServerControl {
   port = 0;
   /** replication role, as ROLE and INFO report it */
   role: 'master' | 'slave' = 'master';
+  /** followers fed by this server, and its link to a leader (replication/replication.ts) */
+  replication!: Replication;
   /** DEBUG SET-ACTIVE-EXPIRE: the cron's active expiry cycle runs only while true */
   activeExpire = true;
   /** error replies by code (the first word: ERR, WRONGTYPE...), for INFO errorstats */
@@ -219,9 +224,48 @@ export class Talus implements ServerControl {
       if (records.length > 0) this.janitor?.noteAppended(segmentBytes(records), records[records.length - 1]!.seq);
     });
     this.expiry = new ActiveExpiry(this.keyspace, this.scheduler, this.flusher, this.storedKeys);
+    const talus = this;
+    this.replication = new Replication(
+      {
+        log: this.log,
+        config: this.config,
+        keyspace: this.keyspace,
+        flusher: this.flusher,
+        store: new ReplicationStore(db),
+        get port() {
+          return talus.port;
+        },
+        get role() {
+          return talus.role;
+        },
+        set role(r) {
+          talus.role = r;
+        },
+        openApplier: (onReply) => this.openApplier(onReply),
+        dispatch: (s, args) => this.executor.dispatch(s, args),
+      },
+      await readReplicationRow(db),
+    );
+    this.replication.prepare();
     this.startCron();
     this.config.onChange('hz', () => this.startCron());
     await this.listen();
+    this.replication.start();
+  }
+
+  /** The session a follower applies its leader's records in: no socket, authenticated, flagged `master`. */
+  private openApplier(onReply: (r: Reply) => void): Session {
+    const s = this.executor.openSession(this.nextClientId++, {
+      deliver: (reply) => onReply(reply),
+      push: () => undefined,
+    });
+    s.authenticated = true;
+    s.flags.add('master');
+    return s;
+  }
+
+  replicationRefusal(s: Session, write: boolean, flags: () => readonly string[]): ErrorReply | undefined {
+    return this.replication?.refuse(s, write, flags);
   }
 
   /**
@@ -344,6 +388,7 @@ export class Talus implements ServerControl {
   }
 
   onClientClosed(c: Client): void {
+    this.replication?.closed(c.session);
     this.onSessionReset(c.session);
     this.throttled.delete(c);
     this.clients.delete(c.id);
@@ -462,10 +507,11 @@ export class Talus implements ServerControl {
     if (v.timeout > 0) {
       const limit = Date.now() - v.timeout * 1000;
       for (const c of this.clients.values()) {
-        if (c.lastInteraction < limit && !c.monitor && c.waitingReplies === 0 && !c.session.flags.has('pubsub') && !this.blocking.isBlocked(c.session)) c.close();
+        if (c.lastInteraction < limit && !c.monitor && !c.session.flags.has('slave') && c.waitingReplies === 0 && !c.session.flags.has('pubsub') && !this.blocking.isBlocked(c.session)) c.close();
       }
     }
     if (storageToo) void this.janitor?.tick();
+    this.replication?.cron();
   }
 
   /** SHUTDOWN asks the process to stop (main wires this to its signal path). */
@@ -479,6 +525,7 @@ export class Talus implements ServerControl {
     clearInterval(this.cron);
     for (const s of [...this.servers, ...this.tcpServers]) s.close();
     this.abandonListen();
+    this.replication?.stop();
     await this.flusher?.drain().catch((err) => this.log.warning(`final commit failed: ${err.message}`));
     for (const c of [...this.clients.values()]) c.close();
     await this.janitor?.stop();

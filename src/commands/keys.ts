@@ -631,8 +631,9 @@ function swapdb(c: CommandContext, args: Buffer[]): Reply {
   if (a === undefined || b === undefined) return Errors.dbIndex();
   if (a === b) return OK;
   ks.swapDb(a, b, ks.reportDb(i, 'swapdb', ['SWAPDB', String(i), String(j)], j));
-  // A client keeps its db index and sees the data now there, as in Redis.
-  for (const other of c.server.sessions.values()) {
+  // A client keeps its db index and sees the data now there, as in Redis;
+  // so does the session running this, which may have no connection (the replication applier).
+  for (const other of new Set([...c.server.sessions.values(), c.session])) {
     if (other.db === a) other.db = b;
     else if (other.db === b) other.db = a;
   }

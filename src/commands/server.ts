@@ -100,13 +100,7 @@ function time(): Reply {
 }
 
 function role(c: CommandContext): Reply {
-  const t = c.server;
-  const offset = t.keyspace.changelog.seq;
-  if (t.role === 'slave') {
-    const [host = '', port = '0'] = String(t.config.values.replicaof ?? '').split(/\s+/);
-    return [b('slave'), b(host), Number(port) || 0, b('connected'), offset];
-  }
-  return [b('master'), offset, []];
+  return c.server.replication.roleReply();
 }
 
 // ---------------------------------------------------------------------------
@@ -563,9 +557,7 @@ function debug(c: CommandContext, args: Buffer[]): Reply {
     return OK;
   }
   if (sub === 'CHANGE-REPL-ID' && args.length === 2) {
-    const r = runtimeOf(t);
-    r.replId2 = r.replId;
-    r.replId = Buffer.from(Array.from({ length: 20 }, () => Math.floor(Math.random() * 256))).toString('hex');
+    t.replication.changeReplid();
     return OK;
   }
   if (sub === 'OBJECT' && args.length === 3) return debugObject(c, args[2]!);

@@ -612,8 +612,8 @@ const SPECS = {
 
   ...section('Security', {
     requirepass: option(text({ label: 'password' }), { effect: LIVE, default: '', doc: 'Password of the default user (empty = no authentication).', mutable: true, sensitive: true }),
-    masteruser: option(text({ label: 'user' }), { effect: notBuilt(NO_REPLICATION), default: '', doc: 'User name for authenticating to the primary.', mutable: true }),
-    masterauth: option(text({ label: 'password' }), { effect: notBuilt(NO_REPLICATION), default: '', doc: 'Password for authenticating to the primary.', mutable: true, sensitive: true }),
+    masteruser: option(text({ label: 'user' }), { effect: LIVE, default: '', doc: 'User name for authenticating to the primary.', mutable: true }),
+    masterauth: option(text({ label: 'password' }), { effect: LIVE, default: '', doc: 'Password for authenticating to the primary.', mutable: true, sensitive: true }),
     'acllog-max-len': option(int(0, MAX), { effect: notBuilt('ACL (and ACL LOG) is not built yet'), default: 128, doc: 'Maximum entries of the ACL LOG.', mutable: true }),
     'enable-debug-command': option(oneOf(['no', 'yes', 'local'] as const), { effect: LIVE, default: 'no', doc: 'Allow the DEBUG command (local = from loopback clients only).', mutable: false }),
     'enable-module-command': option(oneOf(['no', 'yes', 'local'] as const), { effect: noEffect('Talus has no module system: MODULE is an unknown command'), default: 'no', doc: 'Allow the MODULE command (local = from loopback clients only).', mutable: false }),
@@ -633,13 +633,13 @@ const SPECS = {
   }),
 
   ...section('Replication', {
-    replicaof: option(replicaOf(), { effect: notBuilt(NO_REPLICATION), default: '', doc: 'Replicate from this primary, "<host> <port>" (empty = this server is a primary; changed at run time by REPLICAOF).', mutable: false, aliases: ['slaveof'] }),
-    'replica-read-only': option(bool(), { effect: notBuilt(NO_REPLICATION), default: true, doc: 'Replicas reject write commands.', mutable: true, aliases: ['slave-read-only'] }),
-    'replica-serve-stale-data': option(bool(), { effect: notBuilt(NO_REPLICATION), default: true, doc: 'Replicas answer reads while out of sync with the primary.', mutable: true, aliases: ['slave-serve-stale-data'] }),
-    'replica-priority': option(int(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 100, doc: 'Promotion priority for failover (lower first; 0 = never).', mutable: true, aliases: ['slave-priority'] }),
+    replicaof: option(replicaOf(), { effect: LIVE, default: '', doc: 'Replicate from this primary, "<host> <port>" (empty = this server is a primary; changed at run time by REPLICAOF).', mutable: false, aliases: ['slaveof'] }),
+    'replica-read-only': option(bool(), { effect: LIVE, default: true, doc: 'Replicas reject write commands.', mutable: true, aliases: ['slave-read-only'] }),
+    'replica-serve-stale-data': option(bool(), { effect: LIVE, default: true, doc: 'Replicas answer reads while out of sync with the primary.', mutable: true, aliases: ['slave-serve-stale-data'] }),
+    'replica-priority': option(int(0, INT_MAX), { effect: LIVE, default: 100, doc: 'Promotion priority for failover (lower first; 0 = never).', mutable: true, aliases: ['slave-priority'] }),
     'repl-backlog-size': option(memory(1), { effect: noEffect('the change log kept in PostgreSQL is the replication backlog: its size is changelog-retention'), default: '1mb', doc: 'Replication backlog size in bytes.', mutable: true }),
-    'repl-timeout': option(seconds(1, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 60, doc: 'Replication timeout in seconds.', mutable: true }),
-    'repl-ping-replica-period': option(seconds(1, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 10, doc: 'Seconds between pings from the primary to replicas.', mutable: true, aliases: ['repl-ping-slave-period'] }),
+    'repl-timeout': option(seconds(1, INT_MAX), { effect: LIVE, default: 60, doc: 'Replication timeout in seconds.', mutable: true }),
+    'repl-ping-replica-period': option(seconds(1, INT_MAX), { effect: LIVE, default: 10, doc: 'Seconds between pings from the primary to replicas.', mutable: true, aliases: ['repl-ping-slave-period'] }),
     'repl-diskless-sync': option(bool(), { effect: notBuilt(NO_REPLICATION), default: true, doc: 'Stream the initial sync to replicas without a temporary file.', mutable: true }),
     'repl-diskless-sync-delay': option(seconds(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 5, doc: 'Seconds to wait for more replicas before a diskless sync starts.', mutable: true }),
     'min-replicas-to-write': option(int(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 0, doc: 'Refuse writes unless this many replicas are connected (0 = off).', mutable: true, aliases: ['min-slaves-to-write'] }),

@@ -93,6 +93,22 @@ export interface Persistence {
   waitDurable(seq: number): Promise<void>;
 }
 
+/** Replication as its commands see it (replication/replication.ts). */
+export interface ReplicationControl {
+  readonly stats: { syncFull: number; syncPartialOk: number; syncPartialErr: number };
+  /** REPLICAOF host port, or NO ONE (null) */
+  follow(target: { host: string; port: number } | null): void;
+  /** PSYNC from a follower on this connection: +FULLRESYNC or +CONTINUE, then the stream */
+  psync(s: Session, conn: Connection, replid: string, offset: number): Promise<Reply>;
+  /** REPLCONF; undefined: no reply (ACK, GETACK) */
+  replconf(s: Session, args: Buffer[]): Reply | undefined;
+  /** WAIT: how many followers committed everything logged so far, once enough did or the timeout passed */
+  wait(numreplicas: number, timeoutMs: number): Promise<number> | number;
+  roleReply(): Reply;
+  /** DEBUG CHANGE-REPL-ID: a new history id; the old one becomes replid2 */
+  changeReplid(): void;
+}
+
 /** The server as the server-management commands see it. */
 export interface ServerControl {
   readonly keyspace: Keyspace;
@@ -118,6 +134,7 @@ export interface ServerControl {
   /** hooks for state families keep per session (watch, blocking, pub/sub), run on RESET and close */
   readonly sessionResetHooks: Array<(s: Session) => void>;
   role: 'master' | 'slave';
+  readonly replication: ReplicationControl;
   lastSave: number;
   /** DEBUG SET-ACTIVE-EXPIRE */
   activeExpire: boolean;

@@ -47,6 +47,8 @@ export interface ExecutionHost {
   readonly tracking: Tracking;
   readonly pauseGate: ((s: Session, cmd: Command, args: Buffer[]) => boolean) | undefined;
   evict(maxScan?: number): void;
+  /** replication's refusals: READONLY on followers, MASTERDOWN, LOADING during a full sync */
+  replicationRefusal(s: Session, write: boolean, flags: () => readonly string[]): ErrorReply | undefined;
 }
 
 export class Executor {
@@ -103,6 +105,8 @@ export class Executor {
     c.writing = cmd.isWrite;
     const tracking = this.host.tracking;
     tracking.current = c;
+    // The replication applier sees keys a follower hides as expired: the leader's DEL removes them.
+    this.host.keyspace.applying = c.flags.has('master');
     try {
       const handler = handlerFor(cmd, args);
       reply = handler instanceof ErrorReply ? handler : handler(c.context, args);
@@ -110,6 +114,7 @@ export class Executor {
       reply = toErrorReply(err, this.host.log);
     }
     tracking.current = undefined;
+    this.host.keyspace.applying = false;
     if (c.tracking.remembersReads) this.rememberReads(c, cmd, args);
     this.afterChanges(cmd.fullName);
     if (reply instanceof Promise) return reply.catch((err: unknown) => toErrorReply(err, this.host.log));
@@ -302,6 +307,8 @@ export class Executor {
     if (c.multi !== null && cmd.def.flags.includes('no_multi')) {
       return new ErrorReply(`ERR Command not allowed inside a transaction`);
     }
+    const refused = this.host.replicationRefusal(c, cmd.isWrite, () => subcommandOf(cmd, args).def.flags);
+    if (refused !== undefined) return refused;
     if (cmd.isWrite) {
       if (!this.host.flusher.healthy) return Errors.persistence(this.host.flusher.lastError);
       const v = this.host.config.values;
@@ -595,4 +602,10 @@ function mergeAccesses(refs: KeyRef[]): KeyRef[] {
   }
   for (const r of refs) r.access = first.get(`${r.db.index}:${r.name}`)!.access;
   return refs;
+}
+
+/** The subcommand a container command's arguments name (CONFIG SET...), or the command itself. */
+function subcommandOf(cmd: Command, args: Buffer[]): Command {
+  if (cmd.subcommands.size === 0 || args.length < 2) return cmd;
+  return cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd;
 }

@@ -43,6 +43,8 @@ export class Keyspace {
   bytes = 0;
   /** set by the server: true on replicas, which never expire keys themselves */
   replicaMode = false;
+  /** the replication applier's command is running: a follower's expired keys are still there for it */
+  applying = false;
   private nextKeyId = 0;
   private lastKeyId = 0;
   /** stats for INFO; unreported: keys changed without a report (a bug: see takeUnreported) */
@@ -86,7 +88,7 @@ export class Keyspace {
       this.expire(db, e);
       return undefined;
     }
-    if (e.expireAt !== 0 && e.expireAt <= now) return undefined; // replica: hidden, not deleted
+    if (e.expireAt !== 0 && e.expireAt <= now && !this.applying) return undefined; // replica: hidden, not deleted
     // Approximate LRU: re-insert at the young end at most once a second per key.
     if (now - e.lastAccess > 1000) this.promote(db, e);
     e.lastAccess = now;

@@ -14,8 +14,6 @@ import { VERSION } from '../version.js';
 /** Server-level state INFO and the server commands share, beyond what Talus keeps. */
 export interface ServerRuntime {
   runId: string;
-  replId: string;
-  replId2: string;
   bgsaveInProgress: boolean;
   bgsaveStartedAt: number;
   lastBgsaveOk: boolean;
@@ -36,8 +34,6 @@ export function runtimeOf(t: object): ServerRuntime {
   if (!r) {
     r = {
       runId: randomBytes(20).toString('hex'),
-      replId: randomBytes(20).toString('hex'),
-      replId2: '0'.repeat(40),
       bgsaveInProgress: false,
       bgsaveStartedAt: 0,
       lastBgsaveOk: true,
@@ -274,7 +270,7 @@ function persistence(t: Talus): Fields {
   const unsaved = (t.keyspace?.changelog.seq ?? 0) - (t.flusher?.durableSeq ?? 0);
   const healthy = t.flusher?.healthy ?? true;
   return [
-    ['loading', 0],
+    ['loading', t.replication?.loading ? 1 : 0],
     ['async_loading', 0],
     ['current_cow_peak', 0],
     ['current_cow_size', 0],
@@ -335,9 +331,9 @@ function stats(t: Talus): Fields {
     ['instantaneous_input_repl_kbps', '0.00'],
     ['instantaneous_output_repl_kbps', '0.00'],
     ['rejected_connections', s.rejectedConnections],
-    ['sync_full', 0],
-    ['sync_partial_ok', 0],
-    ['sync_partial_err', 0],
+    ['sync_full', t.replication?.stats.syncFull ?? 0],
+    ['sync_partial_ok', t.replication?.stats.syncPartialOk ?? 0],
+    ['sync_partial_err', t.replication?.stats.syncPartialErr ?? 0],
     ['expired_keys', ks.expired],
     ['expired_stale_perc', '0.00'],
     ['expired_time_cap_reached_count', 0],
@@ -377,27 +373,7 @@ function stats(t: Talus): Fields {
 }
 
 function replication(t: Talus): Fields {
-  const r = runtimeOf(t);
-  const offset = t.keyspace?.changelog.seq ?? 0;
-  const out: Fields = [['role', t.role]];
-  if (t.role === 'slave') {
-    const [host = '', port = ''] = String(t.config.values.replicaof ?? '').split(/\s+/);
-    out.push(['master_host', host], ['master_port', port]);
-  } else {
-    out.push(['connected_slaves', 0]);
-  }
-  out.push(
-    ['master_failover_state', 'no-failover'],
-    ['master_replid', r.replId],
-    ['master_replid2', r.replId2],
-    ['master_repl_offset', offset],
-    ['second_repl_offset', -1],
-    ['repl_backlog_active', 0],
-    ['repl_backlog_size', t.config.values.replBacklogSize],
-    ['repl_backlog_first_byte_offset', 0],
-    ['repl_backlog_histlen', 0],
-  );
-  return out;
+  return t.replication?.infoFields() ?? [['role', t.role]];
 }
 
 function cpu(): Fields {

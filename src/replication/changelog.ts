@@ -7,6 +7,13 @@ export interface ChangeRecord {
   effect: Buffer;
 }
 
+/** A point in a leader's change-log history: its replication id and a record's sequence number. */
+export interface LeaderPosition {
+  replid: string;
+  /** the last record applied; -1 while a full sync is loading */
+  offset: number;
+}
+
 /**
  * The change log's in-memory tail. Every mutation appends its effect with the
  * next sequence number; the flusher takes the records not yet committed and
@@ -21,6 +28,14 @@ export class Changelog {
   /** bytes of the effects in `pending` (they are held in memory until committed) */
   pendingBytes = 0;
   private readonly listeners = new Set<(r: ChangeRecord) => void>();
+  /**
+   * On a follower: the leader record whose effects (and every earlier one's)
+   * are appended here. The flusher commits it with those effects, so the
+   * committed data and the committed position never disagree.
+   */
+  leaderPosition: LeaderPosition | undefined;
+  /** leaderPosition changed since the flusher last took it */
+  positionChanged = false;
 
   constructor(lastSeq: number) {
     this.seq = lastSeq;
@@ -46,6 +61,19 @@ export class Changelog {
   restore(records: ChangeRecord[]): void {
     this.pending = records.concat(this.pending);
     for (const r of records) this.pendingBytes += r.effect.length;
+  }
+
+  /** The follower applied the leader's records up to `p` (their effects are appended). */
+  setLeaderPosition(p: LeaderPosition): void {
+    this.leaderPosition = p;
+    this.positionChanged = true;
+  }
+
+  /** The position to commit with the records taken now, if it changed. */
+  takePosition(): LeaderPosition | undefined {
+    if (!this.positionChanged) return undefined;
+    this.positionChanged = false;
+    return this.leaderPosition;
   }
 
   /** Observe appends (replication feeds, MONITOR-like tools). */
@@ -124,4 +152,24 @@ export function encodeEffect(args: ReadonlyArray<Buffer | string>): Buffer {
 /** Bytes of a RESP header: the type byte, the decimal count, CRLF. */
 function headerBytes(type: string, n: number): number {
   return type.length + String(n).length + 2;
+}
+
+/** The arguments of an effect (a RESP array of bulk strings, as encodeEffect writes it). */
+export function decodeEffect(effect: Buffer): Buffer[] {
+  let at = 0;
+  const line = (): string => {
+    const end = effect.indexOf('\r\n', at);
+    const text = effect.toString('latin1', at, end);
+    at = end + 2;
+    return text;
+  };
+  const head = line();
+  if (head[0] !== '*') throw new Error(`not a RESP array: ${JSON.stringify(head)}`);
+  const args: Buffer[] = [];
+  for (let n = Number(head.slice(1)); n > 0; n--) {
+    const len = Number(line().slice(1));
+    args.push(effect.subarray(at, at + len));
+    at += len + 2;
+  }
+  return args;
 }

@@ -3,11 +3,11 @@ import type pg from 'pg';
 import { FlushBatch, MAX_STATEMENT_BYTES } from './batch.js';
 import { codecFor, type TypeCodec } from './codecs.js';
 import type { Database } from './database.js';
-import { appendChangelog, deleteKeys, upsertKeys, upsertLongKeys } from './writes.js';
+import { appendChangelog, deleteKeys, recordLeaderPosition, upsertKeys, upsertLongKeys } from './writes.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
-import { encodeSegment, segmentBytes, type ChangeRecord } from '../replication/changelog.js';
+import { encodeSegment, segmentBytes, type ChangeRecord, type LeaderPosition } from '../replication/changelog.js';
 import { indexedForm } from '../util/indexed-names.js';
 
 interface Waiter {
@@ -27,6 +27,8 @@ interface Waiter {
 export class Flusher {
   /** every change-log record up to here is committed */
   durableSeq: number;
+  /** follower: the leader position last committed with its effects (replication/changelog.ts) */
+  durablePosition: LeaderPosition | undefined;
   healthy = true;
   lastError = '';
   /** stats for INFO persistence */
@@ -94,7 +96,7 @@ export class Flusher {
   /** Something is not committed yet: dirty entries, db-wide operations, retired incarnations or change-log records. */
   private get pending(): boolean {
     const ks = this.ks;
-    return ks.dirty.size > 0 || ks.dbOps.length > 0 || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq;
+    return ks.dirty.size > 0 || ks.dbOps.length > 0 || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq || ks.changelog.positionChanged;
   }
 
   /** Commit everything that is dirty, then stop taking new work. */
@@ -132,6 +134,7 @@ export class Flusher {
     const versions = entries.map((e) => e.version);
     const metaDirty = entries.map((e) => e.metaDirty);
     const records = ks.changelog.take();
+    const position = ks.changelog.takePosition();
     this.inFlightBytes = segmentBytes(records);
     ks.dbOps = [];
     ks.retired = [];
@@ -163,6 +166,7 @@ export class Flusher {
       const last = segment[segment.length - 1]!;
       batch.add(appendChangelog, segment[0]!.seq, last.seq, last.at, encodeSegment(segment));
     }
+    if (position !== undefined) batch.add(recordLeaderPosition, position.replid, position.offset);
 
     const started = Date.now();
     try {
@@ -185,6 +189,7 @@ export class Flusher {
       this.retryDelay = 50;
       this.inFlight = false;
       this.inFlightBytes = 0;
+      if (position !== undefined) this.durablePosition = position;
       for (const l of this.committedListeners) l(records);
       this.next();
       this.onDurable(this.durableSeq);
@@ -202,6 +207,7 @@ export class Flusher {
         if (ks.dbs[e.db]?.entries.get(e.name) === e) ks.dirty.add(e);
       }
       ks.changelog.restore(records);
+      if (position !== undefined && !ks.changelog.positionChanged) ks.changelog.setLeaderPosition(position);
       this.stats.failures++;
       const error = err as Error;
       this.connection?.release(error);

@@ -101,7 +101,9 @@ export class Janitor {
           excess -= r.n;
         }
         if (last < 0) return;
-        await sql`DELETE FROM talus.changelog WHERE first_seq <= ${last}`.execute(this.db);
+        // The newest segment stays: its last_seq is the offset a restart and a snapshot start from.
+        await sql`DELETE FROM talus.changelog WHERE first_seq <= ${last}
+          AND first_seq < (SELECT max(first_seq) FROM talus.changelog)`.execute(this.db);
         this.changelogBytes -= freed;
         if (rows.length < Janitor.TRIM_ROWS) return;
       }

@@ -53,3 +53,11 @@ export const appendChangelog: ArrayWrite = {
   build: ([first, last, at, records]) => sql`
     INSERT INTO talus.changelog (first_seq, last_seq, at, records) SELECT * FROM unnest(${first}, ${last}, ${at}, ${records})`,
 };
+
+/** A follower's applied leader position, committed with the effects it covers (migrations/0010). */
+export const recordLeaderPosition: ArrayWrite = {
+  name: 'leader_position',
+  columns: ['text[]', 'bigint[]'],
+  build: ([replid, offset]) => sql`
+    UPDATE talus.replication SET master_replid = p.replid, master_offset = p.off FROM unnest(${replid}, ${offset}) AS p(replid, off)`,
+};

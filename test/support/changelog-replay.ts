@@ -1,12 +1,13 @@
 import pg from 'pg';
 import type { Redis } from 'ioredis';
-import { decodeSegment, type ChangeRecord } from '../../src/replication/changelog.js';
+import { decodeEffect, decodeSegment, type ChangeRecord } from '../../src/replication/changelog.js';
 
 /**
  * Test tool: read a Talus database's committed change log from PostgreSQL
  * and apply it to another server over RESP (SELECT db, then the effect).
- * Not the follower's apply path: a follower will run records through the
- * executor in-process, and only src/storage may talk to PostgreSQL.
+ * Not the follower's apply path: a follower receives the same framing from
+ * its leader (src/replication/leader.ts) and runs it through the executor
+ * in-process (src/replication/follower.ts).
  */
 
 /** Every committed record, oldest first; throws if sequence numbers have a gap. */
@@ -34,25 +35,8 @@ export async function readChangelog(databaseUrl: string): Promise<ChangeRecord[]
   }
 }
 
-/** The arguments of an effect (a RESP array of bulk strings). */
-export function effectArgs(effect: Buffer): Buffer[] {
-  let at = 0;
-  const line = (): string => {
-    const end = effect.indexOf('\r\n', at);
-    const text = effect.toString('latin1', at, end);
-    at = end + 2;
-    return text;
-  };
-  const head = line();
-  if (head[0] !== '*') throw new Error(`not a RESP array: ${JSON.stringify(head)}`);
-  const args: Buffer[] = [];
-  for (let n = Number(head.slice(1)); n > 0; n--) {
-    const len = Number(line().slice(1));
-    args.push(effect.subarray(at, at + len));
-    at += len + 2;
-  }
-  return args;
-}
+/** The arguments of an effect (src/replication/changelog.ts). */
+export const effectArgs = decodeEffect;
 
 export interface ApplyFailure {
   record: ChangeRecord;

@@ -656,51 +656,50 @@ describe('config', () => {
       expect(lookupOption('io-threads')!.effect.kind).to.equal('no-effect');
       expect(lookupOption('hash-max-listpack-entries')!.effect.kind).to.equal('live'); // OBJECT ENCODING reports by it
       expect(lookupOption('notify-keyspace-events')!.effect.kind).to.equal('live');
-      expect(lookupOption('repl-timeout')!.effect.kind).to.equal('not-built');
+      expect(lookupOption('min-replicas-to-write')!.effect.kind).to.equal('not-built');
+      expect(lookupOption('repl-timeout')!.effect.kind).to.equal('live');
     });
 
     it('CONFIG SET refuses a non-default value of a not-built option, and accepts its default', () => {
       const s = ConfigStore.withDefaults();
       const msg = (pairs: Array<[string, string]>) => errorOf(() => s.set(pairs)).message;
-      expect(msg([['repl-timeout', '30']])).to.equal(
-        "ERR CONFIG SET failed (possibly related to argument 'repl-timeout') - repl-timeout: replication is not built yet; only '60' is accepted",
+      expect(msg([['min-replicas-max-lag', '30']])).to.equal(
+        "ERR CONFIG SET failed (possibly related to argument 'min-replicas-max-lag') - min-replicas-max-lag: replication is not built yet; only '10' is accepted",
       );
       expect(msg([['lua-time-limit', '10']])).to.equal(
         "ERR CONFIG SET failed (possibly related to argument 'lua-time-limit') - busy-reply-threshold: scripting (EVAL, FUNCTION) is not built yet; only '5000' is accepted",
       );
       expect(msg([['backup-cron', '0 4 * * *']])).to.include("only '0 3 * * *' or '' are accepted");
       // all or nothing: a refused pair leaves the others unset
-      expect(msg([['maxmemory', '5mb'], ['replica-read-only', 'no']])).to.include('replication is not built yet');
+      expect(msg([['maxmemory', '5mb'], ['min-replicas-to-write', '1']])).to.include('replication is not built yet');
       expect(s.values.maxmemory).to.equal(GB);
       // the default (what CONFIG GET * gives back, e.g. to the Tcl suite) is always accepted
-      s.set([['repl-timeout', '60'], ['replica-read-only', 'yes'], ['slave-serve-stale-data', 'yes'], ['backup-cron', '']]);
+      s.set([['min-replicas-max-lag', '10'], ['min-slaves-to-write', '0'], ['backup-cron', '']]);
       // no-effect options take any valid value
       s.set([['list-max-ziplist-size', '5'], ['activedefrag', 'yes']]);
       expect(get1(s, 'list-max-listpack-size')).to.equal('5');
     });
 
     it('refuses a not-built option set at start-up from the file, the environment or the command line', () => {
-      const conf = write('nb.conf', 'repl-timeout 30\n');
+      const conf = write('nb.conf', 'min-replicas-max-lag 30\n');
       expect(errorOf(() => load([conf])).message).to.equal(
-        `Unsupported value '30' for option 'repl-timeout' (from ${conf}:1): repl-timeout: replication is not built yet; only '60' is accepted`,
+        `Unsupported value '30' for option 'min-replicas-max-lag' (from ${conf}:1): min-replicas-max-lag: replication is not built yet; only '10' is accepted`,
       );
-      expect(errorOf(() => load([], { TALUS_REPLICAOF: '10.0.0.1 6379' })).message).to.equal(
-        "Unsupported value '10.0.0.1 6379' for option 'replicaof' (from environment variable TALUS_REPLICAOF): replicaof: replication is not built yet; only '' is accepted",
+      expect(errorOf(() => load([], { TALUS_MIN_REPLICAS_TO_WRITE: '2' })).message).to.equal(
+        "Unsupported value '2' for option 'min-replicas-to-write' (from environment variable TALUS_MIN_REPLICAS_TO_WRITE): min-replicas-to-write: replication is not built yet; only '0' is accepted",
       );
-      expect(errorOf(() => load(['--masterauth', 'pw'])).message).to.equal(
-        "Unsupported value (hidden) for option 'masterauth' (from command line): masterauth: replication is not built yet; only '' is accepted",
-      );
-      expect(load(['--repl-timeout', '60', '--replicaof', 'no', 'one']).values.replicaof).to.equal(null);
+      expect(load(['--min-replicas-max-lag', '10', '--replicaof', 'no', 'one']).values.replicaof).to.equal(null);
+      expect(load([], { TALUS_REPLICAOF: '10.0.0.1 6379' }).values.replicaof).to.deep.equal({ host: '10.0.0.1', port: 6379 });
     });
 
     it('--help, talus.conf and docs/configuration.md say what each option does in Talus', () => {
       const help = helpText();
       expect(help).to.include('Accepted for compatibility, no effect in Talus: Talus does its network I/O on the Node.js event loop.');
-      expect(help).to.include("Not built: replication is not built yet; only '60' is accepted.");
+      expect(help).to.include("Not built: replication is not built yet; only '10' is accepted.");
       const doc = renderConfigurationDoc();
       for (const def of OPTIONS) expect(doc, def.name).to.include(`| \`${def.name}\``);
       expect(doc).to.match(/\| `io-threads` \| `1` \| no \| no effect \|/);
-      expect(doc).to.match(/\| `repl-timeout` \| `60` \| yes \| not built \|/);
+      expect(doc).to.match(/\| `min-replicas-max-lag`, `min-slaves-max-lag` \| `10` \| yes \| not built \|/);
       expect(renderSampleConf()).to.include('# Accepted for compatibility, no effect in Talus: Talus does its network I/O');
     });
   });

@@ -1,0 +1,74 @@
+/**
+ * Replication commands (docs/replication.md): REPLICAOF / SLAVEOF, PSYNC and
+ * SYNC (a follower asking for the stream), REPLCONF, WAIT. ROLE is in
+ * server.ts. The work is done by ServerControl.replication.
+ */
+import type { CommandDef } from './table.js';
+import type { CommandContext } from '../execution/context.js';
+import { Errors } from './errors.js';
+import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
+import { parseInteger } from '../util/numbers.js';
+
+function replicaof(c: CommandContext, args: Buffer[]): Reply {
+  const host = args[1]!.toString();
+  const portArg = args[2]!.toString();
+  const t = c.server;
+  if (host.toLowerCase() === 'no' && portArg.toLowerCase() === 'one') {
+    if (t.role === 'slave') {
+      t.replication.follow(null);
+      c.config.set([['replicaof', '']], { allowImmutable: true });
+    }
+    return OK;
+  }
+  const port = parseInteger(args[2]!);
+  if (port === null || port < 0n || port > 2147483647n) return Errors.notInteger();
+  const current = c.config.values.replicaof;
+  if (t.role === 'slave' && current && current.host === host && current.port === Number(port)) {
+    return new SimpleString('OK Already connected to specified master');
+  }
+  c.config.set([['replicaof', `${host} ${port}`]], { allowImmutable: true });
+  t.replication.follow({ host, port: Number(port) });
+  return OK;
+}
+
+function psync(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
+  if (c.connection === undefined) return new ErrorReply('ERR PSYNC needs a connection');
+  const offset = parseInteger(args[2]!);
+  return c.server.replication.psync(c.session, c.connection, args[1]!.toString(), offset === null ? -1 : Number(offset));
+}
+
+function sync(c: CommandContext): Reply | Promise<Reply> {
+  if (c.connection === undefined) return new ErrorReply('ERR SYNC needs a connection');
+  return c.server.replication.psync(c.session, c.connection, '?', -1);
+}
+
+function replconf(c: CommandContext, args: Buffer[]): Reply {
+  if (args.length % 2 === 0) return Errors.syntax();
+  const reply = c.server.replication.replconf(c.session, args);
+  if (reply !== undefined) return reply;
+  // REPLCONF ACK / GETACK are answered by nothing, as in Redis
+  if (c.connection) c.connection.suppressReply = true;
+  return OK;
+}
+
+function wait(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
+  if (c.server.role === 'slave') {
+    return new ErrorReply(
+      'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.',
+    );
+  }
+  const n = parseInteger(args[1]!);
+  const timeout = parseInteger(args[2]!);
+  if (n === null || timeout === null) return Errors.notInteger();
+  if (timeout < 0n) return new ErrorReply('ERR timeout is negative');
+  return c.server.replication.wait(Number(n), Number(timeout));
+}
+
+export const replicationCommands: CommandDef[] = [
+  { name: 'replicaof', handler: replicaof },
+  { name: 'slaveof', handler: replicaof },
+  { name: 'psync', handler: psync },
+  { name: 'sync', handler: sync },
+  { name: 'replconf', handler: replconf },
+  { name: 'wait', handler: wait },
+];

@@ -1,0 +1,174 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import type { Redis } from 'ioredis';
+import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { compareDatasets, printableKey, readDataset } from './support/dataset.js';
+import { SHORT_TTL_MS, WORKLOAD_DBS, Workload, type Cmd } from './support/workload.js';
+
+/**
+ * Replication (docs/replication.md) with real processes: a leader and two
+ * followers converge under the replay test's randomized workload (one
+ * follower full-synced before the load, one joining in the middle of it),
+ * a follower killed with kill -9 resumes with a partial sync, followers
+ * refuse writes, REPLICAOF NO ONE promotes, an unfinished full sync answers
+ * -LOADING until a new one completes, and a leader killed with kill -9 and
+ * restarted is resumed from with a partial sync.
+ */
+const SEED = Number(process.env.TALUS_REPL_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const COMMANDS = Number(process.env.TALUS_REPL_COMMANDS ?? 6000);
+const BATCH = 200;
+const BIG_MEMBERS = 300;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function fields(r: Redis, section: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const line of (await r.info(section)).split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+/** Poll until `check` holds (the link is asynchronous); fails with `what` after `ms`. */
+async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The leader's offset is applied (and committed) by every follower. */
+async function caughtUp(leader: Redis, followers: Redis[]): Promise<void> {
+  const offset = Number((await fields(leader, 'replication')).master_repl_offset);
+  for (const f of followers) {
+    await until(`a follower at offset ${offset}`, async () => Number((await fields(f, 'replication')).slave_repl_offset) >= offset);
+  }
+}
+
+describe('replication', function () {
+  this.timeout(600_000);
+  let leader: TalusProcess | undefined;
+  let f1: TalusProcess | undefined;
+  let f2: TalusProcess | undefined;
+  after(async () => {
+    await Promise.all([leader?.stop(), f1?.stop(), f2?.stop()]);
+  });
+
+  it(`a leader and two followers converge under ${COMMANDS} randomized commands; kill -9 resumes partially; NO ONE promotes (seed ${SEED})`, async () => {
+    const urlL = await freshDatabase();
+    leader = await startTalus(['--paged-collection-threshold', '100'], { databaseUrl: urlL });
+    const l = leader.client();
+    const work = new Workload(SEED, BIG_MEMBERS);
+    const run = async (db: number, cmds: Cmd[]) => {
+      const p = l.pipeline();
+      p.select(db);
+      for (const cmd of cmds) p.callBuffer(String(cmd[0]), ...cmd.slice(1));
+      await p.exec();
+    };
+    // Data before any follower: the first full sync carries it (big collections too).
+    for (const set of [0, 1]) await run(0, work.seedBig(set));
+    let done = 0;
+    const load = async (upTo: number) => {
+      for (let batch = 0; done < upTo; batch++) {
+        const cmds: Cmd[] = [];
+        while (cmds.length < BATCH) cmds.push(...work.next());
+        if (batch % 15 === 7) cmds.push(['FLUSHDB']);
+        done += cmds.length;
+        await run(work.pick(WORKLOAD_DBS), cmds);
+      }
+    };
+    await load(COMMANDS * 0.2);
+
+    const url1 = await freshDatabase();
+    f1 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)], { databaseUrl: url1 });
+    f2 = await startTalus([]);
+    const r2 = f2.client();
+    // F2 becomes a follower by command, while the load runs.
+    const joining = (async () => {
+      await sleep(300);
+      expect(await r2.call('REPLICAOF', '127.0.0.1', String(leader!.port))).to.equal('OK');
+    })();
+    await Promise.all([load(COMMANDS * 0.5), joining]);
+
+    // Followers refuse writes, and say who they follow.
+    const r1 = f1.client();
+    await until('F1 linked', async () => (await fields(r1, 'replication')).master_link_status === 'up');
+    await until('F2 linked', async () => (await fields(r2, 'replication')).master_link_status === 'up');
+    const err = await r1.set('x', '1').catch((e: Error) => e);
+    expect(String(err)).to.contain("READONLY You can't write against a read only replica.");
+    const role = (await r1.call('ROLE')) as unknown[];
+    expect(role.slice(0, 4)).to.deep.equal(['slave', '127.0.0.1', leader.port, 'connected']);
+
+    // F1 killed with kill -9 while writes go on, then restarted on its database: a partial sync.
+    const before = await fields(l, 'stats');
+    await f1.kill();
+    await load(COMMANDS * 0.75);
+    f1 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)], { databaseUrl: url1 });
+    await load(COMMANDS);
+    const r1b = f1.client();
+    await until('F1 linked again', async () => (await fields(r1b, 'replication')).master_link_status === 'up');
+    const stats = await fields(l, 'stats');
+    expect(Number(stats.sync_partial_ok), 'partial syncs').to.equal(Number(before.sync_partial_ok) + 1);
+    expect(Number(stats.sync_full), 'full syncs').to.equal(Number(before.sync_full));
+
+    // Converged: WAIT sees both followers commit the last write; the data sets agree.
+    await sleep(SHORT_TTL_MS + 50);
+    const l0 = leader.client(); // db 0 (the load's client SELECTs)
+    await l0.set('last', 'write');
+    expect(await l0.call('WAIT', '2', '60000')).to.equal(2);
+    await caughtUp(l, [r1b, r2]);
+    const info = await fields(l, 'replication');
+    expect(info.role).to.equal('master');
+    expect(info.connected_slaves).to.equal('2');
+    expect(info.slave0).to.match(/^ip=127\.0\.0\.1,port=\d+,state=online,offset=\d+,lag=\d+$/);
+    const expected = await readDataset(l, WORKLOAD_DBS);
+    const differing: string[] = [];
+    for (const [name, f] of [['F1', r1b], ['F2', r2]] as const) {
+      const got = await readDataset(f, WORKLOAD_DBS);
+      const differences = compareDatasets(expected, got, Date.now());
+      if (differences.length > 0) differing.push(`${name} differs from the leader in ${differences.length} keys (seed ${SEED})`);
+      for (const d of differences.slice(0, 5)) differing.push(`${name}: db ${d.db} ${printableKey(d.key)}: ${d.what}`);
+    }
+    expect(differing).to.deep.equal([]);
+
+    // REPLICAOF NO ONE promotes: writable, a master, its data kept.
+    expect(await r2.call('REPLICAOF', 'NO', 'ONE')).to.equal('OK');
+    expect(await r2.set('promoted', 'yes')).to.equal('OK');
+    expect(((await r2.call('ROLE')) as unknown[])[0]).to.equal('master');
+    expect(await f2.client().get('last')).to.equal('write'); // db 0 (readDataset left r2 in another)
+    await until('the leader sees one follower', async () => (await fields(l, 'replication')).connected_slaves === '1');
+
+    // A full sync that never finished (as after a kill -9 in its middle) leaves a
+    // partial data set: -LOADING until a full sync completes, never served as healthy.
+    await f1.kill();
+    const db = new pg.Client({ connectionString: url1 });
+    await db.connect();
+    await db.query('UPDATE talus.replication SET master_offset = -1');
+    await db.end();
+    f1 = await startTalus(['--replicaof', '127.0.0.1', '1'], { databaseUrl: url1 }); // no leader there
+    const r1c = f1.client({ enableReadyCheck: false }); // ioredis's ready check would wait for loading:0
+    expect(String(await r1c.get('last').catch((e: Error) => e))).to.contain('LOADING Redis is loading the dataset in memory');
+    expect((await fields(r1c, 'persistence')).loading).to.equal('1');
+    // replica-serve-stale-data no: with the link down, MASTERDOWN comes first (as in Redis)
+    await r1c.config('SET', 'replica-serve-stale-data', 'no');
+    expect(String(await r1c.get('last').catch((e: Error) => e))).to.contain("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+    await r1c.config('SET', 'replica-serve-stale-data', 'yes');
+    const fullBefore = Number((await fields(l, 'stats')).sync_full);
+    expect(await r1c.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
+    await until('F1 fully synced', async () => (await fields(r1c, 'replication')).master_link_status === 'up');
+    expect(await r1c.get('last')).to.equal('write');
+    expect(Number((await fields(l, 'stats')).sync_full)).to.equal(fullBefore + 1);
+
+    // The leader killed with kill -9 and restarted on its database and port: same
+    // replication id (kept in PostgreSQL), so its follower resumes with a partial sync.
+    const port = leader.port;
+    await leader.kill();
+    leader = await startTalus(['--port', String(port)], { databaseUrl: urlL });
+    const lb = leader.client();
+    await lb.set('after', 'restart');
+    await until('F1 sees the write', async () => (await r1c.get('after')) === 'restart');
+    const restarted = await fields(lb, 'stats');
+    expect([restarted.sync_full, restarted.sync_partial_ok]).to.deep.equal(['0', '1']);
+  });
+});
