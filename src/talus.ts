@@ -264,8 +264,8 @@ export class Talus implements ServerControl {
     return s;
   }
 
-  replicationRefusal(s: Session, write: boolean, flags: () => readonly string[]): ErrorReply | undefined {
-    return this.replication?.refuse(s, write, flags);
+  replicationRefusal(s: Session, cmd: Command, args: Buffer[]): ErrorReply | undefined {
+    return this.replication?.refuse(s, cmd, args);
   }
 
   /**

@@ -174,6 +174,12 @@ function ownDescription(row: CommandDef, fullName: string): ResolvedDef {
 }
 
 /** The command table: every command Talus serves, by lower-case name. */
+/** The subcommand a container command's arguments name (CONFIG SET...), or the command itself. */
+export function subcommandOf(cmd: Command, args: Buffer[]): Command {
+  if (cmd.subcommands.size === 0 || args.length < 2) return cmd;
+  return cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd;
+}
+
 export class CommandTable {
   private readonly commands = new Map<string, Command>();
   /** lower- and upper-case names: clients send either, so most lookups need no case folding */

@@ -6,7 +6,7 @@
  * accounts for it (stats, slow log, latency, MONITOR) and hands the reply
  * over gated on durability. No other code calls a handler.
  */
-import type { CommandTable, Command, Handler } from '../commands/table.js';
+import { subcommandOf, type CommandTable, type Command, type Handler } from '../commands/table.js';
 import { Errors } from '../commands/errors.js';
 import { ErrorReply, QUEUED, SimpleString, type Reply } from '../protocol/reply.js';
 import type { ConfigStore } from '../config/store.js';
@@ -48,7 +48,7 @@ export interface ExecutionHost {
   readonly pauseGate: ((s: Session, cmd: Command, args: Buffer[]) => boolean) | undefined;
   evict(maxScan?: number): void;
   /** replication's refusals: READONLY on followers, MASTERDOWN, LOADING during a full sync */
-  replicationRefusal(s: Session, write: boolean, flags: () => readonly string[]): ErrorReply | undefined;
+  replicationRefusal(s: Session, cmd: Command, args: Buffer[]): ErrorReply | undefined;
 }
 
 export class Executor {
@@ -307,7 +307,7 @@ export class Executor {
     if (c.multi !== null && cmd.def.flags.includes('no_multi')) {
       return new ErrorReply(`ERR Command not allowed inside a transaction`);
     }
-    const refused = this.host.replicationRefusal(c, cmd.isWrite, () => subcommandOf(cmd, args).def.flags);
+    const refused = this.host.replicationRefusal(c, cmd, args);
     if (refused !== undefined) return refused;
     if (cmd.isWrite) {
       if (!this.host.flusher.healthy) return Errors.persistence(this.host.flusher.lastError);
@@ -360,10 +360,7 @@ export class Executor {
       }
       return mergeAccesses(refs);
     }
-    let target = cmd;
-    if (cmd.subcommands.size > 0 && args.length > 1) {
-      target = cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd;
-    }
+    const target = subcommandOf(cmd, args);
     if (target.def.keyRefs) return target.def.keyRefs(c.context, args);
     const idx = target.keyIndices(args);
     if (idx.length === 0) return NO_REFS;
@@ -602,10 +599,4 @@ function mergeAccesses(refs: KeyRef[]): KeyRef[] {
   }
   for (const r of refs) r.access = first.get(`${r.db.index}:${r.name}`)!.access;
   return refs;
-}
-
-/** The subcommand a container command's arguments name (CONFIG SET...), or the command itself. */
-function subcommandOf(cmd: Command, args: Buffer[]): Command {
-  if (cmd.subcommands.size === 0 || args.length < 2) return cmd;
-  return cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd;
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Connection, ReplicationControl } from '../execution/context.js';
 import type { Session } from '../execution/session.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
+import { subcommandOf, type Command } from '../commands/table.js';
 import type { ChangeRecord, LeaderPosition } from './changelog.js';
 import { FollowerFeed, canContinue, type FollowerState } from './leader.js';
 import { FollowerLink } from './follower.js';
@@ -140,8 +141,10 @@ export class Replication implements ReplicationControl {
   }
 
   /** Policy (executor): READONLY, MASTERDOWN, LOADING for clients; the applier passes. */
-  refuse(s: Session, write: boolean, flagsOf: () => readonly string[]): ErrorReply | undefined {
+  refuse(s: Session, cmd: Command, args: Buffer[]): ErrorReply | undefined {
     if (s.flags.has('master')) return undefined;
+    const write = cmd.isWrite;
+    const flagsOf = () => subcommandOf(cmd, args).def.flags;
     if (this.h.role === 'slave') {
       if (write && this.h.config.values.replicaReadOnly) return new ErrorReply("READONLY You can't write against a read only replica.");
       if (!this.linkUp && !this.h.config.values.replicaServeStaleData && !flagsOf().includes('stale')) {
