@@ -259,7 +259,10 @@ export class ReplyWriter {
   }
 
   private reply(r: Reply, proto: 2 | 3): void {
-    if (r === null) {
+    // Pre-encoded bytes first: every pub/sub message a subscriber receives is one.
+    if (r instanceof RawReply) {
+      this.raw(r.bytes);
+    } else if (r === null) {
       this.bytes(proto === 2 ? NIL2 : NIL3);
     } else if (r instanceof Buffer) {
       this.bulk(r);
@@ -312,17 +315,19 @@ export class ReplyWriter {
       this.bytes(proto === 2 ? NULL_ARRAY2 : NIL3);
     } else if (r instanceof PushReply) {
       this.aggregate(proto === 2 ? C_STAR : C_GT, r.items, proto);
-    } else if (r instanceof RawReply) {
-      const b = r.bytes;
-      if (b.length >= BIG_BULK) {
-        this.seal();
-        this.chunks.push(b);
-        this.chunkBytes += b.length;
-      } else {
-        this.bytes(b);
-      }
     } else {
       throw new TypeError(`not a Reply: ${Object.prototype.toString.call(r)}`);
+    }
+  }
+
+  /** Already-encoded bytes: copied into the block, or referenced when big. */
+  private raw(b: Buffer): void {
+    if (b.length >= BIG_BULK) {
+      this.seal();
+      this.chunks.push(b);
+      this.chunkBytes += b.length;
+    } else {
+      this.bytes(b);
     }
   }
 

@@ -1,5 +1,8 @@
 import { globMatch } from '../util/glob.js';
 
+/** What matchingPatterns returns without patterns: shared, so a PUBLISH allocates no array for it. */
+const NO_MATCHES: Array<[string, ReadonlySet<never>]> = [];
+
 /** The three namespaces of Redis 7.0 pub/sub: channels, patterns, shard channels. */
 export type SubscriptionKind = 'channel' | 'pattern' | 'shard';
 
@@ -64,8 +67,8 @@ export class PubSubRegistry<S> {
    * pathological pattern (`*a*a*a*...b`) costs a bounded amount per message.
    */
   matchingPatterns(channel: Buffer): Array<[pattern: string, subscribers: ReadonlySet<S>]> {
+    if (this.patternBytes.size === 0) return NO_MATCHES;
     const out: Array<[string, ReadonlySet<S>]> = [];
-    if (this.patternBytes.size === 0) return out;
     for (const [name, bytes] of this.patternBytes) {
       if (globMatch(bytes, channel)) out.push([name, this.byKind.pattern.get(name)!]);
     }

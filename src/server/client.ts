@@ -348,11 +348,14 @@ export class Client implements Connection {
   private scheduleFlush(): void {
     if (this.processing || this.flushScheduled) return;
     this.flushScheduled = true;
-    process.nextTick(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
+    process.nextTick(this.scheduledFlush);
   }
+
+  /** One closure per connection, not one per scheduled flush (a pub/sub fan-out schedules one per subscriber per turn). */
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
 
   private flush(): void {
     if (this.closed) return;
