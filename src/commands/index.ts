@@ -14,6 +14,7 @@ import { zsetsCommands } from './zsets.js';
 import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
 import { pubsubCommands, installPubsubHooks } from './pubsub.js';
+import { scriptingCommands } from './scripting.js';
 
 /** Every command family Talus serves; each module exports its table rows. */
 export const allCommands: CommandDef[] = [
@@ -31,6 +32,7 @@ export const allCommands: CommandDef[] = [
   ...sortCommands,
   ...latencyCommands,
   ...pubsubCommands,
+  ...scriptingCommands,
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */
