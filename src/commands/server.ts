@@ -470,7 +470,8 @@ function keysBySpec(cmd: Command, argv: Buffer[]): ResolvedKeys | ErrorReply {
   if (!cmd.arityOk(argv.length)) return new ErrorReply('ERR Invalid number of arguments specified for command');
   const ownPositions = cmd.def.movableKeys || (cmd.def.keys && cmd.def.keys.first > 0) ? cmd.keyIndices(argv) : [];
   const found = keysFromSpec(cmd.fullName, cmd.spec!, argv, ownPositions);
-  if (found.length === 0) return new ErrorReply('ERR Invalid arguments specified for command');
+  // a command whose keys are optional (EVAL with no keys) has none rather than bad arguments
+  if (found.length === 0 && !cmd.spec!.flags.includes('no_mandatory_keys')) return new ErrorReply('ERR Invalid arguments specified for command');
   return { cmd, argv, idx: found.map((k) => k.pos), flags: found.map((k) => k.flags) };
 }
 
