@@ -61,6 +61,16 @@ describe('scripting: EVAL, EVALSHA, SCRIPT', function () {
     expect(await r.call('eval_ro', "return redis.call('set','k','v')", '0').catch((e: Error) => e.message)).to.match(/^ERR Write commands are not allowed from read-only scripts\./);
   });
 
+  it('protects globals from rawset and setmetatable, as Redis 7 does', async () => {
+    for (const body of ["rawset(_G, 'a', 1)", 'setmetatable(_G, {})', 'local g = getmetatable(_G) g.__index = {}', "rawset(redis, 'call', 1)"]) {
+      await r.eval(body, 0).then(
+        () => expect.fail(`${body} ran`),
+        (e: Error) => expect(e.message).to.match(/Attempt to modify a readonly table/),
+      );
+    }
+    expect(await r.eval("local t = {} rawset(t, 'a', 5) return t.a", 0)).to.equal(5);
+  });
+
   it('caches scripts (SCRIPT LOAD / EXISTS / FLUSH)', async () => {
     const sha = (await r.script('LOAD', "return 'hello'")) as string;
     expect(await r.evalsha(sha, 0)).to.equal('hello');
@@ -134,6 +144,7 @@ describe('scripting: undeclared cold keys', function () {
     let r = srv.client();
     for (let i = 0; i < 50; i++) await r.set(`cold:${i}`, String(i));
     await r.rpush('cold:list', 'a', 'b');
+    for (let i = 1; i <= 4; i++) await r.set(`guarded:${i}`, String(i));
     await srv.stop();
     // a restart: every key is in PostgreSQL only
     srv = await startTalus([], { databaseUrl: url });
@@ -147,6 +158,22 @@ describe('scripting: undeclared cold keys', function () {
     expect(await r.eval(script, 0)).to.deep.equal([1225, ['a', 'b'], null]);
     expect(await r.get('cold:sum')).to.equal('1225');
     expect(await r.get('cold:7')).to.equal('8');
+    // inside pcall and redis.pcall too, nested, with an error from a cold key raised after its load
+    const guarded = `
+      local ok1, v1 = pcall(redis.call, 'get', 'guarded:1')
+      local ok2, v2 = pcall(function()
+        local ok3, v3 = pcall(function() return redis.call('incr', 'guarded:2') end)
+        return v3 + 100
+      end)
+      local ok4, e4 = pcall(function() return redis.call('hget', 'guarded:3', 'f') end)
+      local e5 = redis.pcall('lpush', 'guarded:4', 'x')
+      return {tostring(ok1), v1, tostring(ok2), v2, tostring(ok4), e4, e5['err']}`;
+    expect(await r.eval(guarded, 0)).to.deep.equal([
+      'true', '1', 'true', 103, 'false',
+      'WRONGTYPE Operation against a key holding the wrong kind of value',
+      'WRONGTYPE Operation against a key holding the wrong kind of value',
+    ]);
+    expect(await r.get('guarded:2')).to.equal('3');
     await srv.stop();
   });
 });

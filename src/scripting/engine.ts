@@ -54,7 +54,7 @@ interface Run {
   sliceStart: number;
   killed: boolean;
   /** a redis.call paused for its keys: the command to run once they are resident */
-  pending: { args: Buffer[]; raise: boolean; wait: Promise<void> } | undefined;
+  pending: { args: Buffer[]; raise: boolean; wait: Promise<void>; thread: number } | undefined;
   /** a redis.call error to raise as soon as the script resumes */
   raiseOnResume: ErrorReply | undefined;
   /** the error that ends the script came from a command (its error was counted already) */
@@ -146,6 +146,7 @@ export class ScriptEngine {
     this.setGlobalArray('KEYS', keys);
     this.setGlobalArray('ARGV', argv);
     const co = vm.fn('lua_newthread')(L); // stays on L's stack (referenced) until the run ends
+    this.markPausable(L);
     vm.getfield(co, LUA_REGISTRYINDEX, `f_${script.sha}`);
     vm.sethook(co, this.hookFn, MASK_COUNT, HOOK_COUNT);
     this.run = {
@@ -187,6 +188,7 @@ export class ScriptEngine {
   /** The keys a paused redis.call waited for are resident: run it and hand its reply to the script. */
   private resumeCall(): Reply | Promise<Reply> {
     const run = this.run!;
+    const vm = this.vm;
     const pending = run.pending!;
     const outcome = run.host.call(pending.args);
     if (isWait(outcome)) {
@@ -195,10 +197,11 @@ export class ScriptEngine {
     }
     run.pending = undefined;
     if (pending.raise && outcome instanceof ErrorReply) {
-      // raised from the hook at the script's next instruction: a resumed C function cannot raise
+      run.commandError = true;
+      // raised from the hook at the paused thread's next instruction: a resumed C function cannot raise
       run.raiseOnResume = outcome;
-      this.vm.sethook(run.co, this.hookFn, MASK_COUNT, 1);
-      this.vm.pushnil(run.co);
+      vm.sethook(pending.thread, this.hookFn, MASK_COUNT, 1);
+      vm.pushnil(run.co);
       return this.step(1);
     }
     this.pushReply(run.co, outcome, run.resp, 0);
@@ -305,10 +308,10 @@ export class ScriptEngine {
     vm.settop(L, 0);
     const outcome = run.host.call(args);
     if (isWait(outcome)) {
-      if (!vm.canYield(L)) {
+      if (!vm.canYield(L) || !this.isPausable(L)) {
         return this.fail(L, 'Talus cannot load an undeclared cold key from inside pcall, a metamethod or an iterator: name it in KEYS', raise);
       }
-      run.pending = { args, raise, wait: outcome.wait };
+      run.pending = { args, raise, wait: outcome.wait, thread: L };
       return vm.yield(L, 0);
     }
     if (raise && outcome instanceof ErrorReply) {
@@ -318,6 +321,31 @@ export class ScriptEngine {
     }
     this.pushReply(L, outcome, run.resp, 0);
     return 1;
+  }
+
+  /**
+   * Whether a pause (yield) of thread L reaches the engine: L is the script's
+   * coroutine or one that the yieldable pcall made (each passes a pause on
+   * to its caller); a yield in a coroutine of the script's own would not.
+   */
+  private isPausable(L: number): boolean {
+    const vm = this.vm;
+    vm.getfield(L, LUA_REGISTRYINDEX, 'talus_pausable');
+    vm.fn('lua_pushthread')(L);
+    vm.rawget(L, -2);
+    const yes = vm.toboolean(L, -1) !== 0;
+    vm.settop(L, -3);
+    return yes;
+  }
+
+  /** Mark the thread on top of L's stack as the script's own (see isPausable). */
+  private markPausable(L: number): void {
+    const vm = this.vm;
+    vm.getfield(L, LUA_REGISTRYINDEX, 'talus_pausable');
+    vm.pushvalue(L, -2);
+    vm.pushboolean(L, 1);
+    vm.rawset(L, -3);
+    vm.settop(L, -2);
   }
 
   /** A Redis error table {err=...} on the stack; raised (redis.call) or returned (redis.pcall). */
@@ -341,7 +369,6 @@ export class ScriptEngine {
     if (run.raiseOnResume !== undefined) {
       const err = run.raiseOnResume;
       run.raiseOnResume = undefined;
-      run.commandError = true;
       vm.sethook(L, this.hookFn, MASK_COUNT, HOOK_COUNT);
       this.pushErrorTable(L, errorText(err));
       vm.error(L);
@@ -354,7 +381,7 @@ export class ScriptEngine {
       vm.error(L);
       return;
     }
-    if (performance.now() - run.sliceStart >= SLICE_MS && vm.canYield(L)) vm.yield(L, 0);
+    if (performance.now() - run.sliceStart >= SLICE_MS && vm.canYield(L) && this.isPausable(L)) vm.yield(L, 0);
   }
 
   // ---- conversions -------------------------------------------------------
@@ -566,6 +593,10 @@ export class ScriptEngine {
       vm.setfield(L, -2, name);
     };
     register('call', (S) => this.redisCall(S, true));
+    register('__killed', (S) => {
+      vm.pushboolean(S, this.run?.killed === true ? 1 : 0);
+      return 1;
+    });
     register('pcall', (S) => this.redisCall(S, false));
     register('sha1hex', (S) => {
       if (vm.gettop(S) !== 1) return this.fail(S, 'wrong number of arguments', true);
@@ -607,15 +638,40 @@ export class ScriptEngine {
     vm.run(`
       local G = _G
       dofile = nil loadfile = nil print = nil
-      local rawpcall = pcall
+      local rawpcall, rawerror, rawtype = pcall, error, type
+      local create, resume, yield, running, status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.running, coroutine.status
+      local killed = redis.__killed
       local function unwrap(ok, ...)
         if ok then return true, ... end
         local e = ...
-        if type(e) == 'table' and type(e.err) == 'string' then return false, e.err end
+        if rawtype(e) == 'table' and rawtype(e.err) == 'string' then return false, e.err end
         return false, e
       end
-      -- Redis 7's pcall gives a redis.call error as its message, not the error table
-      pcall = function(...) return unwrap(rawpcall(...)) end
+      -- Threads whose pauses (an undeclared cold key, a time slice) reach the engine: the
+      -- script's coroutine (marked by the engine) and those of the pcall below.
+      local pausable = setmetatable({}, {__mode = 'k'})
+      debug.getregistry().talus_pausable = pausable
+      local function relay(co, ok, ...)
+        if not ok then
+          -- SCRIPT KILL's error goes on up: a pcall cannot swallow it
+          if killed() then rawerror((...), 0) end
+          return unwrap(false, ...)
+        end
+        if status(co) == 'dead' then return true, ... end
+        -- paused: pause the caller too, and hand what it is resumed with back down
+        return relay(co, resume(co, yield(...)))
+      end
+      -- Lua 5.1 cannot yield across pcall (a C function), so a script's pcall runs its
+      -- function as a coroutine: a pause inside it pauses the whole script. Redis 7's
+      -- pcall gives a redis.call error as its message, not the error table.
+      pcall = function(f, ...)
+        local me = running()
+        if me == nil or not pausable[me] or rawtype(f) ~= 'function' then return unwrap(rawpcall(f, ...)) end
+        local co = create(function(...) return f(...) end)
+        pausable[co] = true
+        return relay(co, resume(co, ...))
+      end
+      redis.__killed = nil
       local R = redis
       R.REDIS_VERSION = ${JSON.stringify(REDIS_VERSION)}
       R.REDIS_VERSION_NUM = ${REDIS_VERSION_NUM}
@@ -642,16 +698,35 @@ export class ScriptEngine {
       local function readonly(t, k)
         error('Attempt to modify a readonly table', 2)
       end
-      G.redis = setmetatable({}, {__index = R, __newindex = readonly, __metatable = false})
+      -- read-only proxies: rawset and setmetatable refuse them too, and their metatables are read-only
+      local protected = setmetatable({}, {__mode = 'k'})
+      local function protect(mt)
+        mt.__newindex = readonly
+        mt.__metatable = setmetatable({}, {__index = mt, __newindex = readonly, __metatable = false})
+        local t = setmetatable({}, mt)
+        protected[t] = true
+        protected[mt.__metatable] = true
+        return t
+      end
+      local rawrawset, rawsetmetatable = rawset, setmetatable
+      rawset = function(t, ...)
+        if protected[t] then error('Attempt to modify a readonly table', 2) end
+        return rawrawset(t, ...)
+      end
+      setmetatable = function(t, ...)
+        if protected[t] then error('Attempt to modify a readonly table', 2) end
+        return rawsetmetatable(t, ...)
+      end
+      G.redis = protect({__index = R})
       -- Globals are read-only to scripts, and reading one that does not exist is an error (Redis 7)
-      setmetatable(G, {__index = function(_, k)
+      rawsetmetatable(G, {__index = function(_, k)
         error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
       end})
-      local P = setmetatable({}, {__index = G, __newindex = readonly, __metatable = false})
+      local P = protect({__index = G})
       G._G = P
       -- the libraries are read-only too
       for _, name in ipairs({'string', 'math', 'table', 'debug', 'coroutine'}) do
-        G[name] = setmetatable({}, {__index = G[name], __newindex = readonly, __metatable = false})
+        G[name] = protect({__index = G[name]})
       end
       debug.getregistry().talus_globals = G
       debug.getregistry().talus_proxy = P
