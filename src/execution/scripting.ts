@@ -10,6 +10,7 @@
  */
 import { ErrorReply, type Reply } from '../protocol/reply.js';
 import { ScriptEngine, type CachedScript } from '../scripting/engine.js';
+import { FunctionLibraries } from '../scripting/functions.js';
 import type { Session } from './session.js';
 import type { Command } from '../commands/table.js';
 import type { Logger } from '../observability/logger.js';
@@ -31,12 +32,17 @@ export interface ScriptRun {
   /** the script has run a write command (SCRIPT KILL then refuses) */
   wrote: boolean;
   readonly startedAt: number;
+  /** the script's sha or the function's name, and the command that runs it (FUNCTION STATS) */
+  readonly name: string;
+  readonly command: readonly Buffer[];
 }
 
 export const BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
 
 export class Scripting {
   current: ScriptRun | undefined;
+  /** FUNCTION LOAD's libraries (FCALL) */
+  readonly functions: FunctionLibraries;
   /** requests that came while a script ran: dispatched in order when it ends */
   private held: Array<{ s: Session; args: Buffer[] }> = [];
   private releaseHeld: ((s: Session, args: Buffer[]) => void) | undefined;
@@ -46,7 +52,9 @@ export class Scripting {
     private readonly session: Session,
     private readonly executor: ScriptExecutor,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.functions = new FunctionLibraries(engine);
+  }
 
   /** Where held requests go when the script ends (Executor.dispatch). */
   onRelease(fn: (s: Session, args: Buffer[]) => void): void {
@@ -64,7 +72,7 @@ export class Scripting {
   }
 
   /** EVAL / EVALSHA / *_RO after their arguments were checked: run `script` for `caller`. */
-  run(caller: Session, script: CachedScript, keys: Buffer[], argv: Buffer[], readOnly: boolean): Reply | Promise<Reply> {
+  run(caller: Session, script: CachedScript, keys: Buffer[], argv: Buffer[], readOnly: boolean, command: readonly Buffer[] = []): Reply | Promise<Reply> {
     const s = this.session;
     s.db = caller.db;
     s.protocol = 2;
@@ -76,6 +84,8 @@ export class Scripting {
       allowOom: script.flags.has('allow-oom'),
       wrote: false,
       startedAt: performance.now(),
+      name: script.sha,
+      command,
     };
     this.current = run;
     this.executor.holdScheduler(true);

@@ -30,10 +30,23 @@ export interface ScriptRunHost {
 }
 
 export interface CachedScript {
+  /** the script's sha, or the function's name (FCALL): how errors name it */
   readonly sha: string;
   readonly body: Buffer;
   readonly flags: ReadonlySet<string>;
+  /** set for a library function (FCALL): its library */
+  readonly library?: string;
 }
+
+/** A function a library registered while FUNCTION LOAD ran its code. */
+export interface RegisteredFunction {
+  readonly name: string;
+  readonly description: Buffer | null;
+  readonly flags: ReadonlySet<string>;
+}
+
+/** How long FUNCTION LOAD may run a library's code (Redis's fixed limit). */
+const LOAD_TIMEOUT_MS = 500;
 
 /** Flags a `#!lua flags=...` shebang may name. */
 const SCRIPT_FLAGS = new Set(['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys']);
@@ -66,6 +79,8 @@ export class ScriptEngine {
   private run: Run | undefined;
   private readonly hookFn: number;
   private runsSinceStep = 0;
+  /** when the library code FUNCTION LOAD runs started (its hook stops it past LOAD_TIMEOUT_MS) */
+  private loadStartedAt: number | undefined;
   /** bytes of cached script bodies (INFO used_memory_scripts_eval) */
   cacheBytes = 0;
 
@@ -147,13 +162,88 @@ export class ScriptEngine {
     this.setGlobalArray('ARGV', argv);
     const co = vm.fn('lua_newthread')(L); // stays on L's stack (referenced) until the run ends
     this.markPausable(L);
-    vm.getfield(co, LUA_REGISTRYINDEX, `f_${script.sha}`);
+    let nargs = 0;
+    if (script.library === undefined) {
+      vm.getfield(co, LUA_REGISTRYINDEX, `f_${script.sha}`);
+    } else {
+      // a function gets KEYS and ARGV as its two arguments
+      vm.getfield(co, LUA_REGISTRYINDEX, 'talus_functions');
+      vm.getfield(co, -1, script.library);
+      vm.getfield(co, -1, script.sha);
+      vm.fn('lua_replace')(co, 1);
+      vm.settop(co, 1);
+      vm.getfield(L, LUA_REGISTRYINDEX, 'talus_globals');
+      vm.getfield(L, -1, 'KEYS');
+      vm.getfield(L, -2, 'ARGV');
+      vm.xmove(L, co, 2);
+      vm.settop(L, -2);
+      nargs = 2;
+    }
     vm.sethook(co, this.hookFn, MASK_COUNT, HOOK_COUNT);
     this.run = {
       host, co, funcname: script.sha, clientProtocol, resp: 2, sliceStart: performance.now(), killed: false,
       pending: undefined, raiseOnResume: undefined, commandError: false,
     };
-    return this.step(0);
+    return this.step(nargs);
+  }
+
+  /**
+   * FUNCTION LOAD: compile a library's code (its shebang line blanked) and run
+   * it so that it registers its functions; they are kept aside until
+   * `commitLibrary` (the caller checks name clashes first).
+   */
+  loadLibrary(code: Buffer): RegisteredFunction[] | ErrorReply {
+    const vm = this.vm;
+    const L = vm.L;
+    vm.settop(L, 0);
+    vm.getfield(L, LUA_REGISTRYINDEX, 'talus_load_library');
+    if (!vm.load(L, code, '@user_function')) {
+      const msg = vm.toLatin1(L, -1) ?? '';
+      vm.settop(L, 0);
+      return new ErrorReply(`ERR Error compiling function: ${msg}`);
+    }
+    this.loadStartedAt = performance.now();
+    vm.sethook(L, this.hookFn, MASK_COUNT, HOOK_COUNT);
+    const status = vm.pcall(L, 1, 1, 0);
+    vm.sethook(L, 0, 0, 0);
+    this.loadStartedAt = undefined;
+    try {
+      if (status !== 0) return new ErrorReply(`ERR Error registering functions: ${vm.toLatin1(L, -1) ?? 'out of memory'}`);
+      vm.getfield(L, -1, 'err');
+      if (vm.type(L, -1) === LuaType.String) return new ErrorReply(`ERR Error registering functions: ${vm.toLatin1(L, -1)}`);
+      vm.settop(L, 1);
+      const found: RegisteredFunction[] = [];
+      for (let i = 1; ; i++) {
+        vm.rawgeti(L, 1, i);
+        if (vm.type(L, -1) !== LuaType.Table) break;
+        vm.getfield(L, -1, 'name');
+        const name = vm.toLatin1(L, -1)!;
+        vm.getfield(L, -2, 'description');
+        const description = vm.type(L, -1) === LuaType.String ? vm.toBytes(L, -1)! : null;
+        vm.getfield(L, -3, 'flags');
+        const flags = new Set<string>();
+        for (let j = 1; ; j++) {
+          vm.rawgeti(L, -1, j);
+          if (vm.type(L, -1) !== LuaType.String) break;
+          flags.add(vm.toLatin1(L, -1)!);
+          vm.settop(L, -2);
+        }
+        found.push({ name, description, flags });
+        vm.settop(L, 1);
+      }
+      return found;
+    } finally {
+      vm.settop(L, 0);
+    }
+  }
+
+  /** Keep the functions the last loadLibrary registered as library `name` (replacing it). */
+  commitLibrary(name: string): void {
+    this.vm.run(`local r = debug.getregistry() r.talus_functions[${luaQuote(name)}] = r.talus_loaded r.talus_loaded = nil`);
+  }
+
+  dropLibrary(name: string): void {
+    this.vm.run(`local r = debug.getregistry() r.talus_functions[${luaQuote(name)}] = nil r.talus_loaded = nil`);
   }
 
   /** SCRIPT KILL: the running script stops at its next hook (it must not have written: the caller checks). */
@@ -364,8 +454,14 @@ export class ScriptEngine {
 
   private onHook(L: number): void {
     const run = this.run;
-    if (run === undefined) return;
     const vm = this.vm;
+    if (run === undefined) {
+      if (this.loadStartedAt !== undefined && performance.now() - this.loadStartedAt > LOAD_TIMEOUT_MS) {
+        this.pushErrorTable(L, 'ERR FUNCTION LOAD timeout');
+        vm.error(L);
+      }
+      return;
+    }
     if (run.raiseOnResume !== undefined) {
       const err = run.raiseOnResume;
       run.raiseOnResume = undefined;
@@ -728,6 +824,98 @@ export class ScriptEngine {
       for _, name in ipairs({'string', 'math', 'table', 'debug', 'coroutine'}) do
         G[name] = protect({__index = G[name]})
       end
+      -- Functions (FUNCTION LOAD, FCALL): library code runs with only the library API in
+      -- sight (redis.register_function, redis.log, the version); the functions it registers
+      -- see the scripts' globals when called, as they share the table FG whose lookups the
+      -- loader switches.
+      local reg = debug.getregistry()
+      local function missing(_, k)
+        error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+      end
+      local FLAGS = {['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true, ['no-cluster'] = true, ['allow-cross-slot-keys'] = true}
+      local loading
+      local function fail(msg) rawerror({err = 'ERR ' .. msg}, 0) end
+      local function register(...)
+        if not loading then fail('redis.register_function can only be called on FUNCTION LOAD command') end
+        local n = select('#', ...)
+        local name, callback, flags, description
+        if n == 1 then
+          local t = ...
+          if rawtype(t) ~= 'table' then fail('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).') end
+          for k, v in next, t do
+            if rawtype(k) ~= 'string' then fail('named argument key given to redis.register_function is not a string') end
+            local lk = string.lower(k)
+            if lk == 'function_name' then
+              if rawtype(v) ~= 'string' then fail('function_name argument given to redis.register_function must be a string') end
+              name = v
+            elseif lk == 'description' then
+              if rawtype(v) ~= 'string' then fail('description argument given to redis.register_function must be a string') end
+              description = v
+            elseif lk == 'callback' then
+              if rawtype(v) ~= 'function' then fail('callback argument given to redis.register_function must be a function') end
+              callback = v
+            elseif lk == 'flags' then
+              if rawtype(v) ~= 'table' then fail('flags argument to redis.register_function must be a table representing function flags') end
+              flags = v
+            else
+              fail('unknown argument given to redis.register_function')
+            end
+          end
+          if not name then fail('redis.register_function must get a function name argument') end
+          if not callback then fail('redis.register_function must get a callback argument') end
+        elseif n == 2 then
+          name, callback = ...
+          if rawtype(name) ~= 'string' then fail('first argument to redis.register_function must be a string') end
+          if rawtype(callback) ~= 'function' then fail('second argument to redis.register_function must be a function') end
+        else
+          fail('wrong number of arguments to redis.register_function')
+        end
+        local names = {}
+        if flags then
+          local i = 1
+          while flags[i] ~= nil do
+            local f = flags[i]
+            if rawtype(f) ~= 'string' and rawtype(f) ~= 'number' then fail('unknown flag given') end
+            f = string.lower(tostring(f))
+            if not FLAGS[f] then fail('unknown flag given') end
+            names[#names + 1] = f
+            i = i + 1
+          end
+        end
+        if not string.find(name, '^[%w_]+$') then
+          fail('Library names can only contain letters, numbers, or underscores(_) and must be at least one character long')
+        end
+        if loading.callbacks[name] then fail('Function already exists in the library') end
+        loading.callbacks[name] = callback
+        loading.list[#loading.list + 1] = {name = name, description = description, flags = names}
+      end
+      local libraryRedis = {register_function = register, log = R.log, REDIS_VERSION = R.REDIS_VERSION,
+        REDIS_VERSION_NUM = R.REDIS_VERSION_NUM, LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3}
+      local LIBAPI = setmetatable({redis = protect({__index = function(_, k)
+        local v = libraryRedis[k]
+        if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+        return v
+      end})}, {__index = missing})
+      local FMT = {__newindex = readonly, __metatable = false}
+      local FG = setmetatable({}, FMT)
+      protected[FG] = true
+      local rawsetfenv = setfenv
+      reg.talus_functions = {}
+      reg.talus_load_library = function(chunk)
+        loading = {callbacks = {}, list = {}}
+        FMT.__index = LIBAPI
+        rawsetfenv(chunk, FG)
+        local ok, err = rawpcall(chunk)
+        FMT.__index = P
+        local found = loading
+        loading = nil
+        if not ok then
+          if rawtype(err) == 'table' and rawtype(err.err) == 'string' then err = err.err:gsub('^ERR ', '') end
+          return {err = tostring(err)}
+        end
+        reg.talus_loaded = found.callbacks
+        return found.list
+      end
       debug.getregistry().talus_globals = G
       debug.getregistry().talus_proxy = P
     `);
@@ -747,6 +935,11 @@ function errorText(e: ErrorReply): string {
   if (text.startsWith('-')) text = text.slice(1);
   if (!text.includes(' ')) text = `ERR ${text}`;
   return text.replace(/^[\r\n]+|[\r\n]+$/g, '');
+}
+
+/** A Lua string literal of latin1 text (library names are letters, digits and underscores: nothing to escape, but be safe). */
+function luaQuote(s: string): string {
+  return `"${s.replace(/[^A-Za-z0-9_]/g, (c) => `\\${c.charCodeAt(0)}`)}"`;
 }
 
 /** C's (long long) of a Lua number. */
