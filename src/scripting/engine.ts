@@ -56,6 +56,8 @@ const HOOK_COUNT = 100_000;
 const SLICE_MS = 20;
 /** Scripts between two incremental collection steps, as Redis does (a full cycle now and then costs latency). */
 const GC_STEP_PERIOD = 50;
+/** How deep a script's reply may nest (a table holding itself would never end): Redis's Lua stack gives out about there. */
+const MAX_REPLY_DEPTH = 2000;
 const KILL_MESSAGE = 'ERR Script killed by user with SCRIPT KILL...';
 
 interface Run {
@@ -566,7 +568,7 @@ export class ScriptEngine {
   /** The Lua value on top of the stack as the reply Redis makes of it (popped). */
   private toReply(L: number, run: Run, depth: number): Reply {
     const vm = this.vm;
-    if (depth > 0 && vm.fn('lua_checkstack')(L, 4) === 0) {
+    if (depth > MAX_REPLY_DEPTH || (depth > 0 && vm.fn('lua_checkstack')(L, 4) === 0)) {
       vm.settop(L, -2);
       return new ErrorReply('ERR reached lua stack limit');
     }
