@@ -23,6 +23,8 @@ import { ActiveExpiry } from './keyspace/expiry.js';
 import { MemoryGuard } from './server/memory.js';
 import { Blocking } from './execution/blocking.js';
 import { Executor } from './execution/executor.js';
+import { Scripting } from './execution/scripting.js';
+import { ScriptEngine } from './scripting/engine.js';
 import type { Persistence, ServerControl, ServerStats } from './execution/context.js';
 import type { Session } from './execution/session.js';
 import { PostgresStoredKeys } from './storage/stored-keys.js';
@@ -79,6 +81,8 @@ export class Talus implements ServerControl {
   readonly monitors = new Set<Session>();
   /** the session of every connection, by client id */
   readonly sessions = new Map<number, Session>();
+  /** EVAL and friends (made in start: the Lua engine loads asynchronously) */
+  scripting!: Scripting;
   /** pub/sub: who listens to which channel, pattern, shard channel (commands/pubsub.ts) */
   readonly pubsub = new PubSubRegistry<Session>();
   /** keyspace notifications (notify-keyspace-events), fed by the mutation seam */
@@ -247,6 +251,7 @@ export class Talus implements ServerControl {
       await readReplicationRow(db),
     );
     this.replication.prepare();
+    await this.startScripting();
     this.startCron();
     this.config.onChange('hz', () => this.startCron());
     await this.listen();
@@ -266,6 +271,23 @@ export class Talus implements ServerControl {
 
   replicationRefusal(s: Session, cmd: Command, args: Buffer[]): ErrorReply | undefined {
     return this.replication?.refuse(s, cmd, args);
+  }
+
+  /** The Lua engine and the session scripts run their commands as (no connection: replies stay with the script). */
+  private async startScripting(): Promise<void> {
+    const engine = await ScriptEngine.create(this.config.values.luaHeapLimit);
+    this.config.onChange('lua-heap-limit', (n) => engine.setHeapLimit(n as number));
+    const ignore = { deliver: () => undefined, push: () => undefined };
+    const session = this.executor.openSession(0, ignore);
+    const executor = this.executor;
+    this.scripting = new Scripting(engine, session, {
+      callFromScript: (s, args, run) => executor.callFromScript(s, args, run),
+      holdScheduler: (held) => this.scheduler.hold(held),
+      busyThreshold: () => this.config.values.busyReplyThreshold,
+    }, this.log);
+    this.scripting.onRelease((s, args) => executor.dispatch(s, args));
+    executor.scripting = this.scripting;
+    executor.scriptSession = session;
   }
 
   /**
@@ -491,7 +513,8 @@ export class Talus implements ServerControl {
     const storageToo = now - this.lastStorageCron >= 100;
     if (storageToo) this.lastStorageCron = now;
     let started = performance.now();
-    if (this.activeExpire) this.expiry?.cycle(storageToo);
+    // no expiry while a script runs (paused for a cold key or its time slice): it sees one moment, as in Redis
+    if (this.activeExpire && this.scripting?.current === undefined) this.expiry?.cycle(storageToo);
     this.notifier.flush(); // expired events of this cycle
     if (this.tracking.clientCount > 0) this.tracking.limit(); // tracking-table-max-keys, as Redis's cron does
     this.latency.note('expire-cycle', performance.now() - started);

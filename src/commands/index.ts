@@ -15,6 +15,7 @@ import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
 import { pubsubCommands, installPubsubHooks } from './pubsub.js';
 import { replicationCommands } from './replication.js';
+import { scriptingCommands } from './scripting.js';
 
 /** Every command family Talus serves; each module exports its table rows. */
 export const allCommands: CommandDef[] = [
@@ -33,6 +34,7 @@ export const allCommands: CommandDef[] = [
   ...latencyCommands,
   ...pubsubCommands,
   ...replicationCommands,
+  ...scriptingCommands,
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */

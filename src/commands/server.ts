@@ -464,7 +464,8 @@ function keysBySpec(cmd: Command, argv: Buffer[]): ResolvedKeys | ErrorReply {
   if (!cmd.arityOk(argv.length)) return new ErrorReply('ERR Invalid number of arguments specified for command');
   const ownPositions = cmd.def.movableKeys || (cmd.def.keys && cmd.def.keys.first > 0) ? cmd.keyIndices(argv) : [];
   const found = keysFromSpec(cmd.fullName, cmd.spec!, argv, ownPositions);
-  if (found.length === 0) return new ErrorReply('ERR Invalid arguments specified for command');
+  // a command whose keys are optional (EVAL with no keys) has none rather than bad arguments
+  if (found.length === 0 && !cmd.spec!.flags.includes('no_mandatory_keys')) return new ErrorReply('ERR Invalid arguments specified for command');
   return { cmd, argv, idx: found.map((k) => k.pos), flags: found.map((k) => k.flags) };
 }
 
@@ -487,31 +488,6 @@ const COMMAND_HELP = [
   '    Return the keys from a full Redis command.',
   'GETKEYSANDFLAGS <full-command>',
   '    Return the keys and the access flags from a full Redis command.',
-];
-
-// ---------------------------------------------------------------------------
-// FUNCTION (no function engine yet)
-// ---------------------------------------------------------------------------
-
-const NO_FUNCTIONS = 'ERR Talus does not support functions (FUNCTION LOAD); use EVAL scripts';
-
-const FUNCTION_HELP = [
-  'LOAD [REPLACE] <FUNCTION CODE>',
-  '    Create a new library with the given library name and code.',
-  'DELETE <LIBRARY NAME>',
-  '    Delete the given library.',
-  'LIST [LIBRARYNAME PATTERN] [WITHCODE]',
-  '    Return general information on all the libraries.',
-  'FLUSH [ASYNC|SYNC]',
-  '    Delete all the libraries.',
-  'KILL',
-  '    Kill the current running function.',
-  'STATS',
-  '    Return information about the current function running.',
-  'DUMP',
-  '    Return a serialized payload representing the current libraries.',
-  'RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]',
-  '    Restore the libraries represented by the given payload.',
 ];
 
 // ---------------------------------------------------------------------------
@@ -844,66 +820,6 @@ export const serverCommands: CommandDef[] = [
         name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'server', since: '5.0.0', categories: ['connection'],
         summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)',
         handler: () => helpReply('COMMAND', COMMAND_HELP),
-      },
-    ],
-  },
-  {
-    name: 'function', arity: -2, flags: [], group: 'scripting', since: '7.0.0',
-    summary: 'A container for function commands.', complexity: 'Depends on subcommand.',
-    subcommands: [
-      {
-        name: 'flush', arity: -2, flags: ['write', 'noscript'], group: 'scripting', since: '7.0.0',
-        summary: 'Deletes all libraries and functions.', complexity: 'O(N) where N is the number of functions deleted',
-        handler: (_c, args) => {
-          if (args.length > 3) return Errors.syntax();
-          if (args.length === 3 && !['ASYNC', 'SYNC'].includes(keyword(args[2]!))) {
-            return new ErrorReply('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
-          }
-          return OK;
-        },
-      },
-      {
-        name: 'list', arity: -2, flags: ['noscript'], group: 'scripting', since: '7.0.0',
-        summary: 'Returns information about all libraries.', complexity: 'O(N) where N is the number of functions',
-        handler: () => [],
-      },
-      {
-        name: 'stats', arity: 2, flags: ['noscript', 'allow_busy'], group: 'scripting', since: '7.0.0',
-        summary: 'Returns information about a function during execution.', complexity: 'O(1)',
-        handler: () => map([
-          ['running_script', null],
-          ['engines', map([['LUA', map([['libraries_count', 0], ['functions_count', 0]])]])],
-        ]),
-      },
-      {
-        name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], group: 'scripting', since: '7.0.0',
-        summary: 'Terminates a function during execution.', complexity: 'O(1)',
-        handler: () => new ErrorReply('NOTBUSY No scripts in execution right now.'),
-      },
-      {
-        name: 'delete', arity: 3, flags: ['write', 'noscript'], group: 'scripting', since: '7.0.0',
-        summary: 'Deletes a library and its functions.', complexity: 'O(1)',
-        handler: () => new ErrorReply('ERR Library not found'),
-      },
-      {
-        name: 'load', arity: -3, flags: ['write', 'denyoom', 'noscript'], group: 'scripting', since: '7.0.0',
-        summary: 'Creates a library.', complexity: 'O(1) (considering compilation time is redundant)',
-        handler: () => new ErrorReply(NO_FUNCTIONS),
-      },
-      {
-        name: 'dump', arity: 2, flags: ['noscript'], group: 'scripting', since: '7.0.0',
-        summary: 'Dumps all libraries into a serialized binary payload.', complexity: 'O(N) where N is the number of functions',
-        handler: () => new ErrorReply(NO_FUNCTIONS),
-      },
-      {
-        name: 'restore', arity: -3, flags: ['write', 'denyoom', 'noscript'], group: 'scripting', since: '7.0.0',
-        summary: 'Restores all libraries from a payload.', complexity: 'O(N) where N is the number of functions on the payload',
-        handler: () => new ErrorReply(NO_FUNCTIONS),
-      },
-      {
-        name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'scripting', since: '7.0.0',
-        summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)',
-        handler: () => helpReply('FUNCTION', FUNCTION_HELP),
       },
     ],
   },

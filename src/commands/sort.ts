@@ -241,8 +241,9 @@ function sortCommand(readonly: boolean) {
     let alpha = plan.alpha;
     let dontSort = plan.dontSort;
     let by = plan.by;
-    // A set has no order of its own: with STORE it is sorted (ALPHA) so the result is deterministic.
-    if (dontSort && found?.type === 'set' && plan.store !== null) {
+    // A set has no order of its own: with STORE, or called from a script (nothing else runs
+    // while one does), it is sorted (ALPHA) so the result is deterministic.
+    if (dontSort && found?.type === 'set' && (plan.store !== null || c.server.scripting?.current !== undefined)) {
       dontSort = false;
       alpha = true;
       by = null;

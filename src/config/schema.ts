@@ -481,7 +481,6 @@ export const notBuilt = (missing: string, alsoAccepted: readonly string[] = []):
 // Reasons shared by several options.
 const OWN_ENCODING = 'Talus has its own in-memory representation of values';
 const NO_REPLICATION = 'replication is not built yet';
-const NO_SCRIPTING = 'scripting (EVAL, FUNCTION) is not built yet';
 const NO_RDB_AOF = 'Talus keeps no RDB or AOF file: every write is committed to PostgreSQL';
 const NO_LAZYFREE = 'Talus never frees a big value in the client\'s time: a deleted collection\'s rows are removed by the janitor in the background';
 
@@ -628,7 +627,8 @@ const SPECS = {
       doc: 'Output buffer limits per client class: <class> <hard> <soft> <soft-seconds>. A client whose unsent output (replies and messages held for durability included) passes the hard limit, or the soft limit for longer than soft-seconds, is closed at once (0 = no limit): normal for ordinary clients, pubsub for clients with a subscription (a subscriber that does not read). replica is kept and shown but takes effect only once replication lands. Whatever the limits, a client stops running requests while its output is over the larger of 1 MB and the normal limits.',
       mutable: true,
     }),
-    'busy-reply-threshold': option(int(0, MAX), { effect: notBuilt(NO_SCRIPTING), default: 5000, doc: 'Milliseconds a script may run before other clients get BUSY.', mutable: true, aliases: ['lua-time-limit'] }),
+    'busy-reply-threshold': option(int(0, MAX), { effect: LIVE, default: 5000, doc: 'Milliseconds a script may run before other clients get BUSY (until then their requests wait; 0 = never BUSY). Then SCRIPT KILL stops a script that has not written.', mutable: true, aliases: ['lua-time-limit'] }),
+    'lua-heap-limit': option(memory(1024 * 1024, 1024 * 1024 * 1024), { effect: LIVE, default: 64 * 1024 * 1024, doc: 'Talus only: the most memory the Lua heap of scripts may hold; an allocation past it fails the script with "not enough memory" and the server goes on.', mutable: true }),
     'tracking-table-max-keys': option(int(0, MAX), { effect: LIVE, default: 1000000, doc: 'Maximum keys in the client-side caching tracking table (0 = no limit). Over it, keys leave the table before each command and in the cron (their readers get an invalidation), oldest first.', mutable: true }),
   }),
 

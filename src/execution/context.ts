@@ -18,6 +18,7 @@ import type { Blocking } from './blocking.js';
 import type { Session } from './session.js';
 import type { PubSubRegistry } from '../pubsub/registry.js';
 import type { Tracking } from './tracking.js';
+import type { Scripting } from './scripting.js';
 
 export type ReplyMode = 'on' | 'off' | 'skip';
 
@@ -160,6 +161,8 @@ export interface ServerControl {
   durabilityGate(since: number): number;
   /** Show a command that ran to MONITOR clients once `gate` is durable. */
   feedMonitors(s: Session, args: Buffer[], gate: number): void;
+  /** EVAL and friends: the script cache and the running script (execution/scripting.ts) */
+  readonly scripting: Scripting;
   /** Run the commands of a transaction, each as the executor runs a command (EXEC). */
   runQueued(s: Session, queued: ReadonlyArray<{ cmd: Command; args: Buffer[] }>): Array<Reply | Promise<Reply>>;
 }

@@ -25,6 +25,7 @@ import { Session } from './session.js';
 import { subscribedModeError } from '../commands/pubsub.js';
 import type { KeyspaceNotifier } from '../pubsub/keyspace-events.js';
 import type { Tracking } from './tracking.js';
+import { BUSY_EVAL, allowedWhileBusy, type ScriptRun, type Scripting } from './scripting.js';
 
 /** What the executor uses of the server it runs in. */
 export interface ExecutionHost {
@@ -54,6 +55,11 @@ export interface ExecutionHost {
 export class Executor {
   /** Keyspace.stats.unplanned when last checked (checkReported) */
   private unplannedSeen = 0;
+  /** EVAL and friends (set once the Lua engine is up: Talus.start) */
+  scripting: Scripting | undefined;
+  /** the session scripts run their commands as */
+  scriptSession: Session | undefined;
+
   constructor(
     private readonly host: ExecutionHost,
     private readonly server: ServerControl,
@@ -118,6 +124,55 @@ export class Executor {
     if (c.tracking.remembersReads) this.rememberReads(c, cmd, args);
     this.afterChanges(cmd.fullName);
     if (reply instanceof Promise) return reply.catch((err: unknown) => toErrorReply(err, this.host.log));
+    return reply;
+  }
+
+  /**
+   * redis.call from a running script: checked as Redis checks a script's
+   * commands, then run like a command of its own (accounted, shown to
+   * MONITOR, its changes reported at the seam). A key that is not resident
+   * (a script may reach keys it did not declare) gives a wait: the script
+   * pauses until it is loaded and calls again; nothing else runs meanwhile.
+   */
+  callFromScript(s: Session, args: Buffer[], run: ScriptRun): Reply | { readonly wait: Promise<void> } {
+    const cmd = this.host.commands.lookup(args[0]!);
+    if (cmd === undefined) return new ErrorReply('ERR Unknown Redis command called from script');
+    if (!cmd.arityOk(args.length)) return new ErrorReply('ERR Wrong number of args calling Redis command from script');
+    const flags = cmd.def.flags;
+    if (flags.includes('noscript')) return new ErrorReply('ERR This Redis command is not allowed from script');
+    if (run.readOnly && (cmd.isWrite || flags.includes('may_replicate'))) return new ErrorReply('ERR Write commands are not allowed from read-only scripts.');
+    if (cmd.isWrite) {
+      if (!this.host.flusher.healthy) return Errors.persistence(this.host.flusher.lastError);
+      const v = this.host.config.values;
+      // like Redis: only before the script's first write (it cannot be stopped half way)
+      if (!run.allowOom && !run.wrote && flags.includes('denyoom') && v.maxmemory > 0 && this.host.keyspace.bytes > v.maxmemory && v.maxmemoryPolicy === 'noeviction') {
+        return Errors.oom();
+      }
+    }
+    let refs: KeyRef[];
+    try {
+      refs = this.keyRefs(s, cmd, args);
+    } catch (err) {
+      return toErrorReply(err, this.host.log);
+    }
+    const loader = this.host.loader;
+    let missing: Array<Promise<void>> | undefined;
+    for (const r of refs) if (!loader.holds(r)) (missing ??= []).push(loader.read(r));
+    if (missing !== undefined) return { wait: Promise.all(missing).then(() => undefined) };
+    if (cmd.isWrite) run.wrote = true;
+    const before = this.host.keyspace.changelog.seq;
+    const started = performance.now();
+    s.inExec = true; // blocking commands answer at once
+    let reply = this.call(s, cmd, args);
+    s.inExec = false;
+    if (reply instanceof Promise) {
+      reply.catch(() => undefined);
+      reply = new ErrorReply('ERR Talus cannot wait for this command inside a script');
+    }
+    this.account(s, cmd, args, reply, started);
+    if (this.host.monitors.size > 0 && !flags.includes('skip_monitor') && !flags.includes('admin')) {
+      this.feedMonitors(s, args, this.durabilityGate(before));
+    }
     return reply;
   }
 
@@ -186,8 +241,18 @@ export class Executor {
    * once its keys are resident, and the reply in connection order.
    */
   dispatch(c: Session, args: Buffer[]): void {
+    // A running script admits nothing else, until busy-reply-threshold: then BUSY, but for SCRIPT KILL and the like.
+    const scripting = this.scripting;
+    let busy = false;
+    if (scripting?.current !== undefined) {
+      if (!scripting.busy(this.host.config.values.busyReplyThreshold)) {
+        scripting.hold(c, args);
+        return;
+      }
+      busy = true;
+    }
     const cmd = this.host.commands.lookup(args[0]!);
-    const err = this.check(c, cmd, args);
+    const err = this.check(c, cmd, args) ?? (busy && !allowedWhileBusy(cmd!, args) ? new ErrorReply(BUSY_EVAL) : undefined);
     if (err !== undefined) {
       if (cmd) cmd.stats.rejected++;
       if (c.multi !== null && cmd?.name !== 'exec' && cmd?.name !== 'discard') c.multiError = true;
@@ -393,7 +458,12 @@ export class Executor {
     if (c.multi === null && cmd.name !== 'client') c.tracking.caching = false;
     if (reply instanceof Promise) {
       c.connection?.pause();
-      reply.then((r) => this.ran(c, cmd, args, r, before, started, refs, readsDbs)).finally(() => c.connection?.resume());
+      reply
+        .then((r) => {
+          this.ran(c, cmd, args, r, before, started, refs, readsDbs);
+          if (this.host.blocking.pending) this.host.blocking.handleReady();
+        })
+        .finally(() => c.connection?.resume());
       return;
     }
     this.ran(c, cmd, args, reply, before, started, refs, readsDbs);
@@ -424,7 +494,8 @@ export class Executor {
     c.lastCommand = target.fullName;
     if (reply instanceof ErrorReply) {
       target.stats.failed++;
-      this.countError(reply);
+      // a script's error from a command it called was counted when that command failed
+      if ((reply as { counted?: boolean }).counted !== true) this.countError(reply);
     }
     this.host.slowlog.record(c, args, usec, cmd);
     if (this.host.config.values.latencyTracking) this.host.latencyTracker.record(target.fullName, usec * 1000);
@@ -519,7 +590,8 @@ export class Executor {
   /** Show a command that ran to MONITOR clients once `gate` (its effects: durabilityGate) is durable. */
   feedMonitors(c: Session, args: Buffer[], gate: number): void {
     const now = Date.now();
-    const line = `${(now / 1000).toFixed(6)} [${c.dbIndex} ${c.connection?.addr ?? ''}] ${args.map(quoteArg).join(' ')}`;
+    const addr = c.connection?.addr ?? (c === this.scriptSession ? 'lua' : '');
+    const line = `${(now / 1000).toFixed(6)} [${c.dbIndex} ${addr}] ${args.map(quoteArg).join(' ')}`;
     for (const m of this.host.monitors) if (m !== c) m.replies.push(new SimpleString(line), gate);
   }
 

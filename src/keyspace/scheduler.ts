@@ -50,9 +50,22 @@ export class Scheduler {
 
   constructor(private readonly pager: Pager) {}
 
+  /** While a script runs (execution/scripting.ts) nothing queued starts: keys that land wait here. */
+  private held: KeyRef[] | undefined;
+
+  hold(on: boolean): void {
+    if (on) {
+      this.held ??= [];
+      return;
+    }
+    const landed = this.held;
+    this.held = undefined;
+    for (const r of landed ?? []) this.pump(r);
+  }
+
   /** Run `run` now (returns true) or once its keys are ready (returns false). */
   submit(refs: KeyRef[], run: () => void, fail: (err: Error) => void): boolean {
-    if (this.ready(refs, undefined)) {
+    if (this.held === undefined && this.ready(refs, undefined)) {
       run();
       return true;
     }
@@ -66,6 +79,7 @@ export class Scheduler {
       else byName.set(r.name, [task]);
     }
     this.need(task);
+    if (this.held !== undefined) this.held.push(...refs); // resident already: no read will pump it
     return false;
   }
 
@@ -116,6 +130,10 @@ export class Scheduler {
 
   /** Run every task now at the head of its queues, starting from one key. */
   private pump(start: KeyRef): void {
+    if (this.held !== undefined) {
+      this.held.push(start);
+      return;
+    }
     const todo: KeyRef[] = [start];
     while (todo.length > 0) {
       const ref = todo.pop()!;

@@ -193,6 +193,34 @@ function clients(t: Talus): Fields {
   ];
 }
 
+/**
+ * Redis 7.0's script memory fields. EVAL scripts and functions share one Lua
+ * state in Talus: its heap is reported as the eval VM's (used_memory_lua,
+ * used_memory_vm_eval), and used_memory_vm_functions is 0.
+ */
+function scriptMemory(t: Talus): Fields {
+  const scripting = t.scripting;
+  const vm = scripting?.engine.luaMemory ?? 0;
+  const evalBytes = scripting?.engine.cacheBytes ?? 0;
+  const fns = scripting?.functions;
+  const functionBytes = fns === undefined ? 0 : fns.codeBytes + 64 * (fns.libraryCount + fns.functionCount);
+  return [
+    ['used_memory_lua', vm],
+    ['used_memory_vm_eval', vm],
+    ['used_memory_lua_human', bytesToHuman(vm)],
+    ['used_memory_scripts_eval', evalBytes],
+    ['number_of_cached_scripts', scripting?.engine.cachedCount ?? 0],
+    ['number_of_functions', fns?.functionCount ?? 0],
+    ['number_of_libraries', fns?.libraryCount ?? 0],
+    ['used_memory_vm_functions', 0],
+    ['used_memory_vm_total', vm],
+    ['used_memory_vm_total_human', bytesToHuman(vm)],
+    ['used_memory_functions', functionBytes],
+    ['used_memory_scripts', evalBytes + functionBytes],
+    ['used_memory_scripts_human', bytesToHuman(evalBytes + functionBytes)],
+  ];
+}
+
 function memory(t: Talus): Fields {
   const r = runtimeOf(t);
   const m = process.memoryUsage();
@@ -219,19 +247,7 @@ function memory(t: Talus): Fields {
     ['allocator_resident', m.rss],
     ['total_system_memory', total],
     ['total_system_memory_human', bytesToHuman(total)],
-    ['used_memory_lua', 0],
-    ['used_memory_vm_eval', 0],
-    ['used_memory_lua_human', '0B'],
-    ['used_memory_scripts_eval', 0],
-    ['number_of_cached_scripts', 0],
-    ['number_of_functions', 0],
-    ['number_of_libraries', 0],
-    ['used_memory_vm_functions', 0],
-    ['used_memory_vm_total', 0],
-    ['used_memory_vm_total_human', '0B'],
-    ['used_memory_functions', 0],
-    ['used_memory_scripts', 0],
-    ['used_memory_scripts_human', '0B'],
+    ...scriptMemory(t),
     ['maxmemory', v.maxmemory],
     ['maxmemory_human', bytesToHuman(v.maxmemory)],
     ['maxmemory_policy', v.maxmemoryPolicy],

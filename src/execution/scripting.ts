@@ -1,0 +1,149 @@
+/**
+ * Scripts on the executor (EVAL, EVALSHA and their _RO forms). A script is
+ * a session without a connection whose redis.call goes through
+ * Executor.callFromScript like any command. While a script runs, and also
+ * while it is paused waiting for an undeclared cold key or for its time
+ * slice to end, no other command runs: requests are held (and answered
+ * BUSY once busy-reply-threshold has passed, except SCRIPT KILL, SHUTDOWN
+ * and the other allow_busy commands), and the scheduler starts no queued
+ * command. That is what keeps a script atomic across its pauses.
+ */
+import { ErrorReply, type Reply } from '../protocol/reply.js';
+import { ScriptEngine, type CachedScript } from '../scripting/engine.js';
+import { FunctionLibraries } from '../scripting/functions.js';
+import type { Session } from './session.js';
+import type { Command } from '../commands/table.js';
+import type { Logger } from '../observability/logger.js';
+
+/** What a running script needs of the executor. */
+export interface ScriptExecutor {
+  callFromScript(s: Session, args: Buffer[], run: ScriptRun): Reply | { readonly wait: Promise<void> };
+  /** busy-reply-threshold in ms */
+  busyThreshold(): number;
+  /** hold (true) or release the scheduler's queued commands */
+  holdScheduler(held: boolean): void;
+}
+
+/** One script invocation, as the executor checks its commands. */
+export interface ScriptRun {
+  readonly caller: Session;
+  readonly readOnly: boolean;
+  readonly allowOom: boolean;
+  /** the script has run a write command (SCRIPT KILL then refuses) */
+  wrote: boolean;
+  readonly startedAt: number;
+  /** the script's sha or the function's name, and the command that runs it (FUNCTION STATS) */
+  readonly name: string;
+  readonly command: readonly Buffer[];
+}
+
+export const BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+
+export class Scripting {
+  current: ScriptRun | undefined;
+  /** FUNCTION LOAD's libraries (FCALL) */
+  readonly functions: FunctionLibraries;
+  /** requests that came while a script ran: dispatched in order when it ends */
+  private held: Array<{ s: Session; args: Buffer[] }> = [];
+  private releaseHeld: ((s: Session, args: Buffer[]) => void) | undefined;
+
+  constructor(
+    readonly engine: ScriptEngine,
+    private readonly session: Session,
+    private readonly executor: ScriptExecutor,
+    private readonly log: Logger,
+  ) {
+    this.functions = new FunctionLibraries(engine);
+  }
+
+  /** Where held requests go when the script ends (Executor.dispatch). */
+  onRelease(fn: (s: Session, args: Buffer[]) => void): void {
+    this.releaseHeld = fn;
+  }
+
+  /** Whether the running script has run longer than busy-reply-threshold (0: never). */
+  busy(threshold: number): boolean {
+    return this.current !== undefined && threshold > 0 && performance.now() - this.current.startedAt >= threshold;
+  }
+
+  hold(s: Session, args: Buffer[]): void {
+    this.held.push({ s, args });
+    s.connection?.pause();
+  }
+
+  /** EVAL / EVALSHA / *_RO after their arguments were checked: run `script` for `caller`. */
+  run(caller: Session, script: CachedScript, keys: Buffer[], argv: Buffer[], readOnly: boolean, command: readonly Buffer[] = []): Reply | Promise<Reply> {
+    const s = this.session;
+    s.db = caller.db;
+    s.protocol = 2;
+    s.user = caller.user;
+    s.authenticated = true;
+    const run: ScriptRun = {
+      caller,
+      readOnly: readOnly || script.flags.has('no-writes'),
+      allowOom: script.flags.has('allow-oom'),
+      wrote: false,
+      startedAt: performance.now(),
+      name: script.sha,
+      command,
+    };
+    this.current = run;
+    this.executor.holdScheduler(true);
+    let result: Reply | Promise<Reply>;
+    try {
+      result = this.engine.execute(script, keys, argv, {
+        call: (args) => this.executor.callFromScript(s, args, run),
+        log: (level, message) => this.logFromScript(level, message),
+        // once busy, the requests held so far are answered (BUSY, or run if allowed while busy)
+        onSlice: () => {
+          if (this.busy(this.executor.busyThreshold())) this.dispatchHeld();
+        },
+      }, caller.protocol);
+    } catch (err) {
+      this.end();
+      throw err;
+    }
+    if (result instanceof Promise) return result.finally(() => this.end());
+    this.end();
+    return result;
+  }
+
+  private end(): void {
+    this.current = undefined;
+    this.executor.holdScheduler(false);
+    this.dispatchHeld();
+  }
+
+  private dispatchHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (const h of held) {
+      h.s.connection?.resume();
+      if (h.s.connection?.closed !== true) this.releaseHeld?.(h.s, h.args);
+    }
+  }
+
+  /** SCRIPT KILL */
+  kill(): Reply {
+    const run = this.current;
+    if (run === undefined) return new ErrorReply('NOTBUSY No scripts in execution right now.');
+    if (run.wrote) {
+      return new ErrorReply('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.');
+    }
+    this.engine.kill();
+    return null;
+  }
+
+  private logFromScript(level: number, message: string): void {
+    if (level === 3) this.log.warning(message);
+    else if (level === 2) this.log.notice(message);
+    else if (level === 1) this.log.verbose(message);
+    else this.log.debug(message);
+  }
+}
+
+/** Whether a command may run while a script is busy (Redis's allow_busy flag). */
+export function allowedWhileBusy(cmd: Command, args: Buffer[]): boolean {
+  const target = cmd.subcommands.size > 0 && args.length > 1 ? cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd : cmd;
+  return target.def.flags.includes('allow_busy');
+}

@@ -1,0 +1,249 @@
+/**
+ * A Lua 5.1 state (wasmoon-lua5.1: the reference Lua 5.1 compiled to WASM),
+ * driven through its C API. Values cross as bytes copied in and out of the
+ * WASM heap (Lua strings are binary; the package's string helpers would
+ * UTF-8 them), and the heap the state may allocate is bounded.
+ */
+import { LuaApi } from 'wasmoon-lua5.1';
+
+export const LUA_REGISTRYINDEX = -10000;
+export const LUA_GLOBALSINDEX = -10002;
+export const LUA_MULTRET = -1;
+export const enum LuaType { Nil = 0, Boolean = 1, LightUserdata = 2, Number = 3, String = 4, Table = 5, Function = 6, Userdata = 7, Thread = 8 }
+export const enum LuaStatus { Ok = 0, Yield = 1, ErrRun = 2, ErrSyntax = 3, ErrMem = 4, ErrErr = 5 }
+/** lua_sethook masks */
+export const MASK_LINE = 4;
+export const MASK_COUNT = 8;
+
+/** The WASM exports this module calls (raw pointers and numbers). */
+interface LuaModule {
+  HEAPU8: Uint8Array;
+  HEAPU16: Uint16Array;
+  HEAP32: Int32Array;
+  HEAPU32: Uint32Array;
+  addFunction(fn: (...args: number[]) => number | void, signature: string): number;
+  [name: string]: unknown;
+}
+type Fn = (...args: number[]) => number;
+
+/** Offsets in Lua 5.1's lua_State and lua_Debug on wasm32 (checked by test/unit/lua-vm.test.ts through their effects). */
+const NCCALLS_OFFSET = 52;
+const BASECCALLS_OFFSET = 54;
+const DEBUG_SIZE = 100;
+const DEBUG_WHAT = 12;
+const DEBUG_SOURCE = 16;
+const DEBUG_CURRENTLINE = 20;
+
+export class LuaVm {
+  readonly L: number;
+  /** bytes the state holds now */
+  used = 0;
+  /** the most it may hold (lua-heap-limit); an allocation past it fails as "not enough memory" */
+  limit: number;
+  private readonly m: LuaModule;
+  private readonly lenPtr: number;
+  private readonly debugPtr: number;
+  private scratch = 0;
+  private scratchSize = 0;
+  readonly pushlstring: (L: number, p: number, n: number) => void;
+  readonly pushnumber: (L: number, n: number) => void;
+  readonly pushboolean: (L: number, b: number) => void;
+  readonly pushnil: (L: number) => void;
+  readonly gettop: Fn;
+  readonly settop: (L: number, i: number) => void;
+  readonly type: Fn;
+  readonly tonumber: Fn;
+  readonly toboolean: Fn;
+  readonly rawgeti: (L: number, t: number, i: number) => void;
+  readonly rawseti: (L: number, t: number, i: number) => void;
+  readonly rawset: (L: number, t: number) => void;
+  readonly rawget: (L: number, t: number) => void;
+  readonly createtable: (L: number, a: number, h: number) => void;
+  readonly next: Fn;
+  readonly pushvalue: (L: number, i: number) => void;
+  readonly objlen: Fn;
+  readonly resume: Fn;
+  readonly yield: Fn;
+  readonly error: Fn;
+  readonly pcall: Fn;
+  readonly xmove: (a: number, b: number, n: number) => void;
+
+  private constructor(private readonly api: LuaApi, limit: number) {
+    this.m = api.module as unknown as LuaModule;
+    const m = this.m;
+    this.limit = limit;
+    const malloc = m['_malloc'] as Fn;
+    const free = m['_free'] as (p: number) => void;
+    const realloc = m['_realloc'] as Fn;
+    const alloc = m.addFunction((_ud: number, p: number, oldSize: number, newSize: number) => {
+      if (newSize === 0) {
+        if (p !== 0) {
+          this.used -= oldSize;
+          free(p);
+        }
+        return 0;
+      }
+      const delta = p !== 0 ? newSize - oldSize : newSize;
+      if (newSize > oldSize && this.limit > 0 && this.used + delta > this.limit) return 0;
+      const q = realloc(p, newSize);
+      if (q !== 0) this.used += delta;
+      return q;
+    }, 'iiiii');
+    this.L = (m['_lua_newstate'] as Fn)(alloc, 0);
+    if (this.L === 0) throw new Error('cannot create a Lua state');
+    this.lenPtr = malloc(4);
+    this.debugPtr = malloc(DEBUG_SIZE);
+    const f = (name: string) => m[`_${name}`] as Fn;
+    this.pushlstring = f('lua_pushlstring');
+    this.pushnumber = f('lua_pushnumber');
+    this.pushboolean = f('lua_pushboolean');
+    this.pushnil = f('lua_pushnil');
+    this.gettop = f('lua_gettop');
+    this.settop = f('lua_settop');
+    this.type = f('lua_type');
+    this.tonumber = f('lua_tonumber');
+    this.toboolean = f('lua_toboolean');
+    this.rawgeti = f('lua_rawgeti');
+    this.rawseti = f('lua_rawseti');
+    this.rawset = f('lua_rawset');
+    this.rawget = f('lua_rawget');
+    this.createtable = f('lua_createtable');
+    this.next = f('lua_next');
+    this.pushvalue = f('lua_pushvalue');
+    this.objlen = f('lua_objlen');
+    this.resume = f('lua_resume');
+    this.yield = f('lua_yield');
+    this.error = f('lua_error');
+    this.pcall = f('lua_pcall');
+    this.xmove = f('lua_xmove');
+  }
+
+  static async create(limit: number): Promise<LuaVm> {
+    return new LuaVm(await LuaApi.initialize(), limit);
+  }
+
+  fn(name: string): Fn {
+    return this.m[`_${name}`] as Fn;
+  }
+
+  /** A JS function callable from Lua (a lua_CFunction: it gets the state, returns how many results it pushed). */
+  cfunction(fn: (L: number) => number): number {
+    return this.m.addFunction(fn, 'ii');
+  }
+
+  /** A hook (lua_Hook). */
+  hook(fn: (L: number, ar: number) => void): number {
+    return this.m.addFunction(fn, 'vii');
+  }
+
+  /** Copy bytes into the WASM heap (a scratch buffer reused between calls). */
+  private bytesIn(b: Buffer | Uint8Array): number {
+    if (b.length > this.scratchSize) {
+      if (this.scratch !== 0) (this.m['_free'] as (p: number) => void)(this.scratch);
+      this.scratchSize = Math.max(256, b.length * 2);
+      this.scratch = (this.m['_malloc'] as Fn)(this.scratchSize);
+      if (this.scratch === 0) throw new Error('out of WASM memory');
+    }
+    this.m.HEAPU8.set(b, this.scratch);
+    return this.scratch;
+  }
+
+  pushBytes(L: number, b: Buffer | Uint8Array): void {
+    this.pushlstring(L, b.length === 0 ? 0 : this.bytesIn(b), b.length);
+  }
+
+  pushString(L: number, s: string): void {
+    this.pushBytes(L, Buffer.from(s, 'latin1'));
+  }
+
+  /** The string at `i` (or the number there, converted in place as lua_tolstring does), or undefined. */
+  toBytes(L: number, i: number): Buffer | undefined {
+    const p = (this.m['_lua_tolstring'] as Fn)(L, i, this.lenPtr);
+    if (p === 0) return undefined;
+    const n = this.m.HEAPU32[this.lenPtr >> 2]!;
+    return Buffer.from(this.m.HEAPU8.subarray(p, p + n));
+  }
+
+  toLatin1(L: number, i: number): string | undefined {
+    return this.toBytes(L, i)?.toString('latin1');
+  }
+
+  /** Compile `code` as a function on top of the stack; false leaves the error message there. */
+  load(L: number, code: Buffer, chunkName: string): boolean {
+    const name = this.bytesInName(chunkName);
+    const p = (this.m['_malloc'] as Fn)(Math.max(1, code.length));
+    this.m.HEAPU8.set(code, p);
+    const status = (this.m['_luaL_loadbuffer'] as Fn)(L, p, code.length, name);
+    (this.m['_free'] as (p: number) => void)(p);
+    (this.m['_free'] as (p: number) => void)(name);
+    return status === 0;
+  }
+
+  private bytesInName(s: string): number {
+    const b = Buffer.from(s + '\0', 'latin1');
+    const p = (this.m['_malloc'] as Fn)(b.length);
+    this.m.HEAPU8.set(b, p);
+    return p;
+  }
+
+  getfield(L: number, index: number, key: string): void {
+    const k = this.bytesInName(key);
+    (this.m['_lua_getfield'] as Fn)(L, index, k);
+    (this.m['_free'] as (p: number) => void)(k);
+  }
+
+  setfield(L: number, index: number, key: string): void {
+    const k = this.bytesInName(key);
+    (this.m['_lua_setfield'] as Fn)(L, index, k);
+    (this.m['_free'] as (p: number) => void)(k);
+  }
+
+  /**
+   * Lua 5.1 can yield (lua_yield from a C function or a count hook) only
+   * when no C call is between the running code and the resume: inside
+   * pcall, a metamethod or an iterator called from C it cannot.
+   */
+  canYield(L: number): boolean {
+    const h = this.m.HEAPU16;
+    return h[(L + NCCALLS_OFFSET) >> 1]! <= h[(L + BASECCALLS_OFFSET) >> 1]!;
+  }
+
+  /** What and where the function at stack `level` of thread L is running; undefined past the top. */
+  frame(L: number, level: number): { what: string; source: string; line: number } | undefined {
+    const ar = this.debugPtr;
+    if ((this.m['_lua_getstack'] as Fn)(L, level, ar) === 0) return undefined;
+    const opts = this.bytesInName('Sl');
+    (this.m['_lua_getinfo'] as Fn)(L, opts, ar);
+    (this.m['_free'] as (p: number) => void)(opts);
+    const cstr = (p: number) => {
+      if (p === 0) return '';
+      const heap = this.m.HEAPU8;
+      let end = p;
+      while (heap[end] !== 0) end++;
+      return Buffer.from(heap.subarray(p, end)).toString('latin1');
+    };
+    const u32 = this.m.HEAPU32;
+    return { what: cstr(u32[(ar + DEBUG_WHAT) >> 2]!), source: cstr(u32[(ar + DEBUG_SOURCE) >> 2]!), line: this.m.HEAP32[(ar + DEBUG_CURRENTLINE) >> 2]! };
+  }
+
+  sethook(L: number, hook: number, mask: number, count: number): void {
+    (this.m['_lua_sethook'] as Fn)(L, hook, mask, count);
+  }
+
+  /** Run `code` on the main state (set-up only); throws its error. */
+  run(code: string): void {
+    if (!this.load(this.L, Buffer.from(code, 'latin1'), '=talus') || this.pcall(this.L, 0, 0, 0) !== 0) {
+      const msg = this.toLatin1(this.L, -1);
+      this.settop(this.L, 0);
+      throw new Error(`Lua set-up failed: ${msg}`);
+    }
+  }
+
+  gcStep(size: number): void {
+    (this.m['_lua_gc'] as Fn)(this.L, 5, size); // LUA_GCSTEP
+  }
+
+  gcCollect(): void {
+    (this.m['_lua_gc'] as Fn)(this.L, 2, 0); // LUA_GCCOLLECT
+  }
+}

@@ -1,0 +1,179 @@
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+
+/** ioredis commands defined from scripts, as applications write them. */
+type Scripted = Redis & {
+  acquire(key: string, owner: string, ms: number): Promise<string | null>;
+  extend(key: string, owner: string, ms: number): Promise<number>;
+  release(key: string, owner: string): Promise<number>;
+  enqueue(queue: string, job: string): Promise<number>;
+  claim(queue: string, active: string): Promise<string | null>;
+};
+
+function define(r: Redis): Scripted {
+  r.defineCommand('acquire', { numberOfKeys: 1, lua: "return redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])" });
+  r.defineCommand('extend', {
+    numberOfKeys: 1,
+    lua: "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0",
+  });
+  r.defineCommand('release', {
+    numberOfKeys: 1,
+    lua: "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+  });
+  r.defineCommand('enqueue', { numberOfKeys: 1, lua: "return redis.call('rpush', KEYS[1], ARGV[1])" });
+  r.defineCommand('claim', {
+    numberOfKeys: 2,
+    lua: "local job = redis.call('lpop', KEYS[1]) if job then redis.call('sadd', KEYS[2], job) end return job",
+  });
+  return r as Scripted;
+}
+
+describe('scripting: EVAL, EVALSHA, SCRIPT', function () {
+  this.timeout(120_000);
+  let srv: TalusProcess;
+  let r: Redis;
+
+  before(async () => {
+    srv = await startTalus();
+    r = srv.client();
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('runs redis.call and converts replies as Redis does', async () => {
+    expect(await r.eval("return redis.call('set', KEYS[1], ARGV[1])", 1, 'k', 'v')).to.equal('OK');
+    expect(await r.eval("return {1, 'a', {2}, 3.99, true, false}", 0)).to.deep.equal([1, 'a', [2], 3, 1, null]);
+    expect(await r.eval("return redis.call('get', 'k')", 0)).to.equal('v');
+    expect(await r.eval('return tostring(10/2)', 0)).to.equal('5');
+  });
+
+  it('gives Redis error texts with the script name and line', async () => {
+    await r.set('s', 'x');
+    const err = await r.eval("return redis.call('incr','s')", 0).catch((e: Error) => e.message);
+    expect(err).to.match(/^ERR value is not an integer or out of range script: [0-9a-f]{40}, on @user_script:1\.$/);
+    expect(await r.eval('a = 1', 0).catch((e: Error) => e.message)).to.match(/^ERR user_script:1: Attempt to modify a readonly table script: /);
+    expect(await r.eval('return os', 0).catch((e: Error) => e.message)).to.match(/nonexistent global variable 'os'/);
+    expect(await r.eval("return redis.call('blpop', 'x', 0)", 0).catch((e: Error) => e.message)).to.match(/^ERR This Redis command is not allowed from script script:/);
+    expect(await r.eval('return +', 0).catch((e: Error) => e.message)).to.equal("ERR Error compiling script (new function): user_script:1: unexpected symbol near '+'");
+    expect(await r.evalsha('ffffffffffffffffffffffffffffffffffffffff', 0).catch((e: Error) => e.message)).to.equal('NOSCRIPT No matching script. Please use EVAL.');
+    expect(await r.call('eval_ro', "return redis.call('set','k','v')", '0').catch((e: Error) => e.message)).to.match(/^ERR Write commands are not allowed from read-only scripts\./);
+  });
+
+  it('protects globals from rawset and setmetatable, as Redis 7 does', async () => {
+    for (const body of ["rawset(_G, 'a', 1)", 'setmetatable(_G, {})', 'local g = getmetatable(_G) g.__index = {}', "rawset(redis, 'call', 1)"]) {
+      await r.eval(body, 0).then(
+        () => expect.fail(`${body} ran`),
+        (e: Error) => expect(e.message).to.match(/Attempt to modify a readonly table/),
+      );
+    }
+    expect(await r.eval("local t = {} rawset(t, 'a', 5) return t.a", 0)).to.equal(5);
+  });
+
+  it('caches scripts (SCRIPT LOAD / EXISTS / FLUSH)', async () => {
+    const sha = (await r.script('LOAD', "return 'hello'")) as string;
+    expect(await r.evalsha(sha, 0)).to.equal('hello');
+    expect(await r.script('EXISTS', sha, 'nope')).to.deep.equal([1, 0]);
+    expect(await r.script('FLUSH')).to.equal('OK');
+    expect(await r.script('EXISTS', sha)).to.deep.equal([0]);
+  });
+
+  it('fails a script that allocates without bound and goes on', async () => {
+    const err = await r.eval("local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end", 0).catch((e: Error) => e.message);
+    expect(err).to.match(/^ERR Error running script [0-9a-f]{40}, not enough memory/);
+    expect(await r.eval('return 1', 0)).to.equal(1);
+  });
+
+  it('answers BUSY past busy-reply-threshold and SCRIPT KILL stops a script that has not written', async () => {
+    await r.config('SET', 'busy-reply-threshold', '100');
+    const looping = srv.client();
+    const other = srv.client();
+    await Promise.all([looping.ping(), other.ping()]); // connected (and ready-checked) before the script runs
+    const result = looping.eval('local i = 0 while true do i = i + 1 end', 0).catch((e: Error) => e.message);
+    let busy = '';
+    for (let i = 0; i < 100 && !busy.startsWith('BUSY'); i++) busy = String(await other.get('k').catch((e: Error) => e.message));
+    expect(busy).to.equal('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.');
+    expect(await other.script('KILL')).to.equal('OK');
+    expect(await result).to.match(/^ERR Script killed by user with SCRIPT KILL\.\.\. script: /);
+    expect(await other.script('KILL').catch((e: Error) => e.message)).to.equal('NOTBUSY No scripts in execution right now.');
+    await r.config('SET', 'busy-reply-threshold', '5000');
+  });
+
+  it('keeps a lock and a job queue right under concurrent clients', async () => {
+    const clients = Array.from({ length: 8 }, () => define(srv.client()));
+    // lock: exactly one owner at a time; only the owner extends or releases
+    let held = 0;
+    let maxHeld = 0;
+    await Promise.all(clients.map(async (c, i) => {
+      for (let n = 0; n < 20; n++) {
+        if ((await c.acquire('lock', `o${i}`, 10_000)) === 'OK') {
+          maxHeld = Math.max(maxHeld, ++held);
+          expect(await c.extend('lock', `o${i}`, 20_000)).to.equal(1);
+          expect(await c.release('lock', `other${i}`)).to.equal(0);
+          held--;
+          expect(await c.release('lock', `o${i}`)).to.equal(1);
+        }
+      }
+    }));
+    expect(maxHeld).to.equal(1);
+    // queue: every job claimed once
+    await Promise.all(clients.map(async (c, i) => {
+      for (let n = 0; n < 25; n++) await c.enqueue('jobs', `j${i}-${n}`);
+    }));
+    const claimed: string[] = [];
+    await Promise.all(clients.map(async (c) => {
+      for (;;) {
+        const job = await c.claim('jobs', 'active');
+        if (job === null) break;
+        claimed.push(job);
+      }
+    }));
+    expect(claimed.length).to.equal(200);
+    expect(new Set(claimed).size).to.equal(200);
+    expect(await r.scard('active')).to.equal(200);
+  });
+});
+
+describe('scripting: undeclared cold keys', function () {
+  this.timeout(120_000);
+
+  it('reads and writes keys the script did not declare, loaded while the script waits', async () => {
+    const url = await freshDatabase();
+    let srv = await startTalus([], { databaseUrl: url });
+    let r = srv.client();
+    for (let i = 0; i < 50; i++) await r.set(`cold:${i}`, String(i));
+    await r.rpush('cold:list', 'a', 'b');
+    for (let i = 1; i <= 4; i++) await r.set(`guarded:${i}`, String(i));
+    await srv.stop();
+    // a restart: every key is in PostgreSQL only
+    srv = await startTalus([], { databaseUrl: url });
+    r = srv.client();
+    const script = `
+      local sum = 0
+      for i = 0, 49 do sum = sum + tonumber(redis.call('get', 'cold:' .. i)) end
+      redis.call('set', 'cold:sum', sum)
+      redis.call('incr', 'cold:7')
+      return {sum, redis.call('lrange', 'cold:list', 0, -1), redis.call('get', 'cold:missing')}`;
+    expect(await r.eval(script, 0)).to.deep.equal([1225, ['a', 'b'], null]);
+    expect(await r.get('cold:sum')).to.equal('1225');
+    expect(await r.get('cold:7')).to.equal('8');
+    // inside pcall and redis.pcall too, nested, with an error from a cold key raised after its load
+    const guarded = `
+      local ok1, v1 = pcall(redis.call, 'get', 'guarded:1')
+      local ok2, v2 = pcall(function()
+        local ok3, v3 = pcall(function() return redis.call('incr', 'guarded:2') end)
+        return v3 + 100
+      end)
+      local ok4, e4 = pcall(function() return redis.call('hget', 'guarded:3', 'f') end)
+      local e5 = redis.pcall('lpush', 'guarded:4', 'x')
+      return {tostring(ok1), v1, tostring(ok2), v2, tostring(ok4), e4, e5['err']}`;
+    expect(await r.eval(guarded, 0)).to.deep.equal([
+      'true', '1', 'true', 103, 'false',
+      'WRONGTYPE Operation against a key holding the wrong kind of value',
+      'WRONGTYPE Operation against a key holding the wrong kind of value',
+    ]);
+    expect(await r.get('guarded:2')).to.equal('3');
+    await srv.stop();
+  });
+});
