@@ -25,6 +25,7 @@ import { Session } from './session.js';
 import { subscribedModeError } from '../commands/pubsub.js';
 import type { KeyspaceNotifier } from '../pubsub/keyspace-events.js';
 import type { Tracking } from './tracking.js';
+import { unwatchAll } from '../commands/transactions.js';
 import { BUSY_EVAL, allowedWhileBusy, type ScriptRun, type Scripting } from './scripting.js';
 
 /** What the executor uses of the server it runs in. */
@@ -106,11 +107,12 @@ export class Executor {
   }
 
   /** Call a handler; what it throws becomes its error reply. The only caller of handlers. */
-  call(c: Session, cmd: Command, args: Buffer[]): Reply | Promise<Reply> {
+  call(c: Session, cmd: Command, args: Buffer[], script?: ScriptRun): Reply | Promise<Reply> {
     let reply: Reply | Promise<Reply>;
     c.writing = cmd.isWrite;
     const tracking = this.host.tracking;
-    tracking.current = c;
+    // A script's commands are its caller's to client tracking (NOLOOP, the keys it reads).
+    tracking.current = script?.caller ?? c;
     // The replication applier sees keys a follower hides as expired: the leader's DEL removes them.
     this.host.keyspace.applying = c.flags.has('master');
     try {
@@ -121,7 +123,12 @@ export class Executor {
     }
     tracking.current = undefined;
     this.host.keyspace.applying = false;
-    if (c.tracking.remembersReads) this.rememberReads(c, cmd, args);
+    if (script === undefined) {
+      if (c.tracking.remembersReads) this.rememberReads(c, cmd, args);
+    } else if (script.caller.tracking.remembersReads && trackedRead(cmd, args) !== undefined) {
+      // As Redis: a script that reads tracks the keys it declared, for its caller.
+      for (const key of declaredKeys(script.command)) tracking.remember(script.caller, key.toString('latin1'));
+    }
     this.afterChanges(cmd.fullName);
     if (reply instanceof Promise) return reply.catch((err: unknown) => toErrorReply(err, this.host.log));
     return reply;
@@ -163,7 +170,7 @@ export class Executor {
     const before = this.host.keyspace.changelog.seq;
     const started = performance.now();
     s.inExec = true; // blocking commands answer at once
-    let reply = this.call(s, cmd, args);
+    let reply = this.call(s, cmd, args, run);
     s.inExec = false;
     if (reply instanceof Promise) {
       reply.catch(() => undefined);
@@ -178,10 +185,8 @@ export class Executor {
 
   /** Client tracking: the keys a read-only command of a tracking client read go into the tracking table. */
   private rememberReads(c: Session, cmd: Command, args: Buffer[]): void {
-    const target = cmd.subcommands.size > 0 && args.length > 1 ? cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd : cmd;
-    const flags = target.def.flags;
-    // Shard channels are keys to COMMAND, not data to cache: Redis does not track pub/sub commands.
-    if (!flags.includes('readonly') || flags.includes('pubsub')) return;
+    const target = trackedRead(cmd, args);
+    if (target === undefined) return;
     let indices: number[];
     try {
       indices = target.keyIndices(args);
@@ -258,6 +263,14 @@ export class Executor {
       if (c.multi !== null && cmd?.name !== 'exec' && cmd?.name !== 'discard') c.multiError = true;
       else if (c.multi === null && cmd?.name !== 'client') c.tracking.caching = false; // a refused command used up CLIENT CACHING too
       this.countError(err);
+      // As Redis: a refused EXEC discards the transaction, saying why.
+      if (c.multi !== null && cmd?.name === 'exec') {
+        c.multi = null;
+        c.multiError = false;
+        unwatchAll(c);
+        c.replies.deliver(new ErrorReply(`EXECABORT Transaction discarded because of: ${err.message}`), 0);
+        return;
+      }
       c.replies.deliver(err, 0);
       return;
     }
@@ -671,4 +684,18 @@ function mergeAccesses(refs: KeyRef[]): KeyRef[] {
   }
   for (const r of refs) r.access = first.get(`${r.db.index}:${r.name}`)!.access;
   return refs;
+}
+
+/** The command (or subcommand) if client tracking remembers what it reads: a read-only command, not pub/sub. */
+function trackedRead(cmd: Command, args: Buffer[]): Command | undefined {
+  const target = subcommandOf(cmd, args);
+  const flags = target.def.flags;
+  // Shard channels are keys to COMMAND, not data to cache: Redis does not track pub/sub commands.
+  return flags.includes('readonly') && !flags.includes('pubsub') ? target : undefined;
+}
+
+/** The keys an EVAL/EVALSHA/FCALL (and _RO) names: numkeys at 2, then the keys. */
+function declaredKeys(command: readonly Buffer[]): readonly Buffer[] {
+  const n = Number(command[2]?.toString('latin1'));
+  return Number.isInteger(n) && n > 0 ? command.slice(3, 3 + n) : [];
 }
