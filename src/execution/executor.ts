@@ -124,7 +124,8 @@ export class Executor {
     tracking.current = undefined;
     this.host.keyspace.applying = false;
     if (script === undefined) {
-      if (c.tracking.remembersReads) this.rememberReads(c, cmd, args);
+      // A read-only script (EVAL_RO...) is tracked by the commands it runs, not by itself (as Redis).
+      if (c.tracking.remembersReads && !RUNS_SCRIPTS.has(cmd.name)) this.rememberReads(c, cmd, args);
     } else if (script.caller.tracking.remembersReads && trackedRead(cmd, args) !== undefined) {
       // As Redis: a script that reads tracks the keys it declared, for its caller.
       for (const key of declaredKeys(script.command)) tracking.remember(script.caller, key.toString('latin1'));
@@ -685,6 +686,9 @@ function mergeAccesses(refs: KeyRef[]): KeyRef[] {
   for (const r of refs) r.access = first.get(`${r.db.index}:${r.name}`)!.access;
   return refs;
 }
+
+/** Commands that run a script, whose reads client tracking takes from the script's commands. */
+const RUNS_SCRIPTS = new Set(['eval', 'eval_ro', 'evalsha', 'evalsha_ro', 'fcall', 'fcall_ro']);
 
 /** The command (or subcommand) if client tracking remembers what it reads: a read-only command, not pub/sub. */
 function trackedRead(cmd: Command, args: Buffer[]): Command | undefined {
