@@ -17,7 +17,8 @@
 # medians.
 #
 # Prints one table row per test/pipeline/Talus mode: Redis rps, Talus rps,
-# ratio, p50/p99 latency for both. Needs a built tree (npx tsc -b).
+# ratio, p50/p99 latency for both, and each server's CPU per request (steadier than
+# requests/s on a shared machine). Needs a built tree (npx tsc -b).
 # Collections (issue 3's rows): TESTS=hset,lpush,rpop,sadd,zadd,lrange_100.
 # Environment: N (requests per test, default 100000), TESTS, CLIENTS (50),
 # PIPELINES ("1 16"), MODES ("always everysec"), ROUNDS (1), REDIS_PORT,
@@ -99,10 +100,19 @@ settle() {
   done
 }
 
-run() { # name port test pipeline round
+# CPU seconds (user + system, clock ticks of 1/100 s) a process has used so far.
+cpu_ticks() { # pid
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+run() { # name port test pipeline round pid
+  local before
   settle
+  before=$(cpu_ticks "$6")
   redis-benchmark -h 127.0.0.1 -p "$2" -c "$CLIENTS" -d 64 -r 1000000 -n "$N" -t "$3" -P "$4" --csv \
     >"$CSV/$1-$3-P$4-r$5.csv" 2>"$CSV/$1-$3-P$4-r$5.err" || echo "  (redis-benchmark exited $? for $1 $3 -P $4)" >&2
+  # the server's CPU microseconds per request: steadier than requests/s on a shared machine
+  awk -v a="$before" -v b="$(cpu_ticks "$6")" -v n="$N" 'BEGIN { printf "%.2f\n", (b - a) * 1e4 / n }' >"$CSV/$1-$3-P$4-r$5.cpu"
 }
 
 echo "redis-benchmark: N=$N clients=$CLIENTS tests=$TESTS pipelines=($PIPELINES) rounds=$ROUNDS on $(nproc) cores" >&2
@@ -127,8 +137,8 @@ for round in $(seq 1 "$ROUNDS"); do
   for t in $(echo "$TESTS" | tr ',' ' '); do
     for p in $PIPELINES; do
       echo "  round $round: $t -P $p" >&2
-      run redis "$REDIS_PORT" "$t" "$p" "$round"
-      for mode in $MODES; do run "talus-$mode" "${TALUS_PORTS[$mode]}" "$t" "$p" "$round"; done
+      run redis "$REDIS_PORT" "$t" "$p" "$round" "$REDIS_PID"
+      for mode in $MODES; do run "talus-$mode" "${TALUS_PORTS[$mode]}" "$t" "$p" "$round" "${TALUS_PIDS[$mode]}"; done
     done
   done
 done
@@ -148,6 +158,13 @@ median() { # server test pipeline csv-test-name column
   [ -n "$vals" ] || { echo '-'; return; }
   echo "$vals" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+# median over the rounds of the server's CPU microseconds per request
+cpu_median() { # server test pipeline
+  local vals
+  vals=$(cat "$CSV/$1-$2-P$3"-r*.cpu 2>/dev/null | sort -g)
+  [ -n "$vals" ] || { echo '-'; return; }
+  echo "$vals" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 # lowest and highest of the rounds' own ratios (each Talus run against the Redis run just before it)
 ratios() { # talus-server test pipeline csv-test-name
   local r a b
@@ -157,8 +174,8 @@ ratios() { # talus-server test pipeline csv-test-name
   done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%s-%s", lo, hi; else printf "-" }'
 }
 echo
-printf '| %-15s | %2s | %-13s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' test P talus 'redis rps' 'talus rps' ratio 'per round' 'redis p50/p99' 'talus p50/p99'
-printf '| %-15s | %2s | %-13s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' '---' '--:' '---' '---:' '---:' '---:' '---:' '---:' '---:'
+printf '| %-15s | %2s | %-13s | %10s | %10s | %6s | %-11s | %-15s | %-15s | %-13s |\n' test P talus 'redis rps' 'talus rps' ratio 'per round' 'redis p50/p99' 'talus p50/p99' 'cpu us/req r/t'
+printf '| %-15s | %2s | %-13s | %10s | %10s | %6s | %-11s | %-15s | %-15s | %-13s |\n' '---' '--:' '---' '---:' '---:' '---:' '---:' '---:' '---:' '---:'
 for t in $(echo "$TESTS" | tr ',' ' '); do
   T=$(echo "$t" | tr a-z A-Z)
   case $T in # redis-benchmark's CSV names
@@ -166,18 +183,18 @@ for t in $(echo "$TESTS" | tr ',' ' '); do
     LRANGE_100|LRANGE_300|LRANGE_500|LRANGE_600) T="$T (first ${T#LRANGE_} elements)" ;;
   esac
   for p in $PIPELINES; do
-    rr=$(median redis "$t" "$p" "$T" 2); r50=$(median redis "$t" "$p" "$T" 5); r99=$(median redis "$t" "$p" "$T" 7)
+    rr=$(median redis "$t" "$p" "$T" 2); r50=$(median redis "$t" "$p" "$T" 5); r99=$(median redis "$t" "$p" "$T" 7); rcpu=$(cpu_median redis "$t" "$p")
     for mode in $MODES; do
       tr_=$(median "talus-$mode" "$t" "$p" "$T" 2); t50=$(median "talus-$mode" "$t" "$p" "$T" 5); t99=$(median "talus-$mode" "$t" "$p" "$T" 7)
       ratio='-'
       if [[ $rr =~ ^[0-9.]+$ && $tr_ =~ ^[0-9.]+$ ]]; then ratio=$(awk -v a="$tr_" -v b="$rr" 'BEGIN { printf "%.2f", a / b }'); fi
-      printf '| %-15s | %2s | %-13s | %10s | %10s | %6s | %-11s | %-15s | %-15s |\n' "$T" "$p" "$mode" "${rr:--}" "${tr_:--}" "$ratio" \
-        "$(ratios "talus-$mode" "$t" "$p" "$T")" "${r50:--}/${r99:--}" "${t50:--}/${t99:--}"
+      printf '| %-15s | %2s | %-13s | %10s | %10s | %6s | %-11s | %-15s | %-15s | %-13s |\n' "$T" "$p" "$mode" "${rr:--}" "${tr_:--}" "$ratio" \
+        "$(ratios "talus-$mode" "$t" "$p" "$T")" "${r50:--}/${r99:--}" "${t50:--}/${t99:--}" "$rcpu/$(cpu_median "talus-$mode" "$t" "$p")"
     done
   done
 done
 echo
-echo "latencies in ms; ratio = talus rps / redis rps (medians over $ROUNDS round(s)); per round: the lowest and highest of each round's own ratio. Raw CSV and stderr: $CSV$( [ -n "${KEEP_CSV:-}" ] || echo ' (removed on exit; set KEEP_CSV=dir to keep)')"
+echo "latencies in ms; ratio = talus rps / redis rps (medians over $ROUNDS round(s)); per round: the lowest and highest of each round's own ratio; cpu: the server process's CPU microseconds per request, redis/talus (medians; Talus's PostgreSQL not included). Raw CSV and stderr: $CSV$( [ -n "${KEEP_CSV:-}" ] || echo ' (removed on exit; set KEEP_CSV=dir to keep)')"
 for f in "$CSV"/*.err; do
   [ -s "$f" ] && { echo "--- $(basename "$f"):"; head -n 5 "$f"; }
 done
