@@ -11,6 +11,7 @@ import { hashesCommands } from './hashes.js';
 import { setsCommands } from './sets.js';
 import { listsCommands } from './lists.js';
 import { zsetsCommands } from './zsets.js';
+import { geoCommands } from './geo.js';
 import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
 import { pubsubCommands, installPubsubHooks } from './pubsub.js';
@@ -30,6 +31,7 @@ export const allCommands: CommandDef[] = [
   ...setsCommands,
   ...listsCommands,
   ...zsetsCommands,
+  ...geoCommands,
   ...sortCommands,
   ...latencyCommands,
   ...pubsubCommands,

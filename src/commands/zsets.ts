@@ -189,7 +189,7 @@ function storeZset(c: CommandContext, dst: Buffer, z: ZSetValue, event: KeyEvent
 // --- Redis's encodings (where -0 survives) ----------------------------------------
 
 /** Redis's compact-encoding limits of sorted sets: zset-max-listpack-entries and -value. */
-function listpackLimits(c: CommandContext): { entries: number; bytes: number } {
+export function listpackLimits(c: CommandContext): { entries: number; bytes: number } {
   const v = c.config.values;
   return { entries: v.zsetMaxListpackEntries, bytes: v.zsetMaxListpackValue };
 }
@@ -202,7 +202,8 @@ function addMember(z: ZSetValue, member: string, score: number, limits: { entrie
 
 // --- ZADD / ZINCRBY ----------------------------------------------------------------
 
-function zaddGeneric(c: CommandContext, args: Buffer[], incrCommand: boolean): Reply {
+/** ZADD (and ZINCRBY, `incrCommand`); GEOADD calls it with the scores it computed, as Redis does. */
+export function zaddGeneric(c: CommandContext, args: Buffer[], incrCommand: boolean): Reply {
   const key = args[1]!;
   let nx = false;
   let xx = false;

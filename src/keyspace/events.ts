@@ -21,6 +21,8 @@ export const KEY_EVENTS = {
   // sorted sets
   zadd: 'z', zincr: 'z', zrem: 'z', zremrangebyscore: 'z', zremrangebyrank: 'z', zremrangebylex: 'z', zpopmin: 'z', zpopmax: 'z',
   zunionstore: 'z', zinterstore: 'z', zdiffstore: 'z', zrangestore: 'z',
+  // geo (sorted sets)
+  georadiusstore: 'z', geosearchstore: 'z',
   // expiry and creation
   expired: 'x', new: 'n',
 } as const;

@@ -1198,7 +1198,80 @@ export const TRANSACTIONS: Family = {
   ],
 };
 
-export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS, BITMAPS, SORTING, TRANSACTIONS];
+// --- geo ----------------------------------------------------------------------------
+
+/** A longitude: mostly valid (a few fixed points, so searches find something), sometimes out of range or not a number. */
+function geoLon(g: Gen): string {
+  const r = g.rng.next();
+  if (r < 0.5) return g.pick(['13.361389', '15.087269', '-73.9454966', '-73.9733487', '0', '179.99', '-180', '180']);
+  if (r < 0.9) return (g.rng.next() * 360 - 180).toFixed(g.rng.int(0, 7));
+  return g.pick(['180.1', '-181', 'abc', '', 'inf', '1e400']);
+}
+function geoLat(g: Gen): string {
+  const r = g.rng.next();
+  if (r < 0.5) return g.pick(['38.115556', '37.502669', '40.747533', '40.7648057', '0', '85.05', '-85.05112878', '85.05112878']);
+  if (r < 0.9) return (g.rng.next() * 170 - 85).toFixed(g.rng.int(0, 7));
+  return g.pick(['85.06', '-90', 'x', '-inf']);
+}
+const geoUnit = (g: Gen): string => g.pick(['m', 'km', 'ft', 'mi', 'KM', 'Mi', 'yd']);
+const geoDistance = (g: Gen): string => g.pick(['0', '1', '50', '200', '1000', '5000', '20000', '-1', 'x', '0.5']);
+function geoOptions(g: Gen, store: boolean): Arg[] {
+  const out: Arg[] = [];
+  for (let i = g.rng.int(0, 3); i > 0; i--) {
+    const o = g.pick(['WITHDIST', 'WITHCOORD', 'WITHHASH', 'ASC', 'DESC', 'COUNT', 'COUNT', 'ANY', 'withdist', 'asc']);
+    if (o === 'COUNT') out.push(o, g.pick(['1', '2', '3', '10', '0', '-1', 'x']));
+    else out.push(o);
+  }
+  if (store && g.chance(0.5)) out.push(g.pick(['STORE', 'STOREDIST']), g.typed('zset'));
+  return out;
+}
+
+export const GEO: Family = {
+  name: 'geo',
+  commands: [
+    {
+      name: 'geoadd', weight: 4, gen: (g) => {
+        const flags = g.chance(0.2) ? [g.pick(['NX', 'XX', 'CH', 'nx'])] : [];
+        const points = Array.from({ length: g.rng.int(1, 3) }, () => [geoLon(g), geoLat(g), g.member()]).flat();
+        if (g.chance(0.03)) points.pop();
+        return ['GEOADD', g.typed('zset'), ...flags, ...points];
+      },
+    },
+    { name: 'geopos', weight: 2, gen: (g) => ['GEOPOS', g.typed('zset'), ...members(g, 0, 3)] },
+    { name: 'geohash', gen: (g) => ['GEOHASH', g.typed('zset'), ...members(g, 0, 3)] },
+    {
+      name: 'geodist', weight: 2, gen: (g) => ['GEODIST', g.typed('zset'), g.member(), g.member(), ...(g.chance(0.6) ? [geoUnit(g)] : []), ...(g.chance(0.03) ? ['x'] : [])],
+    },
+    {
+      name: 'georadius', weight: 2, gen: (g) => ['GEORADIUS', g.typed('zset'), geoLon(g), geoLat(g), geoDistance(g), geoUnit(g), ...geoOptions(g, true)],
+    },
+    { name: 'georadius_ro', gen: (g) => ['GEORADIUS_RO', g.typed('zset'), geoLon(g), geoLat(g), geoDistance(g), geoUnit(g), ...geoOptions(g, g.chance(0.1))] },
+    {
+      name: 'georadiusbymember', weight: 2, gen: (g) => ['GEORADIUSBYMEMBER', g.typed('zset'), g.member(), geoDistance(g), geoUnit(g), ...geoOptions(g, true)],
+    },
+    {
+      name: 'geosearch', weight: 3, gen: (g) => {
+        const from = g.chance(0.5) ? ['FROMMEMBER', g.member()] : ['FROMLONLAT', geoLon(g), geoLat(g)];
+        const by = g.chance(0.5) ? ['BYRADIUS', geoDistance(g), geoUnit(g)] : ['BYBOX', geoDistance(g), geoDistance(g), geoUnit(g)];
+        const parts = g.chance(0.05) ? [from] : g.chance(0.05) ? [by] : [from, by];
+        if (g.chance(0.5)) parts.reverse();
+        return ['GEOSEARCH', g.typed('zset'), ...parts.flat(), ...geoOptions(g, false)];
+      },
+    },
+    {
+      name: 'geosearchstore', gen: (g) => {
+        const from = g.chance(0.5) ? ['FROMMEMBER', g.member()] : ['FROMLONLAT', geoLon(g), geoLat(g)];
+        const by = g.chance(0.5) ? ['BYRADIUS', geoDistance(g), geoUnit(g)] : ['BYBOX', geoDistance(g), geoDistance(g), geoUnit(g)];
+        const opts = g.chance(0.3) ? ['STOREDIST'] : g.chance(0.1) ? ['WITHDIST'] : [];
+        return ['GEOSEARCHSTORE', g.typed('zset'), g.typed('zset'), ...from, ...by, ...opts, ...(g.chance(0.3) ? ['COUNT', g.pick(['1', '2', '5'])] : [])];
+      },
+    },
+    { name: 'zrange', gen: (g) => ['ZRANGE', g.typed('zset'), '0', '-1', 'WITHSCORES'] },
+    { name: 'zadd', gen: (g) => ['ZADD', g.typed('zset'), zscoreArg(g), g.member()] },
+  ],
+};
+
+export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS, GEO, BITMAPS, SORTING, TRANSACTIONS];
 
 // ---------------------------------------------------------------------------
 // Running
