@@ -335,6 +335,26 @@ describe('server and introspection commands', function () {
       await r.call('client', 'unpause');
       expect(await c.reply()).to.equal('OK');
     });
+
+    it('held clients count as blocked; keys expire neither lazily nor actively during a pause', async () => {
+      const blocked = async () => Number(/blocked_clients:(\d+)/.exec((await r.info('clients')) as string)![1]);
+      const expired = async () => Number(/expired_keys:(\d+)/.exec((await r.info('stats')) as string)![1]);
+      await r.set('pause:ttl', 'v', 'PX', 20);
+      const before = await expired();
+      await r.call('client', 'pause', '10000', 'write');
+      const c = await raw();
+      c.send('SET', 'pause:k', '4');
+      expect(await c.silent(100)).to.equal(true);
+      expect(await blocked()).to.equal(1);
+      await new Promise((done) => setTimeout(done, 150)); // past the TTL, and active expiry cycles
+      expect(await r.get('pause:ttl')).to.equal(null); // logically expired...
+      expect(await expired()).to.equal(before); // ...but not deleted: that would be a write
+      await r.call('client', 'unpause');
+      expect(await c.reply()).to.equal('OK');
+      expect(await blocked()).to.equal(0);
+      await r.get('pause:ttl');
+      expect(await expired()).to.equal(before + 1);
+    });
   });
 
   describe('COMMAND', () => {

@@ -374,6 +374,8 @@ function pauseGate(t: ServerControl, s: Session, cmd: Command, args: Buffer[]): 
   const affected = p.all || mayWrite(cmd) || (cmd.name === 'exec' && (s.multi ?? []).some((q) => mayWrite(q.cmd)));
   if (!affected) return false;
   s.connection!.pause();
+  // held commands count as blocked (INFO blocked_clients, CLIENT LIST flag b), as in Redis
+  s.flags.add('blocked');
   p.held.push({ s, args });
   return true;
 }
@@ -381,12 +383,14 @@ function pauseGate(t: ServerControl, s: Session, cmd: Command, args: Buffer[]): 
 function unpause(t: ServerControl): void {
   const p = pauseState(t);
   p.until = 0;
+  t.keyspace.expiryPaused = false;
   p.all = false;
   clearTimeout(p.timer);
   p.timer = undefined;
   const held = p.held;
   p.held = [];
   for (const h of held) {
+    h.s.flags.delete('blocked');
     if (h.s.connection!.closed) continue;
     h.s.connection!.resume();
     t.dispatch(h.s, h.args);
@@ -414,6 +418,7 @@ function clientPause(c: CommandContext, args: Buffer[]): Reply {
   p.until = active ? Math.max(p.until, until) : until;
   clearTimeout(p.timer);
   p.timer = setTimeout(() => unpause(t), Math.max(0, p.until - now));
+  t.keyspace.expiryPaused = true;
   p.timer.unref();
   return OK;
 }

@@ -20,7 +20,7 @@ import { storeCollection } from './collections.js';
 import { listpackLimits, zaddGeneric } from './zsets.js';
 import { ZSetValue } from '../keyspace/values/zset.js';
 import { parseFloatArg } from '../util/numbers.js';
-import { members } from '../keyspace/paging.js';
+import { members, type Access } from '../keyspace/paging.js';
 import {
   GEO_LAT_MAX,
   GEO_LAT_MIN,
@@ -69,7 +69,7 @@ const UNITS: Record<string, number> = { m: 1, km: 1000, ft: 0.3048, mi: 1609.34 
 
 /** Meters per unit. */
 function unitArg(b: Buffer): number {
-  const m = UNITS[str(b).toLowerCase()];
+  const m = UNITS[keyword(b).toLowerCase()]; // compared as C strings: up to a NUL
   if (m === undefined) throw new ErrorReply('ERR unsupported unit provided. please use M, KM, FT, MI');
   return m;
 }
@@ -341,11 +341,20 @@ function radiusKeyPositions(base: number) {
   };
 }
 
+/** GEOADD reads and writes only the members it names (after its options), as ZADD. */
+function geoaddAccess(args: Buffer[]): Access {
+  let at = 2;
+  while (at < args.length && ['NX', 'XX', 'CH'].includes(keyword(args[at]!))) at++;
+  const names: string[] = [];
+  for (let i = at + 2; i < args.length; i += 3) names.push(str(args[i]!));
+  return members(names);
+}
+
 const ONE_KEY = { first: 1, last: 1, step: 1 };
 const G = 'geo';
 
 export const geoCommands: CommandDef[] = [
-  { name: 'geoadd', keys: ONE_KEY, group: G, handler: geoadd },
+  { name: 'geoadd', keys: ONE_KEY, access: geoaddAccess, group: G, handler: geoadd },
   { name: 'geopos', keys: ONE_KEY, access: (args) => members(args.slice(2).map(str)), group: G, handler: geopos },
   { name: 'geodist', keys: ONE_KEY, access: (args) => members([str(args[2]!), str(args[3]!)]), group: G, handler: geodist },
   { name: 'geohash', keys: ONE_KEY, access: (args) => members(args.slice(2).map(str)), group: G, handler: geohash },

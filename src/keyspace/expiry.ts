@@ -34,7 +34,7 @@ export class ActiveExpiry {
   /** One cycle; `cold`: also look for cold keys past their TTL in PostgreSQL. */
   cycle(cold = true): void {
     const ks = this.keyspace;
-    if (ks.replicaMode || !this.flusher.healthy) return;
+    if (ks.replicaMode || ks.expiryPaused || !this.flusher.healthy) return;
     const now = Date.now();
     let expired = 0;
     for (const db of ks.dbs) {

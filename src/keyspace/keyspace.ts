@@ -43,6 +43,8 @@ export class Keyspace {
   bytes = 0;
   /** set by the server: true on replicas, which never expire keys themselves */
   replicaMode = false;
+  /** set during CLIENT PAUSE: keys past their TTL are hidden but not deleted (no write while clients are paused), as in Redis */
+  expiryPaused = false;
   /** the replication applier's command is running: a follower's expired keys are still there for it */
   applying = false;
   private nextKeyId = 0;
@@ -84,7 +86,7 @@ export class Keyspace {
     const e = db.entries.get(name);
     if (e === undefined && !db.complete) this.noteUnplanned(db, name);
     if (e === undefined || e.type === null) return undefined;
-    if (e.expireAt !== 0 && e.expireAt <= now && !this.replicaMode) {
+    if (e.expireAt !== 0 && e.expireAt <= now && !this.replicaMode && !this.expiryPaused) {
       this.expire(db, e);
       return undefined;
     }
