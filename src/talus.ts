@@ -38,6 +38,7 @@ import { ReplicationStore, readReplicationRow } from './storage/replication-stor
 import type { ErrorReply } from './protocol/reply.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
 import { BackupService } from './backup/service.js';
+import { ApplyQueue, type ApplierHost } from './replication/applier.js';
 
 /**
  * One Talus server: storage, hot set, the executor and the listener. What
@@ -292,6 +293,21 @@ export class Talus implements ServerControl {
     s.authenticated = true;
     s.flags.add('master');
     return s;
+  }
+
+  /**
+   * An apply queue on a session of its own: change-log effects run through
+   * the executor as a follower runs its leader's (restore replay,
+   * src/backup/restore.ts).
+   */
+  openApplyQueue(): ApplyQueue {
+    const host: ApplierHost = {
+      log: this.log,
+      applier: this.openApplier((r) => host.onApplierReply?.(r)),
+      dispatch: (s, args) => this.executor.dispatch(s, args),
+      onApplierReply: undefined,
+    };
+    return new ApplyQueue(host);
   }
 
   replicationRefusal(s: Session, cmd: Command, args: Buffer[]): ErrorReply | undefined {

@@ -48,6 +48,7 @@ export async function takeFullBackup(opts: FullBackupOptions): Promise<{ dir: st
       offset: snapshot.offset,
       databases: opts.databases,
       size: dump.bytes,
+      keys: snapshot.keys,
       files: [dump],
     };
     const manifestFile = path.join(tmp, MANIFEST_FILE);

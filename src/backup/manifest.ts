@@ -24,6 +24,8 @@ export interface BackupManifest {
   databases: number;
   /** bytes of every file */
   size: number;
+  /** keys per db and type in the dump */
+  keys: Array<{ db: number; type: string; n: number }>;
   files: ManifestFile[];
 }
 

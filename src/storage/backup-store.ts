@@ -19,6 +19,8 @@ export interface ExportedSnapshot {
   readonly serverVersion: string;
   /** the last migration applied (talus.schema_version) */
   readonly schemaVersion: number;
+  /** keys per db and type in the snapshot (a restore's check) */
+  readonly keys: KeyCount[];
   release(): Promise<void>;
 }
 
@@ -40,12 +42,14 @@ export async function exportSnapshot(url: string): Promise<ExportedSnapshot> {
              current_setting('server_version') AS version,
              (SELECT max(version) FROM talus.schema_version) AS schema`);
     const r = rows[0]!;
+    const keys = await countKeys(client);
     return {
       id: r.id,
       offset: Number(r.offset ?? 0),
       serverMajor: Math.floor(Number(r.num) / 10000),
       serverVersion: r.version,
       schemaVersion: r.schema ?? 0,
+      keys,
       release: async () => {
         await client.query('COMMIT').catch(() => undefined);
         await client.end().catch(() => undefined);
@@ -129,12 +133,20 @@ export async function startNewHistory(url: string): Promise<void> {
   await withClient(url, (c) => c.query('UPDATE talus.replication SET replid = $1, master_replid = NULL, master_offset = NULL', [replid]));
 }
 
+export interface KeyCount {
+  db: number;
+  type: string;
+  n: number;
+}
+
 /** Keys per db and type, for a restore's summary. */
-export async function keyCounts(url: string): Promise<Array<{ db: number; type: string; n: number }>> {
-  return withClient(url, async (c) => {
-    const { rows } = await c.query<{ db: number; type: string; n: string }>('SELECT db, type, count(*) AS n FROM talus.keys GROUP BY db, type ORDER BY db, type');
-    return rows.map((r) => ({ db: r.db, type: r.type, n: Number(r.n) }));
-  });
+export async function keyCounts(url: string): Promise<KeyCount[]> {
+  return withClient(url, countKeys);
+}
+
+async function countKeys(c: pg.Client): Promise<KeyCount[]> {
+  const { rows } = await c.query<{ db: number; type: string; n: string }>('SELECT db, type, count(*) AS n FROM talus.keys GROUP BY db, type ORDER BY db, type');
+  return rows.map((r) => ({ db: r.db, type: r.type, n: Number(r.n) }));
 }
 
 /** A database of the server at `url`, created empty (a scratch target for `talus backup verify`). */
