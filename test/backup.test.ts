@@ -311,3 +311,39 @@ describe('a backup under a write load', function () {
     }
   });
 });
+
+describe('the janitor and unarchived change log', function () {
+  this.timeout(120_000);
+
+  it('keeps every segment not archived yet, whatever the retention, and trims it once archived', async () => {
+    const url = await freshDatabase();
+    const backupDir = path.join(tempDir('janitor'), 'backups');
+    // archiving only once a year, and a retention of 1 byte: only the backups' floor keeps the log
+    const srv = await startTalus(['--backup-dir', backupDir, '--backup-log-cron', '0 0 1 1 *', '--changelog-retention', '1'], { databaseUrl: url });
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    const firstSeq = async () => Number((await db.query('SELECT min(first_seq) AS s FROM talus.changelog')).rows[0].s);
+    const until = async (cond: () => Promise<boolean>) => {
+      while (!(await cond())) await new Promise((res) => setTimeout(res, 100));
+    };
+    try {
+      const r = srv.client();
+      for (let i = 0; i < 20; i++) await r.set(`before:${i}`, i);
+      const offset = Number((await bgsave(r)).backup_last_offset);
+      expect(offset).to.equal(20);
+      for (let i = 0; i < 20; i++) await r.set(`after:${i}`, i);
+      // the segments up to the backup go (retention), the ones after it stay (not archived)
+      await until(async () => (await firstSeq()) > offset);
+      expect(await firstSeq()).to.equal(offset + 1);
+      // archiving continuously now: once archived, the log is trimmed to its newest segment
+      await r.config('SET', 'backup-log-cron', '');
+      await archivedTo(r, 40);
+      await until(async () => (await firstSeq()) === 40);
+      const files = fs.readdirSync(path.join(backupDir, 'log'));
+      expect(files).to.deep.equal([`${String(21).padStart(20, '0')}-${String(40).padStart(20, '0')}.tlog`]);
+    } finally {
+      await db.end();
+      await srv.stop();
+    }
+  });
+});

@@ -67,15 +67,20 @@ export function writeArchive(logDir: string, segments: readonly StoredSegment[])
   fs.mkdirSync(logDir, { recursive: true });
   const file = path.join(logDir, archiveName(first, last));
   const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, `${JSON.stringify(header)}\n`);
-    fs.writeSync(fd, body);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeFileSync(fd, `${JSON.stringify(header)}\n`);
+      fs.writeFileSync(fd, body);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true }); // a full disk leaves no partial file behind
+    throw err;
   }
-  fs.renameSync(tmp, file);
   syncPath(logDir);
   return { file, first, last };
 }

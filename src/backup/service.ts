@@ -175,7 +175,8 @@ export class BackupService implements BackupControl {
       this.inProgress = false;
       this.lastSecs = Math.round((Date.now() - this.startedAt) / 1000);
     }
-    await this.archive();
+    // archiving continuously: start the chain after this backup now (a backup-log-cron waits for its time)
+    if (v.backupLogCron.trim() === '') await this.archive();
   }
 
   /** Retention (backup-keep, backup-keep-days) after a backup. */
