@@ -306,6 +306,7 @@ export class Talus implements ServerControl {
       applier: this.openApplier((r) => host.onApplierReply?.(r)),
       dispatch: (s, args) => this.executor.dispatch(s, args),
       onApplierReply: undefined,
+      prefetch: (s, args) => this.executor.prefetch(s, args),
     };
     return new ApplyQueue(host);
   }

@@ -38,6 +38,10 @@ export interface RestoreSummary {
   /** the last change-log record of the source the restored data set contains */
   finalOffset: number;
   replayed: number;
+  /** ms spent in pg_restore, in the replay (with its server's start and stop), and applying records */
+  restoreMs: number;
+  replayMs: number;
+  applyMs: number;
   /** files whose SHA-256 was checked (dump and archives) */
   checksums: number;
   keys: Array<{ db: number; type: string; n: number }>;
@@ -106,12 +110,16 @@ export async function restore(opts: RestoreOptions): Promise<RestoreSummary> {
     }
     touched = true;
     say(`pg_restore ${src.dump}`);
+    let t = performance.now();
     await pgRestore({ binDir: opts.pgBinDir, url: url!, file: src.dump });
+    const restoreMs = performance.now() - t;
     const backupOffset = src.manifest?.offset ?? (await committedOffset(url!));
-    const { finalOffset, replayed } = await replay(url!, opts.dir, src.manifest?.databases ?? 16, archives, backupOffset, src.stopOffset, opts.target.time, say);
+    t = performance.now();
+    const { finalOffset, replayed, applyMs } = await replay(url!, opts.dir, src.manifest?.databases ?? 16, archives, backupOffset, src.stopOffset, opts.target.time, say);
+    const replayMs = performance.now() - t;
     await startNewHistory(url!);
     const keys = await keyCounts(url!);
-    return { backup: src.manifest ? path.dirname(src.dump) : src.dump, backupOffset, finalOffset, replayed, checksums, keys };
+    return { backup: src.manifest ? path.dirname(src.dump) : src.dump, backupOffset, finalOffset, replayed, restoreMs, replayMs, applyMs, checksums, keys };
   } catch (err) {
     // nothing half-restored stays behind
     if (cluster) await cluster.stop().catch(() => undefined);
@@ -178,16 +186,18 @@ async function replay(
   stopOffset: number | undefined,
   stopTime: number | undefined,
   say: NonNullable<RestoreOptions['progress']>,
-): Promise<{ finalOffset: number; replayed: number }> {
-  if (archives.length === 0) return { finalOffset: backupOffset, replayed: 0 };
+): Promise<{ finalOffset: number; replayed: number; applyMs: number }> {
+  if (archives.length === 0) return { finalOffset: backupOffset, replayed: 0, applyMs: 0 };
   const total = (stopOffset ?? archives[archives.length - 1]!.last) - backupOffset;
   const scratch = dir ?? fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), 'talus-restore-'));
   const argv = ['--port', '0', '--bind', '127.0.0.1', '--dir', scratch, '--database-url', url, '--databases', String(databases), '--loglevel', 'warning'];
   const talus = new Talus(ConfigStore.from(loadConfig({ argv, env: {} })));
   let finalOffset = backupOffset;
   let replayed = 0;
+  let applyMs = 0;
   try {
     await talus.start();
+    const started = performance.now();
     talus.keyspace.replicaMode = true;
     const queue = talus.openApplyQueue();
     let db = -1;
@@ -220,16 +230,22 @@ async function replay(
     await queue.idle();
     say('replaying the change log', replayed, total);
     await talus.persistence.waitDurable(talus.keyspace.changelog.seq);
+    applyMs = performance.now() - started;
   } finally {
     await talus.shutdown();
     if (dir === undefined) fs.rmSync(scratch, { recursive: true, force: true });
   }
-  return { finalOffset, replayed };
+  return { finalOffset, replayed, applyMs };
 }
 
 /** The restore's closing summary, for the terminal. */
 export function formatSummary(s: RestoreSummary): string {
-  const lines = [`restored ${s.backup} (offset ${s.backupOffset}), replayed ${s.replayed} change-log records: final offset ${s.finalOffset}`, `checksums checked: ${s.checksums} files`];
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const lines = [
+    `restored ${s.backup} (offset ${s.backupOffset}), replayed ${s.replayed} change-log records: final offset ${s.finalOffset}`,
+    `pg_restore ${secs(s.restoreMs)}, replay ${secs(s.replayMs)}${s.replayed > 0 ? ` (applying: ${Math.round(s.replayed / (s.applyMs / 1000))} records/s)` : ''}`,
+    `checksums checked: ${s.checksums} files`,
+  ];
   const byDb = new Map<number, string[]>();
   for (const k of s.keys) byDb.set(k.db, [...(byDb.get(k.db) ?? []), `${k.type} ${k.n}`]);
   if (byDb.size === 0) lines.push('no keys');

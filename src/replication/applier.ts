@@ -10,7 +10,16 @@ export interface ApplierHost {
   dispatch(s: Session, args: Buffer[]): void;
   /** what the applier's replies go to: set per command by the queue */
   onApplierReply: ((r: Reply) => void) | undefined;
+  /**
+   * Start loading the cold keys of a command queued behind one that waits
+   * for its keys (Executor.prefetch); false: a command after which keys may
+   * mean something else (SELECT...), so look no further.
+   */
+  prefetch?(s: Session, args: Buffer[]): boolean;
 }
+
+/** Commands behind a waiting one whose keys are loaded meanwhile (as a client's pipeline, server/client.ts). */
+const PREFETCH_AHEAD = 256;
 
 /** How a queue's owner takes part: framing it handles itself, and each applied command. */
 export interface ApplyHooks {
@@ -35,6 +44,8 @@ export class ApplyQueue {
   private readonly queue: Buffer[][] = [];
   private applying = false;
   private idleWaiters: Array<() => void> = [];
+  /** queued commands, from the head, whose keys were already asked for */
+  private prefetched = 0;
 
   constructor(
     private readonly h: ApplierHost,
@@ -57,6 +68,17 @@ export class ApplyQueue {
   /** Drop what is queued (a command already running finishes). */
   clear(): void {
     this.queue.length = 0;
+    this.prefetched = 0;
+  }
+
+  private prefetchAhead(): void {
+    const prefetch = this.h.prefetch;
+    if (!prefetch) return;
+    const end = Math.min(this.queue.length, PREFETCH_AHEAD);
+    for (; this.prefetched < end; this.prefetched++) {
+      // a barrier (SELECT...): nothing past it until it has run
+      if (!prefetch.call(this.h, this.h.applier, this.queue[this.prefetched]!)) return;
+    }
   }
 
   /** Resolves once everything queued so far has run. */
@@ -75,6 +97,7 @@ export class ApplyQueue {
   private step(): void {
     while (this.queue.length > 0) {
       const args = this.queue.shift()!;
+      if (this.prefetched > 0) this.prefetched--;
       this.hooks.drained?.(this.queue.length);
       const name = args[0]!.toString('latin1').toUpperCase();
       if (this.hooks.frame?.(name, args)) continue;
@@ -99,7 +122,11 @@ export class ApplyQueue {
       };
       this.h.dispatch(this.h.applier, args);
       sync = false;
-      if (!done) return; // waiting for keys: the reply continues the loop
+      if (!done) {
+        // waiting for keys: the reply continues the loop; meanwhile the next commands' keys load
+        this.prefetchAhead();
+        return;
+      }
       if (this.h.onApplierReply === undefined) return; // retry scheduled
     }
     this.h.onApplierReply = undefined;
