@@ -49,6 +49,7 @@ export async function pgDump(opts: { binDir: string; url: string; snapshot: stri
   const { url, env } = withoutPassword(opts.url);
   const args = ['--format=custom', '--schema=talus', `--snapshot=${opts.snapshot}`, '--no-owner', '--no-privileges', `--file=${opts.file}`, `--dbname=${url}`];
   const { code, stderr } = await run(bin, args, env);
+  if (code === -1) throw new Error(`cannot run ${bin} (${stderr}): install postgresql-client-15 or set pg-bin-dir`);
   if (code !== 0) throw new Error(`pg_dump failed (${code === null ? 'killed' : `exit ${code}`}): ${lastLines(stderr)}`);
 }
 
@@ -61,6 +62,7 @@ export async function pgRestore(opts: { binDir: string; url: string; file: strin
   const { url, env } = withoutPassword(opts.url);
   const args = ['--single-transaction', '--exit-on-error', '--no-owner', '--no-privileges', `--dbname=${url}`, opts.file];
   const { code, stderr } = await run(bin, args, env);
+  if (code === -1) throw new Error(`cannot run ${bin} (${stderr}): install postgresql-client-15 or give --pg-bin-dir`);
   if (code !== 0) throw new Error(`pg_restore of ${opts.file} failed: ${lastLines(stderr)}`);
 }
 
