@@ -109,6 +109,7 @@ export class ApplyQueue {
         if (reply instanceof ErrorReply && reply.message.startsWith('MISCONF')) {
           // PostgreSQL refused the write: try the same record again shortly
           this.queue.unshift(args);
+          this.prefetched = 0;
           this.h.onApplierReply = undefined;
           setTimeout(() => {
             this.applying = true;
