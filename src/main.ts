@@ -14,8 +14,13 @@ import {
   writePidfile,
 } from './server/process.js';
 
-/** `talus [talus.conf] [--option value ...]`, like redis-server. */
+/** `talus [talus.conf] [--option value ...]`, like redis-server; `talus restore|backup ...` for backups. */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'restore' || argv[0] === 'backup') {
+    // talus restore / talus backup ... (docs/backup.md)
+    const { runBackupCli } = await import('./backup/cli.js');
+    return runBackupCli(argv);
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText());
     return 0;

@@ -37,6 +37,8 @@ import { Replication } from './replication/replication.js';
 import { ReplicationStore, readReplicationRow } from './storage/replication-store.js';
 import type { ErrorReply } from './protocol/reply.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
+import { BackupService } from './backup/service.js';
+import { ApplyQueue, type ApplierHost } from './replication/applier.js';
 
 /**
  * One Talus server: storage, hot set, the executor and the listener. What
@@ -70,7 +72,10 @@ export class Talus implements ServerControl {
   loader!: Loader;
   database!: Database;
   embedded: EmbeddedCluster | undefined;
-  lastSave = Math.floor(Date.now() / 1000);
+  /** LASTSAVE without backups: when everything was last known committed (SAVE, BGSAVE) */
+  private savedAt = Math.floor(Date.now() / 1000);
+  /** full backups and change-log archives (src/backup/service.ts) */
+  backups!: BackupService;
   private servers: net.Server[] = [];
   private nextClientId = 1;
   private cron: NodeJS.Timeout | undefined;
@@ -135,6 +140,18 @@ export class Talus implements ServerControl {
     installCommandHooks(this);
   }
 
+  /** LASTSAVE: with backups configured, when the last full backup ended */
+  get lastSave(): number {
+    return this.backups?.configured && this.backups.lastTime > 0 ? this.backups.lastTime : this.savedAt;
+  }
+
+  set lastSave(t: number) {
+    this.savedAt = t;
+  }
+
+  /** the database this server writes to (the embedded cluster's, or database-url) */
+  databaseUrl = '';
+
   get persistence(): Persistence {
     return this.flusher;
   }
@@ -166,6 +183,7 @@ export class Talus implements ServerControl {
       this.embedded = await startEmbeddedPostgres({ dir: v.dir, port: v.embeddedPgPort, userNamespace: v.embeddedPgUserNamespace, log: this.log });
       url = this.embedded.url;
     }
+    this.databaseUrl = url;
     this.database = openDatabase(url, v.pgPoolSize, (err) => this.log.verbose(`PostgreSQL connection error: ${err.message}`));
     const version = await migrate(this.database.pool, this.log);
     this.log.notice(`storage ready (schema version ${version})`);
@@ -219,9 +237,16 @@ export class Talus implements ServerControl {
     this.notifier.configure(v.notifyKeyspaceEvents);
     this.config.onChange('notify-keyspace-events', (flags) => this.notifier.configure(flags as string));
     this.storedKeys = new PostgresStoredKeys(db, this.keyspace, this.flusher);
+    this.backups = new BackupService({
+      log: this.log,
+      config: this.config,
+      databaseUrl: () => this.databaseUrl,
+      currentSeq: () => this.keyspace.changelog.seq,
+    });
     this.janitor = new Janitor(db, this.log, () => ({
       bytes: this.config.values.changelogRetention,
       seconds: this.config.values.changelogRetentionSeconds,
+      keepAfter: this.backups.keepChangelogAfter(),
     }), () => this.loader.lastReadAt);
     this.flusher.committedListeners.push(() => this.latency.note('postgres-commit', this.flusher.stats.lastCommitMs));
     this.flusher.committedListeners.push((records) => {
@@ -252,6 +277,7 @@ export class Talus implements ServerControl {
     );
     this.replication.prepare();
     await this.startScripting();
+    await this.backups.start();
     this.startCron();
     this.config.onChange('hz', () => this.startCron());
     await this.listen();
@@ -267,6 +293,22 @@ export class Talus implements ServerControl {
     s.authenticated = true;
     s.flags.add('master');
     return s;
+  }
+
+  /**
+   * An apply queue on a session of its own: change-log effects run through
+   * the executor as a follower runs its leader's (restore replay,
+   * src/backup/restore.ts).
+   */
+  openApplyQueue(): ApplyQueue {
+    const host: ApplierHost = {
+      log: this.log,
+      applier: this.openApplier((r) => host.onApplierReply?.(r)),
+      dispatch: (s, args) => this.executor.dispatch(s, args),
+      onApplierReply: undefined,
+      prefetch: (s, args) => this.executor.prefetch(s, args),
+    };
+    return new ApplyQueue(host);
   }
 
   replicationRefusal(s: Session, cmd: Command, args: Buffer[]): ErrorReply | undefined {
@@ -551,6 +593,7 @@ export class Talus implements ServerControl {
     this.replication?.stop();
     await this.flusher?.drain().catch((err) => this.log.warning(`final commit failed: ${err.message}`));
     for (const c of [...this.clients.values()]) c.close();
+    await this.backups?.stop().catch((err) => this.log.warning(`backup shutdown: ${(err as Error).message}`));
     await this.janitor?.stop();
     await this.database?.close().catch(() => undefined);
     await this.embedded?.stop();

@@ -5,7 +5,8 @@
  *
  * Persistence commands: Talus writes every change through to PostgreSQL
  * continuously, so there is no snapshot to take. SAVE answers once everything
- * changed so far is committed; BGSAVE starts that wait and answers at once;
+ * changed so far is committed; BGSAVE takes a full backup when backups are
+ * configured (docs/backup.md), else it starts that wait and answers at once;
  * BGREWRITEAOF has nothing to rewrite and only says it started.
  */
 import type { CommandDef, Command, Handler } from './table.js';
@@ -129,6 +130,11 @@ function bgsave(c: CommandContext, args: Buffer[]): Reply {
     schedule = true;
   }
   const t = c.server;
+  if (t.backups.configured) {
+    // a full backup (pg_dump and manifest, src/backup): its state is the backup service's
+    if (t.backups.startBackup(schedule)) return new SimpleString('Background saving started');
+    return schedule ? new SimpleString('Background saving scheduled') : new ErrorReply('ERR Background save already in progress');
+  }
   const r = runtimeOf(t);
   if (r.bgsaveInProgress) {
     return schedule ? new SimpleString('Background saving scheduled') : new ErrorReply('ERR Background save already in progress');

@@ -277,6 +277,7 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   for (const [def, v] of parsed) values[def.key] = v;
   values.dir = path.resolve(cwd, values.dir as string);
   if (values.backupDir) values.backupDir = path.resolve(cwd, values.backupDir as string);
+  if (values.pgBinDir) values.pgBinDir = path.resolve(cwd, values.pgBinDir as string);
 
   const loaded: LoadedConfig = { values: values as unknown as TalusConfig, origins, warnings, cwd };
   return configFile === undefined ? loaded : { ...loaded, configFile };

@@ -684,9 +684,12 @@ const SPECS = {
   }),
 
   ...section('Backups', {
-    'backup-cron': option(cronExpression(), { effect: notBuilt('scheduled backups are not built yet', ['']), default: '0 3 * * *', doc: 'When to take a backup, as a cron expression (empty = no scheduled backups).', mutable: true }),
-    'backup-dir': option(text({ label: 'path' }), { effect: notBuilt('backups are not built yet'), default: '', doc: 'Where backups are written (empty = <dir>/backups).', mutable: true }),
-    'backup-keep': option(int(0, 100000), { effect: notBuilt('backups are not built yet'), default: 7, doc: 'Number of backups kept (0 = keep all).', mutable: true }),
+    'backup-cron': option(cronExpression(), { effect: LIVE, default: '', doc: 'When to take a full backup (pg_dump of the talus schema), as a cron expression such as 0 3 * * * (empty = none scheduled; BGSAVE takes one when backups are configured). docs/backup.md.', mutable: true }),
+    'backup-dir': option(text({ label: 'path' }), { effect: LIVE, default: '', doc: 'Where full backups, change-log archives and restore points are written (empty = <dir>/backups). Backups are configured when this or backup-cron is set: BGSAVE then takes a full backup, the change log is archived after it, and the janitor keeps what is not archived yet.', mutable: true }),
+    'backup-keep': option(int(0, 100000), { effect: LIVE, default: 7, doc: 'Full backups kept, newest first (0 = no count rule); with backup-keep-days a backup goes once outside both. Archives older than the oldest kept backup go with it.', mutable: true }),
+    'backup-keep-days': option(int(0, 100000), { effect: LIVE, default: 0, doc: 'Days a full backup is kept (0 = no age rule).', mutable: true }),
+    'backup-log-cron': option(cronExpression(), { effect: LIVE, default: '', doc: 'When to archive the committed change log, as a cron expression (empty = continuously, every few seconds).', mutable: true }),
+    'pg-bin-dir': option(text({ label: 'path' }), { effect: LIVE, default: '', doc: 'Directory of pg_dump and pg_restore (empty = found on PATH; Debian: apt-get install postgresql-client-15). Their major version must be at least the server\'s.', mutable: true }),
   }),
 };
 

@@ -111,6 +111,14 @@ export interface ReplicationControl {
 }
 
 /** The server as the server-management commands see it. */
+/** Full backups as BGSAVE sees them (src/backup/service.ts). */
+export interface BackupControl {
+  /** backup-cron or backup-dir is set: BGSAVE takes a full backup */
+  readonly configured: boolean;
+  /** Start a full backup now; false if one is running (`schedule`: then take one after it). */
+  startBackup(schedule: boolean): boolean;
+}
+
 export interface ServerControl {
   readonly keyspace: Keyspace;
   readonly config: ConfigStore;
@@ -137,6 +145,8 @@ export interface ServerControl {
   role: 'master' | 'slave';
   readonly replication: ReplicationControl;
   lastSave: number;
+  /** full backups (BGSAVE when backups are configured) */
+  readonly backups: BackupControl;
   /** DEBUG SET-ACTIVE-EXPIRE */
   activeExpire: boolean;
   /** CLIENT PAUSE: returns true when it took the command to run later (commands/client-cmds.ts) */

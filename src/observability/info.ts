@@ -285,6 +285,11 @@ function persistence(t: Talus): Fields {
   // change-log tail past the durable point.
   const unsaved = (t.keyspace?.changelog.seq ?? 0) - (t.flusher?.durableSeq ?? 0);
   const healthy = t.flusher?.healthy ?? true;
+  const b = t.backups;
+  // With backups configured, a save is a full backup (src/backup): changes
+  // since the last one are the change-log records after its offset.
+  const backing = b?.configured ?? false;
+  const sinceBackup = b && b.lastOffset >= 0 ? (t.keyspace?.changelog.seq ?? 0) - b.lastOffset : t.keyspace?.changelog.seq ?? 0;
   return [
     ['loading', t.replication?.loading ? 1 : 0],
     ['async_loading', 0],
@@ -294,12 +299,12 @@ function persistence(t: Talus): Fields {
     ['current_fork_perc', '0.00'],
     ['current_save_keys_processed', 0],
     ['current_save_keys_total', 0],
-    ['rdb_changes_since_last_save', Math.max(0, unsaved)],
-    ['rdb_bgsave_in_progress', r.bgsaveInProgress ? 1 : 0],
+    ['rdb_changes_since_last_save', Math.max(0, backing ? sinceBackup : unsaved)],
+    ['rdb_bgsave_in_progress', (backing ? b.inProgress : r.bgsaveInProgress) ? 1 : 0],
     ['rdb_last_save_time', t.lastSave],
-    ['rdb_last_bgsave_status', r.lastBgsaveOk ? 'ok' : 'err'],
-    ['rdb_last_bgsave_time_sec', r.lastBgsaveSecs],
-    ['rdb_current_bgsave_time_sec', r.bgsaveInProgress ? Math.floor((Date.now() - r.bgsaveStartedAt) / 1000) : -1],
+    ['rdb_last_bgsave_status', (backing ? b.lastOk : r.lastBgsaveOk) ? 'ok' : 'err'],
+    ['rdb_last_bgsave_time_sec', backing ? b.lastSecs : r.lastBgsaveSecs],
+    ['rdb_current_bgsave_time_sec', backing ? (b.inProgress ? Math.floor((Date.now() - b.startedAt) / 1000) : -1) : r.bgsaveInProgress ? Math.floor((Date.now() - r.bgsaveStartedAt) / 1000) : -1],
     ['rdb_saves', r.saves],
     ['rdb_last_cow_size', 0],
     ['rdb_last_load_keys_expired', 0],
@@ -316,6 +321,24 @@ function persistence(t: Talus): Fields {
     ['aof_last_cow_size', 0],
     ['module_fork_in_progress', 0],
     ['module_fork_last_cow_size', 0],
+    ...backupFields(t),
+  ];
+}
+
+/** Talus's backup fields (docs/backup.md), after Redis's. */
+function backupFields(t: Talus): Fields {
+  const b = t.backups;
+  if (!b) return [];
+  return [
+    ['backup_configured', b.configured ? 1 : 0],
+    ['backup_full_backups_taken', b.backups],
+    ['backup_last_offset', b.lastOffset],
+    ['backup_last_size', b.lastSize],
+    ['backup_last_error', b.lastError.replace(/[\r\n]+/g, ' ')],
+    ['backup_archived_offset', b.archivedOffset ?? -1],
+    ['backup_archive_lag', b.archiveLag(t.flusher?.durableSeq ?? 0)],
+    ['backup_archive_files_written', b.archiveFiles],
+    ['backup_archive_error', b.archiveError.replace(/[\r\n]+/g, ' ')],
   ];
 }
 

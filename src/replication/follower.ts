@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { RequestParser } from '../protocol/parser.js';
-import { ErrorReply, type Reply } from '../protocol/reply.js';
+import type { Reply } from '../protocol/reply.js';
+import { ApplyQueue } from './applier.js';
 import type { Session } from '../execution/session.js';
 import type { Logger } from '../observability/logger.js';
 import { encodeEffect, type LeaderPosition } from './changelog.js';
@@ -54,8 +55,7 @@ export class FollowerLink {
   private replid = '';
   private offset = 0;
   private loading = false;
-  private readonly queue: Buffer[][] = [];
-  private applying = false;
+  private readonly queue: ApplyQueue;
   private lastAcked = -1;
 
   constructor(
@@ -63,7 +63,30 @@ export class FollowerLink {
     readonly port: number,
     private readonly h: FollowerHost,
     private readonly timeoutSeconds: () => number,
-  ) {}
+  ) {
+    this.queue = new ApplyQueue(h, {
+      frame: (name, args) => {
+        if (name === 'PING') return true;
+        if (name === 'REPLCONF') {
+          // framing, not a record: GETACK asks for an ACK now
+          if (args[1]?.toString('latin1').toUpperCase() === 'GETACK') this.ack(true);
+          return true;
+        }
+        if (name === 'TALUS-SYNC') {
+          this.syncFrame(args);
+          return true;
+        }
+        return false;
+      },
+      counts: (name) => name !== 'SELECT' && this.state === 'connected',
+      applied: (_name, _args, counted) => {
+        if (counted) this.h.setApplied({ replid: this.replid, offset: ++this.offset });
+      },
+      drained: (length) => {
+        if (length < QUEUE_HIGH_WATER / 2) this.socket?.resume();
+      },
+    });
+  }
 
   start(): void {
     this.connect();
@@ -71,7 +94,7 @@ export class FollowerLink {
 
   stop(): void {
     this.stopped = true;
-    this.queue.length = 0; // nothing more of this leader's stream is applied
+    this.queue.clear(); // nothing more of this leader's stream is applied
     clearTimeout(this.retry);
     clearInterval(this.ackTimer);
     this.socket?.destroy();
@@ -129,7 +152,7 @@ export class FollowerLink {
     if (port.startsWith('-')) throw new Error(`REPLCONF listening-port refused: ${port}`);
     await ask('REPLCONF', 'capa', 'psync2');
     // A command of the last link still running (a cold key) sets the position when done: ask from after it.
-    while (this.applying) await new Promise((r) => setTimeout(r, 10));
+    while (this.queue.busy) await new Promise((r) => setTimeout(r, 10));
     const at = this.h.applied();
     const resumable = at !== undefined && at.offset >= 0;
     const answer = await ask('PSYNC', resumable ? at.replid : '?', resumable ? String(at.offset + 1) : '-1');
@@ -169,53 +192,9 @@ export class FollowerLink {
     this.applyQueued();
   }
 
-  /** Apply queued commands one at a time, in order: each waits for the previous one's reply. */
+  /** Apply queued commands one at a time, in order (replication/applier.ts). */
   private applyQueued(): void {
-    if (this.applying) return;
-    this.applying = true;
-    const step = (): void => {
-      while (this.queue.length > 0) {
-        const args = this.queue.shift()!;
-        if (this.queue.length < QUEUE_HIGH_WATER / 2) this.socket?.resume();
-        const name = args[0]!.toString('latin1').toUpperCase();
-        if (name === 'PING') continue;
-        if (name === 'REPLCONF') {
-          // framing, not a record: GETACK asks for an ACK now
-          if (args[1]?.toString('latin1').toUpperCase() === 'GETACK') this.ack(true);
-          continue;
-        }
-        if (name === 'TALUS-SYNC') {
-          this.syncFrame(args);
-          continue;
-        }
-        let sync = true;
-        let done = false;
-        const counted = name !== 'SELECT' && this.state === 'connected';
-        this.h.onApplierReply = (reply) => {
-          done = true;
-          if (reply instanceof ErrorReply && reply.message.startsWith('MISCONF')) {
-            // PostgreSQL refused the write: try the same record again shortly
-            this.queue.unshift(args);
-            this.h.onApplierReply = undefined;
-            setTimeout(() => {
-              this.applying = true;
-              step();
-            }, 100);
-            return;
-          }
-          if (reply instanceof ErrorReply) this.h.log.warning(`replicated command ${name} failed: ${reply.message}`);
-          if (counted) this.h.setApplied({ replid: this.replid, offset: ++this.offset });
-          if (!sync) step();
-        };
-        this.h.dispatch(this.h.applier, args);
-        sync = false;
-        if (!done) return; // waiting for keys: the reply continues the loop
-        if (this.h.onApplierReply === undefined) return; // retry scheduled
-      }
-      this.h.onApplierReply = undefined;
-      this.applying = false;
-    };
-    step();
+    this.queue.run();
   }
 
   /** The snapshot's frame: BEGIN flushes and marks the data set partial, END makes it whole. */
@@ -254,7 +233,7 @@ export class FollowerLink {
   private closed(socket: net.Socket): void {
     if (socket !== this.socket) return;
     clearInterval(this.ackTimer);
-    this.queue.length = 0;
+    this.queue.clear();
     if (this.state === 'connected' || this.state === 'sync') {
       this.h.log.warning(`Connection with master lost${this.loading ? ' during a full sync: the data set stays partial (-LOADING) until a full sync completes' : ''}`);
     }

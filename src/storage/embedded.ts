@@ -108,6 +108,24 @@ export async function startEmbeddedPostgres(opts: {
 }
 
 /**
+ * The URL of the embedded PostgreSQL a Talus with data dir `dir` runs now
+ * (its password from embedded-pg.json, its port from postmaster.pid), for
+ * tools such as `talus backup mark` that work beside the server.
+ */
+export function runningEmbeddedUrl(dir: string): string {
+  const root = path.resolve(dir);
+  let password: string;
+  let port: number;
+  try {
+    password = (JSON.parse(fs.readFileSync(path.join(root, 'embedded-pg.json'), 'utf8')) as ClusterState).password;
+    port = Number(fs.readFileSync(path.join(root, 'pg', 'postmaster.pid'), 'utf8').split('\n')[3]);
+  } catch (err) {
+    throw new Error(`no embedded PostgreSQL runs in ${root} (${(err as Error).message}): start Talus, or give database-url`);
+  }
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
+
+/**
  * Runs the postmaster and, when it exits on its own (a crash, a kill -9),
  * starts it again: its crash recovery replays the WAL, so every committed
  * write is there. Meanwhile commits fail and the flusher retries them with

@@ -40,8 +40,11 @@ export class Janitor {
   constructor(
     private readonly db: Kysely<TalusSchema>,
     private readonly log: Logger,
-    /** retention limits: bytes of effects kept, and their age in seconds */
-    private readonly retention: () => { bytes: number; seconds: number },
+    /**
+     * retention limits: bytes of effects kept, their age in seconds, and the
+     * offset after which nothing is trimmed (backups: not archived yet)
+     */
+    private readonly retention: () => { bytes: number; seconds: number; keepAfter?: number | undefined },
     /** when the loader last read from PostgreSQL for a client (performance.now() ms; 0 = never) */
     private readonly lastColdRead: () => number = () => 0,
   ) {}
@@ -80,7 +83,8 @@ export class Janitor {
         for (const a of this.appendedWhileCounting) if (a.lastSeq > seen) bytes += a.bytes;
         this.changelogBytes = bytes;
       }
-      const { bytes, seconds } = this.retention();
+      const { bytes, seconds, keepAfter } = this.retention();
+      const floor = keepAfter ?? Number.MAX_SAFE_INTEGER;
       const cutoff = Date.now() - seconds * 1000;
       if (this.changelogBytes <= bytes) {
         // Within the size bound: only the age bound can apply; one index probe says.
@@ -89,13 +93,14 @@ export class Janitor {
         if (rows.length === 0 || rows[0]!.at >= cutoff) return;
       }
       for (let round = 0; round < 10; round++) {
-        const { rows } = await sql<{ seq: number; at: number; n: number }>`
-          SELECT first_seq AS seq, at, length(records) AS n FROM talus.changelog ORDER BY first_seq LIMIT ${Janitor.TRIM_ROWS}`.execute(this.db);
+        const { rows } = await sql<{ seq: number; last: number; at: number; n: number }>`
+          SELECT first_seq AS seq, last_seq AS last, at, length(records) AS n FROM talus.changelog ORDER BY first_seq LIMIT ${Janitor.TRIM_ROWS}`.execute(this.db);
         let excess = this.changelogBytes - bytes;
         let last = -1;
         let freed = 0;
         for (const r of rows) {
           if (r.at >= cutoff && excess <= 0) break;
+          if (r.last > floor) break; // not archived yet (backups): kept whatever the retention says
           last = r.seq;
           freed += r.n;
           excess -= r.n;
