@@ -329,15 +329,15 @@ function search(kind: SearchKind, readOnly: boolean) {
   };
 }
 
-/** GEORADIUS[BYMEMBER]'s keys: the source and the last STORE/STOREDIST key. */
+/** GEORADIUS[BYMEMBER]'s keys: the source and each STORE/STOREDIST key (as the key specs name them; the last one is written). */
 function radiusKeyPositions(base: number) {
   return (args: Buffer[]): number[] => {
-    let store = -1;
+    const keys = [1];
     for (let i = base; i < args.length; i++) {
       const o = keyword(args[i]!);
-      if ((o === 'STORE' || o === 'STOREDIST') && i + 1 < args.length) store = ++i;
+      if ((o === 'STORE' || o === 'STOREDIST') && i + 1 < args.length) keys.push(++i);
     }
-    return store > 0 ? [1, store] : [1];
+    return keys;
   };
 }
 
