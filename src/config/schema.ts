@@ -656,6 +656,7 @@ const SPECS = {
     'latency-monitor-threshold': option(int(0, MAX), { effect: LIVE, default: 0, doc: 'Record events slower than this many milliseconds for LATENCY (0 = off).', mutable: true }),
     'latency-tracking': option(bool(), { effect: LIVE, default: true, doc: 'Keep a latency histogram per command, for INFO latencystats and LATENCY HISTOGRAM.', mutable: true }),
     'latency-tracking-info-percentiles': option(percentiles(), { effect: LIVE, default: '50 99 99.9', doc: 'Percentiles reported by INFO latencystats.', mutable: true }),
+    'metrics-port': option(int(0, 65535), { effect: LIVE, default: 0, doc: 'HTTP port for /metrics (Prometheus), /healthz and /readyz, on the bind addresses (0 = off; the Helm chart uses 9420).', mutable: false }),
     'notify-keyspace-events': option(notifyFlags(), { effect: LIVE, default: '', doc: 'Keyspace notification classes (e.g. "KEA"; empty = off). K/E: keyspace/keyevent channels; g $ l s h z x n m: generic, string, list, set, hash, sorted set, expired, new key, key miss. e (evicted) is never emitted: Talus unloads clean keys from memory but deletes nothing; t and d (streams, modules) have nothing to emit in Talus.', mutable: true }),
   }),
 
