@@ -118,7 +118,9 @@ export class Metrics {
     this.fromField('counter', 'redis_rejected_connections_total', 'rejected_connections', 'Connections refused (maxclients...).');
     this.fromField('gauge', 'redis_connected_slaves', 'connected_slaves', 'Followers fed by this server.');
     this.fromField('gauge', 'redis_master_repl_offset', 'master_repl_offset', 'Replication offset (the change-log sequence).');
-    this.fromField('gauge', 'redis_rdb_last_save_timestamp_seconds', 'rdb_last_save_time', 'Last time everything was durable in PostgreSQL (unix seconds).');
+    this.fromField('gauge', 'redis_rdb_last_save_timestamp_seconds', 'rdb_last_save_time', 'LASTSAVE: the last successful save or backup (unix seconds).');
+    this.gauge('redis_rdb_last_bgsave_status', '1 when the last save or backup succeeded.', (emit) => emit(this.field('rdb_last_bgsave_status') === 'err' ? 0 : 1));
+    this.fromField('gauge', 'redis_rdb_bgsave_in_progress', 'rdb_bgsave_in_progress', '1 while a save or backup runs.');
     this.fromField('gauge', 'redis_rdb_changes_since_last_save', 'rdb_changes_since_last_save', 'Changes not yet committed to PostgreSQL.');
     this.gauge('redis_master_link_up', 'On a follower: 1 while the link to the leader is up.', (emit) => {
       const status = this.field('master_link_status');
