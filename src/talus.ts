@@ -125,7 +125,7 @@ export class Talus implements ServerControl {
 
   constructor(readonly config: ConfigStore) {
     const v = config.values;
-    this.log = new Logger(v.loglevel, v.logfile);
+    this.log = new Logger(v.loglevel, v.logfile, v.logFormat);
     this.slowlog = new Slowlog(config);
     this.commands.register(allCommands);
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));

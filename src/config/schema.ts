@@ -649,6 +649,7 @@ const SPECS = {
 
   ...section('Logging and monitoring', {
     loglevel: option(oneOf(['debug', 'verbose', 'notice', 'warning'] as const), { effect: LIVE, default: 'notice', doc: 'Log verbosity.', mutable: true }),
+    'log-format': option(oneOf(['auto', 'redis', 'json'] as const), { effect: LIVE, default: 'auto', doc: 'Log line format: redis = Redis-style lines, json = one pino JSON object per line (level, time, pid, msg), auto = Redis lines on a terminal and JSON otherwise (a pipe, a container, a logfile).', mutable: false }),
     logfile: option(text({ label: 'path' }), { effect: LIVE, default: '', doc: 'Log file path (empty = standard output).', mutable: false }),
     'always-show-logo': option(bool(), { effect: noEffect('Talus prints no logo'), default: false, doc: 'Print the ASCII-art logo at start-up.', mutable: false }),
     'slowlog-log-slower-than': option(int(-1, MAX), { effect: LIVE, default: 10000, doc: 'Log commands slower than this many microseconds in SLOWLOG (-1 = off, 0 = all).', mutable: true }),
