@@ -181,6 +181,12 @@ export class Talus implements ServerControl {
 
     this.keyspace = new Keyspace(v.databases, new Changelog(lastSeq));
     this.keyspace.setEpoch(epoch);
+    const lfuSettings = () => {
+      const { maxmemoryPolicy, lfuLogFactor, lfuDecayTime } = this.config.values;
+      Object.assign(this.keyspace.lfu, { enabled: maxmemoryPolicy.endsWith('-lfu'), logFactor: lfuLogFactor, decayMinutes: lfuDecayTime });
+    };
+    lfuSettings();
+    for (const name of ['maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time']) this.config.onChange(name, lfuSettings);
     for (const d of this.keyspace.dbs) d.complete = true;
     for (const { db: i, n } of counts) {
       const d = this.keyspace.dbs[i];
