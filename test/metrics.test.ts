@@ -126,6 +126,31 @@ describe('metrics and health endpoints', function () {
     expect((await get(metricsPort, '/nothing')).status).to.equal(404);
   });
 
+  it('/readyz on a follower is 503 while its link to the leader is down, 200 once it is up', async () => {
+    const leaderPort = await freePort();
+    const followerMetrics = await freePort();
+    const follower = await startTalus(['--replicaof', '127.0.0.1', String(leaderPort), '--metrics-port', String(followerMetrics)]);
+    let leader: TalusProcess | undefined;
+    try {
+      const down = await get(followerMetrics, '/readyz');
+      expect(down.status).to.equal(503);
+      expect(down.body).to.match(/link to the leader is down/);
+      const m = samples((await get(followerMetrics, '/metrics')).body);
+      expect(m.get('redis_master_link_up')).to.equal(0);
+      leader = await startTalus(['--port', String(leaderPort)]);
+      let status = 0;
+      for (let i = 0; i < 120 && status !== 200; i++) {
+        status = (await get(followerMetrics, '/readyz')).status;
+        if (status !== 200) await sleep(250);
+      }
+      expect(status).to.equal(200);
+      expect(samples((await get(followerMetrics, '/metrics')).body).get('redis_master_link_up')).to.equal(1);
+    } finally {
+      await follower.stop();
+      await leader?.stop();
+    }
+  });
+
   it('/readyz is 200, 503 while PostgreSQL is stopped, and 200 once it is back', async () => {
     const ready = await get(metricsPort, '/readyz');
     expect(ready.status, ready.body).to.equal(200);
