@@ -350,6 +350,7 @@ export class Talus implements ServerControl {
   private async listenHealth(): Promise<void> {
     const v = this.config.values;
     if (v.metricsPort === 0) return;
+    this.metrics.includeProcessMetrics();
     this.health = new HealthServer({
       metrics: async () => ({ text: await this.metrics.render(), contentType: this.metrics.contentType }),
       notReady: () => this.notReady(),

@@ -210,6 +210,31 @@ describe('Helm chart (helm/talus)', function () {
     expect(url).to.equal('postgresql://talus:p%40ss%2Fword@pg.example:5432/talus-2?sslmode=require');
   });
 
+  it('renders NOTES.txt with how to connect, with and without Sentinel and auth', () => {
+    // helm template leaves NOTES.txt out: render it as a ConfigMap of a copy of the chart
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'talus-chart-'));
+    try {
+      fs.cpSync(CHART, copy, { recursive: true });
+      const notes = fs.readFileSync(path.join(CHART, 'templates/NOTES.txt'), 'utf8');
+      fs.writeFileSync(path.join(copy, 'templates/_notes-check.tpl'), `{{- define "check.notes" -}}\n${notes}\n{{- end -}}\n`);
+      fs.writeFileSync(path.join(copy, 'templates/notes-check.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "check.notes" . | quote }}\n');
+      const notesFor = (set: string[]) => {
+        const args = ['template', 'rel', copy, '--namespace', 'ns', '--show-only', 'templates/notes-check.yaml'];
+        for (const v of set) args.push('--set', v);
+        const out = execFileSync(helm, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        return (parseAllDocuments(out)[0]!.toJS() as { data: { notes: string } }).data.notes;
+      };
+      const sentinel = notesFor([]);
+      expect(sentinel).to.include('sentinel get-master-addr-by-name mymaster');
+      expect(sentinel).to.include('kubectl get secret --namespace ns rel-talus');
+      const plain = notesFor(['sentinel.enabled=false', 'auth.enabled=false']);
+      expect(plain).to.include('svc/rel-talus-leader');
+      expect(plain).to.include('WARNING: auth.enabled is false');
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it('refuses values the schema or the chart rules forbid', () => {
     const fails = (set: string[]) => {
       try {

@@ -43,12 +43,19 @@ export class Metrics {
   /** `info` gives INFO everything as fields; it is asked once per scrape. */
   constructor(private readonly info: () => InfoSnapshot) {
     const r = this.registry;
-    collectDefaultMetrics({ register: r });
     this.coldReadSeconds = new Histogram({ name: 'talus_cold_read_duration_seconds', help: 'Time to read a batch of cold keys from PostgreSQL.', buckets: LATENCY_BUCKETS, registers: [r] });
     this.commitSeconds = new Histogram({ name: 'talus_commit_duration_seconds', help: 'Time of one group commit to PostgreSQL.', buckets: LATENCY_BUCKETS, registers: [r] });
     this.commitBatchSize = new Histogram({ name: 'talus_commit_batch_size', help: 'Dirty entries written by one group commit.', buckets: BATCH_BUCKETS, registers: [r] });
     this.defineRedisFigures();
     this.defineTalusFigures();
+  }
+
+  /**
+   * Node's process figures (process_*, nodejs_*, event-loop lag): only once
+   * something scrapes, since the event-loop monitor samples all the time.
+   */
+  includeProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry });
   }
 
   /** The exposition text; content type in `contentType`. */
