@@ -276,8 +276,9 @@ export class Talus implements ServerControl {
     await this.startScripting();
     this.startCron();
     this.config.onChange('hz', () => this.startCron());
-    await this.listen();
+    // health first: whoever sees "Ready to accept connections" can scrape at once
     await this.listenHealth();
+    await this.listen();
     this.replication.start();
   }
 
