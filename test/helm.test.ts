@@ -235,6 +235,59 @@ describe('Helm chart (helm/talus)', function () {
     }
   });
 
+  describe('the pod scripts, run with stand-ins for DNS, redis-cli, Talus and redis-server', () => {
+    let root: string;
+    const HEADLESS = 'rel-talus-headless.ns.svc.cluster.local';
+    const FIRST = `rel-talus-node-0.${HEADLESS}`;
+
+    before(() => {
+      root = fs.mkdtempSync(path.join(os.tmpdir(), 'talus-scripts-'));
+      const docs = render(helm);
+      const scripts = (find(docs, 'ConfigMap', 'rel-talus-scripts') as Manifest & { data: Record<string, string> }).data;
+      const conf = (find(docs, 'ConfigMap', 'rel-talus-configuration') as Manifest & { data: Record<string, string> }).data;
+      for (const dir of ['scripts', 'etc', 'conf', 'sentinel', 'bin', 'stub']) fs.mkdirSync(path.join(root, dir));
+      for (const [name, text] of Object.entries(scripts)) fs.writeFileSync(path.join(root, 'scripts', name), text.replaceAll('/opt/talus', root), { mode: 0o755 });
+      for (const [name, text] of Object.entries(conf)) fs.writeFileSync(path.join(root, 'etc', name), text);
+      const stub = (name: string, body: string) => fs.writeFileSync(path.join(root, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+      // the headless service lists FAKE_PEERS; any other name resolves
+      stub('stub/getent', `if [ "$2" = "${HEADLESS}" ]; then for p in $FAKE_PEERS; do echo "$p $2"; done; else echo "10.9.9.9 $2"; fi`);
+      // a Sentinel answers get-master-addr-by-name with FAKE_MASTER ("host port"), or nothing
+      stub('stub/redis-cli', '[ -n "$FAKE_MASTER" ] || exit 1; for w in $FAKE_MASTER; do echo "$w"; done');
+      stub('stub/redis-server', 'cat "$1"');
+      stub('bin/talus', 'cat "$1"');
+    });
+
+    after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+    function runScript(name: string, env: Record<string, string>): string {
+      return execFileSync('sh', [path.join(root, 'scripts', name)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: `${path.join(root, 'stub')}:${process.env['PATH']}`, POD_IP: '10.0.0.9', FAKE_PEERS: '', FAKE_MASTER: '', ...env },
+      });
+    }
+
+    it('pod 0 starts as the leader and pod 1 as its follower when no Sentinel answers', () => {
+      expect(runScript('start-talus.sh', { POD_NAME: 'rel-talus-node-0' })).to.not.match(/^replicaof/m);
+      expect(runScript('start-talus.sh', { POD_NAME: 'rel-talus-node-1' })).to.match(new RegExp(`^replicaof ${FIRST} 9221$`, 'm'));
+    });
+
+    it('a pod follows the leader Sentinel names, even pod 0 (a former leader rejoins as a follower)', () => {
+      const env = { FAKE_PEERS: '10.0.0.1 10.0.0.2', FAKE_MASTER: '10.0.0.2 9221' };
+      expect(runScript('start-talus.sh', { ...env, POD_NAME: 'rel-talus-node-0' })).to.match(/^replicaof 10\.0\.0\.2 9221$/m);
+      expect(runScript('start-talus.sh', { ...env, POD_NAME: 'rel-talus-node-2', POD_IP: '10.0.0.2' })).to.not.match(/^replicaof/m);
+    });
+
+    it('a Sentinel monitors the current leader with quorum 2 and announces its pod name', () => {
+      const conf = runScript('start-sentinel.sh', { POD_NAME: 'rel-talus-node-2' });
+      expect(conf.split('\n')[0]).to.equal(`sentinel monitor mymaster ${FIRST} 9221 2`);
+      expect(conf).to.include(`sentinel announce-ip rel-talus-node-2.${HEADLESS}`);
+      expect(conf).to.match(/^sentinel down-after-milliseconds mymaster 30000$/m);
+      const password = runScript('start-sentinel.sh', { POD_NAME: 'rel-talus-node-2', TALUS_REQUIREPASS: 'pw' });
+      expect(password).to.include('sentinel auth-pass mymaster pw');
+    });
+  });
+
   it('refuses values the schema or the chart rules forbid', () => {
     const fails = (set: string[]) => {
       try {
