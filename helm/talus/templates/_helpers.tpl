@@ -76,14 +76,16 @@ storageClassName: {{ $sc | quote }}
 {{- end -}}
 {{- end -}}
 
-{{/* One talus.conf line: booleans as yes/no, lists space-separated, the rest as written */}}
+{{/* One talus.conf value: booleans as yes/no, lists space-separated, whole numbers without exponent;
+     a value with spaces or quotes (or an empty one) is double-quoted, which Talus reads as one value */}}
 {{- define "talus.confValue" -}}
-{{- if kindIs "bool" . -}}{{ ternary "yes" "no" . }}
-{{- else if kindIs "slice" . -}}{{ join " " . }}
-{{- else if eq (toString .) "" -}}""
-{{- else if and (kindIs "float64" .) (eq . (float64 (int64 .))) -}}{{ . | int64 }}
-{{- else -}}{{ . }}
+{{- $v := . -}}
+{{- if kindIs "bool" . -}}{{- $v = ternary "yes" "no" . -}}
+{{- else if kindIs "slice" . -}}{{- $v = join " " . -}}
+{{- else if and (kindIs "float64" .) (eq . (float64 (int64 .))) -}}{{- $v = int64 . | toString -}}
+{{- else -}}{{- $v = toString . -}}
 {{- end -}}
+{{- if regexMatch "^[^\\s\"'\\\\]+$" $v -}}{{ $v }}{{- else -}}{{ $v | quote }}{{- end -}}
 {{- end -}}
 
 {{- define "talus.validateValues" -}}
