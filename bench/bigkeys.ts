@@ -145,9 +145,9 @@ async function start(): Promise<number> {
   return Date.now() - t;
 }
 
-/** Talus's warning lines (`#`) of this process so far, the first 10. */
+/** Talus's warning lines (`#`, or level warning in JSON) of this process so far, the first 10. */
 function printWarnings(): void {
-  const lines = srv.output().split('\n').filter((l) => / # /.test(l));
+  const lines = srv.output().split('\n').filter((l) => / # |"level":"warning"/.test(l));
   for (const l of lines.slice(0, 10)) console.log(`  Talus: ${l.slice(0, 300)}`);
   if (lines.length > 10) console.log(`  Talus: ... ${lines.length - 10} more warning lines`);
 }

@@ -42,6 +42,10 @@ async function main(argv: string[]): Promise<number> {
   const v = store.values;
   if (v.daemonize && !isDaemonChild()) return startDaemon(v.logfile);
   const talus = new Talus(store);
+  // Redis's first lines, so that operators find the start in the log as they are used to
+  talus.log.notice('oO0OoO0OoO0Oo Talus is starting oO0OoO0OoO0Oo');
+  talus.log.notice(`Talus version=${VERSION.talus}, redis=${VERSION.redis}, node=${process.version}, pid=${process.pid}, just started`);
+  talus.log.notice(store.configFile ? `Configuration loaded from ${store.configFile}` : 'Configuration loaded (no config file given)');
   const pidfile = pidfilePath(v);
   let stopping = false;
   const stop = (reason: string) => {

@@ -31,7 +31,9 @@ import { PostgresStoredKeys } from './storage/stored-keys.js';
 import { PubSubRegistry } from './pubsub/registry.js';
 import { KeyspaceNotifier } from './pubsub/keyspace-events.js';
 import { publish } from './commands/pubsub.js';
-import { buildInfo } from './observability/info.js';
+import { buildInfo, infoFields } from './observability/info.js';
+import { Metrics } from './observability/metrics.js';
+import { HealthServer } from './observability/http.js';
 import { Tracking } from './execution/tracking.js';
 import { Replication } from './replication/replication.js';
 import { ReplicationStore, readReplicationRow } from './storage/replication-store.js';
@@ -54,6 +56,10 @@ export class Talus implements ServerControl {
   readonly latency = new LatencyMonitor(() => this.config.values.latencyMonitorThreshold);
   /** Per-command latency histograms (latency-tracking): INFO latencystats, LATENCY HISTOGRAM */
   readonly latencyTracker = new LatencyTracker();
+  /** /metrics: INFO's fields at scrape time plus the cold-read and commit histograms */
+  readonly metrics = new Metrics(() => infoFields(this, ['everything']));
+  /** the metrics-port listener (/metrics, /healthz, /readyz), when metrics-port is set */
+  private health: HealthServer | undefined;
   readonly stats: ServerStats = {
     connectionsReceived: 0,
     commandsProcessed: 0,
@@ -124,7 +130,7 @@ export class Talus implements ServerControl {
 
   constructor(readonly config: ConfigStore) {
     const v = config.values;
-    this.log = new Logger(v.loglevel, v.logfile);
+    this.log = new Logger(v.loglevel, v.logfile, v.logFormat);
     this.slowlog = new Slowlog(config);
     this.commands.register(allCommands);
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
@@ -193,6 +199,12 @@ export class Talus implements ServerControl {
 
     this.keyspace = new Keyspace(v.databases, new Changelog(lastSeq));
     this.keyspace.setEpoch(epoch);
+    const lfuSettings = () => {
+      const { maxmemoryPolicy, lfuLogFactor, lfuDecayTime } = this.config.values;
+      Object.assign(this.keyspace.lfu, { enabled: maxmemoryPolicy.endsWith('-lfu'), logFactor: lfuLogFactor, decayMinutes: lfuDecayTime });
+    };
+    lfuSettings();
+    for (const name of ['maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time']) this.config.onChange(name, lfuSettings);
     for (const d of this.keyspace.dbs) d.complete = true;
     for (const { db: i, n } of counts) {
       const d = this.keyspace.dbs[i];
@@ -226,7 +238,10 @@ export class Talus implements ServerControl {
       const v = this.config.values;
       if (v.maxmemory > 0 && v.maxmemoryPolicy !== 'noeviction' && this.keyspace.bytes > v.maxmemory) this.evict(2000);
     };
-    this.loader.onRead = (ms) => this.latency.note('cold-read', ms);
+    this.loader.onRead = (ms) => {
+      this.latency.note('cold-read', ms);
+      this.metrics.coldReadSeconds.observe(ms / 1000);
+    };
     await this.warmUpStorage();
     this.scheduler = new Scheduler(this.loader);
     this.blocking = new Blocking(this, this.executor);
@@ -249,6 +264,13 @@ export class Talus implements ServerControl {
       keepAfter: this.backups.keepChangelogAfter(),
     }), () => this.loader.lastReadAt);
     this.flusher.committedListeners.push(() => this.latency.note('postgres-commit', this.flusher.stats.lastCommitMs));
+    let entriesBefore = 0;
+    this.flusher.committedListeners.push(() => {
+      const { entries, lastCommitMs } = this.flusher.stats;
+      this.metrics.commitSeconds.observe(lastCommitMs / 1000);
+      this.metrics.commitBatchSize.observe(entries - entriesBefore);
+      entriesBefore = entries;
+    });
     this.flusher.committedListeners.push((records) => {
       if (records.length > 0) this.janitor?.noteAppended(segmentBytes(records), records[records.length - 1]!.seq);
     });
@@ -280,6 +302,8 @@ export class Talus implements ServerControl {
     await this.backups.start();
     this.startCron();
     this.config.onChange('hz', () => this.startCron());
+    // health first: whoever sees "Ready to accept connections" can scrape at once
+    await this.listenHealth();
     await this.listen();
     this.replication.start();
   }
@@ -363,6 +387,37 @@ export class Talus implements ServerControl {
     }
     this.config.onChange('port', (p) => this.adoptPort(p as number));
     this.log.notice(`Ready to accept connections on ${binds.join(' ')} port ${this.port}`);
+  }
+
+  /** /metrics, /healthz and /readyz on metrics-port at the bind addresses (observability/http.ts). */
+  private async listenHealth(): Promise<void> {
+    const v = this.config.values;
+    if (v.metricsPort === 0) return;
+    this.metrics.includeProcessMetrics();
+    this.health = new HealthServer({
+      metrics: async () => ({ text: await this.metrics.render(), contentType: this.metrics.contentType }),
+      notReady: () => this.notReady(),
+    });
+    const port = await this.health.listen(v.metricsPort, v.bind.split(/\s+/).filter(Boolean));
+    this.log.notice(`Metrics and health endpoints on port ${port} (/metrics, /healthz, /readyz)`);
+  }
+
+  /** Readiness: PostgreSQL answers, nothing loading, and a follower's link is up with no full sync running. */
+  private async notReady(): Promise<string[]> {
+    const reasons: string[] = [];
+    if (this.shuttingDown) reasons.push('shutting down');
+    if (this.replication?.loading) reasons.push('loading the dataset');
+    if (this.role === 'slave') {
+      const info = new Map(this.replication.infoFields());
+      if (info.get('master_link_status') !== 'up') reasons.push('link to the leader is down');
+      if (info.get('master_sync_in_progress') === 1) reasons.push('full sync in progress');
+    }
+    try {
+      await this.database.ping(2_000);
+    } catch (err) {
+      reasons.push(`PostgreSQL unreachable: ${(err as Error).message}`);
+    }
+    return reasons;
   }
 
   /** TCP listeners on `port` for every bind address (none for port 0); all or none. */
@@ -516,6 +571,11 @@ export class Talus implements ServerControl {
     return dirty * (ks.bytes / Math.max(1, resident)) > bound;
   }
 
+  /** clients not read until the commit backlog shrinks (INFO talus throttled_clients) */
+  get throttledCount(): number {
+    return this.throttled.size;
+  }
+
   throttle(c: Client): void {
     this.throttled.add(c);
     c.stopReading(ReadStop.backlog);
@@ -589,6 +649,7 @@ export class Talus implements ServerControl {
     this.log.notice('shutting down: committing pending writes');
     clearInterval(this.cron);
     for (const s of [...this.servers, ...this.tcpServers]) s.close();
+    this.health?.close();
     this.abandonListen();
     this.replication?.stop();
     await this.flusher?.drain().catch((err) => this.log.warning(`final commit failed: ${err.message}`));

@@ -5,6 +5,7 @@ import { keyword } from './args.js';
 import { parseScanCursor } from './scan.js';
 import { changed, lookup } from './keyaccess.js';
 import { valueOps } from '../keyspace/value-ops.js';
+import { lfuCounter } from '../keyspace/lfu.js';
 import { globLiteralPrefix, globMatch } from '../util/glob.js';
 import { indexedFormOf, SHORT_NAME_BYTES } from '../util/indexed-names.js';
 import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
@@ -754,7 +755,7 @@ export const keysCommands: CommandDef[] = [
           const e = objectKey(c, args);
           if (e === undefined) return null;
           if (!c.config.values.maxmemoryPolicy.includes('lfu')) return new ErrorReply(LFU_OFF);
-          return e.freq;
+          return lfuCounter(e, c.keyspace.lfu);
         },
       },
       {

@@ -596,8 +596,8 @@ const SPECS = {
     'maxmemory-eviction-tenacity': option(int(0, 100), { effect: noEffect('Talus unloads keys from the cron and as cold reads land, not in per-command slices'), default: 10, doc: 'Effort spent evicting per command (0..100).', mutable: true }),
     'maxmemory-clients': option(memoryOrPercent(), { effect: LIVE, default: 0, doc: 'When the memory all clients hold (requests received and not yet run, queued MULTI commands, unsent replies: CLIENT LIST tot-mem) passes this, the clients holding the most are closed until the rest fit (CLIENT NO-EVICT exempts one); bytes, or a percentage of maxmemory (0 = off).', mutable: true }),
     'paged-collection-threshold': option(int(0, MAX), { effect: LIVE, default: 4096, doc: 'A cold hash, list, set or sorted set with more members than this is not loaded whole: point commands read just the members they need from PostgreSQL (0 = always load whole).', mutable: true }),
-    'lfu-log-factor': option(int(0, INT_MAX), { effect: noEffect('Talus keeps no LFU counters: every policy unloads the least recently used clean keys'), default: 10, doc: 'LFU counter logarithm factor.', mutable: true }),
-    'lfu-decay-time': option(int(0, INT_MAX), { effect: noEffect('Talus keeps no LFU counters: every policy unloads the least recently used clean keys'), default: 1, doc: 'LFU counter decay period in minutes.', mutable: true }),
+    'lfu-log-factor': option(int(0, INT_MAX), { effect: LIVE, default: 10, doc: 'LFU counter logarithm factor (OBJECT FREQ, redis-cli --hotkeys; eviction itself stays least-recently-used).', mutable: true }),
+    'lfu-decay-time': option(int(0, INT_MAX), { effect: LIVE, default: 1, doc: 'LFU counter decay period in minutes (OBJECT FREQ, redis-cli --hotkeys).', mutable: true }),
     hz: option(int(0, INT_MAX), { effect: LIVE, default: 10, doc: 'Times per second the server cron runs (clamped to 1..500): active expiry of resident keys, eviction, idle-client timeouts; what queries PostgreSQL runs at most 10 times a second whatever hz is.', mutable: true }),
     'dynamic-hz': option(bool(), { effect: noEffect('background tasks run at hz whatever the number of clients'), default: true, doc: 'Raise hz temporarily when there are many clients.', mutable: true }),
     activerehashing: option(bool(), { effect: noEffect('Talus keeps keys in JavaScript Maps, which rehash themselves'), default: true, doc: 'Rehash the main dictionaries incrementally in the background.', mutable: true }),
@@ -649,6 +649,7 @@ const SPECS = {
 
   ...section('Logging and monitoring', {
     loglevel: option(oneOf(['debug', 'verbose', 'notice', 'warning'] as const), { effect: LIVE, default: 'notice', doc: 'Log verbosity.', mutable: true }),
+    'log-format': option(oneOf(['auto', 'redis', 'json'] as const), { effect: LIVE, default: 'auto', doc: 'Log line format: redis = Redis-style lines, json = one pino JSON object per line (level, time, pid, msg), auto = Redis lines on a terminal and JSON otherwise (a pipe, a container, a logfile).', mutable: false }),
     logfile: option(text({ label: 'path' }), { effect: LIVE, default: '', doc: 'Log file path (empty = standard output).', mutable: false }),
     'always-show-logo': option(bool(), { effect: noEffect('Talus prints no logo'), default: false, doc: 'Print the ASCII-art logo at start-up.', mutable: false }),
     'slowlog-log-slower-than': option(int(-1, MAX), { effect: LIVE, default: 10000, doc: 'Log commands slower than this many microseconds in SLOWLOG (-1 = off, 0 = all).', mutable: true }),
@@ -656,6 +657,7 @@ const SPECS = {
     'latency-monitor-threshold': option(int(0, MAX), { effect: LIVE, default: 0, doc: 'Record events slower than this many milliseconds for LATENCY (0 = off).', mutable: true }),
     'latency-tracking': option(bool(), { effect: LIVE, default: true, doc: 'Keep a latency histogram per command, for INFO latencystats and LATENCY HISTOGRAM.', mutable: true }),
     'latency-tracking-info-percentiles': option(percentiles(), { effect: LIVE, default: '50 99 99.9', doc: 'Percentiles reported by INFO latencystats.', mutable: true }),
+    'metrics-port': option(int(0, 65535), { effect: LIVE, default: 0, doc: 'HTTP port for /metrics (Prometheus), /healthz and /readyz, on the bind addresses (0 = off; the Helm chart uses 9420).', mutable: false }),
     'notify-keyspace-events': option(notifyFlags(), { effect: LIVE, default: '', doc: 'Keyspace notification classes (e.g. "KEA"; empty = off). K/E: keyspace/keyevent channels; g $ l s h z x n m: generic, string, list, set, hash, sorted set, expired, new key, key miss. e (evicted) is never emitted: Talus unloads clean keys from memory but deletes nothing; t and d (streams, modules) have nothing to emit in Talus.', mutable: true }),
   }),
 

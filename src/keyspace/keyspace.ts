@@ -1,5 +1,6 @@
 import { Entry, type KeyType, type Retired } from './types.js';
 import { Changelog } from '../replication/changelog.js';
+import { lfuTouch, type LfuSettings } from './lfu.js';
 import type { DbEvent, Effect, KeyEvent, MissListener, Mutation, MutationListener } from './events.js';
 
 /** A logical database (SELECT n). */
@@ -57,6 +58,8 @@ export class Keyspace {
    * key a command names resident first, so this stays 0; the replay test checks it.
    */
   stats = { hits: 0, misses: 0, expired: 0, evicted: 0, loads: 0, unreported: 0, unplanned: 0 };
+  /** LFU counters (OBJECT FREQ): kept while maxmemory-policy is an LFU one (the server sets these from the config) */
+  readonly lfu: LfuSettings = { enabled: false, logFactor: 10, decayMinutes: 1 };
   /** what derives from mutations: notifications, blocked clients, tracking (Keyspace.report) */
   readonly mutationListeners: MutationListener[] = [];
   /** reads that found no key (keyspace notifications of class m) */
@@ -94,6 +97,7 @@ export class Keyspace {
     // Approximate LRU: re-insert at the young end at most once a second per key.
     if (now - e.lastAccess > 1000) this.promote(db, e);
     e.lastAccess = now;
+    if (this.lfu.enabled) lfuTouch(e, this.lfu, now);
     return e;
   }
 

@@ -32,8 +32,9 @@ export class Entry {
   lastAccess = 0;
   /** > 0 while something (WATCH) needs this very object to stay in the hot set: never evicted */
   pins = 0;
-  /** LFU counter (logarithmic, Redis-style) */
+  /** LFU counter (logarithmic, Redis-style: keyspace/lfu.ts) and the minute it was last decayed or bumped */
   freq = 5;
+  freqMinute = Math.floor(Date.now() / 60_000);
   /** the Keyspace's report rounds in which it was last changed and last reported (Keyspace.takeUnreported) */
   touchedRound = 0;
   reportedRound = 0;

@@ -500,6 +500,7 @@ function talus(t: Talus): Fields {
     ['hot_set_entries', entries],
     ['dbs_fully_resident', complete],
     ['dirty_entries', ks?.dirty.size ?? 0],
+    ['throttled_clients', t.throttledCount],
     ['changelog_seq', ks?.changelog.seq ?? 0],
     ['durable_seq', f?.durableSeq ?? 0],
     ['flusher_commits', f?.stats.commits ?? 0],
@@ -507,6 +508,10 @@ function talus(t: Talus): Fields {
     ['flusher_failures', f?.stats.failures ?? 0],
     ['flusher_last_commit_ms', f?.stats.lastCommitMs ?? 0],
     ['keys_loaded', ks?.stats.loads ?? 0],
+    // a lookup is served from memory unless its key had to be read from PostgreSQL
+    ['hot_set_hits', Math.max(0, (ks?.stats.hits ?? 0) + (ks?.stats.misses ?? 0) - (ks?.stats.loads ?? 0))],
+    ['hot_set_misses', ks?.stats.loads ?? 0],
+    ...poolFields(t),
     ['unreported_mutations', ks?.stats.unreported ?? 0],
     ['unplanned_key_accesses', ks?.stats.unplanned ?? 0],
     ['key_read_queries', t.loader?.stats.keyQueries ?? 0],
@@ -518,6 +523,12 @@ function talus(t: Talus): Fields {
     ['clients_awaiting_durability', t.awaitingDurability.size],
     ['active_expire_enabled', t.activeExpire ? 1 : 0],
   ];
+}
+
+/** The PostgreSQL pool: connections open, idle, and requests waiting for one. */
+function poolFields(t: Talus): Fields {
+  const p = t.database?.poolState();
+  return p ? [['pg_pool_total', p.total], ['pg_pool_idle', p.idle], ['pg_pool_waiting', p.waiting]] : [];
 }
 
 /** The embedded PostgreSQL's supervisor: is it up, how often it was restarted, its last exit. */

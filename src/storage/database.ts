@@ -54,6 +54,10 @@ export interface Database {
    * connection. For start-up warm-up: nothing else may hold connections.
    */
   onEachConnection(count: number, fn: (db: Kysely<TalusSchema>) => Promise<void>): Promise<void>;
+  /** Resolves once PostgreSQL answers `SELECT 1` within `timeoutMs` (the readiness probe), rejects otherwise. */
+  ping(timeoutMs: number): Promise<void>;
+  /** The pool's connections: open, idle, and requests waiting for one (INFO talus, /metrics). */
+  poolState(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -111,10 +115,23 @@ export function openDatabase(url: string, poolSize: number, onError: (err: Error
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
   }
+  async function ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`PostgreSQL did not answer in ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([pool.query('SELECT 1'), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   return {
     pool,
     db,
     onEachConnection,
+    ping,
+    poolState: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => db.destroy(),
   };
 }
