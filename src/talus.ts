@@ -31,7 +31,7 @@ import { PostgresStoredKeys } from './storage/stored-keys.js';
 import { PubSubRegistry } from './pubsub/registry.js';
 import { KeyspaceNotifier } from './pubsub/keyspace-events.js';
 import { publish } from './commands/pubsub.js';
-import { buildInfo } from './observability/info.js';
+import { buildInfo, runtimeOf } from './observability/info.js';
 import { Tracking } from './execution/tracking.js';
 import { Replication } from './replication/replication.js';
 import { ReplicationStore, readReplicationRow } from './storage/replication-store.js';
@@ -239,6 +239,7 @@ export class Talus implements ServerControl {
         get port() {
           return talus.port;
         },
+        runId: runtimeOf(this).runId,
         get role() {
           return talus.role;
         },

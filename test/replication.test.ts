@@ -172,3 +172,41 @@ describe('replication', function () {
     expect([restarted.sync_full, restarted.sync_partial_ok]).to.deep.equal(['0', '1']);
   });
 });
+
+describe('replication options', function () {
+  this.timeout(120_000);
+  let leader: TalusProcess | undefined;
+  let follower: TalusProcess | undefined;
+  after(async () => {
+    await Promise.all([leader?.stop(), follower?.stop()]);
+  });
+
+  it('replica-announce-ip/port, min-replicas-to-write (NOREPLICAS), a follower refusing to follow itself', async () => {
+    leader = await startTalus([]);
+    const l = leader.client();
+    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port), '--replica-announce-ip', '10.1.2.3', '--replica-announce-port', '4242']);
+    const f = follower.client();
+    await until('the follower linked', async () => (await fields(f, 'replication')).master_link_status === 'up');
+    // What the follower announces is what the leader shows (and Sentinel connects to).
+    await until('an ACK', async () => /^ip=10\.1\.2\.3,port=4242,state=online,/.test((await fields(l, 'replication')).slave0 ?? ''));
+
+    // min-replicas-to-write: writes (and EXEC of writes) refused without enough good followers, as Redis.
+    await l.config('SET', 'min-replicas-to-write', '2');
+    expect((await fields(l, 'replication')).min_slaves_good_slaves).to.equal('1');
+    expect(String(await l.set('k', 'v').catch((e: Error) => e))).to.contain('NOREPLICAS Not enough good replicas to write.');
+    expect(await l.get('k')).to.equal(null);
+    const tx = await l.multi().set('k', 'v').exec().catch((e: Error) => e);
+    expect(String(tx)).to.contain('EXECABORT Transaction discarded because of previous errors.');
+    await l.config('SET', 'min-replicas-to-write', '1');
+    expect(await l.set('k', 'v')).to.equal('OK');
+    await l.config('SET', 'min-replicas-to-write', '0');
+    expect((await fields(l, 'replication')).min_slaves_good_slaves).to.equal(undefined);
+
+    // A server told to follow itself refuses in the handshake, with a clear message, and stays unlinked.
+    expect(await l.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
+    await until('the refusal logged', async () => leader!.output().includes("Can't replicate from myself"));
+    expect((await fields(l, 'replication')).master_link_status).to.equal('down');
+    expect(await l.call('REPLICAOF', 'NO', 'ONE')).to.equal('OK');
+    expect(await l.set('k2', 'v')).to.equal('OK');
+  });
+});

@@ -116,6 +116,8 @@ function discard(c: CommandContext): Reply {
 function execTimeError(t: ServerControl, queued: Array<{ cmd: Command }>): ErrorReply | undefined {
   const writes = queued.some((q) => q.cmd.isWrite);
   if (writes && !t.persistence.healthy) return Errors.persistence(t.persistence.lastError);
+  const noReplicas = writes ? t.replication.writesRefused() : undefined;
+  if (noReplicas) return noReplicas;
   const v = t.config.values;
   // No eviction here: the keys of this transaction are resident but no longer
   // claimed, so evicting now could drop them from under it.

@@ -642,8 +642,10 @@ const SPECS = {
     'repl-ping-replica-period': option(seconds(1, INT_MAX), { effect: LIVE, default: 10, doc: 'Seconds between pings from the primary to replicas.', mutable: true, aliases: ['repl-ping-slave-period'] }),
     'repl-diskless-sync': option(bool(), { effect: notBuilt(NO_REPLICATION), default: true, doc: 'Stream the initial sync to replicas without a temporary file.', mutable: true }),
     'repl-diskless-sync-delay': option(seconds(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 5, doc: 'Seconds to wait for more replicas before a diskless sync starts.', mutable: true }),
-    'min-replicas-to-write': option(int(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 0, doc: 'Refuse writes unless this many replicas are connected (0 = off).', mutable: true, aliases: ['min-slaves-to-write'] }),
-    'min-replicas-max-lag': option(seconds(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 10, doc: 'Maximum lag in seconds of a replica counted by min-replicas-to-write.', mutable: true, aliases: ['min-slaves-max-lag'] }),
+    'min-replicas-to-write': option(int(0, INT_MAX), { effect: LIVE, default: 0, doc: 'A leader refuses writes (-NOREPLICAS) unless this many followers are online with an acknowledgement at most min-replicas-max-lag seconds old (0 = off).', mutable: true, aliases: ['min-slaves-to-write'] }),
+    'min-replicas-max-lag': option(seconds(0, INT_MAX), { effect: LIVE, default: 10, doc: 'Seconds since its last REPLCONF ACK within which a follower counts for min-replicas-to-write (0 = off).', mutable: true, aliases: ['min-slaves-max-lag'] }),
+    'replica-announce-ip': option(text({ label: 'ip' }), { effect: LIVE, default: '', doc: 'The address a follower gives its leader (REPLCONF ip-address), shown in the leader\'s INFO slaveN lines that Sentinel reads (empty = the address the leader sees).', mutable: true, aliases: ['slave-announce-ip'] }),
+    'replica-announce-port': option(int(0, 65535), { effect: LIVE, default: 0, doc: 'The port a follower gives its leader (REPLCONF listening-port; 0 = its own port).', mutable: true, aliases: ['slave-announce-port'] }),
     'propagation-error-behavior': option(oneOf(['ignore', 'panic', 'panic-on-replicas'] as const), { effect: notBuilt(NO_REPLICATION), default: 'ignore', doc: 'What a replica does when a replicated command fails.', mutable: true }),
   }),
 

@@ -5,7 +5,7 @@
  * object, the socket or PostgreSQL: src/commands imports nothing from
  * src/server or src/storage (test/layering.test.ts).
  */
-import type { Reply } from '../protocol/reply.js';
+import type { ErrorReply, Reply } from '../protocol/reply.js';
 import type { Command, CommandTable } from '../commands/table.js';
 import type { ConfigStore } from '../config/store.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
@@ -103,6 +103,8 @@ export interface ReplicationControl {
   psync(s: Session, conn: Connection, replid: string, offset: number): Promise<Reply>;
   /** REPLCONF; undefined: no reply (ACK, GETACK) */
   replconf(s: Session, args: Buffer[]): Reply | undefined;
+  /** NOREPLICAS when min-replicas-to-write is not met (EXEC of writes checks it too) */
+  writesRefused(): ErrorReply | undefined;
   /** WAIT: how many followers committed everything logged so far, once enough did or the timeout passed */
   wait(numreplicas: number, timeoutMs: number): Promise<number> | number;
   roleReply(): Reply;

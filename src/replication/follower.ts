@@ -19,8 +19,12 @@ export interface FollowerHost {
   setApplied(p: LeaderPosition): void;
   /** -LOADING while a full sync loads */
   setLoading(on: boolean): void;
-  /** our own listening port, sent as REPLCONF listening-port */
+  /** our own listening port (or replica-announce-port), sent as REPLCONF listening-port */
   listeningPort(): number;
+  /** replica-announce-ip, sent as REPLCONF ip-address ('' = none) */
+  announceIp(): string;
+  /** sent as REPLCONF talus-run-id: a Talus leader with this run id is this server, and refuses */
+  readonly runId: string;
   auth(): { user: string; password: string };
   /** sync_full etc. are counted by the leader; the follower notes what it did */
   onSynced(kind: 'full' | 'partial'): void;
@@ -125,8 +129,15 @@ export class FollowerLink {
       const ok = await ask('AUTH', ...(user ? [user] : []), password);
       if (ok !== '+OK') throw new Error(`Unable to AUTH to MASTER: ${ok}`);
     }
+    const self = await ask('REPLCONF', 'talus-run-id', this.h.runId);
+    if (self.startsWith('-')) throw new Error(self.slice(1));
     const port = await ask('REPLCONF', 'listening-port', String(this.h.listeningPort()));
     if (port.startsWith('-')) throw new Error(`REPLCONF listening-port refused: ${port}`);
+    const ip = this.h.announceIp();
+    if (ip) {
+      const ok = await ask('REPLCONF', 'ip-address', ip);
+      if (ok.startsWith('-')) throw new Error(`REPLCONF ip-address refused: ${ok}`);
+    }
     await ask('REPLCONF', 'capa', 'psync2');
     // A command of the last link still running (a cold key) sets the position when done: ask from after it.
     while (this.applying) await new Promise((r) => setTimeout(r, 10));

@@ -21,6 +21,8 @@ export interface ReplicationHost {
   readonly flusher: Flusher;
   readonly store: ReplicationStore;
   readonly port: number;
+  /** INFO run_id: a follower handshaking with this server under it is this server */
+  readonly runId: string;
   role: 'master' | 'slave';
   openApplier(onReply: (r: Reply) => void): Session;
   dispatch(s: Session, args: Buffer[]): void;
@@ -44,8 +46,9 @@ export class Replication implements ReplicationControl {
   private onApplierReply: ((r: Reply) => void) | undefined;
   private waits: Array<{ offset: number; count: number; resolve: (n: number) => void }> = [];
   private lastPing = Date.now();
-  /** REPLCONF listening-port, by session id, until its PSYNC */
+  /** REPLCONF listening-port and ip-address, by session id, until its PSYNC */
   private readonly listeningPorts = new Map<number, number>();
+  private readonly announcedIps = new Map<number, string>();
   /** the committed change log's first record (INFO repl_backlog_first_byte_offset), refreshed by the cron */
   private firstRetained = 1;
   private lastRetainedCheck = 0;
@@ -126,7 +129,9 @@ export class Replication implements ReplicationControl {
           this.h.flusher.schedule();
         },
         setLoading: (on) => (this.loading = on),
-        listeningPort: () => this.h.port,
+        listeningPort: () => this.h.config.values.replicaAnnouncePort || this.h.port,
+        announceIp: () => this.h.config.values.replicaAnnounceIp,
+        runId: this.h.runId,
         auth: () => ({ user: this.h.config.values.masteruser, password: this.h.config.values.masterauth }),
         onSynced: () => undefined,
       },
@@ -145,6 +150,10 @@ export class Replication implements ReplicationControl {
     if (s.flags.has('master')) return undefined;
     const write = cmd.isWrite;
     const flagsOf = () => subcommandOf(cmd, args).def.flags;
+    if (write) {
+      const refused = this.writesRefused();
+      if (refused) return refused;
+    }
     if (this.h.role === 'slave') {
       if (write && this.h.config.values.replicaReadOnly) return new ErrorReply("READONLY You can't write against a read only replica.");
       if (!this.linkUp && !this.h.config.values.replicaServeStaleData && !flagsOf().includes('stale')) {
@@ -156,10 +165,32 @@ export class Replication implements ReplicationControl {
     return undefined;
   }
 
+  /** min-replicas-to-write: a leader without enough good followers refuses writes (Redis's check, EXEC's too). */
+  writesRefused(): ErrorReply | undefined {
+    if (this.h.role !== 'master' || !this.minReplicasActive()) return undefined;
+    if (this.goodFollowers() >= this.h.config.values.minReplicasToWrite) return undefined;
+    return new ErrorReply('NOREPLICAS Not enough good replicas to write.');
+  }
+
+  private minReplicasActive(): boolean {
+    const v = this.h.config.values;
+    return v.minReplicasToWrite > 0 && v.minReplicasMaxLag > 0;
+  }
+
+  /** Followers online whose last ACK is at most min-replicas-max-lag seconds old (lag in whole seconds, as Redis). */
+  private goodFollowers(): number {
+    const maxLag = this.h.config.values.minReplicasMaxLag;
+    let n = 0;
+    for (const f of this.feeds.values()) {
+      if (f.follower.state === 'online' && Math.floor((Date.now() - f.follower.ackAt) / 1000) <= maxLag) n++;
+    }
+    return n;
+  }
+
   /** PSYNC replid offset (SYNC: "?" -1): +CONTINUE or +FULLRESYNC, then the stream on this connection. */
   psync(s: Session, conn: Connection, replid: string, offset: number): Promise<Reply> {
     const ip = conn.remoteAddress ?? '127.0.0.1';
-    const follower: FollowerState = { id: s.id, ip: ip.replace(/^::ffff:/, ''), listeningPort: this.listeningPorts.get(s.id) ?? 0, state: 'wait_bgsave', ackOffset: 0, ackAt: Date.now() };
+    const follower: FollowerState = { id: s.id, ip: this.announcedIps.get(s.id) || ip.replace(/^::ffff:/, ''), listeningPort: this.listeningPorts.get(s.id) ?? 0, state: 'wait_bgsave', ackOffset: 0, ackAt: Date.now() };
     s.flags.add('slave');
     this.feeds.get(s.id)?.stop();
     const feed = new FollowerFeed(
@@ -210,6 +241,9 @@ export class Replication implements ReplicationControl {
       const opt = args[i]!.toString().toLowerCase();
       const val = args[i + 1]!.toString();
       if (opt === 'listening-port') this.listeningPorts.set(s.id, Number(val));
+      else if (opt === 'ip-address') this.announcedIps.set(s.id, val);
+      else if (opt === 'talus-run-id' && val === this.h.runId) return new ErrorReply("ERR Can't replicate from myself: this server is the leader it was asked to follow");
+      else if (opt === 'talus-run-id') continue;
       else if (opt === 'ack') {
         const feed = this.feeds.get(s.id);
         if (feed) {
@@ -221,7 +255,7 @@ export class Replication implements ReplicationControl {
       } else if (opt === 'getack') {
         this.link?.ack(true);
         return undefined;
-      } else if (opt !== 'ip-address' && opt !== 'capa') return new ErrorReply(`ERR Unrecognized REPLCONF option: ${args[i]!.toString()}`);
+      } else if (opt !== 'capa') return new ErrorReply(`ERR Unrecognized REPLCONF option: ${args[i]!.toString()}`);
     }
     return OK;
   }
@@ -229,6 +263,7 @@ export class Replication implements ReplicationControl {
   /** A follower's connection closed. */
   closed(s: Session): void {
     this.listeningPorts.delete(s.id);
+    this.announcedIps.delete(s.id);
     const feed = this.feeds.get(s.id);
     if (!feed) return;
     feed.stop();
@@ -339,6 +374,7 @@ export class Replication implements ReplicationControl {
       out.push(['slave_priority', v.replicaPriority], ['slave_read_only', v.replicaReadOnly ? 1 : 0], ['replica_announced', 1]);
     }
     out.push(['connected_slaves', this.feeds.size]);
+    if (this.minReplicasActive()) out.push(['min_slaves_good_slaves', this.goodFollowers()]);
     let i = 0;
     for (const f of this.feeds.values()) {
       const s = f.follower;
