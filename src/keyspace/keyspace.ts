@@ -45,6 +45,13 @@ export class Keyspace {
   replicaMode = false;
   /** the replication applier's command is running: a follower's expired keys are still there for it */
   applying = false;
+  /**
+   * On a follower, the leader record being applied: whatever effects its
+   * application reports, the change log gets that record, verbatim, as one
+   * record (`seq`: once logged), so that own seqs and leader offsets stay a
+   * constant apart (replication/history.ts).
+   */
+  private relay: { db: number; args: readonly Buffer[]; seq: number } | undefined;
   private nextKeyId = 0;
   private lastKeyId = 0;
   /** stats for INFO; unreported: keys changed without a report (a bug: see takeUnreported) */
@@ -169,7 +176,7 @@ export class Keyspace {
    * versions the changes bump. Call it after making the change.
    */
   report(db: number, key: string, event: KeyEvent, effect?: Effect, effectDb = db): void {
-    if (effect !== undefined) this.changelog.append(effectDb, effect);
+    if (effect !== undefined) this.logEffect(effectDb, effect);
     // The change is committed with the command's effect, logged by its first
     // report: stamp it with that seq (a multi-key command touches later keys
     // after its effect was logged, so the stamp Keyspace.touch guessed is one
@@ -190,9 +197,34 @@ export class Keyspace {
    * before it is made: returns the effect's seq, the change's barrier.
    */
   reportDb(db: number, event: DbEvent, effect: Effect, otherDb?: number): number {
-    const seq = this.changelog.append(db, effect);
+    const seq = this.logEffect(db, effect);
     this.emit({ db, key: null, event, otherDb });
     return seq;
+  }
+
+  private logEffect(db: number, effect: Effect): number {
+    const relay = this.relay;
+    if (relay !== undefined && this.applying) {
+      if (relay.seq === 0) relay.seq = this.changelog.append(relay.db, relay.args);
+      return relay.seq;
+    }
+    const seq = this.changelog.append(db, effect);
+    // A write of a writable follower's own: not part of its leader's history.
+    if (this.replicaMode && !this.applying) this.changelog.history.align(seq, this.changelog.history.offsetOf(seq - 1));
+    return seq;
+  }
+
+  /** The follower starts applying a leader record (args, in db): its effects are logged as that record. */
+  beginRelay(db: number, args: readonly Buffer[]): void {
+    this.relay = { db, args, seq: 0 };
+  }
+
+  /** The record is applied: logged now if its application reported nothing. Returns its seq. */
+  endRelay(): number {
+    const relay = this.relay;
+    this.relay = undefined;
+    if (relay === undefined) return this.changelog.seq;
+    return relay.seq || this.changelog.append(relay.db, relay.args);
   }
 
   /** A read command looked for a key that does not exist. */

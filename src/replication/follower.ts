@@ -4,6 +4,7 @@ import { ErrorReply, type Reply } from '../protocol/reply.js';
 import type { Session } from '../execution/session.js';
 import type { Logger } from '../observability/logger.js';
 import { encodeEffect, type LeaderPosition } from './changelog.js';
+import type { ReplicationHistory } from './history.js';
 
 /** What a follower's link needs of its server. */
 export interface FollowerHost {
@@ -19,6 +20,14 @@ export interface FollowerHost {
   setApplied(p: LeaderPosition): void;
   /** -LOADING while a full sync loads */
   setLoading(on: boolean): void;
+  /** this server's history (ids and offsets) and its last own change-log seq */
+  history(): ReplicationHistory;
+  seq(): number;
+  /** around each leader record applied: its effects are logged as that one record; endRelay gives its own seq */
+  beginRelay(args: readonly Buffer[]): void;
+  endRelay(): number;
+  /** disconnect our own followers (our history changes: they must ask again) */
+  dropFollowers(): void;
   /** our own listening port (or replica-announce-port), sent as REPLCONF listening-port */
   listeningPort(): number;
   /** replica-announce-ip, sent as REPLCONF ip-address ('' = none) */
@@ -141,9 +150,14 @@ export class FollowerLink {
     await ask('REPLCONF', 'capa', 'psync2');
     // A command of the last link still running (a cold key) sets the position when done: ask from after it.
     while (this.applying) await new Promise((r) => setTimeout(r, 10));
+    // PSYNC2: ask to continue our history (a leader's, or ours as a former leader) from our next offset;
+    // an unfinished full sync, or nothing logged at all, asks for a full sync.
     const at = this.h.applied();
-    const resumable = at !== undefined && at.offset >= 0;
-    const answer = await ask('PSYNC', resumable ? at.replid : '?', resumable ? String(at.offset + 1) : '-1');
+    const history = this.h.history();
+    const seq = this.h.seq();
+    const resumable = at !== undefined ? at.offset >= 0 : seq > 0;
+    const next = history.offsetOf(seq) + 1;
+    const answer = await ask('PSYNC', resumable ? history.replid : '?', resumable ? String(next) : '-1');
     const words = answer.split(' ');
     if (words[0] === '+FULLRESYNC' && words.length === 3) {
       this.replid = words[1]!;
@@ -152,8 +166,15 @@ export class FollowerLink {
       this.syncReadBytes = 0;
       this.h.log.notice(`Full resync from master: ${this.replid}:${this.offset}`);
     } else if (words[0] === '+CONTINUE' && resumable) {
-      this.replid = words[1] ?? at.replid;
-      this.offset = at.offset;
+      const replid = words[1] ?? history.replid;
+      if (replid !== history.replid) {
+        // The leader continues our history under its new id (a promoted follower): ours branches there too.
+        history.shift(seq, replid);
+        this.h.dropFollowers();
+      }
+      this.replid = replid;
+      this.offset = next - 1;
+      this.h.setApplied({ replid, offset: this.offset });
       this.online();
       this.h.onSynced('partial');
       this.h.log.notice(`Successful partial resynchronization with master at offset ${this.offset + 1}`);
@@ -202,6 +223,7 @@ export class FollowerLink {
         let sync = true;
         let done = false;
         const counted = name !== 'SELECT' && this.state === 'connected';
+        if (counted) this.h.beginRelay(args);
         this.h.onApplierReply = (reply) => {
           done = true;
           if (reply instanceof ErrorReply && reply.message.startsWith('MISCONF')) {
@@ -215,7 +237,12 @@ export class FollowerLink {
             return;
           }
           if (reply instanceof ErrorReply) this.h.log.warning(`replicated command ${name} failed: ${reply.message}`);
-          if (counted) this.h.setApplied({ replid: this.replid, offset: ++this.offset });
+          if (counted) {
+            const seq = this.h.endRelay();
+            this.offset++;
+            if (!this.h.history().align(seq, this.offset)) this.h.log.warning(`replication: record ${this.offset} logged here as ${seq}, out of step; partial syncs from this server restart after it`);
+            this.h.setApplied({ replid: this.replid, offset: this.offset });
+          }
           if (!sync) step();
         };
         this.h.dispatch(this.h.applier, args);
@@ -233,11 +260,14 @@ export class FollowerLink {
   private syncFrame(args: Buffer[]): void {
     const what = args[1]?.toString('latin1');
     if (what === 'BEGIN') {
+      this.h.dropFollowers();
       this.loading = true;
       this.h.setLoading(true);
       this.h.setApplied({ replid: this.replid, offset: -1 });
       this.h.dispatch(this.h.applier, [Buffer.from('FLUSHALL')]);
     } else if (what === 'END') {
+      // From here our change log is the leader's history: its next record is our next seq.
+      this.h.history().reset(this.replid, this.offset, this.h.seq());
       this.h.setApplied({ replid: this.replid, offset: this.offset });
       this.loading = false;
       this.h.setLoading(false);

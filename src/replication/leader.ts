@@ -59,16 +59,27 @@ export class FollowerFeed {
     this.unsubscribe?.();
   }
 
+  /** Disconnect the follower (it reconnects and asks again: a new history id, a full sync starting here). */
+  close(): void {
+    this.stop();
+    this.conn.close();
+  }
+
   get closed(): boolean {
     return this.stopped || this.conn.closed;
   }
 
-  /** +FULLRESYNC: answers `reply` once the snapshot's offset is known, then streams snapshot and log. */
-  async fullSync(replid: string, answer: (r: Reply) => void): Promise<void> {
+  /**
+   * +FULLRESYNC: answers `reply` once the snapshot's offset is known, then
+   * streams snapshot and log. The snapshot is at an own seq; the follower is
+   * told the history offset `offsetOf` gives for it.
+   */
+  async fullSync(replid: string, offsetOf: (seq: number) => number, answer: (r: Reply) => void): Promise<void> {
     let keys = 0;
     const started = Date.now();
-    const offset = await this.host.store.readSnapshot(
-      async (offset) => {
+    const seq = await this.host.store.readSnapshot(
+      async (seq) => {
+        const offset = offsetOf(seq);
         answer(new RawReply(Buffer.from(`+FULLRESYNC ${replid} ${offset}\r\n`)));
         await new Promise((r) => setImmediate(r)); // the reply is written before the stream
         this.send(frame('TALUS-SYNC', 'BEGIN', String(offset)));
@@ -84,10 +95,11 @@ export class FollowerFeed {
         await this.drained();
       },
     );
+    const offset = offsetOf(seq);
     this.send(frame('TALUS-SYNC', 'END', String(offset), String(keys)));
     this.host.log.notice(`Full sync of ${keys} keys to follower ${this.follower.ip}:${this.follower.listeningPort} sent in ${Date.now() - started} ms (offset ${offset})`);
     this.db = -1;
-    await this.stream(offset + 1);
+    await this.stream(seq + 1);
   }
 
   /** Stream the committed log from `from` on: PostgreSQL first, then each commit as it lands. */

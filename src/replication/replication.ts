@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Flusher } from '../storage/flusher.js';
 import type { ReplicationRow, ReplicationStore } from '../storage/replication-store.js';
 import type { ConfigStore } from '../config/store.js';
@@ -12,6 +11,7 @@ import { subcommandOf, type Command } from '../commands/table.js';
 import type { ChangeRecord, LeaderPosition } from './changelog.js';
 import { FollowerFeed, canContinue, type FollowerState } from './leader.js';
 import { FollowerLink } from './follower.js';
+import { ReplicationHistory } from './history.js';
 
 /** What replication needs of its server (talus.ts). */
 export interface ReplicationHost {
@@ -35,10 +35,6 @@ const b = (s: string) => Buffer.from(s);
  * the followers it feeds, and, on a follower, the link to its leader.
  */
 export class Replication implements ReplicationControl {
-  replid: string;
-  /** the previous history id (DEBUG CHANGE-REPL-ID) and the offset from which the current one differs */
-  private replid2 = '0'.repeat(40);
-  private secondOffset = -1;
   readonly stats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
   private readonly feeds = new Map<number, FollowerFeed>();
   private link: FollowerLink | undefined;
@@ -59,7 +55,7 @@ export class Replication implements ReplicationControl {
     private readonly h: ReplicationHost,
     row: ReplicationRow,
   ) {
-    this.replid = row.replid;
+    h.keyspace.changelog.history = new ReplicationHistory(row);
     if (row.masterReplid !== null && row.masterOffset !== null) {
       const p = { replid: row.masterReplid, offset: row.masterOffset };
       h.keyspace.changelog.leaderPosition = p;
@@ -98,7 +94,11 @@ export class Replication implements ReplicationControl {
     this.link?.stop();
     this.link = undefined;
     if (target === null) {
-      if (this.h.role === 'slave') this.h.log.notice('MASTER MODE enabled (user request)');
+      if (this.h.role === 'slave') {
+        this.h.log.notice('MASTER MODE enabled (user request)');
+        // PSYNC2: a new history id; the leader's stays valid up to here as replid2, so its other followers continue from us.
+        this.shiftHistory();
+      }
       this.h.role = 'master';
       this.h.keyspace.replicaMode = false;
       this.loading = false;
@@ -129,6 +129,11 @@ export class Replication implements ReplicationControl {
           this.h.flusher.schedule();
         },
         setLoading: (on) => (this.loading = on),
+        history: () => this.history,
+        seq: () => this.h.keyspace.changelog.seq,
+        beginRelay: (args) => this.h.keyspace.beginRelay(this.applier!.db.index, args),
+        endRelay: () => this.h.keyspace.endRelay(),
+        dropFollowers: () => this.dropFollowers(),
         listeningPort: () => this.h.config.values.replicaAnnouncePort || this.h.port,
         announceIp: () => this.h.config.values.replicaAnnounceIp,
         runId: this.h.runId,
@@ -216,18 +221,24 @@ export class Replication implements ReplicationControl {
       conn.close();
     };
     return (async () => {
+      // A follower mid-full-sync has a partial data set and no history to offer yet.
+      if (this.loading) return new ErrorReply('LOADING Redis is loading the dataset in memory');
       const durable = this.h.flusher.durableSeq;
-      if (replid === this.replid && (await canContinue(this.h.store, offset, durable))) {
+      const history = this.history;
+      const from = history.seqOf(offset);
+      if (history.continues(replid, offset) && from >= history.start && (await canContinue(this.h.store, from, durable))) {
         this.stats.syncPartialOk++;
-        this.h.log.notice(`Partial resynchronization request from ${follower.ip}:${follower.listeningPort} accepted, from offset ${offset}`);
-        setImmediate(() => feed.stream(offset).catch(fail));
-        return new SimpleString(`CONTINUE ${this.replid}`);
+        this.h.log.notice(`Partial resynchronization request from ${follower.ip}:${follower.listeningPort} accepted, from offset ${offset}${replid === history.replid ? '' : ` of the previous history ${replid}`}`);
+        setImmediate(() => feed.stream(from).catch(fail));
+        return new SimpleString(`CONTINUE ${history.replid}`);
       }
       if (replid !== '?') this.stats.syncPartialErr++;
       this.stats.syncFull++;
       this.h.log.notice(`Full resync requested by replica ${follower.ip}:${follower.listeningPort}`);
+      // The snapshot must hold the history's first record (a follower's full sync ends in a commit of its own).
+      await this.h.flusher.waitDurable(history.start - 1);
       return new Promise<Reply>((resolve) => {
-        feed.fullSync(this.replid, resolve).catch((err: Error) => {
+        feed.fullSync(history.replid, (seq) => this.history.offsetOf(seq), resolve).catch((err: Error) => {
           resolve(new ErrorReply(`ERR full sync failed: ${err.message}`));
           fail(err);
         });
@@ -273,7 +284,7 @@ export class Replication implements ReplicationControl {
 
   /** WAIT numreplicas timeout: followers whose PostgreSQL committed everything logged so far. */
   wait(numreplicas: number, timeoutMs: number): Promise<number> | number {
-    const offset = this.h.keyspace.changelog.seq;
+    const offset = this.history.offsetOf(this.h.keyspace.changelog.seq);
     const n = this.acked(offset);
     if (n >= numreplicas || this.feeds.size === 0) return n;
     return new Promise((resolve) => {
@@ -329,9 +340,22 @@ export class Replication implements ReplicationControl {
   }
 
   changeReplid(): void {
-    this.replid2 = this.replid;
-    this.secondOffset = this.h.keyspace.changelog.seq + 1;
-    this.replid = randomBytes(20).toString('hex');
+    this.shiftHistory();
+  }
+
+  private get history(): ReplicationHistory {
+    return this.h.keyspace.changelog.history;
+  }
+
+  /** A new history id from here on (committed with the next records); followers reconnect to learn it, as Redis's. */
+  private shiftHistory(): void {
+    this.history.shift(this.h.keyspace.changelog.seq);
+    this.h.flusher.schedule();
+    this.dropFollowers();
+  }
+
+  private dropFollowers(): void {
+    for (const f of this.feeds.values()) f.close();
   }
 
   /** ROLE */
@@ -341,7 +365,7 @@ export class Replication implements ReplicationControl {
       return [b('slave'), b(this.link.host), this.link.port, b(this.link.state), at && at.offset >= 0 ? at.offset : -1];
     }
     const followers = [...this.feeds.values()].map((f) => [b(f.follower.ip), b(String(f.follower.listeningPort)), b(String(f.follower.ackOffset))]);
-    return [b('master'), this.h.keyspace.changelog.seq, followers];
+    return [b('master'), this.history.offsetOf(this.h.keyspace.changelog.seq), followers];
   }
 
   /** INFO replication, in Redis 7.0's order. */
@@ -381,17 +405,20 @@ export class Replication implements ReplicationControl {
       out.push([`slave${i++}`, `ip=${s.ip},port=${s.listeningPort},state=${s.state},offset=${s.ackOffset},lag=${Math.floor((Date.now() - s.ackAt) / 1000)}`]);
     }
     const slave = this.h.role === 'slave';
-    const offset = slave ? (at && at.offset >= 0 ? at.offset : 0) : this.h.keyspace.changelog.seq;
+    const history = this.history;
+    const offset = slave ? (at && at.offset >= 0 ? at.offset : 0) : history.offsetOf(this.h.keyspace.changelog.seq);
+    // The backlog: the retained change log of this history (records, not bytes).
+    const firstSeq = Math.max(this.firstRetained, history.start);
     out.push(
       ['master_failover_state', 'no-failover'],
-      ['master_replid', slave && at ? at.replid : this.replid],
-      ['master_replid2', this.replid2],
+      ['master_replid', history.replid],
+      ['master_replid2', history.replid2],
       ['master_repl_offset', offset],
-      ['second_repl_offset', this.secondOffset],
+      ['second_repl_offset', history.secondOffset],
       ['repl_backlog_active', 1],
       ['repl_backlog_size', v.changelogRetention],
-      ['repl_backlog_first_byte_offset', this.firstRetained],
-      ['repl_backlog_histlen', Math.max(0, this.h.keyspace.changelog.seq - this.firstRetained + 1)],
+      ['repl_backlog_first_byte_offset', history.offsetOf(firstSeq)],
+      ['repl_backlog_histlen', Math.max(0, this.h.keyspace.changelog.seq - firstSeq + 1)],
     );
     return out;
   }
