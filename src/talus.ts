@@ -222,6 +222,7 @@ export class Talus implements ServerControl {
     this.janitor = new Janitor(db, this.log, () => ({
       bytes: this.config.values.changelogRetention,
       seconds: this.config.values.changelogRetentionSeconds,
+      neededFrom: this.replication?.neededFrom(),
     }), () => this.loader.lastReadAt);
     this.flusher.committedListeners.push(() => this.latency.note('postgres-commit', this.flusher.stats.lastCommitMs));
     this.flusher.committedListeners.push((records) => {

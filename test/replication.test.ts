@@ -210,3 +210,43 @@ describe('replication options', function () {
     expect(await l.set('k2', 'v')).to.equal('OK');
   });
 });
+
+describe('replication retention', function () {
+  this.timeout(120_000);
+  let leader: TalusProcess | undefined;
+  let follower: TalusProcess | undefined;
+  after(async () => {
+    follower?.proc.kill('SIGCONT');
+    await Promise.all([leader?.stop(), follower?.stop()]);
+  });
+
+  it('the age retention keeps the change log a connected follower still needs; a gone follower holds nothing', async () => {
+    leader = await startTalus(['--changelog-retention-seconds', '1']);
+    const l = leader.client();
+    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const f = follower.client();
+    await until('the follower linked', async () => (await fields(f, 'replication')).master_link_status === 'up');
+    await l.set('k0', 'v');
+    await caughtUp(l, [f]);
+    const acked = async () => Number(/offset=(\d+)/.exec((await fields(l, 'replication')).slave0 ?? '')?.[1] ?? -1);
+    await until('the follower acknowledged', async () => (await acked()) === Number((await fields(l, 'replication')).master_repl_offset));
+    const ack = await acked();
+
+    // Stopped (its connection open, no ACKs): everything after its ACK stays, past the age limit.
+    follower.proc.kill('SIGSTOP');
+    for (let i = 1; i <= 20; i++) {
+      await l.set(`k${i}`, 'v');
+      await sleep(100);
+    }
+    await sleep(7000); // over the age limit, several trim rounds and INFO's refresh of the first retained record
+    expect(Number((await fields(l, 'replication')).repl_backlog_first_byte_offset)).to.be.at.most(ack + 1);
+    follower.proc.kill('SIGCONT');
+    await caughtUp(l, [f]);
+    expect(await f.get('k20')).to.equal('v');
+
+    // Gone: the age limit trims down to the newest segment.
+    await follower.kill();
+    const last = Number((await fields(l, 'replication')).master_repl_offset);
+    await until('the log trimmed', async () => Number((await fields(l, 'replication')).repl_backlog_first_byte_offset) === last, 30_000);
+  });
+});

@@ -282,6 +282,16 @@ export class Replication implements ReplicationControl {
     this.h.log.notice(`Connection with replica ${feed.follower.ip}:${feed.follower.listeningPort} lost.`);
   }
 
+  /** The first own seq a connected follower may still ask for (after its last ACK): the age retention keeps it. */
+  neededFrom(): number | undefined {
+    let least: number | undefined;
+    for (const f of this.feeds.values()) {
+      const seq = this.history.seqOf(f.follower.ackOffset + 1);
+      if (least === undefined || seq < least) least = seq;
+    }
+    return least;
+  }
+
   /** WAIT numreplicas timeout: followers whose PostgreSQL committed everything logged so far. */
   wait(numreplicas: number, timeoutMs: number): Promise<number> | number {
     const offset = this.history.offsetOf(this.h.keyspace.changelog.seq);

@@ -40,8 +40,13 @@ export class Janitor {
   constructor(
     private readonly db: Kysely<TalusSchema>,
     private readonly log: Logger,
-    /** retention limits: bytes of effects kept, and their age in seconds */
-    private readonly retention: () => { bytes: number; seconds: number },
+    /**
+     * retention limits: bytes of effects kept, and their age in seconds; and
+     * the first seq a connected follower still needs (undefined: none), which
+     * the age limit does not trim (the size limit does: the follower then gets
+     * a full sync when it reconnects)
+     */
+    private readonly retention: () => { bytes: number; seconds: number; neededFrom?: number },
     /** when the loader last read from PostgreSQL for a client (performance.now() ms; 0 = never) */
     private readonly lastColdRead: () => number = () => 0,
   ) {}
@@ -80,7 +85,7 @@ export class Janitor {
         for (const a of this.appendedWhileCounting) if (a.lastSeq > seen) bytes += a.bytes;
         this.changelogBytes = bytes;
       }
-      const { bytes, seconds } = this.retention();
+      const { bytes, seconds, neededFrom } = this.retention();
       const cutoff = Date.now() - seconds * 1000;
       if (this.changelogBytes <= bytes) {
         // Within the size bound: only the age bound can apply; one index probe says.
@@ -89,13 +94,14 @@ export class Janitor {
         if (rows.length === 0 || rows[0]!.at >= cutoff) return;
       }
       for (let round = 0; round < 10; round++) {
-        const { rows } = await sql<{ seq: number; at: number; n: number }>`
-          SELECT first_seq AS seq, at, length(records) AS n FROM talus.changelog ORDER BY first_seq LIMIT ${Janitor.TRIM_ROWS}`.execute(this.db);
+        const { rows } = await sql<{ seq: number; last: number; at: number; n: number }>`
+          SELECT first_seq AS seq, last_seq AS last, at, length(records) AS n FROM talus.changelog ORDER BY first_seq LIMIT ${Janitor.TRIM_ROWS}`.execute(this.db);
         let excess = this.changelogBytes - bytes;
         let last = -1;
         let freed = 0;
         for (const r of rows) {
-          if (r.at >= cutoff && excess <= 0) break;
+          const needed = neededFrom !== undefined && Number(r.last) >= neededFrom;
+          if ((r.at >= cutoff || needed) && excess <= 0) break;
           last = r.seq;
           freed += r.n;
           excess -= r.n;
