@@ -125,7 +125,7 @@ export class Talus implements ServerControl {
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
     const clientLimits = () => {
       const { clientOutputBufferLimit: obl, maxmemoryClients, maxmemory } = this.config.values;
-      this.outputLimitsOn = obl.normal.hardBytes > 0 || obl.normal.softBytes > 0 || obl.pubsub.hardBytes > 0 || obl.pubsub.softBytes > 0;
+      this.outputLimitsOn = [obl.normal, obl.pubsub, obl.replica].some((l) => l.hardBytes > 0 || l.softBytes > 0);
       this.clientOutputBound = Math.max(OUTPUT_BOUND, obl.normal.hardBytes, obl.normal.softBytes);
       this.clientMemoryLimit = clientMemoryLimit(maxmemoryClients, maxmemory);
     };

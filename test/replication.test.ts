@@ -250,3 +250,50 @@ describe('replication retention', function () {
     await until('the log trimmed', async () => Number((await fields(l, 'replication')).repl_backlog_first_byte_offset) === last, 30_000);
   });
 });
+
+describe('replication output', function () {
+  this.timeout(120_000);
+  let leader: TalusProcess | undefined;
+  let follower: TalusProcess | undefined;
+  after(async () => {
+    follower?.proc.kill('SIGCONT');
+    await Promise.all([leader?.stop(), follower?.stop()]);
+  });
+
+  it("a follower that does not read holds bounded output on its leader; past the replica output limit it is dropped and resumes with a partial sync", async () => {
+    leader = await startTalus([]);
+    const l = leader.client();
+    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const f = follower.client();
+    await until('the follower linked', async () => (await fields(f, 'replication')).master_link_status === 'up');
+    const replicaOmem = async () => Number(/omem=(\d+)/.exec(String(await l.client('LIST')).split('\n').find((line: string) => /flags=S/.test(line)) ?? '')?.[1] ?? -1);
+    const value = 'x'.repeat(1 << 20);
+
+    // 32 MB written while the follower is stopped: the leader holds at most ~8 MB (+ a commit) for it.
+    follower.proc.kill('SIGSTOP');
+    let most = 0;
+    for (let i = 0; i < 32; i++) {
+      await l.set(`big${i}`, value);
+      most = Math.max(most, await replicaOmem());
+    }
+    expect(most, 'most unsent output held for the follower').to.be.within(1, 12 << 20);
+    follower.proc.kill('SIGCONT');
+    await caughtUp(l, [f]);
+    expect(await f.strlen('big31')).to.equal(1 << 20);
+
+    // client-output-buffer-limit replica: a record that passes it drops the follower, which resumes from the change log.
+    await l.config('SET', 'client-output-buffer-limit', 'replica 3mb 0 0');
+    const before = await fields(l, 'stats');
+    follower.proc.kill('SIGSTOP');
+    await l.set('huge', 'y'.repeat(4 << 20));
+    await until('the follower dropped', async () => leader!.output().includes('scheduled to be closed ASAP for overcoming of output buffer limits'));
+    await l.config('SET', 'client-output-buffer-limit', 'replica 256mb 64mb 60');
+    follower.proc.kill('SIGCONT');
+    await until('the follower back', async () => (await fields(l, 'replication')).connected_slaves === '1' && (await fields(f, 'replication')).master_link_status === 'up');
+    await caughtUp(l, [f]);
+    expect(await f.strlen('huge')).to.equal(4 << 20);
+    const after = await fields(l, 'stats');
+    expect(Number(after.sync_partial_ok)).to.equal(Number(before.sync_partial_ok) + 1);
+    expect(after.sync_full).to.equal(before.sync_full);
+  });
+});

@@ -9,7 +9,7 @@ import type { Session } from '../execution/session.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
 import { subcommandOf, type Command } from '../commands/table.js';
 import type { ChangeRecord, LeaderPosition } from './changelog.js';
-import { FollowerFeed, canContinue, type FollowerState } from './leader.js';
+import { FollowerFeed, OUTPUT_HIGH_WATER, canContinue, type FollowerState } from './leader.js';
 import { FollowerLink } from './follower.js';
 import { ReplicationHistory } from './history.js';
 
@@ -170,6 +170,17 @@ export class Replication implements ReplicationControl {
     return undefined;
   }
 
+  /**
+   * A feed holds at most this much unsent output for its follower before it
+   * waits (and then catches up from PostgreSQL): 8 MB, or half the replica
+   * class's client-output-buffer-limit, so that only a single record bigger
+   * than the limit can pass it.
+   */
+  private outputHighWater(): number {
+    const { hardBytes, softBytes } = this.h.config.values.clientOutputBufferLimit.replica;
+    return Math.min(OUTPUT_HIGH_WATER, ...[hardBytes, softBytes].filter((n) => n > 0).map((n) => Math.floor(n / 2)));
+  }
+
   /** min-replicas-to-write: a leader without enough good followers refuses writes (Redis's check, EXEC's too). */
   writesRefused(): ErrorReply | undefined {
     if (this.h.role !== 'master' || !this.minReplicasActive()) return undefined;
@@ -203,6 +214,7 @@ export class Replication implements ReplicationControl {
         log: this.h.log,
         store: this.h.store,
         durableSeq: () => this.h.flusher.durableSeq,
+        outputHighWater: () => this.outputHighWater(),
         onCommitted: (l: (records: ChangeRecord[]) => void) => {
           this.h.flusher.committedListeners.push(l);
           return () => {
