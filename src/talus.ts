@@ -31,6 +31,7 @@ import { PostgresStoredKeys } from './storage/stored-keys.js';
 import { PubSubRegistry } from './pubsub/registry.js';
 import { KeyspaceNotifier } from './pubsub/keyspace-events.js';
 import { publish } from './commands/pubsub.js';
+import { pauseWritesForFailover } from './commands/client-cmds.js';
 import { buildInfo, runtimeOf } from './observability/info.js';
 import { Tracking } from './execution/tracking.js';
 import { Replication } from './replication/replication.js';
@@ -241,6 +242,7 @@ export class Talus implements ServerControl {
           return talus.port;
         },
         runId: runtimeOf(this).runId,
+        pauseWrites: (on) => pauseWritesForFailover(this, on),
         get role() {
           return talus.role;
         },

@@ -297,3 +297,49 @@ describe('replication output', function () {
     expect(after.sync_full).to.equal(before.sync_full);
   });
 });
+
+describe('FAILOVER', function () {
+  this.timeout(120_000);
+  const servers: TalusProcess[] = [];
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  it('hands leadership to a synced follower, which continues the history; the old leader follows it', async () => {
+    const leader = await startTalus([]);
+    servers.push(leader);
+    const l = leader.client();
+    const f1 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const f2 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    servers.push(f1, f2);
+    const r1 = f1.client();
+    const r2 = f2.client();
+    for (const r of [r1, r2]) await until('a follower linked', async () => (await fields(r, 'replication')).master_link_status === 'up');
+    for (let i = 0; i < 100; i++) await l.set(`k${i}`, String(i));
+
+    // Redis's refusals.
+    const err = async (p: Promise<unknown>) => String(await p.catch((e: Error) => e));
+    expect(await err(r1.call('FAILOVER'))).to.contain('ERR FAILOVER is not valid when server is a replica.');
+    expect(await err(l.call('FAILOVER', 'ABORT'))).to.contain('ERR No failover in progress.');
+    expect(await err(l.call('FAILOVER', 'TO', '127.0.0.1', '1'))).to.contain('ERR FAILOVER target HOST and PORT is not a replica.');
+    expect(await err(l.call('FAILOVER', 'FORCE'))).to.contain('ERR FAILOVER with force option requires both a timeout and target HOST and IP.');
+    expect(await err(l.call('FAILOVER', 'TIMEOUT', '0'))).to.contain('ERR FAILOVER timeout must be greater than 0');
+
+    expect(await l.call('FAILOVER', 'TO', '127.0.0.1', String(f1.port), 'TIMEOUT', '10000')).to.equal('OK');
+    await until('F1 to lead', async () => ((await r1.call('ROLE')) as unknown[])[0] === 'master');
+    await until('the old leader to follow F1', async () => {
+      const r = await fields(l, 'replication');
+      return r.role === 'slave' && r.master_port === String(f1.port) && r.master_link_status === 'up' && r.master_failover_state === 'no-failover';
+    });
+    const stats = await fields(r1, 'stats');
+    expect([stats.sync_partial_ok, stats.sync_full], 'partial syncs, full syncs on F1').to.deep.equal(['1', '0']);
+    expect(String(await l.set('x', '1').catch((e: Error) => e))).to.contain('READONLY');
+
+    // F1's writes reach the old leader and, through it, F2 (which continued under the new id).
+    expect(await r1.set('after', 'failover')).to.equal('OK');
+    await until('the old leader has the write', async () => (await l.get('after')) === 'failover');
+    await until('F2 has the write', async () => (await r2.get('after')) === 'failover');
+    expect(await r2.get('k99')).to.equal('99');
+    expect((await fields(r2, 'replication')).master_replid).to.equal((await fields(r1, 'replication')).master_replid);
+  });
+});

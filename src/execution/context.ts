@@ -100,7 +100,9 @@ export interface ReplicationControl {
   /** REPLICAOF host port, or NO ONE (null) */
   follow(target: { host: string; port: number } | null): void;
   /** PSYNC from a follower on this connection: +FULLRESYNC or +CONTINUE, then the stream */
-  psync(s: Session, conn: Connection, replid: string, offset: number): Promise<Reply>;
+  psync(s: Session, conn: Connection, replid: string, offset: number, failover?: boolean): Promise<Reply>;
+  /** FAILOVER (Redis 7): hand leadership over to a synced follower */
+  failoverCommand(o: { to?: { host: string; port: number }; force: boolean; abort: boolean; timeoutMs: number }): Reply;
   /** REPLCONF; undefined: no reply (ACK, GETACK) */
   replconf(s: Session, args: Buffer[]): Reply | undefined;
   /** NOREPLICAS when min-replicas-to-write is not met (EXEC of writes checks it too) */

@@ -37,6 +37,10 @@ export interface FollowerHost {
   auth(): { user: string; password: string };
   /** sync_full etc. are counted by the leader; the follower notes what it did */
   onSynced(kind: 'full' | 'partial'): void;
+  /** the leader answered PSYNC with an error */
+  onRefused(message: string): void;
+  /** this link hands our leadership over (FAILOVER): PSYNC says so, and the new leader promotes itself first */
+  handover(): boolean;
 }
 
 export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
@@ -157,7 +161,10 @@ export class FollowerLink {
     const seq = this.h.seq();
     const resumable = at !== undefined ? at.offset >= 0 : seq > 0;
     const next = history.offsetOf(seq) + 1;
-    const answer = await ask('PSYNC', resumable ? history.replid : '?', resumable ? String(next) : '-1');
+    const psync = ['PSYNC', resumable ? history.replid : '?', resumable ? String(next) : '-1'];
+    if (this.h.handover()) psync.push('FAILOVER');
+    const answer = await ask(...psync);
+    if (answer.startsWith('-')) this.h.onRefused(answer.slice(1));
     const words = answer.split(' ');
     if (words[0] === '+FULLRESYNC' && words.length === 3) {
       this.replid = words[1]!;

@@ -23,6 +23,8 @@ export interface ReplicationHost {
   readonly port: number;
   /** INFO run_id: a follower handshaking with this server under it is this server */
   readonly runId: string;
+  /** FAILOVER holds clients' writes while it hands over (as CLIENT PAUSE WRITE) */
+  pauseWrites(on: boolean): void;
   role: 'master' | 'slave';
   openApplier(onReply: (r: Reply) => void): Session;
   dispatch(s: Session, args: Buffer[]): void;
@@ -50,6 +52,8 @@ export class Replication implements ReplicationControl {
   private lastRetainedCheck = 0;
   /** -LOADING: a full sync is loading (or a restart found one unfinished) */
   loading = false;
+  /** FAILOVER in progress (INFO master_failover_state) */
+  private failover: Failover | undefined;
 
   constructor(
     private readonly h: ReplicationHost,
@@ -90,7 +94,8 @@ export class Replication implements ReplicationControl {
     }
   }
 
-  follow(target: ReplicaOf | null): void {
+  follow(target: ReplicaOf | null, handover = false): void {
+    if (!handover && this.failover) this.abortFailover('Replica of another server requested');
     this.link?.stop();
     this.link = undefined;
     if (target === null) {
@@ -138,7 +143,13 @@ export class Replication implements ReplicationControl {
         announceIp: () => this.h.config.values.replicaAnnounceIp,
         runId: this.h.runId,
         auth: () => ({ user: this.h.config.values.masteruser, password: this.h.config.values.masterauth }),
-        onSynced: () => undefined,
+        onSynced: () => {
+          if (this.failover?.state === 'failover-in-progress') this.endFailover();
+        },
+        onRefused: (message) => {
+          if (this.failover?.state === 'failover-in-progress') this.abortFailover(`Failover target rejected psync request: ${message}`);
+        },
+        handover: () => this.failover?.state === 'failover-in-progress',
       },
       () => this.h.config.values.replTimeout,
     );
@@ -203,8 +214,18 @@ export class Replication implements ReplicationControl {
     return n;
   }
 
-  /** PSYNC replid offset (SYNC: "?" -1): +CONTINUE or +FULLRESYNC, then the stream on this connection. */
-  psync(s: Session, conn: Connection, replid: string, offset: number): Promise<Reply> {
+  /**
+   * PSYNC replid offset (SYNC: "?" -1): +CONTINUE or +FULLRESYNC, then the
+   * stream on this connection. PSYNC ... FAILOVER comes from our leader
+   * handing over to us (its FAILOVER command): we become the leader first,
+   * if we hold its whole history, and it continues from us.
+   */
+  psync(s: Session, conn: Connection, replid: string, offset: number, failover = false): Promise<Reply> {
+    if (failover) {
+      if (replid !== this.history.replid) return Promise.resolve(new ErrorReply('ERR PSYNC FAILOVER replid must match my replid.'));
+      this.h.log.notice(`Failover request received for replid ${replid}.`);
+      if (this.h.role === 'slave') this.follow(null);
+    }
     const ip = conn.remoteAddress ?? '127.0.0.1';
     const follower: FollowerState = { id: s.id, ip: this.announcedIps.get(s.id) || ip.replace(/^::ffff:/, ''), listeningPort: this.listeningPorts.get(s.id) ?? 0, state: 'wait_bgsave', ackOffset: 0, ackAt: Date.now() };
     s.flags.add('slave');
@@ -338,8 +359,76 @@ export class Replication implements ReplicationControl {
     });
   }
 
+  /** FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms], as Redis 7 (parsed by the command). */
+  failoverCommand(o: FailoverRequest): Reply {
+    if (o.abort) {
+      if (!this.failover) return new ErrorReply('ERR No failover in progress.');
+      this.abortFailover('Failover manually aborted');
+      return OK;
+    }
+    if (this.failover) return new ErrorReply('ERR FAILOVER already in progress.');
+    if (this.h.role === 'slave') return new ErrorReply('ERR FAILOVER is not valid when server is a replica.');
+    if (this.feeds.size === 0) return new ErrorReply('ERR FAILOVER requires connected replicas.');
+    if (o.force && (o.timeoutMs === 0 || !o.to)) return new ErrorReply('ERR FAILOVER with force option requires both a timeout and target HOST and IP.');
+    if (o.to) {
+      const feed = this.feedAt(o.to.host, o.to.port);
+      if (!feed) return new ErrorReply('ERR FAILOVER target HOST and PORT is not a replica.');
+      if (feed.follower.state !== 'online') return new ErrorReply('ERR FAILOVER target replica is not online.');
+    }
+    this.failover = { state: 'waiting-for-sync', target: o.to, force: o.force, deadline: o.timeoutMs > 0 ? Date.now() + o.timeoutMs : 0 };
+    this.h.pauseWrites(true);
+    this.h.log.notice(`FAILOVER requested to ${o.to ? `${o.to.host}:${o.to.port}` : 'any replica'}.`);
+    this.stepFailover();
+    return OK;
+  }
+
+  private feedAt(host: string, port: number): FollowerFeed | undefined {
+    for (const f of this.feeds.values()) if (f.follower.ip === host && f.follower.listeningPort === port) return f;
+    return undefined;
+  }
+
+  /** Waiting for a follower to acknowledge everything: then hand over to it (it gets PSYNC ... FAILOVER). */
+  private stepFailover(): void {
+    const fo = this.failover;
+    if (fo?.state !== 'waiting-for-sync') return;
+    const offset = this.history.offsetOf(this.h.keyspace.changelog.seq);
+    const synced = (f: FollowerFeed | undefined) => f !== undefined && f.follower.state === 'online' && f.follower.ackOffset >= offset;
+    let target = fo.target;
+    if (target === undefined) {
+      const f = [...this.feeds.values()].find(synced);
+      if (f) target = { host: f.follower.ip, port: f.follower.listeningPort };
+    } else if (!synced(this.feedAt(target.host, target.port))) {
+      target = fo.deadline > 0 && Date.now() > fo.deadline && fo.force ? target : undefined;
+    }
+    if (target === undefined) {
+      if (fo.deadline > 0 && Date.now() > fo.deadline) this.abortFailover('Replica never caught up before timeout');
+      return;
+    }
+    fo.state = 'failover-in-progress';
+    fo.target = target;
+    this.h.log.notice(`Failover target ${target.host}:${target.port} is synced, failing over.`);
+    this.follow(target, true);
+  }
+
+  private endFailover(): void {
+    const fo = this.failover;
+    this.failover = undefined;
+    this.h.pauseWrites(false);
+    if (fo?.target) this.h.log.notice(`Failover target ${fo.target.host}:${fo.target.port} accepted the handover: this server follows it.`);
+  }
+
+  private abortFailover(reason: string): void {
+    const fo = this.failover;
+    if (!fo) return;
+    this.h.log.notice(`FAILOVER aborted: ${reason}`);
+    this.failover = undefined;
+    if (fo.state === 'failover-in-progress') this.follow(null);
+    this.h.pauseWrites(false);
+  }
+
   /** Server cron: pings to followers (repl-ping-replica-period), the link's timeout. */
   cron(): void {
+    this.stepFailover();
     const v = this.h.config.values;
     if (Date.now() - this.lastPing >= v.replPingReplicaPeriod * 1000) {
       this.lastPing = Date.now();
@@ -432,7 +521,7 @@ export class Replication implements ReplicationControl {
     // The backlog: the retained change log of this history (records, not bytes).
     const firstSeq = Math.max(this.firstRetained, history.start);
     out.push(
-      ['master_failover_state', 'no-failover'],
+      ['master_failover_state', this.failover?.state ?? 'no-failover'],
       ['master_replid', history.replid],
       ['master_replid2', history.replid2],
       ['master_repl_offset', offset],
@@ -446,3 +535,20 @@ export class Replication implements ReplicationControl {
   }
 }
 
+
+/** FAILOVER's arguments. */
+export interface FailoverRequest {
+  to?: { host: string; port: number };
+  force: boolean;
+  abort: boolean;
+  /** 0: none */
+  timeoutMs: number;
+}
+
+interface Failover {
+  state: 'waiting-for-sync' | 'failover-in-progress';
+  target: { host: string; port: number } | undefined;
+  force: boolean;
+  /** Date.now() past which it is aborted (or forced); 0: never */
+  deadline: number;
+}
