@@ -202,6 +202,15 @@ describe('replication options', function () {
     await l.config('SET', 'min-replicas-to-write', '0');
     expect((await fields(l, 'replication')).min_slaves_good_slaves).to.equal(undefined);
 
+    // A transaction reaches the follower as MULTI ... EXEC records (4 here), applied there as one EXEC.
+    const offset = Number((await fields(l, 'replication')).master_repl_offset);
+    expect(await l.multi().set('t1', 'a').set('t2', 'b').exec()).to.deep.equal([[null, 'OK'], [null, 'OK']]);
+    expect(Number((await fields(l, 'replication')).master_repl_offset)).to.equal(offset + 4);
+    await until('the follower applied it', async () => (await f.get('t2')) === 'b');
+    expect(await f.get('t1')).to.equal('a');
+    expect(await f.info('commandstats')).to.match(/cmdstat_exec:calls=1,/);
+    expect(Number((await fields(f, 'replication')).slave_repl_offset)).to.equal(offset + 4);
+
     // A server told to follow itself refuses in the handshake, with a clear message, and stays unlinked.
     expect(await l.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
     await until('the refusal logged', async () => leader!.output().includes("Can't replicate from myself"));

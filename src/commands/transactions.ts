@@ -161,7 +161,15 @@ function exec(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
     feedExec();
     return new ErrorReply(`EXECABORT Transaction discarded because of: ${err.message}`);
   }
-  const replies = t.runQueued(c.session, queued);
+  // The effects go to the change log as one MULTI ... EXEC (a follower applies them atomically);
+  // a command of the transaction that finishes later (not keyed: not atomic anyway) logs after it.
+  t.keyspace.beginTransactionLog();
+  let replies: Array<Reply | Promise<Reply>>;
+  try {
+    replies = t.runQueued(c.session, queued);
+  } finally {
+    t.keyspace.endTransactionLog();
+  }
   feedExec();
   if (!replies.some((r) => r instanceof Promise)) return replies as Reply[];
   return Promise.all(replies);

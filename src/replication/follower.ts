@@ -23,9 +23,10 @@ export interface FollowerHost {
   /** this server's history (ids and offsets) and its last own change-log seq */
   history(): ReplicationHistory;
   seq(): number;
-  /** around each leader record applied: its effects are logged as that one record; endRelay gives its own seq */
-  beginRelay(args: readonly Buffer[]): void;
+  /** around each leader record (or transaction) applied: its effects are logged as those records; endRelay gives the last one's own seq */
+  beginRelay(records: ReadonlyArray<{ db: number; args: readonly Buffer[] }>): void;
   endRelay(): number;
+  cancelRelay(): void;
   /** disconnect our own followers (our history changes: they must ask again) */
   dropFollowers(): void;
   /** our own listening port (or replica-announce-port), sent as REPLCONF listening-port */
@@ -74,6 +75,12 @@ export class FollowerLink {
   private readonly queue: Buffer[][] = [];
   private applying = false;
   private lastAcked = -1;
+  /** the db of the stream's records (its last SELECT) */
+  private streamDb = 0;
+  /** a MULTI record waits for its EXEC to arrive */
+  private awaitingExec = false;
+  /** the transaction being applied: its frames (to try again), its records, whether a command of it was refused (MISCONF) */
+  private group: { items: Buffer[][]; records: Array<{ db: number; args: Buffer[] }>; startDb: number; failed: boolean } | undefined;
 
   constructor(
     readonly host: string,
@@ -204,7 +211,7 @@ export class FollowerLink {
       this.fail(this.socket!, `corrupt replication stream: ${(err as Error).message}`);
       return;
     }
-    if (this.queue.length > QUEUE_HIGH_WATER) this.socket?.pause();
+    if (this.queue.length > QUEUE_HIGH_WATER && !this.awaitingExec) this.socket?.pause();
     this.applyQueued();
   }
 
@@ -229,13 +236,46 @@ export class FollowerLink {
         }
         let sync = true;
         let done = false;
+        if (name === 'SELECT') this.streamDb = Number(args[1]?.toString('latin1'));
         const counted = name !== 'SELECT' && this.state === 'connected';
-        if (counted) this.h.beginRelay(args);
+        // A transaction's records (MULTI ... EXEC) are applied as one: its EXEC runs them atomically.
+        if (counted && name === 'MULTI' && this.group === undefined) {
+          const end = this.queue.findIndex((a) => a[0]!.toString('latin1').toUpperCase() === 'EXEC');
+          if (end < 0) {
+            // the rest has not arrived: wait for it (reading on, whatever the queue holds)
+            this.queue.unshift(args);
+            this.awaitingExec = true;
+            this.socket?.resume();
+            break;
+          }
+          this.awaitingExec = false;
+          this.group = this.openGroup([args, ...this.queue.slice(0, end + 1)]);
+        }
+        const group = this.group;
+        const last = group !== undefined && counted && name === 'EXEC';
+        // A command of it was refused (PostgreSQL down): drop the transaction and try it all again.
+        const discard = last && group.failed;
+        if (counted && group === undefined) this.h.beginRelay([{ db: this.streamDb, args }]);
+        else if (last && !discard) this.h.beginRelay(group.records);
         this.h.onApplierReply = (reply) => {
           done = true;
-          if (reply instanceof ErrorReply && reply.message.startsWith('MISCONF')) {
-            // PostgreSQL refused the write: try the same record again shortly
-            this.queue.unshift(args);
+          const refused = reply instanceof ErrorReply && (reply.message.startsWith('MISCONF') || (reply.message.startsWith('EXECABORT') && reply.message.includes('MISCONF')));
+          if (group !== undefined && !last) {
+            // MULTI, a queued command, a SELECT inside: nothing applied yet
+            if (refused) group.failed = true;
+            if (!sync) step();
+            return;
+          }
+          if (refused || discard) {
+            // PostgreSQL refused the write: try the same record (or transaction) again shortly
+            this.h.cancelRelay();
+            if (group !== undefined) {
+              this.group = undefined;
+              this.streamDb = group.startDb;
+              this.queue.unshift(...group.items);
+            } else {
+              this.queue.unshift(args);
+            }
             this.h.onApplierReply = undefined;
             setTimeout(() => {
               this.applying = true;
@@ -246,21 +286,40 @@ export class FollowerLink {
           if (reply instanceof ErrorReply) this.h.log.warning(`replicated command ${name} failed: ${reply.message}`);
           if (counted) {
             const seq = this.h.endRelay();
-            this.offset++;
+            this.offset += group !== undefined ? group.records.length : 1;
+            this.group = undefined;
             if (!this.h.history().align(seq, this.offset)) this.h.log.warning(`replication: record ${this.offset} logged here as ${seq}, out of step; partial syncs from this server restart after it`);
             this.h.setApplied({ replid: this.replid, offset: this.offset });
           }
           if (!sync) step();
         };
-        this.h.dispatch(this.h.applier, args);
+        this.h.dispatch(this.h.applier, discard ? [Buffer.from('DISCARD')] : args);
         sync = false;
         if (!done) return; // waiting for keys: the reply continues the loop
         if (this.h.onApplierReply === undefined) return; // retry scheduled
+      }
+      if (this.group !== undefined && this.queue.length === 0) {
+        // The link went away mid-transaction: the applier leaves its MULTI (the next link resends it all).
+        this.streamDb = this.group.startDb;
+        this.group = undefined;
+        this.h.onApplierReply = () => undefined;
+        this.h.dispatch(this.h.applier, [Buffer.from('DISCARD')]);
       }
       this.h.onApplierReply = undefined;
       this.applying = false;
     };
     step();
+  }
+
+  /** A transaction's frames (MULTI ... EXEC, SELECTs between), and its records with their dbs. */
+  private openGroup(items: Buffer[][]): NonNullable<FollowerLink['group']> {
+    const records: Array<{ db: number; args: Buffer[] }> = [];
+    let db = this.streamDb;
+    for (const a of items) {
+      if (a[0]!.toString('latin1').toUpperCase() === 'SELECT') db = Number(a[1]?.toString('latin1'));
+      else records.push({ db, args: a });
+    }
+    return { items, records, startDb: this.streamDb, failed: false };
   }
 
   /** The snapshot's frame: BEGIN flushes and marks the data set partial, END makes it whole. */
