@@ -318,7 +318,8 @@ describe('FAILOVER', function () {
     const leader = await startTalus([]);
     servers.push(leader);
     const l = leader.client();
-    const f1 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const f1Db = await freshDatabase();
+    let f1 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)], { databaseUrl: f1Db });
     const f2 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
     servers.push(f1, f2);
     const r1 = f1.client();
@@ -349,6 +350,19 @@ describe('FAILOVER', function () {
     await until('the old leader has the write', async () => (await l.get('after')) === 'failover');
     await until('F2 has the write', async () => (await r2.get('after')) === 'failover');
     expect(await r2.get('k99')).to.equal('99');
-    expect((await fields(r2, 'replication')).master_replid).to.equal((await fields(r1, 'replication')).master_replid);
+    const ids = await fields(r1, 'replication');
+    expect((await fields(r2, 'replication')).master_replid).to.equal(ids.master_replid);
+
+    // The new leader restarted on its database keeps its history (replid, replid2, offsets): its followers resume.
+    const port = f1.port;
+    await f1.kill();
+    f1 = await startTalus(['--port', String(port)], { databaseUrl: f1Db });
+    servers.push(f1);
+    const r1b = f1.client();
+    const again = await fields(r1b, 'replication');
+    expect([again.master_replid, again.master_replid2, again.second_repl_offset]).to.deep.equal([ids.master_replid, ids.master_replid2, ids.second_repl_offset]);
+    await r1b.set('after', 'restart');
+    await until('the old leader has the write', async () => (await l.get('after')) === 'restart');
+    expect(Number((await fields(r1b, 'stats')).sync_full), 'full syncs after the restart').to.equal(0);
   });
 });
