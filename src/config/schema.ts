@@ -480,7 +480,7 @@ export const notBuilt = (missing: string, alsoAccepted: readonly string[] = []):
 
 // Reasons shared by several options.
 const OWN_ENCODING = 'Talus has its own in-memory representation of values';
-const NO_REPLICATION = 'replication is not built yet';
+const NO_REPLICATION = 'this part of replication is not built yet';
 const NO_RDB_AOF = 'Talus keeps no RDB or AOF file: every write is committed to PostgreSQL';
 const NO_LAZYFREE = 'Talus never frees a big value in the client\'s time: a deleted collection\'s rows are removed by the janitor in the background';
 
