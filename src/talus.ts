@@ -31,7 +31,8 @@ import { PostgresStoredKeys } from './storage/stored-keys.js';
 import { PubSubRegistry } from './pubsub/registry.js';
 import { KeyspaceNotifier } from './pubsub/keyspace-events.js';
 import { publish } from './commands/pubsub.js';
-import { buildInfo, infoFields } from './observability/info.js';
+import { pauseWritesForFailover } from './commands/client-cmds.js';
+import { buildInfo, infoFields, runtimeOf } from './observability/info.js';
 import { Metrics } from './observability/metrics.js';
 import { HealthServer } from './observability/http.js';
 import { Tracking } from './execution/tracking.js';
@@ -136,7 +137,7 @@ export class Talus implements ServerControl {
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
     const clientLimits = () => {
       const { clientOutputBufferLimit: obl, maxmemoryClients, maxmemory } = this.config.values;
-      this.outputLimitsOn = obl.normal.hardBytes > 0 || obl.normal.softBytes > 0 || obl.pubsub.hardBytes > 0 || obl.pubsub.softBytes > 0;
+      this.outputLimitsOn = [obl.normal, obl.pubsub, obl.replica].some((l) => l.hardBytes > 0 || l.softBytes > 0);
       this.clientOutputBound = Math.max(OUTPUT_BOUND, obl.normal.hardBytes, obl.normal.softBytes);
       this.clientMemoryLimit = clientMemoryLimit(maxmemoryClients, maxmemory);
     };
@@ -262,6 +263,7 @@ export class Talus implements ServerControl {
       bytes: this.config.values.changelogRetention,
       seconds: this.config.values.changelogRetentionSeconds,
       keepAfter: this.backups.keepChangelogAfter(),
+      neededFrom: this.replication?.neededFrom(),
     }), () => this.loader.lastReadAt);
     this.flusher.committedListeners.push(() => this.latency.note('postgres-commit', this.flusher.stats.lastCommitMs));
     let entriesBefore = 0;
@@ -286,6 +288,8 @@ export class Talus implements ServerControl {
         get port() {
           return talus.port;
         },
+        runId: runtimeOf(this).runId,
+        pauseWrites: (on) => pauseWritesForFailover(this, on),
         get role() {
           return talus.role;
         },

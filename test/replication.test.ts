@@ -172,3 +172,197 @@ describe('replication', function () {
     expect([restarted.sync_full, restarted.sync_partial_ok]).to.deep.equal(['0', '1']);
   });
 });
+
+describe('replication options', function () {
+  this.timeout(120_000);
+  let leader: TalusProcess | undefined;
+  let follower: TalusProcess | undefined;
+  after(async () => {
+    await Promise.all([leader?.stop(), follower?.stop()]);
+  });
+
+  it('replica-announce-ip/port, min-replicas-to-write (NOREPLICAS), a follower refusing to follow itself', async () => {
+    leader = await startTalus([]);
+    const l = leader.client();
+    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port), '--replica-announce-ip', '10.1.2.3', '--replica-announce-port', '4242']);
+    const f = follower.client();
+    await until('the follower linked', async () => (await fields(f, 'replication')).master_link_status === 'up');
+    // What the follower announces is what the leader shows (and Sentinel connects to).
+    await until('an ACK', async () => /^ip=10\.1\.2\.3,port=4242,state=online,/.test((await fields(l, 'replication')).slave0 ?? ''));
+
+    // min-replicas-to-write: writes (and EXEC of writes) refused without enough good followers, as Redis.
+    await l.config('SET', 'min-replicas-to-write', '2');
+    expect((await fields(l, 'replication')).min_slaves_good_slaves).to.equal('1');
+    expect(String(await l.set('k', 'v').catch((e: Error) => e))).to.contain('NOREPLICAS Not enough good replicas to write.');
+    expect(await l.get('k')).to.equal(null);
+    const tx = await l.multi().set('k', 'v').exec().catch((e: Error) => e);
+    expect(String(tx)).to.contain('EXECABORT Transaction discarded because of previous errors.');
+    await l.config('SET', 'min-replicas-to-write', '1');
+    expect(await l.set('k', 'v')).to.equal('OK');
+    await l.config('SET', 'min-replicas-to-write', '0');
+    expect((await fields(l, 'replication')).min_slaves_good_slaves).to.equal(undefined);
+
+    // A transaction reaches the follower as MULTI ... EXEC records (4 here), applied there as one EXEC.
+    const offset = Number((await fields(l, 'replication')).master_repl_offset);
+    expect(await l.multi().set('t1', 'a').set('t2', 'b').exec()).to.deep.equal([[null, 'OK'], [null, 'OK']]);
+    expect(Number((await fields(l, 'replication')).master_repl_offset)).to.equal(offset + 4);
+    await until('the follower applied it', async () => (await f.get('t2')) === 'b');
+    expect(await f.get('t1')).to.equal('a');
+    expect(await f.info('commandstats')).to.match(/cmdstat_exec:calls=1,/);
+    expect(Number((await fields(f, 'replication')).slave_repl_offset)).to.equal(offset + 4);
+
+    // A server told to follow itself refuses in the handshake, with a clear message, and stays unlinked.
+    expect(await l.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
+    await until('the refusal logged', async () => leader!.output().includes("Can't replicate from myself"));
+    expect((await fields(l, 'replication')).master_link_status).to.equal('down');
+    expect(await l.call('REPLICAOF', 'NO', 'ONE')).to.equal('OK');
+    expect(await l.set('k2', 'v')).to.equal('OK');
+  });
+});
+
+describe('replication retention', function () {
+  this.timeout(120_000);
+  let leader: TalusProcess | undefined;
+  let follower: TalusProcess | undefined;
+  after(async () => {
+    follower?.proc.kill('SIGCONT');
+    await Promise.all([leader?.stop(), follower?.stop()]);
+  });
+
+  it('the age retention keeps the change log a connected follower still needs; a gone follower holds nothing', async () => {
+    leader = await startTalus(['--changelog-retention-seconds', '1']);
+    const l = leader.client();
+    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const f = follower.client();
+    await until('the follower linked', async () => (await fields(f, 'replication')).master_link_status === 'up');
+    await l.set('k0', 'v');
+    await caughtUp(l, [f]);
+    const acked = async () => Number(/offset=(\d+)/.exec((await fields(l, 'replication')).slave0 ?? '')?.[1] ?? -1);
+    await until('the follower acknowledged', async () => (await acked()) === Number((await fields(l, 'replication')).master_repl_offset));
+    const ack = await acked();
+
+    // Stopped (its connection open, no ACKs): everything after its ACK stays, past the age limit.
+    follower.proc.kill('SIGSTOP');
+    for (let i = 1; i <= 20; i++) {
+      await l.set(`k${i}`, 'v');
+      await sleep(100);
+    }
+    await sleep(7000); // over the age limit, several trim rounds and INFO's refresh of the first retained record
+    expect(Number((await fields(l, 'replication')).repl_backlog_first_byte_offset)).to.be.at.most(ack + 1);
+    follower.proc.kill('SIGCONT');
+    await caughtUp(l, [f]);
+    expect(await f.get('k20')).to.equal('v');
+
+    // Gone: the age limit trims down to the newest segment.
+    await follower.kill();
+    const last = Number((await fields(l, 'replication')).master_repl_offset);
+    await until('the log trimmed', async () => Number((await fields(l, 'replication')).repl_backlog_first_byte_offset) === last, 30_000);
+  });
+});
+
+describe('replication output', function () {
+  this.timeout(120_000);
+  let leader: TalusProcess | undefined;
+  let follower: TalusProcess | undefined;
+  after(async () => {
+    follower?.proc.kill('SIGCONT');
+    await Promise.all([leader?.stop(), follower?.stop()]);
+  });
+
+  it("a follower that does not read holds bounded output on its leader; past the replica output limit it is dropped and resumes with a partial sync", async () => {
+    leader = await startTalus([]);
+    const l = leader.client();
+    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const f = follower.client();
+    await until('the follower linked', async () => (await fields(f, 'replication')).master_link_status === 'up');
+    const replicaOmem = async () => Number(/omem=(\d+)/.exec(String(await l.client('LIST')).split('\n').find((line: string) => /flags=S/.test(line)) ?? '')?.[1] ?? -1);
+    const value = 'x'.repeat(1 << 20);
+
+    // 32 MB written while the follower is stopped: the leader holds at most ~8 MB (+ a commit) for it.
+    follower.proc.kill('SIGSTOP');
+    let most = 0;
+    for (let i = 0; i < 32; i++) {
+      await l.set(`big${i}`, value);
+      most = Math.max(most, await replicaOmem());
+    }
+    expect(most, 'most unsent output held for the follower').to.be.within(1, 12 << 20);
+    follower.proc.kill('SIGCONT');
+    await caughtUp(l, [f]);
+    expect(await f.strlen('big31')).to.equal(1 << 20);
+
+    // client-output-buffer-limit replica: a record that passes it drops the follower, which resumes from the change log.
+    await l.config('SET', 'client-output-buffer-limit', 'replica 3mb 0 0');
+    const before = await fields(l, 'stats');
+    follower.proc.kill('SIGSTOP');
+    await l.set('huge', 'y'.repeat(4 << 20));
+    await until('the follower dropped', async () => leader!.output().includes('scheduled to be closed ASAP for overcoming of output buffer limits'));
+    await l.config('SET', 'client-output-buffer-limit', 'replica 256mb 64mb 60');
+    follower.proc.kill('SIGCONT');
+    await until('the follower back', async () => (await fields(l, 'replication')).connected_slaves === '1' && (await fields(f, 'replication')).master_link_status === 'up');
+    await caughtUp(l, [f]);
+    expect(await f.strlen('huge')).to.equal(4 << 20);
+    const after = await fields(l, 'stats');
+    expect(Number(after.sync_partial_ok)).to.equal(Number(before.sync_partial_ok) + 1);
+    expect(after.sync_full).to.equal(before.sync_full);
+  });
+});
+
+describe('FAILOVER', function () {
+  this.timeout(120_000);
+  const servers: TalusProcess[] = [];
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  it('hands leadership to a synced follower, which continues the history; the old leader follows it', async () => {
+    const leader = await startTalus([]);
+    servers.push(leader);
+    const l = leader.client();
+    const f1Db = await freshDatabase();
+    let f1 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)], { databaseUrl: f1Db });
+    const f2 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    servers.push(f1, f2);
+    const r1 = f1.client();
+    const r2 = f2.client();
+    for (const r of [r1, r2]) await until('a follower linked', async () => (await fields(r, 'replication')).master_link_status === 'up');
+    for (let i = 0; i < 100; i++) await l.set(`k${i}`, String(i));
+
+    // Redis's refusals.
+    const err = async (p: Promise<unknown>) => String(await p.catch((e: Error) => e));
+    expect(await err(r1.call('FAILOVER'))).to.contain('ERR FAILOVER is not valid when server is a replica.');
+    expect(await err(l.call('FAILOVER', 'ABORT'))).to.contain('ERR No failover in progress.');
+    expect(await err(l.call('FAILOVER', 'TO', '127.0.0.1', '1'))).to.contain('ERR FAILOVER target HOST and PORT is not a replica.');
+    expect(await err(l.call('FAILOVER', 'FORCE'))).to.contain('ERR FAILOVER with force option requires both a timeout and target HOST and IP.');
+    expect(await err(l.call('FAILOVER', 'TIMEOUT', '0'))).to.contain('ERR FAILOVER timeout must be greater than 0');
+
+    expect(await l.call('FAILOVER', 'TO', '127.0.0.1', String(f1.port), 'TIMEOUT', '10000')).to.equal('OK');
+    await until('F1 to lead', async () => ((await r1.call('ROLE')) as unknown[])[0] === 'master');
+    await until('the old leader to follow F1', async () => {
+      const r = await fields(l, 'replication');
+      return r.role === 'slave' && r.master_port === String(f1.port) && r.master_link_status === 'up' && r.master_failover_state === 'no-failover';
+    });
+    const stats = await fields(r1, 'stats');
+    expect([stats.sync_partial_ok, stats.sync_full], 'partial syncs, full syncs on F1').to.deep.equal(['1', '0']);
+    expect(String(await l.set('x', '1').catch((e: Error) => e))).to.contain('READONLY');
+
+    // F1's writes reach the old leader and, through it, F2 (which continued under the new id).
+    expect(await r1.set('after', 'failover')).to.equal('OK');
+    await until('the old leader has the write', async () => (await l.get('after')) === 'failover');
+    await until('F2 has the write', async () => (await r2.get('after')) === 'failover');
+    expect(await r2.get('k99')).to.equal('99');
+    const ids = await fields(r1, 'replication');
+    expect((await fields(r2, 'replication')).master_replid).to.equal(ids.master_replid);
+
+    // The new leader restarted on its database keeps its history (replid, replid2, offsets): its followers resume.
+    const port = f1.port;
+    await f1.kill();
+    f1 = await startTalus(['--port', String(port)], { databaseUrl: f1Db });
+    servers.push(f1);
+    const r1b = f1.client();
+    const again = await fields(r1b, 'replication');
+    expect([again.master_replid, again.master_replid2, again.second_repl_offset]).to.deep.equal([ids.master_replid, ids.master_replid2, ids.second_repl_offset]);
+    await r1b.set('after', 'restart');
+    await until('the old leader has the write', async () => (await l.get('after')) === 'restart');
+    expect(Number((await fields(r1b, 'stats')).sync_full), 'full syncs after the restart').to.equal(0);
+  });
+});

@@ -347,6 +347,8 @@ function clientTrackingInfo(c: CommandContext): Reply {
 interface PauseState {
   until: number;
   all: boolean;
+  /** FAILOVER pauses writes too, independently of CLIENT PAUSE/UNPAUSE (as Redis's pause purposes) */
+  failover: boolean;
   timer: NodeJS.Timeout | undefined;
   held: Array<{ s: Session; args: Buffer[] }>;
 }
@@ -355,7 +357,7 @@ const pauses = new WeakMap<ServerControl, PauseState>();
 
 function pauseState(t: ServerControl): PauseState {
   let p = pauses.get(t);
-  if (!p) pauses.set(t, (p = { until: 0, all: false, timer: undefined, held: [] }));
+  if (!p) pauses.set(t, (p = { until: 0, all: false, failover: false, timer: undefined, held: [] }));
   return p;
 }
 
@@ -365,13 +367,13 @@ function mayWrite(cmd: Command): boolean {
 
 function pauseGate(t: ServerControl, s: Session, cmd: Command, args: Buffer[]): boolean {
   const p = pauses.get(t);
-  if (!p || p.until === 0) return false;
-  if (p.until <= Date.now()) {
+  if (!p || (p.until === 0 && !p.failover)) return false;
+  if (p.until !== 0 && p.until <= Date.now()) {
     unpause(t);
-    return false;
+    if (!p.failover) return false;
   }
   if (s.flags.has('replica') || s.flags.has('slave') || s.flags.has('master')) return false;
-  const affected = p.all || mayWrite(cmd) || (cmd.name === 'exec' && (s.multi ?? []).some((q) => mayWrite(q.cmd)));
+  const affected = (p.until !== 0 && p.all) || mayWrite(cmd) || (cmd.name === 'exec' && (s.multi ?? []).some((q) => mayWrite(q.cmd)));
   if (!affected) return false;
   s.connection!.pause();
   // held commands count as blocked (INFO blocked_clients, CLIENT LIST flag b), as in Redis
@@ -387,6 +389,19 @@ function unpause(t: ServerControl): void {
   p.all = false;
   clearTimeout(p.timer);
   p.timer = undefined;
+  if (!p.failover) release(t);
+}
+
+/** FAILOVER's pause of writes (on while it waits for its target and hands over; off when done or aborted). */
+export function pauseWritesForFailover(t: ServerControl, on: boolean): void {
+  const p = pauseState(t);
+  p.failover = on;
+  if (!on && p.until === 0) release(t);
+}
+
+/** Run the held commands, in arrival order. */
+function release(t: ServerControl): void {
+  const p = pauseState(t);
   const held = p.held;
   p.held = [];
   for (const h of held) {

@@ -34,7 +34,37 @@ function replicaof(c: CommandContext, args: Buffer[]): Reply {
 function psync(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   if (c.connection === undefined) return new ErrorReply('ERR PSYNC needs a connection');
   const offset = parseInteger(args[2]!);
-  return c.server.replication.psync(c.session, c.connection, args[1]!.toString(), offset === null ? -1 : Number(offset));
+  // PSYNC <replid> <offset> FAILOVER: our leader's FAILOVER hands over to us
+  const failover = args.length > 3 && args[3]!.toString().toLowerCase() === 'failover';
+  return c.server.replication.psync(c.session, c.connection, args[1]!.toString(), offset === null ? -1 : Number(offset), failover);
+}
+
+/** FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]: parsed as Redis 7 does. */
+function failover(c: CommandContext, args: Buffer[]): Reply {
+  const word = (i: number) => args[i]!.toString().toLowerCase();
+  if (args.length === 2 && word(1) === 'abort') return c.server.replication.failoverCommand({ abort: true, force: false, timeoutMs: 0 });
+  let timeoutMs = 0;
+  let force = false;
+  let to: { host: string; port: number } | undefined;
+  for (let j = 1; j < args.length; j++) {
+    if (word(j) === 'timeout' && j + 1 < args.length && timeoutMs === 0) {
+      const n = parseInteger(args[j + 1]!);
+      if (n === null) return Errors.notInteger();
+      if (n <= 0n) return new ErrorReply('ERR FAILOVER timeout must be greater than 0');
+      timeoutMs = Number(n);
+      j++;
+    } else if (word(j) === 'to' && j + 2 < args.length && to === undefined) {
+      const port = parseInteger(args[j + 2]!);
+      if (port === null) return Errors.notInteger();
+      to = { host: args[j + 1]!.toString(), port: Number(port) };
+      j += 2;
+    } else if (word(j) === 'force' && !force) {
+      force = true;
+    } else {
+      return Errors.syntax();
+    }
+  }
+  return c.server.replication.failoverCommand({ to, force, abort: false, timeoutMs });
 }
 
 function sync(c: CommandContext): Reply | Promise<Reply> {
@@ -71,4 +101,5 @@ export const replicationCommands: CommandDef[] = [
   { name: 'sync', handler: sync },
   { name: 'replconf', handler: replconf },
   { name: 'wait', handler: wait },
+  { name: 'failover', handler: failover },
 ];

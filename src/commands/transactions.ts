@@ -116,6 +116,8 @@ function discard(c: CommandContext): Reply {
 function execTimeError(t: ServerControl, queued: Array<{ cmd: Command }>): ErrorReply | undefined {
   const writes = queued.some((q) => q.cmd.isWrite);
   if (writes && !t.persistence.healthy) return Errors.persistence(t.persistence.lastError);
+  const noReplicas = writes ? t.replication.writesRefused() : undefined;
+  if (noReplicas) return noReplicas;
   const v = t.config.values;
   // No eviction here: the keys of this transaction are resident but no longer
   // claimed, so evicting now could drop them from under it.
@@ -159,7 +161,15 @@ function exec(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
     feedExec();
     return new ErrorReply(`EXECABORT Transaction discarded because of: ${err.message}`);
   }
-  const replies = t.runQueued(c.session, queued);
+  // The effects go to the change log as one MULTI ... EXEC (a follower applies them atomically);
+  // a command of the transaction that finishes later (not keyed: not atomic anyway) logs after it.
+  t.keyspace.beginTransactionLog();
+  let replies: Array<Reply | Promise<Reply>>;
+  try {
+    replies = t.runQueued(c.session, queued);
+  } finally {
+    t.keyspace.endTransactionLog();
+  }
   feedExec();
   if (!replies.some((r) => r instanceof Promise)) return replies as Reply[];
   return Promise.all(replies);

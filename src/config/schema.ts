@@ -480,7 +480,7 @@ export const notBuilt = (missing: string, alsoAccepted: readonly string[] = []):
 
 // Reasons shared by several options.
 const OWN_ENCODING = 'Talus has its own in-memory representation of values';
-const NO_REPLICATION = 'replication is not built yet';
+const NO_REPLICATION = 'this part of replication is not built yet';
 const NO_RDB_AOF = 'Talus keeps no RDB or AOF file: every write is committed to PostgreSQL';
 const NO_LAZYFREE = 'Talus never frees a big value in the client\'s time: a deleted collection\'s rows are removed by the janitor in the background';
 
@@ -624,7 +624,7 @@ const SPECS = {
     'client-query-buffer-limit': option(memory(MB), { effect: LIVE, default: '1gb', doc: 'Largest query buffer of one client, in bytes.', mutable: true }),
     'client-output-buffer-limit': option(outputBufferLimits(), {
       effect: LIVE, default: COB_DEFAULT,
-      doc: 'Output buffer limits per client class: <class> <hard> <soft> <soft-seconds>. A client whose unsent output (replies and messages held for durability included) passes the hard limit, or the soft limit for longer than soft-seconds, is closed at once (0 = no limit): normal for ordinary clients, pubsub for clients with a subscription (a subscriber that does not read). replica is kept and shown but takes effect only once replication lands. Whatever the limits, a client stops running requests while its output is over the larger of 1 MB and the normal limits.',
+      doc: 'Output buffer limits per client class: <class> <hard> <soft> <soft-seconds>. A client whose unsent output (replies and messages held for durability included) passes the hard limit, or the soft limit for longer than soft-seconds, is closed at once (0 = no limit): normal for ordinary clients, pubsub for clients with a subscription (a subscriber that does not read). replica (alias slave) for the replication stream of a follower: a leader holds at most 8 MB (or half this limit) of unsent stream per follower and reads the rest from the change log once the follower has read, so only a single record bigger than the limit closes the follower, which then resumes with a partial sync. Whatever the limits, a client stops running requests while its output is over the larger of 1 MB and the normal limits.',
       mutable: true,
     }),
     'busy-reply-threshold': option(int(0, MAX), { effect: LIVE, default: 5000, doc: 'Milliseconds a script may run before other clients get BUSY (until then their requests wait; 0 = never BUSY). Then SCRIPT KILL stops a script that has not written.', mutable: true, aliases: ['lua-time-limit'] }),
@@ -642,8 +642,10 @@ const SPECS = {
     'repl-ping-replica-period': option(seconds(1, INT_MAX), { effect: LIVE, default: 10, doc: 'Seconds between pings from the primary to replicas.', mutable: true, aliases: ['repl-ping-slave-period'] }),
     'repl-diskless-sync': option(bool(), { effect: notBuilt(NO_REPLICATION), default: true, doc: 'Stream the initial sync to replicas without a temporary file.', mutable: true }),
     'repl-diskless-sync-delay': option(seconds(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 5, doc: 'Seconds to wait for more replicas before a diskless sync starts.', mutable: true }),
-    'min-replicas-to-write': option(int(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 0, doc: 'Refuse writes unless this many replicas are connected (0 = off).', mutable: true, aliases: ['min-slaves-to-write'] }),
-    'min-replicas-max-lag': option(seconds(0, INT_MAX), { effect: notBuilt(NO_REPLICATION), default: 10, doc: 'Maximum lag in seconds of a replica counted by min-replicas-to-write.', mutable: true, aliases: ['min-slaves-max-lag'] }),
+    'min-replicas-to-write': option(int(0, INT_MAX), { effect: LIVE, default: 0, doc: 'A leader refuses writes (-NOREPLICAS) unless this many followers are online with an acknowledgement at most min-replicas-max-lag seconds old (0 = off).', mutable: true, aliases: ['min-slaves-to-write'] }),
+    'min-replicas-max-lag': option(seconds(0, INT_MAX), { effect: LIVE, default: 10, doc: 'Seconds since its last REPLCONF ACK within which a follower counts for min-replicas-to-write (0 = off).', mutable: true, aliases: ['min-slaves-max-lag'] }),
+    'replica-announce-ip': option(text({ label: 'ip' }), { effect: LIVE, default: '', doc: 'The address a follower gives its leader (REPLCONF ip-address), shown in the leader\'s INFO slaveN lines that Sentinel reads (empty = the address the leader sees).', mutable: true, aliases: ['slave-announce-ip'] }),
+    'replica-announce-port': option(int(0, 65535), { effect: LIVE, default: 0, doc: 'The port a follower gives its leader (REPLCONF listening-port; 0 = its own port).', mutable: true, aliases: ['slave-announce-port'] }),
     'propagation-error-behavior': option(oneOf(['ignore', 'panic', 'panic-on-replicas'] as const), { effect: notBuilt(NO_REPLICATION), default: 'ignore', doc: 'What a replica does when a replicated command fails.', mutable: true }),
   }),
 

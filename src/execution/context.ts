@@ -5,7 +5,7 @@
  * object, the socket or PostgreSQL: src/commands imports nothing from
  * src/server or src/storage (test/layering.test.ts).
  */
-import type { Reply } from '../protocol/reply.js';
+import type { ErrorReply, Reply } from '../protocol/reply.js';
 import type { Command, CommandTable } from '../commands/table.js';
 import type { ConfigStore } from '../config/store.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
@@ -100,9 +100,13 @@ export interface ReplicationControl {
   /** REPLICAOF host port, or NO ONE (null) */
   follow(target: { host: string; port: number } | null): void;
   /** PSYNC from a follower on this connection: +FULLRESYNC or +CONTINUE, then the stream */
-  psync(s: Session, conn: Connection, replid: string, offset: number): Promise<Reply>;
+  psync(s: Session, conn: Connection, replid: string, offset: number, failover?: boolean): Promise<Reply>;
+  /** FAILOVER (Redis 7): hand leadership over to a synced follower */
+  failoverCommand(o: { to?: { host: string; port: number }; force: boolean; abort: boolean; timeoutMs: number }): Reply;
   /** REPLCONF; undefined: no reply (ACK, GETACK) */
   replconf(s: Session, args: Buffer[]): Reply | undefined;
+  /** NOREPLICAS when min-replicas-to-write is not met (EXEC of writes checks it too) */
+  writesRefused(): ErrorReply | undefined;
   /** WAIT: how many followers committed everything logged so far, once enough did or the timeout passed */
   wait(numreplicas: number, timeoutMs: number): Promise<number> | number;
   roleReply(): Reply;

@@ -34,6 +34,15 @@ export type DbOp = { kind: 'flush'; db: number } | { kind: 'swap'; a: number; b:
  * and the memory accounting that drives eviction. Everything here is
  * synchronous; loading and flushing live in storage/.
  */
+/** A leader record a follower applies: its db and arguments (replication/follower.ts). */
+export interface RelayedRecord {
+  db: number;
+  args: readonly Buffer[];
+}
+
+const MULTI: Effect = ['MULTI'];
+const EXEC: Effect = ['EXEC'];
+
 export class Keyspace {
   readonly dbs: Db[];
   readonly dirty = new Set<Entry>();
@@ -48,6 +57,15 @@ export class Keyspace {
   expiryPaused = false;
   /** the replication applier's command is running: a follower's expired keys are still there for it */
   applying = false;
+  /**
+   * On a follower, the leader records being applied (one, or a transaction's
+   * MULTI ... EXEC): whatever effects their application reports, the change
+   * log gets those records, verbatim (`seq`: the last, once logged), so that
+   * own seqs and leader offsets stay a constant apart (replication/history.ts).
+   */
+  private relay: { records: readonly RelayedRecord[]; seq: number } | undefined;
+  /** EXEC running: its effects are logged between MULTI and EXEC records (`db`: of the last one; `logged`: MULTI is) */
+  private transaction: { db: number; logged: boolean } | undefined;
   private nextKeyId = 0;
   private lastKeyId = 0;
   /** stats for INFO; unreported: keys changed without a report (a bug: see takeUnreported) */
@@ -175,7 +193,7 @@ export class Keyspace {
    * versions the changes bump. Call it after making the change.
    */
   report(db: number, key: string, event: KeyEvent, effect?: Effect, effectDb = db): void {
-    if (effect !== undefined) this.changelog.append(effectDb, effect);
+    if (effect !== undefined) this.logEffect(effectDb, effect);
     // The change is committed with the command's effect, logged by its first
     // report: stamp it with that seq (a multi-key command touches later keys
     // after its effect was logged, so the stamp Keyspace.touch guessed is one
@@ -196,9 +214,66 @@ export class Keyspace {
    * before it is made: returns the effect's seq, the change's barrier.
    */
   reportDb(db: number, event: DbEvent, effect: Effect, otherDb?: number): number {
-    const seq = this.changelog.append(db, effect);
+    const seq = this.logEffect(db, effect);
     this.emit({ db, key: null, event, otherDb });
     return seq;
+  }
+
+  private logEffect(db: number, effect: Effect): number {
+    const relay = this.relay;
+    if (relay !== undefined && this.applying) {
+      if (relay.seq === 0) relay.seq = this.appendRelayed(relay.records);
+      return relay.seq;
+    }
+    const tx = this.transaction;
+    if (tx !== undefined) {
+      if (!tx.logged) this.changelog.append(db, MULTI);
+      tx.logged = true;
+      tx.db = db;
+    }
+    const seq = this.changelog.append(db, effect);
+    // A write of a writable follower's own: not part of its leader's history.
+    if (this.replicaMode && !this.applying) this.changelog.history.align(seq, this.changelog.history.offsetOf(seq - 1));
+    return seq;
+  }
+
+  /** The follower starts applying leader records: the effects of their application are logged as those records. */
+  beginRelay(records: readonly RelayedRecord[]): void {
+    this.relay = { records, seq: 0 };
+  }
+
+  /** The records are applied: logged now if their application reported nothing. Returns the last one's seq. */
+  endRelay(): number {
+    const relay = this.relay;
+    this.relay = undefined;
+    if (relay === undefined) return this.changelog.seq;
+    return relay.seq || this.appendRelayed(relay.records);
+  }
+
+  /** The records were not applied (PostgreSQL refused the writes; they are tried again): nothing is logged. */
+  cancelRelay(): void {
+    this.relay = undefined;
+  }
+
+  private appendRelayed(records: readonly RelayedRecord[]): number {
+    let seq = this.changelog.seq;
+    for (const r of records) seq = this.changelog.append(r.db, r.args);
+    return seq;
+  }
+
+  /**
+   * EXEC runs its commands: their effects go to the change log between a
+   * MULTI and an EXEC record (only if there are any), so that a follower
+   * applies them as one transaction, as Redis's replication stream does.
+   */
+  beginTransactionLog(): void {
+    this.transaction = { db: 0, logged: false };
+  }
+
+  endTransactionLog(): void {
+    const tx = this.transaction;
+    this.transaction = undefined;
+    if (tx?.logged) this.changelog.append(tx.db, EXEC);
   }
 
   /** A read command looked for a key that does not exist. */

@@ -37,8 +37,10 @@ export interface ApplyHooks {
  * Change-log effects applied through the executor in order, one at a time:
  * each waits for the previous one's reply (a cold key loads meanwhile). A
  * MISCONF reply (PostgreSQL refused the write) puts the effect back and tries
- * again shortly. The one apply path for a replication follower and for a
- * restore replaying archived change log (src/backup/restore.ts).
+ * again shortly. A restore replays archived change log with it
+ * (src/backup/restore.ts). A replication follower still has its own loop in
+ * follower.ts (transactions applied as one EXEC, records relayed as the
+ * leader's): the two were written apart at the same time and are to become one.
  */
 export class ApplyQueue {
   private readonly queue: Buffer[][] = [];

@@ -1,3 +1,5 @@
+import { NO_REPLID, ReplicationHistory } from './history.js';
+
 /** One mutation as an effect: a command that reproduces it (absolute times, final values). */
 export interface ChangeRecord {
   seq: number;
@@ -36,6 +38,8 @@ export class Changelog {
   leaderPosition: LeaderPosition | undefined;
   /** leaderPosition changed since the flusher last took it */
   positionChanged = false;
+  /** this server's replication history (ids, offsets): set from PostgreSQL at start-up, committed with the records */
+  history = new ReplicationHistory({ replid: NO_REPLID, replid2: NO_REPLID, secondOffset: -1, delta: 0, start: 1 });
 
   constructor(lastSeq: number) {
     this.seq = lastSeq;

@@ -1,10 +1,10 @@
 import net from 'node:net';
 import { RequestParser } from '../protocol/parser.js';
-import type { Reply } from '../protocol/reply.js';
-import { ApplyQueue } from './applier.js';
+import { ErrorReply, type Reply } from '../protocol/reply.js';
 import type { Session } from '../execution/session.js';
 import type { Logger } from '../observability/logger.js';
 import { encodeEffect, type LeaderPosition } from './changelog.js';
+import type { ReplicationHistory } from './history.js';
 
 /** What a follower's link needs of its server. */
 export interface FollowerHost {
@@ -20,11 +20,28 @@ export interface FollowerHost {
   setApplied(p: LeaderPosition): void;
   /** -LOADING while a full sync loads */
   setLoading(on: boolean): void;
-  /** our own listening port, sent as REPLCONF listening-port */
+  /** this server's history (ids and offsets) and its last own change-log seq */
+  history(): ReplicationHistory;
+  seq(): number;
+  /** around each leader record (or transaction) applied: its effects are logged as those records; endRelay gives the last one's own seq */
+  beginRelay(records: ReadonlyArray<{ db: number; args: readonly Buffer[] }>): void;
+  endRelay(): number;
+  cancelRelay(): void;
+  /** disconnect our own followers (our history changes: they must ask again) */
+  dropFollowers(): void;
+  /** our own listening port (or replica-announce-port), sent as REPLCONF listening-port */
   listeningPort(): number;
+  /** replica-announce-ip, sent as REPLCONF ip-address ('' = none) */
+  announceIp(): string;
+  /** sent as REPLCONF talus-run-id: a Talus leader with this run id is this server, and refuses */
+  readonly runId: string;
   auth(): { user: string; password: string };
   /** sync_full etc. are counted by the leader; the follower notes what it did */
   onSynced(kind: 'full' | 'partial'): void;
+  /** the leader answered PSYNC with an error */
+  onRefused(message: string): void;
+  /** this link hands our leadership over (FAILOVER): PSYNC says so, and the new leader promotes itself first */
+  handover(): boolean;
 }
 
 export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
@@ -55,38 +72,22 @@ export class FollowerLink {
   private replid = '';
   private offset = 0;
   private loading = false;
-  private readonly queue: ApplyQueue;
+  private readonly queue: Buffer[][] = [];
+  private applying = false;
   private lastAcked = -1;
+  /** the db of the stream's records (its last SELECT) */
+  private streamDb = 0;
+  /** a MULTI record waits for its EXEC to arrive */
+  private awaitingExec = false;
+  /** the transaction being applied: its frames (to try again), its records, whether a command of it was refused (MISCONF) */
+  private group: { items: Buffer[][]; records: Array<{ db: number; args: Buffer[] }>; startDb: number; failed: boolean } | undefined;
 
   constructor(
     readonly host: string,
     readonly port: number,
     private readonly h: FollowerHost,
     private readonly timeoutSeconds: () => number,
-  ) {
-    this.queue = new ApplyQueue(h, {
-      frame: (name, args) => {
-        if (name === 'PING') return true;
-        if (name === 'REPLCONF') {
-          // framing, not a record: GETACK asks for an ACK now
-          if (args[1]?.toString('latin1').toUpperCase() === 'GETACK') this.ack(true);
-          return true;
-        }
-        if (name === 'TALUS-SYNC') {
-          this.syncFrame(args);
-          return true;
-        }
-        return false;
-      },
-      counts: (name) => name !== 'SELECT' && this.state === 'connected',
-      applied: (_name, _args, counted) => {
-        if (counted) this.h.setApplied({ replid: this.replid, offset: ++this.offset });
-      },
-      drained: (length) => {
-        if (length < QUEUE_HIGH_WATER / 2) this.socket?.resume();
-      },
-    });
-  }
+  ) {}
 
   start(): void {
     this.connect();
@@ -94,7 +95,7 @@ export class FollowerLink {
 
   stop(): void {
     this.stopped = true;
-    this.queue.clear(); // nothing more of this leader's stream is applied
+    this.queue.length = 0; // nothing more of this leader's stream is applied
     clearTimeout(this.retry);
     clearInterval(this.ackTimer);
     this.socket?.destroy();
@@ -148,14 +149,29 @@ export class FollowerLink {
       const ok = await ask('AUTH', ...(user ? [user] : []), password);
       if (ok !== '+OK') throw new Error(`Unable to AUTH to MASTER: ${ok}`);
     }
+    const self = await ask('REPLCONF', 'talus-run-id', this.h.runId);
+    if (self.startsWith('-')) throw new Error(self.slice(1));
     const port = await ask('REPLCONF', 'listening-port', String(this.h.listeningPort()));
     if (port.startsWith('-')) throw new Error(`REPLCONF listening-port refused: ${port}`);
+    const ip = this.h.announceIp();
+    if (ip) {
+      const ok = await ask('REPLCONF', 'ip-address', ip);
+      if (ok.startsWith('-')) throw new Error(`REPLCONF ip-address refused: ${ok}`);
+    }
     await ask('REPLCONF', 'capa', 'psync2');
     // A command of the last link still running (a cold key) sets the position when done: ask from after it.
-    while (this.queue.busy) await new Promise((r) => setTimeout(r, 10));
+    while (this.applying) await new Promise((r) => setTimeout(r, 10));
+    // PSYNC2: ask to continue our history (a leader's, or ours as a former leader) from our next offset;
+    // an unfinished full sync, or nothing logged at all, asks for a full sync.
     const at = this.h.applied();
-    const resumable = at !== undefined && at.offset >= 0;
-    const answer = await ask('PSYNC', resumable ? at.replid : '?', resumable ? String(at.offset + 1) : '-1');
+    const history = this.h.history();
+    const seq = this.h.seq();
+    const resumable = at !== undefined ? at.offset >= 0 : seq > 0;
+    const next = history.offsetOf(seq) + 1;
+    const psync = ['PSYNC', resumable ? history.replid : '?', resumable ? String(next) : '-1'];
+    if (this.h.handover()) psync.push('FAILOVER');
+    const answer = await ask(...psync);
+    if (answer.startsWith('-')) this.h.onRefused(answer.slice(1));
     const words = answer.split(' ');
     if (words[0] === '+FULLRESYNC' && words.length === 3) {
       this.replid = words[1]!;
@@ -164,8 +180,15 @@ export class FollowerLink {
       this.syncReadBytes = 0;
       this.h.log.notice(`Full resync from master: ${this.replid}:${this.offset}`);
     } else if (words[0] === '+CONTINUE' && resumable) {
-      this.replid = words[1] ?? at.replid;
-      this.offset = at.offset;
+      const replid = words[1] ?? history.replid;
+      if (replid !== history.replid) {
+        // The leader continues our history under its new id (a promoted follower): ours branches there too.
+        history.shift(seq, replid);
+        this.h.dropFollowers();
+      }
+      this.replid = replid;
+      this.offset = next - 1;
+      this.h.setApplied({ replid, offset: this.offset });
       this.online();
       this.h.onSynced('partial');
       this.h.log.notice(`Successful partial resynchronization with master at offset ${this.offset + 1}`);
@@ -188,24 +211,129 @@ export class FollowerLink {
       this.fail(this.socket!, `corrupt replication stream: ${(err as Error).message}`);
       return;
     }
-    if (this.queue.length > QUEUE_HIGH_WATER) this.socket?.pause();
+    if (this.queue.length > QUEUE_HIGH_WATER && !this.awaitingExec) this.socket?.pause();
     this.applyQueued();
   }
 
-  /** Apply queued commands one at a time, in order (replication/applier.ts). */
+  /** Apply queued commands one at a time, in order: each waits for the previous one's reply. */
   private applyQueued(): void {
-    this.queue.run();
+    if (this.applying) return;
+    this.applying = true;
+    const step = (): void => {
+      while (this.queue.length > 0) {
+        const args = this.queue.shift()!;
+        if (this.queue.length < QUEUE_HIGH_WATER / 2) this.socket?.resume();
+        const name = args[0]!.toString('latin1').toUpperCase();
+        if (name === 'PING') continue;
+        if (name === 'REPLCONF') {
+          // framing, not a record: GETACK asks for an ACK now
+          if (args[1]?.toString('latin1').toUpperCase() === 'GETACK') this.ack(true);
+          continue;
+        }
+        if (name === 'TALUS-SYNC') {
+          this.syncFrame(args);
+          continue;
+        }
+        let sync = true;
+        let done = false;
+        if (name === 'SELECT') this.streamDb = Number(args[1]?.toString('latin1'));
+        const counted = name !== 'SELECT' && this.state === 'connected';
+        // A transaction's records (MULTI ... EXEC) are applied as one: its EXEC runs them atomically.
+        if (counted && name === 'MULTI' && this.group === undefined) {
+          const end = this.queue.findIndex((a) => a[0]!.toString('latin1').toUpperCase() === 'EXEC');
+          if (end < 0) {
+            // the rest has not arrived: wait for it (reading on, whatever the queue holds)
+            this.queue.unshift(args);
+            this.awaitingExec = true;
+            this.socket?.resume();
+            break;
+          }
+          this.awaitingExec = false;
+          this.group = this.openGroup([args, ...this.queue.slice(0, end + 1)]);
+        }
+        const group = this.group;
+        const last = group !== undefined && counted && name === 'EXEC';
+        // A command of it was refused (PostgreSQL down): drop the transaction and try it all again.
+        const discard = last && group.failed;
+        if (counted && group === undefined) this.h.beginRelay([{ db: this.streamDb, args }]);
+        else if (last && !discard) this.h.beginRelay(group.records);
+        this.h.onApplierReply = (reply) => {
+          done = true;
+          const refused = reply instanceof ErrorReply && (reply.message.startsWith('MISCONF') || (reply.message.startsWith('EXECABORT') && reply.message.includes('MISCONF')));
+          if (group !== undefined && !last) {
+            // MULTI, a queued command, a SELECT inside: nothing applied yet
+            if (refused) group.failed = true;
+            if (!sync) step();
+            return;
+          }
+          if (refused || discard) {
+            // PostgreSQL refused the write: try the same record (or transaction) again shortly
+            this.h.cancelRelay();
+            if (group !== undefined) {
+              this.group = undefined;
+              this.streamDb = group.startDb;
+              this.queue.unshift(...group.items);
+            } else {
+              this.queue.unshift(args);
+            }
+            this.h.onApplierReply = undefined;
+            setTimeout(() => {
+              this.applying = true;
+              step();
+            }, 100);
+            return;
+          }
+          if (reply instanceof ErrorReply) this.h.log.warning(`replicated command ${name} failed: ${reply.message}`);
+          if (counted) {
+            const seq = this.h.endRelay();
+            this.offset += group !== undefined ? group.records.length : 1;
+            this.group = undefined;
+            if (!this.h.history().align(seq, this.offset)) this.h.log.warning(`replication: record ${this.offset} logged here as ${seq}, out of step; partial syncs from this server restart after it`);
+            this.h.setApplied({ replid: this.replid, offset: this.offset });
+          }
+          if (!sync) step();
+        };
+        this.h.dispatch(this.h.applier, discard ? [Buffer.from('DISCARD')] : args);
+        sync = false;
+        if (!done) return; // waiting for keys: the reply continues the loop
+        if (this.h.onApplierReply === undefined) return; // retry scheduled
+      }
+      if (this.group !== undefined && this.queue.length === 0) {
+        // The link went away mid-transaction: the applier leaves its MULTI (the next link resends it all).
+        this.streamDb = this.group.startDb;
+        this.group = undefined;
+        this.h.onApplierReply = () => undefined;
+        this.h.dispatch(this.h.applier, [Buffer.from('DISCARD')]);
+      }
+      this.h.onApplierReply = undefined;
+      this.applying = false;
+    };
+    step();
+  }
+
+  /** A transaction's frames (MULTI ... EXEC, SELECTs between), and its records with their dbs. */
+  private openGroup(items: Buffer[][]): NonNullable<FollowerLink['group']> {
+    const records: Array<{ db: number; args: Buffer[] }> = [];
+    let db = this.streamDb;
+    for (const a of items) {
+      if (a[0]!.toString('latin1').toUpperCase() === 'SELECT') db = Number(a[1]?.toString('latin1'));
+      else records.push({ db, args: a });
+    }
+    return { items, records, startDb: this.streamDb, failed: false };
   }
 
   /** The snapshot's frame: BEGIN flushes and marks the data set partial, END makes it whole. */
   private syncFrame(args: Buffer[]): void {
     const what = args[1]?.toString('latin1');
     if (what === 'BEGIN') {
+      this.h.dropFollowers();
       this.loading = true;
       this.h.setLoading(true);
       this.h.setApplied({ replid: this.replid, offset: -1 });
       this.h.dispatch(this.h.applier, [Buffer.from('FLUSHALL')]);
     } else if (what === 'END') {
+      // From here our change log is the leader's history: its next record is our next seq.
+      this.h.history().reset(this.replid, this.offset, this.h.seq());
       this.h.setApplied({ replid: this.replid, offset: this.offset });
       this.loading = false;
       this.h.setLoading(false);
@@ -233,7 +361,7 @@ export class FollowerLink {
   private closed(socket: net.Socket): void {
     if (socket !== this.socket) return;
     clearInterval(this.ackTimer);
-    this.queue.clear();
+    this.queue.length = 0;
     if (this.state === 'connected' || this.state === 'sync') {
       this.h.log.warning(`Connection with master lost${this.loading ? ' during a full sync: the data set stays partial (-LOADING) until a full sync completes' : ''}`);
     }

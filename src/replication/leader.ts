@@ -13,6 +13,8 @@ export interface LeaderHost {
   durableSeq(): number;
   /** observe commits: their records, oldest first; returns the unsubscribe */
   onCommitted(listener: (records: ChangeRecord[]) => void): () => void;
+  /** unsent output past which a feed waits for its follower to read (below the replica output limits) */
+  outputHighWater(): number;
 }
 
 /** A follower connected to this server, as INFO and ROLE show it. */
@@ -27,8 +29,8 @@ export interface FollowerState {
   ackAt: number;
 }
 
-/** Unsent output past which a feed waits for the follower to read. */
-const OUTPUT_HIGH_WATER = 8 << 20;
+/** Unsent output past which a feed waits for the follower to read (at most; see Replication.outputHighWater). */
+export const OUTPUT_HIGH_WATER = 8 << 20;
 /** Records read from PostgreSQL per round while catching up. */
 const CATCH_UP_RECORDS = 2000;
 
@@ -59,16 +61,27 @@ export class FollowerFeed {
     this.unsubscribe?.();
   }
 
+  /** Disconnect the follower (it reconnects and asks again: a new history id, a full sync starting here). */
+  close(): void {
+    this.stop();
+    this.conn.close();
+  }
+
   get closed(): boolean {
     return this.stopped || this.conn.closed;
   }
 
-  /** +FULLRESYNC: answers `reply` once the snapshot's offset is known, then streams snapshot and log. */
-  async fullSync(replid: string, answer: (r: Reply) => void): Promise<void> {
+  /**
+   * +FULLRESYNC: answers `reply` once the snapshot's offset is known, then
+   * streams snapshot and log. The snapshot is at an own seq; the follower is
+   * told the history offset `offsetOf` gives for it.
+   */
+  async fullSync(replid: string, offsetOf: (seq: number) => number, answer: (r: Reply) => void): Promise<void> {
     let keys = 0;
     const started = Date.now();
-    const offset = await this.host.store.readSnapshot(
-      async (offset) => {
+    const seq = await this.host.store.readSnapshot(
+      async (seq) => {
+        const offset = offsetOf(seq);
         answer(new RawReply(Buffer.from(`+FULLRESYNC ${replid} ${offset}\r\n`)));
         await new Promise((r) => setImmediate(r)); // the reply is written before the stream
         this.send(frame('TALUS-SYNC', 'BEGIN', String(offset)));
@@ -84,10 +97,11 @@ export class FollowerFeed {
         await this.drained();
       },
     );
+    const offset = offsetOf(seq);
     this.send(frame('TALUS-SYNC', 'END', String(offset), String(keys)));
     this.host.log.notice(`Full sync of ${keys} keys to follower ${this.follower.ip}:${this.follower.listeningPort} sent in ${Date.now() - started} ms (offset ${offset})`);
     this.db = -1;
-    await this.stream(offset + 1);
+    await this.stream(seq + 1);
   }
 
   /** Stream the committed log from `from` on: PostgreSQL first, then each commit as it lands. */
@@ -95,16 +109,37 @@ export class FollowerFeed {
     this.next = from;
     this.follower.state = 'online';
     this.follower.ackAt = Date.now();
+    await this.catchUp();
+  }
+
+  /** Read the committed log from PostgreSQL while behind, then push each commit as it lands. */
+  private async catchUp(): Promise<void> {
     while (!this.closed && this.next <= this.host.durableSeq()) {
       const records = await this.host.store.readChangelogFrom(this.next, CATCH_UP_RECORDS);
       if (records.length === 0) throw new Error(`change log no longer holds offset ${this.next}`);
-      this.sendRecords(records);
-      await this.drained();
+      // Record by record: a batch of big values must not pass the replica output limit at once.
+      for (let i = 0; i < records.length && !this.closed; i++) {
+        this.sendRecords(records.slice(i, i + 1));
+        if (this.conn.outputBytes > this.host.outputHighWater()) await this.drained();
+      }
     }
     if (this.closed) return;
     // Caught up in this tick: from now on every commit is pushed as it lands.
     this.unsubscribe = this.host.onCommitted((records) => {
       if (this.closed) return;
+      if (this.conn.outputBytes > this.host.outputHighWater()) {
+        // The follower reads slower than commits land: hold nothing more for it here; once it
+        // has read, catch up from PostgreSQL (the leader's memory per follower stays bounded).
+        this.unsubscribe?.();
+        this.unsubscribe = undefined;
+        void this.drained()
+          .then(() => this.catchUp())
+          .catch((err: Error) => {
+            this.host.log.warning(`replication feed to ${this.follower.ip}:${this.follower.listeningPort}: ${err.message}`);
+            this.conn.close();
+          });
+        return;
+      }
       try {
         this.sendRecords(records);
       } catch (err) {
@@ -149,7 +184,7 @@ export class FollowerFeed {
 
   /** Wait while the follower is behind on reading (bounded output, no stalled leader). */
   private async drained(): Promise<void> {
-    while (!this.closed && this.conn.outputBytes > OUTPUT_HIGH_WATER) await new Promise((r) => setTimeout(r, 5));
+    while (!this.closed && this.conn.outputBytes > this.host.outputHighWater()) await new Promise((r) => setTimeout(r, 5));
   }
 }
 

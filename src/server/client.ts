@@ -376,7 +376,9 @@ export class Client implements Connection {
   }
 
   /**
-   * client-output-buffer-limit (normal class; pubsub while subscribed): past
+   * client-output-buffer-limit (normal class; pubsub while subscribed; replica
+   * for a follower's replication stream, which then resumes from the change
+   * log with a partial sync when it reconnects): past
    * the hard limit, or past the soft limit for longer than soft-seconds, the
    * client is closed at once, its unsent output dropped (Redis closes it
    * "ASAP"). Also run by the server cron, so a soft limit is enforced while
@@ -384,7 +386,8 @@ export class Client implements Connection {
    */
   overOutputLimit(): boolean {
     const limits = this.talus.config.values.clientOutputBufferLimit;
-    const { hardBytes, softBytes, softSeconds } = this.session.flags.has('pubsub') ? limits.pubsub : limits.normal;
+    const flags = this.session.flags;
+    const { hardBytes, softBytes, softSeconds } = flags.has('slave') ? limits.replica : flags.has('pubsub') ? limits.pubsub : limits.normal;
     const used = this.outputBytes;
     let over = hardBytes > 0 && used > hardBytes;
     if (!over && softBytes > 0 && used > softBytes) {

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { FlushBatch, MAX_STATEMENT_BYTES } from './batch.js';
 import { codecFor, type TypeCodec } from './codecs.js';
 import type { Database } from './database.js';
-import { appendChangelog, deleteKeys, recordLeaderPosition, upsertKeys, upsertLongKeys } from './writes.js';
+import { appendChangelog, deleteKeys, recordHistory, recordLeaderPosition, upsertKeys, upsertLongKeys } from './writes.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -96,7 +96,7 @@ export class Flusher {
   /** Something is not committed yet: dirty entries, db-wide operations, retired incarnations or change-log records. */
   private get pending(): boolean {
     const ks = this.ks;
-    return ks.dirty.size > 0 || ks.dbOps.length > 0 || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq || ks.changelog.positionChanged;
+    return ks.dirty.size > 0 || ks.dbOps.length > 0 || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq || ks.changelog.positionChanged || ks.changelog.history.changed;
   }
 
   /** Commit everything that is dirty, then stop taking new work. */
@@ -135,6 +135,7 @@ export class Flusher {
     const metaDirty = entries.map((e) => e.metaDirty);
     const records = ks.changelog.take();
     const position = ks.changelog.takePosition();
+    const history = ks.changelog.history.take();
     this.inFlightBytes = segmentBytes(records);
     ks.dbOps = [];
     ks.retired = [];
@@ -167,6 +168,7 @@ export class Flusher {
       batch.add(appendChangelog, segment[0]!.seq, last.seq, last.at, encodeSegment(segment));
     }
     if (position !== undefined) batch.add(recordLeaderPosition, position.replid, position.offset);
+    if (history !== undefined) batch.add(recordHistory, history.replid, history.replid2, history.secondOffset, history.delta, history.start);
 
     const started = Date.now();
     try {
@@ -208,6 +210,7 @@ export class Flusher {
       }
       ks.changelog.restore(records);
       if (position !== undefined && !ks.changelog.positionChanged) ks.changelog.setLeaderPosition(position);
+      if (history !== undefined) ks.changelog.history.changed = true;
       this.stats.failures++;
       const error = err as Error;
       this.connection?.release(error);

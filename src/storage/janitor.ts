@@ -41,10 +41,13 @@ export class Janitor {
     private readonly db: Kysely<TalusSchema>,
     private readonly log: Logger,
     /**
-     * retention limits: bytes of effects kept, their age in seconds, and the
-     * offset after which nothing is trimmed (backups: not archived yet)
+     * retention limits: bytes of effects kept, their age in seconds; the
+     * offset after which nothing is trimmed (backups: not archived yet); and
+     * the first seq a connected follower still needs (undefined: none), which
+     * the age limit does not trim (the size limit does: the follower then gets
+     * a full sync when it reconnects)
      */
-    private readonly retention: () => { bytes: number; seconds: number; keepAfter?: number | undefined },
+    private readonly retention: () => { bytes: number; seconds: number; keepAfter?: number | undefined; neededFrom?: number },
     /** when the loader last read from PostgreSQL for a client (performance.now() ms; 0 = never) */
     private readonly lastColdRead: () => number = () => 0,
   ) {}
@@ -83,7 +86,7 @@ export class Janitor {
         for (const a of this.appendedWhileCounting) if (a.lastSeq > seen) bytes += a.bytes;
         this.changelogBytes = bytes;
       }
-      const { bytes, seconds, keepAfter } = this.retention();
+      const { bytes, seconds, keepAfter, neededFrom } = this.retention();
       const floor = keepAfter ?? Number.MAX_SAFE_INTEGER;
       const cutoff = Date.now() - seconds * 1000;
       if (this.changelogBytes <= bytes) {
@@ -99,7 +102,8 @@ export class Janitor {
         let last = -1;
         let freed = 0;
         for (const r of rows) {
-          if (r.at >= cutoff && excess <= 0) break;
+          const needed = neededFrom !== undefined && Number(r.last) >= neededFrom;
+          if ((r.at >= cutoff || needed) && excess <= 0) break;
           if (r.last > floor) break; // not archived yet (backups): kept whatever the retention says
           last = r.seq;
           freed += r.n;

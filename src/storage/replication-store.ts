@@ -16,13 +16,33 @@ export interface ReplicationRow {
   /** follower: the leader history applied here, and its last record committed here (-1: a full sync never finished) */
   masterReplid: string | null;
   masterOffset: number | null;
+  /** the history's previous id, where they part, own seq minus offset, first own seq of the history (replication/history.ts) */
+  replid2: string;
+  secondOffset: number;
+  delta: number;
+  start: number;
 }
 
 export async function readReplicationRow(db: Kysely<TalusSchema>): Promise<ReplicationRow> {
-  const { rows } = await sql<{ replid: string; master_replid: string | null; master_offset: number | null }>`
-    SELECT replid, master_replid, master_offset FROM talus.replication`.execute(db);
+  const { rows } = await sql<{
+    replid: string;
+    master_replid: string | null;
+    master_offset: string | null;
+    replid2: string;
+    second_offset: string;
+    offset_delta: string;
+    history_start: string;
+  }>`SELECT replid, master_replid, master_offset, replid2, second_offset, offset_delta, history_start FROM talus.replication`.execute(db);
   const r = rows[0]!;
-  return { replid: r.replid, masterReplid: r.master_replid, masterOffset: r.master_offset };
+  return {
+    replid: r.replid,
+    masterReplid: r.master_replid,
+    masterOffset: r.master_offset === null ? null : Number(r.master_offset),
+    replid2: r.replid2,
+    secondOffset: Number(r.second_offset),
+    delta: Number(r.offset_delta),
+    start: Number(r.history_start),
+  };
 }
 
 /** The first sequence number the committed change log still holds (undefined: none). */

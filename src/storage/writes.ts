@@ -61,3 +61,12 @@ export const recordLeaderPosition: ArrayWrite = {
   build: ([replid, offset]) => sql`
     UPDATE talus.replication SET master_replid = p.replid, master_offset = p.off FROM unnest(${replid}, ${offset}) AS p(replid, off)`,
 };
+
+/** The replication history (replication/history.ts, migrations/0013), committed with the records it numbers. */
+export const recordHistory: ArrayWrite = {
+  name: 'replication_history',
+  columns: ['text[]', 'text[]', 'bigint[]', 'bigint[]', 'bigint[]'],
+  build: ([replid, replid2, second, delta, start]) => sql`
+    UPDATE talus.replication SET replid = h.replid, replid2 = h.replid2, second_offset = h.second, offset_delta = h.delta, history_start = h.start
+    FROM unnest(${replid}, ${replid2}, ${second}, ${delta}, ${start}) AS h(replid, replid2, second, delta, start)`,
+};

@@ -656,15 +656,16 @@ describe('config', () => {
       expect(lookupOption('io-threads')!.effect.kind).to.equal('no-effect');
       expect(lookupOption('hash-max-listpack-entries')!.effect.kind).to.equal('live'); // OBJECT ENCODING reports by it
       expect(lookupOption('notify-keyspace-events')!.effect.kind).to.equal('live');
-      expect(lookupOption('min-replicas-to-write')!.effect.kind).to.equal('not-built');
+      expect(lookupOption('repl-diskless-sync-delay')!.effect.kind).to.equal('not-built');
+      expect(lookupOption('min-replicas-to-write')!.effect.kind).to.equal('live');
       expect(lookupOption('repl-timeout')!.effect.kind).to.equal('live');
     });
 
     it('CONFIG SET refuses a non-default value of a not-built option, and accepts its default', () => {
       const s = ConfigStore.withDefaults();
       const msg = (pairs: Array<[string, string]>) => errorOf(() => s.set(pairs)).message;
-      expect(msg([['min-replicas-max-lag', '30']])).to.equal(
-        "ERR CONFIG SET failed (possibly related to argument 'min-replicas-max-lag') - min-replicas-max-lag: replication is not built yet; only '10' is accepted",
+      expect(msg([['repl-diskless-sync-delay', '30']])).to.equal(
+        "ERR CONFIG SET failed (possibly related to argument 'repl-diskless-sync-delay') - repl-diskless-sync-delay: this part of replication is not built yet; only '5' is accepted",
       );
       // scripting is built: lua-time-limit (busy-reply-threshold) is live
       s.set([['lua-time-limit', '10']]);
@@ -673,35 +674,35 @@ describe('config', () => {
       s.set([['backup-cron', '0 4 * * *']]);
       expect(get1(s, 'backup-cron')).to.equal('0 4 * * *');
       // all or nothing: a refused pair leaves the others unset
-      expect(msg([['maxmemory', '5mb'], ['min-replicas-to-write', '1']])).to.include('replication is not built yet');
+      expect(msg([['maxmemory', '5mb'], ['repl-diskless-sync-delay', '1']])).to.include('replication is not built yet');
       expect(s.values.maxmemory).to.equal(GB);
       // the default (what CONFIG GET * gives back, e.g. to the Tcl suite) is always accepted
-      s.set([['min-replicas-max-lag', '10'], ['min-slaves-to-write', '0'], ['backup-cron', '']]);
+      s.set([['repl-diskless-sync-delay', '5'], ['min-slaves-to-write', '0'], ['backup-cron', '']]);
       // no-effect options take any valid value
       s.set([['list-max-ziplist-size', '5'], ['activedefrag', 'yes']]);
       expect(get1(s, 'list-max-listpack-size')).to.equal('5');
     });
 
     it('refuses a not-built option set at start-up from the file, the environment or the command line', () => {
-      const conf = write('nb.conf', 'min-replicas-max-lag 30\n');
+      const conf = write('nb.conf', 'repl-diskless-sync-delay 30\n');
       expect(errorOf(() => load([conf])).message).to.equal(
-        `Unsupported value '30' for option 'min-replicas-max-lag' (from ${conf}:1): min-replicas-max-lag: replication is not built yet; only '10' is accepted`,
+        `Unsupported value '30' for option 'repl-diskless-sync-delay' (from ${conf}:1): repl-diskless-sync-delay: this part of replication is not built yet; only '5' is accepted`,
       );
-      expect(errorOf(() => load([], { TALUS_MIN_REPLICAS_TO_WRITE: '2' })).message).to.equal(
-        "Unsupported value '2' for option 'min-replicas-to-write' (from environment variable TALUS_MIN_REPLICAS_TO_WRITE): min-replicas-to-write: replication is not built yet; only '0' is accepted",
+      expect(errorOf(() => load([], { TALUS_PROPAGATION_ERROR_BEHAVIOR: 'panic' })).message).to.equal(
+        "Unsupported value 'panic' for option 'propagation-error-behavior' (from environment variable TALUS_PROPAGATION_ERROR_BEHAVIOR): propagation-error-behavior: this part of replication is not built yet; only 'ignore' is accepted",
       );
-      expect(load(['--min-replicas-max-lag', '10', '--replicaof', 'no', 'one']).values.replicaof).to.equal(null);
+      expect(load(['--repl-diskless-sync-delay', '5', '--replicaof', 'no', 'one']).values.replicaof).to.equal(null);
       expect(load([], { TALUS_REPLICAOF: '10.0.0.1 6379' }).values.replicaof).to.deep.equal({ host: '10.0.0.1', port: 6379 });
     });
 
     it('--help, talus.conf and docs/configuration.md say what each option does in Talus', () => {
       const help = helpText();
       expect(help).to.include('Accepted for compatibility, no effect in Talus: Talus does its network I/O on the Node.js event loop.');
-      expect(help).to.include("Not built: replication is not built yet; only '10' is accepted.");
+      expect(help).to.include("Not built: this part of replication is not built yet; only '5' is accepted.");
       const doc = renderConfigurationDoc();
       for (const def of OPTIONS) expect(doc, def.name).to.include(`| \`${def.name}\``);
       expect(doc).to.match(/\| `io-threads` \| `1` \| no \| no effect \|/);
-      expect(doc).to.match(/\| `min-replicas-max-lag`, `min-slaves-max-lag` \| `10` \| yes \| not built \|/);
+      expect(doc).to.match(/\| `repl-diskless-sync-delay` \| `5` \| yes \| not built \|/);
       expect(renderSampleConf()).to.include('# Accepted for compatibility, no effect in Talus: Talus does its network I/O');
     });
   });
