@@ -10,7 +10,7 @@ import { Scheduler } from './keyspace/scheduler.js';
 import { Changelog, segmentBytes } from './replication/changelog.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
-import { migrate, readStartState } from './storage/migrate.js';
+import { migrate, readLibraries, readStartState } from './storage/migrate.js';
 import { Flusher } from './storage/flusher.js';
 import { Loader } from './storage/loader.js';
 import { Janitor } from './storage/janitor.js';
@@ -35,7 +35,7 @@ import { buildInfo } from './observability/info.js';
 import { Tracking } from './execution/tracking.js';
 import { Replication } from './replication/replication.js';
 import { ReplicationStore, readReplicationRow } from './storage/replication-store.js';
-import type { ErrorReply } from './protocol/reply.js';
+import { ErrorReply } from './protocol/reply.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
 
 /**
@@ -288,6 +288,11 @@ export class Talus implements ServerControl {
     this.scripting.onRelease((s, args) => executor.dispatch(s, args));
     executor.scripting = this.scripting;
     executor.scriptSession = session;
+    // FUNCTION LOAD's libraries, as committed (migrations/0011)
+    for (const lib of await readLibraries(this.database.db)) {
+      const loaded = this.scripting.functions.load(lib.code, true);
+      if (loaded instanceof ErrorReply) this.log.warning(`function library ${lib.name} stored in PostgreSQL does not load: ${loaded.message}`);
+    }
   }
 
   /**

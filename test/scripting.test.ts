@@ -177,3 +177,76 @@ describe('scripting: undeclared cold keys', function () {
     await srv.stop();
   });
 });
+
+describe('functions: persistence and replication', function () {
+  this.timeout(180_000);
+  const library = (name: string, body: string) => `#!lua name=${name}\nredis.register_function('${name}_fn', function(keys, args) ${body} end)`;
+  let servers: TalusProcess[] = [];
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  it('keeps libraries across a restart, FUNCTION FLUSH and DELETE included', async () => {
+    const url = await freshDatabase();
+    let srv = await startTalus([], { databaseUrl: url });
+    let r = srv.client();
+    expect(await r.call('FUNCTION', 'LOAD', library('kept', "return redis.call('incr', keys[1])"))).to.equal('kept');
+    expect(await r.call('FUNCTION', 'LOAD', library('dropped', 'return 1'))).to.equal('dropped');
+    expect(await r.call('FUNCTION', 'DELETE', 'dropped')).to.equal('OK');
+    expect(await r.call('FCALL', 'kept_fn', '1', 'counter')).to.equal(1);
+    await srv.stop();
+
+    srv = await startTalus([], { databaseUrl: url });
+    r = srv.client();
+    expect(await r.call('FCALL', 'kept_fn', '1', 'counter')).to.equal(2);
+    const listed = (await r.call('FUNCTION', 'LIST')) as unknown[][];
+    expect(listed.map((lib) => lib[1])).to.deep.equal(['kept']);
+    // RESTORE replaces what is stored, and a FLUSH leaves nothing behind
+    const dump = (await r.callBuffer('FUNCTION', 'DUMP')) as Buffer;
+    expect(await r.call('FUNCTION', 'FLUSH')).to.equal('OK');
+    await srv.stop();
+
+    srv = await startTalus([], { databaseUrl: url });
+    r = srv.client();
+    expect(await r.call('FUNCTION', 'LIST')).to.deep.equal([]);
+    expect(String(await r.call('FCALL', 'kept_fn', '1', 'counter').catch((e: Error) => e))).to.contain('Function not found');
+    expect(await r.call('FUNCTION', 'RESTORE', dump)).to.equal('OK');
+    await srv.stop();
+
+    srv = await startTalus([], { databaseUrl: url });
+    servers.push(srv);
+    expect(await srv.client().call('FCALL', 'kept_fn', '1', 'counter')).to.equal(3);
+  });
+
+  it('reaches a follower by full sync and by the change log, and the follower refuses FUNCTION LOAD', async () => {
+    const leader = await startTalus([]);
+    servers.push(leader);
+    const l = leader.client();
+    expect(await l.call('FUNCTION', 'LOAD', library('synced', 'return 1'))).to.equal('synced');
+    const follower = await startTalus([]);
+    servers.push(follower);
+    const f = follower.client();
+    // a library of the follower's own goes with the full sync
+    expect(await f.call('FUNCTION', 'LOAD', library('local', 'return 0'))).to.equal('local');
+    expect(await f.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
+    const names = async () => ((await f.call('FUNCTION', 'LIST')) as unknown[][]).map((lib) => lib[1]).sort();
+    const until = async (what: string, check: () => Promise<boolean>) => {
+      for (let i = 0; !(await check()); i++) {
+        if (i > 600) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    };
+    await until('the full sync', async () => JSON.stringify(await names()) === '["synced"]');
+    const readOnly = "#!lua name=streamed\nredis.register_function{function_name='streamed_fn', flags={'no-writes'}, callback=function(keys) return redis.call('get', keys[1]) end}";
+    expect(await l.call('FUNCTION', 'LOAD', readOnly)).to.equal('streamed');
+    expect(await l.call('FUNCTION', 'DELETE', 'synced')).to.equal('OK');
+    await until('the streamed change', async () => JSON.stringify(await names()) === '["streamed"]');
+    await l.set('k', 'v');
+    await until('the key', async () => (await f.get('k')) === 'v');
+    expect(await f.call('FCALL_RO', 'streamed_fn', '1', 'k')).to.equal('v');
+    const refused = await f.call('FUNCTION', 'LOAD', library('mine', 'return 2')).catch((e: Error) => e);
+    expect(String(refused)).to.contain("READONLY You can't write against a read only replica.");
+    // and a restarted follower still has it
+    await follower.stop();
+  });
+});

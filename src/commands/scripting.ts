@@ -92,11 +92,24 @@ function functionLoad(c: CommandContext, args: Buffer[]): Reply {
   }
   if (i >= args.length) return new ErrorReply('ERR Function code is missing');
   const loaded = c.server.scripting.functions.load(args[i]!, replace);
-  return loaded instanceof ErrorReply ? loaded : Buffer.from(loaded, 'latin1');
+  if (loaded instanceof ErrorReply) return loaded;
+  librariesChanged(c, ['FUNCTION', 'LOAD', 'REPLACE', args[i]!]);
+  return Buffer.from(loaded, 'latin1');
+}
+
+/**
+ * Report a change of the function libraries at the mutation seam: the change
+ * log gets `effect` (replayable whatever the follower holds: LOAD with
+ * REPLACE, RESTORE as FLUSH of the whole set) and PostgreSQL the libraries.
+ */
+function librariesChanged(c: CommandContext, effect: ReadonlyArray<Buffer | string>): void {
+  c.keyspace.reportLibraries(c.session.db.index, effect, c.server.scripting.functions.stored());
 }
 
 function functionDelete(c: CommandContext, args: Buffer[]): Reply {
-  return c.server.scripting.functions.delete(args[2]!.toString('latin1')) ? OK : new ErrorReply('ERR Library not found');
+  if (!c.server.scripting.functions.delete(args[2]!.toString('latin1'))) return new ErrorReply('ERR Library not found');
+  librariesChanged(c, ['FUNCTION', 'DELETE', args[2]!]);
+  return OK;
 }
 
 function functionList(c: CommandContext, args: Buffer[]): Reply {
@@ -139,6 +152,7 @@ function functionFlush(c: CommandContext, args: Buffer[]): Reply {
     return new ErrorReply('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
   }
   c.server.scripting.functions.flush();
+  librariesChanged(c, ['FUNCTION', 'FLUSH']);
   return OK;
 }
 
@@ -152,7 +166,11 @@ function functionRestore(c: CommandContext, args: Buffer[]): Reply {
     }
     policy = p;
   }
-  return c.server.scripting.functions.restore(args[2]!, policy) ?? OK;
+  const functions = c.server.scripting.functions;
+  const refused = functions.restore(args[2]!, policy);
+  if (refused !== undefined) return refused;
+  librariesChanged(c, ['FUNCTION', 'RESTORE', functions.dump(), 'FLUSH']);
+  return OK;
 }
 
 function functionStats(c: CommandContext): Reply {

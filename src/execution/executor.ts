@@ -388,10 +388,12 @@ export class Executor {
     }
     const refused = this.host.replicationRefusal(c, cmd, args);
     if (refused !== undefined) return refused;
-    if (cmd.isWrite) {
+    // a container's flags are its subcommands' (FUNCTION LOAD writes and is denyoom)
+    const target = cmd.subcommands.size > 0 ? subcommandOf(cmd, args) : cmd;
+    if (target.isWrite) {
       if (!this.host.flusher.healthy) return Errors.persistence(this.host.flusher.lastError);
       const v = this.host.config.values;
-      if (cmd.def.flags.includes('denyoom') && v.maxmemory > 0 && this.host.keyspace.bytes > v.maxmemory) {
+      if (target.def.flags.includes('denyoom') && v.maxmemory > 0 && this.host.keyspace.bytes > v.maxmemory) {
         // noeviction keeps every key resident, as Redis keeps every key in
         // memory: when full, writes are refused. Other policies make room.
         if (v.maxmemoryPolicy === 'noeviction') return Errors.oom();

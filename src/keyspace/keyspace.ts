@@ -25,6 +25,12 @@ export class Db {
   constructor(public index: number) {}
 }
 
+/** A function library (FUNCTION LOAD) as PostgreSQL keeps it. */
+export interface StoredLibrary {
+  readonly name: string;
+  readonly code: Buffer;
+}
+
 /** A db-wide change for the flusher, applied before per-key states. */
 export type DbOp = { kind: 'flush'; db: number } | { kind: 'swap'; a: number; b: number };
 
@@ -38,6 +44,11 @@ export class Keyspace {
   readonly dirty = new Set<Entry>();
   retired: Retired[] = [];
   dbOps: DbOp[] = [];
+  /**
+   * Every function library, when a FUNCTION command changed them since the
+   * flusher last took them (it stores the whole set); undefined otherwise.
+   */
+  libraries: readonly StoredLibrary[] | undefined;
   readonly changelog: Changelog;
   /** bytes of all resident entries */
   bytes = 0;
@@ -192,6 +203,16 @@ export class Keyspace {
   reportDb(db: number, event: DbEvent, effect: Effect, otherDb?: number): number {
     const seq = this.changelog.append(db, effect);
     this.emit({ db, key: null, event, otherDb });
+    return seq;
+  }
+
+  /**
+   * FUNCTION LOAD, DELETE, FLUSH, RESTORE: the change log gets `effect` and
+   * the flusher commits `libraries`, the whole set after the change, with it.
+   */
+  reportLibraries(db: number, effect: Effect, libraries: readonly StoredLibrary[]): number {
+    const seq = this.changelog.append(db, effect);
+    this.libraries = libraries;
     return seq;
   }
 

@@ -68,10 +68,13 @@ export class FollowerFeed {
     let keys = 0;
     const started = Date.now();
     const offset = await this.host.store.readSnapshot(
-      async (offset) => {
+      async (offset, libraries) => {
         answer(new RawReply(Buffer.from(`+FULLRESYNC ${replid} ${offset}\r\n`)));
         await new Promise((r) => setImmediate(r)); // the reply is written before the stream
         this.send(frame('TALUS-SYNC', 'BEGIN', String(offset)));
+        // the follower's libraries become the leader's, as its keys do
+        this.send(frame('FUNCTION', 'FLUSH'));
+        for (const lib of libraries) this.send(frame('FUNCTION', 'LOAD', 'REPLACE', lib.code));
         this.follower.state = 'send_bulk';
       },
       async (batch) => {

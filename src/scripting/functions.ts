@@ -48,6 +48,11 @@ export class FunctionLibraries {
     return [...this.libraries.values()];
   }
 
+  /** Every library's name and code: what PostgreSQL keeps and a follower's full sync loads. */
+  stored(): Array<{ name: string; code: Buffer }> {
+    return this.list().map((lib) => ({ name: lib.name, code: lib.code }));
+  }
+
   /** The function FCALL names, as something the script runner can run. */
   find(name: string): CachedScript | undefined {
     const lib = this.functions.get(name);
