@@ -492,6 +492,8 @@ export class Talus implements ServerControl {
 
   /** Unload clean keys until the hot set fits maxmemory (they stay in PostgreSQL). */
   evict(maxScan?: number): void {
+    // Not while a script runs or waits for a key: the key it waits for would go as it lands, again and again.
+    if (this.scripting?.current !== undefined) return;
     this.keyspace.evict(this.config.values.maxmemory, (d, n) => this.scheduler.isClaimed(d, n), maxScan);
   }
 

@@ -71,6 +71,54 @@ describe('scripting: EVAL, EVALSHA, SCRIPT', function () {
     expect(await r.eval("local t = {} rawset(t, 'a', 5) return t.a", 0)).to.equal(5);
   });
 
+  it('has cjson, cmsgpack, bit and struct with the results of Redis', async () => {
+    const hex = "local h = '' for i = 1, #e do h = h .. string.format('%02x', string.byte(e, i)) end return h";
+    // figures from redis-server 7.0.15
+    expect(await r.eval("return cjson.encode({1, 2, {a = 'x/y'}, '\\n', 1.5, 1e20, -0.0001, true})", 0)).to.equal('[1,2,{"a":"x\\/y"},"\\n",1.5,1e+20,-0.0001,true]');
+    expect(await r.eval("return table.concat(cjson.decode('[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]'), ' ')", 0)).to.equal('0 -5000 -1 0.0003 1023.2 0');
+    expect(await r.callBuffer('EVAL', 'return cjson.decode(ARGV[1]).k', 0, '{"k":"\\u00e9\\ud83d\\ude00"}')).to.deep.equal(Buffer.from('é😀'));
+    expect(await r.eval("return cjson.decode('[1,2')", 0).catch((e: Error) => e.message)).to.match(/^ERR user_script:1: Expected comma or array end but found T_END at character 5 script: /);
+    expect(await r.eval('return cjson.encode({[1] = 1, [5] = 2, [20] = 3})', 0).catch((e: Error) => e.message)).to.match(/^ERR user_script:1: Cannot serialise table: excessively sparse array script: /);
+    expect(await r.eval(`local e = cmsgpack.pack(0.1, 0.5, -1099511627776, 200, -5, -200, 70000, 'abc', {}, {1, 2}, {a = 1}, true, nil) ${hex}`, 0))
+      .to.equal('cb3fb999999999999aca3f000000d3ffffff0000000000ccc8fbd1ff38ce00011170a36162639092010281a16101c3c0');
+    expect(await r.eval(`local a = {y = 5} a.x = {x = a} local e = cmsgpack.pack(a) ${hex}`, 0)).to.equal(`${'82a17905a17881a178'.repeat(8)}c0`);
+    expect(await r.eval("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1)}", 0)).to.deep.equal([-1, 2, 3]);
+    // binary-safe both ways: every byte value survives a pack and an unpack
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    expect(await r.callBuffer('EVAL', 'return cmsgpack.unpack(cmsgpack.pack(ARGV[1]))', 0, bytes)).to.deep.equal(bytes);
+    expect(await r.callBuffer('EVAL', 'return cjson.decode(cjson.encode(ARGV[1]))', 0, bytes)).to.deep.equal(bytes);
+    expect(await r.eval('return {bit.tobit(2^32 + 5), bit.bor(1, 2, 4, 128), bit.bnot(0), bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.rol(0x12345678, 12), bit.bswap(0x12345678)}', 0))
+      .to.deep.equal([5, 135, -1, -2147483648, 15, -16, 1164411171, 2018915346]);
+    expect(await r.eval("return {bit.tohex(255), bit.tohex(-1, -4)}", 0)).to.deep.equal(['000000ff', 'FFFF']);
+    expect(await r.eval(`local e = struct.pack('>iHb!4dc3s', -2, 65535, -1, 1.5, 'abcdef', 'zz') ${hex}`, 0)).to.equal('fffffffeffffff003ff80000000000006162637a7a00');
+    expect(await r.eval("return {struct.size('>iHb!4d'), struct.unpack('<i2 x c0', struct.pack('<i2 x c0', 3, 'abc'))}", 0)).to.deep.equal([16, 'abc', 7]);
+    expect(await r.eval("return struct.pack('q', 1)", 0).catch((e: Error) => e.message)).to.match(/^ERR user_script:1: bad argument #1 to 'pack' \(invalid format option 'q'\) script: /);
+    expect(await r.eval('cjson.encode = nil', 0).catch((e: Error) => e.message)).to.match(/Attempt to modify a readonly table/);
+  });
+
+  it('refuses bytecode in loadstring, as Redis does', async () => {
+    expect(await r.eval('return loadstring(string.dump(function() return 1 end))()', 0).catch((e: Error) => e.message)).to.match(/^ERR user_script:1: attempt to call a nil value script: /);
+    expect(await r.eval("return loadstring('return 7')()", 0)).to.equal(7);
+  });
+
+  it('refuses scripts that may write when over maxmemory (noeviction), unless allow-oom or no-writes', async () => {
+    await r.set('oom', '123');
+    await r.config('SET', 'maxmemory-policy', 'noeviction');
+    await r.config('SET', 'maxmemory', '1');
+    try {
+      const oom = "OOM command not allowed when used memory > 'maxmemory'.";
+      expect(await r.eval("redis.call('set', KEYS[1], 1) return 1", 1, 'oom').catch((e: Error) => e.message)).to.match(new RegExp(`^${oom} script: `));
+      expect(await r.eval("return redis.call('get', KEYS[1])", 1, 'oom')).to.equal('123');
+      expect(await r.eval('#!lua flags=\nreturn 1', 0).catch((e: Error) => e.message)).to.equal(oom);
+      expect(await r.eval("#!lua flags=allow-oom\nreturn redis.call('set', KEYS[1], 5)", 1, 'oom')).to.equal('OK');
+      expect(await r.eval("#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", 1, 'oom')).to.equal('5');
+      expect(await r.call('FUNCTION', 'LOAD', "#!lua name=oomlib\nredis.register_function('f', function() return 1 end)").catch((e: Error) => e.message)).to.equal(oom);
+    } finally {
+      await r.config('SET', 'maxmemory', '0');
+      await r.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    }
+  });
+
   it('caches scripts (SCRIPT LOAD / EXISTS / FLUSH)', async () => {
     const sha = (await r.script('LOAD', "return 'hello'")) as string;
     expect(await r.evalsha(sha, 0)).to.equal('hello');

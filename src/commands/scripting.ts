@@ -49,7 +49,8 @@ function evalHandler(bySha: boolean, readOnly: boolean, isFunction = false): Han
       if (readOnly && !script.flags.has('no-writes')) return new ErrorReply('ERR Can not execute a script with write flag using *_ro command.');
       const v = c.config.values;
       if (!script.flags.has('allow-oom') && !script.flags.has('no-writes') && v.maxmemory > 0 && c.keyspace.bytes > v.maxmemory && v.maxmemoryPolicy === 'noeviction') {
-        return new ErrorReply("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+        // Redis refuses it before it runs, as a denyoom command: a shebang script may write unless it says no-writes
+        return Errors.oom();
       }
     }
     return scripting.run(c.session, script, args.slice(3, 3 + numkeys), args.slice(3 + numkeys), readOnly, args);

@@ -239,6 +239,39 @@ export class LuaVm {
     }
   }
 
+  /** luaL_checknumber: the number at `i`, or Lua's "bad argument" error raised. */
+  checkNumber(L: number, i: number): number {
+    return (this.m['_luaL_checknumber'] as Fn)(L, i);
+  }
+
+  /** luaL_optnumber */
+  optNumber(L: number, i: number, fallback: number): number {
+    return (this.m['_luaL_optnumber'] as Fn)(L, i, fallback);
+  }
+
+  /** luaL_checklstring: the string (or number, converted) at `i`, or Lua's "bad argument" error raised. */
+  checkBytes(L: number, i: number): Buffer {
+    (this.m['_luaL_checklstring'] as Fn)(L, i, 0);
+    return this.toBytes(L, i)!;
+  }
+
+  /** Raise `message` as a Lua error, as a C function's `return luaL_error(...)`: prefixed with its caller's position. */
+  raise(L: number, message: string): number {
+    (this.m['_luaL_where'] as Fn)(L, 1);
+    this.pushString(L, message);
+    (this.m['_lua_concat'] as Fn)(L, 2);
+    return this.error(L);
+  }
+
+  pushNull(L: number): void {
+    (this.m['_lua_pushlightuserdata'] as Fn)(L, 0);
+  }
+
+  /** The value at `i` is a light userdata NULL (cjson.null). */
+  isNull(L: number, i: number): boolean {
+    return this.type(L, i) === LuaType.LightUserdata && (this.m['_lua_touserdata'] as Fn)(L, i) === 0;
+  }
+
   gcStep(size: number): void {
     (this.m['_lua_gc'] as Fn)(this.L, 5, size); // LUA_GCSTEP
   }
