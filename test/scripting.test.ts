@@ -119,6 +119,13 @@ describe('scripting: EVAL, EVALSHA, SCRIPT', function () {
     }
   });
 
+  it('finds functions whatever their case and reads library names as Redis splits them', async () => {
+    expect(await r.call('FUNCTION', 'LOAD', 'REPLACE', '#!lua name="quoted"\nredis.register_function(\'Hello\', function() return 1 end)')).to.equal('quoted');
+    expect(await r.call('FCALL', 'HELLO', '0')).to.equal(1);
+    expect(await r.call('FUNCTION', 'RESTORE', 'a', 'b', 'c').catch((e: Error) => e.message)).to.equal("ERR unknown subcommand or wrong number of arguments for 'RESTORE'. Try FUNCTION HELP.");
+    expect(await r.call('FUNCTION', 'DELETE', 'quoted')).to.equal('OK');
+  });
+
   it('caches scripts (SCRIPT LOAD / EXISTS / FLUSH)', async () => {
     const sha = (await r.script('LOAD', "return 'hello'")) as string;
     expect(await r.evalsha(sha, 0)).to.equal('hello');

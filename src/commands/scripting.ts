@@ -78,7 +78,11 @@ function scriptFlush(c: CommandContext, args: Buffer[]): Reply {
 }
 
 function scriptKill(c: CommandContext): Reply {
-  return c.server.scripting.kill() ?? OK;
+  return c.server.scripting.kill(false) ?? OK;
+}
+
+function functionKill(c: CommandContext): Reply {
+  return c.server.scripting.kill(true) ?? OK;
 }
 
 // ---- FUNCTION -------------------------------------------------------------
@@ -148,7 +152,7 @@ function functionList(c: CommandContext, args: Buffer[]): Reply {
 }
 
 function functionFlush(c: CommandContext, args: Buffer[]): Reply {
-  if (args.length > 3) return Errors.syntax();
+  if (args.length > 3) return Errors.subcommandSyntax(args[1]!, 'function');
   if (args.length === 3 && !['async', 'sync'].includes(args[2]!.toString('latin1').toLowerCase())) {
     return new ErrorReply('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
   }
@@ -158,7 +162,7 @@ function functionFlush(c: CommandContext, args: Buffer[]): Reply {
 }
 
 function functionRestore(c: CommandContext, args: Buffer[]): Reply {
-  if (args.length > 4) return Errors.syntax();
+  if (args.length > 4) return Errors.subcommandSyntax(args[1]!, 'function');
   let policy: 'flush' | 'append' | 'replace' = 'append';
   if (args.length === 4) {
     const p = args[3]!.toString('latin1').toLowerCase();
@@ -251,7 +255,7 @@ export const scriptingCommands: CommandDef[] = [
       { name: 'dump', arity: 2, flags: [], handler: (c) => c.server.scripting.functions.dump() },
       { name: 'restore', arity: -3, flags: [], handler: functionRestore },
       { name: 'stats', arity: 2, flags: [], handler: functionStats },
-      { name: 'kill', arity: 2, flags: [], handler: scriptKill },
+      { name: 'kill', arity: 2, flags: [], handler: functionKill },
       { name: 'help', arity: 2, flags: [], handler: () => FUNCTION_HELP.map((l) => new SimpleString(l)) },
     ],
   },

@@ -26,7 +26,7 @@ import { subscribedModeError } from '../commands/pubsub.js';
 import type { KeyspaceNotifier } from '../pubsub/keyspace-events.js';
 import type { Tracking } from './tracking.js';
 import { unwatchAll } from '../commands/transactions.js';
-import { BUSY_EVAL, allowedWhileBusy, type ScriptRun, type Scripting } from './scripting.js';
+import { allowedWhileBusy, type ScriptRun, type Scripting } from './scripting.js';
 
 /** What the executor uses of the server it runs in. */
 export interface ExecutionHost {
@@ -258,7 +258,7 @@ export class Executor {
       busy = true;
     }
     const cmd = this.host.commands.lookup(args[0]!);
-    const err = this.check(c, cmd, args) ?? (busy && !allowedWhileBusy(cmd!, args) ? new ErrorReply(BUSY_EVAL) : undefined);
+    const err = this.check(c, cmd, args) ?? (busy && !allowedWhileBusy(cmd!, args) ? new ErrorReply(this.scripting!.busyError()) : undefined);
     if (err !== undefined) {
       if (cmd) cmd.stats.rejected++;
       if (c.multi !== null && cmd?.name !== 'exec' && cmd?.name !== 'discard') c.multiError = true;
