@@ -128,7 +128,7 @@ export class Executor {
       if (c.tracking.remembersReads && !RUNS_SCRIPTS.has(cmd.name)) this.rememberReads(c, cmd, args);
     } else if (script.caller.tracking.remembersReads && trackedRead(cmd, args) !== undefined) {
       // As Redis: a script that reads tracks the keys it declared, for its caller.
-      for (const key of declaredKeys(script.command)) tracking.remember(script.caller, key.toString('latin1'));
+      for (const key of this.declaredKeys(script.command)) tracking.remember(script.caller, key.toString('latin1'));
     }
     this.afterChanges(cmd.fullName);
     if (reply instanceof Promise) return reply.catch((err: unknown) => toErrorReply(err, this.host.log));
@@ -182,6 +182,14 @@ export class Executor {
       this.feedMonitors(s, args, this.durabilityGate(before));
     }
     return reply;
+  }
+
+  /** The keys a script's command (EVAL, FCALL...) declared, as its command's key finder names them. */
+  private declaredKeys(command: readonly Buffer[]): Buffer[] {
+    const args = command as Buffer[];
+    if (args.length === 0) return [];
+    const cmd = this.host.commands.lookup(args[0]!);
+    return cmd === undefined ? [] : cmd.keyIndices(args).map((i) => args[i]!);
   }
 
   /** Client tracking: the keys a read-only command of a tracking client read go into the tracking table. */
@@ -700,8 +708,3 @@ function trackedRead(cmd: Command, args: Buffer[]): Command | undefined {
   return flags.includes('readonly') && !flags.includes('pubsub') ? target : undefined;
 }
 
-/** The keys an EVAL/EVALSHA/FCALL (and _RO) names: numkeys at 2, then the keys. */
-function declaredKeys(command: readonly Buffer[]): readonly Buffer[] {
-  const n = Number(command[2]?.toString('latin1'));
-  return Number.isInteger(n) && n > 0 ? command.slice(3, 3 + n) : [];
-}

@@ -609,30 +609,20 @@ export class ScriptEngine {
       vm.rawget(L, -2);
       return vm.type(L, -1);
     };
-    if (field('err') === LuaType.String) {
-      const msg = vm.toLatin1(L, -1)!;
+    /** the table's field `name` if it holds a `type`, popped; undefined (and nothing left) otherwise */
+    const scalar = <T>(name: string, type: LuaType, read: () => T): T | undefined => {
+      const value = field(name) === type ? read() : undefined;
       vm.settop(L, -2);
-      return new ErrorReply(msg);
-    }
-    vm.settop(L, -2);
-    if (field('ok') === LuaType.String) {
-      const ok = vm.toLatin1(L, -1)!.replace(/[\r\n]/g, ' ');
-      vm.settop(L, -2);
-      return new SimpleString(ok);
-    }
-    vm.settop(L, -2);
-    if (field('double') === LuaType.Number) {
-      const d = vm.tonumber(L, -1);
-      vm.settop(L, -2);
-      return new DoubleReply(d);
-    }
-    vm.settop(L, -2);
-    if (field('big_number') === LuaType.String) {
-      const n = vm.toLatin1(L, -1)!.replace(/[\r\n]/g, ' ');
-      vm.settop(L, -2);
-      return new RawReply(Buffer.from(run.clientProtocol === 3 ? `(${n}\r\n` : `$${n.length}\r\n${n}\r\n`, 'latin1'));
-    }
-    vm.settop(L, -2);
+      return value;
+    };
+    const err = scalar('err', LuaType.String, () => vm.toLatin1(L, -1)!);
+    if (err !== undefined) return new ErrorReply(err);
+    const ok = scalar('ok', LuaType.String, () => vm.toLatin1(L, -1)!);
+    if (ok !== undefined) return new SimpleString(ok.replace(/[\r\n]/g, ' '));
+    const double = scalar('double', LuaType.Number, () => vm.tonumber(L, -1));
+    if (double !== undefined) return new DoubleReply(double);
+    const big = scalar('big_number', LuaType.String, () => vm.toLatin1(L, -1)!.replace(/[\r\n]/g, ' '));
+    if (big !== undefined) return new RawReply(Buffer.from(run.clientProtocol === 3 ? `(${big}\r\n` : `$${big.length}\r\n${big}\r\n`, 'latin1'));
     if (field('verbatim_string') === LuaType.Table) {
       vm.getfield(L, -1, 'format');
       vm.getfield(L, -2, 'string');
