@@ -4,6 +4,8 @@ export function formatG(n: number, precision: number): string {
   if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
   if (n === 0) return Object.is(n, -0) ? '-0' : '0';
   const p = Math.max(1, precision);
+  // the common case (redis.call('EXPIRE', k, 3600)): an integer of fewer than p digits prints as itself
+  if (Number.isInteger(n) && Math.abs(n) < 10 ** p && Math.abs(n) < 2 ** 53) return String(n);
   // the exponent after rounding to p significant digits
   const [mantissa, e] = n.toExponential(p - 1).split('e');
   const exp = Number(e);
