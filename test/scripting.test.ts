@@ -235,6 +235,10 @@ describe('scripting: undeclared cold keys', function () {
       'WRONGTYPE Operation against a key holding the wrong kind of value',
     ]);
     expect(await r.get('guarded:2')).to.equal('3');
+    // over maxmemory, a key loaded for a waiting script stays until the script ran (it was unloaded as it landed, again and again)
+    await r.config('SET', 'maxmemory', '1');
+    expect(await r.eval("return {redis.call('get', 'cold:11'), redis.call('incr', 'cold:12')}", 0)).to.deep.equal(['11', 13]);
+    await r.config('SET', 'maxmemory', '0');
     await srv.stop();
   });
 });
