@@ -302,6 +302,10 @@ describe('functions: persistence and replication', function () {
       }
     };
     await until('the full sync', async () => JSON.stringify(await names()) === '["synced"]');
+    // a follower refuses what may write: a function or shebang script without no-writes, and a script's write commands
+    const readonlyError = "READONLY You can't write against a read only replica.";
+    expect(await f.call('FCALL', 'synced_fn', '0').catch((e: Error) => e.message)).to.equal(readonlyError);
+    expect(await f.eval("return redis.call('set', 'x', '1')", 0).catch((e: Error) => e.message)).to.match(new RegExp(`^${readonlyError} script: `));
     const readOnly = "#!lua name=streamed\nredis.register_function{function_name='streamed_fn', flags={'no-writes'}, callback=function(keys) return redis.call('get', keys[1]) end}";
     expect(await l.call('FUNCTION', 'LOAD', readOnly)).to.equal('streamed');
     expect(await l.call('FUNCTION', 'DELETE', 'synced')).to.equal('OK');

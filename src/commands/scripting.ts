@@ -48,6 +48,10 @@ function evalHandler(bySha: boolean, readOnly: boolean, isFunction = false): Han
     if (shebang) {
       if (readOnly && !script.flags.has('no-writes')) return new ErrorReply('ERR Can not execute a script with write flag using *_ro command.');
       const v = c.config.values;
+      // a script that may write is a write command to a read-only follower (its leader's stream is exempt)
+      if (!script.flags.has('no-writes') && c.server.role === 'slave' && v.replicaReadOnly && !c.session.flags.has('master')) {
+        return new ErrorReply("READONLY You can't write against a read only replica.");
+      }
       if (!script.flags.has('allow-oom') && !script.flags.has('no-writes') && v.maxmemory > 0 && c.keyspace.bytes > v.maxmemory && v.maxmemoryPolicy === 'noeviction') {
         // Redis refuses it before it runs, as a denyoom command: a shebang script may write unless it says no-writes
         return Errors.oom();

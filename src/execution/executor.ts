@@ -149,6 +149,9 @@ export class Executor {
     const flags = cmd.def.flags;
     if (flags.includes('noscript')) return new ErrorReply('ERR This Redis command is not allowed from script');
     if (run.readOnly && (cmd.isWrite || flags.includes('may_replicate'))) return new ErrorReply('ERR Write commands are not allowed from read-only scripts.');
+    // a read-only follower refuses a script's writes as its caller's (READONLY; MASTERDOWN, LOADING)
+    const refused = this.host.replicationRefusal(run.caller, cmd, args);
+    if (refused !== undefined) return refused;
     if (cmd.isWrite) {
       if (!this.host.flusher.healthy) return Errors.persistence(this.host.flusher.lastError);
       const v = this.host.config.values;
