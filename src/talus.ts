@@ -10,7 +10,7 @@ import { Scheduler } from './keyspace/scheduler.js';
 import { Changelog, segmentBytes } from './replication/changelog.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
-import { migrate, readStartState } from './storage/migrate.js';
+import { migrate, readLibraries, readStartState } from './storage/migrate.js';
 import { Flusher } from './storage/flusher.js';
 import { Loader } from './storage/loader.js';
 import { Janitor } from './storage/janitor.js';
@@ -38,7 +38,7 @@ import { HealthServer } from './observability/http.js';
 import { Tracking } from './execution/tracking.js';
 import { Replication } from './replication/replication.js';
 import { ReplicationStore, readReplicationRow } from './storage/replication-store.js';
-import type { ErrorReply } from './protocol/reply.js';
+import { ErrorReply } from './protocol/reply.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
 import { BackupService } from './backup/service.js';
 import { ApplyQueue, type ApplierHost } from './replication/applier.js';
@@ -358,6 +358,11 @@ export class Talus implements ServerControl {
     this.scripting.onRelease((s, args) => executor.dispatch(s, args));
     executor.scripting = this.scripting;
     executor.scriptSession = session;
+    // FUNCTION LOAD's libraries, as committed (migrations/0011)
+    for (const lib of await readLibraries(this.database.db)) {
+      const loaded = this.scripting.functions.load(lib.code, true);
+      if (loaded instanceof ErrorReply) this.log.warning(`function library ${lib.name} stored in PostgreSQL does not load: ${loaded.message}`);
+    }
   }
 
   /**
@@ -593,6 +598,8 @@ export class Talus implements ServerControl {
 
   /** Unload clean keys until the hot set fits maxmemory (they stay in PostgreSQL). */
   evict(maxScan?: number): void {
+    // Not while a script runs or waits for a key: the key it waits for would go as it lands, again and again.
+    if (this.scripting?.current !== undefined) return;
     this.keyspace.evict(this.config.values.maxmemory, (d, n) => this.scheduler.isClaimed(d, n), maxScan);
   }
 

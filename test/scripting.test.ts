@@ -71,6 +71,61 @@ describe('scripting: EVAL, EVALSHA, SCRIPT', function () {
     expect(await r.eval("local t = {} rawset(t, 'a', 5) return t.a", 0)).to.equal(5);
   });
 
+  it('has cjson, cmsgpack, bit and struct with the results of Redis', async () => {
+    const hex = "local h = '' for i = 1, #e do h = h .. string.format('%02x', string.byte(e, i)) end return h";
+    // figures from redis-server 7.0.15
+    expect(await r.eval("return cjson.encode({1, 2, {a = 'x/y'}, '\\n', 1.5, 1e20, -0.0001, true})", 0)).to.equal('[1,2,{"a":"x\\/y"},"\\n",1.5,1e+20,-0.0001,true]');
+    expect(await r.eval("return table.concat(cjson.decode('[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]'), ' ')", 0)).to.equal('0 -5000 -1 0.0003 1023.2 0');
+    expect(await r.callBuffer('EVAL', 'return cjson.decode(ARGV[1]).k', 0, '{"k":"\\u00e9\\ud83d\\ude00"}')).to.deep.equal(Buffer.from('é😀'));
+    expect(await r.eval("return cjson.decode('[1,2')", 0).catch((e: Error) => e.message)).to.match(/^ERR user_script:1: Expected comma or array end but found T_END at character 5 script: /);
+    expect(await r.eval('return cjson.encode({[1] = 1, [5] = 2, [20] = 3})', 0).catch((e: Error) => e.message)).to.match(/^ERR user_script:1: Cannot serialise table: excessively sparse array script: /);
+    expect(await r.eval(`local e = cmsgpack.pack(0.1, 0.5, -1099511627776, 200, -5, -200, 70000, 'abc', {}, {1, 2}, {a = 1}, true, nil) ${hex}`, 0))
+      .to.equal('cb3fb999999999999aca3f000000d3ffffff0000000000ccc8fbd1ff38ce00011170a36162639092010281a16101c3c0');
+    expect(await r.eval(`local a = {y = 5} a.x = {x = a} local e = cmsgpack.pack(a) ${hex}`, 0)).to.equal(`${'82a17905a17881a178'.repeat(8)}c0`);
+    expect(await r.eval("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1)}", 0)).to.deep.equal([-1, 2, 3]);
+    // binary-safe both ways: every byte value survives a pack and an unpack
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    expect(await r.callBuffer('EVAL', 'return cmsgpack.unpack(cmsgpack.pack(ARGV[1]))', 0, bytes)).to.deep.equal(bytes);
+    expect(await r.callBuffer('EVAL', 'return cjson.decode(cjson.encode(ARGV[1]))', 0, bytes)).to.deep.equal(bytes);
+    expect(await r.eval('return {bit.tobit(2^32 + 5), bit.bor(1, 2, 4, 128), bit.bnot(0), bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.rol(0x12345678, 12), bit.bswap(0x12345678)}', 0))
+      .to.deep.equal([5, 135, -1, -2147483648, 15, -16, 1164411171, 2018915346]);
+    expect(await r.eval("return {bit.tohex(255), bit.tohex(-1, -4)}", 0)).to.deep.equal(['000000ff', 'FFFF']);
+    expect(await r.eval(`local e = struct.pack('>iHb!4dc3s', -2, 65535, -1, 1.5, 'abcdef', 'zz') ${hex}`, 0)).to.equal('fffffffeffffff003ff80000000000006162637a7a00');
+    expect(await r.eval("return {struct.size('>iHb!4d'), struct.unpack('<i2 x c0', struct.pack('<i2 x c0', 3, 'abc'))}", 0)).to.deep.equal([16, 'abc', 7]);
+    expect(await r.eval("return struct.pack('q', 1)", 0).catch((e: Error) => e.message)).to.match(/^ERR user_script:1: bad argument #1 to 'pack' \(invalid format option 'q'\) script: /);
+    expect(await r.eval('cjson.encode = nil', 0).catch((e: Error) => e.message)).to.match(/Attempt to modify a readonly table/);
+  });
+
+  it('refuses bytecode in loadstring, as Redis does', async () => {
+    expect(await r.eval('return loadstring(string.dump(function() return 1 end))()', 0).catch((e: Error) => e.message)).to.match(/^ERR user_script:1: attempt to call a nil value script: /);
+    expect(await r.eval("return loadstring('return 7')()", 0)).to.equal(7);
+  });
+
+  it('refuses scripts that may write when over maxmemory (noeviction), unless allow-oom or no-writes', async () => {
+    await r.set('oom', '123');
+    await r.config('SET', 'maxmemory-policy', 'noeviction');
+    await r.config('SET', 'maxmemory', '1');
+    try {
+      const oom = "OOM command not allowed when used memory > 'maxmemory'.";
+      expect(await r.eval("redis.call('set', KEYS[1], 1) return 1", 1, 'oom').catch((e: Error) => e.message)).to.match(new RegExp(`^${oom} script: `));
+      expect(await r.eval("return redis.call('get', KEYS[1])", 1, 'oom')).to.equal('123');
+      expect(await r.eval('#!lua flags=\nreturn 1', 0).catch((e: Error) => e.message)).to.equal(oom);
+      expect(await r.eval("#!lua flags=allow-oom\nreturn redis.call('set', KEYS[1], 5)", 1, 'oom')).to.equal('OK');
+      expect(await r.eval("#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", 1, 'oom')).to.equal('5');
+      expect(await r.call('FUNCTION', 'LOAD', "#!lua name=oomlib\nredis.register_function('f', function() return 1 end)").catch((e: Error) => e.message)).to.equal(oom);
+    } finally {
+      await r.config('SET', 'maxmemory', '0');
+      await r.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    }
+  });
+
+  it('finds functions whatever their case and reads library names as Redis splits them', async () => {
+    expect(await r.call('FUNCTION', 'LOAD', 'REPLACE', '#!lua name="quoted"\nredis.register_function(\'Hello\', function() return 1 end)')).to.equal('quoted');
+    expect(await r.call('FCALL', 'HELLO', '0')).to.equal(1);
+    expect(await r.call('FUNCTION', 'RESTORE', 'a', 'b', 'c').catch((e: Error) => e.message)).to.equal("ERR unknown subcommand or wrong number of arguments for 'RESTORE'. Try FUNCTION HELP.");
+    expect(await r.call('FUNCTION', 'DELETE', 'quoted')).to.equal('OK');
+  });
+
   it('caches scripts (SCRIPT LOAD / EXISTS / FLUSH)', async () => {
     const sha = (await r.script('LOAD', "return 'hello'")) as string;
     expect(await r.evalsha(sha, 0)).to.equal('hello');
@@ -80,9 +135,15 @@ describe('scripting: EVAL, EVALSHA, SCRIPT', function () {
   });
 
   it('fails a script that allocates without bound and goes on', async () => {
-    const err = await r.eval("local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end", 0).catch((e: Error) => e.message);
-    expect(err).to.match(/^ERR Error running script [0-9a-f]{40}, not enough memory/);
-    expect(await r.eval('return 1', 0)).to.equal(1);
+    // a small heap: filling the default 64 MB with 1 KB strings took the WASM Lua 80-95 s here (it slows as the heap fills)
+    await r.config('SET', 'lua-heap-limit', '8mb');
+    try {
+      const err = await r.eval("local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end", 0).catch((e: Error) => e.message);
+      expect(err).to.match(/^ERR Error running script [0-9a-f]{40}, not enough memory/);
+      expect(await r.eval('return 1', 0)).to.equal(1);
+    } finally {
+      await r.config('SET', 'lua-heap-limit', '64mb');
+    }
   });
 
   it('answers BUSY past busy-reply-threshold and SCRIPT KILL stops a script that has not written', async () => {
@@ -174,6 +235,87 @@ describe('scripting: undeclared cold keys', function () {
       'WRONGTYPE Operation against a key holding the wrong kind of value',
     ]);
     expect(await r.get('guarded:2')).to.equal('3');
+    // over maxmemory, a key loaded for a waiting script stays until the script ran (it was unloaded as it landed, again and again)
+    await r.config('SET', 'maxmemory', '1');
+    expect(await r.eval("return {redis.call('get', 'cold:11'), redis.call('incr', 'cold:12')}", 0)).to.deep.equal(['11', 13]);
+    await r.config('SET', 'maxmemory', '0');
     await srv.stop();
+  });
+});
+
+describe('functions: persistence and replication', function () {
+  this.timeout(180_000);
+  const library = (name: string, body: string) => `#!lua name=${name}\nredis.register_function('${name}_fn', function(keys, args) ${body} end)`;
+  let servers: TalusProcess[] = [];
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  it('keeps libraries across a restart, FUNCTION FLUSH and DELETE included', async () => {
+    const url = await freshDatabase();
+    let srv = await startTalus([], { databaseUrl: url });
+    let r = srv.client();
+    expect(await r.call('FUNCTION', 'LOAD', library('kept', "return redis.call('incr', keys[1])"))).to.equal('kept');
+    expect(await r.call('FUNCTION', 'LOAD', library('dropped', 'return 1'))).to.equal('dropped');
+    expect(await r.call('FUNCTION', 'DELETE', 'dropped')).to.equal('OK');
+    expect(await r.call('FCALL', 'kept_fn', '1', 'counter')).to.equal(1);
+    await srv.stop();
+
+    srv = await startTalus([], { databaseUrl: url });
+    r = srv.client();
+    expect(await r.call('FCALL', 'kept_fn', '1', 'counter')).to.equal(2);
+    const listed = (await r.call('FUNCTION', 'LIST')) as unknown[][];
+    expect(listed.map((lib) => lib[1])).to.deep.equal(['kept']);
+    // RESTORE replaces what is stored, and a FLUSH leaves nothing behind
+    const dump = (await r.callBuffer('FUNCTION', 'DUMP')) as Buffer;
+    expect(await r.call('FUNCTION', 'FLUSH')).to.equal('OK');
+    await srv.stop();
+
+    srv = await startTalus([], { databaseUrl: url });
+    r = srv.client();
+    expect(await r.call('FUNCTION', 'LIST')).to.deep.equal([]);
+    expect(String(await r.call('FCALL', 'kept_fn', '1', 'counter').catch((e: Error) => e))).to.contain('Function not found');
+    expect(await r.call('FUNCTION', 'RESTORE', dump)).to.equal('OK');
+    await srv.stop();
+
+    srv = await startTalus([], { databaseUrl: url });
+    servers.push(srv);
+    expect(await srv.client().call('FCALL', 'kept_fn', '1', 'counter')).to.equal(3);
+  });
+
+  it('reaches a follower by full sync and by the change log, and the follower refuses FUNCTION LOAD', async () => {
+    const leader = await startTalus([]);
+    servers.push(leader);
+    const l = leader.client();
+    expect(await l.call('FUNCTION', 'LOAD', library('synced', 'return 1'))).to.equal('synced');
+    const follower = await startTalus([]);
+    servers.push(follower);
+    const f = follower.client();
+    // a library of the follower's own goes with the full sync
+    expect(await f.call('FUNCTION', 'LOAD', library('local', 'return 0'))).to.equal('local');
+    expect(await f.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
+    const names = async () => ((await f.call('FUNCTION', 'LIST')) as unknown[][]).map((lib) => lib[1]).sort();
+    const until = async (what: string, check: () => Promise<boolean>) => {
+      for (let i = 0; !(await check()); i++) {
+        if (i > 600) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    };
+    await until('the full sync', async () => JSON.stringify(await names()) === '["synced"]');
+    // a follower refuses what may write: a function or shebang script without no-writes, and a script's write commands
+    const readonlyError = "READONLY You can't write against a read only replica.";
+    expect(await f.call('FCALL', 'synced_fn', '0').catch((e: Error) => e.message)).to.equal(readonlyError);
+    expect(await f.eval("return redis.call('set', 'x', '1')", 0).catch((e: Error) => e.message)).to.match(new RegExp(`^${readonlyError} script: `));
+    const readOnly = "#!lua name=streamed\nredis.register_function{function_name='streamed_fn', flags={'no-writes'}, callback=function(keys) return redis.call('get', keys[1]) end}";
+    expect(await l.call('FUNCTION', 'LOAD', readOnly)).to.equal('streamed');
+    expect(await l.call('FUNCTION', 'DELETE', 'synced')).to.equal('OK');
+    await until('the streamed change', async () => JSON.stringify(await names()) === '["streamed"]');
+    await l.set('k', 'v');
+    await until('the key', async () => (await f.get('k')) === 'v');
+    expect(await f.call('FCALL_RO', 'streamed_fn', '1', 'k')).to.equal('v');
+    const refused = await f.call('FUNCTION', 'LOAD', library('mine', 'return 2')).catch((e: Error) => e);
+    expect(String(refused)).to.contain("READONLY You can't write against a read only replica.");
+    // and a restarted follower still has it
+    await follower.stop();
   });
 });

@@ -48,8 +48,13 @@ function evalHandler(bySha: boolean, readOnly: boolean, isFunction = false): Han
     if (shebang) {
       if (readOnly && !script.flags.has('no-writes')) return new ErrorReply('ERR Can not execute a script with write flag using *_ro command.');
       const v = c.config.values;
+      // a script that may write is a write command to a read-only follower (its leader's stream is exempt)
+      if (!script.flags.has('no-writes') && c.server.role === 'slave' && v.replicaReadOnly && !c.session.flags.has('master')) {
+        return new ErrorReply("READONLY You can't write against a read only replica.");
+      }
       if (!script.flags.has('allow-oom') && !script.flags.has('no-writes') && v.maxmemory > 0 && c.keyspace.bytes > v.maxmemory && v.maxmemoryPolicy === 'noeviction') {
-        return new ErrorReply("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+        // Redis refuses it before it runs, as a denyoom command: a shebang script may write unless it says no-writes
+        return Errors.oom();
       }
     }
     return scripting.run(c.session, script, args.slice(3, 3 + numkeys), args.slice(3 + numkeys), readOnly, args);
@@ -77,7 +82,11 @@ function scriptFlush(c: CommandContext, args: Buffer[]): Reply {
 }
 
 function scriptKill(c: CommandContext): Reply {
-  return c.server.scripting.kill() ?? OK;
+  return c.server.scripting.kill(false) ?? OK;
+}
+
+function functionKill(c: CommandContext): Reply {
+  return c.server.scripting.kill(true) ?? OK;
 }
 
 // ---- FUNCTION -------------------------------------------------------------
@@ -92,11 +101,24 @@ function functionLoad(c: CommandContext, args: Buffer[]): Reply {
   }
   if (i >= args.length) return new ErrorReply('ERR Function code is missing');
   const loaded = c.server.scripting.functions.load(args[i]!, replace);
-  return loaded instanceof ErrorReply ? loaded : Buffer.from(loaded, 'latin1');
+  if (loaded instanceof ErrorReply) return loaded;
+  librariesChanged(c, ['FUNCTION', 'LOAD', 'REPLACE', args[i]!]);
+  return Buffer.from(loaded, 'latin1');
+}
+
+/**
+ * Report a change of the function libraries at the mutation seam: the change
+ * log gets `effect` (replayable whatever the follower holds: LOAD with
+ * REPLACE, RESTORE as FLUSH of the whole set) and PostgreSQL the libraries.
+ */
+function librariesChanged(c: CommandContext, effect: ReadonlyArray<Buffer | string>): void {
+  c.keyspace.reportLibraries(c.session.db.index, effect, c.server.scripting.functions.stored());
 }
 
 function functionDelete(c: CommandContext, args: Buffer[]): Reply {
-  return c.server.scripting.functions.delete(args[2]!.toString('latin1')) ? OK : new ErrorReply('ERR Library not found');
+  if (!c.server.scripting.functions.delete(args[2]!.toString('latin1'))) return new ErrorReply('ERR Library not found');
+  librariesChanged(c, ['FUNCTION', 'DELETE', args[2]!]);
+  return OK;
 }
 
 function functionList(c: CommandContext, args: Buffer[]): Reply {
@@ -134,16 +156,17 @@ function functionList(c: CommandContext, args: Buffer[]): Reply {
 }
 
 function functionFlush(c: CommandContext, args: Buffer[]): Reply {
-  if (args.length > 3) return Errors.syntax();
+  if (args.length > 3) return Errors.subcommandSyntax(args[1]!, 'function');
   if (args.length === 3 && !['async', 'sync'].includes(args[2]!.toString('latin1').toLowerCase())) {
     return new ErrorReply('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
   }
   c.server.scripting.functions.flush();
+  librariesChanged(c, ['FUNCTION', 'FLUSH']);
   return OK;
 }
 
 function functionRestore(c: CommandContext, args: Buffer[]): Reply {
-  if (args.length > 4) return Errors.syntax();
+  if (args.length > 4) return Errors.subcommandSyntax(args[1]!, 'function');
   let policy: 'flush' | 'append' | 'replace' = 'append';
   if (args.length === 4) {
     const p = args[3]!.toString('latin1').toLowerCase();
@@ -152,7 +175,11 @@ function functionRestore(c: CommandContext, args: Buffer[]): Reply {
     }
     policy = p;
   }
-  return c.server.scripting.functions.restore(args[2]!, policy) ?? OK;
+  const functions = c.server.scripting.functions;
+  const refused = functions.restore(args[2]!, policy);
+  if (refused !== undefined) return refused;
+  librariesChanged(c, ['FUNCTION', 'RESTORE', functions.dump(), 'FLUSH']);
+  return OK;
 }
 
 function functionStats(c: CommandContext): Reply {
@@ -232,7 +259,7 @@ export const scriptingCommands: CommandDef[] = [
       { name: 'dump', arity: 2, flags: [], handler: (c) => c.server.scripting.functions.dump() },
       { name: 'restore', arity: -3, flags: [], handler: functionRestore },
       { name: 'stats', arity: 2, flags: [], handler: functionStats },
-      { name: 'kill', arity: 2, flags: [], handler: scriptKill },
+      { name: 'kill', arity: 2, flags: [], handler: functionKill },
       { name: 'help', arity: 2, flags: [], handler: () => FUNCTION_HELP.map((l) => new SimpleString(l)) },
     ],
   },

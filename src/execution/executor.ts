@@ -26,7 +26,7 @@ import { subscribedModeError } from '../commands/pubsub.js';
 import type { KeyspaceNotifier } from '../pubsub/keyspace-events.js';
 import type { Tracking } from './tracking.js';
 import { unwatchAll } from '../commands/transactions.js';
-import { BUSY_EVAL, allowedWhileBusy, type ScriptRun, type Scripting } from './scripting.js';
+import { allowedWhileBusy, type ScriptRun, type Scripting } from './scripting.js';
 
 /** What the executor uses of the server it runs in. */
 export interface ExecutionHost {
@@ -128,7 +128,7 @@ export class Executor {
       if (c.tracking.remembersReads && !RUNS_SCRIPTS.has(cmd.name)) this.rememberReads(c, cmd, args);
     } else if (script.caller.tracking.remembersReads && trackedRead(cmd, args) !== undefined) {
       // As Redis: a script that reads tracks the keys it declared, for its caller.
-      for (const key of declaredKeys(script.command)) tracking.remember(script.caller, key.toString('latin1'));
+      for (const key of this.declaredKeys(script.command)) tracking.remember(script.caller, key.toString('latin1'));
     }
     this.afterChanges(cmd.fullName);
     if (reply instanceof Promise) return reply.catch((err: unknown) => toErrorReply(err, this.host.log));
@@ -149,6 +149,9 @@ export class Executor {
     const flags = cmd.def.flags;
     if (flags.includes('noscript')) return new ErrorReply('ERR This Redis command is not allowed from script');
     if (run.readOnly && (cmd.isWrite || flags.includes('may_replicate'))) return new ErrorReply('ERR Write commands are not allowed from read-only scripts.');
+    // a read-only follower refuses a script's writes as its caller's (READONLY; MASTERDOWN, LOADING)
+    const refused = this.host.replicationRefusal(run.caller, cmd, args);
+    if (refused !== undefined) return refused;
     if (cmd.isWrite) {
       if (!this.host.flusher.healthy) return Errors.persistence(this.host.flusher.lastError);
       const v = this.host.config.values;
@@ -182,6 +185,14 @@ export class Executor {
       this.feedMonitors(s, args, this.durabilityGate(before));
     }
     return reply;
+  }
+
+  /** The keys a script's command (EVAL, FCALL...) declared, as its command's key finder names them. */
+  private declaredKeys(command: readonly Buffer[]): Buffer[] {
+    const args = command as Buffer[];
+    if (args.length === 0) return [];
+    const cmd = this.host.commands.lookup(args[0]!);
+    return cmd === undefined ? [] : cmd.keyIndices(args).map((i) => args[i]!);
   }
 
   /** Client tracking: the keys a read-only command of a tracking client read go into the tracking table. */
@@ -258,7 +269,7 @@ export class Executor {
       busy = true;
     }
     const cmd = this.host.commands.lookup(args[0]!);
-    const err = this.check(c, cmd, args) ?? (busy && !allowedWhileBusy(cmd!, args) ? new ErrorReply(BUSY_EVAL) : undefined);
+    const err = this.check(c, cmd, args) ?? (busy && !allowedWhileBusy(cmd!, args) ? new ErrorReply(this.scripting!.busyError()) : undefined);
     if (err !== undefined) {
       if (cmd) cmd.stats.rejected++;
       if (c.multi !== null && cmd?.name !== 'exec' && cmd?.name !== 'discard') c.multiError = true;
@@ -388,10 +399,12 @@ export class Executor {
     }
     const refused = this.host.replicationRefusal(c, cmd, args);
     if (refused !== undefined) return refused;
-    if (cmd.isWrite) {
+    // a container's flags are its subcommands' (FUNCTION LOAD writes and is denyoom)
+    const target = cmd.subcommands.size > 0 ? subcommandOf(cmd, args) : cmd;
+    if (target.isWrite) {
       if (!this.host.flusher.healthy) return Errors.persistence(this.host.flusher.lastError);
       const v = this.host.config.values;
-      if (cmd.def.flags.includes('denyoom') && v.maxmemory > 0 && this.host.keyspace.bytes > v.maxmemory) {
+      if (target.def.flags.includes('denyoom') && v.maxmemory > 0 && this.host.keyspace.bytes > v.maxmemory) {
         // noeviction keeps every key resident, as Redis keeps every key in
         // memory: when full, writes are refused. Other policies make room.
         if (v.maxmemoryPolicy === 'noeviction') return Errors.oom();
@@ -698,8 +711,3 @@ function trackedRead(cmd: Command, args: Buffer[]): Command | undefined {
   return flags.includes('readonly') && !flags.includes('pubsub') ? target : undefined;
 }
 
-/** The keys an EVAL/EVALSHA/FCALL (and _RO) names: numkeys at 2, then the keys. */
-function declaredKeys(command: readonly Buffer[]): readonly Buffer[] {
-  const n = Number(command[2]?.toString('latin1'));
-  return Number.isInteger(n) && n > 0 ? command.slice(3, 3 + n) : [];
-}

@@ -31,6 +31,8 @@ export interface ScriptRun {
   readonly allowOom: boolean;
   /** the script has run a write command (SCRIPT KILL then refuses) */
   wrote: boolean;
+  /** a library function (FCALL): FUNCTION KILL stops it, SCRIPT KILL does not (and the reverse for EVAL) */
+  readonly isFunction: boolean;
   readonly startedAt: number;
   /** the script's sha or the function's name, and the command that runs it (FUNCTION STATS) */
   readonly name: string;
@@ -38,6 +40,8 @@ export interface ScriptRun {
 }
 
 export const BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+/** the same for a function (FCALL): FUNCTION KILL stops it */
+export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 
 export class Scripting {
   current: ScriptRun | undefined;
@@ -84,6 +88,7 @@ export class Scripting {
       allowOom: script.flags.has('allow-oom'),
       wrote: false,
       startedAt: performance.now(),
+      isFunction: script.library !== undefined,
       name: script.sha,
       command,
     };
@@ -123,13 +128,20 @@ export class Scripting {
     }
   }
 
-  /** SCRIPT KILL */
-  kill(): Reply {
+  /** The BUSY error other clients get while the current script runs. */
+  busyError(): string {
+    return this.current?.isFunction === true ? BUSY_FUNCTION : BUSY_EVAL;
+  }
+
+  /** SCRIPT KILL (`ofFunction` false) or FUNCTION KILL (true) */
+  kill(ofFunction: boolean): Reply {
     const run = this.current;
     if (run === undefined) return new ErrorReply('NOTBUSY No scripts in execution right now.');
     if (run.wrote) {
       return new ErrorReply('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.');
     }
+    // each KILL stops only its own kind, as Redis
+    if (run.isFunction !== ofFunction) return new ErrorReply(this.busyError());
     this.engine.kill();
     return null;
   }

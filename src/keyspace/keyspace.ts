@@ -26,6 +26,12 @@ export class Db {
   constructor(public index: number) {}
 }
 
+/** A function library (FUNCTION LOAD) as PostgreSQL keeps it. */
+export interface StoredLibrary {
+  readonly name: string;
+  readonly code: Buffer;
+}
+
 /** A db-wide change for the flusher, applied before per-key states. */
 export type DbOp = { kind: 'flush'; db: number } | { kind: 'swap'; a: number; b: number };
 
@@ -48,6 +54,11 @@ export class Keyspace {
   readonly dirty = new Set<Entry>();
   retired: Retired[] = [];
   dbOps: DbOp[] = [];
+  /**
+   * Every function library, when a FUNCTION command changed them since the
+   * flusher last took them (it stores the whole set); undefined otherwise.
+   */
+  libraries: readonly StoredLibrary[] | undefined;
   readonly changelog: Changelog;
   /** bytes of all resident entries */
   bytes = 0;
@@ -274,6 +285,16 @@ export class Keyspace {
     const tx = this.transaction;
     this.transaction = undefined;
     if (tx?.logged) this.changelog.append(tx.db, EXEC);
+  }
+
+  /**
+   * FUNCTION LOAD, DELETE, FLUSH, RESTORE: the change log gets `effect` and
+   * the flusher commits `libraries`, the whole set after the change, with it.
+   */
+  reportLibraries(db: number, effect: Effect, libraries: readonly StoredLibrary[]): number {
+    const seq = this.logEffect(db, effect);
+    this.libraries = libraries;
+    return seq;
   }
 
   /** A read command looked for a key that does not exist. */

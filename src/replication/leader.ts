@@ -80,11 +80,14 @@ export class FollowerFeed {
     let keys = 0;
     const started = Date.now();
     const seq = await this.host.store.readSnapshot(
-      async (seq) => {
+      async (seq, libraries) => {
         const offset = offsetOf(seq);
         answer(new RawReply(Buffer.from(`+FULLRESYNC ${replid} ${offset}\r\n`)));
         await new Promise((r) => setImmediate(r)); // the reply is written before the stream
         this.send(frame('TALUS-SYNC', 'BEGIN', String(offset)));
+        // the follower's libraries become the leader's, as its keys do
+        this.send(frame('FUNCTION', 'FLUSH'));
+        for (const lib of libraries) this.send(frame('FUNCTION', 'LOAD', 'REPLACE', lib.code));
         this.follower.state = 'send_bulk';
       },
       async (batch) => {

@@ -165,8 +165,9 @@ export class Replication implements ReplicationControl {
   /** Policy (executor): READONLY, MASTERDOWN, LOADING for clients; the applier passes. */
   refuse(s: Session, cmd: Command, args: Buffer[]): ErrorReply | undefined {
     if (s.flags.has('master')) return undefined;
-    const write = cmd.isWrite;
     const flagsOf = () => subcommandOf(cmd, args).def.flags;
+    // a container's flags are its subcommands' (FUNCTION LOAD writes, FUNCTION LIST does not)
+    const write = cmd.isWrite || (cmd.subcommands.size > 0 && flagsOf().includes('write'));
     if (write) {
       const refused = this.writesRefused();
       if (refused) return refused;

@@ -12,6 +12,11 @@ import { encodeReply } from '../protocol/encoder.js';
 import { readReply } from './resp-reader.js';
 import { LUA_GLOBALSINDEX, LUA_REGISTRYINDEX, LuaStatus, LuaType, LuaVm, MASK_COUNT, MASK_LINE } from './lua-vm.js';
 import { VERSION } from '../version.js';
+import { formatG } from './number-format.js';
+import { bitLibrary, type LuaFunctions } from './lua-bit.js';
+import { structLibrary } from './lua-struct.js';
+import { cmsgpackLibrary } from './lua-cmsgpack.js';
+import { cjsonLibrary } from './lua-cjson.js';
 
 const REDIS_VERSION = VERSION.redis;
 /** 7.0.15 -> 0x07000f */
@@ -389,7 +394,7 @@ export class ScriptEngine {
     for (let i = 1; i <= argc; i++) {
       const t = vm.type(L, i);
       if (t === LuaType.Number) {
-        args[i - 1] = Buffer.from(formatG17(vm.tonumber(L, i)), 'latin1');
+        args[i - 1] = Buffer.from(formatG(vm.tonumber(L, i), 17), 'latin1');
       } else if (t === LuaType.String) {
         args[i - 1] = vm.toBytes(L, i)!;
       } else {
@@ -604,30 +609,20 @@ export class ScriptEngine {
       vm.rawget(L, -2);
       return vm.type(L, -1);
     };
-    if (field('err') === LuaType.String) {
-      const msg = vm.toLatin1(L, -1)!;
+    /** the table's field `name` if it holds a `type`, popped; undefined (and nothing left) otherwise */
+    const scalar = <T>(name: string, type: LuaType, read: () => T): T | undefined => {
+      const value = field(name) === type ? read() : undefined;
       vm.settop(L, -2);
-      return new ErrorReply(msg);
-    }
-    vm.settop(L, -2);
-    if (field('ok') === LuaType.String) {
-      const ok = vm.toLatin1(L, -1)!.replace(/[\r\n]/g, ' ');
-      vm.settop(L, -2);
-      return new SimpleString(ok);
-    }
-    vm.settop(L, -2);
-    if (field('double') === LuaType.Number) {
-      const d = vm.tonumber(L, -1);
-      vm.settop(L, -2);
-      return new DoubleReply(d);
-    }
-    vm.settop(L, -2);
-    if (field('big_number') === LuaType.String) {
-      const n = vm.toLatin1(L, -1)!.replace(/[\r\n]/g, ' ');
-      vm.settop(L, -2);
-      return new RawReply(Buffer.from(run.clientProtocol === 3 ? `(${n}\r\n` : `$${n.length}\r\n${n}\r\n`, 'latin1'));
-    }
-    vm.settop(L, -2);
+      return value;
+    };
+    const err = scalar('err', LuaType.String, () => vm.toLatin1(L, -1)!);
+    if (err !== undefined) return new ErrorReply(err);
+    const ok = scalar('ok', LuaType.String, () => vm.toLatin1(L, -1)!);
+    if (ok !== undefined) return new SimpleString(ok.replace(/[\r\n]/g, ' '));
+    const double = scalar('double', LuaType.Number, () => vm.tonumber(L, -1));
+    if (double !== undefined) return new DoubleReply(double);
+    const big = scalar('big_number', LuaType.String, () => vm.toLatin1(L, -1)!.replace(/[\r\n]/g, ' '));
+    if (big !== undefined) return new RawReply(Buffer.from(run.clientProtocol === 3 ? `(${big}\r\n` : `$${big.length}\r\n${big}\r\n`, 'latin1'));
     if (field('verbatim_string') === LuaType.Table) {
       vm.getfield(L, -1, 'format');
       vm.getfield(L, -2, 'string');
@@ -677,6 +672,27 @@ export class ScriptEngine {
   }
 
   // ---- the environment ---------------------------------------------------
+
+  /** cjson, cmsgpack, bit and struct as globals (made read-only with the others by setUp). */
+  private installLibraries(): void {
+    const vm = this.vm;
+    const L = vm.L;
+    const libraries: Array<[string, LuaFunctions]> = [
+      ['cjson', cjsonLibrary(vm)], ['cmsgpack', cmsgpackLibrary(vm)], ['bit', bitLibrary(vm)], ['struct', structLibrary(vm)],
+    ];
+    for (const [name, functions] of libraries) {
+      vm.createtable(L, 0, Object.keys(functions).length + 1);
+      for (const [fname, fn] of Object.entries(functions)) {
+        vm.fn('lua_pushcclosure')(L, vm.cfunction(fn), 0);
+        vm.setfield(L, -2, fname);
+      }
+      if (name === 'cjson') {
+        vm.pushNull(L);
+        vm.setfield(L, -2, 'null');
+      }
+      vm.setfield(L, LUA_GLOBALSINDEX, name);
+    }
+  }
 
   private setUp(): void {
     const vm = this.vm;
@@ -733,6 +749,7 @@ export class ScriptEngine {
       return 0;
     });
     vm.setfield(L, LUA_GLOBALSINDEX, 'redis');
+    this.installLibraries();
     vm.run(`
       local G = _G
       dofile = nil loadfile = nil print = nil
@@ -768,6 +785,12 @@ export class ScriptEngine {
         local co = create(function(...) return f(...) end)
         pausable[co] = true
         return relay(co, resume(co, ...))
+      end
+      -- Redis's Lua loads no bytecode: a binary chunk is parsed as text, and fails as such
+      local rawloadstring = loadstring
+      loadstring = function(s, chunkname)
+        if rawtype(s) == 'string' and s:byte(1) == 27 then return rawloadstring(' ' .. s, chunkname or s) end
+        return rawloadstring(s, chunkname)
       end
       redis.__killed = nil
       local R = redis
@@ -823,7 +846,7 @@ export class ScriptEngine {
       local P = protect({__index = G})
       G._G = P
       -- the libraries are read-only too
-      for _, name in ipairs({'string', 'math', 'table', 'debug', 'coroutine'}) do
+      for _, name in ipairs({'string', 'math', 'table', 'debug', 'coroutine', 'cjson', 'cmsgpack', 'bit', 'struct'}) do
         G[name] = protect({__index = G[name]})
       end
       -- Functions (FUNCTION LOAD, FCALL): library code runs with only the library API in
@@ -952,21 +975,6 @@ function toInteger(n: number): number | bigint {
   if (Number.isSafeInteger(t)) return t;
   const b = BigInt(t);
   return b > 9223372036854775807n || b < -9223372036854775808n ? -9223372036854775808n : b;
-}
-
-/** printf("%.17g"): how Redis turns a number argument of redis.call into a string. */
-export function formatG17(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e17) return String(n);
-  if (!Number.isFinite(n)) return Number.isNaN(n) ? 'nan' : n > 0 ? 'inf' : '-inf';
-  const exp = Math.floor(Math.log10(Math.abs(n)));
-  if (exp < -4 || exp >= 17) {
-    const [m, e] = n.toExponential(16).split('e');
-    const mantissa = m!.includes('.') ? m!.replace(/0+$/, '').replace(/\.$/, '') : m!;
-    const ev = Number(e);
-    return `${mantissa}e${ev < 0 ? '-' : '+'}${String(Math.abs(ev)).padStart(2, '0')}`;
-  }
-  const fixed = n.toFixed(Math.max(0, 16 - exp));
-  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
 }
 
 /** `#!lua flags=...`: the flags, and how many bytes of the body the line takes (its line feed stays). */

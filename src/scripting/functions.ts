@@ -7,6 +7,7 @@
 import { ErrorReply } from '../protocol/reply.js';
 import type { CachedScript, RegisteredFunction, ScriptEngine } from './engine.js';
 import { crc64 } from '../util/crc64.js';
+import { splitArgs } from '../config/conf-file.js';
 
 export interface Library {
   readonly name: string;
@@ -24,7 +25,7 @@ const BAD_NAME = 'ERR Library names can only contain letters, numbers, or unders
 
 export class FunctionLibraries {
   private readonly libraries = new Map<string, Library>();
-  /** function name -> its library */
+  /** function name, lower case (FCALL finds functions whatever their case, as Redis) -> its library */
   private readonly functions = new Map<string, Library>();
 
   constructor(private readonly engine: ScriptEngine) {}
@@ -48,12 +49,17 @@ export class FunctionLibraries {
     return [...this.libraries.values()];
   }
 
+  /** Every library's name and code: what PostgreSQL keeps and a follower's full sync loads. */
+  stored(): Array<{ name: string; code: Buffer }> {
+    return this.list().map((lib) => ({ name: lib.name, code: lib.code }));
+  }
+
   /** The function FCALL names, as something the script runner can run. */
   find(name: string): CachedScript | undefined {
-    const lib = this.functions.get(name);
-    const fn = lib?.functions.get(name);
+    const lib = this.functions.get(name.toLowerCase());
+    const fn = lib === undefined ? undefined : [...lib.functions.values()].find((f) => f.name.toLowerCase() === name.toLowerCase());
     if (lib === undefined || fn === undefined) return undefined;
-    return { sha: name, body: lib.code, flags: fn.flags, library: lib.name };
+    return { sha: fn.name, body: lib.code, flags: fn.flags, library: lib.name };
   }
 
   /** FUNCTION LOAD [REPLACE]: the library's name, or why it was refused (nothing changed then). */
@@ -67,7 +73,7 @@ export class FunctionLibraries {
     if (found instanceof ErrorReply) return found;
     if (found.length === 0) return new ErrorReply('ERR No functions registered');
     for (const f of found) {
-      const owner = this.functions.get(f.name);
+      const owner = this.functions.get(f.name.toLowerCase());
       if (owner !== undefined && owner !== old) return new ErrorReply(`ERR Function ${f.name} already exists`);
     }
     if (old !== undefined) this.unlink(old);
@@ -127,12 +133,12 @@ export class FunctionLibraries {
 
   private link(lib: Library): void {
     this.libraries.set(lib.name, lib);
-    for (const name of lib.functions.keys()) this.functions.set(name, lib);
+    for (const name of lib.functions.keys()) this.functions.set(name.toLowerCase(), lib);
   }
 
   private unlink(lib: Library): void {
     this.libraries.delete(lib.name);
-    for (const name of lib.functions.keys()) this.functions.delete(name);
+    for (const name of lib.functions.keys()) this.functions.delete(name.toLowerCase());
   }
 }
 
@@ -141,8 +147,9 @@ function parseMetadata(code: Buffer): { name: string; headerLength: number } | E
   if (code.length < 2 || code[0] !== 0x23 || code[1] !== 0x21) return new ErrorReply('ERR Missing library metadata');
   const end = code.indexOf(0x0a);
   if (end < 0) return new ErrorReply('ERR Invalid library metadata');
-  const parts = code.toString('latin1', 0, end).trim().split(/\s+/);
-  if (parts.length === 0 || parts[0] === '') return new ErrorReply('ERR Invalid library metadata');
+  // split as Redis splits it (sdssplitargs): name="foo" names foo
+  const parts = splitArgs(code.toString('latin1', 0, end));
+  if (parts === undefined || parts.length === 0) return new ErrorReply('ERR Invalid library metadata');
   const engine = parts[0]!.slice(2);
   let name: string | undefined;
   for (const part of parts.slice(1)) {

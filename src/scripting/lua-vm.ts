@@ -25,6 +25,8 @@ interface LuaModule {
   [name: string]: unknown;
 }
 type Fn = (...args: number[]) => number;
+/** a WebAssembly instance's exports */
+type Exports = Record<string, unknown>;
 
 /** Offsets in Lua 5.1's lua_State and lua_Debug on wasm32 (checked by test/unit/lua-vm.test.ts through their effects). */
 const NCCALLS_OFFSET = 52;
@@ -68,7 +70,9 @@ export class LuaVm {
   readonly pcall: Fn;
   readonly xmove: (a: number, b: number, n: number) => void;
 
-  private constructor(private readonly api: LuaApi, limit: number) {
+  private readonly natives = new Map<string, Fn>();
+
+  private constructor(private readonly api: LuaApi, limit: number, private readonly exports?: Exports) {
     this.m = api.module as unknown as LuaModule;
     const m = this.m;
     this.limit = limit;
@@ -93,7 +97,7 @@ export class LuaVm {
     if (this.L === 0) throw new Error('cannot create a Lua state');
     this.lenPtr = malloc(4);
     this.debugPtr = malloc(DEBUG_SIZE);
-    const f = (name: string) => m[`_${name}`] as Fn;
+    const f = (name: string) => this.fn(name);
     this.pushlstring = f('lua_pushlstring');
     this.pushnumber = f('lua_pushnumber');
     this.pushboolean = f('lua_pushboolean');
@@ -119,11 +123,37 @@ export class LuaVm {
   }
 
   static async create(limit: number): Promise<LuaVm> {
-    return new LuaVm(await LuaApi.initialize(), limit);
+    // The package's build wraps every export in an assertion taking rest
+    // arguments (an array per call, ~60 calls a script): keep the instance's
+    // own exports, seen as the package instantiates its module.
+    const wasm = (globalThis as unknown as { WebAssembly: { instantiate: (...args: unknown[]) => Promise<unknown> } }).WebAssembly;
+    const instantiate = wasm.instantiate;
+    let exports: Exports | undefined;
+    wasm.instantiate = async (...args: unknown[]) => {
+      const result = await instantiate.apply(wasm, args);
+      // instantiate(bytes) gives { module, instance }, instantiate(module) the instance
+      const instance = (result as { instance?: { exports: Exports } }).instance ?? (result as { exports?: Exports });
+      exports ??= instance.exports;
+      return result;
+    };
+    let api: LuaApi;
+    try {
+      api = await LuaApi.initialize();
+    } finally {
+      wasm.instantiate = instantiate;
+    }
+    return new LuaVm(api, limit, exports);
   }
 
+  /** A C function of the module: the instance's export when known, else the package's wrapper. */
   fn(name: string): Fn {
-    return this.m[`_${name}`] as Fn;
+    let f = this.natives.get(name);
+    if (f === undefined) {
+      const raw = this.exports?.[name];
+      f = (typeof raw === 'function' ? raw : this.m[`_${name}`]) as Fn;
+      this.natives.set(name, f);
+    }
+    return f;
   }
 
   /** A JS function callable from Lua (a lua_CFunction: it gets the state, returns how many results it pushed). */
@@ -139,9 +169,9 @@ export class LuaVm {
   /** Copy bytes into the WASM heap (a scratch buffer reused between calls). */
   private bytesIn(b: Buffer | Uint8Array): number {
     if (b.length > this.scratchSize) {
-      if (this.scratch !== 0) (this.m['_free'] as (p: number) => void)(this.scratch);
+      if (this.scratch !== 0) this.fn('free')(this.scratch);
       this.scratchSize = Math.max(256, b.length * 2);
-      this.scratch = (this.m['_malloc'] as Fn)(this.scratchSize);
+      this.scratch = this.fn('malloc')(this.scratchSize);
       if (this.scratch === 0) throw new Error('out of WASM memory');
     }
     this.m.HEAPU8.set(b, this.scratch);
@@ -158,7 +188,7 @@ export class LuaVm {
 
   /** The string at `i` (or the number there, converted in place as lua_tolstring does), or undefined. */
   toBytes(L: number, i: number): Buffer | undefined {
-    const p = (this.m['_lua_tolstring'] as Fn)(L, i, this.lenPtr);
+    const p = this.fn('lua_tolstring')(L, i, this.lenPtr);
     if (p === 0) return undefined;
     const n = this.m.HEAPU32[this.lenPtr >> 2]!;
     return Buffer.from(this.m.HEAPU8.subarray(p, p + n));
@@ -171,31 +201,31 @@ export class LuaVm {
   /** Compile `code` as a function on top of the stack; false leaves the error message there. */
   load(L: number, code: Buffer, chunkName: string): boolean {
     const name = this.bytesInName(chunkName);
-    const p = (this.m['_malloc'] as Fn)(Math.max(1, code.length));
+    const p = this.fn('malloc')(Math.max(1, code.length));
     this.m.HEAPU8.set(code, p);
-    const status = (this.m['_luaL_loadbuffer'] as Fn)(L, p, code.length, name);
-    (this.m['_free'] as (p: number) => void)(p);
-    (this.m['_free'] as (p: number) => void)(name);
+    const status = this.fn('luaL_loadbuffer')(L, p, code.length, name);
+    this.fn('free')(p);
+    this.fn('free')(name);
     return status === 0;
   }
 
   private bytesInName(s: string): number {
     const b = Buffer.from(s + '\0', 'latin1');
-    const p = (this.m['_malloc'] as Fn)(b.length);
+    const p = this.fn('malloc')(b.length);
     this.m.HEAPU8.set(b, p);
     return p;
   }
 
   getfield(L: number, index: number, key: string): void {
     const k = this.bytesInName(key);
-    (this.m['_lua_getfield'] as Fn)(L, index, k);
-    (this.m['_free'] as (p: number) => void)(k);
+    this.fn('lua_getfield')(L, index, k);
+    this.fn('free')(k);
   }
 
   setfield(L: number, index: number, key: string): void {
     const k = this.bytesInName(key);
-    (this.m['_lua_setfield'] as Fn)(L, index, k);
-    (this.m['_free'] as (p: number) => void)(k);
+    this.fn('lua_setfield')(L, index, k);
+    this.fn('free')(k);
   }
 
   /**
@@ -211,10 +241,10 @@ export class LuaVm {
   /** What and where the function at stack `level` of thread L is running; undefined past the top. */
   frame(L: number, level: number): { what: string; source: string; line: number } | undefined {
     const ar = this.debugPtr;
-    if ((this.m['_lua_getstack'] as Fn)(L, level, ar) === 0) return undefined;
+    if (this.fn('lua_getstack')(L, level, ar) === 0) return undefined;
     const opts = this.bytesInName('Sl');
-    (this.m['_lua_getinfo'] as Fn)(L, opts, ar);
-    (this.m['_free'] as (p: number) => void)(opts);
+    this.fn('lua_getinfo')(L, opts, ar);
+    this.fn('free')(opts);
     const cstr = (p: number) => {
       if (p === 0) return '';
       const heap = this.m.HEAPU8;
@@ -227,7 +257,7 @@ export class LuaVm {
   }
 
   sethook(L: number, hook: number, mask: number, count: number): void {
-    (this.m['_lua_sethook'] as Fn)(L, hook, mask, count);
+    this.fn('lua_sethook')(L, hook, mask, count);
   }
 
   /** Run `code` on the main state (set-up only); throws its error. */
@@ -239,11 +269,44 @@ export class LuaVm {
     }
   }
 
+  /** luaL_checknumber: the number at `i`, or Lua's "bad argument" error raised. */
+  checkNumber(L: number, i: number): number {
+    return this.fn('luaL_checknumber')(L, i);
+  }
+
+  /** luaL_optnumber */
+  optNumber(L: number, i: number, fallback: number): number {
+    return this.fn('luaL_optnumber')(L, i, fallback);
+  }
+
+  /** luaL_checklstring: the string (or number, converted) at `i`, or Lua's "bad argument" error raised. */
+  checkBytes(L: number, i: number): Buffer {
+    this.fn('luaL_checklstring')(L, i, 0);
+    return this.toBytes(L, i)!;
+  }
+
+  /** Raise `message` as a Lua error, as a C function's `return luaL_error(...)`: prefixed with its caller's position. */
+  raise(L: number, message: string): number {
+    this.fn('luaL_where')(L, 1);
+    this.pushString(L, message);
+    this.fn('lua_concat')(L, 2);
+    return this.error(L);
+  }
+
+  pushNull(L: number): void {
+    this.fn('lua_pushlightuserdata')(L, 0);
+  }
+
+  /** The value at `i` is a light userdata NULL (cjson.null). */
+  isNull(L: number, i: number): boolean {
+    return this.type(L, i) === LuaType.LightUserdata && this.fn('lua_touserdata')(L, i) === 0;
+  }
+
   gcStep(size: number): void {
-    (this.m['_lua_gc'] as Fn)(this.L, 5, size); // LUA_GCSTEP
+    this.fn('lua_gc')(this.L, 5, size); // LUA_GCSTEP
   }
 
   gcCollect(): void {
-    (this.m['_lua_gc'] as Fn)(this.L, 2, 0); // LUA_GCCOLLECT
+    this.fn('lua_gc')(this.L, 2, 0); // LUA_GCCOLLECT
   }
 }

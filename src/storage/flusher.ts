@@ -4,7 +4,7 @@ import { FlushBatch, MAX_STATEMENT_BYTES } from './batch.js';
 import { codecFor, type TypeCodec } from './codecs.js';
 import type { Database } from './database.js';
 import { appendChangelog, deleteKeys, recordHistory, recordLeaderPosition, upsertKeys, upsertLongKeys } from './writes.js';
-import type { Keyspace } from '../keyspace/keyspace.js';
+import type { Keyspace, StoredLibrary } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
 import { encodeSegment, segmentBytes, type ChangeRecord, type LeaderPosition } from '../replication/changelog.js';
@@ -96,7 +96,7 @@ export class Flusher {
   /** Something is not committed yet: dirty entries, db-wide operations, retired incarnations or change-log records. */
   private get pending(): boolean {
     const ks = this.ks;
-    return ks.dirty.size > 0 || ks.dbOps.length > 0 || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq || ks.changelog.positionChanged || ks.changelog.history.changed;
+    return ks.dirty.size > 0 || ks.dbOps.length > 0 || ks.libraries !== undefined || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq || ks.changelog.positionChanged || ks.changelog.history.changed;
   }
 
   /** Commit everything that is dirty, then stop taking new work. */
@@ -129,6 +129,7 @@ export class Flusher {
 
     // Snapshot, synchronously: later mutations go to the next batch.
     const ops = ks.dbOps;
+    const libraries = ks.libraries;
     const retired = ks.retired;
     const entries = [...ks.dirty];
     const versions = entries.map((e) => e.version);
@@ -138,6 +139,7 @@ export class Flusher {
     const history = ks.changelog.history.take();
     this.inFlightBytes = segmentBytes(records);
     ks.dbOps = [];
+    ks.libraries = undefined;
     ks.retired = [];
     ks.dirty.clear();
 
@@ -160,6 +162,7 @@ export class Flusher {
         batch.before.push(sql`UPDATE talus.keys SET db = ${op.b}::smallint WHERE db = ${tmp}::smallint`);
       }
     }
+    if (libraries !== undefined) stageLibraries(batch, libraries);
     for (const r of retired) codecFor(r.type).retire(batch, r.keyId);
     // What each codec returned from stage, to restore change tracking on failure.
     const tokens = entries.map((e) => stageEntry(batch, e));
@@ -200,6 +203,7 @@ export class Flusher {
       // Give everything back to the next batch, in order, and fail the replies
       // waiting on it: their writes stay in memory and are retried.
       ks.dbOps = ops.concat(ks.dbOps);
+      if (ks.libraries === undefined) ks.libraries = libraries;
       ks.retired = retired.concat(ks.retired);
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
@@ -254,6 +258,12 @@ export class Flusher {
     for (const w of this.waiters) (w.seq <= upTo ? w.reject(err) : still.push(w));
     this.waiters = still;
   }
+}
+
+/** The function libraries replace the stored set (rare and small: a statement each). */
+function stageLibraries(batch: FlushBatch, libraries: readonly StoredLibrary[]): void {
+  batch.before.push(sql`DELETE FROM talus.functions`);
+  for (const lib of libraries) batch.before.push(sql`INSERT INTO talus.functions (name, code) VALUES (${lib.name}, ${lib.code})`);
 }
 
 /** Key ids of the entries staged that are keys (not tombstones). */

@@ -62,3 +62,9 @@ export async function readStartState(db: Kysely<TalusSchema>): Promise<{ lastSeq
   const { rows: counts } = await sql<{ db: number; n: number }>`SELECT db, count(*)::bigint AS n FROM talus.keys GROUP BY db`.execute(db);
   return { lastSeq: seqRows[0]?.seq ?? 0, epoch: epochRows[0]!.epoch, counts };
 }
+
+/** The function libraries (FUNCTION LOAD) PostgreSQL holds (migrations/0011), loaded before the server answers. */
+export async function readLibraries(db: Kysely<TalusSchema>): Promise<Array<{ name: string; code: Buffer }>> {
+  const { rows } = await sql<{ name: string; code: Buffer }>`SELECT name, code FROM talus.functions ORDER BY name`.execute(db);
+  return rows;
+}

@@ -81,6 +81,12 @@ export interface SnapshotKey {
   expireAt: number;
 }
 
+/** A function library of a snapshot (FUNCTION LOAD's code). */
+export interface SnapshotLibrary {
+  name: string;
+  code: Buffer;
+}
+
 /** Keys read per snapshot batch (their collections are read whole). */
 const SNAPSHOT_BATCH = 256;
 
@@ -88,12 +94,13 @@ const SNAPSHOT_BATCH = 256;
  * A consistent snapshot of every db: one REPEATABLE READ transaction whose
  * first statement fixes both the data and the change-log offset it matches
  * (data and log are committed in the same statement, and the janitor always
- * keeps the newest segment). `onOffset` gets the offset before any key;
+ * keeps the newest segment). `onOffset` gets the offset and the function
+ * libraries before any key;
  * `onBatch` is awaited (the caller's backpressure).
  */
 export async function readSnapshot(
   db: Kysely<TalusSchema>,
-  onOffset: (offset: number) => void | Promise<void>,
+  onOffset: (offset: number, libraries: SnapshotLibrary[]) => void | Promise<void>,
   onBatch: (keys: SnapshotKey[]) => Promise<void>,
 ): Promise<number> {
   return db
@@ -102,7 +109,8 @@ export async function readSnapshot(
     .execute(async (trx) => {
       const { rows: seqRows } = await sql<{ seq: number | null }>`SELECT max(last_seq) AS seq FROM talus.changelog`.execute(trx);
       const offset = Number(seqRows[0]?.seq ?? 0);
-      await onOffset(offset);
+      const { rows: libraries } = await sql<SnapshotLibrary>`SELECT name, code FROM talus.functions ORDER BY name`.execute(trx);
+      await onOffset(offset, libraries);
       let after: { db: number; key: Buffer } | undefined;
       for (;;) {
         const { rows } = await sql<{ db: number; key: Buffer; name: Buffer; key_id: number; type: KeyType; expire_at: number | null; value: Buffer | null }>`
@@ -149,7 +157,7 @@ export class ReplicationStore {
     return readChangelogFrom(this.db, fromSeq, maxRecords);
   }
 
-  readSnapshot(onOffset: (offset: number) => void | Promise<void>, onBatch: (keys: SnapshotKey[]) => Promise<void>): Promise<number> {
+  readSnapshot(onOffset: (offset: number, libraries: SnapshotLibrary[]) => void | Promise<void>, onBatch: (keys: SnapshotKey[]) => Promise<void>): Promise<number> {
     return readSnapshot(this.db, onOffset, onBatch);
   }
 }
