@@ -248,7 +248,7 @@ export class Workload {
   zsetCmd(): Cmd {
     const k = this.key('zset');
     const lex = () => this.pick(['-', '+', '[m', '(m\x10', '[m\x20']);
-    switch (this.int(16)) {
+    switch (this.int(20)) {
       case 0: return ['ZADD', k, this.score(), this.member(), this.score(), this.member()];
       case 1: return ['ZADD', k, ...this.pick<string[]>([['NX'], ['XX'], ['GT'], ['LT'], ['XX', 'CH'], ['GT', 'CH']]), this.score(), this.member()];
       case 2: return ['ZADD', k, 'INCR', this.score(), this.member()];
@@ -265,8 +265,19 @@ export class Workload {
       case 12: return ['ZUNIONSTORE', k, '2', this.key('zset'), this.key('zset'), ...(this.chance(0.5) ? ['WEIGHTS', '2', '-1', 'AGGREGATE', this.pick(['SUM', 'MIN', 'MAX'])] : [])];
       case 13: return ['ZINTERSTORE', k, '2', this.key('zset'), this.key('set')];
       case 14: return ['ZDIFFSTORE', k, '2', this.key('zset'), this.key('zset')];
+      // geo: points kept as sorted-set scores; the searches' stores log themselves
+      case 15: return ['GEOADD', k, ...this.lonLat(), this.member(), ...this.lonLat(), this.member()];
+      case 16: return ['GEOSEARCHSTORE', this.key('zset'), k, 'FROMLONLAT', ...this.lonLat(), 'BYRADIUS', String(100 + this.int(3000)), 'km', ...(this.chance(0.5) ? ['STOREDIST'] : [])];
+      case 17: return ['GEORADIUS', k, ...this.lonLat(), String(100 + this.int(3000)), 'km', this.pick(['STORE', 'STOREDIST']), this.key('zset')];
+      case 18: return ['GEORADIUSBYMEMBER', k, this.member(), String(100 + this.int(3000)), 'km', 'STORE', this.key('zset')];
       default: return ['ZADD', k, this.score(), this.member()];
     }
+  }
+
+  /** A longitude and latitude near one of a few places (so that searches find points). */
+  lonLat(): [string, string] {
+    const [lon, lat] = this.pick([[13.36, 38.11], [15.08, 37.5], [-73.98, 40.75], [2.35, 48.85]]);
+    return [(lon + this.int(200) / 100).toFixed(4), (lat + this.int(200) / 100).toFixed(4)];
   }
 
   genericCmd(): Cmd {
