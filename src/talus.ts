@@ -298,6 +298,7 @@ export class Talus implements ServerControl {
         },
         openApplier: (onReply) => this.openApplier(onReply),
         dispatch: (s, args) => this.executor.dispatch(s, args),
+        prefetch: (s, args) => this.executor.prefetch(s, args),
       },
       await readReplicationRow(db),
     );
@@ -324,9 +325,9 @@ export class Talus implements ServerControl {
   }
 
   /**
-   * An apply queue on a session of its own: change-log effects run through
-   * the executor as a follower runs its leader's (restore replay,
-   * src/backup/restore.ts).
+   * An apply queue on a session of its own: change-log records run through
+   * the executor as a follower runs its leader's, transactions included, but
+   * logged as their effects (no relay: restore replay, src/backup/restore.ts).
    */
   openApplyQueue(): ApplyQueue {
     const host: ApplierHost = {

@@ -1,19 +1,12 @@
 import net from 'node:net';
 import { RequestParser } from '../protocol/parser.js';
-import { ErrorReply, type Reply } from '../protocol/reply.js';
-import type { Session } from '../execution/session.js';
-import type { Logger } from '../observability/logger.js';
 import { encodeEffect, type LeaderPosition } from './changelog.js';
+import { ApplyQueue, type ApplierHost } from './applier.js';
 import type { ReplicationHistory } from './history.js';
 
-/** What a follower's link needs of its server. */
-export interface FollowerHost {
-  readonly log: Logger;
-  /** the session the leader's records run in (flag `master`: not read-only, sees expired keys) */
-  readonly applier: Session;
-  dispatch(s: Session, args: Buffer[]): void;
-  /** what the applier's replies go to: set per command by the link */
-  onApplierReply: ((r: Reply) => void) | undefined;
+/** What a follower's link needs of its server: applying (its relay logs each leader record as exactly that record), and the rest. */
+export interface FollowerHost extends ApplierHost {
+  readonly relay: NonNullable<ApplierHost['relay']>;
   /** the leader position applied here (in memory) and the one committed */
   applied(): LeaderPosition | undefined;
   durable(): LeaderPosition | undefined;
@@ -23,10 +16,6 @@ export interface FollowerHost {
   /** this server's history (ids and offsets) and its last own change-log seq */
   history(): ReplicationHistory;
   seq(): number;
-  /** around each leader record (or transaction) applied: its effects are logged as those records; endRelay gives the last one's own seq */
-  beginRelay(records: ReadonlyArray<{ db: number; args: readonly Buffer[] }>): void;
-  endRelay(): number;
-  cancelRelay(): void;
   /** disconnect our own followers (our history changes: they must ask again) */
   dropFollowers(): void;
   /** our own listening port (or replica-announce-port), sent as REPLCONF listening-port */
@@ -72,22 +61,28 @@ export class FollowerLink {
   private replid = '';
   private offset = 0;
   private loading = false;
-  private readonly queue: Buffer[][] = [];
-  private applying = false;
+  /** the leader's stream: framing and flow control here, the records applied by the shared loop */
+  private readonly queue: ApplyQueue;
   private lastAcked = -1;
-  /** the db of the stream's records (its last SELECT) */
-  private streamDb = 0;
-  /** a MULTI record waits for its EXEC to arrive */
-  private awaitingExec = false;
-  /** the transaction being applied: its frames (to try again), its records, whether a command of it was refused (MISCONF) */
-  private group: { items: Buffer[][]; records: Array<{ db: number; args: Buffer[] }>; startDb: number; failed: boolean } | undefined;
 
   constructor(
     readonly host: string,
     readonly port: number,
     private readonly h: FollowerHost,
     private readonly timeoutSeconds: () => number,
-  ) {}
+  ) {
+    this.queue = new ApplyQueue(h, {
+      frame: (name, args) => this.frame(name, args),
+      // the snapshot's commands rebuild the data set; records of the live stream move the offset
+      counts: () => this.state === 'connected',
+      applied: (records, seq) => this.applied(records, seq!),
+      drained: (length) => {
+        if (length < QUEUE_HIGH_WATER / 2) this.socket?.resume();
+      },
+      // the rest of a transaction must arrive, however long the queue
+      awaitingExec: () => this.socket?.resume(),
+    });
+  }
 
   start(): void {
     this.connect();
@@ -95,7 +90,7 @@ export class FollowerLink {
 
   stop(): void {
     this.stopped = true;
-    this.queue.length = 0; // nothing more of this leader's stream is applied
+    this.queue.clear(); // nothing more of this leader's stream is applied
     clearTimeout(this.retry);
     clearInterval(this.ackTimer);
     this.socket?.destroy();
@@ -160,7 +155,7 @@ export class FollowerLink {
     }
     await ask('REPLCONF', 'capa', 'psync2');
     // A command of the last link still running (a cold key) sets the position when done: ask from after it.
-    while (this.applying) await new Promise((r) => setTimeout(r, 10));
+    while (this.queue.busy) await new Promise((r) => setTimeout(r, 10));
     // PSYNC2: ask to continue our history (a leader's, or ours as a former leader) from our next offset;
     // an unfinished full sync, or nothing logged at all, asks for a full sync.
     const at = this.h.applied();
@@ -211,115 +206,30 @@ export class FollowerLink {
       this.fail(this.socket!, `corrupt replication stream: ${(err as Error).message}`);
       return;
     }
-    if (this.queue.length > QUEUE_HIGH_WATER && !this.awaitingExec) this.socket?.pause();
-    this.applyQueued();
+    if (this.queue.length > QUEUE_HIGH_WATER && !this.queue.awaitingExec) this.socket?.pause();
+    this.queue.run();
   }
 
-  /** Apply queued commands one at a time, in order: each waits for the previous one's reply. */
-  private applyQueued(): void {
-    if (this.applying) return;
-    this.applying = true;
-    const step = (): void => {
-      while (this.queue.length > 0) {
-        const args = this.queue.shift()!;
-        if (this.queue.length < QUEUE_HIGH_WATER / 2) this.socket?.resume();
-        const name = args[0]!.toString('latin1').toUpperCase();
-        if (name === 'PING') continue;
-        if (name === 'REPLCONF') {
-          // framing, not a record: GETACK asks for an ACK now
-          if (args[1]?.toString('latin1').toUpperCase() === 'GETACK') this.ack(true);
-          continue;
-        }
-        if (name === 'TALUS-SYNC') {
-          this.syncFrame(args);
-          continue;
-        }
-        let sync = true;
-        let done = false;
-        if (name === 'SELECT') this.streamDb = Number(args[1]?.toString('latin1'));
-        const counted = name !== 'SELECT' && this.state === 'connected';
-        // A transaction's records (MULTI ... EXEC) are applied as one: its EXEC runs them atomically.
-        if (counted && name === 'MULTI' && this.group === undefined) {
-          const end = this.queue.findIndex((a) => a[0]!.toString('latin1').toUpperCase() === 'EXEC');
-          if (end < 0) {
-            // the rest has not arrived: wait for it (reading on, whatever the queue holds)
-            this.queue.unshift(args);
-            this.awaitingExec = true;
-            this.socket?.resume();
-            break;
-          }
-          this.awaitingExec = false;
-          this.group = this.openGroup([args, ...this.queue.slice(0, end + 1)]);
-        }
-        const group = this.group;
-        const last = group !== undefined && counted && name === 'EXEC';
-        // A command of it was refused (PostgreSQL down): drop the transaction and try it all again.
-        const discard = last && group.failed;
-        if (counted && group === undefined) this.h.beginRelay([{ db: this.streamDb, args }]);
-        else if (last && !discard) this.h.beginRelay(group.records);
-        this.h.onApplierReply = (reply) => {
-          done = true;
-          const refused = reply instanceof ErrorReply && (reply.message.startsWith('MISCONF') || (reply.message.startsWith('EXECABORT') && reply.message.includes('MISCONF')));
-          if (group !== undefined && !last) {
-            // MULTI, a queued command, a SELECT inside: nothing applied yet
-            if (refused) group.failed = true;
-            if (!sync) step();
-            return;
-          }
-          if (refused || discard) {
-            // PostgreSQL refused the write: try the same record (or transaction) again shortly
-            this.h.cancelRelay();
-            if (group !== undefined) {
-              this.group = undefined;
-              this.streamDb = group.startDb;
-              this.queue.unshift(...group.items);
-            } else {
-              this.queue.unshift(args);
-            }
-            this.h.onApplierReply = undefined;
-            setTimeout(() => {
-              this.applying = true;
-              step();
-            }, 100);
-            return;
-          }
-          if (reply instanceof ErrorReply) this.h.log.warning(`replicated command ${name} failed: ${reply.message}`);
-          if (counted) {
-            const seq = this.h.endRelay();
-            this.offset += group !== undefined ? group.records.length : 1;
-            this.group = undefined;
-            if (!this.h.history().align(seq, this.offset)) this.h.log.warning(`replication: record ${this.offset} logged here as ${seq}, out of step; partial syncs from this server restart after it`);
-            this.h.setApplied({ replid: this.replid, offset: this.offset });
-          }
-          if (!sync) step();
-        };
-        this.h.dispatch(this.h.applier, discard ? [Buffer.from('DISCARD')] : args);
-        sync = false;
-        if (!done) return; // waiting for keys: the reply continues the loop
-        if (this.h.onApplierReply === undefined) return; // retry scheduled
-      }
-      if (this.group !== undefined && this.queue.length === 0) {
-        // The link went away mid-transaction: the applier leaves its MULTI (the next link resends it all).
-        this.streamDb = this.group.startDb;
-        this.group = undefined;
-        this.h.onApplierReply = () => undefined;
-        this.h.dispatch(this.h.applier, [Buffer.from('DISCARD')]);
-      }
-      this.h.onApplierReply = undefined;
-      this.applying = false;
-    };
-    step();
-  }
-
-  /** A transaction's frames (MULTI ... EXEC, SELECTs between), and its records with their dbs. */
-  private openGroup(items: Buffer[][]): NonNullable<FollowerLink['group']> {
-    const records: Array<{ db: number; args: Buffer[] }> = [];
-    let db = this.streamDb;
-    for (const a of items) {
-      if (a[0]!.toString('latin1').toUpperCase() === 'SELECT') db = Number(a[1]?.toString('latin1'));
-      else records.push({ db, args: a });
+  /** The stream's framing, handled here: PING, REPLCONF GETACK, TALUS-SYNC. */
+  private frame(name: string, args: Buffer[]): boolean {
+    if (name === 'PING') return true;
+    if (name === 'REPLCONF') {
+      // GETACK asks for an ACK now
+      if (args[1]?.toString('latin1').toUpperCase() === 'GETACK') this.ack(true);
+      return true;
     }
-    return { items, records, startDb: this.streamDb, failed: false };
+    if (name === 'TALUS-SYNC') {
+      this.syncFrame(args);
+      return true;
+    }
+    return false;
+  }
+
+  /** Leader records applied (one, or a transaction's): the position moves past them, our history notes our seq of the last. */
+  private applied(records: number, seq: number): void {
+    this.offset += records;
+    if (!this.h.history().align(seq, this.offset)) this.h.log.warning(`replication: record ${this.offset} logged here as ${seq}, out of step; partial syncs from this server restart after it`);
+    this.h.setApplied({ replid: this.replid, offset: this.offset });
   }
 
   /** The snapshot's frame: BEGIN flushes and marks the data set partial, END makes it whole. */
@@ -330,6 +240,8 @@ export class FollowerLink {
       this.loading = true;
       this.h.setLoading(true);
       this.h.setApplied({ replid: this.replid, offset: -1 });
+      // not a record: its reply is not the last record's
+      this.h.onApplierReply = () => undefined;
       this.h.dispatch(this.h.applier, [Buffer.from('FLUSHALL')]);
     } else if (what === 'END') {
       // From here our change log is the leader's history: its next record is our next seq.
@@ -361,7 +273,7 @@ export class FollowerLink {
   private closed(socket: net.Socket): void {
     if (socket !== this.socket) return;
     clearInterval(this.ackTimer);
-    this.queue.length = 0;
+    this.queue.clear();
     if (this.state === 'connected' || this.state === 'sync') {
       this.h.log.warning(`Connection with master lost${this.loading ? ' during a full sync: the data set stays partial (-LOADING) until a full sync completes' : ''}`);
     }

@@ -28,6 +28,8 @@ export interface ReplicationHost {
   role: 'master' | 'slave';
   openApplier(onReply: (r: Reply) => void): Session;
   dispatch(s: Session, args: Buffer[]): void;
+  /** start loading a queued command's cold keys (Executor.prefetch); false at a barrier */
+  prefetch(s: Session, args: Buffer[]): boolean;
 }
 
 const b = (s: string) => Buffer.from(s);
@@ -136,9 +138,13 @@ export class Replication implements ReplicationControl {
         setLoading: (on) => (this.loading = on),
         history: () => this.history,
         seq: () => this.h.keyspace.changelog.seq,
-        beginRelay: (records) => this.h.keyspace.beginRelay(records),
-        endRelay: () => this.h.keyspace.endRelay(),
-        cancelRelay: () => this.h.keyspace.cancelRelay(),
+        relay: {
+          begin: (records) => this.h.keyspace.beginRelay(records),
+          end: () => this.h.keyspace.endRelay(),
+          cancel: () => this.h.keyspace.cancelRelay(),
+        },
+        // the live stream's keys only: a full sync flushes first, and its keys are new
+        prefetch: (s, args) => this.link?.state === 'connected' && this.h.prefetch(s, args),
         dropFollowers: () => this.dropFollowers(),
         listeningPort: () => this.h.config.values.replicaAnnouncePort || this.h.port,
         announceIp: () => this.h.config.values.replicaAnnounceIp,
