@@ -347,3 +347,48 @@ describe('the janitor and unarchived change log', function () {
     }
   });
 });
+
+describe('a restore replaying a transaction', function () {
+  this.timeout(120_000);
+
+  it('applies an archived MULTI ... EXEC whole, and not at all when the target offset is inside it', async () => {
+    const backupDir = path.join(tempDir('tx'), 'backups');
+    const srv = await startTalus(['--backup-dir', backupDir]);
+    try {
+      const r = srv.client();
+      await r.set('before', '1');
+      await bgsave(r);
+      const start = await offsetOf(r);
+      // MULTI, SET, SET (db 3), EXEC: four records
+      const tx = srv.client();
+      expect(await tx.multi().set('tx:a', 'A').select(3).set('tx:b', 'B').exec()).to.have.length(3);
+      const end = await offsetOf(r);
+      expect(end).to.equal(start + 4);
+      await r.set('after', '1');
+      await archivedTo(r, end + 1);
+      const from = path.join(backupDir, fs.readdirSync(backupDir).find((n) => n.startsWith('full-'))!);
+      const restoreTo = async (offset: number | undefined) => {
+        const url = await freshDatabase();
+        const out = await talusCli(['restore', '--from', from, ...(offset === undefined ? [] : ['--to-offset', String(offset)]), '--database-url', url]);
+        expect(out.code, out.stderr).to.equal(0);
+        const restored = await startTalus([], { databaseUrl: url });
+        try {
+          const c = restored.client();
+          const a = await c.get('tx:a');
+          await c.select(3);
+          return { a, b: await c.get('tx:b'), after: await c.select(0).then(() => c.get('after')), stdout: out.stdout };
+        } finally {
+          await restored.stop();
+        }
+      };
+      const whole = await restoreTo(undefined);
+      expect(whole).to.include({ a: 'A', b: 'B', after: '1' });
+      // the target is after the first SET of the transaction: the replay stops before its MULTI
+      const cut = await restoreTo(start + 2);
+      expect(cut).to.include({ a: null, b: null, after: null });
+      expect(cut.stdout).to.contain(`final offset ${start}`);
+    } finally {
+      await srv.stop();
+    }
+  });
+});

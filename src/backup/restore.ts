@@ -174,7 +174,8 @@ const REPLAY_BATCH = 5000;
 /**
  * Apply the archived records after `backupOffset` up to the target on a
  * Talus started in this process on the restored database, through the
- * follower's apply path. Keys are not expired meanwhile (replica mode), so
+ * follower's apply loop (ApplyQueue: a MULTI ... EXEC applied as one
+ * transaction). Keys are not expired meanwhile (replica mode), so
  * effects land on the data set exactly as the source had it.
  */
 async function replay(
@@ -201,6 +202,8 @@ async function replay(
     talus.keyspace.replicaMode = true;
     const queue = talus.openApplyQueue();
     let db = -1;
+    // A transaction is applied whole or not at all: where it started, in case the replay stops inside it.
+    let openTransaction: { finalOffset: number; replayed: number } | undefined;
     say('replaying the change log', 0, total);
     outer: for (const a of archives) {
       for (const segment of readArchive(a)) {
@@ -213,7 +216,11 @@ async function replay(
             queue.push([Buffer.from('SELECT'), Buffer.from(String(r.db))]);
             db = r.db;
           }
-          queue.push(decodeEffect(Buffer.from(r.effect)));
+          const effect = decodeEffect(Buffer.from(r.effect));
+          const name = effect[0]!.toString('latin1').toUpperCase();
+          if (name === 'MULTI') openTransaction = { finalOffset, replayed };
+          else if (name === 'EXEC') openTransaction = undefined;
+          queue.push(effect);
           finalOffset = r.seq;
           replayed++;
           if (queue.length >= REPLAY_BATCH) {
@@ -228,6 +235,11 @@ async function replay(
     }
     queue.run();
     await queue.idle();
+    if (openTransaction !== undefined) {
+      // the target (or the archive) ends inside a transaction: it stays out, as it would on a follower
+      queue.clear();
+      ({ finalOffset, replayed } = openTransaction);
+    }
     say('replaying the change log', replayed, total);
     await talus.persistence.waitDurable(talus.keyspace.changelog.seq);
     applyMs = performance.now() - started;
