@@ -24,8 +24,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
-import { command, connect, option } from './support.js';
+import { command, connect, option, startRedis } from './support.js';
 import { startTalus, stopPostgres } from '../test/support/harness.js';
 
 const seconds = Number(option('seconds', '5'));
@@ -188,20 +187,6 @@ async function fanoutStall(port: number): Promise<string> {
   }));
   for (const s of [...subs, pub]) s.destroy();
   return `quiet:   ${summary(quiet)}\n  publish: ${summary(loaded)}\n  subscribers with all ${publishes} messages: ${complete}/${fanout}`;
-}
-
-async function startRedis(): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
-  const port = 30000 + Math.floor(Math.random() * 9000);
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '20000'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await connect(port)).destroy();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return { port, pid: proc.pid!, stop: () => new Promise((r) => { proc.once('exit', () => r()); proc.kill('SIGTERM'); }) };
 }
 
 const redis = await startRedis();

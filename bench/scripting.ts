@@ -13,8 +13,8 @@
  * redis-server and redis-benchmark must be on PATH (redis-server is started
  * with --save '' --appendonly no on a free port and stopped at the end).
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { connect, option } from './support.js';
+import { execFileSync } from 'node:child_process';
+import { option, startRedis } from './support.js';
 import { startTalus, stopPostgres } from '../test/support/harness.js';
 
 const requests = option('requests', '100000');
@@ -24,20 +24,6 @@ const pipelines = option('pipelines', '1 16').split(/\s+/).filter(Boolean);
 const fsync = option('appendfsync', 'always');
 
 const SCRIPT = "local v = redis.call('GET', KEYS[1]) redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], 3600) return v";
-
-async function startRedis(): Promise<{ port: number; stop: () => Promise<void> }> {
-  const port = 30000 + Math.floor(Math.random() * 9000);
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await connect(port)).destroy();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return { port, stop: () => new Promise((r) => { proc.once('exit', () => r()); proc.kill('SIGTERM'); }) };
-}
 
 function cli(port: number, ...args: string[]): string {
   return execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'latin1' }).trim();

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 
@@ -32,4 +33,23 @@ export function connect(port: number): Promise<net.Socket> {
     s.setNoDelay(true);
     s.once('error', reject);
   });
+}
+
+/**
+ * A redis-server 7.0.15 to measure beside Talus: on a random port, no
+ * persistence, `--maxclients 20000` (fan-out benches); resolves once it
+ * accepts connections.
+ */
+export async function startRedis(): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
+  const port = 30000 + Math.floor(Math.random() * 9000);
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '20000'], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      (await connect(port)).destroy();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { port, pid: proc.pid!, stop: () => new Promise((r) => { proc.once('exit', () => r()); proc.kill('SIGTERM'); }) };
 }

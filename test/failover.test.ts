@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { infoFields, freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
 import { compareDatasets, readDataset } from './support/dataset.js';
 import { sentinelAvailable, startSentinel, type SentinelProcess } from './support/sentinel.js';
 
@@ -16,15 +16,6 @@ import { sentinelAvailable, startSentinel, type SentinelProcess } from './suppor
  */
 const NAME = 'talus';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function fields(r: Redis, section: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const line of (await r.info(section)).split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
 
 async function until(what: string, check: () => Promise<boolean>, ms = 30_000, logs?: () => string): Promise<void> {
   const end = Date.now() + ms;
@@ -97,7 +88,7 @@ describe('failover with Redis Sentinel', function () {
     const oldPort = leader.port;
     for (let i = 0; i < 2; i++) followers.push(await startTalus(['--replicaof', '127.0.0.1', String(oldPort)]));
     for (const f of followers) {
-      await until('a follower linked', async () => (await fields(f.client(), 'replication')).master_link_status === 'up');
+      await until('a follower linked', async () => (await infoFields(f.client(), 'replication')).master_link_status === 'up');
     }
     for (let i = 0; i < 3; i++) sentinels.push(await startSentinel(oldPort, { name: NAME, quorum: 2, downAfterMs: 1000, failoverTimeoutMs: 5000 }));
     const logs = () => sentinels.map((s, i) => `--- sentinel ${i}\n${s.log()}`).join('\n');
@@ -113,7 +104,7 @@ describe('failover with Redis Sentinel', function () {
       );
     }
 
-    const oldReplid = (await fields(leader.client(), 'replication')).master_replid;
+    const oldReplid = (await infoFields(leader.client(), 'replication')).master_replid;
     // Write load: plain SETs, and SETs acknowledged only after WAIT 1 1000 returned 1.
     const plain = writers(oldPort, 'plain', 4, false);
     const waited = writers(oldPort, 'waited', 2, true);
@@ -154,7 +145,7 @@ describe('failover with Redis Sentinel', function () {
     await until(
       'the other follower to follow the new leader',
       async () => {
-        const r = await fields(o, 'replication');
+        const r = await infoFields(o, 'replication');
         return r.master_port === String(newPort) && r.master_link_status === 'up';
       },
       30_000,
@@ -162,9 +153,9 @@ describe('failover with Redis Sentinel', function () {
     );
 
     // PSYNC2: the promoted follower kept the old leader's history as replid2, so the other one continued from it.
-    const promotedInfo = await fields(p, 'replication');
+    const promotedInfo = await infoFields(p, 'replication');
     expect(promotedInfo.master_replid2, 'the old history').to.equal(oldReplid);
-    const promotedStats = await fields(p, 'stats');
+    const promotedStats = await infoFields(p, 'stats');
     expect([promotedStats.sync_partial_ok, promotedStats.sync_full], 'partial syncs, full syncs').to.deep.equal(['1', '0']);
 
     // Clients that ask Sentinel reach the new leader.
@@ -186,7 +177,7 @@ describe('failover with Redis Sentinel', function () {
     await until(
       'the old leader to follow the new leader',
       async () => {
-        const r = await fields(l, 'replication');
+        const r = await infoFields(l, 'replication');
         return r.role === 'slave' && r.master_port === String(newPort) && r.master_link_status === 'up';
       },
       60_000,

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import type { Redis } from 'ioredis';
-import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { infoFields, freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
 import { compareDatasets, printableKey, readDataset } from './support/dataset.js';
 import { SHORT_TTL_MS, WORKLOAD_DBS, Workload, type Cmd } from './support/workload.js';
 
@@ -20,15 +20,6 @@ const BATCH = 200;
 const BIG_MEMBERS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function fields(r: Redis, section: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const line of (await r.info(section)).split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
 /** Poll until `check` holds (the link is asynchronous); fails with `what` after `ms`. */
 async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
@@ -40,9 +31,9 @@ async function until(what: string, check: () => Promise<boolean>, ms = 60_000): 
 
 /** The leader's offset is applied (and committed) by every follower. */
 async function caughtUp(leader: Redis, followers: Redis[]): Promise<void> {
-  const offset = Number((await fields(leader, 'replication')).master_repl_offset);
+  const offset = Number((await infoFields(leader, 'replication')).master_repl_offset);
   for (const f of followers) {
-    await until(`a follower at offset ${offset}`, async () => Number((await fields(f, 'replication')).slave_repl_offset) >= offset);
+    await until(`a follower at offset ${offset}`, async () => Number((await infoFields(f, 'replication')).slave_repl_offset) >= offset);
   }
 }
 
@@ -93,22 +84,22 @@ describe('replication', function () {
 
     // Followers refuse writes, and say who they follow.
     const r1 = f1.client();
-    await until('F1 linked', async () => (await fields(r1, 'replication')).master_link_status === 'up');
-    await until('F2 linked', async () => (await fields(r2, 'replication')).master_link_status === 'up');
+    await until('F1 linked', async () => (await infoFields(r1, 'replication')).master_link_status === 'up');
+    await until('F2 linked', async () => (await infoFields(r2, 'replication')).master_link_status === 'up');
     const err = await r1.set('x', '1').catch((e: Error) => e);
     expect(String(err)).to.contain("READONLY You can't write against a read only replica.");
     const role = (await r1.call('ROLE')) as unknown[];
     expect(role.slice(0, 4)).to.deep.equal(['slave', '127.0.0.1', leader.port, 'connected']);
 
     // F1 killed with kill -9 while writes go on, then restarted on its database: a partial sync.
-    const before = await fields(l, 'stats');
+    const before = await infoFields(l, 'stats');
     await f1.kill();
     await load(COMMANDS * 0.75);
     f1 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)], { databaseUrl: url1 });
     await load(COMMANDS);
     const r1b = f1.client();
-    await until('F1 linked again', async () => (await fields(r1b, 'replication')).master_link_status === 'up');
-    const stats = await fields(l, 'stats');
+    await until('F1 linked again', async () => (await infoFields(r1b, 'replication')).master_link_status === 'up');
+    const stats = await infoFields(l, 'stats');
     expect(Number(stats.sync_partial_ok), 'partial syncs').to.equal(Number(before.sync_partial_ok) + 1);
     expect(Number(stats.sync_full), 'full syncs').to.equal(Number(before.sync_full));
 
@@ -118,7 +109,7 @@ describe('replication', function () {
     await l0.set('last', 'write');
     expect(await l0.call('WAIT', '2', '60000')).to.equal(2);
     await caughtUp(l, [r1b, r2]);
-    const info = await fields(l, 'replication');
+    const info = await infoFields(l, 'replication');
     expect(info.role).to.equal('master');
     expect(info.connected_slaves).to.equal('2');
     expect(info.slave0).to.match(/^ip=127\.0\.0\.1,port=\d+,state=online,offset=\d+,lag=\d+$/);
@@ -137,7 +128,7 @@ describe('replication', function () {
     expect(await r2.set('promoted', 'yes')).to.equal('OK');
     expect(((await r2.call('ROLE')) as unknown[])[0]).to.equal('master');
     expect(await f2.client().get('last')).to.equal('write'); // db 0 (readDataset left r2 in another)
-    await until('the leader sees one follower', async () => (await fields(l, 'replication')).connected_slaves === '1');
+    await until('the leader sees one follower', async () => (await infoFields(l, 'replication')).connected_slaves === '1');
 
     // A full sync that never finished (as after a kill -9 in its middle) leaves a
     // partial data set: -LOADING until a full sync completes, never served as healthy.
@@ -149,16 +140,16 @@ describe('replication', function () {
     f1 = await startTalus(['--replicaof', '127.0.0.1', '1'], { databaseUrl: url1 }); // no leader there
     const r1c = f1.client({ enableReadyCheck: false }); // ioredis's ready check would wait for loading:0
     expect(String(await r1c.get('last').catch((e: Error) => e))).to.contain('LOADING Redis is loading the dataset in memory');
-    expect((await fields(r1c, 'persistence')).loading).to.equal('1');
+    expect((await infoFields(r1c, 'persistence')).loading).to.equal('1');
     // replica-serve-stale-data no: with the link down, MASTERDOWN comes first (as in Redis)
     await r1c.config('SET', 'replica-serve-stale-data', 'no');
     expect(String(await r1c.get('last').catch((e: Error) => e))).to.contain("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
     await r1c.config('SET', 'replica-serve-stale-data', 'yes');
-    const fullBefore = Number((await fields(l, 'stats')).sync_full);
+    const fullBefore = Number((await infoFields(l, 'stats')).sync_full);
     expect(await r1c.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
-    await until('F1 fully synced', async () => (await fields(r1c, 'replication')).master_link_status === 'up');
+    await until('F1 fully synced', async () => (await infoFields(r1c, 'replication')).master_link_status === 'up');
     expect(await r1c.get('last')).to.equal('write');
-    expect(Number((await fields(l, 'stats')).sync_full)).to.equal(fullBefore + 1);
+    expect(Number((await infoFields(l, 'stats')).sync_full)).to.equal(fullBefore + 1);
 
     // The leader killed with kill -9 and restarted on its database and port: same
     // replication id (kept in PostgreSQL), so its follower resumes with a partial sync.
@@ -168,7 +159,7 @@ describe('replication', function () {
     const lb = leader.client();
     await lb.set('after', 'restart');
     await until('F1 sees the write', async () => (await r1c.get('after')) === 'restart');
-    const restarted = await fields(lb, 'stats');
+    const restarted = await infoFields(lb, 'stats');
     expect([restarted.sync_full, restarted.sync_partial_ok]).to.deep.equal(['0', '1']);
   });
 });
@@ -186,13 +177,13 @@ describe('replication options', function () {
     const l = leader.client();
     follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port), '--replica-announce-ip', '10.1.2.3', '--replica-announce-port', '4242']);
     const f = follower.client();
-    await until('the follower linked', async () => (await fields(f, 'replication')).master_link_status === 'up');
+    await until('the follower linked', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
     // What the follower announces is what the leader shows (and Sentinel connects to).
-    await until('an ACK', async () => /^ip=10\.1\.2\.3,port=4242,state=online,/.test((await fields(l, 'replication')).slave0 ?? ''));
+    await until('an ACK', async () => /^ip=10\.1\.2\.3,port=4242,state=online,/.test((await infoFields(l, 'replication')).slave0 ?? ''));
 
     // min-replicas-to-write: writes (and EXEC of writes) refused without enough good followers, as Redis.
     await l.config('SET', 'min-replicas-to-write', '2');
-    expect((await fields(l, 'replication')).min_slaves_good_slaves).to.equal('1');
+    expect((await infoFields(l, 'replication')).min_slaves_good_slaves).to.equal('1');
     expect(String(await l.set('k', 'v').catch((e: Error) => e))).to.contain('NOREPLICAS Not enough good replicas to write.');
     expect(await l.get('k')).to.equal(null);
     const tx = await l.multi().set('k', 'v').exec().catch((e: Error) => e);
@@ -200,21 +191,21 @@ describe('replication options', function () {
     await l.config('SET', 'min-replicas-to-write', '1');
     expect(await l.set('k', 'v')).to.equal('OK');
     await l.config('SET', 'min-replicas-to-write', '0');
-    expect((await fields(l, 'replication')).min_slaves_good_slaves).to.equal(undefined);
+    expect((await infoFields(l, 'replication')).min_slaves_good_slaves).to.equal(undefined);
 
     // A transaction reaches the follower as MULTI ... EXEC records (4 here), applied there as one EXEC.
-    const offset = Number((await fields(l, 'replication')).master_repl_offset);
+    const offset = Number((await infoFields(l, 'replication')).master_repl_offset);
     expect(await l.multi().set('t1', 'a').set('t2', 'b').exec()).to.deep.equal([[null, 'OK'], [null, 'OK']]);
-    expect(Number((await fields(l, 'replication')).master_repl_offset)).to.equal(offset + 4);
+    expect(Number((await infoFields(l, 'replication')).master_repl_offset)).to.equal(offset + 4);
     await until('the follower applied it', async () => (await f.get('t2')) === 'b');
     expect(await f.get('t1')).to.equal('a');
     expect(await f.info('commandstats')).to.match(/cmdstat_exec:calls=1,/);
-    expect(Number((await fields(f, 'replication')).slave_repl_offset)).to.equal(offset + 4);
+    expect(Number((await infoFields(f, 'replication')).slave_repl_offset)).to.equal(offset + 4);
 
     // A server told to follow itself refuses in the handshake, with a clear message, and stays unlinked.
     expect(await l.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
     await until('the refusal logged', async () => leader!.output().includes("Can't replicate from myself"));
-    expect((await fields(l, 'replication')).master_link_status).to.equal('down');
+    expect((await infoFields(l, 'replication')).master_link_status).to.equal('down');
     expect(await l.call('REPLICAOF', 'NO', 'ONE')).to.equal('OK');
     expect(await l.set('k2', 'v')).to.equal('OK');
   });
@@ -234,11 +225,11 @@ describe('replication retention', function () {
     const l = leader.client();
     follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
     const f = follower.client();
-    await until('the follower linked', async () => (await fields(f, 'replication')).master_link_status === 'up');
+    await until('the follower linked', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
     await l.set('k0', 'v');
     await caughtUp(l, [f]);
-    const acked = async () => Number(/offset=(\d+)/.exec((await fields(l, 'replication')).slave0 ?? '')?.[1] ?? -1);
-    await until('the follower acknowledged', async () => (await acked()) === Number((await fields(l, 'replication')).master_repl_offset));
+    const acked = async () => Number(/offset=(\d+)/.exec((await infoFields(l, 'replication')).slave0 ?? '')?.[1] ?? -1);
+    await until('the follower acknowledged', async () => (await acked()) === Number((await infoFields(l, 'replication')).master_repl_offset));
     const ack = await acked();
 
     // Stopped (its connection open, no ACKs): everything after its ACK stays, past the age limit.
@@ -248,15 +239,15 @@ describe('replication retention', function () {
       await sleep(100);
     }
     await sleep(7000); // over the age limit, several trim rounds and INFO's refresh of the first retained record
-    expect(Number((await fields(l, 'replication')).repl_backlog_first_byte_offset)).to.be.at.most(ack + 1);
+    expect(Number((await infoFields(l, 'replication')).repl_backlog_first_byte_offset)).to.be.at.most(ack + 1);
     follower.proc.kill('SIGCONT');
     await caughtUp(l, [f]);
     expect(await f.get('k20')).to.equal('v');
 
     // Gone: the age limit trims down to the newest segment.
     await follower.kill();
-    const last = Number((await fields(l, 'replication')).master_repl_offset);
-    await until('the log trimmed', async () => Number((await fields(l, 'replication')).repl_backlog_first_byte_offset) === last, 30_000);
+    const last = Number((await infoFields(l, 'replication')).master_repl_offset);
+    await until('the log trimmed', async () => Number((await infoFields(l, 'replication')).repl_backlog_first_byte_offset) === last, 30_000);
   });
 });
 
@@ -274,7 +265,7 @@ describe('replication output', function () {
     const l = leader.client();
     follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
     const f = follower.client();
-    await until('the follower linked', async () => (await fields(f, 'replication')).master_link_status === 'up');
+    await until('the follower linked', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
     const replicaOmem = async () => Number(/omem=(\d+)/.exec(String(await l.client('LIST')).split('\n').find((line: string) => /flags=S/.test(line)) ?? '')?.[1] ?? -1);
     const value = 'x'.repeat(1 << 20);
 
@@ -292,16 +283,16 @@ describe('replication output', function () {
 
     // client-output-buffer-limit replica: a record that passes it drops the follower, which resumes from the change log.
     await l.config('SET', 'client-output-buffer-limit', 'replica 3mb 0 0');
-    const before = await fields(l, 'stats');
+    const before = await infoFields(l, 'stats');
     follower.proc.kill('SIGSTOP');
     await l.set('huge', 'y'.repeat(4 << 20));
     await until('the follower dropped', async () => leader!.output().includes('scheduled to be closed ASAP for overcoming of output buffer limits'));
     await l.config('SET', 'client-output-buffer-limit', 'replica 256mb 64mb 60');
     follower.proc.kill('SIGCONT');
-    await until('the follower back', async () => (await fields(l, 'replication')).connected_slaves === '1' && (await fields(f, 'replication')).master_link_status === 'up');
+    await until('the follower back', async () => (await infoFields(l, 'replication')).connected_slaves === '1' && (await infoFields(f, 'replication')).master_link_status === 'up');
     await caughtUp(l, [f]);
     expect(await f.strlen('huge')).to.equal(4 << 20);
-    const after = await fields(l, 'stats');
+    const after = await infoFields(l, 'stats');
     expect(Number(after.sync_partial_ok)).to.equal(Number(before.sync_partial_ok) + 1);
     expect(after.sync_full).to.equal(before.sync_full);
   });
@@ -324,7 +315,7 @@ describe('FAILOVER', function () {
     servers.push(f1, f2);
     const r1 = f1.client();
     const r2 = f2.client();
-    for (const r of [r1, r2]) await until('a follower linked', async () => (await fields(r, 'replication')).master_link_status === 'up');
+    for (const r of [r1, r2]) await until('a follower linked', async () => (await infoFields(r, 'replication')).master_link_status === 'up');
     for (let i = 0; i < 100; i++) await l.set(`k${i}`, String(i));
 
     // Redis's refusals.
@@ -338,10 +329,10 @@ describe('FAILOVER', function () {
     expect(await l.call('FAILOVER', 'TO', '127.0.0.1', String(f1.port), 'TIMEOUT', '10000')).to.equal('OK');
     await until('F1 to lead', async () => ((await r1.call('ROLE')) as unknown[])[0] === 'master');
     await until('the old leader to follow F1', async () => {
-      const r = await fields(l, 'replication');
+      const r = await infoFields(l, 'replication');
       return r.role === 'slave' && r.master_port === String(f1.port) && r.master_link_status === 'up' && r.master_failover_state === 'no-failover';
     });
-    const stats = await fields(r1, 'stats');
+    const stats = await infoFields(r1, 'stats');
     expect([stats.sync_partial_ok, stats.sync_full], 'partial syncs, full syncs on F1').to.deep.equal(['1', '0']);
     expect(String(await l.set('x', '1').catch((e: Error) => e))).to.contain('READONLY');
 
@@ -350,8 +341,8 @@ describe('FAILOVER', function () {
     await until('the old leader has the write', async () => (await l.get('after')) === 'failover');
     await until('F2 has the write', async () => (await r2.get('after')) === 'failover');
     expect(await r2.get('k99')).to.equal('99');
-    const ids = await fields(r1, 'replication');
-    expect((await fields(r2, 'replication')).master_replid).to.equal(ids.master_replid);
+    const ids = await infoFields(r1, 'replication');
+    expect((await infoFields(r2, 'replication')).master_replid).to.equal(ids.master_replid);
 
     // The new leader restarted on its database keeps its history (replid, replid2, offsets): its followers resume.
     const port = f1.port;
@@ -359,10 +350,10 @@ describe('FAILOVER', function () {
     f1 = await startTalus(['--port', String(port)], { databaseUrl: f1Db });
     servers.push(f1);
     const r1b = f1.client();
-    const again = await fields(r1b, 'replication');
+    const again = await infoFields(r1b, 'replication');
     expect([again.master_replid, again.master_replid2, again.second_repl_offset]).to.deep.equal([ids.master_replid, ids.master_replid2, ids.second_repl_offset]);
     await r1b.set('after', 'restart');
     await until('the old leader has the write', async () => (await l.get('after')) === 'restart');
-    expect(Number((await fields(r1b, 'stats')).sync_full), 'full syncs after the restart').to.equal(0);
+    expect(Number((await infoFields(r1b, 'stats')).sync_full), 'full syncs after the restart').to.equal(0);
   });
 });

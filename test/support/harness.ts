@@ -185,6 +185,16 @@ export function restartable(args: string[]): { restart(): Promise<Redis>; stop()
 }
 
 /** The numeric fields of INFO talus. */
+/** One INFO section's fields, as text. */
+export async function infoFields(r: Redis, section: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const line of (await r.info(section)).split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
 export async function talusInfo(r: Redis): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const line of (await r.info('talus')).split('\r\n')) {
