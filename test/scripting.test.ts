@@ -119,6 +119,22 @@ describe('scripting: EVAL, EVALSHA, SCRIPT', function () {
     }
   });
 
+  it('refuses scripts that may write without enough good followers (NOREPLICAS), unless no-writes', async () => {
+    await r.set('norepl', 'v');
+    await r.config('SET', 'min-replicas-to-write', '1');
+    try {
+      const noReplicas = 'NOREPLICAS Not enough good replicas to write.';
+      // a shebang script may write unless it says no-writes: refused before it runs, as Redis
+      expect(await r.eval("#!lua\nreturn redis.call('get', KEYS[1])", 1, 'norepl').catch((e: Error) => e.message)).to.equal(noReplicas);
+      expect(await r.eval("#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", 1, 'norepl')).to.equal('v');
+      // without a shebang the script runs, and its write is refused
+      expect(await r.eval("return redis.call('set', KEYS[1], 1)", 1, 'norepl').catch((e: Error) => e.message)).to.match(/^NOREPLICAS /);
+      expect(await r.get('norepl')).to.equal('v');
+    } finally {
+      await r.config('SET', 'min-replicas-to-write', '0');
+    }
+  });
+
   it('finds functions whatever their case and reads library names as Redis splits them', async () => {
     expect(await r.call('FUNCTION', 'LOAD', 'REPLACE', '#!lua name="quoted"\nredis.register_function(\'Hello\', function() return 1 end)')).to.equal('quoted');
     expect(await r.call('FCALL', 'HELLO', '0')).to.equal(1);

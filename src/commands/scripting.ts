@@ -52,6 +52,11 @@ function evalHandler(bySha: boolean, readOnly: boolean, isFunction = false): Han
       if (!script.flags.has('no-writes') && c.server.role === 'slave' && v.replicaReadOnly && !c.session.flags.has('master')) {
         return new ErrorReply("READONLY You can't write against a read only replica.");
       }
+      // ... and to min-replicas-to-write (NOREPLICAS), as Redis checks it before the script runs
+      if (!script.flags.has('no-writes')) {
+        const refused = c.server.replication.writesRefused();
+        if (refused) return refused;
+      }
       if (!script.flags.has('allow-oom') && !script.flags.has('no-writes') && v.maxmemory > 0 && c.keyspace.bytes > v.maxmemory && v.maxmemoryPolicy === 'noeviction') {
         // Redis refuses it before it runs, as a denyoom command: a shebang script may write unless it says no-writes
         return Errors.oom();

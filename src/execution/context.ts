@@ -114,7 +114,6 @@ export interface ReplicationControl {
   changeReplid(): void;
 }
 
-/** The server as the server-management commands see it. */
 /** Full backups as BGSAVE sees them (src/backup/service.ts). */
 export interface BackupControl {
   /** backup-cron or backup-dir is set: BGSAVE takes a full backup */
@@ -123,6 +122,7 @@ export interface BackupControl {
   startBackup(schedule: boolean): boolean;
 }
 
+/** The server as the server-management commands see it. */
 export interface ServerControl {
   readonly keyspace: Keyspace;
   readonly config: ConfigStore;
