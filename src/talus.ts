@@ -309,6 +309,7 @@ export class Talus implements ServerControl {
     this.config.onChange('hz', () => this.startCron());
     // health first: whoever sees "Ready to accept connections" can scrape at once
     await this.listenHealth();
+    this.memory.settle();
     await this.listen();
     this.replication.start();
   }
