@@ -137,20 +137,17 @@ export class Metrics {
       const v = this.field('master_sync_in_progress');
       if (v !== undefined) emit(num(v));
     });
-    this.gauge('redis_connected_slave_lag_seconds', 'Seconds since each follower last acknowledged.', (emit) => {
-      for (const [k, v] of this.fields()) {
-        if (!/^slave\d+$/.test(k)) continue;
-        const s = parseInfoValue(v);
-        emit(num(s['lag']), { slave_ip: s['ip'] ?? '', slave_port: s['port'] ?? '', slave_state: s['state'] ?? '' });
-      }
-    }, ['slave_ip', 'slave_port', 'slave_state']);
-    this.gauge('redis_connected_slave_offset_bytes', 'Offset each follower acknowledged.', (emit) => {
-      for (const [k, v] of this.fields()) {
-        if (!/^slave\d+$/.test(k)) continue;
-        const s = parseInfoValue(v);
-        emit(num(s['offset']), { slave_ip: s['ip'] ?? '', slave_port: s['port'] ?? '', slave_state: s['state'] ?? '' });
-      }
-    }, ['slave_ip', 'slave_port', 'slave_state']);
+    // one series per follower (INFO replication's slaveN lines), labelled as redis_exporter labels them
+    const perFollower = (name: string, help: string, field: string) =>
+      this.gauge(name, help, (emit) => {
+        for (const [k, v] of this.fields()) {
+          if (!/^slave\d+$/.test(k)) continue;
+          const s = parseInfoValue(v);
+          emit(num(s[field]), { slave_ip: s['ip'] ?? '', slave_port: s['port'] ?? '', slave_state: s['state'] ?? '' });
+        }
+      }, ['slave_ip', 'slave_port', 'slave_state']);
+    perFollower('redis_connected_slave_lag_seconds', 'Seconds since each follower last acknowledged.', 'lag');
+    perFollower('redis_connected_slave_offset_bytes', 'Offset each follower acknowledged.', 'offset');
     this.counter('redis_commands_total', 'Calls per command (INFO commandstats).', (emit) => {
       for (const [k, v] of this.fields()) if (k.startsWith('cmdstat_')) emit(num(parseInfoValue(v)['calls']), { cmd: k.slice(8) });
     }, ['cmd']);
