@@ -2,6 +2,7 @@ import type { CommandContext } from '../execution/context.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import { Errors } from './errors.js';
 import type { Effect, KeyEvent } from '../keyspace/events.js';
+import { keyName } from '../keyspace/names.js';
 
 /**
  * What handlers use to read and change keys in the client's db. Lookups
@@ -26,7 +27,7 @@ export function lookupRead(c: CommandContext, key: Buffer): Entry | undefined {
 
 function find(c: CommandContext, key: Buffer, read: boolean): Entry | undefined {
   const ks = c.keyspace;
-  const name = key.toString('latin1');
+  const name = keyName(key);
   const e = ks.lookup(c.session.db, name);
   if (e !== undefined) ks.stats.hits++;
   else if (read) ks.noteMiss(c.session.db.index, name);
@@ -56,7 +57,7 @@ export function readString(c: CommandContext, key: Buffer): Buffer | undefined {
  * effect's commit.
  */
 export function changed(c: CommandContext, key: Buffer | string, event: KeyEvent, effect?: Effect, db = c.session.db.index): void {
-  c.keyspace.report(db, typeof key === 'string' ? key : key.toString('latin1'), event, effect, c.session.db.index);
+  c.keyspace.report(db, typeof key === 'string' ? key : keyName(key), event, effect, c.session.db.index);
 }
 
 /**

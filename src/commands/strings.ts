@@ -8,6 +8,7 @@ import type { CommandContext } from '../execution/context.js';
 import type { Entry } from '../keyspace/types.js';
 import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
 import { LD_ZERO, addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/long-double.js';
+import { keyName } from '../keyspace/names.js';
 
 /**
  * The string family (Redis 7.0 t_string semantics).
@@ -90,7 +91,7 @@ function parseStringOptions(args: Buffer[], from: number, forSet: boolean): Stri
 
 /** The live entry for a write (no hit/miss stats, as Redis's lookupKeyWrite). */
 export function entryForWrite(c: CommandContext, key: Buffer): Entry | undefined {
-  return c.keyspace.lookup(c.session.db, key.toString('latin1'));
+  return c.keyspace.lookup(c.session.db, keyName(key));
 }
 
 /** The live string entry for a write; WRONGTYPE for other types. */
@@ -119,7 +120,7 @@ export function storeString(c: CommandContext, e: Entry | undefined, key: Buffer
     if (e.expireAt !== expireAt) ks.setExpire(c.session.db, e, expireAt);
     return e;
   }
-  return ks.create(c.session.db, key.toString('latin1'), 'string', value, value.length, expireAt);
+  return ks.create(c.session.db, keyName(key), 'string', value, value.length, expireAt);
 }
 
 /** Report a string write: its event, with the final value and absolute expiry as the effect. */

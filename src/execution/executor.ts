@@ -27,6 +27,7 @@ import type { KeyspaceNotifier } from '../pubsub/keyspace-events.js';
 import type { Tracking } from './tracking.js';
 import { unwatchAll } from '../commands/transactions.js';
 import { allowedWhileBusy, type ScriptRun, type Scripting } from './scripting.js';
+import { forgetKeyName, keyName } from '../keyspace/names.js';
 
 /** What the executor uses of the server it runs in. */
 export interface ExecutionHost {
@@ -258,6 +259,7 @@ export class Executor {
    * once its keys are resident, and the reply in connection order.
    */
   dispatch(c: Session, args: Buffer[]): void {
+    forgetKeyName();
     // A running script admits nothing else, until busy-reply-threshold: then BUSY, but for SCRIPT KILL and the like.
     const scripting = this.scripting;
     let busy = false;
@@ -459,7 +461,7 @@ export class Executor {
     const refs: KeyRef[] = new Array(idx.length);
     const access = target.def.access;
     for (let i = 0; i < idx.length; i++) {
-      refs[i] = { db: c.db, name: args[idx[i]!]!.toString('latin1'), access: access && accessOf(access, args, idx[i]!) };
+      refs[i] = { db: c.db, name: keyName(args[idx[i]!]!), access: access && accessOf(access, args, idx[i]!) };
     }
     return refs.length > 1 && access ? mergeAccesses(refs) : refs;
   }

@@ -217,7 +217,7 @@ export class Keyspace {
       e.changeSeq = seq;
     }
     if (d !== undefined) d.changeSeq = seq;
-    this.emit({ db, key, event });
+    if (this.mutationListeners.length > 0) this.emit({ db, key, event });
   }
 
   /**

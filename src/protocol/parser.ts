@@ -56,6 +56,10 @@ const REQ_INLINE = 2;
 
 const EMPTY = Buffer.alloc(0);
 const SKIP: Buffer[] = [];
+/** the parser's argument list between requests (replaced, never filled) */
+const NO_ARGS: Buffer[] = [];
+/** requests of up to this many arguments get their list sized at once */
+const PRESIZE_ARGS = 64;
 
 const ERR_MB_LEN = 'ERR Protocol error: invalid multibulk length';
 const ERR_BULK_LEN = 'ERR Protocol error: invalid bulk length';
@@ -196,7 +200,9 @@ export class RequestParser {
   private mbLeft = 0;
   /** Length of the bulk being read; -1 while its "$" line is awaited. */
   private bulkLen = -1;
-  private argv: Buffer[] = [];
+  private argv: Buffer[] = NO_ARGS;
+  /** arguments of the current request parsed so far */
+  private argc = 0;
   /** Bytes after pos already searched for a line end (avoids rescans). */
   private scanned = 0;
 
@@ -317,7 +323,10 @@ export class RequestParser {
       if (n !== n || n > (this.limits.maxMultibulkLen ?? INT_MAX)) throw new ProtocolError(ERR_MB_LEN);
       if (n <= 0) return SKIP; // "*0" and "*-1" are no-ops
       this.mbLeft = n;
-      this.argv = [];
+      // Sized once for the usual short request; a long one grows as its
+      // arguments arrive (never sized from a declared count alone).
+      this.argv = n <= PRESIZE_ARGS ? new Array<Buffer>(n) : [];
+      this.argc = 0;
     }
     while (this.mbLeft > 0) {
       if (this.bigParts !== null) {
@@ -325,7 +334,7 @@ export class RequestParser {
         const parts = this.bigParts;
         const len = this.bulkLen;
         // One slice can already hold the whole bulk; otherwise the single copy.
-        this.argv.push(parts.length === 1 || parts[0].length >= len ? parts[0].subarray(0, len) : Buffer.concat(parts, len));
+        this.argv[this.argc++] = parts.length === 1 || parts[0].length >= len ? parts[0].subarray(0, len) : Buffer.concat(parts, len);
         this.bigParts = null;
         this.bigHave = 0;
         this.bulkLen = -1;
@@ -352,7 +361,7 @@ export class RequestParser {
       const avail = buf.length - this.pos;
       if (avail >= len + 2) {
         // Like Redis, the two bytes after the data are skipped unchecked.
-        this.argv.push(buf.subarray(this.pos, this.pos + len));
+        this.argv[this.argc++] = buf.subarray(this.pos, this.pos + len);
         this.pos += len + 2;
         this.bulkLen = -1;
         this.mbLeft--;
@@ -367,7 +376,7 @@ export class RequestParser {
       return null;
     }
     const argv = this.argv;
-    this.argv = [];
+    this.argv = NO_ARGS;
     return argv;
   }
 

@@ -97,7 +97,9 @@ export function encodeSegment(records: readonly ChangeRecord[]): Buffer {
   let at = 0;
   for (const r of records) {
     out.writeInt16BE(r.db, at);
-    out.writeBigInt64BE(BigInt(r.at), at + 2);
+    // a unix time in ms fits 53 bits: two 32-bit halves, no BigInt per record
+    out.writeUInt32BE(Math.floor(r.at / 0x100000000), at + 2);
+    out.writeUInt32BE(r.at >>> 0, at + 6);
     out.writeInt32BE(r.effect.length, at + 10);
     r.effect.copy(out, at + SEGMENT_HEADER);
     at += SEGMENT_HEADER + r.effect.length;

@@ -171,21 +171,21 @@ export class Replication implements ReplicationControl {
   /** Policy (executor): READONLY, MASTERDOWN, LOADING for clients; the applier passes. */
   refuse(s: Session, cmd: Command, args: Buffer[]): ErrorReply | undefined {
     if (s.flags.has('master')) return undefined;
-    const flagsOf = () => subcommandOf(cmd, args).def.flags;
     // a container's flags are its subcommands' (FUNCTION LOAD writes, FUNCTION LIST does not)
-    const write = cmd.isWrite || (cmd.subcommands.size > 0 && flagsOf().includes('write'));
+    const flags = cmd.subcommands.size > 0 ? subcommandOf(cmd, args).def.flags : cmd.def.flags;
+    const write = cmd.isWrite || flags.includes('write');
     if (write) {
       const refused = this.writesRefused();
       if (refused) return refused;
     }
     if (this.h.role === 'slave') {
       if (write && this.h.config.values.replicaReadOnly) return new ErrorReply("READONLY You can't write against a read only replica.");
-      if (!this.linkUp && !this.h.config.values.replicaServeStaleData && !flagsOf().includes('stale')) {
+      if (!this.linkUp && !this.h.config.values.replicaServeStaleData && !flags.includes('stale')) {
         return new ErrorReply("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
       }
     }
     // Admin commands too (REPLICAOF, CONFIG...): a partial data set waits for a full sync, which may need them.
-    if (this.loading && !flagsOf().includes('loading') && !flagsOf().includes('admin')) return new ErrorReply('LOADING Redis is loading the dataset in memory');
+    if (this.loading && !flags.includes('loading') && !flags.includes('admin')) return new ErrorReply('LOADING Redis is loading the dataset in memory');
     return undefined;
   }
 

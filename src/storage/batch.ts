@@ -35,13 +35,26 @@ export class FlushBatch {
   /** statements that must run first, in order (FLUSHDB, SWAPDB) */
   readonly before: RawBuilder<unknown>[] = [];
 
-  add(write: ArrayWrite, ...row: unknown[]): void {
+  /**
+   * One row: a value per column of `write`, in order. Fixed parameters rather
+   * than a rest array: a commit adds a row per dirty key (no array per row).
+   */
+  add(write: ArrayWrite, c0: unknown, c1?: unknown, c2?: unknown, c3?: unknown, c4?: unknown, c5?: unknown, c6?: unknown, c7?: unknown): void {
     let cols = this.writes.get(write);
     if (cols === undefined) {
       cols = write.columns.map(() => []);
       this.writes.set(write, cols);
     }
-    for (let i = 0; i < row.length; i++) cols[i]!.push(row[i]);
+    const n = cols.length;
+    cols[0]!.push(c0);
+    if (n > 1) cols[1]!.push(c1);
+    if (n > 2) cols[2]!.push(c2);
+    if (n > 3) cols[3]!.push(c3);
+    if (n > 4) cols[4]!.push(c4);
+    if (n > 5) cols[5]!.push(c5);
+    if (n > 6) cols[6]!.push(c6);
+    if (n > 7) cols[7]!.push(c7);
+    if (n > 8) throw new Error(`${write.name}: more than 8 columns`);
   }
 
   get empty(): boolean {

@@ -308,5 +308,7 @@ function stageEntry(batch: FlushBatch, e: Entry): { codec: TypeCodec; token: unk
   if (key === name) batch.add(upsertKeys, e.db, key, e.keyId, e.type, expireAt, length, rowValue);
   else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, expireAt, length, rowValue);
   e.metaDirty = false;
-  return { codec, token: codec.stage(batch, e) };
+  const token = codec.stage(batch, e);
+  // nothing to hand back on failure (strings, inline values): no object per row
+  return codec.unstage === undefined ? undefined : { codec, token };
 }
