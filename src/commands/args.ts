@@ -34,10 +34,10 @@ export function longArg(b: Buffer, message?: string): number {
   return Number(n);
 }
 
-/** A float argument (scores, INCRBYFLOAT). */
-export function floatArg(b: Buffer): number {
+/** A float argument (scores, INCRBYFLOAT, coordinates); `message` replaces "value is not a valid float". */
+export function floatArg(b: Buffer, message?: string): number {
   const n = parseFloatArg(b);
-  if (n === null) throw Errors.notFloat();
+  if (n === null) throw message ? new ErrorReply(`ERR ${message}`) : Errors.notFloat();
   return n;
 }
 

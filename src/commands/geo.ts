@@ -14,12 +14,10 @@ import type { CommandDef } from './table.js';
 import type { CommandContext } from '../execution/context.js';
 import { ErrorReply, RawReply, NULL_ARRAY, type Reply } from '../protocol/reply.js';
 import { Errors } from './errors.js';
-import { keyword, longArg } from './args.js';
-import { lookupTyped } from './keyaccess.js';
+import { floatArg, keyword, longArg } from './args.js';
 import { storeCollection } from './collections.js';
-import { listpackLimits, zaddGeneric } from './zsets.js';
+import { listpackLimits, readZset, zaddGeneric } from './zsets.js';
 import { ZSetValue } from '../keyspace/values/zset.js';
-import { parseFloatArg } from '../util/numbers.js';
 import { members, type Access } from '../keyspace/paging.js';
 import {
   GEO_LAT_MAX,
@@ -45,20 +43,10 @@ function fixed6(x: number): string {
   return (Object.is(x, -0) ? '-' : '') + x.toFixed(6);
 }
 
-function readGeo(c: CommandContext, key: Buffer): ZSetValue | undefined {
-  return lookupTyped(c, key, 'zset')?.value as ZSetValue | undefined;
-}
-
-function doubleArg(b: Buffer, message = 'value is not a valid float'): number {
-  const v = parseFloatArg(b);
-  if (v === null) throw new ErrorReply(`ERR ${message}`);
-  return v;
-}
-
 /** A longitude, latitude pair at args[at], within the limits geohashes cover. */
 function lonLatArg(args: Buffer[], at: number): [number, number] {
-  const lon = doubleArg(args[at]!);
-  const lat = doubleArg(args[at + 1]!);
+  const lon = floatArg(args[at]!);
+  const lat = floatArg(args[at + 1]!);
   if (lon < GEO_LONG_MIN || lon > GEO_LONG_MAX || lat < GEO_LAT_MIN || lat > GEO_LAT_MAX) {
     throw new ErrorReply(`ERR invalid longitude,latitude pair ${fixed6(lon)},${fixed6(lat)}`);
   }
@@ -118,7 +106,7 @@ function geoadd(c: CommandContext, args: Buffer[]): Reply {
 }
 
 function geopos(c: CommandContext, args: Buffer[]): Reply {
-  const z = readGeo(c, args[1]!);
+  const z = readZset(c, args[1]!);
   const out: Reply[] = [];
   for (let i = 2; i < args.length; i++) {
     const score = z?.score(str(args[i]!));
@@ -135,7 +123,7 @@ function geopos(c: CommandContext, args: Buffer[]): Reply {
 function geodist(c: CommandContext, args: Buffer[]): Reply {
   if (args.length > 5) throw Errors.syntax();
   const toMeters = args.length === 5 ? unitArg(args[4]!) : 1;
-  const z = readGeo(c, args[1]!);
+  const z = readZset(c, args[1]!);
   const s1 = z?.score(str(args[2]!));
   const s2 = z?.score(str(args[3]!));
   if (s1 === undefined || s2 === undefined) return null;
@@ -145,7 +133,7 @@ function geodist(c: CommandContext, args: Buffer[]): Reply {
 }
 
 function geohash(c: CommandContext, args: Buffer[]): Reply {
-  const z = readGeo(c, args[1]!);
+  const z = readZset(c, args[1]!);
   const out: Reply[] = [];
   for (let i = 2; i < args.length; i++) {
     const score = z?.score(str(args[i]!));
@@ -177,7 +165,7 @@ function memberPoint(z: ZSetValue, member: Buffer): [number, number] {
 
 /** A radius (and its unit) at args[at]. */
 function radiusArg(args: Buffer[], at: number): { radius: number; conversion: number } {
-  const radius = doubleArg(args[at]!, 'need numeric radius');
+  const radius = floatArg(args[at]!, 'need numeric radius');
   if (radius < 0) throw new ErrorReply('ERR radius cannot be negative');
   return { radius, conversion: unitArg(args[at + 1]!) };
 }
@@ -208,7 +196,7 @@ function search(kind: SearchKind, readOnly: boolean) {
   return (c: CommandContext, args: Buffer[]): Reply => {
     const geoSearch = kind === 'search' || kind === 'searchstore';
     const srcAt = kind === 'searchstore' ? 2 : 1;
-    const z = readGeo(c, args[srcAt]!);
+    const z = readZset(c, args[srcAt]!);
     let center: [number, number] | undefined;
     let radius: { radius: number; conversion: number } | undefined;
     let box: { width: number; height: number; conversion: number } | undefined;
@@ -269,8 +257,8 @@ function search(kind: SearchKind, readOnly: boolean) {
         radius = radiusArg(args, at + 1);
         i += 2;
       } else if (o === 'BYBOX' && i + 3 < remaining && geoSearch && radius === undefined) {
-        const width = doubleArg(args[at + 1]!, 'need numeric width');
-        const height = doubleArg(args[at + 2]!, 'need numeric height');
+        const width = floatArg(args[at + 1]!, 'need numeric width');
+        const height = floatArg(args[at + 2]!, 'need numeric height');
         if (height < 0 || width < 0) throw new ErrorReply('ERR height or width cannot be negative');
         box = { width, height, conversion: unitArg(args[at + 3]!) };
         i += 3;

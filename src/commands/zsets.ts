@@ -2,7 +2,7 @@ import type { CommandDef, KeySpec } from './table.js';
 import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
 import { DoubleReply, ErrorReply, NULL_ARRAY, type Reply } from '../protocol/reply.js';
-import { keyword, longArg } from './args.js';
+import { floatArg, keyword, longArg } from './args.js';
 import { changed, lookup, lookupRead, lookupTyped } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
 import { collectionChanged, storeCollection } from './collections.js';
@@ -34,20 +34,13 @@ const nanError = () => new ErrorReply('ERR resulting score is not a number (NaN)
 const notFloatRange = () => new ErrorReply('ERR min or max is not a float');
 const notLexRange = () => new ErrorReply('ERR min or max not valid string range item');
 
-function readZset(c: CommandContext, key: Buffer): ZSetValue | undefined {
+export function readZset(c: CommandContext, key: Buffer): ZSetValue | undefined {
   return lookupTyped(c, key, 'zset')?.value as ZSetValue | undefined;
 }
 
 /** Create a zset key that does not exist yet. */
 function createZset(c: CommandContext, key: Buffer, z: ZSetValue): Entry {
   return c.keyspace.create(c.session.db, str(key), 'zset', z, zsetSize(z));
-}
-
-/** A score argument (ZADD, ZINCRBY, WEIGHTS): strict, no NaN. */
-function scoreArg(b: Buffer, message = 'value is not a valid float'): number {
-  const v = parseFloatArg(b);
-  if (v === null) throw new ErrorReply(`ERR ${message}`);
-  return v;
 }
 
 function isSpace(ch: number): boolean {
@@ -231,7 +224,7 @@ export function zaddGeneric(c: CommandContext, args: Buffer[], incrCommand: bool
   if (incr && elements > 2) throw new ErrorReply('ERR INCR option supports a single increment-element pair');
   const n = elements / 2;
   const scores = new Array<number>(n);
-  for (let j = 0; j < n; j++) scores[j] = scoreArg(args[i + 2 * j]!);
+  for (let j = 0; j < n; j++) scores[j] = floatArg(args[i + 2 * j]!);
 
   const e = lookupTyped(c, key, 'zset');
   if (e === undefined && xx) return incr ? null : 0;
@@ -768,7 +761,7 @@ function parseSetOp(c: CommandContext, args: Buffer[], numkeysIdx: number, op: S
     const o = keyword(args[j]!);
     if (op !== 'diff' && !cardOnly && remaining >= setnum + 1 && o === 'WEIGHTS') {
       j++;
-      for (let i = 0; i < setnum; i++, j++) sources[i]!.weight = scoreArg(args[j]!, 'weight value is not a float');
+      for (let i = 0; i < setnum; i++, j++) sources[i]!.weight = floatArg(args[j]!, 'weight value is not a float');
     } else if (op !== 'diff' && !cardOnly && remaining >= 2 && o === 'AGGREGATE') {
       const a = keyword(args[j + 1]!);
       if (a === 'SUM') agg = 'sum';
