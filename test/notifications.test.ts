@@ -21,6 +21,9 @@ const SCRIPT: Cmd[] = [
   ['decrby', 'n', 2], ['incrbyfloat', 'f', '1.5'], ['getdel', 'm1'], ['getex', 'm2', 'ex', 100], ['getex', 'm2', 'persist'],
   ['setbit', 'bits', 7, 1], ['bitop', 'or', 'bdest', 'bits', 'bits'], ['bitfield', 'bf', 'set', 'u8', 0, 255],
   ['get', 'missing'], ['strlen', 'missing2'],
+  // hyperloglog: PFCOUNT's cache refresh and PFDEBUG's conversion notify nothing; PFMERGE is a pfadd
+  ['pfadd', 'hl', 'a', 'b'], ['pfadd', 'hl', 'a'], ['pfcount', 'hl'], ['pfcount', 'hl', 'nohl'], ['pfmerge', 'hl2', 'hl'], ['pfmerge', 'hl2'],
+  ['pfadd', 'hl3'], ['pfdebug', 'todense', 'hl3'], ['pfdebug', 'getreg', 'hl'], ['pfadd', 'hl3', 'x'],
   // generic
   ['expire', 's3', 1000], ['pexpire', 's3', 100000], ['expireat', 's3', 4000000000], ['pexpireat', 's3', 4000000000000],
   ['persist', 's3'], ['rename', 'm2', 'm2r'], ['renamenx', 'm2r', 'm3'], ['renamenx', 'm2r', 'm2rr'], ['copy', 'm2rr', 'cp'],

@@ -12,6 +12,7 @@ import { setsCommands } from './sets.js';
 import { listsCommands } from './lists.js';
 import { zsetsCommands } from './zsets.js';
 import { geoCommands } from './geo.js';
+import { hyperloglogCommands } from './hyperloglog.js';
 import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
 import { pubsubCommands, installPubsubHooks } from './pubsub.js';
@@ -32,6 +33,7 @@ export const allCommands: CommandDef[] = [
   ...listsCommands,
   ...zsetsCommands,
   ...geoCommands,
+  ...hyperloglogCommands,
   ...sortCommands,
   ...latencyCommands,
   ...pubsubCommands,

@@ -187,7 +187,13 @@ export class Workload {
 
   bitCmd(): Cmd {
     const k = this.key('str');
-    switch (this.int(4)) {
+    // HyperLogLogs (strings): a few keys of their own, sometimes a string key (not an HLL: an error)
+    const hll = (): Buffer => (this.chance(0.1) ? this.key('str') : Buffer.from(`hll:${this.int(3)}`));
+    switch (this.int(8)) {
+      case 7: return ['PFDEBUG', this.pick(['TODENSE', 'GETREG']), hll()];
+      case 4: return ['PFADD', hll(), ...Array.from({ length: this.chance(0.1) ? 300 + this.int(1500) : this.int(8) }, () => String(this.int(100_000)))];
+      case 5: return ['PFCOUNT', hll(), ...(this.chance(0.3) ? [hll()] : [])];
+      case 6: return ['PFMERGE', hll(), hll(), hll()];
       case 0: return ['SETBIT', k, String(this.int(400)), String(this.int(2))];
       case 1: return ['BITOP', this.pick(['AND', 'OR', 'XOR']), k, this.key('str'), this.key('str')];
       case 2: return ['BITOP', 'NOT', k, this.key('str')];
