@@ -13,6 +13,7 @@ import { listsCommands } from './lists.js';
 import { zsetsCommands } from './zsets.js';
 import { geoCommands } from './geo.js';
 import { hyperloglogCommands } from './hyperloglog.js';
+import { dumpCommands } from './dump.js';
 import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
 import { pubsubCommands, installPubsubHooks } from './pubsub.js';
@@ -34,6 +35,7 @@ export const allCommands: CommandDef[] = [
   ...zsetsCommands,
   ...geoCommands,
   ...hyperloglogCommands,
+  ...dumpCommands,
   ...sortCommands,
   ...latencyCommands,
   ...pubsubCommands,
