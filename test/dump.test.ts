@@ -8,7 +8,8 @@
  */
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { startTalus, type TalusProcess } from './support/harness.js';
+import { restartable, startTalus, type TalusProcess } from './support/harness.js';
+import { crc64 } from '../src/util/crc64.js';
 import { redisServerAvailable, startRedisServer, type RedisServer } from './support/redis-server.js';
 
 const seq = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
@@ -35,6 +36,51 @@ async function build(c: Redis): Promise<void> {
   await c.zadd('z-small', 1, 'a', 2.5, 'b', '-inf', 'c', 'inf', 'd', 0, 'e', 1e300, 'f');
   await c.zadd('z-big', ...seq(1000, (i) => [String(i * 1.5), `m${i}`]).flat());
   await c.zadd('z-long', '-0', 'x'.repeat(100), '3', 'y');
+}
+
+
+/** A payload around a body: RDB version 9 (an older server's) and the CRC. */
+function payload(body: Buffer): Buffer {
+  const b = Buffer.concat([body, Buffer.from([9, 0])]);
+  const crc = Buffer.alloc(8);
+  crc.writeBigUInt64LE(crc64(b));
+  return Buffer.concat([b, crc]);
+}
+
+/** An RDB string: 6-bit or 14-bit length, then the bytes. */
+function rdbString(s: string | Buffer): Buffer {
+  const b = Buffer.from(s);
+  return Buffer.concat([b.length < 64 ? Buffer.from([b.length]) : Buffer.from([0x40 | (b.length >> 8), b.length & 0xff]), b]);
+}
+
+/** A ziplist (the compact encoding before listpacks) of short strings and small integers. */
+function ziplist(items: Array<string | number>): Buffer {
+  const entries: Buffer[] = [];
+  let prev = 0;
+  for (const it of items) {
+    let enc: Buffer;
+    if (typeof it === 'number') {
+      if (it >= 0 && it <= 12) enc = Buffer.from([0xf1 + it]);
+      else if (it >= -128 && it <= 127) enc = Buffer.from([0xfe, it & 0xff]);
+      else {
+        enc = Buffer.alloc(3);
+        enc[0] = 0xc0;
+        enc.writeInt16LE(it, 1);
+      }
+    } else {
+      const b = Buffer.from(it);
+      enc = Buffer.concat([Buffer.from([b.length]), b]);
+    }
+    const e = Buffer.concat([prev < 254 ? Buffer.from([prev]) : Buffer.from([0xfe, prev & 0xff, (prev >> 8) & 0xff, 0, 0]), enc]);
+    entries.push(e);
+    prev = e.length;
+  }
+  const body = Buffer.concat(entries);
+  const head = Buffer.alloc(10);
+  head.writeUInt32LE(10 + body.length + 1, 0);
+  head.writeUInt32LE(10 + body.length - prev, 4);
+  head.writeUInt16LE(items.length, 8);
+  return Buffer.concat([head, body, Buffer.from([0xff])]);
 }
 
 type Snapshot = [string, unknown, boolean];
@@ -106,6 +152,40 @@ describe('DUMP / RESTORE', function () {
     for (const c of cases) {
       const [a, b] = await Promise.all([r.callBuffer(c[0] as string, ...c.slice(1)).catch((e: Error) => `E:${e.message}`), t.callBuffer(c[0] as string, ...c.slice(1)).catch((e: Error) => `E:${e.message}`)]);
       expect(String(b), c.slice(0, 3).map(String).join(' ')).to.equal(String(a));
+    }
+  });
+
+  it('restores the older encodings redis-server 7.0 still reads (ziplists, quicklist 1, plain lists, text scores) as redis-server does', async () => {
+    const zl = (items: Array<string | number>) => rdbString(ziplist(items));
+    const payloads: Record<string, Buffer> = {
+      'old-list-ziplist': payload(Buffer.concat([Buffer.from([10]), zl(['a', 5, -100, 1000, 'bcd'])])),
+      'old-quicklist': payload(Buffer.concat([Buffer.from([14, 2]), zl(['x', 1]), zl([12, 'y'.repeat(40)])])),
+      'old-list-plain': payload(Buffer.concat([Buffer.from([1, 3]), rdbString('p'), rdbString('q'), rdbString('r')])),
+      'old-hash-ziplist': payload(Buffer.concat([Buffer.from([13]), zl(['f1', 'v1', 'f2', 7, 'f3', -3])])),
+      'old-zset-ziplist': payload(Buffer.concat([Buffer.from([12]), zl(['m1', 1, 'm2', '2.5', 'm3', 300])])),
+      'old-zset-text': payload(Buffer.concat([Buffer.from([3, 3]), rdbString('a'), Buffer.from([3]), Buffer.from('1.5'), rdbString('b'), Buffer.from([254]), rdbString('c'), Buffer.from([255])])),
+    };
+    for (const [k, p] of Object.entries(payloads)) {
+      expect(await r.restore(k, 0, p, 'REPLACE'), `redis ${k}`).to.equal('OK');
+      expect(await t.restore(k, 0, p, 'REPLACE'), `talus ${k}`).to.equal('OK');
+      expect(await snapshot(t, k), k).to.deep.equal(await snapshot(r, k));
+    }
+  });
+
+  it('dumps a cold, paged collection whole', async () => {
+    const s = restartable(['--appendfsync', 'everysec', '--maxmemory', '1', '--paged-collection-threshold', '2']);
+    try {
+      const c = await s.restart();
+      await c.zadd('cold-z', ...seq(5000, (i) => [String(i / 3), `m${i}`]).flat());
+      await c.rpush('cold-l', ...seq(5000, (i) => `e${i}`));
+      const c2 = await s.restart();
+      for (const k of ['cold-z', 'cold-l']) {
+        expect(await r.restore(k, 0, (await c2.dumpBuffer(k))!, 'REPLACE')).to.equal('OK');
+        expect(await snapshot(r, k), k).to.deep.equal(await snapshot(c2, k));
+      }
+      expect(await r.zcard('cold-z')).to.equal(5000);
+    } finally {
+      await s.stop();
     }
   });
 
