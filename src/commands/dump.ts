@@ -159,6 +159,8 @@ function restore(c: CommandContext, args: Buffer[]): Reply {
     }
     return OK;
   }
+  // as Redis: the replaced key is deleted, then the new one added (a `new` event too)
+  if (old !== undefined) ks.remove(c.session.db, old);
   const e = ks.create(c.session.db, latin1(key), type, value, valueOps(type).sizeOf(value), at);
   if (freq >= 0n && ks.lfu.enabled) {
     e.freq = Number(freq);
