@@ -46,13 +46,30 @@ function hllOf(e: Entry): Buffer {
   return v;
 }
 
-/** The effect that turns `old` into `v`: the changed span when the length is kept, else the whole value. */
-function effectOf(key: Buffer, old: Buffer, v: Buffer): Effect {
+/** The first index at which a and b (same length) differ, or their length; compared 256 bytes at a time (memcmp). */
+function firstDiff(a: Buffer, b: Buffer): number {
+  const n = a.length;
+  let i = 0;
+  while (i < n && a.compare(b, i, Math.min(n, i + 256), i, Math.min(n, i + 256)) === 0) i += 256;
+  while (i < n && a[i] === b[i]) i++;
+  return Math.min(i, n);
+}
+
+/** The last index at which a and b (same length) differ, from `lo`. */
+function lastDiff(a: Buffer, b: Buffer, lo: number): number {
+  let i = a.length;
+  while (i - 256 > lo && a.compare(b, i - 256, i, i - 256, i) === 0) i -= 256;
+  i--;
+  while (i > lo && a[i] === b[i]) i--;
+  return i;
+}
+
+/** The effect that turns `old` into `v` (undefined: no change): the changed span when the length is kept, else the whole value. */
+function effectOf(key: Buffer, old: Buffer, v: Buffer): Effect | undefined {
   if (old.length === v.length) {
-    let lo = 0;
-    while (lo < v.length && old[lo] === v[lo]) lo++;
-    let hi = v.length - 1;
-    while (hi > lo && old[hi] === v[hi]) hi--;
+    const lo = firstDiff(old, v);
+    if (lo === v.length) return undefined;
+    const hi = lastDiff(old, v, lo);
     return ['SETRANGE', key, String(lo), v.subarray(lo, hi + 1)];
   }
   return ['SET', key, v, 'KEEPTTL'];
@@ -65,10 +82,10 @@ function storeHll(c: CommandContext, e: Entry | undefined, key: Buffer, v: Buffe
     changed(c, key, event, ['SET', key, v]);
     return;
   }
-  const old = e.value as Buffer;
-  if (old.equals(v)) return;
+  const effect = effectOf(key, e.value as Buffer, v);
+  if (effect === undefined) return;
   storeString(c, e, key, v, e.expireAt);
-  changed(c, key, event, effectOf(key, old, v));
+  changed(c, key, event, effect);
 }
 
 function sparseMax(c: CommandContext): number {
