@@ -4,6 +4,7 @@ import { redisServerAvailable, startRedisServer, type RedisServer } from './supp
 import {
   ALL_FAMILIES,
   HASHES,
+  HYPERLOGLOG,
   KEYS,
   LISTS,
   SETS,
@@ -169,6 +170,34 @@ describe('differential: Talus vs redis-server', function () {
     );
     expect(res.divergence, res.divergence && formatDivergence(res.divergence)).to.equal(undefined);
     expect(res.used, 'Talus knows none of the generated commands').to.include.members(['get', 'set']);
+  });
+
+  it('HyperLogLog sequences answer like redis-server, value bytes included (hll-sparse-max-bytes 3000, then 120)', async () => {
+    for (const max of ['3000', '120']) {
+      for (const ep of [redis!.port, talus!.port, paged!.port]) {
+        const conn = await RawConnection.connect(ep);
+        await conn.call(['CONFIG', 'SET', 'hll-sparse-max-bytes', max]);
+        conn.close();
+      }
+      for (const subject of [talus!, paged!]) {
+        const res = await runDifferential({
+          reference: { name: 'redis', port: redis!.port },
+          subject: { name: subject === paged ? 'talus-cold' : 'talus', port: subject.port },
+          families: [HYPERLOGLOG],
+          seeds: seeds.slice(0, Math.max(1, Math.ceil(seeds.length / 5))).map((s) => s + (max === '3000' ? 200_000 : 300_000) + (subject === paged ? 50_000 : 0)),
+          steps,
+          resp3,
+          exclude,
+        });
+        console.log(`      hll-sparse-max-bytes ${max}: ${res.commandsSent} commands over ${res.seedsRun} seed(s)`);
+        expect(res.divergence, res.divergence && formatDivergence(res.divergence)).to.equal(undefined);
+      }
+    }
+    for (const ep of [redis!.port, talus!.port, paged!.port]) {
+      const conn = await RawConnection.connect(ep);
+      await conn.call(['CONFIG', 'SET', 'hll-sparse-max-bytes', '3000']);
+      conn.close();
+    }
   });
 
   it('cold keys and paged collections answer like redis-server (hot set of 1 byte, paging above 2 members)', async () => {

@@ -10,8 +10,17 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { startTalus, type TalusProcess } from './support/harness.js';
 import { redisServerAvailable, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { PayloadWriter, WRITE_TYPES } from '../src/util/rdb-value.js';
 
-type Cmd = Array<string | number>;
+type Cmd = Array<string | number | Buffer>;
+
+/** A DUMP payload of the string "v" (RESTORE below). */
+const PAYLOAD = (() => {
+  const w = new PayloadWriter();
+  w.byte(WRITE_TYPES.string);
+  w.string(Buffer.from('v'));
+  return w.finish();
+})();
 
 const SCRIPT: Cmd[] = [
   // strings
@@ -21,6 +30,11 @@ const SCRIPT: Cmd[] = [
   ['decrby', 'n', 2], ['incrbyfloat', 'f', '1.5'], ['getdel', 'm1'], ['getex', 'm2', 'ex', 100], ['getex', 'm2', 'persist'],
   ['setbit', 'bits', 7, 1], ['bitop', 'or', 'bdest', 'bits', 'bits'], ['bitfield', 'bf', 'set', 'u8', 0, 255],
   ['get', 'missing'], ['strlen', 'missing2'],
+  // hyperloglog: PFCOUNT's cache refresh and PFDEBUG's conversion notify nothing; PFMERGE is a pfadd
+  ['pfadd', 'hl', 'a', 'b'], ['pfadd', 'hl', 'a'], ['pfcount', 'hl'], ['pfcount', 'hl', 'nohl'], ['pfmerge', 'hl2', 'hl'], ['pfmerge', 'hl2'],
+  ['pfadd', 'hl3'], ['pfdebug', 'todense', 'hl3'], ['pfdebug', 'getreg', 'hl'], ['pfadd', 'hl3', 'x'],
+  // RESTORE: restore; REPLACE of an existing key; born expired (ABSTTL in the past) deletes what REPLACE replaces
+  ['restore', 'rs', 0, PAYLOAD], ['restore', 'rs', 0, PAYLOAD, 'replace'], ['restore', 'rs', 0, PAYLOAD], ['restore', 'rs', 1, PAYLOAD, 'replace', 'absttl'],
   // generic
   ['expire', 's3', 1000], ['pexpire', 's3', 100000], ['expireat', 's3', 4000000000], ['pexpireat', 's3', 4000000000000],
   ['persist', 's3'], ['rename', 'm2', 'm2r'], ['renamenx', 'm2r', 'm3'], ['renamenx', 'm2r', 'm2rr'], ['copy', 'm2rr', 'cp'],
@@ -61,7 +75,7 @@ async function run(port: number): Promise<string[]> {
     await c.config('SET', 'notify-keyspace-events', 'AKEnm');
     sub.on('pmessage', (_p: string, channel: string, message: string) => got.push(`${channel} ${message}`));
     await sub.psubscribe('*');
-    for (const cmd of SCRIPT) await c.call(String(cmd[0]), cmd.slice(1).map(String)).catch(() => undefined);
+    for (const cmd of SCRIPT) await c.call(String(cmd[0]), cmd.slice(1).map((a) => (Buffer.isBuffer(a) ? a : String(a)))).catch(() => undefined);
     // lazy expiry: a key past its time, then read
     await c.set('lazy', 'v', 'PX', 30);
     await new Promise((r) => setTimeout(r, 60));

@@ -362,7 +362,7 @@ function pauseState(t: ServerControl): PauseState {
 }
 
 function mayWrite(cmd: Command): boolean {
-  return cmd.isWrite || cmd.def.flags.includes('may_replicate');
+  return cmd.mayReplicate;
 }
 
 function pauseGate(t: ServerControl, s: Session, cmd: Command, args: Buffer[]): boolean {

@@ -12,6 +12,8 @@ import { setsCommands } from './sets.js';
 import { listsCommands } from './lists.js';
 import { zsetsCommands } from './zsets.js';
 import { geoCommands } from './geo.js';
+import { hyperloglogCommands } from './hyperloglog.js';
+import { dumpCommands } from './dump.js';
 import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
 import { pubsubCommands, installPubsubHooks } from './pubsub.js';
@@ -32,6 +34,8 @@ export const allCommands: CommandDef[] = [
   ...listsCommands,
   ...zsetsCommands,
   ...geoCommands,
+  ...hyperloglogCommands,
+  ...dumpCommands,
   ...sortCommands,
   ...latencyCommands,
   ...pubsubCommands,

@@ -74,6 +74,14 @@ export interface CommandDef {
   subcommands?: CommandDef[];
 }
 
+/**
+ * Commands Redis 7.0 flags may_replicate, a flag COMMAND INFO hides (so the
+ * spec data lacks it): they are not writes but may propagate a change (PFCOUNT
+ * its refreshed cache, PUBLISH its message). EVAL, EVALSHA and FCALL have it
+ * too, refined by their scripts' flags elsewhere.
+ */
+const HIDDEN_MAY_REPLICATE = new Set(['pfcount', 'publish', 'spublish']);
+
 /** A row with its interface data filled in, from its spec or (an extension) from itself. */
 export type ResolvedDef = CommandDef & Required<Pick<CommandDef, 'arity' | 'flags' | 'group' | 'summary' | 'since'>>;
 
@@ -91,6 +99,8 @@ export class Command {
   readonly subcommands = new Map<string, Command>();
   readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
   readonly isWrite: boolean;
+  /** a write or Redis's hidden may_replicate flag (CLIENT PAUSE WRITE holds it, read-only scripts refuse it) */
+  readonly mayReplicate: boolean;
   readonly noAuth: boolean;
   /** it or one of its subcommands finds its keys with a `keyRefs` hook */
   readonly hasKeyRefsHook: boolean;
@@ -105,6 +115,7 @@ export class Command {
     this.spec = commandSpecs().get(this.fullName);
     const def = (this.def = this.spec ? withSpec(row, this.spec) : ownDescription(row, this.fullName));
     this.isWrite = def.flags.includes('write');
+    this.mayReplicate = this.isWrite || def.flags.includes('may_replicate') || HIDDEN_MAY_REPLICATE.has(this.fullName);
     this.noAuth = def.flags.includes('no_auth');
     for (const sub of def.subcommands ?? []) this.subcommands.set(sub.name.toLowerCase(), new Command(sub, this));
     this.hasKeyRefsHook = def.keyRefs !== undefined || [...this.subcommands.values()].some((sub) => sub.def.keyRefs !== undefined);

@@ -683,8 +683,8 @@ const SPECS = {
     'list-compress-depth': option(int(0, INT_MAX), { effect: noEffect(OWN_ENCODING), default: 0, doc: 'List nodes left uncompressed at each end (0 = no compression).', mutable: true }),
     'stream-node-max-bytes': option(memory(), { effect: noEffect(OWN_ENCODING), default: 4096, doc: 'Stream node size limit in bytes.', mutable: true }),
     'stream-node-max-entries': option(int(0, MAX), { effect: noEffect(OWN_ENCODING), default: 100, doc: 'Stream node entry limit.', mutable: true }),
-    'hll-sparse-max-bytes': option(memory(), { effect: noEffect(OWN_ENCODING), default: 3000, doc: 'HyperLogLog sparse representation size limit in bytes.', mutable: true }),
-    'sanitize-dump-payload': option(oneOf(['no', 'yes', 'clients'] as const), { effect: notBuilt('DUMP and RESTORE are not built yet'), default: 'no', doc: 'Deep-check RESTORE payloads.', mutable: true }),
+    'hll-sparse-max-bytes': option(memory(), { effect: LIVE, default: 3000, doc: 'HyperLogLog sparse representation size limit in bytes: a sparse value that would grow past it becomes dense (values are Redis\'s own HyperLogLog bytes).', mutable: true }),
+    'sanitize-dump-payload': option(oneOf(['no', 'yes', 'clients'] as const), { effect: noEffect('RESTORE always decodes a payload whole into Talus values, which checks it as deeply as yes does'), default: 'no', doc: 'Deep-check RESTORE payloads.', mutable: true }),
   }),
 
   ...section('Backups', {

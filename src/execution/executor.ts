@@ -149,7 +149,7 @@ export class Executor {
     if (!cmd.arityOk(args.length)) return new ErrorReply('ERR Wrong number of args calling Redis command from script');
     const flags = cmd.def.flags;
     if (flags.includes('noscript')) return new ErrorReply('ERR This Redis command is not allowed from script');
-    if (run.readOnly && (cmd.isWrite || flags.includes('may_replicate'))) return new ErrorReply('ERR Write commands are not allowed from read-only scripts.');
+    if (run.readOnly && cmd.mayReplicate) return new ErrorReply('ERR Write commands are not allowed from read-only scripts.');
     // a read-only follower refuses a script's writes as its caller's (READONLY; MASTERDOWN, LOADING)
     const refused = this.host.replicationRefusal(run.caller, cmd, args);
     if (refused !== undefined) return refused;

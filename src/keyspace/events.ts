@@ -2,7 +2,9 @@
  * Redis's keyspace event names, each with the notify-keyspace-events class
  * that selects it: g generic, $ string, l list, s set, h hash, z sorted set,
  * x expired, e evicted (never: Talus unloads clean keys from memory, it
- * does not delete them), t stream, d module, n new key, m key miss. Every
+ * does not delete them), t stream, d module, n new key, m key miss; the
+ * empty class is never notified (a change Redis signals to WATCH and client
+ * tracking without a keyspace event: PFCOUNT's cached cardinality). Every
  * mutation is reported with one of
  * these (Keyspace.report), so notifications are derived, never written by hand.
  */
@@ -12,6 +14,8 @@ export const KEY_EVENTS = {
   copy_to: 'g', restore: 'g', sortstore: 'g',
   // strings
   set: '$', setrange: '$', append: '$', incrby: '$', incrbyfloat: '$', setbit: '$',
+  // hyperloglog (strings); hllcache: the cached cardinality, never notified
+  pfadd: '$', hllcache: '',
   // lists
   lpush: 'l', rpush: 'l', lpop: 'l', rpop: 'l', linsert: 'l', lset: 'l', lrem: 'l', ltrim: 'l',
   // hashes

@@ -1271,7 +1271,41 @@ export const GEO: Family = {
   ],
 };
 
-export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS, GEO, BITMAPS, SORTING, TRANSACTIONS];
+// --- hyperloglog --------------------------------------------------------------------
+
+/** Mostly one of three HyperLogLog keys of this family, otherwise any key (strings that are no HLL, other types). */
+function hllKey(g: Gen): Buffer {
+  return g.chance(0.25) ? g.key() : Buffer.from(`${g.prefix}P${g.rng.int(1, 3)}`, 'latin1');
+}
+/** Elements: a few, sometimes hundreds (sparse values grow, split, merge and turn dense), binary and empty ones too. */
+function hllElements(g: Gen): Arg[] {
+  const r = g.rng.next();
+  const n = r < 0.1 ? 0 : r < 0.8 ? g.rng.int(1, 6) : r < 0.95 ? g.rng.int(20, 200) : g.rng.int(800, 2500);
+  return Array.from({ length: n }, () => (g.chance(0.9) ? String(g.rng.int(0, 50_000)) : g.value()));
+}
+
+export const HYPERLOGLOG: Family = {
+  name: 'hyperloglog',
+  commands: [
+    { name: 'pfadd', weight: 5, gen: (g) => ['PFADD', hllKey(g), ...hllElements(g)] },
+    { name: 'pfcount', weight: 3, gen: (g) => ['PFCOUNT', hllKey(g), ...(g.chance(0.3) ? [hllKey(g), ...(g.chance(0.3) ? [hllKey(g)] : [])] : [])] },
+    { name: 'pfmerge', weight: 2, gen: (g) => ['PFMERGE', hllKey(g), ...Array.from({ length: g.rng.int(0, 3) }, () => hllKey(g))] },
+    {
+      name: 'pfdebug', gen: (g) =>
+        ['PFDEBUG', g.pick(['ENCODING', 'encoding', 'DECODE', 'TODENSE', 'todense', 'GETREG', 'nosuch']), hllKey(g)],
+    },
+    // the value itself: the bytes (sparse opcodes, dense registers, the cached cardinality) must be Redis's
+    { name: 'get', weight: 3, gen: (g) => ['GET', hllKey(g)] },
+    { name: 'strlen', gen: (g) => ['STRLEN', hllKey(g)] },
+    // corruption: a byte overwritten or appended (Redis detects it or not; Talus must do the same)
+    {
+      name: 'setrange', gen: (g) =>
+        g.chance(0.3) ? ['APPEND', hllKey(g), g.pick(['x', '\x80', 'hello'])] : ['SETRANGE', hllKey(g), String(g.rng.int(0, 40)), Buffer.from([g.rng.int(0, 255)])],
+    },
+  ],
+};
+
+export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS, GEO, BITMAPS, HYPERLOGLOG, SORTING, TRANSACTIONS];
 
 // ---------------------------------------------------------------------------
 // Running

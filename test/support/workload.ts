@@ -8,7 +8,10 @@
  * see expired are kept off them (a follower applying the log live sees keys
  * the primary has not yet expired; a replay after the fact does not).
  */
+import { PayloadWriter, WRITE_TYPES } from '../../src/util/rdb-value.js';
+
 export type Cmd = Array<string | Buffer>;
+
 
 /** mulberry32: small, fast, and the same sequence for a seed everywhere. */
 export function prng(seed: number): () => number {
@@ -187,7 +190,13 @@ export class Workload {
 
   bitCmd(): Cmd {
     const k = this.key('str');
-    switch (this.int(4)) {
+    // HyperLogLogs (strings): a few keys of their own, sometimes a string key (not an HLL: an error)
+    const hll = (): Buffer => (this.chance(0.1) ? this.key('str') : Buffer.from(`hll:${this.int(3)}`));
+    switch (this.int(8)) {
+      case 7: return ['PFDEBUG', this.pick(['TODENSE', 'GETREG']), hll()];
+      case 4: return ['PFADD', hll(), ...Array.from({ length: this.chance(0.1) ? 300 + this.int(1500) : this.int(8) }, () => String(this.int(100_000)))];
+      case 5: return ['PFCOUNT', hll(), ...(this.chance(0.3) ? [hll()] : [])];
+      case 6: return ['PFMERGE', hll(), hll(), hll()];
       case 0: return ['SETBIT', k, String(this.int(400)), String(this.int(2))];
       case 1: return ['BITOP', this.pick(['AND', 'OR', 'XOR']), k, this.key('str'), this.key('str')];
       case 2: return ['BITOP', 'NOT', k, this.key('str')];
@@ -283,7 +292,8 @@ export class Workload {
   genericCmd(): Cmd {
     const k = this.anyKey();
     const db = () => String(this.pick(WORKLOAD_DBS));
-    switch (this.int(16)) {
+    switch (this.int(17)) {
+      case 15: return this.restore();
       case 0: return ['DEL', k, this.anyKey()];
       case 1: return ['UNLINK', k];
       case 2: return ['EXPIRE', k, String(3600 + this.int(3600)), ...(this.chance(0.3) ? [this.pick(['NX', 'XX', 'GT', 'LT'])] : [])];
@@ -300,6 +310,31 @@ export class Workload {
       case 14: return ['EXPIRE', k, '-1']; // deletes
       default: return ['DEL', k];
     }
+  }
+
+  /** RESTORE of a small value of any type (a DUMP payload built here), with REPLACE mostly, a TTL sometimes. */
+  private restore(): Cmd {
+    const pool = this.pick<Pool>(['str', 'hash', 'list', 'set', 'zset']);
+    const w = new PayloadWriter();
+    const n = 1 + this.int(5);
+    const type = (pool === 'str' ? 'string' : pool) as keyof typeof WRITE_TYPES;
+    w.byte(WRITE_TYPES[type]);
+    if (pool === 'str') w.string(this.bytes());
+    else w.length(n);
+    // distinct members: Redis keeps a small hash with duplicate fields as it is (a corrupted value), Talus refuses it
+    const members = new Map<string, Buffer>();
+    while (pool !== 'str' && pool !== 'list' && members.size < n) {
+      const m = this.member();
+      members.set(m.toString('latin1'), m);
+    }
+    for (let i = 0; pool === 'list' && i < n; i++) w.string(this.bytes());
+    for (const m of members.values()) {
+      w.string(m);
+      if (pool === 'hash') w.string(this.bytes());
+      else if (pool === 'zset') w.binaryDouble(Number(this.score().replace(/^\+?inf$/, 'Infinity').replace(/^-inf$/, '-Infinity')));
+    }
+    const ttl = this.chance(0.3) ? String(this.longTtlMs()) : '0';
+    return ['RESTORE', this.key(pool), ttl, w.finish(), ...(this.chance(0.8) ? ['REPLACE'] : [])];
   }
 
   private sameType(k: Buffer): Buffer {
