@@ -13,6 +13,7 @@ import { Errors } from './errors.js';
 import { ErrorReply, MapReply, OK, SetReply, VerbatimReply, type Reply } from '../protocol/reply.js';
 import { keyword } from './args.js';
 import { parseInteger } from '../util/numbers.js';
+import { parseShebang } from '../scripting/engine.js';
 import { validateClientName } from './connection.js';
 import { helpReply } from './help.js';
 import type { CommandContext } from '../execution/context.js';
@@ -361,8 +362,36 @@ function pauseState(t: ServerControl): PauseState {
   return p;
 }
 
-function mayWrite(cmd: Command): boolean {
-  return cmd.mayReplicate;
+/**
+ * Whether a command may write, as a write pause judges it: a script with a
+ * shebang is judged by its own flags (no-writes: it does not; otherwise it
+ * may, EVAL_RO and FCALL_RO included), anything else by its may_replicate
+ * flag, as Redis derives a command's flags from the script it runs.
+ */
+function mayWrite(t: ServerControl, cmd: Command, args: Buffer[]): boolean {
+  const flags = scriptFlags(t, cmd, args);
+  if (flags === undefined || flags.has('__compat')) return cmd.mayReplicate;
+  return !flags.has('no-writes');
+}
+
+/** The flags of the script an EVAL-like command names, if it is known (a body that does not parse: none). */
+function scriptFlags(t: ServerControl, cmd: Command, args: Buffer[]): ReadonlySet<string> | undefined {
+  const scripting = t.scripting;
+  switch (cmd.name) {
+    case 'eval':
+    case 'eval_ro': {
+      const shebang = parseShebang(args[1]!);
+      return shebang instanceof ErrorReply ? undefined : shebang.flags;
+    }
+    case 'evalsha':
+    case 'evalsha_ro':
+      return scripting.engine.get(args[1]!.toString('latin1'))?.flags;
+    case 'fcall':
+    case 'fcall_ro':
+      return scripting.functions.find(args[1]!.toString('latin1'))?.flags;
+    default:
+      return undefined;
+  }
 }
 
 function pauseGate(t: ServerControl, s: Session, cmd: Command, args: Buffer[]): boolean {
@@ -373,7 +402,7 @@ function pauseGate(t: ServerControl, s: Session, cmd: Command, args: Buffer[]): 
     if (!p.failover) return false;
   }
   if (s.flags.has('replica') || s.flags.has('slave') || s.flags.has('master')) return false;
-  const affected = (p.until !== 0 && p.all) || mayWrite(cmd) || (cmd.name === 'exec' && (s.multi ?? []).some((q) => mayWrite(q.cmd)));
+  const affected = (p.until !== 0 && p.all) || mayWrite(t, cmd, args) || (cmd.name === 'exec' && (s.multi ?? []).some((q) => mayWrite(t, q.cmd, q.args)));
   if (!affected) return false;
   s.connection!.pause();
   // held commands count as blocked (INFO blocked_clients, CLIENT LIST flag b), as in Redis

@@ -78,9 +78,10 @@ export interface CommandDef {
  * Commands Redis 7.0 flags may_replicate, a flag COMMAND INFO hides (so the
  * spec data lacks it): they are not writes but may propagate a change (PFCOUNT
  * its refreshed cache, PUBLISH its message). EVAL, EVALSHA and FCALL have it
- * too, refined by their scripts' flags elsewhere.
+ * too; a write pause judges a script with a shebang by its own flags
+ * (client-cmds.ts).
  */
-const HIDDEN_MAY_REPLICATE = new Set(['pfcount', 'publish', 'spublish']);
+const HIDDEN_MAY_REPLICATE = new Set(['pfcount', 'publish', 'spublish', 'eval', 'evalsha', 'fcall']);
 
 /** A row with its interface data filled in, from its spec or (an extension) from itself. */
 export type ResolvedDef = CommandDef & Required<Pick<CommandDef, 'arity' | 'flags' | 'group' | 'summary' | 'since'>>;

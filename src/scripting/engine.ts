@@ -978,7 +978,7 @@ function toInteger(n: number): number | bigint {
 }
 
 /** `#!lua flags=...`: the flags, and how many bytes of the body the line takes (its line feed stays). */
-function parseShebang(body: Buffer): { flags: Set<string>; length: number } | ErrorReply {
+export function parseShebang(body: Buffer): { flags: Set<string>; length: number } | ErrorReply {
   if (body.length < 2 || body[0] !== 0x23 || body[1] !== 0x21) return { flags: new Set(['__compat']), length: 0 };
   const end = body.indexOf(0x0a);
   if (end < 0) return new ErrorReply('ERR Invalid script shebang');
