@@ -336,6 +336,24 @@ describe('server and introspection commands', function () {
       expect(await c.reply()).to.equal('OK');
     });
 
+    it('PAUSE WRITE holds scripts that may write, judged by their shebang flags', async () => {
+      await r.call('client', 'pause', '10000', 'write');
+      const plain = await raw();
+      const shebang = await raw();
+      const readOnly = await raw();
+      plain.send('EVAL', 'return 1', '0'); // no shebang: EVAL may replicate
+      shebang.send('EVAL', '#!lua\nreturn 2', '0'); // a shebang without no-writes may write
+      readOnly.send('EVAL', '#!lua flags=no-writes\nreturn 3', '0');
+      expect(await readOnly.reply()).to.equal(3);
+      readOnly.send('EVAL_RO', 'return 4', '0');
+      expect(await readOnly.reply()).to.equal(4);
+      expect(await plain.silent(100)).to.equal(true);
+      expect(await shebang.silent(1)).to.equal(true);
+      await r.call('client', 'unpause');
+      expect(await plain.reply()).to.equal(1);
+      expect(await shebang.reply()).to.equal(2);
+    });
+
     it('held clients count as blocked; keys expire neither lazily nor actively during a pause', async () => {
       const blocked = async () => Number(/blocked_clients:(\d+)/.exec((await r.info('clients')) as string)![1]);
       const expired = async () => Number(/expired_keys:(\d+)/.exec((await r.info('stats')) as string)![1]);
