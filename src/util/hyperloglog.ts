@@ -237,27 +237,13 @@ export class HllWork {
     const d = Buffer.alloc(HLL_DENSE_SIZE + 8);
     this.buf.copy(d, 0, 0, HLL_HDR_SIZE);
     d[4] = HLL_DENSE;
-    const b = this.buf;
-    let idx = 0;
-    let p = HLL_HDR_SIZE;
-    const end = this.len;
-    while (p < end) {
-      const op = b[p]!;
-      if ((op & 0xc0) === 0) {
-        idx += (op & 0x3f) + 1;
-        p++;
-      } else if ((op & 0x80) === 0) {
-        idx += (((op & 0x3f) << 8) | b[p + 1]!) + 1;
-        p += 2;
-      } else {
-        let run = (op & 3) + 1;
-        const val = ((op >> 2) & 0x1f) + 1;
-        if (run + idx > HLL_REGISTERS) return false; // Redis 7.0.15 as shipped (Debian) rejects this, not only a short walk
-        while (run-- > 0) denseSetRaw(d, idx++, val);
-        p++;
-      }
-    }
-    if (idx !== HLL_REGISTERS) return false;
+    const covered = walkSparse(this.buf, this.len, (first, len, value) => {
+      if (value === 0) return true;
+      if (first + len > HLL_REGISTERS) return false; // Redis 7.0.15 as shipped (Debian) rejects this, not only a short walk
+      for (let i = first; i < first + len; i++) denseSetRaw(d, i, value);
+      return true;
+    });
+    if (covered !== HLL_REGISTERS) return false;
     this.buf = d;
     this.len = HLL_DENSE_SIZE;
     return true;
@@ -389,6 +375,40 @@ function zeroRun(seq: number[], len: number): void {
 
 // --- merging and counting ------------------------------------------------------------
 
+/**
+ * Walk a sparse value's opcodes from the header to `end`, in register order:
+ * ZERO and XZERO runs (value 0) and VAL runs. `visit` gets the run's first
+ * register, its length, its value and the opcode's first byte; returning
+ * false stops the walk. Returns the registers covered, or -1 when stopped.
+ */
+function walkSparse(
+  v: Uint8Array,
+  end: number,
+  visit: (first: number, len: number, value: number, op: number) => boolean | void,
+): number {
+  let covered = 0;
+  let p = HLL_HDR_SIZE;
+  while (p < end) {
+    const op = v[p]!;
+    let len: number;
+    let value = 0;
+    if ((op & 0xc0) === 0) {
+      len = (op & 0x3f) + 1;
+      p++;
+    } else if ((op & 0x80) === 0) {
+      len = (((op & 0x3f) << 8) | (v[p + 1] ?? 0)) + 1;
+      p += 2;
+    } else {
+      len = (op & 3) + 1;
+      value = ((op >> 2) & 0x1f) + 1;
+      p++;
+    }
+    if (visit(covered, len, value, op) === false) return -1;
+    covered += len;
+  }
+  return covered;
+}
+
 /** max[i] = max(max[i], register i of v) for a valid-looking value; false for corrupted sparse data. */
 export function mergeInto(max: Uint8Array, v: Buffer): boolean {
   if (v[4] === HLL_DENSE) {
@@ -398,29 +418,13 @@ export function mergeInto(max: Uint8Array, v: Buffer): boolean {
     }
     return true;
   }
-  let i = 0;
-  let p = HLL_HDR_SIZE;
-  const end = v.length;
-  while (p < end) {
-    const op = v[p]!;
-    if ((op & 0xc0) === 0) {
-      i += (op & 0x3f) + 1;
-      p++;
-    } else if ((op & 0x80) === 0) {
-      i += (((op & 0x3f) << 8) | (v[p + 1] ?? 0)) + 1;
-      p += 2;
-    } else {
-      let run = (op & 3) + 1;
-      const val = ((op >> 2) & 0x1f) + 1;
-      if (run + i > HLL_REGISTERS) return false;
-      while (run-- > 0) {
-        if (val > max[i]!) max[i] = val;
-        i++;
-      }
-      p++;
-    }
-  }
-  return i === HLL_REGISTERS;
+  const covered = walkSparse(v, v.length, (first, len, value) => {
+    if (value === 0) return true;
+    if (first + len > HLL_REGISTERS) return false;
+    for (let i = first; i < first + len; i++) if (value > max[i]!) max[i] = value;
+    return true;
+  });
+  return covered === HLL_REGISTERS;
 }
 
 /** The histogram of register values of a value (sparse: undefined when the opcodes do not cover every register). */
@@ -433,30 +437,10 @@ function histogram(v: Buffer): number[] | undefined {
     }
     return h;
   }
-  let idx = 0;
-  let p = HLL_HDR_SIZE;
-  const end = v.length;
-  while (p < end) {
-    const op = v[p]!;
-    if ((op & 0xc0) === 0) {
-      const run = (op & 0x3f) + 1;
-      idx += run;
-      h[0] = h[0]! + run;
-      p++;
-    } else if ((op & 0x80) === 0) {
-      const run = (((op & 0x3f) << 8) | (v[p + 1] ?? 0)) + 1;
-      idx += run;
-      h[0] = h[0]! + run;
-      p += 2;
-    } else {
-      const run = (op & 3) + 1;
-      idx += run;
-      const val = ((op >> 2) & 0x1f) + 1;
-      h[val] = h[val]! + run;
-      p++;
-    }
-  }
-  return idx === HLL_REGISTERS ? h : undefined;
+  const covered = walkSparse(v, v.length, (_first, len, value) => {
+    h[value] = h[value]! + len;
+  });
+  return covered === HLL_REGISTERS ? h : undefined;
 }
 
 function rawHistogram(registers: Uint8Array): number[] {
@@ -531,19 +515,9 @@ export function denseRegister(v: Uint8Array, i: number): number {
 /** PFDEBUG DECODE's text of a sparse value's opcodes. */
 export function decodeSparse(v: Buffer): string {
   const parts: string[] = [];
-  let p = HLL_HDR_SIZE;
-  while (p < v.length) {
-    const op = v[p]!;
-    if ((op & 0xc0) === 0) {
-      parts.push(`z:${(op & 0x3f) + 1}`);
-      p++;
-    } else if ((op & 0x80) === 0) {
-      parts.push(`Z:${(((op & 0x3f) << 8) | (v[p + 1] ?? 0)) + 1}`);
-      p += 2;
-    } else {
-      parts.push(`v:${((op >> 2) & 0x1f) + 1},${(op & 3) + 1}`);
-      p++;
-    }
-  }
+  walkSparse(v, v.length, (_first, len, value, op) => {
+    if (value !== 0) parts.push(`v:${value},${len}`);
+    else parts.push(`${(op & 0x40) === 0 ? 'z' : 'Z'}:${len}`);
+  });
   return parts.join(' ');
 }
