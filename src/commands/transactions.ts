@@ -54,15 +54,9 @@ function watch(c: CommandContext, args: Buffer[]): Reply {
   for (let i = 1; i < args.length; i++) {
     const name = args[i]!.toString('latin1');
     if (c.session.watching.some((w) => w.db === db.index && w.name === name)) continue;
-    let e = db.entries.get(name);
-    if (e === undefined) {
-      // Known absent (the db is fully resident): a clean tombstone gives the
-      // key an object whose version later writes bump.
-      e = new Entry(db.index, name, null, undefined, 0, 0);
-      e.lastAccess = now;
-      db.entries.set(name, e);
-      ks.resize(e, 0);
-    }
+    // Known absent (the db is fully resident): a clean tombstone gives the
+    // key an object whose version later writes bump.
+    const e = ks.entryOf(db, name) ?? ks.watchTombstone(db, name, now);
     e.pins++;
     c.session.watching.push({ db: db.index, name, entry: e, version: watchedVersion(e), live: isLive(e, now) });
   }

@@ -5,6 +5,7 @@ import type { DbEvent, Effect, KeyEvent, MissListener, Mutation, MutationListene
 
 /** A logical database (SELECT n). */
 export class Db {
+  /** resident keys; changed only through Keyspace, which keeps a cache of its last lookup (Keyspace.entryOf) */
   readonly entries = new Map<string, Entry>();
   /** entries with a TTL, for the active expiry cycle */
   readonly expiring = new Set<Entry>();
@@ -113,9 +114,53 @@ export class Keyspace {
     return this.nextKeyId++;
   }
 
+  /**
+   * The last lookup of a db's Map. A command looks its key up several times
+   * in a row (the executor's planning, the handler's lookup, create, report),
+   * and in a big Map each lookup is mostly cache misses: the repeats are
+   * answered here. Every change of a Map goes through this class and drops
+   * or updates it.
+   */
+  private cachedDb: Db | undefined;
+  private cachedName = '';
+  private cachedEntry: Entry | undefined;
+
+  /** The resident entry of a key (live, expired or a tombstone), or undefined: a Map lookup, remembered. */
+  entryOf(db: Db, name: string): Entry | undefined {
+    if (db === this.cachedDb && name === this.cachedName) return this.cachedEntry;
+    const e = db.entries.get(name);
+    this.cachedDb = db;
+    this.cachedName = name;
+    this.cachedEntry = e;
+    return e;
+  }
+
+  /** Put an entry in its db's Map (the lookup cache follows). */
+  private place(db: Db, name: string, e: Entry): void {
+    db.entries.set(name, e);
+    this.cachedDb = db;
+    this.cachedName = name;
+    this.cachedEntry = e;
+  }
+
+  /** Take a key out of its db's Map (the lookup cache forgets). */
+  private unplace(db: Db, name: string): void {
+    db.entries.delete(name);
+    this.cachedDb = undefined;
+  }
+
+  /** A tombstone for a key known absent, so that WATCH has an object whose version later writes bump. */
+  watchTombstone(db: Db, name: string, now: number): Entry {
+    const e = new Entry(db.index, name, null, undefined, 0, 0);
+    e.lastAccess = now;
+    this.place(db, name, e);
+    this.resize(e, 0);
+    return e;
+  }
+
   /** The live entry for a key, expiring it on access if its time has come. */
   lookup(db: Db, name: string, now = Date.now()): Entry | undefined {
-    const e = db.entries.get(name);
+    const e = this.entryOf(db, name);
     if (e === undefined && !db.complete) this.noteUnplanned(db, name);
     if (e === undefined || e.type === null) return undefined;
     if (e.expireAt !== 0 && e.expireAt <= now && !this.replicaMode && !this.expiryPaused) {
@@ -140,12 +185,12 @@ export class Keyspace {
 
   /** Whether a key's state is known without asking PostgreSQL. */
   isResident(db: Db, name: string): boolean {
-    return db.complete || db.entries.has(name);
+    return db.complete || this.entryOf(db, name) !== undefined;
   }
 
   /** Create or replace a key with a new value (SET, SADD on a new key, COPY target...). */
   create(db: Db, name: string, type: KeyType, value: unknown, size: number, expireAt = 0, keyId = this.mintKeyId()): Entry {
-    let e = db.entries.get(name);
+    let e = this.entryOf(db, name);
     if (e !== undefined && e.type !== null) {
       this.retire(e);
     } else {
@@ -155,7 +200,7 @@ export class Keyspace {
     const isNew = e === undefined || e.type === null;
     if (e === undefined) {
       e = new Entry(db.index, name, type, value, 0, keyId);
-      db.entries.set(name, e);
+      this.place(db, name, e);
     } else {
       e.type = type;
       e.value = value;
@@ -211,7 +256,7 @@ export class Keyspace {
     // too far for them).
     const seq = this.changelog.seq;
     const d = this.dbs[db];
-    const e = d?.entries.get(key);
+    const e = d === undefined ? undefined : this.entryOf(d, key);
     if (e !== undefined) {
       e.reportedRound = this.round;
       e.changeSeq = seq;
@@ -407,6 +452,7 @@ export class Keyspace {
       e.type = null; // in-flight flush snapshots of it are void; see Flusher
     }
     db.entries.clear();
+    this.cachedDb = undefined;
     db.expiring.clear();
     db.count = 0;
     db.complete = true;
@@ -437,7 +483,7 @@ export class Keyspace {
   admit(db: Db, name: string, type: KeyType | null, value: unknown, size: number, expireAt: number, keyId: number): Entry {
     const e = new Entry(db.index, name, type, value, expireAt, keyId);
     e.metaDirty = false; // it mirrors its row
-    db.entries.set(name, e);
+    this.place(db, name, e);
     // db.count already includes it: counts are read from PostgreSQL at start.
     if (type !== null && expireAt !== 0) db.expiring.add(e);
     e.lastAccess = Date.now();
@@ -461,7 +507,7 @@ export class Keyspace {
       for (const e of db.entries.values()) {
         if (this.bytes <= limit || scanned++ > maxScan) break;
         if (e.version !== e.flushedVersion || e.pins > 0 || isClaimed(db, e.name)) continue;
-        db.entries.delete(e.name);
+        this.unplace(db, e.name);
         db.expiring.delete(e);
         this.bytes -= e.size;
         if (e.type !== null) {

@@ -113,7 +113,7 @@ export class Loader implements Pager {
 
   holds(ref: KeyRef): boolean {
     const d = ref.db;
-    const e = d.entries.get(ref.name);
+    const e = this.ks.entryOf(d, ref.name);
     if (e === undefined) return d.complete;
     if (e.type === null || e.type === 'string' || (e.value as MaybePaged).pages == null) return true;
     return codecFor(e.type).satisfies!(e.value, ref.access ?? WHOLE);
