@@ -274,10 +274,12 @@ export class Workload {
       case 12: return ['ZUNIONSTORE', k, '2', this.key('zset'), this.key('zset'), ...(this.chance(0.5) ? ['WEIGHTS', '2', '-1', 'AGGREGATE', this.pick(['SUM', 'MIN', 'MAX'])] : [])];
       case 13: return ['ZINTERSTORE', k, '2', this.key('zset'), this.key('set')];
       case 14: return ['ZDIFFSTORE', k, '2', this.key('zset'), this.key('zset')];
-      // geo: points kept as sorted-set scores; the searches' stores log themselves
+      // geo: points kept as sorted-set scores; the searches' stores log themselves. Distances
+      // (STOREDIST) come from Node's sin/cos/asin, which differ from glibc's in the last bit for
+      // about 1 point in 10 (docs/compatibility.md): not in the part compared with redis-server.
       case 15: return ['GEOADD', k, ...this.lonLat(), this.member(), ...this.lonLat(), this.member()];
-      case 16: return ['GEOSEARCHSTORE', this.key('zset'), k, 'FROMLONLAT', ...this.lonLat(), 'BYRADIUS', String(100 + this.int(3000)), 'km', ...(this.chance(0.5) ? ['STOREDIST'] : [])];
-      case 17: return ['GEORADIUS', k, ...this.lonLat(), String(100 + this.int(3000)), 'km', this.pick(['STORE', 'STOREDIST']), this.key('zset')];
+      case 16: return ['GEOSEARCHSTORE', this.key('zset'), k, 'FROMLONLAT', ...this.lonLat(), 'BYRADIUS', String(100 + this.int(3000)), 'km', ...(!this.deterministic && this.chance(0.5) ? ['STOREDIST'] : [])];
+      case 17: return ['GEORADIUS', k, ...this.lonLat(), String(100 + this.int(3000)), 'km', this.deterministic ? 'STORE' : this.pick(['STORE', 'STOREDIST']), this.key('zset')];
       case 18: return ['GEORADIUSBYMEMBER', k, this.member(), String(100 + this.int(3000)), 'km', 'STORE', this.key('zset')];
       default: return ['ZADD', k, this.score(), this.member()];
     }
