@@ -164,6 +164,71 @@ describe('replication', function () {
   });
 });
 
+describe('replication: a leader gone in the middle of a full sync', function () {
+  this.timeout(120_000);
+  let leader: TalusProcess | undefined;
+  let follower: TalusProcess | undefined;
+  after(async () => {
+    await Promise.all([leader?.stop(), follower?.stop()]);
+  });
+
+  it('the follower keeps its old data set (none of the snapshot applied) and completes a sync once the leader is back', async () => {
+    const urlL = await freshDatabase();
+    leader = await startTalus([], { databaseUrl: urlL });
+    const l = leader.client();
+    // Big values: the snapshot takes many round trips of the leader's 8 MB window.
+    const big = Buffer.alloc(256 * 1024, 'v');
+    for (let i = 0; i < 200; i += 20) {
+      const p = l.pipeline();
+      for (let j = i; j < i + 20; j++) p.set(`big:${j}`, big);
+      await p.exec();
+    }
+    // The follower-to-be holds another data set, its own (a leader until now).
+    follower = await startTalus([]);
+    const f = follower.client();
+    const p = f.pipeline();
+    for (let i = 0; i < 100; i++) p.set(`old:${i}`, String(i));
+    await p.exec();
+
+    expect(await f.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
+    // Freeze the leader once the snapshot is flowing: the follower holds part of it.
+    await until('the snapshot to flow', async () => {
+      const r = await infoFields(f, 'replication');
+      return r.master_sync_in_progress === '1' && Number(r.master_sync_read_bytes) > 0;
+    });
+    leader.proc.kill('SIGSTOP');
+    const during = await infoFields(f, 'replication');
+    expect([during.master_link_status, during.master_sync_in_progress], 'link, sync in progress').to.deep.equal(['down', '1']);
+    expect(Number(during.master_sync_read_bytes)).to.be.greaterThan(0);
+    // replica-serve-stale-data yes: the old data set is served while the snapshot arrives, and nothing of the snapshot shows.
+    expect(await f.get('old:7')).to.equal('7');
+    expect(await f.dbsize()).to.equal(100);
+    expect(await f.exists('big:0')).to.equal(0);
+    expect((await infoFields(f, 'persistence')).loading).to.equal('0');
+
+    // kill -9 of the leader in the middle of the transfer.
+    const port = leader.port;
+    await leader.kill();
+    await until('the follower to see the link gone', async () => (await infoFields(f, 'replication')).master_sync_in_progress === '0');
+    const gone = await infoFields(f, 'replication');
+    expect(gone.master_link_status).to.equal('down');
+    expect(Number(gone.master_link_down_since_seconds)).to.be.at.least(-1);
+    expect(await f.dbsize()).to.equal(100);
+    expect(await f.get('old:99')).to.equal('99');
+    expect(await f.exists('big:0')).to.equal(0);
+    expect((await infoFields(f, 'persistence')).loading).to.equal('0');
+    expect(String(await f.set('x', '1').catch((e: Error) => e))).to.contain('READONLY');
+
+    // The leader back on its database and port: the follower completes a (full) sync.
+    leader = await startTalus(['--port', String(port)], { databaseUrl: urlL });
+    await until('the follower synced', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
+    expect(await f.dbsize()).to.equal(200);
+    expect(await f.exists('old:7')).to.equal(0);
+    expect((await f.getBuffer('big:199'))?.equals(big)).to.equal(true);
+    expect((await infoFields(leader.client(), 'stats')).sync_full).to.equal('1');
+  });
+});
+
 describe('replication options', function () {
   this.timeout(120_000);
   let leader: TalusProcess | undefined;
