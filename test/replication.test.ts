@@ -169,6 +169,7 @@ describe('replication: a leader gone in the middle of a full sync', function () 
   let leader: TalusProcess | undefined;
   let follower: TalusProcess | undefined;
   after(async () => {
+    if (leader?.proc.exitCode === null) leader.proc.kill('SIGCONT'); // a failure while it was stopped
     await Promise.all([leader?.stop(), follower?.stop()]);
   });
 
@@ -367,24 +368,35 @@ describe('FAILOVER', function () {
   this.timeout(120_000);
   const servers: TalusProcess[] = [];
   after(async () => {
+    for (const s of servers) if (s.proc.exitCode === null) s.proc.kill('SIGCONT'); // a test that failed with a follower stopped
     await Promise.all(servers.map((s) => s.stop()));
   });
 
-  it('hands leadership to a synced follower, which continues the history; the old leader follows it', async () => {
+  const err = async (p: Promise<unknown>) => String(await p.catch((e: Error) => e));
+  const state = async (r: Redis) => (await infoFields(r, 'replication')).master_failover_state;
+
+  /** A leader and two linked followers (F1 on a database of its own, to restart it on), 100 keys written. */
+  async function trio() {
     const leader = await startTalus([]);
     servers.push(leader);
     const l = leader.client();
     const f1Db = await freshDatabase();
-    let f1 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)], { databaseUrl: f1Db });
+    const f1 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)], { databaseUrl: f1Db });
     const f2 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
     servers.push(f1, f2);
     const r1 = f1.client();
     const r2 = f2.client();
     for (const r of [r1, r2]) await until('a follower linked', async () => (await infoFields(r, 'replication')).master_link_status === 'up');
     for (let i = 0; i < 100; i++) await l.set(`k${i}`, String(i));
+    return { leader, l, f1, f1Db, f2, r1, r2 };
+  }
+
+  it('hands leadership to a synced follower, which continues the history; the old leader follows it', async () => {
+    const t = await trio();
+    const { l, f2, r1, r2, f1Db } = t;
+    let f1 = t.f1;
 
     // Redis's refusals.
-    const err = async (p: Promise<unknown>) => String(await p.catch((e: Error) => e));
     expect(await err(r1.call('FAILOVER'))).to.contain('ERR FAILOVER is not valid when server is a replica.');
     expect(await err(l.call('FAILOVER', 'ABORT'))).to.contain('ERR No failover in progress.');
     expect(await err(l.call('FAILOVER', 'TO', '127.0.0.1', '1'))).to.contain('ERR FAILOVER target HOST and PORT is not a replica.');
@@ -420,5 +432,71 @@ describe('FAILOVER', function () {
     await r1b.set('after', 'restart');
     await until('the old leader has the write', async () => (await l.get('after')) === 'restart');
     expect(Number((await infoFields(r1b, 'stats')).sync_full), 'full syncs after the restart').to.equal(0);
+  });
+
+  it('TIMEOUT gives up on a follower that cannot catch up, ABORT puts the leader back, FORCE promotes anyway; expiry waits while writes are held', async () => {
+    const { leader, l, f2, r1, r2 } = await trio();
+    const l2 = leader.client(); // held writes: a connection of their own
+    // Redis 7.0.15's refusals of bad combinations (checked against redis-server).
+    expect(await err(l.call('FAILOVER', 'ABORT', 'TIMEOUT', '10'))).to.contain('ERR syntax error');
+    expect(await err(l.call('FAILOVER', 'TIMEOUT', '10', 'ABORT'))).to.contain('ERR syntax error');
+    expect(await err(l.call('FAILOVER', 'FORCE', 'TIMEOUT', '100'))).to.contain('ERR FAILOVER with force option requires both a timeout and target HOST and IP.');
+    expect(await err(l.call('FAILOVER', 'TO', '127.0.0.1', String(f2.port), 'FORCE'))).to.contain('ERR FAILOVER with force option requires both a timeout and target HOST and IP.');
+    expect(await err(l.call('FAILOVER', 'TIMEOUT', 'abc'))).to.contain('ERR value is not an integer or out of range');
+    expect(await err(l.call('FAILOVER', 'TIMEOUT', '-1'))).to.contain('ERR FAILOVER timeout must be greater than 0');
+    expect(await err(l.call('FAILOVER', 'TO', '127.0.0.1'))).to.contain('ERR syntax error');
+    expect(await err(l.call('FAILOVER', 'TO', '127.0.0.1', 'abc'))).to.contain('ERR value is not an integer or out of range');
+    expect(await err(l.call('FAILOVER', 'TIMEOUT', '10', 'TIMEOUT', '20'))).to.contain('ERR syntax error');
+    expect(await err(l.call('FAILOVER', 'FORCE', 'FORCE', 'TO', '127.0.0.1', String(f2.port), 'TIMEOUT', '10'))).to.contain('ERR syntax error');
+    expect(await err(l.call('FAILOVER', 'ABORT', 'ABORT'))).to.contain('ERR syntax error');
+
+    // F2 stopped: it acknowledges nothing more, and misses the next write.
+    f2.proc.kill('SIGSTOP');
+    await l.set('missed', 'by f2');
+
+    // ABORT while waiting for sync: the held write runs on the leader. Expiry waits meanwhile (no DEL while writes are held).
+    await l.set('ttl', 'v', 'PX', 1000);
+    const expiredBefore = (await infoFields(l, 'stats')).expired_keys;
+    expect(await l.call('FAILOVER', 'TO', '127.0.0.1', String(f2.port))).to.equal('OK');
+    expect(await l.pttl('ttl')).to.be.greaterThan(0); // alive when the pause began
+    expect(await state(l)).to.equal('waiting-for-sync');
+    expect(await err(l.call('FAILOVER'))).to.contain('ERR FAILOVER already in progress.');
+    let heldDone = false;
+    const held = l2.set('held', '1').then((r) => ((heldDone = true), r));
+    await until('the key to be past its expiry', async () => (await l.pttl('ttl')) === -2);
+    await sleep(300); // a few active expiry cycles
+    expect((await infoFields(l, 'stats')).expired_keys, 'keys expired while writes are held').to.equal(expiredBefore);
+    expect(heldDone).to.equal(false);
+    expect(await state(l)).to.equal('waiting-for-sync');
+    expect(await l.call('FAILOVER', 'ABORT')).to.equal('OK');
+    expect(await held).to.equal('OK');
+    expect(await state(l)).to.equal('no-failover');
+    await until('the expiry to resume', async () => (await infoFields(l, 'stats')).expired_keys !== expiredBefore);
+    expect(await err(l.call('FAILOVER', 'ABORT'))).to.contain('ERR No failover in progress.');
+
+    // TIMEOUT: F2 never catches up; the failover is aborted and the leader takes writes again.
+    expect(await l.call('FAILOVER', 'TO', '127.0.0.1', String(f2.port), 'TIMEOUT', '500')).to.equal('OK');
+    const held2 = l2.set('held', '2');
+    await until('the timeout to abort the failover', async () => (await state(l)) === 'no-failover');
+    expect(await held2).to.equal('OK');
+    expect(((await l.call('ROLE')) as unknown[])[0]).to.equal('master');
+    expect(await l.set('after-timeout', '1')).to.equal('OK');
+    expect(leader.output()).to.contain('Replica never caught up before timeout');
+
+    // FORCE: past the timeout the handover goes ahead to F2 anyway.
+    expect(await l.call('FAILOVER', 'TO', '127.0.0.1', String(f2.port), 'FORCE', 'TIMEOUT', '500')).to.equal('OK');
+    const held3 = l2.set('held', '3').catch((e: Error) => e);
+    await until('the forced handover', async () => (await state(l)) === 'failover-in-progress');
+    f2.proc.kill('SIGCONT');
+    await until('F2 to lead', async () => ((await r2.call('ROLE')) as unknown[])[0] === 'master');
+    await until('the old leader to follow F2', async () => {
+      const r = await infoFields(l, 'replication');
+      return r.role === 'slave' && r.master_port === String(f2.port) && r.master_link_status === 'up' && r.master_failover_state === 'no-failover';
+    });
+    // the write held through the handover runs on a follower now
+    expect(String(await held3)).to.contain('READONLY');
+    expect(await r2.set('after', 'force')).to.equal('OK');
+    await until('the old leader has the write', async () => (await l.get('after')) === 'force');
+    await until('F1 has the write', async () => (await r1.get('after')) === 'force');
   });
 });
