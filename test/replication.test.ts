@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Redis } from 'ioredis';
 import { infoFields, freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
 import { compareDatasets, printableKey, readDataset } from './support/dataset.js';
+import { effectArgs, readChangelog } from './support/changelog-replay.js';
 import { SHORT_TTL_MS, WORKLOAD_DBS, Workload, type Cmd } from './support/workload.js';
 
 /**
@@ -274,6 +275,79 @@ describe('replication options', function () {
     expect((await infoFields(l, 'replication')).master_link_status).to.equal('down');
     expect(await l.call('REPLICAOF', 'NO', 'ONE')).to.equal('OK');
     expect(await l.set('k2', 'v')).to.equal('OK');
+  });
+});
+
+describe('replication of scripts', function () {
+  this.timeout(120_000);
+  let leader: TalusProcess | undefined;
+  let follower: TalusProcess | undefined;
+  after(async () => {
+    await Promise.all([leader?.stop(), follower?.stop()]);
+  });
+
+  it("a script's writes are one MULTI ... EXEC unit in the change log, and a follower never shows part of them", async () => {
+    const url = await freshDatabase();
+    leader = await startTalus([], { databaseUrl: url });
+    const l = leader.client();
+    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const f = follower.client();
+    await until('the follower linked', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
+
+    // Each run sets the N keys to one generation: a reader must always see them equal.
+    const N = 50;
+    const keys = Array.from({ length: N }, (_, i) => `inv:${i}`);
+    const script = 'for i, k in ipairs(KEYS) do redis.call("SET", k, ARGV[1]) end return #KEYS';
+    const offset = Number((await infoFields(l, 'replication')).master_repl_offset);
+    expect(await l.eval(script, N, ...keys, '0')).to.equal(N);
+    expect(Number((await infoFields(l, 'replication')).master_repl_offset), 'MULTI, N effects, EXEC').to.equal(offset + N + 2);
+    // one write: a lone record, as Redis 7 streams it
+    expect(await l.eval('return redis.call("SET", KEYS[1], "x")', 1, 'single')).to.equal('OK');
+    expect(Number((await infoFields(l, 'replication')).master_repl_offset)).to.equal(offset + N + 3);
+    await caughtUp(l, [f]);
+
+    let stop = false;
+    let reads = 0;
+    const torn: string[] = [];
+    const reader = (async () => {
+      while (!stop) {
+        const vals = await f.mget(...keys);
+        reads++;
+        if (new Set(vals).size !== 1) torn.push(`generation mix: ${[...new Set(vals)].join(',')}`);
+      }
+    })();
+    const GENERATIONS = 150;
+    for (let g = 1; g <= GENERATIONS; g++) await l.eval(script, N, ...keys, String(g));
+    // a script long enough to span the engine's time slices (its first effects would otherwise commit alone)
+    const long = 'for i = 1, 20000 do redis.call("SET", "long:" .. (i % 100), ARGV[1]) end for i, k in ipairs(KEYS) do redis.call("SET", k, ARGV[1]) end return 1';
+    expect(await l.eval(long, N, ...keys, 'last')).to.equal(1);
+    await caughtUp(l, [f]);
+    stop = true;
+    await reader;
+    expect(torn.slice(0, 3)).to.deep.equal([]);
+    expect(reads).to.be.greaterThan(0);
+    expect(new Set(await f.mget(...keys))).to.deep.equal(new Set(['last']));
+
+    // The committed change log: every script's SETs of inv:* sit between a MULTI and its EXEC.
+    const records = await readChangelog(url);
+    let open = false;
+    let units = 0;
+    for (const r of records) {
+      const args = effectArgs(r.effect).map((a) => a.toString());
+      if (args[0] === 'MULTI') {
+        expect(open, `MULTI inside MULTI at ${r.seq}`).to.equal(false);
+        open = true;
+      } else if (args[0] === 'EXEC') {
+        expect(open, `EXEC without MULTI at ${r.seq}`).to.equal(true);
+        open = false;
+        units++;
+      } else if (args[1]?.startsWith('inv:') || args[1]?.startsWith('long:')) {
+        expect(open, `${args.join(' ')} outside MULTI ... EXEC at ${r.seq}`).to.equal(true);
+      } else if (args[1] === 'single') {
+        expect(open, 'a one-write script is not wrapped').to.equal(false);
+      }
+    }
+    expect(units).to.equal(GENERATIONS + 2);
   });
 });
 

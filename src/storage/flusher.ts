@@ -124,6 +124,11 @@ export class Flusher {
     const ks = this.ks;
     const upTo = ks.changelog.seq;
     if (!this.pending) return;
+    if (ks.commitsHeld > 0) {
+      // a script runs: its effects commit together, once it has ended
+      setTimeout(() => this.schedule(), 2);
+      return;
+    }
     this.inFlight = true;
     this.lastStart = Date.now();
 
