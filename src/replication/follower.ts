@@ -106,6 +106,8 @@ export class FollowerLink {
   private connect(): void {
     if (this.stopped) return;
     this.state = 'connecting';
+    // repl-timeout counts from here until the leader sends something
+    this.lastIo = Date.now();
     const socket = net.connect({ host: this.host, port: this.port });
     this.socket = socket;
     socket.setNoDelay(true);
@@ -255,7 +257,10 @@ export class FollowerLink {
           this.queue.run();
           // loading is progress on this link: the leader's pings wait in the paused socket meanwhile
           this.lastIo = Date.now();
-          if (this.queue.length > QUEUE_HIGH_WATER) await this.queue.idle();
+          // A chunk at a time, then the event loop turns: clients get their -LOADING, and the
+          // flusher commits as the load goes (not the whole data set in one batch at the end).
+          await this.queue.idle();
+          await new Promise((r) => setImmediate(r));
         }
       } finally {
         await fh.close();
