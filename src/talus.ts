@@ -356,6 +356,7 @@ export class Talus implements ServerControl {
       callFromScript: (s, args, run) => executor.callFromScript(s, args, run),
       holdScheduler: (held) => this.scheduler.hold(held),
       busyThreshold: () => this.config.values.busyReplyThreshold,
+      beginEffects: () => this.keyspace.beginScriptLog(),
     }, this.log);
     this.scripting.onRelease((s, args) => executor.dispatch(s, args));
     executor.scripting = this.scripting;

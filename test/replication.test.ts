@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Redis } from 'ioredis';
 import { infoFields, freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
 import { compareDatasets, printableKey, readDataset } from './support/dataset.js';
+import { effectArgs, readChangelog } from './support/changelog-replay.js';
 import { SHORT_TTL_MS, WORKLOAD_DBS, Workload, type Cmd } from './support/workload.js';
 
 /**
@@ -164,6 +165,72 @@ describe('replication', function () {
   });
 });
 
+describe('replication: a leader gone in the middle of a full sync', function () {
+  this.timeout(120_000);
+  let leader: TalusProcess | undefined;
+  let follower: TalusProcess | undefined;
+  after(async () => {
+    if (leader?.proc.exitCode === null) leader.proc.kill('SIGCONT'); // a failure while it was stopped
+    await Promise.all([leader?.stop(), follower?.stop()]);
+  });
+
+  it('the follower keeps its old data set (none of the snapshot applied) and completes a sync once the leader is back', async () => {
+    const urlL = await freshDatabase();
+    leader = await startTalus([], { databaseUrl: urlL });
+    const l = leader.client();
+    // Big values: the snapshot takes many round trips of the leader's 8 MB window.
+    const big = Buffer.alloc(256 * 1024, 'v');
+    for (let i = 0; i < 200; i += 20) {
+      const p = l.pipeline();
+      for (let j = i; j < i + 20; j++) p.set(`big:${j}`, big);
+      await p.exec();
+    }
+    // The follower-to-be holds another data set, its own (a leader until now).
+    follower = await startTalus([]);
+    const f = follower.client();
+    const p = f.pipeline();
+    for (let i = 0; i < 100; i++) p.set(`old:${i}`, String(i));
+    await p.exec();
+
+    expect(await f.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
+    // Freeze the leader once the snapshot is flowing: the follower holds part of it.
+    await until('the snapshot to flow', async () => {
+      const r = await infoFields(f, 'replication');
+      return r.master_sync_in_progress === '1' && Number(r.master_sync_read_bytes) > 0;
+    });
+    leader.proc.kill('SIGSTOP');
+    const during = await infoFields(f, 'replication');
+    expect([during.master_link_status, during.master_sync_in_progress], 'link, sync in progress').to.deep.equal(['down', '1']);
+    expect(Number(during.master_sync_read_bytes)).to.be.greaterThan(0);
+    // replica-serve-stale-data yes: the old data set is served while the snapshot arrives, and nothing of the snapshot shows.
+    expect(await f.get('old:7')).to.equal('7');
+    expect(await f.dbsize()).to.equal(100);
+    expect(await f.exists('big:0')).to.equal(0);
+    expect((await infoFields(f, 'persistence')).loading).to.equal('0');
+
+    // kill -9 of the leader in the middle of the transfer.
+    const port = leader.port;
+    await leader.kill();
+    await until('the follower to see the link gone', async () => (await infoFields(f, 'replication')).master_sync_in_progress === '0');
+    const gone = await infoFields(f, 'replication');
+    expect(gone.master_link_status).to.equal('down');
+    expect(Number(gone.master_link_down_since_seconds)).to.be.at.least(-1);
+    expect(await f.dbsize()).to.equal(100);
+    expect(await f.get('old:99')).to.equal('99');
+    expect(await f.exists('big:0')).to.equal(0);
+    expect((await infoFields(f, 'persistence')).loading).to.equal('0');
+    expect(String(await f.set('x', '1').catch((e: Error) => e))).to.contain('READONLY');
+
+    // The leader back on its database and port: the follower completes a (full) sync.
+    leader = await startTalus(['--port', String(port)], { databaseUrl: urlL });
+    await until('the follower synced', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
+    expect(await f.dbsize()).to.equal(200);
+    expect(await f.exists('old:7')).to.equal(0);
+    expect((await f.getBuffer('big:199'))?.equals(big)).to.equal(true);
+    expect((await infoFields(leader.client(), 'stats')).sync_full).to.equal('1');
+  });
+});
+
 describe('replication options', function () {
   this.timeout(120_000);
   let leader: TalusProcess | undefined;
@@ -208,6 +275,79 @@ describe('replication options', function () {
     expect((await infoFields(l, 'replication')).master_link_status).to.equal('down');
     expect(await l.call('REPLICAOF', 'NO', 'ONE')).to.equal('OK');
     expect(await l.set('k2', 'v')).to.equal('OK');
+  });
+});
+
+describe('replication of scripts', function () {
+  this.timeout(120_000);
+  let leader: TalusProcess | undefined;
+  let follower: TalusProcess | undefined;
+  after(async () => {
+    await Promise.all([leader?.stop(), follower?.stop()]);
+  });
+
+  it("a script's writes are one MULTI ... EXEC unit in the change log, and a follower never shows part of them", async () => {
+    const url = await freshDatabase();
+    leader = await startTalus([], { databaseUrl: url });
+    const l = leader.client();
+    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const f = follower.client();
+    await until('the follower linked', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
+
+    // Each run sets the N keys to one generation: a reader must always see them equal.
+    const N = 50;
+    const keys = Array.from({ length: N }, (_, i) => `inv:${i}`);
+    const script = 'for i, k in ipairs(KEYS) do redis.call("SET", k, ARGV[1]) end return #KEYS';
+    const offset = Number((await infoFields(l, 'replication')).master_repl_offset);
+    expect(await l.eval(script, N, ...keys, '0')).to.equal(N);
+    expect(Number((await infoFields(l, 'replication')).master_repl_offset), 'MULTI, N effects, EXEC').to.equal(offset + N + 2);
+    // one write: a lone record, as Redis 7 streams it
+    expect(await l.eval('return redis.call("SET", KEYS[1], "x")', 1, 'single')).to.equal('OK');
+    expect(Number((await infoFields(l, 'replication')).master_repl_offset)).to.equal(offset + N + 3);
+    await caughtUp(l, [f]);
+
+    let stop = false;
+    let reads = 0;
+    const torn: string[] = [];
+    const reader = (async () => {
+      while (!stop) {
+        const vals = await f.mget(...keys);
+        reads++;
+        if (new Set(vals).size !== 1) torn.push(`generation mix: ${[...new Set(vals)].join(',')}`);
+      }
+    })();
+    const GENERATIONS = 150;
+    for (let g = 1; g <= GENERATIONS; g++) await l.eval(script, N, ...keys, String(g));
+    // a script long enough to span the engine's time slices (its first effects would otherwise commit alone)
+    const long = 'for i = 1, 20000 do redis.call("SET", "long:" .. (i % 100), ARGV[1]) end for i, k in ipairs(KEYS) do redis.call("SET", k, ARGV[1]) end return 1';
+    expect(await l.eval(long, N, ...keys, 'last')).to.equal(1);
+    await caughtUp(l, [f]);
+    stop = true;
+    await reader;
+    expect(torn.slice(0, 3)).to.deep.equal([]);
+    expect(reads).to.be.greaterThan(0);
+    expect(new Set(await f.mget(...keys))).to.deep.equal(new Set(['last']));
+
+    // The committed change log: every script's SETs of inv:* sit between a MULTI and its EXEC.
+    const records = await readChangelog(url);
+    let open = false;
+    let units = 0;
+    for (const r of records) {
+      const args = effectArgs(r.effect).map((a) => a.toString());
+      if (args[0] === 'MULTI') {
+        expect(open, `MULTI inside MULTI at ${r.seq}`).to.equal(false);
+        open = true;
+      } else if (args[0] === 'EXEC') {
+        expect(open, `EXEC without MULTI at ${r.seq}`).to.equal(true);
+        open = false;
+        units++;
+      } else if (args[1]?.startsWith('inv:') || args[1]?.startsWith('long:')) {
+        expect(open, `${args.join(' ')} outside MULTI ... EXEC at ${r.seq}`).to.equal(true);
+      } else if (args[1] === 'single') {
+        expect(open, 'a one-write script is not wrapped').to.equal(false);
+      }
+    }
+    expect(units).to.equal(GENERATIONS + 2);
   });
 });
 
@@ -302,24 +442,35 @@ describe('FAILOVER', function () {
   this.timeout(120_000);
   const servers: TalusProcess[] = [];
   after(async () => {
+    for (const s of servers) if (s.proc.exitCode === null) s.proc.kill('SIGCONT'); // a test that failed with a follower stopped
     await Promise.all(servers.map((s) => s.stop()));
   });
 
-  it('hands leadership to a synced follower, which continues the history; the old leader follows it', async () => {
+  const err = async (p: Promise<unknown>) => String(await p.catch((e: Error) => e));
+  const state = async (r: Redis) => (await infoFields(r, 'replication')).master_failover_state;
+
+  /** A leader and two linked followers (F1 on a database of its own, to restart it on), 100 keys written. */
+  async function trio() {
     const leader = await startTalus([]);
     servers.push(leader);
     const l = leader.client();
     const f1Db = await freshDatabase();
-    let f1 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)], { databaseUrl: f1Db });
+    const f1 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)], { databaseUrl: f1Db });
     const f2 = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
     servers.push(f1, f2);
     const r1 = f1.client();
     const r2 = f2.client();
     for (const r of [r1, r2]) await until('a follower linked', async () => (await infoFields(r, 'replication')).master_link_status === 'up');
     for (let i = 0; i < 100; i++) await l.set(`k${i}`, String(i));
+    return { leader, l, f1, f1Db, f2, r1, r2 };
+  }
+
+  it('hands leadership to a synced follower, which continues the history; the old leader follows it', async () => {
+    const t = await trio();
+    const { l, f2, r1, r2, f1Db } = t;
+    let f1 = t.f1;
 
     // Redis's refusals.
-    const err = async (p: Promise<unknown>) => String(await p.catch((e: Error) => e));
     expect(await err(r1.call('FAILOVER'))).to.contain('ERR FAILOVER is not valid when server is a replica.');
     expect(await err(l.call('FAILOVER', 'ABORT'))).to.contain('ERR No failover in progress.');
     expect(await err(l.call('FAILOVER', 'TO', '127.0.0.1', '1'))).to.contain('ERR FAILOVER target HOST and PORT is not a replica.');
@@ -355,5 +506,71 @@ describe('FAILOVER', function () {
     await r1b.set('after', 'restart');
     await until('the old leader has the write', async () => (await l.get('after')) === 'restart');
     expect(Number((await infoFields(r1b, 'stats')).sync_full), 'full syncs after the restart').to.equal(0);
+  });
+
+  it('TIMEOUT gives up on a follower that cannot catch up, ABORT puts the leader back, FORCE promotes anyway; expiry waits while writes are held', async () => {
+    const { leader, l, f2, r1, r2 } = await trio();
+    const l2 = leader.client(); // held writes: a connection of their own
+    // Redis 7.0.15's refusals of bad combinations (checked against redis-server).
+    expect(await err(l.call('FAILOVER', 'ABORT', 'TIMEOUT', '10'))).to.contain('ERR syntax error');
+    expect(await err(l.call('FAILOVER', 'TIMEOUT', '10', 'ABORT'))).to.contain('ERR syntax error');
+    expect(await err(l.call('FAILOVER', 'FORCE', 'TIMEOUT', '100'))).to.contain('ERR FAILOVER with force option requires both a timeout and target HOST and IP.');
+    expect(await err(l.call('FAILOVER', 'TO', '127.0.0.1', String(f2.port), 'FORCE'))).to.contain('ERR FAILOVER with force option requires both a timeout and target HOST and IP.');
+    expect(await err(l.call('FAILOVER', 'TIMEOUT', 'abc'))).to.contain('ERR value is not an integer or out of range');
+    expect(await err(l.call('FAILOVER', 'TIMEOUT', '-1'))).to.contain('ERR FAILOVER timeout must be greater than 0');
+    expect(await err(l.call('FAILOVER', 'TO', '127.0.0.1'))).to.contain('ERR syntax error');
+    expect(await err(l.call('FAILOVER', 'TO', '127.0.0.1', 'abc'))).to.contain('ERR value is not an integer or out of range');
+    expect(await err(l.call('FAILOVER', 'TIMEOUT', '10', 'TIMEOUT', '20'))).to.contain('ERR syntax error');
+    expect(await err(l.call('FAILOVER', 'FORCE', 'FORCE', 'TO', '127.0.0.1', String(f2.port), 'TIMEOUT', '10'))).to.contain('ERR syntax error');
+    expect(await err(l.call('FAILOVER', 'ABORT', 'ABORT'))).to.contain('ERR syntax error');
+
+    // F2 stopped: it acknowledges nothing more, and misses the next write.
+    f2.proc.kill('SIGSTOP');
+    await l.set('missed', 'by f2');
+
+    // ABORT while waiting for sync: the held write runs on the leader. Expiry waits meanwhile (no DEL while writes are held).
+    await l.set('ttl', 'v', 'PX', 1000);
+    const expiredBefore = (await infoFields(l, 'stats')).expired_keys;
+    expect(await l.call('FAILOVER', 'TO', '127.0.0.1', String(f2.port))).to.equal('OK');
+    expect(await l.pttl('ttl')).to.be.greaterThan(0); // alive when the pause began
+    expect(await state(l)).to.equal('waiting-for-sync');
+    expect(await err(l.call('FAILOVER'))).to.contain('ERR FAILOVER already in progress.');
+    let heldDone = false;
+    const held = l2.set('held', '1').then((r) => ((heldDone = true), r));
+    await until('the key to be past its expiry', async () => (await l.pttl('ttl')) === -2);
+    await sleep(300); // a few active expiry cycles
+    expect((await infoFields(l, 'stats')).expired_keys, 'keys expired while writes are held').to.equal(expiredBefore);
+    expect(heldDone).to.equal(false);
+    expect(await state(l)).to.equal('waiting-for-sync');
+    expect(await l.call('FAILOVER', 'ABORT')).to.equal('OK');
+    expect(await held).to.equal('OK');
+    expect(await state(l)).to.equal('no-failover');
+    await until('the expiry to resume', async () => (await infoFields(l, 'stats')).expired_keys !== expiredBefore);
+    expect(await err(l.call('FAILOVER', 'ABORT'))).to.contain('ERR No failover in progress.');
+
+    // TIMEOUT: F2 never catches up; the failover is aborted and the leader takes writes again.
+    expect(await l.call('FAILOVER', 'TO', '127.0.0.1', String(f2.port), 'TIMEOUT', '500')).to.equal('OK');
+    const held2 = l2.set('held', '2');
+    await until('the timeout to abort the failover', async () => (await state(l)) === 'no-failover');
+    expect(await held2).to.equal('OK');
+    expect(((await l.call('ROLE')) as unknown[])[0]).to.equal('master');
+    expect(await l.set('after-timeout', '1')).to.equal('OK');
+    expect(leader.output()).to.contain('Replica never caught up before timeout');
+
+    // FORCE: past the timeout the handover goes ahead to F2 anyway.
+    expect(await l.call('FAILOVER', 'TO', '127.0.0.1', String(f2.port), 'FORCE', 'TIMEOUT', '500')).to.equal('OK');
+    const held3 = l2.set('held', '3').catch((e: Error) => e);
+    await until('the forced handover', async () => (await state(l)) === 'failover-in-progress');
+    f2.proc.kill('SIGCONT');
+    await until('F2 to lead', async () => ((await r2.call('ROLE')) as unknown[])[0] === 'master');
+    await until('the old leader to follow F2', async () => {
+      const r = await infoFields(l, 'replication');
+      return r.role === 'slave' && r.master_port === String(f2.port) && r.master_link_status === 'up' && r.master_failover_state === 'no-failover';
+    });
+    // the write held through the handover runs on a follower now
+    expect(String(await held3)).to.contain('READONLY');
+    expect(await r2.set('after', 'force')).to.equal('OK');
+    await until('the old leader has the write', async () => (await l.get('after')) === 'force');
+    await until('F1 has the write', async () => (await r1.get('after')) === 'force');
   });
 });

@@ -414,8 +414,8 @@ function pauseGate(t: ServerControl, s: Session, cmd: Command, args: Buffer[]): 
 function unpause(t: ServerControl): void {
   const p = pauseState(t);
   p.until = 0;
-  t.keyspace.expiryPaused = false;
   p.all = false;
+  syncExpiryPause(t);
   clearTimeout(p.timer);
   p.timer = undefined;
   if (!p.failover) release(t);
@@ -425,7 +425,18 @@ function unpause(t: ServerControl): void {
 export function pauseWritesForFailover(t: ServerControl, on: boolean): void {
   const p = pauseState(t);
   p.failover = on;
+  syncExpiryPause(t);
   if (!on && p.until === 0) release(t);
+}
+
+/**
+ * The one rule for the keyspace's expiry while writes are held: paused as
+ * long as a CLIENT PAUSE (WRITE or ALL) or FAILOVER holds them, so that no
+ * expiry deletes a key (a write) that the pause keeps clients from making.
+ */
+function syncExpiryPause(t: ServerControl): void {
+  const p = pauseState(t);
+  t.keyspace.expiryPaused = p.until !== 0 || p.failover;
 }
 
 /** Run the held commands, in arrival order. */
@@ -462,7 +473,7 @@ function clientPause(c: CommandContext, args: Buffer[]): Reply {
   p.until = active ? Math.max(p.until, until) : until;
   clearTimeout(p.timer);
   p.timer = setTimeout(() => unpause(t), Math.max(0, p.until - now));
-  t.keyspace.expiryPaused = true;
+  syncExpiryPause(t);
   p.timer.unref();
   return OK;
 }

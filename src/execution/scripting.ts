@@ -22,6 +22,8 @@ export interface ScriptExecutor {
   busyThreshold(): number;
   /** hold (true) or release the scheduler's queued commands */
   holdScheduler(held: boolean): void;
+  /** a script starts: its effects are one atomic unit of the change log; call the result when it ends */
+  beginEffects(): () => void;
 }
 
 /** One script invocation, as the executor checks its commands. */
@@ -94,6 +96,11 @@ export class Scripting {
     };
     this.current = run;
     this.executor.holdScheduler(true);
+    const endEffects = this.executor.beginEffects();
+    const end = () => {
+      endEffects();
+      this.end();
+    };
     let result: Reply | Promise<Reply>;
     try {
       result = this.engine.execute(script, keys, argv, {
@@ -105,11 +112,11 @@ export class Scripting {
         },
       }, caller.protocol);
     } catch (err) {
-      this.end();
+      end();
       throw err;
     }
-    if (result instanceof Promise) return result.finally(() => this.end());
-    this.end();
+    if (result instanceof Promise) return result.finally(end);
+    end();
     return result;
   }
 

@@ -78,6 +78,8 @@ export class Keyspace {
   private relay: { records: readonly RelayedRecord[]; seq: number } | undefined;
   /** EXEC running: its effects are logged between MULTI and EXEC records (`db`: of the last one; `logged`: MULTI is) */
   private transaction: { db: number; logged: boolean } | undefined;
+  /** scripts running: the flusher takes nothing meanwhile (Keyspace.beginScriptLog) */
+  commitsHeld = 0;
   private nextKeyId = 0;
   private lastKeyId = 0;
   /** stats for INFO; unreported: keys changed without a report (a bug: see takeUnreported) */
@@ -330,6 +332,27 @@ export class Keyspace {
     const tx = this.transaction;
     this.transaction = undefined;
     if (tx?.logged) this.changelog.append(tx.db, EXEC);
+  }
+
+  /**
+   * A script starts (EVAL, FCALL...): its effects become one atomic unit of
+   * the change log, as Redis 7 wraps a script's writes in MULTI ... EXEC in
+   * its replication stream when there is more than one. Commits wait until
+   * the returned function is called at its end (a script that runs longer
+   * than a time slice would otherwise have its first effects committed, and
+   * streamed, alone); then its effects, if more than one, are wrapped in
+   * MULTI and EXEC records. Inside EXEC the transaction wraps them already;
+   * a writable follower's own writes are not wrapped (its numbering follows
+   * its leader's).
+   */
+  beginScriptLog(): () => void {
+    if (this.transaction !== undefined || this.replicaMode) return () => undefined;
+    const startSeq = this.changelog.seq;
+    this.commitsHeld++;
+    return () => {
+      this.commitsHeld--;
+      if (this.changelog.seq - startSeq > 1) this.changelog.wrap(startSeq + 1, MULTI, EXEC);
+    };
   }
 
   /**

@@ -53,6 +53,25 @@ export class Changelog {
     return rec.seq;
   }
 
+  /**
+   * Wrap the records from `firstSeq` to the last in `open` ... `close`
+   * records (a script's effects, made one atomic unit after the fact): the
+   * open record takes `firstSeq`, the wrapped ones move up by one. Only
+   * records not yet handed to the flusher can be; false if they were not all.
+   */
+  wrap(firstSeq: number, open: ReadonlyArray<Buffer | string>, close: ReadonlyArray<Buffer | string>): boolean {
+    const i = this.pending.findIndex((r) => r.seq === firstSeq);
+    if (i < 0 || this.pending[this.pending.length - 1]!.seq !== this.seq) return false;
+    const first = this.pending[i]!;
+    const head: ChangeRecord = { seq: firstSeq, db: first.db, at: first.at, effect: encodeEffect(open) };
+    for (let j = i; j < this.pending.length; j++) this.pending[j]!.seq++;
+    this.pending.splice(i, 0, head);
+    this.pendingBytes += head.effect.length;
+    this.seq++;
+    this.append(this.pending[this.pending.length - 1]!.db, close);
+    return true;
+  }
+
   /** Records not yet handed to the flusher, oldest first. */
   take(): ChangeRecord[] {
     const out = this.pending;

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import { RequestParser } from '../protocol/parser.js';
 import { encodeEffect, type LeaderPosition } from './changelog.js';
@@ -16,6 +17,8 @@ export interface FollowerHost extends ApplierHost {
   /** this server's history (ids and offsets) and its last own change-log seq */
   history(): ReplicationHistory;
   seq(): number;
+  /** where a full sync's snapshot is kept until it is complete (then loaded and removed) */
+  spoolPath(): string;
   /** disconnect our own followers (our history changes: they must ask again) */
   dropFollowers(): void;
   /** our own listening port (or replica-announce-port), sent as REPLCONF listening-port */
@@ -64,6 +67,8 @@ export class FollowerLink {
   /** the leader's stream: framing and flow control here, the records applied by the shared loop */
   private readonly queue: ApplyQueue;
   private lastAcked = -1;
+  /** a full sync's snapshot: received into a file first, applied once whole */
+  private spool: Spool | undefined;
 
   constructor(
     readonly host: string,
@@ -94,12 +99,15 @@ export class FollowerLink {
     clearTimeout(this.retry);
     clearInterval(this.ackTimer);
     this.socket?.destroy();
+    this.dropSpool();
     if (this.loading) this.h.setLoading(false);
   }
 
   private connect(): void {
     if (this.stopped) return;
     this.state = 'connecting';
+    // repl-timeout counts from here until the leader sends something
+    this.lastIo = Date.now();
     const socket = net.connect({ host: this.host, port: this.port });
     this.socket = socket;
     socket.setNoDelay(true);
@@ -173,6 +181,8 @@ export class FollowerLink {
       this.offset = Number(words[2]);
       this.state = 'sync';
       this.syncReadBytes = 0;
+      this.dropSpool();
+      this.spool = new Spool(this.h.spoolPath());
       this.h.log.notice(`Full resync from master: ${this.replid}:${this.offset}`);
     } else if (words[0] === '+CONTINUE' && resumable) {
       const replid = words[1] ?? history.replid;
@@ -201,13 +211,80 @@ export class FollowerLink {
 
   private drainParser(parser: RequestParser): void {
     try {
-      for (let args = parser.next(); args !== null; args = parser.next()) this.queue.push(args);
+      for (let args = parser.next(); args !== null; args = parser.next()) {
+        const spool = this.spool;
+        if (spool === undefined) this.queue.push(args);
+        else if (spool.end !== undefined) spool.held.push(args); // the live stream waits for the snapshot to load
+        else if (isSyncEnd(args)) {
+          spool.end = args;
+          void this.loadSpool(spool);
+        } else spool.write(args);
+      }
     } catch (err) {
       this.fail(this.socket!, `corrupt replication stream: ${(err as Error).message}`);
       return;
     }
+    if (this.spool?.end !== undefined) {
+      if (this.spool.held.length > QUEUE_HIGH_WATER) this.socket?.pause();
+      return;
+    }
     if (this.queue.length > QUEUE_HIGH_WATER && !this.queue.awaitingExec) this.socket?.pause();
     this.queue.run();
+  }
+
+  /**
+   * The whole snapshot has arrived (TALUS-SYNC END): only now is the data set
+   * replaced. Until then the old one is served (as Redis serves it while an
+   * RDB file is received), and a link lost in the middle leaves it whole.
+   * From here the data set is flushed and loaded (-LOADING) from the file,
+   * then the live stream held meanwhile is applied.
+   */
+  private async loadSpool(spool: Spool): Promise<void> {
+    const live = () => this.spool === spool && !this.stopped;
+    try {
+      // the file starts with the snapshot's TALUS-SYNC BEGIN: applying it flushes the data set
+      spool.close();
+      const parser = new RequestParser({ maxBulkLen: 1 << 30, maxQueryBuffer: Number.MAX_SAFE_INTEGER });
+      const fh = await fs.promises.open(spool.path, 'r');
+      try {
+        const chunk = Buffer.alloc(1 << 20);
+        for (;;) {
+          if (!live()) return;
+          const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
+          if (bytesRead === 0) break;
+          parser.push(Buffer.from(chunk.subarray(0, bytesRead)));
+          for (let args = parser.next(); args !== null; args = parser.next()) this.queue.push(args);
+          this.queue.run();
+          // loading is progress on this link: the leader's pings wait in the paused socket meanwhile
+          this.lastIo = Date.now();
+          // A chunk at a time, then the event loop turns: clients get their -LOADING, and the
+          // flusher commits as the load goes (not the whole data set in one batch at the end).
+          await this.queue.idle();
+          await new Promise((r) => setImmediate(r));
+        }
+      } finally {
+        await fh.close();
+      }
+      if (!live()) return;
+      this.queue.push(spool.end!);
+      for (const args of spool.held) this.queue.push(args);
+      spool.held = [];
+      this.spool = undefined;
+      spool.remove();
+      this.socket?.resume();
+      this.queue.run();
+    } catch (err) {
+      if (live() && this.socket) this.fail(this.socket, `full sync: reading the received snapshot failed: ${(err as Error).message}`);
+    }
+  }
+
+  private dropSpool(): void {
+    const spool = this.spool;
+    this.spool = undefined;
+    if (spool) {
+      spool.close();
+      spool.remove();
+    }
   }
 
   /** The stream's framing, handled here: PING, REPLCONF GETACK, TALUS-SYNC. */
@@ -274,8 +351,15 @@ export class FollowerLink {
     if (socket !== this.socket) return;
     clearInterval(this.ackTimer);
     this.queue.clear();
+    const receiving = this.spool !== undefined && this.spool.end === undefined;
+    this.dropSpool();
     if (this.state === 'connected' || this.state === 'sync') {
-      this.h.log.warning(`Connection with master lost${this.loading ? ' during a full sync: the data set stays partial (-LOADING) until a full sync completes' : ''}`);
+      const during = receiving
+        ? ' while receiving a full sync: it is dropped, the data set is kept as it was'
+        : this.loading
+          ? ' during a full sync: the data set stays partial (-LOADING) until a full sync completes'
+          : '';
+      this.h.log.warning(`Connection with master lost${during}`);
     }
     if (this.state === 'connected') this.downSince = Date.now();
     this.state = 'connect';
@@ -287,6 +371,51 @@ export class FollowerLink {
   checkTimeout(): void {
     if (!this.socket || this.state === 'connect') return;
     if (Date.now() - this.lastIo > this.timeoutSeconds() * 1000) this.fail(this.socket, 'MASTER timeout: no data nor PING received');
+  }
+}
+
+function isSyncEnd(args: Buffer[]): boolean {
+  return args.length >= 2 && args[0]!.toString('latin1').toUpperCase() === 'TALUS-SYNC' && args[1]!.toString('latin1') === 'END';
+}
+
+/** A full sync's snapshot being received: its commands, written to a file as they arrive. */
+class Spool {
+  /** TALUS-SYNC END, once received: the snapshot is whole and loads */
+  end: Buffer[] | undefined;
+  /** the live stream received while the snapshot loads */
+  held: Buffer[][] = [];
+  private fd: number | undefined;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(readonly path: string) {
+    this.fd = fs.openSync(path, 'w', 0o600);
+  }
+
+  write(args: Buffer[]): void {
+    const b = encodeEffect(args);
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+    if (this.pendingBytes >= 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    if (this.fd === undefined || this.pending.length === 0) return;
+    const data = Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (let off = 0; off < data.length; ) off += fs.writeSync(this.fd, data, off);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    this.flush();
+    fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  remove(): void {
+    fs.rm(this.path, { force: true }, () => undefined);
   }
 }
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Flusher } from '../storage/flusher.js';
 import type { ReplicationRow, ReplicationStore } from '../storage/replication-store.js';
 import type { ConfigStore } from '../config/store.js';
@@ -146,6 +147,7 @@ export class Replication implements ReplicationControl {
         // the live stream's keys only: a full sync flushes first, and its keys are new
         prefetch: (s, args) => this.link?.state === 'connected' && this.h.prefetch(s, args),
         dropFollowers: () => this.dropFollowers(),
+        spoolPath: () => path.join(this.h.config.values.dir, 'talus-sync.spool'),
         listeningPort: () => this.h.config.values.replicaAnnouncePort || this.h.port,
         announceIp: () => this.h.config.values.replicaAnnounceIp,
         runId: this.h.runId,

@@ -71,6 +71,9 @@ export class Flusher {
     this.durableSeq = ks.changelog.seq;
   }
 
+  /** a waiter needs a commit even while a script holds them */
+  private forced = false;
+
   /** Ask for a commit soon: after this tick's requests, and no sooner than `pacing` allows. */
   schedule(): void {
     if (this.scheduled || this.inFlight || this.retryTimer || this.stopped) return;
@@ -84,9 +87,15 @@ export class Flusher {
     else setImmediate(go);
   }
 
-  /** Resolves once `seq` is durable; rejects if the commit covering it fails. */
-  waitDurable(seq: number): Promise<void> {
+  /**
+   * Resolves once `seq` is durable; rejects if the commit covering it fails.
+   * `force`: commit even while a script runs (Keyspace.commitsHeld): a read
+   * from PostgreSQL that the script itself waits for (a key it did not
+   * declare, in a db whose FLUSHDB is not committed yet).
+   */
+  waitDurable(seq: number, force = false): Promise<void> {
     if (seq <= this.durableSeq) return Promise.resolve();
+    if (force) this.forced = true;
     return new Promise((resolve, reject) => {
       this.waiters.push({ seq, resolve, reject });
       this.schedule();
@@ -124,7 +133,13 @@ export class Flusher {
     const ks = this.ks;
     const upTo = ks.changelog.seq;
     if (!this.pending) return;
+    if (ks.commitsHeld > 0 && !this.forced) {
+      // a script runs: its effects commit together, once it has ended
+      setTimeout(() => this.schedule(), 2);
+      return;
+    }
     this.inFlight = true;
+    this.forced = false;
     this.lastStart = Date.now();
 
     // Snapshot, synchronously: later mutations go to the next batch.

@@ -212,7 +212,7 @@ export class Loader implements Pager {
     };
     try {
       // After FLUSHDB/SWAPDB, PostgreSQL is stale for this db until that commits.
-      if (d.barrierSeq > this.flusher.durableSeq) await this.flusher.waitDurable(d.barrierSeq);
+      if (d.barrierSeq > this.flusher.durableSeq) await this.flusher.waitDurable(d.barrierSeq, true);
       // Keys are looked up by indexed form; a row's form gives back the name asked for.
       const nameOf = new Map<string, string>();
       const keys = batch.map(([name]) => {

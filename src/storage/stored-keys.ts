@@ -14,8 +14,8 @@ export class PostgresStoredKeys implements StoredKeys {
 
   async durable(index: number): Promise<void> {
     const db = this.keyspace.dbs[index]!;
-    await this.flusher.waitDurable(this.keyspace.changelog.seq);
-    while (db.barrierSeq > this.flusher.durableSeq) await this.flusher.waitDurable(db.barrierSeq);
+    await this.flusher.waitDurable(this.keyspace.changelog.seq, true);
+    while (db.barrierSeq > this.flusher.durableSeq) await this.flusher.waitDurable(db.barrierSeq, true);
   }
 
   async page(index: number, range: StoredKeyRange, limit: number): Promise<StoredKey[]> {
