@@ -17,6 +17,7 @@ import { latencyCommands } from './latency.js';
 import { pubsubCommands, installPubsubHooks } from './pubsub.js';
 import { replicationCommands } from './replication.js';
 import { scriptingCommands } from './scripting.js';
+import { streamsCommands } from './streams.js';
 
 /** Every command family Talus serves; each module exports its table rows. */
 export const allCommands: CommandDef[] = [
@@ -37,6 +38,7 @@ export const allCommands: CommandDef[] = [
   ...pubsubCommands,
   ...replicationCommands,
   ...scriptingCommands,
+  ...streamsCommands,
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */

@@ -23,6 +23,9 @@ export const KEY_EVENTS = {
   zunionstore: 'z', zinterstore: 'z', zdiffstore: 'z', zrangestore: 'z',
   // geo (sorted sets)
   georadiusstore: 'z', geosearchstore: 'z',
+  // streams
+  xadd: 't', xtrim: 't', xdel: 't', xsetid: 't', 'xgroup-create': 't', 'xgroup-createconsumer': 't', 'xgroup-delconsumer': 't',
+  'xgroup-destroy': 't', 'xgroup-setid': 't',
   // expiry and creation
   expired: 'x', new: 'n',
 } as const;
