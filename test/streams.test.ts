@@ -79,6 +79,24 @@ describe('streams', function () {
     expect(await read).to.deep.equal(['wake', [['9-9', ['job', '1']]]]);
   });
 
+  it('XREADGROUP BLOCK is woken by an XADD and the delivery is pending', async () => {
+    const reader = srv!.client();
+    const writer = srv!.client();
+    await writer.del('jobs');
+    await writer.call('XGROUP', 'CREATE', 'jobs', 'workers', '$', 'MKSTREAM');
+    const read = reader.call('XREADGROUP', 'GROUP', 'workers', 'w1', 'BLOCK', '0', 'STREAMS', 'jobs', '>');
+    for (;;) {
+      const m = /blocked_clients:(\d+)/.exec(await writer.info('clients'));
+      if (Number(m![1]) > 0) break;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    await writer.xadd('jobs', '3-3', 'job', 'a');
+    expect(await read).to.deep.equal(['jobs', [['3-3', ['job', 'a']]]]);
+    const summary = (await writer.call('XPENDING', 'jobs', 'workers')) as unknown[];
+    expect(summary).to.deep.equal([1, '3-3', '3-3', [['w1', '1']]]);
+    expect(await writer.call('XACK', 'jobs', 'workers', '3-3')).to.equal(1);
+  });
+
   it('runs a job-queue script: XADD MAXLEN ~ inside EVAL', async () => {
     const script = `
       local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', 'added', 'jobId', ARGV[2])

@@ -18,6 +18,7 @@ import { pubsubCommands, installPubsubHooks } from './pubsub.js';
 import { replicationCommands } from './replication.js';
 import { scriptingCommands } from './scripting.js';
 import { streamsCommands } from './streams.js';
+import { streamGroupCommands } from './stream-groups.js';
 
 /** Every command family Talus serves; each module exports its table rows. */
 export const allCommands: CommandDef[] = [
@@ -39,6 +40,7 @@ export const allCommands: CommandDef[] = [
   ...replicationCommands,
   ...scriptingCommands,
   ...streamsCommands,
+  ...streamGroupCommands(),
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */

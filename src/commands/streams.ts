@@ -10,7 +10,6 @@ import type { Entry } from '../keyspace/types.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
 import { parseInteger } from '../util/numbers.js';
 import { MAX_SID, MIN_SID, StreamValue, U64_MAX, sid, sidNext, sidParts, sidPrev, sidText, type SID } from '../keyspace/values/stream.js';
-import { streamGroupCommands } from "./stream-groups.js";
 
 /**
  * The stream family (Redis 7.0 semantics), without consumer groups
@@ -76,7 +75,7 @@ function intervalId(b: Buffer, missingSeq: bigint): { id: SID; exclusive: boolea
   return { id: parseId(b, missingSeq, false).id, exclusive: false };
 }
 
-function llArg(b: Buffer): bigint {
+export function llArg(b: Buffer): bigint {
   const n = parseInteger(b);
   if (n === null) throw Errors.notInteger();
   return n;
@@ -441,51 +440,6 @@ function xread(c: CommandContext, args: Buffer[]): Reply {
   });
 }
 
-// --- XINFO STREAM -----------------------------------------------------------------------
-
-function xinfoStream(c: CommandContext, args: Buffer[]): Reply {
-  const e = lookupTyped(c, args[2]!, 'stream');
-  if (e === undefined) throw Errors.noSuchKey();
-  let full = false;
-  let count = 10;
-  const extra = args.length - 3;
-  if (extra > 0) {
-    if (extra !== 1 && extra !== 3) throw Errors.subcommandSyntax(args[1]!, 'xinfo');
-    if (keyword(args[3]!) !== 'FULL') throw Errors.subcommandSyntax(args[1]!, 'xinfo');
-    full = true;
-    if (extra === 3) {
-      if (keyword(args[4]!) !== 'COUNT') throw Errors.subcommandSyntax(args[1]!, 'xinfo');
-      const n = llArg(args[5]!);
-      count = n < 0n ? 10 : n > 1_000_000_000n ? 1_000_000_000 : Number(n);
-    }
-  }
-  const v = e.value as StreamValue;
-  const nodes = v.nodeCount;
-  const out: Array<[Reply, Reply]> = [
-    [bulk('length'), v.size],
-    [bulk('radix-tree-keys'), nodes],
-    [bulk('radix-tree-nodes'), nodes + 1],
-    [bulk('last-generated-id'), idReply(v.lastId)],
-    [bulk('max-deleted-entry-id'), idReply(v.maxDeletedId)],
-    [bulk('entries-added'), v.entriesAdded],
-    [bulk('recorded-first-entry-id'), idReply(v.firstId)],
-  ];
-  if (!full) {
-    out.push([bulk('groups'), v.groups.size]);
-    out.push([bulk('first-entry'), v.size > 0 ? entryReply(v, v.ids[0]!) : null]);
-    out.push([bulk('last-entry'), v.size > 0 ? entryReply(v, v.ids[v.ids.length - 1]!) : null]);
-  } else {
-    out.push([bulk('entries'), v.range(MIN_SID, MAX_SID, count, false).map((id) => entryReply(v, id))]);
-    out.push([bulk('groups'), fullGroupsInfo(v, count)]);
-  }
-  return new MapReply(out);
-}
-
-let fullGroupsInfo: (v: StreamValue, count: number) => Reply = () => [];
-export function setFullGroupsInfo(f: (v: StreamValue, count: number) => Reply): void {
-  fullGroupsInfo = f;
-}
-
 // --- the table -------------------------------------------------------------------------
 
 const ONE_KEY: KeySpec = { first: 1, last: 1, step: 1 };
@@ -513,5 +467,4 @@ export const streamsCommands: CommandDef[] = [
   { name: 'xtrim', keys: ONE_KEY, handler: xtrim },
   { name: 'xsetid', keys: ONE_KEY, handler: xsetid },
   { name: 'xread', movableKeys: streamsKeys, handler: xread },
-  ...streamGroupCommands(xinfoStream),
 ];

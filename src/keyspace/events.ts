@@ -26,6 +26,8 @@ export const KEY_EVENTS = {
   // streams
   xadd: 't', xtrim: 't', xdel: 't', xsetid: 't', 'xgroup-create': 't', 'xgroup-createconsumer': 't', 'xgroup-delconsumer': 't',
   'xgroup-destroy': 't', 'xgroup-setid': 't',
+  // consumer-group changes Redis notifies nothing of (XREADGROUP, XACK, XCLAIM, XAUTOCLAIM)
+  'xgroup-pel': '',
   // expiry and creation
   expired: 'x', new: 'n',
 } as const;
