@@ -36,8 +36,26 @@ function llArg(b: Buffer, message?: string): bigint {
 
 const clampNum = (n: bigint) => (n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : n < BigInt(Number.MIN_SAFE_INTEGER) ? Number.MIN_SAFE_INTEGER : Number(n));
 
+/** An error with client arguments printed as C strings (up to a NUL byte), as Redis's %s does. */
+function formatted(...parts: Array<string | Buffer>): ErrorReply {
+  const bytes = parts.map((p) => {
+    if (typeof p === 'string') return Buffer.from(p);
+    const nul = p.indexOf(0);
+    return nul >= 0 ? p.subarray(0, nul) : p;
+  });
+  let text = Buffer.concat(bytes);
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === 0x0d || text[end - 1] === 0x0a)) end--;
+  text = text.subarray(0, end);
+  return ErrorReply.fromBytes(text);
+}
+
 function noGroup(key: Buffer, group: Buffer, suffix = ''): ErrorReply {
-  return Errors.echoing('NOGROUP No such key \'', key, `' or consumer group '${str(group)}'${suffix}`);
+  return formatted('NOGROUP No such key \'', key, "' or consumer group '", group, `'${suffix}`);
+}
+
+function noSuchGroup(group: Buffer, key: Buffer): ErrorReply {
+  return formatted('NOGROUP No such consumer group \'', group, "' for key name '", key, "'");
 }
 
 /** Report a group change: its event (or none Redis would notify) and its effect. */
@@ -102,12 +120,13 @@ interface GroupTarget {
   g: ConsumerGroup | undefined;
 }
 
-function groupTarget(c: CommandContext, args: Buffer[], needGroup: boolean): GroupTarget {
+function groupTarget(c: CommandContext, args: Buffer[], needGroup: boolean, mkStream = false): GroupTarget {
   const e = lookupTyped(c, args[2]!, 'stream');
+  if (e === undefined && !mkStream) requireKey(e);
   const v = e?.value as StreamValue | undefined;
   const g = v?.groups.get(str(args[3]!));
   if (g === undefined && needGroup) {
-    throw Errors.echoing('NOGROUP No such consumer group \'', args[3]!, `' for key name '${str(args[2]!)}'`);
+    throw noSuchGroup(args[3]!, args[2]!);
   }
   return { e, g };
 }
@@ -139,8 +158,7 @@ function entriesReadOpt(args: Buffer[], from: number, allowMk: boolean): { mk: b
 
 function xgroupCreate(c: CommandContext, args: Buffer[]): Reply {
   const { mk, read } = entriesReadOpt(args, 5, true);
-  let { e } = groupTarget(c, args, false);
-  if (e === undefined && !mk) requireKey(e);
+  let { e } = groupTarget(c, args, false, mk);
   const a = args[4]!;
   let id: SID;
   if (a.length === 1 && a[0] === 0x24) id = e ? (e.value as StreamValue).lastId : MIN_SID;
@@ -287,7 +305,7 @@ function xreadgroup(c: CommandContext, args: Buffer[]): Reply {
     const key = keys[i]!;
     const e = lookupTyped(c, key, 'stream');
     const g = (e?.value as StreamValue | undefined)?.groups.get(str(group));
-    if (!g) throw Errors.echoing('NOGROUP No such key \'', key, `' or consumer group '${str(group)}' in XREADGROUP with GROUP option`);
+    if (!g) throw noGroup(key, group, ' in XREADGROUP with GROUP option');
     const a = args[o.streamsArg + o.streamsCount + i]!;
     if (a.length === 1 && a[0] === 0x24) {
       throw new ErrorReply('ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.');
@@ -325,14 +343,14 @@ function xreadgroup(c: CommandContext, args: Buffer[]): Reply {
   const count = o.count || 1000;
   return b.block(c, keyRefsOf(c, keys), o.timeout, (name) => {
     const e = c.keyspace.lookup(c.session.db, name);
-    if (e === undefined || e.type !== 'stream') return undefined;
+    if (e === undefined || e.type !== 'stream') return new ErrorReply('UNBLOCKED the stream key no longer exists');
     const v = e.value as StreamValue;
     const g = v.groups.get(str(group));
     if (!g) return new ErrorReply('NOGROUP the consumer group this client was blocked on no longer exists');
     if (v.size === 0 || v.ids[v.ids.length - 1]! <= g.lastId) return undefined;
     const i = keys.findIndex((k) => str(k) === name);
     return readReply(c, [[keys[i]!, serve(e, i, g, null, count)]]);
-  });
+  }, { servesGone: true });
 }
 
 // --- XACK, XPENDING ---------------------------------------------------------------------
@@ -340,9 +358,9 @@ function xreadgroup(c: CommandContext, args: Buffer[]): Reply {
 function xack(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const e = lookupTyped(c, key, 'stream');
-  const ids = args.slice(3).map(strictId);
   const g = (e?.value as StreamValue | undefined)?.groups.get(str(args[2]!));
   if (!e || !g) return 0;
+  const ids = args.slice(3).map(strictId);
   const acked: string[] = [];
   for (const id of ids) {
     if (g.pel.has(id)) {
@@ -512,10 +530,6 @@ function xclaim(c: CommandContext, args: Buffer[]): Reply {
 function xautoclaim(c: CommandContext, args: Buffer[]): Reply {
   const key = args[1]!;
   const group = args[2]!;
-  const e = lookupTyped(c, key, 'stream');
-  const v = e?.value as StreamValue | undefined;
-  const g = v?.groups.get(str(group));
-  if (!e || !v || !g) throw noGroup(key, group);
   let minIdle = clampNum(llArg(args[4]!, 'Invalid min-idle-time argument for XAUTOCLAIM'));
   if (minIdle < 0) minIdle = 0;
   const start = intervalBound(args[5]!, 0n, true);
@@ -533,6 +547,10 @@ function xautoclaim(c: CommandContext, args: Buffer[]): Reply {
     } else if (opt === 'JUSTID') justId = true;
     else throw Errors.syntax();
   }
+  const e = lookupTyped(c, key, 'stream');
+  const v = e?.value as StreamValue | undefined;
+  const g = v?.groups.get(str(group));
+  if (!e || !v || !g) throw noGroup(key, group);
   let attempts = count * 10;
   const now = Date.now();
   const name = str(args[3]!);
@@ -599,7 +617,7 @@ function xinfoGroups(c: CommandContext, args: Buffer[]): Reply {
 function xinfoConsumers(c: CommandContext, args: Buffer[]): Reply {
   const v = readGroups(c, args[2]!);
   const g = v.groups.get(str(args[3]!));
-  if (!g) throw Errors.echoing('NOGROUP No such consumer group \'', args[3]!, `' for key name '${str(args[2]!)}'`);
+  if (!g) throw noSuchGroup(args[3]!, args[2]!);
   const now = Date.now();
   return byName(g.consumers).map(([name, cons]) => new MapReply([
     [bulk('name'), bulk(name)],

@@ -376,8 +376,7 @@ export function parseRead(c: CommandContext, args: Buffer[], group: boolean): Re
       o.streamsArg = i + 1;
       const n = args.length - o.streamsArg;
       if (n % 2 !== 0) {
-        const sym = group ? '>' : '$';
-        throw new ErrorReply(`ERR Unbalanced '${name}' list of streams: for each stream key an ID or '${sym}' must be specified.`);
+        throw new ErrorReply("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
       }
       o.streamsCount = n / 2;
       break;
