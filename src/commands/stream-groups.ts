@@ -5,6 +5,7 @@ import { Errors } from './errors.js';
 import { keyword } from './args.js';
 import { changed, lookupTyped } from './keyaccess.js';
 import { createCollection } from './collections.js';
+import { keyName } from '../keyspace/names.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Effect, KeyEvent } from '../keyspace/events.js';
 import { parseInteger } from '../util/numbers.js';
@@ -121,7 +122,9 @@ interface GroupTarget {
 }
 
 function groupTarget(c: CommandContext, args: Buffer[], needGroup: boolean, mkStream = false): GroupTarget {
-  const e = lookupTyped(c, args[2]!, 'stream');
+  // a write's lookup (Redis's lookupKeyWrite): no keymiss event
+  const e = c.keyspace.lookup(c.session.db, keyName(args[2]!));
+  if (e !== undefined && e.type !== 'stream') throw Errors.wrongType();
   if (e === undefined && !mkStream) requireKey(e);
   const v = e?.value as StreamValue | undefined;
   const g = v?.groups.get(str(args[3]!));
