@@ -64,10 +64,12 @@ function groupChanged(c: CommandContext, e: Entry, event: KeyEvent, effect?: Eff
   streamChanged(c, e, event, effect);
 }
 
-function createConsumer(c: CommandContext, e: Entry, g: ConsumerGroup, name: string): Consumer {
+/** A consumer created by XREADGROUP, XCLAIM or XAUTOCLAIM: logged as XGROUP CREATECONSUMER. */
+function createConsumer(c: CommandContext, e: Entry, key: Buffer, group: Buffer, g: ConsumerGroup, name: string): Consumer {
   const consumer: Consumer = { seenTime: Date.now(), pending: new Set() };
   g.consumers.set(name, consumer);
-  changed(c, e.name, 'xgroup-createconsumer');
+  c.keyspace.touch(e);
+  changed(c, e.name, 'xgroup-createconsumer', ['XGROUP', 'CREATECONSUMER', key, group, bulk(name)]);
   return consumer;
 }
 
@@ -292,9 +294,9 @@ function deliverHistory(c: CommandContext, e: Entry, key: Buffer, group: Buffer,
     const p = g.pel.get(id)!;
     p.deliveryTime = now;
     p.deliveryCount++;
+    c.keyspace.touch(e);
     changed(c, e.name, 'xgroup-pel', xclaimEffect(key, group, id, p, g.lastId));
   }
-  if (out.length > 0) c.keyspace.touch(e);
   return out;
 }
 
@@ -321,9 +323,9 @@ function xreadgroup(c: CommandContext, args: Buffer[]): Reply {
   }
   const serve = (e: Entry, i: number, g: ConsumerGroup, history: SID | null, count: number): Reply[] => {
     const key = keys[i]!;
-    if (!g.consumers.has(consumerName)) createConsumer(c, e, g, consumerName);
+    if (!g.consumers.has(consumerName)) createConsumer(c, e, key, group, g, consumerName);
+    // (the seen time alone is not a logged change: it is stored with the group's next change)
     g.consumers.get(consumerName)!.seenTime = Date.now();
-    c.keyspace.touch(e);
     if (history !== null) return deliverHistory(c, e, key, group, g, consumerName, sidNext(history)!, count);
     return deliverNew(c, e, key, group, g, consumerName, count, o.noack);
   };
@@ -508,7 +510,7 @@ function xclaim(c: CommandContext, args: Buffer[]): Reply {
     if (!p) continue;
     if (!fresh && minIdle && now - p.deliveryTime < minIdle) continue;
     if (!consumer) {
-      consumer = g.consumers.get(name) ?? createConsumer(c, e, g, name);
+      consumer = g.consumers.get(name) ?? createConsumer(c, e, key, group, g, name);
       consumer.seenTime = now;
     }
     if (!fresh && p.consumer !== name) g.consumers.get(p.consumer)?.pending.delete(id);
@@ -576,7 +578,7 @@ function xautoclaim(c: CommandContext, args: Buffer[]): Reply {
     }
     if (minIdle && now - p.deliveryTime < minIdle) continue;
     if (!consumer) {
-      consumer = g.consumers.get(name) ?? createConsumer(c, e, g, name);
+      consumer = g.consumers.get(name) ?? createConsumer(c, e, key, group, g, name);
       consumer.seenTime = now;
     }
     if (p.consumer !== name) g.consumers.get(p.consumer)?.pending.delete(id);
