@@ -110,6 +110,35 @@ describe('streams', function () {
     expect(first![1]).to.deep.equal(['event', 'added', 'jobId', String(250 - last[1])]);
   });
 
+  it('a follower gets streams and groups by full sync and by the live change log', async () => {
+    await r.del('fs');
+    for (let i = 1; i <= 30; i++) await r.xadd('fs', 'MAXLEN', '~', '20', `${i}-0`, 'f', `v${i}`);
+    await r.xdel('fs', '25-0');
+    await r.call('XGROUP', 'CREATE', 'fs', 'g', '0');
+    await r.call('XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '3', 'STREAMS', 'fs', '>');
+    await r.call('XACK', 'fs', 'g', '2-0');
+    await r.call('XGROUP', 'CREATECONSUMER', 'fs', 'g', 'c9');
+    const follower = await startTalus(['--replicaof', '127.0.0.1', String(srv!.port)], { databaseUrl: await freshDatabase() });
+    try {
+      const f = follower.client();
+      const state = async (c: Redis) => [
+        await c.xrange('fs', '-', '+'),
+        await info(c, 'fs').catch(() => ({})),
+        ((await c.call('XINFO', 'GROUPS', 'fs').catch(() => [])) as unknown[]),
+        ((await c.call('XPENDING', 'fs', 'g', '-', '+', '100').catch(() => [])) as unknown[][]).map((p) => [p[0], p[1], p[3]]),
+      ];
+      const same = async () => JSON.stringify(await state(f)) === JSON.stringify(await state(r));
+      while (!(await same())) await new Promise((res) => setTimeout(res, 50));
+      await r.xadd('fs', '40-0', 'x', 'y');
+      await r.call('XREADGROUP', 'GROUP', 'g', 'c2', 'STREAMS', 'fs', '>');
+      await r.call('XCLAIM', 'fs', 'g', 'c3', '0', '3-0');
+      while (!(await same())) await new Promise((res) => setTimeout(res, 50));
+      expect(await state(f)).to.deep.equal(await state(r));
+    } finally {
+      await follower.stop();
+    }
+  });
+
   it('the change log rebuilds the same streams in redis-server', async function () {
     if (!redisServerAvailable()) this.skip();
     await r.flushall();
