@@ -10,7 +10,7 @@ import type { Session } from './session.js';
 import { parseFloatArg } from '../util/numbers.js';
 
 /**
- * Blocking commands (BLPOP & co, BZPOPMIN & co, later XREAD BLOCK): clients
+ * Blocking commands (BLPOP & co, BZPOPMIN & co, XREAD/XREADGROUP BLOCK): clients
  * waiting for keys to become servable.
  *
  * How a family uses it, from a (synchronous) handler:
@@ -26,7 +26,7 @@ import { parseFloatArg } from '../util/numbers.js';
  *
  * - Every change reported at the mutation seam signals its key
  *   (`signalReady(db, name)`: pushes, ZADD, RENAME/MOVE/COPY/SORT STORE into
- *   a key...; SWAPDB signals both dbs). That is cheap when nobody waits on
+ *   a key...; SWAPDB signals both dbs, FLUSHDB/FLUSHALL their waited keys). That is cheap when nobody waits on
  *   the key.
  * - When the current top-level command (a whole EXEC included) has finished,
  *   the executor calls `handleReady()`: for each ready key, in the order they were
