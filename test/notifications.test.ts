@@ -59,6 +59,14 @@ const SCRIPT: Cmd[] = [
   ['zunionstore', 'zu', 1, 'z2'], ['zinterstore', 'zi', 2, 'z2', 'zu'], ['zdiffstore', 'zd', 2, 'z2', 'zu'],
   ['zrangestore', 'zr', 'z2', 0, 0], ['zmpop', 1, 'z2', 'min', 'count', 5], ['zadd', 'z3', 1, 'a'], ['bzpopmin', 'z3', 0],
   ['zadd', 'z4', 1, 'a'], ['bzmpop', 0, 1, 'z4', 'max'],
+  // streams
+  ['xadd', 'xs', '1-1', 'f', 'v'], ['xadd', 'xs', 'maxlen', 1, '2-1', 'f', 'v'], ['xadd', 'xs', 'nomkstream', '3-1', 'f', 'v'],
+  ['xadd', 'noxs', 'nomkstream', '3-1', 'f', 'v'], ['xadd', 'xs', '1-1', 'f', 'v'], ['xdel', 'xs', '2-1', '9-9'], ['xtrim', 'xs', 'maxlen', 0],
+  ['xsetid', 'xs', '10-0'], ['xgroup', 'create', 'xs', 'g', '0'], ['xgroup', 'create', 'xs2', 'g', '$', 'mkstream'],
+  ['xgroup', 'createconsumer', 'xs', 'g', 'c1'], ['xadd', 'xs', '11-0', 'f', 'v'], ['xreadgroup', 'group', 'g', 'c2', 'streams', 'xs', '>'],
+  ['xack', 'xs', 'g', '11-0'], ['xclaim', 'xs', 'g', 'c3', 0, '11-0', 'force'], ['xautoclaim', 'xs', 'g', 'c4', 0, '0'],
+  ['xgroup', 'setid', 'xs', 'g', '$'], ['xgroup', 'delconsumer', 'xs', 'g', 'c1'], ['xgroup', 'destroy', 'xs', 'g'],
+  ['xgroup', 'destroy', 'xs', 'g'],
   // sort ... store
   ['rpush', 'srt', 3, 1, 2], ['sort', 'srt', 'store', 'srtd'], ['sort', 'nolist', 'store', 'srtd'],
   // transactions, db-wide

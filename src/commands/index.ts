@@ -19,6 +19,8 @@ import { latencyCommands } from './latency.js';
 import { pubsubCommands, installPubsubHooks } from './pubsub.js';
 import { replicationCommands } from './replication.js';
 import { scriptingCommands } from './scripting.js';
+import { streamsCommands } from './streams.js';
+import { streamGroupCommands } from './stream-groups.js';
 
 /** Every command family Talus serves; each module exports its table rows. */
 export const allCommands: CommandDef[] = [
@@ -41,6 +43,8 @@ export const allCommands: CommandDef[] = [
   ...pubsubCommands,
   ...replicationCommands,
   ...scriptingCommands,
+  ...streamsCommands,
+  ...streamGroupCommands(),
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */

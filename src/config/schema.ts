@@ -660,7 +660,7 @@ const SPECS = {
     'latency-tracking': option(bool(), { effect: LIVE, default: true, doc: 'Keep a latency histogram per command, for INFO latencystats and LATENCY HISTOGRAM.', mutable: true }),
     'latency-tracking-info-percentiles': option(percentiles(), { effect: LIVE, default: '50 99 99.9', doc: 'Percentiles reported by INFO latencystats.', mutable: true }),
     'metrics-port': option(int(0, 65535), { effect: LIVE, default: 0, doc: 'HTTP port for /metrics (Prometheus), /healthz and /readyz, on the bind addresses (0 = off; the Helm chart uses 9420).', mutable: false }),
-    'notify-keyspace-events': option(notifyFlags(), { effect: LIVE, default: '', doc: 'Keyspace notification classes (e.g. "KEA"; empty = off). K/E: keyspace/keyevent channels; g $ l s h z x n m: generic, string, list, set, hash, sorted set, expired, new key, key miss. e (evicted) is never emitted: Talus unloads clean keys from memory but deletes nothing; t and d (streams, modules) have nothing to emit in Talus.', mutable: true }),
+    'notify-keyspace-events': option(notifyFlags(), { effect: LIVE, default: '', doc: 'Keyspace notification classes (e.g. "KEA"; empty = off). K/E: keyspace/keyevent channels; g $ l s h z x n m: generic, string, list, set, hash, sorted set, expired, new key, key miss. e (evicted) is never emitted: Talus unloads clean keys from memory but deletes nothing; d (modules) has nothing to emit in Talus.', mutable: true }),
   }),
 
   ...section('Process', {
@@ -681,8 +681,8 @@ const SPECS = {
     'zset-max-listpack-value': option(int(0, MAX), { effect: LIVE, default: 64, doc: 'Sorted set compact-encoding value size limit.', mutable: true, aliases: ['zset-max-ziplist-value'] }),
     'list-max-listpack-size': option(int(INT_MIN, INT_MAX), { effect: noEffect(OWN_ENCODING + '; OBJECT ENCODING reports quicklist for every list, as Redis 7.0 does'), default: -2, doc: 'List node size (negative = -1..-5 for 4kb..64kb, positive = entries).', mutable: true, aliases: ['list-max-ziplist-size'] }),
     'list-compress-depth': option(int(0, INT_MAX), { effect: noEffect(OWN_ENCODING), default: 0, doc: 'List nodes left uncompressed at each end (0 = no compression).', mutable: true }),
-    'stream-node-max-bytes': option(memory(), { effect: noEffect(OWN_ENCODING), default: 4096, doc: 'Stream node size limit in bytes.', mutable: true }),
-    'stream-node-max-entries': option(int(0, MAX), { effect: noEffect(OWN_ENCODING), default: 100, doc: 'Stream node entry limit.', mutable: true }),
+    'stream-node-max-bytes': option(memory(), { effect: LIVE, default: 4096, doc: 'Stream node size limit in bytes. Talus keeps entries in its own structure but tracks the node boundaries Redis would have (from an estimate of the listpack bytes), because approximate trimming (MAXLEN ~, MINID ~) removes whole nodes only.', mutable: true }),
+    'stream-node-max-entries': option(int(0, MAX), { effect: LIVE, default: 100, doc: 'Stream node entry limit: where approximate trimming (MAXLEN ~, MINID ~) may cut a stream, as in Redis; 100 times it is the default LIMIT of approximate trimming.', mutable: true }),
     'hll-sparse-max-bytes': option(memory(), { effect: LIVE, default: 3000, doc: 'HyperLogLog sparse representation size limit in bytes: a sparse value that would grow past it becomes dense (values are Redis\'s own HyperLogLog bytes).', mutable: true }),
     'sanitize-dump-payload': option(oneOf(['no', 'yes', 'clients'] as const), { effect: noEffect('RESTORE always decodes a payload whole into Talus values, which checks it as deeply as yes does'), default: 'no', doc: 'Deep-check RESTORE payloads.', mutable: true }),
   }),

@@ -10,7 +10,7 @@ import type { Session } from './session.js';
 import { parseFloatArg } from '../util/numbers.js';
 
 /**
- * Blocking commands (BLPOP & co, BZPOPMIN & co, later XREAD BLOCK): clients
+ * Blocking commands (BLPOP & co, BZPOPMIN & co, XREAD/XREADGROUP BLOCK): clients
  * waiting for keys to become servable.
  *
  * How a family uses it, from a (synchronous) handler:
@@ -26,7 +26,7 @@ import { parseFloatArg } from '../util/numbers.js';
  *
  * - Every change reported at the mutation seam signals its key
  *   (`signalReady(db, name)`: pushes, ZADD, RENAME/MOVE/COPY/SORT STORE into
- *   a key...; SWAPDB signals both dbs). That is cheap when nobody waits on
+ *   a key...; SWAPDB signals both dbs, FLUSHDB/FLUSHALL their waited keys). That is cheap when nobody waits on
  *   the key.
  * - When the current top-level command (a whole EXEC included) has finished,
  *   the executor calls `handleReady()`: for each ready key, in the order they were
@@ -61,6 +61,8 @@ export interface BlockOptions {
   also?: KeyRef[];
   /** the reply on timeout or CLIENT UNBLOCK [TIMEOUT]; default NULL_ARRAY */
   onTimeout?: () => Reply;
+  /** `attempt` answers a key that is gone (XREADGROUP's error): tried even after the key was deleted */
+  servesGone?: boolean;
 }
 
 interface Waiter {
@@ -72,6 +74,7 @@ interface Waiter {
   also: string[];
   attempt: (readyKey: string) => Reply | undefined;
   onTimeout: () => Reply;
+  servesGone: boolean;
   deadline: number;
   timer: NodeJS.Timeout | undefined;
   /** the command, for stats when it completes (set by Talus right after the handler) */
@@ -124,6 +127,10 @@ export class Blocking {
       else if (m.event === 'swapdb') {
         this.signalDb(m.db);
         this.signalDb(m.otherDb!);
+      } else if (m.event === 'flushdb') {
+        this.signalDb(m.db); // a blocked XREADGROUP is told its key is gone
+      } else if (m.event === 'flushall') {
+        for (const idx of [...this.byKey.keys()]) this.signalDb(idx);
       }
     });
   }
@@ -171,6 +178,7 @@ export class Blocking {
       also: (opts.also ?? []).map((k) => k.name),
       attempt,
       onTimeout: opts.onTimeout ?? (() => NULL_ARRAY),
+      servesGone: opts.servesGone ?? false,
       deadline: timeoutMs > 0 ? Date.now() + timeoutMs : 0,
       timer: undefined,
       cmd: undefined,
@@ -254,9 +262,11 @@ export class Blocking {
           if (!set) continue;
           // Set iteration visits waiters in insertion order and skips the ones
           // removed meanwhile (served, timed out, disconnected).
+          let gone = false;
           for (const w of set) {
+            if (gone && !w.servesGone) continue;
             this.retry(w, r);
-            if (this.gone(r)) break;
+            gone = this.gone(r);
           }
         }
       }

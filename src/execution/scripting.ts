@@ -67,6 +67,11 @@ export class Scripting {
     this.releaseHeld = fn;
   }
 
+  /** Whether `s` is the session a running script calls commands from. */
+  isScript(s: Session): boolean {
+    return this.current !== undefined && s === this.session;
+  }
+
   /** Whether the running script has run longer than busy-reply-threshold (0: never). */
   busy(threshold: number): boolean {
     return this.current !== undefined && threshold > 0 && performance.now() - this.current.startedAt >= threshold;

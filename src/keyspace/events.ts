@@ -27,6 +27,11 @@ export const KEY_EVENTS = {
   zunionstore: 'z', zinterstore: 'z', zdiffstore: 'z', zrangestore: 'z',
   // geo (sorted sets)
   georadiusstore: 'z', geosearchstore: 'z',
+  // streams
+  xadd: 't', xtrim: 't', xdel: 't', xsetid: 't', 'xgroup-create': 't', 'xgroup-createconsumer': 't', 'xgroup-delconsumer': 't',
+  'xgroup-destroy': 't', 'xgroup-setid': 't',
+  // consumer-group changes Redis notifies nothing of (XREADGROUP, XACK, XCLAIM, XAUTOCLAIM)
+  'xgroup-pel': '',
   // expiry and creation
   expired: 'x', new: 'n',
 } as const;

@@ -3,6 +3,7 @@ import type { ListValue } from '../keyspace/values/list.js';
 import type { SetValue } from '../keyspace/values/set.js';
 import type { ZSetValue } from '../keyspace/values/zset.js';
 import type { KeyType } from '../keyspace/types.js';
+import { sidText, type StreamValue } from '../keyspace/values/stream.js';
 
 /** One key of a full sync: its name, type, whole value and expiry. */
 export interface SnapshotItem {
@@ -58,11 +59,34 @@ export function keyCommands(k: SnapshotItem): Array<Array<Buffer | string>> {
       z.walk(0, false, (m, score) => void add('ZADD', formatScore(score), name(m)));
       break;
     }
+    case 'stream': {
+      const v = k.value as StreamValue;
+      for (const id of v.ids) out.push(['XADD', key, sidText(id), ...v.get(id)!]);
+      if (v.size === 0) out.push(['XADD', key, 'MAXLEN', '0', '0-1', 'x', 'y']);
+      out.push(['XSETID', key, sidText(v.lastId), 'ENTRIESADDED', String(v.entriesAdded), 'MAXDELETEDID', sidText(v.maxDeletedId)]);
+      out.push(...groupCommands(key, v));
+      break;
+    }
     default:
       throw new Error(`full sync cannot send a key of type ${k.type}`);
   }
   if (members > 0) out.push(cmd);
   if (k.expireAt && out.length > 0) out.push(['PEXPIREAT', key, String(k.expireAt)]);
+  return out;
+}
+
+/** A stream's consumer groups: created at their last ID, their consumers, then each pending entry claimed as it is. */
+function groupCommands(key: Buffer, v: StreamValue): Array<Array<Buffer | string>> {
+  const out: Array<Array<Buffer | string>> = [];
+  for (const [name, g] of v.groups) {
+    const group = Buffer.from(name, 'latin1');
+    out.push(['XGROUP', 'CREATE', key, group, sidText(g.lastId), 'ENTRIESREAD', String(g.entriesRead)]);
+    for (const [cn] of g.consumers) out.push(['XGROUP', 'CREATECONSUMER', key, group, Buffer.from(cn, 'latin1')]);
+    for (const [id, p] of g.pel) {
+      out.push(['XCLAIM', key, group, Buffer.from(p.consumer, 'latin1'), '0', sidText(id), 'TIME', String(p.deliveryTime),
+        'RETRYCOUNT', String(p.deliveryCount), 'FORCE', 'JUSTID', 'LASTID', sidText(g.lastId)]);
+    }
+  }
   return out;
 }
 

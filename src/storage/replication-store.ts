@@ -130,6 +130,10 @@ export async function readSnapshot(
           const loaded = await codecFor(type).load!(trx, ids);
           for (const [id, v] of loaded) values.set(id, v);
         }
+        // what the key row's note adds to the rows (a stream's metadata and groups, a sorted set's encoding)
+        for (const r of rows) {
+          if (r.type !== 'string') codecFor(r.type).readRowNote?.(values.get(Number(r.key_id)), r.value);
+        }
         await onBatch(
           rows.map((r) => ({
             db: r.db,

@@ -6,3 +6,4 @@
 import './hash-set-codecs.js';
 import './list-codec.js';
 import './zset-codec.js';
+import './stream-codec.js';

@@ -479,7 +479,8 @@ const INT_EDGES = ['9223372036854775807', '-9223372036854775808', '9223372036854
 const NOT_INTS = ['01', '+1', ' 1', '1 ', '1.0', '0x10', '1e3', 'abc', '', '-0', '- 1'];
 const FLOATS = ['1.5', '-0.25', '3.0e3', '1e-5', '0.1', '10.50', '-inf', 'inf', 'nan', '5.0e300', '1.7976931348623157e308'];
 const COLLECTION_KINDS = ['list', 'hash', 'set', 'zset'] as const;
-export type CollectionKind = (typeof COLLECTION_KINDS)[number];
+/** streams are not among the kinds `key()` picks from, so the other families' sequences stay as they were */
+export type CollectionKind = (typeof COLLECTION_KINDS)[number] | 'stream';
 const TEXTS = ['hello', 'foo bar', 'x', '', 'Ω≈ç', 'line\r\nbreak', 'tab\tsep'];
 
 /** What a generator gets: the seeded RNG and this sequence's key space. */
@@ -518,7 +519,7 @@ export class Gen {
     return Array.from({ length: n }, () => this.typed(kind));
   }
   private typedName(kind: CollectionKind): string {
-    return `${kind[0]!.toUpperCase()}${this.rng.int(1, this.perKind)}`;
+    return `${kind === 'stream' ? 'X' : kind[0]!.toUpperCase()}${this.rng.int(1, this.perKind)}`;
   }
   int(lo: number, hi: number): string {
     return String(this.rng.int(lo, hi));
@@ -1306,7 +1307,129 @@ export const HYPERLOGLOG: Family = {
   ],
 };
 
-export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS, GEO, BITMAPS, HYPERLOGLOG, SORTING, TRANSACTIONS];
+
+// --- streams --------------------------------------------------------------------------
+
+/**
+ * Streams with explicit IDs only (`*` takes the clock), so replies are
+ * deterministic; approximate trimming (~) included, as Talus follows
+ * Redis's node boundaries. Not generated: XINFO STREAM (radix-tree-nodes is
+ * Redis's rax layout), idle times (XPENDING extended, XINFO CONSUMERS) and
+ * BLOCK.
+ */
+function streamId(g: Gen): string {
+  const r = g.rng.next();
+  const ms = g.int(0, 12);
+  if (r < 0.55) return `${ms}-${g.int(0, 3)}`;
+  if (r < 0.7) return ms;
+  if (r < 0.8) return `${ms}-*`;
+  return g.pick(['0-0', '-', '+', 'x', '1-x', '18446744073709551615-18446744073709551615', '18446744073709551615', '1-18446744073709551616', '01-1', '']);
+}
+/** A range bound: an ID, `-`/`+`, or exclusive `(id`. */
+function streamBound(g: Gen): string {
+  const r = g.rng.next();
+  if (r < 0.3) return g.pick(['-', '+']);
+  if (r < 0.5) return `(${g.int(0, 12)}-${g.int(0, 3)}`;
+  return g.chance(0.8) ? `${g.int(0, 12)}-${g.int(0, 3)}` : streamId(g);
+}
+const streamFields = (g: Gen): Buffer[] => {
+  const n = g.chance(0.05) ? 0 : g.rng.int(1, 2);
+  const out = Array.from({ length: n * 2 }, () => g.member());
+  if (g.chance(0.03)) out.pop();
+  return out;
+};
+function trimSpec(g: Gen): string[] {
+  const how = g.pick(['', '=', '~']);
+  const strategy = g.chance(0.7) ? ['MAXLEN', ...(how ? [how] : []), g.pick(['0', '1', '2', '3', '5', '-1', 'x'])] : ['MINID', ...(how ? [how] : []), streamBound(g)];
+  if (g.chance(0.15)) strategy.push('LIMIT', g.pick(['0', '1', '10', '-1']));
+  return strategy;
+}
+const groupName = (g: Gen): string => g.pick(['g1', 'g2', 'g1', 'nogroup']);
+const consumerName = (g: Gen): string => g.pick(['c1', 'c2', 'c3']);
+
+export const STREAMS: Family = {
+  name: 'streams',
+  commands: [
+    {
+      name: 'xadd', weight: 6, gen: (g) => {
+        const opts: string[] = [];
+        if (g.chance(0.1)) opts.push('NOMKSTREAM');
+        if (g.chance(0.3)) opts.push(...trimSpec(g));
+        const id = g.chance(0.8) ? `${g.int(1, 12)}-${g.int(0, 3)}` : streamId(g);
+        return ['XADD', g.typed('stream'), ...opts, id, ...streamFields(g)];
+      },
+    },
+    { name: 'xlen', gen: (g) => ['XLEN', g.typed('stream')] },
+    {
+      name: 'xrange', weight: 2, gen: (g) => ['XRANGE', g.typed('stream'), streamBound(g), streamBound(g), ...(g.chance(0.3) ? ['COUNT', g.pick(['0', '1', '2', '-1', 'x'])] : [])],
+    },
+    {
+      name: 'xrevrange', gen: (g) => ['XREVRANGE', g.typed('stream'), streamBound(g), streamBound(g), ...(g.chance(0.3) ? ['COUNT', g.pick(['0', '1', '2', '-1'])] : [])],
+    },
+    { name: 'xdel', gen: (g) => ['XDEL', g.typed('stream'), ...Array.from({ length: g.rng.int(1, 3) }, () => streamBound(g))] },
+    { name: 'xtrim', gen: (g) => ['XTRIM', g.typed('stream'), ...(g.chance(0.95) ? trimSpec(g) : [])] },
+    {
+      name: 'xread', weight: 2, gen: (g) => {
+        const keys = g.typedKeys('stream', 1, 2);
+        const ids = keys.map(() => (g.chance(0.2) ? '$' : g.chance(0.1) ? '>' : `${g.int(0, 12)}-${g.int(0, 3)}`));
+        const count = g.chance(0.3) ? ['COUNT', g.pick(['1', '2', '0', '-1'])] : [];
+        if (g.chance(0.03)) ids.pop();
+        return ['XREAD', ...count, 'STREAMS', ...keys, ...ids];
+      },
+    },
+    {
+      name: 'xsetid', gen: (g) => {
+        const opts: string[] = [];
+        if (g.chance(0.3)) opts.push('ENTRIESADDED', g.pick(['0', '5', '100', '-1']));
+        if (g.chance(0.3)) opts.push('MAXDELETEDID', streamBound(g));
+        return ['XSETID', g.typed('stream'), g.chance(0.8) ? `${g.int(0, 20)}-${g.int(0, 3)}` : streamId(g), ...opts];
+      },
+    },
+    {
+      name: 'xgroup', weight: 2, gen: (g) => {
+        const key = g.typed('stream');
+        const sub = g.pick(['CREATE', 'CREATE', 'SETID', 'DESTROY', 'CREATECONSUMER', 'DELCONSUMER']);
+        const id = g.chance(0.3) ? '$' : `${g.int(0, 12)}-${g.int(0, 3)}`;
+        if (sub === 'CREATE') return ['XGROUP', sub, key, groupName(g), id, ...(g.chance(0.3) ? ['MKSTREAM'] : []), ...(g.chance(0.2) ? ['ENTRIESREAD', g.pick(['0', '3', '-1', '-2'])] : [])];
+        if (sub === 'SETID') return ['XGROUP', sub, key, groupName(g), id, ...(g.chance(0.2) ? ['ENTRIESREAD', g.pick(['0', '3', '-1'])] : [])];
+        if (sub === 'DESTROY') return ['XGROUP', sub, key, groupName(g)];
+        return ['XGROUP', sub, key, groupName(g), consumerName(g)];
+      },
+    },
+    {
+      name: 'xreadgroup', weight: 3, gen: (g) => {
+        const keys = g.typedKeys('stream', 1, 2);
+        const ids = keys.map(() => (g.chance(0.7) ? '>' : g.pick(['0', '0-0', '3-1', '$'])));
+        const opts = [...(g.chance(0.3) ? ['COUNT', g.pick(['1', '2', '0'])] : []), ...(g.chance(0.15) ? ['NOACK'] : [])];
+        return ['XREADGROUP', 'GROUP', groupName(g), consumerName(g), ...shuffled(g, opts), 'STREAMS', ...keys, ...ids];
+      },
+    },
+    {
+      name: 'xack', weight: 2, gen: (g) => ['XACK', g.typed('stream'), groupName(g), ...Array.from({ length: g.rng.int(1, 3) }, () => (g.chance(0.9) ? `${g.int(1, 12)}-${g.int(0, 3)}` : streamId(g)))],
+    },
+    {
+      name: 'xpending', gen: (g) => ['XPENDING', g.typed('stream'), groupName(g), ...(g.chance(0.05) ? ['-', '+'] : [])],
+    },
+    {
+      name: 'xclaim', gen: (g) => {
+        const ids = Array.from({ length: g.rng.int(1, 2) }, () => `${g.int(1, 12)}-${g.int(0, 3)}`);
+        const opts = shuffled(g, [...(g.chance(0.5) ? ['JUSTID'] : []), ...(g.chance(0.2) ? ['FORCE'] : []), ...(g.chance(0.2) ? ['RETRYCOUNT', g.pick(['0', '5'])] : []),
+          ...(g.chance(0.1) ? ['LASTID', `${g.int(1, 12)}-0`] : []), ...(g.chance(0.03) ? ['BOGUS'] : [])]);
+        return ['XCLAIM', g.typed('stream'), groupName(g), consumerName(g), g.pick(['0', '0', '-5', 'x']), ...ids, ...opts];
+      },
+    },
+    {
+      name: 'xautoclaim', gen: (g) => ['XAUTOCLAIM', g.typed('stream'), groupName(g), consumerName(g), '0', streamBound(g),
+        ...(g.chance(0.3) ? ['COUNT', g.pick(['1', '2', '0', '-1'])] : []), ...(g.chance(0.3) ? ['JUSTID'] : [])],
+    },
+    { name: 'xinfo', gen: (g) => ['XINFO', 'GROUPS', g.typed('stream')] },
+    { name: 'type', gen: (g) => ['TYPE', g.typed('stream')] },
+    { name: 'del', weight: 0.2, gen: (g) => ['DEL', g.typed('stream')] },
+  ],
+};
+
+
+export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS, GEO, BITMAPS, HYPERLOGLOG, STREAMS, SORTING, TRANSACTIONS];
 
 // ---------------------------------------------------------------------------
 // Running

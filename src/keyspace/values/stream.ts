@@ -1,0 +1,349 @@
+import { MemberChanges, type TrackedCollection } from './changes.js';
+import { registerValueOps } from '../value-ops.js';
+import type { MemberPages } from '../paging.js';
+import { COLLECTION_OVERHEAD } from './set.js';
+
+/**
+ * A stream entry ID as a 16-character latin1 string: the milliseconds and
+ * the sequence number, each 8 bytes big-endian. String order is ID order,
+ * and the same 16 bytes are the entry's key in talus.streams.
+ */
+export type SID = string;
+
+export const U64_MAX = (1n << 64n) - 1n;
+
+export function sid(ms: bigint, seq: bigint): SID {
+  const b = Buffer.allocUnsafe(16);
+  b.writeBigUInt64BE(ms, 0);
+  b.writeBigUInt64BE(seq, 8);
+  return b.toString('latin1');
+}
+
+export function sidParts(s: SID): [bigint, bigint] {
+  const b = Buffer.from(s, 'latin1');
+  return [b.readBigUInt64BE(0), b.readBigUInt64BE(8)];
+}
+
+/** "ms-seq", as replies show an ID */
+export function sidText(s: SID): string {
+  const [ms, seq] = sidParts(s);
+  return `${ms}-${seq}`;
+}
+
+export const MIN_SID: SID = sid(0n, 0n);
+export const MAX_SID: SID = sid(U64_MAX, U64_MAX);
+
+/** The ID right after `s`, or null for the greatest ID. */
+export function sidNext(s: SID): SID | null {
+  const [ms, seq] = sidParts(s);
+  if (seq < U64_MAX) return sid(ms, seq + 1n);
+  if (ms < U64_MAX) return sid(ms + 1n, 0n);
+  return null;
+}
+
+/** The ID right before `s`, or null for 0-0. */
+export function sidPrev(s: SID): SID | null {
+  const [ms, seq] = sidParts(s);
+  if (seq > 0n) return sid(ms, seq - 1n);
+  if (ms > 0n) return sid(ms - 1n, U64_MAX);
+  return null;
+}
+
+/** Bytes accounted per entry beyond its field and value bytes. */
+const ENTRY_OVERHEAD = 80;
+
+/** One pending entry of a consumer group (its PEL). */
+export interface PendingEntry {
+  consumer: string;
+  /** unix ms of the last delivery */
+  deliveryTime: number;
+  deliveryCount: number;
+}
+
+export interface Consumer {
+  /** unix ms the consumer was last seen (created, read, claimed) */
+  seenTime: number;
+  /** the IDs pending for it */
+  pending: Set<SID>;
+}
+
+export interface ConsumerGroup {
+  lastId: SID;
+  /** entries read (Redis's entries_read); -1 when unknown */
+  entriesRead: number;
+  /** the group's pending entries by ID */
+  pel: Map<SID, PendingEntry>;
+  consumers: Map<string, Consumer>;
+}
+
+/**
+ * A macro node as Redis lays out a stream (listpacks of at most
+ * stream-node-max-entries entries or stream-node-max-bytes): approximate
+ * trimming (`~`) removes whole nodes only, so the node boundaries decide
+ * what it removes. Tracked to give the same results; not stored.
+ */
+interface StreamNode {
+  /** entries in the node, deleted ones included */
+  count: number;
+  /** entries not deleted */
+  live: number;
+  /** estimated listpack bytes */
+  bytes: number;
+  /** the node's last ID (deleted or not) */
+  lastId: SID;
+}
+
+/**
+ * The stream value: entries in ID order, the stream's last ID, entries
+ * added and greatest deleted ID, and its consumer groups. Entry changes are
+ * tracked per ID for the flusher (talus.streams); the metadata and groups
+ * travel in the key row's note (storage/stream-codec.ts).
+ */
+export class StreamValue implements TrackedCollection {
+  /** live IDs in order */
+  ids: SID[] = [];
+  /** fields and values (alternating) of each live entry */
+  readonly entries = new Map<SID, Buffer[]>();
+  lastId: SID = MIN_SID;
+  maxDeletedId: SID = MIN_SID;
+  entriesAdded = 0;
+  readonly groups = new Map<string, ConsumerGroup>();
+  bytes = COLLECTION_OVERHEAD;
+  changes = new MemberChanges();
+  pages: MemberPages | null = null;
+  private nodes: StreamNode[] = [];
+  /** the node each live ID is in (by node object) */
+  private readonly nodeOf = new Map<SID, StreamNode>();
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  /** macro nodes (XINFO STREAM's radix-tree-keys) */
+  get nodeCount(): number {
+    return this.nodes.length;
+  }
+
+  get firstId(): SID {
+    return this.ids[0] ?? MIN_SID;
+  }
+
+  /** index of the first live ID >= id */
+  lowerBound(id: SID): number {
+    let lo = 0;
+    let hi = this.ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ids[mid]! < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Append an entry (id greater than lastId) and make it the last ID. */
+  add(id: SID, fields: Buffer[], nodeMaxEntries = 100, nodeMaxBytes = 4096): void {
+    this.append(id, fields, nodeMaxEntries, nodeMaxBytes);
+    this.changes.mark(id);
+    this.lastId = id;
+    this.entriesAdded++;
+  }
+
+  private append(id: SID, fields: Buffer[], nodeMaxEntries: number, nodeMaxBytes: number): void {
+    this.ids.push(id);
+    this.entries.set(id, fields);
+    let flen = 0;
+    for (const f of fields) flen += f.length;
+    this.bytes += 16 + flen + ENTRY_OVERHEAD;
+    const maxBytes = nodeMaxBytes === 0 || nodeMaxBytes > 1 << 30 ? 1 << 30 : nodeMaxBytes;
+    let node: StreamNode | undefined = this.nodes[this.nodes.length - 1];
+    if (node !== undefined && (node.bytes + flen >= maxBytes || (nodeMaxEntries > 0 && node.count >= nodeMaxEntries))) node = undefined;
+    const entryBytes = flen + fields.length * 2 + 8;
+    if (node === undefined) {
+      node = { count: 0, live: 0, bytes: 20 + entryBytes, lastId: id };
+      this.nodes.push(node);
+    }
+    node.count++;
+    node.live++;
+    node.bytes += entryBytes;
+    node.lastId = id;
+    this.nodeOf.set(id, node);
+  }
+
+  get(id: SID): Buffer[] | undefined {
+    return this.entries.get(id);
+  }
+
+  private forget(id: SID): void {
+    const fields = this.entries.get(id)!;
+    this.entries.delete(id);
+    let flen = 0;
+    for (const f of fields) flen += f.length;
+    this.bytes -= 16 + flen + ENTRY_OVERHEAD;
+    this.changes.mark(id);
+    const node = this.nodeOf.get(id);
+    this.nodeOf.delete(id);
+    if (node && --node.live === 0) this.nodes.splice(this.nodes.indexOf(node), 1);
+  }
+
+  /** XDEL one entry; true if it was there. */
+  delete(id: SID): boolean {
+    if (!this.entries.has(id)) return false;
+    this.forget(id);
+    this.ids.splice(this.lowerBound(id), 1);
+    if (id > this.maxDeletedId) this.maxDeletedId = id;
+    return true;
+  }
+
+  /**
+   * Trim as Redis does (MAXLEN `maxlen` or MINID `minid`): whole nodes
+   * first; with `approx` only whole nodes; `limit` (0 = none) bounds the
+   * entries removed. Returns how many were removed.
+   */
+  trim(strategy: 'maxlen' | 'minid', maxlen: number, minid: SID, approx: boolean, limit: number): number {
+    let removed = 0;
+    while (this.nodes.length > 0) {
+      if (strategy === 'maxlen' && this.ids.length - removed <= maxlen) break;
+      const node = this.nodes[0]!;
+      const live = node.live;
+      if (limit > 0 && removed + live > limit) break;
+      const whole = strategy === 'maxlen' ? this.ids.length - removed - live >= maxlen : node.lastId < minid;
+      if (whole) {
+        this.nodes.shift();
+        for (let i = removed; i < removed + live; i++) {
+          const id = this.ids[i]!;
+          node.live = live; // keep the node object intact while forgetting its entries
+          this.nodeOf.delete(id);
+          const fields = this.entries.get(id)!;
+          this.entries.delete(id);
+          let flen = 0;
+          for (const f of fields) flen += f.length;
+          this.bytes -= 16 + flen + ENTRY_OVERHEAD;
+          this.changes.mark(id);
+        }
+        removed += live;
+        continue;
+      }
+      if (approx) break;
+      // entry by entry within the first node
+      while (removed < this.ids.length) {
+        const id = this.ids[removed]!;
+        if (strategy === 'maxlen' ? this.ids.length - removed <= maxlen : id >= minid) break;
+        if (this.nodeOf.get(id) !== node) break;
+        this.forget(id);
+        removed++;
+      }
+      break;
+    }
+    if (removed > 0) this.ids.splice(0, removed);
+    return removed;
+  }
+
+  /** Live entries from `start` to `end` (inclusive, start <= end), at most `count` (0 = all), newest first if `rev`. */
+  range(start: SID, end: SID, count: number, rev: boolean): SID[] {
+    const out: SID[] = [];
+    if (start > end) return out;
+    if (!rev) {
+      for (let i = this.lowerBound(start); i < this.ids.length; i++) {
+        const id = this.ids[i]!;
+        if (id > end) break;
+        out.push(id);
+        if (count > 0 && out.length >= count) break;
+      }
+    } else {
+      let i = this.lowerBound(end);
+      if (i >= this.ids.length || this.ids[i]! > end) i--;
+      for (; i >= 0; i--) {
+        const id = this.ids[i]!;
+        if (id < start) break;
+        out.push(id);
+        if (count > 0 && out.length >= count) break;
+      }
+    }
+    return out;
+  }
+
+  /** A row read from PostgreSQL (in ID order): no change to track. */
+  loadRow(id: SID, fields: Buffer[]): void {
+    if (this.ids.length > 0 && this.ids[this.ids.length - 1]! > id) {
+      // out of order: rebuild in order
+      const all = [...this.ids.map((i) => [i, this.entries.get(i)!] as [SID, Buffer[]]), [id, fields] as [SID, Buffer[]]];
+      all.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      this.ids = [];
+      this.entries.clear();
+      this.nodes = [];
+      this.nodeOf.clear();
+      this.bytes = COLLECTION_OVERHEAD;
+      for (const [i, f] of all) this.append(i, f, 100, 4096);
+      return;
+    }
+    this.append(id, fields, 100, 4096);
+  }
+
+  /** An independent copy whose changes are fresh (a new incarnation). */
+  clone(): StreamValue {
+    const v = new StreamValue();
+    for (const id of this.ids) v.append(id, this.entries.get(id)!, 100, 4096);
+    v.lastId = this.lastId;
+    v.maxDeletedId = this.maxDeletedId;
+    v.entriesAdded = this.entriesAdded;
+    for (const [name, g] of this.groups) {
+      const consumers = new Map<string, Consumer>();
+      for (const [cn, c] of g.consumers) consumers.set(cn, { seenTime: c.seenTime, pending: new Set(c.pending) });
+      const pel = new Map<SID, PendingEntry>();
+      for (const [id, p] of g.pel) pel.set(id, { ...p });
+      v.groups.set(name, { lastId: g.lastId, entriesRead: g.entriesRead, pel, consumers });
+    }
+    return v;
+  }
+
+  /** The metadata and groups, as the key row's note. */
+  encodeNote(): Buffer {
+    const groups: unknown[] = [];
+    for (const [name, g] of this.groups) {
+      const pel: unknown[] = [];
+      for (const [id, p] of g.pel) pel.push([hex(id), hexName(p.consumer), p.deliveryTime, p.deliveryCount]);
+      const consumers: unknown[] = [];
+      for (const [cn, c] of g.consumers) consumers.push([hexName(cn), c.seenTime]);
+      groups.push([hexName(name), hex(g.lastId), g.entriesRead, consumers, pel]);
+    }
+    return Buffer.from(JSON.stringify({ v: 1, last: hex(this.lastId), maxdel: hex(this.maxDeletedId), added: this.entriesAdded, groups }));
+  }
+
+  decodeNote(note: Buffer | null): void {
+    if (note === null || note.length === 0) return;
+    const n = JSON.parse(note.toString()) as {
+      last: string;
+      maxdel: string;
+      added: number;
+      groups: Array<[string, string, number, Array<[string, number]>, Array<[string, string, number, number]>]>;
+    };
+    this.lastId = unhex(n.last);
+    this.maxDeletedId = unhex(n.maxdel);
+    this.entriesAdded = n.added;
+    this.groups.clear();
+    for (const [name, last, read, consumers, pel] of n.groups) {
+      const g: ConsumerGroup = { lastId: unhex(last), entriesRead: read, pel: new Map(), consumers: new Map() };
+      for (const [cn, seen] of consumers) g.consumers.set(unhexName(cn), { seenTime: seen, pending: new Set() });
+      for (const [id, cn, time, count] of pel) {
+        const consumer = unhexName(cn);
+        const s = unhex(id);
+        g.pel.set(s, { consumer, deliveryTime: time, deliveryCount: count });
+        let c = g.consumers.get(consumer);
+        if (!c) g.consumers.set(consumer, (c = { seenTime: time, pending: new Set() }));
+        c.pending.add(s);
+      }
+      this.groups.set(unhexName(name), g);
+    }
+  }
+}
+
+const hex = (s: SID) => Buffer.from(s, 'latin1').toString('hex');
+const unhex = (s: string): SID => Buffer.from(s, 'hex').toString('latin1');
+const hexName = hex;
+const unhexName = unhex;
+
+registerValueOps('stream', {
+  length: (v) => (v as StreamValue).size,
+  sizeOf: (v) => (v as StreamValue).bytes,
+  clone: (v) => (v as StreamValue).clone(),
+});
