@@ -7,8 +7,11 @@ import type { Redis } from 'ioredis';
  * strings, one char per byte).
  */
 export interface KeyState {
-  type: 'string' | 'hash' | 'list' | 'set' | 'zset';
-  /** canonical form: string bytes; sorted [field, value] pairs; list in order; sorted members; [member, score] by rank */
+  type: 'string' | 'hash' | 'list' | 'set' | 'zset' | 'stream';
+  /**
+   * canonical form: string bytes; sorted [field, value] pairs; list in order; sorted members; [member, score] by rank;
+   * a stream as the text of XINFO STREAM FULL without its clock times and radix-tree layout
+   */
   value: string | string[] | Array<[string, string]>;
   /** absolute expiry in unix ms (PEXPIRETIME), -1 for none */
   expireAt: number;
@@ -69,6 +72,7 @@ async function readKeys(client: Redis, names: Buffer[]): Promise<Array<[string, 
     else if (type === 'list') values.lrangeBuffer(name, 0, -1);
     else if (type === 'set') values.smembersBuffer(name);
     else if (type === 'zset') values.zrangeBuffer(name, '0', '-1', 'WITHSCORES');
+    else if (type === 'stream') values.callBuffer('XINFO', 'STREAM', name, 'FULL', 'COUNT', '0');
     else throw new Error(`unexpected type ${type}`);
   });
   const valueReplies = (await values.exec())!;
@@ -87,6 +91,7 @@ function canonical(type: KeyState['type'], raw: unknown): KeyState['value'] {
   if (type === 'string') return s(raw as Buffer);
   if (type === 'list') return (raw as Buffer[]).map(s);
   if (type === 'set') return (raw as Buffer[]).map(s).sort();
+  if (type === 'stream') return JSON.stringify(streamState(raw));
   if (type === 'hash') {
     return pairsOf((raw as Buffer[]).map(s)).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
@@ -185,4 +190,27 @@ export async function sizeMismatches(client: Redis, data: Dataset, settleMs = 10
 export async function compareServers(a: Redis, b: Redis, dbs: number[], expiredBefore?: number): Promise<Difference[]> {
   const [da, db] = [await readDataset(a, dbs), await readDataset(b, dbs)];
   return compareDatasets(da, db, expiredBefore ?? Date.now());
+}
+
+/**
+ * XINFO STREAM FULL without what depends on the server rather than the data:
+ * the radix tree's layout (radix-tree-keys, radix-tree-nodes) and clock times
+ * (a consumer's seen-time and active-time, each pending entry's delivery time).
+ */
+function streamState(raw: unknown): unknown {
+  const text = (v: unknown): unknown => (Buffer.isBuffer(v) ? v.toString('latin1') : Array.isArray(v) ? v.map(text) : v);
+  const fields = (flat: unknown[], drop: readonly string[], inner: (name: string, v: unknown) => unknown): unknown[] => {
+    const out: unknown[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = text(flat[i]) as string;
+      if (!drop.includes(name)) out.push(name, inner(name, flat[i + 1]));
+    }
+    return out;
+  };
+  const consumer = (c: unknown) =>
+    fields(c as unknown[], ['seen-time', 'active-time'], (n, v) => (n === 'pending' ? (v as unknown[][]).map((p) => [text(p[0]), p[2]]) : text(v)));
+  const group = (g: unknown) =>
+    fields(g as unknown[], [], (n, v) =>
+      n === 'pending' ? (v as unknown[][]).map((p) => [text(p[0]), text(p[1]), p[3]]) : n === 'consumers' ? (v as unknown[]).map(consumer) : text(v));
+  return fields(raw as unknown[], ['radix-tree-keys', 'radix-tree-nodes'], (n, v) => (n === 'groups' ? (v as unknown[]).map(group) : text(v)));
 }

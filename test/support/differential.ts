@@ -1518,12 +1518,21 @@ function chooser(gens: CommandGen[]): (rng: Rng) => CommandGen {
 }
 
 /**
+ * Commands with subcommands. Redis finds a subcommand in a hash table keyed
+ * by its whole name but compares names as C strings: "DESTROY\0" matches only
+ * when its hash lands in DESTROY's bucket, which depends on the hash seed each
+ * redis-server start picks at random. Their subcommand names are not mangled.
+ */
+const CONTAINERS = new Set(['ACL', 'CLIENT', 'CLUSTER', 'COMMAND', 'CONFIG', 'FUNCTION', 'LATENCY', 'MEMORY', 'MODULE', 'OBJECT', 'PUBSUB', 'SCRIPT', 'SLOWLOG', 'XGROUP', 'XINFO']);
+
+/**
  * Arity/syntax mutations: drop trailing arguments, append a junk one, or
  * extend an option keyword past a NUL byte (Redis compares options as C
  * strings, so "NX\0junk" is NX).
  */
 function mangle(g: Gen, args: Arg[]): Arg[] {
-  const keywords = args.map((a, i) => [a, i] as const).filter(([a, i]) => i > 0 && /^[A-Za-z]{2,}$/.test(Buffer.from(a).toString('latin1')));
+  const container = CONTAINERS.has(Buffer.from(args[0]!).toString('latin1').toUpperCase());
+  const keywords = args.map((a, i) => [a, i] as const).filter(([a, i]) => i > (container ? 1 : 0) && /^[A-Za-z]{2,}$/.test(Buffer.from(a).toString('latin1')));
   if (keywords.length > 0 && g.chance(0.25)) {
     const [a, i] = g.pick(keywords);
     const out = [...args];

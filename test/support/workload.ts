@@ -149,6 +149,7 @@ export class Workload {
     if (r < 0.93) return this.transaction();
     if (r < 0.935) return [this.sortCmd()];
     if (r < 0.9365) return [['SWAPDB', String(this.pick(WORKLOAD_DBS)), String(this.pick(WORKLOAD_DBS))]];
+    if (r < 0.96) return [this.streamCmd()];
     return [this.readCmd()];
   }
 
@@ -203,6 +204,45 @@ export class Workload {
       default:
         return ['BITFIELD', k, 'SET', this.pick(['u8', 'i16', 'u4']), String(this.int(64)), String(this.int(300)), 'INCRBY', 'i8', String(this.int(32)), String(this.int(20)),
           ...(this.chance(0.5) ? ['OVERFLOW', this.pick(['SAT', 'FAIL', 'WRAP']), 'INCRBY', 'u8', '8', '200'] : [])];
+    }
+  }
+
+  /** the ms part of the next explicit stream ID (mostly rising, so most XADDs are accepted) */
+  private streamMs = 1;
+
+  /**
+   * Streams: a few keys of their own, sometimes a string key (WRONGTYPE).
+   * Explicit IDs only when the replies are compared with redis-server (`*`
+   * reads the clock); consumer groups claim with a min-idle-time of 0, so
+   * what they deliver does not depend on time.
+   */
+  streamCmd(): Cmd {
+    const k = this.chance(0.05) ? this.key('str') : Buffer.from(`xs:${this.int(3)}`);
+    const id = (): string => `${Math.max(1, this.streamMs - this.int(4))}-${this.int(3)}`;
+    const group = (): string => `g${this.int(2)}`;
+    const consumer = (): string => `c${this.int(3)}`;
+    const trim = (): string[] =>
+      this.chance(0.7) ? ['MAXLEN', this.pick(['=', '~']), String(this.int(30))] : ['MINID', this.pick(['=', '~']), id()];
+    switch (this.int(12)) {
+      case 0:
+      case 1:
+      case 2: {
+        this.streamMs += this.int(3);
+        const newId = this.deterministic || this.chance(0.5) ? `${this.streamMs}-${this.int(3)}` : '*';
+        return ['XADD', k, ...(this.chance(0.3) ? trim() : []), newId, this.member(), this.bytes(), ...(this.chance(0.3) ? [this.member(), this.bytes()] : [])];
+      }
+      case 3: return ['XDEL', k, id(), id()];
+      case 4: return ['XTRIM', k, ...trim()];
+      case 5: return ['XSETID', k, `${this.streamMs + this.int(3)}-${this.int(5)}`];
+      case 6: return ['XGROUP', 'CREATE', k, group(), this.pick(['$', '0', id()]), ...(this.chance(0.5) ? ['MKSTREAM'] : [])];
+      case 7: return this.chance(0.5) ? ['XGROUP', 'SETID', k, group(), this.pick(['$', '0', id()])] : ['XGROUP', this.pick(['DESTROY', 'CREATECONSUMER', 'DELCONSUMER']), k, group(), consumer()].slice(0, this.chance(0.3) ? 4 : 5);
+      case 8:
+      case 9: return ['XREADGROUP', 'GROUP', group(), consumer(), 'COUNT', String(1 + this.int(4)), ...(this.chance(0.2) ? ['NOACK'] : []), 'STREAMS', k, this.chance(0.8) ? '>' : '0'];
+      case 10: return ['XACK', k, group(), id(), id()];
+      default:
+        return this.chance(0.5)
+          ? ['XCLAIM', k, group(), consumer(), '0', id(), id(), ...(this.chance(0.3) ? ['JUSTID'] : [])]
+          : ['XAUTOCLAIM', k, group(), consumer(), '0', '0-0', 'COUNT', String(1 + this.int(4)), ...(this.chance(0.3) ? ['JUSTID'] : [])];
     }
   }
 
