@@ -1,3 +1,5 @@
+import { Acl } from './execution/acl.js';
+import { clientInfoLine } from './commands/client-cmds.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import { Client, OUTPUT_BOUND, ReadStop } from './server/client.js';
@@ -50,6 +52,8 @@ import { ApplyQueue, type ApplierHost } from './replication/applier.js';
 export class Talus implements ServerControl {
   readonly log: Logger;
   readonly commands = new CommandTable();
+  /** users and their permissions (ACL) */
+  readonly acl: Acl;
   readonly clients = new Map<number, Client>();
   readonly awaitingDurability = new Set<Client>();
   readonly slowlog: Slowlog;
@@ -134,6 +138,10 @@ export class Talus implements ServerControl {
     this.log = new Logger(v.loglevel, v.logfile, v.logFormat);
     this.slowlog = new Slowlog(config);
     this.commands.register(allCommands);
+    this.acl = new Acl(this.commands);
+    this.acl.setRequirepass(v.requirepass);
+    this.acl.describeClient = (s) => (s.connection === undefined ? '' : clientInfoLine(s, this.config.values.unixsocket));
+    config.onChange('requirepass', (p) => this.acl.setRequirepass(p as string));
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
     const clientLimits = () => {
       const { clientOutputBufferLimit: obl, maxmemoryClients, maxmemory } = this.config.values;

@@ -1,3 +1,4 @@
+import { aclCommands } from './acl.js';
 import type { CommandDef } from './table.js';
 import { connectionCommands } from './connection.js';
 import { stringCommands } from './strings.js';
@@ -41,6 +42,7 @@ export const allCommands: CommandDef[] = [
   ...pubsubCommands,
   ...replicationCommands,
   ...scriptingCommands,
+  ...aclCommands,
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */
