@@ -362,6 +362,7 @@ export class Talus implements ServerControl {
     const executor = this.executor;
     this.scripting = new Scripting(engine, session, {
       callFromScript: (s, args, run) => executor.callFromScript(s, args, run),
+      aclAllows: (c, args) => executor.aclAllows(c, args),
       holdScheduler: (held) => this.scheduler.hold(held),
       busyThreshold: () => this.config.values.busyReplyThreshold,
     }, this.log);

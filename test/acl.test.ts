@@ -205,6 +205,10 @@ describe('ACL', function () {
     expect(pcall).to.equal("ERR The user executing the script can't run this command or subcommand");
     const log = (await r.call('ACL', 'LOG')) as unknown[][];
     expect([log[0]![3], log[0]![5], log[0]![7]]).to.deep.equal(['command', 'lua', 'set']);
+    expect(await reply(c, 'EVAL', "return redis.acl_check_cmd('get', 'k1')", '0')).to.equal(1);
+    expect(await reply(c, 'EVAL', "return redis.acl_check_cmd('get', 'zz')", '0')).to.equal(null);
+    expect(await reply(c, 'EVAL', "return redis.acl_check_cmd('set', 'k1', 'v')", '0')).to.equal(null);
+    expect(await reply(c, 'EVAL', "return redis.acl_check_cmd('nosuch')", '0')).to.match(/^error: ERR Invalid command passed to redis.acl_check_cmd\(\)/);
   });
 
   it('DELUSER disconnects the user\'s clients; default cannot be removed', async () => {

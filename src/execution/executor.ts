@@ -448,6 +448,15 @@ export class Executor {
     return d.denial;
   }
 
+  /** redis.acl_check_cmd: whether `c`'s user may run `args` (undefined: no such command), not logged. */
+  aclAllows(c: Session, args: Buffer[]): boolean | undefined {
+    const cmd = this.host.commands.lookup(args[0]!);
+    if (cmd === undefined) return undefined;
+    if (cmd.subcommands.size > 0 && args.length > 1 && subcommandOf(cmd, args) === cmd) return undefined;
+    const u = this.host.acl.users.get(c.user);
+    return u === undefined ? false : this.host.acl.check(u, cmd, args) === undefined;
+  }
+
   /** The command's keys, or undefined if planning them throws (plannedRefs then answers the error in its turn). */
   private triedKeyRefs(c: Session, cmd: Command, args: Buffer[]): KeyRef[] | undefined {
     try {
