@@ -1,4 +1,6 @@
-import { Acl } from './execution/acl.js';
+import { Acl, readAclFile } from './execution/acl.js';
+import path from 'node:path';
+import { ConfigError } from './config/schema.js';
 import { clientInfoLine } from './commands/client-cmds.js';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -140,6 +142,22 @@ export class Talus implements ServerControl {
     this.commands.register(allCommands);
     this.acl = new Acl(this.commands);
     this.acl.setRequirepass(v.requirepass);
+    try {
+      this.acl.declare(config.users);
+    } catch (err) {
+      throw new ConfigError(`Aborting Talus startup because of ACL errors: ${(err as Error).message}`);
+    }
+    if (v.aclfile !== '') {
+      let text: string;
+      try {
+        text = readAclFile(this.aclfilePath);
+      } catch (err) {
+        throw new ConfigError(`Aborting Talus startup because of ACL errors: ${(err as Error).message}`);
+      }
+      const users = this.acl.parseFile(text, this.aclfilePath);
+      if (typeof users === 'string') throw new ConfigError(`Aborting Talus startup because of ACL errors: ${users}`);
+      this.acl.replaceUsers(users);
+    }
     this.acl.describeClient = (s) => (s.connection === undefined ? '' : clientInfoLine(s, this.config.values.unixsocket));
     config.onChange('requirepass', (p) => this.acl.setRequirepass(p as string));
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
@@ -153,6 +171,11 @@ export class Talus implements ServerControl {
     for (const name of ['client-output-buffer-limit', 'maxmemory-clients', 'maxmemory']) config.onChange(name, clientLimits);
     this.executor = new Executor(this, this);
     installCommandHooks(this);
+  }
+
+  /** the aclfile option's path, relative to `dir` as Redis reads it after changing to its working directory */
+  get aclfilePath(): string {
+    return path.resolve(this.config.values.dir, this.config.values.aclfile);
   }
 
   /** LASTSAVE: with backups configured, when the last full backup ended */

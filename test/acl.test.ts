@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { Raw } from './support/raw.js';
-import { useTalus, type TalusProcess } from './support/harness.js';
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { startTalus, tempDir, useTalus, type TalusProcess } from './support/harness.js';
+import { loadConfig } from '../src/config/load.js';
 import { redisServerAvailable, startRedisServer, type RedisServer } from './support/redis-server.js';
 
 /** The reply of `r` to `cmd`, or its error text. */
@@ -280,4 +284,67 @@ describe('ACL', function () {
       }
     });
   });
+
+  describe('aclfile and user directives', () => {
+    it('reads the ACL file at startup; ACL SAVE writes it, ACL LOAD reads it all or nothing', async () => {
+      const dir = tempDir('acl');
+      const file = path.join(dir, 'users.acl');
+      fs.writeFileSync(file, 'user alice on >pw ~a* +@all\n\nuser default on nopass ~* &* +@all\n');
+      const t = await startTalus(['--aclfile', file]);
+      const c = t.client();
+      try {
+        expect(await c.call('ACL', 'LIST')).to.deep.equal([`user alice on #${PW_HASH} ~a* resetchannels +@all`, 'user default on nopass ~* &* +@all']);
+        await c.call('ACL', 'SETUSER', 'bob', 'on', 'nopass', '+get', '~b');
+        expect(await c.call('ACL', 'SAVE')).to.equal('OK');
+        expect(fs.readFileSync(file, 'utf8')).to.equal(
+          `user alice on #${PW_HASH} ~a* resetchannels +@all\nuser bob on nopass ~b resetchannels -@all +get\nuser default on nopass ~* &* +@all\n`,
+        );
+        fs.writeFileSync(file, 'user carol on nopass +bogus\nfoo\nuser carol off\n');
+        expect(await reply(c, 'ACL', 'LOAD')).to.equal(
+          `error: ERR ${file}:1: Error in applying operation '+bogus': Unknown command or category name in ACL. ${file}:2 should start with user keyword followed by the username. WARNING: Duplicate user 'carol' found on line 3. WARNING: ACL errors detected, no change to the previously active ACL rules was performed`,
+        );
+        expect(await c.call('ACL', 'USERS')).to.deep.equal(['alice', 'bob', 'default']);
+        fs.writeFileSync(file, 'user carol on nopass +@all ~*\n');
+        expect(await c.call('ACL', 'LOAD')).to.equal('OK');
+        expect(await c.call('ACL', 'LIST')).to.deep.equal(['user carol on nopass ~* resetchannels +@all', 'user default on nopass ~* &* +@all']);
+        fs.rmSync(file);
+        expect(await reply(c, 'ACL', 'LOAD')).to.equal(`error: ERR Error loading ACLs, opening file '${file}': No such file or directory`);
+      } finally {
+        c.disconnect();
+        await t.stop();
+      }
+    });
+
+    it('declares users with `user` lines of the config file (not together with aclfile)', async () => {
+      const dir = tempDir('acl');
+      const conf = path.join(dir, 'talus.conf');
+      fs.writeFileSync(conf, 'user ops on >pw ~* +@all -flushall\nrequirepass top\n');
+      const t = await startTalus(['--config', conf]);
+      const c = t.client({ password: 'top' });
+      try {
+        expect(await c.call('ACL', 'LIST')).to.deep.equal([
+          `user default on #${hashOf('top')} ~* &* +@all`,
+          `user ops on #${PW_HASH} ~* resetchannels +@all -flushall`,
+        ]);
+        const ops = new Redis({ port: t.port, host: '127.0.0.1', username: 'ops', password: 'pw' });
+        expect(await ops.call('ACL', 'WHOAMI')).to.equal('ops');
+        expect(await reply(ops, 'FLUSHALL')).to.equal("error: NOPERM this user has no permissions to run the 'flushall' command");
+        ops.disconnect();
+        expect(await reply(c, 'ACL', 'SAVE')).to.match(/^error: ERR This Redis instance is not configured to use an ACL file/);
+      } finally {
+        c.disconnect();
+        await t.stop();
+      }
+      fs.writeFileSync(conf, 'user ops on\naclfile /tmp/x.acl\n');
+      expect(() => loadConfig({ argv: [conf], env: {}, dotenv: false })).to.throw(
+        'Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid.',
+      );
+      fs.writeFileSync(conf, 'user ops on +@all\n');
+      expect(loadConfig({ argv: [conf, '--user', 'dev', 'on', '+get'], env: {}, dotenv: false }).users).to.deep.equal([['ops', 'on', '+@all'], ['dev', 'on', '+get']]);
+    });
+  });
 });
+
+function hashOf(p: string): string {
+  return createHash('sha256').update(p).digest('hex');
+}

@@ -1,10 +1,11 @@
 /**
  * ACL: users and their permissions (execution/acl.ts holds them and checks
- * commands), as Redis 7.0 answers. Selectors and an ACL file are not built.
+ * commands), as Redis 7.0 answers. Selectors are not built.
  */
 import type { CommandDef, CommandFlag } from './table.js';
 import type { CommandContext } from '../execution/context.js';
-import { CATEGORIES, AclError, User } from '../execution/acl.js';
+import { CATEGORIES, AclError, User, readAclFile, writeAclFile } from '../execution/acl.js';
+import path from 'node:path';
 import { DoubleReply, ErrorReply, MapReply, OK, type Reply } from '../protocol/reply.js';
 import { helpReply } from './help.js';
 import { Errors } from './errors.js';
@@ -44,6 +45,42 @@ const HELP = [
 
 const NO_ACLFILE =
   'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.';
+
+function aclPath(c: CommandContext): string {
+  return path.resolve(c.config.values.dir, c.config.values.aclfile);
+}
+
+/** ACL LOAD: every user from the file, or none (the errors are the reply); clients of the replaced users are disconnected. */
+function load(c: CommandContext): Reply {
+  if (c.config.values.aclfile === '') return new ErrorReply(NO_ACLFILE);
+  const file = aclPath(c);
+  let text: string;
+  try {
+    text = readAclFile(file);
+  } catch (err) {
+    return new ErrorReply(`ERR ${(err as Error).message}`);
+  }
+  const users = c.server.acl.parseFile(text, file);
+  if (typeof users === 'string') return new ErrorReply(`ERR ${users}`);
+  c.server.acl.replaceUsers(users);
+  for (const s of c.server.sessions.values()) {
+    if (s.user === 'default' || s.connection === undefined) continue;
+    if (s === c.session) s.connection.closeAfterReply = true;
+    else s.connection.close();
+  }
+  return OK;
+}
+
+function save(c: CommandContext): Reply {
+  if (c.config.values.aclfile === '') return new ErrorReply(NO_ACLFILE);
+  try {
+    writeAclFile(aclPath(c), c.server.acl.fileText());
+  } catch (err) {
+    c.server.log.warning(`Opening temp ACL file for ACL SAVE: ${(err as Error).message}`);
+    return new ErrorReply('ERR There was an error trying to save the ACLs. Please check the server logs for more information');
+  }
+  return OK;
+}
 
 function sortedUsers(c: CommandContext): User[] {
   return [...c.server.acl.users.values()].sort((x, y) => Buffer.compare(b(x.name), b(y.name)));
@@ -185,9 +222,9 @@ export const aclCommands: CommandDef[] = [
       sub('getuser', 3, 'Get the rules for a specific ACL user', getuser),
       sub('help', 2, 'Show helpful text about the different subcommands', () => helpReply('ACL', HELP), ['loading', 'stale']),
       sub('list', 2, 'List the current ACL rules in ACL config file format', (c) => sortedUsers(c).map((u) => b(c.server.acl.describe(u)))),
-      sub('load', 2, 'Reload the ACLs from the configured ACL file', () => new ErrorReply(NO_ACLFILE)),
+      sub('load', 2, 'Reload the ACLs from the configured ACL file', load),
       sub('log', -2, 'List latest events denied because of ACLs in place', log),
-      sub('save', 2, 'Save the current ACL rules in the configured ACL file', () => new ErrorReply(NO_ACLFILE)),
+      sub('save', 2, 'Save the current ACL rules in the configured ACL file', save),
       sub('setuser', -3, 'Modify or create the rules for a specific ACL user', setuser),
       sub('users', 2, 'List the username of all the configured ACL rules', (c) => sortedUsers(c).map((u) => b(u.name))),
       sub('whoami', 2, 'Return the name of the user associated to the current connection', (c) => b(c.session.user)),

@@ -613,6 +613,7 @@ const SPECS = {
     requirepass: option(text({ label: 'password' }), { effect: LIVE, default: '', doc: 'Password of the default user (empty = no authentication).', mutable: true, sensitive: true }),
     masteruser: option(text({ label: 'user' }), { effect: LIVE, default: '', doc: 'User name for authenticating to the primary.', mutable: true }),
     masterauth: option(text({ label: 'password' }), { effect: LIVE, default: '', doc: 'Password for authenticating to the primary.', mutable: true, sensitive: true }),
+    aclfile: option(text({ label: 'path' }), { effect: LIVE, default: '', doc: 'ACL file (users, one `user <name> <rules...>` line each) read at startup and by ACL LOAD, written by ACL SAVE; relative to `dir`. Empty = users come from `user` lines of the config file.', mutable: false }),
     'acllog-max-len': option(int(0, MAX), { effect: LIVE, default: 128, doc: 'Maximum entries of the ACL LOG.', mutable: true }),
     'enable-debug-command': option(oneOf(['no', 'yes', 'local'] as const), { effect: LIVE, default: 'no', doc: 'Allow the DEBUG command (local = from loopback clients only).', mutable: false }),
     'enable-module-command': option(oneOf(['no', 'yes', 'local'] as const), { effect: noEffect('Talus has no module system: MODULE is an unknown command'), default: 'no', doc: 'Allow the MODULE command (local = from loopback clients only).', mutable: false }),

@@ -35,6 +35,8 @@ export class ConfigStore {
   readonly values: Readonly<TalusConfig>;
   /** Absolute path of the config file the server was started with. */
   readonly configFile?: string;
+  /** ACL users declared by `user` directives at startup */
+  users: ReadonlyArray<readonly string[]> = [];
 
   private readonly listeners = new Map<string, Set<Listener>>();
   /** Options to write on CONFIG REWRITE: set at run time or given on the command line. */
@@ -50,7 +52,9 @@ export class ConfigStore {
   }
 
   static from(loaded: LoadedConfig): ConfigStore {
-    return new ConfigStore(structuredClone(loaded.values), loaded.configFile, loaded.origins);
+    const store = new ConfigStore(structuredClone(loaded.values), loaded.configFile, loaded.origins);
+    store.users = loaded.users ?? [];
+    return store;
   }
 
   /**

@@ -4,11 +4,13 @@
  * executor runs before each command; the ACL log. The `default` user's
  * password is the requirepass option.
  */
+import fs from 'node:fs';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Command, CommandTable } from '../commands/table.js';
 import { subcommandOf } from '../commands/table.js';
 import { keysFromSpec } from '../commands/spec-keys.js';
 import type { Session } from './session.js';
+import { splitArgs } from '../config/conf-file.js';
 import { globMatch } from '../util/glob.js';
 
 /** ACL categories, in Redis's order (ACL CAT). */
@@ -379,10 +381,99 @@ export class Acl {
     if (this.log.length > maxLen) this.log.length = maxLen;
   }
 
+  /**
+   * Users from ACL file text (Redis's format: `user <name> <rules...>` lines):
+   * all of them, or the errors found (nothing changes then). The default user
+   * is the fresh server's when the file does not declare it.
+   */
+  parseFile(text: string, file: string): Map<string, User> | string {
+    const users = new Map<string, User>();
+    let errors = '';
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+      const n = i + 1;
+      if (line === '') continue;
+      const argv = splitArgs(line);
+      if (argv === undefined) {
+        errors += `${file}:${n}: unbalanced quotes in acl line. `;
+        continue;
+      }
+      if (argv.length < 2 || argv[0] !== 'user') {
+        errors += `${file}:${n} should start with user keyword followed by the username. `;
+        continue;
+      }
+      const name = argv[1]!;
+      if (users.has(name)) {
+        errors += `WARNING: Duplicate user '${name}' found on line ${n}. `;
+        continue;
+      }
+      const u = new User(name);
+      this.setUser(u, [Buffer.from('reset')]);
+      users.set(name, u); // a later line of the same name is a duplicate even when this one fails
+      try {
+        this.setUser(u, argv.slice(2).map((a) => Buffer.from(a, 'latin1')));
+      } catch (err) {
+        if (!(err instanceof AclError)) throw err;
+        errors += `${file}:${n}: Error in applying operation '${err.rule.toString('latin1')}': ${err.message}. `;
+      }
+    }
+    if (errors !== '') return `${errors}WARNING: ACL errors detected, no change to the previously active ACL rules was performed`;
+    if (!users.has('default')) users.set('default', this.defaultUser(''));
+    return users;
+  }
+
+  /** Replace every user (ACL LOAD, the aclfile at startup). */
+  replaceUsers(users: Map<string, User>): void {
+    this.users.clear();
+    for (const [k, v] of users) this.users.set(k, v);
+  }
+
+  /** The ACL file's text for these users (ACL SAVE): ACL LIST's lines. */
+  fileText(): string {
+    const names = [...this.users.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')));
+    return names.map((n) => `${this.describe(this.users.get(n)!)}\n`).join('');
+  }
+
+  /** `user <name> <rules...>` directives of the config file, applied at startup (after requirepass). */
+  declare(argvs: ReadonlyArray<readonly string[]>): void {
+    for (const argv of argvs) {
+      const name = argv[0]!;
+      const u = this.users.get(name) ?? new User(name);
+      if (!this.users.has(name)) this.setUser(u, [Buffer.from('reset')]);
+      try {
+        this.setUser(u, argv.slice(1).map((a) => Buffer.from(a, 'latin1')));
+      } catch (err) {
+        if (!(err instanceof AclError)) throw err;
+        throw new Error(`Error in user declaration '${argv.join(' ')}': Error in applying operation '${err.rule.toString('latin1')}': ${err.message}`);
+      }
+      this.users.set(name, u);
+    }
+  }
+
   genpass(bits: number): string {
     const chars = Math.ceil(bits / 4);
     return randomBytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars);
   }
+}
+
+const STRERROR: Record<string, string> = { ENOENT: 'No such file or directory', EACCES: 'Permission denied', EISDIR: 'Is a directory' };
+
+/** An ACL file's text; throws Error with Redis's message when it cannot be opened. */
+export function readAclFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'latin1');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw new Error(`Error loading ACLs, opening file '${file}': ${STRERROR[code] ?? (err as Error).message}`);
+  }
+}
+
+/** Write an ACL file (ACL SAVE): a temporary file renamed over it. */
+export function writeAclFile(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text, 'latin1');
+  fs.renameSync(tmp, file);
 }
 
 function hasCategory(cmd: Command, cat: string): boolean {
