@@ -158,7 +158,7 @@ export class Talus implements ServerControl {
       if (typeof users === 'string') throw new ConfigError(`Aborting Talus startup because of ACL errors: ${users}`);
       this.acl.replaceUsers(users);
     }
-    this.acl.describeClient = (s) => (s.connection === undefined ? '' : clientInfoLine(s, this.config.values.unixsocket));
+    this.acl.describeClient = (s, current) => (s.connection === undefined ? '' : clientInfoLine(s, this.config.values.unixsocket, current));
     config.onChange('requirepass', (p) => this.acl.setRequirepass(p as string));
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
     const clientLimits = () => {

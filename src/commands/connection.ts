@@ -10,7 +10,7 @@ function login(c: CommandContext, args: Buffer[], user: string, pass: Buffer): E
   const acl = c.server.acl;
   if (acl.authenticate(user, pass) === undefined) {
     const s = c.session;
-    acl.record('auth', s.multi !== null ? 'multi' : 'toplevel', args[0]!.toString('latin1'), user, s, c.config.values.acllogMaxLen);
+    acl.record('auth', s.multi !== null ? 'multi' : 'toplevel', args[0]!.toString('latin1'), user, s, c.config.values.acllogMaxLen, { args, name: args[0]!.toString('latin1').toLowerCase() });
     return Errors.wrongPass();
   }
   c.session.authenticated = true;

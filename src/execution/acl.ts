@@ -86,7 +86,7 @@ export class Acl {
   readonly users = new Map<string, User>();
   log: AclLogEntry[] = [];
   /** a client's CLIENT LIST line, for the log (set by the server) */
-  describeClient: (s: Session) => string = () => '';
+  describeClient: (s: Session, current?: { args: Buffer[]; name: string }) => string = () => '';
 
   constructor(readonly table: CommandTable) {
     this.users.set('default', this.defaultUser(''));
@@ -366,8 +366,8 @@ export class Acl {
   }
 
   /** Record a denial or a failed AUTH in the ACL log (like entries within 60 s are counted together). */
-  record(reason: string, context: string, object: string, username: string, client: Session, maxLen: number): void {
-    const clientInfo = this.describeClient(client);
+  record(reason: string, context: string, object: string, username: string, client: Session, maxLen: number, current?: { args: Buffer[]; name: string }): void {
+    const clientInfo = this.describeClient(client, current);
     const now = Date.now();
     const like = this.log.find((e) => e.reason === reason && e.context === context && e.object === object && e.username === username && now - e.createdAt < 60000);
     if (like) {

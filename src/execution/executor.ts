@@ -159,7 +159,7 @@ export class Executor {
     if (!cmd.arityOk(args.length)) return new ErrorReply('ERR Wrong number of args calling Redis command from script');
     const flags = cmd.def.flags;
     if (flags.includes('noscript')) return new ErrorReply('ERR This Redis command is not allowed from script');
-    const denied = this.aclDenial(s, cmd, args, 'lua', run.caller);
+    const denied = this.aclDenial(s, cmd, args, 'lua', run.caller, run.command);
     if (denied !== undefined) return new ErrorReply(`ERR ${SCRIPT_NOPERM[denied]}`);
     if (run.readOnly && cmd.mayReplicate) return new ErrorReply('ERR Write commands are not allowed from read-only scripts.');
     // a read-only follower refuses a script's writes as its caller's (READONLY; MASTERDOWN, LOADING)
@@ -437,14 +437,16 @@ export class Executor {
    * What the session's user may not do in this command (ACL), logged in the
    * ACL log with `context` (toplevel, multi, lua); undefined when allowed.
    */
-  aclDenial(c: Session, cmd: Command, args: Buffer[], context: string, client: Session = c): Denial | undefined {
+  aclDenial(c: Session, cmd: Command, args: Buffer[], context: string, client: Session = c, clientArgs: readonly Buffer[] = args): Denial | undefined {
     const acl = this.host.acl;
     const u = acl.users.get(c.user);
     if (u === undefined || u.unrestricted || c.flags.has('master')) return undefined;
     const d = acl.check(u, cmd, args);
     if (d === undefined) return undefined;
     const object = d.denial === 'command' ? subcommandOf(cmd, args).fullName : args[d.pos]!.toString('latin1');
-    acl.record(d.denial, context, object, u.name, client, this.host.config.values.acllogMaxLen);
+    const current = clientArgs.length > 0 ? this.host.commands.lookup(clientArgs[0]!) : undefined;
+    const shown = current === undefined ? undefined : { args: clientArgs as Buffer[], name: subcommandOf(current, clientArgs as Buffer[]).fullName };
+    acl.record(d.denial, context, object, u.name, client, this.host.config.values.acllogMaxLen, shown);
     return d.denial;
   }
 
