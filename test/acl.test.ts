@@ -172,6 +172,10 @@ describe('ACL', function () {
     expect(await reply(s, 'SUBSCRIBE', 'news.a', 'sport')).to.equal('error: NOPERM this user has no permissions to access one of the channels used as arguments');
     expect(await reply(s, 'PSUBSCRIBE', 'news.*')).to.equal('error: NOPERM this user has no permissions to access one of the channels used as arguments');
     expect(await reply(s, 'PSUBSCRIBE', 'news*')).to.equal(1);
+    // revoking the channels disconnects the subscriber, as Redis does
+    const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
+    await r.call('ACL', 'SETUSER', 'u', 'resetchannels', '&other');
+    await closed;
   });
 
   it('inside MULTI a denied command aborts EXEC; a changed rule fails its command in EXEC', async () => {

@@ -6,6 +6,7 @@ import type { CommandDef, CommandFlag } from './table.js';
 import type { CommandContext } from '../execution/context.js';
 import { CATEGORIES, AclError, User, readAclFile, writeAclFile } from '../execution/acl.js';
 import path from 'node:path';
+import { globMatch } from '../util/glob.js';
 import { DoubleReply, ErrorReply, MapReply, OK, type Reply } from '../protocol/reply.js';
 import { helpReply } from './help.js';
 import { Errors } from './errors.js';
@@ -101,7 +102,21 @@ function setuser(c: CommandContext, args: Buffer[]): Reply {
     return new ErrorReply(`ERR Error in ACL SETUSER modifier '${err.rule.toString('latin1')}': ${err.message}`);
   }
   if (existing === undefined) acl.users.set(name, u);
+  else if (!u.allChannels) dropRevokedSubscribers(c, u);
   return OK;
+}
+
+/** As Redis: the user's clients subscribed to a channel or pattern it may no longer use are disconnected. */
+function dropRevokedSubscribers(c: CommandContext, u: User): void {
+  const allowed = (ch: string) => u.channels.some((p) => globMatch(p, Buffer.from(ch, 'latin1')));
+  const allowedPattern = (pat: string) => u.channels.some((p) => p.equals(Buffer.from(pat, 'latin1')));
+  for (const s of c.server.sessions.values()) {
+    if (s.user !== u.name || s.connection === undefined || s.subscriptions.total === 0) continue;
+    const subs = s.subscriptions;
+    if ([...subs.channel, ...subs.shard].every(allowed) && [...subs.pattern].every(allowedPattern)) continue;
+    if (s === c.session) s.connection.closeAfterReply = true;
+    else s.connection.close();
+  }
 }
 
 function deluser(c: CommandContext, args: Buffer[]): Reply {
