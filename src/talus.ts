@@ -158,6 +158,8 @@ export class Talus implements ServerControl {
       if (typeof users === 'string') throw new ConfigError(`Aborting Talus startup because of ACL errors: ${users}`);
       this.acl.replaceUsers(users);
     }
+    // CONFIG REWRITE writes every user as a `user` line, as Redis (none when an aclfile keeps them)
+    config.userLines = () => (this.config.values.aclfile !== '' ? [] : this.acl.fileText().split('\n').filter((l) => l !== ''));
     this.acl.describeClient = (s, current) => (s.connection === undefined ? '' : clientInfoLine(s, this.config.values.unixsocket, current));
     config.onChange('requirepass', (p) => this.acl.setRequirepass(p as string));
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));

@@ -335,6 +335,15 @@ describe('ACL', function () {
         expect(await reply(ops, 'FLUSHALL')).to.equal("error: NOPERM this user has no permissions to run the 'flushall' command");
         ops.disconnect();
         expect(await reply(c, 'ACL', 'SAVE')).to.match(/^error: ERR This Redis instance is not configured to use an ACL file/);
+        // CONFIG REWRITE writes every user where the first `user` line was, as Redis
+        await c.call('ACL', 'SETUSER', 'dev', 'on', 'nopass', '+get', '~d*');
+        expect(await c.call('CONFIG', 'REWRITE')).to.equal('OK');
+        expect(fs.readFileSync(conf, 'utf8').split('\n').slice(0, 4)).to.deep.equal([
+          `user default on #${hashOf('top')} ~* &* +@all`,
+          'user dev on nopass ~d* resetchannels -@all +get',
+          `user ops on #${PW_HASH} ~* resetchannels +@all -flushall`,
+          'requirepass top',
+        ]);
       } finally {
         c.disconnect();
         await t.stop();

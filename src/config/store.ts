@@ -37,6 +37,8 @@ export class ConfigStore {
   readonly configFile?: string;
   /** ACL users declared by `user` directives at startup */
   users: ReadonlyArray<readonly string[]> = [];
+  /** CONFIG REWRITE's `user` lines (the server's users; none when they live in an aclfile), set by the server */
+  userLines: (() => string[]) | undefined = undefined;
 
   private readonly listeners = new Map<string, Set<Listener>>();
   /** Options to write on CONFIG REWRITE: set at run time or given on the command line. */
@@ -205,7 +207,8 @@ export class ConfigStore {
         if (this.toRewrite.has(def.name)) changed.set(def.name, def.confArgs((this.values as Record<string, unknown>)[def.key]));
       }
       try {
-        await rewriteConfFile(file, changed, { canonical: (n) => lookupOption(n)?.name });
+        const repeated = this.userLines === undefined ? undefined : new Map([['user', this.userLines()]]);
+        await rewriteConfFile(file, changed, { canonical: (n) => lookupOption(n)?.name, ...(repeated ? { repeated } : {}) });
       } catch (e) {
         throw new ConfigError(`ERR Rewriting config file: ${e instanceof Error ? e.message : String(e)}`);
       }
