@@ -145,6 +145,7 @@ describe('ACL', function () {
     expect(await reply(c, 'DEL', 'k1')).to.equal("error: NOPERM this user has no permissions to run the 'del' command");
     expect(await reply(c, 'CONFIG', 'SET', 'hz', '10')).to.equal("error: NOPERM this user has no permissions to run the 'config|set' command");
     expect(await reply(c, 'CONFIG', 'GET', 'hz')).to.deep.equal(['hz', '10']);
+    expect(await reply(c, 'CONFIG', 'BOGUS')).to.equal("error: ERR unknown subcommand 'BOGUS'. Try CONFIG HELP.");
     expect(await reply(c, 'SELECT', '2')).to.equal("error: NOPERM this user has no permissions to run the 'select' command");
     expect(await reply(c, 'SELECT', '1')).to.equal('OK');
     expect(await reply(c, 'SELECT', '0')).to.equal("error: NOPERM this user has no permissions to run the 'select' command");

@@ -335,6 +335,8 @@ export class Acl {
   check(u: User, cmd: Command, args: Buffer[]): { denial: Denial; pos: number } | undefined {
     if (u.unrestricted) return undefined;
     const target = subcommandOf(cmd, args);
+    // an unknown subcommand: the container answers its error, as Redis does before any ACL check
+    if (target === cmd && cmd.subcommands.size > 0) return undefined;
     if (!u.allowed.has(target.fullName) && !cmd.def.flags.includes('no_auth')) {
       const first = target === cmd && cmd.subcommands.size === 0 && args.length > 1 ? u.firstArgs.get(cmd.fullName) : undefined;
       if (first === undefined || !first.includes(args[1]!.toString('latin1').toLowerCase())) return { denial: 'command', pos: 0 };

@@ -412,10 +412,7 @@ export class Executor {
       return new ErrorReply(`ERR Command not allowed inside a transaction`);
     }
     const denied = this.aclDenial(c, cmd, args, c.multi !== null ? 'multi' : 'toplevel');
-    if (denied !== undefined) {
-      const what = denied === 'command' ? `this user has no permissions to run the '${subcommandOf(cmd, args).fullName}' command` : NOPERM[denied];
-      return new ErrorReply(`NOPERM ${what}`);
-    }
+    if (denied !== undefined) return new ErrorReply(`NOPERM ${noPermission(denied, subcommandOf(cmd, args))}`);
     const refused = this.host.replicationRefusal(c, cmd, args);
     if (refused !== undefined) return refused;
     // a container's flags are its subcommands' (FUNCTION LOAD writes and is denyoom)
@@ -756,12 +753,11 @@ function trackedRead(cmd: Command, args: Buffer[]): Command | undefined {
   return flags.includes('readonly') && !flags.includes('pubsub') ? target : undefined;
 }
 
-
-const NOPERM: Record<Denial, string> = {
-  command: '',
-  key: 'this user has no permissions to access one of the keys used as arguments',
-  channel: 'this user has no permissions to access one of the channels used as arguments',
-};
+/** NOPERM's text for a command refused by ACL rules (Redis 7.0's). */
+function noPermission(denial: Denial, target: Command): string {
+  if (denial === 'command') return `this user has no permissions to run the '${target.fullName}' command`;
+  return `this user has no permissions to access one of the ${denial === 'key' ? 'keys' : 'channels'} used as arguments`;
+}
 
 const SCRIPT_NOPERM: Record<Denial, string> = {
   command: "The user executing the script can't run this command or subcommand",
