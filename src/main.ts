@@ -41,7 +41,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const v = store.values;
   if (v.daemonize && !isDaemonChild()) return startDaemon(v.logfile);
-  const talus = new Talus(store);
+  let talus: Talus;
+  try {
+    talus = new Talus(store);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`*** FATAL CONFIG ERROR (Talus ${VERSION.talus}) ***\n${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
   // Redis's first lines, so that operators find the start in the log as they are used to
   talus.log.notice('oO0OoO0OoO0Oo Talus is starting oO0OoO0OoO0Oo');
   talus.log.notice(`Talus version=${VERSION.talus}, redis=${VERSION.redis}, node=${process.version}, pid=${process.pid}, just started`);

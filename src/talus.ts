@@ -1,3 +1,7 @@
+import { Acl, readAclFile } from './execution/acl.js';
+import path from 'node:path';
+import { ConfigError } from './config/schema.js';
+import { clientInfoLine } from './commands/client-cmds.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import { Client, OUTPUT_BOUND, ReadStop } from './server/client.js';
@@ -50,6 +54,8 @@ import { ApplyQueue, type ApplierHost } from './replication/applier.js';
 export class Talus implements ServerControl {
   readonly log: Logger;
   readonly commands = new CommandTable();
+  /** users and their permissions (ACL) */
+  readonly acl: Acl;
   readonly clients = new Map<number, Client>();
   readonly awaitingDurability = new Set<Client>();
   readonly slowlog: Slowlog;
@@ -134,6 +140,28 @@ export class Talus implements ServerControl {
     this.log = new Logger(v.loglevel, v.logfile, v.logFormat);
     this.slowlog = new Slowlog(config);
     this.commands.register(allCommands);
+    this.acl = new Acl(this.commands);
+    this.acl.setRequirepass(v.requirepass);
+    try {
+      this.acl.declare(config.users);
+    } catch (err) {
+      throw new ConfigError(`Aborting Talus startup because of ACL errors: ${(err as Error).message}`);
+    }
+    if (v.aclfile !== '') {
+      let text: string;
+      try {
+        text = readAclFile(this.aclfilePath);
+      } catch (err) {
+        throw new ConfigError(`Aborting Talus startup because of ACL errors: ${(err as Error).message}`);
+      }
+      const users = this.acl.parseFile(text, this.aclfilePath);
+      if (typeof users === 'string') throw new ConfigError(`Aborting Talus startup because of ACL errors: ${users}`);
+      this.acl.replaceUsers(users);
+    }
+    // CONFIG REWRITE writes every user as a `user` line, as Redis (none when an aclfile keeps them)
+    config.userLines = () => (this.config.values.aclfile !== '' ? [] : this.acl.fileText().split('\n').filter((l) => l !== ''));
+    this.acl.describeClient = (s, current) => (s.connection === undefined ? '' : clientInfoLine(s, this.config.values.unixsocket, current));
+    config.onChange('requirepass', (p) => this.acl.setRequirepass(p as string));
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
     const clientLimits = () => {
       const { clientOutputBufferLimit: obl, maxmemoryClients, maxmemory } = this.config.values;
@@ -145,6 +173,11 @@ export class Talus implements ServerControl {
     for (const name of ['client-output-buffer-limit', 'maxmemory-clients', 'maxmemory']) config.onChange(name, clientLimits);
     this.executor = new Executor(this, this);
     installCommandHooks(this);
+  }
+
+  /** the aclfile option's path, relative to `dir` as Redis reads it after changing to its working directory */
+  get aclfilePath(): string {
+    return path.resolve(this.config.values.dir, this.config.values.aclfile);
   }
 
   /** LASTSAVE: with backups configured, when the last full backup ended */
@@ -354,6 +387,7 @@ export class Talus implements ServerControl {
     const executor = this.executor;
     this.scripting = new Scripting(engine, session, {
       callFromScript: (s, args, run) => executor.callFromScript(s, args, run),
+      aclAllows: (c, args) => executor.aclAllows(c, args),
       holdScheduler: (held) => this.scheduler.hold(held),
       busyThreshold: () => this.config.values.busyReplyThreshold,
       beginEffects: () => this.keyspace.beginScriptLog(),

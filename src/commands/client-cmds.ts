@@ -159,7 +159,7 @@ function clientKill(c: CommandContext, args: Buffer[]): Reply {
       laddr = str(val);
     } else if (opt === 'USER') {
       user = str(val);
-      if (user !== 'default') return new ErrorReply(`ERR No such user '${user}'`);
+      if (!c.server.acl.users.has(user)) return new ErrorReply(`ERR No such user '${user}'`);
     } else if (opt === 'SKIPME') {
       const v = keyword(val);
       if (v === 'YES') skipMe = true;

@@ -3,29 +3,31 @@ import { Errors } from './errors.js';
 import { ErrorReply, MapReply, OK, PONG, SimpleString } from '../protocol/reply.js';
 import { intArg, keyword } from './args.js';
 import type { CommandContext } from '../execution/context.js';
-import { timingSafeEqual } from 'node:crypto';
 import { VERSION } from '../version.js';
 
-function checkPassword(c: CommandContext, user: string, pass: Buffer): boolean {
-  const required = Buffer.from(c.config.values.requirepass);
-  if (user !== 'default') return false;
-  if (required.length === 0) return true;
-  return required.length === pass.length && timingSafeEqual(required, pass);
+/** AUTH and HELLO ... AUTH: log in as `user`, or log the failure in the ACL log and answer WRONGPASS. */
+function login(c: CommandContext, args: Buffer[], user: string, pass: Buffer): ErrorReply | undefined {
+  const acl = c.server.acl;
+  if (acl.authenticate(user, pass) === undefined) {
+    const s = c.session;
+    acl.record('auth', s.multi !== null ? 'multi' : 'toplevel', args[0]!.toString('latin1'), user, s, c.config.values.acllogMaxLen, { args, name: args[0]!.toString('latin1').toLowerCase() });
+    return Errors.wrongPass();
+  }
+  c.session.authenticated = true;
+  c.session.user = user;
+  return undefined;
 }
 
 function auth(c: CommandContext, args: Buffer[]) {
   if (args.length > 3) throw Errors.syntax();
   const user = args.length === 3 ? args[1]!.toString() : 'default';
   const pass = args[args.length - 1]!;
-  if (args.length === 2 && c.config.values.requirepass === '') {
+  if (args.length === 2 && c.server.acl.users.get('default')!.nopass) {
     return new ErrorReply(
       'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
     );
   }
-  if (!checkPassword(c, user, pass)) return Errors.wrongPass();
-  c.session.authenticated = true;
-  c.session.user = user;
-  return OK;
+  return login(c, args, user, pass) ?? OK;
 }
 
 function hello(c: CommandContext, args: Buffer[]) {
@@ -44,9 +46,8 @@ function hello(c: CommandContext, args: Buffer[]) {
   for (; i < args.length; i++) {
     const opt = keyword(args[i]!);
     if (opt === 'AUTH' && i + 2 < args.length) {
-      if (!checkPassword(c, args[i + 1]!.toString(), args[i + 2]!)) return Errors.wrongPass();
-      c.session.authenticated = true;
-      c.session.user = args[i + 1]!.toString();
+      const failed = login(c, args, args[i + 1]!.toString(), args[i + 2]!);
+      if (failed) return failed;
       i += 2;
     } else if (opt === 'SETNAME' && i + 1 < args.length) {
       name = args[++i]!.toString();

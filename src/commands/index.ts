@@ -1,3 +1,4 @@
+import { aclCommands } from './acl.js';
 import type { CommandDef } from './table.js';
 import { connectionCommands } from './connection.js';
 import { stringCommands } from './strings.js';
@@ -45,6 +46,7 @@ export const allCommands: CommandDef[] = [
   ...scriptingCommands,
   ...streamsCommands,
   ...streamGroupCommands(),
+  ...aclCommands,
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */

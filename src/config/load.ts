@@ -35,6 +35,8 @@ export interface LoadedConfig {
   /** Non-fatal remarks for the log (e.g. unknown TALUS_* variables). */
   readonly warnings: readonly string[];
   readonly cwd: string;
+  /** `user <name> <rules...>` directives (config file, then command line): ACL users declared at startup */
+  readonly users?: ReadonlyArray<readonly string[]>;
 }
 
 export interface LoadOptions {
@@ -223,12 +225,22 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   const unknown = (name: string, origin: ConfigOrigin): ConfigError =>
     new ConfigError(`Unknown option '${name}' (${describeOrigin(origin)})${suggestion(name)}`);
 
+  const users: string[][] = [];
+  const declareUser = (args: readonly string[], origin: ConfigOrigin) => {
+    if (args.length === 0) throw new ConfigError(`'user' needs a user name and its rules (${describeOrigin(origin)})`);
+    users.push([...args]);
+  };
+
   // 1. Config file.
   if (configFile !== undefined) {
     const directives: ConfDirective[] = readConfFile(configFile);
     const seenInFile = new Set<OptionDef>();
     for (const d of directives) {
       const origin: ConfigOrigin = { kind: 'file', file: d.file, line: d.line };
+      if (d.name === 'user') {
+        declareUser(d.args, origin);
+        continue;
+      }
       const def = lookupOption(d.name);
       if (!def) throw unknown(d.name, origin);
       apply(def, d.args, origin, seenInFile.has(def));
@@ -268,6 +280,10 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   // 3. Command line.
   for (const d of argvDirectives) {
     const origin: ConfigOrigin = { kind: 'argv' };
+    if (d.name.toLowerCase() === 'user') {
+      declareUser(d.args, origin);
+      continue;
+    }
     const def = lookupOption(d.name);
     if (!def) throw unknown(d.name, origin);
     apply(def, d.args, origin, false);
@@ -279,7 +295,12 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   if (values.backupDir) values.backupDir = path.resolve(cwd, values.backupDir as string);
   if (values.pgBinDir) values.pgBinDir = path.resolve(cwd, values.pgBinDir as string);
 
-  const loaded: LoadedConfig = { values: values as unknown as TalusConfig, origins, warnings, cwd };
+  if (users.length > 0 && values.aclfile !== '') {
+    throw new ConfigError(
+      'Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.',
+    );
+  }
+  const loaded: LoadedConfig = { values: values as unknown as TalusConfig, origins, warnings, cwd, users };
   return configFile === undefined ? loaded : { ...loaded, configFile };
 }
 

@@ -35,6 +35,10 @@ export class ConfigStore {
   readonly values: Readonly<TalusConfig>;
   /** Absolute path of the config file the server was started with. */
   readonly configFile?: string;
+  /** ACL users declared by `user` directives at startup */
+  users: ReadonlyArray<readonly string[]> = [];
+  /** CONFIG REWRITE's `user` lines (the server's users; none when they live in an aclfile), set by the server */
+  userLines: (() => string[]) | undefined = undefined;
 
   private readonly listeners = new Map<string, Set<Listener>>();
   /** Options to write on CONFIG REWRITE: set at run time or given on the command line. */
@@ -50,7 +54,9 @@ export class ConfigStore {
   }
 
   static from(loaded: LoadedConfig): ConfigStore {
-    return new ConfigStore(structuredClone(loaded.values), loaded.configFile, loaded.origins);
+    const store = new ConfigStore(structuredClone(loaded.values), loaded.configFile, loaded.origins);
+    store.users = loaded.users ?? [];
+    return store;
   }
 
   /**
@@ -201,7 +207,8 @@ export class ConfigStore {
         if (this.toRewrite.has(def.name)) changed.set(def.name, def.confArgs((this.values as Record<string, unknown>)[def.key]));
       }
       try {
-        await rewriteConfFile(file, changed, { canonical: (n) => lookupOption(n)?.name });
+        const repeated = this.userLines === undefined ? undefined : new Map([['user', this.userLines()]]);
+        await rewriteConfFile(file, changed, { canonical: (n) => lookupOption(n)?.name, ...(repeated ? { repeated } : {}) });
       } catch (e) {
         throw new ConfigError(`ERR Rewriting config file: ${e instanceof Error ? e.message : String(e)}`);
       }

@@ -5,6 +5,7 @@
  * object, the socket or PostgreSQL: src/commands imports nothing from
  * src/server or src/storage (test/layering.test.ts).
  */
+import type { Acl } from './acl.js';
 import type { ErrorReply, Reply } from '../protocol/reply.js';
 import type { Command, CommandTable } from '../commands/table.js';
 import type { ConfigStore } from '../config/store.js';
@@ -124,6 +125,8 @@ export interface BackupControl {
 
 /** The server as the server-management commands see it. */
 export interface ServerControl {
+  /** users and their permissions */
+  readonly acl: Acl;
   readonly keyspace: Keyspace;
   readonly config: ConfigStore;
   readonly log: Logger;

@@ -27,10 +27,12 @@ import type { KeyspaceNotifier } from '../pubsub/keyspace-events.js';
 import type { Tracking } from './tracking.js';
 import { unwatchAll } from '../commands/transactions.js';
 import { allowedWhileBusy, type ScriptRun, type Scripting } from './scripting.js';
+import type { Acl, Denial } from './acl.js';
 import { forgetKeyName, keyName } from '../keyspace/names.js';
 
 /** What the executor uses of the server it runs in. */
 export interface ExecutionHost {
+  readonly acl: Acl;
   readonly log: Logger;
   readonly config: ConfigStore;
   readonly commands: CommandTable;
@@ -70,7 +72,7 @@ export class Executor {
   /** A new session and its handlers' context; `connection` is undefined for sessions without a socket. */
   openSession(id: number, replies: ReplySink, connection?: Connection): Session {
     const h = this.host;
-    const s = new Session(id, h.keyspace.dbs[0]!, h.config.values.requirepass === '', replies, connection);
+    const s = new Session(id, h.keyspace.dbs[0]!, h.acl.defaultAuthenticates(), replies, connection);
     const context: CommandContext = { session: s, connection, keyspace: h.keyspace, config: h.config, server: this.server };
     s.context = context;
     return s;
@@ -83,6 +85,14 @@ export class Executor {
     c.inExec = true;
     try {
       for (const q of queued) {
+        // rules may have changed since the command was queued (Redis checks again)
+        const denied = this.aclDenial(c, q.cmd, q.args, 'multi');
+        if (denied !== undefined) {
+          const r = new ErrorReply(`NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${EXEC_NOPERM[denied]}`);
+          this.countError(r);
+          replies.push(r);
+          continue;
+        }
         replies.push(this.callQueued(c, q.cmd, q.args));
         if (this.host.monitors.size > 0 && !q.cmd.def.flags.includes('skip_monitor') && !q.cmd.def.flags.includes('admin')) {
           this.feedMonitors(c, q.args, this.durabilityGate(before));
@@ -149,6 +159,8 @@ export class Executor {
     if (!cmd.arityOk(args.length)) return new ErrorReply('ERR Wrong number of args calling Redis command from script');
     const flags = cmd.def.flags;
     if (flags.includes('noscript')) return new ErrorReply('ERR This Redis command is not allowed from script');
+    const denied = this.aclDenial(s, cmd, args, 'lua', run.caller, run.command);
+    if (denied !== undefined) return new ErrorReply(`ERR ${SCRIPT_NOPERM[denied]}`);
     if (run.readOnly && cmd.mayReplicate) return new ErrorReply('ERR Write commands are not allowed from read-only scripts.');
     // a read-only follower refuses a script's writes as its caller's (READONLY; MASTERDOWN, LOADING)
     const refused = this.host.replicationRefusal(run.caller, cmd, args);
@@ -399,6 +411,8 @@ export class Executor {
     if (c.multi !== null && cmd.def.flags.includes('no_multi')) {
       return new ErrorReply(`ERR Command not allowed inside a transaction`);
     }
+    const denied = this.aclDenial(c, cmd, args, c.multi !== null ? 'multi' : 'toplevel');
+    if (denied !== undefined) return new ErrorReply(`NOPERM ${noPermission(denied, subcommandOf(cmd, args))}`);
     const refused = this.host.replicationRefusal(c, cmd, args);
     if (refused !== undefined) return refused;
     // a container's flags are its subcommands' (FUNCTION LOAD writes and is denyoom)
@@ -414,6 +428,32 @@ export class Executor {
       }
     }
     return subscribedModeError(c, cmd, args);
+  }
+
+  /**
+   * What the session's user may not do in this command (ACL), logged in the
+   * ACL log with `context` (toplevel, multi, lua); undefined when allowed.
+   */
+  aclDenial(c: Session, cmd: Command, args: Buffer[], context: string, client: Session = c, clientArgs: readonly Buffer[] = args): Denial | undefined {
+    const acl = this.host.acl;
+    const u = acl.users.get(c.user);
+    if (u === undefined || u.unrestricted || c.flags.has('master')) return undefined;
+    const d = acl.check(u, cmd, args);
+    if (d === undefined) return undefined;
+    const object = d.denial === 'command' ? subcommandOf(cmd, args).fullName : args[d.pos]!.toString('latin1');
+    const current = clientArgs.length > 0 ? this.host.commands.lookup(clientArgs[0]!) : undefined;
+    const shown = current === undefined ? undefined : { args: clientArgs as Buffer[], name: subcommandOf(current, clientArgs as Buffer[]).fullName };
+    acl.record(d.denial, context, object, u.name, client, this.host.config.values.acllogMaxLen, shown);
+    return d.denial;
+  }
+
+  /** redis.acl_check_cmd: whether `c`'s user may run `args` (undefined: no such command), not logged. */
+  aclAllows(c: Session, args: Buffer[]): boolean | undefined {
+    const cmd = this.host.commands.lookup(args[0]!);
+    if (cmd === undefined) return undefined;
+    if (cmd.subcommands.size > 0 && args.length > 1 && subcommandOf(cmd, args) === cmd) return undefined;
+    const u = this.host.acl.users.get(c.user);
+    return u === undefined ? false : this.host.acl.check(u, cmd, args) === undefined;
   }
 
   /** The command's keys, or undefined if planning them throws (plannedRefs then answers the error in its turn). */
@@ -713,3 +753,20 @@ function trackedRead(cmd: Command, args: Buffer[]): Command | undefined {
   return flags.includes('readonly') && !flags.includes('pubsub') ? target : undefined;
 }
 
+/** NOPERM's text for a command refused by ACL rules (Redis 7.0's). */
+function noPermission(denial: Denial, target: Command): string {
+  if (denial === 'command') return `this user has no permissions to run the '${target.fullName}' command`;
+  return `this user has no permissions to access one of the ${denial === 'key' ? 'keys' : 'channels'} used as arguments`;
+}
+
+const SCRIPT_NOPERM: Record<Denial, string> = {
+  command: "The user executing the script can't run this command or subcommand",
+  key: "The user executing the script can't access at least one of the keys mentioned in the command",
+  channel: "The user executing the script can't publish to the channel mentioned in the command",
+};
+
+const EXEC_NOPERM: Record<Denial, string> = {
+  command: 'no permission to execute the command or subcommand',
+  key: 'no permission to touch the specified keys',
+  channel: 'no permission to access one of the channels used as arguments',
+};

@@ -24,6 +24,8 @@ export interface ScriptExecutor {
   holdScheduler(held: boolean): void;
   /** a script starts: its effects are one atomic unit of the change log; call the result when it ends */
   beginEffects(): () => void;
+  /** redis.acl_check_cmd: whether `c`'s user may run `args` (undefined: no such command) */
+  aclAllows(c: Session, args: Buffer[]): boolean | undefined;
 }
 
 /** One script invocation, as the executor checks its commands. */
@@ -110,6 +112,7 @@ export class Scripting {
     try {
       result = this.engine.execute(script, keys, argv, {
         call: (args) => this.executor.callFromScript(s, args, run),
+        aclCheck: (args) => this.executor.aclAllows(caller, args),
         log: (level, message) => this.logFromScript(level, message),
         // once busy, the requests held so far are answered (BUSY, or run if allowed while busy)
         onSlice: () => {

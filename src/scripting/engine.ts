@@ -29,6 +29,8 @@ export type CallOutcome = Reply | { readonly wait: Promise<void> };
 export interface ScriptRunHost {
   /** run one command for the script (permissions, arity, noscript... checked there) */
   call(args: Buffer[]): CallOutcome;
+  /** redis.acl_check_cmd: whether the script's user may run the command, undefined for an unknown command */
+  aclCheck(args: Buffer[]): boolean | undefined;
   log(level: number, message: string): void;
   /** the script paused for a time slice: the event loop turns now */
   onSlice(): void;
@@ -712,6 +714,23 @@ export class ScriptEngine {
       return 1;
     });
     register('pcall', (S) => this.redisCall(S, false));
+    register('acl_check_cmd', (S) => {
+      if (this.run === undefined) return this.fail(S, 'redis.acl_check_cmd can only be called inside a script invocation', true);
+      const argc = vm.gettop(S);
+      if (argc === 0) return this.fail(S, 'Please specify at least one argument for this redis lib call', true);
+      const args: Buffer[] = [];
+      for (let i = 1; i <= argc; i++) {
+        const t = vm.type(S, i);
+        if (t === LuaType.Number) args.push(Buffer.from(formatG(vm.tonumber(S, i), 17), 'latin1'));
+        else if (t === LuaType.String) args.push(vm.toBytes(S, i)!);
+        else return this.fail(S, 'Lua redis lib command arguments must be strings or integers', true);
+      }
+      vm.settop(S, 0);
+      const ok = this.run.host.aclCheck(args);
+      if (ok === undefined) return this.fail(S, 'Invalid command passed to redis.acl_check_cmd()', true);
+      vm.pushboolean(S, ok ? 1 : 0);
+      return 1;
+    });
     register('sha1hex', (S) => {
       if (vm.gettop(S) !== 1) return this.fail(S, 'wrong number of arguments', true);
       const data = vm.toBytes(S, 1) ?? Buffer.alloc(0);

@@ -428,7 +428,7 @@ export class Client implements Connection {
 
   /** RESET: back to a fresh connection's state (keeps the socket and id). */
   reset(): void {
-    this.session.reset(this.talus.keyspace.dbs[0]!, this.talus.config.values.requirepass === '');
+    this.session.reset(this.talus.keyspace.dbs[0]!, this.talus.acl.defaultAuthenticates());
     this.replyMode = 'on';
     this.suppressReply = false;
     if (this.monitor) {
