@@ -123,7 +123,7 @@ function parseTrimArgs(c: CommandContext, args: Buffer[], xadd: boolean): TrimAr
     const a = args[i]!;
     if (xadd && a.length === 1 && a[0] === 0x2a) break;
     const opt = keyword(a);
-    if (opt === 'MAXLEN' && more > 0) {
+    if ((opt === 'MAXLEN' || opt === 'MINID') && more > 0) {
       if (t.strategy !== 'none') throw new ErrorReply('ERR syntax error, MAXLEN and MINID options at the same time are not compatible');
       t.approx = false;
       const nx = str(args[i + 1]!);
@@ -131,22 +131,16 @@ function parseTrimArgs(c: CommandContext, args: Buffer[], xadd: boolean): TrimAr
         t.approx = true;
         i++;
       } else if (more >= 2 && nx === '=') i++;
-      const n = llArg(args[i + 1]!);
-      if (n < 0n) throw new ErrorReply('ERR The MAXLEN argument must be >= 0.');
-      t.maxlen = n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+      if (opt === 'MAXLEN') {
+        const n = llArg(args[i + 1]!);
+        if (n < 0n) throw new ErrorReply('ERR The MAXLEN argument must be >= 0.');
+        t.maxlen = n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+        t.strategy = 'maxlen';
+      } else {
+        t.minid = strictId(args[i + 1]!);
+        t.strategy = 'minid';
+      }
       i++;
-      t.strategy = 'maxlen';
-    } else if (opt === 'MINID' && more > 0) {
-      if (t.strategy !== 'none') throw new ErrorReply('ERR syntax error, MAXLEN and MINID options at the same time are not compatible');
-      t.approx = false;
-      const nx = str(args[i + 1]!);
-      if (more >= 2 && nx === '~') {
-        t.approx = true;
-        i++;
-      } else if (more >= 2 && nx === '=') i++;
-      t.minid = strictId(args[i + 1]!);
-      i++;
-      t.strategy = 'minid';
     } else if (opt === 'LIMIT' && more > 0) {
       const n = llArg(args[i + 1]!);
       if (n < 0n) throw new ErrorReply('ERR The LIMIT argument must be >= 0.');

@@ -152,21 +152,13 @@ export class Acl {
       case 'sanitize-payload': case 'skip-sanitize-payload': return;
     }
     const c0 = op[0];
-    if (c0 === '>' || c0 === '<') {
-      const h = hashPassword(raw.subarray(1));
-      if (c0 === '>') {
-        if (!u.passwords.includes(h)) u.passwords.push(h);
-        u.nopass = false;
-      } else {
-        if (!u.passwords.includes(h)) return 'The password you are trying to remove from the user does not exist';
-        u.passwords = u.passwords.filter((p) => p !== h);
+    if (c0 === '>' || c0 === '<' || c0 === '#' || c0 === '!') {
+      // >pass and <pass name a password, #hash and !hash its SHA-256
+      const h = c0 === '>' || c0 === '<' ? hashPassword(raw.subarray(1)) : op.slice(1);
+      if ((c0 === '#' || c0 === '!') && !/^[0-9a-f]{64}$/.test(h)) {
+        return 'The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters';
       }
-      return;
-    }
-    if (c0 === '#' || c0 === '!') {
-      const h = op.slice(1);
-      if (!/^[0-9a-f]{64}$/.test(h)) return 'The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters';
-      if (c0 === '#') {
+      if (c0 === '>' || c0 === '#') {
         if (!u.passwords.includes(h)) u.passwords.push(h);
         u.nopass = false;
       } else {

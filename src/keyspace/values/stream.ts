@@ -173,15 +173,20 @@ export class StreamValue implements TrackedCollection {
     return this.entries.get(id);
   }
 
-  private forget(id: SID): void {
+  /** Drop an entry's fields, size and node link, and mark it changed (its place in `ids` and its node's count are the caller's). */
+  private dropEntry(id: SID): void {
     const fields = this.entries.get(id)!;
     this.entries.delete(id);
     let flen = 0;
     for (const f of fields) flen += f.length;
     this.bytes -= 16 + flen + ENTRY_OVERHEAD;
     this.changes.mark(id);
-    const node = this.nodeOf.get(id);
     this.nodeOf.delete(id);
+  }
+
+  private forget(id: SID): void {
+    const node = this.nodeOf.get(id);
+    this.dropEntry(id);
     if (node && --node.live === 0) this.nodes.splice(this.nodes.indexOf(node), 1);
   }
 
@@ -209,17 +214,7 @@ export class StreamValue implements TrackedCollection {
       const whole = strategy === 'maxlen' ? this.ids.length - removed - live >= maxlen : node.lastId < minid;
       if (whole) {
         this.nodes.shift();
-        for (let i = removed; i < removed + live; i++) {
-          const id = this.ids[i]!;
-          node.live = live; // keep the node object intact while forgetting its entries
-          this.nodeOf.delete(id);
-          const fields = this.entries.get(id)!;
-          this.entries.delete(id);
-          let flen = 0;
-          for (const f of fields) flen += f.length;
-          this.bytes -= 16 + flen + ENTRY_OVERHEAD;
-          this.changes.mark(id);
-        }
+        for (let i = removed; i < removed + live; i++) this.dropEntry(this.ids[i]!);
         removed += live;
         continue;
       }
