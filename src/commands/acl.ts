@@ -209,15 +209,14 @@ function dryrun(c: CommandContext, args: Buffer[]): Reply {
   const u = acl.users.get(name);
   if (u === undefined) return new ErrorReply(`ERR User '${name}' not found`);
   const cmdArgs = args.slice(3);
-  const cmd = c.server.commands.lookup(cmdArgs[0]!);
+  const base = c.server.commands.lookup(cmdArgs[0]!);
+  // As Redis: a container with a subcommand is judged as that subcommand, and an unknown one is an unknown command
+  const cmd = base !== undefined && base.subcommands.size > 0 && cmdArgs.length > 1 ? base.subcommands.get(cmdArgs[1]!.toString('latin1').toLowerCase()) : base;
   if (cmd === undefined) return new ErrorReply(`ERR Command '${cmdArgs[0]!.toString('latin1')}' not found`);
-  if (!cmd.arityOk(cmdArgs.length)) return Errors.arity(cmd.name);
+  if (!cmd.arityOk(cmdArgs.length)) return Errors.arity(cmd.fullName);
   const d = acl.check(u, cmd, cmdArgs);
   if (d === undefined) return OK;
-  if (d.denial === 'command') {
-    const sub = cmd.subcommands.size > 0 && cmdArgs.length > 1 ? cmd.subcommands.get(cmdArgs[1]!.toString('latin1').toLowerCase()) : undefined;
-    return b(`This user has no permissions to run the '${(sub ?? cmd).fullName}' command`);
-  }
+  if (d.denial === 'command') return b(`This user has no permissions to run the '${cmd.fullName}' command`);
   return b(`This user has no permissions to access the '${cmdArgs[d.pos]!.toString('latin1')}' ${d.denial}`);
 }
 
