@@ -120,11 +120,17 @@ for (let round = 1; round <= rounds; round++) {
   const c = client();
   const connectMs = await connected(c);
   const lat: number[] = [];
+  /** when each request started, in ms since the round's first one (for --slowest) */
+  const at: number[] = [];
+  const kinds: number[] = [];
+  const roundStart = process.hrtime.bigint();
   let wrong = 0;
   for (let s = 0; s < requests; s++) {
     const i = rand(members);
     const kind = rand(3);
+    kinds.push(kind);
     const t = process.hrtime.bigint();
+    at.push(Number(t - roundStart) / 1e6);
     let ok: boolean;
     if (kind === 0) ok = (await c.hget('big:hash', `f${i}`)) === `v${i}`;
     else if (kind === 1) ok = Number(await c.zscore('big:zset', `m${i}`)) === i;
@@ -136,7 +142,10 @@ for (let round = 1; round <= rounds; round++) {
   const st = stats(lat);
   if (process.argv.includes('--slowest')) {
     const slow = lat.map((x, i) => [x, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 12);
-    console.log(`  slowest (ms @ request index): ${slow.map(([x, i]) => `${fmt(x)}@${i}`).join(' ')}`);
+    const kindName = ['HGET', 'ZSCORE', 'LINDEX'];
+    console.log(`  slowest (ms @ request index, ms into the round, command): ${slow.map(([x, i]) => `${fmt(x)}@${i},${at[i]!.toFixed(0)},${kindName[kinds[i]!]}`).join(' ')}`);
+    const byKind = kindName.map((name, k) => `${name} p50 ${fmt(stats(lat.filter((_, i) => kinds[i] === k)).p50)} p99 ${fmt(stats(lat.filter((_, i) => kinds[i] === k)).p99)}`);
+    console.log(`  by command: ${byKind.join(', ')}`);
   }
   console.log(`round ${round}: start ${(startMs / 1000).toFixed(1)} s, connect ${fmt(connectMs)} ms; first ${requests} HGET/ZSCORE/LINDEX: first ${fmt(lat[0]!)} ms, ` +
     `p50 ${fmt(st.p50)}, p99 ${fmt(st.p99)}, max ${fmt(st.max)} ms, ${wrong} wrong`);
