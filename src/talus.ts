@@ -617,6 +617,15 @@ export class Talus implements ServerControl {
     return dirty * (ks.bytes / Math.max(1, resident)) > bound;
   }
 
+  /**
+   * Whether a request can add to the commit backlog, and so waits while it
+   * is full: a command that may write (scripts that may, included) or EXEC.
+   */
+  addsToBacklog(args: Buffer[]): boolean {
+    const cmd = this.commands.lookup(args[0]!);
+    return cmd !== undefined && (cmd.mayReplicate || cmd.name === 'exec');
+  }
+
   /** clients not read until the commit backlog shrinks (INFO talus throttled_clients) */
   get throttledCount(): number {
     return this.throttled.size;

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import fs from 'node:fs';
 import net from 'node:net';
-import { startTalus, type TalusProcess } from './support/harness.js';
+import path from 'node:path';
+import { startTalus, talusInfo, tempDir, type TalusProcess } from './support/harness.js';
 import { peakRssMb, redisCliPipe, resp, rssSampler, slowReader } from './support/client-shapes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,6 +25,50 @@ describe('memory bound whatever the client does', function () {
     expect(r.received).to.equal(3000 * (65536 + 10));
     const peak = Math.max(sampler.stop(), peakRssMb(pid));
     expect(peak, 'peak RSS (MB)').to.be.below(64 + 200);
+  });
+
+  it('a full commit backlog holds writes only: PING, reads and INFO still answer', async () => {
+    // Its own embedded PostgreSQL, stopped with SIGSTOP: the commit in flight then never ends.
+    const dir = tempDir('backlog');
+    const own = await startTalus(['--maxmemory', '64mb', '--appendfsync', 'everysec'], { embedded: true, dir });
+    const pgPid = Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    // the postmaster and its backends: the one committing must stop too
+    const pgProcesses = () => [pgPid, ...fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1] === String(pgPid);
+      } catch {
+        return false;
+      }
+    })];
+    const signalPostgres = (signal: NodeJS.Signals) => {
+      for (const p of pgProcesses()) process.kill(p, signal);
+    };
+    let stopped = false;
+    try {
+      const writer = own.client();
+      const reader = own.client();
+      await writer.set('small', 'before');
+      await writer.call('SAVE', []);
+      signalPostgres('SIGSTOP');
+      stopped = true;
+      // 4 MB of change log that PostgreSQL cannot take: over the backlog's byte bound (maxmemory / 32, at least 2 MB)
+      await writer.set('big', Buffer.alloc(4 << 20, 'x'));
+      let written = false;
+      const write = writer.set('small', 'after').then(() => (written = true));
+      expect(await reader.ping()).to.equal('PONG');
+      expect(await reader.get('small')).to.equal('before');
+      expect(await reader.strlen('big')).to.equal(4 << 20);
+      expect((await talusInfo(reader)).throttled_clients, 'writers held').to.equal(1);
+      await sleep(300);
+      expect(written, 'the write waits while the backlog is full').to.equal(false);
+      signalPostgres('SIGCONT');
+      stopped = false;
+      await write;
+      expect(await reader.get('small')).to.equal('after');
+    } finally {
+      if (stopped) signalPostgres('SIGCONT');
+      await own.stop();
+    }
   });
 
   it('closes a client past the normal hard output limit without sending it anything more', async () => {

@@ -164,12 +164,6 @@ export class Client implements Connection {
           this.outputBlocked = true;
           break;
         }
-        // Checked before each request, so that of several clients resumed at
-        // once only the first runs while the backlog is full again.
-        if (this.talus.commitBacklogFull()) {
-          this.talus.throttle(this);
-          break;
-        }
         const args = this.nextRequest();
         if (args === null) break;
         if (args instanceof ProtocolError) {
@@ -179,6 +173,16 @@ export class Client implements Connection {
           break;
         }
         if (args.length === 0) continue;
+        // A write waits while the commit backlog is full; anything else (PING,
+        // reads, INFO: Sentinel's probes) runs, as a write flood in Redis does
+        // not delay them. Checked before each request, so that of several
+        // clients resumed at once only the first runs while the backlog is
+        // full again.
+        if (this.talus.commitBacklogFull() && this.talus.addsToBacklog(args)) {
+          this.unread(args);
+          this.talus.throttle(this);
+          break;
+        }
         this.talus.executor.dispatch(this.session, args);
       }
       if (this.paused && !this.closed && !this.closeAfterReply) this.lookAhead();
@@ -227,6 +231,12 @@ export class Client implements Connection {
       return early;
     }
     return this.parse();
+  }
+
+  /** Put a request taken by nextRequest back in front, to run first when this client runs again. */
+  private unread(args: Buffer[]): void {
+    this.ahead.unshift(args);
+    this.aheadBytes += requestBytes(args);
   }
 
   /** The next request from the parser, or the protocol error that ends the connection. */
