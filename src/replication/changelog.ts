@@ -45,8 +45,9 @@ export class Changelog {
     this.seq = lastSeq;
   }
 
-  append(db: number, args: ReadonlyArray<Buffer | string>): number {
-    const rec: ChangeRecord = { seq: ++this.seq, db, at: Date.now(), effect: encodeEffect(args) };
+  /** Log an effect: its arguments, or already encoded (encodeEffect: a fixed one such as MULTI, encoded once). */
+  append(db: number, args: ReadonlyArray<Buffer | string> | Buffer): number {
+    const rec: ChangeRecord = { seq: ++this.seq, db, at: Date.now(), effect: Buffer.isBuffer(args) ? args : encodeEffect(args) };
     this.pending.push(rec);
     this.pendingBytes += rec.effect.length;
     for (const l of this.listeners) l(rec);
@@ -59,11 +60,14 @@ export class Changelog {
    * open record takes `firstSeq`, the wrapped ones move up by one. Only
    * records not yet handed to the flusher can be; false if they were not all.
    */
-  wrap(firstSeq: number, open: ReadonlyArray<Buffer | string>, close: ReadonlyArray<Buffer | string>): boolean {
-    const i = this.pending.findIndex((r) => r.seq === firstSeq);
-    if (i < 0 || this.pending[this.pending.length - 1]!.seq !== this.seq) return false;
+  wrap(firstSeq: number, open: ReadonlyArray<Buffer | string> | Buffer, close: ReadonlyArray<Buffer | string> | Buffer): boolean {
+    // Pending seqs are consecutive: the first to wrap sits that far from the
+    // end (a search from the start costs the whole uncommitted tail, a
+    // second's worth of records with appendfsync everysec, per script).
+    const i = this.pending.length - 1 - (this.seq - firstSeq);
+    if (i < 0 || this.pending[i]!.seq !== firstSeq || this.pending[this.pending.length - 1]!.seq !== this.seq) return false;
     const first = this.pending[i]!;
-    const head: ChangeRecord = { seq: firstSeq, db: first.db, at: first.at, effect: encodeEffect(open) };
+    const head: ChangeRecord = { seq: firstSeq, db: first.db, at: first.at, effect: Buffer.isBuffer(open) ? open : encodeEffect(open) };
     for (let j = i; j < this.pending.length; j++) this.pending[j]!.seq++;
     this.pending.splice(i, 0, head);
     this.pendingBytes += head.effect.length;
