@@ -167,15 +167,29 @@ export function encodeEffect(args: ReadonlyArray<Buffer | string>): Buffer {
     size += headerBytes('$', n) + n + 2;
   }
   const out = Buffer.allocUnsafe(size);
-  let at = out.write(`*${args.length}\r\n`, 0, 'latin1');
+  let at = putHeader(out, 0, 0x2a, args.length);
   for (const a of args) {
     const n = typeof a === 'string' ? Buffer.byteLength(a) : a.length;
-    at += out.write(`$${n}\r\n`, at, 'latin1');
+    at = putHeader(out, at, 0x24, n);
     at += typeof a === 'string' ? out.write(a, at) : a.copy(out, at);
     out[at++] = 13;
     out[at++] = 10;
   }
   return out;
+}
+
+/** A RESP header (`type` byte, decimal `n`, CRLF) written at `at`; returns where it ends. Byte by byte: a template string per header was most of the encoding. */
+function putHeader(out: Buffer, at: number, type: number, n: number): number {
+  out[at++] = type;
+  if (n < 10) {
+    out[at++] = 0x30 + n;
+  } else {
+    const digits = String(n);
+    for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
+  }
+  out[at++] = 13;
+  out[at++] = 10;
+  return at;
 }
 
 /** Bytes of a RESP header: the type byte, the decimal count, CRLF. */
