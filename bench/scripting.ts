@@ -29,13 +29,13 @@ function cli(port: number, ...args: string[]): string {
   return execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'latin1' }).trim();
 }
 
-/** redis-benchmark's CSV row for one run of `command`: requests per second and p50 latency (ms). */
+/** redis-benchmark's CSV row for one run of `command`: requests per second and p50 latency (ms; columns: test, rps, avg, min, p50, ...). */
 function run(port: number, command: string[], pipeline: string): { rps: number; p50: number } {
   const out = execFileSync('redis-benchmark', [
     '-p', String(port), '-c', clients, '-n', requests, '-P', pipeline, '-r', keyspace, '--csv', ...command,
   ], { encoding: 'latin1', maxBuffer: 16 << 20 });
   const row = out.trim().split('\n').pop()!.split(',').map((f) => f.replace(/"/g, ''));
-  return { rps: Number(row[1]), p50: Number(row[3]) };
+  return { rps: Number(row[1]), p50: Number(row[4]) };
 }
 
 const redis = await startRedis();

@@ -9,7 +9,7 @@
  * command. That is what keeps a script atomic across its pauses.
  */
 import { ErrorReply, type Reply } from '../protocol/reply.js';
-import { ScriptEngine, type CachedScript } from '../scripting/engine.js';
+import { ScriptEngine, type CachedScript, type ScriptRunHost } from '../scripting/engine.js';
 import { FunctionLibraries } from '../scripting/functions.js';
 import type { Session } from './session.js';
 import type { Command } from '../commands/table.js';
@@ -54,6 +54,16 @@ export class Scripting {
   /** requests that came while a script ran: dispatched in order when it ends */
   private held: Array<{ s: Session; args: Buffer[] }> = [];
   private releaseHeld: ((s: Session, args: Buffer[]) => void) | undefined;
+  /** what the engine calls back while a script runs (the current one: only one runs at a time), made once */
+  private readonly host: ScriptRunHost = {
+    call: (args) => this.executor.callFromScript(this.session, args, this.current!),
+    aclCheck: (args) => this.executor.aclAllows(this.current!.caller, args),
+    log: (level, message) => this.logFromScript(level, message),
+    // once busy, the requests held so far are answered (BUSY, or run if allowed while busy)
+    onSlice: () => {
+      if (this.busy(this.executor.busyThreshold())) this.dispatchHeld();
+    },
+  };
 
   constructor(
     readonly engine: ScriptEngine,
@@ -104,31 +114,20 @@ export class Scripting {
     this.current = run;
     this.executor.holdScheduler(true);
     const endEffects = this.executor.beginEffects();
-    const end = () => {
-      endEffects();
-      this.end();
-    };
     let result: Reply | Promise<Reply>;
     try {
-      result = this.engine.execute(script, keys, argv, {
-        call: (args) => this.executor.callFromScript(s, args, run),
-        aclCheck: (args) => this.executor.aclAllows(caller, args),
-        log: (level, message) => this.logFromScript(level, message),
-        // once busy, the requests held so far are answered (BUSY, or run if allowed while busy)
-        onSlice: () => {
-          if (this.busy(this.executor.busyThreshold())) this.dispatchHeld();
-        },
-      }, caller.protocol);
+      result = this.engine.execute(script, keys, argv, this.host, caller.protocol);
     } catch (err) {
-      end();
+      this.end(endEffects);
       throw err;
     }
-    if (result instanceof Promise) return result.finally(end);
-    end();
+    if (result instanceof Promise) return result.finally(() => this.end(endEffects));
+    this.end(endEffects);
     return result;
   }
 
-  private end(): void {
+  private end(endEffects: () => void): void {
+    endEffects();
     this.current = undefined;
     this.executor.holdScheduler(false);
     this.dispatchHeld();

@@ -1,5 +1,5 @@
 import { Entry, type KeyType, type Retired } from './types.js';
-import { Changelog } from '../replication/changelog.js';
+import { Changelog, encodeEffect } from '../replication/changelog.js';
 import { lfuTouch, type LfuSettings } from './lfu.js';
 import type { DbEvent, Effect, KeyEvent, MissListener, Mutation, MutationListener } from './events.js';
 
@@ -47,8 +47,9 @@ export interface RelayedRecord {
   args: readonly Buffer[];
 }
 
-const MULTI: Effect = ['MULTI'];
-const EXEC: Effect = ['EXEC'];
+/** encoded once: every transaction and script with more than one effect logs them */
+const MULTI = encodeEffect(['MULTI']);
+const EXEC = encodeEffect(['EXEC']);
 
 export class Keyspace {
   readonly dbs: Db[];

@@ -45,8 +45,9 @@ export class Changelog {
     this.seq = lastSeq;
   }
 
-  append(db: number, args: ReadonlyArray<Buffer | string>): number {
-    const rec: ChangeRecord = { seq: ++this.seq, db, at: Date.now(), effect: encodeEffect(args) };
+  /** Log an effect: its arguments, or already encoded (encodeEffect: a fixed one such as MULTI, encoded once). */
+  append(db: number, args: ReadonlyArray<Buffer | string> | Buffer): number {
+    const rec: ChangeRecord = { seq: ++this.seq, db, at: Date.now(), effect: Buffer.isBuffer(args) ? args : encodeEffect(args) };
     this.pending.push(rec);
     this.pendingBytes += rec.effect.length;
     for (const l of this.listeners) l(rec);
@@ -59,11 +60,14 @@ export class Changelog {
    * open record takes `firstSeq`, the wrapped ones move up by one. Only
    * records not yet handed to the flusher can be; false if they were not all.
    */
-  wrap(firstSeq: number, open: ReadonlyArray<Buffer | string>, close: ReadonlyArray<Buffer | string>): boolean {
-    const i = this.pending.findIndex((r) => r.seq === firstSeq);
-    if (i < 0 || this.pending[this.pending.length - 1]!.seq !== this.seq) return false;
+  wrap(firstSeq: number, open: ReadonlyArray<Buffer | string> | Buffer, close: ReadonlyArray<Buffer | string> | Buffer): boolean {
+    // Pending seqs are consecutive: the first to wrap sits that far from the
+    // end (a search from the start costs the whole uncommitted tail, a
+    // second's worth of records with appendfsync everysec, per script).
+    const i = this.pending.length - 1 - (this.seq - firstSeq);
+    if (i < 0 || this.pending[i]!.seq !== firstSeq || this.pending[this.pending.length - 1]!.seq !== this.seq) return false;
     const first = this.pending[i]!;
-    const head: ChangeRecord = { seq: firstSeq, db: first.db, at: first.at, effect: encodeEffect(open) };
+    const head: ChangeRecord = { seq: firstSeq, db: first.db, at: first.at, effect: Buffer.isBuffer(open) ? open : encodeEffect(open) };
     for (let j = i; j < this.pending.length; j++) this.pending[j]!.seq++;
     this.pending.splice(i, 0, head);
     this.pendingBytes += head.effect.length;
@@ -163,15 +167,29 @@ export function encodeEffect(args: ReadonlyArray<Buffer | string>): Buffer {
     size += headerBytes('$', n) + n + 2;
   }
   const out = Buffer.allocUnsafe(size);
-  let at = out.write(`*${args.length}\r\n`, 0, 'latin1');
+  let at = putHeader(out, 0, 0x2a, args.length);
   for (const a of args) {
     const n = typeof a === 'string' ? Buffer.byteLength(a) : a.length;
-    at += out.write(`$${n}\r\n`, at, 'latin1');
+    at = putHeader(out, at, 0x24, n);
     at += typeof a === 'string' ? out.write(a, at) : a.copy(out, at);
     out[at++] = 13;
     out[at++] = 10;
   }
   return out;
+}
+
+/** A RESP header (`type` byte, decimal `n`, CRLF) written at `at`; returns where it ends. Byte by byte: a template string per header was most of the encoding. */
+function putHeader(out: Buffer, at: number, type: number, n: number): number {
+  out[at++] = type;
+  if (n < 10) {
+    out[at++] = 0x30 + n;
+  } else {
+    const digits = String(n);
+    for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
+  }
+  out[at++] = 13;
+  out[at++] = 10;
+  return at;
 }
 
 /** Bytes of a RESP header: the type byte, the decimal count, CRLF. */

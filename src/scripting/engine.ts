@@ -43,6 +43,8 @@ export interface CachedScript {
   readonly flags: ReadonlySet<string>;
   /** set for a library function (FCALL): its library */
   readonly library?: string;
+  /** an EVAL script's compiled function: its reference in the Lua registry (luaL_ref) */
+  readonly ref?: number;
 }
 
 /** A function a library registered while FUNCTION LOAD ran its code. */
@@ -88,6 +90,16 @@ export class ScriptEngine {
   private run: Run | undefined;
   private readonly hookFn: number;
   private runsSinceStep = 0;
+  /** the scripts' globals table (talus_globals), as a registry reference: KEYS and ARGV go there every run */
+  private globalsRef = 0;
+  /**
+   * The thread the next script runs on, as a registry reference (0: none). A
+   * thread whose script returned normally is back at its start and is used
+   * again; one that ended in an error is dead and a new one is made.
+   */
+  private threadRef = 0;
+  private readonly luaRef: (L: number, t: number) => number;
+  private readonly luaUnref: (L: number, t: number, ref: number) => void;
   /** when the library code FUNCTION LOAD runs started (its hook stops it past LOAD_TIMEOUT_MS) */
   private loadStartedAt: number | undefined;
   /** bytes of cached script bodies (INFO used_memory_scripts_eval) */
@@ -95,7 +107,11 @@ export class ScriptEngine {
 
   private constructor(private readonly vm: LuaVm) {
     this.hookFn = vm.hook((L) => this.onHook(L));
+    this.luaRef = vm.fn('luaL_ref');
+    this.luaUnref = vm.fn('luaL_unref');
     this.setUp();
+    vm.getfield(vm.L, LUA_REGISTRYINDEX, 'talus_globals');
+    this.globalsRef = this.luaRef(vm.L, LUA_REGISTRYINDEX);
   }
 
   static async create(heapLimit: number): Promise<ScriptEngine> {
@@ -129,10 +145,7 @@ export class ScriptEngine {
   /** SCRIPT FLUSH: forget every script and start a new Lua state's worth of globals. */
   flush(): void {
     const vm = this.vm;
-    for (const sha of this.scripts.keys()) {
-      vm.pushnil(vm.L);
-      vm.setfield(vm.L, LUA_REGISTRYINDEX, `f_${sha}`);
-    }
+    for (const script of this.scripts.values()) this.luaUnref(vm.L, LUA_REGISTRYINDEX, script.ref!);
     this.scripts.clear();
     this.cacheBytes = 0;
     vm.gcCollect();
@@ -152,8 +165,8 @@ export class ScriptEngine {
       vm.settop(vm.L, 0);
       return new ErrorReply(`ERR Error compiling script (new function): ${msg}`);
     }
-    vm.setfield(vm.L, LUA_REGISTRYINDEX, `f_${sha}`);
-    const script = { sha, body, flags: shebang.flags };
+    const ref = this.luaRef(vm.L, LUA_REGISTRYINDEX);
+    const script = { sha, body, flags: shebang.flags, ref };
     this.scripts.set(sha, script);
     this.cacheBytes += body.length + 40;
     return script;
@@ -169,11 +182,10 @@ export class ScriptEngine {
     vm.settop(L, 0);
     this.setGlobalArray('KEYS', keys);
     this.setGlobalArray('ARGV', argv);
-    const co = vm.fn('lua_newthread')(L); // stays on L's stack (referenced) until the run ends
-    this.markPausable(L);
+    const co = this.thread();
     let nargs = 0;
     if (script.library === undefined) {
-      vm.getfield(co, LUA_REGISTRYINDEX, `f_${script.sha}`);
+      vm.rawgeti(co, LUA_REGISTRYINDEX, script.ref!);
     } else {
       // a function gets KEYS and ARGV as its two arguments
       vm.getfield(co, LUA_REGISTRYINDEX, 'talus_functions');
@@ -324,6 +336,13 @@ export class ScriptEngine {
     } finally {
       this.run = undefined;
       vm.settop(vm.L, 0);
+      if (status === LuaStatus.Ok) {
+        vm.settop(co, 0);
+      } else {
+        // dead: the next run makes a new one
+        this.luaUnref(vm.L, LUA_REGISTRYINDEX, this.threadRef);
+        this.threadRef = 0;
+      }
       // Lua 5.1 has no emergency collection: garbage left by a script would fail the next allocations
       if (status === LuaStatus.ErrMem || vm.used > vm.limit / 2) vm.gcCollect();
       else if (++this.runsSinceStep >= GC_STEP_PERIOD) {
@@ -370,11 +389,26 @@ export class ScriptEngine {
     return undefined;
   }
 
+  /** The thread for a script run: the last one if its script returned normally, else a new one marked pausable. */
+  private thread(): number {
+    const vm = this.vm;
+    const L = vm.L;
+    if (this.threadRef === 0) {
+      vm.fn('lua_newthread')(L);
+      this.markPausable(L);
+      this.threadRef = this.luaRef(L, LUA_REGISTRYINDEX);
+    }
+    vm.rawgeti(L, LUA_REGISTRYINDEX, this.threadRef);
+    const co = vm.fn('lua_tothread')(L, -1);
+    vm.settop(L, -2);
+    return co;
+  }
+
   private setGlobalArray(name: string, items: Buffer[]): void {
     const vm = this.vm;
     const L = vm.L;
-    vm.getfield(L, LUA_REGISTRYINDEX, 'talus_globals');
-    vm.pushString(L, name);
+    vm.rawgeti(L, LUA_REGISTRYINDEX, this.globalsRef);
+    vm.pushName(L, name);
     vm.createtable(L, items.length, 0);
     for (let i = 0; i < items.length; i++) {
       vm.pushBytes(L, items[i]!);

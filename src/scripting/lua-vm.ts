@@ -35,6 +35,8 @@ const DEBUG_SIZE = 100;
 const DEBUG_WHAT = 12;
 const DEBUG_SOURCE = 16;
 const DEBUG_CURRENTLINE = 20;
+/** Field names kept as C strings (LuaVm.getfield): the fixed ones and the first library and function names. */
+const NAME_CACHE_LIMIT = 1024;
 
 export class LuaVm {
   readonly L: number;
@@ -69,8 +71,18 @@ export class LuaVm {
   readonly error: Fn;
   readonly pcall: Fn;
   readonly xmove: (a: number, b: number, n: number) => void;
+  private readonly tolstring: Fn;
+  private readonly getfieldFn: (L: number, index: number, k: number) => void;
+  private readonly setfieldFn: (L: number, index: number, k: number) => void;
 
   private readonly natives = new Map<string, Fn>();
+  /**
+   * Field names as C strings in the WASM heap, kept: a script run looks up
+   * the same few names every time, and a malloc, copy and free per lookup
+   * was a good part of its marshalling. Bounded (NAME_CACHE_LIMIT), as names
+   * built from data (library and function names) are many.
+   */
+  private readonly names = new Map<string, number>();
 
   private constructor(private readonly api: LuaApi, limit: number, private readonly exports?: Exports) {
     this.m = api.module as unknown as LuaModule;
@@ -120,6 +132,9 @@ export class LuaVm {
     this.error = f('lua_error');
     this.pcall = f('lua_pcall');
     this.xmove = f('lua_xmove');
+    this.tolstring = f('lua_tolstring');
+    this.getfieldFn = f('lua_getfield');
+    this.setfieldFn = f('lua_setfield');
   }
 
   static async create(limit: number): Promise<LuaVm> {
@@ -188,10 +203,13 @@ export class LuaVm {
 
   /** The string at `i` (or the number there, converted in place as lua_tolstring does), or undefined. */
   toBytes(L: number, i: number): Buffer | undefined {
-    const p = this.fn('lua_tolstring')(L, i, this.lenPtr);
+    const p = this.tolstring(L, i, this.lenPtr);
     if (p === 0) return undefined;
     const n = this.m.HEAPU32[this.lenPtr >> 2]!;
-    return Buffer.from(this.m.HEAPU8.subarray(p, p + n));
+    // a typed-array copy (memcpy); Buffer.from(view) copies element by element
+    const b = Buffer.allocUnsafe(n);
+    b.set(this.m.HEAPU8.subarray(p, p + n));
+    return b;
   }
 
   toLatin1(L: number, i: number): string | undefined {
@@ -217,15 +235,43 @@ export class LuaVm {
   }
 
   getfield(L: number, index: number, key: string): void {
-    const k = this.bytesInName(key);
-    this.fn('lua_getfield')(L, index, k);
-    this.fn('free')(k);
+    const k = this.names.get(key);
+    if (k !== undefined) return this.getfieldFn(L, index, k);
+    const n = this.bytesInName(key);
+    this.getfieldFn(L, index, n);
+    this.keepName(key, n);
   }
 
   setfield(L: number, index: number, key: string): void {
-    const k = this.bytesInName(key);
-    this.fn('lua_setfield')(L, index, k);
-    this.fn('free')(k);
+    const k = this.names.get(key);
+    if (k !== undefined) return this.setfieldFn(L, index, k);
+    const n = this.bytesInName(key);
+    this.setfieldFn(L, index, n);
+    this.keepName(key, n);
+  }
+
+  /** Push a field name (cached as getfield's are) as a Lua string. */
+  pushName(L: number, key: string): void {
+    let k = this.names.get(key);
+    if (k === undefined) {
+      k = this.bytesInName(key);
+      if (!this.keepName(key, k)) {
+        this.pushlstring(L, k, key.length);
+        this.fn('free')(k);
+        return;
+      }
+    }
+    this.pushlstring(L, k, key.length);
+  }
+
+  /** Keep `key`'s C string `p` for the next lookups, or free it once the cache is full (false). */
+  private keepName(key: string, p: number): boolean {
+    if (this.names.size < NAME_CACHE_LIMIT) {
+      this.names.set(key, p);
+      return true;
+    }
+    this.fn('free')(p);
+    return false;
   }
 
   /**
