@@ -1,9 +1,11 @@
 /**
  * DUMP and RESTORE: a key's value in Redis's serialization format
- * (util/rdb-value.ts), so payloads move between Talus and redis-server 7.0
- * both ways. DUMP writes the plain per-type encodings; RESTORE reads what
- * redis-server 7.0 writes (listpacks, quicklists, intsets, LZF strings) and
- * the older encodings it still reads. MIGRATE is not built.
+ * (util/rdb-value.ts, util/rdb-stream.ts), so payloads move between Talus
+ * and redis-server 7.0 both ways. DUMP writes the plain per-type encodings,
+ * and streams as Redis 7.0 does (listpack nodes on Talus's node boundaries,
+ * groups, PELs, consumers); RESTORE reads what redis-server 7.0 writes
+ * (listpacks, quicklists, intsets, LZF strings, both stream types) and the
+ * older encodings it still reads. MIGRATE is not built.
  *
  * RESTORE's effect in the change log is itself with an absolute TTL
  * (ABSTTL) and REPLACE, as Redis propagates it; IDLETIME and FREQ are not
@@ -22,6 +24,9 @@ import { HashValue } from '../keyspace/values/hash.js';
 import { ListValue } from '../keyspace/values/list.js';
 import { SetValue } from '../keyspace/values/set.js';
 import { ZSetValue } from '../keyspace/values/zset.js';
+import { StreamValue, type Consumer, type PendingEntry, type SID } from '../keyspace/values/stream.js';
+import { decodeStreamPayload, writeStream, type RdbStream, type RdbStreamGroup, type RdbStreamPending } from '../util/rdb-stream.js';
+import { estimateRead } from './stream-groups.js';
 import { BadFormat, PayloadWriter, WRITE_TYPES, decodePayload, verifyPayload, type RdbValue } from '../util/rdb-value.js';
 
 const latin1 = (b: Buffer) => b.toString('latin1');
@@ -31,7 +36,6 @@ const bytes = (s: string) => Buffer.from(s, 'latin1');
 export function dumpValue(e: Entry): Buffer {
   const w = new PayloadWriter();
   const type = e.type!;
-  if (!(type in WRITE_TYPES)) throw new ErrorReply(`ERR DUMP of a ${type} is not supported`);
   w.byte(WRITE_TYPES[type as keyof typeof WRITE_TYPES]);
   switch (type) {
     case 'string':
@@ -67,8 +71,46 @@ export function dumpValue(e: Entry): Buffer {
       });
       break;
     }
+    case 'stream':
+      writeStream(w, rdbStream(e.value as StreamValue));
+      break;
   }
   return w.finish();
+}
+
+/** A stream value in rdb-stream.ts's shape (its nodes as Talus tracks them). */
+function rdbStream(v: StreamValue): RdbStream {
+  const groups: RdbStreamGroup[] = [];
+  for (const [name, g] of v.groups) {
+    const pel: RdbStreamPending[] = [];
+    for (const [id, p] of g.pel) pel.push({ id, ...p });
+    const consumers = [...g.consumers].map(([cn, c]) => ({ name: cn, seenTime: c.seenTime }));
+    groups.push({ name, lastId: g.lastId, entriesRead: g.entriesRead, pel, consumers });
+  }
+  const nodes = [...v.liveNodes()].map((entries) => ({ entries, count: entries.length, bytes: 0, lastId: entries[entries.length - 1]![0] }));
+  return { nodes, lastId: v.lastId, firstId: v.firstId, maxDeletedId: v.maxDeletedId, entriesAdded: v.entriesAdded, groups };
+}
+
+/** The stream a payload carries, rebuilt with its node boundaries, groups, PELs and consumers. */
+function streamValue(s: RdbStream): StreamValue {
+  const v = new StreamValue();
+  for (const node of s.nodes) v.restoreNode(node.entries.map(([id, fields]) => [id, fields.map(own)]), node.count, node.bytes, node.lastId);
+  v.lastId = s.lastId;
+  v.maxDeletedId = s.maxDeletedId;
+  v.entriesAdded = s.entriesAdded;
+  for (const g of s.groups) {
+    const consumers = new Map<string, Consumer>();
+    for (const cn of g.consumers) consumers.set(cn.name, { seenTime: cn.seenTime, pending: new Set() });
+    const pel = new Map<SID, PendingEntry>();
+    for (const p of g.pel) {
+      pel.set(p.id, { consumer: p.consumer, deliveryTime: p.deliveryTime, deliveryCount: p.deliveryCount });
+      consumers.get(p.consumer)!.pending.add(p.id);
+    }
+    // a 5.0-6.2 payload has no entries-read: estimated as Redis's load does
+    const entriesRead = g.entriesRead ?? estimateRead(v, g.lastId);
+    v.groups.set(g.name, { lastId: g.lastId, entriesRead, pel, consumers });
+  }
+  return v;
 }
 
 function dump(c: CommandContext, args: Buffer[]): Reply {
@@ -142,7 +184,8 @@ function restore(c: CommandContext, args: Buffer[]): Reply {
   let type: KeyType;
   let value: unknown;
   try {
-    [type, value] = toValue(c, decodePayload(payload));
+    const stream = decodeStreamPayload(payload);
+    [type, value] = stream !== null ? ['stream', streamValue(stream)] : toValue(c, decodePayload(payload));
   } catch (err) {
     if (err instanceof BadFormat) return new ErrorReply('ERR Bad data format');
     throw err;

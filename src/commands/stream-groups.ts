@@ -74,7 +74,7 @@ function createConsumer(c: CommandContext, e: Entry, key: Buffer, group: Buffer,
 }
 
 /** Redis's streamEstimateDistanceFromFirstEverEntry: the entries-read counter of `id`, or -1. */
-function estimateRead(v: StreamValue, id: SID): number {
+export function estimateRead(v: StreamValue, id: SID): number {
   if (v.entriesAdded === 0) return 0;
   if (v.size === 0 && id <= v.lastId) return v.entriesAdded;
   if (id === v.lastId) return v.entriesAdded;

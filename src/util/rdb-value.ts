@@ -7,8 +7,9 @@
  * still reads: strings (raw, integer-encoded, LZF-compressed), lists (plain,
  * quicklist of ziplists, quicklist 2 of listpacks and plain nodes, ziplist),
  * sets (plain, intset), hashes (plain, ziplist, listpack), sorted sets
- * (binary and text scores, ziplist, listpack). Anything else (streams,
- * modules, zipmaps) or any malformed byte is `BadFormat`. Strings are
+ * (binary and text scores, ziplist, listpack). Streams are rdb-stream.ts's
+ * (with this file's reader and listpack builder); anything else (modules,
+ * zipmaps) or any malformed byte is `BadFormat`. Strings are
  * views into the payload (the caller copies what it keeps); duplicate
  * members are the caller's to detect as it builds the value.
  *
@@ -19,6 +20,10 @@
 import { crc64 } from './crc64.js';
 
 export const RDB_VERSION = 10;
+
+/** Redis's stream value types (RDB_TYPE_STREAM_LISTPACKS and, since 7.0, _2): read and written by rdb-stream.ts. */
+export const T_STREAM_LISTPACKS = 15;
+export const T_STREAM_LISTPACKS_2 = 19;
 
 const T_STRING = 0;
 const T_LIST = 1;
@@ -56,11 +61,11 @@ export function verifyPayload(p: Buffer): boolean {
 
 // --- reading -----------------------------------------------------------------------
 
-function bad(): never {
+export function bad(): never {
   throw new BadFormat('bad data format');
 }
 
-class Reader {
+export class Reader {
   pos = 0;
   constructor(readonly b: Buffer) {}
 
@@ -92,6 +97,14 @@ class Reader {
     return bad();
   }
 
+  /** A length read as the full uint64 RDB can carry (stream IDs and counters). */
+  u64(): bigint {
+    const first = this.byte();
+    if (first === 0x81) return this.bytes(8).readBigUInt64BE(0);
+    this.pos--;
+    return BigInt(this.length());
+  }
+
   length(): number {
     const [n, enc] = this.lengthOrEncoding();
     if (enc) bad();
@@ -116,6 +129,11 @@ class Reader {
 
   binaryDouble(): number {
     return this.bytes(8).readDoubleLE(0);
+  }
+
+  /** A time in unix ms (Redis's rdbLoadMillisecondTime: int64, little-endian). */
+  millis(): number {
+    return Number(this.bytes(8).readBigInt64LE(0));
   }
 
   /** RDB_TYPE_ZSET's scores: a length byte, then the text (253 nan, 254 +inf, 255 -inf). */
@@ -214,13 +232,114 @@ export function listpackEntries(lp: Buffer): Buffer[] {
     } else {
       return bad();
     }
-    const backlen = entryLen < 128 ? 1 : entryLen < 16384 ? 2 : entryLen < 2097152 ? 3 : entryLen < 268435456 ? 4 : 5;
-    p += entryLen + backlen;
+    p += entryLen + backlenSize(entryLen);
   }
   if (p !== end) bad();
   const count = lp.readUInt16LE(4);
   if (count !== 65535 && count !== out.length) bad();
   return out;
+}
+
+/** Bytes of a listpack entry's back-length (its encoded length in 7-bit groups), as listpack.c sizes it. */
+function backlenSize(entryLen: number): number {
+  return entryLen <= 127 ? 1 : entryLen < 16383 ? 2 : entryLen < 2097151 ? 3 : entryLen < 268435455 ? 4 : 5;
+}
+
+/**
+ * Builds a listpack as Redis's listpack.c lays one out: a string that is the
+ * canonical text of an int64 is stored as the smallest integer encoding,
+ * other strings with a 6-bit, 12-bit or 32-bit length; each entry is
+ * followed by its back-length. `size` is the exact byte count so far, so a
+ * caller can split nodes on the same bytes Redis does.
+ */
+export class ListpackBuilder {
+  private parts: Buffer[] = [];
+  private count = 0;
+  /** the listpack's bytes if it were finished now (header, entries, terminator) */
+  size = 7;
+
+  /** Bytes `s` would take as one entry. */
+  static stringSize(s: Buffer): number {
+    const v = listpackInt(s);
+    if (v !== undefined) return ListpackBuilder.intSize(v);
+    const enc = s.length < 64 ? 1 : s.length < 4096 ? 2 : 5;
+    return enc + s.length + backlenSize(enc + s.length);
+  }
+
+  static intSize(v: bigint): number {
+    const n = intEncodingSize(v);
+    return n + backlenSize(n);
+  }
+
+  string(s: Buffer): void {
+    const v = listpackInt(s);
+    if (v !== undefined) return this.int(v);
+    let head: Buffer;
+    if (s.length < 64) head = Buffer.from([0x80 | s.length]);
+    else if (s.length < 4096) head = Buffer.from([0xe0 | (s.length >> 8), s.length & 0xff]);
+    else {
+      head = Buffer.alloc(5);
+      head[0] = 0xf0;
+      head.writeUInt32LE(s.length, 1);
+    }
+    this.push(head, s);
+  }
+
+  int(v: bigint): void {
+    const n = intEncodingSize(v);
+    const b = Buffer.alloc(n);
+    if (n === 1) b[0] = Number(v);
+    else if (n === 2) {
+      const u = Number(v < 0n ? v + 8192n : v);
+      b[0] = 0xc0 | (u >> 8);
+      b[1] = u & 0xff;
+    } else {
+      b[0] = n === 3 ? 0xf1 : n === 4 ? 0xf2 : n === 5 ? 0xf3 : 0xf4;
+      if (n === 9) b.writeBigInt64LE(v, 1);
+      else b.writeIntLE(Number(v), 1, n - 1);
+    }
+    this.push(b);
+  }
+
+  private push(head: Buffer, body?: Buffer): void {
+    const len = head.length + (body?.length ?? 0);
+    const back = Buffer.alloc(backlenSize(len));
+    // the back-length reads right to left: the last byte holds the low 7 bits
+    for (let i = back.length - 1, l = len; i >= 0; i--, l = Math.floor(l / 128)) back[i] = (l & 127) | (i === 0 ? 0 : 128);
+    this.parts.push(head);
+    if (body !== undefined && body.length > 0) this.parts.push(body);
+    this.parts.push(back);
+    this.size += len + back.length;
+    this.count++;
+  }
+
+  finish(): Buffer {
+    const head = Buffer.alloc(6);
+    head.writeUInt32LE(this.size, 0);
+    head.writeUInt16LE(Math.min(this.count, 65535), 4);
+    return Buffer.concat([head, ...this.parts, Buffer.from([0xff])]);
+  }
+}
+
+function intEncodingSize(v: bigint): number {
+  if (v >= 0n && v <= 127n) return 1;
+  if (v >= -4096n && v <= 4095n) return 2;
+  if (v >= -32768n && v <= 32767n) return 3;
+  if (v >= -8388608n && v <= 8388607n) return 4;
+  if (v >= -2147483648n && v <= 2147483647n) return 5;
+  return 9;
+}
+
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** The int64 a listpack stores `s` as (its canonical decimal text), else undefined. */
+function listpackInt(s: Buffer): bigint | undefined {
+  if (s.length === 0 || s.length > 20) return undefined;
+  const t = s.toString('latin1');
+  if (!/^(0|-?[1-9][0-9]*)$/.test(t)) return undefined;
+  const v = BigInt(t);
+  return v >= INT64_MIN && v <= INT64_MAX ? v : undefined;
 }
 
 function slice(b: Buffer, at: number, n: number, end: number): Buffer {
@@ -419,6 +538,16 @@ export class PayloadWriter {
     }
   }
 
+  /** A uint64 length (stream IDs and counters); a negative counter is written as its two's complement, as Redis does. */
+  u64(n: bigint): void {
+    const u = BigInt.asUintN(64, n);
+    if (u <= 0xffffffffn) return this.length(Number(u));
+    this.byte(0x81);
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(u);
+    for (const x of b) this.byte(x);
+  }
+
   raw(b: Buffer): void {
     if (b.length < 64) {
       for (const x of b) this.byte(x);
@@ -455,6 +584,12 @@ export class PayloadWriter {
     this.raw(s);
   }
 
+  millis(ms: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(Math.trunc(ms)));
+    for (const x of b) this.byte(x);
+  }
+
   binaryDouble(d: number): void {
     const b = Buffer.alloc(8);
     b.writeDoubleLE(d);
@@ -484,4 +619,4 @@ function canonicalInt(s: Buffer): number | undefined {
   return Number.isSafeInteger(v) && String(v) === t ? v : undefined;
 }
 
-export const WRITE_TYPES = { string: T_STRING, list: T_LIST, set: T_SET, hash: T_HASH, zset: T_ZSET_2 } as const;
+export const WRITE_TYPES = { string: T_STRING, list: T_LIST, set: T_SET, hash: T_HASH, zset: T_ZSET_2, stream: T_STREAM_LISTPACKS_2 } as const;

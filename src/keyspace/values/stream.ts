@@ -169,6 +169,37 @@ export class StreamValue implements TrackedCollection {
     this.nodeOf.set(id, node);
   }
 
+  /** The live entries node by node (DUMP writes one listpack per node, as Redis). */
+  *liveNodes(): Generator<Array<[SID, Buffer[]]>> {
+    let at = 0;
+    for (const node of this.nodes) {
+      const out: Array<[SID, Buffer[]]> = [];
+      for (const id of this.ids.slice(at, at + node.live)) out.push([id, this.entries.get(id)!]);
+      at += node.live;
+      yield out;
+    }
+  }
+
+  /**
+   * Append a node as a RESTORE payload carries it: its live entries (in
+   * order, after every entry so far), how many entries its listpack holds
+   * with the deleted ones, its bytes and its last ID, so later appends and
+   * approximate trims meet the same boundaries as in Redis.
+   */
+  restoreNode(entries: Array<[SID, Buffer[]]>, count: number, bytes: number, lastId: SID): void {
+    const node: StreamNode = { count, live: entries.length, bytes, lastId };
+    this.nodes.push(node);
+    for (const [id, fields] of entries) {
+      this.ids.push(id);
+      this.entries.set(id, fields);
+      let flen = 0;
+      for (const f of fields) flen += f.length;
+      this.bytes += 16 + flen + ENTRY_OVERHEAD;
+      this.nodeOf.set(id, node);
+      this.changes.mark(id);
+    }
+  }
+
   get(id: SID): Buffer[] | undefined {
     return this.entries.get(id);
   }
