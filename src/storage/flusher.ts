@@ -231,12 +231,14 @@ export class Flusher {
       this.inFlightBytes = 0;
       if (position !== undefined) this.durablePosition = position;
       for (const l of this.committedListeners) l(records);
+      // nothing left: everything is committed, whatever was pending when a waiter asked (seq > durableSeq counted this commit)
+      const settled = !this.pending;
       this.next();
       this.onDurable(this.durableSeq);
       this.releaseWaiters();
       if (this.committedWaiters.length > 0) {
-        const done = this.committedWaiters.filter((w) => w.after < number);
-        this.committedWaiters = this.committedWaiters.filter((w) => w.after >= number);
+        const done = this.committedWaiters.filter((w) => settled || w.after < number);
+        this.committedWaiters = this.committedWaiters.filter((w) => !settled && w.after >= number);
         for (const w of done) w.resolve();
       }
     } catch (err) {
