@@ -14,7 +14,9 @@
  *    the sync, and how long the follower answered -LOADING (Redis: its RDB
  *    load; Talus: applying the received snapshot).
  *
- *   npx tsc -b && node dist/bench/replication-load.js [--mb 1024] [--requests 30000] [--samples 300] [--skip-redis]
+ *   npx tsc -b && node dist/bench/replication-load.js [--mb 1024] [--requests 30000] [--samples 300] [--skip-redis] [--only-sync]
+ *
+ * --only-sync runs part 3 alone (the full sync).
  *
  * Every server runs on this machine: followers take CPU from their leader
  * (on 2 cores that is most of the cost of attaching them).
@@ -32,6 +34,7 @@ const mb = Number(option('mb', '1024'));
 const requests = option('requests', '30000');
 const samplesWanted = Number(option('samples', '300'));
 const skipRedis = process.argv.includes('--skip-redis');
+const onlySync = process.argv.includes('--only-sync');
 const VALUE_BYTES = 16 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -207,16 +210,16 @@ async function fullSync(leaderPort: number, follower: Redis): Promise<string> {
     `follower answered LOADING for ${(loadingMs / 1000).toFixed(2)} s`;
 }
 
-async function suite(name: string, start: () => Promise<Server>): Promise<{ tp: Map<number, number>; lag: Awaited<ReturnType<typeof lag>>; sync: string }> {
+async function suite(name: string, start: () => Promise<Server>): Promise<{ tp?: Map<number, number>; lag?: Awaited<ReturnType<typeof lag>>; sync: string }> {
   const leader = await start();
   const fa = await start();
   const fb = await start();
   try {
     const followers = [new Redis({ port: fa.port }), new Redis({ port: fb.port })];
-    const tp = await throughput(leader.port, followers);
-    console.log(`${name}: SET -c 50 -P 1 rps with 0/1/2 followers: ${[0, 1, 2].map((n) => tp.get(n)!.toFixed(0)).join(' / ')}; 2 followers / none = ${(tp.get(2)! / tp.get(0)!).toFixed(2)}`);
-    const lg = await lag(leader.port, followers[0]!);
-    console.log(`${name}: lag under a SET load of ${lg.rps.toFixed(0)} cmd/s: p50 ${lg.p50.toFixed(2)} ms, p99 ${lg.p99.toFixed(2)} ms (${lg.n} samples)`);
+    const tp = onlySync ? undefined : await throughput(leader.port, followers);
+    if (tp) console.log(`${name}: SET -c 50 -P 1 rps with 0/1/2 followers: ${[0, 1, 2].map((n) => tp.get(n)!.toFixed(0)).join(' / ')}; 2 followers / none = ${(tp.get(2)! / tp.get(0)!).toFixed(2)}`);
+    const lg = onlySync ? undefined : await lag(leader.port, followers[0]!);
+    if (lg) console.log(`${name}: lag under a SET load of ${lg.rps.toFixed(0)} cmd/s: p50 ${lg.p50.toFixed(2)} ms, p99 ${lg.p99.toFixed(2)} ms (${lg.n} samples)`);
     const sync = await fullSync(leader.port, followers[1]!);
     console.log(`${name}: full sync of ${sync}`);
     for (const f of followers) f.disconnect();
@@ -236,8 +239,8 @@ try {
   });
   if (!skipRedis) {
     const r = await suite('redis', startRedisAof);
-    const tr = (n: number) => (t.tp.get(n)! / r.tp.get(n)!).toFixed(2);
-    console.log(`talus / redis SET rps: ${tr(0)} (no follower), ${tr(1)} (1), ${tr(2)} (2); lag p99 talus ${t.lag.p99.toFixed(2)} ms vs redis ${r.lag.p99.toFixed(2)} ms`);
+    const tr = (n: number) => (t.tp!.get(n)! / r.tp!.get(n)!).toFixed(2);
+    if (!onlySync) console.log(`talus / redis SET rps: ${tr(0)} (no follower), ${tr(1)} (1), ${tr(2)} (2); lag p99 talus ${t.lag!.p99.toFixed(2)} ms vs redis ${r.lag!.p99.toFixed(2)} ms`);
   }
 } finally {
   await Promise.all(talusProcs.map((p) => p.stop()));

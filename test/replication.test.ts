@@ -165,18 +165,30 @@ describe('replication', function () {
   });
 });
 
+/**
+ * Servers of one describe block, all stopped after it (resumed first: a
+ * failure may leave one SIGSTOPped). `start` takes startTalus's arguments.
+ */
+function serversStoppedAfter(): typeof startTalus {
+  const started: TalusProcess[] = [];
+  after(async () => {
+    for (const p of started) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGCONT');
+    await Promise.all(started.map((p) => p.stop()));
+  });
+  return async (...args) => {
+    const p = await startTalus(...args);
+    started.push(p);
+    return p;
+  };
+}
+
 describe('replication: a leader gone in the middle of a full sync', function () {
   this.timeout(120_000);
-  let leader: TalusProcess | undefined;
-  let follower: TalusProcess | undefined;
-  after(async () => {
-    if (leader?.proc.exitCode === null) leader.proc.kill('SIGCONT'); // a failure while it was stopped
-    await Promise.all([leader?.stop(), follower?.stop()]);
-  });
+  const start = serversStoppedAfter();
 
   it('the follower keeps its old data set (none of the snapshot applied) and completes a sync once the leader is back', async () => {
     const urlL = await freshDatabase();
-    leader = await startTalus([], { databaseUrl: urlL });
+    let leader = await start([], { databaseUrl: urlL });
     const l = leader.client();
     // Big values: the snapshot takes many round trips of the leader's 8 MB window.
     const big = Buffer.alloc(256 * 1024, 'v');
@@ -186,7 +198,7 @@ describe('replication: a leader gone in the middle of a full sync', function () 
       await p.exec();
     }
     // The follower-to-be holds another data set, its own (a leader until now).
-    follower = await startTalus([]);
+    const follower = await start([]);
     const f = follower.client();
     const p = f.pipeline();
     for (let i = 0; i < 100; i++) p.set(`old:${i}`, String(i));
@@ -222,7 +234,7 @@ describe('replication: a leader gone in the middle of a full sync', function () 
     expect(String(await f.set('x', '1').catch((e: Error) => e))).to.contain('READONLY');
 
     // The leader back on its database and port: the follower completes a (full) sync.
-    leader = await startTalus(['--port', String(port)], { databaseUrl: urlL });
+    leader = await start(['--port', String(port)], { databaseUrl: urlL });
     await until('the follower synced', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
     expect(await f.dbsize()).to.equal(200);
     expect(await f.exists('old:7')).to.equal(0);
@@ -233,16 +245,12 @@ describe('replication: a leader gone in the middle of a full sync', function () 
 
 describe('replication options', function () {
   this.timeout(120_000);
-  let leader: TalusProcess | undefined;
-  let follower: TalusProcess | undefined;
-  after(async () => {
-    await Promise.all([leader?.stop(), follower?.stop()]);
-  });
+  const start = serversStoppedAfter();
 
   it('replica-announce-ip/port, min-replicas-to-write (NOREPLICAS), a follower refusing to follow itself', async () => {
-    leader = await startTalus([]);
+    const leader = await start([]);
     const l = leader.client();
-    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port), '--replica-announce-ip', '10.1.2.3', '--replica-announce-port', '4242']);
+    const follower = await start(['--replicaof', '127.0.0.1', String(leader.port), '--replica-announce-ip', '10.1.2.3', '--replica-announce-port', '4242']);
     const f = follower.client();
     await until('the follower linked', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
     // What the follower announces is what the leader shows (and Sentinel connects to).
@@ -280,17 +288,13 @@ describe('replication options', function () {
 
 describe('replication of scripts', function () {
   this.timeout(120_000);
-  let leader: TalusProcess | undefined;
-  let follower: TalusProcess | undefined;
-  after(async () => {
-    await Promise.all([leader?.stop(), follower?.stop()]);
-  });
+  const start = serversStoppedAfter();
 
   it("a script's writes are one MULTI ... EXEC unit in the change log, and a follower never shows part of them", async () => {
     const url = await freshDatabase();
-    leader = await startTalus([], { databaseUrl: url });
+    const leader = await start([], { databaseUrl: url });
     const l = leader.client();
-    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const follower = await start(['--replicaof', '127.0.0.1', String(leader.port)]);
     const f = follower.client();
     await until('the follower linked', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
 
@@ -353,17 +357,12 @@ describe('replication of scripts', function () {
 
 describe('replication retention', function () {
   this.timeout(120_000);
-  let leader: TalusProcess | undefined;
-  let follower: TalusProcess | undefined;
-  after(async () => {
-    follower?.proc.kill('SIGCONT');
-    await Promise.all([leader?.stop(), follower?.stop()]);
-  });
+  const start = serversStoppedAfter();
 
   it('the age retention keeps the change log a connected follower still needs; a gone follower holds nothing', async () => {
-    leader = await startTalus(['--changelog-retention-seconds', '1']);
+    const leader = await start(['--changelog-retention-seconds', '1']);
     const l = leader.client();
-    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const follower = await start(['--replicaof', '127.0.0.1', String(leader.port)]);
     const f = follower.client();
     await until('the follower linked', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
     await l.set('k0', 'v');
@@ -393,17 +392,12 @@ describe('replication retention', function () {
 
 describe('replication output', function () {
   this.timeout(120_000);
-  let leader: TalusProcess | undefined;
-  let follower: TalusProcess | undefined;
-  after(async () => {
-    follower?.proc.kill('SIGCONT');
-    await Promise.all([leader?.stop(), follower?.stop()]);
-  });
+  const start = serversStoppedAfter();
 
   it("a follower that does not read holds bounded output on its leader; past the replica output limit it is dropped and resumes with a partial sync", async () => {
-    leader = await startTalus([]);
+    const leader = await start([]);
     const l = leader.client();
-    follower = await startTalus(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const follower = await start(['--replicaof', '127.0.0.1', String(leader.port)]);
     const f = follower.client();
     await until('the follower linked', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
     const replicaOmem = async () => Number(/omem=(\d+)/.exec(String(await l.client('LIST')).split('\n').find((line: string) => /flags=S/.test(line)) ?? '')?.[1] ?? -1);

@@ -71,6 +71,14 @@ export class Keyspace {
   /** the replication applier's command is running: a follower's expired keys are still there for it */
   applying = false;
   /**
+   * A follower loads a full sync's snapshot: the applier's commands rebuild
+   * the data set and are not records of the leader's history (which restarts
+   * at the snapshot's end, replication/history.ts), so nothing is logged for
+   * them: the data reaches PostgreSQL through the flusher's dirty entries
+   * alone, not a second time as change-log effects.
+   */
+  loadingSnapshot = false;
+  /**
    * On a follower, the leader records being applied (one, or a transaction's
    * MULTI ... EXEC): whatever effects their application reports, the change
    * log gets those records, verbatim (`seq`: the last, once logged), so that
@@ -279,6 +287,7 @@ export class Keyspace {
   }
 
   private logEffect(db: number, effect: Effect): number {
+    if (this.loadingSnapshot && this.applying) return this.changelog.seq;
     const relay = this.relay;
     if (relay !== undefined && this.applying) {
       if (relay.seq === 0) relay.seq = this.appendRelayed(relay.records);

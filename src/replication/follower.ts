@@ -14,6 +14,10 @@ export interface FollowerHost extends ApplierHost {
   setApplied(p: LeaderPosition): void;
   /** -LOADING while a full sync loads */
   setLoading(on: boolean): void;
+  /** whether the applier's commands rebuild a snapshot: not logged as changes (Keyspace.loadingSnapshot) */
+  loadingSnapshot(on: boolean): void;
+  /** resolves once everything applied so far is committed to PostgreSQL (Flusher.committed) */
+  committed(): Promise<void>;
   /** this server's history (ids and offsets) and its last own change-log seq */
   history(): ReplicationHistory;
   seq(): number;
@@ -40,6 +44,16 @@ export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'conne
 
 /** Applied records queued past this pause the socket. */
 const QUEUE_HIGH_WATER = 10_000;
+/** A full sync's load reads the received snapshot this much at a time. */
+const LOAD_CHUNK = 1 << 20;
+/**
+ * Bytes of the snapshot applied between two commit checkpoints of its load,
+ * and how many checkpoints may be uncommitted at once: the load runs at most
+ * this far ahead of PostgreSQL (its uncommitted entries cannot be evicted, so
+ * this bounds its memory), while the next step is applied as one commits.
+ */
+const LOAD_STEP_BYTES = 16 << 20;
+const LOAD_STEPS_AHEAD = 2;
 
 /**
  * The follower's end of a replication link: connects, does Redis's
@@ -100,6 +114,7 @@ export class FollowerLink {
     clearInterval(this.ackTimer);
     this.socket?.destroy();
     this.dropSpool();
+    this.h.loadingSnapshot(false);
     if (this.loading) this.h.setLoading(false);
   }
 
@@ -238,6 +253,13 @@ export class FollowerLink {
    * RDB file is received), and a link lost in the middle leaves it whole.
    * From here the data set is flushed and loaded (-LOADING) from the file,
    * then the live stream held meanwhile is applied.
+   *
+   * The load is a bulk load (docs/replication.md, "Loading a full sync"):
+   * its commands run through the executor, which builds each value in
+   * memory, but are not logged as changes; the flusher commits their keys as
+   * they come, in big commits, never more than LOAD_STEPS_AHEAD steps behind.
+   * Loading ends (TALUS-SYNC END: position and offset recorded, -LOADING
+   * off) only once all of it is committed.
    */
   private async loadSpool(spool: Spool): Promise<void> {
     const live = () => this.spool === spool && !this.stopped;
@@ -247,12 +269,15 @@ export class FollowerLink {
       const parser = new RequestParser({ maxBulkLen: 1 << 30, maxQueryBuffer: Number.MAX_SAFE_INTEGER });
       const fh = await fs.promises.open(spool.path, 'r');
       try {
-        const chunk = Buffer.alloc(1 << 20);
+        const checkpoints: Array<Promise<void>> = [];
+        let sinceCheckpoint = 0;
         for (;;) {
           if (!live()) return;
+          // a fresh buffer per read: the parser hands out slices of it as arguments
+          const chunk = Buffer.allocUnsafe(LOAD_CHUNK);
           const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
           if (bytesRead === 0) break;
-          parser.push(Buffer.from(chunk.subarray(0, bytesRead)));
+          parser.push(chunk.subarray(0, bytesRead));
           for (let args = parser.next(); args !== null; args = parser.next()) this.queue.push(args);
           this.queue.run();
           // loading is progress on this link: the leader's pings wait in the paused socket meanwhile
@@ -260,11 +285,19 @@ export class FollowerLink {
           // A chunk at a time, then the event loop turns: clients get their -LOADING, and the
           // flusher commits as the load goes (not the whole data set in one batch at the end).
           await this.queue.idle();
+          sinceCheckpoint += bytesRead;
+          if (sinceCheckpoint >= LOAD_STEP_BYTES) {
+            sinceCheckpoint = 0;
+            checkpoints.push(this.h.committed());
+            if (checkpoints.length > LOAD_STEPS_AHEAD) await checkpoints.shift();
+          }
           await new Promise((r) => setImmediate(r));
         }
       } finally {
         await fh.close();
       }
+      // the loaded data set is whole in PostgreSQL before it is served
+      await this.h.committed();
       if (!live()) return;
       this.queue.push(spool.end!);
       for (const args of spool.held) this.queue.push(args);
@@ -319,8 +352,11 @@ export class FollowerLink {
       this.h.setApplied({ replid: this.replid, offset: -1 });
       // not a record: its reply is not the last record's
       this.h.onApplierReply = () => undefined;
+      // logged, as any flush: a barrier that keeps reads of PostgreSQL from finding keys it has not deleted yet
       this.h.dispatch(this.h.applier, [Buffer.from('FLUSHALL')]);
+      this.h.loadingSnapshot(true);
     } else if (what === 'END') {
+      this.h.loadingSnapshot(false);
       // From here our change log is the leader's history: its next record is our next seq.
       this.h.history().reset(this.replid, this.offset, this.h.seq());
       this.h.setApplied({ replid: this.replid, offset: this.offset });
@@ -351,6 +387,8 @@ export class FollowerLink {
     if (socket !== this.socket) return;
     clearInterval(this.ackTimer);
     this.queue.clear();
+    // whatever comes next starts with a handshake (and a new snapshot's BEGIN)
+    this.h.loadingSnapshot(false);
     const receiving = this.spool !== undefined && this.spool.end === undefined;
     this.dropSpool();
     if (this.state === 'connected' || this.state === 'sync') {

@@ -137,6 +137,8 @@ export class Replication implements ReplicationControl {
           this.h.flusher.schedule();
         },
         setLoading: (on) => (this.loading = on),
+        loadingSnapshot: (on) => (this.h.keyspace.loadingSnapshot = on),
+        committed: () => this.h.flusher.committed(),
         history: () => this.history,
         seq: () => this.h.keyspace.changelog.seq,
         relay: {

@@ -42,6 +42,9 @@ export class Flusher {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = 50;
   private waiters: Waiter[] = [];
+  /** commits started so far (numbering them), and waiters for a commit numbered past `after` (Flusher.committed) */
+  private started = 0;
+  private committedWaiters: Array<{ after: number; resolve: () => void }> = [];
   private stopped = false;
   /**
    * The connection commits go over, held between commits: a query on it is
@@ -102,6 +105,22 @@ export class Flusher {
     });
   }
 
+  /**
+   * Resolves once everything in memory now is committed, logged or not (a
+   * full sync's load logs nothing, Keyspace.loadingSnapshot): when a commit
+   * that took it has succeeded. A failed commit is retried, so this waits
+   * for PostgreSQL as long as it takes.
+   */
+  committed(): Promise<void> {
+    if (!this.pending && !this.inFlight) return Promise.resolve();
+    // the commit in flight holds everything when nothing is pending besides it
+    const after = this.pending ? this.started : this.started - 1;
+    return new Promise((resolve) => {
+      this.committedWaiters.push({ after, resolve });
+      this.schedule();
+    });
+  }
+
   /** Something is not committed yet: dirty entries, db-wide operations, retired incarnations or change-log records. */
   private get pending(): boolean {
     const ks = this.ks;
@@ -139,6 +158,7 @@ export class Flusher {
       return;
     }
     this.inFlight = true;
+    const number = ++this.started;
     this.forced = false;
     this.lastStart = Date.now();
 
@@ -211,9 +231,16 @@ export class Flusher {
       this.inFlightBytes = 0;
       if (position !== undefined) this.durablePosition = position;
       for (const l of this.committedListeners) l(records);
+      // nothing left: everything is committed, whatever was pending when a waiter asked (seq > durableSeq counted this commit)
+      const settled = !this.pending;
       this.next();
       this.onDurable(this.durableSeq);
       this.releaseWaiters();
+      if (this.committedWaiters.length > 0) {
+        const done = this.committedWaiters.filter((w) => settled || w.after < number);
+        this.committedWaiters = this.committedWaiters.filter((w) => !settled && w.after >= number);
+        for (const w of done) w.resolve();
+      }
     } catch (err) {
       // Give everything back to the next batch, in order, and fail the replies
       // waiting on it: their writes stay in memory and are retried.
