@@ -177,4 +177,6 @@ const G = 'generic';
 export const dumpCommands: CommandDef[] = [
   { name: 'dump', keys: { first: 1, last: 1, step: 1 }, group: G, handler: dump },
   { name: 'restore', keys: { first: 1, last: 1, step: 1 }, group: G, handler: restore },
+  // Redis Cluster's MIGRATE sends it to a node importing the key's slot; without cluster support it is RESTORE
+  { name: 'restore-asking', keys: { first: 1, last: 1, step: 1 }, group: G, handler: restore },
 ];

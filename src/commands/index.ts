@@ -1,4 +1,6 @@
 import { aclCommands } from './acl.js';
+import { clusterCommands } from './cluster.js';
+import { moduleCommands } from './modules.js';
 import type { CommandDef } from './table.js';
 import { connectionCommands } from './connection.js';
 import { stringCommands } from './strings.js';
@@ -47,6 +49,8 @@ export const allCommands: CommandDef[] = [
   ...streamsCommands,
   ...streamGroupCommands(),
   ...aclCommands,
+  ...clusterCommands,
+  ...moduleCommands,
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */
