@@ -1,6 +1,7 @@
 import { aclCommands } from './acl.js';
 import { clusterCommands } from './cluster.js';
 import { moduleCommands } from './modules.js';
+import { migrateCommands } from './migrate.js';
 import type { CommandDef } from './table.js';
 import { connectionCommands } from './connection.js';
 import { stringCommands } from './strings.js';
@@ -41,6 +42,7 @@ export const allCommands: CommandDef[] = [
   ...geoCommands,
   ...hyperloglogCommands,
   ...dumpCommands,
+  ...migrateCommands,
   ...sortCommands,
   ...latencyCommands,
   ...pubsubCommands,
