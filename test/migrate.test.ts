@@ -144,7 +144,6 @@ describe('MIGRATE', function () {
         for (const k of TYPED) expectedData[k] = await snapshot(t, `t${which}:${k}`);
         const expected = await scenario(r, redis.port, tc, target.port, `r${which}:`, downPort);
         const actual = await scenario(t, talus.port, tc, target.port, `t${which}:`, downPort);
-        if (process.env.MIGRATE_SHOW) console.log(actual.join('\n'));
         const diffs = expected.flatMap((e, i) => (e === actual[i] ? [] : [`#${i}: redis ${e} talus ${actual[i]}`]));
         expect(diffs, diffs.join('\n')).to.deep.equal([]);
         expect(actual.length).to.equal(expected.length);

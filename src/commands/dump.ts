@@ -3,7 +3,7 @@
  * (util/rdb-value.ts), so payloads move between Talus and redis-server 7.0
  * both ways. DUMP writes the plain per-type encodings; RESTORE reads what
  * redis-server 7.0 writes (listpacks, quicklists, intsets, LZF strings) and
- * the older encodings it still reads. MIGRATE is not built.
+ * the older encodings it still reads. MIGRATE (migrate.ts) sends DUMP payloads.
  *
  * RESTORE's effect in the change log is itself with an absolute TTL
  * (ABSTTL) and REPLACE, as Redis propagates it; IDLETIME and FREQ are not
