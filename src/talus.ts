@@ -45,6 +45,7 @@ import { ReplicationStore, readReplicationRow } from './storage/replication-stor
 import { ErrorReply } from './protocol/reply.js';
 import { PROTECTED_MODE_DENIED, refusedByProtectedMode } from './server/protected-mode.js';
 import { BackupService } from './backup/service.js';
+import { MigrationLinks } from './server/migration.js';
 import { ApplyQueue, type ApplierHost } from './replication/applier.js';
 
 /**
@@ -97,6 +98,8 @@ export class Talus implements ServerControl {
   private expiry: ActiveExpiry | undefined;
   private shuttingDown = false;
   readonly monitors = new Set<Session>();
+  /** MIGRATE's cached connections to target servers */
+  readonly migration = new MigrationLinks();
   /** the session of every connection, by client id */
   readonly sessions = new Map<number, Session>();
   /** EVAL and friends (made in start: the Lua engine loads asynchronously) */
@@ -709,6 +712,7 @@ export class Talus implements ServerControl {
     this.health?.close();
     this.abandonListen();
     this.replication?.stop();
+    this.migration.close();
     await this.flusher?.drain().catch((err) => this.log.warning(`final commit failed: ${err.message}`));
     for (const c of [...this.clients.values()]) c.close();
     await this.backups?.stop().catch((err) => this.log.warning(`backup shutdown: ${(err as Error).message}`));

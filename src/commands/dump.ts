@@ -5,7 +5,7 @@
  * and streams as Redis 7.0 does (listpack nodes on Talus's node boundaries,
  * groups, PELs, consumers); RESTORE reads what redis-server 7.0 writes
  * (listpacks, quicklists, intsets, LZF strings, both stream types) and the
- * older encodings it still reads. MIGRATE is not built.
+ * older encodings it still reads. MIGRATE (migrate.ts) sends DUMP payloads.
  *
  * RESTORE's effect in the change log is itself with an absolute TTL
  * (ABSTTL) and REPLACE, as Redis propagates it; IDLETIME and FREQ are not
@@ -220,4 +220,6 @@ const G = 'generic';
 export const dumpCommands: CommandDef[] = [
   { name: 'dump', keys: { first: 1, last: 1, step: 1 }, group: G, handler: dump },
   { name: 'restore', keys: { first: 1, last: 1, step: 1 }, group: G, handler: restore },
+  // Redis Cluster's MIGRATE sends it to a node importing the key's slot; without cluster support it is RESTORE
+  { name: 'restore-asking', keys: { first: 1, last: 1, step: 1 }, group: G, handler: restore },
 ];

@@ -1,4 +1,7 @@
 import { aclCommands } from './acl.js';
+import { clusterCommands } from './cluster.js';
+import { moduleCommands } from './modules.js';
+import { migrateCommands } from './migrate.js';
 import type { CommandDef } from './table.js';
 import { connectionCommands } from './connection.js';
 import { stringCommands } from './strings.js';
@@ -39,6 +42,7 @@ export const allCommands: CommandDef[] = [
   ...geoCommands,
   ...hyperloglogCommands,
   ...dumpCommands,
+  ...migrateCommands,
   ...sortCommands,
   ...latencyCommands,
   ...pubsubCommands,
@@ -47,6 +51,8 @@ export const allCommands: CommandDef[] = [
   ...streamsCommands,
   ...streamGroupCommands(),
   ...aclCommands,
+  ...clusterCommands,
+  ...moduleCommands,
 ];
 
 /** Per-server wiring some families need (config effects, reset hooks, CLIENT PAUSE); called by the Talus constructor. */

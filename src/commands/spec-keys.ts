@@ -31,6 +31,8 @@ const FINDERS: Record<string, (argv: Buffer[], positions: number[]) => FoundKey[
   // SORT's key, then the STORE target if any
   sort: (_argv, positions) => positions.map((pos, i) => ({ pos, flags: i === 0 ? RO_ACCESS : OW_UPDATE })),
   sort_ro: () => [{ pos: 1, flags: RO_ACCESS }],
+  // MIGRATE: as Redis's own key finder (not its specs), the key argument or the keys after KEYS (commands/migrate.ts)
+  migrate: (_argv, positions) => positions.map((pos) => ({ pos, flags: pos === 3 ? ['RW', 'access', 'delete'] : ['RW', 'access', 'delete', 'incomplete'] })),
 };
 
 function bitfieldReadsOnly(argv: Buffer[]): boolean {

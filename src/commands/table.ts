@@ -66,6 +66,12 @@ export interface CommandDef {
    * argument `index`. Undeclared: all of it, read before the command runs.
    */
   access?: (args: Buffer[], index: number) => Access;
+  /**
+   * The handler may return a Suspended (execution/suspension.ts): it waits
+   * for another server (MIGRATE), which a script, holding the whole server,
+   * cannot do.
+   */
+  suspends?: boolean;
   group?: string;
   summary?: string;
   since?: string;

@@ -31,6 +31,7 @@ import { metaOnly } from '../keyspace/paging.js';
 import type { ServerControl } from '../execution/context.js';
 import type { Session } from '../execution/session.js';
 import { noteTransactionStart } from './pubsub.js';
+import { Suspended } from '../execution/suspension.js';
 
 export function installTransactionHooks(t: ServerControl): void {
   t.sessionResetHooks.push(unwatchAll);
@@ -155,18 +156,50 @@ function exec(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
     feedExec();
     return new ErrorReply(`EXECABORT Transaction discarded because of: ${err.message}`);
   }
-  // The effects go to the change log as one MULTI ... EXEC (a follower applies them atomically);
-  // a command of the transaction that finishes later (not keyed: not atomic anyway) logs after it.
+  return runTransaction(t, c.session, queued, 0, [], feedExec);
+}
+
+/**
+ * Run the queued commands from `from` on (after `first`, the end of one
+ * that was suspended). The effects go to the change log as one MULTI ...
+ * EXEC (a follower applies them atomically); a keyless command of the
+ * transaction that finishes later (not atomic anyway) logs after it. A
+ * command that suspends (MIGRATE, execution/suspension.ts) ends the step:
+ * EXEC suspends with it, its keys and every other key of the transaction
+ * stay claimed, and the rest runs once it has finished, in a second group
+ * of the change log (logging cannot stay open across the wait, when other
+ * clients' writes are logged).
+ */
+function runTransaction(
+  t: ServerControl, s: Session, queued: Array<{ cmd: Command; args: Buffer[] }>, from: number,
+  done: Array<Reply | Promise<Reply>>, feedExec: () => void, first?: () => Reply | Promise<Reply>,
+): Reply | Promise<Reply> {
   t.keyspace.beginTransactionLog();
   let replies: Array<Reply | Promise<Reply>>;
   try {
-    replies = t.runQueued(c.session, queued);
+    if (first !== undefined) done = [...done, settled(first)];
+    replies = t.runQueued(s, queued.slice(from));
   } finally {
     t.keyspace.endTransactionLog();
   }
+  const all = [...done, ...replies];
+  const last = all[all.length - 1];
+  if (last instanceof Suspended) {
+    const next = from + replies.length;
+    return new Suspended(last.wait, (outcome) => runTransaction(t, s, queued, next, all.slice(0, -1), feedExec, () => last.resume(outcome)));
+  }
   feedExec();
-  if (!replies.some((r) => r instanceof Promise)) return replies as Reply[];
-  return Promise.all(replies);
+  if (!all.some((r) => r instanceof Promise)) return all as Reply[];
+  return Promise.all(all);
+}
+
+/** A suspended command's end inside EXEC: what it throws is its reply, the transaction goes on. */
+function settled(fn: () => Reply | Promise<Reply>): Reply | Promise<Reply> {
+  try {
+    return fn();
+  } catch (err) {
+    return err instanceof ErrorReply ? err : new ErrorReply(`ERR ${(err as Error).message}`);
+  }
 }
 
 const TX = ['noscript', 'loading', 'stale', 'fast', 'allow_busy'] as const;

@@ -616,7 +616,7 @@ const SPECS = {
     aclfile: option(text({ label: 'path' }), { effect: LIVE, default: '', doc: 'ACL file (users, one `user <name> <rules...>` line each) read at startup and by ACL LOAD, written by ACL SAVE; relative to `dir`. Empty = users come from `user` lines of the config file.', mutable: false }),
     'acllog-max-len': option(int(0, MAX), { effect: LIVE, default: 128, doc: 'Maximum entries of the ACL LOG.', mutable: true }),
     'enable-debug-command': option(oneOf(['no', 'yes', 'local'] as const), { effect: LIVE, default: 'no', doc: 'Allow the DEBUG command (local = from loopback clients only).', mutable: false }),
-    'enable-module-command': option(oneOf(['no', 'yes', 'local'] as const), { effect: noEffect('Talus has no module system: MODULE is an unknown command'), default: 'no', doc: 'Allow the MODULE command (local = from loopback clients only).', mutable: false }),
+    'enable-module-command': option(oneOf(['no', 'yes', 'local'] as const), { effect: LIVE, default: 'no', doc: 'Allow MODULE LOAD, LOADEX and UNLOAD (local = from loopback clients only); Talus loads no Redis modules, so once allowed they fail as for a module that cannot be loaded.', mutable: false }),
     'enable-protected-configs': option(oneOf(['no', 'yes', 'local'] as const), { effect: noEffect('the options Redis protects (dir, dbfilename...) are fixed at start-up or have no effect in Talus'), default: 'no', doc: 'Allow CONFIG SET of protected options (local = from loopback clients only).', mutable: false }),
   }),
 

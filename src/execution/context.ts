@@ -123,6 +123,41 @@ export interface BackupControl {
   startBackup(schedule: boolean): boolean;
 }
 
+/** One key MIGRATE moves: RESTORE's arguments. */
+export interface MigrateKey {
+  name: Buffer;
+  /** ms left to live, 0 = none (RESTORE's relative TTL) */
+  ttl: number;
+  /** DUMP payload */
+  payload: Buffer;
+}
+
+/** A MIGRATE's transfer: where to, as whom, and the keys in order. */
+export interface MigrateRequest {
+  host: string;
+  /** as given (Redis reads it as a number, anything else being port 0) */
+  port: string;
+  db: number;
+  /** for connecting, writing and each reply (ms) */
+  timeoutMs: number;
+  username?: Buffer;
+  password?: Buffer;
+  replace: boolean;
+  keys: MigrateKey[];
+}
+
+export interface MigrateResult {
+  /** indices of the keys the target restored (MIGRATE deletes them unless COPY) */
+  restored: number[];
+  /** the error MIGRATE answers (without its leading '-'), none for OK */
+  error?: string;
+}
+
+/** MIGRATE's client side: cached connections to target servers (server/migration.ts). */
+export interface MigrationClient {
+  migrate(request: MigrateRequest): Promise<MigrateResult>;
+}
+
 /** The server as the server-management commands see it. */
 export interface ServerControl {
   /** users and their permissions */
@@ -154,6 +189,8 @@ export interface ServerControl {
   lastSave: number;
   /** full backups (BGSAVE when backups are configured) */
   readonly backups: BackupControl;
+  /** MIGRATE's connections to other servers */
+  readonly migration: MigrationClient;
   /** DEBUG SET-ACTIVE-EXPIRE */
   activeExpire: boolean;
   /** CLIENT PAUSE: returns true when it took the command to run later (commands/client-cmds.ts) */

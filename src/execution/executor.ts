@@ -20,6 +20,7 @@ import type { Slowlog } from '../observability/slowlog.js';
 import type { LatencyMonitor } from '../observability/latency.js';
 import type { LatencyTracker } from '../observability/latency-histogram.js';
 import { BLOCKED, type Blocking } from './blocking.js';
+import { Suspended } from './suspension.js';
 import type { CommandContext, Connection, ReplySink, ServerControl, ServerStats } from './context.js';
 import { Session } from './session.js';
 import { subscribedModeError } from '../commands/pubsub.js';
@@ -93,10 +94,13 @@ export class Executor {
           replies.push(r);
           continue;
         }
-        replies.push(this.callQueued(c, q.cmd, q.args));
+        const reply = this.callQueued(c, q.cmd, q.args);
+        replies.push(reply);
         if (this.host.monitors.size > 0 && !q.cmd.def.flags.includes('skip_monitor') && !q.cmd.def.flags.includes('admin')) {
           this.feedMonitors(c, q.args, this.durabilityGate(before));
         }
+        // the rest runs once it has finished (commands/transactions.ts): the transaction stays in order
+        if (reply instanceof Suspended) break;
       }
     } finally {
       c.inExec = false;
@@ -107,6 +111,15 @@ export class Executor {
   private callQueued(c: Session, cmd: Command, args: Buffer[]): Reply | Promise<Reply> {
     const started = performance.now();
     const r = this.call(c, cmd, args);
+    if (r instanceof Suspended) {
+      // accounted when it finishes, with the time it waited
+      return new Suspended(r.wait, (outcome) => {
+        const x = r.resume(outcome);
+        if (x instanceof Promise) return x.then((done) => (this.account(c, cmd, args, done, started), done));
+        this.account(c, cmd, args, x, started);
+        return x;
+      });
+    }
     if (r instanceof Promise) {
       return r.then((x) => {
         this.account(c, cmd, args, x, started);
@@ -159,6 +172,8 @@ export class Executor {
     if (!cmd.arityOk(args.length)) return new ErrorReply('ERR Wrong number of args calling Redis command from script');
     const flags = cmd.def.flags;
     if (flags.includes('noscript')) return new ErrorReply('ERR This Redis command is not allowed from script');
+    // a script holds the whole server: it cannot wait for another one (MIGRATE's target)
+    if (cmd.def.suspends) return new ErrorReply('ERR Talus cannot wait for this command inside a script');
     const denied = this.aclDenial(s, cmd, args, 'lua', run.caller, run.command);
     if (denied !== undefined) return new ErrorReply(`ERR ${SCRIPT_NOPERM[denied]}`);
     if (run.readOnly && cmd.mayReplicate) return new ErrorReply('ERR Write commands are not allowed from read-only scripts.');
@@ -340,7 +355,7 @@ export class Executor {
             resident = again;
           }
           this.execute(c, command, args, resident);
-          if (queued && !this.host.blocking.isBlocked(c)) c.connection?.resume();
+          if (queued && !this.host.blocking.isBlocked(c) && !c.suspended) c.connection?.resume();
         },
         (error) => {
           c.replies.deliver(Errors.storage(error.message), 0);
@@ -525,6 +540,10 @@ export class Executor {
     const reply = this.call(c, cmd, args);
     // CLIENT CACHING applies to the next command or transaction only (any CLIENT subcommand keeps it).
     if (c.multi === null && cmd.name !== 'client') c.tracking.caching = false;
+    if (reply instanceof Suspended) {
+      this.suspend(c, cmd, args, refs, reply, before, started, readsDbs);
+      return;
+    }
     if (reply instanceof Promise) {
       c.connection?.pause();
       reply
@@ -538,6 +557,51 @@ export class Executor {
     this.ran(c, cmd, args, reply, before, started, refs, readsDbs);
     // Serve clients blocked on keys this command made ready.
     if (this.host.blocking.pending) this.host.blocking.handleReady();
+  }
+
+  /**
+   * A handler returned a Suspended (execution/suspension.ts): its keys stay
+   * claimed and its client paused until the outside work is done and
+   * `resume` has given the reply, which is then handed over like any other.
+   */
+  private suspend(c: Session, cmd: Command, args: Buffer[], refs: KeyRef[], first: Suspended, before: number, started: number, readsDbs: boolean): void {
+    const release = this.host.scheduler.claim(refs);
+    c.suspended = true;
+    c.connection?.pause();
+    const step = (s: Suspended): Promise<Reply> =>
+      s.wait.then(
+        (outcome) => {
+          const r = this.resumeSuspended(c, cmd, () => s.resume(outcome));
+          return r instanceof Suspended ? step(r) : r;
+        },
+        (err: unknown) => toErrorReply(err, this.host.log),
+      );
+    void step(first)
+      .then((reply) => {
+        this.ran(c, cmd, args, reply, before, started, refs, readsDbs);
+      })
+      .finally(() => {
+        release();
+        c.suspended = false;
+        if (this.host.blocking.pending) this.host.blocking.handleReady();
+        if (!this.host.blocking.isBlocked(c)) c.connection?.resume();
+      });
+  }
+
+  /** A Suspended's `resume`: run like a handler (its errors become its reply, its changes are checked and notified). */
+  private resumeSuspended(c: Session, cmd: Command, fn: () => Reply | Promise<Reply>): Reply | Promise<Reply> {
+    let reply: Reply | Promise<Reply>;
+    c.writing = cmd.isWrite;
+    this.host.tracking.current = c;
+    try {
+      reply = fn();
+    } catch (err) {
+      reply = toErrorReply(err, this.host.log);
+    }
+    this.host.tracking.current = undefined;
+    this.afterChanges(cmd.fullName);
+    if (reply instanceof Promise) return reply.catch((err: unknown) => toErrorReply(err, this.host.log));
+    return reply;
   }
 
   private ran(c: Session, cmd: Command, args: Buffer[], reply: Reply, before: number, started: number, refs: KeyRef[], readsDbs: boolean): void {

@@ -45,6 +45,8 @@ export class Session {
   watching: WatchedKey[] = [];
   /** true while EXEC runs the queued commands (blocking commands must not block) */
   inExec = false;
+  /** a command of this session waits for outside work with its keys claimed (execution/suspension.ts) */
+  suspended = false;
   /** the command running now is a write (a lookup that misses is then no read miss) */
   writing = false;
   /** channels, patterns and shard channels this session listens to (commands/pubsub.ts) */

@@ -20,6 +20,8 @@ interface Task {
   reads: number;
   /** its keys being read right now */
   reading: Set<KeyRef>;
+  /** a claim (see `claim`): holds its keys, never runs */
+  claim?: true;
 }
 
 /** Reads keys, or the parts of paged values that commands need, from PostgreSQL. */
@@ -83,6 +85,32 @@ export class Scheduler {
     return false;
   }
 
+  /**
+   * Keep these keys (resident, and just used by a command that ran) for that
+   * command while it waits for something outside the keyspace (MIGRATE's
+   * transfer: execution/suspension.ts): commands that come later on any of
+   * them queue until the returned release is called, and the keys are neither
+   * evicted nor expired by the active cycle meanwhile. The claim goes to the
+   * front of each key's queue: commands queued there already came after the
+   * one that holds it.
+   */
+  claim(refs: KeyRef[]): () => void {
+    const task: Task = { refs, run: () => undefined, fail: () => undefined, done: false, reads: 0, reading: new Set(), claim: true };
+    for (const r of refs) {
+      let byName = this.queues.get(r.db);
+      if (!byName) this.queues.set(r.db, (byName = new Map()));
+      const q = byName.get(r.name);
+      if (q === undefined) byName.set(r.name, [task]);
+      else if (q[0] !== task) q.unshift(task);
+    }
+    return () => {
+      if (task.done) return;
+      task.done = true;
+      this.unlink(task);
+      for (const r of refs) this.pump(r);
+    };
+  }
+
   /** Whether a command on these keys would run at once (submit would return true). */
   runnable(refs: KeyRef[]): boolean {
     return this.ready(refs, undefined);
@@ -138,7 +166,7 @@ export class Scheduler {
     while (todo.length > 0) {
       const ref = todo.pop()!;
       const head = this.queues.get(ref.db)?.get(ref.name)?.[0];
-      if (head === undefined || head.done) continue;
+      if (head === undefined || head.done || head.claim) continue;
       if (!this.ready(head.refs, head)) {
         this.need(head);
         continue;
@@ -159,6 +187,7 @@ export class Scheduler {
     if (!q) return;
     const next: KeyRef[] = [];
     for (const task of [...q]) {
+      if (task.claim) continue;
       this.dequeue(task);
       task.fail(err);
       next.push(...task.refs);
@@ -169,6 +198,10 @@ export class Scheduler {
   private dequeue(task: Task): void {
     task.done = true;
     this.waiting--;
+    this.unlink(task);
+  }
+
+  private unlink(task: Task): void {
     for (const r of task.refs) {
       const byName = this.queues.get(r.db);
       const q = byName?.get(r.name);
