@@ -422,6 +422,13 @@ export class Executor {
   private check(c: Session, cmd: Command | undefined, args: Buffer[]): ErrorReply | undefined {
     if (cmd === undefined) return Errors.unknownCommand(args[0]!, args.slice(1));
     if (!cmd.arityOk(args.length)) return Errors.arity(cmd.name);
+    // As Redis's lookup: a container's subcommand is found and its arity
+    // checked before anything runs or is queued in MULTI.
+    if (cmd.subcommands.size > 0) {
+      const sub = subcommandOf(cmd, args);
+      if (sub === cmd) return Errors.unknownSubcommand(args[1]!, cmd.name);
+      if (!sub.arityOk(args.length)) return Errors.arity(sub.fullName);
+    }
     if (!c.authenticated && !cmd.noAuth) return Errors.noAuth();
     if (c.multi !== null && cmd.def.flags.includes('no_multi')) {
       return new ErrorReply(`ERR Command not allowed inside a transaction`);
