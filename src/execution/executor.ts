@@ -262,8 +262,13 @@ export class Executor {
    * synchronously on resident keys; errors become its reply.
    */
   callContinuation(c: Session, fn: () => Reply | undefined, what: string): Reply | undefined {
-    let reply: Reply | undefined;
-    c.writing = true; // blocking commands pop and move: writes
+    return this.runLikeHandler(c, true, what, fn); // blocking commands pop and move: writes
+  }
+
+  /** Run `fn` as a handler runs: errors become its reply, its changes are checked and notified as `what`'s. */
+  private runLikeHandler<R>(c: Session, writing: boolean, what: string, fn: () => R): R | ErrorReply {
+    let reply: R | ErrorReply;
+    c.writing = writing;
     this.host.tracking.current = c;
     try {
       reply = fn();
@@ -597,16 +602,7 @@ export class Executor {
 
   /** A Suspended's `resume`: run like a handler (its errors become its reply, its changes are checked and notified). */
   private resumeSuspended(c: Session, cmd: Command, fn: () => Reply | Promise<Reply>): Reply | Promise<Reply> {
-    let reply: Reply | Promise<Reply>;
-    c.writing = cmd.isWrite;
-    this.host.tracking.current = c;
-    try {
-      reply = fn();
-    } catch (err) {
-      reply = toErrorReply(err, this.host.log);
-    }
-    this.host.tracking.current = undefined;
-    this.afterChanges(cmd.fullName);
+    const reply = this.runLikeHandler(c, cmd.isWrite, cmd.fullName, fn);
     if (reply instanceof Promise) return reply.catch((err: unknown) => toErrorReply(err, this.host.log));
     return reply;
   }
