@@ -325,6 +325,9 @@ export class Talus implements ServerControl {
           return talus.port;
         },
         runId: runtimeOf(this).runId,
+        get backupsConfigured() {
+          return talus.backups?.configured === true;
+        },
         pauseWrites: (on) => pauseWritesForFailover(this, on),
         get role() {
           return talus.role;

@@ -568,3 +568,29 @@ describe('FAILOVER', function () {
     await until('F1 has the write', async () => (await r1.get('after')) === 'force');
   });
 });
+
+describe('replication: a full sync and the change-log archive', function () {
+  this.timeout(120_000);
+  const start = serversStoppedAfter();
+
+  it('a follower that takes backups logs the loaded snapshot (a point-in-time restore replays it); one that does not, skips it', async () => {
+    const leader = await start([]);
+    const l = leader.client();
+    const p = l.pipeline();
+    for (let i = 0; i < 300; i++) p.set(`snap:${i}`, String(i));
+    await p.exec();
+    const plain = await start([]);
+    const archived = await start(['--backup-dir', 'backups']);
+    const seqAfterSync = async (f: TalusProcess): Promise<number> => {
+      const c = f.client();
+      const before = Number((await infoFields(c, 'talus')).changelog_seq);
+      expect(await c.call('REPLICAOF', '127.0.0.1', String(leader.port))).to.equal('OK');
+      await until('the follower synced', async () => (await infoFields(c, 'replication')).master_link_status === 'up' && (await c.dbsize()) === 300);
+      return Number((await infoFields(c, 'talus')).changelog_seq) - before;
+    };
+    const unlogged = await seqAfterSync(plain);
+    const logged = await seqAfterSync(archived);
+    expect(unlogged, 'records logged by the follower without backups').to.be.below(10);
+    expect(logged, 'records logged by the follower with backups').to.be.at.least(300);
+  });
+});

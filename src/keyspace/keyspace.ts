@@ -75,7 +75,9 @@ export class Keyspace {
    * the data set and are not records of the leader's history (which restarts
    * at the snapshot's end, replication/history.ts), so nothing is logged for
    * them: the data reaches PostgreSQL through the flusher's dirty entries
-   * alone, not a second time as change-log effects.
+   * alone, not a second time as change-log effects. Not where backups are
+   * configured: a point-in-time restore replays the archived change log,
+   * which must then hold the load (after its FLUSHALL) to rebuild the data.
    */
   loadingSnapshot = false;
   /**

@@ -24,6 +24,11 @@ export interface ReplicationHost {
   readonly port: number;
   /** INFO run_id: a follower handshaking with this server under it is this server */
   readonly runId: string;
+  /**
+   * Backups are taken here: the change log is archived for point-in-time
+   * restores, so a full sync's load must be in it (Keyspace.loadingSnapshot)
+   */
+  readonly backupsConfigured: boolean;
   /** FAILOVER holds clients' writes while it hands over (as CLIENT PAUSE WRITE) */
   pauseWrites(on: boolean): void;
   role: 'master' | 'slave';
@@ -137,7 +142,8 @@ export class Replication implements ReplicationControl {
           this.h.flusher.schedule();
         },
         setLoading: (on) => (this.loading = on),
-        loadingSnapshot: (on) => (this.h.keyspace.loadingSnapshot = on),
+        // unlogged only where no archive of the change log needs it to replay past the sync
+        loadingSnapshot: (on) => (this.h.keyspace.loadingSnapshot = on && !this.h.backupsConfigured),
         committed: () => this.h.flusher.committed(),
         history: () => this.history,
         seq: () => this.h.keyspace.changelog.seq,
