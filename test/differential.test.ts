@@ -91,7 +91,7 @@ describe('differential: Talus vs redis-server', function () {
       ['OBJECT', b('\xffsub\x00x')], ['CONFIG', b('a\x00b')], ['CLIENT', b('\xe2\x82\xac')], ['COMMAND', 'x'.repeat(300)],
       ['MULTI'], [b('nosuch\xff'), 'a'], ['EXEC'],
       // a subcommand's arity and an unknown subcommand are refused before MULTI queues them
-      ['MULTI'], ['XINFO', 'GROUPS', k('x'), '0'], ['EXEC'], ['MULTI'], ['XINFO', 'NOSUCH'], ['OBJECT', 'ENCODING'], ['EXEC'],
+      ['MULTI'], ['XINFO', 'GROUPS', k('x'), '0'], ['EXEC'], ['MULTI'], ['XINFO', 'NOSUCH'], ['OBJECT', 'ENCODING'], ['EXEC'], ['MULTI'], ['COMMAND'], ['DISCARD'],
       ['SET', k('e'), 'v'], ['EXPIRE', k('e'), '100', b('FO\xffO\x00x')], ['EXPIRE', k('e'), '100', b('F\rOO\r\n')],
       ['HELLO', '2', b('\xffopt\r\n')], ['CLIENT', 'LIST', 'TYPE', b('\xffx\x00y')],
       // SORT reads numbers as strtod does a C string: "\x00" is 0, "3\x00x" is 3

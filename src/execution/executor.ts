@@ -429,7 +429,8 @@ export class Executor {
     if (!cmd.arityOk(args.length)) return Errors.arity(cmd.name);
     // As Redis's lookup: a container's subcommand is found and its arity
     // checked before anything runs or is queued in MULTI.
-    if (cmd.subcommands.size > 0) {
+    // (COMMAND alone is a command of its own: a container named without a subcommand)
+    if (cmd.subcommands.size > 0 && args.length >= 2) {
       const sub = subcommandOf(cmd, args);
       if (sub === cmd) return Errors.unknownSubcommand(args[1]!, cmd.name);
       if (!sub.arityOk(args.length)) return Errors.arity(sub.fullName);

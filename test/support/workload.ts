@@ -376,7 +376,9 @@ export class Workload {
       else if (pool === 'zset') w.binaryDouble(Number(this.score().replace(/^\+?inf$/, 'Infinity').replace(/^-inf$/, '-Infinity')));
     }
     const ttl = this.chance(0.3) ? String(this.longTtlMs()) : '0';
-    return ['RESTORE', this.key(pool), ttl, w.finish(), ...(this.chance(0.8) ? ['REPLACE'] : [])];
+    // RESTORE-ASKING is RESTORE outside a cluster
+    const name = this.chance(0.2) ? 'RESTORE-ASKING' : 'RESTORE';
+    return [name, this.key(pool), ttl, w.finish(), ...(this.chance(0.8) ? ['REPLACE'] : [])];
   }
 
   private sameType(k: Buffer): Buffer {
