@@ -61,11 +61,13 @@ for (const moduleCommand of ['no', 'yes']) {
       expect(diffs, diffs.join('\n')).to.deep.equal([]);
     });
 
-    it('logs why a module cannot be loaded', async function () {
-      if (moduleCommand === 'no') this.skip();
-      await replies(talus!.port, [['MODULE', 'LOAD', '/tmp/some-module.so']]);
-      expect(talus!.output()).to.match(/Module \/tmp\/some-module\.so failed to load: Talus cannot load Redis modules/);
-    });
+    // only where MODULE LOAD is allowed to try (enable-module-command yes)
+    if (moduleCommand !== 'no') {
+      it('logs why a module cannot be loaded', async () => {
+        await replies(talus!.port, [['MODULE', 'LOAD', '/tmp/some-module.so']]);
+        expect(talus!.output()).to.match(/Module \/tmp\/some-module\.so failed to load: Talus cannot load Redis modules/);
+      });
+    }
 
     it('RESTORE-ASKING restores as RESTORE', async () => {
       const cmds: Arg[][] = [['SET', 'src', 'value'], ['DEL', 'copy']];

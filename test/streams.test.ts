@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { freshDatabase, startTalus, type TalusProcess } from './support/harness.js';
+import { freshDatabase, infoFields, startTalus, type TalusProcess } from './support/harness.js';
 import { applyChangelog, describeEffect, readChangelog } from './support/changelog-replay.js';
 import { redisServerAvailable, startRedisServer } from './support/redis-server.js';
 
@@ -121,6 +121,8 @@ describe('streams', function () {
     const follower = await startTalus(['--replicaof', '127.0.0.1', String(srv!.port)], { databaseUrl: await freshDatabase() });
     try {
       const f = follower.client();
+      // a follower answers -LOADING until its full sync is loaded and committed
+      while ((await infoFields(f, 'replication')).master_link_status !== 'up') await new Promise((res) => setTimeout(res, 50));
       const state = async (c: Redis) => [
         await c.xrange('fs', '-', '+'),
         await info(c, 'fs').catch(() => ({})),
