@@ -88,6 +88,13 @@ describe('LOLWUT', function () {
     expect(ours3.map(String)).to.deep.equal((await rawReplies(redis!.port, exact, true)).map(String));
   });
 
+  it('is in the command table, so that COMMAND COUNT is redis-server\'s', async function () {
+    const [ours] = await rawReplies(talus.port, [['COMMAND', 'COUNT']]);
+    expect(ours!.toString()).to.equal(':240\r\n');
+    if (!redis) this.skip();
+    expect(ours!.toString()).to.equal((await rawReplies(redis!.port, [['COMMAND', 'COUNT']]))[0]!.toString());
+  });
+
   // the art is random in both servers: what must match is its size, its characters and its caption
   const drawings = [
     ['5'],
