@@ -100,8 +100,8 @@ describe('LOLWUT', function () {
     ['5'],
     ['5', '1'],
     ['5', '-1'],
-    ['5', '2', '2', '5'], // a canvas 5 pixels high: Redis omits the newline after the last row
-    ['5', '1', '8', '5'],
+    ['5', '2', '2', '5'],
+    ['5', '1', '8', '5'], // a canvas 1 pixel high: Redis omits the newline after a row starting at the last pixel row
     ['5', '7', '2', '5'],
     ['5', '10', '3', '3'],
     ['5', '20', '8', '12'],
@@ -117,6 +117,19 @@ describe('LOLWUT', function () {
     ['6', '2000', '3'],
     ['6', '5', '1001'],
   ];
+
+  it('sizes VERSION 5 drawings as redis-server over a grid of columns and squares', async function () {
+    if (!redis) this.skip();
+    const cmds: string[][] = [];
+    for (let cols = 1; cols <= 20; cols++) {
+      for (const perRow of [1, 2, 3, 5, 8]) {
+        for (const perCol of [1, 2, 5, 12]) cmds.push(['LOLWUT', 'VERSION', '5', String(cols), String(perRow), String(perCol)]);
+      }
+    }
+    const ours = (await rawReplies(talus.port, cmds)).map((f) => shape(f).widths);
+    const theirs = (await rawReplies(redis!.port, cmds)).map((f) => shape(f).widths);
+    expect(ours).to.deep.equal(theirs);
+  });
 
   for (const args of drawings) {
     it(`draws VERSION ${args.join(' ')} in redis-server's shape`, async function () {
