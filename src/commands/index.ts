@@ -20,6 +20,7 @@ import { hyperloglogCommands } from './hyperloglog.js';
 import { dumpCommands } from './dump.js';
 import { sortCommands } from './sort.js';
 import { latencyCommands } from './latency.js';
+import { lolwutCommands } from './lolwut.js';
 import { pubsubCommands, installPubsubHooks } from './pubsub.js';
 import { replicationCommands } from './replication.js';
 import { scriptingCommands } from './scripting.js';
@@ -45,6 +46,7 @@ export const allCommands: CommandDef[] = [
   ...migrateCommands,
   ...sortCommands,
   ...latencyCommands,
+  ...lolwutCommands,
   ...pubsubCommands,
   ...replicationCommands,
   ...scriptingCommands,
