@@ -65,7 +65,10 @@ for (const moduleCommand of ['no', 'yes']) {
     if (moduleCommand !== 'no') {
       it('logs why a module cannot be loaded', async () => {
         await replies(talus!.port, [['MODULE', 'LOAD', '/tmp/some-module.so']]);
-        expect(talus!.output()).to.match(/Module \/tmp\/some-module\.so failed to load: Talus cannot load Redis modules/);
+        // the log line may reach the pipe after the reply reached the client
+        const logged = /Module \/tmp\/some-module\.so failed to load: Talus cannot load Redis modules/;
+        for (let i = 0; i < 50 && !logged.test(talus!.output()); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(talus!.output()).to.match(logged);
       });
     }
 
