@@ -14,27 +14,34 @@
  *    the sync, and how long the follower answered -LOADING (Redis: its RDB
  *    load; Talus: applying the received snapshot).
  *
- *   npx tsc -b && node dist/bench/replication-load.js [--mb 1024] [--requests 30000] [--samples 300] [--skip-redis] [--only-sync]
+ *   npx tsc -b && node dist/bench/replication-load.js [--mb 1024] [--requests 30000] [--samples 300] [--skip-redis]
+ *     [--only-sync | --only-throughput] [--embedded]
  *
- * --only-sync runs part 3 alone (the full sync).
+ * --only-sync runs part 3 alone (the full sync), --only-throughput part 1 alone.
+ * --embedded gives each Talus its own embedded PostgreSQL, as each redis-server
+ * has its own AOF (by default they share one PostgreSQL server, a database each,
+ * and so one WAL and its fsyncs).
  *
  * Every server runs on this machine: followers take CPU from their leader
  * (on 2 cores that is most of the cost of attaching them).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { startTalus, stopPostgres, type TalusProcess } from '../test/support/harness.js';
-import { connect, option } from './support.js';
+import { startRedisServer } from '../test/support/redis-server.js';
+import { option } from './support.js';
 
 const mb = Number(option('mb', '1024'));
 const requests = option('requests', '30000');
 const samplesWanted = Number(option('samples', '300'));
 const skipRedis = process.argv.includes('--skip-redis');
 const onlySync = process.argv.includes('--only-sync');
+const onlyThroughput = process.argv.includes('--only-throughput');
+const embedded = process.argv.includes('--embedded');
 const VALUE_BYTES = 16 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,41 +51,19 @@ interface Server {
 }
 
 /** A redis-server with appendfsync always (the leader's durability, as Talus's default). */
-async function startRedisAof(): Promise<Server & { proc: ChildProcess }> {
-  const port = 30000 + Math.floor(Math.random() * 9000);
+async function startRedisAof(): Promise<Server> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-redis-'));
   // repl-diskless-sync-delay 0: Redis 7.0 otherwise waits 5 s for more replicas before a full sync starts
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--repl-diskless-sync-delay', '0'], { stdio: 'ignore' });
-  let exited = false;
-  proc.once('exit', (code, signal) => {
-    exited = true;
-    if (!stopping) console.log(`redis-server on port ${port} exited by itself (${code ?? signal})`);
-  });
-  let stopping = false;
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await connect(port)).destroy();
-      break;
-    } catch {
-      await sleep(50);
-    }
-  }
+  const server = await startRedisServer(['--appendonly', 'yes', '--appendfsync', 'always', '--repl-diskless-sync-delay', '0'], { dir });
   return {
-    port,
-    proc,
-    stop: () =>
-      new Promise<void>((r) => {
-        stopping = true;
-        const done = () => {
-          fs.rmSync(dir, { recursive: true, force: true });
-          r();
-        };
-        if (exited) return done();
-        proc.once('exit', done);
-        proc.kill('SIGTERM');
-        // a leader with appendfsync always and replicas attached was seen not to exit on SIGTERM
-        setTimeout(() => exited || proc.kill('SIGKILL'), 5000).unref();
-      }),
+    port: server.port,
+    async stop() {
+      // a leader with appendfsync always and replicas attached was seen not to exit on SIGTERM
+      const kill = setTimeout(() => server.proc.kill('SIGKILL'), 5000);
+      await server.stop();
+      clearTimeout(kill);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -218,6 +203,10 @@ async function suite(name: string, start: () => Promise<Server>): Promise<{ tp?:
     const followers = [new Redis({ port: fa.port }), new Redis({ port: fb.port })];
     const tp = onlySync ? undefined : await throughput(leader.port, followers);
     if (tp) console.log(`${name}: SET -c 50 -P 1 rps with 0/1/2 followers: ${[0, 1, 2].map((n) => tp.get(n)!.toFixed(0)).join(' / ')}; 2 followers / none = ${(tp.get(2)! / tp.get(0)!).toFixed(2)}`);
+    if (onlyThroughput) {
+      for (const f of followers) f.disconnect();
+      return { tp, sync: '' };
+    }
     const lg = onlySync ? undefined : await lag(leader.port, followers[0]!);
     if (lg) console.log(`${name}: lag under a SET load of ${lg.rps.toFixed(0)} cmd/s: p50 ${lg.p50.toFixed(2)} ms, p99 ${lg.p99.toFixed(2)} ms (${lg.n} samples)`);
     const sync = await fullSync(leader.port, followers[1]!);
@@ -229,18 +218,22 @@ async function suite(name: string, start: () => Promise<Server>): Promise<{ tp?:
   }
 }
 
-console.log(`replication under load: ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; --mb ${mb} --requests ${requests} --samples ${samplesWanted}`);
+console.log(`replication under load: ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; --mb ${mb} --requests ${requests} --samples ${samplesWanted}` +
+  `; Talus on ${embedded ? 'an embedded PostgreSQL each' : 'one shared PostgreSQL'}`);
 const talusProcs: TalusProcess[] = [];
 try {
   const t = await suite('talus', async () => {
-    const p = await startTalus([]);
+    const p = await startTalus([], { embedded });
     talusProcs.push(p);
     return p;
   });
   if (!skipRedis) {
     const r = await suite('redis', startRedisAof);
     const tr = (n: number) => (t.tp!.get(n)! / r.tp!.get(n)!).toFixed(2);
-    if (!onlySync) console.log(`talus / redis SET rps: ${tr(0)} (no follower), ${tr(1)} (1), ${tr(2)} (2); lag p99 talus ${t.lag!.p99.toFixed(2)} ms vs redis ${r.lag!.p99.toFixed(2)} ms`);
+    if (!onlySync) {
+      console.log(`talus / redis SET rps: ${tr(0)} (no follower), ${tr(1)} (1), ${tr(2)} (2)` +
+        (t.lag && r.lag ? `; lag p99 talus ${t.lag.p99.toFixed(2)} ms vs redis ${r.lag.p99.toFixed(2)} ms` : ''));
+    }
   }
 } finally {
   await Promise.all(talusProcs.map((p) => p.stop()));
