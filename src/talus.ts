@@ -652,7 +652,8 @@ export class Talus implements ServerControl {
   evict(maxScan?: number): void {
     // Not while a script runs or waits for a key: the key it waits for would go as it lands, again and again.
     if (this.scripting?.current !== undefined) return;
-    this.keyspace.evict(this.config.values.maxmemory, (d, n) => this.scheduler.isClaimed(d, n), maxScan);
+    // below maxmemory while the process's RSS is near its bound (MemoryGuard.squeeze)
+    this.keyspace.evict(this.config.values.maxmemory - this.memory.squeeze, (d, n) => this.scheduler.isClaimed(d, n), maxScan);
   }
 
   /** Run serverCron `hz` times a second (clamped to 1..500 like Redis). */

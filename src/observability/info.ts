@@ -498,6 +498,8 @@ function talus(t: Talus): Fields {
     ['hot_set_bytes', ks?.bytes ?? 0],
     ['hot_set_bytes_human', bytesToHuman(ks?.bytes ?? 0)],
     ['hot_set_entries', entries],
+    // how far below maxmemory the hot set is held while RSS is near maxmemory + 200 MB (server/memory.ts)
+    ['hot_set_squeeze_bytes', Math.round(t.memory.squeeze)],
     ['dbs_fully_resident', complete],
     ['dirty_entries', ks?.dirty.size ?? 0],
     ['throttled_clients', t.throttledCount],

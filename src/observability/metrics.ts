@@ -179,6 +179,7 @@ export class Metrics {
 
   private defineTalusFigures(): void {
     this.fromField('gauge', 'talus_hot_set_bytes', 'hot_set_bytes', 'Estimated bytes of the resident keys (what maxmemory bounds).');
+    this.fromField('gauge', 'talus_hot_set_squeeze_bytes', 'hot_set_squeeze_bytes', 'How far below maxmemory the hot set is held while the process RSS nears maxmemory + 200 MB.');
     this.fromField('gauge', 'talus_hot_set_entries', 'hot_set_entries', 'Resident entries (tombstones of known-absent keys included).');
     this.fromField('counter', 'talus_hot_set_hits_total', 'hot_set_hits', 'Key lookups served from memory.');
     this.fromField('counter', 'talus_hot_set_misses_total', 'hot_set_misses', 'Keys read from PostgreSQL (not resident when asked for).');

@@ -22,6 +22,19 @@
  */
 export class MemoryGuard {
   static readonly RECHECK_MS = 10_000;
+  /** the process may hold maxmemory plus this (Talus's memory bound) */
+  static readonly HEADROOM = 200 << 20;
+  /** the guard acts this far below that bound: what can arrive between two ticks */
+  static readonly MARGIN = 64 << 20;
+  /**
+   * Bytes the hot set gives up below maxmemory while the process's RSS is
+   * near maxmemory + HEADROOM. Memory that JS let go of is not always given
+   * back to the system: freed value buffers leave holes in malloc's heap,
+   * which only new allocations reuse. So with RSS at the bound, shrinking the
+   * hot set makes room *inside* the process for what comes next, instead of
+   * growing it (at most half of maxmemory: the hot set still serves).
+   */
+  squeeze = 0;
   /** a collection is running (they are concurrent: the process goes on meanwhile) */
   private collecting = false;
   private lastStart = 0;
@@ -54,14 +67,19 @@ export class MemoryGuard {
 
   tick(hotSetBytes: number, maxmemory: number): void {
     const gc = (globalThis as { gc?: (options?: { type: string; execution: string }) => Promise<void> }).gc;
-    if (gc === undefined || maxmemory <= 0 || this.collecting) return;
+    if (gc === undefined || maxmemory <= 0) return;
+    const over = process.memoryUsage.rss() - (maxmemory + MemoryGuard.HEADROOM - MemoryGuard.MARGIN);
+    this.squeeze = Math.min(maxmemory / 2, Math.max(0, over));
+    if (this.collecting) return;
     const m = process.memoryUsage();
     const used = m.heapUsed + m.external;
     this.lowWater = Math.min(this.lowWater, used);
     const now = Date.now();
     const floor = this.baseline + hotSetBytes;
     const live = now - this.lastStart >= MemoryGuard.RECHECK_MS ? floor : Math.max(floor, this.lowWater);
-    if (used <= live + Math.max(32 << 20, maxmemory / 4)) return;
+    // near the bound, collect whatever the garbage (at most once a second)
+    const nearBound = over > 0 && now - this.lastStart >= 1000;
+    if (!nearBound && used <= live + Math.max(32 << 20, maxmemory / 4)) return;
     this.collecting = true;
     this.lastStart = now;
     this.collections++;
