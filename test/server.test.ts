@@ -473,6 +473,27 @@ describe('server and introspection commands', function () {
       expect(lines[1]).to.match(/"SET" "mon:x" "1"$/);
       expect(lines[2]).to.match(/"EXEC"$/);
     });
+
+    it('shows EVAL, EVALSHA and FCALL before the commands their script calls, and a refused EVALSHA too (as Redis)', async () => {
+      const m = await raw();
+      m.send('MONITOR');
+      await m.reply();
+      await r.call('function', 'load', 'replace', "#!lua name=monlib\nredis.register_function('monf', function() return redis.call('set', 'mon:f', 'v') end)");
+      await r.eval("return redis.call('set', KEYS[1], ARGV[1])", 1, 'mon:e', 'v');
+      await r.call('evalsha', 'a'.repeat(40), '0').catch(() => undefined);
+      await r.call('fcall', 'monf', '0');
+      const lines = (await m.replies(6)) as string[];
+      const shown = lines.map((l) => l.replace(/^\d+\.\d{6} \[0 [^\]]+\] /, ''));
+      expect(shown[0], lines.join('\n')).to.match(/^"function" "load" "replace"/);
+      expect(shown.slice(1)).to.deep.equal([
+        `"eval" "return redis.call('set', KEYS[1], ARGV[1])" "1" "mon:e" "v"`,
+        '"set" "mon:e" "v"',
+        `"evalsha" "${'a'.repeat(40)}" "0"`,
+        '"fcall" "monf" "0"',
+        '"set" "mon:f" "v"',
+      ]);
+      expect(lines[2]).to.match(/ \[0 lua\] /);
+    });
   });
 
   describe('misc server commands', () => {

@@ -23,6 +23,11 @@ function scriptKeys(args: Buffer[]): number[] {
 
 function evalHandler(bySha: boolean, readOnly: boolean, isFunction = false): Handler {
   return (c: CommandContext, args: Buffer[]): Reply | Promise<Reply> => {
+    // MONITOR shows the script's command before the commands it calls (and
+    // even when it is refused below), as Redis feeds it first: these
+    // commands are skip_monitor, so the executor does not show them after.
+    const t = c.server;
+    if (t.monitors.size > 0) t.feedMonitors(c.session, args, t.durabilityGate(t.keyspace.changelog.seq));
     const text = args[2]!.toString('latin1');
     if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
       return isFunction ? new ErrorReply('ERR Bad number of keys provided') : Errors.notInteger();
