@@ -46,6 +46,9 @@ const QUERY_READ_BOUND = LOOKAHEAD_BYTES;
  */
 export const OUTPUT_BOUND = 1 << 20;
 
+/** Output at least this big is written as the writer's blocks, not copied into one Buffer (Client.takeOutput). */
+const BIG_OUTPUT = 1 << 20;
+
 /** Why a client's socket is not read; each cause is set and cleared by its owner. */
 export const ReadStop = {
   /** the commit backlog is full (Talus.throttle) */
@@ -370,19 +373,35 @@ export class Client implements Connection {
   private flush(): void {
     if (this.closed) return;
     if (this.talus.outputLimitsOn && this.overOutputLimit()) return;
-    const out = this.writer.take();
-    if (out !== null) {
-      this.talus.stats.netOutputBytes += out.length;
-      if (!this.socket.write(out) && (this.readStops & ReadStop.output) === 0) {
-        // The client is not reading: stop reading its requests until it does.
-        this.stopReading(ReadStop.output);
-        this.socket.once('drain', () => {
-          this.resumeReading(ReadStop.output);
-          this.outputReleased();
-        });
-      }
+    if (this.takeOutput() === false && (this.readStops & ReadStop.output) === 0) {
+      // The client is not reading: stop reading its requests until it does.
+      this.stopReading(ReadStop.output);
+      this.socket.once('drain', () => {
+        this.resumeReading(ReadStop.output);
+        this.outputReleased();
+      });
     }
     if (this.closeAfterReply && this.pending.length === 0) this.close();
+  }
+
+  /**
+   * Hand what the writer holds to the socket: whether the socket took it
+   * without buffering past its high-water mark (socket.write's answer), or
+   * null if there was nothing. Small output goes as one Buffer; big output
+   * (a whole big collection's reply) goes as the writer's blocks, written
+   * together (one writev), instead of being copied into one Buffer first,
+   * which for a moment doubled what such a reply costs.
+   */
+  private takeOutput(): boolean | null {
+    const n = this.writer.length;
+    if (n === 0) return null;
+    this.talus.stats.netOutputBytes += n;
+    if (n < BIG_OUTPUT) return this.socket.write(this.writer.take()!);
+    let ok = true;
+    this.socket.cork();
+    for (const chunk of this.writer.takeChunks()) ok = this.socket.write(chunk);
+    this.socket.uncork();
+    return ok;
   }
 
   /**
