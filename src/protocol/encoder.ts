@@ -95,7 +95,8 @@ export class ReplyWriter {
     const chunks = this.chunks;
     if (chunks.length === 0) return null;
     const out = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.chunkBytes);
-    this.chunks = [];
+    // the list is not handed out: emptied for the next replies, not replaced
+    chunks.length = 0;
     this.chunkBytes = 0;
     return out;
   }

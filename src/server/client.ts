@@ -224,6 +224,7 @@ export class Client implements Connection {
   }
 
   private nextRequest(): Buffer[] | ProtocolError | null {
+    if (this.ahead.length === 0) return this.parse();
     const early = this.ahead.shift();
     if (early !== undefined) {
       if (!(early instanceof ProtocolError)) this.aheadBytes -= requestBytes(early);
