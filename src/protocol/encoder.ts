@@ -21,6 +21,9 @@ import {
   type Reply,
 } from './reply.js';
 import { formatDouble } from '../util/numbers.js';
+// Node's global `Buffer` is an accessor: read through it, every reply's
+// `instanceof Buffer` test is a getter call. The module binding is not.
+import { Buffer } from 'node:buffer';
 
 export { formatDouble };
 
