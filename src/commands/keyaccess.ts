@@ -3,6 +3,8 @@ import type { Entry, KeyType } from '../keyspace/types.js';
 import { Errors } from './errors.js';
 import type { Effect, KeyEvent } from '../keyspace/events.js';
 import { keyName } from '../keyspace/names.js';
+// the module's binding, not the global `Buffer` (an accessor: a getter call per use)
+import { Buffer } from 'node:buffer';
 
 /**
  * What handlers use to read and change keys in the client's db. Lookups

@@ -9,6 +9,8 @@ import type { Entry } from '../keyspace/types.js';
 import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
 import { LD_ZERO, addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/long-double.js';
 import { keyName } from '../keyspace/names.js';
+// the module's binding, not the global `Buffer` (an accessor: a getter call per use)
+import { Buffer } from 'node:buffer';
 
 /**
  * The string family (Redis 7.0 t_string semantics).

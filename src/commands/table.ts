@@ -111,6 +111,15 @@ export class Command {
   readonly noAuth: boolean;
   /** it or one of its subcommands finds its keys with a `keyRefs` hook */
   readonly hasKeyRefsHook: boolean;
+  /** Flags the executor tests on every request, resolved once (not an array search per request). */
+  readonly isFast: boolean;
+  readonly isDenyOom: boolean;
+  readonly isNoMulti: boolean;
+  readonly skipsSlowlog: boolean;
+  /** MONITOR shows it: neither skip_monitor nor admin */
+  readonly shownToMonitor: boolean;
+  /** the index of its one key when it names exactly one at a fixed place (GET, SET...), else 0 */
+  readonly singleKey: number;
 
   readonly def: ResolvedDef;
   /** Redis's interface data for it (COMMAND INFO/DOCS); undefined for a Talus extension */
@@ -124,6 +133,12 @@ export class Command {
     this.isWrite = def.flags.includes('write');
     this.mayReplicate = this.isWrite || def.flags.includes('may_replicate') || HIDDEN_MAY_REPLICATE.has(this.fullName);
     this.noAuth = def.flags.includes('no_auth');
+    this.isFast = def.flags.includes('fast');
+    this.isDenyOom = def.flags.includes('denyoom');
+    this.isNoMulti = def.flags.includes('no_multi');
+    this.skipsSlowlog = def.flags.includes('skip_slowlog');
+    this.shownToMonitor = !def.flags.includes('skip_monitor') && !def.flags.includes('admin');
+    this.singleKey = !def.movableKeys && def.keys && def.keys.first > 0 && def.keys.last === def.keys.first ? def.keys.first : 0;
     for (const sub of def.subcommands ?? []) this.subcommands.set(sub.name.toLowerCase(), new Command(sub, this));
     this.hasKeyRefsHook = def.keyRefs !== undefined || [...this.subcommands.values()].some((sub) => sub.def.keyRefs !== undefined);
   }
@@ -198,6 +213,9 @@ export function subcommandOf(cmd: Command, args: Buffer[]): Command {
   return cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase()) ?? cmd;
 }
 
+/** Names up to this long are remembered by CommandTable.lookup (every command name is shorter). */
+const LAST_NAME_MAX = 32;
+
 export class CommandTable {
   private readonly commands = new Map<string, Command>();
   /** lower- and upper-case names: clients send either, so most lookups need no case folding */
@@ -213,10 +231,33 @@ export class CommandTable {
     }
   }
 
+  /**
+   * The name bytes of the last command found by a Buffer, and that command:
+   * a pipeline mostly repeats one command, and comparing a few bytes costs
+   * less than making a string of them and hashing it for the Map.
+   */
+  private readonly lastName = Buffer.alloc(LAST_NAME_MAX);
+  private lastNameLength = -1;
+  private lastCommand: Command | undefined;
+
   /** Lookup by the raw name argument, any case. */
   lookup(name: Buffer | string): Command | undefined {
-    const s = typeof name === 'string' ? name : name.toString('latin1');
-    return this.names.get(s) ?? this.commands.get(s.toLowerCase());
+    if (typeof name === 'string') return this.names.get(name) ?? this.commands.get(name.toLowerCase());
+    const n = name.length;
+    if (n === this.lastNameLength) {
+      const last = this.lastName;
+      let i = 0;
+      while (i < n && name[i] === last[i]) i++;
+      if (i === n) return this.lastCommand;
+    }
+    const s = name.toString('latin1');
+    const cmd = this.names.get(s) ?? this.commands.get(s.toLowerCase());
+    if (cmd !== undefined && n <= LAST_NAME_MAX) {
+      name.copy(this.lastName, 0, 0, n);
+      this.lastNameLength = n;
+      this.lastCommand = cmd;
+    }
+    return cmd;
   }
 
   all(): IterableIterator<Command> {

@@ -5,7 +5,12 @@
  * policy, queues inside MULTI, makes the keys resident, calls the handler,
  * accounts for it (stats, slow log, latency, MONITOR) and hands the reply
  * over gated on durability. No other code calls a handler.
+ *
+ * `performance` is imported rather than taken from the global object: the
+ * global is a lazy accessor, a getter call on each of the two clock reads
+ * every command makes.
  */
+import { performance } from 'node:perf_hooks';
 import { subcommandOf, type CommandTable, type Command, type Handler } from '../commands/table.js';
 import { Errors } from '../commands/errors.js';
 import { ErrorReply, QUEUED, SimpleString, type Reply } from '../protocol/reply.js';
@@ -96,7 +101,7 @@ export class Executor {
         }
         const reply = this.callQueued(c, q.cmd, q.args);
         replies.push(reply);
-        if (this.host.monitors.size > 0 && !q.cmd.def.flags.includes('skip_monitor') && !q.cmd.def.flags.includes('admin')) {
+        if (this.host.monitors.size > 0 && q.cmd.shownToMonitor) {
           this.feedMonitors(c, q.args, this.durabilityGate(before));
         }
         // the rest runs once it has finished (commands/transactions.ts): the transaction stays in order
@@ -209,7 +214,7 @@ export class Executor {
       reply = new ErrorReply('ERR Talus cannot wait for this command inside a script');
     }
     this.account(s, cmd, args, reply, started);
-    if (this.host.monitors.size > 0 && !flags.includes('skip_monitor') && !flags.includes('admin')) {
+    if (this.host.monitors.size > 0 && cmd.shownToMonitor) {
       this.feedMonitors(s, args, this.durabilityGate(before));
     }
     return reply;
@@ -436,7 +441,7 @@ export class Executor {
       if (!sub.arityOk(args.length)) return Errors.arity(sub.fullName);
     }
     if (!c.authenticated && !cmd.noAuth) return Errors.noAuth();
-    if (c.multi !== null && cmd.def.flags.includes('no_multi')) {
+    if (c.multi !== null && cmd.isNoMulti) {
       return new ErrorReply(`ERR Command not allowed inside a transaction`);
     }
     const denied = this.aclDenial(c, cmd, args, c.multi !== null ? 'multi' : 'toplevel');
@@ -448,7 +453,7 @@ export class Executor {
     if (target.isWrite) {
       if (!this.host.flusher.healthy) return Errors.persistence(this.host.flusher.lastError);
       const v = this.host.config.values;
-      if (target.def.flags.includes('denyoom') && v.maxmemory > 0 && this.host.keyspace.bytes > v.maxmemory) {
+      if (target.isDenyOom && v.maxmemory > 0 && this.host.keyspace.bytes > v.maxmemory) {
         // noeviction keeps every key resident, as Redis keeps every key in
         // memory: when full, writes are refused. Other policies make room.
         if (v.maxmemoryPolicy === 'noeviction') return Errors.oom();
@@ -524,10 +529,16 @@ export class Executor {
     }
     const target = subcommandOf(cmd, args);
     if (target.def.keyRefs) return target.def.keyRefs(c.context, args);
+    const access = target.def.access;
+    const single = target.singleKey;
+    if (single > 0) {
+      // most commands: one key at a fixed place (what keyIndices gives, without its array)
+      if (single >= args.length) return NO_REFS;
+      return [{ db: c.db, name: keyName(args[single]!), access: access && accessOf(access, args, single) }];
+    }
     const idx = target.keyIndices(args);
     if (idx.length === 0) return NO_REFS;
     const refs: KeyRef[] = new Array(idx.length);
-    const access = target.def.access;
     for (let i = 0; i < idx.length; i++) {
       refs[i] = { db: c.db, name: keyName(args[idx[i]!]!), access: access && accessOf(access, args, idx[i]!) };
     }
@@ -613,7 +624,7 @@ export class Executor {
     // Invalidations after the reply: the client's own come after its answer, as in Redis.
     this.host.tracking.flush();
     // Like Redis: after the command, admin commands not shown; EXEC feeds its commands, then itself.
-    if (this.host.monitors.size > 0 && cmd.name !== 'exec' && !cmd.def.flags.includes('skip_monitor') && !cmd.def.flags.includes('admin')) {
+    if (this.host.monitors.size > 0 && cmd.name !== 'exec' && cmd.shownToMonitor) {
       this.feedMonitors(c, args, effects);
     }
   }
@@ -636,7 +647,7 @@ export class Executor {
     }
     this.host.slowlog.record(c, args, usec, cmd);
     if (this.host.config.values.latencyTracking) this.host.latencyTracker.record(target.fullName, usec * 1000);
-    this.host.latency.note(cmd.def.flags.includes('fast') ? 'fast-command' : 'command', usec / 1000);
+    this.host.latency.note(cmd.isFast ? 'fast-command' : 'command', usec / 1000);
   }
 
   /**

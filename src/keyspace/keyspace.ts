@@ -171,11 +171,16 @@ export class Keyspace {
     return e;
   }
 
-  /** The live entry for a key, expiring it on access if its time has come. */
-  lookup(db: Db, name: string, now = Date.now()): Entry | undefined {
+  /**
+   * The live entry for a key, expiring it on access if its time has come.
+   * The clock is read only once an entry is found (`now` defaults to
+   * Date.now() then): a miss, most of a cache-style read load, needs none.
+   */
+  lookup(db: Db, name: string, now?: number): Entry | undefined {
     const e = this.entryOf(db, name);
     if (e === undefined && !db.complete) this.noteUnplanned(db, name);
     if (e === undefined || e.type === null) return undefined;
+    now ??= Date.now();
     if (e.expireAt !== 0 && e.expireAt <= now && !this.replicaMode && !this.expiryPaused) {
       this.expire(db, e);
       return undefined;

@@ -47,6 +47,8 @@ const MAX_PARTIAL_READS = 3;
  */
 export class Scheduler {
   private readonly queues = new Map<Db, Map<string, Task[]>>();
+  /** keys with a queue in `queues`: while 0 (nearly always), a command's keys need no queue lookups */
+  private queuedKeys = 0;
   /** tasks waiting, for INFO */
   waiting = 0;
 
@@ -78,7 +80,10 @@ export class Scheduler {
       if (!byName) this.queues.set(r.db, (byName = new Map()));
       const q = byName.get(r.name);
       if (q) q.push(task);
-      else byName.set(r.name, [task]);
+      else {
+        byName.set(r.name, [task]);
+        this.queuedKeys++;
+      }
     }
     this.need(task);
     if (this.held !== undefined) this.held.push(...refs); // resident already: no read will pump it
@@ -100,8 +105,10 @@ export class Scheduler {
       let byName = this.queues.get(r.db);
       if (!byName) this.queues.set(r.db, (byName = new Map()));
       const q = byName.get(r.name);
-      if (q === undefined) byName.set(r.name, [task]);
-      else if (q[0] !== task) q.unshift(task);
+      if (q === undefined) {
+        byName.set(r.name, [task]);
+        this.queuedKeys++;
+      } else if (q[0] !== task) q.unshift(task);
     }
     return () => {
       if (task.done) return;
@@ -122,8 +129,10 @@ export class Scheduler {
   }
 
   private ready(refs: KeyRef[], task: Task | undefined): boolean {
+    const queued = this.queuedKeys > 0;
     for (const r of refs) {
       if (!this.pager.holds(r)) return false;
+      if (!queued) continue;
       const q = this.queues.get(r.db)?.get(r.name);
       if (q !== undefined && q[0] !== task) return false;
     }
@@ -208,7 +217,10 @@ export class Scheduler {
       if (!q) continue;
       const i = q.indexOf(task);
       if (i >= 0) q.splice(i, 1);
-      if (q.length === 0) byName!.delete(r.name);
+      if (q.length === 0) {
+        byName!.delete(r.name);
+        this.queuedKeys--;
+      }
     }
   }
 }

@@ -33,7 +33,9 @@ export class LatencyHistogram {
 
   record(ns: number): void {
     const v = Math.min(MAX_NS, Math.max(MIN_NS, Math.round(ns)));
-    const low = lowestEquivalent(v);
+    // lowestEquivalent(v) with shifts (v < 2^30): this runs for every command
+    const b = bucketBits(v);
+    const low = (v >>> b) << b;
     this.counts.set(low, (this.counts.get(low) ?? 0) + 1);
     this.total++;
   }
@@ -77,14 +79,22 @@ export class LatencyHistogram {
 export class LatencyTracker {
   readonly byCommand = new Map<string, LatencyHistogram>();
 
+  /** the histogram last recorded into, by its command: a pipeline mostly repeats one command */
+  private lastCommand = '';
+  private lastHistogram: LatencyHistogram | undefined;
+
   record(command: string, ns: number): void {
-    let h = this.byCommand.get(command);
+    let h = command === this.lastCommand ? this.lastHistogram : this.byCommand.get(command);
     if (!h) this.byCommand.set(command, (h = new LatencyHistogram()));
+    this.lastCommand = command;
+    this.lastHistogram = h;
     h.record(ns);
   }
 
   reset(): void {
     this.byCommand.clear();
+    this.lastHistogram = undefined;
+    this.lastCommand = '';
   }
 
   /** INFO latencystats lines: latency_percentiles_usec_<command> -> "p50=1.003,p99=2.007,p99.9=3.007". */

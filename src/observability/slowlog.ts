@@ -20,7 +20,7 @@ export class Slowlog {
 
   record(c: Session, args: Buffer[], usec: number, cmd: Command): void {
     const threshold = this.config.values.slowlogLogSlowerThan;
-    if (threshold < 0 || usec < threshold || cmd.def.flags.includes('skip_slowlog')) return;
+    if (threshold < 0 || usec < threshold || cmd.skipsSlowlog) return;
     // Like Redis: at most 32 arguments, each at most 128 bytes.
     const shown = args.length > 32 ? [...args.slice(0, 31), Buffer.from(`... (${args.length - 31} more arguments)`)] : args;
     const trimmed = shown.map((a) =>

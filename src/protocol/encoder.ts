@@ -21,6 +21,9 @@ import {
   type Reply,
 } from './reply.js';
 import { formatDouble } from '../util/numbers.js';
+// Node's global `Buffer` is an accessor: read through it, every reply's
+// `instanceof Buffer` test is a getter call. The module binding is not.
+import { Buffer } from 'node:buffer';
 
 export { formatDouble };
 
@@ -95,7 +98,8 @@ export class ReplyWriter {
     const chunks = this.chunks;
     if (chunks.length === 0) return null;
     const out = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.chunkBytes);
-    this.chunks = [];
+    // the list is not handed out: emptied for the next replies, not replaced
+    chunks.length = 0;
     this.chunkBytes = 0;
     return out;
   }

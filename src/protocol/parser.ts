@@ -15,6 +15,8 @@
  *   < BIG_ARG) unless the caller stops calling next(), so the store stays small.
  */
 import { parseInteger } from '../util/numbers.js';
+// the module's binding, not the global `Buffer` (an accessor: a getter call per use)
+import { Buffer } from 'node:buffer';
 
 export class ProtocolError extends Error {}
 

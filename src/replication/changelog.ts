@@ -1,4 +1,6 @@
 import { NO_REPLID, ReplicationHistory } from './history.js';
+// the module's binding, not the global `Buffer` (an accessor: a getter call per use)
+import { Buffer } from 'node:buffer';
 
 /** One mutation as an effect: a command that reproduces it (absolute times, final values). */
 export interface ChangeRecord {

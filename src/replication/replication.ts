@@ -182,8 +182,9 @@ export class Replication implements ReplicationControl {
   refuse(s: Session, cmd: Command, args: Buffer[]): ErrorReply | undefined {
     if (s.flags.has('master')) return undefined;
     // a container's flags are its subcommands' (FUNCTION LOAD writes, FUNCTION LIST does not)
-    const flags = cmd.subcommands.size > 0 ? subcommandOf(cmd, args).def.flags : cmd.def.flags;
-    const write = cmd.isWrite || flags.includes('write');
+    const target = cmd.subcommands.size > 0 ? subcommandOf(cmd, args) : cmd;
+    const flags = target.def.flags;
+    const write = cmd.isWrite || target.isWrite;
     if (write) {
       const refused = this.writesRefused();
       if (refused) return refused;

@@ -1,4 +1,7 @@
 import type net from 'node:net';
+// module bindings, not the globals `Buffer` and `process` (accessors: a getter call per use)
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import { RequestParser, ProtocolError } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/encoder.js';
 import { ErrorReply, MapReply, PushReply, RawReply, SetReply, SimpleString, VerbatimReply, type Reply } from '../protocol/reply.js';
@@ -227,6 +230,7 @@ export class Client implements Connection {
   }
 
   private nextRequest(): Buffer[] | ProtocolError | null {
+    if (this.ahead.length === 0) return this.parse();
     const early = this.ahead.shift();
     if (early !== undefined) {
       if (!(early instanceof ProtocolError)) this.aheadBytes -= requestBytes(early);

@@ -9,6 +9,8 @@ import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
 import { encodeSegment, segmentBytes, type ChangeRecord, type LeaderPosition } from '../replication/changelog.js';
 import { indexedForm } from '../util/indexed-names.js';
+// the module's binding, not the global `Buffer` (an accessor: a getter call per use)
+import { Buffer } from 'node:buffer';
 
 interface Waiter {
   seq: number;
