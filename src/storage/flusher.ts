@@ -210,6 +210,11 @@ export class Flusher {
 
     const started = Date.now();
     try {
+      // PostgreSQL no longer checks it (migration 0015): a bug in RENAME or
+      // MOVE would show here, and the commit fails and is retried, as it did
+      // on the constraint, rather than store two keys sharing their rows.
+      const shared = keyIdWrittenTwice(entries);
+      if (shared !== 0) throw new Error(`key id ${shared} would be written under two names in one commit`);
       if (!batch.empty) {
         this.connection ??= await this.database.pool.connect();
         await batch.execute(this.connection, this.database.db);
@@ -306,6 +311,17 @@ export class Flusher {
 function stageLibraries(batch: FlushBatch, libraries: readonly StoredLibrary[]): void {
   batch.before.push(sql`DELETE FROM talus.functions`);
   for (const lib of libraries) batch.before.push(sql`INSERT INTO talus.functions (name, code) VALUES (${lib.name}, ${lib.code})`);
+}
+
+/** A key id that two of the entries staged as keys (not tombstones) hold, or 0. */
+function keyIdWrittenTwice(entries: Entry[]): number {
+  const seen = new Set<number>();
+  for (const e of entries) {
+    if (e.type === null || e.keyId === 0) continue;
+    if (seen.has(e.keyId)) return e.keyId;
+    seen.add(e.keyId);
+  }
+  return 0;
 }
 
 /** Key ids of the entries staged that are keys (not tombstones). */
