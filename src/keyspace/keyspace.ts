@@ -213,6 +213,10 @@ export class Keyspace {
     const isNew = e === undefined || e.type === null;
     if (e === undefined) {
       e = new Entry(db.index, name, type, value, 0, keyId);
+      // A name with no object in a complete db has no row either: tombstones
+      // stay until their delete is committed, and only FLUSHDB (whose delete
+      // the flusher sends first) or evicting committed entries drops objects.
+      e.rowless = db.complete;
       this.place(db, name, e);
     } else {
       e.type = type;
