@@ -522,6 +522,8 @@ export class Keyspace {
   admit(db: Db, name: string, type: KeyType | null, value: unknown, size: number, expireAt: number, keyId: number): Entry {
     const e = new Entry(db.index, name, type, value, expireAt, keyId);
     e.metaDirty = false; // it mirrors its row
+    // a known absence: PostgreSQL has no row for the name (a write to it inserts one)
+    e.rowless = type === null;
     this.place(db, name, e);
     // db.count already includes it: counts are read from PostgreSQL at start.
     if (type !== null && expireAt !== 0) db.expiring.add(e);
