@@ -1,91 +1,116 @@
 #!/usr/bin/env bash
-# bench/cpu-per-request.sh TREE... - Talus's CPU per request, builds compared in alternating pairs.
+# bench/cpu-per-request.sh - CPU per request of Talus and of its PostgreSQL,
+# one or two builds compared in interleaved runs.
 #
-# Starts one Talus per built checkout given (bin/talus, --appendfsync
-# everysec, a fresh embedded PostgreSQL each), warms each with
-# `redis-benchmark -c 50 -d 64 -r 1000000 -n 20000 -t set -P 16`, then for
-# ROUNDS rounds runs `redis-benchmark -c 50 -d 64 -r 1000000 -t $TEST -P p` on
-# each build in turn and prints the server process's CPU microseconds per
-# request (utime + stime from /proc/<pid>/stat around the run; the process's
-# helper threads included, its PostgreSQL not). Alternating keeps the
-# machine's drift out of a comparison: on a shared VM requests/s moves by 2-4x
-# between rounds, CPU per request by 10-30%. Ends with the median and the
-# lowest value of each build and pipeline.
+#   BUILDS="<tree> [<tree>]"  built checkouts (default: this one); each gets its own
+#                             Talus with a fresh embedded PostgreSQL, all running at once
+#   TEST=set  P=16  MODE=everysec  N=300000  WARMUP=20000  PAIRS=2  CLIENTS=50
+#                             (the warm-up is WARMUP SETs whatever TEST is)
+#   SQL_<i>="..."             SQL run on the i-th instance's PostgreSQL (from 0) once it
+#                             is up, before the warm-up: a PostgreSQL-side change measured
+#                             against the same build without it (BUILDS="$PWD $PWD")
 #
-# Environment: TEST (get), PIPES ("16 1"), N (requests per run at -P16, 100000),
-# N1 (at -P1, 40000), ROUNDS (8).
-# Example, this tree against another built checkout:
-#   bench/cpu-per-request.sh /path/to/before .
+# Per run: redis-benchmark -c 50 -d 64 -r 1000000 -n N -t TEST -P P against one
+# Talus, after every Talus has committed its backlog; CPU from /proc/<pid>/stat
+# (utime + stime) of Talus and of the postmaster, its live children and the
+# children it has reaped (cutime + cstime: autovacuum workers come and go),
+# divided by N. Runs alternate between builds, and the order within a pair
+# alternates too: on a shared machine CPU per request is steadier than
+# requests/s, and interleaving spreads the machine's drift over both builds.
+# Prints one line per run: build, Talus µs/request, PostgreSQL µs/request, rps.
 set -euo pipefail
 
-[ $# -ge 1 ] || { echo "usage: $0 TREE... (built checkouts: npx tsc -b)" >&2; exit 2; }
-TEST=${TEST:-get}
-PIPES=${PIPES:-16 1}
-N=${N:-100000}
-N1=${N1:-40000}
-ROUNDS=${ROUNDS:-8}
-TREES=()
-for t in "$@"; do
-  t=$(cd "$t" && pwd)
-  [ -f "$t/dist/src/main.js" ] || { echo "$t is not a built checkout" >&2; exit 2; }
-  TREES+=("$t")
-done
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILDS=${BUILDS:-$ROOT}
+TEST=${TEST:-set}
+P=${P:-16}
+MODE=${MODE:-everysec}
+N=${N:-300000}
+WARMUP=${WARMUP:-20000}
+PAIRS=${PAIRS:-2}
+CLIENTS=${CLIENTS:-50}
+PORT=${PORT:-$((45000 + RANDOM % 4000))}
 
 WORK=$(mktemp -d -t talus-cpu.XXXXXX)
 chmod 755 "$WORK"   # as root the embedded PostgreSQL runs as `postgres`
-PIDS=()
-PORTS=()
+declare -a PIDS=() PORTS=() DIRS=()
+
+stop_pid() { # pid seconds
+  kill -TERM "$1" 2>/dev/null || true
+  for _ in $(seq 1 $(($2 * 10))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null || true
+}
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  local i pgpid
+  for i in "${!PIDS[@]}"; do
+    stop_pid "${PIDS[$i]}" 300
+    pgpid=$(head -n 1 "${DIRS[$i]}/pg/postmaster.pid" 2>/dev/null || true)
+    if [ -n "$pgpid" ] && grep -qs postgres "/proc/$pgpid/cmdline"; then stop_pid "$pgpid" 60; fi
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  local p
-  while :; do
-    p=$((45000 + RANDOM % 5000))
-    ss -ltn | grep -q ":$p " || { echo "$p"; return; }
-  done
+# clock ticks (1/100 s) of user + system time: own, or own + reaped children's
+ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+ticks_with_reaped() { awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() { # data dir
+  local pm c sum
+  pm=$(head -n 1 "$1/pg/postmaster.pid")
+  sum=$(ticks_with_reaped "$pm")
+  for c in $(pgrep -P "$pm"); do sum=$((sum + $(ticks "$c"))); done
+  echo "$sum"
 }
-ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-
-for i in "${!TREES[@]}"; do
-  port=$(free_port)
-  mkdir -p "$WORK/t$i"; chmod 755 "$WORK/t$i"
-  "${TREES[$i]}/bin/talus" --port "$port" --bind 127.0.0.1 --dir "$WORK/t$i" --appendfsync everysec --loglevel warning \
-    >"$WORK/t$i.log" 2>&1 &
-  PIDS[i]=$!
-  PORTS[i]=$port
-done
-for i in "${!TREES[@]}"; do
-  for _ in $(seq 1 600); do [ "$(timeout 5 redis-cli -p "${PORTS[$i]}" PING 2>/dev/null)" = PONG ] && break; sleep 0.1; done
-  redis-benchmark -p "${PORTS[$i]}" -c 50 -d 64 -r 1000000 -n 20000 -t set -P 16 -q >/dev/null
-done
-sleep 2
-
-OUT=$WORK/results
-for r in $(seq 1 "$ROUNDS"); do
-  for p in $PIPES; do
-    n=$N; [ "$p" = 1 ] && n=$N1
-    for i in "${!TREES[@]}"; do
-      a=$(ticks "${PIDS[$i]}")
-      redis-benchmark -p "${PORTS[$i]}" -c 50 -d 64 -r 1000000 -n "$n" -t "$TEST" -P "$p" -q >/dev/null
-      b=$(ticks "${PIDS[$i]}")
-      us=$(awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN { printf "%.2f", (b - a) * 1e4 / n }')
-      echo "round $r $TEST -P$p ${TREES[$i]}: $us us/request (load $(cut -d' ' -f1 /proc/loadavg))"
-      echo "$p $i $us" >>"$OUT"
+settle() {
+  local port
+  for port in "${PORTS[@]}"; do
+    for _ in $(seq 1 1200); do
+      [ "$(timeout 5 redis-cli -p "$port" INFO talus 2>/dev/null | tr -d '\r' | awk -F: '$1 == "dirty_entries" {print $2}')" = 0 ] && break
+      sleep 0.1
     done
   done
+  sleep 1
+}
+bench() { # port n [test]
+  redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -d 64 -r 1000000 -n "$2" -t "${3:-$TEST}" -P "$P" --csv 2>/dev/null |
+    awk -F'","' 'NR == 2 { print $2 }'
+}
+
+i=0
+for tree in $BUILDS; do
+  dir="$WORK/talus-$i"; mkdir -p "$dir"; chmod 755 "$dir"
+  port=$((PORT + i))
+  "$tree/bin/talus" --port "$port" --bind 127.0.0.1 --dir "$dir" --appendfsync "$MODE" --loglevel warning >"$WORK/talus-$i.log" 2>&1 &
+  PIDS[$i]=$!; PORTS[$i]=$port; DIRS[$i]=$dir
+  for _ in $(seq 1 600); do
+    [ "$(timeout 5 redis-cli -p "$port" PING 2>/dev/null)" = PONG ] && break
+    kill -0 "${PIDS[$i]}" 2>/dev/null || { cat "$WORK/talus-$i.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  sqlvar="SQL_$i"
+  if [ -n "${!sqlvar:-}" ]; then
+    PGPASSWORD=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).password)' "$dir/embedded-pg.json") \
+      psql -h 127.0.0.1 -p "$(sed -n 4p "$dir/pg/postmaster.pid")" -U postgres -d postgres -X -q -v ON_ERROR_STOP=1 -c "${!sqlvar}"
+  fi
+  i=$((i + 1))
 done
-echo
-for p in $PIPES; do
-  for i in "${!TREES[@]}"; do
-    awk -v p="$p" -v i="$i" '$1 == p && $2 == i { print $3 }' "$OUT" | sort -g |
-      awk -v t="${TREES[$i]}" -v p="$p" -v test="$TEST" '{ v[NR] = $1 } END {
-        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf "%s -P%s %s: median %.2f us, lowest %.2f us per request (%d runs)\n", test, p, t, m, v[1], NR }'
+# the warm-up writes (SET), so that a read test finds keys
+for i in "${!PIDS[@]}"; do bench "${PORTS[$i]}" "$WARMUP" set >/dev/null; done
+
+echo "$TEST -P $P appendfsync $MODE, N=$N after $WARMUP, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-40s %12s %12s %10s\n' build 'talus us/req' 'pg us/req' rps
+for pair in $(seq 1 "$PAIRS"); do
+  order=("${!PIDS[@]}")
+  [ $((pair % 2)) -eq 0 ] && order=($(printf '%s\n' "${order[@]}" | tac))
+  for i in "${order[@]}"; do
+    settle
+    t0=$(ticks "${PIDS[$i]}"); g0=$(pg_ticks "${DIRS[$i]}")
+    rps=$(bench "${PORTS[$i]}" "$N")
+    settle
+    t1=$(ticks "${PIDS[$i]}"); g1=$(pg_ticks "${DIRS[$i]}")
+    tree="$i:$(echo $BUILDS | cut -d' ' -f$((i + 1)))"
+    printf '%-40s %12.2f %12.2f %10s\n' "$tree" "$(echo "($t1 - $t0) * 10000 / $N" | bc -l)" "$(echo "($g1 - $g0) * 10000 / $N" | bc -l)" "$rps"
   done
 done
+echo "load $(cut -d' ' -f1-3 /proc/loadavg)"

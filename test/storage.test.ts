@@ -199,6 +199,45 @@ describe('storage', function () {
     }
   });
 
+  it('keys new to PostgreSQL are inserted without an upsert, and names reused between commits read back after a kill -9', async () => {
+    // A name created where PostgreSQL can hold no row is a plain INSERT
+    // (Entry.rowless): one that had a row after all would fail its commit.
+    const url = await freshDatabase();
+    let srv = await startTalus(['--database-url', url]);
+    try {
+      let c = srv.client();
+      await c.set('a', '1');
+      await c.multi().set('b', '1').del('b').set('b', '2').exec(); // created, deleted, created again: one insert
+      await c.set('c', '1');
+      await c.multi().del('c').set('c', '2').exec(); // a row: deleted and written again
+      await c.multi().set('d', 'd1').rename('d', 'e').exec(); // never a row for d; e inserted with d's incarnation
+      await c.rename('e', 'a'); // onto a key with a row
+      await c.multi().set('f', 'f1').move('f', 1).exec(); // inserted in db 1
+      await c.multi().set('g', 'g1').swapdb(0, 1).exec(); // db-wide operations in the commit: upserts
+      await c.multi().set('h', 'h1').flushdb().set('h', 'h2').exec();
+      expect((await talusInfo(c)).flusher_failures).to.equal(0);
+      await srv.kill();
+      srv = await startTalus(['--database-url', url]);
+      c = srv.client();
+      expect(await c.keys('*')).to.deep.equal(['h']);
+      expect(await c.get('h')).to.equal('h2');
+      await c.select(1);
+      expect((await c.keys('*')).sort()).to.deep.equal(['a', 'b', 'c', 'g']);
+      expect(await c.mget('a', 'b', 'c', 'g')).to.deep.equal(['d1', '2', '2', 'g1']);
+      // db 1 is not all resident now: a name read as missing from PostgreSQL is inserted, one read with its row upserted
+      await c.set('z', 'z1');
+      await c.set('b', 'b2');
+      expect((await talusInfo(c)).flusher_failures).to.equal(0);
+      await srv.kill();
+      srv = await startTalus(['--database-url', url]);
+      c = srv.client();
+      await c.select(1);
+      expect(await c.mget('a', 'b', 'c', 'g', 'z')).to.deep.equal(['d1', 'b2', '2', 'g1', 'z1']);
+    } finally {
+      await srv.stop();
+    }
+  });
+
   it('the janitor trims the change log to changelog-retention, oldest segments first, keeping the newest', async () => {
     const url = await freshDatabase();
     const srv = await startTalus(['--database-url', url, '--changelog-retention', '20kb']);

@@ -218,6 +218,10 @@ export class Keyspace {
     const isNew = e === undefined || e.type === null;
     if (e === undefined) {
       e = new Entry(db.index, name, type, value, 0, keyId);
+      // A name with no object in a complete db has no row either: tombstones
+      // stay until their delete is committed, and only FLUSHDB (whose delete
+      // the flusher sends first) or evicting committed entries drops objects.
+      e.rowless = db.complete;
       this.place(db, name, e);
     } else {
       e.type = type;
@@ -523,6 +527,8 @@ export class Keyspace {
   admit(db: Db, name: string, type: KeyType | null, value: unknown, size: number, expireAt: number, keyId: number): Entry {
     const e = new Entry(db.index, name, type, value, expireAt, keyId);
     e.metaDirty = false; // it mirrors its row
+    // a known absence: PostgreSQL has no row for the name (a write to it inserts one)
+    e.rowless = type === null;
     this.place(db, name, e);
     // db.count already includes it: counts are read from PostgreSQL at start.
     if (type !== null && expireAt !== 0) db.expiring.add(e);

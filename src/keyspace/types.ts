@@ -27,6 +27,14 @@ export class Entry {
   unwatchedVersions = 0;
   /** the talus.keys row (incarnation, type, TTL, length) needs rewriting */
   metaDirty = true;
+  /**
+   * PostgreSQL holds no row for this name and no commit has been sent with
+   * one: created in a db whose keys are all resident (Db.complete), where no
+   * object stood for the name, or admitted as a miss of a read from
+   * PostgreSQL. Its first commit inserts the row without the conflict check
+   * of an upsert; staging clears it.
+   */
+  rowless = false;
   /** bytes this entry accounts for in the hot set */
   size = 0;
   lastAccess = 0;

@@ -102,9 +102,6 @@ export class FlushBatch {
     }
     try {
       await client.query('BEGIN');
-      // keys.key_id's uniqueness is checked once at COMMIT (a moved key's old
-      // row may be deleted by a later statement than the one writing the new).
-      await client.query('SET CONSTRAINTS ALL DEFERRED');
       for (const q of before) await client.query(q.sql, q.parameters as unknown[]);
       for (const s of statements) await client.query(s);
       await client.query('COMMIT');

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { FlushBatch, MAX_STATEMENT_BYTES } from './batch.js';
 import { codecFor, type TypeCodec } from './codecs.js';
 import type { Database } from './database.js';
-import { appendChangelog, deleteKeys, recordHistory, recordLeaderPosition, upsertKeys, upsertLongKeys } from './writes.js';
+import { appendChangelog, deleteKeys, insertKeys, recordHistory, recordLeaderPosition, upsertKeys, upsertLongKeys } from './writes.js';
 import type { Keyspace, StoredLibrary } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -202,7 +202,10 @@ export class Flusher {
     if (libraries !== undefined) stageLibraries(batch, libraries);
     for (const r of retired) codecFor(r.type).retire(batch, r.keyId);
     // What each codec returned from stage, to restore change tracking on failure.
-    const tokens = entries.map((e) => stageEntry(batch, e));
+    // After FLUSHDB or SWAPDB in this batch, which rows a name has is the
+    // statements' business: upserts only.
+    const inserts = ops.length === 0;
+    const tokens = entries.map((e) => stageEntry(batch, e, inserts));
     for (const segment of segments(records)) {
       const last = segment[segment.length - 1]!;
       batch.add(appendChangelog, segment[0]!.seq, last.seq, last.at, encodeSegment(segment));
@@ -212,6 +215,11 @@ export class Flusher {
 
     const started = Date.now();
     try {
+      // PostgreSQL no longer checks it (migration 0015): a bug in RENAME or
+      // MOVE would show here, and the commit fails and is retried, as it did
+      // on the constraint, rather than store two keys sharing their rows.
+      const shared = keyIdWrittenTwice(entries);
+      if (shared !== 0) throw new Error(`key id ${shared} would be written under two names in one commit`);
       if (!batch.empty) {
         this.connection ??= await this.database.pool.connect();
         await batch.execute(this.connection, this.database.db);
@@ -310,6 +318,17 @@ function stageLibraries(batch: FlushBatch, libraries: readonly StoredLibrary[]):
   for (const lib of libraries) batch.before.push(sql`INSERT INTO talus.functions (name, code) VALUES (${lib.name}, ${lib.code})`);
 }
 
+/** A key id that two of the entries staged as keys (not tombstones) hold, or 0. */
+function keyIdWrittenTwice(entries: Entry[]): number {
+  const seen = new Set<number>();
+  for (const e of entries) {
+    if (e.type === null || e.keyId === 0) continue;
+    if (seen.has(e.keyId)) return e.keyId;
+    seen.add(e.keyId);
+  }
+  return 0;
+}
+
 /** Key ids of the entries staged that are keys (not tombstones). */
 function liveKeyIds(entries: Entry[]): number[] {
   const ids: number[] = [];
@@ -335,11 +354,15 @@ function segments(records: ChangeRecord[]): ChangeRecord[][] {
   return out;
 }
 
-function stageEntry(batch: FlushBatch, e: Entry): { codec: TypeCodec; token: unknown } | undefined {
+function stageEntry(batch: FlushBatch, e: Entry, inserts: boolean): { codec: TypeCodec; token: unknown } | undefined {
   const name = Buffer.from(e.name, 'latin1');
   const key = indexedForm(name);
+  // once sent, the row may exist (a failed commit's retry upserts)
+  const rowless = e.rowless && inserts;
+  e.rowless = false;
   if (e.type === null) {
-    batch.add(deleteKeys, e.db, key);
+    // created and deleted between two commits: no row to delete
+    if (!rowless) batch.add(deleteKeys, e.db, key);
     return undefined;
   }
   const codec = codecFor(e.type);
@@ -349,7 +372,7 @@ function stageEntry(batch: FlushBatch, e: Entry): { codec: TypeCodec; token: unk
   const length = inline !== null ? 0 : codec.length(e.value);
   const expireAt = e.expireAt === 0 ? null : e.expireAt;
   const rowValue = inline ?? codec.rowNote?.(e.value) ?? null;
-  if (key === name) batch.add(upsertKeys, e.db, key, e.keyId, e.type, expireAt, length, rowValue);
+  if (key === name) batch.add(rowless ? insertKeys : upsertKeys, e.db, key, e.keyId, e.type, expireAt, length, rowValue);
   else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, expireAt, length, rowValue);
   e.metaDirty = false;
   const token = codec.stage(batch, e);

@@ -183,16 +183,16 @@ export class Loader implements Pager {
   }
 
   /** A string value longer than INLINE_VALUE_BYTES, read in slices of that size. */
-  private async readLargeString(keyId: number, bytes: number): Promise<Buffer> {
+  private async readLargeString(dbIndex: number, form: Buffer, bytes: number): Promise<Buffer> {
     const out = Buffer.allocUnsafe(bytes);
     for (let at = 0; at < bytes; at += INLINE_VALUE_BYTES) {
       const { rows } = await sql<{ part: Buffer }>`
         SELECT substring(value FROM ${at + 1}::int FOR ${INLINE_VALUE_BYTES}::int) AS part
-        FROM talus.keys WHERE key_id = ${keyId}`.execute(this.db);
+        FROM talus.keys WHERE db = ${dbIndex} AND key = ${form}`.execute(this.db);
       const part = rows[0]?.part;
       // Nothing writes a key that is being loaded (its commands wait for the load): a bug if it happens.
       if (part === undefined || part.length !== Math.min(INLINE_VALUE_BYTES, bytes - at)) {
-        throw new Error(`string value of key id ${keyId} changed while read`);
+        throw new Error(`string value of a key of db ${dbIndex} changed while read`);
       }
       part.copy(out, at);
     }
@@ -243,7 +243,7 @@ export class Loader implements Pager {
         ids.push(r.key_id);
       }
       const values = new Map<number, unknown>();
-      for (const r of large) values.set(r.key_id, await this.readLargeString(r.key_id, r.value_bytes!));
+      for (const r of large) values.set(r.key_id, await this.readLargeString(d.index, r.key, r.value_bytes!));
       for (const [type, list] of big) {
         const opened = await codecFor(type).openPaged!(this.pageContext, list);
         for (const { keyId } of list) {

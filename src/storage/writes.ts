@@ -13,6 +13,21 @@ export const upsertKeys: ArrayWrite = {
 };
 
 /**
+ * upsertKeys for keys that have no row (Entry.rowless): a plain insert, which
+ * costs PostgreSQL about a third less than an upsert's speculative insertion
+ * (docs/benchmarks.md, "Session 14: the write path"). A row there after all
+ * (a bug) is a unique violation: that commit fails, is logged, and its retry
+ * upserts.
+ */
+export const insertKeys: ArrayWrite = {
+  name: 'keys_new',
+  columns: upsertKeys.columns,
+  build: ([db, key, id, type, exp, len, value]) => sql`
+    INSERT INTO talus.keys (db, key, key_id, type, expire_at, length, value)
+    SELECT * FROM unnest(${db}, ${key}, ${id}, ${type}, ${exp}, ${len}, ${value})`,
+};
+
+/**
  * upsertKeys for keys longer than SHORT_NAME_BYTES: `key` is the indexed
  * form, `long_key` the whole key (util/indexed-names.ts). A separate write, so
  * commits of short keys keep their statement. A form always stands for the
