@@ -1469,6 +1469,8 @@ export interface Divergence {
   context: string[];
   /** the whole sequence up to the divergence, one redis-cli line per command */
   reproducer: string[];
+  /** the same steps as sent (with their comparators), for reduction (test/support/diff-reduce.ts) */
+  steps: Step[];
 }
 
 export interface DiffOptions {
@@ -1591,6 +1593,7 @@ export async function runDifferential(opts: DiffOptions): Promise<DiffResult> {
     const protocol: 2 | 3 = opts.resp3?.(seed) ? 3 : 2;
     const history: string[] = [];
     const repro: string[] = [];
+    const sent: Step[] = [];
     try {
       if (protocol === 3) {
         // HELLO replies name the server: not compared
@@ -1613,6 +1616,7 @@ export async function runDifferential(opts: DiffOptions): Promise<DiffResult> {
           const a = as[j]!;
           const b = bs[j]!;
           result.commandsSent++;
+          sent.push(step);
           const line = showCommand(step.args);
           repro.push(depth > 1 && j === 0 ? `${line}    # pipeline of ${batch.length} starts here` : line);
           const agree = (step.compare ?? exact)(a, b);
@@ -1627,6 +1631,7 @@ export async function runDifferential(opts: DiffOptions): Promise<DiffResult> {
               actual: show(b),
               context: history.slice(-keep),
               reproducer: repro,
+              steps: sent,
             };
             return result;
           }
