@@ -9,6 +9,7 @@ import type { Entry } from '../keyspace/types.js';
 import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
 import { LD_ZERO, addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/long-double.js';
 import { keyName } from '../keyspace/names.js';
+import { keepByteAfter } from '../util/hyperloglog.js';
 
 /**
  * The string family (Redis 7.0 t_string semantics).
@@ -347,6 +348,7 @@ function setrange(c: CommandContext, args: Buffer[]): Reply {
   if (old !== undefined) old.copy(v, 0);
   if (at > oldLen) v.fill(0, oldLen, at);
   bytes.copy(v, at);
+  keepByteAfter(old, v);
   storeString(c, e, key, v, e?.expireAt ?? 0);
   changed(c, key, 'setrange', ['SETRANGE', key, String(at), bytes]);
   return len;
