@@ -131,6 +131,10 @@ describe('differential: Talus vs redis-server', function () {
       ['PFDEBUG', 'DECODE', k('hll2')], ['PFDEBUG', 'DECODE', k('hll3')], ['PFCOUNT', k('hll2')], ['PFCOUNT', k('hll3')],
       ['PFADD', k('hll2'), '36510', '26639', '18009', '46376'], ['PFADD', k('hll3'), '36510', '26639', '18009', '46376'],
       ['GET', k('hll2')], ['GET', k('hll3')],
+      // SORT in MULTI after a command that puts elements in its key: the BY/GET keys those name are loaded before EXEC
+      ['SET', k('w_2.5'), '7'], ['HSET', k('h_x'), 'g', 'hx'], ['SADD', k('src'), 'x', 'y'], ['SET', k('w_y'), '1'],
+      ['MULTI'], ['RPUSH', k('ls'), '2.5', 'x'], ['SORT', k('ls'), 'ALPHA', 'GET', `${p}w_*`, 'GET', `${p}h_*->g`], ['EXEC'],
+      ['MULTI'], ['SUNIONSTORE', k('ss'), k('src')], ['SORT', k('ss'), 'BY', `${p}w_*`, 'GET', '#', 'GET', `${p}h_*->g`], ['EXEC'],
     ];
     // the same against the paged Talus: the encoding must survive eviction (hot set of 1 byte)
     for (const port of [talus!.port, paged!.port]) {

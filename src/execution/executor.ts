@@ -504,11 +504,16 @@ export class Executor {
       const view = [...this.host.keyspace.dbs];
       const dbArg = (a: Buffer | undefined) => (a && /^\d+$/.test(a.toString('latin1')) ? Number(a.toString('latin1')) : -1);
       let index = current.index;
+      const earlier = { args: [] as Buffer[][], refs: [] as KeyRef[] };
       try {
         c.plannedLayout = view;
+        c.plannedEarlier = earlier;
         for (const q of c.multi) {
           c.db = view[index]!;
-          refs.push(...this.keyRefs(c, q.cmd, q.args));
+          const own = this.keyRefs(c, q.cmd, q.args);
+          refs.push(...own);
+          earlier.args.push(q.args);
+          earlier.refs.push(...own);
           if (q.cmd.name === 'select' && view[dbArg(q.args[1])]) index = dbArg(q.args[1]);
           if (q.cmd.name === 'swapdb') {
             const i = dbArg(q.args[1]);
@@ -519,6 +524,7 @@ export class Executor {
       } finally {
         c.db = current;
         c.plannedLayout = undefined;
+        c.plannedEarlier = undefined;
       }
       return mergeAccesses(refs);
     }
