@@ -476,6 +476,8 @@ const KEY_NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'k y', 'k\x00z'];
 const MEMBERS = ['m1', 'm2', 'm3', 'x', '1', '2.5', '', 'm\xff'];
 const INT_EDGES = ['9223372036854775807', '-9223372036854775808', '9223372036854775806', '-9223372036854775807',
   '4611686018427387904', '18446744073709551616'];
+/** expiry arguments that overflow once made milliseconds or absolute ('invalid expire time') */
+const HUGE_EXPIRES = ['9223372036854775807', '9223372036854775', '-9223372036854775808', '9223372036854775806', '4611686018427387904'];
 const NOT_INTS = ['01', '+1', ' 1', '1 ', '1.0', '0x10', '1e3', 'abc', '', '-0', '- 1'];
 const FLOATS = ['1.5', '-0.25', '3.0e3', '1e-5', '0.1', '10.50', '-inf', 'inf', 'nan', '5.0e300', '1.7976931348623157e308'];
 const COLLECTION_KINDS = ['list', 'hash', 'set', 'zset'] as const;
@@ -563,7 +565,7 @@ export class Gen {
     const r = this.rng.next();
     if (r < 0.75) return this.ttlSeconds();
     if (r < 0.9) return this.rng.pick(['0', '-1', '-100']);
-    return this.rng.pick(['abc', '1.5', '9223372036854775807', '']);
+    return this.rng.pick(['abc', '1.5', '9223372036854775807', '', '9223372036854775', '-9223372036854775808']);
   }
   /** an absolute unix time in seconds: far future, or the past */
   unixSeconds(): string {
@@ -610,7 +612,8 @@ export const STRINGS: Family = {
         const args: Arg[] = ['SET', g.key(), g.value()];
         if (g.chance(0.4)) {
           const opts: Arg[][] = [['NX'], ['XX'], ['GET'], ['KEEPTTL'], ['EX', g.ttlSeconds()], ['PX', g.ttlSeconds() + '000'],
-            ['EXAT', g.unixSeconds()], ['PXAT', g.unixSeconds() + '000'], ['EX', g.pick(['0', '-5', 'x'])]];
+            ['EXAT', g.unixSeconds()], ['PXAT', g.unixSeconds() + '000'], ['EX', g.pick(['0', '-5', 'x'])],
+            [g.pick(['EX', 'PX', 'EXAT', 'PXAT']), g.pick(HUGE_EXPIRES)]];
           const n = g.chance(0.7) ? 1 : 2;
           for (let i = 0; i < n; i++) args.push(...g.pick(opts));
         }
@@ -625,9 +628,13 @@ export const STRINGS: Family = {
     { name: 'incrbyfloat', weight: 2, gen: (g) => ['INCRBYFLOAT', g.key(), g.floatArg()] },
     { name: 'append', weight: 2, gen: (g) => ['APPEND', g.key(), g.value()] },
     { name: 'strlen', gen: (g) => ['STRLEN', g.key()] },
-    { name: 'getrange', weight: 2, gen: (g) => ['GETRANGE', g.key(), g.int(-20, 20), g.pick([g.int(-20, 20), '-1', '100', 'x'])] },
+    {
+      name: 'getrange', weight: 2, gen: (g) =>
+        ['GETRANGE', g.key(), g.chance(0.9) ? g.int(-20, 20) : g.pick(INT_EDGES), g.pick([g.int(-20, 20), '-1', '100', 'x', g.pick(INT_EDGES)])],
+    },
     { name: 'substr', gen: (g) => ['SUBSTR', g.key(), g.int(-10, 10), g.int(-10, 10)] },
-    { name: 'setrange', weight: 2, gen: (g) => ['SETRANGE', g.key(), g.pick([g.int(0, 40), '-1', 'x', '0']), g.value()] },
+    // (an offset just under 512 MB would make Redis allocate it: only offsets past the limit)
+    { name: 'setrange', weight: 2, gen: (g) => ['SETRANGE', g.key(), g.pick([g.int(0, 40), g.int(0, 40), '-1', 'x', '0', '536870912', '9223372036854775807']), g.value()] },
     { name: 'mset', weight: 2, gen: (g) => ['MSET', ...Array.from({ length: g.rng.int(1, 3) }, () => [g.key(), g.value()]).flat()] },
     { name: 'msetnx', gen: (g) => ['MSETNX', ...Array.from({ length: g.rng.int(1, 3) }, () => [g.key(), g.value()]).flat()] },
     { name: 'mget', weight: 2, gen: (g) => ['MGET', ...g.keys(1, 4)] },
@@ -635,13 +642,14 @@ export const STRINGS: Family = {
     { name: 'getdel', gen: (g) => ['GETDEL', g.key()] },
     {
       name: 'getex', gen: (g) => {
-        const opts: Arg[][] = [[], ['PERSIST'], ['EX', g.ttlSeconds()], ['PX', g.ttlSeconds() + '000'], ['EXAT', g.unixSeconds()], ['EX', '0'], ['FOO']];
+        const opts: Arg[][] = [[], ['PERSIST'], ['EX', g.ttlSeconds()], ['PX', g.ttlSeconds() + '000'], ['EXAT', g.unixSeconds()], ['EX', '0'], ['FOO'],
+          [g.pick(['EX', 'PX', 'EXAT', 'PXAT']), g.pick(HUGE_EXPIRES)], ['PERSIST', 'EX', '10'], ['EX', '10', 'PX', '10000']];
         return ['GETEX', g.key(), ...g.pick(opts)];
       },
     },
     { name: 'setnx', gen: (g) => ['SETNX', g.key(), g.value()] },
-    { name: 'setex', gen: (g) => ['SETEX', g.key(), g.pick([g.ttlSeconds(), g.ttlSeconds(), '0', '-1', 'x']), g.value()] },
-    { name: 'psetex', gen: (g) => ['PSETEX', g.key(), g.pick([g.ttlSeconds() + '000', '0', 'x']), g.value()] },
+    { name: 'setex', gen: (g) => ['SETEX', g.key(), g.pick([g.ttlSeconds(), g.ttlSeconds(), '0', '-1', 'x', g.pick(HUGE_EXPIRES)]), g.value()] },
+    { name: 'psetex', gen: (g) => ['PSETEX', g.key(), g.pick([g.ttlSeconds() + '000', '0', 'x', g.pick(HUGE_EXPIRES)]), g.value()] },
     { name: 'lcs', gen: (g) => ['LCS', g.key(), g.key(), ...g.pick([[], ['LEN'], ['IDX'], ['IDX', 'WITHMATCHLEN'], ['IDX', 'MINMATCHLEN', g.int(0, 3)]])] },
   ],
 };
@@ -659,9 +667,9 @@ export const KEYS: Family = {
     { name: 'touch', gen: (g) => ['TOUCH', ...g.keys(1, 3)] },
     {
       name: 'expire', weight: 2, gen: (g) =>
-        ['EXPIRE', g.key(), g.expireSeconds(), ...(g.chance(0.3) ? [g.pick(['NX', 'XX', 'GT', 'LT', 'FOO'])] : [])],
+        ['EXPIRE', g.key(), g.expireSeconds(), ...(g.chance(0.3) ? [g.pick(['NX', 'XX', 'GT', 'LT', 'FOO'])] : []), ...(g.chance(0.08) ? [g.pick(['NX', 'XX', 'GT', 'LT', 'gt'])] : [])],
     },
-    { name: 'pexpire', gen: (g) => ['PEXPIRE', g.key(), g.pick([g.ttlSeconds() + '000', '0', '-1'])] },
+    { name: 'pexpire', gen: (g) => ['PEXPIRE', g.key(), g.pick([g.ttlSeconds() + '000', '0', '-1', g.pick(HUGE_EXPIRES)])] },
     { name: 'expireat', gen: (g) => ['EXPIREAT', g.key(), g.unixSeconds(), ...(g.chance(0.2) ? [g.pick(['NX', 'XX', 'GT', 'LT'])] : [])] },
     { name: 'pexpireat', gen: (g) => ['PEXPIREAT', g.key(), g.unixSeconds() + '000'] },
     { name: 'persist', gen: (g) => ['PERSIST', g.key()] },
@@ -678,6 +686,8 @@ export const CONNECTION: Family = {
   commands: [
     { name: 'ping', gen: (g) => (g.chance(0.5) ? ['PING'] : ['PING', g.value()]) },
     { name: 'echo', gen: (g) => ['ECHO', g.value()] },
+    // a connection's own name: names with spaces or newlines are refused, an empty one clears it
+    { name: 'client', weight: 0.5, gen: (g) => (g.chance(0.5) ? ['CLIENT', 'GETNAME'] : ['CLIENT', 'SETNAME', g.pick(['conn-1', 'a b', '', 'x\n', 'Ω', 'n'.repeat(40)])]) },
   ],
 };
 
@@ -1093,13 +1103,35 @@ export const ZSETS: Family = {
   ],
 };
 
+/**
+ * BITFIELD subcommands: GET/SET/INCRBY over signed and unsigned widths (and
+ * invalid ones), plain and #-scaled offsets, OVERFLOW modes between them.
+ * Offsets stay small: one near 2^32 bits would make Redis allocate 512 MB.
+ */
+function bitfieldOps(g: Gen, writes: boolean): Arg[] {
+  const type = () => (g.chance(0.9) ? `${g.pick(['i', 'u'])}${g.pick(['1', '4', '8', '8', '16', '32', '63', '64'])}` : g.pick(['i0', 'u64', 'i65', 'x8', 'I8', '']));
+  const offset = () => (g.chance(0.8) ? g.int(0, 80) : g.pick(['#0', '#1', '#3', '-1', 'x', '#-1', '4294967296']));
+  const num = () => (g.chance(0.7) ? g.int(-300, 300) : g.pick(INT_EDGES));
+  const out: Arg[] = [];
+  for (let i = g.rng.int(0, 3); i >= 0; i--) {
+    const r = g.rng.next();
+    if (!writes || r < 0.35) out.push(g.pick(['GET', 'get']), type(), offset());
+    else if (r < 0.6) out.push('SET', type(), offset(), num());
+    else if (r < 0.85) out.push('INCRBY', type(), offset(), num());
+    else out.push('OVERFLOW', g.pick(['WRAP', 'SAT', 'FAIL', 'fail', 'BAD']));
+  }
+  return out;
+}
+
 export const BITMAPS: Family = {
   name: 'bitmaps',
   commands: [
     { name: 'setbit', gen: (g) => ['SETBIT', g.key(), g.pick([g.int(0, 100), '-1', 'x', '4294967296']), g.pick(['0', '1', '1', '2'])] },
-    { name: 'getbit', gen: (g) => ['GETBIT', g.key(), g.int(0, 120)] },
-    { name: 'bitcount', gen: (g) => ['BITCOUNT', g.key(), ...g.pick([[], [g.int(-5, 5), g.int(-5, 5)], [g.int(-5, 5), g.int(-5, 5), g.pick(['BYTE', 'BIT'])]])] },
-    { name: 'bitpos', gen: (g) => ['BITPOS', g.key(), g.pick(['0', '1']), ...g.pick([[], [g.int(-3, 3)], [g.int(-3, 3), g.int(-3, 3), g.pick(['BYTE', 'BIT'])]])] },
+    { name: 'getbit', gen: (g) => ['GETBIT', g.key(), g.chance(0.9) ? g.int(0, 120) : g.pick(['4294967295', '4294967296', '-1', 'x', ''])] },
+    { name: 'bitfield', weight: 2, gen: (g) => ['BITFIELD', g.key(), ...bitfieldOps(g, true)] },
+    { name: 'bitfield_ro', gen: (g) => ['BITFIELD_RO', g.key(), ...bitfieldOps(g, g.chance(0.05))] },
+    { name: 'bitcount', gen: (g) => ['BITCOUNT', g.key(), ...g.pick([[], [g.int(-5, 5), g.int(-5, 5)], [g.int(-5, 5), g.int(-5, 5), g.pick(['BYTE', 'BIT'])], [g.pick(INT_EDGES), g.pick(INT_EDGES), g.pick(['BYTE', 'BIT', 'bit'])]])] },
+    { name: 'bitpos', gen: (g) => ['BITPOS', g.key(), g.pick(['0', '1']), ...g.pick([[], [g.int(-3, 3)], [g.int(-3, 3), g.int(-3, 3), g.pick(['BYTE', 'BIT'])], [g.pick(INT_EDGES), g.pick(INT_EDGES), g.pick(['BYTE', 'BIT'])]])] },
     { name: 'bitop', gen: (g) => ['BITOP', g.pick(['AND', 'OR', 'XOR', 'NOT']), g.key(), ...g.keys(1, 2)] },
   ],
 };
