@@ -94,6 +94,8 @@ describe('differential: Talus vs redis-server', function () {
       ['MULTI'], ['XINFO', 'GROUPS', k('x'), '0'], ['EXEC'], ['MULTI'], ['XINFO', 'NOSUCH'], ['OBJECT', 'ENCODING'], ['EXEC'], ['MULTI'], ['COMMAND'], ['DISCARD'],
       ['SET', k('e'), 'v'], ['EXPIRE', k('e'), '100', b('FO\xffO\x00x')], ['EXPIRE', k('e'), '100', b('F\rOO\r\n')],
       ['HELLO', '2', b('\xffopt\r\n')], ['CLIENT', 'LIST', 'TYPE', b('\xffx\x00y')],
+      // HELLO's version is a long long: past int64 it is not an integer, not an unsupported version
+      ['HELLO', '99999999999999999999'], ['HELLO', '9223372036854775808'], ['HELLO', '9223372036854775807'], ['HELLO', '03'], ['HELLO', '-0'], ['HELLO', ''],
       // SORT reads numbers as strtod does a C string: "\x00" is 0, "3\x00x" is 3
       ['RPUSH', k('l'), b('\x00'), b('3\x00x'), '2', b(' 1\x00')], ['SORT', k('l')], ['SORT', k('l'), 'DESC'],
       ['RPUSH', k('l2'), 'a', 'b', 'c'], ['SET', k('w_a'), b('\x00'), ], ['SET', k('w_b'), b('-1\x00z')], ['SET', k('w_c'), b('\x00\x00')],

@@ -4,6 +4,7 @@ import { ErrorReply, MapReply, OK, PONG, SimpleString } from '../protocol/reply.
 import { intArg, keyword } from './args.js';
 import type { CommandContext } from '../execution/context.js';
 import { VERSION } from '../version.js';
+import { parseInteger } from '../util/numbers.js';
 
 /** AUTH and HELLO ... AUTH: log in as `user`, or log the failure in the ACL log and answer WRONGPASS. */
 function login(c: CommandContext, args: Buffer[], user: string, pass: Buffer): ErrorReply | undefined {
@@ -34,12 +35,11 @@ function hello(c: CommandContext, args: Buffer[]) {
   let proto = c.session.protocol;
   let i = 1;
   if (args.length > 1) {
-    const p = Number(args[1]!.toString());
-    if (!Number.isInteger(p) || !/^-?\d+$/.test(args[1]!.toString())) {
-      return new ErrorReply('ERR Protocol version is not an integer or out of range');
-    }
-    if (p < 2 || p > 3) return new ErrorReply('NOPROTO unsupported protocol version');
-    proto = p as 2 | 3;
+    // a long long as Redis parses one (string2ll): 20 digits are out of range, not an unsupported version
+    const p = parseInteger(args[1]!);
+    if (p === null) return new ErrorReply('ERR Protocol version is not an integer or out of range');
+    if (p < 2n || p > 3n) return new ErrorReply('NOPROTO unsupported protocol version');
+    proto = Number(p) as 2 | 3;
     i = 2;
   }
   let name: string | undefined;

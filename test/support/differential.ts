@@ -476,6 +476,14 @@ const KEY_NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'k y', 'k\x00z'];
 const MEMBERS = ['m1', 'm2', 'm3', 'x', '1', '2.5', '', 'm\xff'];
 const INT_EDGES = ['9223372036854775807', '-9223372036854775808', '9223372036854775806', '-9223372036854775807',
   '4611686018427387904', '18446744073709551616'];
+/** RESTORE payloads: redis-server 7.0's DUMP of "hello" and of the list [a, b, 1], a bad checksum, junk */
+const DUMPS = [
+  Buffer.from('\x00\x05hello\n\x00cr\xdfve4 \n', 'latin1'),
+  Buffer.from('\x12\x01\x02\x0f\x0f\x00\x00\x00\x03\x00\x81a\x02\x81b\x02\x01\x01\xff\n\x00\xe0\x1b\xabJG\xceY"', 'latin1'),
+  Buffer.from('\x00\x05hello\n\x00cr\xdfve4 \x0b', 'latin1'),
+  Buffer.from('junk'),
+  Buffer.alloc(0),
+];
 /** expiry arguments that overflow once made milliseconds or absolute ('invalid expire time') */
 const HUGE_EXPIRES = ['9223372036854775807', '9223372036854775', '-9223372036854775808', '9223372036854775806', '4611686018427387904'];
 const NOT_INTS = ['01', '+1', ' 1', '1 ', '1.0', '0x10', '1e3', 'abc', '', '-0', '- 1'];
@@ -665,6 +673,16 @@ export const KEYS: Family = {
     { name: 'renamenx', gen: (g) => ['RENAMENX', g.key(), g.key()] },
     { name: 'copy', gen: (g) => ['COPY', g.key(), g.key(), ...g.pick([[], ['REPLACE'], ['DB', '0'], ['FOO']])] },
     { name: 'touch', gen: (g) => ['TOUCH', ...g.keys(1, 3)] },
+    { name: 'move', weight: 0.5, gen: (g) => ['MOVE', g.key(), g.pick(['1', '1', '0', '16', '-1', 'x'])] },
+    {
+      name: 'restore', weight: 0.5, gen: (g) => {
+        const opts = shuffled(g, [
+          ...(g.chance(0.5) ? [['REPLACE']] : []), ...(g.chance(0.1) ? [['ABSTTL']] : []),
+          ...(g.chance(0.1) ? [['IDLETIME', g.pick(['10', '-1', 'x'])]] : []), ...(g.chance(0.05) ? [['FREQ', g.pick(['5', '256'])]] : []),
+        ]);
+        return ['RESTORE', g.key(), g.pick(['0', '0', g.ttlSeconds() + '000', '-1', 'x']), g.pick(DUMPS), ...opts.flat()];
+      },
+    },
     {
       name: 'expire', weight: 2, gen: (g) =>
         ['EXPIRE', g.key(), g.expireSeconds(), ...(g.chance(0.3) ? [g.pick(['NX', 'XX', 'GT', 'LT', 'FOO'])] : []), ...(g.chance(0.08) ? [g.pick(['NX', 'XX', 'GT', 'LT', 'gt'])] : [])],
@@ -686,6 +704,11 @@ export const CONNECTION: Family = {
   commands: [
     { name: 'ping', gen: (g) => (g.chance(0.5) ? ['PING'] : ['PING', g.value()]) },
     { name: 'echo', gen: (g) => ['ECHO', g.value()] },
+    // only protocol versions HELLO refuses (a successful HELLO names the server); a group, so never mangled into a plain HELLO
+    {
+      name: 'hello', weight: 0.3, gen: (g) =>
+        [{ args: ['HELLO', g.pick(['4', '1', 'x', '-1', '0', '', '99999999999999999999']), ...g.pick([[], ['AUTH', 'default', 'x'], ['SETNAME', 'n'], ['FOO']])] }],
+    },
     // a connection's own name: names with spaces or newlines are refused, an empty one clears it
     { name: 'client', weight: 0.5, gen: (g) => (g.chance(0.5) ? ['CLIENT', 'GETNAME'] : ['CLIENT', 'SETNAME', g.pick(['conn-1', 'a b', '', 'x\n', 'Ω', 'n'.repeat(40)])]) },
   ],
@@ -925,7 +948,7 @@ export const SETS: Family = {
   ],
 };
 
-// No out-of-range numbers ('1e400', cursors >= 2^64): Redis's strtod/strtoul leave errno = ERANGE
+// No out-of-range numbers ('1e400', cursors or stream ID parts >= 2^64): Redis's strtod/strtoul leave errno = ERANGE
 // behind, and a later SORT (which tests errno without clearing it) then fails its numeric
 // conversion: a Redis quirk that depends on which command last cleared errno.
 const SCORE_MIN = ['-inf', '-inf', '(-inf', '(1', '1', '0', '(0', '-5.5', '2.5', '(2.5', '-1', '1e1', ' 1', '+inf', 'x', '(', 'nan', '(1e300', '-1e300', '1 '];
@@ -1355,7 +1378,7 @@ function streamId(g: Gen): string {
   if (r < 0.55) return `${ms}-${g.int(0, 3)}`;
   if (r < 0.7) return ms;
   if (r < 0.8) return `${ms}-*`;
-  return g.pick(['0-0', '-', '+', 'x', '1-x', '18446744073709551615-18446744073709551615', '18446744073709551615', '1-18446744073709551616', '01-1', '']);
+  return g.pick(['0-0', '-', '+', 'x', '1-x', '18446744073709551615-18446744073709551615', '18446744073709551615', '1-1-1', '01-1', '']);
 }
 /** A range bound: an ID, `-`/`+`, or exclusive `(id`. */
 function streamBound(g: Gen): string {
