@@ -101,6 +101,9 @@ describe('differential: Talus vs redis-server', function () {
       ['RPUSH', k('l2'), 'a', 'b', 'c'], ['SET', k('w_a'), b('\x00'), ], ['SET', k('w_b'), b('-1\x00z')], ['SET', k('w_c'), b('\x00\x00')],
       ['SORT', k('l2'), 'BY', `${p}w_*`], ['HSET', k('hw_a'), 'f', b('5\x00')], ['SORT', k('l2'), 'BY', `${p}hw_*->f`],
       ['RPUSH', k('l3'), b('x\x00')], ['SORT', k('l3')],
+      // LPOS RANK LLONG_MIN: Redis's negated rank stays negative, so its COUNT test overflows and every match is returned
+      ['RPUSH', k('lp'), 'm', 'x', 'm', 'm'], ['LPOS', k('lp'), 'm', 'RANK', '-9223372036854775808', 'COUNT', '1'],
+      ['LPOS', k('lp'), 'm', 'RANK', '-9223372036854775808', 'COUNT', '2', 'MAXLEN', '3'], ['LPOS', k('lp'), 'm', 'RANK', '-9223372036854775808'],
       // options are compared as C strings (strcasecmp): a NUL ends them; so do score bounds (strtod)
       ['SET', k('e'), 'v', b('NX\x00junk')], ['EXPIRE', k('e'), '100', b('NX\x00junk')], ['ZADD', k('zq'), b('CH\x00x'), '1', 'a', '2', 'b'],
       ['ZRANGE', k('zq'), '0', '-1', b('WITHSCORES\x00')], ['LPOS', k('nol'), 'a', b('RANK\x00'), '1'],
