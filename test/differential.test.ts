@@ -94,6 +94,8 @@ describe('differential: Talus vs redis-server', function () {
       ['MULTI'], ['XINFO', 'GROUPS', k('x'), '0'], ['EXEC'], ['MULTI'], ['XINFO', 'NOSUCH'], ['OBJECT', 'ENCODING'], ['EXEC'], ['MULTI'], ['COMMAND'], ['DISCARD'],
       ['SET', k('e'), 'v'], ['EXPIRE', k('e'), '100', b('FO\xffO\x00x')], ['EXPIRE', k('e'), '100', b('F\rOO\r\n')],
       ['HELLO', '2', b('\xffopt\r\n')], ['CLIENT', 'LIST', 'TYPE', b('\xffx\x00y')],
+      // cjson.decode: a NUL in the first two bytes is UTF-16/32; a later one ends the text (a C string)
+      ...['\x00', '[1,\x00]', '1\x00', '"a\x00b"', '[\x00', '\x00\x00', '{"a":\x001}', '[1, 2]\x00', 'nul\x00'].map((t) => ['EVAL', 'return cjson.decode(ARGV[1])', '0', b(t)]),
       // HELLO's version is a long long: past int64 it is not an integer, not an unsupported version
       ['HELLO', '99999999999999999999'], ['HELLO', '9223372036854775808'], ['HELLO', '9223372036854775807'], ['HELLO', '03'], ['HELLO', '-0'], ['HELLO', ''],
       // SORT reads numbers as strtod does a C string: "\x00" is 0, "3\x00x" is 3

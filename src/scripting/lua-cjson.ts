@@ -127,7 +127,14 @@ export function cjsonLibrary(vm: LuaVm): LuaFunctions {
   };
 
   // ---- decode ----
-  const decode = (L: number, text: Buffer): void => {
+  const decode = (L: number, input: Buffer): void => {
+    // a NUL in the first two bytes means UTF-16/32 to lua-cjson; past them, it reads a C string: a NUL ends the text
+    if (input.length >= 2 && (input[0] === 0 || input[1] === 0)) {
+      vm.raise(L, 'JSON parser does not support UTF-16 or UTF-32');
+      throw new Error('unreachable');
+    }
+    const nul = input.indexOf(0);
+    const text = nul < 0 ? input : input.subarray(0, nul);
     let at = 0;
     let depth = 0;
     const error = (expected: string, found: string, index = at): never => {

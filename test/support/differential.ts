@@ -1484,7 +1484,69 @@ export const STREAMS: Family = {
 };
 
 
-export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS, GEO, BITMAPS, HYPERLOGLOG, STREAMS, SORTING, TRANSACTIONS];
+// --- scripting ------------------------------------------------------------------------
+
+/**
+ * A few fixed Lua scripts over the generated keys: replies converted both
+ * ways (integers, floats cut to integers, booleans, nested tables, status and
+ * error tables), errors raised inside scripts (with the script's SHA and
+ * line in the message), redis.call vs redis.pcall, and numkeys edge cases.
+ */
+const SCRIPTS = [
+  "return redis.call('GET', KEYS[1])",
+  "return redis.call('INCRBY', KEYS[1], ARGV[1])",
+  "return {1, 2.9, -3.5, 'x', false, true, {3, {4}}, ARGV[1]}",
+  "return redis.pcall('LPUSH', KEYS[1], ARGV[1])",
+  "return {err='my error'}",
+  "return redis.status_reply('FINE')",
+  "return redis.error_reply('bad thing')",
+  'return tonumber(ARGV[1])',
+  "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('TYPE', KEYS[1])",
+  "return redis.call('HGETALL', KEYS[1])",
+  "return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')",
+  "return redis.call('LRANGE', KEYS[1], 0, -1)",
+  "return redis.call('nosuchcommand')",
+  "return redis.call('GET')",
+  'return nosuchglobal',
+  "local t = redis.call('TYPE', KEYS[1]); return t.ok",
+  "return {1, nil, 3}",
+  "return redis.call('EXISTS', KEYS[1], KEYS[2])",
+  'return #KEYS + #ARGV * 100',
+  "return redis.sha1hex(ARGV[1])",
+  "return redis.call('LPUSH', KEYS[1], 'x')",
+  'return 1e20',
+  "return {tonumber('inf'), tonumber('-inf'), 0/0 ~= 0/0, 2^53 + 1}",
+  "return cjson.encode({a = {1, 2, 'x'}, b = false})",
+  "return cjson.decode(ARGV[1] or 'null')",
+  "return cmsgpack.unpack(cmsgpack.pack({1, 'two', {3}}))",
+  'return bit.band(0xff, 0x0f) + bit.lshift(1, 4)',
+  "return struct.pack('>I2', 258)",
+  "redis.setresp(3); return redis.call('HGETALL', KEYS[1])",
+  "redis.setresp(3); return {double = 3.5}",
+  "return redis.call('SET', KEYS[1], ARGV[1], 'GET')",
+  "return string.format('%.3f %d %s', 1/3, 42, type(redis.call('GET', KEYS[1])))",
+  'error({err = "custom"})',
+  'error("plain")',
+  "return redis.pcall('INCR', KEYS[1])",
+  "return table.concat(redis.call('KEYS', KEYS[1]), ',')",
+];
+
+export const SCRIPTING: Family = {
+  name: 'scripting',
+  commands: [
+    {
+      name: 'eval', weight: 3, gen: (g) => {
+        const keys = g.keys(1, 2);
+        const r = g.rng.next();
+        const numkeys = r < 0.9 ? String(keys.length) : g.pick(['0', '-1', 'x', '5']);
+        return ['EVAL', g.pick(SCRIPTS), numkeys, ...keys, ...Array.from({ length: g.rng.int(0, 2) }, () => g.value())];
+      },
+    },
+    { name: 'evalsha', weight: 0.3, gen: (g) => ['EVALSHA', g.pick(['ffffffffffffffffffffffffffffffffffffffff', 'x']), '0'] },
+  ],
+};
+
+export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS, GEO, BITMAPS, HYPERLOGLOG, STREAMS, SORTING, TRANSACTIONS, SCRIPTING];
 
 // ---------------------------------------------------------------------------
 // Running
