@@ -96,6 +96,9 @@ describe('differential: Talus vs redis-server', function () {
       ['HELLO', '2', b('\xffopt\r\n')], ['CLIENT', 'LIST', 'TYPE', b('\xffx\x00y')],
       // cjson.decode: a NUL in the first two bytes is UTF-16/32; a later one ends the text (a C string)
       ...['\x00', '[1,\x00]', '1\x00', '"a\x00b"', '[\x00', '\x00\x00', '{"a":\x001}', '[1, 2]\x00', 'nul\x00'].map((t) => ['EVAL', 'return cjson.decode(ARGV[1])', '0', b(t)]),
+      // KEYS from a script over keys that are cold (the paged Talus): the script waits for the scan
+      ['SET', k('ka1'), '1'], ['SET', k('ka2'), '2'], ['EVAL', "return #redis.call('KEYS', KEYS[1])", '1', `${p}ka*`],
+      ['EVAL', "return redis.call('KEYS', KEYS[1])[1]", '1', `${p}ka1*`],
       // HELLO's version is a long long: past int64 it is not an integer, not an unsupported version
       ['HELLO', '99999999999999999999'], ['HELLO', '9223372036854775808'], ['HELLO', '9223372036854775807'], ['HELLO', '03'], ['HELLO', '-0'], ['HELLO', ''],
       // SORT reads numbers as strtod does a C string: "\x00" is 0, "3\x00x" is 3

@@ -188,6 +188,11 @@ export class Executor {
         return Errors.oom();
       }
     }
+    const settled = run.settled;
+    if (settled !== undefined) {
+      run.settled = undefined;
+      if (settled.reply !== undefined && sameArgs(settled.args, args)) return settled.reply;
+    }
     let refs: KeyRef[];
     try {
       refs = this.keyRefs(s, cmd, args);
@@ -204,6 +209,17 @@ export class Executor {
     s.inExec = true; // blocking commands answer at once
     let reply = this.call(s, cmd, args, run);
     s.inExec = false;
+    if (reply instanceof Promise && !cmd.isWrite) {
+      // a read that answers later (KEYS reading cold keys from PostgreSQL): the script pauses as for
+      // a key load (nothing else runs meanwhile, so the answer stays true) and takes it when it calls again
+      const later: { args: Buffer[]; reply?: Reply } = { args };
+      run.settled = later;
+      const done = (r: Reply) => {
+        later.reply = r;
+        this.account(s, cmd, args, r, started);
+      };
+      return { wait: reply.then(done, (err: unknown) => done(toErrorReply(err, this.host.log))) };
+    }
     if (reply instanceof Promise) {
       reply.catch(() => undefined);
       reply = new ErrorReply('ERR Talus cannot wait for this command inside a script');
@@ -844,3 +860,8 @@ const EXEC_NOPERM: Record<Denial, string> = {
   key: 'no permission to touch the specified keys',
   channel: 'no permission to access one of the channels used as arguments',
 };
+
+/** Whether two argument lists are the same bytes. */
+function sameArgs(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x.equals(b[i]!)));
+}

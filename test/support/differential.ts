@@ -1261,7 +1261,8 @@ function geoLon(g: Gen): string {
   const r = g.rng.next();
   if (r < 0.5) return g.pick(['13.361389', '15.087269', '-73.9454966', '-73.9733487', '0', '179.99', '-180', '180']);
   if (r < 0.9) return (g.rng.next() * 360 - 180).toFixed(g.rng.int(0, 7));
-  return g.pick(['180.1', '-181', 'abc', '', 'inf', '1e400']);
+  // (not '1e400': an overflowing strtod leaves errno = ERANGE for Redis's next SORT)
+  return g.pick(['180.1', '-181', 'abc', '', 'inf', '1e39']);
 }
 function geoLat(g: Gen): string {
   const r = g.rng.next();
@@ -1645,9 +1646,9 @@ function chooser(gens: CommandGen[]): (rng: Rng) => CommandGen {
 const CONTAINERS = new Set(['ACL', 'CLIENT', 'CLUSTER', 'COMMAND', 'CONFIG', 'FUNCTION', 'LATENCY', 'MEMORY', 'MODULE', 'OBJECT', 'PUBSUB', 'SCRIPT', 'SLOWLOG', 'XGROUP', 'XINFO']);
 
 /**
- * Arity/syntax mutations: drop trailing arguments, append a junk one, or
+ * Arity/syntax mutations: drop trailing arguments, append a junk one,
  * extend an option keyword past a NUL byte (Redis compares options as C
- * strings, so "NX\0junk" is NX).
+ * strings, so "NX\0junk" is NX), or swap an integer argument for an edge.
  */
 function mangle(g: Gen, args: Arg[]): Arg[] {
   const container = CONTAINERS.has(Buffer.from(args[0]!).toString('latin1').toUpperCase());
@@ -1658,9 +1659,26 @@ function mangle(g: Gen, args: Arg[]): Arg[] {
     out[i] = Buffer.concat([Buffer.from(a), Buffer.from(g.pick(['\x00junk', '\x00', '\x00\x00x']), 'latin1')]);
     return out;
   }
+  const numbers = args.map((a, i) => [a, i] as const).filter(([a, i]) => i > 1 && /^-?\d+$/.test(Buffer.from(a).toString('latin1')));
+  if (numbers.length > 0 && g.chance(0.3)) {
+    const [, i] = g.pick(numbers);
+    const out = [...args];
+    out[i] = g.pick(NUMBER_MUTANTS);
+    return out;
+  }
   if (args.length > 1 && g.chance(0.6)) return args.slice(0, g.rng.int(1, args.length - 1));
   return [...args, g.pick(['junk', '0', '-1', ''])];
 }
+
+/**
+ * What an integer argument is replaced with: int64 edges and just past them,
+ * 2^32 (bit offsets), -0 and the empty string. Not -(2^63 - 1): Redis takes
+ * it as a count for SRANDMEMBER/HRANDFIELD/ZRANDMEMBER and tries to reply
+ * that many elements; nothing just under a size limit (SETRANGE/SETBIT
+ * would make Redis allocate 512 MB); and nothing of 2^64 or more (a stream ID
+ * or a SCAN cursor that overflows strtoull leaves errno = ERANGE, see above).
+ */
+const NUMBER_MUTANTS = ['9223372036854775807', '-9223372036854775808', '9223372036854775808', '4294967296', '-0', '', '-1'];
 
 let runCounter = 0;
 
