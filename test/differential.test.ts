@@ -99,6 +99,11 @@ describe('differential: Talus vs redis-server', function () {
       // KEYS from a script over keys that are cold (the paged Talus): the script waits for the scan
       ['SET', k('ka1'), '1'], ['SET', k('ka2'), '2'], ['EVAL', "return #redis.call('KEYS', KEYS[1])", '1', `${p}ka*`],
       ['EVAL', "return redis.call('KEYS', KEYS[1])[1]", '1', `${p}ka1*`],
+      // EVALSHA refuses a SHA of the wrong length, FCALL an unknown function, before numkeys (a long long) is read
+      ['EVALSHA', 'x', '9223372036854775808'], ['EVALSHA', 'x', '-1'], ['EVALSHA', 'f'.repeat(40), '-0'], ['EVALSHA', 'f'.repeat(40), '-1'],
+      ['EVAL', 'return 1', '007'], ['EVAL', 'return 1', '-0'], ['EVAL', 'return 1', '9007199254740993'], ['FCALL', 'nosuchfn', 'x'],
+      // the coordinates in GEO's range error are C's %f: every integer digit, ties to even
+      ['GEOADD', k('geo'), '1e39', '0', 'm'], ['GEOADD', k('geo'), '180.0078125', '-85.0000005', 'm'], ['GEOADD', k('geo'), '-1e21', '1e300', 'm'],
       // HELLO's version is a long long: past int64 it is not an integer, not an unsupported version
       ['HELLO', '99999999999999999999'], ['HELLO', '9223372036854775808'], ['HELLO', '9223372036854775807'], ['HELLO', '03'], ['HELLO', '-0'], ['HELLO', ''],
       // SORT reads numbers as strtod does a C string: "\x00" is 0, "3\x00x" is 3
