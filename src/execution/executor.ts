@@ -375,8 +375,10 @@ export class Executor {
             }
             resident = again;
           }
-          this.execute(c, command, args, resident);
-          if (queued && !this.host.blocking.isBlocked(c) && !c.suspended) c.connection?.resume();
+          // a reply still to come (a script paused on a cold key or a KEYS scan) keeps the client paused until it is
+          // delivered: resumed now, its next requests would run and answer before it
+          const answering = this.execute(c, command, args, resident);
+          if (queued && !answering && !this.host.blocking.isBlocked(c) && !c.suspended) c.connection?.resume();
         },
         (error) => {
           c.replies.deliver(Errors.storage(error.message), 0);
@@ -558,9 +560,10 @@ export class Executor {
 
   /**
    * Run a command now (its keys, `refs`, are resident) and hand its reply to
-   * the client, then its line to MONITOR clients.
+   * the client, then its line to MONITOR clients. True when the reply comes
+   * later (a Promise): the client stays paused until it is delivered.
    */
-  execute(c: Session, cmd: Command, args: Buffer[], refs: KeyRef[] = NO_REFS): void {
+  execute(c: Session, cmd: Command, args: Buffer[], refs: KeyRef[] = NO_REFS): boolean {
     const changelog = this.host.keyspace.changelog;
     const before = changelog.seq;
     const started = performance.now();
@@ -577,7 +580,7 @@ export class Executor {
     if (c.multi === null && cmd.name !== 'client') c.tracking.caching = false;
     if (reply instanceof Suspended) {
       this.suspend(c, cmd, args, refs, reply, before, started, readsDbs);
-      return;
+      return false; // (c.suspended tells)
     }
     if (reply instanceof Promise) {
       c.connection?.pause();
@@ -587,11 +590,12 @@ export class Executor {
           if (this.host.blocking.pending) this.host.blocking.handleReady();
         })
         .finally(() => c.connection?.resume());
-      return;
+      return true;
     }
     this.ran(c, cmd, args, reply, before, started, refs, readsDbs);
     // Serve clients blocked on keys this command made ready.
     if (this.host.blocking.pending) this.host.blocking.handleReady();
+    return false;
   }
 
   /**
