@@ -104,6 +104,9 @@ describe('differential: Talus vs redis-server', function () {
       ['EVAL', 'return 1', '007'], ['EVAL', 'return 1', '-0'], ['EVAL', 'return 1', '9007199254740993'], ['FCALL', 'nosuchfn', 'x'],
       // the coordinates in GEO's range error are C's %f: every integer digit, ties to even
       ['GEOADD', k('geo'), '1e39', '0', 'm'], ['GEOADD', k('geo'), '180.0078125', '-85.0000005', 'm'], ['GEOADD', k('geo'), '-1e21', '1e300', 'm'],
+      // a db index is a long long, then an int: past 2^31 it is out of range, past 2^63 not an integer
+      ['MOVE', k('e'), '9223372036854775807'], ['MOVE', k('e'), '2147483648'], ['MOVE', k('e'), '-2147483649'], ['MOVE', k('e'), '9223372036854775808'],
+      ['COPY', k('e'), k('e2'), 'DB', '2147483648'], ['SELECT', '2147483648'], ['SELECT', '9223372036854775808'], ['SWAPDB', '0', '2147483648'],
       // HELLO's version is a long long: past int64 it is not an integer, not an unsupported version
       ['HELLO', '99999999999999999999'], ['HELLO', '9223372036854775808'], ['HELLO', '9223372036854775807'], ['HELLO', '03'], ['HELLO', '-0'], ['HELLO', ''],
       // SORT reads numbers as strtod does a C string: "\x00" is 0, "3\x00x" is 3

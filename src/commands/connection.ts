@@ -1,7 +1,7 @@
 import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, MapReply, OK, PONG, SimpleString } from '../protocol/reply.js';
-import { intArg, keyword } from './args.js';
+import { int32Arg, intArg, keyword } from './args.js';
 import type { CommandContext } from '../execution/context.js';
 import { VERSION } from '../version.js';
 import { parseInteger } from '../util/numbers.js';
@@ -102,12 +102,7 @@ export const connectionCommands: CommandDef[] = [
     name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', since: '1.0.0',
     summary: 'Changes the selected database.', complexity: 'O(1)',
     handler: (c, args) => {
-      let n: number;
-      try {
-        n = intArg(args[1]!);
-      } catch {
-        return new ErrorReply('ERR value is not an integer or out of range');
-      }
+      const n = int32Arg(args[1]!);
       const db = c.keyspace.dbs[n];
       if (!db) return Errors.dbIndex();
       c.session.db = db;
