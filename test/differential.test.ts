@@ -95,7 +95,7 @@ describe('differential: Talus vs redis-server', function () {
       ['SET', k('e'), 'v'], ['EXPIRE', k('e'), '100', b('FO\xffO\x00x')], ['EXPIRE', k('e'), '100', b('F\rOO\r\n')],
       ['HELLO', '2', b('\xffopt\r\n')], ['CLIENT', 'LIST', 'TYPE', b('\xffx\x00y')],
       // cjson.decode: a NUL in the first two bytes is UTF-16/32; a later one ends the text (a C string)
-      ...['\x00', '[1,\x00]', '1\x00', '"a\x00b"', '[\x00', '\x00\x00', '{"a":\x001}', '[1, 2]\x00', 'nul\x00'].map((t) => ['EVAL', 'return cjson.decode(ARGV[1])', '0', b(t)]),
+      ...['\x00', '[1,\x00]', '1\x00', '"a\x00b"', '[\x00', '\x00\x00', '{"a":\x001}', '[1, 2]\x00', 'nul\x00', '+1', '[+0x10, +inf, -inf, 01]', '+', '+x', '-x', '+-1'].map((t) => ['EVAL', 'return cjson.decode(ARGV[1])', '0', b(t)]),
       // KEYS from a script over keys that are cold (the paged Talus): the script waits for the scan
       ['SET', k('ka1'), '1'], ['SET', k('ka2'), '2'], ['EVAL', "return #redis.call('KEYS', KEYS[1])", '1', `${p}ka*`],
       ['EVAL', "return redis.call('KEYS', KEYS[1])[1]", '1', `${p}ka1*`],
