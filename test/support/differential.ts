@@ -1660,9 +1660,11 @@ function mangle(g: Gen, args: Arg[]): Arg[] {
     out[i] = Buffer.concat([Buffer.from(a), Buffer.from(g.pick(['\x00junk', '\x00', '\x00\x00x']), 'latin1')]);
     return out;
   }
-  // (not SCAN cursors: where a cursor other than 0 lands depends on Redis's hash seed)
+  // (not SCAN cursors: where a cursor other than 0 lands depends on Redis's hash seed; nor on the lex
+  // keys, whose members must keep equal scores)
   const scan = /SCAN$/i.test(Buffer.from(args[0]!).toString('latin1'));
-  const numbers = scan ? [] : args.map((a, i) => [a, i] as const).filter(([a, i]) => i > 1 && /^-?\d+$/.test(Buffer.from(a).toString('latin1')));
+  const lex = args.some((a) => Buffer.from(a).toString('latin1').startsWith(`${g.prefix}lex`));
+  const numbers = scan || lex ? [] : args.map((a, i) => [a, i] as const).filter(([a, i]) => i > 1 && /^-?\d+$/.test(Buffer.from(a).toString('latin1')));
   if (numbers.length > 0 && g.chance(0.3)) {
     const [, i] = g.pick(numbers);
     const out = [...args];
