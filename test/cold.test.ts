@@ -95,6 +95,22 @@ describe('cold keys in pipelines', function () {
     c.sock.destroy();
   });
 
+  it('keeps the requests after a script that waits (KEYS reading PostgreSQL, an undeclared cold key) behind its reply', async () => {
+    for (const script of ["return table.concat(redis.call('KEYS', 's:59*'), ',')", "return redis.call('GET', 's:598')"]) {
+      await restart();
+      const c = await Raw.open(talus.port);
+      // the script's declared key is cold too: EVAL waits for it first, then the script waits again
+      c.send('EVAL', script, '1', 's:1');
+      c.send('MSET', 's:3', 'x', 'new:1', 'y');
+      c.send('PING', 'a');
+      c.send('GET', 's:3');
+      const got = await c.replies(4);
+      expect(got[1], script).to.equal('OK');
+      expect(got.slice(2), script).to.deep.equal(['a', 'x']);
+      c.close();
+    }
+  });
+
   it('answers the requests before a protocol error, then closes the connection', async () => {
     await restart();
     const c = await Raw.open(talus.port);

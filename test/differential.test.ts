@@ -94,11 +94,29 @@ describe('differential: Talus vs redis-server', function () {
       ['MULTI'], ['XINFO', 'GROUPS', k('x'), '0'], ['EXEC'], ['MULTI'], ['XINFO', 'NOSUCH'], ['OBJECT', 'ENCODING'], ['EXEC'], ['MULTI'], ['COMMAND'], ['DISCARD'],
       ['SET', k('e'), 'v'], ['EXPIRE', k('e'), '100', b('FO\xffO\x00x')], ['EXPIRE', k('e'), '100', b('F\rOO\r\n')],
       ['HELLO', '2', b('\xffopt\r\n')], ['CLIENT', 'LIST', 'TYPE', b('\xffx\x00y')],
+      // cjson.decode: a NUL in the first two bytes is UTF-16/32; a later one ends the text (a C string)
+      ...['\x00', '[1,\x00]', '1\x00', '"a\x00b"', '[\x00', '\x00\x00', '{"a":\x001}', '[1, 2]\x00', 'nul\x00', '+1', '[+0x10, +inf, -inf, 01]', '+', '+x', '-x', '+-1'].map((t) => ['EVAL', 'return cjson.decode(ARGV[1])', '0', b(t)]),
+      // KEYS from a script over keys that are cold (the paged Talus): the script waits for the scan
+      ['SET', k('ka1'), '1'], ['SET', k('ka2'), '2'], ['EVAL', "return #redis.call('KEYS', KEYS[1])", '1', `${p}ka*`],
+      ['EVAL', "return redis.call('KEYS', KEYS[1])[1]", '1', `${p}ka1*`],
+      // EVALSHA refuses a SHA of the wrong length, FCALL an unknown function, before numkeys (a long long) is read
+      ['EVALSHA', 'x', '9223372036854775808'], ['EVALSHA', 'x', '-1'], ['EVALSHA', 'f'.repeat(40), '-0'], ['EVALSHA', 'f'.repeat(40), '-1'],
+      ['EVAL', 'return 1', '007'], ['EVAL', 'return 1', '-0'], ['EVAL', 'return 1', '9007199254740993'], ['FCALL', 'nosuchfn', 'x'],
+      // the coordinates in GEO's range error are C's %f: every integer digit, ties to even
+      ['GEOADD', k('geo'), '1e39', '0', 'm'], ['GEOADD', k('geo'), '180.0078125', '-85.0000005', 'm'], ['GEOADD', k('geo'), '-1e21', '1e300', 'm'],
+      // a db index is a long long, then an int: past 2^31 it is out of range, past 2^63 not an integer
+      ['MOVE', k('e'), '9223372036854775807'], ['MOVE', k('e'), '2147483648'], ['MOVE', k('e'), '-2147483649'], ['MOVE', k('e'), '9223372036854775808'],
+      ['COPY', k('e'), k('e2'), 'DB', '2147483648'], ['SELECT', '2147483648'], ['SELECT', '9223372036854775808'], ['SWAPDB', '0', '2147483648'],
+      // HELLO's version is a long long: past int64 it is not an integer, not an unsupported version
+      ['HELLO', '99999999999999999999'], ['HELLO', '9223372036854775808'], ['HELLO', '9223372036854775807'], ['HELLO', '03'], ['HELLO', '-0'], ['HELLO', ''],
       // SORT reads numbers as strtod does a C string: "\x00" is 0, "3\x00x" is 3
       ['RPUSH', k('l'), b('\x00'), b('3\x00x'), '2', b(' 1\x00')], ['SORT', k('l')], ['SORT', k('l'), 'DESC'],
       ['RPUSH', k('l2'), 'a', 'b', 'c'], ['SET', k('w_a'), b('\x00'), ], ['SET', k('w_b'), b('-1\x00z')], ['SET', k('w_c'), b('\x00\x00')],
       ['SORT', k('l2'), 'BY', `${p}w_*`], ['HSET', k('hw_a'), 'f', b('5\x00')], ['SORT', k('l2'), 'BY', `${p}hw_*->f`],
       ['RPUSH', k('l3'), b('x\x00')], ['SORT', k('l3')],
+      // LPOS RANK LLONG_MIN: Redis's negated rank stays negative, so its COUNT test overflows and every match is returned
+      ['RPUSH', k('lp'), 'm', 'x', 'm', 'm'], ['LPOS', k('lp'), 'm', 'RANK', '-9223372036854775808', 'COUNT', '1'],
+      ['LPOS', k('lp'), 'm', 'RANK', '-9223372036854775808', 'COUNT', '2', 'MAXLEN', '3'], ['LPOS', k('lp'), 'm', 'RANK', '-9223372036854775808'],
       // options are compared as C strings (strcasecmp): a NUL ends them; so do score bounds (strtod)
       ['SET', k('e'), 'v', b('NX\x00junk')], ['EXPIRE', k('e'), '100', b('NX\x00junk')], ['ZADD', k('zq'), b('CH\x00x'), '1', 'a', '2', 'b'],
       ['ZRANGE', k('zq'), '0', '-1', b('WITHSCORES\x00')], ['LPOS', k('nol'), 'a', b('RANK\x00'), '1'],
@@ -124,6 +142,17 @@ describe('differential: Talus vs redis-server', function () {
       ['RENAME', k('zc'), k('zc2')], ['ZADD', k('zc2'), '-0', 'e'], ['ZMSCORE', k('zc2'), 'd', 'e', 'a'],
       ['SET', k('f0'), '0'], ['INCRBYFLOAT', k('f0'), '-0'], ['INCRBYFLOAT', k('f1'), '-0'], ['HINCRBYFLOAT', k('hf'), 'f', '-0'],
       ['SET', k('f2'), '-0'], ['INCRBYFLOAT', k('f2'), '0'],
+      // a sparse HLL ending in a cut XZERO reads its second byte past the end of the string; a PFADD splitting it
+      // leaves a byte there that later commands read, as long as Redis keeps the string (SETRANGE, RENAME: not COPY)
+      ['PFMERGE', k('hll')], ['SETRANGE', k('hll'), '16', b('\xa4')], ['APPEND', k('hll'), b('\xc2\x80')], ['APPEND', k('hll'), 'x'],
+      ['PFADD', k('hll'), '10617'], ['SETRANGE', k('hll'), '8', b('\x01')], ['RENAME', k('hll'), k('hll2')], ['COPY', k('hll2'), k('hll3')],
+      ['PFDEBUG', 'DECODE', k('hll2')], ['PFDEBUG', 'DECODE', k('hll3')], ['PFCOUNT', k('hll2')], ['PFCOUNT', k('hll3')],
+      ['PFADD', k('hll2'), '36510', '26639', '18009', '46376'], ['PFADD', k('hll3'), '36510', '26639', '18009', '46376'],
+      ['GET', k('hll2')], ['GET', k('hll3')],
+      // SORT in MULTI after a command that puts elements in its key: the BY/GET keys those name are loaded before EXEC
+      ['SET', k('w_2.5'), '7'], ['HSET', k('h_x'), 'g', 'hx'], ['SADD', k('src'), 'x', 'y'], ['SET', k('w_y'), '1'],
+      ['MULTI'], ['RPUSH', k('ls'), '2.5', 'x'], ['SORT', k('ls'), 'ALPHA', 'GET', `${p}w_*`, 'GET', `${p}h_*->g`], ['EXEC'],
+      ['MULTI'], ['SUNIONSTORE', k('ss'), k('src')], ['SORT', k('ss'), 'BY', `${p}w_*`, 'GET', '#', 'GET', `${p}h_*->g`], ['EXEC'],
     ];
     // the same against the paged Talus: the encoding must survive eviction (hot set of 1 byte)
     for (const port of [talus!.port, paged!.port]) {

@@ -21,6 +21,20 @@ export function intArg(b: Buffer): number {
 }
 
 /**
+ * Redis's getIntFromObjectOrReply: a long long, then the int range; with a
+ * `message`, that is the error for both.
+ */
+export function int32Arg(b: Buffer, message?: string): number {
+  const n = parseInteger(b);
+  if (n === null || n > 2147483647n || n < -2147483648n) {
+    if (message) throw new ErrorReply(`ERR ${message}`);
+    // getIntFromObjectOrReply: a long long first, then the int range
+    throw n === null ? Errors.notInteger() : new ErrorReply('ERR value is out of range, value must between -2147483648 and 2147483647');
+  }
+  return Number(n);
+}
+
+/**
  * Redis's getLongFromObject: a signed 64-bit integer (`ERR <message>` or
  * "not an integer" otherwise) as a JS number. Values beyond 2^53 are clamped:
  * they are only ever compared with sizes, indexes and offsets (list indexes,

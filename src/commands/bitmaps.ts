@@ -6,6 +6,7 @@ import { changed } from './keyaccess.js';
 import type { CommandContext } from '../execution/context.js';
 import { parseInteger, INT64_MAX } from '../util/numbers.js';
 import { EMPTY_STRING, entryForWrite, stringForRead, stringForWrite, storeString } from './strings.js';
+import { keepByteAfter } from '../util/hyperloglog.js';
 
 /**
  * The bitmap family (Redis 7.0 bitops.c semantics) over string values: SETBIT,
@@ -58,6 +59,7 @@ function setbit(c: CommandContext, args: Buffer[]): Reply {
   const v = Buffer.allocUnsafeSlow(Math.max(old.length, byte + 1));
   old.copy(v, 0);
   if (v.length > old.length) v.fill(0, old.length);
+  keepByteAfter(old, v);
   const mask = 1 << (7 - (offset % 8));
   v[byte] = bit ? v[byte]! | mask : v[byte]! & ~mask;
   storeString(c, e, key, v, e?.expireAt ?? 0);
@@ -363,6 +365,7 @@ function bitfieldGeneric(c: CommandContext, args: Buffer[], readonlyCommand: boo
   const v = Buffer.allocUnsafeSlow(Math.max(old.length, Math.floor(highest / 8) + 1));
   old.copy(v, 0);
   if (v.length > old.length) v.fill(0, old.length);
+  keepByteAfter(old, v);
   const replies: Reply[] = [];
   for (const o of ops) {
     const raw = readField(v, o.offset, o.bits);

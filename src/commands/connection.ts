@@ -1,9 +1,10 @@
 import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, MapReply, OK, PONG, SimpleString } from '../protocol/reply.js';
-import { intArg, keyword } from './args.js';
+import { int32Arg, intArg, keyword } from './args.js';
 import type { CommandContext } from '../execution/context.js';
 import { VERSION } from '../version.js';
+import { parseInteger } from '../util/numbers.js';
 
 /** AUTH and HELLO ... AUTH: log in as `user`, or log the failure in the ACL log and answer WRONGPASS. */
 function login(c: CommandContext, args: Buffer[], user: string, pass: Buffer): ErrorReply | undefined {
@@ -34,12 +35,11 @@ function hello(c: CommandContext, args: Buffer[]) {
   let proto = c.session.protocol;
   let i = 1;
   if (args.length > 1) {
-    const p = Number(args[1]!.toString());
-    if (!Number.isInteger(p) || !/^-?\d+$/.test(args[1]!.toString())) {
-      return new ErrorReply('ERR Protocol version is not an integer or out of range');
-    }
-    if (p < 2 || p > 3) return new ErrorReply('NOPROTO unsupported protocol version');
-    proto = p as 2 | 3;
+    // a long long as Redis parses one (string2ll): 20 digits are out of range, not an unsupported version
+    const p = parseInteger(args[1]!);
+    if (p === null) return new ErrorReply('ERR Protocol version is not an integer or out of range');
+    if (p < 2n || p > 3n) return new ErrorReply('NOPROTO unsupported protocol version');
+    proto = Number(p) as 2 | 3;
     i = 2;
   }
   let name: string | undefined;
@@ -102,12 +102,7 @@ export const connectionCommands: CommandDef[] = [
     name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', since: '1.0.0',
     summary: 'Changes the selected database.', complexity: 'O(1)',
     handler: (c, args) => {
-      let n: number;
-      try {
-        n = intArg(args[1]!);
-      } catch {
-        return new ErrorReply('ERR value is not an integer or out of range');
-      }
+      const n = int32Arg(args[1]!);
       const db = c.keyspace.dbs[n];
       if (!db) return Errors.dbIndex();
       c.session.db = db;

@@ -19,6 +19,7 @@ import { storeCollection } from './collections.js';
 import { listpackLimits, readZset, zaddGeneric } from './zsets.js';
 import { ZSetValue } from '../keyspace/values/zset.js';
 import { members, type Access } from '../keyspace/paging.js';
+import { formatFixed } from '../util/numbers.js';
 import {
   GEO_LAT_MAX,
   GEO_LAT_MIN,
@@ -37,11 +38,7 @@ const str = (b: Buffer) => b.toString('latin1');
 const bulk = (s: string) => Buffer.from(s, 'latin1');
 
 /** C's %f. */
-function fixed6(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
-  return (Object.is(x, -0) ? '-' : '') + x.toFixed(6);
-}
+const fixed6 = (x: number): string => formatFixed(x, 6);
 
 /** A longitude, latitude pair at args[at], within the limits geohashes cover. */
 function lonLatArg(args: Buffer[], at: number): [number, number] {

@@ -24,6 +24,7 @@ import {
   HLL_REGISTERS,
   HLL_SPARSE,
   HllWork,
+  byteAfter,
   cachedCard,
   count,
   countRegisters,
@@ -33,6 +34,7 @@ import {
   isHll,
   mergeInto,
   murmurHash64A,
+  setByteAfter,
 } from '../util/hyperloglog.js';
 
 const notHll = () => new ErrorReply('WRONGTYPE Key is not a valid HyperLogLog string value.');
@@ -172,7 +174,10 @@ function pfmerge(c: CommandContext, args: Buffer[]): Reply {
   const v = w.value();
   if (e === undefined) storeHll(c, undefined, key, v, 'pfadd');
   else if (!(e.value as Buffer).equals(v)) storeHll(c, e, key, v, 'pfadd');
-  else changed(c, key, 'pfadd'); // signalled and notified as Redis, though no byte changed
+  else {
+    setByteAfter(e.value as Buffer, byteAfter(v));
+    changed(c, key, 'pfadd'); // signalled and notified as Redis, though no byte changed
+  }
   return OK;
 }
 

@@ -1,7 +1,7 @@
 import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
-import { keyword } from './args.js';
+import { int32Arg, keyword } from './args.js';
 import { parseScanCursor } from './scan.js';
 import { changed, lookup } from './keyaccess.js';
 import { valueOps } from '../keyspace/value-ops.js';
@@ -63,14 +63,6 @@ function isLive(e: Entry, now: number): boolean {
   return e.type !== null && (e.expireAt === 0 || e.expireAt > now);
 }
 
-/** A 32-bit signed integer argument (Redis getIntFromObject), with an optional message. */
-function int32Arg(b: Buffer, message?: string): number {
-  const n = parseInteger(b);
-  if (n === null || n > 2147483647n || n < -2147483648n) {
-    throw message ? new ErrorReply(`ERR ${message}`) : Errors.notInteger();
-  }
-  return Number(n);
-}
 
 const sameObject = () => new ErrorReply('ERR source and destination objects are the same');
 

@@ -247,8 +247,10 @@ function lpos(c: CommandContext, args: Buffer[]): Reply {
     }
   }
   const fromTail = rank < 0n;
-  // Redis negates LONG_MIN into itself, which then matches from the first hit.
+  // Redis negates LONG_MIN into itself, which then matches from the first hit; its COUNT test
+  // (matches - rank + 1 >= count) then overflows and never stops: every match is returned.
   const r = rank === INT64_MIN ? 1n : fromTail ? -rank : rank;
+  const countless = rank === INT64_MIN;
   const skip = r > 2n ** 53n ? Number.MAX_SAFE_INTEGER : Number(r) - 1;
   const e = lookupTyped(c, args[1]!, 'list');
   if (e === undefined) return count !== -1 ? [] : null;
@@ -263,7 +265,7 @@ function lpos(c: CommandContext, args: Buffer[]): Reply {
     matches++;
     if (matches <= skip) continue;
     out.push(i);
-    if (count === -1 || (count !== 0 && out.length >= count)) break;
+    if (count === -1 || (count !== 0 && !countless && out.length >= count)) break;
   }
   if (count === -1) return out.length > 0 ? out[0]! : null;
   return out;

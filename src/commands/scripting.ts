@@ -8,6 +8,7 @@ import type { CommandDef, Handler } from './table.js';
 import { ErrorReply, MapReply, OK, SetReply, SimpleString, type Reply } from '../protocol/reply.js';
 import { globMatch } from '../util/glob.js';
 import { Errors } from './errors.js';
+import { parseInteger } from '../util/numbers.js';
 import type { CommandContext } from '../execution/context.js';
 
 const NOSCRIPT = () => new ErrorReply('NOSCRIPT No matching script. Please use EVAL.');
@@ -28,20 +29,21 @@ function evalHandler(bySha: boolean, readOnly: boolean, isFunction = false): Han
     // commands are skip_monitor, so the executor does not show them after.
     const t = c.server;
     if (t.monitors.size > 0) t.feedMonitors(c.session, args, t.durabilityGate(t.keyspace.changelog.seq));
-    const text = args[2]!.toString('latin1');
-    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-      return isFunction ? new ErrorReply('ERR Bad number of keys provided') : Errors.notInteger();
-    }
-    const numkeys = Number(text);
-    if (numkeys > args.length - 3) return new ErrorReply("ERR Number of keys can't be greater than number of args");
-    if (numkeys < 0) return new ErrorReply("ERR Number of keys can't be negative");
     const scripting = c.server.scripting;
+    // Redis's order: EVALSHA refuses a SHA of the wrong length and FCALL an unknown function before
+    // numkeys is read (a long long: string2ll), and EVALSHA looks its script up only after
+    if (bySha && !isFunction && args[1]!.length !== 40) return NOSCRIPT();
+    const fn = isFunction ? scripting.functions.find(args[1]!.toString('latin1')) : undefined;
+    if (isFunction && fn === undefined) return new ErrorReply('ERR Function not found');
+    const n = parseInteger(args[2]!);
+    if (n === null) return isFunction ? new ErrorReply('ERR Bad number of keys provided') : Errors.notInteger();
+    if (n > BigInt(args.length - 3)) return new ErrorReply("ERR Number of keys can't be greater than number of args");
+    if (n < 0n) return new ErrorReply("ERR Number of keys can't be negative");
+    const numkeys = Number(n);
     let script;
     if (isFunction) {
-      script = scripting.functions.find(args[1]!.toString('latin1'));
-      if (script === undefined) return new ErrorReply('ERR Function not found');
+      script = fn!;
     } else if (bySha) {
-      if (args[1]!.length !== 40) return NOSCRIPT();
       script = scripting.engine.get(args[1]!.toString('latin1'));
       if (script === undefined) return NOSCRIPT();
     } else {

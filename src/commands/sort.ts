@@ -36,10 +36,14 @@ import { isPaged } from '../keyspace/paging.js';
  *    other command. The client is paused for the whole time, so its replies
  *    stay in order.
  *  - EXEC's key set includes SORT's (the hook is consulted for queued
- *    commands too). The one case left is a transaction that changes the
- *    sorted key before its SORT, so the SORT needs a key that could not be
- *    foreseen and is not resident: it cannot wait inside EXEC, and it fails
- *    with an error instead of returning wrong results.
+ *    commands too). When a command queued before the SORT names the sorted
+ *    key, it may put elements there that the SORT then sorts: the hook also
+ *    plans the keys the patterns name for every element such a command could
+ *    bring (foreseenElements: the earlier commands' arguments and the
+ *    contents of the keys they name, resident by the time EXEC is planned
+ *    again). What is still not foreseen (an element made by arithmetic, say)
+ *    fails the SORT with an error instead of returning wrong results: a SORT
+ *    cannot wait inside EXEC.
  *
  * Pattern lookups themselves never miss PostgreSQL data: a non-resident key
  * is never treated as absent.
@@ -178,12 +182,41 @@ function sortKeyRefs(readonly: boolean) {
     if ((!plan.by || plan.dontSort || plan.by.kind !== 'key') && !plan.gets.some((g) => g.kind === 'key')) return refs;
     if (!c.keyspace.isResident(c.session.db, str(plan.key))) return refs;
     const e = peekEntry(c, plan.key);
-    if (!e || (e.type !== 'list' && e.type !== 'set' && e.type !== 'zset')) return refs;
+    const sorted = e !== undefined && (e.type === 'list' || e.type === 'set' || e.type === 'zset');
     // a paged value does not hold its elements yet: they are read (whole) first, then this runs again
-    if (isPaged(e.value)) return refs;
-    for (const name of patternKeys(plan, elementsOf(e))) refs.push({ db: c.session.db, name });
+    if (sorted && isPaged(e.value)) return refs;
+    const earlier = c.session.plannedEarlier;
+    const changedBefore = earlier?.refs.some((r) => r.db === c.session.db && r.name === str(plan.key)) ?? false;
+    if (!sorted && !changedBefore) return refs;
+    const elems = sorted ? elementsOf(e) : [];
+    if (changedBefore) elems.push(...foreseenElements(earlier!));
+    for (const name of patternKeys(plan, elems)) refs.push({ db: c.session.db, name });
     return refs;
   };
+}
+
+/**
+ * Inside EXEC, what the commands queued before a SORT could put in its key:
+ * their arguments, and what the resident keys planned for them hold (members,
+ * fields and values, string values: moved or stored there, or named by an
+ * earlier SORT ... GET ... STORE). A superset: an extra candidate only loads
+ * a key the SORT does not read.
+ */
+function foreseenElements(earlier: { args: Buffer[][]; refs: KeyRef[] }): string[] {
+  const out = new Set<string>();
+  for (const args of earlier.args) for (let i = 1; i < args.length; i++) out.add(str(args[i]!));
+  for (const r of earlier.refs) {
+    const e = r.db.entries.get(r.name);
+    if (e === undefined || e.type === null || isPaged(e.value)) continue;
+    if (e.type === 'string') out.add(str(e.value as Buffer));
+    else if (e.type === 'hash') {
+      for (const [f, v] of (e.value as HashValue).fields) {
+        out.add(f);
+        out.add(str(v));
+      }
+    } else if (e.type !== 'stream') for (const el of elementsOf(e)) out.add(el);
+  }
+  return [...out];
 }
 
 /** The value a pattern names for an element (string value or hash field), or null. */

@@ -9,6 +9,7 @@ import type { Entry } from '../keyspace/types.js';
 import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
 import { LD_ZERO, addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/long-double.js';
 import { keyName } from '../keyspace/names.js';
+import { keepByteAfter } from '../util/hyperloglog.js';
 // the module's binding, not the global `Buffer` (an accessor: a getter call per use)
 import { Buffer } from 'node:buffer';
 
@@ -349,6 +350,7 @@ function setrange(c: CommandContext, args: Buffer[]): Reply {
   if (old !== undefined) old.copy(v, 0);
   if (at > oldLen) v.fill(0, oldLen, at);
   bytes.copy(v, at);
+  keepByteAfter(old, v);
   storeString(c, e, key, v, e?.expireAt ?? 0);
   changed(c, key, 'setrange', ['SETRANGE', key, String(at), bytes]);
   return len;

@@ -193,6 +193,11 @@ export class Executor {
         return Errors.oom();
       }
     }
+    const settled = run.settled;
+    if (settled !== undefined) {
+      run.settled = undefined;
+      if (settled.reply !== undefined && sameArgs(settled.args, args)) return settled.reply;
+    }
     let refs: KeyRef[];
     try {
       refs = this.keyRefs(s, cmd, args);
@@ -209,6 +214,17 @@ export class Executor {
     s.inExec = true; // blocking commands answer at once
     let reply = this.call(s, cmd, args, run);
     s.inExec = false;
+    if (reply instanceof Promise && !cmd.isWrite) {
+      // a read that answers later (KEYS reading cold keys from PostgreSQL): the script pauses as for
+      // a key load (nothing else runs meanwhile, so the answer stays true) and takes it when it calls again
+      const later: { args: Buffer[]; reply?: Reply } = { args };
+      run.settled = later;
+      const done = (r: Reply) => {
+        later.reply = r;
+        this.account(s, cmd, args, r, started);
+      };
+      return { wait: reply.then(done, (err: unknown) => done(toErrorReply(err, this.host.log))) };
+    }
     if (reply instanceof Promise) {
       reply.catch(() => undefined);
       reply = new ErrorReply('ERR Talus cannot wait for this command inside a script');
@@ -364,8 +380,10 @@ export class Executor {
             }
             resident = again;
           }
-          this.execute(c, command, args, resident);
-          if (queued && !this.host.blocking.isBlocked(c) && !c.suspended) c.connection?.resume();
+          // a reply still to come (a script paused on a cold key or a KEYS scan) keeps the client paused until it is
+          // delivered: resumed now, its next requests would run and answer before it
+          const answering = this.execute(c, command, args, resident);
+          if (queued && !answering && !this.host.blocking.isBlocked(c) && !c.suspended) c.connection?.resume();
         },
         (error) => {
           c.replies.deliver(Errors.storage(error.message), 0);
@@ -509,11 +527,16 @@ export class Executor {
       const view = [...this.host.keyspace.dbs];
       const dbArg = (a: Buffer | undefined) => (a && /^\d+$/.test(a.toString('latin1')) ? Number(a.toString('latin1')) : -1);
       let index = current.index;
+      const earlier = { args: [] as Buffer[][], refs: [] as KeyRef[] };
       try {
         c.plannedLayout = view;
+        c.plannedEarlier = earlier;
         for (const q of c.multi) {
           c.db = view[index]!;
-          refs.push(...this.keyRefs(c, q.cmd, q.args));
+          const own = this.keyRefs(c, q.cmd, q.args);
+          refs.push(...own);
+          earlier.args.push(q.args);
+          earlier.refs.push(...own);
           if (q.cmd.name === 'select' && view[dbArg(q.args[1])]) index = dbArg(q.args[1]);
           if (q.cmd.name === 'swapdb') {
             const i = dbArg(q.args[1]);
@@ -524,6 +547,7 @@ export class Executor {
       } finally {
         c.db = current;
         c.plannedLayout = undefined;
+        c.plannedEarlier = undefined;
       }
       return mergeAccesses(refs);
     }
@@ -547,9 +571,10 @@ export class Executor {
 
   /**
    * Run a command now (its keys, `refs`, are resident) and hand its reply to
-   * the client, then its line to MONITOR clients.
+   * the client, then its line to MONITOR clients. True when the reply comes
+   * later (a Promise): the client stays paused until it is delivered.
    */
-  execute(c: Session, cmd: Command, args: Buffer[], refs: KeyRef[] = NO_REFS): void {
+  execute(c: Session, cmd: Command, args: Buffer[], refs: KeyRef[] = NO_REFS): boolean {
     const changelog = this.host.keyspace.changelog;
     const before = changelog.seq;
     const started = performance.now();
@@ -566,7 +591,7 @@ export class Executor {
     if (c.multi === null && cmd.name !== 'client') c.tracking.caching = false;
     if (reply instanceof Suspended) {
       this.suspend(c, cmd, args, refs, reply, before, started, readsDbs);
-      return;
+      return false; // (c.suspended tells)
     }
     if (reply instanceof Promise) {
       c.connection?.pause();
@@ -576,11 +601,12 @@ export class Executor {
           if (this.host.blocking.pending) this.host.blocking.handleReady();
         })
         .finally(() => c.connection?.resume());
-      return;
+      return true;
     }
     this.ran(c, cmd, args, reply, before, started, refs, readsDbs);
     // Serve clients blocked on keys this command made ready.
     if (this.host.blocking.pending) this.host.blocking.handleReady();
+    return false;
   }
 
   /**
@@ -849,3 +875,8 @@ const EXEC_NOPERM: Record<Denial, string> = {
   key: 'no permission to touch the specified keys',
   channel: 'no permission to access one of the channels used as arguments',
 };
+
+/** Whether two argument lists are the same bytes. */
+function sameArgs(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x.equals(b[i]!)));
+}

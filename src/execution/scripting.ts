@@ -41,6 +41,8 @@ export interface ScriptRun {
   /** the script's sha or the function's name, and the command that runs it (FUNCTION STATS) */
   readonly name: string;
   readonly command: readonly Buffer[];
+  /** a read that answered later (KEYS over cold keys): its reply, handed over when the paused call is made again */
+  settled?: { args: Buffer[]; reply?: Reply };
 }
 
 export const BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';

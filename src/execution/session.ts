@@ -1,6 +1,7 @@
 import type { Command } from '../commands/table.js';
 import type { Db } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
+import type { KeyRef } from '../keyspace/scheduler.js';
 import type { CommandContext, Connection, ReplySink } from './context.js';
 import { Subscriptions } from '../pubsub/registry.js';
 import { ClientTracking } from './tracking.js';
@@ -62,6 +63,12 @@ export class Session {
    * and, cold there, taken for absent). Undefined otherwise.
    */
   plannedLayout: readonly Db[] | undefined = undefined;
+  /**
+   * While an EXEC's keys are planned: the commands queued before the one being
+   * planned and the keys planned for them (SORT's BY/GET keys for elements an
+   * earlier command of the transaction may put in the sorted key). Undefined otherwise.
+   */
+  plannedEarlier: { args: Buffer[][]; refs: KeyRef[] } | undefined = undefined;
   /** MULTI state: queued commands, or null outside a transaction */
   multi: QueuedCommand[] | null = null;
   multiError = false;

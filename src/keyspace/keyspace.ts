@@ -2,6 +2,7 @@ import { Entry, type KeyType, type Retired } from './types.js';
 import { Changelog, encodeEffect } from '../replication/changelog.js';
 import { lfuTouch, type LfuSettings } from './lfu.js';
 import type { DbEvent, Effect, KeyEvent, MissListener, Mutation, MutationListener } from './events.js';
+import { byteAfter } from '../util/hyperloglog.js';
 
 /** A logical database (SELECT n). */
 export class Db {
@@ -553,6 +554,8 @@ export class Keyspace {
       for (const e of db.entries.values()) {
         if (this.bytes <= limit || scanned++ > maxScan) break;
         if (e.version !== e.flushedVersion || e.pins > 0 || isClaimed(db, e.name)) continue;
+        // a string with a byte past its end that Redis's string would still hold (a corrupted HyperLogLog) stays
+        if (e.type === 'string' && byteAfter(e.value as Buffer) !== 0) continue;
         this.unplace(db, e.name);
         db.expiring.delete(e);
         this.bytes -= e.size;

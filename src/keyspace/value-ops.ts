@@ -1,4 +1,5 @@
 import type { KeyType } from './types.js';
+import { byteAfter } from '../util/hyperloglog.js';
 
 /** What commands need to know of a type's in-memory values, whatever holds them. */
 export interface ValueOps {
@@ -10,11 +11,15 @@ export interface ValueOps {
   clone(value: unknown): unknown;
 }
 
-/** Strings are Buffers, never changed in place: a copy is the same Buffer. */
+/**
+ * Strings are Buffers, never changed in place: a copy is the same Buffer,
+ * unless a byte past its end is remembered (util/hyperloglog.ts byteAfter),
+ * which Redis's copy of the string does not have.
+ */
 const stringOps: ValueOps = {
   length: (v) => (v as Buffer).length,
   sizeOf: (v) => (v as Buffer).length,
-  clone: (v) => v,
+  clone: (v) => (byteAfter(v as Buffer) === 0 ? v : Buffer.from(v as Buffer)),
 };
 
 const ops = new Map<KeyType, ValueOps>([['string', stringOps]]);

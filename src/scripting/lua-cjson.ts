@@ -127,7 +127,14 @@ export function cjsonLibrary(vm: LuaVm): LuaFunctions {
   };
 
   // ---- decode ----
-  const decode = (L: number, text: Buffer): void => {
+  const decode = (L: number, input: Buffer): void => {
+    // a NUL in the first two bytes means UTF-16/32 to lua-cjson; past them, it reads a C string: a NUL ends the text
+    if (input.length >= 2 && (input[0] === 0 || input[1] === 0)) {
+      vm.raise(L, 'JSON parser does not support UTF-16 or UTF-32');
+      throw new Error('unreachable');
+    }
+    const nul = input.indexOf(0);
+    const text = nul < 0 ? input : input.subarray(0, nul);
     let at = 0;
     let depth = 0;
     const error = (expected: string, found: string, index = at): never => {
@@ -186,16 +193,16 @@ export function cjsonLibrary(vm: LuaVm): LuaFunctions {
       return Buffer.from(out);
     };
     const numberToken = (): number => {
-      const m = /^-?(?:0x[0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?|nan)/i.exec(text.toString('latin1', at, Math.min(text.length, at + 400)));
+      const m = /^[-+]?(?:0x[0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?|nan)/i.exec(text.toString('latin1', at, Math.min(text.length, at + 400)));
       const token = m?.[0] ?? '';
       // strtod's syntax; leading zeros, hex, inf and nan only with decode_invalid_numbers (the default)
-      const invalid = token === '' || (!cfg.decodeInvalidNumbers && (/^-?0[0-9x]/i.test(token) || /inf|nan/i.test(token)));
+      const invalid = token === '' || (!cfg.decodeInvalidNumbers && (/^-?0[0-9x]/i.test(token) || /inf|nan/i.test(token) || token.startsWith('+')));
       if (invalid) return error('value', 'invalid number');
       at += token.length;
       const lower = token.toLowerCase();
       if (lower.includes('nan')) return NaN;
       if (lower.includes('inf')) return lower.startsWith('-') ? -Infinity : Infinity;
-      if (lower.includes('x')) return (lower.startsWith('-') ? -1 : 1) * parseInt(lower.replace(/^-?0x/, ''), 16);
+      if (lower.includes('x')) return (lower.startsWith('-') ? -1 : 1) * parseInt(lower.replace(/^[-+]?0x/, ''), 16);
       return Number(token);
     };
     const value = (expected: string): void => {
@@ -226,7 +233,8 @@ export function cjsonLibrary(vm: LuaVm): LuaFunctions {
         at += 4;
         return vm.pushNull(L);
       }
-      if (cfg.decodeInvalidNumbers && /^(?:inf|nan)/i.test(text.toString('latin1', at, at + 3))) return vm.pushnumber(L, numberToken());
+      // a leading '+', inf and nan are numbers to strtod when invalid numbers are decoded (the default)
+      if (cfg.decodeInvalidNumbers && (c === 0x2b || /^(?:inf|nan)/i.test(text.toString('latin1', at, at + 3)))) return vm.pushnumber(L, numberToken());
       error(expected, tokenName());
     };
     const object = (): void => {

@@ -24,6 +24,17 @@
  * runs past the last register is corrupted even when the walk already
  * covered them all (as the redis-server 7.0.15 Debian ships, with its
  * security fixes, checks it).
+ *
+ * The byte past the end. Redis keeps a value in a C string whose terminator
+ * slot, just past the last byte, is read as the second byte of an XZERO
+ * opcode that a corrupted value ends with. It is 0, except that a sparse
+ * update splitting such a truncated XZERO writes the last byte of its new
+ * opcodes there (the string grows by one byte less than they take), and that
+ * byte stays for as long as Redis keeps the same string: later commands read
+ * it. Talus remembers it beside the value Buffer (byteAfter), for the
+ * commands that keep Redis's string: the HyperLogLog commands, SETRANGE and
+ * SETBIT/BITFIELD that do not grow it, RENAME and MOVE (the same Buffer);
+ * the keyspace does not unload such a key (it would lose the byte).
  */
 
 export const HLL_P = 14;
@@ -122,6 +133,26 @@ export function patLen(ele: Uint8Array): number {
   return index * 64 + count;
 }
 
+// --- the byte past the end -------------------------------------------------------
+
+const pastEnd = new WeakMap<Uint8Array, number>();
+
+/** The byte Redis's string holds just past this value's end (its terminator slot): 0 unless a sparse update left one. */
+export function byteAfter(v: Uint8Array): number {
+  return pastEnd.get(v) ?? 0;
+}
+
+/** Record the byte past the end of `v` (see byteAfter). */
+export function setByteAfter(v: Uint8Array, byte: number): void {
+  if (byte === 0) pastEnd.delete(v);
+  else pastEnd.set(v, byte);
+}
+
+/** `to`, a same-length rewrite of `from` in place in Redis (SETRANGE, SETBIT), keeps `from`'s byte past the end. */
+export function keepByteAfter(from: Uint8Array | undefined, to: Uint8Array): void {
+  if (from !== undefined && from.length === to.length) setByteAfter(to, byteAfter(from));
+}
+
 // --- validity and the header ---------------------------------------------------
 
 /** Whether a string value can be used as a HyperLogLog (magic, encoding, dense length). */
@@ -186,6 +217,7 @@ export class HllWork {
     this.len = v.length;
     this.buf = Buffer.alloc(v.length + 8);
     v.copy(this.buf);
+    this.buf[v.length] = byteAfter(v);
   }
 
   get encoding(): number {
@@ -195,6 +227,7 @@ export class HllWork {
   value(): Buffer {
     const out = Buffer.allocUnsafeSlow(this.len);
     this.buf.copy(out, 0, 0, this.len);
+    setByteAfter(out, this.buf[this.len]!);
     return out;
   }
 
@@ -209,7 +242,7 @@ export class HllWork {
   private ensure(capacity: number): void {
     if (this.buf.length >= capacity + 1) return;
     const next = Buffer.alloc(Math.max(capacity + 1, this.buf.length * 2));
-    this.buf.copy(next, 0, 0, this.len);
+    this.buf.copy(next, 0, 0, this.len + 1); // realloc keeps the byte past the end
     this.buf = next;
   }
 
@@ -396,7 +429,7 @@ function walkSparse(
       len = (op & 0x3f) + 1;
       p++;
     } else if ((op & 0x80) === 0) {
-      len = (((op & 0x3f) << 8) | (v[p + 1] ?? 0)) + 1;
+      len = (((op & 0x3f) << 8) | (p + 1 < v.length ? v[p + 1]! : byteAfter(v))) + 1;
       p += 2;
     } else {
       len = (op & 3) + 1;

@@ -300,6 +300,43 @@ function stripZeros(s: string): string {
 }
 
 /**
+ * C printf "%.<digits>f": the exact decimal value of the double rounded to
+ * `digits` places, ties to even (glibc), every integer digit written out
+ * (JavaScript's toFixed rounds ties up and turns to exponent form from 1e21).
+ */
+export function formatFixed(x: number, digits: number): string {
+  if (x !== x) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  const negative = x < 0 || Object.is(x, -0);
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, Math.abs(x));
+  const bits = view.getBigUint64(0);
+  const expField = Number((bits >> 52n) & 0x7ffn);
+  let mantissa = bits & 0xfffffffffffffn;
+  let exp: number;
+  if (expField === 0) exp = -1074;
+  else {
+    mantissa |= 1n << 52n;
+    exp = expField - 1075;
+  }
+  // |x| = mantissa * 2^exp; scaled = |x| * 10^digits, rounded half to even
+  let num = mantissa * 10n ** BigInt(digits);
+  let scaled: bigint;
+  if (exp >= 0) scaled = num << BigInt(exp);
+  else {
+    const den = 1n << BigInt(-exp);
+    scaled = num / den;
+    num -= scaled * den;
+    const twice = num * 2n;
+    if (twice > den || (twice === den && (scaled & 1n) === 1n)) scaled += 1n;
+  }
+  let text = scaled.toString().padStart(digits + 1, '0');
+  if (digits > 0) text = `${text.slice(0, text.length - digits)}.${text.slice(text.length - digits)}`;
+  return (negative ? '-' : '') + text;
+}
+
+/**
  * C printf "%.17g" as Redis 7.0's addReplyDouble uses it: 17 significant
  * digits, exponent form when the exponent is < -4 or >= 17, trailing zeros
  * removed, exponent with sign and at least two digits. "inf", "-inf", "nan";

@@ -476,6 +476,16 @@ const KEY_NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'k y', 'k\x00z'];
 const MEMBERS = ['m1', 'm2', 'm3', 'x', '1', '2.5', '', 'm\xff'];
 const INT_EDGES = ['9223372036854775807', '-9223372036854775808', '9223372036854775806', '-9223372036854775807',
   '4611686018427387904', '18446744073709551616'];
+/** RESTORE payloads: redis-server 7.0's DUMP of "hello" and of the list [a, b, 1], a bad checksum, junk */
+const DUMPS = [
+  Buffer.from('\x00\x05hello\n\x00cr\xdfve4 \n', 'latin1'),
+  Buffer.from('\x12\x01\x02\x0f\x0f\x00\x00\x00\x03\x00\x81a\x02\x81b\x02\x01\x01\xff\n\x00\xe0\x1b\xabJG\xceY"', 'latin1'),
+  Buffer.from('\x00\x05hello\n\x00cr\xdfve4 \x0b', 'latin1'),
+  Buffer.from('junk'),
+  Buffer.alloc(0),
+];
+/** expiry arguments that overflow once made milliseconds or absolute ('invalid expire time') */
+const HUGE_EXPIRES = ['9223372036854775807', '9223372036854775', '-9223372036854775808', '9223372036854775806', '4611686018427387904'];
 const NOT_INTS = ['01', '+1', ' 1', '1 ', '1.0', '0x10', '1e3', 'abc', '', '-0', '- 1'];
 const FLOATS = ['1.5', '-0.25', '3.0e3', '1e-5', '0.1', '10.50', '-inf', 'inf', 'nan', '5.0e300', '1.7976931348623157e308'];
 const COLLECTION_KINDS = ['list', 'hash', 'set', 'zset'] as const;
@@ -563,7 +573,7 @@ export class Gen {
     const r = this.rng.next();
     if (r < 0.75) return this.ttlSeconds();
     if (r < 0.9) return this.rng.pick(['0', '-1', '-100']);
-    return this.rng.pick(['abc', '1.5', '9223372036854775807', '']);
+    return this.rng.pick(['abc', '1.5', '9223372036854775807', '', '9223372036854775', '-9223372036854775808']);
   }
   /** an absolute unix time in seconds: far future, or the past */
   unixSeconds(): string {
@@ -610,7 +620,8 @@ export const STRINGS: Family = {
         const args: Arg[] = ['SET', g.key(), g.value()];
         if (g.chance(0.4)) {
           const opts: Arg[][] = [['NX'], ['XX'], ['GET'], ['KEEPTTL'], ['EX', g.ttlSeconds()], ['PX', g.ttlSeconds() + '000'],
-            ['EXAT', g.unixSeconds()], ['PXAT', g.unixSeconds() + '000'], ['EX', g.pick(['0', '-5', 'x'])]];
+            ['EXAT', g.unixSeconds()], ['PXAT', g.unixSeconds() + '000'], ['EX', g.pick(['0', '-5', 'x'])],
+            [g.pick(['EX', 'PX', 'EXAT', 'PXAT']), g.pick(HUGE_EXPIRES)]];
           const n = g.chance(0.7) ? 1 : 2;
           for (let i = 0; i < n; i++) args.push(...g.pick(opts));
         }
@@ -625,9 +636,13 @@ export const STRINGS: Family = {
     { name: 'incrbyfloat', weight: 2, gen: (g) => ['INCRBYFLOAT', g.key(), g.floatArg()] },
     { name: 'append', weight: 2, gen: (g) => ['APPEND', g.key(), g.value()] },
     { name: 'strlen', gen: (g) => ['STRLEN', g.key()] },
-    { name: 'getrange', weight: 2, gen: (g) => ['GETRANGE', g.key(), g.int(-20, 20), g.pick([g.int(-20, 20), '-1', '100', 'x'])] },
+    {
+      name: 'getrange', weight: 2, gen: (g) =>
+        ['GETRANGE', g.key(), g.chance(0.9) ? g.int(-20, 20) : g.pick(INT_EDGES), g.pick([g.int(-20, 20), '-1', '100', 'x', g.pick(INT_EDGES)])],
+    },
     { name: 'substr', gen: (g) => ['SUBSTR', g.key(), g.int(-10, 10), g.int(-10, 10)] },
-    { name: 'setrange', weight: 2, gen: (g) => ['SETRANGE', g.key(), g.pick([g.int(0, 40), '-1', 'x', '0']), g.value()] },
+    // (an offset just under 512 MB would make Redis allocate it: only offsets past the limit)
+    { name: 'setrange', weight: 2, gen: (g) => ['SETRANGE', g.key(), g.pick([g.int(0, 40), g.int(0, 40), '-1', 'x', '0', '536870912', '9223372036854775807']), g.value()] },
     { name: 'mset', weight: 2, gen: (g) => ['MSET', ...Array.from({ length: g.rng.int(1, 3) }, () => [g.key(), g.value()]).flat()] },
     { name: 'msetnx', gen: (g) => ['MSETNX', ...Array.from({ length: g.rng.int(1, 3) }, () => [g.key(), g.value()]).flat()] },
     { name: 'mget', weight: 2, gen: (g) => ['MGET', ...g.keys(1, 4)] },
@@ -635,13 +650,14 @@ export const STRINGS: Family = {
     { name: 'getdel', gen: (g) => ['GETDEL', g.key()] },
     {
       name: 'getex', gen: (g) => {
-        const opts: Arg[][] = [[], ['PERSIST'], ['EX', g.ttlSeconds()], ['PX', g.ttlSeconds() + '000'], ['EXAT', g.unixSeconds()], ['EX', '0'], ['FOO']];
+        const opts: Arg[][] = [[], ['PERSIST'], ['EX', g.ttlSeconds()], ['PX', g.ttlSeconds() + '000'], ['EXAT', g.unixSeconds()], ['EX', '0'], ['FOO'],
+          [g.pick(['EX', 'PX', 'EXAT', 'PXAT']), g.pick(HUGE_EXPIRES)], ['PERSIST', 'EX', '10'], ['EX', '10', 'PX', '10000']];
         return ['GETEX', g.key(), ...g.pick(opts)];
       },
     },
     { name: 'setnx', gen: (g) => ['SETNX', g.key(), g.value()] },
-    { name: 'setex', gen: (g) => ['SETEX', g.key(), g.pick([g.ttlSeconds(), g.ttlSeconds(), '0', '-1', 'x']), g.value()] },
-    { name: 'psetex', gen: (g) => ['PSETEX', g.key(), g.pick([g.ttlSeconds() + '000', '0', 'x']), g.value()] },
+    { name: 'setex', gen: (g) => ['SETEX', g.key(), g.pick([g.ttlSeconds(), g.ttlSeconds(), '0', '-1', 'x', g.pick(HUGE_EXPIRES)]), g.value()] },
+    { name: 'psetex', gen: (g) => ['PSETEX', g.key(), g.pick([g.ttlSeconds() + '000', '0', 'x', g.pick(HUGE_EXPIRES)]), g.value()] },
     { name: 'lcs', gen: (g) => ['LCS', g.key(), g.key(), ...g.pick([[], ['LEN'], ['IDX'], ['IDX', 'WITHMATCHLEN'], ['IDX', 'MINMATCHLEN', g.int(0, 3)]])] },
   ],
 };
@@ -657,11 +673,21 @@ export const KEYS: Family = {
     { name: 'renamenx', gen: (g) => ['RENAMENX', g.key(), g.key()] },
     { name: 'copy', gen: (g) => ['COPY', g.key(), g.key(), ...g.pick([[], ['REPLACE'], ['DB', '0'], ['FOO']])] },
     { name: 'touch', gen: (g) => ['TOUCH', ...g.keys(1, 3)] },
+    { name: 'move', weight: 0.5, gen: (g) => ['MOVE', g.key(), g.pick(['1', '1', '0', '16', '-1', 'x'])] },
+    {
+      name: 'restore', weight: 0.5, gen: (g) => {
+        const opts = shuffled(g, [
+          ...(g.chance(0.5) ? [['REPLACE']] : []), ...(g.chance(0.1) ? [['ABSTTL']] : []),
+          ...(g.chance(0.1) ? [['IDLETIME', g.pick(['10', '-1', 'x'])]] : []), ...(g.chance(0.05) ? [['FREQ', g.pick(['5', '256'])]] : []),
+        ]);
+        return ['RESTORE', g.key(), g.pick(['0', '0', g.ttlSeconds() + '000', '-1', 'x']), g.pick(DUMPS), ...opts.flat()];
+      },
+    },
     {
       name: 'expire', weight: 2, gen: (g) =>
-        ['EXPIRE', g.key(), g.expireSeconds(), ...(g.chance(0.3) ? [g.pick(['NX', 'XX', 'GT', 'LT', 'FOO'])] : [])],
+        ['EXPIRE', g.key(), g.expireSeconds(), ...(g.chance(0.3) ? [g.pick(['NX', 'XX', 'GT', 'LT', 'FOO'])] : []), ...(g.chance(0.08) ? [g.pick(['NX', 'XX', 'GT', 'LT', 'gt'])] : [])],
     },
-    { name: 'pexpire', gen: (g) => ['PEXPIRE', g.key(), g.pick([g.ttlSeconds() + '000', '0', '-1'])] },
+    { name: 'pexpire', gen: (g) => ['PEXPIRE', g.key(), g.pick([g.ttlSeconds() + '000', '0', '-1', g.pick(HUGE_EXPIRES)])] },
     { name: 'expireat', gen: (g) => ['EXPIREAT', g.key(), g.unixSeconds(), ...(g.chance(0.2) ? [g.pick(['NX', 'XX', 'GT', 'LT'])] : [])] },
     { name: 'pexpireat', gen: (g) => ['PEXPIREAT', g.key(), g.unixSeconds() + '000'] },
     { name: 'persist', gen: (g) => ['PERSIST', g.key()] },
@@ -678,6 +704,13 @@ export const CONNECTION: Family = {
   commands: [
     { name: 'ping', gen: (g) => (g.chance(0.5) ? ['PING'] : ['PING', g.value()]) },
     { name: 'echo', gen: (g) => ['ECHO', g.value()] },
+    // only protocol versions HELLO refuses (a successful HELLO names the server); a group, so never mangled into a plain HELLO
+    {
+      name: 'hello', weight: 0.3, gen: (g) =>
+        [{ args: ['HELLO', g.pick(['4', '1', 'x', '-1', '0', '', '99999999999999999999']), ...g.pick([[], ['AUTH', 'default', 'x'], ['SETNAME', 'n'], ['FOO']])] }],
+    },
+    // a connection's own name: names with spaces or newlines are refused, an empty one clears it
+    { name: 'client', weight: 0.5, gen: (g) => (g.chance(0.5) ? ['CLIENT', 'GETNAME'] : ['CLIENT', 'SETNAME', g.pick(['conn-1', 'a b', '', 'x\n', 'Ω', 'n'.repeat(40)])]) },
   ],
 };
 
@@ -915,7 +948,7 @@ export const SETS: Family = {
   ],
 };
 
-// No out-of-range numbers ('1e400', cursors >= 2^64): Redis's strtod/strtoul leave errno = ERANGE
+// No out-of-range numbers ('1e400', cursors or stream ID parts >= 2^64): Redis's strtod/strtoul leave errno = ERANGE
 // behind, and a later SORT (which tests errno without clearing it) then fails its numeric
 // conversion: a Redis quirk that depends on which command last cleared errno.
 const SCORE_MIN = ['-inf', '-inf', '(-inf', '(1', '1', '0', '(0', '-5.5', '2.5', '(2.5', '-1', '1e1', ' 1', '+inf', 'x', '(', 'nan', '(1e300', '-1e300', '1 '];
@@ -1093,13 +1126,35 @@ export const ZSETS: Family = {
   ],
 };
 
+/**
+ * BITFIELD subcommands: GET/SET/INCRBY over signed and unsigned widths (and
+ * invalid ones), plain and #-scaled offsets, OVERFLOW modes between them.
+ * Offsets stay small: one near 2^32 bits would make Redis allocate 512 MB.
+ */
+function bitfieldOps(g: Gen, writes: boolean): Arg[] {
+  const type = () => (g.chance(0.9) ? `${g.pick(['i', 'u'])}${g.pick(['1', '4', '8', '8', '16', '32', '63', '64'])}` : g.pick(['i0', 'u64', 'i65', 'x8', 'I8', '']));
+  const offset = () => (g.chance(0.8) ? g.int(0, 80) : g.pick(['#0', '#1', '#3', '-1', 'x', '#-1', '4294967296']));
+  const num = () => (g.chance(0.7) ? g.int(-300, 300) : g.pick(INT_EDGES));
+  const out: Arg[] = [];
+  for (let i = g.rng.int(0, 3); i >= 0; i--) {
+    const r = g.rng.next();
+    if (!writes || r < 0.35) out.push(g.pick(['GET', 'get']), type(), offset());
+    else if (r < 0.6) out.push('SET', type(), offset(), num());
+    else if (r < 0.85) out.push('INCRBY', type(), offset(), num());
+    else out.push('OVERFLOW', g.pick(['WRAP', 'SAT', 'FAIL', 'fail', 'BAD']));
+  }
+  return out;
+}
+
 export const BITMAPS: Family = {
   name: 'bitmaps',
   commands: [
     { name: 'setbit', gen: (g) => ['SETBIT', g.key(), g.pick([g.int(0, 100), '-1', 'x', '4294967296']), g.pick(['0', '1', '1', '2'])] },
-    { name: 'getbit', gen: (g) => ['GETBIT', g.key(), g.int(0, 120)] },
-    { name: 'bitcount', gen: (g) => ['BITCOUNT', g.key(), ...g.pick([[], [g.int(-5, 5), g.int(-5, 5)], [g.int(-5, 5), g.int(-5, 5), g.pick(['BYTE', 'BIT'])]])] },
-    { name: 'bitpos', gen: (g) => ['BITPOS', g.key(), g.pick(['0', '1']), ...g.pick([[], [g.int(-3, 3)], [g.int(-3, 3), g.int(-3, 3), g.pick(['BYTE', 'BIT'])]])] },
+    { name: 'getbit', gen: (g) => ['GETBIT', g.key(), g.chance(0.9) ? g.int(0, 120) : g.pick(['4294967295', '4294967296', '-1', 'x', ''])] },
+    { name: 'bitfield', weight: 2, gen: (g) => ['BITFIELD', g.key(), ...bitfieldOps(g, true)] },
+    { name: 'bitfield_ro', gen: (g) => ['BITFIELD_RO', g.key(), ...bitfieldOps(g, g.chance(0.05))] },
+    { name: 'bitcount', gen: (g) => ['BITCOUNT', g.key(), ...g.pick([[], [g.int(-5, 5), g.int(-5, 5)], [g.int(-5, 5), g.int(-5, 5), g.pick(['BYTE', 'BIT'])], [g.pick(INT_EDGES), g.pick(INT_EDGES), g.pick(['BYTE', 'BIT', 'bit'])]])] },
+    { name: 'bitpos', gen: (g) => ['BITPOS', g.key(), g.pick(['0', '1']), ...g.pick([[], [g.int(-3, 3)], [g.int(-3, 3), g.int(-3, 3), g.pick(['BYTE', 'BIT'])], [g.pick(INT_EDGES), g.pick(INT_EDGES), g.pick(['BYTE', 'BIT'])]])] },
     { name: 'bitop', gen: (g) => ['BITOP', g.pick(['AND', 'OR', 'XOR', 'NOT']), g.key(), ...g.keys(1, 2)] },
   ],
 };
@@ -1206,7 +1261,8 @@ function geoLon(g: Gen): string {
   const r = g.rng.next();
   if (r < 0.5) return g.pick(['13.361389', '15.087269', '-73.9454966', '-73.9733487', '0', '179.99', '-180', '180']);
   if (r < 0.9) return (g.rng.next() * 360 - 180).toFixed(g.rng.int(0, 7));
-  return g.pick(['180.1', '-181', 'abc', '', 'inf', '1e400']);
+  // (not '1e400': an overflowing strtod leaves errno = ERANGE for Redis's next SORT)
+  return g.pick(['180.1', '-181', 'abc', '', 'inf', '1e39']);
 }
 function geoLat(g: Gen): string {
   const r = g.rng.next();
@@ -1323,7 +1379,7 @@ function streamId(g: Gen): string {
   if (r < 0.55) return `${ms}-${g.int(0, 3)}`;
   if (r < 0.7) return ms;
   if (r < 0.8) return `${ms}-*`;
-  return g.pick(['0-0', '-', '+', 'x', '1-x', '18446744073709551615-18446744073709551615', '18446744073709551615', '1-18446744073709551616', '01-1', '']);
+  return g.pick(['0-0', '-', '+', 'x', '1-x', '18446744073709551615-18446744073709551615', '18446744073709551615', '1-1-1', '01-1', '']);
 }
 /** A range bound: an ID, `-`/`+`, or exclusive `(id`. */
 function streamBound(g: Gen): string {
@@ -1429,7 +1485,70 @@ export const STREAMS: Family = {
 };
 
 
-export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS, GEO, BITMAPS, HYPERLOGLOG, STREAMS, SORTING, TRANSACTIONS];
+// --- scripting ------------------------------------------------------------------------
+
+/**
+ * A few fixed Lua scripts over the generated keys: replies converted both
+ * ways (integers, floats cut to integers, booleans, nested tables, status and
+ * error tables), errors raised inside scripts (with the script's SHA and
+ * line in the message), redis.call vs redis.pcall, and numkeys edge cases.
+ */
+const SCRIPTS = [
+  "return redis.call('GET', KEYS[1])",
+  "return redis.call('INCRBY', KEYS[1], ARGV[1])",
+  "return {1, 2.9, -3.5, 'x', false, true, {3, {4}}, ARGV[1]}",
+  "return redis.pcall('LPUSH', KEYS[1], ARGV[1])",
+  "return {err='my error'}",
+  "return redis.status_reply('FINE')",
+  "return redis.error_reply('bad thing')",
+  'return tonumber(ARGV[1])',
+  "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('TYPE', KEYS[1])",
+  // (a hash's own order is Redis's dict order once it is not a listpack: sorted here)
+  "local t = redis.call('HGETALL', KEYS[1]); table.sort(t); return t",
+  "return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')",
+  "return redis.call('LRANGE', KEYS[1], 0, -1)",
+  "return redis.call('nosuchcommand')",
+  "return redis.call('GET')",
+  'return nosuchglobal',
+  "local t = redis.call('TYPE', KEYS[1]); return t.ok",
+  "return {1, nil, 3}",
+  "return redis.call('EXISTS', KEYS[1], KEYS[2])",
+  'return #KEYS + #ARGV * 100',
+  "return redis.sha1hex(ARGV[1])",
+  "return redis.call('LPUSH', KEYS[1], 'x')",
+  'return 1e20',
+  "return {tonumber('inf'), tonumber('-inf'), 0/0 ~= 0/0, 2^53 + 1}",
+  "return cjson.encode({a = {1, 2, 'x'}, b = false})",
+  "return cjson.decode(ARGV[1] or 'null')",
+  "return cmsgpack.unpack(cmsgpack.pack({1, 'two', {3}}))",
+  'return bit.band(0xff, 0x0f) + bit.lshift(1, 4)',
+  "return struct.pack('>I2', 258)",
+  "redis.setresp(3); local r = redis.call('HGETALL', KEYS[1]); local ks = {}; for k in pairs(r.map) do ks[#ks + 1] = k end; table.sort(ks); return ks",
+  "redis.setresp(3); return {double = 3.5}",
+  "return redis.call('SET', KEYS[1], ARGV[1], 'GET')",
+  "return string.format('%.3f %d %s', 1/3, 42, type(redis.call('GET', KEYS[1])))",
+  'error({err = "custom"})',
+  'error("plain")',
+  "return redis.pcall('INCR', KEYS[1])",
+  "return table.concat(redis.call('KEYS', KEYS[1]), ',')",
+];
+
+export const SCRIPTING: Family = {
+  name: 'scripting',
+  commands: [
+    {
+      name: 'eval', weight: 3, gen: (g) => {
+        const keys = g.keys(1, 2);
+        const r = g.rng.next();
+        const numkeys = r < 0.9 ? String(keys.length) : g.pick(['0', '-1', 'x', '5']);
+        return ['EVAL', g.pick(SCRIPTS), numkeys, ...keys, ...Array.from({ length: g.rng.int(0, 2) }, () => g.value())];
+      },
+    },
+    { name: 'evalsha', weight: 0.3, gen: (g) => ['EVALSHA', g.pick(['ffffffffffffffffffffffffffffffffffffffff', 'x']), '0'] },
+  ],
+};
+
+export const ALL_FAMILIES: Family[] = [STRINGS, KEYS, CONNECTION, LISTS, HASHES, SETS, ZSETS, GEO, BITMAPS, HYPERLOGLOG, STREAMS, SORTING, TRANSACTIONS, SCRIPTING];
 
 // ---------------------------------------------------------------------------
 // Running
@@ -1469,6 +1588,8 @@ export interface Divergence {
   context: string[];
   /** the whole sequence up to the divergence, one redis-cli line per command */
   reproducer: string[];
+  /** the same steps as sent (with their comparators), for reduction (test/support/diff-reduce.ts) */
+  steps: Step[];
 }
 
 export interface DiffOptions {
@@ -1526,9 +1647,9 @@ function chooser(gens: CommandGen[]): (rng: Rng) => CommandGen {
 const CONTAINERS = new Set(['ACL', 'CLIENT', 'CLUSTER', 'COMMAND', 'CONFIG', 'FUNCTION', 'LATENCY', 'MEMORY', 'MODULE', 'OBJECT', 'PUBSUB', 'SCRIPT', 'SLOWLOG', 'XGROUP', 'XINFO']);
 
 /**
- * Arity/syntax mutations: drop trailing arguments, append a junk one, or
+ * Arity/syntax mutations: drop trailing arguments, append a junk one,
  * extend an option keyword past a NUL byte (Redis compares options as C
- * strings, so "NX\0junk" is NX).
+ * strings, so "NX\0junk" is NX), or swap an integer argument for an edge.
  */
 function mangle(g: Gen, args: Arg[]): Arg[] {
   const container = CONTAINERS.has(Buffer.from(args[0]!).toString('latin1').toUpperCase());
@@ -1539,9 +1660,30 @@ function mangle(g: Gen, args: Arg[]): Arg[] {
     out[i] = Buffer.concat([Buffer.from(a), Buffer.from(g.pick(['\x00junk', '\x00', '\x00\x00x']), 'latin1')]);
     return out;
   }
+  // (not SCAN cursors: where a cursor other than 0 lands depends on Redis's hash seed; nor on the lex
+  // keys, whose members must keep equal scores)
+  const scan = /SCAN$/i.test(Buffer.from(args[0]!).toString('latin1'));
+  const lex = args.some((a) => Buffer.from(a).toString('latin1').startsWith(`${g.prefix}lex`));
+  const numbers = scan || lex ? [] : args.map((a, i) => [a, i] as const).filter(([a, i]) => i > 1 && /^-?\d+$/.test(Buffer.from(a).toString('latin1')));
+  if (numbers.length > 0 && g.chance(0.3)) {
+    const [, i] = g.pick(numbers);
+    const out = [...args];
+    out[i] = g.pick(NUMBER_MUTANTS);
+    return out;
+  }
   if (args.length > 1 && g.chance(0.6)) return args.slice(0, g.rng.int(1, args.length - 1));
   return [...args, g.pick(['junk', '0', '-1', ''])];
 }
+
+/**
+ * What an integer argument is replaced with: int64 edges and just past them,
+ * 2^32 (bit offsets), -0 and the empty string. Not -(2^63 - 1): Redis takes
+ * it as a count for SRANDMEMBER/HRANDFIELD/ZRANDMEMBER and tries to reply
+ * that many elements; nothing just under a size limit (SETRANGE/SETBIT
+ * would make Redis allocate 512 MB); and nothing of 2^64 or more (a stream ID
+ * or a SCAN cursor that overflows strtoull leaves errno = ERANGE, see above).
+ */
+const NUMBER_MUTANTS = ['9223372036854775807', '-9223372036854775808', '9223372036854775808', '4294967296', '-0', '', '-1'];
 
 let runCounter = 0;
 
@@ -1591,6 +1733,7 @@ export async function runDifferential(opts: DiffOptions): Promise<DiffResult> {
     const protocol: 2 | 3 = opts.resp3?.(seed) ? 3 : 2;
     const history: string[] = [];
     const repro: string[] = [];
+    const sent: Step[] = [];
     try {
       if (protocol === 3) {
         // HELLO replies name the server: not compared
@@ -1613,6 +1756,7 @@ export async function runDifferential(opts: DiffOptions): Promise<DiffResult> {
           const a = as[j]!;
           const b = bs[j]!;
           result.commandsSent++;
+          sent.push(step);
           const line = showCommand(step.args);
           repro.push(depth > 1 && j === 0 ? `${line}    # pipeline of ${batch.length} starts here` : line);
           const agree = (step.compare ?? exact)(a, b);
@@ -1627,6 +1771,7 @@ export async function runDifferential(opts: DiffOptions): Promise<DiffResult> {
               actual: show(b),
               context: history.slice(-keep),
               reproducer: repro,
+              steps: sent,
             };
             return result;
           }
