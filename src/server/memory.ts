@@ -77,8 +77,9 @@ export class MemoryGuard {
     const now = Date.now();
     const floor = this.baseline + hotSetBytes;
     const live = now - this.lastStart >= MemoryGuard.RECHECK_MS ? floor : Math.max(floor, this.lowWater);
-    // near the bound, collect whatever the garbage (at most once a second)
-    const nearBound = over > 0 && now - this.lastStart >= 1000;
+    // near the bound, collect what has piled up since the last collection (at most once a second;
+    // not when usage has not grown since: a big live heap would be marked every second for nothing)
+    const nearBound = over > 0 && now - this.lastStart >= 1000 && used > this.lowWater + (16 << 20);
     if (!nearBound && used <= live + Math.max(32 << 20, maxmemory / 4)) return;
     this.collecting = true;
     this.lastStart = now;
