@@ -93,7 +93,7 @@ export class Talus implements ServerControl {
   private servers: net.Server[] = [];
   private nextClientId = 1;
   private cron: NodeJS.Timeout | undefined;
-  readonly memory = new MemoryGuard();
+  readonly memory = new MemoryGuard(() => this.resumeThrottled());
   private janitor: Janitor | undefined;
   private expiry: ActiveExpiry | undefined;
   private shuttingDown = false;
@@ -606,6 +606,8 @@ export class Talus implements ServerControl {
   commitBacklogFull(): boolean {
     const ks = this.keyspace;
     if (!this.flusher.healthy) return false;
+    // near the memory bound, writes wait for the collection that runs (server/memory.ts)
+    if (this.memory.pressing) return true;
     const dirty = ks.dirty.size;
     if (dirty >= Talus.MAX_DIRTY_KEYS) return true;
     // Also bound the bytes a commit carries to a share of maxmemory: a

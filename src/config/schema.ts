@@ -587,7 +587,7 @@ const SPECS = {
   }),
 
   ...section('Memory', {
-    maxmemory: option(memory(), { effect: LIVE, default: '1gb', doc: 'Bound of the in-memory hot set in bytes; colder keys stay in PostgreSQL only (0 = unbounded). The process keeps its RSS within this plus 200 MB: near that, the hot set is held lower (INFO talus hot_set_squeeze_bytes).', mutable: true }),
+    maxmemory: option(memory(), { effect: LIVE, default: '1gb', doc: 'Bound of the in-memory hot set in bytes; colder keys stay in PostgreSQL only (0 = unbounded). The process keeps its RSS within this plus 200 MB: near that, the hot set is held lower (INFO talus hot_set_squeeze_bytes) and writes wait for garbage collection.', mutable: true }),
     'maxmemory-policy': option(
       oneOf(['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] as const),
       { effect: LIVE, default: 'allkeys-lru', doc: 'What happens at maxmemory: noeviction keeps every key in memory and refuses writes when full, as Redis does; every other policy unloads the least recently used clean keys (their data stays in PostgreSQL, nothing is lost), so the choice among them only decides whether OBJECT FREQ (lfu) or OBJECT IDLETIME answers.', mutable: true },

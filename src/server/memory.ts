@@ -25,7 +25,7 @@ export class MemoryGuard {
   /** the process may hold maxmemory plus this (Talus's memory bound) */
   static readonly HEADROOM = 200 << 20;
   /** the guard acts this far below that bound: what can arrive between two ticks */
-  static readonly MARGIN = 64 << 20;
+  static readonly MARGIN = 96 << 20;
   /**
    * Bytes the hot set gives up below maxmemory while the process's RSS is
    * near maxmemory + HEADROOM. Memory that JS let go of is not always given
@@ -44,8 +44,26 @@ export class MemoryGuard {
   private lowWater: number;
   collections = 0;
 
-  constructor() {
+  constructor(
+    /** a collection ended (writers held by `pressing` may go on) */
+    private readonly onCollected: () => void = () => {},
+  ) {
     this.baseline = this.lowWater = MemoryGuard.used();
+  }
+
+  /** usage past which garbage outruns the running collection (set when it starts) */
+  private pressureMark = Infinity;
+  private pressed = false;
+
+  /**
+   * A collection runs while RSS is near the bound, or while garbage piles up
+   * faster than it frees it (usage past twice the slack that started it):
+   * requests that write wait for it (Talus.commitBacklogFull). A write flood
+   * of big values makes garbage (request buffers, commit copies) faster than
+   * a concurrent collection on a busy machine frees it.
+   */
+  get pressing(): boolean {
+    return this.collecting && this.pressed;
   }
 
   private static used(): number {
@@ -70,9 +88,12 @@ export class MemoryGuard {
     if (gc === undefined || maxmemory <= 0) return;
     const over = process.memoryUsage.rss() - (maxmemory + MemoryGuard.HEADROOM - MemoryGuard.MARGIN);
     this.squeeze = Math.min(maxmemory / 2, Math.max(0, over));
-    if (this.collecting) return;
     const m = process.memoryUsage();
     const used = m.heapUsed + m.external;
+    if (this.collecting) {
+      this.pressed = this.squeeze > 0 || used > this.pressureMark;
+      return;
+    }
     this.lowWater = Math.min(this.lowWater, used);
     const now = Date.now();
     const floor = this.baseline + hotSetBytes;
@@ -80,14 +101,19 @@ export class MemoryGuard {
     // near the bound, collect what has piled up since the last collection (at most once a second;
     // not when usage has not grown since: a big live heap would be marked every second for nothing)
     const nearBound = over > 0 && now - this.lastStart >= 1000 && used > this.lowWater + (16 << 20);
-    if (!nearBound && used <= live + Math.max(32 << 20, maxmemory / 4)) return;
+    const slack = Math.max(32 << 20, maxmemory / 4);
+    if (!nearBound && used <= live + slack) return;
     this.collecting = true;
+    this.pressureMark = live + 2 * slack;
+    this.pressed = this.squeeze > 0;
     this.lastStart = now;
     this.collections++;
     void gc({ type: 'major', execution: 'async' }).finally(() => {
       this.collecting = false;
+      this.pressed = false;
       // Usage from here on is what the collection left.
       this.lowWater = Infinity;
+      this.onCollected();
     });
   }
 }
