@@ -327,7 +327,12 @@ function xsetid(c: CommandContext, args: Buffer[]): Reply {
   if (maxDel !== MIN_SID) v.maxDeletedId = maxDel;
   v.changes.mark(MIN_SID); // nothing to rewrite in rows, but the key row's note changes: keep the entry dirty
   v.changes.changed.delete(MIN_SID);
-  streamChanged(c, e, 'xsetid', ['XSETID', key, sidText(v.lastId), 'ENTRIESADDED', String(v.entriesAdded), 'MAXDELETEDID', sidText(v.maxDeletedId)]);
+  // MAXDELETEDID only when given (it is then at most the new last ID). Without it XSETID may leave the
+  // last ID below the stream's max deleted ID, and a record repeating that pair would be refused where
+  // it is applied; there the stream has the same max deleted ID already.
+  const effect = ['XSETID', key, sidText(v.lastId), 'ENTRIESADDED', String(v.entriesAdded)];
+  if (maxDel !== MIN_SID) effect.push('MAXDELETEDID', sidText(v.maxDeletedId));
+  streamChanged(c, e, 'xsetid', effect);
   return OK;
 }
 

@@ -63,7 +63,15 @@ export function keyCommands(k: SnapshotItem): Array<Array<Buffer | string>> {
       const v = k.value as StreamValue;
       for (const id of v.ids) out.push(['XADD', key, sidText(id), ...v.get(id)!]);
       if (v.size === 0) out.push(['XADD', key, 'MAXLEN', '0', '0-1', 'x', 'y']);
-      out.push(['XSETID', key, sidText(v.lastId), 'ENTRIESADDED', String(v.entriesAdded), 'MAXDELETEDID', sidText(v.maxDeletedId)]);
+      if (v.lastId >= v.maxDeletedId) {
+        out.push(['XSETID', key, sidText(v.lastId), 'ENTRIESADDED', String(v.entriesAdded), 'MAXDELETEDID', sidText(v.maxDeletedId)]);
+      } else {
+        // XSETID without MAXDELETEDID can leave the last ID below the max deleted ID, which one XSETID
+        // cannot set: raise both to the max deleted ID, then lower the last ID (above every entry still)
+        const maxDeleted = sidText(v.maxDeletedId);
+        out.push(['XSETID', key, maxDeleted, 'ENTRIESADDED', String(v.entriesAdded), 'MAXDELETEDID', maxDeleted]);
+        out.push(['XSETID', key, sidText(v.lastId)]);
+      }
       out.push(...groupCommands(key, v));
       break;
     }
