@@ -97,11 +97,32 @@ export class ReplyWriter {
     this.seal();
     const chunks = this.chunks;
     if (chunks.length === 0) return null;
-    const out = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.chunkBytes);
+    const bytes = this.chunkBytes;
+    this.chunkBytes = 0;
+    // pop: `length = 0` is a call into the runtime (the array's length setter)
+    if (chunks.length === 1) return chunks.pop()!;
+    const out = Buffer.concat(chunks, bytes);
     // the list is not handed out: emptied for the next replies, not replaced
     chunks.length = 0;
-    this.chunkBytes = 0;
     return out;
+  }
+
+  /**
+   * Hands what was written since the last take to `write`, a synchronous
+   * write that copies it (Client's write to its socket's descriptor), as the
+   * block and a range of it: no Buffer is made. What `write` took (the count
+   * it returns) is dropped and its room in the block written over by the next
+   * replies; the rest stays for take(). Only when everything lies in the block
+   * (no big value referenced as its own chunk): otherwise nothing is written
+   * and 0 returned.
+   */
+  writeThrough(write: (block: Buffer, offset: number, length: number) => number): number {
+    const n = this.pos - this.start;
+    if (this.chunks.length !== 0 || n === 0) return 0;
+    const written = write(this.block, this.start, n);
+    if (written >= n) this.pos = this.start;
+    else if (written > 0) this.start += written;
+    return written;
   }
 
   /** Like take() but without concatenating (for socket.cork() + write per chunk, or writev). */

@@ -2,6 +2,7 @@ import type net from 'node:net';
 // module bindings, not the globals `Buffer` and `process` (accessors: a getter call per use)
 import { Buffer } from 'node:buffer';
 import process from 'node:process';
+import fs from 'node:fs';
 import { RequestParser, ProtocolError } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/encoder.js';
 import { ErrorReply, MapReply, PushReply, RawReply, SetReply, SimpleString, VerbatimReply, type Reply } from '../protocol/reply.js';
@@ -400,13 +401,37 @@ export class Client implements Connection {
     const n = this.writer.length;
     if (n === 0) return null;
     this.talus.stats.netOutputBytes += n;
-    if (n < BIG_OUTPUT) return this.socket.write(this.writer.take()!);
+    const socket = this.socket;
+    // While the socket's stream holds nothing (nearly always), written
+    // straight to its descriptor: socket.write costs a stream write, a
+    // native write request and a callback on the next tick per reply, about
+    // a tenth of a GET's CPU at -P1. The stream's queue being empty keeps
+    // the bytes in order; what the kernel does not take goes through it.
+    if (socket.writableLength === 0 && socket.writable && this.writer.writeThrough(this.writeToDescriptor) === n) return true;
+    if (this.writer.length === 0) return true;
+    if (n < BIG_OUTPUT) return socket.write(this.writer.take()!);
     let ok = true;
     this.socket.cork();
     for (const chunk of this.writer.takeChunks()) ok = this.socket.write(chunk);
     this.socket.uncork();
     return ok;
   }
+
+  /**
+   * A synchronous write(2) of replies to the socket's descriptor: the count
+   * of bytes the kernel took, 0 when it took none (its buffer is full) or
+   * failed (the peer went away: socket.write then meets the same error and
+   * reports it as usual) or the socket has no descriptor.
+   */
+  private readonly writeToDescriptor = (block: Buffer, offset: number, length: number): number => {
+    const fd = this.fd;
+    if (fd < 0) return 0;
+    try {
+      return fs.writeSync(fd, block, offset, length);
+    } catch {
+      return 0;
+    }
+  };
 
   /**
    * client-output-buffer-limit (normal class; pubsub while subscribed; replica

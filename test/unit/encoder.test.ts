@@ -194,6 +194,39 @@ describe('encoder', () => {
       expect(w.take()!.toString()).to.equal('+OK\r\n:1\r\n');
     });
 
+    it('writeThrough() hands the block range to a synchronous write and reuses what it took', () => {
+      const w = new ReplyWriter();
+      const sent: string[] = [];
+      const writeAll = (block: Buffer, offset: number, length: number) => {
+        sent.push(block.toString('latin1', offset, offset + length));
+        return length;
+      };
+      expect(w.writeThrough(writeAll)).to.equal(0); // nothing written yet
+      w.write(OK, 2);
+      expect(w.writeThrough(writeAll)).to.equal(5);
+      expect(w.length).to.equal(0);
+      w.write(1, 2);
+      expect(w.writeThrough(writeAll)).to.equal(4);
+      expect(sent).to.deep.equal(['+OK\r\n', ':1\r\n']);
+      // a partial write leaves the rest for take(), which a later write must not overwrite
+      w.write(Buffer.from('abcdef'), 2);
+      expect(w.writeThrough(() => 3)).to.equal(3);
+      expect(w.length).to.equal(9);
+      const rest = w.take()!;
+      expect(rest.toString()).to.equal('\nabcdef\r\n'); // after '$6\r'
+      w.write(Buffer.from('zzzzzzzzzzzz'), 2);
+      expect(rest.toString()).to.equal('\nabcdef\r\n');
+      expect(w.writeThrough(() => 0)).to.equal(0);
+      expect(w.take()!.toString()).to.equal('$12\r\nzzzzzzzzzzzz\r\n');
+    });
+
+    it('writeThrough() leaves output holding a big bulk to take()', () => {
+      const w = new ReplyWriter();
+      w.write(Buffer.alloc(20_000, 'q'), 2);
+      expect(w.writeThrough(() => expect.fail('no write of chunked output'))).to.equal(0);
+      expect(w.take()!.length).to.equal(8 + 20_000 + 2);
+    });
+
     it('clear() drops unsent bytes', () => {
       const w = new ReplyWriter();
       w.write(OK, 2);
