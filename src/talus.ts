@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { Client, OUTPUT_BOUND, ReadStop } from './server/client.js';
 import { clientMemoryLimit, evictClients } from './server/client-limits.js';
+import { readConnection } from './server/connection-reads.js';
 import { CommandTable, type Command } from './commands/table.js';
 import type { Reply } from './protocol/reply.js';
 import { allCommands, installCommandHooks } from './commands/index.js';
@@ -430,7 +431,7 @@ export class Talus implements ServerControl {
     if (this.tcpServers[0]) this.port = (this.tcpServers[0].address() as net.AddressInfo).port;
     if (v.unixsocket) {
       fs.rmSync(v.unixsocket, { force: true });
-      const server = net.createServer((socket) => this.accept(socket));
+      const server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(v.unixsocket, () => resolve());
@@ -479,7 +480,7 @@ export class Talus implements ServerControl {
     const opened: net.Server[] = [];
     try {
       for (const host of binds.length ? binds : ['127.0.0.1']) {
-        const server = net.createServer((socket) => this.accept(socket));
+        const server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen({ port: opened[0] ? (opened[0].address() as net.AddressInfo).port : port, host: host.replace(/^-/, ''), backlog: 511 }, () => {
@@ -525,30 +526,35 @@ export class Talus implements ServerControl {
     this.log.notice(`now listening on port ${port}`);
   }
 
-  private accept(socket: net.Socket): void {
+  /** A connection accepted by a listener (made with `pauseOnConnect`: server/connection-reads.ts starts its reads). */
+  private accept(accepted: net.Socket): void {
     this.stats.connectionsReceived++;
-    socket.setNoDelay(true);
     const v = this.config.values;
     if (this.clients.size >= v.maxclients || this.shuttingDown) {
       this.stats.rejectedConnections++;
-      socket.end('-ERR max number of clients reached\r\n');
+      accepted.resume();
+      accepted.end('-ERR max number of clients reached\r\n');
       return;
     }
-    if (refusedByProtectedMode(v, socket.remoteAddress)) {
+    if (refusedByProtectedMode(v, accepted.remoteAddress)) {
       this.stats.rejectedConnections++;
-      socket.end(PROTECTED_MODE_DENIED);
+      accepted.resume();
+      accepted.end(PROTECTED_MODE_DENIED);
       return;
     }
+    let client: Client | undefined;
+    const socket = readConnection(accepted, (chunk) => {
+      this.stats.netInputBytes += chunk.length;
+      client!.onData(chunk);
+    });
+    socket.setNoDelay(true);
     if (v.tcpKeepalive > 0) socket.setKeepAlive(true, v.tcpKeepalive * 1000);
-    const client = new Client(this, socket, this.nextClientId++);
+    client = new Client(this, socket, this.nextClientId++);
     this.clients.set(client.id, client);
     this.sessions.set(client.id, client.session);
-    socket.on('data', (chunk: Buffer) => {
-      this.stats.netInputBytes += chunk.length;
-      client.onData(chunk);
-    });
-    socket.on('error', () => client.close());
-    socket.on('close', () => client.close());
+    const closed = client;
+    socket.on('error', () => closed.close());
+    socket.on('close', () => closed.close());
   }
 
   /** Hooks for state other modules keep per session (pub/sub, blocking, watch). */
