@@ -134,6 +134,8 @@ export class Talus implements ServerControl {
 
   /** the normal or pubsub class has a client-output-buffer-limit (clients check it as they write) */
   outputLimitsOn = false;
+  /** the smallest client-output-buffer-limit of any class (bytes, 0 when none): below it no client is over its limit */
+  outputLimitFloor = 0;
   /** maxmemory-clients in bytes (0 = off) */
   clientMemoryLimit = 0;
   /** a client's requests stop running while its unsent output is over this (server/client.ts OUTPUT_BOUND) */
@@ -169,7 +171,9 @@ export class Talus implements ServerControl {
     config.onChange('loglevel', (level) => (this.log.level = level as Logger['level']));
     const clientLimits = () => {
       const { clientOutputBufferLimit: obl, maxmemoryClients, maxmemory } = this.config.values;
-      this.outputLimitsOn = [obl.normal, obl.pubsub, obl.replica].some((l) => l.hardBytes > 0 || l.softBytes > 0);
+      const limits = [obl.normal, obl.pubsub, obl.replica].flatMap((l) => [l.hardBytes, l.softBytes]).filter((b) => b > 0);
+      this.outputLimitsOn = limits.length > 0;
+      this.outputLimitFloor = limits.length > 0 ? Math.min(...limits) : 0;
       this.clientOutputBound = Math.max(OUTPUT_BOUND, obl.normal.hardBytes, obl.normal.softBytes);
       this.clientMemoryLimit = clientMemoryLimit(maxmemoryClients, maxmemory);
     };

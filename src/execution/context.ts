@@ -49,7 +49,8 @@ export interface Connection extends ReplySink {
   readonly viaUnixSocket: boolean;
   /** the peer's IP address (undefined over the Unix socket) */
   readonly remoteAddress: string | undefined;
-  lastInteraction: number;
+  /** when bytes last came from the client (ms since the epoch) */
+  readonly lastInteraction: number;
   replyMode: ReplyMode;
   /** drop the reply of the command now running (CLIENT REPLY OFF/SKIP answer nothing) */
   suppressReply: boolean;

@@ -3,6 +3,7 @@ import type net from 'node:net';
 import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { RequestParser, ProtocolError } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/encoder.js';
 import { ErrorReply, MapReply, PushReply, RawReply, SetReply, SimpleString, VerbatimReply, type Reply } from '../protocol/reply.js';
@@ -75,7 +76,11 @@ export const CLIENT_OVERHEAD = 8 * 1024;
 export class Client implements Connection {
   readonly id: number;
   readonly session: Session;
-  lastInteraction = Date.now();
+  /**
+   * When bytes last came, on the monotonic clock: performance.now() is a
+   * fast call, Date.now() a call into V8's runtime (a read per socket read).
+   */
+  private lastInteractionAt = performance.now();
   replyMode: ReplyMode = 'on';
   /** drop the reply of the command now running (CLIENT REPLY OFF/SKIP answer nothing) */
   suppressReply = false;
@@ -102,6 +107,8 @@ export class Client implements Connection {
   private outputBlocked = false;
   /** estimated bytes of the replies in `pending` */
   private pendingBytes = 0;
+  /** the socket's descriptor, once writeToDescriptor has looked it up */
+  private descriptor: number | undefined;
   /** when output first went over the soft limit (client-output-buffer-limit), 0 = under it */
   private softLimitSince = 0;
 
@@ -114,6 +121,11 @@ export class Client implements Connection {
     this.session = talus.executor.openSession(id, this, this);
     const v = talus.config.values;
     this.parser = new RequestParser({ maxBulkLen: v.protoMaxBulkLen, maxQueryBuffer: v.clientQueryBufferLimit });
+  }
+
+  /** When bytes last came (ms since the epoch): CLIENT LIST idle, the `timeout` option. */
+  get lastInteraction(): number {
+    return Date.now() - (performance.now() - this.lastInteractionAt);
   }
 
   get addr(): string {
@@ -145,7 +157,7 @@ export class Client implements Connection {
 
   /** Bytes arrived from the socket. */
   onData(chunk: Buffer): void {
-    this.lastInteraction = Date.now();
+    this.lastInteractionAt = performance.now();
     this.parser.push(chunk);
     if (this.queryBytes > this.parser.limits.maxQueryBuffer) {
       this.talus.log.warning(`closing client id=${this.id} addr=${this.addr}: query buffer over client-query-buffer-limit`);
@@ -377,7 +389,14 @@ export class Client implements Connection {
 
   private flush(): void {
     if (this.closed) return;
-    if (this.talus.outputLimitsOn && this.overOutputLimit()) return;
+    if (this.talus.outputLimitsOn) {
+      // under every class's limits (nearly always) the class need not be looked up
+      if (this.outputBytes > this.talus.outputLimitFloor) {
+        if (this.overOutputLimit()) return;
+      } else {
+        this.softLimitSince = 0;
+      }
+    }
     if (this.takeOutput() === false && (this.readStops & ReadStop.output) === 0) {
       // The client is not reading: stop reading its requests until it does.
       this.stopReading(ReadStop.output);
@@ -424,7 +443,8 @@ export class Client implements Connection {
    * reports it as usual) or the socket has no descriptor.
    */
   private readonly writeToDescriptor = (block: Buffer, offset: number, length: number): number => {
-    const fd = this.fd;
+    // read once: `fd` is a native getter, and a socket keeps its descriptor while writable (the caller's check)
+    const fd = (this.descriptor ??= this.fd);
     if (fd < 0) return 0;
     try {
       return fs.writeSync(fd, block, offset, length);
