@@ -6,21 +6,24 @@
  *   3. cold:  after a restart, pipelined GETs of every 64 KiB value of shape 1 (all cold),
  *             4 clients, pipelines of 1000, each value checked;
  *   4. slow:  one connection sends 5,000 GETs of a 64 KiB value (320 MB of replies), reads
- *             nothing for 5 s, then reads at 32 MB/s.
+ *             nothing for 5 s, then reads at 32 MB/s;
+ *   5. big:   8 clients at once, each SETting 2 values of 16 MB (256 MB), then each reading
+ *             its values back (most of them cold by then), each value checked.
  * Peak RSS per shape: the kernel's VmHWM (reset before each shape through
  * /proc/<pid>/clear_refs) and VmRSS sampled every 50 ms, whichever is higher.
  *
- *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,slow]
+ *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,slow,big]
  *                                 [--talus-args '--appendfsync everysec']
  * (--scale multiplies every shape's volume; extra Talus options go in --talus-args)
  */
+import { Redis } from 'ioredis';
 import { option } from './support.js';
 import { restartable, stopPostgres } from '../test/support/harness.js';
 import { peakRssMb, pipelinedGets, pipelinedMsets, redisCliPipe, resetPeak, rssSampler, slowReader } from '../test/support/client-shapes.js';
 
 const maxmemoryMb = Number(option('maxmemory-mb', '64'));
 const scale = Number(option('scale', '1'));
-const shapes = option('shapes', 'pipe,mset,cold,slow').split(',');
+const shapes = option('shapes', 'pipe,mset,cold,slow,big').split(',');
 const extra = option('talus-args', '').split(/\s+/).filter(Boolean);
 const KB64 = 64 * 1024;
 const limitMb = maxmemoryMb + 200;
@@ -75,6 +78,25 @@ await measure('slow', async () => {
   const r = await slowReader(server.port, 'pipe:0', { count, replyBytes, stallMs: 5000, bytesPerSecond: 32 << 20 });
   return `${count} GETs of 64 KiB read after 5 s at 32 MB/s: ${(r.received / 2 ** 20).toFixed(0)} MB received` +
     (r.closedByServer ? ' (closed by the server)' : '');
+});
+
+await measure('big', async () => {
+  const perClient = Math.max(1, Math.round(2 * scale));
+  const value = (c: number, i: number) => Buffer.alloc(16 << 20, 97 + ((c * perClient + i) % 26));
+  const clients = Array.from({ length: 8 }, () => new Redis({ port: server.port }));
+  try {
+    await Promise.all(clients.map(async (c, n) => {
+      for (let i = 0; i < perClient; i++) await c.set(`big:${n}:${i}`, value(n, i));
+    }));
+    let wrong = 0;
+    await Promise.all(clients.map(async (c, n) => {
+      for (let i = 0; i < perClient; i++) if (!(await c.getBuffer(`big:${n}:${i}`))?.equals(value(n, i))) wrong++;
+    }));
+    if (wrong > 0) throw new Error(`${wrong} wrong values`);
+  } finally {
+    for (const c of clients) c.disconnect();
+  }
+  return `8 clients x ${perClient} SETs of 16 MB at once, then GETs of them`;
 });
 
 client.disconnect();

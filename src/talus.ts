@@ -5,6 +5,7 @@ import { clientInfoLine } from './commands/client-cmds.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import { Client, OUTPUT_BOUND, ReadStop } from './server/client.js';
+import { BigReads } from './server/big-reads.js';
 import { clientMemoryLimit, evictClients } from './server/client-limits.js';
 import { readConnection } from './server/connection-reads.js';
 import { CommandTable, type Command } from './commands/table.js';
@@ -140,6 +141,8 @@ export class Talus implements ServerControl {
   clientMemoryLimit = 0;
   /** a client's requests stop running while its unsent output is over this (server/client.ts OUTPUT_BOUND) */
   clientOutputBound = OUTPUT_BOUND;
+  /** incomplete big requests of all clients, bounded together (server/big-reads.ts) */
+  readonly bigReads = new BigReads(Infinity);
 
   constructor(readonly config: ConfigStore) {
     const v = config.values;
@@ -176,6 +179,8 @@ export class Talus implements ServerControl {
       this.outputLimitFloor = limits.length > 0 ? Math.min(...limits) : 0;
       this.clientOutputBound = Math.max(OUTPUT_BOUND, obl.normal.hardBytes, obl.normal.softBytes);
       this.clientMemoryLimit = clientMemoryLimit(maxmemoryClients, maxmemory);
+      this.bigReads.budget = bigReadBudget(maxmemory);
+      if (this.loader !== undefined) this.loader.bigValueBudget = this.bigReads.budget;
     };
     clientLimits();
     for (const name of ['client-output-buffer-limit', 'maxmemory-clients', 'maxmemory']) config.onChange(name, clientLimits);
@@ -272,6 +277,12 @@ export class Talus implements ServerControl {
     // a restarted embedded PostgreSQL: commit what waits without the rest of the backoff
     if (this.embedded) this.embedded.onRestarted = () => this.flusher.retryNow();
     this.loader = new Loader(db, this.keyspace, this.flusher);
+    this.loader.bigValueBudget = this.bigReads.budget;
+    this.loader.outgoingBytes = () => {
+      let n = 0;
+      for (const c of this.clients.values()) n += c.outputBytes;
+      return n;
+    };
     this.loader.pagedThreshold = this.config.values.pagedCollectionThreshold;
     this.config.onChange('paged-collection-threshold', (n) => (this.loader.pagedThreshold = n as number));
     // Cold reads grow the hot set between cron passes: make room as they land
@@ -628,7 +639,7 @@ export class Talus implements ServerControl {
     if (maxmemory <= 0) return false;
     const bound = Math.max(2 << 20, maxmemory / 32);
     // the commit in flight holds its effects too (and PostgreSQL's copies of them)
-    if (ks.changelog.pendingBytes + this.flusher.inFlightBytes > bound) return true;
+    if (ks.changelog.pendingBytes + this.flusher.inFlightBytes + this.executor.waitingWriteBytes > bound) return true;
     if (dirty < 256) return false;
     let resident = 0;
     for (const db of ks.dbs) resident += db.entries.size;
@@ -690,6 +701,7 @@ export class Talus implements ServerControl {
     const now = Date.now();
     const storageToo = now - this.lastStorageCron >= 100;
     if (storageToo) this.lastStorageCron = now;
+    if (storageToo) this.bigReads.tick(now);
     let started = performance.now();
     // no expiry while a script runs (paused for a cold key or its time slice): it sees one moment, as in Redis
     if (this.activeExpire && this.scripting?.current === undefined) this.expiry?.cycle(storageToo);
@@ -740,4 +752,14 @@ export class Talus implements ServerControl {
   }
 }
 
-
+/**
+ * Bytes of big requests buffered at once (server/big-reads.ts), and of big
+ * cold values read from PostgreSQL at once (Loader.bigValueBudget): a
+ * quarter of maxmemory, between 8 and 256 MB, so that big values arriving or
+ * read together stay a share of the 200 MB Talus may hold beyond maxmemory.
+ * Without maxmemory, memory is not bounded, and neither are these.
+ */
+function bigReadBudget(maxmemory: number): number {
+  if (maxmemory <= 0) return Infinity;
+  return Math.min(256 << 20, Math.max(8 << 20, Math.floor(maxmemory / 4)));
+}

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startTalus, talusInfo, tempDir, type TalusProcess } from './support/harness.js';
-import { peakRssMb, redisCliPipe, resp, rssSampler, slowReader } from './support/client-shapes.js';
+import { peakRssMb, redisCliPipe, resetPeak, resp, rssSampler, slowReader } from './support/client-shapes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -14,6 +14,23 @@ describe('memory bound whatever the client does', function () {
     srv = await startTalus(['--maxmemory', '64mb']);
   });
   after(async () => srv?.stop());
+
+  it('clients writing and then reading big values at once keep RSS under maxmemory + 200 MB', async () => {
+    // 8 clients x 16 MB: twice maxmemory, sent at once, then read back at once (most of them cold by then).
+    // First on this server: after the 64 KiB values of the next test, malloc's holes add ~50 MB
+    // (docs/benchmarks.md, "RSS by client shape").
+    const pid = srv.proc.pid!;
+    resetPeak(pid);
+    const sampler = rssSampler(pid, 20);
+    const value = (i: number) => Buffer.alloc(16 << 20, 97 + i);
+    const clients = Array.from({ length: 8 }, () => srv.client());
+    await Promise.all(clients.map((c, i) => c.set(`bigv:${i}`, value(i))));
+    const read = await Promise.all(clients.map((c, i) => c.getBuffer(`bigv:${i}`)));
+    read.forEach((v, i) => expect(v!.equals(value(i)), `bigv:${i}`).to.equal(true));
+    const peak = Math.max(sampler.stop(), peakRssMb(pid));
+    expect(peak, 'peak RSS (MB)').to.be.below(64 + 200);
+    for (const c of clients) c.disconnect();
+  });
 
   it('redis-cli --pipe of big values and a client that does not read keep RSS under maxmemory + 200 MB', async () => {
     const pid = srv.proc.pid!;

@@ -62,12 +62,19 @@ export function changed(c: CommandContext, key: Buffer | string, event: KeyEvent
   c.keyspace.report(db, typeof key === 'string' ? key : keyName(key), event, effect, c.session.db.index);
 }
 
+/** Arguments at least this big may be kept without a copy (own). */
+const OWN_BLOCK_MIN = 32 * 1024;
+
 /**
  * A private copy of request bytes. Parser slices point into the socket
  * buffer; a stored value must not pin it (nor share a pooled slab that would
  * keep unrelated memory alive after eviction).
  */
 export function own(b: Buffer): Buffer {
+  // A big argument that is a whole memory block of its own (the parser gives
+  // big bulks their own buffer, and neither it nor the socket reuses them)
+  // pins nothing else: kept as it is, not held twice.
+  if (b.length >= OWN_BLOCK_MIN && b.byteOffset === 0 && b.buffer.byteLength === b.length) return b;
   const copy = Buffer.allocUnsafeSlow(b.length);
   b.copy(copy);
   return copy;

@@ -311,6 +311,15 @@ export class Executor {
    * Every request goes through here: lookup, policy checks, then execution
    * once its keys are resident, and the reply in connection order.
    */
+  /**
+   * Bytes of the arguments of writes dispatched and waiting for their keys
+   * (loaded from PostgreSQL). They were admitted while the commit backlog had
+   * room, and run when their keys land, all in one turn: counted as backlog
+   * meanwhile (Talus.commitBacklogFull), so that clients sending big values
+   * at once do not all pass the check before the first has run.
+   */
+  waitingWriteBytes = 0;
+
   dispatch(c: Session, args: Buffer[]): void {
     forgetKeyName();
     // A running script admits nothing else, until busy-reply-threshold: then BUSY, but for SCRIPT KILL and the like.
@@ -361,12 +370,19 @@ export class Executor {
       return;
     }
     let queued = false;
+    // A write that waits for its keys counts toward the commit backlog meanwhile (waitingWriteBytes).
+    let waitingBytes = 0;
+    const ranOrFailed = (): void => {
+      this.waitingWriteBytes -= waitingBytes;
+      waitingBytes = 0;
+    };
     // A SWAPDB while this waited re-points c.db (commands/keys.ts): plan again too.
     const db = c.db;
     const submit = (keyRefs: KeyRef[]): void => {
       const ran = this.host.scheduler.submit(
         keyRefs,
         () => {
+          ranOrFailed();
           let resident = keyRefs;
           if (replan || c.db !== db) {
             const again = this.plannedRefs(c, command, args);
@@ -386,6 +402,7 @@ export class Executor {
           if (queued && !answering && !this.host.blocking.isBlocked(c) && !c.suspended) c.connection?.resume();
         },
         (error) => {
+          ranOrFailed();
           c.replies.deliver(Errors.storage(error.message), 0);
           if (queued) c.connection?.resume();
         },
@@ -393,6 +410,10 @@ export class Executor {
       if (!ran && !queued) {
         queued = true;
         c.connection?.pause();
+        if (command.mayReplicate) {
+          waitingBytes = argumentBytes(args);
+          this.waitingWriteBytes += waitingBytes;
+        }
       }
     };
     submit(refs);
@@ -879,4 +900,10 @@ const EXEC_NOPERM: Record<Denial, string> = {
 /** Whether two argument lists are the same bytes. */
 function sameArgs(a: readonly Buffer[], b: readonly Buffer[]): boolean {
   return a === b || (a.length === b.length && a.every((x, i) => x.equals(b[i]!)));
+}
+
+function argumentBytes(args: readonly Buffer[]): number {
+  let n = 0;
+  for (const a of args) n += a.length;
+  return n;
 }

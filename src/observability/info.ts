@@ -503,6 +503,8 @@ function talus(t: Talus): Fields {
     ['dbs_fully_resident', complete],
     ['dirty_entries', ks?.dirty.size ?? 0],
     ['throttled_clients', t.throttledCount],
+    ['big_request_bytes', t.bigReads.bytes],
+    ['big_request_held_clients', t.bigReads.heldCount],
     ['changelog_seq', ks?.changelog.seq ?? 0],
     ['durable_seq', f?.durableSeq ?? 0],
     ['flusher_commits', f?.stats.commits ?? 0],

@@ -185,6 +185,8 @@ export class Metrics {
     this.fromField('counter', 'talus_hot_set_misses_total', 'hot_set_misses', 'Keys read from PostgreSQL (not resident when asked for).');
     this.fromField('gauge', 'talus_dirty_keys', 'dirty_entries', 'Changed keys not yet committed to PostgreSQL (the commit backlog).');
     this.fromField('gauge', 'talus_throttled_clients', 'throttled_clients', 'Clients not read until the commit backlog shrinks.');
+    this.fromField('gauge', 'talus_big_request_bytes', 'big_request_bytes', 'Bytes of big requests read and not yet run, bounded together.');
+    this.fromField('gauge', 'talus_big_request_held_clients', 'big_request_held_clients', 'Clients not read while other clients\' big requests fill their budget.');
     this.fromField('gauge', 'talus_clients_awaiting_durability', 'clients_awaiting_durability', 'Clients with replies waiting for a commit.');
     this.fromField('gauge', 'talus_changelog_offset', 'changelog_seq', 'Sequence of the last change-log record.');
     this.fromField('gauge', 'talus_durable_offset', 'durable_seq', 'Sequence of the last change-log record committed to PostgreSQL.');

@@ -47,6 +47,8 @@ const D9 = 0x39;
 const INLINE_MAX = 64 * 1024;
 /** Bulks at least this big are assembled from slices instead of stitched. */
 const BIG_ARG = 32 * 1024;
+/** Bulks at least this big get their own buffer once a quarter of them arrived (RequestParser.preallocate). */
+const PREALLOCATE_MIN = 1 << 20;
 const INT_MAX = 2147483647;
 const STORE_MIN = 16 * 1024;
 /** Stores larger than this are dropped once drained instead of reused. */
@@ -210,6 +212,8 @@ export class RequestParser {
 
   /** Slices of an incomplete big bulk, or null. */
   private bigParts: Buffer[] | null = null;
+  /** The big bulk's own buffer, once a quarter of it arrived (see PREALLOCATE_MIN): the rest is copied in as it comes. */
+  private bigTarget: Buffer | null = null;
   private bigHave = 0;
   /** Bytes (including the trailing CRLF) still missing for the big bulk. */
   private bigNeed = 0;
@@ -233,9 +237,16 @@ export class RequestParser {
     if (chunk.length === 0) return;
     if (this.bigNeed > 0) {
       const take = Math.min(this.bigNeed, chunk.length);
-      this.bigParts!.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      if (this.bigTarget !== null) {
+        // data bytes only: the bulk's CRLF is not kept
+        const data = Math.min(take, this.bulkLen - this.bigHave);
+        if (data > 0) chunk.copy(this.bigTarget, this.bigHave, 0, data);
+      } else {
+        this.bigParts!.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      }
       this.bigHave += take;
       this.bigNeed -= take;
+      if (this.bigTarget === null && this.bulkLen >= PREALLOCATE_MIN && this.bigHave * 4 >= this.bulkLen) this.preallocate();
       if (take === chunk.length) return;
       chunk = chunk.subarray(take);
     }
@@ -336,7 +347,9 @@ export class RequestParser {
         const parts = this.bigParts;
         const len = this.bulkLen;
         // One slice can already hold the whole bulk; otherwise the single copy.
-        this.argv[this.argc++] = parts.length === 1 || parts[0].length >= len ? parts[0].subarray(0, len) : Buffer.concat(parts, len);
+        if (this.bigTarget !== null) this.argv[this.argc++] = this.bigTarget;
+        else this.argv[this.argc++] = parts.length === 1 || parts[0].length >= len ? parts[0].subarray(0, len) : Buffer.concat(parts, len);
+        this.bigTarget = null;
         this.bigParts = null;
         this.bigHave = 0;
         this.bulkLen = -1;
@@ -380,6 +393,25 @@ export class RequestParser {
     const argv = this.argv;
     this.argv = NO_ARGS;
     return argv;
+  }
+
+  /**
+   * A big bulk is a quarter in: give it its own buffer and copy what came so
+   * far, so that it is not held twice (its slices and their concatenation)
+   * when its last byte arrives. Not sized from the declared length before
+   * then: a client declaring 512 MB and sending nothing holds nothing.
+   */
+  private preallocate(): void {
+    const target = Buffer.allocUnsafe(this.bulkLen);
+    let at = 0;
+    for (const part of this.bigParts!) {
+      const n = Math.min(part.length, this.bulkLen - at);
+      if (n <= 0) break;
+      part.copy(target, at, 0, n);
+      at += n;
+    }
+    this.bigParts = [];
+    this.bigTarget = target;
   }
 
   private parseInline(): Buffer[] | null {

@@ -5,6 +5,7 @@ import process from 'node:process';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { RequestParser, ProtocolError } from '../protocol/parser.js';
+import { BIG_READ_MIN, type BigReader } from './big-reads.js';
 import { ReplyWriter } from '../protocol/encoder.js';
 import { ErrorReply, MapReply, PushReply, RawReply, SetReply, SimpleString, VerbatimReply, type Reply } from '../protocol/reply.js';
 import type { Talus } from '../talus.js';
@@ -62,6 +63,8 @@ export const ReadStop = {
   output: 2,
   /** QUERY_READ_BOUND bytes of requests are waiting */
   query: 4,
+  /** other clients' big requests are being read (server/big-reads.ts) */
+  bigRead: 8,
 } as const;
 
 /** What one connection costs besides its buffers (socket, parser, writer, objects), for tot-mem and maxmemory-clients. */
@@ -73,7 +76,7 @@ export const CLIENT_OVERHEAD = 8 * 1024;
  * mutations it acknowledges are committed (appendfsync always). What the
  * client is (db, protocol, transaction...) is its session.
  */
-export class Client implements Connection {
+export class Client implements Connection, BigReader {
   readonly id: number;
   readonly session: Session;
   /**
@@ -111,6 +114,8 @@ export class Client implements Connection {
   private descriptor: number | undefined;
   /** when output first went over the soft limit (client-output-buffer-limit), 0 = under it */
   private softLimitSince = 0;
+  /** a big request of this client is being read: accounted in Talus.bigReads */
+  private bigRead = false;
 
   constructor(
     readonly talus: Talus,
@@ -168,6 +173,11 @@ export class Client implements Connection {
     if (!this.closed && this.talus.clientMemoryLimit > 0 && this.memoryUsage > this.talus.clientMemoryLimit) this.talus.evictClients();
   }
 
+  holdForBigReads(held: boolean): void {
+    if (held) this.stopReading(ReadStop.bigRead);
+    else this.resumeReading(ReadStop.bigRead);
+  }
+
   /** Bytes of requests received and not yet run: the parser's and those parsed ahead (CLIENT LIST qbuf). */
   get queryBytes(): number {
     return this.parser.pending + this.aheadBytes;
@@ -211,6 +221,7 @@ export class Client implements Connection {
     this.flush();
     // Requests that cannot run yet are not read past QUERY_READ_BOUND.
     if (this.closed) return;
+    if (this.bigRead || this.queryBytes >= BIG_READ_MIN) this.bigRead = this.talus.bigReads.update(this);
     const stalled = this.paused || this.outputBlocked || (this.readStops & ReadStop.backlog) !== 0;
     if (stalled && this.queryBytes >= QUERY_READ_BOUND) this.stopReading(ReadStop.query);
     else this.resumeReading(ReadStop.query);
@@ -519,6 +530,7 @@ export class Client implements Connection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.talus.bigReads.remove(this);
     this.socket.end();
     this.socket.destroySoon?.();
     this.talus.onClientClosed(this);
@@ -528,6 +540,7 @@ export class Client implements Connection {
   closeNow(): void {
     if (this.closed) return;
     this.closed = true;
+    this.talus.bigReads.remove(this);
     this.pending.length = 0;
     this.pendingBytes = 0;
     this.socket.destroy();

@@ -1,7 +1,8 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
-import { ARRAY_HEADER_BYTES, elementBytes, encodeArray } from './binary-array.js';
+import { ARRAY_HEADER_BYTES, ChunkedParam, elementBytes, encodeArray, encodeByteaArrayChunked, hasBigElement } from './binary-array.js';
 import type pg from 'pg';
 import { preparedQuery } from './database.js';
+import { queryStreamed, worthStreaming } from './streamed-query.js';
 
 /**
  * A statement that writes many rows at once from parallel arrays, one array
@@ -72,8 +73,8 @@ export class FlushBatch {
     const writes = [...this.writes].sort(([a], [b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const before = this.before.map((s) => s.compile(db));
     // Each write's columns, encoded once; a write whose rows pass the bound is sliced and encoded again.
-    const encoded = writes.map(([write, cols]) => cols.map((values, c) => encodeArray(write.columns[c]!, values)));
-    const rowBytes = (arrays: Buffer[]) => arrays.reduce((n, a) => n + a.length - ARRAY_HEADER_BYTES, 0);
+    const encoded = writes.map(([write, cols]) => cols.map((values, c) => encodeColumn(write.columns[c]!, values)));
+    const rowBytes = (arrays: Param[]) => arrays.reduce((n, a) => n + a.length - ARRAY_HEADER_BYTES, 0);
     if (encoded.every((arrays) => rowBytes(arrays) <= MAX_STATEMENT_BYTES)) {
       const ctes = writes.map(([write], i) => sql`${sql.raw(`w_${write.name}`)} AS (${write.build(typed(write, encoded[i]!))})`);
       return { before, main: ctes.length > 0 ? [sql`WITH ${sql.join(ctes)} SELECT 1`.compile(db)] : [] };
@@ -82,7 +83,7 @@ export class FlushBatch {
       if (rowBytes(encoded[i]!) <= MAX_STATEMENT_BYTES) return [write.build(typed(write, encoded[i]!)).compile(db)];
       encoded[i] = []; // big values: let the first encoding go before the slices are made
       return sliceRows(write, cols).map((slice) =>
-        write.build(typed(write, slice.map((values, c) => encodeArray(write.columns[c]!, values)))).compile(db),
+        write.build(typed(write, slice.map((values, c) => encodeColumn(write.columns[c]!, values)))).compile(db),
       );
     });
     return { before, main };
@@ -97,13 +98,13 @@ export class FlushBatch {
     const { before, main } = this.compile(db);
     const statements = main.map((q) => preparedQuery(q.sql, q.parameters as unknown[]));
     if (before.length === 0 && statements.length <= 1) {
-      if (statements.length === 1) await client.query(statements[0]!);
+      if (statements.length === 1) await run(client, statements[0]!);
       return;
     }
     try {
       await client.query('BEGIN');
       for (const q of before) await client.query(q.sql, q.parameters as unknown[]);
-      for (const s of statements) await client.query(s);
+      for (const s of statements) await run(client, s);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -112,8 +113,20 @@ export class FlushBatch {
   }
 }
 
+/** An encoded column: one Buffer, or pieces that reference big values (a bytea[] column holding one). */
+type Param = Buffer | ChunkedParam;
+
+function encodeColumn(sqlType: string, values: unknown[]): Param {
+  return sqlType === 'bytea[]' && hasBigElement(values) ? encodeByteaArrayChunked(values as Buffer[]) : encodeArray(sqlType, values);
+}
+
+/** A statement whose parameters hold big values goes with its Bind written piece by piece (streamed-query.ts). */
+function run(client: pg.ClientBase, q: pg.QueryConfig): Promise<unknown> {
+  return worthStreaming(q.values ?? []) ? queryStreamed(client, q) : client.query(q);
+}
+
 /** Encoded columns as the write's typed array parameters. */
-function typed(write: ArrayWrite, arrays: Buffer[]): RawBuilder<unknown>[] {
+function typed(write: ArrayWrite, arrays: Param[]): RawBuilder<unknown>[] {
   return arrays.map((a, c) => sql`${a}::${sql.raw(write.columns[c]!)}`);
 }
 

@@ -79,3 +79,81 @@ export function encodeArray(sqlType: string, values: readonly unknown[]): Buffer
   return out;
 }
 
+
+/**
+ * A parameter sent as a list of pieces rather than one Buffer: big elements
+ * are pieces of their own, referenced and never copied (protocol.ts writes
+ * them to PostgreSQL's socket as they are). A commit of a 100 MB value would
+ * otherwise copy it into its array parameter, and the driver again into its
+ * message buffer (growing it by halves): several times the value at once.
+ */
+export class ChunkedParam {
+  constructor(
+    readonly chunks: readonly Buffer[],
+    /** total bytes of the pieces */
+    readonly length: number,
+  ) {}
+}
+
+/** Elements at least this big are referenced by encodeArrayChunked, not copied. */
+export const REFERENCED_ELEMENT_BYTES = 32 * 1024;
+
+/** Whether `values` (a bytea[] column) hold an element worth referencing rather than copying. */
+export function hasBigElement(values: readonly unknown[]): boolean {
+  for (const v of values) if (v instanceof Buffer && v.length >= REFERENCED_ELEMENT_BYTES) return true;
+  return false;
+}
+
+/**
+ * encodeArray's output for a bytea[] column, as pieces: the framing and small
+ * elements copied into blocks, elements of REFERENCED_ELEMENT_BYTES or more
+ * referenced as they are (values are never changed in place, so a reference
+ * stays right while the commit is written).
+ */
+export function encodeByteaArrayChunked(values: readonly (Buffer | null | undefined)[]): ChunkedParam {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let block = Buffer.allocUnsafe(REFERENCED_ELEMENT_BYTES);
+  let at = 0;
+  const room = (n: number): void => {
+    if (block.length - at >= n) return;
+    if (at > 0) {
+      chunks.push(block.subarray(0, at));
+      total += at;
+    }
+    block = Buffer.allocUnsafe(Math.max(n, REFERENCED_ELEMENT_BYTES));
+    at = 0;
+  };
+  let hasNull = 0;
+  for (const v of values) if (v == null) hasNull = 1;
+  room(ARRAY_HEADER_BYTES);
+  block.writeInt32BE(1, at); // dimensions
+  block.writeInt32BE(hasNull, at + 4);
+  block.writeInt32BE(17, at + 8); // bytea
+  block.writeInt32BE(values.length, at + 12);
+  block.writeInt32BE(1, at + 16); // lower bound
+  at += ARRAY_HEADER_BYTES;
+  for (const v of values) {
+    room(4);
+    block.writeInt32BE(v == null ? -1 : v.length, at);
+    at += 4;
+    if (v == null || v.length === 0) continue;
+    if (v.length >= REFERENCED_ELEMENT_BYTES) {
+      chunks.push(block.subarray(0, at));
+      total += at;
+      block = block.subarray(at);
+      at = 0;
+      chunks.push(v);
+      total += v.length;
+      continue;
+    }
+    room(v.length);
+    v.copy(block, at);
+    at += v.length;
+  }
+  if (at > 0) {
+    chunks.push(block.subarray(0, at));
+    total += at;
+  }
+  return new ChunkedParam(chunks, total);
+}

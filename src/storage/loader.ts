@@ -16,17 +16,39 @@ interface KeyRow {
   key_id: number;
   expire_at: number | null;
   length: number;
-  /** a string's value, unless longer than INLINE_VALUE_BYTES */
+  /** a string's value, unless longer than KEY_ROW_VALUE_BYTES */
   value: Buffer | null;
   value_bytes: number | null;
 }
 
 /**
- * Query results come as text, where bytea is hex at twice its size; a
- * JavaScript string holds at most 2^29 - 24 characters. Longer string values
- * are read apart, in slices of this size.
+ * Query results come as text, where bytea is hex at twice its size, and the
+ * driver gathers a result message in a buffer it grows by doubling: reading
+ * V bytes at once holds the message buffer (up to 4 V with the ones it
+ * outgrew), the hex text (2 V) and the value. Big string values are read
+ * apart, in slices of a sixteenth of the value, between these bounds (a
+ * JavaScript string holds at most 2^29 - 24 characters). Slices cost little
+ * for values PostgreSQL stores uncompressed; a compressed one is
+ * decompressed from its start for each, so they are not made smaller.
  */
-const INLINE_VALUE_BYTES = 32 << 20;
+const MIN_SLICE_BYTES = 2 << 20;
+const MAX_SLICE_BYTES = 32 << 20;
+
+/** How long a big read waits for replies of big values to be written first (Loader.outgoingBytes). */
+const OUTGOING_WAIT_MS = 1000;
+
+function sliceBytes(valueBytes: number): number {
+  return Math.min(MAX_SLICE_BYTES, Math.max(MIN_SLICE_BYTES, Math.ceil(valueBytes / 16)));
+}
+
+/**
+ * String values longer than this are not read with their key row but apart
+ * (readLargeString), within Loader.bigValueBudget: a read holds about five
+ * times its value (the protocol message, the hex text, the decoded slice, the
+ * value), and clients reading big cold values at once would otherwise hold
+ * that many times each value together.
+ */
+const KEY_ROW_VALUE_BYTES = 1 << 20;
 
 /** The key rows of these names in one db. */
 async function keyRows(db: Kysely<TalusSchema>, dbIndex: number, keys: Buffer[]): Promise<KeyRow[]> {
@@ -36,13 +58,13 @@ async function keyRows(db: Kysely<TalusSchema>, dbIndex: number, keys: Buffer[])
   if (keys.length === 1) {
     const { rows } = await sql<KeyRow>`
       SELECT key, type, key_id, expire_at, length, octet_length(value) AS value_bytes,
-        CASE WHEN octet_length(value) <= ${INLINE_VALUE_BYTES} THEN value END AS value
+        CASE WHEN octet_length(value) <= ${KEY_ROW_VALUE_BYTES} THEN value END AS value
       FROM talus.keys WHERE db = ${dbIndex} AND key = ${keys[0]}`.execute(db);
     return rows;
   }
   const { rows } = await sql<KeyRow>`
     SELECT k.key, k.type, k.key_id, k.expire_at, k.length, octet_length(k.value) AS value_bytes,
-      CASE WHEN octet_length(k.value) <= ${INLINE_VALUE_BYTES} THEN k.value END AS value
+      CASE WHEN octet_length(k.value) <= ${KEY_ROW_VALUE_BYTES} THEN k.value END AS value
     FROM unnest(${encodeArray('bytea[]', keys)}::bytea[]) AS q(key)
     CROSS JOIN LATERAL (SELECT * FROM talus.keys WHERE db = ${dbIndex} AND key = q.key) k`.execute(db);
   return rows;
@@ -182,21 +204,71 @@ export class Loader implements Pager {
     }
   }
 
-  /** A string value longer than INLINE_VALUE_BYTES, read in slices of that size. */
-  private async readLargeString(dbIndex: number, form: Buffer, bytes: number): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(bytes);
-    for (let at = 0; at < bytes; at += INLINE_VALUE_BYTES) {
+  /**
+   * Bytes of big string values (over KEY_ROW_VALUE_BYTES) read at once, all
+   * clients together; one value is read whatever its size. Set by the server
+   * from maxmemory (Infinity: no bound).
+   */
+  bigValueBudget = Infinity;
+  /**
+   * Bytes the server holds elsewhere for values on their way out (replies
+   * not yet written to clients): a big read waits, for a while, until they
+   * fit in the budget beside it too. Set by the server.
+   */
+  outgoingBytes: () => number = () => 0;
+  private bigValueBytes = 0;
+  private readonly bigValueWaiters: Array<{ bytes: number; go: () => void }> = [];
+
+  private async withinBigValueBudget<T>(bytes: number, read: () => Promise<T>): Promise<T> {
+    if (this.bigValueBytes > 0 && this.bigValueBytes + bytes > this.bigValueBudget) {
+      // counted by the read that lets it go (below)
+      await new Promise<void>((go) => this.bigValueWaiters.push({ bytes, go }));
+    } else {
+      this.bigValueBytes += bytes;
+    }
+    // Replies of big values still being written (to clients reading them, at
+    // their pace) are memory too: wait for them to drain, but not for long,
+    // as a client may not read at all (its output limits are for that).
+    for (let waited = 0; waited < OUTGOING_WAIT_MS && this.outgoingBytes() + this.bigValueBytes > this.bigValueBudget; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    try {
+      return await read();
+    } finally {
+      this.bigValueBytes -= bytes;
+      // in arrival order, as many as now fit (one at least)
+      while (this.bigValueWaiters.length > 0) {
+        const next = this.bigValueWaiters[0]!;
+        if (this.bigValueBytes > 0 && this.bigValueBytes + next.bytes > this.bigValueBudget) break;
+        this.bigValueWaiters.shift();
+        this.bigValueBytes += next.bytes;
+        next.go();
+      }
+    }
+  }
+
+  /** A string value longer than KEY_ROW_VALUE_BYTES, read in slices (sliceBytes). */
+  private readLargeString(dbIndex: number, form: Buffer, bytes: number): Promise<Buffer> {
+    return this.withinBigValueBudget(bytes, () => this.readStringSlices(dbIndex, form, bytes));
+  }
+
+  private async readStringSlices(dbIndex: number, form: Buffer, bytes: number): Promise<Buffer> {
+    const slice = sliceBytes(bytes);
+    // one slice is the value itself: no second buffer to copy it into
+    const out = bytes <= slice ? undefined : Buffer.allocUnsafe(bytes);
+    for (let at = 0; at < bytes; at += slice) {
       const { rows } = await sql<{ part: Buffer }>`
-        SELECT substring(value FROM ${at + 1}::int FOR ${INLINE_VALUE_BYTES}::int) AS part
+        SELECT substring(value FROM ${at + 1}::int FOR ${slice}::int) AS part
         FROM talus.keys WHERE db = ${dbIndex} AND key = ${form}`.execute(this.db);
       const part = rows[0]?.part;
       // Nothing writes a key that is being loaded (its commands wait for the load): a bug if it happens.
-      if (part === undefined || part.length !== Math.min(INLINE_VALUE_BYTES, bytes - at)) {
+      if (part === undefined || part.length !== Math.min(slice, bytes - at)) {
         throw new Error(`string value of a key of db ${dbIndex} changed while read`);
       }
+      if (out === undefined) return part;
       part.copy(out, at);
     }
-    return out;
+    return out!;
   }
 
   private async fetch(d: Db, batch: Array<[string, { resolve: () => void; reject: (e: Error) => void }[]]>): Promise<void> {

@@ -191,6 +191,34 @@ describe('RequestParser', () => {
       expect(p.pending).to.equal(0);
     });
 
+    it('a bulk of 1 MB or more gets its own buffer once a quarter arrived: same bytes under any chunking, CRLF split included', () => {
+      let seed = 7;
+      const rnd = (n: number) => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      for (const size of [1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 7]) {
+        const big = Buffer.alloc(size);
+        for (let i = 0; i < size; i += 13) big[i] = rnd(256);
+        const input = Buffer.concat([resp('SET', 'k', big), resp('GET', 'k')]);
+        for (const sizes of [[65536], [1, 65535, 3], [size + 30, 1], [size / 4 + 40, 2, 2]]) {
+          const p = new RequestParser(limits());
+          const out: Buffer[][] = [];
+          for (let i = 0, k = 0; i < input.length; k++) {
+            const n = Math.floor(sizes[k % sizes.length]! + rnd(3));
+            // a copy: the socket's chunk is not kept
+            p.push(Buffer.from(input.subarray(i, i + n)));
+            i += n;
+            for (let a = p.next(); a !== null; a = p.next()) out.push(a);
+          }
+          expect(out.length, `size ${size}, chunks ${sizes}`).to.equal(2);
+          expect(out[0][2].equals(big), `size ${size}, chunks ${sizes}`).to.equal(true);
+          expect(strs(out[1])).to.deep.equal(['GET', 'k']);
+          expect(p.pending).to.equal(0);
+        }
+      }
+    });
+
     it('big bulk at every split point around its boundaries', () => {
       const big = Buffer.alloc(40000, 'x');
       const input = Buffer.concat([resp('SET', big), resp('A')]);
