@@ -111,6 +111,19 @@ describe('stream node layout and approximate trimming, beside redis-server', fun
     expect(await r.xinfo('STREAM', 'e3')).to.deep.include.members(['length', 0]);
   });
 
+  it('stops an approximate trim at its default LIMIT (100 x stream-node-max-entries; 10000 when that is 0)', async () => {
+    for (const [entries, bytes] of [[3, 4096], [0, 60]] as const) {
+      await limits(entries, bytes);
+      await Promise.all([r.del('big'), t.del('big')]);
+      for (const c of [r, t]) {
+        const p = c.pipeline();
+        for (let i = 1; i <= 12_000; i++) p.xadd('big', `${i}-0`, 'f', String(i));
+        await p.exec();
+      }
+      await same('big', [['XTRIM', 'big', 'MAXLEN', '~', 0], ['XTRIM', 'big', 'MINID', '~', '11000-0'], ['XADD', 'big', 'MAXLEN', '~', '10', '12001-0', 'f', 'x']], false);
+    }
+  });
+
   it('lays out the same nodes for random histories (XADD, XDEL, exact and approximate trims, LIMIT)', async () => {
     let seed = 20261207;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
