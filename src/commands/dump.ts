@@ -87,14 +87,14 @@ function rdbStream(v: StreamValue): RdbStream {
     const consumers = [...g.consumers].map(([cn, c]) => ({ name: cn, seenTime: c.seenTime }));
     groups.push({ name, lastId: g.lastId, entriesRead: g.entriesRead, pel, consumers });
   }
-  const nodes = [...v.liveNodes()].map((entries) => ({ entries, count: entries.length, bytes: 0, lastId: entries[entries.length - 1]![0] }));
+  const nodes = [...v.liveNodes()].map((entries) => ({ entries, count: entries.length, bytes: 0, lastId: entries[entries.length - 1]![0], masterId: entries[0]![0], masterFields: [] }));
   return { nodes, lastId: v.lastId, firstId: v.firstId, maxDeletedId: v.maxDeletedId, entriesAdded: v.entriesAdded, groups };
 }
 
 /** The stream a payload carries, rebuilt with its node boundaries, groups, PELs and consumers. */
 function streamValue(s: RdbStream): StreamValue {
   const v = new StreamValue();
-  for (const node of s.nodes) v.restoreNode(node.entries.map(([id, fields]) => [id, fields.map(own)]), node.count, node.bytes, node.lastId);
+  for (const node of s.nodes) v.restoreNode(node.entries.map(([id, fields]) => [id, fields.map(own)]), node.count, node.bytes, node.lastId, node.masterId, node.masterFields.map(own));
   v.lastId = s.lastId;
   v.maxDeletedId = s.maxDeletedId;
   v.entriesAdded = s.entriesAdded;

@@ -20,7 +20,8 @@
  * with sanitize-dump-payload): IDs ascending and not above the last ID, the
  * length, every listpack element, PEL references; anything else is
  * `BadFormat`. Deleted entries inside a node are counted (they decide where
- * Redis would start a new node) but not kept.
+ * Redis would start a new node) but not kept; writing, a node has live
+ * entries and is laid out afresh.
  */
 import { ListpackBuilder, PayloadWriter, Reader, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, bad, listpackEntries } from './rdb-value.js';
 
@@ -36,6 +37,10 @@ export interface RdbStreamNode {
   bytes: number;
   /** the node's last entry ID, deleted or not (read only) */
   lastId: RawId;
+  /** the node's master ID: its radix-tree key (read only) */
+  masterId: RawId;
+  /** the master entry's field names (read only) */
+  masterFields: Buffer[];
 }
 
 export interface RdbStreamPending {
@@ -241,7 +246,7 @@ function readNode(key: Buffer, lp: Buffer, prev: RawId | null): RdbStreamNode {
     if (!(flags & BigInt(FLAG_DELETED))) entries.push([id, fields]);
   }
   if (seen === 0 || seen !== live + deleted || entries.length !== live) bad();
-  return { entries, count: seen, bytes: lp.length, lastId: last! };
+  return { entries, count: seen, bytes: lp.length, lastId: last!, masterId, masterFields: master };
 }
 
 /** The stream in a verified payload whose type byte is a stream's; null when it is another type. */
@@ -259,13 +264,13 @@ export function decodeStreamPayload(payload: Buffer): RdbStream | null {
     const node = readNode(key, r.string(), prev);
     prev = node.lastId;
     length += node.entries.length;
-    // a node whose entries were all deleted holds nothing (Redis drops such nodes itself)
-    if (node.entries.length > 0) nodes.push(node);
+    // a node whose entries were all deleted stays too (as Redis loads it): where a trim stops depends on it
+    nodes.push(node);
   }
   if (r.length() !== length) bad();
   const lastId = readId(r);
   if (prev !== null && prev > lastId) bad();
-  let firstId = nodes[0]?.entries[0]![0] ?? rawId(0n, 0n);
+  let firstId = nodes.find((n) => n.entries.length > 0)?.entries[0]![0] ?? rawId(0n, 0n);
   let maxDeletedId = rawId(0n, 0n);
   let entriesAdded = length;
   if (v2) {

@@ -266,7 +266,7 @@ export class ListpackBuilder {
     return enc + s.length + backlenSize(enc + s.length);
   }
 
-  static intSize(v: bigint): number {
+  static intSize(v: bigint | number): number {
     const n = intEncodingSize(v);
     return n + backlenSize(n);
   }
@@ -321,12 +321,12 @@ export class ListpackBuilder {
   }
 }
 
-function intEncodingSize(v: bigint): number {
-  if (v >= 0n && v <= 127n) return 1;
-  if (v >= -4096n && v <= 4095n) return 2;
-  if (v >= -32768n && v <= 32767n) return 3;
-  if (v >= -8388608n && v <= 8388607n) return 4;
-  if (v >= -2147483648n && v <= 2147483647n) return 5;
+function intEncodingSize(v: bigint | number): number {
+  if (v >= 0 && v <= 127) return 1;
+  if (v >= -4096 && v <= 4095) return 2;
+  if (v >= -32768 && v <= 32767) return 3;
+  if (v >= -8388608 && v <= 8388607) return 4;
+  if (v >= -2147483648 && v <= 2147483647) return 5;
   return 9;
 }
 
@@ -336,6 +336,9 @@ const INT64_MAX = (1n << 63n) - 1n;
 /** The int64 a listpack stores `s` as (its canonical decimal text), else undefined. */
 function listpackInt(s: Buffer): bigint | undefined {
   if (s.length === 0 || s.length > 20) return undefined;
+  // most strings are not numbers: no text to make for them
+  const c = s[0]!;
+  if (c !== 45 && (c < 48 || c > 57)) return undefined;
   const t = s.toString('latin1');
   if (!/^(0|-?[1-9][0-9]*)$/.test(t)) return undefined;
   const v = BigInt(t);

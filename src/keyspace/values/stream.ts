@@ -2,6 +2,7 @@ import { MemberChanges, type TrackedCollection } from './changes.js';
 import { registerValueOps } from '../value-ops.js';
 import type { MemberPages } from '../paging.js';
 import { COLLECTION_OVERHEAD } from './set.js';
+import { ListpackBuilder } from '../../util/rdb-value.js';
 
 /**
  * A stream entry ID as a 16-character latin1 string: the milliseconds and
@@ -85,12 +86,54 @@ export interface ConsumerGroup {
 interface StreamNode {
   /** entries in the node, deleted ones included */
   count: number;
-  /** entries not deleted */
+  /** entries not deleted (a node whose entries a trim deleted stays, as in Redis, until a trim removes it) */
   live: number;
-  /** estimated listpack bytes */
+  /** the listpack's bytes, as Redis would have them (the next XADD compares them with stream-node-max-bytes) */
   bytes: number;
   /** the node's last ID (deleted or not) */
   lastId: SID;
+  /** the first entry's ID (ms and seq): the other entries' IDs are stored as differences from it */
+  masterMs: bigint;
+  masterSeq: bigint;
+  /** the first entry's field names: an entry with the same ones stores its values only */
+  masterFields: Buffer[];
+}
+
+/** Bytes of a listpack integer element (encoding and back-length). */
+const countSize = ListpackBuilder.intSize;
+
+/** A node's live and deleted counts change (the master entry's first two elements): its bytes follow their encodings. */
+function setCounts(node: StreamNode, live: number, deleted: number): void {
+  node.bytes += countSize(live) - countSize(node.live) + countSize(deleted) - countSize(node.count - node.live);
+  node.live = live;
+  node.count = live + deleted;
+}
+
+/**
+ * The bytes an entry adds to `node`'s listpack: flags, the ID's differences
+ * from the master ID, the field count and names unless they are the
+ * master's, the values, and the count of the entry's elements.
+ */
+function entryBytes(node: StreamNode, id: SID, fields: Buffer[]): number {
+  const n = fields.length / 2;
+  let same = n === node.masterFields.length;
+  for (let i = 0; same && i < n; i++) same = fields[2 * i]!.equals(node.masterFields[i]!);
+  const [ms, seq] = sidParts(id);
+  let bytes = countSize(same ? 2 : 0) + countSize(BigInt.asIntN(64, ms - node.masterMs)) + countSize(BigInt.asIntN(64, seq - node.masterSeq));
+  if (!same) bytes += countSize(n);
+  for (let i = same ? 1 : 0; i < fields.length; i += same ? 2 : 1) bytes += ListpackBuilder.stringSize(fields[i]!);
+  return bytes + countSize(same ? n + 3 : 2 * n + 4);
+}
+
+/** A node for an entry no node can take: a listpack with the master entry (one live entry, none deleted, its field names). */
+function newNode(id: SID, fields: Buffer[]): StreamNode {
+  const masterFields: Buffer[] = [];
+  for (let i = 0; i < fields.length; i += 2) masterFields.push(fields[i]!);
+  // 7: the listpack's header and terminator; the master entry ends with a 0
+  let bytes = 7 + countSize(0) + countSize(0) + countSize(masterFields.length) + countSize(0);
+  for (const f of masterFields) bytes += ListpackBuilder.stringSize(f);
+  const [masterMs, masterSeq] = sidParts(id);
+  return { count: 0, live: 0, bytes, lastId: id, masterMs, masterSeq, masterFields };
 }
 
 /**
@@ -156,23 +199,27 @@ export class StreamValue implements TrackedCollection {
     this.bytes += 16 + flen + ENTRY_OVERHEAD;
     const maxBytes = nodeMaxBytes === 0 || nodeMaxBytes > 1 << 30 ? 1 << 30 : nodeMaxBytes;
     let node: StreamNode | undefined = this.nodes[this.nodes.length - 1];
+    // Redis's test: the listpack's bytes plus the new field and value bytes (not their encoding), and entries deleted ones included
     if (node !== undefined && (node.bytes + flen >= maxBytes || (nodeMaxEntries > 0 && node.count >= nodeMaxEntries))) node = undefined;
-    const entryBytes = flen + fields.length * 2 + 8;
     if (node === undefined) {
-      node = { count: 0, live: 0, bytes: 20 + entryBytes, lastId: id };
+      node = newNode(id, fields);
       this.nodes.push(node);
     }
-    node.count++;
-    node.live++;
-    node.bytes += entryBytes;
+    node.bytes += entryBytes(node, id, fields);
+    setCounts(node, node.live + 1, node.count - node.live);
     node.lastId = id;
     this.nodeOf.set(id, node);
   }
 
-  /** The live entries node by node (DUMP writes one listpack per node, as Redis). */
+  /**
+   * The live entries node by node (DUMP writes one listpack per node, as
+   * Redis, but without the deleted entries, whose fields Talus does not
+   * keep: a node that holds deleted entries only is left out).
+   */
   *liveNodes(): Generator<Array<[SID, Buffer[]]>> {
     let at = 0;
     for (const node of this.nodes) {
+      if (node.live === 0) continue;
       const out: Array<[SID, Buffer[]]> = [];
       for (const id of this.ids.slice(at, at + node.live)) out.push([id, this.entries.get(id)!]);
       at += node.live;
@@ -183,11 +230,18 @@ export class StreamValue implements TrackedCollection {
   /**
    * Append a node as a RESTORE payload carries it: its live entries (in
    * order, after every entry so far), how many entries its listpack holds
-   * with the deleted ones, its bytes and its last ID, so later appends and
-   * approximate trims meet the same boundaries as in Redis.
+   * with the deleted ones, its bytes, its last ID, its master ID and field
+   * names, so later appends and approximate trims meet the same boundaries
+   * as in Redis.
    */
-  restoreNode(entries: Array<[SID, Buffer[]]>, count: number, bytes: number, lastId: SID): void {
-    const node: StreamNode = { count, live: entries.length, bytes, lastId };
+  restoreNode(entries: Array<[SID, Buffer[]]>, count: number, bytes: number, lastId: SID, masterId: SID, masterFields: Buffer[]): void {
+    const [masterMs, masterSeq] = sidParts(masterId);
+    this.placeNode({ count, live: entries.length, bytes, lastId, masterMs, masterSeq, masterFields }, entries);
+    for (const [id] of entries) this.changes.mark(id);
+  }
+
+  /** Append `node` with its live entries (after every entry so far). */
+  private placeNode(node: StreamNode, entries: Iterable<[SID, Buffer[]]>): void {
     this.nodes.push(node);
     for (const [id, fields] of entries) {
       this.ids.push(id);
@@ -196,7 +250,6 @@ export class StreamValue implements TrackedCollection {
       for (const f of fields) flen += f.length;
       this.bytes += 16 + flen + ENTRY_OVERHEAD;
       this.nodeOf.set(id, node);
-      this.changes.mark(id);
     }
   }
 
@@ -215,16 +268,19 @@ export class StreamValue implements TrackedCollection {
     this.nodeOf.delete(id);
   }
 
-  private forget(id: SID): void {
-    const node = this.nodeOf.get(id);
+  /** Mark an entry deleted in its node, as Redis flags it in the listpack (the node keeps its place and bytes). */
+  private markDeleted(id: SID): StreamNode {
+    const node = this.nodeOf.get(id)!;
     this.dropEntry(id);
-    if (node && --node.live === 0) this.nodes.splice(this.nodes.indexOf(node), 1);
+    setCounts(node, node.live - 1, node.count - node.live + 1);
+    return node;
   }
 
-  /** XDEL one entry; true if it was there. */
+  /** XDEL one entry; true if it was there. Its node goes with its last live entry (a trim keeps an emptied node). */
   delete(id: SID): boolean {
     if (!this.entries.has(id)) return false;
-    this.forget(id);
+    const node = this.markDeleted(id);
+    if (node.live === 0) this.nodes.splice(this.nodes.indexOf(node), 1);
     this.ids.splice(this.lowerBound(id), 1);
     if (id > this.maxDeletedId) this.maxDeletedId = id;
     return true;
@@ -255,7 +311,7 @@ export class StreamValue implements TrackedCollection {
         const id = this.ids[removed]!;
         if (strategy === 'maxlen' ? this.ids.length - removed <= maxlen : id >= minid) break;
         if (this.nodeOf.get(id) !== node) break;
-        this.forget(id);
+        this.markDeleted(id);
         removed++;
       }
       break;
@@ -308,7 +364,12 @@ export class StreamValue implements TrackedCollection {
   /** An independent copy whose changes are fresh (a new incarnation). */
   clone(): StreamValue {
     const v = new StreamValue();
-    for (const id of this.ids) v.append(id, this.entries.get(id)!, 100, 4096);
+    // the same nodes, as Redis's COPY duplicates each listpack
+    let at = 0;
+    for (const node of this.nodes) {
+      v.placeNode({ ...node }, this.ids.slice(at, at + node.live).map((id) => [id, this.entries.get(id)!]));
+      at += node.live;
+    }
     v.lastId = this.lastId;
     v.maxDeletedId = this.maxDeletedId;
     v.entriesAdded = this.entriesAdded;
