@@ -11,7 +11,7 @@ import type { Reply } from './protocol/reply.js';
 import { allCommands, installCommandHooks } from './commands/index.js';
 import { Keyspace } from './keyspace/keyspace.js';
 import { Scheduler } from './keyspace/scheduler.js';
-import { Changelog, segmentBytes } from './replication/changelog.js';
+import { Changelog } from './replication/changelog.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
 import { migrate, readLibraries, readStartState } from './storage/migrate.js';
@@ -309,8 +309,8 @@ export class Talus implements ServerControl {
       this.metrics.commitBatchSize.observe(entries - entriesBefore);
       entriesBefore = entries;
     });
-    this.flusher.committedListeners.push((records) => {
-      if (records.length > 0) this.janitor?.noteAppended(segmentBytes(records), records[records.length - 1]!.seq);
+    this.flusher.committedListeners.push((log) => {
+      if (log.bytes.length > 0) this.janitor?.noteAppended(log.bytes.length, log.lastSeq);
     });
     this.expiry = new ActiveExpiry(this.keyspace, this.scheduler, this.flusher, this.storedKeys);
     const talus = this;

@@ -369,11 +369,11 @@ export class Keyspace {
    */
   beginScriptLog(): () => void {
     if (this.transaction !== undefined || this.replicaMode) return () => undefined;
-    const startSeq = this.changelog.seq;
+    const start = this.changelog.mark();
     this.commitsHeld++;
     return () => {
       this.commitsHeld--;
-      if (this.changelog.seq - startSeq > 1) this.changelog.wrap(startSeq + 1, MULTI, EXEC);
+      if (this.changelog.seq - start.seq > 1) this.changelog.wrap(start, MULTI, EXEC);
     };
   }
 

@@ -7,7 +7,7 @@ import { appendChangelog, deleteKeys, insertKeys, recordHistory, recordLeaderPos
 import type { Keyspace, StoredLibrary } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
-import { encodeSegment, segmentBytes, type ChangeRecord, type LeaderPosition } from '../replication/changelog.js';
+import { TakenLog, type ChangeRecord, type LeaderPosition } from '../replication/changelog.js';
 import { indexedForm } from '../util/indexed-names.js';
 // the module's binding, not the global `Buffer` (an accessor: a getter call per use)
 import { Buffer } from 'node:buffer';
@@ -55,7 +55,7 @@ export class Flusher {
    */
   private connection: pg.PoolClient | undefined;
   /** observers of committed change-log records (retention accounting, replication) */
-  readonly committedListeners: Array<(records: ChangeRecord[]) => void> = [];
+  readonly committedListeners: Array<(log: TakenLog) => void> = [];
 
   constructor(
     private readonly database: Database,
@@ -171,10 +171,10 @@ export class Flusher {
     const entries = [...ks.dirty];
     const versions = entries.map((e) => e.version);
     const metaDirty = entries.map((e) => e.metaDirty);
-    const records = ks.changelog.take();
+    const log = ks.changelog.take();
     const position = ks.changelog.takePosition();
     const history = ks.changelog.history.take();
-    this.inFlightBytes = segmentBytes(records);
+    this.inFlightBytes = log.bytes.length;
     ks.dbOps = [];
     ks.libraries = undefined;
     ks.retired = [];
@@ -206,10 +206,7 @@ export class Flusher {
     // statements' business: upserts only.
     const inserts = ops.length === 0;
     const tokens = entries.map((e) => stageEntry(batch, e, inserts));
-    for (const segment of segments(records)) {
-      const last = segment[segment.length - 1]!;
-      batch.add(appendChangelog, segment[0]!.seq, last.seq, last.at, encodeSegment(segment));
-    }
+    for (const segment of segments(log)) batch.add(appendChangelog, segment.firstSeq, segment.lastSeq, segment.lastAt, segment.bytes);
     if (position !== undefined) batch.add(recordLeaderPosition, position.replid, position.offset);
     if (history !== undefined) batch.add(recordHistory, history.replid, history.replid2, history.secondOffset, history.delta, history.start);
 
@@ -240,7 +237,7 @@ export class Flusher {
       this.inFlight = false;
       this.inFlightBytes = 0;
       if (position !== undefined) this.durablePosition = position;
-      for (const l of this.committedListeners) l(records);
+      for (const l of this.committedListeners) l(log);
       // nothing left: everything is committed, whatever was pending when a waiter asked (seq > durableSeq counted this commit)
       const settled = !this.pending;
       this.next();
@@ -264,7 +261,7 @@ export class Flusher {
         if (t !== undefined) t.codec.unstage?.(e, t.token);
         if (ks.dbs[e.db]?.entries.get(e.name) === e) ks.dirty.add(e);
       }
-      ks.changelog.restore(records);
+      ks.changelog.restore(log);
       if (position !== undefined && !ks.changelog.positionChanged) ks.changelog.setLeaderPosition(position);
       if (history !== undefined) ks.changelog.history.changed = true;
       this.stats.failures++;
@@ -337,20 +334,26 @@ function liveKeyIds(entries: Entry[]): number[] {
 }
 
 /** A commit's records as change-log segments: one, unless big values make it more than a statement should carry. */
-function segments(records: ChangeRecord[]): ChangeRecord[][] {
-  if (records.length === 0) return [];
-  if (segmentBytes(records) <= MAX_STATEMENT_BYTES) return [records];
-  const out: ChangeRecord[][] = [[]];
-  let bytes = 0;
-  for (const r of records) {
-    const n = segmentBytes([r]);
-    if (bytes + n > MAX_STATEMENT_BYTES && out[out.length - 1]!.length > 0) {
-      out.push([]);
-      bytes = 0;
+function segments(log: TakenLog): TakenLog[] {
+  if (log.bytes.length === 0) return [];
+  if (log.bytes.length <= MAX_STATEMENT_BYTES) return [log];
+  const out: TakenLog[] = [];
+  const base = log.bytes.byteOffset;
+  let start = 0;
+  let first = log.firstSeq;
+  let prev: ChangeRecord | undefined;
+  let prevEnd = 0;
+  for (const r of log.records) {
+    const end = r.effect.byteOffset - base + r.effect.length;
+    if (end - start > MAX_STATEMENT_BYTES && prev !== undefined && prevEnd > start) {
+      out.push(new TakenLog(first, prev.seq, prev.at, log.bytes.subarray(start, prevEnd)));
+      start = prevEnd;
+      first = r.seq;
     }
-    out[out.length - 1]!.push(r);
-    bytes += n;
+    prev = r;
+    prevEnd = end;
   }
+  out.push(new TakenLog(first, prev!.seq, prev!.at, log.bytes.subarray(start, prevEnd)));
   return out;
 }
 
