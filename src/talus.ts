@@ -608,7 +608,7 @@ export class Talus implements ServerControl {
     if (!this.flusher.healthy) return false;
     // near the memory bound, writes wait for the collection that runs (server/memory.ts)
     if (this.memory.pressing) return true;
-    const dirty = ks.dirty.size;
+    const dirty = ks.dirtyCount;
     if (dirty >= Talus.MAX_DIRTY_KEYS) return true;
     // Also bound the bytes a commit carries to a share of maxmemory: a
     // commit's parameters cost memory too. The change log's effects are

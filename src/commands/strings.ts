@@ -55,6 +55,9 @@ export function expiryFrom(unit: ExpiryUnit, value: Buffer, cmd: string): number
   return ms > MAX_EXPIRE_AT ? MAX_EXPIRE_AT : ms;
 }
 
+/** no options (read only; the same shape as parsed ones, so reads of either stay monomorphic) */
+const NO_OPTIONS: Readonly<StringOptions> = { nx: false, xx: false, get: false, keepTtl: false, persist: false, unit: undefined, expire: undefined };
+
 interface StringOptions {
   nx: boolean;
   xx: boolean;
@@ -71,6 +74,7 @@ interface StringOptions {
  * PERSIST exclude any expiry; anything else is a syntax error.
  */
 function parseStringOptions(args: Buffer[], from: number, forSet: boolean): StringOptions {
+  if (from >= args.length) return NO_OPTIONS; // the common SET key value: no object per request
   const o: StringOptions = { nx: false, xx: false, get: false, keepTtl: false, persist: false, unit: undefined, expire: undefined };
   for (let i = from; i < args.length; i++) {
     const opt = keyword(args[i]!);

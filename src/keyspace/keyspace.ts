@@ -54,7 +54,16 @@ const EXEC = encodeEffect(['EXEC']);
 
 export class Keyspace {
   readonly dbs: Db[];
-  readonly dirty = new Set<Entry>();
+  /**
+   * Entries changed since the flusher last took them (takeDirty), each once:
+   * an entry is listed when its dirtyRound is not the current one. A list
+   * and a mark rather than a Set: no hash lookup per mutation, and no table
+   * rebuilt from empty after each commit.
+   */
+  private dirtyList: Entry[] = [];
+  private dirtyRound = 1;
+  /** FLUSHDB dropped listed entries: takeDirty leaves them out */
+  private dirtyDropped = false;
   retired: Retired[] = [];
   dbOps: DbOp[] = [];
   /**
@@ -430,7 +439,39 @@ export class Keyspace {
     const seq = this.changelog.seq + 1;
     e.changeSeq = seq;
     this.dbs[e.db]!.changeSeq = seq;
-    this.dirty.add(e);
+    this.markDirty(e);
+  }
+
+  /** Entries waiting for a commit (FLUSHDB's dropped ones included until the next takeDirty). */
+  get dirtyCount(): number {
+    return this.dirtyList.length;
+  }
+
+  /** List an entry for the next commit (once). */
+  markDirty(e: Entry): void {
+    if (e.dirtyRound === this.dirtyRound) return;
+    e.dirtyRound = this.dirtyRound;
+    this.dirtyList.push(e);
+  }
+
+  /** The flusher takes every listed entry; later changes list them again for the next commit. */
+  takeDirty(): Entry[] {
+    let list = this.dirtyList;
+    const round = this.dirtyRound;
+    this.dirtyList = [];
+    this.dirtyRound++;
+    if (this.dirtyDropped) {
+      this.dirtyDropped = false;
+      // dropped entries are marked 0; one listed again since is there twice
+      const kept: Entry[] = [];
+      for (const e of list) {
+        if (e.dirtyRound !== round) continue;
+        e.dirtyRound = 0;
+        kept.push(e);
+      }
+      list = kept;
+    }
+    return list;
   }
 
   resize(e: Entry, valueSize: number): void {
@@ -493,7 +534,10 @@ export class Keyspace {
   flushDb(db: Db, seq: number): void {
     for (const e of db.entries.values()) {
       this.bytes -= e.size;
-      this.dirty.delete(e);
+      if (e.dirtyRound === this.dirtyRound) {
+        e.dirtyRound = 0;
+        this.dirtyDropped = true;
+      }
       e.type = null; // in-flight flush snapshots of it are void; see Flusher
     }
     db.entries.clear();

@@ -46,6 +46,8 @@ export class Entry {
   /** the Keyspace's report rounds in which it was last changed and last reported (Keyspace.takeUnreported) */
   touchedRound = 0;
   reportedRound = 0;
+  /** the Keyspace's dirty round in which it was listed for the next commit (Keyspace.markDirty) */
+  dirtyRound = 0;
 
   constructor(
     public db: number,

@@ -19,7 +19,12 @@ const TWO_32 = 2 ** 32;
 
 /** Element types commits use, by the SQL array type a column is cast to. */
 const ELEMENTS: Record<string, Element> = {
-  'bytea[]': { oid: 17, size: (v) => (v as Buffer).length, write: (out, at, v) => void (v as Buffer).copy(out, at) },
+  // a string stands for its latin1 bytes (a key name: one char per byte), written without a Buffer of its own
+  'bytea[]': {
+    oid: 17,
+    size: (v) => (v as Buffer | string).length,
+    write: (out, at, v) => void (typeof v === 'string' ? out.write(v, at, 'latin1') : (v as Buffer).copy(out, at)),
+  },
   'text[]': {
     oid: 25,
     size: (v) => Buffer.byteLength(v as string, 'utf8'),

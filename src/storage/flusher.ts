@@ -8,7 +8,7 @@ import type { Keyspace, StoredLibrary } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
 import { TakenLog, type ChangeRecord, type LeaderPosition } from '../replication/changelog.js';
-import { indexedForm } from '../util/indexed-names.js';
+import { SHORT_NAME_BYTES, indexedForm } from '../util/indexed-names.js';
 // the module's binding, not the global `Buffer` (an accessor: a getter call per use)
 import { Buffer } from 'node:buffer';
 
@@ -126,7 +126,7 @@ export class Flusher {
   /** Something is not committed yet: dirty entries, db-wide operations, retired incarnations or change-log records. */
   private get pending(): boolean {
     const ks = this.ks;
-    return ks.dirty.size > 0 || ks.dbOps.length > 0 || ks.libraries !== undefined || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq || ks.changelog.positionChanged || ks.changelog.history.changed;
+    return ks.dirtyCount > 0 || ks.dbOps.length > 0 || ks.libraries !== undefined || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq || ks.changelog.positionChanged || ks.changelog.history.changed;
   }
 
   /** Commit everything that is dirty, then stop taking new work. */
@@ -168,7 +168,7 @@ export class Flusher {
     const ops = ks.dbOps;
     const libraries = ks.libraries;
     const retired = ks.retired;
-    const entries = [...ks.dirty];
+    const entries = ks.takeDirty();
     const versions = entries.map((e) => e.version);
     const metaDirty = entries.map((e) => e.metaDirty);
     const log = ks.changelog.take();
@@ -178,7 +178,6 @@ export class Flusher {
     ks.dbOps = [];
     ks.libraries = undefined;
     ks.retired = [];
-    ks.dirty.clear();
 
     const batch = new FlushBatch();
     // Incarnations this batch writes under some name: a key MOVEd out of a db
@@ -259,7 +258,7 @@ export class Flusher {
         if (metaDirty[i]) e.metaDirty = true;
         const t = tokens[i];
         if (t !== undefined) t.codec.unstage?.(e, t.token);
-        if (ks.dbs[e.db]?.entries.get(e.name) === e) ks.dirty.add(e);
+        if (ks.dbs[e.db]?.entries.get(e.name) === e) ks.markDirty(e);
       }
       ks.changelog.restore(log);
       if (position !== undefined && !ks.changelog.positionChanged) ks.changelog.setLeaderPosition(position);
@@ -358,8 +357,10 @@ function segments(log: TakenLog): TakenLog[] {
 }
 
 function stageEntry(batch: FlushBatch, e: Entry, inserts: boolean): { codec: TypeCodec; token: unknown } | undefined {
-  const name = Buffer.from(e.name, 'latin1');
-  const key = indexedForm(name);
+  // a short name goes as its string (binary-array.ts writes its latin1 bytes); a long one as its indexed form and whole
+  const long = e.name.length > SHORT_NAME_BYTES;
+  const name = long ? Buffer.from(e.name, 'latin1') : undefined;
+  const key = name !== undefined ? indexedForm(name) : e.name;
   // once sent, the row may exist (a failed commit's retry upserts)
   const rowless = e.rowless && inserts;
   e.rowless = false;
@@ -375,7 +376,7 @@ function stageEntry(batch: FlushBatch, e: Entry, inserts: boolean): { codec: Typ
   const length = inline !== null ? 0 : codec.length(e.value);
   const expireAt = e.expireAt === 0 ? null : e.expireAt;
   const rowValue = inline ?? codec.rowNote?.(e.value) ?? null;
-  if (key === name) batch.add(rowless ? insertKeys : upsertKeys, e.db, key, e.keyId, e.type, expireAt, length, rowValue);
+  if (name === undefined) batch.add(rowless ? insertKeys : upsertKeys, e.db, key, e.keyId, e.type, expireAt, length, rowValue);
   else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, expireAt, length, rowValue);
   e.metaDirty = false;
   const token = codec.stage(batch, e);
