@@ -69,6 +69,6 @@ export function changed(c: CommandContext, key: Buffer | string, event: KeyEvent
  */
 export function own(b: Buffer): Buffer {
   const copy = Buffer.allocUnsafeSlow(b.length);
-  b.copy(copy);
+  copy.set(b); // TypedArray.set: cheaper than Buffer's copy for a short value
   return copy;
 }

@@ -6,7 +6,7 @@ import { changed, lookup, lookupRead, own } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
 import type { CommandContext } from '../execution/context.js';
 import type { Entry } from '../keyspace/types.js';
-import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
+import { INT64_MAX, INT64_MIN, parseInteger, parseSafeInt, safeIntegerBytes } from '../util/numbers.js';
 import { LD_ZERO, addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/long-double.js';
 import { keyName } from '../keyspace/names.js';
 import { keepByteAfter } from '../util/hyperloglog.js';
@@ -362,8 +362,22 @@ function setrange(c: CommandContext, args: Buffer[]): Reply {
 
 // --- INCR family -------------------------------------------------------------
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 function incrBy(c: CommandContext, key: Buffer, delta: bigint): Reply {
   const e = stringForWrite(c, key);
+  // Counters are mostly small: JS numbers then, exact while the sum is a safe integer (no BigInt, no string per INCR).
+  const small = e === undefined ? 0 : parseSafeInt(e.value as Buffer);
+  if (small !== null && delta >= -MAX_SAFE && delta <= MAX_SAFE) {
+    const r = small + Number(delta);
+    if (Number.isSafeInteger(r)) {
+      const v = safeIntegerBytes(r);
+      const expireAt = e?.expireAt ?? 0;
+      storeString(c, e, key, v, expireAt);
+      reportString(c, key, 'incrby', v, expireAt);
+      return r;
+    }
+  }
   let cur = 0n;
   if (e !== undefined) {
     const n = parseInteger(e.value as Buffer);

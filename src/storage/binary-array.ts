@@ -23,7 +23,11 @@ const ELEMENTS: Record<string, Element> = {
   'bytea[]': {
     oid: 17,
     size: (v) => (v as Buffer | string).length,
-    write: (out, at, v) => void (typeof v === 'string' ? out.write(v, at, 'latin1') : (v as Buffer).copy(out, at)),
+    write: (out, at, v) => {
+      if (typeof v !== 'string') out.set(v as Buffer, at);
+      else if (v.length > 32) out.write(v, at, 'latin1');
+      else for (let i = 0; i < v.length; i++) out[at + i] = v.charCodeAt(i);
+    },
   },
   'text[]': {
     oid: 25,
