@@ -367,7 +367,8 @@ export class RequestParser {
       const avail = buf.length - this.pos;
       if (avail >= len + 2) {
         // Like Redis, the two bytes after the data are skipped unchecked.
-        this.argv[this.argc++] = this.argc === 0 && len <= COMMAND_NAME_MAX ? this.commandName(buf, this.pos, len) : buf.subarray(this.pos, this.pos + len);
+        const arg = this.argc === 0 && len <= COMMAND_NAME_MAX ? this.commandName(buf, this.pos, len) : buf.subarray(this.pos, this.pos + len);
+        this.argv[this.argc++] = arg;
         this.pos += len + 2;
         this.bulkLen = -1;
         this.mbLeft--;
