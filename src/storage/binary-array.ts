@@ -88,3 +88,59 @@ export function encodeArray(sqlType: string, values: readonly unknown[]): Buffer
   return out;
 }
 
+
+/**
+ * One array written element by element into a buffer sized beforehand
+ * (`payloadBytes`: the elements' own bytes, without their length words),
+ * for callers that encode straight from their objects rather than from an
+ * array of values per column (storage/key-rows.ts).
+ */
+export class ArrayEncoder {
+  readonly out: Buffer;
+  private at = ARRAY_HEADER_BYTES;
+
+  constructor(sqlType: string, count: number, payloadBytes: number) {
+    const element = ELEMENTS[sqlType];
+    if (element === undefined) throw new Error(`no binary encoding for ${sqlType}`);
+    this.out = Buffer.allocUnsafe(ARRAY_HEADER_BYTES + 4 * count + payloadBytes);
+    this.out.writeInt32BE(1, 0); // dimensions
+    this.out.writeInt32BE(0, 4); // no NULL (set by the first one)
+    this.out.writeInt32BE(element.oid, 8);
+    this.out.writeInt32BE(count, 12);
+    this.out.writeInt32BE(1, 16); // lower bound
+  }
+
+  null(): void {
+    this.out.writeInt32BE(1, 4);
+    this.out.writeInt32BE(-1, this.at);
+    this.at += 4;
+  }
+
+  int2(n: number): void {
+    this.out.writeInt32BE(2, this.at);
+    this.out.writeInt16BE(n, this.at + 4);
+    this.at += 6;
+  }
+
+  /** |n| < 2^53 */
+  int8(n: number): void {
+    this.out.writeInt32BE(8, this.at);
+    ELEMENTS['bigint[]']!.write(this.out, this.at + 4, n);
+    this.at += 12;
+  }
+
+  /** a Buffer, or a latin1 string (one char per byte) */
+  bytes(v: Buffer | string): void {
+    this.out.writeInt32BE(v.length, this.at);
+    BYTEA.write(this.out, this.at + 4, v);
+    this.at += 4 + v.length;
+  }
+
+  /** The array, once every element is written. */
+  done(): Buffer {
+    if (this.at !== this.out.length) throw new Error(`array encoded ${this.at} of ${this.out.length} bytes`);
+    return this.out;
+  }
+}
+
+const BYTEA = ELEMENTS['bytea[]']!;

@@ -3,7 +3,8 @@ import type pg from 'pg';
 import { FlushBatch, MAX_STATEMENT_BYTES } from './batch.js';
 import { codecFor, type TypeCodec } from './codecs.js';
 import type { Database } from './database.js';
-import { appendChangelog, deleteKeys, insertKeys, recordHistory, recordLeaderPosition, upsertKeys, upsertLongKeys } from './writes.js';
+import { appendChangelog, deleteKeys, recordHistory, recordLeaderPosition, upsertLongKeys } from './writes.js';
+import { KeyRows } from './key-rows.js';
 import type { Keyspace, StoredLibrary } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -204,7 +205,9 @@ export class Flusher {
     // After FLUSHDB or SWAPDB in this batch, which rows a name has is the
     // statements' business: upserts only.
     const inserts = ops.length === 0;
-    const tokens = entries.map((e) => stageEntry(batch, e, inserts));
+    const keyRows = new KeyRows();
+    const tokens = entries.map((e) => stageEntry(batch, e, inserts, keyRows));
+    keyRows.stage(batch);
     for (const segment of segments(log)) batch.add(appendChangelog, segment.firstSeq, segment.lastSeq, segment.lastAt, segment.bytes);
     if (position !== undefined) batch.add(recordLeaderPosition, position.replid, position.offset);
     if (history !== undefined) batch.add(recordHistory, history.replid, history.replid2, history.secondOffset, history.delta, history.start);
@@ -356,7 +359,7 @@ function segments(log: TakenLog): TakenLog[] {
   return out;
 }
 
-function stageEntry(batch: FlushBatch, e: Entry, inserts: boolean): { codec: TypeCodec; token: unknown } | undefined {
+function stageEntry(batch: FlushBatch, e: Entry, inserts: boolean, keyRows: KeyRows): { codec: TypeCodec; token: unknown } | undefined {
   // a short name goes as its string (binary-array.ts writes its latin1 bytes); a long one as its indexed form and whole
   const long = e.name.length > SHORT_NAME_BYTES;
   const name = long ? Buffer.from(e.name, 'latin1') : undefined;
@@ -374,10 +377,9 @@ function stageEntry(batch: FlushBatch, e: Entry, inserts: boolean): { codec: Typ
   // collection's length, which most of its writes change.
   const inline = codec.inline?.(e.value) ?? null;
   const length = inline !== null ? 0 : codec.length(e.value);
-  const expireAt = e.expireAt === 0 ? null : e.expireAt;
   const rowValue = inline ?? codec.rowNote?.(e.value) ?? null;
-  if (name === undefined) batch.add(rowless ? insertKeys : upsertKeys, e.db, key, e.keyId, e.type, expireAt, length, rowValue);
-  else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, expireAt, length, rowValue);
+  if (name === undefined) keyRows.add(e, rowless, length, rowValue);
+  else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, length, rowValue);
   e.metaDirty = false;
   const token = codec.stage(batch, e);
   // nothing to hand back on failure (strings, inline values): no object per row
