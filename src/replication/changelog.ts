@@ -165,11 +165,13 @@ export class Changelog {
   /** Records not yet handed to the flusher, oldest first. */
   take(): TakenLog {
     const taken = new TakenLog(this.seq - this.count + 1, this.seq, this.lastAt, this.log.subarray(0, this.used));
-    if (this.used > 0) this.lastTaken = Math.min(this.used + (this.used >> 2), MAX_START_BYTES);
+    if (this.used > 0) {
+      this.lastTaken = Math.min(this.used + (this.used >> 2), MAX_START_BYTES);
+      this.generation++; // a mark past taken records no longer points at pending ones (one at 0 still does)
+    }
     this.log = NO_BYTES;
     this.used = 0;
     this.count = 0;
-    this.generation++;
     return taken;
   }
 

@@ -48,6 +48,16 @@ describe('the change log tail (Changelog)', () => {
     expect(shown(log)).to.deep.equal([[10, 0, 'SET before 1'], [11, 5, 'MULTI'], [12, 5, 'SET a 1'], [13, 6, 'SET b 2'], [14, 6, 'EXEC']]);
   });
 
+  it('wraps after a commit that took nothing (a script forcing one before its first write)', () => {
+    const log = new Changelog(0);
+    const mark = log.mark();
+    log.take();
+    log.append(0, ['SET', 'a', '1']);
+    log.append(0, ['SET', 'b', '2']);
+    expect(log.wrap(mark, ['MULTI'], ['EXEC'])).to.equal(true);
+    expect(shown(log).map((r) => r[2])).to.deep.equal(['MULTI', 'SET a 1', 'SET b 2', 'EXEC']);
+  });
+
   it('does not wrap records a commit has taken since the mark', () => {
     const log = new Changelog(0);
     const mark = log.mark();
