@@ -176,6 +176,7 @@ export class Keyspace {
   watchTombstone(db: Db, name: string, now: number): Entry {
     const e = new Entry(db.index, name, null, undefined, 0, 0);
     e.lastAccess = now;
+    e.freqMinute = Math.floor(now / 60_000);
     this.place(db, name, e);
     this.resize(e, 0);
     return e;
@@ -226,8 +227,10 @@ export class Keyspace {
       db.count++;
     }
     const isNew = e === undefined || e.type === null;
+    const now = Date.now();
     if (e === undefined) {
       e = new Entry(db.index, name, type, value, 0, keyId);
+      e.freqMinute = Math.floor(now / 60_000);
       // A name with no object in a complete db has no row either: tombstones
       // stay until their delete is committed, and only FLUSHDB (whose delete
       // the flusher sends first) or evicting committed entries drops objects.
@@ -239,7 +242,7 @@ export class Keyspace {
       e.keyId = keyId;
     }
     this.setExpireRaw(db, e, expireAt);
-    e.lastAccess = Date.now();
+    e.lastAccess = now;
     this.resize(e, size);
     this.touchMeta(e);
     // Redis's `new` event (class n), before the command's own event.
@@ -577,7 +580,9 @@ export class Keyspace {
     this.place(db, name, e);
     // db.count already includes it: counts are read from PostgreSQL at start.
     if (type !== null && expireAt !== 0) db.expiring.add(e);
-    e.lastAccess = Date.now();
+    const now = Date.now();
+    e.lastAccess = now;
+    e.freqMinute = Math.floor(now / 60_000);
     this.resize(e, size);
     this.stats.loads++;
     return e;
