@@ -13,7 +13,7 @@ import type { Reply } from './protocol/reply.js';
 import { allCommands, installCommandHooks } from './commands/index.js';
 import { Keyspace } from './keyspace/keyspace.js';
 import { Scheduler } from './keyspace/scheduler.js';
-import { Changelog, segmentBytes } from './replication/changelog.js';
+import { Changelog } from './replication/changelog.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
 import { migrate, readLibraries, readStartState } from './storage/migrate.js';
@@ -325,8 +325,8 @@ export class Talus implements ServerControl {
       this.metrics.commitBatchSize.observe(entries - entriesBefore);
       entriesBefore = entries;
     });
-    this.flusher.committedListeners.push((records) => {
-      if (records.length > 0) this.janitor?.noteAppended(segmentBytes(records), records[records.length - 1]!.seq);
+    this.flusher.committedListeners.push((log) => {
+      if (log.bytes.length > 0) this.janitor?.noteAppended(log.bytes.length, log.lastSeq);
     });
     this.expiry = new ActiveExpiry(this.keyspace, this.scheduler, this.flusher, this.storedKeys);
     const talus = this;
@@ -629,7 +629,7 @@ export class Talus implements ServerControl {
     if (!this.flusher.healthy) return false;
     // near the memory bound, writes wait for the collection that runs (server/memory.ts)
     if (this.memory.pressing) return true;
-    const dirty = ks.dirty.size;
+    const dirty = ks.dirtyCount;
     if (dirty >= Talus.MAX_DIRTY_KEYS) return true;
     // Also bound the bytes a commit carries to a share of maxmemory: a
     // commit's parameters cost memory too. The change log's effects are

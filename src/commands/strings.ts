@@ -6,7 +6,7 @@ import { changed, lookup, lookupRead, own } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
 import type { CommandContext } from '../execution/context.js';
 import type { Entry } from '../keyspace/types.js';
-import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
+import { INT64_MAX, INT64_MIN, parseInteger, parseSafeInt, safeIntegerBytes } from '../util/numbers.js';
 import { LD_ZERO, addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/long-double.js';
 import { keyName } from '../keyspace/names.js';
 import { keepByteAfter } from '../util/hyperloglog.js';
@@ -55,6 +55,9 @@ export function expiryFrom(unit: ExpiryUnit, value: Buffer, cmd: string): number
   return ms > MAX_EXPIRE_AT ? MAX_EXPIRE_AT : ms;
 }
 
+/** no options (read only; the same shape as parsed ones, so reads of either stay monomorphic) */
+const NO_OPTIONS: Readonly<StringOptions> = { nx: false, xx: false, get: false, keepTtl: false, persist: false, unit: undefined, expire: undefined };
+
 interface StringOptions {
   nx: boolean;
   xx: boolean;
@@ -71,6 +74,7 @@ interface StringOptions {
  * PERSIST exclude any expiry; anything else is a syntax error.
  */
 function parseStringOptions(args: Buffer[], from: number, forSet: boolean): StringOptions {
+  if (from >= args.length) return NO_OPTIONS; // the common SET key value: no object per request
   const o: StringOptions = { nx: false, xx: false, get: false, keepTtl: false, persist: false, unit: undefined, expire: undefined };
   for (let i = from; i < args.length; i++) {
     const opt = keyword(args[i]!);
@@ -358,8 +362,22 @@ function setrange(c: CommandContext, args: Buffer[]): Reply {
 
 // --- INCR family -------------------------------------------------------------
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 function incrBy(c: CommandContext, key: Buffer, delta: bigint): Reply {
   const e = stringForWrite(c, key);
+  // Counters are mostly small: JS numbers then, exact while the sum is a safe integer (no BigInt, no string per INCR).
+  const small = e === undefined ? 0 : parseSafeInt(e.value as Buffer);
+  if (small !== null && delta >= -MAX_SAFE && delta <= MAX_SAFE) {
+    const r = small + Number(delta);
+    if (Number.isSafeInteger(r)) {
+      const v = safeIntegerBytes(r);
+      const expireAt = e?.expireAt ?? 0;
+      storeString(c, e, key, v, expireAt);
+      reportString(c, key, 'incrby', v, expireAt);
+      return r;
+    }
+  }
   let cur = 0n;
   if (e !== undefined) {
     const n = parseInteger(e.value as Buffer);

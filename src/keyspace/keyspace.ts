@@ -54,7 +54,16 @@ const EXEC = encodeEffect(['EXEC']);
 
 export class Keyspace {
   readonly dbs: Db[];
-  readonly dirty = new Set<Entry>();
+  /**
+   * Entries changed since the flusher last took them (takeDirty), each once:
+   * an entry is listed when its dirtyRound is not the current one. A list
+   * and a mark rather than a Set: no hash lookup per mutation, and no table
+   * rebuilt from empty after each commit.
+   */
+  private dirtyList: Entry[] = [];
+  private dirtyRound = 1;
+  /** FLUSHDB dropped listed entries: takeDirty leaves them out */
+  private dirtyDropped = false;
   retired: Retired[] = [];
   dbOps: DbOp[] = [];
   /**
@@ -167,6 +176,7 @@ export class Keyspace {
   watchTombstone(db: Db, name: string, now: number): Entry {
     const e = new Entry(db.index, name, null, undefined, 0, 0);
     e.lastAccess = now;
+    e.freqMinute = Math.floor(now / 60_000);
     this.place(db, name, e);
     this.resize(e, 0);
     return e;
@@ -217,8 +227,10 @@ export class Keyspace {
       db.count++;
     }
     const isNew = e === undefined || e.type === null;
+    const now = Date.now();
     if (e === undefined) {
       e = new Entry(db.index, name, type, value, 0, keyId);
+      e.freqMinute = Math.floor(now / 60_000);
       // A name with no object in a complete db has no row either: tombstones
       // stay until their delete is committed, and only FLUSHDB (whose delete
       // the flusher sends first) or evicting committed entries drops objects.
@@ -230,7 +242,7 @@ export class Keyspace {
       e.keyId = keyId;
     }
     this.setExpireRaw(db, e, expireAt);
-    e.lastAccess = Date.now();
+    e.lastAccess = now;
     this.resize(e, size);
     this.touchMeta(e);
     // Redis's `new` event (class n), before the command's own event.
@@ -369,11 +381,11 @@ export class Keyspace {
    */
   beginScriptLog(): () => void {
     if (this.transaction !== undefined || this.replicaMode) return () => undefined;
-    const startSeq = this.changelog.seq;
+    const start = this.changelog.mark();
     this.commitsHeld++;
     return () => {
       this.commitsHeld--;
-      if (this.changelog.seq - startSeq > 1) this.changelog.wrap(startSeq + 1, MULTI, EXEC);
+      if (this.changelog.seq - start.seq > 1) this.changelog.wrap(start, MULTI, EXEC);
     };
   }
 
@@ -430,7 +442,39 @@ export class Keyspace {
     const seq = this.changelog.seq + 1;
     e.changeSeq = seq;
     this.dbs[e.db]!.changeSeq = seq;
-    this.dirty.add(e);
+    this.markDirty(e);
+  }
+
+  /** Entries waiting for a commit (FLUSHDB's dropped ones included until the next takeDirty). */
+  get dirtyCount(): number {
+    return this.dirtyList.length;
+  }
+
+  /** List an entry for the next commit (once). */
+  markDirty(e: Entry): void {
+    if (e.dirtyRound === this.dirtyRound) return;
+    e.dirtyRound = this.dirtyRound;
+    this.dirtyList.push(e);
+  }
+
+  /** The flusher takes every listed entry; later changes list them again for the next commit. */
+  takeDirty(): Entry[] {
+    let list = this.dirtyList;
+    const round = this.dirtyRound;
+    this.dirtyList = [];
+    this.dirtyRound++;
+    if (this.dirtyDropped) {
+      this.dirtyDropped = false;
+      // dropped entries are marked 0; one listed again since is there twice
+      const kept: Entry[] = [];
+      for (const e of list) {
+        if (e.dirtyRound !== round) continue;
+        e.dirtyRound = 0;
+        kept.push(e);
+      }
+      list = kept;
+    }
+    return list;
   }
 
   resize(e: Entry, valueSize: number): void {
@@ -493,7 +537,10 @@ export class Keyspace {
   flushDb(db: Db, seq: number): void {
     for (const e of db.entries.values()) {
       this.bytes -= e.size;
-      this.dirty.delete(e);
+      if (e.dirtyRound === this.dirtyRound) {
+        e.dirtyRound = 0;
+        this.dirtyDropped = true;
+      }
       e.type = null; // in-flight flush snapshots of it are void; see Flusher
     }
     db.entries.clear();
@@ -533,7 +580,9 @@ export class Keyspace {
     this.place(db, name, e);
     // db.count already includes it: counts are read from PostgreSQL at start.
     if (type !== null && expireAt !== 0) db.expiring.add(e);
-    e.lastAccess = Date.now();
+    const now = Date.now();
+    e.lastAccess = now;
+    e.freqMinute = Math.floor(now / 60_000);
     this.resize(e, size);
     this.stats.loads++;
     return e;

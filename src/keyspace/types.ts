@@ -42,10 +42,12 @@ export class Entry {
   pins = 0;
   /** LFU counter (logarithmic, Redis-style: keyspace/lfu.ts) and the minute it was last decayed or bumped */
   freq = 5;
-  freqMinute = Math.floor(Date.now() / 60_000);
+  freqMinute = 0; // set by Keyspace from the clock read it makes for lastAccess (no second read per new key)
   /** the Keyspace's report rounds in which it was last changed and last reported (Keyspace.takeUnreported) */
   touchedRound = 0;
   reportedRound = 0;
+  /** the Keyspace's dirty round in which it was listed for the next commit (Keyspace.markDirty) */
+  dirtyRound = 0;
 
   constructor(
     public db: number,

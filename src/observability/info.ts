@@ -501,7 +501,7 @@ function talus(t: Talus): Fields {
     // how far below maxmemory the hot set is held while RSS is near maxmemory + 200 MB (server/memory.ts)
     ['hot_set_squeeze_bytes', Math.round(t.memory.squeeze)],
     ['dbs_fully_resident', complete],
-    ['dirty_entries', ks?.dirty.size ?? 0],
+    ['dirty_entries', ks?.dirtyCount ?? 0],
     ['throttled_clients', t.throttledCount],
     ['big_request_bytes', t.bigReads.bytes],
     ['big_request_held_clients', t.bigReads.heldCount],

@@ -62,6 +62,8 @@ const EMPTY = Buffer.alloc(0);
 const SKIP: Buffer[] = [];
 /** the parser's argument list between requests (replaced, never filled) */
 const NO_ARGS: Buffer[] = [];
+/** command names up to this long are shared between requests (see RequestParser.commandName) */
+const COMMAND_NAME_MAX = 32;
 /** requests of up to this many arguments get their list sized at once */
 const PRESIZE_ARGS = 64;
 
@@ -200,6 +202,8 @@ export class RequestParser {
   private bufInStore = false;
 
   private reqType = REQ_NONE;
+  /** the last request's command name (see commandName) */
+  private lastCommandName: Buffer = EMPTY;
   /** Arguments still expected for the current multibulk; 0 before its header. */
   private mbLeft = 0;
   /** Length of the bulk being read; -1 while its "$" line is awaited. */
@@ -376,7 +380,8 @@ export class RequestParser {
       const avail = buf.length - this.pos;
       if (avail >= len + 2) {
         // Like Redis, the two bytes after the data are skipped unchecked.
-        this.argv[this.argc++] = buf.subarray(this.pos, this.pos + len);
+        const arg = this.argc === 0 && len <= COMMAND_NAME_MAX ? this.commandName(buf, this.pos, len) : buf.subarray(this.pos, this.pos + len);
+        this.argv[this.argc++] = arg;
         this.pos += len + 2;
         this.bulkLen = -1;
         this.mbLeft--;
@@ -412,6 +417,25 @@ export class RequestParser {
     }
     this.bigParts = [];
     this.bigTarget = target;
+  }
+
+  /**
+   * A request's first argument (its command name): the previous request's
+   * own Buffer when the bytes are the same, as in a pipeline of one command,
+   * so that most requests make no Buffer for it. Arguments are never
+   * rewritten, so sharing one is safe.
+   */
+  private commandName(buf: Buffer, at: number, len: number): Buffer {
+    const last = this.lastCommandName;
+    if (last.length === len) {
+      let i = 0;
+      while (i < len && buf[at + i] === last[i]) i++;
+      if (i === len) return last;
+    }
+    const own = Buffer.allocUnsafeSlow(len);
+    own.set(buf.subarray(at, at + len));
+    this.lastCommandName = own;
+    return own;
   }
 
   private parseInline(): Buffer[] | null {

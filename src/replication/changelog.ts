@@ -19,19 +19,69 @@ export interface LeaderPosition {
 }
 
 /**
+ * Records taken by the flusher for one commit: consecutive seqs, already in
+ * the segment format they are stored in (encodeSegment's), so a commit
+ * sends `bytes` as they are. `records` decodes them (views of `bytes`) for
+ * those that want them one by one (a leader's replication feed).
+ */
+export class TakenLog {
+  private decoded: ChangeRecord[] | undefined;
+
+  constructor(
+    /** seq of the first record; lastSeq + 1 when there are none */
+    readonly firstSeq: number,
+    readonly lastSeq: number,
+    /** unix ms of the last record (0 when there are none) */
+    readonly lastAt: number,
+    readonly bytes: Buffer,
+  ) {}
+
+  get count(): number {
+    return this.lastSeq - this.firstSeq + 1;
+  }
+
+  get records(): ChangeRecord[] {
+    this.decoded ??= decodeSegment(this.firstSeq, this.bytes);
+    return this.decoded;
+  }
+}
+
+/** Where the pending log stood (Changelog.mark): wrap() makes the records appended since one unit. */
+export interface LogMark {
+  readonly seq: number;
+  readonly offset: number;
+  readonly generation: number;
+}
+
+/**
  * The change log's in-memory tail. Every mutation appends its effect with the
  * next sequence number; the flusher takes the records not yet committed and
  * writes them in the same transaction as the data they describe, so the
  * committed log and the committed data never disagree. The sequence number is
  * the replication offset.
+ *
+ * The records not yet taken are written straight into one growing buffer in
+ * the segment format a commit stores (a header and the effect's RESP bytes
+ * per record): no object and no Buffer per record, which lived until their
+ * commit and so were copied by each young-generation collection and
+ * promoted (docs/benchmarks.md, "Session 15"), and no second copy into a
+ * segment at commit time.
  */
 export class Changelog {
   /** last sequence number handed out */
   seq: number;
-  private pending: ChangeRecord[] = [];
-  /** bytes of the effects in `pending` (they are held in memory until committed) */
-  pendingBytes = 0;
-  private readonly listeners = new Set<(r: ChangeRecord) => void>();
+  /** the pending records' segment; bytes [0, used) are written */
+  private log: Buffer = NO_BYTES;
+  private used = 0;
+  /** unix ms and db of the last pending record */
+  private lastAt = 0;
+  private lastDb = 0;
+  /** pending records */
+  private count = 0;
+  /** bumped whenever the pending records are taken or given back: marks from before no longer hold */
+  private generation = 0;
+  /** bytes the last commit took: the next buffer starts that big, so a steady load does not grow one */
+  private lastTaken = 0;
   /**
    * On a follower: the leader record whose effects (and every earlier one's)
    * are appended here. The flusher commits it with those effects, so the
@@ -47,49 +97,96 @@ export class Changelog {
     this.seq = lastSeq;
   }
 
+  /** bytes of the pending records (they are held in memory until committed) */
+  get pendingBytes(): number {
+    return this.used;
+  }
+
   /** Log an effect: its arguments, or already encoded (encodeEffect: a fixed one such as MULTI, encoded once). */
   append(db: number, args: ReadonlyArray<Buffer | string> | Buffer): number {
-    const rec: ChangeRecord = { seq: ++this.seq, db, at: Date.now(), effect: Buffer.isBuffer(args) ? args : encodeEffect(args) };
-    this.pending.push(rec);
-    this.pendingBytes += rec.effect.length;
-    for (const l of this.listeners) l(rec);
-    return rec.seq;
+    const encoded = Buffer.isBuffer(args);
+    const n = encoded ? args.length : effectBytes(args);
+    const at = this.reserve(SEGMENT_HEADER + n);
+    const now = Date.now();
+    putRecordHeader(this.log, at, db, now, n);
+    if (encoded) this.log.set(args, at + SEGMENT_HEADER);
+    else writeEffect(this.log, at + SEGMENT_HEADER, args);
+    this.used = at + SEGMENT_HEADER + n;
+    this.lastAt = now;
+    this.lastDb = db;
+    this.count++;
+    return ++this.seq;
+  }
+
+  /** Room for `n` more bytes: returns where they go. */
+  private reserve(n: number): number {
+    const at = this.used;
+    if (at + n <= this.log.length) return at;
+    const size = Math.max(at + n, this.log.length * 2, this.lastTaken, MIN_LOG_BYTES);
+    const grown = Buffer.allocUnsafeSlow(size);
+    this.log.copy(grown, 0, 0, at);
+    this.log = grown;
+    return at;
+  }
+
+  /** The current end of the pending records, for wrap(). */
+  mark(): LogMark {
+    return { seq: this.seq, offset: this.used, generation: this.generation };
   }
 
   /**
-   * Wrap the records from `firstSeq` to the last in `open` ... `close`
-   * records (a script's effects, made one atomic unit after the fact): the
-   * open record takes `firstSeq`, the wrapped ones move up by one. Only
-   * records not yet handed to the flusher can be; false if they were not all.
+   * Wrap the records appended since `mark` in `open` ... `close` records (a
+   * script's effects, made one atomic unit after the fact): the open record
+   * takes the first one's seq (and its db and time), the wrapped ones move up
+   * by one. Only records not yet handed to the flusher can be; false if they
+   * were not all.
    */
-  wrap(firstSeq: number, open: ReadonlyArray<Buffer | string> | Buffer, close: ReadonlyArray<Buffer | string> | Buffer): boolean {
-    // Pending seqs are consecutive: the first to wrap sits that far from the
-    // end (a search from the start costs the whole uncommitted tail, a
-    // second's worth of records with appendfsync everysec, per script).
-    const i = this.pending.length - 1 - (this.seq - firstSeq);
-    if (i < 0 || this.pending[i]!.seq !== firstSeq || this.pending[this.pending.length - 1]!.seq !== this.seq) return false;
-    const first = this.pending[i]!;
-    const head: ChangeRecord = { seq: firstSeq, db: first.db, at: first.at, effect: Buffer.isBuffer(open) ? open : encodeEffect(open) };
-    for (let j = i; j < this.pending.length; j++) this.pending[j]!.seq++;
-    this.pending.splice(i, 0, head);
-    this.pendingBytes += head.effect.length;
+  wrap(mark: LogMark, open: ReadonlyArray<Buffer | string> | Buffer, close: ReadonlyArray<Buffer | string> | Buffer): boolean {
+    if (mark.generation !== this.generation || mark.seq >= this.seq) return false;
+    const first = mark.offset;
+    const db = this.log.readInt16BE(first);
+    const firstAt = this.log.readUInt32BE(first + 2) * 0x100000000 + this.log.readUInt32BE(first + 6);
+    const encoded = Buffer.isBuffer(open);
+    const n = encoded ? open.length : effectBytes(open);
+    const end = this.used;
+    this.reserve(SEGMENT_HEADER + n);
+    // the wrapped records move up to make room for the open record before them
+    this.log.copyWithin(first + SEGMENT_HEADER + n, first, end);
+    putRecordHeader(this.log, first, db, firstAt, n);
+    if (encoded) open.copy(this.log, first + SEGMENT_HEADER);
+    else writeEffect(this.log, first + SEGMENT_HEADER, open);
+    this.used = end + SEGMENT_HEADER + n;
+    this.count++;
     this.seq++;
-    this.append(this.pending[this.pending.length - 1]!.db, close);
+    this.append(this.lastDb, close);
     return true;
   }
 
   /** Records not yet handed to the flusher, oldest first. */
-  take(): ChangeRecord[] {
-    const out = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    return out;
+  take(): TakenLog {
+    const taken = new TakenLog(this.seq - this.count + 1, this.seq, this.lastAt, this.log.subarray(0, this.used));
+    if (this.used > 0) {
+      this.lastTaken = Math.min(this.used + (this.used >> 2), MAX_START_BYTES);
+      this.generation++; // a mark past taken records no longer points at pending ones (one at 0 still does)
+    }
+    this.log = NO_BYTES;
+    this.used = 0;
+    this.count = 0;
+    return taken;
   }
 
   /** Give records back after a failed commit, ahead of newer ones. */
-  restore(records: ChangeRecord[]): void {
-    this.pending = records.concat(this.pending);
-    for (const r of records) this.pendingBytes += r.effect.length;
+  restore(taken: TakenLog): void {
+    if (taken.bytes.length === 0) return;
+    const newer = this.log.subarray(0, this.used);
+    const log = Buffer.allocUnsafeSlow(taken.bytes.length + newer.length);
+    taken.bytes.copy(log, 0);
+    newer.copy(log, taken.bytes.length);
+    if (this.used === 0) this.lastAt = taken.lastAt;
+    this.log = log;
+    this.used = log.length;
+    this.count += taken.count;
+    this.generation++;
   }
 
   /** The follower applied the leader's records up to `p` (their effects are appended). */
@@ -104,39 +201,25 @@ export class Changelog {
     this.positionChanged = false;
     return this.leaderPosition;
   }
-
-  /** Observe appends (replication feeds, MONITOR-like tools). */
-  subscribe(listener: (r: ChangeRecord) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
 }
+
+const NO_BYTES = Buffer.alloc(0);
+/** the pending log's first buffer at least (a quiet server's commits are small) */
+const MIN_LOG_BYTES = 16 << 10;
+/** and a new one starts at most this big, whatever the last commit took */
+const MAX_START_BYTES = 8 << 20;
 
 /**
- * Records with consecutive sequence numbers as one change-log segment (one
- * row of talus.changelog, migrations/0006): per record db int2, at int8,
- * effect length int4, effect; big-endian.
+ * Change-log segments (one row of talus.changelog, migrations/0006): records
+ * with consecutive sequence numbers, per record db int2, at int8, effect
+ * length int4, effect; big-endian. Changelog writes them as records come.
  */
-export function encodeSegment(records: readonly ChangeRecord[]): Buffer {
-  const out = Buffer.allocUnsafe(segmentBytes(records));
-  let at = 0;
-  for (const r of records) {
-    out.writeInt16BE(r.db, at);
-    // a unix time in ms fits 53 bits: two 32-bit halves, no BigInt per record
-    out.writeUInt32BE(Math.floor(r.at / 0x100000000), at + 2);
-    out.writeUInt32BE(r.at >>> 0, at + 6);
-    out.writeInt32BE(r.effect.length, at + 10);
-    r.effect.copy(out, at + SEGMENT_HEADER);
-    at += SEGMENT_HEADER + r.effect.length;
-  }
-  return out;
-}
-
-/** The size of the records' segment. */
-export function segmentBytes(records: readonly ChangeRecord[]): number {
-  let size = 0;
-  for (const r of records) size += SEGMENT_HEADER + r.effect.length;
-  return size;
+function putRecordHeader(out: Buffer, at: number, db: number, unixMs: number, effectBytes: number): void {
+  out.writeInt16BE(db, at);
+  // a unix time in ms fits 53 bits: two 32-bit halves, no BigInt per record
+  out.writeUInt32BE(Math.floor(unixMs / 0x100000000), at + 2);
+  out.writeUInt32BE(unixMs >>> 0, at + 6);
+  out.writeInt32BE(effectBytes, at + 10);
 }
 
 /** The records of a segment whose first sequence number is `firstSeq`. */
@@ -163,21 +246,59 @@ const SEGMENT_HEADER = 14;
  * first: every write command encodes one, so no part buffers to concatenate.
  */
 export function encodeEffect(args: ReadonlyArray<Buffer | string>): Buffer {
-  let size = headerBytes('*', args.length);
-  for (const a of args) {
-    const n = typeof a === 'string' ? Buffer.byteLength(a) : a.length;
-    size += headerBytes('$', n) + n + 2;
+  const out = Buffer.allocUnsafe(effectBytes(args));
+  writeEffect(out, 0, args);
+  return out;
+}
+
+/** Bytes of an effect's RESP encoding. */
+function effectBytes(args: ReadonlyArray<Buffer | string>): number {
+  let size = headerBytes(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const n = typeof a === 'string' ? utf8Bytes(a) : a.length;
+    size += headerBytes(n) + n + 2;
   }
-  const out = Buffer.allocUnsafe(size);
-  let at = putHeader(out, 0, 0x2a, args.length);
-  for (const a of args) {
-    const n = typeof a === 'string' ? Buffer.byteLength(a) : a.length;
-    at = putHeader(out, at, 0x24, n);
-    at += typeof a === 'string' ? out.write(a, at) : a.copy(out, at);
+  return size;
+}
+
+/**
+ * The effect's RESP encoding, written at `at` (effectBytes tells its size).
+ * Short ASCII strings (command names, numbers) are written char by char and
+ * Buffers with TypedArray.set: both several times cheaper than Buffer's
+ * write and copy for the few bytes an argument usually has.
+ */
+function writeEffect(out: Buffer, at: number, args: ReadonlyArray<Buffer | string>): void {
+  at = putHeader(out, at, 0x2a, args.length);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (typeof a === 'string') {
+      const n = utf8Bytes(a);
+      at = putHeader(out, at, 0x24, n);
+      if (n === a.length && n <= SHORT_TEXT) {
+        for (let j = 0; j < n; j++) out[at + j] = a.charCodeAt(j);
+        at += n;
+      } else {
+        at += out.write(a, at);
+      }
+    } else {
+      at = putHeader(out, at, 0x24, a.length);
+      out.set(a, at);
+      at += a.length;
+    }
     out[at++] = 13;
     out[at++] = 10;
   }
-  return out;
+}
+
+/** Strings of at most this many chars are measured and written char by char when ASCII. */
+const SHORT_TEXT = 32;
+
+/** A string's UTF-8 byte count (a short ASCII one without a call into Buffer). */
+function utf8Bytes(s: string): number {
+  if (s.length > SHORT_TEXT) return Buffer.byteLength(s);
+  for (let j = 0; j < s.length; j++) if (s.charCodeAt(j) >= 0x80) return Buffer.byteLength(s);
+  return s.length;
 }
 
 /** A RESP header (`type` byte, decimal `n`, CRLF) written at `at`; returns where it ends. Byte by byte: a template string per header was most of the encoding. */
@@ -195,8 +316,8 @@ function putHeader(out: Buffer, at: number, type: number, n: number): number {
 }
 
 /** Bytes of a RESP header: the type byte, the decimal count, CRLF. */
-function headerBytes(type: string, n: number): number {
-  return type.length + String(n).length + 2;
+function headerBytes(n: number): number {
+  return (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : String(n).length) + 3;
 }
 
 /** The arguments of an effect (a RESP array of bulk strings, as encodeEffect writes it). */

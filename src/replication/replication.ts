@@ -9,7 +9,7 @@ import type { Connection, ReplicationControl } from '../execution/context.js';
 import type { Session } from '../execution/session.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
 import { subcommandOf, type Command } from '../commands/table.js';
-import type { ChangeRecord, LeaderPosition } from './changelog.js';
+import type { ChangeRecord, LeaderPosition, TakenLog } from './changelog.js';
 import { FollowerFeed, OUTPUT_HIGH_WATER, canContinue, type FollowerState } from './leader.js';
 import { FollowerLink } from './follower.js';
 import { ReplicationHistory } from './history.js';
@@ -255,7 +255,8 @@ export class Replication implements ReplicationControl {
         store: this.h.store,
         durableSeq: () => this.h.flusher.durableSeq,
         outputHighWater: () => this.outputHighWater(),
-        onCommitted: (l: (records: ChangeRecord[]) => void) => {
+        onCommitted: (feed: (records: ChangeRecord[]) => void) => {
+          const l = (log: TakenLog) => feed(log.records);
           this.h.flusher.committedListeners.push(l);
           return () => {
             const i = this.h.flusher.committedListeners.indexOf(l);

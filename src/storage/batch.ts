@@ -58,8 +58,20 @@ export class FlushBatch {
     if (n > 8) throw new Error(`${write.name}: more than 8 columns`);
   }
 
+  /**
+   * Rows of `write` already encoded, one binary array per column (see
+   * binary-array.ts ArrayEncoder), of at most MAX_STATEMENT_BYTES together;
+   * the write then takes no rows through `add`.
+   */
+  addEncoded(write: ArrayWrite, columns: Buffer[]): void {
+    if (this.writes.has(write) || this.encoded.has(write)) throw new Error(`${write.name}: rows added twice`);
+    this.encoded.set(write, columns);
+  }
+
+  private readonly encoded = new Map<ArrayWrite, Buffer[]>();
+
   get empty(): boolean {
-    return this.writes.size === 0 && this.before.length === 0;
+    return this.writes.size === 0 && this.encoded.size === 0 && this.before.length === 0;
   }
 
   /**
@@ -70,10 +82,12 @@ export class FlushBatch {
    * Columns go as binary arrays.
    */
   compile(db: Kysely<any>): { before: CompiledQuery[]; main: CompiledQuery[] } {
-    const writes = [...this.writes].sort(([a], [b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const writes: Array<[ArrayWrite, unknown[][] | undefined]> = [...this.writes];
+    for (const [write] of this.encoded) writes.push([write, undefined]);
+    writes.sort(([a], [b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const before = this.before.map((s) => s.compile(db));
     // Each write's columns, encoded once; a write whose rows pass the bound is sliced and encoded again.
-    const encoded = writes.map(([write, cols]) => cols.map((values, c) => encodeColumn(write.columns[c]!, values)));
+    const encoded = writes.map(([write, cols]) => cols?.map((values, c) => encodeColumn(write.columns[c]!, values)) ?? this.encoded.get(write)!);
     const rowBytes = (arrays: Param[]) => arrays.reduce((n, a) => n + a.length - ARRAY_HEADER_BYTES, 0);
     if (encoded.every((arrays) => rowBytes(arrays) <= MAX_STATEMENT_BYTES)) {
       const ctes = writes.map(([write], i) => sql`${sql.raw(`w_${write.name}`)} AS (${write.build(typed(write, encoded[i]!))})`);
@@ -82,7 +96,7 @@ export class FlushBatch {
     const main = writes.flatMap(([write, cols], i) => {
       if (rowBytes(encoded[i]!) <= MAX_STATEMENT_BYTES) return [write.build(typed(write, encoded[i]!)).compile(db)];
       encoded[i] = []; // big values: let the first encoding go before the slices are made
-      return sliceRows(write, cols).map((slice) =>
+      return sliceRows(write, cols!).map((slice) =>
         write.build(typed(write, slice.map((values, c) => encodeColumn(write.columns[c]!, values)))).compile(db),
       );
     });

@@ -19,7 +19,16 @@ const TWO_32 = 2 ** 32;
 
 /** Element types commits use, by the SQL array type a column is cast to. */
 const ELEMENTS: Record<string, Element> = {
-  'bytea[]': { oid: 17, size: (v) => (v as Buffer).length, write: (out, at, v) => void (v as Buffer).copy(out, at) },
+  // a string stands for its latin1 bytes (a key name: one char per byte), written without a Buffer of its own
+  'bytea[]': {
+    oid: 17,
+    size: (v) => (v as Buffer | string).length,
+    write: (out, at, v) => {
+      if (typeof v !== 'string') out.set(v as Buffer, at);
+      else if (v.length > 32) out.write(v, at, 'latin1');
+      else for (let i = 0; i < v.length; i++) out[at + i] = v.charCodeAt(i);
+    },
+  },
   'text[]': {
     oid: 25,
     size: (v) => Buffer.byteLength(v as string, 'utf8'),
@@ -81,6 +90,62 @@ export function encodeArray(sqlType: string, values: readonly unknown[]): Buffer
 
 
 /**
+ * One array written element by element into a buffer sized beforehand
+ * (`payloadBytes`: the elements' own bytes, without their length words),
+ * for callers that encode straight from their objects rather than from an
+ * array of values per column (storage/key-rows.ts).
+ */
+export class ArrayEncoder {
+  readonly out: Buffer;
+  private at = ARRAY_HEADER_BYTES;
+
+  constructor(sqlType: string, count: number, payloadBytes: number) {
+    const element = ELEMENTS[sqlType];
+    if (element === undefined) throw new Error(`no binary encoding for ${sqlType}`);
+    this.out = Buffer.allocUnsafe(ARRAY_HEADER_BYTES + 4 * count + payloadBytes);
+    this.out.writeInt32BE(1, 0); // dimensions
+    this.out.writeInt32BE(0, 4); // no NULL (set by the first one)
+    this.out.writeInt32BE(element.oid, 8);
+    this.out.writeInt32BE(count, 12);
+    this.out.writeInt32BE(1, 16); // lower bound
+  }
+
+  null(): void {
+    this.out.writeInt32BE(1, 4);
+    this.out.writeInt32BE(-1, this.at);
+    this.at += 4;
+  }
+
+  int2(n: number): void {
+    this.out.writeInt32BE(2, this.at);
+    this.out.writeInt16BE(n, this.at + 4);
+    this.at += 6;
+  }
+
+  /** |n| < 2^53 */
+  int8(n: number): void {
+    this.out.writeInt32BE(8, this.at);
+    ELEMENTS['bigint[]']!.write(this.out, this.at + 4, n);
+    this.at += 12;
+  }
+
+  /** a Buffer, or a latin1 string (one char per byte) */
+  bytes(v: Buffer | string): void {
+    this.out.writeInt32BE(v.length, this.at);
+    BYTEA.write(this.out, this.at + 4, v);
+    this.at += 4 + v.length;
+  }
+
+  /** The array, once every element is written. */
+  done(): Buffer {
+    if (this.at !== this.out.length) throw new Error(`array encoded ${this.at} of ${this.out.length} bytes`);
+    return this.out;
+  }
+}
+
+const BYTEA = ELEMENTS['bytea[]']!;
+
+/**
  * A parameter sent as a list of pieces rather than one Buffer: big elements
  * are pieces of their own, referenced and never copied (protocol.ts writes
  * them to PostgreSQL's socket as they are). A commit of a 100 MB value would
@@ -110,7 +175,7 @@ export function hasBigElement(values: readonly unknown[]): boolean {
  * referenced as they are (values are never changed in place, so a reference
  * stays right while the commit is written).
  */
-export function encodeByteaArrayChunked(values: readonly (Buffer | null | undefined)[]): ChunkedParam {
+export function encodeByteaArrayChunked(values: readonly (Buffer | string | null | undefined)[]): ChunkedParam {
   const chunks: Buffer[] = [];
   let total = 0;
   let block = Buffer.allocUnsafe(REFERENCED_ELEMENT_BYTES);
@@ -138,7 +203,7 @@ export function encodeByteaArrayChunked(values: readonly (Buffer | null | undefi
     block.writeInt32BE(v == null ? -1 : v.length, at);
     at += 4;
     if (v == null || v.length === 0) continue;
-    if (v.length >= REFERENCED_ELEMENT_BYTES) {
+    if (typeof v !== 'string' && v.length >= REFERENCED_ELEMENT_BYTES) {
       chunks.push(block.subarray(0, at));
       total += at;
       block = block.subarray(at);
@@ -148,7 +213,7 @@ export function encodeByteaArrayChunked(values: readonly (Buffer | null | undefi
       continue;
     }
     room(v.length);
-    v.copy(block, at);
+    BYTEA.write(block, at, v); // a Buffer, or a latin1 string (one char per byte)
     at += v.length;
   }
   if (at > 0) {

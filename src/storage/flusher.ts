@@ -3,12 +3,13 @@ import type pg from 'pg';
 import { FlushBatch, MAX_STATEMENT_BYTES } from './batch.js';
 import { codecFor, type TypeCodec } from './codecs.js';
 import type { Database } from './database.js';
-import { appendChangelog, deleteKeys, insertKeys, recordHistory, recordLeaderPosition, upsertKeys, upsertLongKeys } from './writes.js';
+import { appendChangelog, deleteKeys, recordHistory, recordLeaderPosition, upsertLongKeys } from './writes.js';
+import { KeyRows } from './key-rows.js';
 import type { Keyspace, StoredLibrary } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
 import type { Logger } from '../observability/logger.js';
-import { encodeSegment, segmentBytes, type ChangeRecord, type LeaderPosition } from '../replication/changelog.js';
-import { indexedForm } from '../util/indexed-names.js';
+import { TakenLog, type ChangeRecord, type LeaderPosition } from '../replication/changelog.js';
+import { SHORT_NAME_BYTES, indexedForm } from '../util/indexed-names.js';
 // the module's binding, not the global `Buffer` (an accessor: a getter call per use)
 import { Buffer } from 'node:buffer';
 
@@ -55,7 +56,7 @@ export class Flusher {
    */
   private connection: pg.PoolClient | undefined;
   /** observers of committed change-log records (retention accounting, replication) */
-  readonly committedListeners: Array<(records: ChangeRecord[]) => void> = [];
+  readonly committedListeners: Array<(log: TakenLog) => void> = [];
 
   constructor(
     private readonly database: Database,
@@ -126,7 +127,7 @@ export class Flusher {
   /** Something is not committed yet: dirty entries, db-wide operations, retired incarnations or change-log records. */
   private get pending(): boolean {
     const ks = this.ks;
-    return ks.dirty.size > 0 || ks.dbOps.length > 0 || ks.libraries !== undefined || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq || ks.changelog.positionChanged || ks.changelog.history.changed;
+    return ks.dirtyCount > 0 || ks.dbOps.length > 0 || ks.libraries !== undefined || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq || ks.changelog.positionChanged || ks.changelog.history.changed;
   }
 
   /** Commit everything that is dirty, then stop taking new work. */
@@ -168,17 +169,16 @@ export class Flusher {
     const ops = ks.dbOps;
     const libraries = ks.libraries;
     const retired = ks.retired;
-    const entries = [...ks.dirty];
+    const entries = ks.takeDirty();
     const versions = entries.map((e) => e.version);
     const metaDirty = entries.map((e) => e.metaDirty);
-    const records = ks.changelog.take();
+    const log = ks.changelog.take();
     const position = ks.changelog.takePosition();
     const history = ks.changelog.history.take();
-    this.inFlightBytes = segmentBytes(records);
+    this.inFlightBytes = log.bytes.length;
     ks.dbOps = [];
     ks.libraries = undefined;
     ks.retired = [];
-    ks.dirty.clear();
 
     const batch = new FlushBatch();
     // Incarnations this batch writes under some name: a key MOVEd out of a db
@@ -205,11 +205,10 @@ export class Flusher {
     // After FLUSHDB or SWAPDB in this batch, which rows a name has is the
     // statements' business: upserts only.
     const inserts = ops.length === 0;
-    const tokens = entries.map((e) => stageEntry(batch, e, inserts));
-    for (const segment of segments(records)) {
-      const last = segment[segment.length - 1]!;
-      batch.add(appendChangelog, segment[0]!.seq, last.seq, last.at, encodeSegment(segment));
-    }
+    const keyRows = new KeyRows();
+    const tokens = entries.map((e) => stageEntry(batch, e, inserts, keyRows));
+    keyRows.stage(batch);
+    for (const segment of segments(log)) batch.add(appendChangelog, segment.firstSeq, segment.lastSeq, segment.lastAt, segment.bytes);
     if (position !== undefined) batch.add(recordLeaderPosition, position.replid, position.offset);
     if (history !== undefined) batch.add(recordHistory, history.replid, history.replid2, history.secondOffset, history.delta, history.start);
 
@@ -240,7 +239,7 @@ export class Flusher {
       this.inFlight = false;
       this.inFlightBytes = 0;
       if (position !== undefined) this.durablePosition = position;
-      for (const l of this.committedListeners) l(records);
+      for (const l of this.committedListeners) l(log);
       // nothing left: everything is committed, whatever was pending when a waiter asked (seq > durableSeq counted this commit)
       const settled = !this.pending;
       this.next();
@@ -262,9 +261,9 @@ export class Flusher {
         if (metaDirty[i]) e.metaDirty = true;
         const t = tokens[i];
         if (t !== undefined) t.codec.unstage?.(e, t.token);
-        if (ks.dbs[e.db]?.entries.get(e.name) === e) ks.dirty.add(e);
+        if (ks.dbs[e.db]?.entries.get(e.name) === e) ks.markDirty(e);
       }
-      ks.changelog.restore(records);
+      ks.changelog.restore(log);
       if (position !== undefined && !ks.changelog.positionChanged) ks.changelog.setLeaderPosition(position);
       if (history !== undefined) ks.changelog.history.changed = true;
       this.stats.failures++;
@@ -320,12 +319,12 @@ function stageLibraries(batch: FlushBatch, libraries: readonly StoredLibrary[]):
 
 /** A key id that two of the entries staged as keys (not tombstones) hold, or 0. */
 function keyIdWrittenTwice(entries: Entry[]): number {
-  const seen = new Set<number>();
-  for (const e of entries) {
-    if (e.type === null || e.keyId === 0) continue;
-    if (seen.has(e.keyId)) return e.keyId;
-    seen.add(e.keyId);
-  }
+  // sorted in a typed array: no hashing, boxing or table per id, as a Set of them had
+  const ids = new Float64Array(entries.length);
+  let n = 0;
+  for (const e of entries) if (e.type !== null && e.keyId !== 0) ids[n++] = e.keyId;
+  const sorted = ids.subarray(0, n).sort();
+  for (let i = 1; i < n; i++) if (sorted[i] === sorted[i - 1]) return sorted[i]!;
   return 0;
 }
 
@@ -337,26 +336,34 @@ function liveKeyIds(entries: Entry[]): number[] {
 }
 
 /** A commit's records as change-log segments: one, unless big values make it more than a statement should carry. */
-function segments(records: ChangeRecord[]): ChangeRecord[][] {
-  if (records.length === 0) return [];
-  if (segmentBytes(records) <= MAX_STATEMENT_BYTES) return [records];
-  const out: ChangeRecord[][] = [[]];
-  let bytes = 0;
-  for (const r of records) {
-    const n = segmentBytes([r]);
-    if (bytes + n > MAX_STATEMENT_BYTES && out[out.length - 1]!.length > 0) {
-      out.push([]);
-      bytes = 0;
+function segments(log: TakenLog): TakenLog[] {
+  if (log.bytes.length === 0) return [];
+  if (log.bytes.length <= MAX_STATEMENT_BYTES) return [log];
+  const out: TakenLog[] = [];
+  const base = log.bytes.byteOffset;
+  let start = 0;
+  let first = log.firstSeq;
+  let prev: ChangeRecord | undefined;
+  let prevEnd = 0;
+  for (const r of log.records) {
+    const end = r.effect.byteOffset - base + r.effect.length;
+    if (end - start > MAX_STATEMENT_BYTES && prev !== undefined && prevEnd > start) {
+      out.push(new TakenLog(first, prev.seq, prev.at, log.bytes.subarray(start, prevEnd)));
+      start = prevEnd;
+      first = r.seq;
     }
-    out[out.length - 1]!.push(r);
-    bytes += n;
+    prev = r;
+    prevEnd = end;
   }
+  out.push(new TakenLog(first, prev!.seq, prev!.at, log.bytes.subarray(start, prevEnd)));
   return out;
 }
 
-function stageEntry(batch: FlushBatch, e: Entry, inserts: boolean): { codec: TypeCodec; token: unknown } | undefined {
-  const name = Buffer.from(e.name, 'latin1');
-  const key = indexedForm(name);
+function stageEntry(batch: FlushBatch, e: Entry, inserts: boolean, keyRows: KeyRows): { codec: TypeCodec; token: unknown } | undefined {
+  // a short name goes as its string (binary-array.ts writes its latin1 bytes); a long one as its indexed form and whole
+  const long = e.name.length > SHORT_NAME_BYTES;
+  const name = long ? Buffer.from(e.name, 'latin1') : undefined;
+  const key = name !== undefined ? indexedForm(name) : e.name;
   // once sent, the row may exist (a failed commit's retry upserts)
   const rowless = e.rowless && inserts;
   e.rowless = false;
@@ -370,10 +377,9 @@ function stageEntry(batch: FlushBatch, e: Entry, inserts: boolean): { codec: Typ
   // collection's length, which most of its writes change.
   const inline = codec.inline?.(e.value) ?? null;
   const length = inline !== null ? 0 : codec.length(e.value);
-  const expireAt = e.expireAt === 0 ? null : e.expireAt;
   const rowValue = inline ?? codec.rowNote?.(e.value) ?? null;
-  if (key === name) batch.add(rowless ? insertKeys : upsertKeys, e.db, key, e.keyId, e.type, expireAt, length, rowValue);
-  else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, expireAt, length, rowValue);
+  if (name === undefined) keyRows.add(e, rowless, length, rowValue);
+  else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, length, rowValue);
   e.metaDirty = false;
   const token = codec.stage(batch, e);
   // nothing to hand back on failure (strings, inline values): no object per row

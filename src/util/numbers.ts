@@ -79,6 +79,22 @@ export function parseSafeInt(buf: Buffer): number | null {
   return neg ? -v : v;
 }
 
+/** A safe integer's decimal text as a private Buffer (a stored value), written digit by digit: no string first. */
+export function safeIntegerBytes(n: number): Buffer {
+  let abs = n < 0 ? -n : n;
+  let digits = 1;
+  for (let t = abs; t >= 10; t = Math.floor(t / 10)) digits++;
+  const size = n < 0 ? digits + 1 : digits;
+  const out = Buffer.allocUnsafeSlow(size);
+  let at = size;
+  do {
+    out[--at] = D0 + (abs % 10);
+    abs = Math.floor(abs / 10);
+  } while (abs > 0);
+  if (n < 0) out[0] = MINUS;
+  return out;
+}
+
 /** a + b in signed 64-bit, or null on overflow (INCRBY and friends). */
 export function int64Add(a: bigint, b: bigint): bigint | null {
   const r = a + b;

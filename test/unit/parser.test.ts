@@ -409,4 +409,15 @@ describe('RequestParser', () => {
       expect(p.pending).to.equal(8);
     });
   });
+
+  it('shares a repeated command name between requests, never a view of the socket chunk', () => {
+    const p = new RequestParser(limits());
+    const chunk = Buffer.from('*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\nb\r\n*2\r\n$3\r\nSET\r\n$1\r\nc\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nset\r\n$1\r\nd\r\n', 'latin1');
+    p.push(chunk);
+    const [a, b, c, d] = [p.next()!, p.next()!, p.next()!, p.next()!];
+    expect(a[0]).to.equal(b[0]);
+    expect([c[0], d[0]]).to.not.include(a[0]);
+    chunk.fill(0x21); // what the socket delivered is rewritten: the names are the parser's own
+    expect([a, b, c, d].map((argv) => argv[0]!.toString())).to.deep.equal(['SET', 'SET', 'PING', 'set']);
+  });
 });

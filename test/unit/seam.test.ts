@@ -29,7 +29,7 @@ describe('the mutation seam (Keyspace.report)', () => {
     ks.report(1, 'k', 'copy_to', ['COPY', 'k', 'k', 'DB', '1'], 0);
     ks.report(0, 'k', 'set');
     expect(ks.changelog.seq).to.equal(1);
-    const pending = ks.changelog.take();
+    const pending = ks.changelog.take().records;
     expect(pending).to.have.length(1);
     expect(pending[0]!.db).to.equal(0);
     expect(seen.map((m) => `${m.db}:${m.key}:${m.event}`)).to.deep.equal(['0:k:new', '1:k:copy_to', '0:k:set']);
@@ -44,6 +44,6 @@ describe('the mutation seam (Keyspace.report)', () => {
     expect(e.type).to.equal(null);
     expect(ks.takeUnreported()).to.have.length(0);
     expect(seen.at(-1)).to.deep.include({ key: 'x', event: 'expired' });
-    expect(ks.changelog.take().at(-1)!.effect.toString()).to.equal('*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n');
+    expect(ks.changelog.take().records.at(-1)!.effect.toString()).to.equal('*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n');
   });
 });
