@@ -136,7 +136,16 @@ function encodeColumn(sqlType: string, values: unknown[]): Param {
 
 /** A statement whose parameters hold big values goes with its Bind written piece by piece (streamed-query.ts). */
 function run(client: pg.ClientBase, q: pg.QueryConfig): Promise<unknown> {
-  return worthStreaming(q.values ?? []) ? queryStreamed(client, q) : client.query(q);
+  const values = q.values ?? [];
+  if (worthStreaming(values)) return queryStreamed(client, q);
+  if (!values.some(isChunked)) return client.query(q);
+  // the driver's own way (a driver without what streaming needs) takes whole Buffers
+  const whole = values.map((v) => (v instanceof ChunkedParam ? Buffer.concat(v.chunks as Buffer[], v.length) : v));
+  return client.query({ ...q, values: whole });
+}
+
+function isChunked(v: unknown): boolean {
+  return v instanceof ChunkedParam;
 }
 
 /** Encoded columns as the write's typed array parameters. */

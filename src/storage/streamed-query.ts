@@ -116,8 +116,16 @@ function paramBytes(p: unknown): number {
   throw new Error('a streamed statement takes bytes parameters only');
 }
 
+/**
+ * node-postgres sends a prepared statement's messages from Query#prepare
+ * through connection.bind (pg 8): without that method, statements go the
+ * driver's own way (copying their parameters).
+ */
+const PREPARE_AVAILABLE = typeof (pg.Query.prototype as unknown as { prepare?: unknown }).prepare === 'function';
+
 /** Whether `values` can go as a streamed Bind (bytes and NULLs only) and it pays (something big). */
 export function worthStreaming(values: readonly unknown[]): boolean {
+  if (!PREPARE_AVAILABLE) return false;
   let big = false;
   for (const v of values) {
     if (v instanceof ChunkedParam) big = true;
