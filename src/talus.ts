@@ -180,7 +180,6 @@ export class Talus implements ServerControl {
       this.clientOutputBound = Math.max(OUTPUT_BOUND, obl.normal.hardBytes, obl.normal.softBytes);
       this.clientMemoryLimit = clientMemoryLimit(maxmemoryClients, maxmemory);
       this.bigReads.budget = bigReadBudget(maxmemory);
-      if (this.loader !== undefined) this.loader.bigValueBudget = this.bigReads.budget;
     };
     clientLimits();
     for (const name of ['client-output-buffer-limit', 'maxmemory-clients', 'maxmemory']) config.onChange(name, clientLimits);
@@ -277,7 +276,7 @@ export class Talus implements ServerControl {
     // a restarted embedded PostgreSQL: commit what waits without the rest of the backoff
     if (this.embedded) this.embedded.onRestarted = () => this.flusher.retryNow();
     this.loader = new Loader(db, this.keyspace, this.flusher);
-    this.loader.bigValueBudget = this.bigReads.budget;
+    this.loader.bigValueBudget = () => this.bigReads.budget;
     this.loader.outgoingBytes = () => {
       let n = 0;
       for (const c of this.clients.values()) n += c.outputBytes;
@@ -700,8 +699,10 @@ export class Talus implements ServerControl {
     const v = this.config.values;
     const now = Date.now();
     const storageToo = now - this.lastStorageCron >= 100;
-    if (storageToo) this.lastStorageCron = now;
-    if (storageToo) this.bigReads.tick(now);
+    if (storageToo) {
+      this.lastStorageCron = now;
+      this.bigReads.tick(now);
+    }
     let started = performance.now();
     // no expiry while a script runs (paused for a cold key or its time slice): it sees one moment, as in Redis
     if (this.activeExpire && this.scripting?.current === undefined) this.expiry?.cycle(storageToo);

@@ -11,6 +11,7 @@
 import type { CommandDef, Command } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, MapReply, OK, SetReply, VerbatimReply, type Reply } from '../protocol/reply.js';
+import { requestBytes } from '../protocol/parser.js';
 import { keyword } from './args.js';
 import { parseInteger } from '../util/numbers.js';
 import { parseShebang } from '../scripting/engine.js';
@@ -80,7 +81,7 @@ export function clientInfoLine(s: Session, unixsocket: string, current?: { args:
   const now = Date.now();
   const qbuf = s.connection!.queryBytes + (current ? respLength(current.args) : 0);
   const qbufFree = qbuf > 0 ? Math.max(0, QBUF_SIZE - qbuf) : 0;
-  const argvMem = current ? current.args.reduce((n, a) => n + a.length, 0) : 0;
+  const argvMem = current ? requestBytes(current.args) : 0;
   let multiMem = 0;
   if (s.multi) for (const q of s.multi) for (const a of q.args) multiMem += a.length + 16;
   const omem = s.connection!.outputBytes;

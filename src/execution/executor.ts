@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { subcommandOf, type CommandTable, type Command, type Handler } from '../commands/table.js';
 import { Errors } from '../commands/errors.js';
 import { ErrorReply, QUEUED, SimpleString, type Reply } from '../protocol/reply.js';
+import { requestBytes } from '../protocol/parser.js';
 import type { ConfigStore } from '../config/store.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Scheduler, KeyRef } from '../keyspace/scheduler.js';
@@ -308,10 +309,6 @@ export class Executor {
   }
 
   /**
-   * Every request goes through here: lookup, policy checks, then execution
-   * once its keys are resident, and the reply in connection order.
-   */
-  /**
    * Bytes of the arguments of writes dispatched and waiting for their keys
    * (loaded from PostgreSQL). They were admitted while the commit backlog had
    * room, and run when their keys land, all in one turn: counted as backlog
@@ -320,6 +317,10 @@ export class Executor {
    */
   waitingWriteBytes = 0;
 
+  /**
+   * Every request goes through here: lookup, policy checks, then execution
+   * once its keys are resident, and the reply in connection order.
+   */
   dispatch(c: Session, args: Buffer[]): void {
     forgetKeyName();
     // A running script admits nothing else, until busy-reply-threshold: then BUSY, but for SCRIPT KILL and the like.
@@ -411,7 +412,7 @@ export class Executor {
         queued = true;
         c.connection?.pause();
         if (command.mayReplicate) {
-          waitingBytes = argumentBytes(args);
+          waitingBytes = requestBytes(args);
           this.waitingWriteBytes += waitingBytes;
         }
       }
@@ -900,10 +901,4 @@ const EXEC_NOPERM: Record<Denial, string> = {
 /** Whether two argument lists are the same bytes. */
 function sameArgs(a: readonly Buffer[], b: readonly Buffer[]): boolean {
   return a === b || (a.length === b.length && a.every((x, i) => x.equals(b[i]!)));
-}
-
-function argumentBytes(args: readonly Buffer[]): number {
-  let n = 0;
-  for (const a of args) n += a.length;
-  return n;
 }

@@ -20,6 +20,13 @@ import { Buffer } from 'node:buffer';
 
 export class ProtocolError extends Error {}
 
+/** Bytes of a request's arguments (what it holds while it waits). */
+export function requestBytes(args: readonly Buffer[]): number {
+  let n = 0;
+  for (const a of args) n += a.length;
+  return n;
+}
+
 export interface ParserLimits {
   /** proto-max-bulk-len */
   maxBulkLen: number;

@@ -4,7 +4,7 @@ import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { RequestParser, ProtocolError } from '../protocol/parser.js';
+import { RequestParser, ProtocolError, requestBytes } from '../protocol/parser.js';
 import { BIG_READ_MIN, type BigReader } from './big-reads.js';
 import { ReplyWriter } from '../protocol/encoder.js';
 import { ErrorReply, MapReply, PushReply, RawReply, SetReply, SimpleString, VerbatimReply, type Reply } from '../protocol/reply.js';
@@ -546,12 +546,6 @@ export class Client implements Connection, BigReader {
     this.socket.destroy();
     this.talus.onClientClosed(this);
   }
-}
-
-function requestBytes(args: Buffer[]): number {
-  let n = 0;
-  for (const a of args) n += a.length;
-  return n;
 }
 
 /** About the bytes a reply takes encoded (the size of what it holds; small framing counted roughly). */

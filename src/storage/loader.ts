@@ -206,10 +206,10 @@ export class Loader implements Pager {
 
   /**
    * Bytes of big string values (over KEY_ROW_VALUE_BYTES) read at once, all
-   * clients together; one value is read whatever its size. Set by the server
-   * from maxmemory (Infinity: no bound).
+   * clients together; one value is read whatever its size. Given by the
+   * server from maxmemory (Infinity: no bound).
    */
-  bigValueBudget = Infinity;
+  bigValueBudget: () => number = () => Infinity;
   /**
    * Bytes the server holds elsewhere for values on their way out (replies
    * not yet written to clients): a big read waits, for a while, until they
@@ -220,7 +220,7 @@ export class Loader implements Pager {
   private readonly bigValueWaiters: Array<{ bytes: number; go: () => void }> = [];
 
   private async withinBigValueBudget<T>(bytes: number, read: () => Promise<T>): Promise<T> {
-    if (this.bigValueBytes > 0 && this.bigValueBytes + bytes > this.bigValueBudget) {
+    if (this.bigValueBytes > 0 && this.bigValueBytes + bytes > this.bigValueBudget()) {
       // counted by the read that lets it go (below)
       await new Promise<void>((go) => this.bigValueWaiters.push({ bytes, go }));
     } else {
@@ -229,7 +229,7 @@ export class Loader implements Pager {
     // Replies of big values still being written (to clients reading them, at
     // their pace) are memory too: wait for them to drain, but not for long,
     // as a client may not read at all (its output limits are for that).
-    for (let waited = 0; waited < OUTGOING_WAIT_MS && this.outgoingBytes() + this.bigValueBytes > this.bigValueBudget; waited += 10) {
+    for (let waited = 0; waited < OUTGOING_WAIT_MS && this.outgoingBytes() + this.bigValueBytes > this.bigValueBudget(); waited += 10) {
       await new Promise((r) => setTimeout(r, 10));
     }
     try {
@@ -239,7 +239,7 @@ export class Loader implements Pager {
       // in arrival order, as many as now fit (one at least)
       while (this.bigValueWaiters.length > 0) {
         const next = this.bigValueWaiters[0]!;
-        if (this.bigValueBytes > 0 && this.bigValueBytes + next.bytes > this.bigValueBudget) break;
+        if (this.bigValueBytes > 0 && this.bigValueBytes + next.bytes > this.bigValueBudget()) break;
         this.bigValueWaiters.shift();
         this.bigValueBytes += next.bytes;
         next.go();
