@@ -13,7 +13,10 @@ export interface ArrayWrite {
   readonly name: string;
   /** PostgreSQL array types of the columns, e.g. ['bigint[]', 'bytea[]'] */
   readonly columns: readonly string[];
-  /** the statement, given the typed array parameters as SQL fragments */
+  /**
+   * The statement, given the typed array parameters as SQL fragments. It may
+   * hold no other parameters: its text is built once per mix of writes.
+   */
   build(params: RawBuilder<unknown>[]): RawBuilder<unknown>;
 }
 
@@ -77,11 +80,11 @@ export class FlushBatch {
   /**
    * The batch as SQL: statements that must run first, then one statement of
    * data-modifying CTEs (ordered by name, so a given mix of writes always has
-   * the same text and can be a prepared statement), or past
-   * MAX_STATEMENT_BYTES one statement per write and slice of its rows.
-   * Columns go as binary arrays.
+   * the same text and can be a prepared statement; its text is built once per
+   * mix, see statementFor), or past MAX_STATEMENT_BYTES one statement per
+   * write and slice of its rows. Columns go as binary arrays.
    */
-  compile(db: Kysely<any>): { before: CompiledQuery[]; main: CompiledQuery[] } {
+  compile(db: Kysely<any>): { before: CompiledQuery[]; main: Statement[] } {
     const writes: Array<[ArrayWrite, unknown[][] | undefined]> = [...this.writes];
     for (const [write] of this.encoded) writes.push([write, undefined]);
     writes.sort(([a], [b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -90,8 +93,11 @@ export class FlushBatch {
     const encoded = writes.map(([write, cols]) => cols?.map((values, c) => encodeColumn(write.columns[c]!, values)) ?? this.encoded.get(write)!);
     const rowBytes = (arrays: Param[]) => arrays.reduce((n, a) => n + a.length - ARRAY_HEADER_BYTES, 0);
     if (encoded.every((arrays) => rowBytes(arrays) <= MAX_STATEMENT_BYTES)) {
-      const ctes = writes.map(([write], i) => sql`${sql.raw(`w_${write.name}`)} AS (${write.build(typed(write, encoded[i]!))})`);
-      return { before, main: ctes.length > 0 ? [sql`WITH ${sql.join(ctes)} SELECT 1`.compile(db)] : [] };
+      if (writes.length === 0) return { before, main: [] };
+      const shape = statementFor(writes.map(([write]) => write), db);
+      const parameters = new Array<unknown>(shape.sources.length);
+      for (let p = 0; p < parameters.length; p++) parameters[p] = encoded[shape.sources[p]!.write]![shape.sources[p]!.column];
+      return { before, main: [{ sql: shape.text, parameters }] };
     }
     const main = writes.flatMap(([write, cols], i) => {
       if (rowBytes(encoded[i]!) <= MAX_STATEMENT_BYTES) return [write.build(typed(write, encoded[i]!)).compile(db)];
@@ -127,6 +133,70 @@ export class FlushBatch {
   }
 }
 
+/** A statement's text and its parameters. */
+interface Statement {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
+/**
+ * The statement of one mix of writes (in the order given): its text, and for
+ * each of its parameters, $1 first, the write (by position in the mix) and
+ * column whose array it is.
+ */
+interface Shape {
+  readonly text: string;
+  readonly sources: ReadonlyArray<{ write: number; column: number }>;
+}
+
+/** Shapes by mix of writes, a level per write of the mix. */
+interface ShapeNode {
+  readonly next: Map<ArrayWrite, ShapeNode>;
+  shape?: Shape;
+}
+const shapes: ShapeNode = { next: new Map() };
+let shapeCount = 0;
+/** past this many mixes (never seen: a few dozen at most), statements are built each time */
+const MAX_SHAPES = 256;
+
+/**
+ * The one statement of data-modifying CTEs for `writes`, built once per mix:
+ * kysely's building and compiling of it cost more than all else a commit of
+ * a few SETs does in Talus (docs/benchmarks.md, "Session 16: the cost of a
+ * commit"), and only the parameters change from one commit to the next. The
+ * last write is the statement itself, the others its CTEs: a statement that
+ * returns no rows spares PostgreSQL a row description and a row per commit,
+ * and node-postgres parsing them.
+ */
+function statementFor(writes: readonly ArrayWrite[], db: Kysely<any>): Shape {
+  let node = shapes;
+  for (const w of writes) {
+    let child = node.next.get(w);
+    if (child === undefined) {
+      child = { next: new Map() };
+      if (shapeCount < MAX_SHAPES) node.next.set(w, child);
+    }
+    node = child;
+  }
+  if (node.shape !== undefined) return node.shape;
+  // Built with a marker object per column, found again among the compiled parameters.
+  const markers = writes.map((w, i) => w.columns.map((_, c) => ({ write: i, column: c })));
+  const statements = writes.map((w, i) => w.build(typed(w, markers[i]!)));
+  const last = statements.length - 1;
+  const ctes = statements.slice(0, last).map((s, i) => sql`${sql.raw(`w_${writes[i]!.name}`)} AS (${s})`);
+  const query = (ctes.length > 0 ? sql`WITH ${sql.join(ctes)} ${statements[last]!}` : statements[last]!).compile(db);
+  const sources = query.parameters.map((p) => {
+    if (markers.every((m) => !m.includes(p as { write: number; column: number }))) throw new Error('a write built a parameter of its own');
+    return p as { write: number; column: number };
+  });
+  const shape: Shape = { text: query.sql, sources };
+  if (shapeCount < MAX_SHAPES) {
+    node.shape = shape;
+    shapeCount++;
+  }
+  return shape;
+}
+
 /** An encoded column: one Buffer, or pieces that reference big values (a bytea[] column holding one). */
 type Param = Buffer | ChunkedParam;
 
@@ -149,7 +219,7 @@ function isChunked(v: unknown): boolean {
 }
 
 /** Encoded columns as the write's typed array parameters. */
-function typed(write: ArrayWrite, arrays: Param[]): RawBuilder<unknown>[] {
+function typed(write: ArrayWrite, arrays: readonly unknown[]): RawBuilder<unknown>[] {
   return arrays.map((a, c) => sql`${a}::${sql.raw(write.columns[c]!)}`);
 }
 
