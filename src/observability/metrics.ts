@@ -6,7 +6,7 @@
  * `talus_*`. The histograms (cold reads, commits) have no INFO field: the
  * server observes into them as events happen.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 /** INFO as field -> value (observability/info.ts infoFields). */
 export type InfoSnapshot = Map<string, string>;
@@ -33,19 +33,69 @@ const num = (v: string | undefined): number => {
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000];
 
+/**
+ * A histogram without labels, counted in a typed array and rendered by the
+ * registry like prom-client's own. prom-client's Histogram.observe hashes
+ * its labels and finds its bucket through the bound turned into a property
+ * name on every call: with a commit observing twice, that was 1.7% of
+ * Talus's CPU under SET -P1 appendfsync always (docs/benchmarks.md,
+ * "Session 16: the cost of a commit").
+ */
+export class CountingHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  /** observations per bucket (not cumulative), the last past every bound (+Inf) */
+  private readonly counts: Float64Array;
+  private sum = 0;
+
+  constructor(readonly name: string, readonly help: string, private readonly bounds: readonly number[], registry: Registry) {
+    this.counts = new Float64Array(bounds.length + 1);
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  observe(value: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    this.counts[i]!++;
+    this.sum += value;
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+  }
+
+  /** The figures as prom-client's registry renders them: cumulative buckets, +Inf, sum and count. */
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> }> {
+    const bucket = `${this.name}_bucket`;
+    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+    let total = 0;
+    this.bounds.forEach((le, i) => {
+      total += this.counts[i]!;
+      values.push({ metricName: bucket, labels: { le }, value: total });
+    });
+    total += this.counts[this.bounds.length]!;
+    values.push({ metricName: bucket, labels: { le: '+Inf' }, value: total });
+    values.push({ metricName: `${this.name}_sum`, labels: {}, value: this.sum });
+    values.push({ metricName: `${this.name}_count`, labels: {}, value: total });
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+}
+
 export class Metrics {
   readonly registry = new Registry();
-  readonly coldReadSeconds: Histogram;
-  readonly commitSeconds: Histogram;
-  readonly commitBatchSize: Histogram;
+  readonly coldReadSeconds: CountingHistogram;
+  readonly commitSeconds: CountingHistogram;
+  readonly commitBatchSize: CountingHistogram;
   private snapshot: InfoSnapshot | undefined;
 
   /** `info` gives INFO everything as fields; it is asked once per scrape. */
   constructor(private readonly info: () => InfoSnapshot) {
     const r = this.registry;
-    this.coldReadSeconds = new Histogram({ name: 'talus_cold_read_duration_seconds', help: 'Time to read a batch of cold keys from PostgreSQL.', buckets: LATENCY_BUCKETS, registers: [r] });
-    this.commitSeconds = new Histogram({ name: 'talus_commit_duration_seconds', help: 'Time of one group commit to PostgreSQL.', buckets: LATENCY_BUCKETS, registers: [r] });
-    this.commitBatchSize = new Histogram({ name: 'talus_commit_batch_size', help: 'Dirty entries written by one group commit.', buckets: BATCH_BUCKETS, registers: [r] });
+    this.coldReadSeconds = new CountingHistogram('talus_cold_read_duration_seconds', 'Time to read a batch of cold keys from PostgreSQL.', LATENCY_BUCKETS, r);
+    this.commitSeconds = new CountingHistogram('talus_commit_duration_seconds', 'Time of one group commit to PostgreSQL.', LATENCY_BUCKETS, r);
+    this.commitBatchSize = new CountingHistogram('talus_commit_batch_size', 'Dirty entries written by one group commit.', BATCH_BUCKETS, r);
     this.defineRedisFigures();
     this.defineTalusFigures();
   }
