@@ -1,7 +1,7 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import { ARRAY_HEADER_BYTES, ChunkedParam, elementBytes, encodeArray, encodeByteaArrayChunked, hasBigElement } from './binary-array.js';
 import type pg from 'pg';
-import { preparedQuery } from './database.js';
+import { preparedQuery, runPrepared } from './database.js';
 import { queryStreamed, worthStreaming } from './streamed-query.js';
 
 /**
@@ -208,7 +208,7 @@ function encodeColumn(sqlType: string, values: unknown[]): Param {
 function run(client: pg.ClientBase, q: pg.QueryConfig): Promise<unknown> {
   const values = q.values ?? [];
   if (worthStreaming(values)) return queryStreamed(client, q);
-  if (!values.some(isChunked)) return client.query(q);
+  if (!values.some(isChunked)) return runPrepared(client, q);
   // the driver's own way (a driver without what streaming needs) takes whole Buffers
   const whole = values.map((v) => (v instanceof ChunkedParam ? Buffer.concat(v.chunks as Buffer[], v.length) : v));
   return client.query({ ...q, values: whole });

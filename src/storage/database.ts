@@ -86,7 +86,7 @@ export function openDatabase(url: string, poolSize: number, onError: (err: Error
     async connect() {
       const client = await pool.connect();
       return {
-        query: (text: string, values: unknown[]) => client.query(preparedQuery(text, values)),
+        query: (text: string, values: unknown[]) => runPrepared(client, preparedQuery(text, values)),
         release: () => client.release(),
       };
     },
@@ -99,7 +99,7 @@ export function openDatabase(url: string, poolSize: number, onError: (err: Error
     try {
       await Promise.all(clients.map(async (client) => {
         const one = {
-          connect: async () => ({ query: (text: string, values: unknown[]) => client.query(preparedQuery(text, values)), release: () => undefined }),
+          connect: async () => ({ query: (text: string, values: unknown[]) => runPrepared(client, preparedQuery(text, values)), release: () => undefined }),
           end: async () => undefined,
         };
         const bound = new Kysely<TalusSchema>({ dialect: new PostgresDialect({ pool: one as unknown as pg.Pool }) });
@@ -152,4 +152,18 @@ export function preparedQuery(text: string, values: unknown[]): pg.QueryConfig {
     statementNames.set(text, name);
   }
   return { name, text, values };
+}
+
+/**
+ * Run a statement (preparedQuery's config) on `client`. node-postgres copies
+ * a config object into its Query through the object's property descriptors,
+ * about 3 µs a query here (a commit's statement and every point read pay
+ * it); a Query made from the text, and named after, skips that copy.
+ */
+export function runPrepared(client: pg.ClientBase, config: pg.QueryConfig): Promise<pg.QueryResult> {
+  return new Promise((resolve, reject) => {
+    const query = new pg.Query(config.text, config.values, (err: Error | undefined, result: pg.QueryResult) => (err ? reject(err) : resolve(result)));
+    (query as unknown as { name: string | undefined }).name = config.name;
+    void client.query(query);
+  });
 }
