@@ -156,14 +156,14 @@ interface ShapeNode {
 }
 const shapes: ShapeNode = { next: new Map() };
 let shapeCount = 0;
-/** past this many mixes (never seen: a few dozen at most), statements are built each time */
+/** a bound only (the mixes that occur are a few dozen): past it, statements are built each time */
 const MAX_SHAPES = 256;
 
 /**
  * The one statement of data-modifying CTEs for `writes`, built once per mix:
- * kysely's building and compiling of it cost more than all else a commit of
- * a few SETs does in Talus (docs/benchmarks.md, "Session 16: the cost of a
- * commit"), and only the parameters change from one commit to the next. The
+ * kysely built and compiled the same text on every commit, about 20 µs of
+ * Talus's CPU per commit (docs/benchmarks.md, "Session 16: the cost of a
+ * commit"), when only the parameters change from one commit to the next. The
  * last write is the statement itself, the others its CTEs: a statement that
  * returns no rows spares PostgreSQL a row description and a row per commit,
  * and node-postgres parsing them.
