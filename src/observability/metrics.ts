@@ -37,7 +37,7 @@ const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 100
  * A histogram without labels, counted in a typed array and rendered by the
  * registry like prom-client's own. prom-client's Histogram.observe hashes
  * its labels and finds its bucket through the bound turned into a property
- * name on every call: with a commit observing twice, that was 1.7% of
+ * name on every call: with a commit observing twice, that was 1.0-1.7% of
  * Talus's CPU under SET -P1 appendfsync always (docs/benchmarks.md,
  * "Session 16: the cost of a commit").
  */
