@@ -3,14 +3,11 @@ import { Changelog, encodeEffect } from '../replication/changelog.js';
 import { lfuTouch, type LfuSettings } from './lfu.js';
 import type { DbEvent, Effect, KeyEvent, MissListener, Mutation, MutationListener } from './events.js';
 import { byteAfter } from '../util/hyperloglog.js';
-import { KeyFilter } from './key-filter.js';
 
 /** A logical database (SELECT n). */
 export class Db {
-  /** resident keys; changed only through Keyspace, which keeps a cache of its last lookup (Keyspace.entryOf) and `filter` */
+  /** resident keys; changed only through Keyspace, which keeps a cache of its last lookup (Keyspace.entryOf) */
   readonly entries = new Map<string, Entry>();
-  /** the names `entries` surely lacks, answered without a lookup (Keyspace.entryOf) */
-  readonly filter = new KeyFilter();
   /** entries with a TTL, for the active expiry cycle */
   readonly expiring = new Set<Entry>();
   /** keys that exist (including logically expired ones not reclaimed yet), like Redis's dbsize */
@@ -154,7 +151,7 @@ export class Keyspace {
   /** The resident entry of a key (live, expired or a tombstone), or undefined: a Map lookup, remembered. */
   entryOf(db: Db, name: string): Entry | undefined {
     if (db === this.cachedDb && name === this.cachedName) return this.cachedEntry;
-    const e = db.filter.mayHold(name) ? db.entries.get(name) : undefined;
+    const e = db.entries.get(name);
     this.cachedDb = db;
     this.cachedName = name;
     this.cachedEntry = e;
@@ -163,9 +160,7 @@ export class Keyspace {
 
   /** Put an entry in its db's Map (the lookup cache follows). */
   private place(db: Db, name: string, e: Entry): void {
-    const size = db.entries.size;
     db.entries.set(name, e);
-    if (db.entries.size !== size) db.filter.added(name, db.entries);
     this.cachedDb = db;
     this.cachedName = name;
     this.cachedEntry = e;
@@ -173,7 +168,7 @@ export class Keyspace {
 
   /** Take a key out of its db's Map (the lookup cache forgets). */
   private unplace(db: Db, name: string): void {
-    if (db.entries.delete(name)) db.filter.removed(name);
+    db.entries.delete(name);
     this.cachedDb = undefined;
   }
 
@@ -549,7 +544,6 @@ export class Keyspace {
       e.type = null; // in-flight flush snapshots of it are void; see Flusher
     }
     db.entries.clear();
-    db.filter.clear();
     this.cachedDb = undefined;
     db.expiring.clear();
     db.count = 0;
@@ -625,9 +619,8 @@ export class Keyspace {
 
   /** Move an entry to the young end of its db's LRU order. */
   promote(db: Db, e: Entry): void {
-    const had = db.entries.delete(e.name);
+    db.entries.delete(e.name);
     db.entries.set(e.name, e);
-    if (!had) db.filter.added(e.name, db.entries);
   }
 }
 
