@@ -6,6 +6,11 @@
 #                             Talus with a fresh embedded PostgreSQL, all running at once
 #   TEST=set  P=16  MODE=everysec  N=300000  WARMUP=20000  PAIRS=2  CLIENTS=50
 #                             (the warm-up is WARMUP SETs whatever TEST is)
+#   AT_ONCE=1                 each pair is one run of every build at the same time
+#                             (one redis-benchmark per build, started together): the
+#                             builds then share the machine's conditions of that
+#                             moment, which on a machine shared with other jobs vary
+#                             more from one run to the next than builds differ
 #   SQL_<i>="..."             SQL run on the i-th instance's PostgreSQL (from 0) once it
 #                             is up, before the warm-up: a PostgreSQL-side change measured
 #                             against the same build without it (BUILDS="$PWD $PWD")
@@ -28,6 +33,7 @@ MODE=${MODE:-everysec}
 N=${N:-300000}
 WARMUP=${WARMUP:-20000}
 PAIRS=${PAIRS:-2}
+AT_ONCE=${AT_ONCE:-0}
 CLIENTS=${CLIENTS:-50}
 PORT=${PORT:-$((45000 + RANDOM % 4000))}
 
@@ -100,17 +106,36 @@ for i in "${!PIDS[@]}"; do bench "${PORTS[$i]}" "$WARMUP" set >/dev/null; done
 
 echo "$TEST -P $P appendfsync $MODE, N=$N after $WARMUP, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-40s %12s %12s %10s\n' build 'talus us/req' 'pg us/req' rps
+row() { # index talus-ticks pg-ticks rps
+  printf '%-40s %12.2f %12.2f %10s\n' "$1:$(echo $BUILDS | cut -d' ' -f$(($1 + 1)))" "$(echo "$2 * 10000 / $N" | bc -l)" "$(echo "$3 * 10000 / $N" | bc -l)" "$4"
+}
 for pair in $(seq 1 "$PAIRS"); do
   order=("${!PIDS[@]}")
   [ $((pair % 2)) -eq 0 ] && order=($(printf '%s\n' "${order[@]}" | tac))
+  if [ "$AT_ONCE" = 1 ]; then
+    # Started in the pair's order. The builds that finish first run the rest
+    # of the time alone: CPU per request is compared, not requests/s.
+    settle
+    declare -a T0=() G0=() JOBS=()
+    for i in "${order[@]}"; do
+      T0[$i]=$(ticks "${PIDS[$i]}"); G0[$i]=$(pg_ticks "${DIRS[$i]}")
+      bench "${PORTS[$i]}" "$N" >"$WORK/rps-$i" &
+      JOBS[$i]=$!
+    done
+    for i in "${!PIDS[@]}"; do wait "${JOBS[$i]}"; done
+    settle
+    for i in "${!PIDS[@]}"; do
+      row "$i" "$(($(ticks "${PIDS[$i]}") - T0[$i]))" "$(($(pg_ticks "${DIRS[$i]}") - G0[$i]))" "$(cat "$WORK/rps-$i")"
+    done
+    continue
+  fi
   for i in "${order[@]}"; do
     settle
     t0=$(ticks "${PIDS[$i]}"); g0=$(pg_ticks "${DIRS[$i]}")
     rps=$(bench "${PORTS[$i]}" "$N")
     settle
     t1=$(ticks "${PIDS[$i]}"); g1=$(pg_ticks "${DIRS[$i]}")
-    tree="$i:$(echo $BUILDS | cut -d' ' -f$((i + 1)))"
-    printf '%-40s %12.2f %12.2f %10s\n' "$tree" "$(echo "($t1 - $t0) * 10000 / $N" | bc -l)" "$(echo "($g1 - $g0) * 10000 / $N" | bc -l)" "$rps"
+    row "$i" "$((t1 - t0))" "$((g1 - g0))" "$rps"
   done
 done
 echo "load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -94,6 +94,13 @@ describe('latency monitor', function () {
       expect(h.cumulative()[0]).to.deep.equal([1, 99]);
       expect(h.cumulative().at(-1)![1]).to.equal(102);
     });
+
+    it('keeps buckets of every width apart, in order', () => {
+      const values = [1, 255, 256, 258, 511, 512, 4095, 123_456, 65_000_000, 999_999_999];
+      const h = new LatencyHistogram();
+      for (const v of [...values].reverse()) h.record(v);
+      values.forEach((v, i) => expect(h.valueAtPercentile(((i + 1) / values.length) * 100), String(v)).to.equal(highestEquivalent(v)));
+    });
   });
 
   describe('LATENCY against redis-server 7.0', () => {

@@ -120,6 +120,14 @@ export class Command {
   readonly shownToMonitor: boolean;
   /** the index of its one key when it names exactly one at a fixed place (GET, SET...), else 0 */
   readonly singleKey: number;
+  /**
+   * `def`'s handler and key hooks, read for every request: fields of this one
+   * class, where reading them from definitions (objects of many shapes) was
+   * a megamorphic property load each.
+   */
+  readonly handler: Handler | undefined;
+  readonly keyAccess: ResolvedDef['access'];
+  readonly ownKeyRefs: boolean;
 
   readonly def: ResolvedDef;
   /** Redis's interface data for it (COMMAND INFO/DOCS); undefined for a Talus extension */
@@ -138,6 +146,9 @@ export class Command {
     this.isNoMulti = def.flags.includes('no_multi');
     this.skipsSlowlog = def.flags.includes('skip_slowlog');
     this.shownToMonitor = !def.flags.includes('skip_monitor') && !def.flags.includes('admin');
+    this.handler = def.handler;
+    this.keyAccess = def.access;
+    this.ownKeyRefs = def.keyRefs !== undefined;
     this.singleKey = !def.movableKeys && def.keys && def.keys.first > 0 && def.keys.last === def.keys.first ? def.keys.first : 0;
     for (const sub of def.subcommands ?? []) this.subcommands.set(sub.name.toLowerCase(), new Command(sub, this));
     this.hasKeyRefsHook = def.keyRefs !== undefined || [...this.subcommands.values()].some((sub) => sub.def.keyRefs !== undefined);

@@ -574,8 +574,8 @@ export class Executor {
       return mergeAccesses(refs);
     }
     const target = subcommandOf(cmd, args);
-    if (target.def.keyRefs) return target.def.keyRefs(c.context, args);
-    const access = target.def.access;
+    if (target.ownKeyRefs) return target.def.keyRefs!(c.context, args);
+    const access = target.keyAccess;
     const single = target.singleKey;
     if (single > 0) {
       // most commands: one key at a fixed place (what keyIndices gives, without its array)
@@ -832,11 +832,11 @@ function quoteArg(a: Buffer): string {
  * errors worded as Redis words them; otherwise the command's own.
  */
 function handlerFor(cmd: Command, args: Buffer[]): Handler | ErrorReply {
-  if (cmd.subcommands.size === 0 || args.length < 2) return cmd.def.handler!;
+  if (cmd.subcommands.size === 0 || args.length < 2) return cmd.handler!;
   const sub = cmd.subcommands.get(args[1]!.toString('latin1').toLowerCase());
-  if (sub === undefined || sub.def.handler === undefined) return Errors.unknownSubcommand(args[1]!, cmd.name);
+  if (sub === undefined || sub.handler === undefined) return Errors.unknownSubcommand(args[1]!, cmd.name);
   if (!sub.arityOk(args.length)) return Errors.arity(sub.fullName);
-  return sub.def.handler;
+  return sub.handler;
 }
 
 function toErrorReply(err: unknown, log: Logger): ErrorReply {

@@ -26,22 +26,35 @@ export function highestEquivalent(ns: number): number {
   return lowestEquivalent(ns) + 2 ** bucketBits(ns) - 1;
 }
 
+/**
+ * Buckets in ascending order, one slot each: the 256 of width 1, then 128
+ * per width 2^b (b >= 1; their lowest values are 128..255 shifted by b).
+ */
+const SLOTS = 256 + bucketBits(MAX_NS) * 128;
+
 export class LatencyHistogram {
-  /** Counts by bucket (its lowest value). */
-  private readonly counts = new Map<number, number>();
+  /** Counts by bucket slot (see SLOTS): indexing an array, not a Map lookup and update, for every command. */
+  private readonly counts = new Float64Array(SLOTS);
   total = 0;
 
   record(ns: number): void {
     const v = Math.min(MAX_NS, Math.max(MIN_NS, Math.round(ns)));
-    // lowestEquivalent(v) with shifts (v < 2^30): this runs for every command
+    // the bucket with shifts (v < 2^30)
     const b = bucketBits(v);
-    const low = (v >>> b) << b;
-    this.counts.set(low, (this.counts.get(low) ?? 0) + 1);
+    this.counts[b === 0 ? v : (b << 7) + (v >>> b)]++;
     this.total++;
   }
 
+  /** [lowest value of the bucket, count] of the buckets with values, lowest first. */
   private ascending(): Array<[number, number]> {
-    return [...this.counts].sort((a, b) => a[0] - b[0]);
+    const out: Array<[number, number]> = [];
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const n = this.counts[slot]!;
+      if (n === 0) continue;
+      const b = slot < 256 ? 0 : ((slot - 256) >>> 7) + 1;
+      out.push([b === 0 ? slot : (128 + ((slot - 256) & 127)) * 2 ** b, n]);
+    }
+    return out;
   }
 
   /** The value (ns) at a percentile: the highest value of the bucket where the count reaches it (lowest for 0). */

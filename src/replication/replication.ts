@@ -180,11 +180,13 @@ export class Replication implements ReplicationControl {
 
   /** Policy (executor): READONLY, MASTERDOWN, LOADING for clients; the applier passes. */
   refuse(s: Session, cmd: Command, args: Buffer[]): ErrorReply | undefined {
-    if (s.flags.has('master')) return undefined;
     // a container's flags are its subcommands' (FUNCTION LOAD writes, FUNCTION LIST does not)
     const target = cmd.subcommands.size > 0 ? subcommandOf(cmd, args) : cmd;
-    const flags = target.def.flags;
     const write = cmd.isWrite || target.isWrite;
+    // A read on a leader that is not loading (nearly every request): nothing below refuses it.
+    if (!write && !this.loading && this.h.role !== 'slave') return undefined;
+    if (s.flags.has('master')) return undefined;
+    const flags = target.def.flags;
     if (write) {
       const refused = this.writesRefused();
       if (refused) return refused;

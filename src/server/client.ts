@@ -206,8 +206,9 @@ export class Client implements Connection, BigReader {
         // reads, INFO: Sentinel's probes) runs, as a write flood in Redis does
         // not delay them. Checked before each request, so that of several
         // clients resumed at once only the first runs while the backlog is
-        // full again.
-        if (this.talus.commitBacklogFull() && this.talus.addsToBacklog(args)) {
+        // full again. The command is asked first: a read needs no look at
+        // the backlog.
+        if (this.talus.addsToBacklog(args) && this.talus.commitBacklogFull()) {
           this.unread(args);
           this.talus.throttle(this);
           break;
