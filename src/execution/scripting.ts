@@ -118,7 +118,7 @@ export class Scripting {
     const endEffects = this.executor.beginEffects();
     let result: Reply | Promise<Reply>;
     try {
-      result = this.engine.execute(script, keys, argv, this.host, caller.protocol);
+      result = this.engine.execute(script, keys, argv, this.host, caller.protocol, run.startedAt);
     } catch (err) {
       this.end(endEffects);
       throw err;
