@@ -137,6 +137,7 @@ export class Scripting {
 
   private dispatchHeld(): void {
     const held = this.held;
+    if (held.length === 0) return; // the usual end of a script: no new array
     this.held = [];
     for (const h of held) {
       h.s.connection?.resume();
