@@ -5,12 +5,15 @@
 #   BUILDS="<tree> [<tree>]"  built checkouts (default: this one); each gets its own
 #                             Talus with a fresh embedded PostgreSQL, all running at once
 #   TEST=set  P=16  MODE=everysec  N=300000  WARMUP=20000  PAIRS=2  CLIENTS=50
-#                             (the warm-up is WARMUP SETs whatever TEST is)
+#                             (the warm-up is WARMUP SETs whatever TEST is, and WARMUP
+#                             runs of SCRIPT if set)
 #   AT_ONCE=1                 each pair is one run of every build at the same time
 #                             (one redis-benchmark per build, started together): the
 #                             builds then share the machine's conditions of that
 #                             moment, which on a machine shared with other jobs vary
 #                             more from one run to the next than builds differ
+#   SCRIPT="<lua>"            run EVALSHA <its sha> 1 script:__rand_int__ instead of -t TEST
+#                             (the script is loaded on each Talus; TEST only labels the runs)
 #   SQL_<i>="..."             SQL run on the i-th instance's PostgreSQL (from 0) once it
 #                             is up, before the warm-up: a PostgreSQL-side change measured
 #                             against the same build without it (BUILDS="$PWD $PWD")
@@ -79,8 +82,12 @@ settle() {
   sleep 1
 }
 bench() { # port n [test]
-  redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -d 64 -r 1000000 -n "$2" -t "${3:-$TEST}" -P "$P" --csv 2>/dev/null |
-    awk -F'","' 'NR == 2 { print $2 }'
+  local what=(-t "${3:-$TEST}")
+  if [ -n "${SCRIPT:-}" ] && [ -z "${3:-}" ]; then
+    what=(EVALSHA "$(timeout 5 redis-cli -p "$1" SCRIPT LOAD "$SCRIPT")" 1 'script:__rand_int__')
+  fi
+  redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -d 64 -r 1000000 -n "$2" -P "$P" --csv "${what[@]}" 2>/dev/null |
+    awk -F'","' 'END { print $2 }'
 }
 
 i=0
@@ -101,10 +108,13 @@ for tree in $BUILDS; do
   fi
   i=$((i + 1))
 done
-# the warm-up writes (SET), so that a read test finds keys
-for i in "${!PIDS[@]}"; do bench "${PORTS[$i]}" "$WARMUP" set >/dev/null; done
+# the warm-up writes (SET), so that a read test finds keys; a script is run as much too (compiled by V8 before the first run)
+for i in "${!PIDS[@]}"; do
+  bench "${PORTS[$i]}" "$WARMUP" set >/dev/null
+  if [ -n "${SCRIPT:-}" ]; then bench "${PORTS[$i]}" "$WARMUP" >/dev/null; fi
+done
 
-echo "$TEST -P $P appendfsync $MODE, N=$N after $WARMUP, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "${SCRIPT:+EVALSHA of \"$SCRIPT\", }$TEST -P $P appendfsync $MODE, N=$N after $WARMUP, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-40s %12s %12s %10s\n' build 'talus us/req' 'pg us/req' rps
 row() { # index talus-ticks pg-ticks rps
   printf '%-40s %12.2f %12.2f %10s\n' "$1:$(echo $BUILDS | cut -d' ' -f$(($1 + 1)))" "$(echo "$2 * 10000 / $N" | bc -l)" "$(echo "$3 * 10000 / $N" | bc -l)" "$4"

@@ -142,6 +142,25 @@ describe('scripting: EVAL, EVALSHA, SCRIPT', function () {
     expect(await r.call('FUNCTION', 'DELETE', 'quoted')).to.equal('OK');
   });
 
+  it("passes redis.call each string's own bytes while Lua reuses the memory of collected strings", async () => {
+    // Strings of one length made and collected in turn land at addresses freed by earlier ones: the
+    // engine's reuse of the Buffer it gave for a string at the same address must not hand out stale bytes.
+    const script = `
+      for i = 1, 400 do
+        redis.call('SET', string.format('memo:%04d', i), string.format('v%04d', i * 7))
+        redis.call('EXPIRE', string.format('memo:%04d', i), 1000 + i)
+        collectgarbage('collect')
+      end
+      redis.call('SET', KEYS[1], ARGV[1]) redis.call('SET', ARGV[1], KEYS[1])
+      return {redis.call('GET', KEYS[1]), redis.call('TTL', 'memo:0001'), redis.call('TTL', 'memo:0400')}`;
+    expect(await r.eval(script, 1, 'memo:key', 'memo:arg')).to.deep.equal(['memo:arg', 1001, 1400]);
+    expect(await r.eval(script, 1, 'memo:k2', 'memo:a2')).to.deep.equal(['memo:a2', 1001, 1400]);
+    const names = Array.from({ length: 400 }, (_, i) => `memo:${String(i + 1).padStart(4, '0')}`);
+    const values = await r.mget(...names);
+    expect(values).to.deep.equal(names.map((_, i) => `v${String((i + 1) * 7).padStart(4, '0')}`));
+    expect(await r.get('memo:a2')).to.equal('memo:k2');
+  });
+
   it('caches scripts (SCRIPT LOAD / EXISTS / FLUSH)', async () => {
     const sha = (await r.script('LOAD', "return 'hello'")) as string;
     expect(await r.evalsha(sha, 0)).to.equal('hello');

@@ -8,7 +8,8 @@ import { valueOps } from '../keyspace/value-ops.js';
 import { lfuCounter } from '../keyspace/lfu.js';
 import { globLiteralPrefix, globMatch } from '../util/glob.js';
 import { indexedFormOf, SHORT_NAME_BYTES } from '../util/indexed-names.js';
-import { INT64_MAX, INT64_MIN, parseInteger } from '../util/numbers.js';
+import { INT64_MAX, INT64_MIN, parseInteger, parseSafeInt } from '../util/numbers.js';
+import { keyName } from '../keyspace/names.js';
 import type { CommandContext } from '../execution/context.js';
 import type { Db } from '../keyspace/keyspace.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
@@ -98,6 +99,9 @@ function touch(c: CommandContext, args: Buffer[]): Reply {
 
 type ExpireCommand = 'expire' | 'pexpire' | 'expireat' | 'pexpireat';
 
+/** Times up to this (s or ms) are computed in doubles: times 1000 plus now stays far below 2^53. */
+const SMALL_EXPIRE = 2 ** 40;
+
 /** The largest double below 2^63: the latest expiry a JS number can carry into a bigint column. */
 const MAX_EXPIRE_AT = 2 ** 63 - 1024;
 
@@ -117,30 +121,40 @@ function expireGeneric(c: CommandContext, args: Buffer[], cmd: ExpireCommand): R
   }
   if (gt && lt) return new ErrorReply('ERR GT and LT options at the same time are not compatible');
 
-  const given = parseInteger(args[2]!);
-  if (given === null) return Errors.notInteger();
-  let when = given;
-  // Negative times are allowed (they delete the key); only overflow is an error.
-  if (cmd === 'expire' || cmd === 'expireat') {
-    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) return Errors.invalidExpire(cmd);
-    when *= 1000n;
-  }
+  const seconds = cmd === 'expire' || cmd === 'expireat';
   const now = Date.now();
-  const base = cmd === 'expire' || cmd === 'pexpire' ? BigInt(now) : 0n;
-  if (when > INT64_MAX - base) return Errors.invalidExpire(cmd);
-  when += base;
+  const relative = cmd === 'expire' || cmd === 'pexpire';
+  /** the expiry in unix ms: a double when exact (mixed comparisons with doubles below are exact either way) */
+  let when: bigint | number;
+  const small = parseSafeInt(args[2]!);
+  if (small !== null && small <= SMALL_EXPIRE && small >= -SMALL_EXPIRE) {
+    // the usual times: no BigInt per command, and no overflow possible
+    when = (seconds ? small * 1000 : small) + (relative ? now : 0);
+  } else {
+    const given = parseInteger(args[2]!);
+    if (given === null) return Errors.notInteger();
+    let big = given;
+    // Negative times are allowed (they delete the key); only overflow is an error.
+    if (seconds) {
+      if (big > INT64_MAX / 1000n || big < INT64_MIN / 1000n) return Errors.invalidExpire(cmd);
+      big *= 1000n;
+    }
+    const base = relative ? BigInt(now) : 0n;
+    if (big > INT64_MAX - base) return Errors.invalidExpire(cmd);
+    when = big + base;
+  }
 
   const ks = c.keyspace;
-  const e = lookupWrite(c, c.session.db, args[1]!.toString('latin1'));
+  const e = lookupWrite(c, c.session.db, keyName(args[1]!));
   if (e === undefined) return 0;
-  const current = e.expireAt === 0 ? null : BigInt(e.expireAt);
+  const current = e.expireAt === 0 ? null : e.expireAt;
   if (nx && current !== null) return 0;
   if (xx && current === null) return 0;
   // No TTL counts as an infinite one: GT always fails, LT always passes.
   if (gt && (current === null || when <= current)) return 0;
   if (lt && current !== null && when >= current) return 0;
 
-  if (when <= BigInt(now) && !ks.replicaMode) {
+  if (when <= now && !ks.replicaMode) {
     ks.remove(c.session.db, e);
     changed(c, args[1]!, 'del', ['DEL', args[1]!]);
     return 1;
@@ -148,7 +162,7 @@ function expireGeneric(c: CommandContext, args: Buffer[], cmd: ExpireCommand): R
   // Times past 2^53 ms (year 287396) lose precision as JS numbers; clamp below
   // 2^63 so the rounded value still fits PostgreSQL's bigint.
   ks.setExpire(c.session.db, e, Math.min(Number(when), MAX_EXPIRE_AT));
-  changed(c, args[1]!, 'expire', ['PEXPIREAT', args[1]!, when.toString()]);
+  changed(c, args[1]!, 'expire', ['PEXPIREAT', args[1]!, String(when)]);
   return 1;
 }
 

@@ -226,6 +226,8 @@ export function subcommandOf(cmd: Command, args: Buffer[]): Command {
 
 /** Names up to this long are remembered by CommandTable.lookup (every command name is shorter). */
 const LAST_NAME_MAX = 32;
+/** How many names CommandTable.lookup remembers. */
+const RECENT_NAMES = 4;
 
 export class CommandTable {
   private readonly commands = new Map<string, Command>();
@@ -243,30 +245,36 @@ export class CommandTable {
   }
 
   /**
-   * The name bytes of the last command found by a Buffer, and that command:
-   * a pipeline mostly repeats one command, and comparing a few bytes costs
-   * less than making a string of them and hashing it for the Map.
+   * The name bytes of the last few commands found by a Buffer, and those
+   * commands: a pipeline mostly repeats one command, a script alternates a
+   * few (GET, INCR, EXPIRE and the EVALSHA that runs them), and comparing a
+   * few bytes costs less than making a string of them and hashing it for the
+   * Map. Replaced in turn, oldest first.
    */
-  private readonly lastName = Buffer.alloc(LAST_NAME_MAX);
-  private lastNameLength = -1;
-  private lastCommand: Command | undefined;
+  private readonly recentNames = Array.from({ length: RECENT_NAMES }, () => Buffer.alloc(LAST_NAME_MAX));
+  private readonly recentLengths = new Array<number>(RECENT_NAMES).fill(-1);
+  private readonly recentCommands = new Array<Command | undefined>(RECENT_NAMES).fill(undefined);
+  private nextRecent = 0;
 
   /** Lookup by the raw name argument, any case. */
   lookup(name: Buffer | string): Command | undefined {
     if (typeof name === 'string') return this.names.get(name) ?? this.commands.get(name.toLowerCase());
     const n = name.length;
-    if (n === this.lastNameLength) {
-      const last = this.lastName;
+    for (let r = 0; r < RECENT_NAMES; r++) {
+      if (this.recentLengths[r] !== n) continue;
+      const known = this.recentNames[r]!;
       let i = 0;
-      while (i < n && name[i] === last[i]) i++;
-      if (i === n) return this.lastCommand;
+      while (i < n && name[i] === known[i]) i++;
+      if (i === n) return this.recentCommands[r];
     }
     const s = name.toString('latin1');
     const cmd = this.names.get(s) ?? this.commands.get(s.toLowerCase());
     if (cmd !== undefined && n <= LAST_NAME_MAX) {
-      name.copy(this.lastName, 0, 0, n);
-      this.lastNameLength = n;
-      this.lastCommand = cmd;
+      const r = this.nextRecent;
+      this.nextRecent = (r + 1) % RECENT_NAMES;
+      name.copy(this.recentNames[r]!, 0, 0, n);
+      this.recentLengths[r] = n;
+      this.recentCommands[r] = cmd;
     }
     return cmd;
   }

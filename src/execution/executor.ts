@@ -201,13 +201,14 @@ export class Executor {
     }
     let refs: KeyRef[];
     try {
-      refs = this.keyRefs(s, cmd, args);
+      refs = this.keyRefs(s, cmd, args, true);
     } catch (err) {
       return toErrorReply(err, this.host.log);
     }
     const loader = this.host.loader;
     let missing: Array<Promise<void>> | undefined;
-    for (const r of refs) if (!loader.holds(r)) (missing ??= []).push(loader.read(r));
+    // (a copy for the read: the refs may be the scratch one, used again by the next call)
+    for (const r of refs) if (!loader.holds(r)) (missing ??= []).push(loader.read({ ...r }));
     if (missing !== undefined) return { wait: Promise.all(missing).then(() => undefined) };
     if (cmd.isWrite) run.wrote = true;
     const before = this.host.keyspace.changelog.seq;
@@ -236,6 +237,9 @@ export class Executor {
     }
     return reply;
   }
+
+  /** keyRefs' transient answer for a command of one key (filled in on each use) */
+  private scratchRefs: [KeyRef] | undefined;
 
   /** The keys a script's command (EVAL, FCALL...) declared, as its command's key finder names them. */
   private declaredKeys(command: readonly Buffer[]): Buffer[] {
@@ -538,8 +542,13 @@ export class Executor {
     }
   }
 
-  /** The keys a command touches, in the client's current db. */
-  keyRefs(c: Session, cmd: Command, args: Buffer[]): KeyRef[] {
+  /**
+   * The keys a command touches, in the client's current db. `transient`: the
+   * caller only looks at them before its next call (a script's redis.call
+   * asking whether its key is resident), so a command of one key gets the
+   * executor's one scratch ref rather than a new array and object.
+   */
+  keyRefs(c: Session, cmd: Command, args: Buffer[], transient = false): KeyRef[] {
     if (cmd.name === 'exec' && c.multi !== null) {
       const refs: KeyRef[] = [];
       // WATCHed keys too: EXEC compares them with what WATCH saw
@@ -580,7 +589,15 @@ export class Executor {
     if (single > 0) {
       // most commands: one key at a fixed place (what keyIndices gives, without its array)
       if (single >= args.length) return NO_REFS;
-      return [{ db: c.db, name: keyName(args[single]!), access: access && accessOf(access, args, single) }];
+      const name = keyName(args[single]!);
+      const need = access && accessOf(access, args, single);
+      if (!transient) return [{ db: c.db, name, access: need }];
+      const refs = (this.scratchRefs ??= [{ db: c.db, name, access: need }]);
+      const ref = refs[0];
+      ref.db = c.db;
+      ref.name = name;
+      ref.access = need;
+      return refs;
     }
     const idx = target.keyIndices(args);
     if (idx.length === 0) return NO_REFS;

@@ -118,7 +118,7 @@ export class Scripting {
     const endEffects = this.executor.beginEffects();
     let result: Reply | Promise<Reply>;
     try {
-      result = this.engine.execute(script, keys, argv, this.host, caller.protocol);
+      result = this.engine.execute(script, keys, argv, this.host, caller.protocol, run.startedAt);
     } catch (err) {
       this.end(endEffects);
       throw err;
@@ -137,6 +137,7 @@ export class Scripting {
 
   private dispatchHeld(): void {
     const held = this.held;
+    if (held.length === 0) return; // the usual end of a script: no new array
     this.held = [];
     for (const h of held) {
       h.s.connection?.resume();

@@ -117,8 +117,14 @@ export class Keyspace {
   readonly mutationListeners: MutationListener[] = [];
   /** reads that found no key (keyspace notifications of class m) */
   readonly missListeners: MissListener[] = [];
-  /** entries changed since the last takeUnreported, and the report mark of the current round */
-  private touched: Entry[] = [];
+  /**
+   * Entries changed since the last takeUnreported (the first touchedCount
+   * slots), and the report mark of the current round. The array is kept
+   * between commands: emptied with `length = 0`, V8 dropped its backing
+   * store, and every write command allocated a new one on its first touch.
+   */
+  private touched: Array<Entry | undefined> = [];
+  private touchedCount = 0;
   private round = 1;
 
   constructor(databases: number, changelog: Changelog) {
@@ -415,16 +421,21 @@ export class Keyspace {
    * always be empty (counted in stats.unreported otherwise).
    */
   takeUnreported(): Entry[] {
+    const n = this.touchedCount;
+    if (n === 0) return NO_ENTRIES;
     const touched = this.touched;
-    if (touched.length === 0) return NO_ENTRIES;
     // Run after every command: the usual answer (all reported) allocates nothing.
     let out = NO_ENTRIES;
-    for (const e of touched) {
+    for (let i = 0; i < n; i++) {
+      const e = touched[i]!;
+      touched[i] = undefined; // no hold on deleted entries
       if (e.reportedRound === this.round) continue;
       if (out === NO_ENTRIES) out = [];
       out.push(e);
     }
-    touched.length = 0;
+    this.touchedCount = 0;
+    // a command that changed many keys (FLUSHALL) does not leave a big array behind
+    if (n > KEPT_TOUCHED_SLOTS) this.touched = [];
     this.round++;
     this.stats.unreported += out.length;
     return out;
@@ -434,7 +445,7 @@ export class Keyspace {
   touch(e: Entry): void {
     if (e.touchedRound !== this.round) {
       e.touchedRound = this.round;
-      this.touched.push(e);
+      this.touched[this.touchedCount++] = e;
     }
     e.version++;
     // The effect the handler logs for this mutation comes after the current
@@ -628,3 +639,5 @@ export class Keyspace {
 export const ENTRY_OVERHEAD = 160;
 const DEL = Buffer.from('DEL');
 const NO_ENTRIES: Entry[] = [];
+/** Slots of Keyspace.touched kept for the next command: more than most commands touch. */
+const KEPT_TOUCHED_SLOTS = 1024;

@@ -102,6 +102,9 @@ export class ScriptEngine {
   private readonly luaUnref: (L: number, t: number, ref: number) => void;
   /** when the library code FUNCTION LOAD runs started (its hook stops it past LOAD_TIMEOUT_MS) */
   private loadStartedAt: number | undefined;
+  /** numberArg's last number and its text */
+  private lastNumber: number | undefined;
+  private lastNumberBytes = Buffer.alloc(0);
   /** bytes of cached script bodies (INFO used_memory_scripts_eval) */
   cacheBytes = 0;
 
@@ -175,8 +178,9 @@ export class ScriptEngine {
   /**
    * Run a cached script. Synchronous unless it pauses (a cold key, a long
    * run): the promise then settles when it ends. Only one runs at a time.
+   * `startedAt` (performance.now()) starts its first time slice.
    */
-  execute(script: CachedScript, keys: Buffer[], argv: Buffer[], host: ScriptRunHost, clientProtocol: 2 | 3): Reply | Promise<Reply> {
+  execute(script: CachedScript, keys: Buffer[], argv: Buffer[], host: ScriptRunHost, clientProtocol: 2 | 3, startedAt = performance.now()): Reply | Promise<Reply> {
     const vm = this.vm;
     const L = vm.L;
     vm.settop(L, 0);
@@ -202,7 +206,7 @@ export class ScriptEngine {
     }
     vm.sethook(co, this.hookFn, MASK_COUNT, HOOK_COUNT);
     this.run = {
-      host, co, funcname: script.sha, clientProtocol, resp: 2, sliceStart: performance.now(), killed: false,
+      host, co, funcname: script.sha, clientProtocol, resp: 2, sliceStart: startedAt, killed: false,
       pending: undefined, raiseOnResume: undefined, commandError: false,
     };
     return this.step(nargs);
@@ -412,6 +416,8 @@ export class ScriptEngine {
     vm.createtable(L, items.length, 0);
     for (let i = 0; i < items.length; i++) {
       vm.pushBytes(L, items[i]!);
+      // redis.call(..., KEYS[1]) then passes on the request's own Buffer: its key name is converted once
+      vm.remember(L, items[i]!);
       vm.rawseti(L, -2, i + 1);
     }
     vm.rawset(L, -3);
@@ -430,9 +436,9 @@ export class ScriptEngine {
     for (let i = 1; i <= argc; i++) {
       const t = vm.type(L, i);
       if (t === LuaType.Number) {
-        args[i - 1] = Buffer.from(formatG(vm.tonumber(L, i), 17), 'latin1');
+        args[i - 1] = this.numberArg(vm.tonumber(L, i));
       } else if (t === LuaType.String) {
-        args[i - 1] = vm.toBytes(L, i)!;
+        args[i - 1] = vm.toArg(L, i)!;
       } else {
         vm.settop(L, 0);
         return this.fail(L, 'Lua redis lib command arguments must be strings or integers', raise);
@@ -454,6 +460,14 @@ export class ScriptEngine {
     }
     this.pushReply(L, outcome, run.resp, 0);
     return 1;
+  }
+
+  /** A number argument of redis.call as Redis formats it (%.17g); the last one's Buffer is given again for the same number (an EXPIRE's seconds). */
+  private numberArg(x: number): Buffer {
+    if (Object.is(x, this.lastNumber)) return this.lastNumberBytes;
+    this.lastNumber = x;
+    this.lastNumberBytes = Buffer.from(formatG(x, 17), 'latin1');
+    return this.lastNumberBytes;
   }
 
   /**

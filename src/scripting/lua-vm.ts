@@ -37,6 +37,10 @@ const DEBUG_SOURCE = 16;
 const DEBUG_CURRENTLINE = 20;
 /** Field names kept as C strings (LuaVm.getfield): the fixed ones and the first library and function names. */
 const NAME_CACHE_LIMIT = 1024;
+/** Strings up to this long are copied out byte by byte, and remembered by toArg. */
+const SHORT_COPY = 64;
+/** How many strings toArg remembers (a script's command names, its keys, an argument or two). */
+const RECENT_ARGS = 8;
 
 export class LuaVm {
   readonly L: number;
@@ -76,6 +80,10 @@ export class LuaVm {
   private readonly setfieldFn: (L: number, index: number, k: number) => void;
 
   private readonly natives = new Map<string, Fn>();
+  /** toArg's last strings read: their address in the heap and the Buffer given for them */
+  private readonly recentArgAt = new Array<number>(RECENT_ARGS).fill(0);
+  private readonly recentArgs = new Array<Buffer | undefined>(RECENT_ARGS).fill(undefined);
+  private nextRecentArg = 0;
   /**
    * Field names as C strings in the WASM heap, kept: a script run looks up
    * the same few names every time, and a malloc, copy and free per lookup
@@ -88,9 +96,12 @@ export class LuaVm {
     this.m = api.module as unknown as LuaModule;
     const m = this.m;
     this.limit = limit;
-    const malloc = m['_malloc'] as Fn;
-    const free = m['_free'] as (p: number) => void;
-    const realloc = m['_realloc'] as Fn;
+    // the instance's own exports where known: the package's wrappers assert and spread their arguments,
+    // and the allocator below runs on every Lua allocation
+    const native = (name: string) => (typeof exports?.[name] === 'function' ? exports[name] : m[`_${name}`]) as Fn;
+    const malloc = native('malloc');
+    const free = native('free') as (p: number) => void;
+    const realloc = native('realloc');
     const alloc = m.addFunction((_ud: number, p: number, oldSize: number, newSize: number) => {
       if (newSize === 0) {
         if (p !== 0) {
@@ -205,11 +216,64 @@ export class LuaVm {
   toBytes(L: number, i: number): Buffer | undefined {
     const p = this.tolstring(L, i, this.lenPtr);
     if (p === 0) return undefined;
-    const n = this.m.HEAPU32[this.lenPtr >> 2]!;
-    // a typed-array copy (memcpy); Buffer.from(view) copies element by element
+    return this.copyOut(p, this.m.HEAPU32[this.lenPtr >> 2]!);
+  }
+
+  private copyOut(p: number, n: number): Buffer {
     const b = Buffer.allocUnsafe(n);
-    b.set(this.m.HEAPU8.subarray(p, p + n));
+    const heap = this.m.HEAPU8;
+    if (n <= SHORT_COPY) {
+      // byte by byte: no typed-array view to make for a command name or a key
+      for (let j = 0; j < n; j++) b[j] = heap[p + j]!;
+    } else {
+      // a typed-array copy (memcpy); Buffer.from(view) copies element by element
+      b.set(heap.subarray(p, p + n));
+    }
     return b;
+  }
+
+  /**
+   * The Lua string at `i` as a Buffer that may be one handed out before for
+   * the same string (`remember`): Lua interns its strings, so a script's
+   * command names and its KEYS come back at the same address call after
+   * call. The bytes are compared all the same (an address is reused once
+   * its string is collected). Request arguments are never written to
+   * (protocol/parser.ts; stored values are copies), so one Buffer may be
+   * several commands' argument; a key that is the same Buffer is converted
+   * to its name once (keyspace/names.ts). Undefined if not a string.
+   */
+  toArg(L: number, i: number): Buffer | undefined {
+    const p = this.tolstring(L, i, this.lenPtr);
+    if (p === 0) return undefined;
+    const n = this.m.HEAPU32[this.lenPtr >> 2]!;
+    if (n <= SHORT_COPY) {
+      const heap = this.m.HEAPU8;
+      for (let r = 0; r < RECENT_ARGS; r++) {
+        if (this.recentArgAt[r] !== p) continue;
+        const known = this.recentArgs[r]!;
+        if (known.length !== n) continue;
+        let j = 0;
+        while (j < n && known[j] === heap[p + j]) j++;
+        if (j === n) return known;
+      }
+    }
+    const b = this.copyOut(p, n);
+    if (n <= SHORT_COPY) this.rememberAt(p, b);
+    return b;
+  }
+
+  /** `b` holds the bytes of the Lua string at the top of L's stack (just pushed): toArg may hand it out for that string. */
+  remember(L: number, b: Buffer): void {
+    if (b.length > SHORT_COPY) return;
+    const p = this.tolstring(L, -1, 0);
+    if (p !== 0) this.rememberAt(p, b);
+  }
+
+  private rememberAt(p: number, b: Buffer): void {
+    const r = this.nextRecentArg;
+    this.nextRecentArg = (r + 1) % RECENT_ARGS;
+    this.recentArgAt[r] = p;
+    this.recentArgs[r] = b;
   }
 
   toLatin1(L: number, i: number): string | undefined {
