@@ -758,7 +758,7 @@ export class Talus implements ServerControl {
     for (const c of [...this.clients.values()]) c.close();
     await this.backups?.stop().catch((err) => this.log.warning(`backup shutdown: ${(err as Error).message}`));
     await this.janitor?.stop();
-    await this.nameFilterBuild?.stop();
+    this.nameFilterBuild?.stop();
     await this.database?.close().catch(() => undefined);
     await this.embedded?.stop();
     this.log.notice('Talus is now ready to exit, bye bye...');

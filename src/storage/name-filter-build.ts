@@ -25,7 +25,6 @@ const RETRY_MS = 1000;
  */
 export class NameFilterBuild {
   private stopped = false;
-  private done: Promise<void> | undefined;
 
   constructor(
     private readonly db: Kysely<TalusSchema>,
@@ -37,7 +36,7 @@ export class NameFilterBuild {
   /** Start building every db's filter that is not ready (one db after another). */
   start(): void {
     const dbs = [...this.ks.dbs];
-    this.done = (async () => {
+    void (async () => {
       for (const d of dbs) {
         if (this.stopped) return;
         const f = d.names;
@@ -50,9 +49,13 @@ export class NameFilterBuild {
     })();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stop at the next step. Not awaited: the build may be waiting for a
+   * barrier that a PostgreSQL outage keeps from committing; a query it has
+   * running fails when the pool is closed, and the build ends there.
+   */
+  stop(): void {
     this.stopped = true;
-    await this.done;
   }
 
   /** Whether the filter `d` had when called is now ready (not abandoned). */
@@ -69,8 +72,9 @@ export class NameFilterBuild {
         if (d.barrierSeq > this.flusher.durableSeq) await this.flusher.waitDurable(d.barrierSeq, true);
         page = await this.readPage(d.index, after);
       } catch (err) {
+        if (this.stopped) return false;
         this.log.verbose(`name filter of db ${d.index}: ${(err as Error).message}; trying again`);
-        await new Promise((r) => setTimeout(r, RETRY_MS));
+        await new Promise((r) => setTimeout(r, RETRY_MS).unref());
         continue;
       }
       if (this.stopped || d.names !== filter) return false;
