@@ -13,10 +13,11 @@
 #                             against the same build without it)
 #   RESTART=1                 restart each Talus (SIGTERM, start again on its data) before
 #                             every run: every key is cold, in PostgreSQL only
+#   DATA=64                   redis-benchmark -d: value bytes
 #   KEYSPACE=1000000          redis-benchmark -r: names drawn from this many (a large
 #                             one makes nearly every SET a new name)
 #
-# Per run: redis-benchmark -c 50 -d 64 -r KEYSPACE -n N -t TEST -P P against one
+# Per run: redis-benchmark -c CLIENTS -d DATA -r KEYSPACE -n N -t TEST -P P against one
 # Talus, after every Talus has committed its backlog; CPU from /proc/<pid>/stat
 # (utime + stime) of Talus and of the postmaster, its live children and the
 # children it has reaped (cutime + cstime: autovacuum workers come and go),
@@ -37,6 +38,7 @@ PAIRS=${PAIRS:-2}
 CLIENTS=${CLIENTS:-50}
 RESTART=${RESTART:-0}
 KEYSPACE=${KEYSPACE:-1000000}
+DATA=${DATA:-64}
 PORT=${PORT:-$((45000 + RANDOM % 4000))}
 
 WORK=$(mktemp -d -t talus-cpu.XXXXXX)
@@ -81,7 +83,7 @@ settle() {
   sleep 1
 }
 bench() { # port n [test]
-  redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -d 64 -r "$KEYSPACE" -n "$2" -t "${3:-$TEST}" -P "$P" --csv 2>/dev/null |
+  redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -d "$DATA" -r "$KEYSPACE" -n "$2" -t "${3:-$TEST}" -P "$P" --csv 2>/dev/null |
     awk -F'","' 'NR == 2 { print $2 }'
 }
 
