@@ -8,6 +8,12 @@ import { BloomFilter, hashName, hashNameBytes } from '../util/bloom-filter.js';
 export const NAME_FILTER_FALSE_POSITIVES = 0.01;
 /** the smallest layer (a db that starts empty): about 1.2 KB */
 const MIN_CAPACITY = 1024;
+/**
+ * how many times more names each new layer is sized for: a name that is not
+ * there is probed in every layer, so a db that grew from empty to 300,000
+ * names has 5 of them, not 9 as when doubling
+ */
+const GROWTH = 4;
 
 /**
  * The names of one db that may have a row in PostgreSQL (docs/architecture.md,
@@ -17,8 +23,8 @@ const MIN_CAPACITY = 1024;
  * rows when it is built at start (storage/name-filter-build.ts).
  *
  * A Bloom filter sized at start from the db's row count; once it holds as
- * many names as it was sized for, a layer for twice as many is added (a
- * name is in the set if any layer has it), as long as all of them fit in
+ * many names as it was sized for, a layer for GROWTH times as many is added
+ * (a name is in the set if any layer has it), as long as all of them fit in
  * `maxBytes`; past that, `add` answers false and the db gives its filter up.
  */
 export class NameFilter {
@@ -79,11 +85,15 @@ export class NameFilter {
     return false;
   }
 
+  /**
+   * Into the newest layer only: a name an older one has is set there again
+   * (its bits are mostly set already in a newest layer that had it before),
+   * which costs less than probing every layer on every creation.
+   */
   private addHashed(): boolean {
-    if (this.hashedIn()) return true;
     let last = this.layers[this.layers.length - 1]!;
     if (last.count >= last.capacity) {
-      const next = layerBytes(last.capacity * 2, last.falsePositiveRate / 2);
+      const next = layerBytes(last.capacity * GROWTH, last.falsePositiveRate / 2);
       if (this.bytes + next.bytes > this.maxBytes) return false;
       last = next.filter();
       this.layers.push(last);

@@ -34,23 +34,23 @@ export class BloomFilter {
 
   /** Whether the name may have been added (a latin1 string: one char per byte). */
   has(name: string): boolean {
-    hashString(name);
+    hashName(name);
     return this.probe(false);
   }
 
   hasBytes(name: Uint8Array): boolean {
-    hashBytes(name);
+    hashNameBytes(name);
     return this.probe(false);
   }
 
   /** Add a name; returns false if it was (or seemed) there already. */
   add(name: string): boolean {
-    hashString(name);
+    hashName(name);
     return !this.probe(true);
   }
 
   addBytes(name: Uint8Array): boolean {
-    hashBytes(name);
+    hashNameBytes(name);
     return !this.probe(true);
   }
 
@@ -78,7 +78,9 @@ export class BloomFilter {
     const step = h.b | 1; // odd: the probes of a name never all fall on one bit
     let all = true;
     for (let i = 0; i < this.probes; i++) {
-      const bit = (at >>> 0) % size;
+      // the hash scaled to [0, size): a multiplication, where `%` of a uint32
+      // past 2^31 is a floating-point remainder (a call to fmod)
+      const bit = Math.floor((at >>> 0) * size * TWO_TO_MINUS_32);
       const word = bit >>> 5;
       const mask = 1 << (bit & 31);
       if ((bits[word]! & mask) === 0) {
@@ -93,6 +95,8 @@ export class BloomFilter {
   }
 }
 
+const TWO_TO_MINUS_32 = 1 / 2 ** 32;
+
 /** The two hashes of the last name hashed: no array or object per call. */
 const h = { a: 0, b: 0 };
 
@@ -100,13 +104,22 @@ const h = { a: 0, b: 0 };
 // chain with another multiplier and seed; each then mixed by MurmurHash3's
 // finalizer so that names differing in one byte differ in every bit.
 
+/**
+ * The name whose hashes `h` holds, if given as a string: a key looked up and
+ * then created (ruled out, then added) is hashed once.
+ */
+let hashed: string | undefined;
+
 /** Hash a name for hasHashed / addHashed. */
 export function hashName(s: string): void {
+  if (s === hashed) return;
   hashString(s);
+  hashed = s;
 }
 
 export function hashNameBytes(s: Uint8Array): void {
   hashBytes(s);
+  hashed = undefined;
 }
 
 function hashString(s: string): void {
