@@ -269,6 +269,34 @@ describe('name filters', function () {
     await readBack();
   });
 
+  it('a SWAPDB while a filter is built: the build follows its db to its new index', async () => {
+    await start();
+    const N = 60_000;
+    for (let i = 0; i < N; i += 2000) {
+      const p = r.pipeline();
+      for (let j = i; j < i + 2000; j++) p.set(`k:${j}`, `v${j}`);
+      await p.exec();
+    }
+    await start(['--maxmemory', '1mb']);
+    // at once: the build of db 0 (six pages) is under way
+    const building = (await talusInfo(r)).name_filters_building;
+    expect(await r.swapdb(0, 1)).to.equal('OK');
+    const built = await filtersBuilt(r);
+    expect(built.name_filters_ready).to.equal(16);
+    await evictAll(r);
+    await r.select(1);
+    const p = r.pipeline();
+    for (let i = 0; i < N; i += 7) p.get(`k:${i}`);
+    const got = (await p.exec())!.map(([, v]) => v);
+    let at = 0;
+    for (let i = 0; i < N; i += 7) expect(got[at++], `k:${i}`).to.equal(`v${i}`);
+    expect(await r.dbsize()).to.equal(N);
+    await r.select(0);
+    expect(await r.dbsize()).to.equal(0);
+    expect(await r.get('k:1')).to.equal(null);
+    console.log(`      dbs being built when SWAPDB ran: ${building}`);
+  });
+
   it('a db whose names outgrow name-filter-max-memory gives its filter up and reads again', async () => {
     await start(['--name-filter-max-memory', '8kb']);
     for (let i = 0; i < 20_000; i += 2000) {
