@@ -17,8 +17,15 @@
 #   SQL_<i>="..."             SQL run on the i-th instance's PostgreSQL (from 0) once it
 #                             is up, before the warm-up: a PostgreSQL-side change measured
 #                             against the same build without it (BUILDS="$PWD $PWD")
+#   ARGS_<i>="--opt value"    options of the i-th instance only (an option measured
+#                             against the same build without it)
+#   RESTART=1                 restart each Talus (SIGTERM, start again on its data) before
+#                             every run: every key is cold, in PostgreSQL only
+#   DATA=64                   redis-benchmark -d: value bytes
+#   KEYSPACE=1000000          redis-benchmark -r: names drawn from this many (a large
+#                             one makes nearly every SET a new name)
 #
-# Per run: redis-benchmark -c 50 -d 64 -r 1000000 -n N -t TEST -P P against one
+# Per run: redis-benchmark -c CLIENTS -d DATA -r KEYSPACE -n N -t TEST -P P against one
 # Talus, after every Talus has committed its backlog; CPU from /proc/<pid>/stat
 # (utime + stime) of Talus and of the postmaster, its live children and the
 # children it has reaped (cutime + cstime: autovacuum workers come and go),
@@ -38,6 +45,9 @@ WARMUP=${WARMUP:-20000}
 PAIRS=${PAIRS:-2}
 AT_ONCE=${AT_ONCE:-0}
 CLIENTS=${CLIENTS:-50}
+RESTART=${RESTART:-0}
+KEYSPACE=${KEYSPACE:-1000000}
+DATA=${DATA:-64}
 PORT=${PORT:-$((45000 + RANDOM % 4000))}
 
 WORK=$(mktemp -d -t talus-cpu.XXXXXX)
@@ -86,21 +96,27 @@ bench() { # port n [test]
   if [ -n "${SCRIPT:-}" ] && [ -z "${3:-}" ]; then
     what=(EVALSHA "$(timeout 5 redis-cli -p "$1" SCRIPT LOAD "$SCRIPT")" 1 'script:__rand_int__')
   fi
-  redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -d 64 -r 1000000 -n "$2" -P "$P" --csv "${what[@]}" 2>/dev/null |
+  redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -d "$DATA" -r "$KEYSPACE" -n "$2" -P "$P" --csv "${what[@]}" 2>/dev/null |
     awk -F'","' 'END { print $2 }'
 }
 
-i=0
-for tree in $BUILDS; do
-  dir="$WORK/talus-$i"; mkdir -p "$dir"; chmod 755 "$dir"
-  port=$((PORT + i))
-  "$tree/bin/talus" --port "$port" --bind 127.0.0.1 --dir "$dir" --appendfsync "$MODE" --loglevel warning >"$WORK/talus-$i.log" 2>&1 &
-  PIDS[$i]=$!; PORTS[$i]=$port; DIRS[$i]=$dir
+declare -a TREES=()
+start_talus() { # i
+  local i=$1 argsvar="ARGS_$1"
+  # shellcheck disable=SC2086 # options split on spaces
+  "${TREES[$i]}/bin/talus" --port "${PORTS[$i]}" --bind 127.0.0.1 --dir "${DIRS[$i]}" --appendfsync "$MODE" --loglevel warning ${!argsvar:-} >>"$WORK/talus-$i.log" 2>&1 &
+  PIDS[$i]=$!
   for _ in $(seq 1 600); do
-    [ "$(timeout 5 redis-cli -p "$port" PING 2>/dev/null)" = PONG ] && break
+    [ "$(timeout 5 redis-cli -p "${PORTS[$i]}" PING 2>/dev/null)" = PONG ] && break
     kill -0 "${PIDS[$i]}" 2>/dev/null || { cat "$WORK/talus-$i.log" >&2; exit 1; }
     sleep 0.1
   done
+}
+i=0
+for tree in $BUILDS; do
+  dir="$WORK/talus-$i"; mkdir -p "$dir"; chmod 755 "$dir"
+  TREES[$i]=$tree; PORTS[$i]=$((PORT + i)); DIRS[$i]=$dir
+  start_talus "$i"
   sqlvar="SQL_$i"
   if [ -n "${!sqlvar:-}" ]; then
     PGPASSWORD=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).password)' "$dir/embedded-pg.json") \
@@ -141,6 +157,16 @@ for pair in $(seq 1 "$PAIRS"); do
   fi
   for i in "${order[@]}"; do
     settle
+    if [ "$RESTART" = 1 ]; then
+      stop_pid "${PIDS[$i]}" 300
+      start_talus "$i"
+      # the name filter is built in the background: let it finish (PostgreSQL's CPU for it is not counted)
+      for _ in $(seq 1 600); do
+        building=$(timeout 5 redis-cli -p "${PORTS[$i]}" INFO talus 2>/dev/null | tr -d '\r' | awk -F: '$1 == "name_filters_building" {print $2}')
+        [ "${building:-0}" = 0 ] && break
+        sleep 0.1
+      done
+    fi
     t0=$(ticks "${PIDS[$i]}"); g0=$(pg_ticks "${DIRS[$i]}")
     rps=$(bench "${PORTS[$i]}" "$N")
     settle

@@ -20,6 +20,8 @@ import { migrate, readLibraries, readStartState } from './storage/migrate.js';
 import { Flusher } from './storage/flusher.js';
 import { Loader } from './storage/loader.js';
 import { Janitor } from './storage/janitor.js';
+import { NameFilterBuild } from './storage/name-filter-build.js';
+import { NameFilter } from './keyspace/name-filter.js';
 import { Logger } from './observability/logger.js';
 import { Slowlog } from './observability/slowlog.js';
 import { LatencyMonitor } from './observability/latency.js';
@@ -97,6 +99,7 @@ export class Talus implements ServerControl {
   private cron: NodeJS.Timeout | undefined;
   readonly memory = new MemoryGuard(() => this.resumeThrottled());
   private janitor: Janitor | undefined;
+  private nameFilterBuild: NameFilterBuild | undefined;
   private expiry: ActiveExpiry | undefined;
   private shuttingDown = false;
   readonly monitors = new Set<Session>();
@@ -258,6 +261,12 @@ export class Talus implements ServerControl {
       d.count = n;
       d.complete = n === 0;
     }
+    // Name filters (docs/architecture.md, "Names known absent"): ready at once
+    // for empty dbs, built in the background for the others (start, below).
+    this.keyspace.nameFilterMaxBytes = v.nameFilterMaxMemory;
+    for (const d of this.keyspace.dbs) {
+      d.names = d.count === 0 ? this.keyspace.emptyNameFilter() : NameFilter.create(d.count, v.nameFilterMaxMemory, false);
+    }
     this.flusher = new Flusher(
       this.database,
       this.keyspace,
@@ -366,6 +375,9 @@ export class Talus implements ServerControl {
     this.memory.settle();
     await this.listen();
     this.replication.start();
+    // after listening: the build must not delay start (until a db's filter is ready, its misses are read as before)
+    this.nameFilterBuild = new NameFilterBuild(db, this.keyspace, this.flusher, this.log);
+    this.nameFilterBuild.start();
   }
 
   /** The session a follower applies its leader's records in: no socket, authenticated, flagged `master`. */
@@ -746,6 +758,7 @@ export class Talus implements ServerControl {
     for (const c of [...this.clients.values()]) c.close();
     await this.backups?.stop().catch((err) => this.log.warning(`backup shutdown: ${(err as Error).message}`));
     await this.janitor?.stop();
+    this.nameFilterBuild?.stop();
     await this.database?.close().catch(() => undefined);
     await this.embedded?.stop();
     this.log.notice('Talus is now ready to exit, bye bye...');

@@ -89,6 +89,7 @@ describe('metrics and health endpoints', function () {
       'talus_dirty_keys', 'talus_throttled_clients', 'talus_changelog_offset', 'talus_durable_offset',
       'talus_commit_duration_seconds_count', 'talus_commit_batch_size_count', 'talus_cold_read_duration_seconds_count',
       'talus_postgres_pool_connections{state="total"}', 'talus_storage_healthy',
+      'talus_name_filter_bytes', 'talus_name_filter_names', 'talus_name_filters_ready', 'talus_name_filter_reads_avoided_total',
     ];
     for (const n of names) expect(after.has(n), `${n} in /metrics`).to.equal(true);
     expect(after.get('redis_up')).to.equal(1);

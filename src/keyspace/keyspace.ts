@@ -3,6 +3,7 @@ import { Changelog, encodeEffect } from '../replication/changelog.js';
 import { lfuTouch, type LfuSettings } from './lfu.js';
 import type { DbEvent, Effect, KeyEvent, MissListener, Mutation, MutationListener } from './events.js';
 import { byteAfter } from '../util/hyperloglog.js';
+import { NameFilter } from './name-filter.js';
 
 /** A logical database (SELECT n). */
 export class Db {
@@ -18,6 +19,12 @@ export class Db {
    * absence, with no PostgreSQL lookup.
    */
   complete = false;
+  /**
+   * The names that may have a row in PostgreSQL, once built (NameFilter.ready):
+   * a name it rules out is known absent too, complete or not. Undefined: no
+   * filter (name-filter-max-memory 0, or the db outgrew it), every miss is read.
+   */
+  names: NameFilter | undefined;
   /** bumped by FLUSHDB/SWAPDB so loads that started before can be discarded */
   epoch = 0;
   /** seq of the last db-wide change; PostgreSQL is only read for this db once it is durable */
@@ -110,7 +117,13 @@ export class Keyspace {
    * a write would overwrite it and miscount the db. The executor makes every
    * key a command names resident first, so this stays 0; the replay test checks it.
    */
-  stats = { hits: 0, misses: 0, expired: 0, evicted: 0, loads: 0, unreported: 0, unplanned: 0 };
+  stats = { hits: 0, misses: 0, expired: 0, evicted: 0, loads: 0, unreported: 0, unplanned: 0, ruledOut: 0, nameFiltersDropped: 0 };
+  /**
+   * The most bytes one db's name filter may take (name-filter-max-memory; 0 =
+   * no filters); set by the server before it builds them, and read when
+   * FLUSHDB makes a db's filter anew.
+   */
+  nameFilterMaxBytes = 0;
   /** LFU counters (OBJECT FREQ): kept while maxmemory-policy is an LFU one (the server sets these from the config) */
   readonly lfu: LfuSettings = { enabled: false, logFactor: 10, decayMinutes: 1 };
   /** what derives from mutations: notifications, blocked clients, tracking (Keyspace.report) */
@@ -220,7 +233,38 @@ export class Keyspace {
 
   /** Whether a key's state is known without asking PostgreSQL. */
   isResident(db: Db, name: string): boolean {
-    return db.complete || this.entryOf(db, name) !== undefined;
+    return db.complete || this.entryOf(db, name) !== undefined || this.ruleOut(db, name);
+  }
+
+  /**
+   * For a name with no entry in a db that is not complete: if the db's name
+   * filter rules it out, PostgreSQL has no row for it, and a known absence
+   * is admitted as a read that found nothing would admit it (a rowless
+   * tombstone), without the read. True then.
+   */
+  ruleOut(db: Db, name: string): boolean {
+    const f = db.names;
+    if (f === undefined || !f.ready || db.complete || f.mayHold(name)) return false;
+    this.stats.ruledOut++;
+    this.placeAdmitted(db, name, null, undefined, 0, 0, 0);
+    return true;
+  }
+
+  /** A filter for a db that holds no key rows (at start, or after FLUSHDB): ready at once. */
+  emptyNameFilter(): NameFilter | undefined {
+    return this.nameFilterMaxBytes > 0 ? NameFilter.create(0, this.nameFilterMaxBytes, true) : undefined;
+  }
+
+  /** The name may get a key row: the db's filter must have it before it could be evicted. */
+  private noteName(db: Db, name: string): void {
+    const f = db.names;
+    if (f !== undefined && !f.add(name)) this.dropNameFilter(db);
+  }
+
+  /** The db's filter outgrew name-filter-max-memory: its misses are read again. */
+  dropNameFilter(db: Db): void {
+    db.names = undefined;
+    this.stats.nameFiltersDropped++;
   }
 
   /** Create or replace a key with a new value (SET, SADD on a new key, COPY target...). */
@@ -233,6 +277,8 @@ export class Keyspace {
       db.count++;
     }
     const isNew = e === undefined || e.type === null;
+    // a live entry's name was noted when it became live
+    if (isNew) this.noteName(db, name);
     const now = Date.now();
     if (e === undefined) {
       e = new Entry(db.index, name, type, value, 0, keyId);
@@ -559,6 +605,9 @@ export class Keyspace {
     db.expiring.clear();
     db.count = 0;
     db.complete = true;
+    // Its rows are deleted by the flush's barrier, before any read or insert
+    // that follows; a filter being built is abandoned (storage/name-filter-build.ts).
+    db.names = this.emptyNameFilter();
     db.epoch++;
     db.barrierSeq = seq;
     db.changeSeq = seq;
@@ -584,6 +633,13 @@ export class Keyspace {
 
   /** Admit a value read from PostgreSQL (or a known absence) into the hot set. */
   admit(db: Db, name: string, type: KeyType | null, value: unknown, size: number, expireAt: number, keyId: number): Entry {
+    // the filter may be being built, or have been given up and built anew by FLUSHDB since the read started
+    if (type !== null) this.noteName(db, name);
+    this.stats.loads++;
+    return this.placeAdmitted(db, name, type, value, size, expireAt, keyId);
+  }
+
+  private placeAdmitted(db: Db, name: string, type: KeyType | null, value: unknown, size: number, expireAt: number, keyId: number): Entry {
     const e = new Entry(db.index, name, type, value, expireAt, keyId);
     e.metaDirty = false; // it mirrors its row
     // a known absence: PostgreSQL has no row for the name (a write to it inserts one)
@@ -595,7 +651,6 @@ export class Keyspace {
     e.lastAccess = now;
     e.freqMinute = Math.floor(now / 60_000);
     this.resize(e, size);
-    this.stats.loads++;
     return e;
   }
 

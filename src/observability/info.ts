@@ -10,6 +10,7 @@ import type { Talus } from '../talus.js';
 import type { Command } from '../commands/table.js';
 import type { ServerStats } from '../execution/context.js';
 import { VERSION } from '../version.js';
+import type { Keyspace } from '../keyspace/keyspace.js';
 
 /** Server-level state INFO and the server commands share, beyond what Talus keeps. */
 export interface ServerRuntime {
@@ -501,6 +502,7 @@ function talus(t: Talus): Fields {
     // how far below maxmemory the hot set is held while RSS is near maxmemory + 200 MB (server/memory.ts)
     ['hot_set_squeeze_bytes', Math.round(t.memory.squeeze)],
     ['dbs_fully_resident', complete],
+    ...nameFilterFields(ks),
     ['dirty_entries', ks?.dirtyCount ?? 0],
     ['throttled_clients', t.throttledCount],
     ['big_request_bytes', t.bigReads.bytes],
@@ -526,6 +528,36 @@ function talus(t: Talus): Fields {
     ['scheduler_waiting', t.scheduler?.waiting ?? 0],
     ['clients_awaiting_durability', t.awaitingDurability.size],
     ['active_expire_enabled', t.activeExpire ? 1 : 0],
+  ];
+}
+
+/**
+ * The name filters (keyspace/name-filter.ts): names and bytes of every db's
+ * (their bytes are in used_memory and used_memory_overhead, as ArrayBuffers
+ * outside the hot set), dbs whose filter is ready, being built or was given
+ * up, and names they ruled out (reads of PostgreSQL not made).
+ */
+function nameFilterFields(ks: Keyspace | undefined): Fields {
+  let names = 0;
+  let bytes = 0;
+  let ready = 0;
+  let building = 0;
+  for (const db of ks?.dbs ?? []) {
+    const f = db.names;
+    if (f === undefined) continue;
+    names += f.names;
+    bytes += f.bytes;
+    if (f.ready) ready++;
+    else building++;
+  }
+  return [
+    ['name_filter_names', names],
+    ['name_filter_bytes', bytes],
+    ['name_filter_bytes_human', bytesToHuman(bytes)],
+    ['name_filters_ready', ready],
+    ['name_filters_building', building],
+    ['name_filters_given_up', ks?.stats.nameFiltersDropped ?? 0],
+    ['name_filter_reads_avoided', ks?.stats.ruledOut ?? 0],
   ];
 }
 

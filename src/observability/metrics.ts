@@ -233,6 +233,10 @@ export class Metrics {
     this.fromField('gauge', 'talus_hot_set_entries', 'hot_set_entries', 'Resident entries (tombstones of known-absent keys included).');
     this.fromField('counter', 'talus_hot_set_hits_total', 'hot_set_hits', 'Key lookups served from memory.');
     this.fromField('counter', 'talus_hot_set_misses_total', 'hot_set_misses', 'Keys read from PostgreSQL (not resident when asked for).');
+    this.fromField('gauge', 'talus_name_filter_bytes', 'name_filter_bytes', 'Bytes of the filters of names that may have a row in PostgreSQL (counted in used_memory).');
+    this.fromField('gauge', 'talus_name_filter_names', 'name_filter_names', 'Names in those filters.');
+    this.fromField('gauge', 'talus_name_filters_ready', 'name_filters_ready', 'Dbs whose name filter is built (it rules names out).');
+    this.fromField('counter', 'talus_name_filter_reads_avoided_total', 'name_filter_reads_avoided', 'Names known absent by a name filter: PostgreSQL reads not made.');
     this.fromField('gauge', 'talus_dirty_keys', 'dirty_entries', 'Changed keys not yet committed to PostgreSQL (the commit backlog).');
     this.fromField('gauge', 'talus_throttled_clients', 'throttled_clients', 'Clients not read until the commit backlog shrinks.');
     this.fromField('gauge', 'talus_big_request_bytes', 'big_request_bytes', 'Bytes of big requests read and not yet run, bounded together.');

@@ -136,7 +136,8 @@ export class Loader implements Pager {
   holds(ref: KeyRef): boolean {
     const d = ref.db;
     const e = this.ks.entryOf(d, ref.name);
-    if (e === undefined) return d.complete;
+    // no entry: known absent in a complete db, or one whose name filter rules the name out (admitted then)
+    if (e === undefined) return d.complete || this.ks.ruleOut(d, ref.name);
     if (e.type === null || e.type === 'string' || (e.value as MaybePaged).pages == null) return true;
     return codecFor(e.type).satisfies!(e.value, ref.access ?? WHOLE);
   }
