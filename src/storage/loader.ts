@@ -276,9 +276,14 @@ export class Loader implements Pager {
     const epoch = d.epoch;
     const started = performance.now();
     this.lastReadAt = started;
-    const done = (err?: Error) => {
+    const waitersOf = new Map(batch);
+    // Names are answered as their values land: big strings one by one (below), the rest together.
+    const settle = (names: Iterable<string>, err?: Error) => {
       const byName = this.inflight.get(d);
-      for (const [name, waiters] of batch) {
+      for (const name of names) {
+        const waiters = waitersOf.get(name);
+        if (waiters === undefined) continue;
+        waitersOf.delete(name);
         byName?.delete(name);
         for (const w of waiters) (err ? w.reject(err) : w.resolve());
       }
@@ -295,16 +300,19 @@ export class Loader implements Pager {
       });
       this.stats.keyQueries++;
       const rows = await keyRows(this.db, d.index, keys);
-      // Big collections are opened paged; the rest are read whole.
+      // Big collections are opened paged; big strings are read apart; the rest are read whole.
       const threshold = this.pagedThreshold;
       const big = new Map<KeyType, Array<{ keyId: number; length: number }>>();
       const whole = new Map<KeyType, number[]>();
       const large: KeyRow[] = [];
+      const rest: KeyRow[] = [];
       for (const r of rows) {
         if (r.type === 'string') {
           if (r.value === null && (r.value_bytes ?? 0) > 0) large.push(r);
+          else rest.push(r);
           continue;
         }
+        rest.push(r);
         if (threshold > 0 && r.length > threshold && codecFor(r.type).openPaged) {
           let list = big.get(r.type);
           if (!list) big.set(r.type, (list = []));
@@ -316,7 +324,6 @@ export class Loader implements Pager {
         ids.push(r.key_id);
       }
       const values = new Map<number, unknown>();
-      for (const r of large) values.set(r.key_id, await this.readLargeString(d.index, r.key, r.value_bytes!));
       for (const [type, list] of big) {
         const opened = await codecFor(type).openPaged!(this.pageContext, list);
         for (const { keyId } of list) {
@@ -333,28 +340,39 @@ export class Loader implements Pager {
         if (!codec.load) throw new Error(`type ${type} cannot be loaded`);
         for (const [id, v] of await codec.load(this.db, ids)) values.set(id, v);
       }
-      // A FLUSHDB/SWAPDB while we were reading makes these results stale: the
-      // keys are gone (no command on them could run meanwhile: they queue on us).
-      if (d.epoch === epoch) {
-        const found = new Set<string>();
-        for (const r of rows) {
-          const name = nameOf.get(r.key.toString('latin1'))!;
-          found.add(name);
-          if (d.entries.has(name)) continue;
-          const value = r.type === 'string' ? r.value ?? values.get(r.key_id) ?? Buffer.alloc(0) : values.get(r.key_id);
-          const codec = codecFor(r.type);
-          codec.readRowNote?.(value, r.value);
-          this.ks.admit(d, name, r.type, value, codec.sizeOf(value), r.expire_at ?? 0, r.key_id);
-        }
-        for (const [name] of batch) {
-          if (!found.has(name) && !d.entries.has(name)) this.ks.admit(d, name, null, undefined, 0, 0, 0);
-        }
+      const admit = (r: KeyRow, value: unknown): string => {
+        const name = nameOf.get(r.key.toString('latin1'))!;
+        // A FLUSHDB/SWAPDB while we were reading makes these results stale: the
+        // keys are gone (no command on them could run meanwhile: they queue on us).
+        if (d.epoch !== epoch || d.entries.has(name)) return name;
+        const codec = codecFor(r.type);
+        codec.readRowNote?.(value, r.value);
+        this.ks.admit(d, name, r.type, value, codec.sizeOf(value), r.expire_at ?? 0, r.key_id);
+        return name;
+      };
+      const answered = rest.map((r) => admit(r, r.type === 'string' ? r.value ?? Buffer.alloc(0) : values.get(r.key_id)));
+      values.clear();
+      // names without a row: known absent
+      const withRow = new Set(answered);
+      for (const r of large) withRow.add(nameOf.get(r.key.toString('latin1'))!);
+      for (const [name] of batch) {
+        if (withRow.has(name)) continue;
+        if (d.epoch === epoch && !d.entries.has(name)) this.ks.admit(d, name, null, undefined, 0, 0, 0);
+        answered.push(name);
+      }
+      this.onAdmitted();
+      settle(answered);
+      // Each big string is answered as soon as it is read: held until the
+      // batch's last one, clients reading several big cold values at once had
+      // them all in memory together, whatever the read budget.
+      for (const r of large) {
+        const name = admit(r, await this.readLargeString(d.index, r.key, r.value_bytes!));
         this.onAdmitted();
+        settle([name]);
       }
       this.onRead(performance.now() - started);
-      done();
     } catch (err) {
-      done(err as Error);
+      settle([...waitersOf.keys()], err as Error);
     }
   }
 }
