@@ -117,8 +117,9 @@ export function hashName(s: string): void {
   hashed = s;
 }
 
+/** Hash a name given as bytes (read from PostgreSQL) as hashName hashes its latin1 string. */
 export function hashNameBytes(s: Uint8Array): void {
-  hashBytes(s);
+  hashString(Buffer.from(s.buffer, s.byteOffset, s.length).toString('latin1'));
   hashed = undefined;
 }
 
@@ -127,19 +128,6 @@ function hashString(s: string): void {
   let b = 0x9747b28c ^ s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i) & 0xff;
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  h.a = fmix(a);
-  h.b = fmix(b);
-}
-
-function hashBytes(s: Uint8Array): void {
-  let a = 0x811c9dc5;
-  let b = 0x9747b28c ^ s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 15;
