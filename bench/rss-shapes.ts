@@ -8,11 +8,13 @@
  *   4. slow:  one connection sends 5,000 GETs of a 64 KiB value (320 MB of replies), reads
  *             nothing for 5 s, then reads at 32 MB/s;
  *   5. big:   8 clients at once, each SETting 2 values of 16 MB (256 MB), then each reading
- *             its values back (most of them cold by then), each value checked.
+ *             its values back (most of them cold by then), each value checked;
+ *   6. subs:  20 subscribers that stop reading and one that reads, while a publisher sends
+ *             2,000 messages of 64 KiB (125 MB to each subscriber); the reader gets every one.
  * Peak RSS per shape: the kernel's VmHWM (reset before each shape through
  * /proc/<pid>/clear_refs) and VmRSS sampled every 50 ms, whichever is higher.
  *
- *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,slow,big]
+ *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,slow,big,subs]
  *                                 [--talus-args '--appendfsync everysec']
  * (--scale multiplies every shape's volume; extra Talus options go in --talus-args)
  */
@@ -23,7 +25,7 @@ import { peakRssMb, pipelinedGets, pipelinedMsets, redisCliPipe, resetPeak, rssS
 
 const maxmemoryMb = Number(option('maxmemory-mb', '64'));
 const scale = Number(option('scale', '1'));
-const shapes = option('shapes', 'pipe,mset,cold,slow,big').split(',');
+const shapes = option('shapes', 'pipe,mset,cold,slow,big,subs').split(',');
 const extra = option('talus-args', '').split(/\s+/).filter(Boolean);
 const KB64 = 64 * 1024;
 const limitMb = maxmemoryMb + 200;
@@ -97,6 +99,32 @@ await measure('big', async () => {
     for (const c of clients) c.disconnect();
   }
   return `8 clients x ${perClient} SETs of 16 MB at once, then GETs of them`;
+});
+
+await measure('subs', async () => {
+  const count = Math.round(2000 * scale);
+  const stalled = await Promise.all(Array.from({ length: 20 }, async () => {
+    const s = new Redis({ port: server.port });
+    await s.subscribe('shapes');
+    s.stream.pause(); // reads nothing from now on
+    return s;
+  }));
+  const reader = new Redis({ port: server.port });
+  let received = 0;
+  reader.on('messageBuffer', () => received++);
+  await reader.subscribe('shapes');
+  const message = Buffer.alloc(KB64, 'p');
+  try {
+    for (let sent = 0; sent < count; sent += 100) {
+      await Promise.all(Array.from({ length: Math.min(100, count - sent) }, () => client.publish('shapes', message)));
+    }
+    for (let i = 0; i < 200 && received < count; i++) await new Promise((r) => setTimeout(r, 50));
+    if (received !== count) throw new Error(`the reading subscriber got ${received} of ${count}`);
+  } finally {
+    for (const s of [...stalled, reader]) s.disconnect();
+  }
+  const closed = /evicted_clients:(\d+)/.exec(await client.info('stats'))?.[1];
+  return `20 stalled subscribers and a reader, ${count} PUBLISHes of 64 KiB (evicted_clients ${closed})`;
 });
 
 client.disconnect();

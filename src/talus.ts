@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { Client, OUTPUT_BOUND, ReadStop } from './server/client.js';
 import { BigReads } from './server/big-reads.js';
-import { clientMemoryLimit, evictClients } from './server/client-limits.js';
+import { clientMemoryLimit, closeSlowListeners, evictClients, listenerOutputBudget } from './server/client-limits.js';
 import { readConnection } from './server/connection-reads.js';
 import { CommandTable, type Command } from './commands/table.js';
 import type { Reply } from './protocol/reply.js';
@@ -144,6 +144,10 @@ export class Talus implements ServerControl {
   clientMemoryLimit = 0;
   /** a client's requests stop running while its unsent output is over this (server/client.ts OUTPUT_BOUND) */
   clientOutputBound = OUTPUT_BOUND;
+  /** subscribers' and monitors' unsent output, all together, stays under this (server/client-limits.ts) */
+  listenerOutputBudget = listenerOutputBudget(0);
+  /** bytes pushed to listeners since their output was last measured (see notePushed) */
+  private pushedSinceCheck = 0;
   /** incomplete big requests of all clients, bounded together (server/big-reads.ts) */
   readonly bigReads = new BigReads(Infinity);
 
@@ -183,6 +187,7 @@ export class Talus implements ServerControl {
       this.clientOutputBound = Math.max(OUTPUT_BOUND, obl.normal.hardBytes, obl.normal.softBytes);
       this.clientMemoryLimit = clientMemoryLimit(maxmemoryClients, maxmemory);
       this.bigReads.budget = bigReadBudget(maxmemory);
+      this.listenerOutputBudget = listenerOutputBudget(maxmemory);
     };
     clientLimits();
     for (const name of ['client-output-buffer-limit', 'maxmemory-clients', 'maxmemory']) config.onChange(name, clientLimits);
@@ -682,6 +687,23 @@ export class Talus implements ServerControl {
     this.stats.evictedClients += evictClients(this, this.clientMemoryLimit);
   }
 
+  /**
+   * A client was pushed `bytes` it did not ask for (pub/sub, MONITOR,
+   * invalidations). The cron bounds listeners' output ten times a second; a
+   * fast publisher could pile up far more than the budget in between, so
+   * every eighth of the budget pushed measures it at once.
+   */
+  notePushed(bytes: number): void {
+    this.pushedSinceCheck += bytes;
+    if (this.pushedSinceCheck > this.listenerOutputBudget / 8) this.boundListenerOutput();
+  }
+
+  /** Close the subscribers and monitors holding the most unsent output while all of it is over budget. */
+  private boundListenerOutput(): void {
+    this.pushedSinceCheck = 0;
+    this.stats.evictedClients += closeSlowListeners(this, this.listenerOutputBudget);
+  }
+
   /** Unload clean keys until the hot set fits maxmemory (they stay in PostgreSQL). */
   evict(maxScan?: number): void {
     // Not while a script runs or waits for a key: the key it waits for would go as it lands, again and again.
@@ -729,6 +751,7 @@ export class Talus implements ServerControl {
     if (storageToo) this.memory.tick(this.keyspace?.bytes ?? 0, v.maxmemory);
     // Output limits also while nothing is written (a soft limit's time runs out); then client eviction.
     if (this.outputLimitsOn) for (const c of [...this.clients.values()]) c.overOutputLimit();
+    if (storageToo) this.boundListenerOutput();
     if (this.clientMemoryLimit > 0) this.evictClients();
     if (v.timeout > 0) {
       const limit = Date.now() - v.timeout * 1000;

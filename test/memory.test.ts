@@ -117,6 +117,50 @@ describe('memory bound whatever the client does', function () {
     }
   });
 
+  it('subscribers and monitors that stop reading are closed once their unsent output passes a quarter of maxmemory', async () => {
+    const c = srv.client();
+    // without per-client limits: only the bound on all listeners together stops them
+    await c.config('SET', 'client-output-buffer-limit', 'pubsub 0 0 0');
+    const stalled: net.Socket[] = [];
+    const reader = srv.client();
+    try {
+      for (let i = 0; i < 6; i++) {
+        const s = net.connect({ port: srv.port, host: '127.0.0.1' });
+        s.on('error', () => undefined);
+        s.write(resp('CLIENT', 'SETNAME', `stalled${i}`));
+        s.write(i === 5 ? resp('MONITOR') : resp('SUBSCRIBE', 'news'));
+        stalled.push(s);
+      }
+      await sleep(300);
+      for (const s of stalled) s.pause(); // from now on they read nothing
+      let received = 0;
+      reader.on('messageBuffer', () => received++);
+      await reader.subscribe('news');
+      const before = Number(/evicted_clients:(\d+)/.exec(String(await c.info('stats')))![1]);
+      const message = Buffer.alloc(256 * 1024, 'm');
+      let worst = 0;
+      for (let batch = 0; batch < 20; batch++) {
+        await Promise.all(Array.from({ length: 20 }, () => c.publish('news', message)));
+        const list = String(await c.client('LIST'));
+        const held = [...list.matchAll(/name=stalled\d .*?omem=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+        worst = Math.max(worst, held);
+      }
+      // 400 x 256 KB = 100 MB to each; the budget is 16 MB, checked every 2 MB pushed
+      expect(worst, 'unsent output of the stalled listeners').to.be.below(24 << 20);
+      const list = String(await c.client('LIST'));
+      expect(list.match(/name=stalled/g)?.length ?? 0, 'stalled listeners left').to.be.at.most(1);
+      for (let i = 0; i < 100 && received < 400; i++) await sleep(50);
+      expect(received, 'messages the reading subscriber got').to.equal(400);
+      const after = Number(/evicted_clients:(\d+)/.exec(String(await c.info('stats')))![1]);
+      expect(after - before).to.be.at.least(5);
+      expect(srv.output()).to.match(/subscribers and monitors hold \d+ MB unsent, over 16 MB/);
+    } finally {
+      for (const s of stalled) s.destroy();
+      reader.disconnect();
+      await c.config('SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60');
+    }
+  });
+
   it('maxmemory-clients closes the client holding the most memory', async () => {
     const c = srv.client();
     await c.client('SETNAME', 'small');

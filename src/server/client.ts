@@ -340,6 +340,7 @@ export class Client implements Connection, BigReader {
    * several event-loop turns, calling `flushOutput`).
    */
   push(reply: Reply, seq = 0, writeSoon = true): void {
+    this.talus.notePushed(replyBytes(reply));
     if (this.pending.length === 0 && seq <= this.talus.flusher.durableSeq) {
       this.writer.write(reply, this.session.protocol);
     } else {
