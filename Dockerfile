@@ -37,9 +37,10 @@ LABEL org.opencontainers.image.title="Talus" \
 
 # postgresql-client-15: pg_dump/pg_restore of the embedded server's major version (15);
 # tini: PID 1 that forwards signals to Talus and reaps exited children;
-# redis-tools: redis-cli for the Helm chart's start and preStop scripts (Sentinel queries).
+# redis-tools: redis-cli for the Helm chart's start and preStop scripts (Sentinel queries);
+# libjemalloc2: the malloc bin/talus preloads (RSS closer to maxmemory with big values).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client-15 tini redis-tools ca-certificates \
+ && apt-get install -y --no-install-recommends postgresql-client-15 tini redis-tools libjemalloc2 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 1001 talus \
  && useradd --uid 1001 --gid 1001 --home-dir /opt/talus --no-create-home --shell /usr/sbin/nologin talus \

@@ -102,4 +102,32 @@ describe('process options: pidfile, daemonize, shutdown-on-sigterm', function ()
     expect(srv.proc.exitCode).to.equal(0);
     expect(srv.output()).to.include('Received SIGINT');
   });
+
+  it('runs on jemalloc when the system has it, TALUS_MALLOC=glibc on glibc; PostgreSQL does not inherit the preload', async () => {
+    const hasJemalloc = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].some((f) => fs.existsSync(f));
+    const dir = tempDir('malloc');
+    const srv = await startTalus([], { embedded: true, dir });
+    try {
+      const r = srv.client();
+      const info = String(await r.info('memory'));
+      expect(/mem_allocator:(\w+)/.exec(info)?.[1]).to.equal(hasJemalloc ? 'jemalloc' : 'libc');
+      const pid = Number(/process_id:(\d+)/.exec(String(await r.info('server')))![1]);
+      expect(fs.readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libjemalloc')).to.equal(hasJemalloc);
+      const postmaster = Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      expect(fs.readFileSync(`/proc/${postmaster}/maps`, 'utf8')).not.to.include('libjemalloc');
+      r.disconnect();
+      expect(srv.output()).not.to.include('Ignoring unknown environment variable');
+    } finally {
+      await srv.stop();
+    }
+    const plain = await startTalus([], { env: { TALUS_MALLOC: 'glibc' } });
+    try {
+      const r = plain.client();
+      expect(/mem_allocator:(\w+)/.exec(String(await r.info('memory')))?.[1]).to.equal('libc');
+      r.disconnect();
+      expect(plain.output()).not.to.include('Ignoring unknown environment variable');
+    } finally {
+      await plain.stop();
+    }
+  });
 });

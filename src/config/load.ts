@@ -49,6 +49,9 @@ export interface LoadOptions {
   dotenv?: boolean;
 }
 
+/** Read by bin/talus, not options: TALUS_MALLOC picks the malloc, TALUS_NODE_OPTIONS node's flags. */
+const LAUNCHER_VARIABLES = ['TALUS_MALLOC', 'TALUS_NODE_OPTIONS'];
+
 /** "from /etc/talus.conf:12", "from environment variable TALUS_PORT", "from command line". */
 export function describeOrigin(o: ConfigOrigin): string {
   switch (o.kind) {
@@ -262,7 +265,7 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   }
   for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env.set(k, { value: v });
 
-  const known = new Set<string>();
+  const known = new Set<string>(LAUNCHER_VARIABLES);
   for (const def of OPTIONS) {
     for (const variable of def.env) known.add(variable);
     const variable = def.env.find((n) => env.has(n));

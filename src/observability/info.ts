@@ -10,6 +10,7 @@ import type { Talus } from '../talus.js';
 import type { Command } from '../commands/table.js';
 import type { ServerStats } from '../execution/context.js';
 import { VERSION } from '../version.js';
+import { mallocName } from '../util/allocator.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 
 /** Server-level state INFO and the server commands share, beyond what Talus keeps. */
@@ -267,7 +268,7 @@ function memory(t: Talus): Fields {
     ['mem_clients_normal', clientMemory(t)],
     ['mem_cluster_links', 0],
     ['mem_aof_buffer', 0],
-    ['mem_allocator', `v8-${process.versions.v8}`],
+    ['mem_allocator', mallocName()],
     ['active_defrag_running', 0],
     ['lazyfree_pending_objects', 0],
     ['lazyfreed_objects', 0],

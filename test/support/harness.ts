@@ -112,13 +112,13 @@ export function takeSeamViolations(): string[] {
  */
 export async function startTalus(
   args: string[] = [],
-  opts: { embedded?: boolean; databaseUrl?: string; dir?: string } = {},
+  opts: { embedded?: boolean; databaseUrl?: string; dir?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<TalusProcess> {
   const full = ['--port', '0', '--bind', '127.0.0.1', '--dir', opts.dir ?? tempDir(), '--loglevel', 'notice', ...args];
   if (!opts.embedded && !args.includes('--database-url')) {
     full.push('--database-url', opts.databaseUrl ?? (await freshDatabase()));
   }
-  const proc = spawn(LAUNCHER, full, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT, env: { ...process.env, NODE: process.execPath } });
+  const proc = spawn(LAUNCHER, full, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT, env: { ...process.env, NODE: process.execPath, ...opts.env } });
   let out = '';
   // TALUS_TEST_LOG_DIR keeps each server's output in a file (for a hang or a failure seen only now and then)
   const logFile = process.env.TALUS_TEST_LOG_DIR ? path.join(process.env.TALUS_TEST_LOG_DIR, `talus-${proc.pid}.log`) : undefined;
