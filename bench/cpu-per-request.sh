@@ -17,6 +17,8 @@
 #   SQL_<i>="..."             SQL run on the i-th instance's PostgreSQL (from 0) once it
 #                             is up, before the warm-up: a PostgreSQL-side change measured
 #                             against the same build without it (BUILDS="$PWD $PWD")
+#   ENV_<i>="NAME=value ..."  environment of the i-th instance only (e.g. ENV_0="TALUS_MALLOC=glibc":
+#                             glibc's malloc against jemalloc, BUILDS="$PWD $PWD")
 #   ARGS_<i>="--opt value"    options of the i-th instance only (an option measured
 #                             against the same build without it)
 #   RESTART=1                 restart each Talus (SIGTERM, start again on its data) before
@@ -102,9 +104,9 @@ bench() { # port n [test]
 
 declare -a TREES=()
 start_talus() { # i
-  local i=$1 argsvar="ARGS_$1"
+  local i=$1 argsvar="ARGS_$1" envvar="ENV_$1"
   # shellcheck disable=SC2086 # options split on spaces
-  "${TREES[$i]}/bin/talus" --port "${PORTS[$i]}" --bind 127.0.0.1 --dir "${DIRS[$i]}" --appendfsync "$MODE" --loglevel warning ${!argsvar:-} >>"$WORK/talus-$i.log" 2>&1 &
+  env ${!envvar:-} "${TREES[$i]}/bin/talus" --port "${PORTS[$i]}" --bind 127.0.0.1 --dir "${DIRS[$i]}" --appendfsync "$MODE" --loglevel warning ${!argsvar:-} >>"$WORK/talus-$i.log" 2>&1 &
   PIDS[$i]=$!
   for _ in $(seq 1 600); do
     [ "$(timeout 5 redis-cli -p "${PORTS[$i]}" PING 2>/dev/null)" = PONG ] && break

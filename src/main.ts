@@ -4,6 +4,7 @@ import { ConfigError } from './config/errors.js';
 import { ConfigStore } from './config/store.js';
 import { Talus } from './talus.js';
 import { VERSION } from './version.js';
+import { withholdPreload } from './util/allocator.js';
 import {
   isDaemonChild,
   pidfilePath,
@@ -16,6 +17,7 @@ import {
 
 /** `talus [talus.conf] [--option value ...]`, like redis-server; `talus restore|backup ...` for backups. */
 async function main(argv: string[]): Promise<number> {
+  withholdPreload();
   if (argv[0] === 'restore' || argv[0] === 'backup') {
     // talus restore / talus backup ... (docs/backup.md)
     const { runBackupCli } = await import('./backup/cli.js');

@@ -2,7 +2,8 @@
  * Process-level options: daemonize, pidfile, shutdown-on-sigterm/sigint.
  *
  * daemonize: Node cannot fork, so the first process starts a detached copy of
- * itself (same node flags, arguments and environment, plus DAEMONIZED_TALUS_CHILD)
+ * itself (same node flags, arguments and environment, with bin/talus's malloc preload,
+ * plus DAEMONIZED_TALUS_CHILD)
  * with no terminal: its output goes to `logfile`, or nowhere. The first
  * process exits 0 once the copy accepts connections (the copy says so over an
  * IPC channel), or 1 if the copy exits first; so `talus --daemonize yes`
@@ -12,6 +13,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TalusConfig } from '../config/schema.js';
+import { preloadVariables } from '../util/allocator.js';
 
 // Not TALUS_*: those name options, and an unknown one is warned about.
 const CHILD_MARK = 'DAEMONIZED_TALUS_CHILD';
@@ -36,7 +38,7 @@ export function startDaemon(logfile: string): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     detached: true,
     stdio: ['ignore', out, out, 'ipc'],
-    env: { ...process.env, [CHILD_MARK]: '1' },
+    env: { ...process.env, ...preloadVariables(), [CHILD_MARK]: '1' },
   });
   if (typeof out === 'number') fs.closeSync(out);
   return new Promise((resolve) => {

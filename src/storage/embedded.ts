@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { childEnvironment } from '../util/allocator.js';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -98,7 +97,7 @@ export async function startEmbeddedPostgres(opts: {
       uid: cmd.uid,
       gid: cmd.gid,
       cwd: root,
-      env: { ...childEnvironment(), ...POSTGRES_MALLOC },
+      env: { ...process.env, ...POSTGRES_MALLOC },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: false,
     });
@@ -275,7 +274,7 @@ async function initCluster(
       '--encoding=UTF8', '--locale=C', '--no-instructions',
     ]);
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(cmd.file, cmd.args, { uid: cmd.uid, gid: cmd.gid, cwd: root, env: childEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(cmd.file, cmd.args, { uid: cmd.uid, gid: cmd.gid, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

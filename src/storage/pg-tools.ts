@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { childEnvironment } from '../util/allocator.js';
 import path from 'node:path';
 
 /**
@@ -84,7 +83,7 @@ function run(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ cod
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
-    const child = spawn(bin, args, { env: { ...childEnvironment(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (err) => resolve({ code: -1, stdout, stderr: err.message }));
