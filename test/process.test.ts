@@ -16,6 +16,9 @@ const alive = (pid: number) => {
   }
 };
 
+/** Whether bin/talus finds jemalloc on this machine (Debian's libjemalloc2). */
+const hasJemalloc = () => ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].some((f) => fs.existsSync(f));
+
 /** Wait until the process is gone (polling: it is not our child). */
 async function gone(pid: number): Promise<void> {
   while (alive(pid)) await new Promise((r) => setTimeout(r, 100));
@@ -58,6 +61,8 @@ describe('process options: pidfile, daemonize, shutdown-on-sigterm', function ()
       // ready means ready: no retry needed
       expect(await r.set('k', 'v')).to.equal('OK');
       expect(await r.get('k')).to.equal('v');
+      // the detached copy runs on the malloc the launcher preloaded
+      expect(/mem_allocator:(\w+)/.exec(String(await r.info('memory')))?.[1]).to.equal(hasJemalloc() ? 'jemalloc' : 'libc');
     } finally {
       r.disconnect();
     }
@@ -104,15 +109,14 @@ describe('process options: pidfile, daemonize, shutdown-on-sigterm', function ()
   });
 
   it('runs on jemalloc when the system has it, TALUS_MALLOC=glibc on glibc; PostgreSQL does not inherit the preload', async () => {
-    const hasJemalloc = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].some((f) => fs.existsSync(f));
     const dir = tempDir('malloc');
     const srv = await startTalus([], { embedded: true, dir });
     try {
       const r = srv.client();
       const info = String(await r.info('memory'));
-      expect(/mem_allocator:(\w+)/.exec(info)?.[1]).to.equal(hasJemalloc ? 'jemalloc' : 'libc');
+      expect(/mem_allocator:(\w+)/.exec(info)?.[1]).to.equal(hasJemalloc() ? 'jemalloc' : 'libc');
       const pid = Number(/process_id:(\d+)/.exec(String(await r.info('server')))![1]);
-      expect(fs.readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libjemalloc')).to.equal(hasJemalloc);
+      expect(fs.readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libjemalloc')).to.equal(hasJemalloc());
       const postmaster = Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
       expect(fs.readFileSync(`/proc/${postmaster}/maps`, 'utf8')).not.to.include('libjemalloc');
       r.disconnect();
