@@ -22,9 +22,15 @@ const BIG_MEMBERS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll until `check` holds (the link is asynchronous); fails with `what` after `ms`. */
+/** A server loading a full sync answers -LOADING: not yet, for `until`. */
+const notYetIfLoading = (err: Error): false => {
+  if (err.message.startsWith('LOADING')) return false;
+  throw err;
+};
+
 async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!(await check())) {
+  while (!(await check().catch(notYetIfLoading))) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
