@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
+import type { Redis } from 'ioredis';
 import { freshDatabase, restartable, startTalus, talusInfo, tempDir } from './support/harness.js';
 import { migrate, MIGRATIONS_DIR } from '../src/storage/migrate.js';
 import { Logger } from '../src/observability/logger.js';
@@ -233,6 +234,108 @@ describe('storage', function () {
       c = srv.client();
       await c.select(1);
       expect(await c.mget('a', 'b', 'c', 'g', 'z')).to.deep.equal(['d1', 'b2', '2', 'g1', 'z1']);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('members new to PostgreSQL are inserted without an upsert; removed, re-added, binary and long members read back after a kill -9', async () => {
+    // A member first written where it was not in the value (the value mirrors
+    // the commits before; a paged one knows it absent) is a plain INSERT
+    // (MemberChanges.added), as are all members of a new key: one that had a
+    // row after all would fail its commit (flusher_failures).
+    const url = await freshDatabase();
+    const args = ['--database-url', url, '--paged-collection-threshold', '20'];
+    const bin = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const long = Buffer.concat([Buffer.alloc(3000, 0xe9), Buffer.from('end')]);
+    type Model = Map<string, number>; // member (hex) -> payload
+    interface Kind {
+      key: string;
+      add(c: Redis, m: Buffer, v: number): ReturnType<Redis['hset']>;
+      del(c: Redis, m: Buffer): ReturnType<Redis['hdel']>;
+      read(c: Redis): Promise<Model>;
+    }
+    const hexes = (pairs: Array<[Buffer, number]>): Model => new Map(pairs.map(([m, v]) => [m.toString('hex'), v]));
+    const kinds: Kind[] = [
+      {
+        key: 'h',
+        add: (c, m, v) => c.hset('h', m, String(v)),
+        del: (c, m) => c.hdel('h', m),
+        async read(c) {
+          const fields = await c.hkeysBuffer('h');
+          const values = await c.hmgetBuffer('h', ...fields);
+          return hexes(fields.map((f, i) => [f, Number(values[i]!.toString())]));
+        },
+      },
+      {
+        key: 's',
+        add: (c, m) => c.sadd('s', m),
+        del: (c, m) => c.srem('s', m),
+        read: async (c) => hexes((await c.smembersBuffer('s')).map((m) => [m, 0])),
+      },
+      {
+        key: 'z',
+        add: (c, m, v) => c.zadd('z', v, m),
+        del: (c, m) => c.zrem('z', m),
+        async read(c) {
+          const flat = await c.zrangeBuffer('z', '0', '-1', 'WITHSCORES');
+          const pairs: Array<[Buffer, number]> = [];
+          for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, Number(flat[i + 1]!.toString())]);
+          return hexes(pairs);
+        },
+      },
+    ];
+    const m = (s: string) => Buffer.from(s);
+    const models = kinds.map(() => new Map() as Model);
+    /** One step per kind: `ops` run in one MULTI (one commit), mirrored in the model. */
+    const step = async (c: Redis, ops: Array<['add', Buffer, number] | ['del', Buffer]>) => {
+      for (const [k, kind] of kinds.entries()) {
+        const tx = c.multi();
+        for (const op of ops) {
+          if (op[0] === 'add') {
+            kind.add(tx as unknown as Redis, op[1], kind.key === 's' ? 0 : op[2]);
+            models[k]!.set(op[1].toString('hex'), kind.key === 's' ? 0 : op[2]);
+          } else {
+            kind.del(tx as unknown as Redis, op[1]);
+            models[k]!.delete(op[1].toString('hex'));
+          }
+        }
+        await tx.exec();
+      }
+    };
+    const check = async (c: Redis) => {
+      for (const [k, kind] of kinds.entries()) expect(await kind.read(c), kind.key).to.deep.equal(models[k]);
+      expect((await talusInfo(c)).flusher_failures).to.equal(0);
+    };
+    let srv = await startTalus(args);
+    try {
+      let c = srv.client();
+      // a new key: every member inserted
+      await step(c, Array.from({ length: 30 }, (_, i) => ['add', m(`m${i}`), i] as ['add', Buffer, number]));
+      await step(c, [['add', bin, 1], ['add', long, 2], ['add', m('n1'), 3]]); // new members of a key with rows
+      await step(c, [['del', m('m0')], ['add', m('m0'), 4]]); // a row: deleted and written again in one commit
+      await step(c, [['add', m('t1'), 5], ['del', m('t1')]]); // added and removed: nothing to write
+      await step(c, [['add', m('t2'), 6], ['del', m('t2')], ['add', m('t2'), 7]]); // no row: one insert
+      await step(c, [['del', m('m1')]]);
+      await step(c, [['add', m('m1'), 8]]); // its delete committed: an insert
+      await step(c, [['add', m('m2'), 9]]); // an update of a row
+      await check(c);
+      await srv.kill();
+      srv = await startTalus(args);
+      c = srv.client();
+      expect((await talusInfo(c)).flusher_failures).to.equal(0);
+      // cold and over the threshold: paged, members read as they are needed
+      await step(c, [['add', m('m3'), 10]]); // a row read back: an upsert
+      await step(c, [['del', m('m4')]]);
+      await step(c, [['add', m('m4'), 11]]);
+      await step(c, [['add', m('after'), 12], ['add', bin, 13]]); // known absent: an insert; a row: an upsert
+      await step(c, [['del', m('m5')], ['add', m('m5'), 14], ['del', long]]);
+      await check(c);
+      await srv.kill();
+      srv = await startTalus(args);
+      c = srv.client();
+      await check(c);
+      expect((await talusInfo(c)).paged_opens).to.be.greaterThan(0);
     } finally {
       await srv.stop();
     }

@@ -10,13 +10,8 @@ export const hashCodec = memberCodec<HashValue>({
   table: 'talus.hashes',
   memberColumn: 'field',
   payload: [['value', 'bytea']],
-  get: (v, f) => {
-    const val = v.fields.get(f);
-    return val === undefined ? undefined : [val];
-  },
-  entries: function* (v) {
-    for (const [f, val] of v.fields) yield [f, [val]];
-  },
+  get: (v, f) => v.fields.get(f),
+  entries: (v) => v.fields,
   empty: () => {
     const v = new HashValue();
     v.changes.fresh = false;
@@ -36,9 +31,9 @@ export const setCodec = memberCodec<SetValue>({
   table: 'talus.sets',
   memberColumn: 'member',
   payload: [],
-  get: (v, m) => (v.members.has(m) ? [] : undefined),
+  get: (v, m) => (v.members.has(m) ? null : undefined),
   entries: function* (v) {
-    for (const m of v.members) yield [m, []];
+    for (const m of v.members) yield [m, null];
   },
   empty: () => {
     const v = new SetValue();

@@ -6,7 +6,10 @@ import { MemberPages, type Access } from '../keyspace/paging.js';
 import { MemberChanges, type TrackedCollection } from '../keyspace/values/changes.js';
 import type { TalusSchema } from './database.js';
 import { Entry, type KeyType } from '../keyspace/types.js';
-import { indexedForm } from '../util/indexed-names.js';
+import { indexedForm, SHORT_NAME_BYTES } from '../util/indexed-names.js';
+
+/** A member's payload column value: bytea (Buffer), float8 (number, or '-0'), or null without a payload column. */
+export type Payload = Buffer | number | string | null;
 
 export interface MemberTableSpec<V extends TrackedCollection> {
   type: KeyType;
@@ -14,12 +17,12 @@ export interface MemberTableSpec<V extends TrackedCollection> {
   table: string;
   /** e.g. 'field' or 'member' */
   memberColumn: string;
-  /** extra columns and their PostgreSQL types, e.g. [['value', 'bytea']] */
+  /** the payload column and its PostgreSQL type, if any, e.g. [['value', 'bytea']] */
   payload: ReadonlyArray<readonly [column: string, pgType: string]>;
-  /** the payload of a member, or undefined if it is not in the collection */
-  get(value: V, member: string): unknown[] | undefined;
-  /** every member with its payload */
-  entries(value: V): Iterable<[string, unknown[]]>;
+  /** the payload column's value of a member (null: no payload column), or undefined if it is not in the collection */
+  get(value: V, member: string): Payload | undefined;
+  /** every member with its payload (as `get`) */
+  entries(value: V): Iterable<[string, Payload]>;
   /** a new, empty value (with fresh=false: it mirrors rows read from PostgreSQL) */
   empty(): V;
   /** add a row read from PostgreSQL */
@@ -43,26 +46,32 @@ export interface MemberTableSpec<V extends TrackedCollection> {
  * new incarnation).
  */
 export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V>): TypeCodec {
+  if (spec.payload.length > 1) throw new Error(`${spec.table}: one payload column at most`);
   const payloadCols = spec.payload.map(([c]) => c);
   const onConflict =
     payloadCols.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${payloadCols.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
-  /** An upsert of member rows from unnest'ed arrays of these columns (key_id and the member first). */
-  const upsert = (name: string, memberCols: string[]): ArrayWrite => ({
+  /**
+   * A write of member rows from unnest'ed arrays of these columns (key_id and
+   * the member first): an upsert, or for rows known absent (MemberChanges.added,
+   * rowless) a plain insert. A row there after all (a bug) is a unique
+   * violation: that commit fails, is logged, and its retry upserts.
+   */
+  const rowWrite = (name: string, memberCols: string[], upsert: boolean): ArrayWrite => ({
     name,
     columns: ['bigint[]', ...memberCols.map(() => 'bytea[]'), ...spec.payload.map(([, t]) => `${t}[]`)],
     build: (params) => {
       const cols = ['key_id', ...memberCols, ...payloadCols].join(', ');
-      return sql`INSERT INTO ${sql.raw(spec.table)} (${sql.raw(cols)})
-        SELECT * FROM unnest(${sql.join(params)})
-        ON CONFLICT (key_id, ${sql.raw(spec.memberColumn)}) ${sql.raw(onConflict)}`;
+      const insert = sql`INSERT INTO ${sql.raw(spec.table)} (${sql.raw(cols)}) SELECT * FROM unnest(${sql.join(params)})`;
+      return upsert ? sql`${insert} ON CONFLICT (key_id, ${sql.raw(spec.memberColumn)}) ${sql.raw(onConflict)}` : insert;
     },
   });
-  const put = upsert(`${spec.type}_put`, [spec.memberColumn]);
+  const put = rowWrite(`${spec.type}_put`, [spec.memberColumn], true);
+  const insert = rowWrite(`${spec.type}_new`, [spec.memberColumn], false);
   // Members longer than SHORT_NAME_BYTES: the indexed form plus the whole
   // member (util/indexed-names.ts), in a write of their own so that commits
-  // of short members keep their statement.
+  // of short members keep their statement (upserted, new or not: rare).
   const longColumn = `long_${spec.memberColumn}`;
-  const putLong = upsert(`${spec.type}_put_long`, [spec.memberColumn, longColumn]);
+  const putLong = rowWrite(`${spec.type}_put_long`, [spec.memberColumn, longColumn], true);
   /** Deletes by indexed form, long members included. */
   const del: ArrayWrite = {
     name: `${spec.type}_del`,
@@ -78,11 +87,17 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       SELECT * FROM unnest(${ids}, ${types}) ON CONFLICT DO NOTHING`,
   };
   const bytes = (name: string) => Buffer.from(name, 'latin1');
-  const putMember = (batch: FlushBatch, keyId: number, m: string, payload: unknown[]) => {
-    const member = bytes(m);
-    const form = indexedForm(member);
-    if (form === member) batch.add(put, keyId, member, ...payload);
-    else batch.add(putLong, keyId, form, member, ...payload);
+  /**
+   * A short member goes as its latin1 string (binary-array.ts writes its
+   * bytes: one char per byte, binary safe), without a Buffer of its own; a
+   * long one as its indexed form and whole.
+   */
+  const putMember = (batch: FlushBatch, write: ArrayWrite, keyId: number, m: string, payload: Payload) => {
+    if (m.length <= SHORT_NAME_BYTES) batch.add(write, keyId, m, payload);
+    else {
+      const member = bytes(m);
+      batch.add(putLong, keyId, indexedForm(member), member, payload);
+    }
   };
   // Reads by member: the indexed form, mapped back to the member asked for.
   const formCols = sql.raw([spec.memberColumn, ...payloadCols].join(', '));
@@ -100,22 +115,25 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       value.changes = new MemberChanges();
       value.changes.fresh = false;
       if (token.fresh) {
-        for (const [m, p] of spec.entries(value)) putMember(batch, e.keyId, m, p);
+        const write = token.rowless ? insert : put;
+        for (const [m, p] of spec.entries(value)) putMember(batch, write, e.keyId, m, p);
       } else {
+        const added = token.added;
+        const none = added.size === 0;
         for (const m of token.changed) {
           const p = spec.get(value, m);
-          if (p === undefined) batch.add(del, e.keyId, indexedForm(bytes(m)));
-          else putMember(batch, e.keyId, m, p);
+          const isNew = !none && added.has(m);
+          if (p !== undefined) putMember(batch, isNew ? insert : put, e.keyId, m, p);
+          // added and removed again since the last flush: no row to delete
+          else if (!isNew) batch.add(del, e.keyId, m.length <= SHORT_NAME_BYTES ? m : indexedForm(bytes(m)));
         }
       }
       return token;
     },
     unstage(e, token) {
-      const t = token as MemberChanges;
       const value = e.value as V | undefined;
       if (!value?.changes) return;
-      if (t.fresh) value.changes.fresh = true;
-      for (const m of t.changed) value.changes.changed.add(m);
+      value.changes.restore(token as MemberChanges);
     },
     retire: (batch, keyId) => batch.add(garbage, keyId, spec.type),
     async load(db: Kysely<TalusSchema>, keyIds: number[]) {

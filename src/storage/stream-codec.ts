@@ -43,10 +43,10 @@ const base = memberCodec<StreamValue>({
   payload: [['fields', 'bytea']],
   get: (v, id) => {
     const f = v.get(id);
-    return f === undefined ? undefined : [packFields(f)];
+    return f === undefined ? undefined : packFields(f);
   },
   entries: function* (v) {
-    for (const id of v.ids) yield [id, [packFields(v.get(id)!)]];
+    for (const id of v.ids) yield [id, packFields(v.get(id)!)];
   },
   empty: () => {
     const v = new StreamValue();

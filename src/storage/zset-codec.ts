@@ -20,10 +20,10 @@ const memberTable = memberCodec<ZSetValue>({
   payload: [['score', 'float8']],
   get(v, m) {
     const s = v.dict.get(m);
-    return s === undefined ? undefined : [pgScore(s)];
+    return s === undefined ? undefined : pgScore(s);
   },
   *entries(v) {
-    for (const [m, s] of v.dict) yield [m, [pgScore(s)]];
+    for (const [m, s] of v.dict) yield [m, pgScore(s)];
   },
   empty() {
     const v = new ZSetValue();

@@ -42,11 +42,12 @@ export class HashValue implements TrackedCollection {
   set(field: string, value: Buffer): boolean {
     const old = this.get(field);
     this.fields.set(field, value);
-    this.changes.mark(field);
     if (old !== undefined) {
+      this.changes.mark(field);
       this.bytes += value.length - old.length;
       return false;
     }
+    this.changes.markAdded(field);
     this.bytes += field.length + value.length + HASH_FIELD_OVERHEAD;
     if (this.pages) {
       this.pages.total++;

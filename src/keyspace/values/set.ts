@@ -182,7 +182,7 @@ export class SetValue implements TrackedCollection {
     if (this.has(m)) return false;
     this.members.add(m);
     this.bytes += m.length + SET_MEMBER_OVERHEAD;
-    this.changes.mark(m);
+    this.changes.markAdded(m);
     if (this.pages) {
       this.pages.total++;
       this.pages.unmarkAbsent(m);

@@ -455,7 +455,7 @@ export class ZSetValue implements TrackedCollection {
       this.tree.insert(score, member);
     }
     this.bytes += member.length;
-    this.changes.mark(member);
+    this.changes.markAdded(member);
     this.scanOrder = undefined;
     return 'added';
   }
