@@ -359,6 +359,27 @@ describe('strings: the string family', function () {
       expect(await r.mget(a, b, c, k())).to.deep.equal(['11', 'foo bar', 'x x\n\n\r\n', null]);
     });
 
+    it('MSET of more keys than the lookup memos hold (16): repeated keys, keys of other types, each key once in MGET and DBSIZE', async function () {
+      // Keyspace.entryOf and keyName remember a command's last 16 keys: past
+      // them, and with a key repeated across that boundary, every key must
+      // still resolve to its one entry.
+      const keys = Array.from({ length: 20 }, () => k());
+      const other = k();
+      await makeOtherType(this, other);
+      const before = await r.dbsize();
+      const args: string[] = [];
+      keys.forEach((key, i) => args.push(key, `v${i}`));
+      args.push(keys[0]!, 'again', other, 'now a string', keys[19]!, 'last', keys[3]!, 'x');
+      expect(await r.mset(...args)).to.equal('OK');
+      expect(await r.dbsize()).to.equal(before + 20);
+      const expected = keys.map((_, i) => `v${i}`);
+      expected[0] = 'again';
+      expected[19] = 'last';
+      expected[3] = 'x';
+      expect(await r.mget(...keys, other)).to.deep.equal([...expected, 'now a string']);
+      expect(await r.type(other)).to.equal('string');
+    });
+
     it('MSET drops existing TTLs', async () => {
       const a = k();
       await r.call('set', a, 'v', 'PX', '100');
