@@ -777,6 +777,7 @@ export class Talus implements ServerControl {
     this.abandonListen();
     this.replication?.stop();
     this.migration.close();
+    for (const c of this.clients.values()) c.stopReading(ReadStop.shutdown);
     await this.flusher?.drain().catch((err) => this.log.warning(`final commit failed: ${err.message}`));
     for (const c of [...this.clients.values()]) c.close();
     await this.backups?.stop().catch((err) => this.log.warning(`backup shutdown: ${(err as Error).message}`));

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { startTalus, talusInfo, tempDir, type TalusProcess } from './support/harness.js';
+import { freshDatabase, startTalus, talusInfo, tempDir, type TalusProcess } from './support/harness.js';
 import { freePort } from './support/redis-server.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from '../src/storage/embedded.js';
 import { Logger } from '../src/observability/logger.js';
@@ -83,6 +83,53 @@ describe('durability', function () {
         expect(got[i], n).to.not.equal(null);
         expect(got[i]!.equals(expected.get(n)!), `${n} has the wrong bytes`).to.equal(true);
       });
+    });
+  });
+
+  describe('shutdown under appendfsync everysec', () => {
+    it('a SIGTERM under a pipelined write load commits every acknowledged write before exiting', async () => {
+      const databaseUrl = await freshDatabase();
+      const dir = tempDir('sigterm-load');
+      let srv = await startTalus(['--appendfsync', 'everysec'], { databaseUrl, dir });
+      // 4 clients pipelining SETs of 2 KB, acknowledged before they are
+      // committed; the SIGTERM comes while commits of seconds are in flight
+      const value = (w: number, i: number) => `${w}:${i}:`.padEnd(2048, 'v');
+      const acked: number[] = [0, 0, 0, 0];
+      let stop = false;
+      const writers = acked.map(async (_, w) => {
+        const c = client(srv);
+        try {
+          for (let from = 0; !stop; from += 2000) {
+            const p = c.pipeline();
+            for (let i = from; i < from + 2000; i++) p.set(`load:${w}:${i}`, value(w, i));
+            const replies = (await p.exec())!;
+            for (const [e] of replies) {
+              if (e !== null) return;
+              acked[w]!++;
+            }
+          }
+        } catch {
+          // the server went away
+        }
+      });
+      await sleep(4000);
+      srv.proc.kill('SIGTERM');
+      stop = true;
+      await Promise.all(writers);
+      await srv.stop();
+      expect(srv.output()).not.to.include('commit to PostgreSQL failed');
+      expect(acked.every((n) => n > 0), 'every writer had writes acknowledged').to.equal(true);
+      srv = await startTalus(['--appendfsync', 'everysec'], { databaseUrl, dir });
+      const c = client(srv);
+      try {
+        for (let w = 0; w < acked.length; w++) {
+          const last = acked[w]! - 1;
+          for (const i of [0, Math.floor(last / 2), last - 1, last]) expect(await c.get(`load:${w}:${i}`), `load:${w}:${i} of ${acked[w]}`).to.equal(value(w, i));
+        }
+        expect(await c.dbsize()).to.be.at.least(acked.reduce((a, b) => a + b, 0));
+      } finally {
+        await srv.stop();
+      }
     });
   });
 

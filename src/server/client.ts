@@ -65,6 +65,8 @@ export const ReadStop = {
   query: 4,
   /** other clients' big requests are being read (server/big-reads.ts) */
   bigRead: 8,
+  /** the server is shutting down: what is committed last is what clients sent before */
+  shutdown: 16,
 } as const;
 
 /** What one connection costs besides its buffers (socket, parser, writer, objects), for tot-mem and maxmemory-clients. */

@@ -27,6 +27,11 @@ interface Waiter {
  * come first). Commits are strictly sequential, so PostgreSQL sees mutations
  * in the order they were made.
  */
+/** How long a shutdown waits for its final commits (Flusher.drain). */
+const DRAIN_WAIT_MS = 60_000;
+/** Failed final commits in a row after which a shutdown gives up committing. */
+const DRAIN_ATTEMPTS = 5;
+
 export class Flusher {
   /** every change-log record up to here is committed */
   durableSeq: number;
@@ -130,12 +135,40 @@ export class Flusher {
     return ks.dirtyCount > 0 || ks.dbOps.length > 0 || ks.libraries !== undefined || ks.retired.length > 0 || ks.changelog.seq > this.durableSeq || ks.changelog.positionChanged || ks.changelog.history.changed;
   }
 
-  /** Commit everything that is dirty, then stop taking new work. */
+  /**
+   * Commit everything that is dirty, then stop taking new work (shutdown).
+   * A commit in flight is waited for however long it takes, up to
+   * DRAIN_WAIT_MS: under appendfsync everysec the backlog holds acknowledged
+   * writes, and a big one can take seconds to commit on a loaded machine (a
+   * cap of 500 ms closed the connection under such a commit and lost them).
+   * Gives up after DRAIN_ATTEMPTS failed commits in a row (PostgreSQL went
+   * away: process.ts's shutdown rules decide whether to exit then).
+   */
   async drain(): Promise<void> {
-    for (let i = 0; i < 50 && (this.pending || this.inFlight); i++) {
-      if (!this.inFlight) await this.run();
-      else await new Promise((r) => setTimeout(r, 10));
+    const deadline = Date.now() + DRAIN_WAIT_MS;
+    let failed = 0;
+    let warned = Date.now();
+    while ((this.pending || this.inFlight) && failed < DRAIN_ATTEMPTS && Date.now() < deadline) {
+      if (this.inFlight) {
+        await new Promise((r) => setTimeout(r, 10));
+        if (Date.now() - warned >= 5000) {
+          warned = Date.now();
+          this.log.notice(`shutting down: waiting for the commit in flight (${this.ks.dirtyCount} keys dirty)`);
+        }
+        continue;
+      }
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      const failures = this.stats.failures;
+      await this.run();
+      if (this.stats.failures > failures) {
+        failed++;
+        await new Promise((r) => setTimeout(r, 100 * failed));
+      } else {
+        failed = 0;
+      }
     }
+    if (this.pending || this.inFlight) this.log.warning(`shutting down with writes not committed: ${this.lastError || 'the final commit did not end in time'}`);
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.connection?.release();
