@@ -22,8 +22,9 @@ export interface ScriptExecutor {
   busyThreshold(): number;
   /** hold (true) or release the scheduler's queued commands */
   holdScheduler(held: boolean): void;
-  /** a script starts: its effects are one atomic unit of the change log; call the result when it ends */
-  beginEffects(): () => void;
+  /** a script starts: its effects are one atomic unit of the change log, until endEffects */
+  beginEffects(): void;
+  endEffects(): void;
   /** redis.acl_check_cmd: whether `c`'s user may run `args` (undefined: no such command) */
   aclAllows(c: Session, args: Buffer[]): boolean | undefined;
 }
@@ -96,8 +97,12 @@ export class Scripting {
     s.connection?.pause();
   }
 
-  /** EVAL / EVALSHA / *_RO after their arguments were checked: run `script` for `caller`. */
-  run(caller: Session, script: CachedScript, keys: Buffer[], argv: Buffer[], readOnly: boolean, command: readonly Buffer[] = []): Reply | Promise<Reply> {
+  /**
+   * EVAL / EVALSHA / FCALL / *_RO after their arguments were checked: run
+   * `script` for `caller`. `command` is the request (name, script or
+   * function, numkeys, then its `numkeys` keys and its arguments).
+   */
+  run(caller: Session, script: CachedScript, command: Buffer[], numkeys: number, readOnly: boolean): Reply | Promise<Reply> {
     const s = this.session;
     s.db = caller.db;
     s.protocol = 2;
@@ -105,8 +110,8 @@ export class Scripting {
     s.authenticated = true;
     const run: ScriptRun = {
       caller,
-      readOnly: readOnly || script.flags.has('no-writes'),
-      allowOom: script.flags.has('allow-oom'),
+      readOnly: readOnly || script.noWrites,
+      allowOom: script.allowOom,
       wrote: false,
       startedAt: performance.now(),
       isFunction: script.library !== undefined,
@@ -115,21 +120,21 @@ export class Scripting {
     };
     this.current = run;
     this.executor.holdScheduler(true);
-    const endEffects = this.executor.beginEffects();
+    this.executor.beginEffects();
     let result: Reply | Promise<Reply>;
     try {
-      result = this.engine.execute(script, keys, argv, this.host, caller.protocol, run.startedAt);
+      result = this.engine.execute(script, command, 3, numkeys, this.host, caller.protocol, run.startedAt);
     } catch (err) {
-      this.end(endEffects);
+      this.end();
       throw err;
     }
-    if (result instanceof Promise) return result.finally(() => this.end(endEffects));
-    this.end(endEffects);
+    if (result instanceof Promise) return result.finally(() => this.end());
+    this.end();
     return result;
   }
 
-  private end(endEffects: () => void): void {
-    endEffects();
+  private end(): void {
+    this.executor.endEffects();
     this.current = undefined;
     this.executor.holdScheduler(false);
     this.dispatchHeld();

@@ -48,9 +48,9 @@ export class TakenLog {
 
 /** Where the pending log stood (Changelog.mark): wrap() makes the records appended since one unit. */
 export interface LogMark {
-  readonly seq: number;
-  readonly offset: number;
-  readonly generation: number;
+  seq: number;
+  offset: number;
+  generation: number;
 }
 
 /**
@@ -129,9 +129,12 @@ export class Changelog {
     return at;
   }
 
-  /** The current end of the pending records, for wrap(). */
-  mark(): LogMark {
-    return { seq: this.seq, offset: this.used, generation: this.generation };
+  /** The current end of the pending records, for wrap(): in `into` if given (a mark taken per script need not be a new object). */
+  mark(into: LogMark = { seq: 0, offset: 0, generation: 0 }): LogMark {
+    into.seq = this.seq;
+    into.offset = this.used;
+    into.generation = this.generation;
+    return into;
   }
 
   /**

@@ -36,15 +36,27 @@ export interface ScriptRunHost {
   onSlice(): void;
 }
 
-export interface CachedScript {
+export interface CachedScript extends ScriptFlags {
   /** the script's sha, or the function's name (FCALL): how errors name it */
   readonly sha: string;
   readonly body: Buffer;
-  readonly flags: ReadonlySet<string>;
   /** set for a library function (FCALL): its library */
   readonly library?: string;
   /** an EVAL script's compiled function: its reference in the Lua registry (luaL_ref) */
   readonly ref?: number;
+}
+
+/** A script's flags, and what every call checks of them read once (scriptFlags). */
+export interface ScriptFlags {
+  readonly flags: ReadonlySet<string>;
+  /** it has a shebang line (no `__compat` flag): its flags are checked before it runs */
+  readonly shebang: boolean;
+  readonly noWrites: boolean;
+  readonly allowOom: boolean;
+}
+
+export function scriptFlags(flags: ReadonlySet<string>): ScriptFlags {
+  return { flags, shebang: !flags.has('__compat'), noWrites: flags.has('no-writes'), allowOom: flags.has('allow-oom') };
 }
 
 /** A function a library registered while FUNCTION LOAD ran its code. */
@@ -107,6 +119,9 @@ export class ScriptEngine {
   private lastNumberBytes = Buffer.alloc(0);
   /** bytes of cached script bodies (INFO used_memory_scripts_eval) */
   cacheBytes = 0;
+  /** the script `find` found last, and its sha as bytes */
+  private lastFound: CachedScript | undefined;
+  private lastFoundSha = Buffer.alloc(0);
 
   private constructor(private readonly vm: LuaVm) {
     this.hookFn = vm.hook((L) => this.onHook(L));
@@ -145,11 +160,28 @@ export class ScriptEngine {
     return this.scripts.get(sha.toLowerCase());
   }
 
+  /**
+   * EVALSHA's lookup. The script found last is tried first, by its sha's
+   * bytes: a client calling one script again and again makes no string of
+   * the sha per call.
+   */
+  find(sha: Buffer): CachedScript | undefined {
+    const last = this.lastFound;
+    if (last !== undefined && sameBytes(sha, this.lastFoundSha)) return last;
+    const script = this.get(sha.toString('latin1'));
+    if (script !== undefined) {
+      this.lastFound = script;
+      this.lastFoundSha = Buffer.from(script.sha, 'latin1');
+    }
+    return script;
+  }
+
   /** SCRIPT FLUSH: forget every script and start a new Lua state's worth of globals. */
   flush(): void {
     const vm = this.vm;
     for (const script of this.scripts.values()) this.luaUnref(vm.L, LUA_REGISTRYINDEX, script.ref!);
     this.scripts.clear();
+    this.lastFound = undefined;
     this.cacheBytes = 0;
     vm.gcCollect();
   }
@@ -169,7 +201,7 @@ export class ScriptEngine {
       return new ErrorReply(`ERR Error compiling script (new function): ${msg}`);
     }
     const ref = this.luaRef(vm.L, LUA_REGISTRYINDEX);
-    const script = { sha, body, flags: shebang.flags, ref };
+    const script = { sha, body, ...scriptFlags(shebang.flags), ref };
     this.scripts.set(sha, script);
     this.cacheBytes += body.length + 40;
     return script;
@@ -178,14 +210,16 @@ export class ScriptEngine {
   /**
    * Run a cached script. Synchronous unless it pauses (a cold key, a long
    * run): the promise then settles when it ends. Only one runs at a time.
-   * `startedAt` (performance.now()) starts its first time slice.
+   * Its KEYS are the `numkeys` arguments of `command` from `keysAt`, its
+   * ARGV the ones after them. `startedAt` (performance.now()) starts its
+   * first time slice.
    */
-  execute(script: CachedScript, keys: Buffer[], argv: Buffer[], host: ScriptRunHost, clientProtocol: 2 | 3, startedAt = performance.now()): Reply | Promise<Reply> {
+  execute(script: CachedScript, command: Buffer[], keysAt: number, numkeys: number, host: ScriptRunHost, clientProtocol: 2 | 3, startedAt = performance.now()): Reply | Promise<Reply> {
     const vm = this.vm;
     const L = vm.L;
     vm.settop(L, 0);
-    this.setGlobalArray('KEYS', keys);
-    this.setGlobalArray('ARGV', argv);
+    this.setGlobalArray('KEYS', command, keysAt, keysAt + numkeys);
+    this.setGlobalArray('ARGV', command, keysAt + numkeys, command.length);
     const co = this.thread();
     let nargs = 0;
     if (script.library === undefined) {
@@ -408,17 +442,18 @@ export class ScriptEngine {
     return co;
   }
 
-  private setGlobalArray(name: string, items: Buffer[]): void {
+  /** The global `name` := a table of items[from, to) (no array made of them). */
+  private setGlobalArray(name: string, items: Buffer[], from: number, to: number): void {
     const vm = this.vm;
     const L = vm.L;
     vm.rawgeti(L, LUA_REGISTRYINDEX, this.globalsRef);
     vm.pushName(L, name);
-    vm.createtable(L, items.length, 0);
-    for (let i = 0; i < items.length; i++) {
+    vm.createtable(L, to - from, 0);
+    for (let i = from; i < to; i++) {
       vm.pushBytes(L, items[i]!);
       // redis.call(..., KEYS[1]) then passes on the request's own Buffer: its key name is converted once
       vm.remember(L, items[i]!);
-      vm.rawseti(L, -2, i + 1);
+      vm.rawseti(L, -2, i - from + 1);
     }
     vm.rawset(L, -3);
     vm.settop(L, -2);
@@ -1015,6 +1050,13 @@ export class ScriptEngine {
     vm.fn('lua_replace')(L, LUA_GLOBALSINDEX);
     vm.settop(L, 0);
   }
+}
+
+/** Whether `a` holds exactly the bytes of `b` (a short one, compared in JS: no call into Buffer). */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function isWait(o: CallOutcome): o is { wait: Promise<void> } {
