@@ -81,18 +81,28 @@ export function parseSafeInt(buf: Buffer): number | null {
 
 /** A safe integer's decimal text as a private Buffer (a stored value), written digit by digit: no string first. */
 export function safeIntegerBytes(n: number): Buffer {
-  let abs = n < 0 ? -n : n;
-  let digits = 1;
-  for (let t = abs; t >= 10; t = Math.floor(t / 10)) digits++;
-  const size = n < 0 ? digits + 1 : digits;
+  const size = safeIntegerLength(n);
   const out = Buffer.allocUnsafeSlow(size);
-  let at = size;
+  putSafeInteger(out, 0, n, size);
+  return out;
+}
+
+/** How many bytes a safe integer's decimal text takes (its sign included). */
+export function safeIntegerLength(n: number): number {
+  let digits = n < 0 ? 2 : 1;
+  for (let t = n < 0 ? -n : n; t >= 10; t = Math.floor(t / 10)) digits++;
+  return digits;
+}
+
+/** Write a safe integer's decimal text, `size` bytes (safeIntegerLength), at `at`. */
+export function putSafeInteger(out: Uint8Array, at: number, n: number, size: number): void {
+  let abs = n < 0 ? -n : n;
+  let p = at + size;
   do {
-    out[--at] = D0 + (abs % 10);
+    out[--p] = D0 + (abs % 10);
     abs = Math.floor(abs / 10);
   } while (abs > 0);
-  if (n < 0) out[0] = MINUS;
-  return out;
+  if (n < 0) out[at] = MINUS;
 }
 
 /** a + b in signed 64-bit, or null on overflow (INCRBY and friends). */
