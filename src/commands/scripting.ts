@@ -8,7 +8,7 @@ import type { CommandDef, Handler } from './table.js';
 import { ErrorReply, MapReply, OK, SetReply, SimpleString, type Reply } from '../protocol/reply.js';
 import { globMatch } from '../util/glob.js';
 import { Errors } from './errors.js';
-import { parseInteger } from '../util/numbers.js';
+import { parseInteger, parseSafeInt } from '../util/numbers.js';
 import type { CommandContext } from '../execution/context.js';
 
 const NOSCRIPT = () => new ErrorReply('NOSCRIPT No matching script. Please use EVAL.');
@@ -35,10 +35,11 @@ function evalHandler(bySha: boolean, readOnly: boolean, isFunction = false): Han
     if (bySha && !isFunction && args[1]!.length !== 40) return NOSCRIPT();
     const fn = isFunction ? scripting.functions.find(args[1]!.toString('latin1')) : undefined;
     if (isFunction && fn === undefined) return new ErrorReply('ERR Function not found');
-    const n = parseInteger(args[2]!);
+    // a JS number for the usual numkeys, a bigint past 2^53 (compared with numbers all the same)
+    const n = parseSafeInt(args[2]!) ?? parseInteger(args[2]!);
     if (n === null) return isFunction ? new ErrorReply('ERR Bad number of keys provided') : Errors.notInteger();
-    if (n > BigInt(args.length - 3)) return new ErrorReply("ERR Number of keys can't be greater than number of args");
-    if (n < 0n) return new ErrorReply("ERR Number of keys can't be negative");
+    if (n > args.length - 3) return new ErrorReply("ERR Number of keys can't be greater than number of args");
+    if (n < 0) return new ErrorReply("ERR Number of keys can't be negative");
     const numkeys = Number(n);
     let script;
     if (isFunction) {

@@ -46,12 +46,40 @@ export interface ScriptRun {
   settled?: { args: Buffer[]; reply?: Reply };
 }
 
+/** The ScriptRun of every script: one object, its fields set again by `start` (one script runs at a time). */
+class CurrentRun implements ScriptRun {
+  caller!: Session;
+  readOnly = false;
+  allowOom = false;
+  wrote = false;
+  isFunction = false;
+  startedAt = 0;
+  name = '';
+  command: readonly Buffer[] = [];
+  settled?: { args: Buffer[]; reply?: Reply };
+
+  start(caller: Session, script: CachedScript, command: readonly Buffer[], readOnly: boolean): this {
+    this.caller = caller;
+    this.readOnly = readOnly || script.noWrites;
+    this.allowOom = script.allowOom;
+    this.wrote = false;
+    this.isFunction = script.library !== undefined;
+    this.startedAt = performance.now();
+    this.name = script.sha;
+    this.command = command;
+    this.settled = undefined;
+    return this;
+  }
+}
+
 export const BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
 /** the same for a function (FCALL): FUNCTION KILL stops it */
 export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 
 export class Scripting {
+  /** the running script (runState), undefined between scripts */
   current: ScriptRun | undefined;
+  private readonly runState = new CurrentRun();
   /** FUNCTION LOAD's libraries (FCALL) */
   readonly functions: FunctionLibraries;
   /** requests that came while a script ran: dispatched in order when it ends */
@@ -108,16 +136,7 @@ export class Scripting {
     s.protocol = 2;
     s.user = caller.user;
     s.authenticated = true;
-    const run: ScriptRun = {
-      caller,
-      readOnly: readOnly || script.noWrites,
-      allowOom: script.allowOom,
-      wrote: false,
-      startedAt: performance.now(),
-      isFunction: script.library !== undefined,
-      name: script.sha,
-      command,
-    };
+    const run = this.runState.start(caller, script, command, readOnly);
     this.current = run;
     this.executor.holdScheduler(true);
     this.executor.beginEffects();

@@ -81,25 +81,45 @@ const GC_STEP_PERIOD = 50;
 const MAX_REPLY_DEPTH = 2000;
 const KILL_MESSAGE = 'ERR Script killed by user with SCRIPT KILL...';
 
-interface Run {
-  readonly host: ScriptRunHost;
-  readonly co: number;
-  readonly funcname: string;
-  readonly clientProtocol: 2 | 3;
-  resp: 2 | 3;
-  sliceStart: number;
-  killed: boolean;
+/**
+ * The running script's state. One object serves every run, its fields set
+ * again by `start` (only one script runs at a time): no object per script.
+ */
+class Run {
+  host!: ScriptRunHost;
+  co = 0;
+  funcname = '';
+  clientProtocol: 2 | 3 = 2;
+  resp: 2 | 3 = 2;
+  sliceStart = 0;
+  killed = false;
   /** a redis.call paused for its keys: the command to run once they are resident */
   pending: { args: Buffer[]; raise: boolean; wait: Promise<void>; thread: number } | undefined;
   /** a redis.call error to raise as soon as the script resumes */
   raiseOnResume: ErrorReply | undefined;
   /** the error that ends the script came from a command (its error was counted already) */
-  commandError: boolean;
+  commandError = false;
+
+  start(host: ScriptRunHost, co: number, funcname: string, clientProtocol: 2 | 3, startedAt: number): this {
+    this.host = host;
+    this.co = co;
+    this.funcname = funcname;
+    this.clientProtocol = clientProtocol;
+    this.resp = 2;
+    this.sliceStart = startedAt;
+    this.killed = false;
+    this.pending = undefined;
+    this.raiseOnResume = undefined;
+    this.commandError = false;
+    return this;
+  }
 }
 
 export class ScriptEngine {
   private readonly scripts = new Map<string, CachedScript>();
+  /** the running script (runState), undefined between scripts */
   private run: Run | undefined;
+  private readonly runState = new Run();
   private readonly hookFn: number;
   private runsSinceStep = 0;
   /** the scripts' globals table (talus_globals), as a registry reference: KEYS and ARGV go there every run */
@@ -239,10 +259,7 @@ export class ScriptEngine {
       nargs = 2;
     }
     vm.sethook(co, this.hookFn, MASK_COUNT, HOOK_COUNT);
-    this.run = {
-      host, co, funcname: script.sha, clientProtocol, resp: 2, sliceStart: startedAt, killed: false,
-      pending: undefined, raiseOnResume: undefined, commandError: false,
-    };
+    this.run = this.runState.start(host, co, script.sha, clientProtocol, startedAt);
     return this.step(nargs);
   }
 
