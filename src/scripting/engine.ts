@@ -130,6 +130,8 @@ export class ScriptEngine {
    * again; one that ended in an error is dead and a new one is made.
    */
   private threadRef = 0;
+  /** that thread's lua_State (the reference keeps it alive, and Lua's collector does not move objects) */
+  private threadState = 0;
   private readonly luaRef: (L: number, t: number) => number;
   private readonly luaUnref: (L: number, t: number, ref: number) => void;
   /** when the library code FUNCTION LOAD runs started (its hook stops it past LOAD_TIMEOUT_MS) */
@@ -397,6 +399,7 @@ export class ScriptEngine {
         // dead: the next run makes a new one
         this.luaUnref(vm.L, LUA_REGISTRYINDEX, this.threadRef);
         this.threadRef = 0;
+        this.threadState = 0;
       }
       // Lua 5.1 has no emergency collection: garbage left by a script would fail the next allocations
       if (status === LuaStatus.ErrMem || vm.used > vm.limit / 2) vm.gcCollect();
@@ -446,17 +449,13 @@ export class ScriptEngine {
 
   /** The thread for a script run: the last one if its script returned normally, else a new one marked pausable. */
   private thread(): number {
+    if (this.threadRef !== 0) return this.threadState;
     const vm = this.vm;
     const L = vm.L;
-    if (this.threadRef === 0) {
-      vm.fn('lua_newthread')(L);
-      this.markPausable(L);
-      this.threadRef = this.luaRef(L, LUA_REGISTRYINDEX);
-    }
-    vm.rawgeti(L, LUA_REGISTRYINDEX, this.threadRef);
-    const co = vm.fn('lua_tothread')(L, -1);
-    vm.settop(L, -2);
-    return co;
+    this.threadState = vm.fn('lua_newthread')(L);
+    this.markPausable(L);
+    this.threadRef = this.luaRef(L, LUA_REGISTRYINDEX);
+    return this.threadState;
   }
 
   /** The global `name` := a table of items[from, to) (no array made of them). */
