@@ -8,10 +8,12 @@
  *
  *   node dist/bench/scripting.js [--requests 100000] [--clients 50]
  *                                [--keyspace 100000] [--pipelines "1 16"]
- *                                [--appendfsync always]
+ *                                [--appendfsync always] [--port <n>]
  *
  * redis-server and redis-benchmark must be on PATH (redis-server is started
  * with --save '' --appendonly no on a free port and stopped at the end).
+ * --port fixes the ports instead (a machine where only some are free):
+ * redis-server on n, Talus on n+1 and its embedded PostgreSQL on n+2.
  */
 import { execFileSync } from 'node:child_process';
 import { option, startRedis } from './support.js';
@@ -22,6 +24,7 @@ const clients = option('clients', '50');
 const keyspace = option('keyspace', '100000');
 const pipelines = option('pipelines', '1 16').split(/\s+/).filter(Boolean);
 const fsync = option('appendfsync', 'always');
+const basePort = Number(option('port', '0'));
 
 const SCRIPT = "local v = redis.call('GET', KEYS[1]) redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], 3600) return v";
 
@@ -38,8 +41,9 @@ function run(port: number, command: string[], pipeline: string): { rps: number; 
   return { rps: Number(row[1]), p50: Number(row[4]) };
 }
 
-const redis = await startRedis();
-const talus = await startTalus(['--appendfsync', fsync], { embedded: true });
+const redis = await (basePort > 0 ? startRedis(basePort) : startRedis());
+const fixedPorts = basePort > 0 ? ['--port', String(basePort + 1), '--embedded-pg-port', String(basePort + 2)] : [];
+const talus = await startTalus(['--appendfsync', fsync, ...fixedPorts], { embedded: true });
 try {
   const sha = cli(redis.port, 'SCRIPT', 'LOAD', SCRIPT);
   if (cli(talus.port, 'SCRIPT', 'LOAD', SCRIPT) !== sha) throw new Error('the script has another sha on Talus');

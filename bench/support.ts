@@ -36,12 +36,11 @@ export function connect(port: number): Promise<net.Socket> {
 }
 
 /**
- * A redis-server 7.0.15 to measure beside Talus: on a random port, no
- * persistence, `--maxclients 20000` (fan-out benches); resolves once it
- * accepts connections.
+ * A redis-server 7.0.15 to measure beside Talus: on `port` (default a random
+ * one), no persistence, `--maxclients 20000` (fan-out benches); resolves once
+ * it accepts connections.
  */
-export async function startRedis(): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
-  const port = 30000 + Math.floor(Math.random() * 9000);
+export async function startRedis(port = 30000 + Math.floor(Math.random() * 9000)): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '20000'], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     try {

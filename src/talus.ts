@@ -429,6 +429,7 @@ export class Talus implements ServerControl {
       holdScheduler: (held) => this.scheduler.hold(held),
       busyThreshold: () => this.config.values.busyReplyThreshold,
       beginEffects: () => this.keyspace.beginScriptLog(),
+      endEffects: () => this.keyspace.endScriptLog(),
     }, this.log);
     this.scripting.onRelease((s, args) => executor.dispatch(s, args));
     executor.scripting = this.scripting;

@@ -162,7 +162,7 @@ function expireGeneric(c: CommandContext, args: Buffer[], cmd: ExpireCommand): R
   // Times past 2^53 ms (year 287396) lose precision as JS numbers; clamp below
   // 2^63 so the rounded value still fits PostgreSQL's bigint.
   ks.setExpire(c.session.db, e, Math.min(Number(when), MAX_EXPIRE_AT));
-  changed(c, args[1]!, 'expire', ['PEXPIREAT', args[1]!, String(when)]);
+  changed(c, args[1]!, 'expire', ['PEXPIREAT', args[1]!, typeof when === 'number' ? when : String(when)]);
   return 1;
 }
 

@@ -8,7 +8,7 @@ import type { CommandDef, Handler } from './table.js';
 import { ErrorReply, MapReply, OK, SetReply, SimpleString, type Reply } from '../protocol/reply.js';
 import { globMatch } from '../util/glob.js';
 import { Errors } from './errors.js';
-import { parseInteger } from '../util/numbers.js';
+import { parseInteger, parseSafeInt } from '../util/numbers.js';
 import type { CommandContext } from '../execution/context.js';
 
 const NOSCRIPT = () => new ErrorReply('NOSCRIPT No matching script. Please use EVAL.');
@@ -35,41 +35,41 @@ function evalHandler(bySha: boolean, readOnly: boolean, isFunction = false): Han
     if (bySha && !isFunction && args[1]!.length !== 40) return NOSCRIPT();
     const fn = isFunction ? scripting.functions.find(args[1]!.toString('latin1')) : undefined;
     if (isFunction && fn === undefined) return new ErrorReply('ERR Function not found');
-    const n = parseInteger(args[2]!);
+    // a JS number for the usual numkeys, a bigint past 2^53 (compared with numbers all the same)
+    const n = parseSafeInt(args[2]!) ?? parseInteger(args[2]!);
     if (n === null) return isFunction ? new ErrorReply('ERR Bad number of keys provided') : Errors.notInteger();
-    if (n > BigInt(args.length - 3)) return new ErrorReply("ERR Number of keys can't be greater than number of args");
-    if (n < 0n) return new ErrorReply("ERR Number of keys can't be negative");
+    if (n > args.length - 3) return new ErrorReply("ERR Number of keys can't be greater than number of args");
+    if (n < 0) return new ErrorReply("ERR Number of keys can't be negative");
     const numkeys = Number(n);
     let script;
     if (isFunction) {
       script = fn!;
     } else if (bySha) {
-      script = scripting.engine.get(args[1]!.toString('latin1'));
+      script = scripting.engine.find(args[1]!);
       if (script === undefined) return NOSCRIPT();
     } else {
       const loaded = scripting.engine.load(args[1]!);
       if (loaded instanceof ErrorReply) return loaded;
       script = loaded;
     }
-    const shebang = !script.flags.has('__compat');
-    if (shebang) {
-      if (readOnly && !script.flags.has('no-writes')) return new ErrorReply('ERR Can not execute a script with write flag using *_ro command.');
+    if (script.shebang) {
+      if (readOnly && !script.noWrites) return new ErrorReply('ERR Can not execute a script with write flag using *_ro command.');
       const v = c.config.values;
       // a script that may write is a write command to a read-only follower (its leader's stream is exempt)
-      if (!script.flags.has('no-writes') && c.server.role === 'slave' && v.replicaReadOnly && !c.session.flags.has('master')) {
+      if (!script.noWrites && c.server.role === 'slave' && v.replicaReadOnly && !c.session.flags.has('master')) {
         return new ErrorReply("READONLY You can't write against a read only replica.");
       }
       // ... and to min-replicas-to-write (NOREPLICAS), as Redis checks it before the script runs
-      if (!script.flags.has('no-writes')) {
+      if (!script.noWrites) {
         const refused = c.server.replication.writesRefused();
         if (refused) return refused;
       }
-      if (!script.flags.has('allow-oom') && !script.flags.has('no-writes') && v.maxmemory > 0 && c.keyspace.bytes > v.maxmemory && v.maxmemoryPolicy === 'noeviction') {
+      if (!script.allowOom && !script.noWrites && v.maxmemory > 0 && c.keyspace.bytes > v.maxmemory && v.maxmemoryPolicy === 'noeviction') {
         // Redis refuses it before it runs, as a denyoom command: a shebang script may write unless it says no-writes
         return Errors.oom();
       }
     }
-    return scripting.run(c.session, script, args.slice(3, 3 + numkeys), args.slice(3 + numkeys), readOnly, args);
+    return scripting.run(c.session, script, args, numkeys, readOnly);
   };
 }
 

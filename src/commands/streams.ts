@@ -94,7 +94,7 @@ export function entryReply(v: StreamValue, id: SID): Reply {
 }
 
 /** Account and mark a changed stream, and report it (streams are never deleted when empty). */
-export function streamChanged(c: CommandContext, e: Entry, event: Parameters<typeof changed>[2], effect?: ReadonlyArray<Buffer | string>): void {
+export function streamChanged(c: CommandContext, e: Entry, event: Parameters<typeof changed>[2], effect?: Parameters<typeof changed>[3]): void {
   c.keyspace.resize(e, valueOps('stream').sizeOf(e.value));
   c.keyspace.touch(e);
   changed(c, e.name, event, effect);

@@ -132,7 +132,7 @@ export function storeString(c: CommandContext, e: Entry | undefined, key: Buffer
 
 /** Report a string write: its event, with the final value and absolute expiry as the effect. */
 export function reportString(c: CommandContext, key: Buffer, event: KeyEvent, value: Buffer, expireAt: number): void {
-  changed(c, key, event, expireAt ? ['SET', key, value, 'PXAT', String(expireAt)] : ['SET', key, value]);
+  changed(c, key, event, expireAt ? ['SET', key, value, 'PXAT', expireAt] : ['SET', key, value]);
 }
 
 /** A private Buffer holding a latin1/ASCII string (never a pooled slice). */

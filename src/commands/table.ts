@@ -115,6 +115,8 @@ export class Command {
   readonly isFast: boolean;
   readonly isDenyOom: boolean;
   readonly isNoMulti: boolean;
+  /** refused from scripts (redis.call tests it on every call) */
+  readonly isNoScript: boolean;
   readonly skipsSlowlog: boolean;
   /** MONITOR shows it: neither skip_monitor nor admin */
   readonly shownToMonitor: boolean;
@@ -144,6 +146,7 @@ export class Command {
     this.isFast = def.flags.includes('fast');
     this.isDenyOom = def.flags.includes('denyoom');
     this.isNoMulti = def.flags.includes('no_multi');
+    this.isNoScript = def.flags.includes('noscript');
     this.skipsSlowlog = def.flags.includes('skip_slowlog');
     this.shownToMonitor = !def.flags.includes('skip_monitor') && !def.flags.includes('admin');
     this.handler = def.handler;

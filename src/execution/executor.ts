@@ -176,8 +176,7 @@ export class Executor {
     const cmd = this.host.commands.lookup(args[0]!);
     if (cmd === undefined) return new ErrorReply('ERR Unknown Redis command called from script');
     if (!cmd.arityOk(args.length)) return new ErrorReply('ERR Wrong number of args calling Redis command from script');
-    const flags = cmd.def.flags;
-    if (flags.includes('noscript')) return new ErrorReply('ERR This Redis command is not allowed from script');
+    if (cmd.isNoScript) return new ErrorReply('ERR This Redis command is not allowed from script');
     // a script holds the whole server: it cannot wait for another one (MIGRATE's target)
     if (cmd.def.suspends) return new ErrorReply('ERR Talus cannot wait for this command inside a script');
     const denied = this.aclDenial(s, cmd, args, 'lua', run.caller, run.command);
@@ -190,7 +189,7 @@ export class Executor {
       if (!this.host.flusher.healthy) return Errors.persistence(this.host.flusher.lastError);
       const v = this.host.config.values;
       // like Redis: only before the script's first write (it cannot be stopped half way)
-      if (!run.allowOom && !run.wrote && flags.includes('denyoom') && v.maxmemory > 0 && this.host.keyspace.bytes > v.maxmemory && v.maxmemoryPolicy === 'noeviction') {
+      if (!run.allowOom && !run.wrote && cmd.isDenyOom && v.maxmemory > 0 && this.host.keyspace.bytes > v.maxmemory && v.maxmemoryPolicy === 'noeviction') {
         return Errors.oom();
       }
     }

@@ -22,8 +22,9 @@ export interface ScriptExecutor {
   busyThreshold(): number;
   /** hold (true) or release the scheduler's queued commands */
   holdScheduler(held: boolean): void;
-  /** a script starts: its effects are one atomic unit of the change log; call the result when it ends */
-  beginEffects(): () => void;
+  /** a script starts: its effects are one atomic unit of the change log, until endEffects */
+  beginEffects(): void;
+  endEffects(): void;
   /** redis.acl_check_cmd: whether `c`'s user may run `args` (undefined: no such command) */
   aclAllows(c: Session, args: Buffer[]): boolean | undefined;
 }
@@ -45,12 +46,40 @@ export interface ScriptRun {
   settled?: { args: Buffer[]; reply?: Reply };
 }
 
+/** The ScriptRun of every script: one object, its fields set again by `start` (one script runs at a time). */
+class CurrentRun implements ScriptRun {
+  caller!: Session;
+  readOnly = false;
+  allowOom = false;
+  wrote = false;
+  isFunction = false;
+  startedAt = 0;
+  name = '';
+  command: readonly Buffer[] = [];
+  settled?: { args: Buffer[]; reply?: Reply };
+
+  start(caller: Session, script: CachedScript, command: readonly Buffer[], readOnly: boolean): this {
+    this.caller = caller;
+    this.readOnly = readOnly || script.noWrites;
+    this.allowOom = script.allowOom;
+    this.wrote = false;
+    this.isFunction = script.library !== undefined;
+    this.startedAt = performance.now();
+    this.name = script.sha;
+    this.command = command;
+    this.settled = undefined;
+    return this;
+  }
+}
+
 export const BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
 /** the same for a function (FCALL): FUNCTION KILL stops it */
 export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 
 export class Scripting {
+  /** the running script (runState), undefined between scripts */
   current: ScriptRun | undefined;
+  private readonly runState = new CurrentRun();
   /** FUNCTION LOAD's libraries (FCALL) */
   readonly functions: FunctionLibraries;
   /** requests that came while a script ran: dispatched in order when it ends */
@@ -96,40 +125,35 @@ export class Scripting {
     s.connection?.pause();
   }
 
-  /** EVAL / EVALSHA / *_RO after their arguments were checked: run `script` for `caller`. */
-  run(caller: Session, script: CachedScript, keys: Buffer[], argv: Buffer[], readOnly: boolean, command: readonly Buffer[] = []): Reply | Promise<Reply> {
+  /**
+   * EVAL / EVALSHA / FCALL / *_RO after their arguments were checked: run
+   * `script` for `caller`. `command` is the request (name, script or
+   * function, numkeys, then its `numkeys` keys and its arguments).
+   */
+  run(caller: Session, script: CachedScript, command: Buffer[], numkeys: number, readOnly: boolean): Reply | Promise<Reply> {
     const s = this.session;
     s.db = caller.db;
     s.protocol = 2;
     s.user = caller.user;
     s.authenticated = true;
-    const run: ScriptRun = {
-      caller,
-      readOnly: readOnly || script.flags.has('no-writes'),
-      allowOom: script.flags.has('allow-oom'),
-      wrote: false,
-      startedAt: performance.now(),
-      isFunction: script.library !== undefined,
-      name: script.sha,
-      command,
-    };
+    const run = this.runState.start(caller, script, command, readOnly);
     this.current = run;
     this.executor.holdScheduler(true);
-    const endEffects = this.executor.beginEffects();
+    this.executor.beginEffects();
     let result: Reply | Promise<Reply>;
     try {
-      result = this.engine.execute(script, keys, argv, this.host, caller.protocol, run.startedAt);
+      result = this.engine.execute(script, command, 3, numkeys, this.host, caller.protocol, run.startedAt);
     } catch (err) {
-      this.end(endEffects);
+      this.end();
       throw err;
     }
-    if (result instanceof Promise) return result.finally(() => this.end(endEffects));
-    this.end(endEffects);
+    if (result instanceof Promise) return result.finally(() => this.end());
+    this.end();
     return result;
   }
 
-  private end(endEffects: () => void): void {
-    endEffects();
+  private end(): void {
+    this.executor.endEffects();
     this.current = undefined;
     this.executor.holdScheduler(false);
     this.dispatchHeld();

@@ -44,8 +44,12 @@ export type KeyEvent = keyof typeof KEY_EVENTS;
 /** A db-wide change: no key, no keyspace notification (as in Redis). */
 export type DbEvent = 'flushdb' | 'flushall' | 'swapdb';
 
-/** The arguments of a change-log effect: a command that reproduces the mutation with absolute values. */
-export type Effect = ReadonlyArray<Buffer | string>;
+/**
+ * The arguments of a change-log effect: a command that reproduces the
+ * mutation with absolute values. An integer (a PXAT time) may stay a number:
+ * the change log writes its digits (replication/changelog.ts EffectArgs).
+ */
+export type Effect = ReadonlyArray<Buffer | string | number>;
 
 /** One reported mutation, as the seam's listeners receive it. */
 export interface Mutation {

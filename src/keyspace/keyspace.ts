@@ -1,5 +1,5 @@
 import { Entry, type KeyType, type Retired } from './types.js';
-import { Changelog, encodeEffect } from '../replication/changelog.js';
+import { Changelog, encodeEffect, type LogMark } from '../replication/changelog.js';
 import { lfuTouch, type LfuSettings } from './lfu.js';
 import type { DbEvent, Effect, KeyEvent, MissListener, Mutation, MutationListener } from './events.js';
 import { byteAfter } from '../util/hyperloglog.js';
@@ -108,6 +108,9 @@ export class Keyspace {
   private transaction: { db: number; logged: boolean } | undefined;
   /** scripts running: the flusher takes nothing meanwhile (Keyspace.beginScriptLog) */
   commitsHeld = 0;
+  /** where the running script's effects start (beginScriptLog), if they are to be wrapped: one object for every script */
+  private readonly scriptMark: LogMark = { seq: 0, offset: 0, generation: 0 };
+  private scriptWrapped = false;
   private nextKeyId = 0;
   private lastKeyId = 0;
   /** stats for INFO; unreported: keys changed without a report (a bug: see takeUnreported) */
@@ -429,16 +432,21 @@ export class Keyspace {
    * streamed, alone); then its effects, if more than one, are wrapped in
    * MULTI and EXEC records. Inside EXEC the transaction wraps them already;
    * a writable follower's own writes are not wrapped (its numbering follows
-   * its leader's).
+   * its leader's). One script runs at a time: endScriptLog ends it.
    */
-  beginScriptLog(): () => void {
-    if (this.transaction !== undefined || this.replicaMode) return () => undefined;
-    const start = this.changelog.mark();
+  beginScriptLog(): void {
+    this.scriptWrapped = this.transaction === undefined && !this.replicaMode;
+    if (!this.scriptWrapped) return;
+    this.changelog.mark(this.scriptMark);
     this.commitsHeld++;
-    return () => {
-      this.commitsHeld--;
-      if (this.changelog.seq - start.seq > 1) this.changelog.wrap(start, MULTI, EXEC);
-    };
+  }
+
+  /** The script beginScriptLog saw start has ended. */
+  endScriptLog(): void {
+    if (!this.scriptWrapped) return;
+    this.scriptWrapped = false;
+    this.commitsHeld--;
+    if (this.changelog.seq - this.scriptMark.seq > 1) this.changelog.wrap(this.scriptMark, MULTI, EXEC);
   }
 
   /**

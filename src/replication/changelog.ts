@@ -1,6 +1,7 @@
 import { NO_REPLID, ReplicationHistory } from './history.js';
 // the module's binding, not the global `Buffer` (an accessor: a getter call per use)
 import { Buffer } from 'node:buffer';
+import { putSafeInteger, safeIntegerLength } from '../util/numbers.js';
 
 /** One mutation as an effect: a command that reproduces it (absolute times, final values). */
 export interface ChangeRecord {
@@ -46,11 +47,18 @@ export class TakenLog {
   }
 }
 
+/**
+ * An effect's arguments: bytes, text, or an integer (a time, a count) kept as
+ * a number until its digits are written into the log (a safe integer's
+ * without a string; any other number as String() gives it).
+ */
+export type EffectArgs = ReadonlyArray<Buffer | string | number>;
+
 /** Where the pending log stood (Changelog.mark): wrap() makes the records appended since one unit. */
 export interface LogMark {
-  readonly seq: number;
-  readonly offset: number;
-  readonly generation: number;
+  seq: number;
+  offset: number;
+  generation: number;
 }
 
 /**
@@ -103,7 +111,7 @@ export class Changelog {
   }
 
   /** Log an effect: its arguments, or already encoded (encodeEffect: a fixed one such as MULTI, encoded once). */
-  append(db: number, args: ReadonlyArray<Buffer | string> | Buffer): number {
+  append(db: number, args: EffectArgs | Buffer): number {
     const encoded = Buffer.isBuffer(args);
     const n = encoded ? args.length : effectBytes(args);
     const at = this.reserve(SEGMENT_HEADER + n);
@@ -129,9 +137,12 @@ export class Changelog {
     return at;
   }
 
-  /** The current end of the pending records, for wrap(). */
-  mark(): LogMark {
-    return { seq: this.seq, offset: this.used, generation: this.generation };
+  /** The current end of the pending records, for wrap(): in `into` if given (a mark taken per script need not be a new object). */
+  mark(into: LogMark = { seq: 0, offset: 0, generation: 0 }): LogMark {
+    into.seq = this.seq;
+    into.offset = this.used;
+    into.generation = this.generation;
+    return into;
   }
 
   /**
@@ -141,7 +152,7 @@ export class Changelog {
    * by one. Only records not yet handed to the flusher can be; false if they
    * were not all.
    */
-  wrap(mark: LogMark, open: ReadonlyArray<Buffer | string> | Buffer, close: ReadonlyArray<Buffer | string> | Buffer): boolean {
+  wrap(mark: LogMark, open: EffectArgs | Buffer, close: EffectArgs | Buffer): boolean {
     if (mark.generation !== this.generation || mark.seq >= this.seq) return false;
     const first = mark.offset;
     const db = this.log.readInt16BE(first);
@@ -245,21 +256,26 @@ const SEGMENT_HEADER = 14;
  * The effect as a RESP array of bulk strings, written into one buffer sized
  * first: every write command encodes one, so no part buffers to concatenate.
  */
-export function encodeEffect(args: ReadonlyArray<Buffer | string>): Buffer {
+export function encodeEffect(args: EffectArgs): Buffer {
   const out = Buffer.allocUnsafe(effectBytes(args));
   writeEffect(out, 0, args);
   return out;
 }
 
 /** Bytes of an effect's RESP encoding. */
-function effectBytes(args: ReadonlyArray<Buffer | string>): number {
+function effectBytes(args: EffectArgs): number {
   let size = headerBytes(args.length);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const n = typeof a === 'string' ? utf8Bytes(a) : a.length;
+    const n = typeof a === 'string' ? utf8Bytes(a) : typeof a === 'number' ? numberLength(a) : a.length;
     size += headerBytes(n) + n + 2;
   }
   return size;
+}
+
+/** Bytes of a number argument's text. */
+function numberLength(x: number): number {
+  return Number.isSafeInteger(x) ? safeIntegerLength(x) : String(x).length;
 }
 
 /**
@@ -268,7 +284,7 @@ function effectBytes(args: ReadonlyArray<Buffer | string>): number {
  * Buffers with TypedArray.set: both several times cheaper than Buffer's
  * write and copy for the few bytes an argument usually has.
  */
-function writeEffect(out: Buffer, at: number, args: ReadonlyArray<Buffer | string>): void {
+function writeEffect(out: Buffer, at: number, args: EffectArgs): void {
   at = putHeader(out, at, 0x2a, args.length);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -281,6 +297,12 @@ function writeEffect(out: Buffer, at: number, args: ReadonlyArray<Buffer | strin
       } else {
         at += out.write(a, at);
       }
+    } else if (typeof a === 'number') {
+      const n = numberLength(a);
+      at = putHeader(out, at, 0x24, n);
+      if (Number.isSafeInteger(a)) putSafeInteger(out, at, a, n);
+      else out.write(String(a), at, 'latin1');
+      at += n;
     } else {
       at = putHeader(out, at, 0x24, a.length);
       out.set(a, at);

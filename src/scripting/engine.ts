@@ -36,15 +36,27 @@ export interface ScriptRunHost {
   onSlice(): void;
 }
 
-export interface CachedScript {
+export interface CachedScript extends ScriptFlags {
   /** the script's sha, or the function's name (FCALL): how errors name it */
   readonly sha: string;
   readonly body: Buffer;
-  readonly flags: ReadonlySet<string>;
   /** set for a library function (FCALL): its library */
   readonly library?: string;
   /** an EVAL script's compiled function: its reference in the Lua registry (luaL_ref) */
   readonly ref?: number;
+}
+
+/** A script's flags, and what every call checks of them read once (scriptFlags). */
+export interface ScriptFlags {
+  readonly flags: ReadonlySet<string>;
+  /** it has a shebang line (no `__compat` flag): its flags are checked before it runs */
+  readonly shebang: boolean;
+  readonly noWrites: boolean;
+  readonly allowOom: boolean;
+}
+
+export function scriptFlags(flags: ReadonlySet<string>): ScriptFlags {
+  return { flags, shebang: !flags.has('__compat'), noWrites: flags.has('no-writes'), allowOom: flags.has('allow-oom') };
 }
 
 /** A function a library registered while FUNCTION LOAD ran its code. */
@@ -69,25 +81,45 @@ const GC_STEP_PERIOD = 50;
 const MAX_REPLY_DEPTH = 2000;
 const KILL_MESSAGE = 'ERR Script killed by user with SCRIPT KILL...';
 
-interface Run {
-  readonly host: ScriptRunHost;
-  readonly co: number;
-  readonly funcname: string;
-  readonly clientProtocol: 2 | 3;
-  resp: 2 | 3;
-  sliceStart: number;
-  killed: boolean;
+/**
+ * The running script's state. One object serves every run, its fields set
+ * again by `start` (only one script runs at a time): no object per script.
+ */
+class Run {
+  host!: ScriptRunHost;
+  co = 0;
+  funcname = '';
+  clientProtocol: 2 | 3 = 2;
+  resp: 2 | 3 = 2;
+  sliceStart = 0;
+  killed = false;
   /** a redis.call paused for its keys: the command to run once they are resident */
   pending: { args: Buffer[]; raise: boolean; wait: Promise<void>; thread: number } | undefined;
   /** a redis.call error to raise as soon as the script resumes */
   raiseOnResume: ErrorReply | undefined;
   /** the error that ends the script came from a command (its error was counted already) */
-  commandError: boolean;
+  commandError = false;
+
+  start(host: ScriptRunHost, co: number, funcname: string, clientProtocol: 2 | 3, startedAt: number): this {
+    this.host = host;
+    this.co = co;
+    this.funcname = funcname;
+    this.clientProtocol = clientProtocol;
+    this.resp = 2;
+    this.sliceStart = startedAt;
+    this.killed = false;
+    this.pending = undefined;
+    this.raiseOnResume = undefined;
+    this.commandError = false;
+    return this;
+  }
 }
 
 export class ScriptEngine {
   private readonly scripts = new Map<string, CachedScript>();
+  /** the running script (runState), undefined between scripts */
   private run: Run | undefined;
+  private readonly runState = new Run();
   private readonly hookFn: number;
   private runsSinceStep = 0;
   /** the scripts' globals table (talus_globals), as a registry reference: KEYS and ARGV go there every run */
@@ -98,6 +130,8 @@ export class ScriptEngine {
    * again; one that ended in an error is dead and a new one is made.
    */
   private threadRef = 0;
+  /** that thread's lua_State (the reference keeps it alive, and Lua's collector does not move objects) */
+  private threadState = 0;
   private readonly luaRef: (L: number, t: number) => number;
   private readonly luaUnref: (L: number, t: number, ref: number) => void;
   /** when the library code FUNCTION LOAD runs started (its hook stops it past LOAD_TIMEOUT_MS) */
@@ -107,6 +141,9 @@ export class ScriptEngine {
   private lastNumberBytes = Buffer.alloc(0);
   /** bytes of cached script bodies (INFO used_memory_scripts_eval) */
   cacheBytes = 0;
+  /** the script `find` found last, and its sha as bytes */
+  private lastFound: CachedScript | undefined;
+  private lastFoundSha = Buffer.alloc(0);
 
   private constructor(private readonly vm: LuaVm) {
     this.hookFn = vm.hook((L) => this.onHook(L));
@@ -145,11 +182,28 @@ export class ScriptEngine {
     return this.scripts.get(sha.toLowerCase());
   }
 
+  /**
+   * EVALSHA's lookup. The script found last is tried first, by its sha's
+   * bytes: a client calling one script again and again makes no string of
+   * the sha per call.
+   */
+  find(sha: Buffer): CachedScript | undefined {
+    const last = this.lastFound;
+    if (last !== undefined && sameBytes(sha, this.lastFoundSha)) return last;
+    const script = this.get(sha.toString('latin1'));
+    if (script !== undefined) {
+      this.lastFound = script;
+      this.lastFoundSha = Buffer.from(script.sha, 'latin1');
+    }
+    return script;
+  }
+
   /** SCRIPT FLUSH: forget every script and start a new Lua state's worth of globals. */
   flush(): void {
     const vm = this.vm;
     for (const script of this.scripts.values()) this.luaUnref(vm.L, LUA_REGISTRYINDEX, script.ref!);
     this.scripts.clear();
+    this.lastFound = undefined;
     this.cacheBytes = 0;
     vm.gcCollect();
   }
@@ -169,7 +223,7 @@ export class ScriptEngine {
       return new ErrorReply(`ERR Error compiling script (new function): ${msg}`);
     }
     const ref = this.luaRef(vm.L, LUA_REGISTRYINDEX);
-    const script = { sha, body, flags: shebang.flags, ref };
+    const script = { sha, body, ...scriptFlags(shebang.flags), ref };
     this.scripts.set(sha, script);
     this.cacheBytes += body.length + 40;
     return script;
@@ -178,14 +232,16 @@ export class ScriptEngine {
   /**
    * Run a cached script. Synchronous unless it pauses (a cold key, a long
    * run): the promise then settles when it ends. Only one runs at a time.
-   * `startedAt` (performance.now()) starts its first time slice.
+   * Its KEYS are the `numkeys` arguments of `command` from `keysAt`, its
+   * ARGV the ones after them. `startedAt` (performance.now()) starts its
+   * first time slice.
    */
-  execute(script: CachedScript, keys: Buffer[], argv: Buffer[], host: ScriptRunHost, clientProtocol: 2 | 3, startedAt = performance.now()): Reply | Promise<Reply> {
+  execute(script: CachedScript, command: Buffer[], keysAt: number, numkeys: number, host: ScriptRunHost, clientProtocol: 2 | 3, startedAt = performance.now()): Reply | Promise<Reply> {
     const vm = this.vm;
     const L = vm.L;
     vm.settop(L, 0);
-    this.setGlobalArray('KEYS', keys);
-    this.setGlobalArray('ARGV', argv);
+    this.setGlobalArray('KEYS', command, keysAt, keysAt + numkeys);
+    this.setGlobalArray('ARGV', command, keysAt + numkeys, command.length);
     const co = this.thread();
     let nargs = 0;
     if (script.library === undefined) {
@@ -205,10 +261,7 @@ export class ScriptEngine {
       nargs = 2;
     }
     vm.sethook(co, this.hookFn, MASK_COUNT, HOOK_COUNT);
-    this.run = {
-      host, co, funcname: script.sha, clientProtocol, resp: 2, sliceStart: startedAt, killed: false,
-      pending: undefined, raiseOnResume: undefined, commandError: false,
-    };
+    this.run = this.runState.start(host, co, script.sha, clientProtocol, startedAt);
     return this.step(nargs);
   }
 
@@ -346,6 +399,7 @@ export class ScriptEngine {
         // dead: the next run makes a new one
         this.luaUnref(vm.L, LUA_REGISTRYINDEX, this.threadRef);
         this.threadRef = 0;
+        this.threadState = 0;
       }
       // Lua 5.1 has no emergency collection: garbage left by a script would fail the next allocations
       if (status === LuaStatus.ErrMem || vm.used > vm.limit / 2) vm.gcCollect();
@@ -395,30 +449,27 @@ export class ScriptEngine {
 
   /** The thread for a script run: the last one if its script returned normally, else a new one marked pausable. */
   private thread(): number {
+    if (this.threadRef !== 0) return this.threadState;
     const vm = this.vm;
     const L = vm.L;
-    if (this.threadRef === 0) {
-      vm.fn('lua_newthread')(L);
-      this.markPausable(L);
-      this.threadRef = this.luaRef(L, LUA_REGISTRYINDEX);
-    }
-    vm.rawgeti(L, LUA_REGISTRYINDEX, this.threadRef);
-    const co = vm.fn('lua_tothread')(L, -1);
-    vm.settop(L, -2);
-    return co;
+    this.threadState = vm.fn('lua_newthread')(L);
+    this.markPausable(L);
+    this.threadRef = this.luaRef(L, LUA_REGISTRYINDEX);
+    return this.threadState;
   }
 
-  private setGlobalArray(name: string, items: Buffer[]): void {
+  /** The global `name` := a table of items[from, to) (no array made of them). */
+  private setGlobalArray(name: string, items: Buffer[], from: number, to: number): void {
     const vm = this.vm;
     const L = vm.L;
     vm.rawgeti(L, LUA_REGISTRYINDEX, this.globalsRef);
     vm.pushName(L, name);
-    vm.createtable(L, items.length, 0);
-    for (let i = 0; i < items.length; i++) {
+    vm.createtable(L, to - from, 0);
+    for (let i = from; i < to; i++) {
       vm.pushBytes(L, items[i]!);
       // redis.call(..., KEYS[1]) then passes on the request's own Buffer: its key name is converted once
       vm.remember(L, items[i]!);
-      vm.rawseti(L, -2, i + 1);
+      vm.rawseti(L, -2, i - from + 1);
     }
     vm.rawset(L, -3);
     vm.settop(L, -2);
@@ -1015,6 +1066,13 @@ export class ScriptEngine {
     vm.fn('lua_replace')(L, LUA_GLOBALSINDEX);
     vm.settop(L, 0);
   }
+}
+
+/** Whether `a` holds exactly the bytes of `b` (a short one, compared in JS: no call into Buffer). */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function isWait(o: CallOutcome): o is { wait: Promise<void> } {

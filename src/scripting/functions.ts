@@ -5,7 +5,7 @@
  * keeps the names, flags and code that FUNCTION LIST, DUMP and STATS show.
  */
 import { ErrorReply } from '../protocol/reply.js';
-import type { CachedScript, RegisteredFunction, ScriptEngine } from './engine.js';
+import { scriptFlags, type CachedScript, type RegisteredFunction, type ScriptEngine } from './engine.js';
 import { crc64 } from '../util/crc64.js';
 import { splitArgs } from '../config/conf-file.js';
 
@@ -59,7 +59,7 @@ export class FunctionLibraries {
     const lib = this.functions.get(name.toLowerCase());
     const fn = lib === undefined ? undefined : [...lib.functions.values()].find((f) => f.name.toLowerCase() === name.toLowerCase());
     if (lib === undefined || fn === undefined) return undefined;
-    return { sha: fn.name, body: lib.code, flags: fn.flags, library: lib.name };
+    return { sha: fn.name, body: lib.code, ...scriptFlags(fn.flags), library: lib.name };
   }
 
   /** FUNCTION LOAD [REPLACE]: the library's name, or why it was refused (nothing changed then). */

@@ -81,18 +81,47 @@ export function parseSafeInt(buf: Buffer): number | null {
 
 /** A safe integer's decimal text as a private Buffer (a stored value), written digit by digit: no string first. */
 export function safeIntegerBytes(n: number): Buffer {
-  let abs = n < 0 ? -n : n;
-  let digits = 1;
-  for (let t = abs; t >= 10; t = Math.floor(t / 10)) digits++;
-  const size = n < 0 ? digits + 1 : digits;
+  const size = safeIntegerLength(n);
   const out = Buffer.allocUnsafeSlow(size);
-  let at = size;
-  do {
-    out[--at] = D0 + (abs % 10);
-    abs = Math.floor(abs / 10);
-  } while (abs > 0);
-  if (n < 0) out[0] = MINUS;
+  putSafeInteger(out, 0, n, size);
   return out;
+}
+
+/** 10^0 .. 10^15: a safe integer's digit count by comparisons alone */
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+/** How many bytes a safe integer's decimal text takes (its sign included). */
+export function safeIntegerLength(n: number): number {
+  const abs = n < 0 ? -n : n;
+  let digits = 1;
+  while (digits < 16 && abs >= POWERS_OF_TEN[digits]!) digits++;
+  return n < 0 ? digits + 1 : digits;
+}
+
+/**
+ * Write a safe integer's decimal text, `size` bytes (safeIntegerLength), at
+ * `at`. Past 2^31 eight digits at a time are split off with one division of
+ * doubles, the rest in int32 arithmetic: a digit per double division made a
+ * 13-digit unix ms time slower than String().
+ */
+export function putSafeInteger(out: Uint8Array, at: number, n: number, size: number): void {
+  let abs = n < 0 ? -n : n;
+  let p = at + size;
+  while (abs > 0x7fffffff) {
+    const high = Math.floor(abs / 1e8);
+    let low = (abs - high * 1e8) | 0; // below 1e8: int32 from here (a double % calls fmod)
+    for (let k = 0; k < 8; k++) {
+      out[--p] = D0 + (low % 10);
+      low = (low / 10) | 0;
+    }
+    abs = high;
+  }
+  let v = abs | 0;
+  do {
+    out[--p] = D0 + (v % 10);
+    v = (v / 10) | 0;
+  } while (v > 0);
+  if (n < 0) out[at] = MINUS;
 }
 
 /** a + b in signed 64-bit, or null on overflow (INCRBY and friends). */

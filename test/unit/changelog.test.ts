@@ -67,4 +67,13 @@ describe('the change log tail (Changelog)', () => {
     expect(log.wrap(mark, ['MULTI'], ['EXEC'])).to.equal(false);
     expect(shown(log)).to.deep.equal([[2, 0, 'SET b 2']]);
   });
+
+  it('writes a number argument as the text String() gives it', () => {
+    for (const n of [0, 7, -1, 2_147_483_648, 100_000_000_000, 1_000_000_000_000_007, 1_765_000_000_123, -9_007_199_254_740_991, 9_007_199_254_740_991, 2 ** 63 - 1024, 1.5]) {
+      expect(encodeEffect(['SET', 'k', 'v', 'PXAT', n]).equals(encodeEffect(['SET', 'k', 'v', 'PXAT', String(n)])), String(n)).to.equal(true);
+    }
+    const log = new Changelog(0);
+    log.append(0, ['PEXPIREAT', 'k', 1_765_000_000_123]);
+    expect(shown(log)).to.deep.equal([[1, 0, 'PEXPIREAT k 1765000000123']]);
+  });
 });
