@@ -19,6 +19,11 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/** How long a shutdown waits for its final commits (Flusher.drain). */
+const DRAIN_WAIT_MS = 60_000;
+/** Failed final commits in a row after which a shutdown gives up committing. */
+const DRAIN_ATTEMPTS = 5;
+
 /**
  * Group commit. Whenever something is dirty and no commit is in flight, take
  * every dirty entry (its state now, so repeated writes to a key coalesce), the
@@ -27,11 +32,6 @@ interface Waiter {
  * come first). Commits are strictly sequential, so PostgreSQL sees mutations
  * in the order they were made.
  */
-/** How long a shutdown waits for its final commits (Flusher.drain). */
-const DRAIN_WAIT_MS = 60_000;
-/** Failed final commits in a row after which a shutdown gives up committing. */
-const DRAIN_ATTEMPTS = 5;
-
 export class Flusher {
   /** every change-log record up to here is committed */
   durableSeq: number;
