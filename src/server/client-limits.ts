@@ -48,9 +48,9 @@ export function evictClients(talus: Talus, limit: number): number {
  * client's is (OUTPUT_BOUND). client-output-buffer-limit bounds each one
  * (pubsub 32 MB hard by default; monitors are normal clients, unbounded), not
  * all of them together: 20 subscribers that stop reading held 908 MB. The
- * unsent output of those that are behind, all together, is bounded by this budget: a quarter
- * of maxmemory, at least 8 MB and at most 256 MB (256 MB without maxmemory),
- * so that the process stays within maxmemory + 200 MB.
+ * unsent output of those that are behind, all together, is bounded by this
+ * budget: a quarter of maxmemory, at least 8 MB and at most 256 MB (256 MB
+ * without maxmemory), so that the process stays within maxmemory + 200 MB.
  */
 export function listenerOutputBudget(maxmemory: number): number {
   const MB = 1 << 20;
