@@ -20,7 +20,7 @@ import {
   VerbatimReply,
   type Reply,
 } from './reply.js';
-import { formatDouble } from '../util/numbers.js';
+import { formatDouble, putSafeInteger, safeIntegerLength } from '../util/numbers.js';
 // Node's global `Buffer` is an accessor: read through it, every reply's
 // `instanceof Buffer` test is a getter call. The module binding is not.
 import { Buffer } from 'node:buffer';
@@ -191,15 +191,8 @@ export class ReplyWriter {
     if (n < 10) {
       block[p++] = 48 + n;
     } else {
-      let digits = 1;
-      for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
-      let q = p + digits - 1;
-      for (let t = n; ; ) {
-        const d = t % 10;
-        block[q--] = 48 + d;
-        t = (t - d) / 10;
-        if (t === 0) break;
-      }
+      const digits = safeIntegerLength(n);
+      putSafeInteger(block, p, n, digits);
       p += digits;
     }
     block[p++] = CR;

@@ -323,14 +323,15 @@ function utf8Bytes(s: string): number {
   return s.length;
 }
 
-/** A RESP header (`type` byte, decimal `n`, CRLF) written at `at`; returns where it ends. Byte by byte: a template string per header was most of the encoding. */
+/** A RESP header (`type` byte, decimal `n`, CRLF) written at `at`; returns where it ends. Byte by byte: a template string per header was most of the encoding, and a String(n) per header past 9 bytes an allocation. */
 function putHeader(out: Buffer, at: number, type: number, n: number): number {
   out[at++] = type;
   if (n < 10) {
     out[at++] = 0x30 + n;
   } else {
-    const digits = String(n);
-    for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
+    const digits = safeIntegerLength(n);
+    putSafeInteger(out, at, n, digits);
+    at += digits;
   }
   out[at++] = 13;
   out[at++] = 10;
@@ -339,7 +340,7 @@ function putHeader(out: Buffer, at: number, type: number, n: number): number {
 
 /** Bytes of a RESP header: the type byte, the decimal count, CRLF. */
 function headerBytes(n: number): number {
-  return (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : String(n).length) + 3;
+  return safeIntegerLength(n) + 3;
 }
 
 /** The arguments of an effect (a RESP array of bulk strings, as encodeEffect writes it). */
