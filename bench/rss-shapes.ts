@@ -11,21 +11,28 @@
  *             its values back (most of them cold by then), each value checked;
  *   6. subs:  20 subscribers that stop reading and one that reads, while a publisher sends
  *             2,000 messages of 64 KiB (125 MB to each subscriber); the reader gets every one.
+ *   7. mget:  after the restart, 64 clients at once, each one MGET of --mget-width (600) of
+ *             shape 1's values, mostly cold, windows overlapping (38 MB of reply each; at
+ *             2,000, 128 MB each, one reply is twice maxmemory and the bound is not met);
+ *   8. many:  400 clients at once, each a pipeline of 100 GETs of shape 1's values (2.5 GB);
+ *   9. wide:  a hash of 200,000 fields of 100 bytes, then --wide-clients (32) clients at
+ *             once, each HGETALL of it (23 MB of reply each).
+ * Shapes 7-9 are run in the order 7, 8, 9 after shape 3, before shape 4.
  * Peak RSS per shape: the kernel's VmHWM (reset before each shape through
  * /proc/<pid>/clear_refs) and VmRSS sampled every 50 ms, whichever is higher.
  *
- *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,slow,big,subs]
+ *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,mget,many,wide,slow,big,subs]
  *                                 [--talus-args '--appendfsync everysec']
  * (--scale multiplies every shape's volume; extra Talus options go in --talus-args)
  */
 import { Redis } from 'ioredis';
 import { option } from './support.js';
 import { restartable, stopPostgres } from '../test/support/harness.js';
-import { peakRssMb, pipelinedGets, pipelinedMsets, redisCliPipe, resetPeak, rssSampler, slowReader } from '../test/support/client-shapes.js';
+import { peakRssMb, pipelinedGets, pipelinedMsets, redisCliPipe, resetPeak, rssSampler, shapeValue, slowReader } from '../test/support/client-shapes.js';
 
 const maxmemoryMb = Number(option('maxmemory-mb', '64'));
 const scale = Number(option('scale', '1'));
-const shapes = option('shapes', 'pipe,mset,cold,slow,big,subs').split(',');
+const shapes = option('shapes', 'pipe,mset,cold,mget,many,wide,slow,big,subs').split(',');
 const extra = option('talus-args', '').split(/\s+/).filter(Boolean);
 const KB64 = 64 * 1024;
 const limitMb = maxmemoryMb + 200;
@@ -72,6 +79,67 @@ await measure('cold', async () => {
   const wrong = await pipelinedGets(server.port, 'pipe:', { count: pipeKeys, size: KB64, clients: 4, pipeline: 1000 });
   if (wrong > 0) throw new Error(`${wrong} wrong values`);
   return `${pipeKeys} cold GETs of 64 KiB, 4 clients, pipelines of 1000`;
+});
+await measure('mget', async () => {
+  // after the restart above most of shape 1's values are cold
+  const clients = 64;
+  const width = Math.min(pipeKeys, Number(option('mget-width', '600')));
+  let wrong = 0;
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    const r = new Redis({ port: server.port, maxRetriesPerRequest: 0 });
+    try {
+      const ids = Array.from({ length: width }, (_, k) => (c * 157 + k) % pipeKeys);
+      const values = await r.mgetBuffer(...ids.map((i) => `pipe:${i}`));
+      ids.forEach((i, k) => { if (!values[k]?.equals(shapeValue(i, KB64))) wrong++; });
+    } finally {
+      r.disconnect();
+    }
+  }));
+  if (wrong > 0) throw new Error(`${wrong} wrong values`);
+  return `${clients} clients at once, each one MGET of ${width} mostly cold 64 KiB values`;
+});
+await measure('many', async () => {
+  const clients = 400;
+  const perClient = 100;
+  let wrong = 0;
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    const r = new Redis({ port: server.port, maxRetriesPerRequest: 0 });
+    try {
+      const p = r.pipeline();
+      const ids = Array.from({ length: perClient }, (_, k) => (c * 13 + k * 7) % pipeKeys);
+      for (const i of ids) p.getBuffer(`pipe:${i}`);
+      const res = (await p.exec())!;
+      ids.forEach((i, k) => { if (res[k]![0] || !(res[k]![1] as Buffer).equals(shapeValue(i, KB64))) wrong++; });
+    } finally {
+      r.disconnect();
+    }
+  }));
+  if (wrong > 0) throw new Error(`${wrong} wrong values`);
+  return `${clients} clients at once, each a pipeline of ${perClient} GETs of 64 KiB`;
+});
+await measure('wide', async () => {
+  const fields = Math.round(200_000 * scale);
+  const p = client.pipeline();
+  for (let i = 0; i < fields; i += 1000) {
+    const args: string[] = [];
+    for (let f = i; f < Math.min(fields, i + 1000); f++) args.push(`f${f}`, `v${f}`.padEnd(100, 'x'));
+    p.hset('wide', ...args);
+  }
+  for (const [err] of (await p.exec())!) if (err) throw err;
+  const clients = Number(option('wide-clients', '32'));
+  let wrong = 0;
+  await Promise.all(Array.from({ length: clients }, async () => {
+    const r = new Redis({ port: server.port, maxRetriesPerRequest: 0 });
+    try {
+      const n = await r.hlen('wide');
+      const all = await r.hgetall('wide');
+      if (n !== fields || Object.keys(all).length !== fields) wrong++;
+    } finally {
+      r.disconnect();
+    }
+  }));
+  if (wrong > 0) throw new Error(`${wrong} clients got a wrong hash`);
+  return `${clients} clients at once, each HGETALL of a hash of ${fields} fields of 100 bytes`;
 });
 await measure('slow', async () => {
   const count = Math.round(5000 * scale);

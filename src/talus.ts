@@ -5,6 +5,7 @@ import { clientInfoLine } from './commands/client-cmds.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import { Client, OUTPUT_BOUND, ReadStop } from './server/client.js';
+import { BigReplies } from './server/big-replies.js';
 import { BigReads } from './server/big-reads.js';
 import { clientMemoryLimit, closeSlowListeners, evictClients, listenerOutputBudget } from './server/client-limits.js';
 import { readConnection } from './server/connection-reads.js';
@@ -150,6 +151,7 @@ export class Talus implements ServerControl {
   private pushedSinceCheck = 0;
   /** incomplete big requests of all clients, bounded together (server/big-reads.ts) */
   readonly bigReads = new BigReads(Infinity);
+  readonly bigReplies = new BigReplies(Infinity, () => this.scheduler?.reopen());
 
   constructor(readonly config: ConfigStore) {
     const v = config.values;
@@ -187,6 +189,7 @@ export class Talus implements ServerControl {
       this.clientOutputBound = Math.max(OUTPUT_BOUND, obl.normal.hardBytes, obl.normal.softBytes);
       this.clientMemoryLimit = clientMemoryLimit(maxmemoryClients, maxmemory);
       this.bigReads.budget = bigReadBudget(maxmemory);
+      this.bigReplies.budget = bigReadBudget(maxmemory);
       this.listenerOutputBudget = listenerOutputBudget(maxmemory);
     };
     clientLimits();
@@ -296,6 +299,10 @@ export class Talus implements ServerControl {
       for (const c of this.clients.values()) n += c.outputBytes;
       return n;
     };
+    this.loader.crowded = () => {
+      const maxmemory = this.config.values.maxmemory;
+      return maxmemory > 0 && this.keyspace.bytes >= maxmemory;
+    };
     this.loader.pagedThreshold = this.config.values.pagedCollectionThreshold;
     this.config.onChange('paged-collection-threshold', (n) => (this.loader.pagedThreshold = n as number));
     // Cold reads grow the hot set between cron passes: make room as they land
@@ -310,6 +317,7 @@ export class Talus implements ServerControl {
     };
     await this.warmUpStorage();
     this.scheduler = new Scheduler(this.loader);
+    this.scheduler.gate = () => this.bigReplies.open;
     this.blocking = new Blocking(this, this.executor);
     this.keyspace.mutationListeners.push((m) => this.notifier.onMutation(m));
     this.keyspace.missListeners.push((db, key) => this.notifier.onMiss(db, key));
@@ -672,6 +680,18 @@ export class Talus implements ServerControl {
     return cmd !== undefined && (cmd.mayReplicate || cmd.name === 'exec');
   }
 
+  /**
+   * Whether a request waits while big replies are written (server/big-replies.ts):
+   * those that read data (keys, transactions, scripts, KEYS) may make one; INFO,
+   * PING, CLIENT and the like (Sentinel's probes, an operator looking) do not wait.
+   */
+  waitsForBigReplies(args: Buffer[]): boolean {
+    const cmd = this.commands.lookup(args[0]!);
+    if (cmd === undefined) return false;
+    const def = cmd.def;
+    return def.keys !== undefined || def.movableKeys !== undefined || cmd.hasKeyRefsHook || BIG_REPLY_KEYLESS.has(cmd.name);
+  }
+
   /** clients not read until the commit backlog shrinks (INFO talus throttled_clients) */
   get throttledCount(): number {
     return this.throttled.size;
@@ -798,6 +818,9 @@ export class Talus implements ServerControl {
  * read together stay a share of the 200 MB Talus may hold beyond maxmemory.
  * Without maxmemory, memory is not bounded, and neither are these.
  */
+/** Keyless commands that may answer with much data (see Talus.waitsForBigReplies). */
+const BIG_REPLY_KEYLESS = new Set(['exec', 'eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro', 'keys', 'scan', 'sort', 'sort_ro', 'function']);
+
 function bigReadBudget(maxmemory: number): number {
   if (maxmemory <= 0) return Infinity;
   return Math.min(256 << 20, Math.max(8 << 20, Math.floor(maxmemory / 4)));

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startTalus, talusInfo, tempDir, type TalusProcess } from './support/harness.js';
-import { peakRssMb, redisCliPipe, resetPeak, resp, rssSampler, slowReader } from './support/client-shapes.js';
+import { peakRssMb, redisCliPipe, resetPeak, resp, rssSampler, shapeValue, slowReader } from './support/client-shapes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -46,6 +46,30 @@ describe('memory bound whatever the client does', function () {
     expect(r.received).to.equal(3000 * (65536 + 10));
     const peak = Math.max(sampler.stop(), peakRssMb(pid));
     expect(peak, 'peak RSS (MB)').to.be.below(64 + 200);
+  });
+
+  it('64 clients each reading 600 big values in one MGET at once keep RSS under maxmemory + 200 MB', async () => {
+    // 4,000 values of 64 KiB (four times maxmemory), then 38 MB of reply to each client, 2.4 GB in
+    // all, most values cold: every client's keys were read and held for it at once (430 MB seen),
+    // every reply made and held at once, and the burst of cold reads queued for a connection until
+    // some failed with "timeout exceeded when trying to connect".
+    const pid = srv.proc.pid!;
+    await redisCliPipe(srv.port, 'mget:', 4000, 64 * 1024);
+    resetPeak(pid);
+    const sampler = rssSampler(pid, 20);
+    const before = (await talusInfo(srv.client())).big_reply_gate_closings ?? 0;
+    const clients = Array.from({ length: 64 }, () => srv.client());
+    let wrong = 0;
+    await Promise.all(clients.map(async (c, n) => {
+      const ids = Array.from({ length: 600 }, (_, k) => (n * 61 + k) % 4000);
+      const values = await c.mgetBuffer(...ids.map((i) => `mget:${i}`));
+      ids.forEach((i, k) => { if (!values[k]?.equals(shapeValue(i, 64 * 1024))) wrong++; });
+    }));
+    for (const c of clients) c.disconnect();
+    const peak = Math.max(sampler.stop(), peakRssMb(pid));
+    expect(wrong, 'wrong values').to.equal(0);
+    expect(peak, 'peak RSS (MB)').to.be.below(64 + 200);
+    expect((await talusInfo(srv.client())).big_reply_gate_closings, 'times the gate closed').to.be.above(before);
   });
 
   it('a full commit backlog holds writes only: PING, reads and INFO still answer', async () => {

@@ -22,6 +22,8 @@ interface Task {
   reading: Set<KeyRef>;
   /** a claim (see `claim`): holds its keys, never runs */
   claim?: true;
+  /** its reads have started (counted in Scheduler.startedKeys) */
+  started?: true;
 }
 
 /** Reads keys, or the parts of paged values that commands need, from PostgreSQL. */
@@ -32,10 +34,19 @@ export interface Pager {
   isResident(db: Db, name: string): boolean;
   /** make `holds(ref)` true (concurrent reads of one key are coalesced) */
   read(ref: KeyRef): Promise<void>;
+  /** whether the hot set is full (past maxmemory): keys read for waiting commands could not be evicted to make room */
+  crowded(): boolean;
 }
 
 /** Partial reads for one task before it asks for the whole value instead (a guard, not a tuning knob). */
 const MAX_PARTIAL_READS = 3;
+
+/**
+ * Keys of waiting commands being read, or read and waiting, at once (see
+ * Scheduler.mayRead): past this, or with the hot set full, only the oldest
+ * waiting command starts its reads.
+ */
+const MAX_WAITING_KEYS = 1000;
 
 /**
  * Per-key FIFO in front of the executor. A command whose keys are all
@@ -51,8 +62,30 @@ export class Scheduler {
   private queuedKeys = 0;
   /** tasks waiting, for INFO */
   waiting = 0;
+  /** waiting tasks, oldest first */
+  private readonly order = new Set<Task>();
+  /** waiting tasks whose reads wait too (see mayRead), oldest first */
+  private readonly deferred = new Set<Task>();
+  /** keys of the started tasks still waiting */
+  private startedKeys = 0;
 
   constructor(private readonly pager: Pager) {}
+
+  /**
+   * Whether queued commands may run now: false while big replies wait to be
+   * written (server/big-replies.ts). Those ready meanwhile keep their keys
+   * and run, in order, from `reopen`.
+   */
+  gate: () => boolean = () => true;
+  private gated: KeyRef[] = [];
+
+  /** The gate opened: run what it held. */
+  reopen(): void {
+    const refs = this.gated;
+    this.gated = [];
+    for (const r of refs) this.pump(r);
+    this.startDeferred();
+  }
 
   /** While a script runs (execution/scripting.ts) nothing queued starts: keys that land wait here. */
   private held: KeyRef[] | undefined;
@@ -75,6 +108,7 @@ export class Scheduler {
     }
     const task: Task = { refs, run, fail, done: false, reads: 0, reading: new Set() };
     this.waiting++;
+    this.order.add(task);
     for (const r of refs) {
       let byName = this.queues.get(r.db);
       if (!byName) this.queues.set(r.db, (byName = new Map()));
@@ -123,9 +157,16 @@ export class Scheduler {
     return this.ready(refs, undefined);
   }
 
-  /** True if a command queued on this key must not be evicted under it. */
+  /**
+   * True if a command queued on this key must not have it evicted: one that
+   * has started its reads (or a claim). The keys of a command whose reads
+   * wait (mayRead) may go meanwhile; it reads them again in its turn.
+   */
   isClaimed(db: Db, name: string): boolean {
-    return this.queues.get(db)?.has(name) ?? false;
+    const q = this.queues.get(db)?.get(name);
+    if (q === undefined) return false;
+    for (const t of q) if (t.started || t.claim) return true;
+    return false;
   }
 
   private ready(refs: KeyRef[], task: Task | undefined): boolean {
@@ -145,6 +186,15 @@ export class Scheduler {
    * may change what the part is.
    */
   private need(task: Task): void {
+    if (task.started === undefined) {
+      if (!this.mayRead(task)) {
+        this.deferred.add(task);
+        return;
+      }
+      task.started = true;
+      this.deferred.delete(task);
+      this.startedKeys += task.refs.length;
+    }
     for (const r of task.refs) {
       if (task.reading.has(r) || this.pager.holds(r)) continue;
       if (this.pager.isResident(r.db, r.name)) {
@@ -165,6 +215,32 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Whether a waiting task may start reading its cold keys now. Keys read
+   * for a command that waits are held for it (not evicted) until it runs,
+   * and a command runs only once all its keys are in: 64 clients each
+   * sending an MGET of 2,000 cold values, their keys overlapping, had every
+   * value read and held at once, several times maxmemory. So past
+   * MAX_WAITING_KEYS of started tasks, or with the hot set full, a task's
+   * reads wait until it is the oldest waiting task; that one always reads
+   * (it heads all its keys' queues, so it runs once they are in). While
+   * the gate is closed no task starts reading.
+   */
+  private mayRead(task: Task): boolean {
+    // big replies waiting to be written hold values too: the next command's wait for them to go
+    if (!this.gate()) return false;
+    if (this.order.values().next().value === task) return true;
+    return this.startedKeys + task.refs.length <= MAX_WAITING_KEYS && !this.pager.crowded();
+  }
+
+  /** Start the reads of deferred tasks that now may. */
+  private startDeferred(): void {
+    for (const t of this.deferred) {
+      if (!this.mayRead(t)) return;
+      this.need(t);
+    }
+  }
+
   /** Run every task now at the head of its queues, starting from one key. */
   private pump(start: KeyRef): void {
     if (this.held !== undefined) {
@@ -178,6 +254,10 @@ export class Scheduler {
       if (head === undefined || head.done || head.claim) continue;
       if (!this.ready(head.refs, head)) {
         this.need(head);
+        continue;
+      }
+      if (!this.gate()) {
+        this.gated.push(ref);
         continue;
       }
       this.dequeue(head);
@@ -207,7 +287,11 @@ export class Scheduler {
   private dequeue(task: Task): void {
     task.done = true;
     this.waiting--;
+    this.order.delete(task);
+    this.deferred.delete(task);
+    if (task.started) this.startedKeys -= task.refs.length;
     this.unlink(task);
+    if (this.deferred.size > 0) queueMicrotask(() => this.startDeferred());
   }
 
   private unlink(task: Task): void {

@@ -241,6 +241,9 @@ export class Metrics {
     this.fromField('gauge', 'talus_throttled_clients', 'throttled_clients', 'Clients not read until the commit backlog shrinks.');
     this.fromField('gauge', 'talus_big_request_bytes', 'big_request_bytes', 'Bytes of big requests read and not yet run, bounded together.');
     this.fromField('gauge', 'talus_big_request_held_clients', 'big_request_held_clients', 'Clients not read while other clients\' big requests fill their budget.');
+    this.fromField('gauge', 'talus_big_reply_bytes', 'big_reply_bytes', 'Bytes of big replies not yet written to their clients, bounded together.');
+    this.fromField('gauge', 'talus_big_reply_held_clients', 'big_reply_held_clients', 'Clients whose next request waits while big replies fill their budget.');
+    this.fromField('counter', 'talus_big_reply_gate_closings_total', 'big_reply_gate_closings', 'Times big replies filled their budget and requests waited.');
     this.fromField('gauge', 'talus_clients_awaiting_durability', 'clients_awaiting_durability', 'Clients with replies waiting for a commit.');
     this.fromField('gauge', 'talus_changelog_offset', 'changelog_seq', 'Sequence of the last change-log record.');
     this.fromField('gauge', 'talus_durable_offset', 'durable_seq', 'Sequence of the last change-log record committed to PostgreSQL.');

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { RequestParser, ProtocolError, requestBytes } from '../protocol/parser.js';
 import { BIG_READ_MIN, type BigReader } from './big-reads.js';
+import { BIG_REPLY_MIN, type ReplyHolder } from './big-replies.js';
 import { ReplyWriter } from '../protocol/encoder.js';
 import { ErrorReply, MapReply, PushReply, RawReply, SetReply, SimpleString, VerbatimReply, type Reply } from '../protocol/reply.js';
 import type { Talus } from '../talus.js';
@@ -78,7 +79,7 @@ export const CLIENT_OVERHEAD = 8 * 1024;
  * mutations it acknowledges are committed (appendfsync always). What the
  * client is (db, protocol, transaction...) is its session.
  */
-export class Client implements Connection, BigReader {
+export class Client implements ReplyHolder, Connection, BigReader {
   readonly id: number;
   readonly session: Session;
   /**
@@ -110,6 +111,8 @@ export class Client implements Connection, BigReader {
   private readStops = 0;
   /** the request loop stopped because output was over its bound; output shrinking runs it again */
   private outputBlocked = false;
+  /** the request loop stopped because big replies of all clients are over their budget (Talus.bigReplies) */
+  private replyGateWait = false;
   /** estimated bytes of the replies in `pending` */
   private pendingBytes = 0;
   /** the socket's descriptor, once writeToDescriptor has looked it up */
@@ -197,6 +200,12 @@ export class Client implements Connection, BigReader {
         }
         const args = this.nextRequest();
         if (args === null) break;
+        if (!this.talus.bigReplies.open && !(args instanceof ProtocolError) && args.length > 0 && this.talus.waitsForBigReplies(args)) {
+          this.unread(args);
+          this.talus.bigReplies.admits(this);
+          this.replyGateWait = true;
+          break;
+        }
         if (args instanceof ProtocolError) {
           this.deliver(new ErrorReply(args.message), 0);
           this.closeAfterReply = true;
@@ -225,11 +234,16 @@ export class Client implements Connection, BigReader {
     // Requests that cannot run yet are not read past QUERY_READ_BOUND.
     if (this.closed) return;
     if (this.bigRead || this.queryBytes >= BIG_READ_MIN) this.bigRead = this.talus.bigReads.update(this);
-    const stalled = this.paused || this.outputBlocked || (this.readStops & ReadStop.backlog) !== 0;
+    const stalled = this.paused || this.outputBlocked || this.replyGateWait || (this.readStops & ReadStop.backlog) !== 0;
     if (stalled && this.queryBytes >= QUERY_READ_BOUND) this.stopReading(ReadStop.query);
     else this.resumeReading(ReadStop.query);
     // The socket took everything at once: nothing will signal 'drain', so go on now.
     if (this.outputBlocked && this.outputBytes <= this.outputBound) this.outputReleased();
+  }
+
+  replyGateOpened(): void {
+    this.replyGateWait = false;
+    setImmediate(() => this.process());
   }
 
   /** Output shrank (written out, or replies released): run the requests it held back. */
@@ -330,6 +344,8 @@ export class Client implements Connection, BigReader {
       this.hold(reply, seq, acknowledges);
       if (seq > 0) this.talus.awaitingDurability.add(this);
     }
+    // a big reply counts against all clients' (server/big-replies.ts) as soon as it is made
+    if (this.writer.length + this.pendingBytes >= BIG_REPLY_MIN && !this.session.flags.has('slave')) this.talus.bigReplies.note(this);
     this.scheduleFlush();
   }
 
@@ -535,6 +551,7 @@ export class Client implements Connection, BigReader {
     if (this.closed) return;
     this.closed = true;
     this.talus.bigReads.remove(this);
+    this.talus.bigReplies.remove(this);
     this.socket.end();
     this.socket.destroySoon?.();
     this.talus.onClientClosed(this);
@@ -545,6 +562,7 @@ export class Client implements Connection, BigReader {
     if (this.closed) return;
     this.closed = true;
     this.talus.bigReads.remove(this);
+    this.talus.bigReplies.remove(this);
     this.pending.length = 0;
     this.pendingBytes = 0;
     this.socket.destroy();

@@ -61,12 +61,28 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** How long opening one connection to PostgreSQL may take. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * A connection whose opening times out. pg-pool's own connectionTimeoutMillis
+ * also bounds how long a query waits for a free connection, and a burst of
+ * cold reads (64 clients each reading 2,000 cold keys) queued long enough
+ * that some failed with "timeout exceeded when trying to connect" while
+ * PostgreSQL was answering. Waiting for a free connection is not a fault.
+ */
+class TimedConnectClient extends pg.Client {
+  constructor(config?: pg.ClientConfig) {
+    super({ ...config, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  }
+}
+
 export function openDatabase(url: string, poolSize: number, onError: (err: Error) => void): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     types: types as pg.CustomTypesConfig,
-    connectionTimeoutMillis: 5_000,
+    Client: TimedConnectClient,
     // Keep connections open: reconnecting after idle spells costs a backend
     // fork each, which on a busy machine can outlast the connect timeout.
     idleTimeoutMillis: 0,

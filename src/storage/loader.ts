@@ -129,6 +129,9 @@ export class Loader implements Pager {
     for (const codec of allCodecs()) await codec.warmUp?.(ctx, NO_KEY_ID);
   }
 
+  /** Whether the hot set is full: set by the server from maxmemory. */
+  crowded: () => boolean = () => false;
+
   isResident(d: Db, name: string): boolean {
     return this.ks.isResident(d, name);
   }
