@@ -71,7 +71,8 @@ await measure('mset', async () => {
   await pipelinedMsets(server.port, 'mset:', { clients: 8, msetsPerClient, valuesPerMset: 16, size: KB64 });
   return `8 clients x ${msetsPerClient} MSETs of 16 x 64 KiB`;
 });
-if (shapes.includes('cold')) {
+if (shapes.includes('megs')) await redisCliPipe(server.port, 'megs:', 320, 1 << 20);
+if (shapes.includes('cold') || shapes.includes('megs')) {
   client = await server.restart();
   pid = Number(await client.info('server').then((t) => /process_id:(\d+)/.exec(t)?.[1]));
 }
@@ -79,6 +80,24 @@ await measure('cold', async () => {
   const wrong = await pipelinedGets(server.port, 'pipe:', { count: pipeKeys, size: KB64, clients: 4, pipeline: 1000 });
   if (wrong > 0) throw new Error(`${wrong} wrong values`);
   return `${pipeKeys} cold GETs of 64 KiB, 4 clients, pipelines of 1000`;
+});
+await measure('megs', async () => {
+  // 320 values of 1 MB written before the restart: all cold now
+  let wrong = 0;
+  await Promise.all(Array.from({ length: 32 }, async (_, c) => {
+    const r = new Redis({ port: server.port, maxRetriesPerRequest: 0 });
+    try {
+      const p = r.pipeline();
+      const ids = Array.from({ length: 10 }, (_, k) => c * 10 + k);
+      for (const i of ids) p.getBuffer(`megs:${i}`);
+      const res = (await p.exec())!;
+      ids.forEach((i, k) => { if (res[k]![0] || !(res[k]![1] as Buffer).equals(shapeValue(i, 1 << 20))) wrong++; });
+    } finally {
+      r.disconnect();
+    }
+  }));
+  if (wrong > 0) throw new Error(`${wrong} wrong values`);
+  return '32 clients at once, each a pipeline of 10 GETs of distinct cold 1 MB values';
 });
 await measure('mget', async () => {
   // after the restart above most of shape 1's values are cold

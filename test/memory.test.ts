@@ -72,6 +72,27 @@ describe('memory bound whatever the client does', function () {
     expect((await talusInfo(srv.client())).big_reply_gate_closings, 'times the gate closed').to.be.above(before);
   });
 
+  it('32 clients each reading ten cold 1 MB values at once keep RSS under maxmemory + 200 MB', async () => {
+    // Each batch of cold keys carried every value up to 1 MB with its key row: up to 250 MB of
+    // values in one result, five times over in transit (435 MB seen with 320 such values).
+    const pid = srv.proc.pid!;
+    await redisCliPipe(srv.port, 'megs:', 320, 1 << 20);
+    resetPeak(pid);
+    const sampler = rssSampler(pid, 20);
+    const clients = Array.from({ length: 32 }, () => srv.client());
+    let wrong = 0;
+    await Promise.all(clients.map(async (c, n) => {
+      const p = c.pipeline();
+      for (let k = 0; k < 10; k++) p.getBuffer(`megs:${n * 10 + k}`);
+      const res = (await p.exec())!;
+      res.forEach(([err, v], k) => { if (err || !(v as Buffer).equals(shapeValue(n * 10 + k, 1 << 20))) wrong++; });
+    }));
+    for (const c of clients) c.disconnect();
+    const peak = Math.max(sampler.stop(), peakRssMb(pid));
+    expect(wrong, 'wrong values').to.equal(0);
+    expect(peak, 'peak RSS (MB)').to.be.below(64 + 200);
+  });
+
   it('a full commit backlog holds writes only: PING, reads and INFO still answer', async () => {
     // Its own embedded PostgreSQL, stopped with SIGSTOP: the commit in flight then never ends.
     const dir = tempDir('backlog');
