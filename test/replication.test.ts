@@ -12,8 +12,9 @@ import { SHORT_TTL_MS, WORKLOAD_DBS, Workload, type Cmd } from './support/worklo
  * follower full-synced before the load, one joining in the middle of it),
  * a follower killed with kill -9 resumes with a partial sync, followers
  * refuse writes, REPLICAOF NO ONE promotes, an unfinished full sync answers
- * -LOADING until a new one completes, and a leader killed with kill -9 and
- * restarted is resumed from with a partial sync.
+ * -LOADING until a new one completes, a leader killed with kill -9 and
+ * restarted is resumed from with a partial sync, and a full sync carries a
+ * stream's pending entries whose entries are gone.
  */
 const SEED = Number(process.env.TALUS_REPL_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const COMMANDS = Number(process.env.TALUS_REPL_COMMANDS ?? 6000);
@@ -598,5 +599,34 @@ describe('replication: a full sync and the change-log archive', function () {
     const logged = await seqAfterSync(archived);
     expect(unlogged, 'records logged by the follower without backups').to.be.below(10);
     expect(logged, 'records logged by the follower with backups').to.be.at.least(300);
+  });
+});
+
+describe('replication: a full sync of streams', function () {
+  this.timeout(120_000);
+  const start = serversStoppedAfter();
+
+  it("pending entries whose stream entries are gone (trimmed, deleted) reach the follower, as Redis's RDB carries them", async () => {
+    const leader = await start([]);
+    const l = leader.client();
+    const p = l.pipeline();
+    for (const k of ['xs:trimmed', 'xs:deleted', 'xs:emptied']) {
+      p.call('XADD', k, '3-0', 'f', 'a');
+      p.call('XADD', k, '5-0', 'f', 'b');
+      p.call('XGROUP', 'CREATE', k, 'g1', '0');
+      p.call('XREADGROUP', 'GROUP', 'g1', 'c2', 'COUNT', '2', 'STREAMS', k, '>');
+    }
+    // 3-0 stays pending in each, its entry gone: the max deleted ID stays 0-0 under a trim
+    p.call('XTRIM', 'xs:trimmed', 'MINID', '5-0');
+    p.call('XDEL', 'xs:deleted', '3-0');
+    p.call('XTRIM', 'xs:emptied', 'MAXLEN', '0');
+    p.call('XSETID', 'xs:emptied', '1-0'); // below both pending entries
+    for (const [err] of (await p.exec())!) expect(err).to.equal(null);
+    const follower = await start(['--replicaof', '127.0.0.1', String(leader.port)]);
+    const f = follower.client();
+    await until('the follower synced', async () => (await infoFields(f, 'replication')).master_link_status === 'up');
+    await caughtUp(l, [f]);
+    expect(await f.call('XPENDING', 'xs:trimmed', 'g1')).to.deep.equal([2, '3-0', '5-0', [['c2', '2']]]);
+    expect(compareDatasets(await readDataset(l, [0]), await readDataset(f, [0]), Date.now())).to.deep.equal([]);
   });
 });

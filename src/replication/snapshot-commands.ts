@@ -3,7 +3,9 @@ import type { ListValue } from '../keyspace/values/list.js';
 import type { SetValue } from '../keyspace/values/set.js';
 import type { ZSetValue } from '../keyspace/values/zset.js';
 import type { KeyType } from '../keyspace/types.js';
-import { sidText, type StreamValue } from '../keyspace/values/stream.js';
+import { MIN_SID, sidText, type StreamValue } from '../keyspace/values/stream.js';
+import { writeStream, type RdbStreamPending } from '../util/rdb-stream.js';
+import { PayloadWriter, WRITE_TYPES } from '../util/rdb-value.js';
 
 /** One key of a full sync: its name, type, whole value and expiry. */
 export interface SnapshotItem {
@@ -61,8 +63,10 @@ export function keyCommands(k: SnapshotItem): Array<Array<Buffer | string>> {
     }
     case 'stream': {
       const v = k.value as StreamValue;
+      const skeleton = groupsSkeleton(v);
+      if (skeleton) out.push(['RESTORE', key, '0', skeleton]);
       for (const id of v.ids) out.push(['XADD', key, sidText(id), ...v.get(id)!]);
-      if (v.size === 0) out.push(['XADD', key, 'MAXLEN', '0', '0-1', 'x', 'y']);
+      if (v.size === 0 && !skeleton) out.push(['XADD', key, 'MAXLEN', '0', '0-1', 'x', 'y']);
       if (v.lastId >= v.maxDeletedId) {
         out.push(['XSETID', key, sidText(v.lastId), 'ENTRIESADDED', String(v.entriesAdded), 'MAXDELETEDID', sidText(v.maxDeletedId)]);
       } else {
@@ -72,7 +76,7 @@ export function keyCommands(k: SnapshotItem): Array<Array<Buffer | string>> {
         out.push(['XSETID', key, maxDeleted, 'ENTRIESADDED', String(v.entriesAdded), 'MAXDELETEDID', maxDeleted]);
         out.push(['XSETID', key, sidText(v.lastId)]);
       }
-      out.push(...groupCommands(key, v));
+      out.push(...groupCommands(key, v, skeleton !== undefined));
       break;
     }
     default:
@@ -83,19 +87,54 @@ export function keyCommands(k: SnapshotItem): Array<Array<Buffer | string>> {
   return out;
 }
 
-/** A stream's consumer groups: created at their last ID, their consumers, then each pending entry claimed as it is. */
-function groupCommands(key: Buffer, v: StreamValue): Array<Array<Buffer | string>> {
+/**
+ * A stream's consumer groups: created at their last ID, their consumers, then
+ * each pending entry claimed as it is. Those of a skeleton (groupsSkeleton)
+ * exist already: only the pending entries of entries still in the stream are
+ * claimed.
+ */
+function groupCommands(key: Buffer, v: StreamValue, skeleton: boolean): Array<Array<Buffer | string>> {
   const out: Array<Array<Buffer | string>> = [];
   for (const [name, g] of v.groups) {
     const group = Buffer.from(name, 'latin1');
-    out.push(['XGROUP', 'CREATE', key, group, sidText(g.lastId), 'ENTRIESREAD', String(g.entriesRead)]);
-    for (const [cn] of g.consumers) out.push(['XGROUP', 'CREATECONSUMER', key, group, Buffer.from(cn, 'latin1')]);
+    if (!skeleton) {
+      out.push(['XGROUP', 'CREATE', key, group, sidText(g.lastId), 'ENTRIESREAD', String(g.entriesRead)]);
+      for (const [cn] of g.consumers) out.push(['XGROUP', 'CREATECONSUMER', key, group, Buffer.from(cn, 'latin1')]);
+    }
     for (const [id, p] of g.pel) {
+      if (skeleton && !v.get(id)) continue;
       out.push(['XCLAIM', key, group, Buffer.from(p.consumer, 'latin1'), '0', sidText(id), 'TIME', String(p.deliveryTime),
         'RETRYCOUNT', String(p.deliveryCount), 'FORCE', 'JUSTID', 'LASTID', sidText(g.lastId)]);
     }
   }
   return out;
+}
+
+/**
+ * A pending entry whose stream entry is gone (trimmed or deleted: Redis 7.0
+ * keeps it until it is acknowledged or claimed) cannot be rebuilt by a
+ * claim: XCLAIM of an ID not in the stream drops its pending entry (as it
+ * does on the leader). Redis's full sync keeps it, its RDB carrying the PEL
+ * as is; so a stream with such entries starts as a RESTORE of a skeleton: no
+ * entries, its groups with their consumers and those pending entries. Its
+ * entries are then added as for any stream (the last ID, entries added and
+ * max deleted ID set by XSETID after them) and the other pending entries
+ * claimed. undefined: none, the commands alone rebuild the stream.
+ */
+function groupsSkeleton(v: StreamValue): Buffer | undefined {
+  let dangling = false;
+  const groups = [...v.groups].map(([name, g]) => {
+    const pel: RdbStreamPending[] = [];
+    for (const [id, p] of g.pel) if (!v.get(id)) pel.push({ id, ...p });
+    if (pel.length > 0) dangling = true;
+    const consumers = [...g.consumers].map(([cn, c]) => ({ name: cn, seenTime: c.seenTime }));
+    return { name, lastId: g.lastId, entriesRead: g.entriesRead, pel, consumers };
+  });
+  if (!dangling) return undefined;
+  const w = new PayloadWriter();
+  w.byte(WRITE_TYPES.stream);
+  writeStream(w, { nodes: [], lastId: MIN_SID, firstId: MIN_SID, maxDeletedId: MIN_SID, entriesAdded: 0, groups });
+  return w.finish();
 }
 
 /** A score as ZADD reads it back exactly: shortest round-trip form, -0 and infinities kept. */
