@@ -17,11 +17,14 @@
  *   8. many:  400 clients at once, each a pipeline of 100 GETs of shape 1's values (2.5 GB);
  *   9. wide:  a hash of 200,000 fields of 100 bytes, then --wide-clients (32) clients at
  *             once, each HGETALL of it (23 MB of reply each).
- * Shapes 7-9 are run in the order 7, 8, 9 after shape 3, before shape 4.
+ *  10. megs:  320 values of 1 MB written before the restart, then 32 clients at once, each a
+ *             pipeline of 10 GETs of distinct ones (all cold).
+ * Run in the order pipe, mset, (restart), cold, megs, mget, many, slow, big, subs, wide:
+ * the later shapes find the earlier ones' values and malloc's holes.
  * Peak RSS per shape: the kernel's VmHWM (reset before each shape through
  * /proc/<pid>/clear_refs) and VmRSS sampled every 50 ms, whichever is higher.
  *
- *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,mget,many,wide,slow,big,subs]
+ *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,megs,mget,many,slow,big,subs,wide]
  *                                 [--talus-args '--appendfsync everysec']
  * (--scale multiplies every shape's volume; extra Talus options go in --talus-args)
  */
@@ -32,7 +35,7 @@ import { peakRssMb, pipelinedGets, pipelinedMsets, redisCliPipe, resetPeak, rssS
 
 const maxmemoryMb = Number(option('maxmemory-mb', '64'));
 const scale = Number(option('scale', '1'));
-const shapes = option('shapes', 'pipe,mset,cold,mget,many,wide,slow,big,subs').split(',');
+const shapes = option('shapes', 'pipe,mset,cold,megs,mget,many,slow,big,subs,wide').split(',');
 const extra = option('talus-args', '').split(/\s+/).filter(Boolean);
 const KB64 = 64 * 1024;
 const limitMb = maxmemoryMb + 200;
@@ -136,30 +139,6 @@ await measure('many', async () => {
   if (wrong > 0) throw new Error(`${wrong} wrong values`);
   return `${clients} clients at once, each a pipeline of ${perClient} GETs of 64 KiB`;
 });
-await measure('wide', async () => {
-  const fields = Math.round(200_000 * scale);
-  const p = client.pipeline();
-  for (let i = 0; i < fields; i += 1000) {
-    const args: string[] = [];
-    for (let f = i; f < Math.min(fields, i + 1000); f++) args.push(`f${f}`, `v${f}`.padEnd(100, 'x'));
-    p.hset('wide', ...args);
-  }
-  for (const [err] of (await p.exec())!) if (err) throw err;
-  const clients = Number(option('wide-clients', '32'));
-  let wrong = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    const r = new Redis({ port: server.port, maxRetriesPerRequest: 0 });
-    try {
-      const n = await r.hlen('wide');
-      const all = await r.hgetall('wide');
-      if (n !== fields || Object.keys(all).length !== fields) wrong++;
-    } finally {
-      r.disconnect();
-    }
-  }));
-  if (wrong > 0) throw new Error(`${wrong} clients got a wrong hash`);
-  return `${clients} clients at once, each HGETALL of a hash of ${fields} fields of 100 bytes`;
-});
 await measure('slow', async () => {
   const count = Math.round(5000 * scale);
   await client.get('pipe:0');
@@ -214,6 +193,30 @@ await measure('subs', async () => {
   return `20 stalled subscribers and a reader, ${count} PUBLISHes of 64 KiB (evicted_clients ${closed})`;
 });
 
+await measure('wide', async () => {
+  const fields = Math.round(200_000 * scale);
+  const p = client.pipeline();
+  for (let i = 0; i < fields; i += 1000) {
+    const args: string[] = [];
+    for (let f = i; f < Math.min(fields, i + 1000); f++) args.push(`f${f}`, `v${f}`.padEnd(100, 'x'));
+    p.hset('wide', ...args);
+  }
+  for (const [err] of (await p.exec())!) if (err) throw err;
+  const clients = Number(option('wide-clients', '32'));
+  let wrong = 0;
+  await Promise.all(Array.from({ length: clients }, async () => {
+    const r = new Redis({ port: server.port, maxRetriesPerRequest: 0 });
+    try {
+      const n = await r.hlen('wide');
+      const all = await r.hgetall('wide');
+      if (n !== fields || Object.keys(all).length !== fields) wrong++;
+    } finally {
+      r.disconnect();
+    }
+  }));
+  if (wrong > 0) throw new Error(`${wrong} clients got a wrong hash`);
+  return `${clients} clients at once, each HGETALL of a hash of ${fields} fields of 100 bytes`;
+});
 client.disconnect();
 await server.stop();
 await stopPostgres();

@@ -3,6 +3,8 @@ import type { Entry, KeyType } from '../keyspace/types.js';
 import { valueOps } from '../keyspace/value-ops.js';
 import { changed, lookupTyped } from './keyaccess.js';
 import type { Effect, KeyEvent } from '../keyspace/events.js';
+import type { Reply } from '../protocol/reply.js';
+import { BIG_AGGREGATE, encodedBulks } from '../protocol/encoder.js';
 
 /**
  * Shared write path of the collection families (hash, list, set, zset):
@@ -66,4 +68,15 @@ export function createCollection(c: CommandContext, key: Buffer, type: KeyType, 
 /** Re-account an entry whose value grew a random-access index on a read path. */
 export function accountIndex(c: CommandContext, e: Entry): void {
   c.keyspace.resize(e, valueOps(e.type!).sizeOf(e.value));
+}
+
+/**
+ * A whole collection's reply of `count` items, encoded at once for the
+ * client (encodedBulks) when it is big, or undefined: build it as a Reply.
+ * Not for scripts (no connection): they convert replies by their own RESP
+ * version (redis.setresp), not the session's.
+ */
+export function bigAggregate(c: CommandContext, kind: 'array' | 'set' | 'map', count: number, items: () => Array<string | Buffer>): Reply | undefined {
+  if (count < BIG_AGGREGATE || c.connection === undefined) return undefined;
+  return encodedBulks(kind, items(), c.session.protocol);
 }

@@ -10,7 +10,7 @@ import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/l
 import { HashValue } from '../keyspace/values/hash.js';
 import { membersFrom, metaOnly } from '../keyspace/paging.js';
 import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
-import { accountIndex, collectionChanged, createCollection } from './collections.js';
+import { accountIndex, bigAggregate, collectionChanged, createCollection } from './collections.js';
 
 /**
  * The hash family, Redis 7.0 semantics. Fields are latin1 strings inside
@@ -74,6 +74,12 @@ function hmget(c: CommandContext, args: Buffer[]): Reply {
 
 function hgetall(c: CommandContext, args: Buffer[]): Reply {
   const h = readHash(c, args[1]!);
+  const big = h && !h.pages ? bigAggregate(c, 'map', h.fields.size, () => {
+    const items: Array<string | Buffer> = [];
+    h.fields.forEach((v, f) => items.push(f, v));
+    return items;
+  }) : undefined;
+  if (big) return big;
   const entries: Array<[Reply, Reply]> = [];
   if (h) for (const [f, v] of h) entries.push([bulk(f), v]);
   return new MapReply(entries);
@@ -81,6 +87,8 @@ function hgetall(c: CommandContext, args: Buffer[]): Reply {
 
 function hkeys(c: CommandContext, args: Buffer[]): Reply {
   const h = readHash(c, args[1]!);
+  const big = h && !h.pages ? bigAggregate(c, 'array', h.fields.size, () => [...h.fields.keys()]) : undefined;
+  if (big) return big;
   const out: Reply[] = [];
   if (h) for (const f of h.fields.keys()) out.push(bulk(f));
   return out;
@@ -88,6 +96,8 @@ function hkeys(c: CommandContext, args: Buffer[]): Reply {
 
 function hvals(c: CommandContext, args: Buffer[]): Reply {
   const h = readHash(c, args[1]!);
+  const big = h && !h.pages ? bigAggregate(c, 'array', h.fields.size, () => [...h.fields.values()]) : undefined;
+  if (big) return big;
   const out: Reply[] = [];
   if (h) for (const v of h.fields.values()) out.push(v);
   return out;

@@ -5,7 +5,7 @@ import { ErrorReply, SetReply, type Reply } from '../protocol/reply.js';
 import { checkReplySize, int64Arg, keyword, signedCountArg } from './args.js';
 import { changed, lookup, lookupRead, lookupTyped } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
-import { accountIndex, collectionChanged, createCollection, storeCollection } from './collections.js';
+import { accountIndex, bigAggregate, collectionChanged, createCollection, storeCollection } from './collections.js';
 import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
 import { valueOps } from '../keyspace/value-ops.js';
 import { parseInteger, parseSafeInt } from '../util/numbers.js';
@@ -103,6 +103,8 @@ function scard(c: CommandContext, args: Buffer[]): Reply {
 function smembers(c: CommandContext, args: Buffer[]): Reply {
   const set = readSet(c, args[1]!);
   if (!set) return new SetReply([]);
+  const big = set.pages ? undefined : bigAggregate(c, 'set', set.members.size, () => [...set.members]);
+  if (big) return big;
   return new SetReply(membersReply(set.members));
 }
 

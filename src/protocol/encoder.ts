@@ -362,3 +362,45 @@ export function encodeReply(reply: Reply, proto: 2 | 3): Buffer {
   shared.write(reply, proto);
   return shared.take() ?? Buffer.alloc(0);
 }
+
+/**
+ * An aggregate of many bulk strings (latin1 strings, as collections keep
+ * their members and fields, or Buffers) encoded at once into one Buffer, its
+ * exact size: an array, a set (RESP3 `~`) or a map of alternating keys and
+ * values (RESP3 `%`, RESP2 a flat array). As a Reply, a big hash's HGETALL
+ * made a Buffer per field and an array per pair before encoding, about twice
+ * the reply's size for a moment (a hash of 200,000 fields: 23 MB of reply,
+ * 60 MB more RSS while it was made). Collections answer with it past
+ * BIG_AGGREGATE items.
+ */
+export function encodedBulks(kind: 'array' | 'set' | 'map', items: ReadonlyArray<string | Buffer>, proto: 2 | 3): RawReply {
+  const count = kind === 'map' && proto === 3 ? items.length / 2 : items.length;
+  const prefix = proto === 3 ? (kind === 'map' ? C_PERCENT : kind === 'set' ? C_TILDE : C_STAR) : C_STAR;
+  let size = 3 + safeIntegerLength(count);
+  for (let i = 0; i < items.length; i++) {
+    const n = items[i]!.length;
+    size += 5 + safeIntegerLength(n) + n;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let p = 0;
+  const header = (prefix: number, n: number) => {
+    out[p++] = prefix;
+    const digits = safeIntegerLength(n);
+    putSafeInteger(out, p, n, digits);
+    p += digits;
+    out[p++] = CR;
+    out[p++] = LF;
+  };
+  header(prefix, count);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    header(C_DOLLAR, item.length);
+    p += typeof item === 'string' ? out.write(item, p, 'latin1') : item.copy(out, p);
+    out[p++] = CR;
+    out[p++] = LF;
+  }
+  return new RawReply(out);
+}
+
+/** Items past which a collection's whole reply is encoded at once (encodedBulks). */
+export const BIG_AGGREGATE = 1024;

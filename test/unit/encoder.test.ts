@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { encodeReply, formatDouble, ReplyWriter } from '../../src/protocol/encoder.js';
+import { encodedBulks, encodeReply, formatDouble, ReplyWriter } from '../../src/protocol/encoder.js';
 import {
   BoolReply,
   DoubleReply,
@@ -273,5 +273,21 @@ describe('encoder', () => {
         expect(formatDouble(n)).to.equal(s);
       });
     }
+  });
+  describe('encodedBulks', () => {
+    // binary-safe latin1 strings and Buffers of every length class, as collections hold them
+    const strings = ['', 'a', 'f\xff\r\n', 'x'.repeat(9), 'y'.repeat(10), 'z'.repeat(1000), '\x00\x80'];
+    const buffers = strings.map((t) => Buffer.from(t, 'latin1'));
+    const latin = (t: string) => Buffer.from(t, 'latin1');
+    it('encodes arrays, sets and maps as the same replies built item by item would be', () => {
+      for (const proto of [2, 3] as const) {
+        expect(encodedBulks('array', strings, proto).bytes.toString('latin1'), `array RESP${proto}`).to.equal(enc(strings.map(latin), proto));
+        expect(encodedBulks('set', buffers, proto).bytes.toString('latin1'), `set RESP${proto}`).to.equal(enc(new SetReply(buffers), proto));
+        const items = strings.flatMap((t, i) => [t, buffers[(i + 1) % buffers.length]!]);
+        const entries = strings.map((t, i): [Reply, Reply] => [latin(t), buffers[(i + 1) % buffers.length]!]);
+        expect(encodedBulks('map', items, proto).bytes.toString('latin1'), `map RESP${proto}`).to.equal(enc(new MapReply(entries), proto));
+      }
+      expect(encodedBulks('array', [], 2).bytes.toString('latin1')).to.equal('*0\r\n');
+    });
   });
 });
