@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { freshDatabase, startTalus, talusInfo, tempDir, type TalusProcess } from './support/harness.js';
+import { freshDatabase, signalEmbeddedPostgres, startTalus, talusInfo, tempDir, type TalusProcess } from './support/harness.js';
 import { freePort } from './support/redis-server.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from '../src/storage/embedded.js';
 import { Logger } from '../src/observability/logger.js';
@@ -286,6 +286,35 @@ describe('durability', function () {
   describe('appendfsync everysec', () => {
     let srv: TalusProcess | undefined;
     after(async () => srv?.stop());
+
+    it('a frozen PostgreSQL fails cold reads with ERR storage unavailable in 30 s, not a hang; they work again once it answers', async function () {
+      this.timeout(120_000);
+      const dir = tempDir('frozen-pg');
+      let own = await startTalus([], { embedded: true, dir });
+      await own.client().set('cold', 'value');
+      await own.stop();
+      own = await startTalus([], { embedded: true, dir }); // every key cold
+      let frozen = false;
+      try {
+        const c = own.client();
+        await c.set('hot', 'here');
+        signalEmbeddedPostgres(dir, 'SIGSTOP');
+        frozen = true;
+        const t = Date.now();
+        const err = await c.get('cold').then(() => undefined, (e: Error) => e);
+        const waited = Date.now() - t;
+        expect(String(err)).to.contain('ERR storage unavailable: PostgreSQL did not answer a read of cold keys within 30 s');
+        expect(waited, 'ms before the error').to.be.within(25_000, 45_000);
+        expect(await c.ping()).to.equal('PONG');
+        signalEmbeddedPostgres(dir, 'SIGCONT');
+        frozen = false;
+        expect(await c.get('cold')).to.equal('value');
+        expect(await c.get('hot')).to.equal('here');
+      } finally {
+        if (frozen) signalEmbeddedPostgres(dir, 'SIGCONT');
+        await own.stop();
+      }
+    });
 
     it('paces commits by flush-interval-ms and commits everything within it', async () => {
       srv = await startTalus(['--appendfsync', 'everysec', '--flush-interval-ms', '600']);

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
-import { startTalus, talusInfo, tempDir, type TalusProcess } from './support/harness.js';
+import { signalEmbeddedPostgres, startTalus, talusInfo, tempDir, type TalusProcess } from './support/harness.js';
 import { peakRssMb, redisCliPipe, resetPeak, resp, rssSampler, shapeValue, slowReader } from './support/client-shapes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,18 +95,8 @@ describe('memory bound whatever the client does', function () {
     // Its own embedded PostgreSQL, stopped with SIGSTOP: the commit in flight then never ends.
     const dir = tempDir('backlog');
     const own = await startTalus(['--maxmemory', '64mb', '--appendfsync', 'everysec'], { embedded: true, dir });
-    const pgPid = Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     // the postmaster and its backends: the one committing must stop too
-    const pgProcesses = () => [pgPid, ...fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => {
-      try {
-        return fs.readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1] === String(pgPid);
-      } catch {
-        return false;
-      }
-    })];
-    const signalPostgres = (signal: NodeJS.Signals) => {
-      for (const p of pgProcesses()) process.kill(p, signal);
-    };
+    const signalPostgres = (signal: NodeJS.Signals) => signalEmbeddedPostgres(dir, signal);
     let stopped = false;
     try {
       const writer = own.client();

@@ -216,8 +216,50 @@ export class Loader implements Pager {
     this.queued = new Map();
     for (const [d, names] of queued) {
       const all = [...names];
-      for (let i = 0; i < all.length; i += Loader.MAX_BATCH) this.batches.push([d, all.slice(i, i + Loader.MAX_BATCH)]);
+      for (let i = 0; i < all.length; i += Loader.MAX_BATCH) {
+        const batch: Batch = { d, waitersOf: new Map(all.slice(i, i + Loader.MAX_BATCH)), abandoned: false, running: false, released: false };
+        batch.timer = setTimeout(() => this.abandon(batch), Loader.READ_TIMEOUT_MS);
+        batch.timer.unref();
+        this.batches.push(batch);
+      }
     }
+    this.startBatches();
+  }
+
+  /**
+   * How long a batch of cold keys may take, from being asked for to being
+   * answered. A PostgreSQL that stopped answering without closing its
+   * connections (frozen, a network partition) would otherwise leave the
+   * commands waiting for those keys, and their clients, hanging for good;
+   * they get `ERR storage unavailable` instead.
+   */
+  static readonly READ_TIMEOUT_MS = 30_000;
+
+  /** The batch took too long: fail what still waits for it, and let other batches go. */
+  private abandon(batch: Batch): void {
+    batch.abandoned = true;
+    this.settle(batch, [...batch.waitersOf.keys()], new Error(`PostgreSQL did not answer a read of cold keys within ${Loader.READ_TIMEOUT_MS / 1000} s`));
+    if (batch.running) this.release(batch);
+  }
+
+  /** Answer these names of the batch (once each): resolved, or rejected with `err`. */
+  private settle(batch: Batch, names: Iterable<string>, err?: Error): void {
+    const byName = this.inflight.get(batch.d);
+    for (const name of names) {
+      const waiters = batch.waitersOf.get(name);
+      if (waiters === undefined) continue;
+      batch.waitersOf.delete(name);
+      byName?.delete(name);
+      for (const w of waiters) (err ? w.reject(err) : w.resolve());
+    }
+    if (batch.waitersOf.size === 0) clearTimeout(batch.timer);
+  }
+
+  /** The batch no longer holds one of the BATCHES_IN_FLIGHT (done, or abandoned while still running). */
+  private release(batch: Batch): void {
+    if (batch.released) return;
+    batch.released = true;
+    this.batchesInFlight--;
     this.startBatches();
   }
 
@@ -228,17 +270,16 @@ export class Loader implements Pager {
    * pool had connections, 16 MB each. Two keep PostgreSQL's two cores busy.
    */
   static readonly BATCHES_IN_FLIGHT = 2;
-  private readonly batches: Array<[Db, Array<[string, { resolve: () => void; reject: (e: Error) => void }[]]>]> = [];
+  private readonly batches: Batch[] = [];
   private batchesInFlight = 0;
 
   private startBatches(): void {
     while (this.batchesInFlight < Loader.BATCHES_IN_FLIGHT && this.batches.length > 0) {
-      const [d, batch] = this.batches.shift()!;
+      const batch = this.batches.shift()!;
+      if (batch.abandoned) continue;
+      batch.running = true;
       this.batchesInFlight++;
-      void this.fetch(d, batch).finally(() => {
-        this.batchesInFlight--;
-        this.startBatches();
-      });
+      void this.fetch(batch).finally(() => this.release(batch));
     }
   }
 
@@ -309,22 +350,14 @@ export class Loader implements Pager {
     return out!;
   }
 
-  private async fetch(d: Db, batch: Array<[string, { resolve: () => void; reject: (e: Error) => void }[]]>): Promise<void> {
+  private async fetch(b: Batch): Promise<void> {
+    const d = b.d;
+    const batch = [...b.waitersOf];
     const epoch = d.epoch;
     const started = performance.now();
     this.lastReadAt = started;
-    const waitersOf = new Map(batch);
     // Names are answered as their values land: big strings one by one (below), the rest together.
-    const settle = (names: Iterable<string>, err?: Error) => {
-      const byName = this.inflight.get(d);
-      for (const name of names) {
-        const waiters = waitersOf.get(name);
-        if (waiters === undefined) continue;
-        waitersOf.delete(name);
-        byName?.delete(name);
-        for (const w of waiters) (err ? w.reject(err) : w.resolve());
-      }
-    };
+    const settle = (names: Iterable<string>, err?: Error) => this.settle(b, names, err);
     try {
       // After FLUSHDB/SWAPDB, PostgreSQL is stale for this db until that commits.
       if (d.barrierSeq > this.flusher.durableSeq) await this.flusher.waitDurable(d.barrierSeq, true);
@@ -381,7 +414,8 @@ export class Loader implements Pager {
         const name = nameOf.get(r.key.toString('latin1'))!;
         // A FLUSHDB/SWAPDB while we were reading makes these results stale: the
         // keys are gone (no command on them could run meanwhile: they queue on us).
-        if (d.epoch !== epoch || d.entries.has(name)) return name;
+        // Abandoned (timed out): commands on them ran meanwhile; PostgreSQL may be behind them.
+        if (b.abandoned || d.epoch !== epoch || d.entries.has(name)) return name;
         const codec = codecFor(r.type);
         codec.readRowNote?.(value, r.value);
         this.ks.admit(d, name, r.type, value, codec.sizeOf(value), r.expire_at ?? 0, r.key_id);
@@ -394,7 +428,7 @@ export class Loader implements Pager {
       for (const r of large) withRow.add(nameOf.get(r.key.toString('latin1'))!);
       for (const [name] of batch) {
         if (withRow.has(name)) continue;
-        if (d.epoch === epoch && !d.entries.has(name)) this.ks.admit(d, name, null, undefined, 0, 0, 0);
+        if (!b.abandoned && d.epoch === epoch && !d.entries.has(name)) this.ks.admit(d, name, null, undefined, 0, 0, 0);
         answered.push(name);
       }
       this.onAdmitted();
@@ -409,7 +443,23 @@ export class Loader implements Pager {
       }
       this.onRead(performance.now() - started);
     } catch (err) {
-      settle([...waitersOf.keys()], err as Error);
+      settle([...b.waitersOf.keys()], err as Error);
     }
   }
+}
+
+type Waiter = { resolve: () => void; reject: (e: Error) => void };
+
+/** Cold keys of one db read together (Loader.dispatch). */
+interface Batch {
+  d: Db;
+  /** names not answered yet, and who waits for each */
+  waitersOf: Map<string, Waiter[]>;
+  /** past Loader.READ_TIMEOUT_MS: its waiters were failed, and nothing it reads is admitted */
+  abandoned: boolean;
+  /** fetched now, holding one of Loader.BATCHES_IN_FLIGHT */
+  running: boolean;
+  /** that hold was given back */
+  released: boolean;
+  timer?: NodeJS.Timeout;
 }

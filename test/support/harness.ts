@@ -218,3 +218,20 @@ export function useTalus(args: string[], ready: (srv: TalusProcess, client: Redi
     await srv?.stop();
   });
 }
+
+/**
+ * Send `signal` to the embedded PostgreSQL of a Talus started with this
+ * `dir`: its postmaster and every backend (SIGSTOP freezes the one in a
+ * query too, as a hung server or a network partition would).
+ */
+export function signalEmbeddedPostgres(dir: string, signal: NodeJS.Signals): void {
+  const postmaster = Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1] === String(postmaster);
+    } catch {
+      return false;
+    }
+  });
+  for (const p of [postmaster, ...children]) process.kill(p, signal);
+}
