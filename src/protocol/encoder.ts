@@ -181,23 +181,7 @@ export class ReplyWriter {
   /** prefix, decimal n (a safe integer), CRLF. */
   private header(prefix: number, n: number): void {
     this.ensure(24);
-    const block = this.block;
-    let p = this.pos;
-    block[p++] = prefix;
-    if (n < 0) {
-      block[p++] = C_MINUS;
-      n = -n;
-    }
-    if (n < 10) {
-      block[p++] = 48 + n;
-    } else {
-      const digits = safeIntegerLength(n);
-      putSafeInteger(block, p, n, digits);
-      p += digits;
-    }
-    block[p++] = CR;
-    block[p++] = LF;
-    this.pos = p;
+    this.pos = putHeader(this.block, this.pos, prefix, n);
   }
 
   /** prefix, text, CRLF; with `sanitize`, CR/LF in the text become spaces. */
@@ -363,6 +347,25 @@ export function encodeReply(reply: Reply, proto: 2 | 3): Buffer {
   return shared.take() ?? Buffer.alloc(0);
 }
 
+/** Writes prefix, decimal n (a safe integer), CRLF at `p` (room for them is the caller's); returns the position after. */
+function putHeader(block: Buffer, p: number, prefix: number, n: number): number {
+  block[p++] = prefix;
+  if (n < 0) {
+    block[p++] = C_MINUS;
+    n = -n;
+  }
+  if (n < 10) {
+    block[p++] = 48 + n;
+  } else {
+    const digits = safeIntegerLength(n);
+    putSafeInteger(block, p, n, digits);
+    p += digits;
+  }
+  block[p++] = CR;
+  block[p++] = LF;
+  return p;
+}
+
 /**
  * An aggregate of many bulk strings (latin1 strings, as collections keep
  * their members and fields, or Buffers) encoded at once into one Buffer, its
@@ -382,19 +385,10 @@ export function encodedBulks(kind: 'array' | 'set' | 'map', items: ReadonlyArray
     size += 5 + safeIntegerLength(n) + n;
   }
   const out = Buffer.allocUnsafe(size);
-  let p = 0;
-  const header = (prefix: number, n: number) => {
-    out[p++] = prefix;
-    const digits = safeIntegerLength(n);
-    putSafeInteger(out, p, n, digits);
-    p += digits;
-    out[p++] = CR;
-    out[p++] = LF;
-  };
-  header(prefix, count);
+  let p = putHeader(out, 0, prefix, count);
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
-    header(C_DOLLAR, item.length);
+    p = putHeader(out, p, C_DOLLAR, item.length);
     p += typeof item === 'string' ? out.write(item, p, 'latin1') : item.copy(out, p);
     out[p++] = CR;
     out[p++] = LF;
