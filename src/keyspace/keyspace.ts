@@ -4,11 +4,12 @@ import { lfuTouch, type LfuSettings } from './lfu.js';
 import type { DbEvent, Effect, KeyEvent, MissListener, Mutation, MutationListener } from './events.js';
 import { byteAfter } from '../util/hyperloglog.js';
 import { NameFilter } from './name-filter.js';
+import { KeyTable } from './key-table.js';
 
 /** A logical database (SELECT n). */
 export class Db {
   /** resident keys; changed only through Keyspace, which keeps a cache of its last lookup (Keyspace.entryOf) */
-  readonly entries = new Map<string, Entry>();
+  readonly entries = new KeyTable();
   /** entries with a TTL, for the active expiry cycle */
   readonly expiring = new Set<Entry>();
   /** keys that exist (including logically expired ones not reclaimed yet), like Redis's dbsize */
@@ -160,17 +161,17 @@ export class Keyspace {
   }
 
   /**
-   * The last lookup of a db's Map. A command looks its key up several times
+   * The last lookup of a db's KeyTable. A command looks its key up several times
    * in a row (the executor's planning, the handler's lookup, create, report),
-   * and in a big Map each lookup is mostly cache misses: the repeats are
-   * answered here. Every change of a Map goes through this class and drops
+   * and in a big table each lookup is mostly cache misses: the repeats are
+   * answered here. Every change of a table goes through this class and drops
    * or updates it.
    */
   private cachedDb: Db | undefined;
   private cachedName = '';
   private cachedEntry: Entry | undefined;
 
-  /** The resident entry of a key (live, expired or a tombstone), or undefined: a Map lookup, remembered. */
+  /** The resident entry of a key (live, expired or a tombstone), or undefined: a table lookup, remembered. */
   entryOf(db: Db, name: string): Entry | undefined {
     if (db === this.cachedDb && name === this.cachedName) return this.cachedEntry;
     const e = db.entries.get(name);
@@ -180,7 +181,7 @@ export class Keyspace {
     return e;
   }
 
-  /** Put an entry in its db's Map (the lookup cache follows). */
+  /** Put an entry in its db's KeyTable (the lookup cache follows). */
   private place(db: Db, name: string, e: Entry): void {
     db.entries.set(name, e);
     this.cachedDb = db;
@@ -188,7 +189,7 @@ export class Keyspace {
     this.cachedEntry = e;
   }
 
-  /** Take a key out of its db's Map (the lookup cache forgets). */
+  /** Take a key out of its db's KeyTable (the lookup cache forgets). */
   private unplace(db: Db, name: string): void {
     db.entries.delete(name);
     this.cachedDb = undefined;
@@ -669,8 +670,8 @@ export class Keyspace {
    */
   evict(limit: number, isClaimed: (db: Db, name: string) => boolean, maxScan = 100_000): number {
     if (limit <= 0 || this.bytes <= limit) return 0;
-    // Candidates: the oldest entries of each db (Map order is insertion order;
-    // lastAccess orders them within a db well enough for an approximate LRU).
+    // Candidates: the oldest entries of each db (KeyTable order: a lookup moves
+    // an entry to the young end at most once a second, an approximate LRU).
     let scanned = 0;
     for (const db of this.dbs) {
       if (this.bytes <= limit) break;
@@ -693,12 +694,11 @@ export class Keyspace {
 
   /** Move an entry to the young end of its db's LRU order. */
   promote(db: Db, e: Entry): void {
-    db.entries.delete(e.name);
-    db.entries.set(e.name, e);
+    db.entries.touch(e);
   }
 }
 
-/** Map slot, Entry object and bookkeeping, measured roughly with --expose-gc. */
+/** KeyTable slot, Entry object and bookkeeping, measured roughly with --expose-gc. */
 export const ENTRY_OVERHEAD = 160;
 const DEL = Buffer.from('DEL');
 const NO_ENTRIES: Entry[] = [];
