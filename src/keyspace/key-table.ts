@@ -5,27 +5,33 @@ import type { Entry } from './types.js';
  * The resident keys of one db: names to entries, and the entries in least
  * recently used order (eviction walks it from the oldest).
  *
- * A JavaScript Map of a million names cost 0.7-1 µs a lookup on this
- * machine's VM, most of it cache misses: its chained buckets hold two
- * entries each on average, and every entry on the way is a load of the
- * entry and of its key string to compare hashes. A pipelined GET spent a
- * fifth of Talus's CPU there (docs/benchmarks.md, "Session 20"). Here the
- * names' hashes sit in a typed array, open addressed and at most half
- * full: a name that is not resident is usually answered by one cache line
- * of hashes, a resident one by that line, its slot and the entry.
+ * A JavaScript Map of a few hundred thousand names cost 0.7-1 µs a lookup on
+ * this machine's VM, most of it cache misses: its chained buckets hold two
+ * entries each on average, and every entry on the way is a load of the entry
+ * and of its key string to compare. A pipelined GET spent a fifth of Talus's
+ * CPU there (docs/benchmarks.md, "Session 20"). Here an index of (hash,
+ * position) pairs of int32, open addressed and at most half full, answers a
+ * name that is not resident from one cache line, and a resident one from that
+ * line, its place in the order, and the entry.
  *
- * The order is a list through the entries themselves (Entry.older/newer),
- * so moving a key to the young end costs no hashing, where a Map had to
- * delete and add it again.
+ * The entries themselves sit in `order`, a plain array in least recently used
+ * order: a new or touched entry is appended, and the place it left becomes a
+ * hole (squeezed out once holes are half of the array). Appending matters to
+ * the garbage collector: entries are young when stored, and V8 remembers every
+ * old-to-young pointer until the next scavenge. Stored at hashed places across
+ * a table of megabytes, those pointers made each scavenge visit as many
+ * scattered cache lines, and a bulk load of new keys spent 60% more time in
+ * scavenges than with a Map (which also stores entries in insertion order).
  */
 export class KeyTable {
-  /** each slot's name hash (never 0), or 0 for a free slot */
-  private hashes = new Int32Array(MIN_CAPACITY);
-  private slots: Array<Entry | undefined> = new Array<Entry | undefined>(MIN_CAPACITY).fill(undefined);
-  private mask = MIN_CAPACITY - 1;
+  /** pairs: a name's hash (never 0; 0 marks a free slot) and its entry's position in `order` */
+  private index = new Int32Array(2 * MIN_SLOTS);
+  private mask = MIN_SLOTS - 1;
+  private order: Array<Entry | undefined> = [];
+  private holes = 0;
   private count = 0;
-  private oldest: Entry | undefined;
-  private newest: Entry | undefined;
+  /** walks in progress (values): the order is not squeezed under them */
+  private walking = 0;
 
   get size(): number {
     return this.count;
@@ -33,13 +39,13 @@ export class KeyTable {
 
   get(name: string): Entry | undefined {
     const h = hashName(name);
-    const hashes = this.hashes;
+    const index = this.index;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const x = hashes[i]!;
+      const x = index[2 * i]!;
       if (x === 0) return undefined;
       if (x === h) {
-        const e = this.slots[i]!;
+        const e = this.order[index[2 * i + 1]!]!;
         if (e.name === name) return e;
       }
     }
@@ -51,82 +57,90 @@ export class KeyTable {
 
   /** Put `e` under `name` (its own name), replacing what was there, as the newest entry. */
   set(name: string, e: Entry): void {
-    if (e.listed) {
+    if (e.position >= 0) {
       if (this.get(name) === e) return;
       throw new Error('KeyTable.set: the entry is in another table');
     }
-    if (2 * (this.count + 1) > this.hashes.length) this.rehash(2 * this.hashes.length);
+    if (2 * (this.count + 1) > this.mask + 1) this.resize(2 * (this.mask + 1));
     const h = hashName(name);
-    const hashes = this.hashes;
+    const index = this.index;
     const mask = this.mask;
     let i = h & mask;
     for (; ; i = (i + 1) & mask) {
-      const x = hashes[i]!;
-      if (x === 0) break;
-      if (x === h && this.slots[i]!.name === name) {
-        this.unlink(this.slots[i]!);
-        this.count--;
+      const x = index[2 * i]!;
+      if (x === 0) {
+        this.count++;
         break;
       }
+      if (x === h) {
+        const old = this.order[index[2 * i + 1]!]!;
+        if (old.name === name) {
+          this.leave(old);
+          break;
+        }
+      }
     }
-    hashes[i] = h;
-    this.slots[i] = e;
-    this.count++;
-    this.append(e);
+    index[2 * i] = h;
+    index[2 * i + 1] = this.append(e);
+    this.squeezeIfHoley();
   }
 
   delete(name: string): boolean {
     const h = hashName(name);
-    const hashes = this.hashes;
+    const index = this.index;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const x = hashes[i]!;
+      const x = index[2 * i]!;
       if (x === 0) return false;
-      if (x === h && this.slots[i]!.name === name) {
-        this.unlink(this.slots[i]!);
-        this.free(i);
-        this.count--;
-        if (this.hashes.length > MIN_CAPACITY && 8 * this.count < this.hashes.length) this.rehash(this.hashes.length / 2);
-        return true;
+      if (x === h) {
+        const e = this.order[index[2 * i + 1]!]!;
+        if (e.name === name) {
+          this.leave(e);
+          this.free(i);
+          this.count--;
+          if (this.mask + 1 > MIN_SLOTS && 8 * this.count < this.mask + 1) this.resize((this.mask + 1) / 2);
+          else this.squeezeIfHoley();
+          return true;
+        }
       }
     }
   }
 
   clear(): void {
-    // unlinked, so that an entry something still holds does not keep the others alive
-    for (let e = this.oldest; e !== undefined; ) {
-      const next: Entry | undefined = e.newer;
-      e.listed = false;
-      e.older = e.newer = undefined;
-      e = next;
-    }
-    this.hashes = new Int32Array(MIN_CAPACITY);
-    this.slots = new Array<Entry | undefined>(MIN_CAPACITY).fill(undefined);
-    this.mask = MIN_CAPACITY - 1;
+    for (const e of this.order) if (e !== undefined) e.position = -1;
+    this.index = new Int32Array(2 * MIN_SLOTS);
+    this.mask = MIN_SLOTS - 1;
+    this.order = [];
+    this.holes = 0;
     this.count = 0;
-    this.oldest = this.newest = undefined;
   }
 
   /** Make a resident entry the newest (most recently used). */
   touch(e: Entry): void {
-    if (!e.listed || e === this.newest) return;
-    this.unlink(e);
-    this.append(e);
+    const from = e.position;
+    if (from < 0 || from === this.order.length - 1) return;
+    const slot = this.slotAt(hashName(e.name), from);
+    this.leave(e);
+    this.index[2 * slot + 1] = this.append(e);
+    this.squeezeIfHoley();
   }
 
   /**
    * The entries from the oldest to the newest. Like a Map's iterator it
-   * goes on past entries deleted meanwhile (eviction deletes the one it was
-   * given), and visits again an entry deleted and set anew (moved to the
-   * young end): a loop that moves every entry it sees would not end.
+   * skips entries deleted meanwhile (eviction deletes the one it was given),
+   * and visits again an entry touched meanwhile (moved to the young end): a
+   * loop that touches every entry it sees would not end.
    */
   *values(): IterableIterator<Entry> {
-    let e = this.oldest;
-    while (e !== undefined) {
-      yield e;
-      // an entry taken out keeps its `newer` as it was: the walk goes on from there
-      e = e.newer;
-      while (e !== undefined && !e.listed) e = e.newer;
+    this.walking++;
+    try {
+      // `order` is read afresh each step: clear() replaces it
+      for (let p = 0; p < this.order.length; p++) {
+        const e = this.order[p];
+        if (e !== undefined) yield e;
+      }
+    } finally {
+      this.walking--;
     }
   }
 
@@ -134,84 +148,114 @@ export class KeyTable {
     return this.values();
   }
 
-  private append(e: Entry): void {
-    e.listed = true;
-    e.older = this.newest;
-    e.newer = undefined;
-    if (this.newest === undefined) this.oldest = e;
-    else this.newest.newer = e;
-    this.newest = e;
+  private append(e: Entry): number {
+    e.position = this.order.length;
+    this.order.push(e);
+    return e.position;
   }
 
-  /** Take `e` out of the order; its `newer` stays for a walk that is on it (values). */
-  private unlink(e: Entry): void {
-    e.listed = false;
-    if (e.older === undefined) this.oldest = e.newer;
-    else e.older.newer = e.newer;
-    if (e.newer === undefined) this.newest = e.older;
-    else e.newer.older = e.older;
-    e.older = undefined;
+  /** Take `e` out of the order, leaving a hole. */
+  private leave(e: Entry): void {
+    this.order[e.position] = undefined;
+    this.holes++;
+    e.position = -1;
+  }
+
+  /** The index slot holding position `p` under hash `h`. */
+  private slotAt(h: number, p: number): number {
+    const index = this.index;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      if (index[2 * i] === h && index[2 * i + 1] === p) return i;
+    }
   }
 
   /**
-   * Free slot i of a linear-probing table: the entries after it in its run
+   * Free slot i of a linear-probing index: the pairs after it in its run
    * that could not have been placed at i's right move back, so that no
    * lookup stops early at the hole (no deleted markers to accumulate).
    */
   private free(i: number): void {
-    const hashes = this.hashes;
-    const slots = this.slots;
+    const index = this.index;
     const mask = this.mask;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const x = hashes[j]!;
+      const x = index[2 * j]!;
       if (x === 0) break;
       const home = x & mask;
-      // the entry at j stays if its home lies cyclically in (i, j]
+      // the pair at j stays if its home lies cyclically in (i, j]
       if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
-      hashes[i] = x;
-      slots[i] = slots[j];
+      index[2 * i] = x;
+      index[2 * i + 1] = index[2 * j + 1]!;
       i = j;
     }
-    hashes[i] = 0;
-    slots[i] = undefined;
+    index[2 * i] = 0;
+    index[2 * i + 1] = 0;
   }
 
-  private rehash(capacity: number): void {
-    const oldHashes = this.hashes;
-    const oldSlots = this.slots;
-    const hashes = new Int32Array(capacity);
-    const slots = new Array<Entry | undefined>(capacity).fill(undefined);
-    const mask = capacity - 1;
-    for (let j = 0; j < oldHashes.length; j++) {
-      const h = oldHashes[j]!;
+  /** A new index of `slots` pairs, from the old one's pairs (positions unchanged). */
+  private resize(slots: number): void {
+    const old = this.index;
+    const index = new Int32Array(2 * slots);
+    const mask = slots - 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const h = old[j]!;
       if (h === 0) continue;
       let i = h & mask;
-      while (hashes[i] !== 0) i = (i + 1) & mask;
-      hashes[i] = h;
-      slots[i] = oldSlots[j];
+      while (index[2 * i] !== 0) i = (i + 1) & mask;
+      index[2 * i] = h;
+      index[2 * i + 1] = old[j + 1]!;
     }
-    this.hashes = hashes;
-    this.slots = slots;
+    this.index = index;
     this.mask = mask;
+  }
+
+  /** Once holes are half of the order (and no walk is on it), close them up and renumber. */
+  private squeezeIfHoley(): void {
+    if (this.walking > 0 || this.holes < MIN_HOLES || 2 * this.holes < this.order.length) return;
+    const old = this.order;
+    const moved = new Int32Array(old.length);
+    const order: Array<Entry | undefined> = [];
+    for (let p = 0; p < old.length; p++) {
+      const e = old[p];
+      if (e === undefined) continue;
+      moved[p] = order.length;
+      e.position = order.length;
+      order.push(e);
+    }
+    const index = this.index;
+    for (let j = 0; j < index.length; j += 2) if (index[j] !== 0) index[j + 1] = moved[index[j + 1]!]!;
+    this.order = order;
+    this.holes = 0;
   }
 }
 
-const MIN_CAPACITY = 16;
+const MIN_SLOTS = 16;
+const MIN_HOLES = 64;
 
 /** Names longer than this are hashed on a sample of their characters, of about this many. */
 const HASHED_CHARS = 65_536;
 
 /**
  * A per-process seed: hashes an outsider cannot predict, so that names chosen
- * to collide (a hash-flooding attack on the table's probing) cannot be
+ * to collide (a hash-flooding attack on the index's probing) cannot be
  * precomputed.
  */
 const SEED = randomInt(1, 2 ** 31);
 
+/** the last name hashed: a command looks its key up, then creates or touches it (get, then set or touch) */
+let lastName = '';
+let lastHash = 0;
+
 /** A name's hash, never 0 (the free-slot mark): FNV-1a over its chars, then a final mix. */
 export function hashName(name: string): number {
+  if (name === lastName) return lastHash;
+  lastName = name;
+  return (lastHash = computeHash(name));
+}
+
+function computeHash(name: string): number {
   const n = name.length;
   let h = SEED ^ n;
   // a very long name: a sample of its chars, but every char of its two ends

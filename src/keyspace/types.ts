@@ -48,10 +48,8 @@ export class Entry {
   reportedRound = 0;
   /** the Keyspace's dirty round in which it was listed for the next commit (Keyspace.markDirty) */
   dirtyRound = 0;
-  /** in its db's KeyTable, and its neighbours in that table's least-recently-used order */
-  listed = false;
-  older: Entry | undefined = undefined;
-  newer: Entry | undefined = undefined;
+  /** its place in its db's KeyTable's least-recently-used order, -1 while in no table */
+  position = -1;
 
   constructor(
     public db: number,

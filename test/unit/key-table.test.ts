@@ -94,6 +94,22 @@ describe('KeyTable', () => {
     expect([...table.values()].map((e) => e.name)).to.deep.equal(['k1', 'k3', 'k5', 'k7', 'k9']);
   });
 
+  it('visits every entry once while a walk deletes them all (holes are not squeezed under a walk)', () => {
+    const table = new KeyTable();
+    const es = Array.from({ length: 1_000 }, (_, i) => entry(`k${i}`));
+    for (const e of es) table.set(e.name, e);
+    const seen: Entry[] = [];
+    for (const e of table.values()) {
+      seen.push(e);
+      table.delete(e.name);
+    }
+    expect(seen).to.deep.equal(es);
+    expect(table.size).to.equal(0);
+    const e = entry('again');
+    table.set(e.name, e);
+    expect([...table.values()]).to.deep.equal([e]);
+  });
+
   it('refuses an entry that is in another table, and takes one set again as a no-op', () => {
     const a = new KeyTable();
     const b = new KeyTable();
