@@ -29,6 +29,8 @@ export class KeyTable {
   private mask = MIN_SLOTS - 1;
   private order: Array<Entry | undefined> = [];
   private holes = 0;
+  /** positions below this are all holes: walks start here (eviction leaves its holes at the old end) */
+  private head = 0;
   private count = 0;
   /** walks in progress (values): the order is not squeezed under them */
   private walking = 0;
@@ -112,6 +114,7 @@ export class KeyTable {
     this.mask = MIN_SLOTS - 1;
     this.order = [];
     this.holes = 0;
+    this.head = 0;
     this.count = 0;
   }
 
@@ -135,7 +138,7 @@ export class KeyTable {
     this.walking++;
     try {
       // `order` is read afresh each step: clear() replaces it
-      for (let p = 0; p < this.order.length; p++) {
+      for (let p = this.head; p < this.order.length; p++) {
         const e = this.order[p];
         if (e !== undefined) yield e;
       }
@@ -156,8 +159,14 @@ export class KeyTable {
 
   /** Take `e` out of the order, leaving a hole. */
   private leave(e: Entry): void {
-    this.order[e.position] = undefined;
+    const order = this.order;
+    order[e.position] = undefined;
     this.holes++;
+    if (e.position === this.head) {
+      let h = this.head + 1;
+      while (h < order.length && order[h] === undefined) h++;
+      this.head = h;
+    }
     e.position = -1;
   }
 
@@ -228,6 +237,7 @@ export class KeyTable {
     for (let j = 0; j < index.length; j += 2) if (index[j] !== 0) index[j + 1] = moved[index[j + 1]!]!;
     this.order = order;
     this.holes = 0;
+    this.head = 0;
   }
 }
 
