@@ -9,6 +9,7 @@ import type { Entry } from '../keyspace/types.js';
 import { INT64_MAX, INT64_MIN, parseInteger, parseSafeInt, safeIntegerBytes } from '../util/numbers.js';
 import { LD_ZERO, addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/long-double.js';
 import { keyName } from '../keyspace/names.js';
+import { stringValueSize } from '../keyspace/value-ops.js';
 import { keepByteAfter } from '../util/hyperloglog.js';
 // the module's binding, not the global `Buffer` (an accessor: a getter call per use)
 import { Buffer } from 'node:buffer';
@@ -123,11 +124,11 @@ export function stringForRead(c: CommandContext, key: Buffer): Entry | undefined
 export function storeString(c: CommandContext, e: Entry | undefined, key: Buffer, value: Buffer, expireAt: number): Entry {
   const ks = c.keyspace;
   if (e !== undefined && e.type === 'string') {
-    ks.replaceValue(e, value, value.length);
+    ks.replaceValue(e, value, stringValueSize(value));
     if (e.expireAt !== expireAt) ks.setExpire(c.session.db, e, expireAt);
     return e;
   }
-  return ks.create(c.session.db, keyName(key), 'string', value, value.length, expireAt);
+  return ks.create(c.session.db, keyName(key), 'string', value, stringValueSize(value), expireAt);
 }
 
 /** Report a string write: its event, with the final value and absolute expiry as the effect. */

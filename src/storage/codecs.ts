@@ -4,6 +4,7 @@ import type { Entry, KeyType } from '../keyspace/types.js';
 import { addGarbage } from './writes.js';
 import type { TalusSchema } from './database.js';
 import type { Access } from '../keyspace/paging.js';
+import { stringValueSize } from '../keyspace/value-ops.js';
 
 /** What a codec reading part of a paged value may use (keyspace/paging.ts). */
 export interface PageContext {
@@ -71,7 +72,7 @@ export interface TypeCodec {
 export const stringCodec: TypeCodec = {
   type: 'string',
   length: (v) => (v as Buffer).length,
-  sizeOf: (v) => (v as Buffer).length,
+  sizeOf: (v) => stringValueSize(v as Buffer),
   inline: (v) => v as Buffer,
   stage: () => undefined, // the value goes in the key's row (inline)
   clone: (v) => v, // string values are never mutated in place
