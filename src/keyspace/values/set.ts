@@ -13,8 +13,8 @@ import { MemberPages, PageFault } from '../paging.js';
  * stateless HSCAN/SSCAN cursor order).
  */
 
-/** Bytes accounted per member beyond its own length (Set slot, string header). */
-export const SET_MEMBER_OVERHEAD = 40;
+/** Bytes accounted per member beyond its own length (Set slot, string header): 109 bytes of RSS a 16-byte member, measured. */
+export const SET_MEMBER_OVERHEAD = 90;
 /** Bytes accounted per collection value beyond its members. */
 export const COLLECTION_OVERHEAD = 64;
 /** Bytes accounted per member while a value keeps a RandomIndex (array slot + position map entry). */
