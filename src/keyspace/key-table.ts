@@ -40,21 +40,12 @@ export class KeyTable {
   }
 
   get(name: string): Entry | undefined {
-    const h = hashName(name);
-    const index = this.index;
-    const mask = this.mask;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const x = index[2 * i]!;
-      if (x === 0) return undefined;
-      if (x === h) {
-        const e = this.order[index[2 * i + 1]!]!;
-        if (e.name === name) return e;
-      }
-    }
+    const i = this.find(name);
+    return i < 0 ? undefined : this.order[this.index[2 * i + 1]!];
   }
 
   has(name: string): boolean {
-    return this.get(name) !== undefined;
+    return this.find(name) >= 0;
   }
 
   /** Put `e` under `name` (its own name), replacing what was there, as the newest entry. */
@@ -64,47 +55,38 @@ export class KeyTable {
       throw new Error('KeyTable.set: the entry is in another table');
     }
     if (2 * (this.count + 1) > this.mask + 1) this.resize(2 * (this.mask + 1));
-    const h = hashName(name);
-    const index = this.index;
-    const mask = this.mask;
-    let i = h & mask;
-    for (; ; i = (i + 1) & mask) {
-      const x = index[2 * i]!;
-      if (x === 0) {
-        this.count++;
-        break;
-      }
-      if (x === h) {
-        const old = this.order[index[2 * i + 1]!]!;
-        if (old.name === name) {
-          this.leave(old);
-          break;
-        }
-      }
+    let i = this.find(name);
+    if (i >= 0) {
+      this.leave(this.order[this.index[2 * i + 1]!]!);
+    } else {
+      i = ~i;
+      this.count++;
     }
-    index[2 * i] = h;
-    index[2 * i + 1] = this.append(e);
+    this.index[2 * i] = hashName(name); // the last name hashed: no second hashing
+    this.index[2 * i + 1] = this.append(e);
     this.squeezeIfHoley();
   }
 
   delete(name: string): boolean {
+    const i = this.find(name);
+    if (i < 0) return false;
+    this.leave(this.order[this.index[2 * i + 1]!]!);
+    this.free(i);
+    this.count--;
+    if (this.mask + 1 > MIN_SLOTS && 8 * this.count < this.mask + 1) this.resize((this.mask + 1) / 2);
+    else this.squeezeIfHoley();
+    return true;
+  }
+
+  /** The index slot holding `name`, or, when no slot does, ~(the free slot that ends its probe run). */
+  private find(name: string): number {
     const h = hashName(name);
     const index = this.index;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const x = index[2 * i]!;
-      if (x === 0) return false;
-      if (x === h) {
-        const e = this.order[index[2 * i + 1]!]!;
-        if (e.name === name) {
-          this.leave(e);
-          this.free(i);
-          this.count--;
-          if (this.mask + 1 > MIN_SLOTS && 8 * this.count < this.mask + 1) this.resize((this.mask + 1) / 2);
-          else this.squeezeIfHoley();
-          return true;
-        }
-      }
+      if (x === 0) return ~i;
+      if (x === h && this.order[index[2 * i + 1]!]!.name === name) return i;
     }
   }
 

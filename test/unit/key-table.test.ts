@@ -19,6 +19,14 @@ function random(seed: number): () => number {
   };
 }
 
+/** a table of entries k0, k1... set in that order */
+function filled(n: number): { table: KeyTable; es: Entry[] } {
+  const table = new KeyTable();
+  const es = Array.from({ length: n }, (_, i) => entry(`k${i}`));
+  for (const e of es) table.set(e.name, e);
+  return { table, es };
+}
+
 function expectSame(table: KeyTable, model: Map<string, Entry>): void {
   expect(table.size).to.equal(model.size);
   expect([...table.values()].map((e) => e.name)).to.deep.equal([...model.keys()]);
@@ -81,9 +89,7 @@ describe('KeyTable', () => {
   });
 
   it('goes on past the entry a walk deletes, as eviction does', () => {
-    const table = new KeyTable();
-    const es = Array.from({ length: 10 }, (_, i) => entry(`k${i}`));
-    for (const e of es) table.set(e.name, e);
+    const { table } = filled(10);
     const seen: string[] = [];
     for (const e of table.values()) {
       seen.push(e.name);
@@ -95,9 +101,7 @@ describe('KeyTable', () => {
   });
 
   it('visits every entry once while a walk deletes them all (holes are not squeezed under a walk)', () => {
-    const table = new KeyTable();
-    const es = Array.from({ length: 1_000 }, (_, i) => entry(`k${i}`));
-    for (const e of es) table.set(e.name, e);
+    const { table, es } = filled(1_000);
     const seen: Entry[] = [];
     for (const e of table.values()) {
       seen.push(e);
