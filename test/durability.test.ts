@@ -6,6 +6,7 @@ import { freshDatabase, signalEmbeddedPostgres, startTalus, talusInfo, tempDir, 
 import { freePort } from './support/redis-server.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from '../src/storage/embedded.js';
 import { Logger } from '../src/observability/logger.js';
+import { EARLY_COMMIT_KEYS } from '../src/storage/flusher.js';
 import { runKill9, valueFor } from '../bench/kill9.js';
 
 /**
@@ -342,6 +343,26 @@ describe('durability', function () {
       const wrote = Date.now();
       while ((await stat('dirty_entries')) > 0 && Date.now() - wrote < 3000) await sleep(20);
       expect(Date.now() - wrote, 'everysec commits within a second').to.be.below(1500);
+    });
+
+    it('starts a paced commit early once enough keys wait', async () => {
+      srv ??= await startTalus(['--appendfsync', 'everysec']);
+      const c = client(srv);
+      await c.config('SET', 'flush-interval-ms', '1000');
+      const stat = async (name: string) => (await talusInfo(c))[name]!;
+      await c.set('early:first', '0'); // commits at once; the next commit is due a second later
+      for (let i = 0; i < 50 && (await stat('dirty_entries')) > 0; i++) await sleep(20);
+      const before = await stat('flusher_commits');
+      const started = Date.now();
+      const p = c.pipeline();
+      for (let i = 0; i < EARLY_COMMIT_KEYS + 500; i++) p.set(`early:${i}`, String(i));
+      await p.exec();
+      // the interval alone would keep all of them dirty for most of a second
+      while ((await stat('flusher_commits')) === before && Date.now() - started < 3000) await sleep(10);
+      expect(Date.now() - started, 'a commit started before the interval was up').to.be.below(700);
+      for (let i = 0; i < 100 && (await stat('dirty_entries')) > 0; i++) await sleep(20);
+      expect(await stat('dirty_entries')).to.equal(0);
+      expect(await c.get(`early:${EARLY_COMMIT_KEYS + 499}`)).to.equal(String(EARLY_COMMIT_KEYS + 499));
     });
   });
 

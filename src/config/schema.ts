@@ -569,7 +569,7 @@ const SPECS = {
     }),
     'flush-interval-ms': option(int(0, 60000), {
       effect: LIVE, default: 1,
-      doc: 'Least milliseconds between two commits in the everysec (at most 1000 used) and no modes: a write load then makes fewer, bigger commits; always commits at once.',
+      doc: 'Least milliseconds between two commits in the everysec (at most 1000 used) and no modes: a write load then makes fewer, bigger commits (one starts sooner once 2,000 keys wait); always commits at once.',
       mutable: true,
     }),
     'changelog-retention': option(memory(), { effect: LIVE, default: '1gb', doc: 'Bytes of change log kept for replicas and point-in-time recovery.', mutable: true }),
