@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { restartable, talusInfo } from './support/harness.js';
+import { WHOLE_READ_PAGE_ROWS } from '../src/storage/whole-read.js';
 
 /**
  * Big collections served page-wise (src/keyspace/paging.ts): a cold hash,
@@ -213,5 +214,43 @@ describe('paged collections', function () {
     expect(after.paged_partial_reads).to.equal(before.paged_partial_reads);
     await restart();
     expect(await r.exists('h', 's', 'z', 'l')).to.equal(0);
+  });
+
+  it('a whole read longer than a cursor page takes every page once, and what memory changed wins', async () => {
+    const M = 2 * WHOLE_READ_PAGE_ROWS + 100;
+    const p = r.pipeline();
+    for (let i = 0; i < M; i += 1000) {
+      const h: string[] = [];
+      const l: string[] = [];
+      const z: string[] = [];
+      for (let j = i; j < Math.min(M, i + 1000); j++) {
+        h.push(`f${j}`, `v${j}`);
+        l.push(`e${j}`);
+        z.push(String(j), `m${j}`);
+      }
+      p.hset('wide', ...h).rpush('long', ...l).zadd('scores', ...z);
+    }
+    await p.exec();
+    await restart();
+    // changed while paged, before the whole reads: memory wins over the rows
+    await r.hset('wide', 'f5', 'changed');
+    await r.hdel('wide', `f${WHOLE_READ_PAGE_ROWS + 7}`);
+    await r.lset('long', WHOLE_READ_PAGE_ROWS + 9, 'set');
+    await r.zadd('scores', -1, `m${M - 1}`);
+    const before = await info();
+    const all = await r.hgetall('wide');
+    expect(Object.keys(all)).to.have.length(M - 1);
+    expect(all.f5).to.equal('changed');
+    expect(all[`f${WHOLE_READ_PAGE_ROWS + 7}`]).to.equal(undefined);
+    for (const j of [0, WHOLE_READ_PAGE_ROWS - 1, WHOLE_READ_PAGE_ROWS, 2 * WHOLE_READ_PAGE_ROWS, M - 1]) expect(all[`f${j}`]).to.equal(`v${j}`);
+    const list = await r.lrange('long', 0, -1);
+    expect(list).to.have.length(M);
+    expect(list[WHOLE_READ_PAGE_ROWS + 9]).to.equal('set');
+    expect(list.filter((e, j) => e !== `e${j}`)).to.deep.equal(['set']);
+    const members = await r.zrange('scores', '0', '-1');
+    expect(members).to.have.length(M);
+    expect(members[0]).to.equal(`m${M - 1}`);
+    expect(new Set(members).size).to.equal(M);
+    expect((await info()).paged_whole_reads! - before.paged_whole_reads!).to.equal(3);
   });
 });

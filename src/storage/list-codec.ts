@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { ArrayWrite } from './batch.js';
+import { readWhole } from './whole-read.js';
 import { registerCodec, retireViaGarbage, type TypeCodec } from './codecs.js';
 import type { TalusSchema } from './database.js';
 import { clampRange } from '../keyspace/paging.js';
@@ -118,10 +119,12 @@ export const listCodec: TypeCodec = {
       if (v.pages) for (const r of rows) v.loadAt(r.pos, r.value);
       return;
     }
-    const { rows } = await sql<{ pos: number; value: Buffer }>`SELECT pos, value FROM talus.lists
-      WHERE key_id = ${e.keyId}`.execute(ctx.db);
-    if (!v.pages) return;
-    for (const r of rows) v.loadAt(r.pos, r.value);
+    const whole = await readWhole(ctx.db, sql`SELECT pos, value FROM talus.lists WHERE key_id = ${e.keyId}`, (rows) => {
+      if (!v.pages) return false;
+      for (const r of rows) v.loadAt(r.pos as number, r.value as Buffer);
+      return true;
+    });
+    if (!whole || !v.pages) return;
     v.unpage();
   },
   async warmUp(ctx, keyId) {
