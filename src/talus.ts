@@ -19,7 +19,7 @@ import { openDatabase, type Database } from './storage/database.js';
 import { startEmbeddedPostgres, type EmbeddedCluster } from './storage/embedded.js';
 import { migrate, readLibraries, readStartState } from './storage/migrate.js';
 import { Flusher } from './storage/flusher.js';
-import { Loader } from './storage/loader.js';
+import { BATCH_VALUE_BYTES, Loader } from './storage/loader.js';
 import { Janitor } from './storage/janitor.js';
 import { NameFilterBuild } from './storage/name-filter-build.js';
 import { NameFilter } from './keyspace/name-filter.js';
@@ -294,6 +294,7 @@ export class Talus implements ServerControl {
     if (this.embedded) this.embedded.onRestarted = () => this.flusher.retryNow();
     this.loader = new Loader(db, this.keyspace, this.flusher);
     this.loader.bigValueBudget = () => this.bigReads.budget;
+    this.loader.batchValueBytes = () => batchValueBytes(this.config.values.maxmemory);
     this.loader.outgoingBytes = () => {
       let n = 0;
       for (const c of this.clients.values()) n += c.outputBytes;
@@ -811,6 +812,9 @@ export class Talus implements ServerControl {
   }
 }
 
+/** Keyless commands that may answer with much data (see Talus.waitsForBigReplies). */
+const BIG_REPLY_KEYLESS = new Set(['exec', 'eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro', 'keys', 'scan', 'sort', 'sort_ro', 'function']);
+
 /**
  * Bytes of big requests buffered at once (server/big-reads.ts), and of big
  * cold values read from PostgreSQL at once (Loader.bigValueBudget): a
@@ -818,10 +822,13 @@ export class Talus implements ServerControl {
  * read together stay a share of the 200 MB Talus may hold beyond maxmemory.
  * Without maxmemory, memory is not bounded, and neither are these.
  */
-/** Keyless commands that may answer with much data (see Talus.waitsForBigReplies). */
-const BIG_REPLY_KEYLESS = new Set(['exec', 'eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro', 'keys', 'scan', 'sort', 'sort_ro', 'function']);
-
 function bigReadBudget(maxmemory: number): number {
   if (maxmemory <= 0) return Infinity;
   return Math.min(256 << 20, Math.max(8 << 20, Math.floor(maxmemory / 4)));
+}
+
+/** Loader.batchValueBytes: an eighth of maxmemory, between 4 and 16 MB. */
+function batchValueBytes(maxmemory: number): number {
+  if (maxmemory <= 0) return BATCH_VALUE_BYTES;
+  return Math.min(BATCH_VALUE_BYTES, Math.max(4 << 20, Math.floor(maxmemory / 8)));
 }

@@ -54,12 +54,13 @@ const KEY_ROW_VALUE_BYTES = 1 << 20;
  * String values read with their key rows in one batch, at most (in the
  * order asked; the rest are read apart, like longer ones). 32 clients each
  * GETting ten cold 1 MB values had batches of up to 250 MB of values, five
- * times over in transit. 250 values of 64 KiB still fit.
+ * times over in transit. 250 values of 64 KiB still fit. Less with a small
+ * maxmemory (Loader.batchValueBytes).
  */
-const BATCH_VALUE_BYTES = 16 << 20;
+export const BATCH_VALUE_BYTES = 16 << 20;
 
-/** The key rows of these names in one db. */
-async function keyRows(db: Kysely<TalusSchema>, dbIndex: number, keys: Buffer[]): Promise<KeyRow[]> {
+/** The key rows of these names in one db; string values inline up to `batchBytes` together. */
+async function keyRows(db: Kysely<TalusSchema>, dbIndex: number, keys: Buffer[], batchBytes: number): Promise<KeyRow[]> {
   // One primary-key probe per name (LATERAL): `k.key = ANY($2)` lets the
   // planner scan the whole db instead when its statistics lag the table.
   // One name (a client's cold key) is a plain equality: no join to plan.
@@ -74,7 +75,7 @@ async function keyRows(db: Kysely<TalusSchema>, dbIndex: number, keys: Buffer[])
   const { rows } = await sql<KeyRow>`
     SELECT key, type, key_id, expire_at, length, value_bytes,
       CASE WHEN value_bytes <= ${KEY_ROW_VALUE_BYTES}
-        AND sum(value_bytes) FILTER (WHERE value_bytes <= ${KEY_ROW_VALUE_BYTES}) OVER (ORDER BY n) <= ${BATCH_VALUE_BYTES}
+        AND sum(value_bytes) FILTER (WHERE value_bytes <= ${KEY_ROW_VALUE_BYTES}) OVER (ORDER BY n) <= ${batchBytes}
         THEN value END AS value
     FROM (
       SELECT q.n, k.key, k.type, k.key_id, k.expire_at, k.length, octet_length(k.value) AS value_bytes, k.value
@@ -137,8 +138,8 @@ export class Loader implements Pager {
    * clients' requests. Reads no data.
    */
   async warmUp(db: Kysely<TalusSchema>): Promise<void> {
-    await keyRows(db, 0, [Buffer.from('\x00talus warm-up', 'latin1')]);
-    await keyRows(db, 0, [Buffer.from('\x00talus warm-up', 'latin1'), Buffer.from('\x01talus warm-up', 'latin1')]);
+    await keyRows(db, 0, [Buffer.from('\x00talus warm-up', 'latin1')], BATCH_VALUE_BYTES);
+    await keyRows(db, 0, [Buffer.from('\x00talus warm-up', 'latin1'), Buffer.from('\x01talus warm-up', 'latin1')], BATCH_VALUE_BYTES);
     const ctx: PageContext = { ...this.pageContext, db };
     for (const codec of allCodecs()) await codec.warmUp?.(ctx, NO_KEY_ID);
   }
@@ -290,6 +291,14 @@ export class Loader implements Pager {
    */
   bigValueBudget: () => number = () => Infinity;
   /**
+   * Bytes of string values a batch of key reads carries with its rows
+   * (BATCH_VALUE_BYTES at most). Two batches are in flight, each holding
+   * about five times its values until admitted, beside what bigValueBudget
+   * allows: with maxmemory 64 MB, 16 MB batches took the cold reads of
+   * bench/rss-shapes.ts past the memory bound in some runs. Set by the server.
+   */
+  batchValueBytes: () => number = () => BATCH_VALUE_BYTES;
+  /**
    * Bytes the server holds elsewhere for values on their way out (replies
    * not yet written to clients): a big read waits, for a while, until they
    * fit in the budget beside it too. Set by the server.
@@ -369,7 +378,7 @@ export class Loader implements Pager {
         return form;
       });
       this.stats.keyQueries++;
-      const rows = await keyRows(this.db, d.index, keys);
+      const rows = await keyRows(this.db, d.index, keys, this.batchValueBytes());
       // Big collections are opened paged; big strings are read apart; the rest are read whole.
       const threshold = this.pagedThreshold;
       const big = new Map<KeyType, Array<{ keyId: number; length: number }>>();
