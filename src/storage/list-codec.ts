@@ -119,12 +119,12 @@ export const listCodec: TypeCodec = {
       if (v.pages) for (const r of rows) v.loadAt(r.pos, r.value);
       return;
     }
-    const whole = await readWhole(ctx.db, sql`SELECT pos, value FROM talus.lists WHERE key_id = ${e.keyId}`, (rows) => {
+    await readWhole(ctx.db, sql`SELECT pos, value FROM talus.lists WHERE key_id = ${e.keyId}`, (rows) => {
       if (!v.pages) return false;
       for (const r of rows) v.loadAt(r.pos as number, r.value as Buffer);
       return true;
     });
-    if (!whole || !v.pages) return;
+    if (!v.pages) return;
     v.unpage();
   },
   async warmUp(ctx, keyId) {

@@ -198,7 +198,7 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       // rows at a time (one snapshot, as one query): read at once, the rows
       // of a 1,000,000-field hash held 150 MB more than the hash itself until
       // the last one arrived. What memory knows wins.
-      const whole = await readWhole(ctx.db, sql`SELECT ${cols} FROM ${sql.raw(spec.table)} WHERE key_id = ${e.keyId}`, (rows) => {
+      await readWhole(ctx.db, sql`SELECT ${cols} FROM ${sql.raw(spec.table)} WHERE key_id = ${e.keyId}`, (rows) => {
         if (value.pages == null) return false;
         for (const r of rows) {
           const m = (r[spec.memberColumn] as Buffer).toString('latin1');
@@ -206,7 +206,7 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
         }
         return true;
       });
-      if (!whole || value.pages == null) return;
+      if (value.pages == null) return;
       if (spec.unpage) spec.unpage(value);
       else value.pages = null;
     },
