@@ -234,4 +234,20 @@ describe('memory bound whatever the client does', function () {
     expect(Number(/tot-mem=(\d+)/.exec(line)?.[1])).to.be.at.least(1 << 20);
     s.destroy();
   });
+
+  it('a value bigger than maxmemory is let go of once evicted (nothing keeps the last lookup alive)', async () => {
+    const c = srv.client();
+    const used = async () => Number(/used_memory:(\d+)/.exec(await c.info('memory'))![1]);
+    // 150 MB: more than the hot set (64 MB), the start-up heap and the guard's slack together
+    await c.setrange('evicted:huge', 150 << 20, 'x');
+    expect(await c.strlen('evicted:huge')).to.equal((150 << 20) + 1);
+    let low = Infinity;
+    // evicted once committed; the memory guard collects within its recheck interval (10 s)
+    for (let i = 0; i < 250 && low >= 150 << 20; i++) {
+      await sleep(100);
+      low = Math.min(low, await used());
+    }
+    expect(low / 2 ** 20, 'used_memory (MB) after eviction').to.be.below(150);
+    expect((await c.getrange('evicted:huge', (150 << 20) - 1, -1)).length).to.equal(2);
+  });
 });

@@ -192,7 +192,13 @@ export class Keyspace {
   /** Take a key out of its db's KeyTable (the lookup cache forgets). */
   private unplace(db: Db, name: string): void {
     db.entries.delete(name);
+    this.forgetLookup();
+  }
+
+  /** Drop the remembered lookup: an entry taken out must not stay reachable (an evicted value is often big). */
+  private forgetLookup(): void {
     this.cachedDb = undefined;
+    this.cachedEntry = undefined;
   }
 
   /** A tombstone for a key known absent, so that WATCH has an object whose version later writes bump. */
@@ -610,7 +616,7 @@ export class Keyspace {
       e.type = null; // in-flight flush snapshots of it are void; see Flusher
     }
     db.entries.clear();
-    this.cachedDb = undefined;
+    this.forgetLookup();
     db.expiring.clear();
     db.count = 0;
     db.complete = true;
