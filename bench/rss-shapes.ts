@@ -19,12 +19,14 @@
  *             once, each HGETALL of it (23 MB of reply each).
  *  10. megs:  320 values of 1 MB written before the restart, then 32 clients at once, each a
  *             pipeline of 10 GETs of distinct ones (all cold).
- * Run in the order pipe, mset, (restart), cold, megs, mget, many, slow, big, subs, wide:
+ *  11. lists: a list of 1,000,000 elements of 50 bytes written before the restart, then 16
+ *             clients at once, each LRANGE 0 -1 of it (cold: streamed from PostgreSQL).
+ * Run in the order pipe, mset, (restart), cold, megs, mget, many, slow, big, subs, lists, wide:
  * the later shapes find the earlier ones' values and malloc's holes.
  * Peak RSS per shape: the kernel's VmHWM (reset before each shape through
  * /proc/<pid>/clear_refs) and VmRSS sampled every 50 ms, whichever is higher.
  *
- *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,megs,mget,many,slow,big,subs,wide]
+ *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,megs,mget,many,slow,big,subs,lists,wide]
  *                                 [--talus-args '--appendfsync everysec']
  * (--scale multiplies every shape's volume; extra Talus options go in --talus-args)
  */
@@ -35,7 +37,7 @@ import { peakRssMb, pipelinedGets, pipelinedMsets, redisCliPipe, resetPeak, rssS
 
 const maxmemoryMb = Number(option('maxmemory-mb', '64'));
 const scale = Number(option('scale', '1'));
-const shapes = option('shapes', 'pipe,mset,cold,megs,mget,many,slow,big,subs,wide').split(',');
+const shapes = option('shapes', 'pipe,mset,cold,megs,mget,many,slow,big,subs,lists,wide').split(',');
 const extra = option('talus-args', '').split(/\s+/).filter(Boolean);
 const KB64 = 64 * 1024;
 const limitMb = maxmemoryMb + 200;
@@ -75,7 +77,16 @@ await measure('mset', async () => {
   return `8 clients x ${msetsPerClient} MSETs of 16 x 64 KiB`;
 });
 if (shapes.includes('megs')) await redisCliPipe(server.port, 'megs:', 320, 1 << 20);
-if (shapes.includes('cold') || shapes.includes('megs')) {
+const listLength = Math.round(1_000_000 * scale);
+const listElement = (i: number) => `e${i}`.padEnd(50, 'y');
+if (shapes.includes('lists')) {
+  for (let i = 0; i < listLength; i += 10_000) {
+    const elements: string[] = [];
+    for (let j = i; j < Math.min(listLength, i + 10_000); j++) elements.push(listElement(j));
+    await client.rpush('lists', ...elements);
+  }
+}
+if (shapes.includes('cold') || shapes.includes('megs') || shapes.includes('lists')) {
   client = await server.restart();
   pid = Number(await client.info('server').then((t) => /process_id:(\d+)/.exec(t)?.[1]));
 }
@@ -193,6 +204,21 @@ await measure('subs', async () => {
   return `20 stalled subscribers and a reader, ${count} PUBLISHes of 64 KiB (evicted_clients ${closed})`;
 });
 
+await measure('lists', async () => {
+  // written before the restart: cold, and paged (a collection this big is never read into memory whole)
+  let wrong = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    const r = new Redis({ port: server.port, maxRetriesPerRequest: 0 });
+    try {
+      const all = await r.lrange('lists', 0, -1);
+      if (all.length !== listLength || all[0] !== listElement(0) || all[listLength - 1] !== listElement(listLength - 1)) wrong++;
+    } finally {
+      r.disconnect();
+    }
+  }));
+  if (wrong > 0) throw new Error(`${wrong} clients got a wrong list`);
+  return `16 clients at once, each LRANGE 0 -1 of a cold list of ${listLength} elements of 50 bytes`;
+});
 await measure('wide', async () => {
   const fields = Math.round(200_000 * scale);
   const p = client.pipeline();

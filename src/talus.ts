@@ -295,6 +295,9 @@ export class Talus implements ServerControl {
     this.loader = new Loader(db, this.keyspace, this.flusher);
     this.loader.bigValueBudget = () => this.bigReads.budget;
     this.loader.batchValueBytes = () => batchValueBytes(this.config.values.maxmemory);
+    this.loader.streamMinRows = () => streamMinRows(this.config.values.maxmemory);
+    // the flusher holds one connection and cold reads take two at a time: streams share the rest
+    this.loader.maxOpenStreams = Math.max(1, Math.floor((v.pgPoolSize - 2) / 2));
     this.loader.outgoingBytes = () => {
       let n = 0;
       for (const c of this.clients.values()) n += c.outputBytes;
@@ -802,6 +805,7 @@ export class Talus implements ServerControl {
     for (const c of this.clients.values()) c.stopReading(ReadStop.shutdown);
     await this.flusher?.drain().catch((err) => this.log.warning(`final commit failed: ${err.message}`));
     for (const c of [...this.clients.values()]) c.close();
+    this.keyspace?.closeAllPagedRows();
     await this.backups?.stop().catch((err) => this.log.warning(`backup shutdown: ${(err as Error).message}`));
     await this.janitor?.stop();
     this.nameFilterBuild?.stop();
@@ -825,6 +829,17 @@ const BIG_REPLY_KEYLESS = new Set(['exec', 'eval', 'evalsha', 'eval_ro', 'evalsh
 function bigReadBudget(maxmemory: number): number {
   if (maxmemory <= 0) return Infinity;
   return Math.min(256 << 20, Math.max(8 << 20, Math.floor(maxmemory / 4)));
+}
+
+/**
+ * Loader.streamMinRows: rows of a paged collection past which a client's
+ * HGETALL, SMEMBERS, LRANGE... streams them from PostgreSQL instead of
+ * reading them into the hot set: those that would take a quarter of
+ * maxmemory there (at HASH_FIELD_OVERHEAD-like 320 bytes a member at least).
+ * Without maxmemory, never: everything may be resident, as in Redis.
+ */
+function streamMinRows(maxmemory: number): number {
+  return maxmemory > 0 ? Math.ceil(maxmemory / 4 / 320) : Infinity;
 }
 
 /** Loader.batchValueBytes: an eighth of maxmemory, between 4 and 16 MB. */

@@ -3,8 +3,8 @@ import type { Entry, KeyType } from '../keyspace/types.js';
 import { valueOps } from '../keyspace/value-ops.js';
 import { changed, lookupTyped } from './keyaccess.js';
 import type { Effect, KeyEvent } from '../keyspace/events.js';
-import type { Reply } from '../protocol/reply.js';
-import { BIG_AGGREGATE, encodedBulks } from '../protocol/encoder.js';
+import { StreamedReply, type Reply } from '../protocol/reply.js';
+import { aggregateHeader, BIG_AGGREGATE, encodedBulkItems, encodedBulks, type AggregateKind } from '../protocol/encoder.js';
 
 /**
  * Shared write path of the collection families (hash, list, set, zset):
@@ -79,4 +79,27 @@ export function accountIndex(c: CommandContext, e: Entry): void {
 export function bigAggregate(c: CommandContext, kind: 'array' | 'set' | 'map', count: number, items: () => Array<string | Buffer>): Reply | undefined {
   if (count < BIG_AGGREGATE || c.connection === undefined) return undefined;
   return encodedBulks(kind, items(), c.session.protocol);
+}
+
+/**
+ * The reply of a command whose key's paged value had its rows opened for it
+ * (a `stream` access: keyspace/paging.ts), written to the client as they are
+ * read: the elements are the `columns` of each row (a hash row is [field,
+ * value], a set's or list's [member]). Undefined when no rows were opened
+ * (the value is not paged, or what was asked was small): answer from memory.
+ */
+export function streamedAggregate(c: CommandContext, e: Entry, kind: AggregateKind, columns: readonly number[]): StreamedReply | undefined {
+  const rows = c.keyspace.takePagedRows(e);
+  if (rows === undefined) return undefined;
+  const proto = c.session.protocol;
+  const items = rows.count * columns.length;
+  const header = aggregateHeader(kind, kind === 'map' && proto === 3 ? rows.count : items, proto);
+  const next = async () => {
+    const page = await rows.next();
+    if (page === null) return null;
+    const out: Buffer[] = [];
+    for (const row of page) for (const col of columns) out.push(row[col]!);
+    return { bytes: encodedBulkItems(out), items: out.length };
+  };
+  return new StreamedReply(header, items, next, () => rows.close());
 }

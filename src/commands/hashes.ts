@@ -1,7 +1,7 @@
 import type { CommandDef, KeySpec } from './table.js';
 import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
-import { ErrorReply, MapReply, OK, type Reply } from '../protocol/reply.js';
+import { ErrorReply, MapReply, OK, StreamedReply, type Reply } from '../protocol/reply.js';
 import { checkReplySize, int64Arg, keyword, signedCountArg } from './args.js';
 import { changed, lookupTyped, own } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
@@ -10,7 +10,7 @@ import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/l
 import { HashValue } from '../keyspace/values/hash.js';
 import { membersFrom, metaOnly } from '../keyspace/paging.js';
 import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
-import { accountIndex, bigAggregate, collectionChanged, createCollection } from './collections.js';
+import { accountIndex, bigAggregate, collectionChanged, createCollection, streamedAggregate } from './collections.js';
 
 /**
  * The hash family, Redis 7.0 semantics. Fields are latin1 strings inside
@@ -72,8 +72,20 @@ function hmget(c: CommandContext, args: Buffer[]): Reply {
   return out;
 }
 
+/**
+ * HGETALL/HKEYS/HVALS: the hash, or the reply streamed from the rows opened
+ * for a paged one (`columns` of [field, value]).
+ */
+function wholeHash(c: CommandContext, key: Buffer, columns: readonly number[]): HashValue | StreamedReply | undefined {
+  const e = lookupTyped(c, key, 'hash');
+  if (e === undefined) return undefined;
+  const h = e.value as HashValue;
+  return (h.pages && streamedAggregate(c, e, columns.length === 2 ? 'map' : 'array', columns)) || h;
+}
+
 function hgetall(c: CommandContext, args: Buffer[]): Reply {
-  const h = readHash(c, args[1]!);
+  const h = wholeHash(c, args[1]!, [0, 1]);
+  if (h instanceof StreamedReply) return h;
   const big = h && !h.pages ? bigAggregate(c, 'map', h.fields.size, () => {
     const items: Array<string | Buffer> = [];
     h.fields.forEach((v, f) => items.push(f, v));
@@ -86,7 +98,8 @@ function hgetall(c: CommandContext, args: Buffer[]): Reply {
 }
 
 function hkeys(c: CommandContext, args: Buffer[]): Reply {
-  const h = readHash(c, args[1]!);
+  const h = wholeHash(c, args[1]!, [0]);
+  if (h instanceof StreamedReply) return h;
   const big = h && !h.pages ? bigAggregate(c, 'array', h.fields.size, () => [...h.fields.keys()]) : undefined;
   if (big) return big;
   const out: Reply[] = [];
@@ -95,7 +108,8 @@ function hkeys(c: CommandContext, args: Buffer[]): Reply {
 }
 
 function hvals(c: CommandContext, args: Buffer[]): Reply {
-  const h = readHash(c, args[1]!);
+  const h = wholeHash(c, args[1]!, [1]);
+  if (h instanceof StreamedReply) return h;
   const big = h && !h.pages ? bigAggregate(c, 'array', h.fields.size, () => [...h.fields.values()]) : undefined;
   if (big) return big;
   const out: Reply[] = [];
@@ -239,7 +253,7 @@ export const hashesCommands: CommandDef[] = [
     complexity: 'O(N) where N is the number of fields being set.', handler: hmset,
   },
   {
-    name: 'hgetall', arity: 2, flags: ['readonly'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hgetall', arity: 2, flags: ['readonly'], keys: ONE_KEY, streams: true, group: 'hash', since: '2.0.0',
     summary: 'Get all the fields and values in a hash', complexity: 'O(N) where N is the size of the hash.',
     handler: hgetall,
   },
@@ -257,11 +271,11 @@ export const hashesCommands: CommandDef[] = [
     summary: 'Determine if a hash field exists', complexity: 'O(1)', handler: hexists,
   },
   {
-    name: 'hkeys', arity: 2, flags: ['readonly'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hkeys', arity: 2, flags: ['readonly'], keys: ONE_KEY, streams: true, group: 'hash', since: '2.0.0',
     summary: 'Get all the fields in a hash', complexity: 'O(N) where N is the size of the hash.', handler: hkeys,
   },
   {
-    name: 'hvals', arity: 2, flags: ['readonly'], keys: ONE_KEY, group: 'hash', since: '2.0.0',
+    name: 'hvals', arity: 2, flags: ['readonly'], keys: ONE_KEY, streams: true, group: 'hash', since: '2.0.0',
     summary: 'Get all the values in a hash', complexity: 'O(N) where N is the size of the hash.', handler: hvals,
   },
   {

@@ -3,7 +3,7 @@ import { Errors } from './errors.js';
 import { ErrorReply, NULL_ARRAY, OK, type Reply } from '../protocol/reply.js';
 import { keyword, longArg } from './args.js';
 import { lookupTyped, own } from './keyaccess.js';
-import { collectionChanged, collectionForWrite } from './collections.js';
+import { collectionChanged, collectionForWrite, streamedAggregate } from './collections.js';
 import type { CommandContext } from '../execution/context.js';
 import type { Entry } from '../keyspace/types.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
@@ -159,7 +159,8 @@ function lrange(c: CommandContext, args: Buffer[]): Reply {
   if (e === undefined) return [];
   const v = listOf(e);
   const r = clampRange(start, end, v.length);
-  return r === null ? [] : v.range(r[0], r[1]);
+  if (r === null) return [];
+  return (v.pages && streamedAggregate(c, e, 'array', [0])) || v.range(r[0], r[1]);
 }
 
 function ltrim(c: CommandContext, args: Buffer[]): Reply {
@@ -512,7 +513,7 @@ export const listsCommands: CommandDef[] = [
     handler: lset,
   },
   {
-    name: 'lrange', arity: 4, flags: ['readonly'], keys: one, access: rangeAccess, group: 'list', since: '1.0.0',
+    name: 'lrange', arity: 4, flags: ['readonly'], keys: one, access: rangeAccess, streams: true, group: 'list', since: '1.0.0',
     summary: 'Returns a range of elements from a list.',
     complexity: 'O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.',
     handler: lrange,

@@ -5,7 +5,7 @@ import { ErrorReply, SetReply, type Reply } from '../protocol/reply.js';
 import { checkReplySize, int64Arg, keyword, signedCountArg } from './args.js';
 import { changed, lookup, lookupRead, lookupTyped } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
-import { accountIndex, bigAggregate, collectionChanged, createCollection, storeCollection } from './collections.js';
+import { accountIndex, bigAggregate, collectionChanged, createCollection, storeCollection, streamedAggregate } from './collections.js';
 import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
 import { valueOps } from '../keyspace/value-ops.js';
 import { parseInteger, parseSafeInt } from '../util/numbers.js';
@@ -101,8 +101,12 @@ function scard(c: CommandContext, args: Buffer[]): Reply {
 }
 
 function smembers(c: CommandContext, args: Buffer[]): Reply {
-  const set = readSet(c, args[1]!);
+  const e = lookupRead(c, args[1]!);
+  if (e !== undefined && e.type !== 'set') throw Errors.wrongType();
+  const set = e?.value as SetValue | undefined;
   if (!set) return new SetReply([]);
+  const streamed = set.pages ? streamedAggregate(c, e!, 'set', [0]) : undefined;
+  if (streamed) return streamed;
   const big = set.pages ? undefined : bigAggregate(c, 'set', set.members.size, () => [...set.members]);
   if (big) return big;
   return new SetReply(membersReply(set.members));
@@ -295,7 +299,7 @@ export const setsCommands: CommandDef[] = [
     complexity: 'O(N) where N is the number of elements being checked for membership', handler: smismember,
   },
   {
-    name: 'smembers', arity: 2, flags: ['readonly'], keys: ONE_KEY, group: 'set', since: '1.0.0',
+    name: 'smembers', arity: 2, flags: ['readonly'], keys: ONE_KEY, streams: true, group: 'set', since: '1.0.0',
     summary: 'Get all the members in a set', complexity: 'O(N) where N is the set cardinality.', handler: smembers,
   },
   {

@@ -67,6 +67,13 @@ export interface CommandDef {
    */
   access?: (args: Buffer[], index: number) => Access;
   /**
+   * Run from a client's connection outside a transaction, what it reads of
+   * a big paged collection may come as rows written to the client as they
+   * are read (a `stream` access, keyspace/paging.ts): its handler answers
+   * with streamedAggregate (commands/collections.ts) when they were opened.
+   */
+  streams?: true;
+  /**
    * The handler may return a Suspended (execution/suspension.ts): it waits
    * for another server (MIGRATE), which a script, holding the whole server,
    * cannot do.
@@ -129,6 +136,7 @@ export class Command {
    */
   readonly handler: Handler | undefined;
   readonly keyAccess: ResolvedDef['access'];
+  readonly streams: boolean;
   readonly ownKeyRefs: boolean;
 
   readonly def: ResolvedDef;
@@ -151,6 +159,7 @@ export class Command {
     this.shownToMonitor = !def.flags.includes('skip_monitor') && !def.flags.includes('admin');
     this.handler = def.handler;
     this.keyAccess = def.access;
+    this.streams = def.streams === true;
     this.ownKeyRefs = def.keyRefs !== undefined;
     this.singleKey = !def.movableKeys && def.keys && def.keys.first > 0 && def.keys.last === def.keys.first ? def.keys.first : 0;
     for (const sub of def.subcommands ?? []) this.subcommands.set(sub.name.toLowerCase(), new Command(sub, this));

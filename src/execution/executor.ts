@@ -18,7 +18,7 @@ import { requestBytes } from '../protocol/parser.js';
 import type { ConfigStore } from '../config/store.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Scheduler, KeyRef } from '../keyspace/scheduler.js';
-import { META, WHOLE, mergeAccess, type Access } from '../keyspace/paging.js';
+import { META, WHOLE, mergeAccess, streamed, type Access } from '../keyspace/paging.js';
 import type { Loader } from '../storage/loader.js';
 import type { Flusher } from '../storage/flusher.js';
 import type { Logger } from '../observability/logger.js';
@@ -395,6 +395,7 @@ export class Executor {
               return;
             }
             if (again.some((r) => !this.host.loader.holds(r))) {
+              this.host.keyspace.closeUntakenRows(keyRefs);
               submit(again);
               return;
             }
@@ -407,6 +408,7 @@ export class Executor {
         },
         (error) => {
           ranOrFailed();
+          this.host.keyspace.closeUntakenRows(keyRefs);
           c.replies.deliver(Errors.storage(error.message), 0);
           if (queued) c.connection?.resume();
         },
@@ -589,7 +591,9 @@ export class Executor {
       // most commands: one key at a fixed place (what keyIndices gives, without its array)
       if (single >= args.length) return NO_REFS;
       const name = keyName(args[single]!);
-      const need = access && accessOf(access, args, single);
+      let need = access && accessOf(access, args, single);
+      // a client's own command, not one of a transaction being planned (nor a script's: no connection)
+      if (target.streams && c.connection !== undefined && c.plannedLayout === undefined) need = streamed(need ?? WHOLE);
       if (!transient) return [{ db: c.db, name, access: need }];
       const refs = (this.scratchRefs ??= [{ db: c.db, name, access: need }]);
       const ref = refs[0];
@@ -625,6 +629,7 @@ export class Executor {
       tracking.flush();
     }
     const reply = this.call(c, cmd, args);
+    this.host.keyspace.closeUntakenRows(refs);
     // CLIENT CACHING applies to the next command or transaction only (any CLIENT subcommand keeps it).
     if (c.multi === null && cmd.name !== 'client') c.tracking.caching = false;
     if (reply instanceof Suspended) {

@@ -5,6 +5,8 @@ import type { DbEvent, Effect, KeyEvent, MissListener, Mutation, MutationListene
 import { byteAfter } from '../util/hyperloglog.js';
 import { NameFilter } from './name-filter.js';
 import { KeyTable } from './key-table.js';
+import type { PagedRows } from './paging.js';
+import type { KeyRef } from './scheduler.js';
 
 /** A logical database (SELECT n). */
 export class Db {
@@ -170,6 +172,46 @@ export class Keyspace {
   private cachedDb: Db | undefined;
   private cachedName = '';
   private cachedEntry: Entry | undefined;
+
+  /**
+   * Rows opened for the command of `ref` (the loader, for a `stream` access
+   * of a paged value: keyspace/paging.ts), until its handler takes them.
+   */
+  private readonly pagedRows = new Map<Entry, { ref: KeyRef; rows: PagedRows }>();
+
+  putPagedRows(e: Entry, ref: KeyRef, rows: PagedRows): void {
+    // rows an earlier command left untaken (it never ran: its key was failed...) are closed, not lost
+    this.pagedRows.get(e)?.rows.close();
+    this.pagedRows.set(e, { ref, rows });
+  }
+
+  pagedRowsOf(e: Entry): { ref: KeyRef; rows: PagedRows } | undefined {
+    return this.pagedRows.size === 0 ? undefined : this.pagedRows.get(e);
+  }
+
+  /** The rows opened for the command now running on `e`, now its handler's to read and close. */
+  takePagedRows(e: Entry): PagedRows | undefined {
+    const held = this.pagedRowsOf(e);
+    if (held === undefined) return undefined;
+    this.pagedRows.delete(e);
+    return held.rows;
+  }
+
+  /** A command ran: close the rows opened for it that its handler did not take (its key went meanwhile...). */
+  closeUntakenRows(refs: readonly KeyRef[]): void {
+    if (this.pagedRows.size === 0) return;
+    for (const [e, held] of this.pagedRows) {
+      if (!refs.includes(held.ref)) continue;
+      this.pagedRows.delete(e);
+      held.rows.close();
+    }
+  }
+
+  /** Shutdown: close the rows no command took (they hold pooled connections). */
+  closeAllPagedRows(): void {
+    for (const held of this.pagedRows.values()) held.rows.close();
+    this.pagedRows.clear();
+  }
 
   /** The resident entry of a key (live, expired or a tombstone), or undefined: a table lookup, remembered. */
   entryOf(db: Db, name: string): Entry | undefined {

@@ -31,7 +31,13 @@ export type Access =
    */
   | { readonly kind: 'scores' } & ScoreQuery
   /** everything (the default for commands that declare nothing) */
-  | { readonly kind: 'whole' };
+  | { readonly kind: 'whole' }
+  /**
+   * `of`, which a command run from a client's connection may take as rows
+   * written to the client as they are read (PagedRows) when the value is
+   * paged and `of` is more than a page: the value then stays paged.
+   */
+  | { readonly kind: 'stream'; readonly of: Access };
 
 export interface ScoreQuery {
   readonly min: number;
@@ -60,10 +66,33 @@ export function range(start: number, stop: number, reverse = false): Access {
  * WHOLE, because an earlier command of the task may shift the indexes.
  */
 export function mergeAccess(a: Access, b: Access): Access {
+  if (a.kind === 'stream') return mergeAccess(a.of, b);
+  if (b.kind === 'stream') return mergeAccess(a, b.of);
   if (a.kind === 'meta') return b;
   if (b.kind === 'meta') return a;
   if (a.kind === 'members' && b.kind === 'members') return members([...a.members, ...b.members]);
   return WHOLE;
+}
+
+/** `of`, streamed when big (see Access). */
+export function streamed(of: Access): Access {
+  return of.kind === 'stream' ? of : { kind: 'stream', of };
+}
+
+/**
+ * Rows of a paged collection, read through a PostgreSQL snapshot the loader
+ * took for one command before it ran, while that command headed its key's
+ * queue and the key had no uncommitted change: the rows are the value as the
+ * command saw it, whatever runs after it. A page at a time, so a reply of
+ * millions of members is never held whole.
+ */
+export interface PagedRows {
+  /** rows it gives in all */
+  readonly count: number;
+  /** the next rows (a hash row is [field, value]; a set's or list's, [member]), or null after the last */
+  next(): Promise<Buffer[][] | null>;
+  /** give the snapshot back (also when not read to the end; again is a no-op) */
+  close(): void;
 }
 
 /** A paged value asked for something it was not given: a missing `access` declaration. */

@@ -529,6 +529,7 @@ function talus(t: Talus): Fields {
     ['paged_opens', t.loader?.stats.pagedOpens ?? 0],
     ['paged_partial_reads', t.loader?.stats.partialReads ?? 0],
     ['paged_whole_reads', t.loader?.stats.wholeReads ?? 0],
+    ['paged_streamed_reads', t.loader?.stats.streamedReads ?? 0],
     ['scheduler_waiting', t.scheduler?.waiting ?? 0],
     ['clients_awaiting_durability', t.awaitingDurability.size],
     ['active_expire_enabled', t.activeExpire ? 1 : 0],

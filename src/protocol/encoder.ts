@@ -376,16 +376,41 @@ function putHeader(block: Buffer, p: number, prefix: number, n: number): number 
  * 60 MB more RSS while it was made). Collections answer with it past
  * BIG_AGGREGATE items.
  */
-export function encodedBulks(kind: 'array' | 'set' | 'map', items: ReadonlyArray<string | Buffer>, proto: 2 | 3): RawReply {
+export function encodedBulks(kind: AggregateKind, items: ReadonlyArray<string | Buffer>, proto: 2 | 3): RawReply {
   const count = kind === 'map' && proto === 3 ? items.length / 2 : items.length;
+  const header = aggregateHeader(kind, count, proto);
+  const out = Buffer.allocUnsafe(header.length + bulksSize(items));
+  header.copy(out, 0);
+  putBulks(out, header.length, items);
+  return new RawReply(out);
+}
+
+export type AggregateKind = 'array' | 'set' | 'map';
+
+/** The header of an aggregate of `count` elements (a map: `count` pairs in RESP3, a flat array of twice as many in RESP2). */
+export function aggregateHeader(kind: AggregateKind, count: number, proto: 2 | 3): Buffer {
   const prefix = proto === 3 ? (kind === 'map' ? C_PERCENT : kind === 'set' ? C_TILDE : C_STAR) : C_STAR;
-  let size = 3 + safeIntegerLength(count);
+  const out = Buffer.allocUnsafe(4 + safeIntegerLength(count));
+  return out.subarray(0, putHeader(out, 0, prefix, count));
+}
+
+/** Bulk strings encoded one after another into one Buffer (the elements of an aggregate whose header went before). */
+export function encodedBulkItems(items: ReadonlyArray<string | Buffer>): Buffer {
+  const out = Buffer.allocUnsafe(bulksSize(items));
+  putBulks(out, 0, items);
+  return out;
+}
+
+function bulksSize(items: ReadonlyArray<string | Buffer>): number {
+  let size = 0;
   for (let i = 0; i < items.length; i++) {
     const n = items[i]!.length;
     size += 5 + safeIntegerLength(n) + n;
   }
-  const out = Buffer.allocUnsafe(size);
-  let p = putHeader(out, 0, prefix, count);
+  return size;
+}
+
+function putBulks(out: Buffer, p: number, items: ReadonlyArray<string | Buffer>): void {
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
     p = putHeader(out, p, C_DOLLAR, item.length);
@@ -393,7 +418,6 @@ export function encodedBulks(kind: 'array' | 'set' | 'map', items: ReadonlyArray
     out[p++] = CR;
     out[p++] = LF;
   }
-  return new RawReply(out);
 }
 
 /** Items past which a collection's whole reply is encoded at once (encodedBulks). */

@@ -25,7 +25,8 @@ export type Reply =
   | VerbatimReply
   | NullArray
   | PushReply
-  | RawReply;
+  | RawReply
+  | StreamedReply;
 
 export class SimpleString {
   constructor(readonly value: string) {}
@@ -84,6 +85,25 @@ export class PushReply {
 /** Bytes already encoded for both protocols (hot paths, replication stream). */
 export class RawReply {
   constructor(readonly bytes: Buffer) {}
+}
+
+/**
+ * A big aggregate written to its client as it is produced (a paged
+ * collection's rows read from PostgreSQL, keyspace/paging.ts): `header` at
+ * once, then what `next` gives until null, `items` elements in all. Only a
+ * connection writes it (server/client.ts), never an encoder: nothing else
+ * (a script, EXEC) is handed one.
+ */
+export class StreamedReply {
+  constructor(
+    readonly header: Buffer,
+    /** elements after the header */
+    readonly items: number,
+    /** the next encoded elements and how many they are, or null after the last */
+    readonly next: () => Promise<{ bytes: Buffer; items: number } | null>,
+    /** stop early (the client went away): give back what it reads from */
+    readonly close: () => void,
+  ) {}
 }
 
 export const OK = new SimpleString('OK');

@@ -8,7 +8,7 @@ import { RequestParser, ProtocolError, requestBytes } from '../protocol/parser.j
 import { BIG_READ_MIN, type BigReader } from './big-reads.js';
 import { BIG_REPLY_MIN, type ReplyHolder } from './big-replies.js';
 import { ReplyWriter } from '../protocol/encoder.js';
-import { ErrorReply, MapReply, PushReply, RawReply, SetReply, SimpleString, VerbatimReply, type Reply } from '../protocol/reply.js';
+import { ErrorReply, MapReply, PushReply, RawReply, SetReply, SimpleString, StreamedReply, VerbatimReply, type Reply } from '../protocol/reply.js';
 import type { Talus } from '../talus.js';
 import { Errors } from '../commands/errors.js';
 import type { Connection, ReplyMode } from '../execution/context.js';
@@ -70,6 +70,20 @@ export const ReadStop = {
   shutdown: 16,
 } as const;
 
+/**
+ * A streamed reply (StreamedReply: a paged collection's rows) reads its next
+ * rows once the socket holds less than this: a client gets it at the speed
+ * it reads, and it costs about this plus a page of rows while written.
+ */
+const STREAM_AHEAD_BYTES = 256 * 1024;
+
+/**
+ * A client that reads nothing of a streamed reply for this long is closed:
+ * the reply holds a PostgreSQL snapshot and connection, which other clients'
+ * streamed replies wait for (storage/loader.ts, maxOpenStreams).
+ */
+export const STREAM_STALL_MS = 60_000;
+
 /** What one connection costs besides its buffers (socket, parser, writer, objects), for tot-mem and maxmemory-clients. */
 export const CLIENT_OVERHEAD = 8 * 1024;
 
@@ -121,6 +135,10 @@ export class Client implements ReplyHolder, Connection, BigReader {
   private softLimitSince = 0;
   /** a big request of this client is being read: accounted in Talus.bigReads */
   private bigRead = false;
+  /** the streamed reply being written, at the head of `pending` (see pumpStream) */
+  private streaming: StreamedReply | undefined;
+  /** streamed replies in `pending` */
+  private streamsHeld = 0;
 
   constructor(
     readonly talus: Talus,
@@ -194,7 +212,7 @@ export class Client implements ReplyHolder, Connection, BigReader {
     this.processing = true;
     try {
       while (!this.paused && !this.closed && !this.closeAfterReply) {
-        if (this.outputBytes > this.outputBound) {
+        if (this.outputHeld) {
           this.outputBlocked = true;
           break;
         }
@@ -238,7 +256,7 @@ export class Client implements ReplyHolder, Connection, BigReader {
     if (stalled && this.queryBytes >= QUERY_READ_BOUND) this.stopReading(ReadStop.query);
     else this.resumeReading(ReadStop.query);
     // The socket took everything at once: nothing will signal 'drain', so go on now.
-    if (this.outputBlocked && this.outputBytes <= this.outputBound) this.outputReleased();
+    if (this.outputBlocked && !this.outputHeld) this.outputReleased();
   }
 
   replyGateOpened(): void {
@@ -247,8 +265,17 @@ export class Client implements ReplyHolder, Connection, BigReader {
   }
 
   /** Output shrank (written out, or replies released): run the requests it held back. */
+  /**
+   * The next request waits: output is over its bound, or a streamed reply is
+   * held (one at a time per client: each holds a PostgreSQL snapshot, which a
+   * client pipelining many of them and not reading would take them all of).
+   */
+  private get outputHeld(): boolean {
+    return this.streamsHeld > 0 || this.outputBytes > this.outputBound;
+  }
+
   private outputReleased(): void {
-    if (!this.outputBlocked || this.outputBytes > this.outputBound) return;
+    if (!this.outputBlocked || this.outputHeld) return;
     this.outputBlocked = false;
     setImmediate(() => this.process());
   }
@@ -332,10 +359,21 @@ export class Client implements ReplyHolder, Connection, BigReader {
   deliver(reply: Reply, seq: number, acknowledges = true): void {
     if (this.suppressReply) {
       this.suppressReply = false;
+      if (reply instanceof StreamedReply) reply.close();
       return;
     }
     if (this.replyMode !== 'on') {
       if (this.replyMode === 'skip') this.replyMode = 'on';
+      if (reply instanceof StreamedReply) reply.close();
+      return;
+    }
+    if (reply instanceof StreamedReply) {
+      if (this.closed) return reply.close(); // (dropStreams closed those held before)
+      // written by pumpStream once it heads `pending`; later replies wait behind it
+      this.hold(reply, seq, acknowledges);
+      this.streamsHeld++;
+      if (seq > 0) this.talus.awaitingDurability.add(this);
+      this.onDurable(this.talus.flusher.durableSeq);
       return;
     }
     if (this.pending.length === 0 && seq <= this.talus.flusher.durableSeq) {
@@ -382,6 +420,11 @@ export class Client implements ReplyHolder, Connection, BigReader {
   onDurable(durable: number): boolean {
     let released = false;
     while (this.pending.length > 0 && this.pending[0]!.seq <= durable) {
+      const head = this.pending[0]!.reply;
+      if (head instanceof StreamedReply) {
+        if (this.streaming === undefined) void this.pumpStream(head);
+        break;
+      }
       const { reply } = this.pending.shift()!;
       this.pendingBytes -= replyBytes(reply);
       this.writer.write(reply, this.session.protocol);
@@ -393,10 +436,80 @@ export class Client implements ReplyHolder, Connection, BigReader {
     return this.pending.some((p) => p.seq > 0);
   }
 
+  /**
+   * Write a streamed reply, the head of `pending`, as its rows are read: a
+   * page at a time while the socket holds less than STREAM_AHEAD_BYTES.
+   * Then the replies behind it go. Its header is out before its rows are
+   * read, so a failure half way (PostgreSQL went away) can only close the
+   * connection, as a client that stops reading for STREAM_STALL_MS is.
+   */
+  private async pumpStream(s: StreamedReply): Promise<void> {
+    this.streaming = s;
+    let written = 0;
+    try {
+      this.writer.write(new RawReply(s.header), this.session.protocol);
+      this.flush();
+      for (;;) {
+        if (this.closed || !(await this.streamRoom())) return;
+        const chunk = await s.next();
+        if (this.closed) return;
+        if (chunk === null) break;
+        written += chunk.items;
+        this.writer.write(new RawReply(chunk.bytes), this.session.protocol);
+        this.flush();
+      }
+      if (written !== s.items) throw new Error(`${written} elements of ${s.items} were read`);
+    } catch (err) {
+      this.talus.log.warning(`Client ${this.describe()} closed: a reply streamed from PostgreSQL failed half way: ${(err as Error).message}`);
+      this.closeNow();
+      return;
+    } finally {
+      s.close();
+      this.streaming = undefined;
+    }
+    if (this.pending[0]?.reply === s) {
+      this.pending.shift();
+      this.pendingBytes -= replyBytes(s);
+      this.streamsHeld--;
+    }
+    this.onDurable(this.talus.flusher.durableSeq);
+    this.outputReleased();
+  }
+
+  /** Resolves true once the socket holds less than STREAM_AHEAD_BYTES, false if the client is closed (or closed for stalling). */
+  private streamRoom(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if (this.socket.writableLength < STREAM_AHEAD_BYTES) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(stall);
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve(!this.closed);
+      };
+      const stall = setTimeout(() => {
+        this.talus.log.warning(`Client ${this.describe()} closed: it read nothing of a streamed reply for ${STREAM_STALL_MS / 1000} s`);
+        this.closeNow();
+        done();
+      }, STREAM_STALL_MS);
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  /** Streamed replies that will not be written (the client is closing): give back what they read from. */
+  private dropStreams(): void {
+    for (const p of this.pending) if (p.reply instanceof StreamedReply && p.reply !== this.streaming) p.reply.close();
+  }
+
   /** A commit covering up to `upTo` failed: the writes it held are not acknowledged. */
   onCommitFailed(upTo: number, err: Error): void {
     for (const p of this.pending) {
       if (p.acknowledges && p.seq > 0 && p.seq <= upTo) {
+        if (p.reply instanceof StreamedReply) {
+          p.reply.close();
+          this.streamsHeld--;
+        }
         this.pendingBytes -= replyBytes(p.reply);
         p.reply = Errors.persistence(err.message);
         this.pendingBytes += replyBytes(p.reply);
@@ -550,6 +663,7 @@ export class Client implements ReplyHolder, Connection, BigReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.dropStreams();
     this.talus.bigReads.remove(this);
     this.talus.bigReplies.remove(this);
     this.socket.end();
@@ -561,10 +675,12 @@ export class Client implements ReplyHolder, Connection, BigReader {
   closeNow(): void {
     if (this.closed) return;
     this.closed = true;
+    this.dropStreams();
     this.talus.bigReads.remove(this);
     this.talus.bigReplies.remove(this);
     this.pending.length = 0;
     this.pendingBytes = 0;
+    this.streamsHeld = 0;
     this.socket.destroy();
     this.talus.onClientClosed(this);
   }

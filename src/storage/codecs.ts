@@ -3,7 +3,7 @@ import type { FlushBatch } from './batch.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import { addGarbage } from './writes.js';
 import type { TalusSchema } from './database.js';
-import type { Access } from '../keyspace/paging.js';
+import type { Access, PagedRows } from '../keyspace/paging.js';
 import { stringValueSize } from '../keyspace/value-ops.js';
 
 /** What a codec reading part of a paged value may use (keyspace/paging.ts). */
@@ -11,6 +11,8 @@ export interface PageContext {
   db: Kysely<TalusSchema>;
   /** rows a range read may bring in; a bigger range reads the whole value */
   maxRows: number;
+  /** rows past which a `stream` access gets PagedRows (Codec.openRows) rather than a read into the value */
+  readonly streamMinRows: number;
   /** resolves once the entry's changes are committed: PostgreSQL then matches memory */
   settled(e: Entry): Promise<void>;
 }
@@ -58,6 +60,13 @@ export interface TypeCodec {
   satisfies?(value: unknown, access: Access): boolean;
   /** read what `access` needs into the entry's paged value; anything undeclared unpages it whole */
   fetch?(ctx: PageContext, e: Entry, access: Access): Promise<void>;
+  /**
+   * Rows for a command that streams what `access` asks of the entry's paged
+   * value (keyspace/paging.ts, PagedRows), through a snapshot taken now: the
+   * caller has made sure PostgreSQL matches memory for this key. Undefined
+   * when that is at most a page: read into the value instead (`fetch`).
+   */
+  openRows?(ctx: PageContext, e: Entry, access: Access): Promise<PagedRows | undefined>;
   /**
    * Start-up warm-up: run the statements that reading parts of a paged value
    * uses (the hot point reads), on `ctx.db`, for `keyId`, an incarnation that

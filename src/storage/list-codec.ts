@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { ArrayWrite } from './batch.js';
-import { readWhole } from './whole-read.js';
+import { openRows, readWhole } from './whole-read.js';
 import { registerCodec, retireViaGarbage, type TypeCodec } from './codecs.js';
 import type { TalusSchema } from './database.js';
 import { clampRange } from '../keyspace/paging.js';
@@ -126,6 +126,13 @@ export const listCodec: TypeCodec = {
     });
     if (!v.pages) return;
     v.unpage();
+  },
+  async openRows(ctx, e: Entry, access) {
+    const v = e.value as ListValue;
+    const span = v.pages && access.kind === 'range' && !access.reverse ? clampRange(access.start, access.stop, v.length) : null;
+    if (span === null || span[1] - span[0] + 1 < ctx.streamMinRows) return undefined;
+    return openRows(ctx.db, sql`SELECT value FROM talus.lists WHERE key_id = ${e.keyId} AND pos BETWEEN ${v.head + span[0]} AND ${v.head + span[1]} ORDER BY pos`,
+      span[1] - span[0] + 1, (r) => [r.value as Buffer]);
   },
   async warmUp(ctx, keyId) {
     // opening a paged list (its ends), then LINDEX/LRANGE's read of positions

@@ -5,7 +5,7 @@ import { allCodecs, codecFor, type PageContext } from './codecs.js';
 import './type-codecs.js';
 import type { Flusher } from './flusher.js';
 import type { Db, Keyspace } from '../keyspace/keyspace.js';
-import { WHOLE, type MaybePaged } from '../keyspace/paging.js';
+import { WHOLE, type Access, type MaybePaged, type PagedRows } from '../keyspace/paging.js';
 import type { KeyRef, Pager } from '../keyspace/scheduler.js';
 import type { Entry, KeyType } from '../keyspace/types.js';
 import { indexedForm } from '../util/indexed-names.js';
@@ -100,8 +100,8 @@ export class Loader implements Pager {
   private readonly partial = new Map<Entry, Promise<void>>();
   /** collections longer than this are admitted paged (0 = never); also the most rows a range read takes */
   pagedThreshold = 0;
-  /** for INFO talus: big collections opened paged, parts read, paged values read whole after all, key-row queries */
-  readonly stats = { pagedOpens: 0, partialReads: 0, wholeReads: 0, keyQueries: 0 };
+  /** for INFO talus: big collections opened paged, parts read, paged values read whole after all, rows streamed to a client, key-row queries */
+  readonly stats = { pagedOpens: 0, partialReads: 0, wholeReads: 0, streamedReads: 0, keyQueries: 0 };
   private queued = new Map<Db, Map<string, { resolve: () => void; reject: (e: Error) => void }[]>>();
   private scheduled = false;
   static readonly MAX_BATCH = 250;
@@ -114,6 +114,21 @@ export class Loader implements Pager {
 
   private readonly pageContext: PageContext;
 
+  /**
+   * Rows past which a command that may stream what it reads of a paged
+   * value (a `stream` access: HGETALL, SMEMBERS, LRANGE... from a client)
+   * gets them as PagedRows instead of read into the value; Infinity: never.
+   * Set by the server from maxmemory: reading millions of members into the
+   * hot set to answer one command would hold several times maxmemory.
+   */
+  streamMinRows: () => number = () => Infinity;
+  /** PagedRows open at most at once: each holds a pooled connection until read or closed (set from pg-pool-size) */
+  maxOpenStreams = 2;
+  private openStreams = 0;
+  private readonly streamSlotWaiters: Array<() => void> = [];
+  /** PagedRows opened for a command that did not take them (it failed, its key went) are closed after this */
+  static readonly UNTAKEN_ROWS_MS = 30_000;
+
   constructor(
     private readonly db: Kysely<TalusSchema>,
     private readonly ks: Keyspace,
@@ -124,6 +139,9 @@ export class Loader implements Pager {
       db,
       get maxRows() {
         return Math.max(loader.pagedThreshold, 100);
+      },
+      get streamMinRows() {
+        return loader.streamMinRows();
       },
       settled: (e) => this.settled(e),
     };
@@ -157,7 +175,9 @@ export class Loader implements Pager {
     // no entry: known absent in a complete db, or one whose name filter rules the name out (admitted then)
     if (e === undefined) return d.complete || this.ks.ruleOut(d, ref.name);
     if (e.type === null || e.type === 'string' || (e.value as MaybePaged).pages == null) return true;
-    return codecFor(e.type).satisfies!(e.value, ref.access ?? WHOLE);
+    const access = ref.access ?? WHOLE;
+    if (access.kind === 'stream') return this.ks.pagedRowsOf(e)?.ref === ref || codecFor(e.type).satisfies!(e.value, access.of);
+    return codecFor(e.type).satisfies!(e.value, access);
   }
 
   read(ref: KeyRef): Promise<void> {
@@ -167,12 +187,17 @@ export class Loader implements Pager {
     const running = this.partial.get(e);
     if (running) return running;
     this.lastReadAt = performance.now();
-    const p = codecFor(e.type)
-      .fetch!(this.pageContext, e, ref.access ?? WHOLE)
+    const access = ref.access ?? WHOLE;
+    let streamed = false;
+    const read = access.kind === 'stream'
+      ? this.openRows(e, ref, access.of).then((opened) => void (streamed = opened))
+      : codecFor(e.type).fetch!(this.pageContext, e, access);
+    const p = read
       .finally(() => {
         // whole: the value stopped being paged (asked to, or the part asked for was too big)
         const value = e.value as MaybePaged | undefined;
         if (value !== undefined && value.pages == null) this.stats.wholeReads++;
+        else if (streamed) this.stats.streamedReads++;
         else this.stats.partialReads++;
         this.partial.delete(e);
         if (ref.db.entries.get(e.name) === e) this.ks.resize(e, codecFor(e.type!).sizeOf(e.value));
@@ -180,6 +205,80 @@ export class Loader implements Pager {
       });
     this.partial.set(e, p);
     return p;
+  }
+
+  /**
+   * Open PagedRows of what `of` asks of the entry's paged value, for the
+   * command of `ref` (which heads the key's queue: nothing changes the key
+   * before it runs), once the key's changes are committed, so that the
+   * snapshot holds what memory does; or, when that is small, read it into
+   * the value as any access.
+   */
+  private async openRows(e: Entry, ref: KeyRef, of: Access): Promise<boolean> {
+    const codec = codecFor(e.type!);
+    if (codec.openRows === undefined) {
+      await codec.fetch!(this.pageContext, e, of);
+      return false;
+    }
+    await this.streamSlot();
+    let rows: PagedRows | undefined;
+    try {
+      await this.settled(e);
+      if (ref.db.entries.get(e.name) === e && (e.value as MaybePaged).pages != null) rows = await codec.openRows(this.pageContext, e, of);
+    } finally {
+      if (rows === undefined) this.releaseStreamSlot();
+    }
+    if (rows === undefined) {
+      await codec.fetch!(this.pageContext, e, of);
+      return false;
+    }
+    const opened = rows;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(untaken);
+      opened.close();
+      this.releaseStreamSlot();
+    };
+    const held: PagedRows = {
+      count: opened.count,
+      next: () =>
+        opened.next().then(
+          (page) => {
+            if (page === null) release();
+            return page;
+          },
+          (err: Error) => {
+            release();
+            throw err;
+          },
+        ),
+      close: release,
+    };
+    const untaken = setTimeout(() => {
+      if (this.ks.pagedRowsOf(e)?.rows !== held) return; // taken: its reader closes it
+      this.ks.takePagedRows(e);
+      release();
+    }, Loader.UNTAKEN_ROWS_MS);
+    untaken.unref();
+    this.ks.putPagedRows(e, ref, held);
+    return true;
+  }
+
+  private streamSlot(): Promise<void> {
+    if (this.openStreams < this.maxOpenStreams) {
+      this.openStreams++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.streamSlotWaiters.push(resolve));
+  }
+
+  /** A stream closed: its slot goes to the next waiting, or back. */
+  private releaseStreamSlot(): void {
+    const next = this.streamSlotWaiters.shift();
+    if (next) next();
+    else this.openStreams--;
   }
 
   /** Resolves once the entry has no uncommitted change (PostgreSQL matches memory). */

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ArrayWrite, FlushBatch } from './batch.js';
 import { encodeArray } from './binary-array.js';
-import { readWhole } from './whole-read.js';
+import { openRows, readWhole } from './whole-read.js';
 import type { PageContext, TypeCodec } from './codecs.js';
 import { MemberPages, type Access } from '../keyspace/paging.js';
 import { MemberChanges, type TrackedCollection } from '../keyspace/values/changes.js';
@@ -49,6 +49,8 @@ export interface MemberTableSpec<V extends TrackedCollection> {
 export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V>): TypeCodec {
   if (spec.payload.length > 1) throw new Error(`${spec.table}: one payload column at most`);
   const payloadCols = spec.payload.map(([c]) => c);
+  /** rows are bytes only (hashes, sets): what PagedRows give */
+  const bytesOnly = spec.payload.every(([, pgType]) => pgType === 'bytea');
   const onConflict =
     payloadCols.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${payloadCols.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
   /**
@@ -209,6 +211,15 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       if (value.pages == null) return;
       if (spec.unpage) spec.unpage(value);
       else value.pages = null;
+    },
+    async openRows(ctx: PageContext, e: Entry, access: Access) {
+      const value = e.value as V;
+      const total = spec.length(value);
+      if (value.pages == null || access.kind !== 'whole' || !bytesOnly || total < ctx.streamMinRows) return undefined;
+      // In the primary key's order (the member column qualified: the output alias would sort by the expression)
+      return openRows(ctx.db, sql`SELECT ${cols} FROM ${sql.raw(spec.table)} AS t WHERE t.key_id = ${e.keyId} ORDER BY t.${sql.raw(spec.memberColumn)}`, total, (r) =>
+        payloadCols.length === 0 ? [r[spec.memberColumn] as Buffer] : [r[spec.memberColumn] as Buffer, r[payloadCols[0]!] as Buffer],
+      );
     },
     async warmUp(ctx: PageContext, keyId: number) {
       // HGET, SISMEMBER, ZSCORE...: the member probes of a paged value (one member; several: HMGET...)
