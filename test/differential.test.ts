@@ -96,6 +96,9 @@ describe('differential: Talus vs redis-server', function () {
       ['HELLO', '2', b('\xffopt\r\n')], ['CLIENT', 'LIST', 'TYPE', b('\xffx\x00y')],
       // cjson.decode: a NUL in the first two bytes is UTF-16/32; a later one ends the text (a C string)
       ...['\x00', '[1,\x00]', '1\x00', '"a\x00b"', '[\x00', '\x00\x00', '{"a":\x001}', '[1, 2]\x00', 'nul\x00', '+1', '[+0x10, +inf, -inf, 01]', '+', '+x', '-x', '+-1'].map((t) => ['EVAL', 'return cjson.decode(ARGV[1])', '0', b(t)]),
+      // a range of 1,024 members or more is encoded at once (encodedScoredPairs), scores as Redis prints them
+      ['ZADD', k('bigz'), ...Array.from({ length: 1100 }, (_, i) => [['0', '-0', '1.5', '-2.25', '1e300', 'inf', '-inf', '0.1', '5e-324'][i % 9]!, `m${i}`]).flat()],
+      ['ZRANGE', k('bigz'), '0', '-1', 'WITHSCORES'], ['ZREVRANGEBYSCORE', k('bigz'), '+inf', '-inf', 'WITHSCORES'], ['ZRANGE', k('bigz'), '0', '-1'],
       // KEYS from a script over keys that are cold (the paged Talus): the script waits for the scan
       ['SET', k('ka1'), '1'], ['SET', k('ka2'), '2'], ['EVAL', "return #redis.call('KEYS', KEYS[1])", '1', `${p}ka*`],
       ['EVAL', "return redis.call('KEYS', KEYS[1])[1]", '1', `${p}ka1*`],

@@ -2,6 +2,7 @@ import type { CommandDef, KeySpec } from './table.js';
 import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
 import { DoubleReply, ErrorReply, NULL_ARRAY, type Reply } from '../protocol/reply.js';
+import { BIG_AGGREGATE, encodedBulks, encodedScoredPairs } from '../protocol/encoder.js';
 import { floatArg, keyword, longArg } from './args.js';
 import { changed, lookup, lookupRead, lookupTyped } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
@@ -162,6 +163,10 @@ type Pair = [string, number];
 
 /** Members with or without scores: flat in RESP2, [member, score] pairs in RESP3. */
 function pairsReply(c: CommandContext, pairs: Pair[], withScores: boolean): Reply {
+  // a big one encoded at once (as bigAggregate; not in scripts, which convert replies themselves)
+  if (pairs.length >= BIG_AGGREGATE && c.connection !== undefined) {
+    return withScores ? encodedScoredPairs(pairs, c.session.protocol) : encodedBulks('array', pairs.map(([m]) => m), c.session.protocol);
+  }
   const out: Reply[] = [];
   if (!withScores) {
     for (const [m] of pairs) out.push(bulk(m));

@@ -387,6 +387,38 @@ export function encodedBulks(kind: AggregateKind, items: ReadonlyArray<string | 
 
 export type AggregateKind = 'array' | 'set' | 'map';
 
+/**
+ * Sorted-set members with their scores (ZRANGE ... WITHSCORES and the like)
+ * encoded at once, as encodedBulks: RESP2 a flat array of member and score
+ * bulks, RESP3 an array of [member, double] pairs. Members are latin1 strings.
+ */
+export function encodedScoredPairs(pairs: ReadonlyArray<readonly [string, number]>, proto: 2 | 3): RawReply {
+  const scores = pairs.map(([, score]) => formatDouble(score));
+  let size = 3 + safeIntegerLength(pairs.length * 2);
+  for (let i = 0; i < pairs.length; i++) {
+    const m = pairs[i]![0].length;
+    const n = scores[i]!.length;
+    size += 5 + safeIntegerLength(m) + m + (proto === 2 ? 5 + safeIntegerLength(n) : 3) + n + (proto === 3 ? 4 : 0);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let p = putHeader(out, 0, C_STAR, proto === 2 ? pairs.length * 2 : pairs.length);
+  for (let i = 0; i < pairs.length; i++) {
+    const member = pairs[i]![0];
+    const score = scores[i]!;
+    if (proto === 3) p = putHeader(out, p, C_STAR, 2);
+    p = putHeader(out, p, C_DOLLAR, member.length);
+    p += out.write(member, p, 'latin1');
+    out[p++] = CR;
+    out[p++] = LF;
+    if (proto === 2) p = putHeader(out, p, C_DOLLAR, score.length);
+    else out[p++] = C_COMMA;
+    p += out.write(score, p, 'latin1');
+    out[p++] = CR;
+    out[p++] = LF;
+  }
+  return new RawReply(out.subarray(0, p));
+}
+
 /** The header of an aggregate of `count` elements (a map: `count` pairs in RESP3, a flat array of twice as many in RESP2). */
 export function aggregateHeader(kind: AggregateKind, count: number, proto: 2 | 3): Buffer {
   const prefix = proto === 3 ? (kind === 'map' ? C_PERCENT : kind === 'set' ? C_TILDE : C_STAR) : C_STAR;
