@@ -1,8 +1,8 @@
 import type { CommandDef, KeySpec } from './table.js';
 import type { CommandContext } from '../execution/context.js';
 import { Errors } from './errors.js';
-import { DoubleReply, ErrorReply, NULL_ARRAY, type Reply } from '../protocol/reply.js';
-import { BIG_AGGREGATE, encodedBulks, encodedScoredPairs } from '../protocol/encoder.js';
+import { DoubleReply, ErrorReply, NULL_ARRAY, StreamedReply, type Reply } from '../protocol/reply.js';
+import { aggregateHeader, BIG_AGGREGATE, encodedBulkItems, encodedBulks, encodedScoredItems, encodedScoredPairs } from '../protocol/encoder.js';
 import { floatArg, keyword, longArg } from './args.js';
 import { changed, lookup, lookupRead, lookupTyped } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
@@ -13,7 +13,7 @@ import { SetValue, randomInt } from '../keyspace/values/set.js';
 import { formatDouble, parseFloatArg, parseInteger, parseSafeInt } from '../util/numbers.js';
 import { timeoutArg } from '../execution/blocking.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
-import { intArg, META, membersFrom, metaOnly, range, WHOLE, type Access } from '../keyspace/paging.js';
+import { intArg, META, membersFrom, metaOnly, range, WHOLE, type Access, type PagedRows } from '../keyspace/paging.js';
 import type { Entry } from '../keyspace/types.js';
 
 /**
@@ -176,6 +176,20 @@ function pairsReply(c: CommandContext, pairs: Pair[], withScores: boolean): Repl
     for (const [m, s] of pairs) out.push([bulk(m), new DoubleReply(s)]);
   }
   return out;
+}
+
+/** A rank range's rows ([member, score, ...]) written to the client as read (commands/collections.ts, streamedAggregate). */
+function streamedPairs(c: CommandContext, rows: PagedRows, withScores: boolean): StreamedReply {
+  const proto = c.session.protocol;
+  const header = aggregateHeader('array', withScores && proto === 2 ? rows.count * 2 : rows.count, proto);
+  const next = async () => {
+    const page = await rows.next();
+    if (page === null) return null;
+    const members = page.map((r) => r[0]!);
+    const bytes = withScores ? encodedScoredItems(members, page.map((r) => r[1]!.toString('latin1')), proto) : encodedBulkItems(members);
+    return { bytes, items: page.length };
+  };
+  return new StreamedReply(header, rows.count, next, () => rows.close());
 }
 
 /** Store a computed zset under `dst` (replacing what is there); returns its size. */
@@ -390,7 +404,11 @@ function zrangeGeneric(c: CommandContext, args: Buffer[], argStart: number, dst:
   else if (type === 'score') scoreRange = parseScoreRange(minB, maxB);
   else lexRange = parseLexRange(minB, maxB);
 
-  const z = readZset(c, args[argStart]!);
+  const e = lookupTyped(c, args[argStart]!, 'zset');
+  const z = e?.value as ZSetValue | undefined;
+  // a rank range of a paged value too big for memory: its rows were opened for this command
+  const rows = rankRange && !store && z?.pages ? c.keyspace.takePagedRows(e!) : undefined;
+  if (rows) return streamedPairs(c, rows, withScores);
   let pairs: Pair[] = [];
   if (z) {
     if (rankRange) {
@@ -1014,7 +1032,7 @@ export const zsetsCommands: CommandDef[] = [
     complexity: 'O(log(N))', handler: zrank(true),
   },
   {
-    name: 'zrange', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1), group: G, since: '1.2.0',
+    name: 'zrange', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1), streams: true, group: G, since: '1.2.0',
     summary: 'Return a range of members in a sorted set',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.',
     handler: zrangeCmd,
@@ -1026,7 +1044,7 @@ export const zsetsCommands: CommandDef[] = [
     handler: zrangestore,
   },
   {
-    name: 'zrevrange', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrevrangeAccess, group: G, since: '1.2.0',
+    name: 'zrevrange', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrevrangeAccess, streams: true, group: G, since: '1.2.0',
     summary: 'Return a range of members in a sorted set, by index, with scores ordered from high to low',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.',
     handler: fixedRange('rank', 'reverse'),

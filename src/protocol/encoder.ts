@@ -393,21 +393,31 @@ export type AggregateKind = 'array' | 'set' | 'map';
  * bulks, RESP3 an array of [member, double] pairs. Members are latin1 strings.
  */
 export function encodedScoredPairs(pairs: ReadonlyArray<readonly [string, number]>, proto: 2 | 3): RawReply {
-  const scores = pairs.map(([, score]) => formatDouble(score));
-  let size = 3 + safeIntegerLength(pairs.length * 2);
-  for (let i = 0; i < pairs.length; i++) {
-    const m = pairs[i]![0].length;
+  const header = aggregateHeader('array', proto === 2 ? pairs.length * 2 : pairs.length, proto);
+  const body = encodedScoredItems(pairs.map(([m]) => m), pairs.map(([, score]) => formatDouble(score)), proto);
+  return new RawReply(Buffer.concat([header, body], header.length + body.length));
+}
+
+/**
+ * The elements of encodedScoredPairs without the header: `members[i]` with
+ * `scores[i]` (formatted as Redis prints a double), for a reply whose header
+ * went before (a streamed one).
+ */
+export function encodedScoredItems(members: ReadonlyArray<string | Buffer>, scores: ReadonlyArray<string>, proto: 2 | 3): Buffer {
+  let size = 0;
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i]!.length;
     const n = scores[i]!.length;
-    size += 5 + safeIntegerLength(m) + m + (proto === 2 ? 5 + safeIntegerLength(n) : 3) + n + (proto === 3 ? 4 : 0);
+    size += 5 + safeIntegerLength(m) + m + (proto === 2 ? 5 + safeIntegerLength(n) : 7) + n;
   }
   const out = Buffer.allocUnsafe(size);
-  let p = putHeader(out, 0, C_STAR, proto === 2 ? pairs.length * 2 : pairs.length);
-  for (let i = 0; i < pairs.length; i++) {
-    const member = pairs[i]![0];
+  let p = 0;
+  for (let i = 0; i < members.length; i++) {
+    const member = members[i]!;
     const score = scores[i]!;
     if (proto === 3) p = putHeader(out, p, C_STAR, 2);
     p = putHeader(out, p, C_DOLLAR, member.length);
-    p += out.write(member, p, 'latin1');
+    p += typeof member === 'string' ? out.write(member, p, 'latin1') : member.copy(out, p);
     out[p++] = CR;
     out[p++] = LF;
     if (proto === 2) p = putHeader(out, p, C_DOLLAR, score.length);
@@ -416,7 +426,7 @@ export function encodedScoredPairs(pairs: ReadonlyArray<readonly [string, number
     out[p++] = CR;
     out[p++] = LF;
   }
-  return new RawReply(out.subarray(0, p));
+  return out;
 }
 
 /** The header of an aggregate of `count` elements (a map: `count` pairs in RESP3, a flat array of twice as many in RESP2). */

@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import { registerCodec, type PageContext, type TypeCodec } from './codecs.js';
 import { memberCodec } from './member-codec.js';
-import { clampRange, PageFault, WHOLE, type Access } from '../keyspace/paging.js';
+import { clampRange, PageFault, WHOLE, type Access, type PagedRows } from '../keyspace/paging.js';
+import { openRows } from './whole-read.js';
+import { formatDouble } from '../util/numbers.js';
 import { Entry } from '../keyspace/types.js';
 import { windowIndex, ZSetPages, ZSetValue, zsetSize } from '../keyspace/values/zset.js';
 import { indexedForm, lastFormWithPrefix, SHORT_NAME_BYTES } from '../util/indexed-names.js';
@@ -149,6 +151,23 @@ export const zsetCodec: TypeCodec = {
     }
     await memberTable.fetch!(ctx, e, access.kind === 'scores' ? WHOLE : access);
   },
+  async openRows(ctx, e: Entry, access) {
+    const v = e.value as ZSetValue;
+    const span = v.pages && access.kind === 'range' ? rankSpan(v, access) : null;
+    if (span === null || span[1] - span[0] + 1 < ctx.streamMinRows) return undefined;
+    const [lo, hi] = span;
+    const n = hi - lo + 1;
+    const order = access.kind === 'range' && access.reverse
+      ? sql`ORDER BY score DESC, member DESC OFFSET ${v.size - 1 - hi}`
+      : sql`ORDER BY score, member OFFSET ${lo}`;
+    const rows = await openRows(ctx.db, sql`SELECT member, long_member, score FROM talus.zsets WHERE key_id = ${e.keyId} ${order} LIMIT ${n}`, n, (r) => {
+      const long = r.long_member as Buffer | null;
+      const score = Buffer.from(formatDouble(r.score as number), 'latin1');
+      // a long member's run key: its score and first bytes (see inRunOrder)
+      return long === null ? [r.member as Buffer, score] : [long, score, Buffer.concat([score, Buffer.from([0]), (r.member as Buffer).subarray(0, SHORT_NAME_BYTES)])];
+    });
+    return inRunOrder(rows, access.kind === 'range' && access.reverse);
+  },
   async warmUp(ctx, keyId) {
     await memberTable.warmUp!(ctx, keyId);
     // ZRANGE by rank and the pops, from either end
@@ -233,6 +252,47 @@ async function inByteOrder(ctx: PageContext, keyId: number, lo: number, rows: Wi
     i = j;
   }
   return items;
+}
+
+/**
+ * Rows [member, score, run key?] of a rank range in index order, put in
+ * byte order: long members of one score sharing their first
+ * SHORT_NAME_BYTES bytes (a run, with one run key) are ordered by digest in
+ * the index. A run at the end of a page may go on in the next, so it is
+ * held back until it ends.
+ */
+function inRunOrder(rows: PagedRows, reverse: boolean): PagedRows {
+  let carry: Buffer[][] = [];
+  const sameRun = (a: Buffer[], b: Buffer[]) => a.length === 3 && b.length === 3 && a[2]!.equals(b[2]!);
+  const ordered = (page: Buffer[][]) => {
+    for (let i = 0; i < page.length; ) {
+      let j = i + 1;
+      while (j < page.length && sameRun(page[i]!, page[j]!)) j++;
+      if (j - i > 1) {
+        const run = page.slice(i, j).sort((a, b) => (reverse ? Buffer.compare(b[0]!, a[0]!) : Buffer.compare(a[0]!, b[0]!)));
+        page.splice(i, j - i, ...run);
+      }
+      i = j;
+    }
+    return page;
+  };
+  return {
+    count: rows.count,
+    close: () => rows.close(),
+    async next() {
+      for (;;) {
+        const page = await rows.next();
+        const all = carry.concat(page ?? []);
+        carry = [];
+        if (page === null) return all.length > 0 ? ordered(all) : null;
+        let cut = all.length;
+        const last = all[cut - 1]!;
+        while (cut > 0 && last.length === 3 && sameRun(all[cut - 1]!, last)) cut--;
+        carry = all.slice(cut);
+        if (cut > 0) return ordered(all.slice(0, cut));
+      }
+    },
+  };
 }
 
 /**
