@@ -253,4 +253,81 @@ describe('paged collections', function () {
     expect(new Set(members).size).to.equal(M);
     expect((await info()).paged_whole_reads! - before.paged_whole_reads!).to.equal(3);
   });
+
+  it('HSCAN, SSCAN and ZSCAN of cold big keys read a page at a time, every member once', async () => {
+    const p = r.pipeline();
+    for (let i = 0; i < 5000; i += 500) {
+      const h: string[] = [];
+      const s: string[] = [];
+      const z: Array<string | number> = [];
+      for (let j = i; j < i + 500; j++) {
+        h.push(`f${j}`, `v${j}`);
+        s.push(`m${j}`);
+        z.push(j / 7, `m${j}`);
+      }
+      p.hset('scan:h', ...h).sadd('scan:s', ...s).zadd('scan:z', ...z);
+    }
+    await p.exec();
+    await restart();
+    const before = await info();
+    const scanAll = async (cmd: string, key: string, count: number, match?: string) => {
+      const seen = new Map<string, string | undefined>();
+      let cursor = '0';
+      let calls = 0;
+      do {
+        const [next, page] = (await r.call(cmd, key, cursor, 'COUNT', String(count), ...(match ? ['MATCH', match] : []))) as [string, string[]];
+        cursor = next;
+        calls++;
+        const step = cmd === 'SSCAN' ? 1 : 2;
+        for (let i = 0; i < page.length; i += step) {
+          expect(seen.has(page[i]!), `${cmd} returned ${page[i]} twice`).to.equal(false);
+          seen.set(page[i]!, page[i + 1]);
+        }
+      } while (cursor !== '0');
+      return { seen, calls };
+    };
+    const h = await scanAll('HSCAN', 'scan:h', 100);
+    const s = await scanAll('SSCAN', 'scan:s', 250, 'm1*');
+    const z = await scanAll('ZSCAN', 'scan:z', 300);
+    const after = await info();
+    expect(after.paged_whole_reads, 'no scan read a whole value').to.equal(before.paged_whole_reads);
+    expect(h.seen.size).to.equal(5000);
+    expect(h.calls).to.be.within(50, 52);
+    expect(h.seen.get('f7')).to.equal('v7');
+    expect([...s.seen.keys()].sort()).to.deep.equal((await r.smembers('scan:s')).filter((m) => m.startsWith('m1')).sort());
+    expect(z.seen.size).to.equal(5000);
+    expect(z.seen.get('m12')).to.equal(String(await r.zscore('scan:z', 'm12')));
+  });
+
+  it('a paged scan returns every member present throughout, with writes between its calls, and goes on after a whole read', async () => {
+    await restart();
+    const all = new Set(await r.sscan('s', '0', 'COUNT', '1').then(() => r.smembers('scan:s')));
+    await restart();
+    const seen = new Set<string>();
+    let cursor = '0';
+    let calls = 0;
+    do {
+      const [next, page] = await r.sscan('scan:s', cursor, 'COUNT', '97');
+      cursor = next;
+      for (const m of page) seen.add(m);
+      // members come and go meanwhile (never those present throughout)
+      await r.sadd('scan:s', `new${calls}`);
+      if (calls === 5) await r.srem('scan:s', 'new1');
+      // half way, a command over every member makes the value resident: the scan goes on in the same order
+      if (++calls === 10) expect(await r.sinter('scan:s', 'scan:s')).to.have.length.above(0);
+    } while (cursor !== '0');
+    for (const m of all) expect(seen.has(m), m).to.equal(true);
+    expect((await info()).paged_whole_reads).to.be.at.least(1);
+  });
+
+  it('HSCAN of a paged value inside MULTI and from a script', async () => {
+    await restart();
+    const [[, tx]] = (await r.multi().hscan('scan:h', '0', 'COUNT', '5').exec())!;
+    const [cursor, page] = tx as [string, string[]];
+    expect(page).to.have.length(10);
+    expect(cursor).to.not.equal('0');
+    const fromScript = (await r.eval("return redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', 5)", 1, 'scan:h', cursor)) as [string, string[]];
+    expect(fromScript[1]).to.have.length(10);
+    expect(fromScript[1].filter((x, i) => i % 2 === 0 && page.includes(x))).to.deep.equal([]);
+  });
 });

@@ -9,7 +9,7 @@ import { int64Add, parseInteger } from '../util/numbers.js';
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/long-double.js';
 import { HashValue } from '../keyspace/values/hash.js';
 import { membersFrom, metaOnly } from '../keyspace/paging.js';
-import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
+import { EMPTY_SCAN, memberOrderScan, parseScanCursor, parseScanOptions, scanAccess, scanPage } from './scan.js';
 import { accountIndex, bigAggregate, collectionChanged, createCollection, streamedAggregate } from './collections.js';
 
 /**
@@ -216,9 +216,16 @@ const HALF_LONG_MAX = 9223372036854775807n / 2n;
 
 function hscan(c: CommandContext, args: Buffer[]): Reply {
   const cursor = parseScanCursor(args[2]!);
-  const h = readHash(c, args[1]!);
+  const e = lookupTyped(c, args[1]!, 'hash');
+  const h = e?.value as HashValue | undefined;
   if (!h) return EMPTY_SCAN();
   const opts = parseScanOptions(args, 3);
+  const ordered = memberOrderScan(c, e!, h.pages !== null, cursor, opts, () => h.fields.keys(), (f) => h.get(f));
+  if (ordered) {
+    const items: Reply[] = [];
+    for (const [f, v] of ordered.rows) items.push(bulk(f), v as Buffer);
+    return [Buffer.from(ordered.next.toString()), items];
+  }
   const page = scanPage(h.size, () => h.fields.keys(), () => h.scan(), cursor, opts, () => h.releaseScan());
   const items: Reply[] = [];
   for (const f of page.members) items.push(bulk(f), h.get(f)!);
@@ -297,7 +304,7 @@ export const hashesCommands: CommandDef[] = [
     complexity: 'O(N) where N is the number of fields returned', handler: hrandfield,
   },
   {
-    name: 'hscan', arity: -3, flags: ['readonly'], keys: ONE_KEY, group: 'hash', since: '2.8.0',
+    name: 'hscan', arity: -3, flags: ['readonly'], keys: ONE_KEY, access: scanAccess, group: 'hash', since: '2.8.0',
     summary: 'Incrementally iterate hash fields and associated values',
     complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
     handler: hscan,

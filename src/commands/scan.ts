@@ -4,6 +4,11 @@ import { Errors } from './errors.js';
 import { ErrorReply } from '../protocol/reply.js';
 import { globMatch } from '../util/glob.js';
 import type { ScanOrder } from '../keyspace/values/set.js';
+import { PageFault, WHOLE, type Access } from '../keyspace/paging.js';
+import type { CommandContext } from '../execution/context.js';
+import type { Entry } from '../keyspace/types.js';
+import { cursorAfter, PAGED_CURSOR_BASE, resumeAfter } from '../keyspace/scan-cursors.js';
+import { indexedFormOf } from '../util/indexed-names.js';
 
 /** Cursors and pages of SCAN, HSCAN, SSCAN and ZSCAN. */
 
@@ -90,3 +95,65 @@ export function scanPage(
 }
 
 export const EMPTY_SCAN = (): Reply => [ZERO, []];
+
+/**
+ * What HSCAN, SSCAN and ZSCAN need of a paged value (keyspace/paging.ts): a
+ * scan page in member order from where the cursor resumes (cursor 0 or a
+ * paged cursor, keyspace/scan-cursors.ts); a cursor of a scan begun in hash
+ * order (the value was resident then) needs the whole value.
+ */
+export function scanAccess(args: Buffer[], index: number): Access {
+  const after = resumeAfter(parseScanCursor(args[index + 1]!));
+  if (after === undefined) return WHOLE;
+  return { kind: 'scan', after, count: parseScanOptions(args, index + 2).count };
+}
+
+/**
+ * A scan in member order (a paged value's, from its ScanPage; or a resident
+ * value's that a paged scan began): the page's members that MATCH, and the
+ * next cursor.
+ */
+export function memberOrderPage<P>(rows: ReadonlyArray<readonly [string, P]>, more: boolean, opts: ScanOptions): { rows: Array<readonly [string, P]>; next: bigint } {
+  const next = more && rows.length > 0 ? cursorAfter(rows[rows.length - 1]![0]) : 0n;
+  const p = opts.match;
+  return { rows: p === null ? [...rows] : rows.filter(([m]) => globMatch(p, bulk(m))), next };
+}
+
+/**
+ * A resident value's scan that a paged one began (the value was read whole
+ * since): the members after the cursor's in the order PostgreSQL gives
+ * (indexed forms' bytes), so the scan goes on where it was.
+ */
+export function residentMemberOrder(cursor: bigint, all: () => Iterable<string>, opts: ScanOptions): { members: string[]; more: boolean } | undefined {
+  if (cursor < PAGED_CURSOR_BASE) return undefined;
+  const after = resumeAfter(cursor);
+  const from = after === null || after === undefined ? null : indexedFormOf(after);
+  const forms = [...all()].map((m): [string, string] => [indexedFormOf(m), m]).filter(([f]) => from === null || f > from);
+  forms.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { members: forms.slice(0, opts.count).map(([, m]) => m), more: forms.length > opts.count };
+}
+
+/**
+ * HSCAN/SSCAN/ZSCAN in member order, or undefined for the usual scan in hash
+ * order: of a paged value, the scan page read for this command (`scan`
+ * access); of a resident one, when the cursor is a paged scan's (the value
+ * was read whole since). Rows are [member, payload] (`payload` of a resident
+ * member: its value or score).
+ */
+export function memberOrderScan<P>(
+  c: CommandContext,
+  e: Entry,
+  paged: boolean,
+  cursor: bigint,
+  opts: ScanOptions,
+  all: () => Iterable<string>,
+  payload: (member: string) => P,
+): { rows: Array<readonly [string, unknown]>; next: bigint } | undefined {
+  if (paged) {
+    const page = c.keyspace.takeScanPage(e, resumeAfter(cursor) ?? null, opts.count);
+    if (page === undefined) throw new PageFault('a scan');
+    return memberOrderPage(page.rows, page.more, opts);
+  }
+  const resumed = residentMemberOrder(cursor, all, opts);
+  return resumed && memberOrderPage(resumed.members.map((m): [string, unknown] => [m, payload(m)]), resumed.more, opts);
+}

@@ -6,7 +6,7 @@ import { checkReplySize, int64Arg, keyword, signedCountArg } from './args.js';
 import { changed, lookup, lookupRead, lookupTyped } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
 import { accountIndex, bigAggregate, collectionChanged, createCollection, storeCollection, streamedAggregate } from './collections.js';
-import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
+import { EMPTY_SCAN, memberOrderScan, parseScanCursor, parseScanOptions, scanAccess, scanPage } from './scan.js';
 import { valueOps } from '../keyspace/value-ops.js';
 import { parseInteger, parseSafeInt } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
@@ -263,9 +263,13 @@ function numkeysAt(numkeysIndex: number) {
 
 function sscan(c: CommandContext, args: Buffer[]): Reply {
   const cursor = parseScanCursor(args[2]!);
-  const set = readSet(c, args[1]!);
+  const e = lookupRead(c, args[1]!);
+  if (e !== undefined && e.type !== 'set') throw Errors.wrongType();
+  const set = e?.value as SetValue | undefined;
   if (!set) return EMPTY_SCAN();
   const opts = parseScanOptions(args, 3);
+  const ordered = memberOrderScan(c, e!, set.pages !== null, cursor, opts, () => set.members, () => null);
+  if (ordered) return [Buffer.from(ordered.next.toString()), ordered.rows.map(([m]) => bulk(m))];
   const page = scanPage(set.size, () => set.members, () => set.scan(), cursor, opts, () => set.releaseScan());
   return [Buffer.from(page.next.toString()), page.members.map(bulk)];
 }
@@ -357,7 +361,7 @@ export const setsCommands: CommandDef[] = [
     complexity: 'O(N) where N is the total number of elements in all given sets.', handler: storeOp(diff, 'sdiffstore'),
   },
   {
-    name: 'sscan', arity: -3, flags: ['readonly'], keys: ONE_KEY, group: 'set', since: '2.8.0',
+    name: 'sscan', arity: -3, flags: ['readonly'], keys: ONE_KEY, access: scanAccess, group: 'set', since: '2.8.0',
     summary: 'Incrementally iterate Set elements',
     complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
     handler: sscan,

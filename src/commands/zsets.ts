@@ -7,7 +7,7 @@ import { floatArg, keyword, longArg } from './args.js';
 import { changed, lookup, lookupRead, lookupTyped } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
 import { collectionChanged, storeCollection } from './collections.js';
-import { EMPTY_SCAN, parseScanCursor, parseScanOptions, scanPage } from './scan.js';
+import { EMPTY_SCAN, memberOrderScan, parseScanCursor, parseScanOptions, scanAccess, scanPage } from './scan.js';
 import { ZSetValue, zsetSize } from '../keyspace/values/zset.js';
 import { SetValue, randomInt } from '../keyspace/values/set.js';
 import { formatDouble, parseFloatArg, parseInteger, parseSafeInt } from '../util/numbers.js';
@@ -909,9 +909,12 @@ function scanScore(s: number): string {
 
 function zscan(c: CommandContext, args: Buffer[]): Reply {
   const cursor = parseScanCursor(args[2]!);
-  const z = readZset(c, args[1]!);
+  const e = lookupTyped(c, args[1]!, 'zset');
+  const z = e?.value as ZSetValue | undefined;
   if (!z) return EMPTY_SCAN();
   const opts = parseScanOptions(args, 3);
+  const ordered = memberOrderScan(c, e!, z.pages !== null, cursor, opts, () => z.dict.keys(), (m) => z.score(m));
+  if (ordered) return [Buffer.from(ordered.next.toString()), ordered.rows.flatMap(([m, s]) => [bulk(m), Buffer.from(scanScore(Number(s)))])];
   const page = scanPage(z.size, () => z.slice(0, z.size).map(([m]) => m), () => z.scan(), cursor, opts);
   const out: Buffer[] = [];
   for (const m of page.members) {
@@ -1181,7 +1184,7 @@ export const zsetsCommands: CommandDef[] = [
     handler: zintercard,
   },
   {
-    name: 'zscan', arity: -3, flags: ['readonly'], keys: ONE_KEY, group: G, since: '2.8.0',
+    name: 'zscan', arity: -3, flags: ['readonly'], keys: ONE_KEY, access: scanAccess, group: G, since: '2.8.0',
     summary: 'Incrementally iterate sorted sets elements and associated scores',
     complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
     handler: zscan,

@@ -5,7 +5,7 @@ import type { DbEvent, Effect, KeyEvent, MissListener, Mutation, MutationListene
 import { byteAfter } from '../util/hyperloglog.js';
 import { NameFilter } from './name-filter.js';
 import { KeyTable } from './key-table.js';
-import type { PagedRows } from './paging.js';
+import type { PagedRows, ScanPage } from './paging.js';
 import type { KeyRef } from './scheduler.js';
 
 /** A logical database (SELECT n). */
@@ -207,6 +207,29 @@ export class Keyspace {
     }
   }
 
+  /** The last scan page read of a paged value (the loader, for a `scan` access), until a command takes it. */
+  private readonly scanPages = new Map<Entry, ScanPage>();
+
+  putScanPage(e: Entry, page: ScanPage): void {
+    // pages a command did not take (it failed) are dropped with their key, or here past a bound
+    if (this.scanPages.size >= MAX_SCAN_PAGES) this.scanPages.clear();
+    this.scanPages.set(e, page);
+  }
+
+  /** The scan page read of `e` for this cursor position and count, if still valid (nothing changed `e` since). */
+  scanPageOf(e: Entry, after: string | null, count: number): ScanPage | undefined {
+    if (this.scanPages.size === 0) return undefined;
+    const page = this.scanPages.get(e);
+    return page !== undefined && page.after === after && page.count === count && page.version === e.version ? page : undefined;
+  }
+
+  /** Take the scan page read for the command now running on `e` (see scanPageOf). */
+  takeScanPage(e: Entry, after: string | null, count: number): ScanPage | undefined {
+    const page = this.scanPageOf(e, after, count);
+    if (page !== undefined) this.scanPages.delete(e);
+    return page;
+  }
+
   /** Shutdown: close the rows no command took (they hold pooled connections). */
   closeAllPagedRows(): void {
     for (const held of this.pagedRows.values()) held.rows.close();
@@ -233,6 +256,10 @@ export class Keyspace {
 
   /** Take a key out of its db's KeyTable (the lookup cache forgets). */
   private unplace(db: Db, name: string): void {
+    if (this.scanPages.size > 0) {
+      const e = db.entries.get(name);
+      if (e !== undefined) this.scanPages.delete(e);
+    }
     db.entries.delete(name);
     this.forgetLookup();
   }
@@ -754,6 +781,8 @@ export class Keyspace {
  * maxmemory of 1 GB take 1.5 GB of RSS, past the 200 MB of headroom.)
  */
 export const ENTRY_OVERHEAD = 250;
+/** Scan pages read and not taken kept at most (Keyspace.putScanPage). */
+const MAX_SCAN_PAGES = 1024;
 const DEL = Buffer.from('DEL');
 const NO_ENTRIES: Entry[] = [];
 /** Slots of Keyspace.touched kept for the next command: more than most commands touch. */

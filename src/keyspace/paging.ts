@@ -37,7 +37,12 @@ export type Access =
    * written to the client as they are read (PagedRows) when the value is
    * paged and `of` is more than a page: the value then stays paged.
    */
-  | { readonly kind: 'stream'; readonly of: Access };
+  | { readonly kind: 'stream'; readonly of: Access }
+  /**
+   * HSCAN/SSCAN/ZSCAN of a paged value: `count` members in member order after
+   * `after` (null: from the first), read as a ScanPage (keyspace/scan-cursors.ts)
+   */
+  | { readonly kind: 'scan'; readonly after: string | null; readonly count: number };
 
 export interface ScoreQuery {
   readonly min: number;
@@ -68,6 +73,8 @@ export function range(start: number, stop: number, reverse = false): Access {
 export function mergeAccess(a: Access, b: Access): Access {
   if (a.kind === 'stream') return mergeAccess(a.of, b);
   if (b.kind === 'stream') return mergeAccess(a, b.of);
+  if (a.kind === 'scan' && b.kind !== 'meta') return WHOLE;
+  if (b.kind === 'scan' && a.kind !== 'meta') return WHOLE;
   if (a.kind === 'meta') return b;
   if (b.kind === 'meta') return a;
   if (a.kind === 'members' && b.kind === 'members') return members([...a.members, ...b.members]);
@@ -93,6 +100,20 @@ export interface PagedRows {
   next(): Promise<Buffer[][] | null>;
   /** give the snapshot back (also when not read to the end; again is a no-op) */
   close(): void;
+}
+
+/**
+ * One page of a scan of a paged value, read for a command that declared a
+ * `scan` access: `rows` are [member (latin1), payload (a hash's value Buffer,
+ * a sorted set's score)] in member order, `more` whether members follow.
+ * Valid while the entry's version is `version` (nothing changed it since).
+ */
+export interface ScanPage {
+  readonly after: string | null;
+  readonly count: number;
+  readonly version: number;
+  readonly rows: ReadonlyArray<readonly [string, unknown]>;
+  readonly more: boolean;
 }
 
 /** A paged value asked for something it was not given: a missing `access` declaration. */

@@ -68,6 +68,13 @@ export interface TypeCodec {
    */
   openRows?(ctx: PageContext, e: Entry, access: Access): Promise<PagedRows | undefined>;
   /**
+   * A scan page of the entry's paged value: up to `count` members after
+   * `after` (null: from the first) in member order, with their payloads
+   * (keyspace/paging.ts, ScanPage); the caller has made sure PostgreSQL
+   * matches memory for this key.
+   */
+  readScanPage?(ctx: PageContext, e: Entry, after: string | null, count: number): Promise<{ rows: Array<[string, unknown]>; more: boolean }>;
+  /**
    * Start-up warm-up: run the statements that reading parts of a paged value
    * uses (the hot point reads), on `ctx.db`, for `keyId`, an incarnation that
    * has no rows: a new PostgreSQL backend pays its catalog lookups and

@@ -177,6 +177,7 @@ export class Loader implements Pager {
     if (e.type === null || e.type === 'string' || (e.value as MaybePaged).pages == null) return true;
     const access = ref.access ?? WHOLE;
     if (access.kind === 'stream') return this.ks.pagedRowsOf(e)?.ref === ref || codecFor(e.type).satisfies!(e.value, access.of);
+    if (access.kind === 'scan') return this.ks.scanPageOf(e, access.after, access.count) !== undefined;
     return codecFor(e.type).satisfies!(e.value, access);
   }
 
@@ -191,7 +192,9 @@ export class Loader implements Pager {
     let streamed = false;
     const read = access.kind === 'stream'
       ? this.openRows(e, ref, access.of).then((opened) => void (streamed = opened))
-      : codecFor(e.type).fetch!(this.pageContext, e, access);
+      : access.kind === 'scan'
+        ? this.readScanPage(e, ref, access.after, access.count)
+        : codecFor(e.type).fetch!(this.pageContext, e, access);
     const p = read
       .finally(() => {
         // whole: the value stopped being paged (asked to, or the part asked for was too big)
@@ -264,6 +267,21 @@ export class Loader implements Pager {
     untaken.unref();
     this.ks.putPagedRows(e, ref, held);
     return true;
+  }
+
+  /**
+   * A scan page of a paged value for the command of `ref` (which heads the
+   * key's queue), once the key's changes are committed; a type that cannot
+   * page a scan reads the whole value instead.
+   */
+  private async readScanPage(e: Entry, ref: KeyRef, after: string | null, count: number): Promise<void> {
+    const codec = codecFor(e.type!);
+    if (codec.readScanPage === undefined) return codec.fetch!(this.pageContext, e, WHOLE);
+    await this.settled(e);
+    if (ref.db.entries.get(e.name) !== e || (e.value as MaybePaged).pages == null) return;
+    const version = e.version;
+    const { rows, more } = await codec.readScanPage(this.pageContext, e, after, count);
+    if (e.version === version) this.ks.putScanPage(e, { after, count, version, rows, more });
   }
 
   private streamSlot(): Promise<void> {

@@ -212,6 +212,13 @@ export function memberCodec<V extends TrackedCollection>(spec: MemberTableSpec<V
       if (spec.unpage) spec.unpage(value);
       else value.pages = null;
     },
+    async readScanPage(ctx: PageContext, e: Entry, after: string | null, count: number) {
+      const from = after === null ? sql`` : sql`AND t.${sql.raw(spec.memberColumn)} > ${indexedForm(bytes(after))}`;
+      const { rows } = await sql<Record<string, unknown>>`SELECT ${cols} FROM ${sql.raw(spec.table)} AS t
+        WHERE t.key_id = ${e.keyId} ${from} ORDER BY t.${sql.raw(spec.memberColumn)} LIMIT ${count + 1}`.execute(ctx.db);
+      const page = rows.slice(0, count).map((r): [string, unknown] => [(r[spec.memberColumn] as Buffer).toString('latin1'), payloadCols.length > 0 ? r[payloadCols[0]!] : null]);
+      return { rows: page, more: rows.length > count };
+    },
     async openRows(ctx: PageContext, e: Entry, access: Access) {
       const value = e.value as V;
       const total = spec.length(value);
