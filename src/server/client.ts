@@ -264,7 +264,6 @@ export class Client implements ReplyHolder, Connection, BigReader {
     setImmediate(() => this.process());
   }
 
-  /** Output shrank (written out, or replies released): run the requests it held back. */
   /**
    * The next request waits: output is over its bound, or a streamed reply is
    * held (one at a time per client: each holds a PostgreSQL snapshot, which a
@@ -274,6 +273,7 @@ export class Client implements ReplyHolder, Connection, BigReader {
     return this.streamsHeld > 0 || this.outputBytes > this.outputBound;
   }
 
+  /** Output shrank (written out, or replies released): run the requests it held back. */
   private outputReleased(): void {
     if (!this.outputBlocked || this.outputHeld) return;
     this.outputBlocked = false;
