@@ -21,12 +21,13 @@
  *             pipeline of 10 GETs of distinct ones (all cold).
  *  11. lists: a list of 1,000,000 elements of 50 bytes written before the restart, then 16
  *             clients at once, each LRANGE 0 -1 of it (cold: streamed from PostgreSQL).
- * Run in the order pipe, mset, (restart), cold, megs, mget, many, slow, big, subs, lists, wide:
+ *  12. writers: 128 clients at once, each one SET of an 8 MB value (1 GB).
+ * Run in the order pipe, mset, (restart), cold, megs, mget, many, slow, big, writers, subs, lists, wide:
  * the later shapes find the earlier ones' values and malloc's holes.
  * Peak RSS per shape: the kernel's VmHWM (reset before each shape through
  * /proc/<pid>/clear_refs) and VmRSS sampled every 50 ms, whichever is higher.
  *
- *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,megs,mget,many,slow,big,subs,lists,wide]
+ *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,megs,mget,many,slow,big,writers,subs,lists,wide]
  *                                 [--talus-args '--appendfsync everysec']
  * (--scale multiplies every shape's volume; extra Talus options go in --talus-args)
  */
@@ -37,7 +38,7 @@ import { peakRssMb, pipelinedGets, pipelinedMsets, redisCliPipe, resetPeak, rssS
 
 const maxmemoryMb = Number(option('maxmemory-mb', '64'));
 const scale = Number(option('scale', '1'));
-const shapes = option('shapes', 'pipe,mset,cold,megs,mget,many,slow,big,subs,lists,wide').split(',');
+const shapes = option('shapes', 'pipe,mset,cold,megs,mget,many,slow,big,writers,subs,lists,wide').split(',');
 const extra = option('talus-args', '').split(/\s+/).filter(Boolean);
 const KB64 = 64 * 1024;
 const limitMb = maxmemoryMb + 200;
@@ -176,6 +177,27 @@ await measure('big', async () => {
     for (const c of clients) c.disconnect();
   }
   return `8 clients x ${perClient} SETs of 16 MB at once, then GETs of them`;
+});
+
+await measure('writers', async () => {
+  // many clients at once, each one big value: each is stopped after its first chunks (server/big-reads.ts)
+  const clients = Math.max(1, Math.round(128 * scale));
+  const value = (c: number) => Buffer.alloc(8 << 20, 97 + (c % 26));
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    const r = new Redis({ port: server.port, maxRetriesPerRequest: 0 });
+    try {
+      await r.set(`writers:${c}`, value(c));
+    } finally {
+      r.disconnect();
+    }
+  }));
+  const check = new Redis({ port: server.port });
+  try {
+    for (const c of [0, clients - 1]) if (!(await check.getBuffer(`writers:${c}`))?.equals(value(c))) throw new Error(`writers:${c} is wrong`);
+  } finally {
+    check.disconnect();
+  }
+  return `${clients} clients at once, each one SET of 8 MB`;
 });
 
 await measure('subs', async () => {

@@ -264,6 +264,15 @@ export class RequestParser {
     return this.buf.length - this.pos + this.bigHave;
   }
 
+  /**
+   * Bytes of a big argument being read that have not arrived yet: what its
+   * "$" line declared, less what came. Only counted (server/big-reads.ts),
+   * never allocated from.
+   */
+  get awaited(): number {
+    return this.bigNeed;
+  }
+
   /** True when `pending` exceeds limits.maxQueryBuffer (Redis then closes the client). */
   get overQueryBufferLimit(): boolean {
     return this.pending > this.limits.maxQueryBuffer;

@@ -8,7 +8,12 @@
  * requests read and not yet run are bounded as a whole: past the budget,
  * only the client that started first goes on reading; the others stop, and
  * are read again once it has run its request. Small requests (under
- * BIG_READ_MIN buffered) never take part.
+ * BIG_READ_MIN) never take part. A request counts with what its big
+ * argument declares from the moment its "$" line is read, not only with
+ * what has arrived: counted by what had arrived, each client took part only
+ * once it held 1 MB, and 128 clients each sending a 16 MB value held 140 MB
+ * of partial requests before they were stopped (368 MB of RSS at maxmemory
+ * 64 MB); now they are stopped after their first chunks.
  *
  * A client that stops sending half way, or whose request cannot run for a
  * long time (a blocked command before it, replies it does not read), would
@@ -19,6 +24,8 @@
 export interface BigReader {
   /** bytes of requests received and not yet run */
   readonly queryBytes: number;
+  /** bytes the big argument being received still declares (not arrived yet) */
+  readonly awaitedBytes: number;
   /** stop or resume reading the socket for this cause */
   holdForBigReads(held: boolean): void;
 }
@@ -29,8 +36,11 @@ export const BIG_READ_MIN = 1 << 20;
 const IDLE_MS = 5_000;
 
 interface Reading {
+  /** received and awaited: what it counts for */
   bytes: number;
-  /** when its bytes last changed */
+  /** received: what shows it sending */
+  received: number;
+  /** when `received` last changed */
   since: number;
 }
 
@@ -55,7 +65,8 @@ export class BigReads {
    * Returns whether the reader is still accounted (call again until not).
    */
   update(r: BigReader, now = Date.now()): boolean {
-    const bytes = r.queryBytes;
+    const received = r.queryBytes;
+    const bytes = received + r.awaitedBytes;
     const reading = this.readers.get(r);
     if (bytes < BIG_READ_MIN) {
       this.idle.delete(r);
@@ -64,14 +75,19 @@ export class BigReads {
     }
     if (reading === undefined) {
       // new, or idle and sending again: behind the others
-      if (this.idle.get(r) === bytes) return true;
+      if (this.idle.get(r) === received) return true;
       this.idle.delete(r);
-      this.readers.set(r, { bytes, since: now });
+      this.readers.set(r, { bytes, received, since: now });
       this.total += bytes;
-    } else if (reading.bytes !== bytes) {
-      this.total += bytes - reading.bytes;
-      reading.bytes = bytes;
-      reading.since = now;
+    } else {
+      if (reading.bytes !== bytes) {
+        this.total += bytes - reading.bytes;
+        reading.bytes = bytes;
+      }
+      if (reading.received !== received) {
+        reading.received = received;
+        reading.since = now;
+      }
     }
     if (this.total > this.budget && this.first() !== r && !this.held.has(r)) {
       this.held.add(r);
@@ -92,7 +108,7 @@ export class BigReads {
   tick(now = Date.now()): void {
     for (const [r, reading] of this.readers) {
       if (this.held.has(r) || now - reading.since < IDLE_MS) continue;
-      this.idle.set(r, reading.bytes);
+      this.idle.set(r, reading.received);
       this.leave(r, reading.bytes, now);
     }
   }

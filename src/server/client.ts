@@ -206,6 +206,11 @@ export class Client implements ReplyHolder, Connection, BigReader {
     return this.parser.pending + this.aheadBytes;
   }
 
+  /** Bytes the big argument being read still declares (server/big-reads.ts). */
+  get awaitedBytes(): number {
+    return this.parser.awaited;
+  }
+
   /** Run buffered requests until one has to wait. */
   process(): void {
     if (this.processing) return;
@@ -251,7 +256,7 @@ export class Client implements ReplyHolder, Connection, BigReader {
     this.flush();
     // Requests that cannot run yet are not read past QUERY_READ_BOUND.
     if (this.closed) return;
-    if (this.bigRead || this.queryBytes >= BIG_READ_MIN) this.bigRead = this.talus.bigReads.update(this);
+    if (this.bigRead || this.queryBytes + this.parser.awaited >= BIG_READ_MIN) this.bigRead = this.talus.bigReads.update(this);
     const stalled = this.paused || this.outputBlocked || this.replyGateWait || (this.readStops & ReadStop.backlog) !== 0;
     if (stalled && this.queryBytes >= QUERY_READ_BOUND) this.stopReading(ReadStop.query);
     else this.resumeReading(ReadStop.query);

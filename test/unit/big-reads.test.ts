@@ -6,6 +6,7 @@ const MB = 1 << 20;
 
 class Reader implements BigReader {
   queryBytes = 0;
+  awaitedBytes = 0;
   held = false;
   holdForBigReads(held: boolean): void {
     this.held = held;
@@ -72,6 +73,35 @@ describe('big requests read at once (BigReads)', () => {
     stuck.queryBytes = 7 * MB; // sends again: counted, behind `other`, and held
     reads.update(stuck, 7_000);
     expect(stuck.held).to.equal(true);
+  });
+});
+
+describe('big requests counted by what they declare (BigReads)', () => {
+  it('a request counts for its whole big argument as soon as its length is read, and one that is sending is not idle', () => {
+    const reads = new BigReads(16 * MB);
+    const [a, b] = [new Reader(), new Reader()];
+    // a 16 MB argument, 64 KB of it in: it counts for 16 MB
+    a.queryBytes = 64 * 1024;
+    a.awaitedBytes = 16 * MB - 64 * 1024;
+    expect(reads.update(a, 0)).to.equal(true);
+    expect(reads.bytes).to.equal(16 * MB);
+    // the next one is held after its first chunk, not once it holds 1 MB
+    b.queryBytes = 64 * 1024;
+    b.awaitedBytes = 16 * MB - 64 * 1024;
+    reads.update(b, 0);
+    expect(b.held).to.equal(true);
+    // `a` goes on sending: its total is unchanged, but it is not idle
+    for (let t = 1_000; t <= 10_000; t += 1_000) {
+      a.queryBytes += MB;
+      a.awaitedBytes -= MB;
+      reads.update(a, t);
+      reads.tick(t);
+    }
+    expect(b.held, 'held while the first sends').to.equal(true);
+    a.queryBytes = 0; // ran
+    a.awaitedBytes = 0;
+    reads.update(a, 10_500);
+    expect(b.held).to.equal(false);
   });
 });
 
