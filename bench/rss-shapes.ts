@@ -64,7 +64,7 @@ async function measure(shape: string, run: () => Promise<string>): Promise<void>
   const secs = (Date.now() - t) / 1000;
   const peak = Math.max(sampler.stop(), hwm ? peakRssMb(pid) : 0);
   results.push({ shape, peak, secs, note });
-  console.log(`${shape.padEnd(5)} peak RSS ${peak.toFixed(0).padStart(4)} MB  (${secs.toFixed(1)} s) ${note}`);
+  console.log(`${shape.padEnd(7)} peak RSS ${peak.toFixed(0).padStart(4)} MB  (${secs.toFixed(1)} s) ${note}`);
 }
 
 console.log(`Talus pid ${pid}, maxmemory ${maxmemoryMb} MB, bound ${limitMb} MB, scale ${scale}${extra.length ? `, ${extra.join(' ')}` : ''}`);
