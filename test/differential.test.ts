@@ -252,6 +252,8 @@ describe('differential: Talus vs redis-server', function () {
     expect(field('evicted_keys')).to.be.greaterThan(0);
     expect(field('paged_opens')).to.be.greaterThan(0);
     expect(field('paged_partial_reads')).to.be.greaterThan(0);
+    // with maxmemory 1 every whole read of a paged value by a client is streamed from PostgreSQL
+    expect(field('paged_streamed_reads')).to.be.greaterThan(0);
   });
 
   it('pipelines of 16 on cold keys and paged collections answer like redis-server (requests parsed ahead, keys prefetched)', async () => {
