@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { restartable, talusInfo } from './support/harness.js';
+import { fillCollections, restartable, talusInfo } from './support/harness.js';
 import { WHOLE_READ_PAGE_ROWS } from '../src/storage/whole-read.js';
 
 /**
@@ -22,21 +22,7 @@ describe('paged collections', function () {
 
   before(async () => {
     await restart();
-    const p = r.pipeline();
-    for (let i = 0; i < N; i += 500) {
-      const h: string[] = [];
-      const s: string[] = [];
-      const z: Array<string | number> = [];
-      const l: string[] = [];
-      for (let j = i; j < i + 500; j++) {
-        h.push(`f${j}`, `v${j}`);
-        s.push(`m${j}`);
-        z.push(j, `m${j}`);
-        l.push(`e${j}`);
-      }
-      p.hset('h', ...h).sadd('s', ...s).zadd('z', ...z).rpush('l', ...l);
-    }
-    await p.exec();
+    await fillCollections(r, { hash: 'h', set: 's', zset: 'z', list: 'l' }, N);
     await restart();
   });
 
@@ -218,19 +204,7 @@ describe('paged collections', function () {
 
   it('a whole read longer than a cursor page takes every page once, and what memory changed wins', async () => {
     const M = 2 * WHOLE_READ_PAGE_ROWS + 100;
-    const p = r.pipeline();
-    for (let i = 0; i < M; i += 1000) {
-      const h: string[] = [];
-      const l: string[] = [];
-      const z: string[] = [];
-      for (let j = i; j < Math.min(M, i + 1000); j++) {
-        h.push(`f${j}`, `v${j}`);
-        l.push(`e${j}`);
-        z.push(String(j), `m${j}`);
-      }
-      p.hset('wide', ...h).rpush('long', ...l).zadd('scores', ...z);
-    }
-    await p.exec();
+    await fillCollections(r, { hash: 'wide', zset: 'scores', list: 'long' }, M);
     await restart();
     // changed while paged, before the whole reads: memory wins over the rows
     await r.hset('wide', 'f5', 'changed');
@@ -255,19 +229,7 @@ describe('paged collections', function () {
   });
 
   it('HSCAN, SSCAN and ZSCAN of cold big keys read a page at a time, every member once', async () => {
-    const p = r.pipeline();
-    for (let i = 0; i < 5000; i += 500) {
-      const h: string[] = [];
-      const s: string[] = [];
-      const z: Array<string | number> = [];
-      for (let j = i; j < i + 500; j++) {
-        h.push(`f${j}`, `v${j}`);
-        s.push(`m${j}`);
-        z.push(j / 7, `m${j}`);
-      }
-      p.hset('scan:h', ...h).sadd('scan:s', ...s).zadd('scan:z', ...z);
-    }
-    await p.exec();
+    await fillCollections(r, { hash: 'scan:h', set: 'scan:s', zset: 'scan:z' }, 5000, (j) => j / 7);
     await restart();
     const before = await info();
     const scanAll = async (cmd: string, key: string, count: number, match?: string) => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import type { Redis } from 'ioredis';
-import { restartable, talusInfo } from './support/harness.js';
+import { fillCollections, restartable, talusInfo } from './support/harness.js';
 import { resp } from './support/client-shapes.js';
 import { WHOLE_READ_PAGE_ROWS } from '../src/storage/whole-read.js';
 
@@ -31,27 +31,11 @@ describe('streamed replies of big collections', function () {
 
   before(async () => {
     await restart();
-    const p = r.pipeline();
-    for (let i = 0; i < M; i += 1000) {
-      const h: string[] = [];
-      const s: string[] = [];
-      const l: string[] = [];
-      for (let j = i; j < Math.min(M, i + 1000); j++) {
-        h.push(`f${j}`, `v${j}`);
-        s.push(`m${j}`);
-        l.push(`e${j}`);
-      }
-      p.hset('big:h', ...h).sadd('big:s', ...s).rpush('big:l', ...l);
-    }
+    await fillCollections(r, { hash: 'big:h', set: 'big:s', list: 'big:l' }, M);
     // scores repeat (member order within a score), and long members share a score and their first
     // 2,560 bytes (the index orders those by digest: they come back in byte order all the same)
-    for (let i = 0; i < M; i += 1000) {
-      const z: Array<string | number> = [];
-      for (let j = i; j < Math.min(M, i + 1000); j++) z.push(j % 977, `m${j}`);
-      p.zadd('big:z', ...z);
-    }
-    p.zadd('big:z', ...LONG.flatMap((m) => [LONG_SCORE, m]));
-    await p.exec();
+    await fillCollections(r, { zset: 'big:z' }, M, (j) => j % 977);
+    await r.zadd('big:z', ...LONG.flatMap((m) => [LONG_SCORE, m]));
     await restart();
   });
 

@@ -235,3 +235,35 @@ export function signalEmbeddedPostgres(dir: string, signal: NodeJS.Signals): voi
   });
   for (const p of [postmaster, ...children]) process.kill(p, signal);
 }
+
+/**
+ * Fill big collections through one pipeline, `count` members each, a
+ * thousand per command: hash fields `f<j>` = `v<j>`, set members `m<j>`,
+ * sorted-set members `m<j>` with score `score(j)` (default j), list elements
+ * `e<j>` in order. Only the keys named are written.
+ */
+export async function fillCollections(
+  r: Redis,
+  keys: { hash?: string; set?: string; zset?: string; list?: string },
+  count: number,
+  score: (j: number) => number = (j) => j,
+): Promise<void> {
+  const p = r.pipeline();
+  for (let i = 0; i < count; i += 1000) {
+    const h: string[] = [];
+    const s: string[] = [];
+    const z: Array<string | number> = [];
+    const l: string[] = [];
+    for (let j = i; j < Math.min(count, i + 1000); j++) {
+      h.push(`f${j}`, `v${j}`);
+      s.push(`m${j}`);
+      z.push(score(j), `m${j}`);
+      l.push(`e${j}`);
+    }
+    if (keys.hash) p.hset(keys.hash, ...h);
+    if (keys.set) p.sadd(keys.set, ...s);
+    if (keys.zset) p.zadd(keys.zset, ...z);
+    if (keys.list) p.rpush(keys.list, ...l);
+  }
+  for (const [err] of (await p.exec())!) if (err) throw err;
+}
