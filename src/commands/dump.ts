@@ -17,6 +17,7 @@ import type { Entry, KeyType } from '../keyspace/types.js';
 import { ErrorReply, OK, type Reply } from '../protocol/reply.js';
 import { Errors } from './errors.js';
 import { int64Arg, keyword } from './args.js';
+import { INT64_MAX, MAX_EXPIRE_AT } from '../util/numbers.js';
 import { changed, lookup, own } from './keyaccess.js';
 import { entryForWrite } from './strings.js';
 import { valueOps } from '../keyspace/value-ops.js';
@@ -192,8 +193,12 @@ function restore(c: CommandContext, args: Buffer[]): Reply {
   }
   const ks = c.keyspace;
   const now = Date.now();
-  if (ttl !== 0n && !absttl) ttl += BigInt(now);
-  const at = Number(ttl);
+  if (ttl !== 0n && !absttl) {
+    ttl += BigInt(now);
+    // Redis adds in a signed 64-bit integer: past INT64_MAX it wraps to a time long gone (born expired below)
+    if (ttl > INT64_MAX) ttl -= 1n << 64n;
+  }
+  const at = Math.min(Number(ttl), MAX_EXPIRE_AT);
   if (ttl !== 0n && at <= now && !ks.replicaMode) {
     // born expired: only the deletion of what REPLACE removes
     if (old !== undefined) {

@@ -8,7 +8,7 @@ import { valueOps } from '../keyspace/value-ops.js';
 import { lfuCounter } from '../keyspace/lfu.js';
 import { globLiteralPrefix, globMatch } from '../util/glob.js';
 import { indexedFormOf, SHORT_NAME_BYTES } from '../util/indexed-names.js';
-import { INT64_MAX, INT64_MIN, parseInteger, parseSafeInt } from '../util/numbers.js';
+import { INT64_MAX, INT64_MIN, MAX_EXPIRE_AT, parseInteger, parseSafeInt } from '../util/numbers.js';
 import { keyName } from '../keyspace/names.js';
 import type { CommandContext } from '../execution/context.js';
 import type { Db } from '../keyspace/keyspace.js';
@@ -101,9 +101,6 @@ type ExpireCommand = 'expire' | 'pexpire' | 'expireat' | 'pexpireat';
 
 /** Times up to this (s or ms) are computed in doubles: times 1000 plus now stays far below 2^53. */
 const SMALL_EXPIRE = 2 ** 40;
-
-/** The largest double below 2^63: the latest expiry a JS number can carry into a bigint column. */
-const MAX_EXPIRE_AT = 2 ** 63 - 1024;
 
 /** EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX | XX | GT | LT. */
 function expireGeneric(c: CommandContext, args: Buffer[], cmd: ExpireCommand): Reply {

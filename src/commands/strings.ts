@@ -6,7 +6,7 @@ import { changed, lookup, lookupRead, own } from './keyaccess.js';
 import type { KeyEvent } from '../keyspace/events.js';
 import type { CommandContext } from '../execution/context.js';
 import type { Entry } from '../keyspace/types.js';
-import { INT64_MAX, INT64_MIN, parseInteger, parseSafeInt, safeIntegerBytes } from '../util/numbers.js';
+import { INT64_MAX, INT64_MIN, MAX_EXPIRE_AT, parseInteger, parseSafeInt, safeIntegerBytes } from '../util/numbers.js';
 import { LD_ZERO, addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../util/long-double.js';
 import { keyName } from '../keyspace/names.js';
 import { stringValueSize } from '../keyspace/value-ops.js';
@@ -33,12 +33,6 @@ const nanOrInf = () => new ErrorReply('ERR increment would produce NaN or Infini
 // --- expiry options ----------------------------------------------------------
 
 type ExpiryUnit = 'EX' | 'PX' | 'EXAT' | 'PXAT';
-
-/**
- * The largest unix ms an Entry can hold and print back as a valid int64:
- * times are JS numbers, and 2^63-1 itself is not representable.
- */
-const MAX_EXPIRE_AT = 9223372036854774784;
 
 /**
  * An absolute expiry from EX/PX/EXAT/PXAT `value`; throws "not an integer"

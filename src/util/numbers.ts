@@ -8,6 +8,13 @@
  */
 
 export const INT64_MAX = 9223372036854775807n;
+
+/**
+ * The latest unix ms a key's expiry can hold (2^63 - 1024): times are JS
+ * numbers, and 2^63 - 1 itself is not one (it rounds to 2^63, which neither
+ * prints back as an int64 nor fits PostgreSQL's bigint).
+ */
+export const MAX_EXPIRE_AT = 9223372036854774784;
 export const INT64_MIN = -9223372036854775808n;
 
 const MINUS = 0x2d;
