@@ -43,7 +43,7 @@ export class FlushBatch {
    * One row: a value per column of `write`, in order. Fixed parameters rather
    * than a rest array: a commit adds a row per dirty key (no array per row).
    */
-  add(write: ArrayWrite, c0: unknown, c1?: unknown, c2?: unknown, c3?: unknown, c4?: unknown, c5?: unknown, c6?: unknown, c7?: unknown): void {
+  add(write: ArrayWrite, c0: unknown, c1?: unknown, c2?: unknown, c3?: unknown, c4?: unknown, c5?: unknown, c6?: unknown, c7?: unknown, c8?: unknown): void {
     let cols = this.writes.get(write);
     if (cols === undefined) {
       cols = write.columns.map(() => []);
@@ -58,7 +58,8 @@ export class FlushBatch {
     if (n > 5) cols[5]!.push(c5);
     if (n > 6) cols[6]!.push(c6);
     if (n > 7) cols[7]!.push(c7);
-    if (n > 8) throw new Error(`${write.name}: more than 8 columns`);
+    if (n > 8) cols[8]!.push(c8);
+    if (n > 9) throw new Error(`${write.name}: more than 9 columns`);
   }
 
   /**

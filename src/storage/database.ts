@@ -12,6 +12,8 @@ export interface KeysTable {
   key_id: number;
   type: KeyType;
   expire_at: number | null;
+  /** when active expiry may reclaim the key: expire_at rounded up to a window (storage/expire-due.ts) */
+  expire_due: number | null;
   length: number;
   /** a string's value (migrations/0008); NULL for other types */
   value: Buffer | null;

@@ -4,6 +4,7 @@ import { FlushBatch, MAX_STATEMENT_BYTES } from './batch.js';
 import { codecFor, type TypeCodec } from './codecs.js';
 import type { Database } from './database.js';
 import { appendChangelog, deleteKeys, recordHistory, recordLeaderPosition, upsertLongKeys } from './writes.js';
+import { expireDue } from './expire-due.js';
 import { KeyRows } from './key-rows.js';
 import type { Keyspace, StoredLibrary } from '../keyspace/keyspace.js';
 import type { Entry } from '../keyspace/types.js';
@@ -438,7 +439,8 @@ function stageEntry(batch: FlushBatch, e: Entry, inserts: boolean, keyRows: KeyR
   const length = inline !== null ? 0 : codec.length(e.value);
   const rowValue = inline ?? codec.rowNote?.(e.value) ?? null;
   if (name === undefined) keyRows.add(e, rowless, length, rowValue);
-  else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, length, rowValue);
+  else if (e.expireAt === 0) batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, null, null, length, rowValue);
+  else batch.add(upsertLongKeys, e.db, key, name, e.keyId, e.type, e.expireAt, expireDue(e.expireAt, Date.now()), length, rowValue);
   e.metaDirty = false;
   const token = codec.stage(batch, e);
   // nothing to hand back on failure (strings, inline values): no object per row

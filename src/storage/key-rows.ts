@@ -1,5 +1,6 @@
 import { ArrayEncoder, REFERENCED_ELEMENT_BYTES } from './binary-array.js';
 import { MAX_STATEMENT_BYTES, type FlushBatch } from './batch.js';
+import { expireDue } from './expire-due.js';
 import { insertKeys, upsertKeys } from './writes.js';
 import type { Entry } from '../keyspace/types.js';
 import type { ArrayWrite } from './batch.js';
@@ -52,6 +53,7 @@ class RowList {
     let valueBytes = 0;
     let expiring = 0;
     let bigValue = false;
+    const now = Date.now();
     for (let i = 0; i < n; i++) {
       const e = entries[i]!;
       keyBytes += e.name.length;
@@ -66,7 +68,8 @@ class RowList {
       // and can slice into statements of a bounded size
       for (let i = 0; i < n; i++) {
         const e = entries[i]!;
-        batch.add(write, e.db, e.name, e.keyId, e.type, e.expireAt === 0 ? null : e.expireAt, lengths[i], values[i]);
+        const [at, due] = e.expireAt === 0 ? [null, null] : [e.expireAt, expireDue(e.expireAt, now)];
+        batch.add(write, e.db, e.name, e.keyId, e.type, at, due, lengths[i], values[i]);
       }
       return;
     }
@@ -75,6 +78,7 @@ class RowList {
     const id = new ArrayEncoder('bigint[]', n, 8 * n);
     const type = new ArrayEncoder('text[]', n, typeBytes);
     const expireAt = new ArrayEncoder('bigint[]', n, 8 * expiring);
+    const due = new ArrayEncoder('bigint[]', n, 8 * expiring);
     const length = new ArrayEncoder('bigint[]', n, 8 * n);
     const value = new ArrayEncoder('bytea[]', n, valueBytes);
     for (let i = 0; i < n; i++) {
@@ -83,13 +87,18 @@ class RowList {
       key.bytes(e.name);
       id.int8(e.keyId);
       type.bytes(e.type!); // type names are ASCII: their latin1 bytes are their UTF-8
-      if (e.expireAt === 0) expireAt.null();
-      else expireAt.int8(e.expireAt);
+      if (e.expireAt === 0) {
+        expireAt.null();
+        due.null();
+      } else {
+        expireAt.int8(e.expireAt);
+        due.int8(expireDue(e.expireAt, now));
+      }
       length.int8(lengths[i]!);
       const v = values[i]!;
       if (v === null) value.null();
       else value.bytes(v);
     }
-    batch.addEncoded(write, [db.done(), key.done(), id.done(), type.done(), expireAt.done(), length.done(), value.done()]);
+    batch.addEncoded(write, [db.done(), key.done(), id.done(), type.done(), expireAt.done(), due.done(), length.done(), value.done()]);
   }
 }

@@ -31,7 +31,7 @@ export class PostgresStoredKeys implements StoredKeys {
 
   async expired(now: number, limit: number): Promise<Array<{ db: number; key: Buffer }>> {
     const { rows } = await sql<{ db: number; key: Buffer }>`
-      SELECT db, coalesce(long_key, key) AS key FROM talus.keys WHERE expire_at <= ${now} ORDER BY expire_at LIMIT ${limit}`.execute(this.db);
+      SELECT db, coalesce(long_key, key) AS key FROM talus.keys WHERE expire_due <= ${now} ORDER BY expire_due LIMIT ${limit}`.execute(this.db);
     return rows;
   }
 

@@ -4,12 +4,12 @@ import type { ArrayWrite } from './batch.js';
 /** The core table writes of a flush; data families add their own. */
 export const upsertKeys: ArrayWrite = {
   name: 'keys_put',
-  columns: ['smallint[]', 'bytea[]', 'bigint[]', 'text[]', 'bigint[]', 'bigint[]', 'bytea[]'],
-  build: ([db, key, id, type, exp, len, value]) => sql`
-    INSERT INTO talus.keys (db, key, key_id, type, expire_at, length, value)
-    SELECT * FROM unnest(${db}, ${key}, ${id}, ${type}, ${exp}, ${len}, ${value})
+  columns: ['smallint[]', 'bytea[]', 'bigint[]', 'text[]', 'bigint[]', 'bigint[]', 'bigint[]', 'bytea[]'],
+  build: ([db, key, id, type, exp, due, len, value]) => sql`
+    INSERT INTO talus.keys (db, key, key_id, type, expire_at, expire_due, length, value)
+    SELECT * FROM unnest(${db}, ${key}, ${id}, ${type}, ${exp}, ${due}, ${len}, ${value})
     ON CONFLICT (db, key) DO UPDATE SET key_id = EXCLUDED.key_id, type = EXCLUDED.type,
-      expire_at = EXCLUDED.expire_at, length = EXCLUDED.length, value = EXCLUDED.value`,
+      expire_at = EXCLUDED.expire_at, expire_due = EXCLUDED.expire_due, length = EXCLUDED.length, value = EXCLUDED.value`,
 };
 
 /**
@@ -22,9 +22,9 @@ export const upsertKeys: ArrayWrite = {
 export const insertKeys: ArrayWrite = {
   name: 'keys_new',
   columns: upsertKeys.columns,
-  build: ([db, key, id, type, exp, len, value]) => sql`
-    INSERT INTO talus.keys (db, key, key_id, type, expire_at, length, value)
-    SELECT * FROM unnest(${db}, ${key}, ${id}, ${type}, ${exp}, ${len}, ${value})`,
+  build: ([db, key, id, type, exp, due, len, value]) => sql`
+    INSERT INTO talus.keys (db, key, key_id, type, expire_at, expire_due, length, value)
+    SELECT * FROM unnest(${db}, ${key}, ${id}, ${type}, ${exp}, ${due}, ${len}, ${value})`,
 };
 
 /**
@@ -35,12 +35,12 @@ export const insertKeys: ArrayWrite = {
  */
 export const upsertLongKeys: ArrayWrite = {
   name: 'keys_put_long',
-  columns: ['smallint[]', 'bytea[]', 'bytea[]', 'bigint[]', 'text[]', 'bigint[]', 'bigint[]', 'bytea[]'],
-  build: ([db, key, longKey, id, type, exp, len, value]) => sql`
-    INSERT INTO talus.keys (db, key, long_key, key_id, type, expire_at, length, value)
-    SELECT * FROM unnest(${db}, ${key}, ${longKey}, ${id}, ${type}, ${exp}, ${len}, ${value})
+  columns: ['smallint[]', 'bytea[]', 'bytea[]', 'bigint[]', 'text[]', 'bigint[]', 'bigint[]', 'bigint[]', 'bytea[]'],
+  build: ([db, key, longKey, id, type, exp, due, len, value]) => sql`
+    INSERT INTO talus.keys (db, key, long_key, key_id, type, expire_at, expire_due, length, value)
+    SELECT * FROM unnest(${db}, ${key}, ${longKey}, ${id}, ${type}, ${exp}, ${due}, ${len}, ${value})
     ON CONFLICT (db, key) DO UPDATE SET key_id = EXCLUDED.key_id, type = EXCLUDED.type,
-      expire_at = EXCLUDED.expire_at, length = EXCLUDED.length, value = EXCLUDED.value`,
+      expire_at = EXCLUDED.expire_at, expire_due = EXCLUDED.expire_due, length = EXCLUDED.length, value = EXCLUDED.value`,
 };
 
 /** Deletes by indexed form (util/indexed-names.ts), long keys included. */
