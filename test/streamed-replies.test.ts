@@ -83,6 +83,28 @@ describe('streamed replies of big collections', function () {
     expect(await r.zrange('big:z', '0', '-1', 'LIMIT', '3', '-1')).to.deep.equal(order.map(([m]) => m));
   });
 
+  it('ZRANGEBYSCORE, ZREVRANGEBYSCORE and ZRANGE BYSCORE of long score ranges are streamed: bounds, LIMIT and order as Redis', async () => {
+    const order = zsetOrder();
+    const flat = (pairs: Array<[string, number]>) => pairs.flatMap(([m, sc]) => [m, String(sc)]);
+    const within = (lo: number, hi: number, loex = false, hiex = false) =>
+      order.filter(([, sc]) => (loex ? sc > lo : sc >= lo) && (hiex ? sc < hi : sc <= hi));
+    const before = await info();
+    expect(await r.zrangebyscore('big:z', '-inf', '+inf', 'WITHSCORES')).to.deep.equal(flat(order));
+    expect(await r.zrevrangebyscore('big:z', '+inf', '-inf')).to.deep.equal([...order].reverse().map(([m]) => m));
+    // exclusive bounds, the long members' score inside, an offset and a count
+    expect(await r.zrangebyscore('big:z', '(3', '900', 'LIMIT', '7', '20000')).to.deep.equal(within(3, 900, true).slice(7, 20007).map(([m]) => m));
+    expect(await r.zrange('big:z', '(960', '10', 'BYSCORE', 'REV', 'LIMIT', '5', '-1', 'WITHSCORES')).to.deep.equal(
+      flat([...within(10, 960, false, true)].reverse().slice(5)));
+    const after = await info();
+    expect(after.paged_streamed_reads! - before.paged_streamed_reads!).to.equal(4);
+    expect(after.paged_whole_reads).to.equal(before.paged_whole_reads);
+    // short ranges and LIMITs are read into the value, as before
+    expect(await r.zrangebyscore('big:z', '5', '5')).to.deep.equal(within(5, 5).map(([m]) => m));
+    expect(await r.zrangebyscore('big:z', '-inf', '+inf', 'LIMIT', '100', '3')).to.deep.equal(order.slice(100, 103).map(([m]) => m));
+    expect(await r.zrangebyscore('big:z', '-inf', '+inf', 'LIMIT', '-1', '3')).to.deep.equal([]);
+    expect((await info()).paged_streamed_reads).to.equal(after.paged_streamed_reads);
+  });
+
   it('a streamed reply shows the collection as the command saw it, and the replies behind it keep their order', async () => {
     await r.set('plain', 'x');
     await r.hset('big:h', 'f2', 'written before');

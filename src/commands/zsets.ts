@@ -406,8 +406,8 @@ function zrangeGeneric(c: CommandContext, args: Buffer[], argStart: number, dst:
 
   const e = lookupTyped(c, args[argStart]!, 'zset');
   const z = e?.value as ZSetValue | undefined;
-  // a rank range of a paged value too big for memory: its rows were opened for this command
-  const rows = rankRange && !store && z?.pages ? c.keyspace.takePagedRows(e!) : undefined;
+  // a rank or score range of a paged value too big for memory: its rows were opened for this command
+  const rows = (rankRange || scoreRange) && !store && z?.pages ? c.keyspace.takePagedRows(e!) : undefined;
   if (rows) return streamedPairs(c, rows, withScores);
   let pairs: Pair[] = [];
   if (z) {
@@ -1053,13 +1053,13 @@ export const zsetsCommands: CommandDef[] = [
     handler: fixedRange('rank', 'reverse'),
   },
   {
-    name: 'zrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { byScore: true, rev: false }), group: G, since: '1.0.5',
+    name: 'zrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { byScore: true, rev: false }), streams: true, group: G, since: '1.0.5',
     summary: 'Return a range of members in a sorted set, by score',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
     handler: fixedRange('score', 'forward'),
   },
   {
-    name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { byScore: true, rev: true }), group: G, since: '2.2.0',
+    name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { byScore: true, rev: true }), streams: true, group: G, since: '2.2.0',
     summary: 'Return a range of members in a sorted set, by score, with scores ordered from high to low',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
     handler: fixedRange('score', 'reverse'),

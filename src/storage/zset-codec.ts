@@ -153,6 +153,7 @@ export const zsetCodec: TypeCodec = {
   },
   async openRows(ctx, e: Entry, access) {
     const v = e.value as ZSetValue;
+    if (v.pages && access.kind === 'scores') return openScoreRows(ctx, e, v.size, access);
     const span = v.pages && access.kind === 'range' ? rankSpan(v, access) : null;
     if (span === null || span[1] - span[0] + 1 < ctx.streamMinRows) return undefined;
     const [lo, hi] = span;
@@ -160,12 +161,7 @@ export const zsetCodec: TypeCodec = {
     const order = access.kind === 'range' && access.reverse
       ? sql`ORDER BY score DESC, member DESC OFFSET ${v.size - 1 - hi}`
       : sql`ORDER BY score, member OFFSET ${lo}`;
-    const rows = await openRows(ctx.db, sql`SELECT member, long_member, score FROM talus.zsets WHERE key_id = ${e.keyId} ${order} LIMIT ${n}`, n, (r) => {
-      const long = r.long_member as Buffer | null;
-      const score = Buffer.from(formatDouble(r.score as number), 'latin1');
-      // a long member's run key: its score and first bytes (see inRunOrder)
-      return long === null ? [r.member as Buffer, score] : [long, score, Buffer.concat([score, Buffer.from([0]), (r.member as Buffer).subarray(0, SHORT_NAME_BYTES)])];
-    });
+    const rows = await openRows(ctx.db, sql`SELECT member, long_member, score FROM talus.zsets WHERE key_id = ${e.keyId} ${order} LIMIT ${n}`, n, scoredRow);
     return inRunOrder(rows, access.kind === 'range' && access.reverse);
   },
   async warmUp(ctx, keyId) {
@@ -179,6 +175,32 @@ export const zsetCodec: TypeCodec = {
 };
 
 type ScoreAccess = Extract<Access, { kind: 'scores' }>;
+
+/**
+ * PagedRows of a score range (ZRANGEBYSCORE and the like) too long to read
+ * into memory, or undefined. Its length is counted first: the reply's header
+ * comes before its rows. Both statements see the same rows, as the command
+ * heads its key's queue and the key has no uncommitted change.
+ */
+async function openScoreRows(ctx: PageContext, e: Entry, total: number, q: ScoreAccess): Promise<PagedRows | undefined> {
+  if (total < ctx.streamMinRows || q.offset < 0 || q.count === 0) return undefined;
+  const inRange = sql`key_id = ${e.keyId}
+    AND score ${sql.raw(q.minex ? '>' : '>=')} ${pgScore(q.min)}::float8 AND score ${sql.raw(q.maxex ? '<' : '<=')} ${pgScore(q.max)}::float8`;
+  const { rows: counted } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM talus.zsets WHERE ${inRange}`.execute(ctx.db);
+  const n = Math.max(0, Math.min(counted[0]!.n - q.offset, q.count < 0 ? Infinity : q.count));
+  if (n < ctx.streamMinRows) return undefined;
+  const dir = sql.raw(q.reverse ? 'DESC' : 'ASC');
+  const rows = await openRows(ctx.db, sql`SELECT member, long_member, score FROM talus.zsets WHERE ${inRange}
+    ORDER BY score ${dir}, member ${dir} OFFSET ${q.offset} LIMIT ${n}`, n, scoredRow);
+  return inRunOrder(rows, q.reverse);
+}
+
+/** A streamed row: [member, score] or, for a long member, [member, score, its run key] (see inRunOrder). */
+function scoredRow(r: Record<string, unknown>): Buffer[] {
+  const long = r.long_member as Buffer | null;
+  const score = Buffer.from(formatDouble(r.score as number), 'latin1');
+  return long === null ? [r.member as Buffer, score] : [long, score, Buffer.concat([score, Buffer.from([0]), (r.member as Buffer).subarray(0, SHORT_NAME_BYTES)])];
+}
 
 /**
  * The rank window a score range needs: from the range's starting end,
