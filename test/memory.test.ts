@@ -250,4 +250,24 @@ describe('memory bound whatever the client does', function () {
     expect(low / 2 ** 20, 'used_memory (MB) after eviction').to.be.below(150);
     expect((await c.getrange('evicted:huge', (150 << 20) - 1, -1)).length).to.equal(2);
   });
+
+  it('16 clients asking KEYS * or SCAN 0 COUNT 1000000 of 400,000 keys at once keep RSS under maxmemory + 200 MB', async () => {
+    // A reply of a Buffer per key took 300 MB for a million keys, and each client built its own at once;
+    // such a SCAN read its million rows in one result (470 MB; eight clients, 2.4 GB).
+    const pid = srv.proc.pid!;
+    await redisCliPipe(srv.port, 'many:', 400_000, 8);
+    const c = srv.client();
+    const count = Number(await c.dbsize());
+    resetPeak(pid);
+    const sampler = rssSampler(pid, 20);
+    const clients = Array.from({ length: 16 }, () => srv.client());
+    const lengths = await Promise.all(clients.map(async (k, n) =>
+      n % 2 === 0 ? (await k.keys('*')).length : ((await k.scan('0', 'COUNT', 1_000_000)) as [string, string[]])[1].length));
+    const peak = Math.max(sampler.stop(), peakRssMb(pid));
+    for (const k of clients) k.disconnect();
+    expect(lengths).to.deep.equal(Array.from({ length: 16 }, () => count));
+    expect(peak, 'peak RSS (MB)').to.be.below(64 + 200);
+    expect((await c.keys('many:39999*')).sort()).to.deep.equal(['many:39999', 'many:399990', 'many:399991', 'many:399992', 'many:399993', 'many:399994', 'many:399995', 'many:399996', 'many:399997', 'many:399998', 'many:399999']);
+    await c.flushall();
+  });
 });

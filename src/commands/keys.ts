@@ -1,6 +1,7 @@
 import type { CommandDef } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../protocol/reply.js';
+import { BulkArrayBuilder } from '../protocol/encoder.js';
 import { int32Arg, keyword } from './args.js';
 import { parseScanCursor } from './scan.js';
 import { changed, lookup } from './keyaccess.js';
@@ -453,23 +454,42 @@ function keys(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   const f: Filter = { pattern: patternOf(args[1]!), type: undefined };
   if (db.complete) {
     const now = Date.now();
-    const out: Buffer[] = [];
+    const out = new BulkArrayBuilder();
     for (const e of db.entries.values()) {
-      if (isLive(e, now) && matches(f, e.name, e.type)) out.push(Buffer.from(e.name, 'latin1'));
+      if (isLive(e, now) && matches(f, e.name, e.type)) out.add(e.name);
     }
-    return out;
+    return out.reply();
   }
   return keysFromStorage(c, db, f);
 }
 
-async function keysFromStorage(c: CommandContext, db: Db, f: Filter): Promise<Reply> {
+/**
+ * KEYS walks of PostgreSQL (and SCANs with a COUNT past a page), one at a
+ * time: each builds its whole reply (about 30 MB for a million keys) before
+ * any of it is written, so sixteen clients at once held 600 MB with
+ * maxmemory 64 MB. Once built, a reply counts toward the big-reply budget
+ * (server/big-replies.ts) until written.
+ */
+const keysWalks = new WeakMap<ServerControl, Promise<unknown>>();
+
+function keysFromStorage(c: CommandContext, db: Db, f: Filter): Promise<Reply> {
+  return oneWalkAtATime(c, () => walkKeys(c, db, f));
+}
+
+function oneWalkAtATime(c: CommandContext, walk: () => Promise<Reply>): Promise<Reply> {
+  const done = (keysWalks.get(c.server) ?? Promise.resolve()).then(walk);
+  keysWalks.set(c.server, done.catch(() => undefined));
+  return done;
+}
+
+async function walkKeys(c: CommandContext, db: Db, f: Filter): Promise<Reply> {
   await c.server.storedKeys.durable(db.index);
-  const out: Buffer[] = [];
+  const out = new BulkArrayBuilder();
   let after: Buffer | undefined;
   for (;;) {
     const rows = await pageFromStorage(c, db, after, f, KEYS_PAGE);
-    for (const r of rows) if (f.pattern === undefined || globMatch(f.pattern, r.key)) out.push(r.key);
-    if (rows.length < KEYS_PAGE) return out;
+    for (const r of rows) if (f.pattern === undefined || globMatch(f.pattern, r.key)) out.add(r.key);
+    if (rows.length < KEYS_PAGE) return out.reply();
     after = rows[rows.length - 1]!.form;
   }
 }
@@ -561,13 +581,24 @@ function scan(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
     const done = names.length <= count;
     return reply(out, done ? undefined : Buffer.from(page[page.length - 1]![0], 'latin1'));
   }
-  return (async () => {
+  const walk = async (): Promise<Reply> => {
     await c.server.storedKeys.durable(db.index);
-    const rows = await pageFromStorage(c, db, after, f, count);
-    const out: Buffer[] = [];
-    for (const r of rows) if (f.pattern === undefined || globMatch(f.pattern, r.key)) out.push(r.key);
-    return reply(out, rows.length < count ? undefined : rows[rows.length - 1]!.form);
-  })();
+    // COUNT up to a million: read KEYS_PAGE rows at a time, the reply kept encoded (as KEYS)
+    const out = new BulkArrayBuilder();
+    let taken = 0;
+    let last: Buffer | undefined = after;
+    for (;;) {
+      const want = Math.min(KEYS_PAGE, count - taken);
+      const rows = await pageFromStorage(c, db, last, f, want);
+      for (const r of rows) if (f.pattern === undefined || globMatch(f.pattern, r.key)) out.add(r.key);
+      taken += rows.length;
+      if (rows.length > 0) last = rows[rows.length - 1]!.form;
+      if (rows.length < want) return [Buffer.from('0'), out.reply()];
+      if (taken === count) return [Buffer.from(cursors.add(last!)), out.reply()];
+    }
+  };
+  // a big COUNT builds a big reply: one such walk at a time, as KEYS's
+  return count > KEYS_PAGE ? oneWalkAtATime(c, walk) : walk();
 }
 
 function randomKey(c: CommandContext): Reply | Promise<Reply> {

@@ -443,6 +443,43 @@ export function encodedBulkItems(items: ReadonlyArray<string | Buffer>): Buffer 
   return out;
 }
 
+/**
+ * An array of bulk strings built up as its elements are found, kept encoded
+ * (KEYS over a million keys: about 30 bytes a key, where a Buffer object
+ * per key took 300 MB, and four such clients at once 790 MB). The same bytes
+ * in RESP2 and RESP3.
+ */
+export class BulkArrayBuilder {
+  private readonly chunks: Buffer[] = [];
+  private pending: Array<string | Buffer> = [];
+  private count = 0;
+  private bytes = 0;
+
+  /** a string is latin1, one byte a char (a key name) */
+  add(item: string | Buffer): void {
+    this.pending.push(item);
+    if (this.pending.length >= 4096) this.seal();
+  }
+
+  reply(): RawReply {
+    this.seal();
+    const header = aggregateHeader('array', this.count, 2);
+    const out = Buffer.allocUnsafe(header.length + this.bytes);
+    let p = header.copy(out, 0);
+    for (const chunk of this.chunks.splice(0)) p += chunk.copy(out, p);
+    return new RawReply(out);
+  }
+
+  private seal(): void {
+    if (this.pending.length === 0) return;
+    const chunk = encodedBulkItems(this.pending);
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    this.count += this.pending.length;
+    this.pending = [];
+  }
+}
+
 function bulksSize(items: ReadonlyArray<string | Buffer>): number {
   let size = 0;
   for (let i = 0; i < items.length; i++) {
