@@ -190,6 +190,46 @@ describe('paged collections', function () {
     expect((await info()).paged_whole_reads).to.equal(before.paged_whole_reads! + 1);
   });
 
+  it('lex ranges of a set whose scores are all equal read a window, not the whole set; other sets read whole', async () => {
+    // an autocomplete set: every score 0, members in byte order (long ones sharing their first 2,560 bytes too)
+    const words = Array.from({ length: N }, (_, i) => `w${(i * 7919) % N}`);
+    const long = ['y', 'a', 'q'].map((last) => `${'L'.repeat(2600)}${last}`);
+    await r.zadd('lex', ...[...words, ...long].flatMap((m) => [0, m]));
+    await r.zadd('lexmixed', ...words.flatMap((m, i) => [i % 3, m]));
+    await restart();
+    const sorted = [...words, ...long].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const within = (lo: string, hi: string) => sorted.filter((m) => m >= lo && m < hi);
+    const before = await info();
+    expect(await r.zrangebylex('lex', '[w12', '(w13', 'LIMIT', 0, 5)).to.deep.equal(within('w12', 'w13').slice(0, 5));
+    expect(await r.zrevrangebylex('lex', '(w13', '[w12', 'LIMIT', 2, 3)).to.deep.equal(within('w12', 'w13').reverse().slice(2, 5));
+    expect(await r.zrangebylex('lex', '-', '+', 'LIMIT', 0, 2)).to.deep.equal(sorted.slice(0, 2));
+    expect(await r.zrevrangebylex('lex', '+', '-', 'LIMIT', 0, 4)).to.deep.equal([...sorted].reverse().slice(0, 4));
+    expect(await r.zrange('lex', '(w999', '+', 'BYLEX', 'LIMIT', 0, 3)).to.deep.equal(sorted.filter((m) => m > 'w999').slice(0, 3));
+    expect(await r.zrange('lex', '[L', '-', 'BYLEX', 'REV', 'LIMIT', 0, 10)).to.deep.equal(
+      sorted.filter((m) => m <= 'L').reverse().slice(0, 10));
+    expect(await r.zrangebylex('lex', '[w5', '[w5')).to.deep.equal(['w5']);
+    expect(await r.zrangebylex('lex', '(x', '+')).to.deep.equal([]);
+    // a negative offset is an empty answer, read nothing for (it once sent PostgreSQL a LIMIT out of range)
+    expect(await r.call('ZRANGE', 'lex', '[x', '[z', 'REV', 'BYLEX', 'LIMIT', '-9223372036854775808', '4')).to.deep.equal([]);
+    expect(await r.zrangestore('lexdst', 'lex', '[w19', '(w2', 'BYLEX', 'LIMIT', 0, 7)).to.equal(7);
+    expect(await r.zrange('lexdst', '0', '-1')).to.deep.equal(within('w19', 'w2').slice(0, 7));
+    const after = await info();
+    expect(after.paged_whole_reads).to.equal(before.paged_whole_reads);
+    expect(after.paged_partial_reads! - before.paged_partial_reads!).to.be.at.least(5);
+    // a member added with the same score keeps the lex reads partial, one with another score does not
+    await r.zadd('lex', 0, 'w12a');
+    expect(await r.zrangebylex('lex', '[w12', '(w13', 'LIMIT', 0, 3)).to.deep.equal(['w12', 'w120', 'w1200']);
+    expect(await r.zrangebylex('lex', '(w129', '[w12a')).to.deep.equal(['w1290', 'w1291', 'w1292', 'w1293', 'w1294', 'w1295', 'w1296', 'w1297', 'w1298', 'w1299', 'w12a']);
+    expect((await info()).paged_whole_reads).to.equal(before.paged_whole_reads);
+    await r.zadd('lex', 1, 'w12b');
+    expect(await r.zrangebylex('lex', '[w12', '(w13', 'LIMIT', 0, 3)).to.deep.equal(['w12', 'w120', 'w1200']);
+    expect((await info()).paged_whole_reads).to.equal(before.paged_whole_reads! + 1);
+    // scores that differ: the whole set, and Redis's walk in (score, member) order
+    const mixed = await r.zrangebylex('lexmixed', '-', '+', 'LIMIT', 0, 4);
+    expect(mixed).to.deep.equal(words.map((m, i): [string, number] => [m, i % 3]).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 4).map(([m]) => m));
+    expect((await info()).paged_whole_reads).to.equal(before.paged_whole_reads! + 2);
+  });
+
   it('DEL of a cold big key reads none of its members', async () => {
     await restart();
     const before = await info();

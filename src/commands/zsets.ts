@@ -13,7 +13,7 @@ import { SetValue, randomInt } from '../keyspace/values/set.js';
 import { formatDouble, parseFloatArg, parseInteger, parseSafeInt } from '../util/numbers.js';
 import { timeoutArg } from '../execution/blocking.js';
 import type { KeyRef } from '../keyspace/scheduler.js';
-import { intArg, META, membersFrom, metaOnly, range, WHOLE, type Access, type PagedRows } from '../keyspace/paging.js';
+import { beforeEdge, intArg, META, membersFrom, metaOnly, range, WHOLE, type Access, type LexEdge, type PagedRows } from '../keyspace/paging.js';
 import type { Entry } from '../keyspace/types.js';
 
 /**
@@ -114,11 +114,7 @@ function scoreSpan(z: ZSetValue, r: ScoreRange): [number, number] {
 }
 
 /** A lex bound: '-' / '+' are -inf / +inf; others inclusive '[' or exclusive '('. */
-interface LexBound {
-  kind: -1 | 0 | 1;
-  value: string;
-  ex: boolean;
-}
+type LexBound = LexEdge;
 
 function parseLexBound(b: Buffer): LexBound {
   const c0 = b[0];
@@ -133,17 +129,10 @@ function parseLexRange(minB: Buffer, maxB: Buffer): [LexBound, LexBound] {
   return [parseLexBound(minB), parseLexBound(maxB)];
 }
 
-/** m < bound (or <= with `orEqual`) */
-function lexBefore(m: string, b: LexBound, orEqual: boolean): boolean {
-  if (b.kind === -1) return false;
-  if (b.kind === 1) return true;
-  return orEqual ? m <= b.value : m < b.value;
-}
-
 /** The ascending ranks [start, end) of the elements in the lex range. */
 function lexSpan(z: ZSetValue, min: LexBound, max: LexBound): [number, number] {
-  const start = z.countWhile((_s, m) => lexBefore(m, min, min.ex));
-  const end = z.countWhile((_s, m) => lexBefore(m, max, !max.ex));
+  const start = z.countWhile((_s, m) => beforeEdge(m, min, min.ex));
+  const end = z.countWhile((_s, m) => beforeEdge(m, max, !max.ex));
   return [start, Math.max(start, end)];
 }
 
@@ -421,6 +410,9 @@ function zrangeGeneric(c: CommandContext, args: Buffer[], argStart: number, dst:
       }
     } else if (scoreRange) {
       pairs = z.rangeByScore({ ...scoreRange, reverse, offset, count: limit });
+    } else if (z.pages) {
+      // read in part for this (zset-codec.ts): every score is the same, members are in order
+      pairs = z.rangeByLex({ min: lexRange![0], max: lexRange![1], reverse, offset, count: limit });
     } else {
       const [start, end] = lexSpan(z, lexRange![0], lexRange![1]);
       pairs = collect(z, start, end, reverse, offset, limit);
@@ -957,16 +949,16 @@ const rankAccess = (args: Buffer[]): Access => ({ kind: 'rank', member: args[2]!
  * destination only gets written): a range by rank, or by score from one end
  * (with its LIMIT); BYLEX reads the whole set.
  */
-const zrangeAccess = (keyArg: number, fixed?: { byScore: boolean; rev: boolean }) => (args: Buffer[], index: number): Access => {
+const zrangeAccess = (keyArg: number, fixed?: { by: 'score' | 'lex'; rev: boolean }) => (args: Buffer[], index: number): Access => {
   if (index !== keyArg) return META;
   let rev = fixed?.rev ?? false;
-  let byScore = fixed?.byScore ?? false;
+  let by = fixed?.by ?? 'rank';
   let offset = 0;
   let count = -1;
   for (let j = keyArg + 3; j < args.length; j++) {
     const o = keyword(args[j]!);
-    if (o === 'BYLEX') return WHOLE;
-    if (o === 'BYSCORE') byScore = true;
+    if (o === 'BYLEX') by = 'lex';
+    if (o === 'BYSCORE') by = 'score';
     if (o === 'REV') rev = true;
     if (o === 'LIMIT') {
       offset = intArg(args[j + 1]);
@@ -974,9 +966,14 @@ const zrangeAccess = (keyArg: number, fixed?: { byScore: boolean; rev: boolean }
       j += 2;
     }
   }
-  if (!byScore) return range(intArg(args[keyArg + 1]), intArg(args[keyArg + 2]), rev);
+  if (by === 'rank') return range(intArg(args[keyArg + 1]), intArg(args[keyArg + 2]), rev);
   const [lo, hi] = rev ? [args[keyArg + 2]!, args[keyArg + 1]!] : [args[keyArg + 1]!, args[keyArg + 2]!];
-  return { kind: 'scores', ...parseScoreRange(lo, hi), reverse: rev, offset, count };
+  if (by === 'score') return { kind: 'scores', ...parseScoreRange(lo, hi), reverse: rev, offset, count };
+  try {
+    return { kind: 'lex', min: parseLexBound(lo), max: parseLexBound(hi), reverse: rev, offset, count };
+  } catch {
+    return META; // not a lex range: the command answers an error
+  }
 };
 const zrevrangeAccess = (args: Buffer[]) => range(intArg(args[2]), intArg(args[3]), true);
 /** `count` lowest (or highest) members. */
@@ -1053,25 +1050,25 @@ export const zsetsCommands: CommandDef[] = [
     handler: fixedRange('rank', 'reverse'),
   },
   {
-    name: 'zrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { byScore: true, rev: false }), streams: true, group: G, since: '1.0.5',
+    name: 'zrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { by: 'score', rev: false }), streams: true, group: G, since: '1.0.5',
     summary: 'Return a range of members in a sorted set, by score',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
     handler: fixedRange('score', 'forward'),
   },
   {
-    name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { byScore: true, rev: true }), streams: true, group: G, since: '2.2.0',
+    name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { by: 'score', rev: true }), streams: true, group: G, since: '2.2.0',
     summary: 'Return a range of members in a sorted set, by score, with scores ordered from high to low',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
     handler: fixedRange('score', 'reverse'),
   },
   {
-    name: 'zrangebylex', arity: -4, flags: ['readonly'], keys: ONE_KEY, group: G, since: '2.8.9',
+    name: 'zrangebylex', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { by: 'lex', rev: false }), group: G, since: '2.8.9',
     summary: 'Return a range of members in a sorted set, by lexicographical range',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
     handler: fixedRange('lex', 'forward'),
   },
   {
-    name: 'zrevrangebylex', arity: -4, flags: ['readonly'], keys: ONE_KEY, group: G, since: '2.8.9',
+    name: 'zrevrangebylex', arity: -4, flags: ['readonly'], keys: ONE_KEY, access: zrangeAccess(1, { by: 'lex', rev: true }), group: G, since: '2.8.9',
     summary: 'Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.',
     complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
     handler: fixedRange('lex', 'reverse'),

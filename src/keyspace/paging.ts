@@ -30,6 +30,12 @@ export type Access =
    * `offset` skipped, then up to `count` taken (negative: all of them)
    */
   | { readonly kind: 'scores' } & ScoreQuery
+  /**
+   * a sorted set's elements with members in [min, max] (ZRANGEBYLEX), as
+   * `scores`; read in part only when all its scores are equal (Redis defines
+   * lex ranges for that case), whole otherwise
+   */
+  | { readonly kind: 'lex' } & LexQuery
   /** everything (the default for commands that declare nothing) */
   | { readonly kind: 'whole' }
   /**
@@ -52,6 +58,28 @@ export interface ScoreQuery {
   readonly reverse: boolean;
   readonly offset: number;
   readonly count: number;
+}
+
+/** One end of a lex range: -1 is `-`, 1 is `+`, 0 a member (latin1) with `ex` for `(`. */
+export interface LexEdge {
+  readonly kind: -1 | 0 | 1;
+  readonly value: string;
+  readonly ex: boolean;
+}
+
+export interface LexQuery {
+  readonly min: LexEdge;
+  readonly max: LexEdge;
+  readonly reverse: boolean;
+  readonly offset: number;
+  readonly count: number;
+}
+
+/** m comes before the edge (or at it, with `orAt`). */
+export function beforeEdge(m: string, edge: LexEdge, orAt: boolean): boolean {
+  if (edge.kind === -1) return false;
+  if (edge.kind === 1) return true;
+  return orAt ? m <= edge.value : m < edge.value;
 }
 
 export const META: Access = { kind: 'meta' };

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { registerCodec, type PageContext, type TypeCodec } from './codecs.js';
 import { memberCodec } from './member-codec.js';
 import { clampRange, PageFault, WHOLE, type Access, type PagedRows } from '../keyspace/paging.js';
@@ -86,9 +86,12 @@ export const zsetCodec: TypeCodec = {
       const span = rankSpan(v, access);
       return span === null || windowCovers(v, span[0], span[1]);
     }
-    if (access.kind === 'scores') {
+    if (access.kind === 'scores' || access.kind === 'lex') {
+      // a lex range walks the window in member order: only when every score is the same
+      if (access.kind === 'lex' && access.offset >= 0 && access.count !== 0 && v.pages.commonScore === undefined) return false;
       try {
-        v.rangeByScore(access);
+        if (access.kind === 'scores') v.rangeByScore(access);
+        else v.rangeByLex(access);
         return true;
       } catch (err) {
         if (err instanceof PageFault) return false;
@@ -149,7 +152,19 @@ export const zsetCodec: TypeCodec = {
       // An open-ended range (no LIMIT) longer than a window: read the whole set.
       if (zsetCodec.satisfies!(v, access)) return;
     }
-    await memberTable.fetch!(ctx, e, access.kind === 'scores' ? WHOLE : access);
+    if (access.kind === 'lex' && lexEdgesIndexed(access)) {
+      await ctx.settled(e);
+      const total = v.size;
+      const score = await commonScore(ctx, e.keyId);
+      if (score !== undefined && v.pages && v.size === total) {
+        const window = await lexWindow(ctx, e.keyId, total, access, score);
+        if (!v.pages || v.size !== total) return;
+        v.pages.commonScore = score;
+        v.setWindow(window.lo, window.items);
+        if (zsetCodec.satisfies!(v, access)) return;
+      }
+    }
+    await memberTable.fetch!(ctx, e, access.kind === 'scores' || access.kind === 'lex' ? WHOLE : access);
   },
   async openRows(ctx, e: Entry, access) {
     const v = e.value as ZSetValue;
@@ -175,6 +190,7 @@ export const zsetCodec: TypeCodec = {
 };
 
 type ScoreAccess = Extract<Access, { kind: 'scores' }>;
+type LexAccess = Extract<Access, { kind: 'lex' }>;
 
 /**
  * PagedRows of a score range (ZRANGEBYSCORE and the like) too long to read
@@ -210,23 +226,61 @@ function scoredRow(r: Record<string, unknown>): Buffer[] {
  * window's first rank comes from counting the elements outside the starting
  * bound (an index scan of that many entries).
  */
-async function scoreWindow(ctx: PageContext, keyId: number, total: number, q: ScoreAccess): Promise<{ lo: number; items: Array<[string, number]> }> {
-  const take = Math.min(q.count < 0 ? ctx.maxRows : q.count, ctx.maxRows);
-  const need = Math.min(q.offset, ctx.maxRows) + take + 1;
-  // The elements outside the bound the walk starts from (below min, or above max
-  // with `reverse`), and the order that walks away from it ("inward").
+function scoreWindow(ctx: PageContext, keyId: number, total: number, q: ScoreAccess): Promise<{ lo: number; items: Array<[string, number]> }> {
+  // The elements outside the bound the walk starts from (below min, or above max with `reverse`).
   const outside = q.reverse
     ? (q.maxex ? sql`score >= ${pgScore(q.max)}::float8` : sql`score > ${pgScore(q.max)}::float8`)
     : (q.minex ? sql`score <= ${pgScore(q.min)}::float8` : sql`score < ${pgScore(q.min)}::float8`);
-  const inward = sql.raw(q.reverse ? 'DESC' : 'ASC');
-  const outward = sql.raw(q.reverse ? 'ASC' : 'DESC');
+  return rangeWindow(ctx, keyId, total, q, outside, sql`NOT (${outside})`);
+}
+
+/**
+ * The rank window of a lex range, as scoreWindow's, for a set whose scores
+ * are all `score`: its order is then its members', as (key_id, score, member)
+ * holds them. Each condition names the score, so that each statement is a
+ * range of that index whatever the planner's statistics say (stale ones had
+ * it sort the whole set). Edges longer than SHORT_NAME_BYTES are not asked
+ * for (lexEdgesIndexed): a shorter one compares with a long member's indexed
+ * form as with the member.
+ */
+function lexWindow(ctx: PageContext, keyId: number, total: number, q: LexAccess, score: number): Promise<{ lo: number; items: Array<[string, number]> }> {
+  const edge = q.reverse ? q.max : q.min;
+  const value = Buffer.from(edge.value, 'latin1');
+  const same = sql`score = ${pgScore(score)}::float8`;
+  // nothing lies outside `-` (ascending) or `+` (descending), everything outside the other
+  if (edge.kind !== 0) {
+    const none = (edge.kind === -1) !== q.reverse;
+    return rangeWindow(ctx, keyId, total, q, none ? sql`false` : same, none ? same : sql`false`);
+  }
+  const [outside, inside] = q.reverse
+    ? (edge.ex ? [sql`member >= ${value}`, sql`member < ${value}`] : [sql`member > ${value}`, sql`member <= ${value}`])
+    : (edge.ex ? [sql`member <= ${value}`, sql`member > ${value}`] : [sql`member < ${value}`, sql`member >= ${value}`]);
+  return rangeWindow(ctx, keyId, total, q, sql`${same} AND ${outside}`, sql`${same} AND ${inside}`);
+}
+
+function lexEdgesIndexed(q: LexAccess): boolean {
+  return q.min.value.length <= SHORT_NAME_BYTES && q.max.value.length <= SHORT_NAME_BYTES;
+}
+
+async function rangeWindow(
+  ctx: PageContext,
+  keyId: number,
+  total: number,
+  q: { readonly reverse: boolean; readonly offset: number; readonly count: number },
+  outside: RawBuilder<unknown>,
+  inside: RawBuilder<unknown>,
+): Promise<{ lo: number; items: Array<[string, number]> }> {
+  const take = Math.min(q.count < 0 ? ctx.maxRows : q.count, ctx.maxRows);
+  const need = Math.min(q.offset, ctx.maxRows) + take + 1;
+  // the order that walks away from the starting bound ("inward"), and back
+  const [inward, outward] = q.reverse ? [sql`score DESC, member DESC`, sql`score, member`] : [sql`score, member`, sql`score DESC, member DESC`];
   const { rows: counted } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM talus.zsets
     WHERE key_id = ${keyId} AND ${outside}`.execute(ctx.db);
   const n = counted[0]!.n;
   const { rows: edge } = n === 0 ? { rows: [] } : await sql<WindowRow>`SELECT member, long_member, score
-    FROM talus.zsets WHERE key_id = ${keyId} AND ${outside} ORDER BY score ${outward}, member ${outward} LIMIT 1`.execute(ctx.db);
+    FROM talus.zsets WHERE key_id = ${keyId} AND ${outside} ORDER BY ${outward} LIMIT 1`.execute(ctx.db);
   const { rows } = await sql<WindowRow>`SELECT member, long_member, score FROM talus.zsets
-    WHERE key_id = ${keyId} AND NOT (${outside}) ORDER BY score ${inward}, member ${inward} LIMIT ${need}`.execute(ctx.db);
+    WHERE key_id = ${keyId} AND ${inside} ORDER BY ${inward} LIMIT ${need}`.execute(ctx.db);
   if (!q.reverse) {
     const lo = n - edge.length;
     return { lo, items: await inByteOrder(ctx, keyId, lo, [...edge, ...rows]) };
@@ -234,6 +288,16 @@ async function scoreWindow(ctx: PageContext, keyId: number, total: number, q: Sc
   rows.reverse();
   const lo = total - n - rows.length;
   return { lo, items: await inByteOrder(ctx, keyId, lo, [...rows, ...edge]) };
+}
+
+/** The one score every member has, or undefined when they differ (or there are none). */
+async function commonScore(ctx: PageContext, keyId: number): Promise<number | undefined> {
+  // two probes of (key_id, score, member); min()/max() here walked the whole set where statistics were stale
+  const { rows } = await sql<{ lo: number | null; hi: number | null }>`SELECT
+    (SELECT score FROM talus.zsets WHERE key_id = ${keyId} ORDER BY score LIMIT 1) AS lo,
+    (SELECT score FROM talus.zsets WHERE key_id = ${keyId} ORDER BY score DESC LIMIT 1) AS hi`.execute(ctx.db);
+  const { lo, hi } = rows[0]!;
+  return lo !== null && lo === hi ? lo : undefined;
 }
 
 /** A row of talus.zsets as window reads take it: `member` is the indexed form, `long_member` the whole member of a long one. */

@@ -1,6 +1,6 @@
 import { MemberChanges, type TrackedCollection } from './changes.js';
 import { registerValueOps } from '../value-ops.js';
-import { MemberPages, PageFault, type ScoreQuery } from '../paging.js';
+import { beforeEdge, MemberPages, PageFault, type LexQuery, type ScoreQuery } from '../paging.js';
 import { ScanOrder } from './set.js';
 
 /**
@@ -383,6 +383,8 @@ const WINDOW_ITEM_OVERHEAD = 16;
  */
 export class ZSetPages extends MemberPages {
   window: { lo: number; items: Array<[string, number]> } | null = null;
+  /** the score of every member, once a lex read found them all equal, until a member gets another */
+  commonScore: number | undefined = undefined;
 }
 
 /** A sorted set. Mutate only through its methods: they keep the index and change tracking in step. */
@@ -432,6 +434,7 @@ export class ZSetValue implements TrackedCollection {
     if (score === 0 && this.compact) score = 0;
     const old = this.score(member);
     const p = this.pages;
+    if (p !== null && p.commonScore !== score) p.commonScore = undefined;
     if (old !== undefined) {
       // -0 and 0 compare equal, as in Redis (no update).
       if (old === score) return 'same';
@@ -546,6 +549,27 @@ export class ZSetValue implements TrackedCollection {
     if (from < 0 || from >= this.size) return out;
     this.walk(from, q.reverse, (m, s) => {
       if (!(q.reverse ? aboveMin(s) : belowMax(s))) return false;
+      out.push([m, s]);
+      return q.count < 0 || out.length < q.count;
+    });
+    return out;
+  }
+
+  /**
+   * The elements of a lex range, as rangeByScore does score ranges; for a set
+   * whose scores are all equal (what a paged value is read in part for).
+   */
+  rangeByLex(q: LexQuery): Array<[string, number]> {
+    const out: Array<[string, number]> = [];
+    if (q.offset < 0 || q.count === 0) return out;
+    const aboveMin = (m: string) => !beforeEdge(m, q.min, q.min.ex);
+    const belowMax = (m: string) => beforeEdge(m, q.max, !q.max.ex);
+    const from = q.reverse
+      ? this.countWhile((_s, m) => belowMax(m)) - 1 - q.offset
+      : this.countWhile((_s, m) => !aboveMin(m)) + q.offset;
+    if (from < 0 || from >= this.size) return out;
+    this.walk(from, q.reverse, (m, s) => {
+      if (!(q.reverse ? aboveMin(m) : belowMax(m))) return false;
       out.push([m, s]);
       return q.count < 0 || out.length < q.count;
     });
