@@ -22,12 +22,16 @@
  *  11. lists: a list of 1,000,000 elements of 50 bytes written before the restart, then 16
  *             clients at once, each LRANGE 0 -1 of it (cold: streamed from PostgreSQL).
  *  12. writers: 128 clients at once, each one SET of an 8 MB value (1 GB).
- * Run in the order pipe, mset, (restart), cold, megs, mget, many, slow, big, writers, subs, lists, wide:
+ *  13. keys:  1,000,000 keys of 8 bytes written before the restart, then 16 clients at once,
+ *             half KEYS *, half SCAN 0 COUNT 1000000 (all cold: about 30 MB of reply each).
+ *  14. zranges: a sorted set of 500,000 members written before the restart, then 16 clients
+ *             at once, each ZRANGEBYSCORE -inf +inf WITHSCORES of it (cold: streamed).
+ * Run in the order pipe, mset, (restart), cold, megs, mget, many, slow, big, writers, subs, lists, keys, zranges, wide:
  * the later shapes find the earlier ones' values and malloc's holes.
  * Peak RSS per shape: the kernel's VmHWM (reset before each shape through
  * /proc/<pid>/clear_refs) and VmRSS sampled every 50 ms, whichever is higher.
  *
- *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,megs,mget,many,slow,big,writers,subs,lists,wide]
+ *   node dist/bench/rss-shapes.js [--maxmemory-mb 64] [--scale 1] [--shapes pipe,mset,cold,megs,mget,many,slow,big,writers,subs,lists,keys,zranges,wide]
  *                                 [--talus-args '--appendfsync everysec']
  * (--scale multiplies every shape's volume; extra Talus options go in --talus-args)
  */
@@ -38,7 +42,7 @@ import { peakRssMb, pipelinedGets, pipelinedMsets, redisCliPipe, resetPeak, rssS
 
 const maxmemoryMb = Number(option('maxmemory-mb', '64'));
 const scale = Number(option('scale', '1'));
-const shapes = option('shapes', 'pipe,mset,cold,megs,mget,many,slow,big,writers,subs,lists,wide').split(',');
+const shapes = option('shapes', 'pipe,mset,cold,megs,mget,many,slow,big,writers,subs,lists,keys,zranges,wide').split(',');
 const extra = option('talus-args', '').split(/\s+/).filter(Boolean);
 const KB64 = 64 * 1024;
 const limitMb = maxmemoryMb + 200;
@@ -87,7 +91,17 @@ if (shapes.includes('lists')) {
     await client.rpush('lists', ...elements);
   }
 }
-if (shapes.includes('cold') || shapes.includes('megs') || shapes.includes('lists')) {
+const manyKeys = Math.round(1_000_000 * scale);
+if (shapes.includes('keys')) await redisCliPipe(server.port, 'k:', manyKeys, 8);
+const zsetMembers = Math.round(500_000 * scale);
+if (shapes.includes('zranges')) {
+  for (let i = 0; i < zsetMembers; i += 10_000) {
+    const args: Array<string | number> = [];
+    for (let j = i; j < Math.min(zsetMembers, i + 10_000); j++) args.push(j, `m${j}`.padEnd(40, 'z'));
+    await client.zadd('zranges', ...args);
+  }
+}
+if (['cold', 'megs', 'lists', 'keys', 'zranges'].some((s) => shapes.includes(s))) {
   client = await server.restart();
   pid = Number(await client.info('server').then((t) => /process_id:(\d+)/.exec(t)?.[1]));
 }
@@ -240,6 +254,35 @@ await measure('lists', async () => {
   }));
   if (wrong > 0) throw new Error(`${wrong} clients got a wrong list`);
   return `16 clients at once, each LRANGE 0 -1 of a cold list of ${listLength} elements of 50 bytes`;
+});
+await measure('keys', async () => {
+  const count = Number(await client.dbsize());
+  let wrong = 0;
+  await Promise.all(Array.from({ length: 16 }, async (_, n) => {
+    const r = new Redis({ port: server.port, maxRetriesPerRequest: 0 });
+    try {
+      const got = n % 2 === 0 ? (await r.keys('*')).length : ((await r.scan('0', 'COUNT', 1_000_000)) as [string, string[]])[1].length;
+      if (got !== count) wrong++;
+    } finally {
+      r.disconnect();
+    }
+  }));
+  if (wrong > 0) throw new Error(`${wrong} clients got a wrong count of keys`);
+  return `16 clients at once, 8 KEYS * and 8 SCAN 0 COUNT 1000000 of ${count} cold keys`;
+});
+await measure('zranges', async () => {
+  let wrong = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    const r = new Redis({ port: server.port, maxRetriesPerRequest: 0 });
+    try {
+      const all = await r.zrangebyscore('zranges', '-inf', '+inf', 'WITHSCORES');
+      if (all.length !== 2 * zsetMembers || all[1] !== '0' || all[2 * zsetMembers - 2] !== `m${zsetMembers - 1}`.padEnd(40, 'z')) wrong++;
+    } finally {
+      r.disconnect();
+    }
+  }));
+  if (wrong > 0) throw new Error(`${wrong} clients got a wrong range`);
+  return `16 clients at once, each ZRANGEBYSCORE -inf +inf WITHSCORES of a cold sorted set of ${zsetMembers} members`;
 });
 await measure('wide', async () => {
   const fields = Math.round(200_000 * scale);
