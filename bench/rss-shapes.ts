@@ -261,8 +261,9 @@ await measure('keys', async () => {
   await Promise.all(Array.from({ length: 16 }, async (_, n) => {
     const r = new Redis({ port: server.port, maxRetriesPerRequest: 0 });
     try {
+      // one SCAN call returns COUNT keys at most
       const got = n % 2 === 0 ? (await r.keys('*')).length : ((await r.scan('0', 'COUNT', 1_000_000)) as [string, string[]])[1].length;
-      if (got !== count) wrong++;
+      if (got !== (n % 2 === 0 ? count : Math.min(count, 1_000_000))) wrong++;
     } finally {
       r.disconnect();
     }
