@@ -357,7 +357,13 @@ describe('keys: generic keyspace commands', function () {
       expect(await errorOf(r.call('scan', '0', 'COUNT', 'x'))).to.equal('ERR value is not an integer or out of range');
       expect(await errorOf(r.call('scan', '0', 'MATCH'))).to.equal('ERR syntax error');
       expect(await errorOf(r.call('scan', '0', 'FOO', 'bar'))).to.equal('ERR syntax error');
-      expect(await errorOf(r.call('scan', '123456789012'))).to.equal('ERR invalid cursor');
+    });
+
+    it('a cursor it did not give (another server before a failover, a restart) starts the walk over, as Redis takes any number', async () => {
+      await r.mset('sc:a', '1', 'sc:b', '2');
+      expect(await r.call('scan', '123456789012', 'MATCH', 'sc:*', 'COUNT', '1000')).to.deep.equal(await r.call('scan', '0', 'MATCH', 'sc:*', 'COUNT', '1000'));
+      expect(((await r.call('scan', '18446744073709551615', 'COUNT', '1000')) as [string, string[]])[1]).to.include.members(['sc:a', 'sc:b']);
+      await r.del('sc:a', 'sc:b');
     });
 
     it('an empty db ends at once', async () => {

@@ -336,6 +336,17 @@ describe('server and introspection commands', function () {
       expect(await c.reply()).to.equal('OK');
     });
 
+    it('a pause longer than a timer holds (2^31 ms and up, to INT64_MAX)', async () => {
+      for (const ms of ['2147483648', '9223372036854775807']) {
+        const c = await raw();
+        expect(await r.call('client', 'pause', ms, 'write')).to.equal('OK');
+        c.send('SET', 'pause:k', '4');
+        expect(await c.silent(200), `CLIENT PAUSE ${ms}`).to.equal(true);
+        await r.call('client', 'unpause');
+        expect(await c.reply()).to.equal('OK');
+      }
+    });
+
     it('PAUSE WRITE holds scripts that may write, judged by their shebang flags', async () => {
       await r.call('client', 'pause', '10000', 'write');
       const plain = await raw();

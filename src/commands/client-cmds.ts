@@ -455,7 +455,7 @@ function release(t: ServerControl): void {
 
 function clientPause(c: CommandContext, args: Buffer[]): Reply {
   const n = parseInteger(args[2]!);
-  if (n === null || n > BigInt(Number.MAX_SAFE_INTEGER)) return new ErrorReply('ERR timeout is not an integer or out of range');
+  if (n === null) return new ErrorReply('ERR timeout is not an integer or out of range');
   if (n < 0n) return new ErrorReply('ERR timeout is negative');
   let all = true;
   if (args.length === 4) {
@@ -468,15 +468,25 @@ function clientPause(c: CommandContext, args: Buffer[]): Reply {
   const t = c.server;
   const p = pauseState(t);
   const now = Date.now();
-  const until = now + Number(n);
+  // past 2^53 ms (285,000 years) a pause is for good
+  const until = Math.min(now + Number(n), Number.MAX_SAFE_INTEGER);
   const active = p.until > now;
   p.all = active ? p.all || all : all;
   p.until = active ? Math.max(p.until, until) : until;
-  clearTimeout(p.timer);
-  p.timer = setTimeout(() => unpause(t), Math.max(0, p.until - now));
+  armUnpause(t, p);
   syncExpiryPause(t);
-  p.timer.unref();
   return OK;
+}
+
+/** Largest delay a Node.js timer takes (a longer one fires after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Unpause at p.until, through timers of at most MAX_TIMER_MS. */
+function armUnpause(t: ServerControl, p: PauseState): void {
+  clearTimeout(p.timer);
+  const left = Math.max(0, p.until - Date.now());
+  p.timer = setTimeout(() => (left > MAX_TIMER_MS ? armUnpause(t, p) : unpause(t)), Math.min(left, MAX_TIMER_MS));
+  p.timer.unref();
 }
 
 export function installClientHooks(t: ServerControl): void {

@@ -530,7 +530,6 @@ function cursorsOf(t: ServerControl): ScanCursors {
   return table;
 }
 
-const invalidCursor = () => new ErrorReply('ERR invalid cursor');
 
 function scan(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   // The cursor: an unsigned 64-bit decimal, as Redis's strtoul accepts it ("" is 0).
@@ -555,10 +554,10 @@ function scan(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   }
   const cursors = cursorsOf(c.server);
   let after: Buffer | undefined;
-  if (cursor !== 0n) {
-    after = cursors.get(cursor.toString());
-    if (after === undefined) return invalidCursor();
-  }
+  // A cursor this server did not give (or no longer remembers: another server before a
+  // failover, a restart) starts the walk over: Redis takes any number, and a client's
+  // SCAN loop goes on, getting every key present throughout at least once.
+  if (cursor !== 0n) after = cursors.get(cursor.toString());
   const db = c.session.db;
   const reply = (keys: Buffer[], last: Buffer | undefined): Reply => [
     Buffer.from(last === undefined ? '0' : cursors.add(last)),
