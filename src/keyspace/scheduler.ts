@@ -276,7 +276,8 @@ export class Scheduler {
     if (!q) return;
     const next: KeyRef[] = [];
     for (const task of [...q]) {
-      if (task.claim) continue;
+      // done: a command naming the key twice (BITOP OR d k k) is queued on it twice, failed once
+      if (task.claim || task.done) continue;
       this.dequeue(task);
       task.fail(err);
       next.push(...task.refs);
