@@ -133,6 +133,10 @@ describe('differential: Talus vs redis-server', function () {
       ['EVAL', "return redis.call('RESTORE', KEYS[1], ARGV[1], redis.call('DUMP', KEYS[2]), 'ABSTTL')", '2', k('rs2'), k('rl'), '9223372036854775807'],
       // (an expiry past 2^53 ms is kept rounded: docs/compatibility.md)
       ['EXISTS', k('rs2')], ['LRANGE', k('rs2'), '0', '-1'], ['PEXPIREAT', k('rs2'), '9223372036854775807'], ['PERSIST', k('rs2')],
+      // string.format's integer conversions take 64 bits as Redis's Lua does (this Lua's own are 32-bit)
+      ...["'%d', 1765150000000", "'%020d|%-15d|', 1765150000000, -4294967296", "'%+d % d', 4294967296, 3e9", "'%x %X %#x', 4294967296, 1765150000000, 2^40",
+        "'%x', -4294967297", "'%d %d %d', 1e308, 0/0, -1.9e10", "'%d %s %d', '3000000000', 'a', 7", "'%5.2f %d %%', 1.5, 2^53 + 2"]
+        .map((f) => ['EVAL', `return string.format(${f})`, '0']),
       // BITCOUNT: an empty negative range is 0 before the unit is read
       ['SET', k('bits'), 'foo'], ['BITCOUNT', k('bits'), '-2', '-3', ''], ['BITCOUNT', k('nobits'), '-2', '-3', ''],
       ['BITCOUNT', k('bits'), '-2', '-3', 'FOO'], ['BITCOUNT', k('bits'), '1', '2', 'FOO'],

@@ -904,6 +904,77 @@ export class ScriptEngine {
         pausable[co] = true
         return relay(co, resume(co, ...))
       end
+      -- This Lua is a 32-bit build (wasm32: lua_Integer is a 32-bit ptrdiff_t), Redis's a 64-bit
+      -- one: string.format's %d and %i, %x and %X took a value past 32 bits (a time in ms, a
+      -- big counter) modulo 2^32. Such a value is formatted here from its double, truncated
+      -- toward zero as C's cast to a 64-bit integer does; past 64 bits (and NaN) that cast
+      -- gives INT64_MIN on x86-64, as Redis answers.
+      local rawformat, tonumber, floor, ceil = string.format, tonumber, math.floor, math.ceil
+      local TWO31, TWO32, TWO63 = 2147483648, 4294967296, 9223372036854775808
+      local HEX = {[false] = '0123456789abcdef', [true] = '0123456789ABCDEF'}
+      local function wide(v)
+        local n = (rawtype(v) == 'number' or rawtype(v) == 'string') and tonumber(v) or nil
+        return n ~= nil and (n >= TWO31 or n < -TWO31 or n ~= n)
+      end
+      local function hex32(n, upper)
+        local out = ''
+        repeat
+          local d = n % 16
+          out = HEX[upper]:sub(d + 1, d + 1) .. out
+          n = (n - d) / 16
+        until n == 0
+        return out
+      end
+      local function wideInteger(n, conv)
+        n = tonumber(n)
+        if n ~= n or n >= TWO63 or n < -TWO63 then n = -TWO63 end
+        n = n < 0 and ceil(n) or floor(n)
+        if conv == 'd' or conv == 'i' then return n < 0 and '-' or '', rawformat('%.0f', n < 0 and -n or n) end
+        -- %x of a negative value is its two's complement in 64 bits
+        local hi = floor(n / TWO32)
+        local lo = n - hi * TWO32
+        if hi < 0 then hi = hi + TWO32 end
+        local upper = conv == 'X'
+        if hi == 0 then return '', hex32(lo, upper) end
+        local low = hex32(lo, upper)
+        return '', hex32(hi, upper) .. string.rep('0', 8 - #low) .. low
+      end
+      string.format = function(fmt, ...)
+        local n = select('#', ...)
+        local slow = false
+        for i = 1, n do
+          if wide((select(i, ...))) then slow = true break end
+        end
+        if not slow or rawtype(fmt) ~= 'string' then return rawformat(fmt, ...) end
+        local args, out, at, i = {...}, {}, 1, 0
+        local fmtOut = {}
+        while true do
+          local s, e, flags, width, precision, conv = fmt:find('%%([-+ #0]*)(%d*)(%.?%d*)(.)', at)
+          if s == nil then break end
+          if conv ~= '%' then
+            i = i + 1
+            if (conv == 'd' or conv == 'i' or conv == 'x' or conv == 'X') and wide(args[i]) then
+              local sign, digits = wideInteger(args[i], conv)
+              if sign == '' and flags:find('+', 1, true) and (conv == 'd' or conv == 'i') then sign = '+'
+              elseif sign == '' and flags:find(' ', 1, true) and (conv == 'd' or conv == 'i') then sign = ' ' end
+              if flags:find('#', 1, true) and (conv == 'x' or conv == 'X') then sign = '0' .. conv end
+              local w = tonumber(width) or 0
+              if flags:find('0', 1, true) and not flags:find('-', 1, true) and #sign + #digits < w then
+                digits = string.rep('0', w - #sign - #digits) .. digits
+              end
+              args[i] = sign .. digits
+              fmtOut[#fmtOut + 1] = fmt:sub(at, s - 1) .. '%' .. (flags:find('-', 1, true) and '-' or '') .. width .. 's'
+              at = e + 1
+            end
+          end
+          if at <= s then
+            fmtOut[#fmtOut + 1] = fmt:sub(at, e)
+            at = e + 1
+          end
+        end
+        fmtOut[#fmtOut + 1] = fmt:sub(at)
+        return rawformat(table.concat(fmtOut), unpack(args, 1, n))
+      end
       -- Redis's Lua loads no bytecode: a binary chunk is parsed as text, and fails as such
       local rawloadstring = loadstring
       loadstring = function(s, chunkname)
