@@ -383,9 +383,18 @@ export class Executor {
     // A SWAPDB while this waited re-points c.db (commands/keys.ts): plan again too.
     const db = c.db;
     const submit = (keyRefs: KeyRef[]): void => {
+      // A command answers once: a second run or failure of its task would be a reply too many,
+      // and every later reply of the client would go to the command before it.
+      let settled = false;
+      const once = (how: string): boolean => {
+        if (!settled) return (settled = true);
+        this.host.log.warning(`${command.fullName}: its task ${how} after it was settled (ignored)`);
+        return false;
+      };
       const ran = this.host.scheduler.submit(
         keyRefs,
         () => {
+          if (!once('ran')) return;
           ranOrFailed();
           let resident = keyRefs;
           if (replan || c.db !== db) {
@@ -407,6 +416,7 @@ export class Executor {
           if (queued && !answering && !this.host.blocking.isBlocked(c) && !c.suspended) c.connection?.resume();
         },
         (error) => {
+          if (!once('failed')) return;
           ranOrFailed();
           this.host.keyspace.closeUntakenRows(keyRefs);
           c.replies.deliver(Errors.storage(error.message), 0);
