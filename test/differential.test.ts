@@ -137,6 +137,11 @@ describe('differential: Talus vs redis-server', function () {
       ...["'%d', 1765150000000", "'%020d|%-15d|', 1765150000000, -4294967296", "'%+d % d', 4294967296, 3e9", "'%x %X %#x', 4294967296, 1765150000000, 2^40",
         "'%x', -4294967297", "'%d %d %d', 1e308, 0/0, -1.9e10", "'%d %s %d', '3000000000', 'a', 7", "'%5.2f %d %%', 1.5, 2^53 + 2"]
         .map((f) => ['EVAL', `return string.format(${f})`, '0']),
+      // MEMORY USAGE's SAMPLES: an integer, not negative, the option repeatable (the size itself is Talus's own)
+      ['MEMORY', 'USAGE', k('nokey'), 'SAMPLES', 'x'], ['MEMORY', 'USAGE', k('nokey'), 'SAMPLES', '-1'], ['MEMORY', 'USAGE', k('nokey'), 'SAMPLES', '5', 'SAMPLES', '0'],
+      ['MEMORY', 'USAGE', k('nokey'), 'SAMPLES'], ['MEMORY', 'USAGE', k('nokey'), 'FOO', '1'], ['MEMORY', 'USAGE', k('nokey'), 'SAMPLES', '9223372036854775808'],
+      // WAIT's timeout has its own error text; CLIENT LIST ID takes any integer, matching no client for 0 or less
+      ['WAIT', '0', 'x'], ['WAIT', 'x', '0'], ['WAIT', '0', '-1'], ['CLIENT', 'LIST', 'ID', '0'], ['CLIENT', 'LIST', 'ID', '-1', '0'], ['CLIENT', 'LIST', 'ID', 'x'],
       // BITCOUNT: an empty negative range is 0 before the unit is read
       ['SET', k('bits'), 'foo'], ['BITCOUNT', k('bits'), '-2', '-3', ''], ['BITCOUNT', k('nobits'), '-2', '-3', ''],
       ['BITCOUNT', k('bits'), '-2', '-3', 'FOO'], ['BITCOUNT', k('bits'), '1', '2', 'FOO'],

@@ -110,7 +110,8 @@ function clientList(c: CommandContext, args: Buffer[]): Reply {
     ids = new Set();
     for (let i = 3; i < args.length; i++) {
       const n = parseInteger(args[i]!);
-      if (n === null || n <= 0n) return new ErrorReply('ERR Invalid client ID');
+      // as Redis: any integer, one no client has (0, negative) matches none
+      if (n === null) return new ErrorReply('ERR Invalid client ID');
       ids.add(Number(n));
     }
   } else if (args.length !== 2) {

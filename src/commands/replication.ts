@@ -88,8 +88,9 @@ function wait(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
     );
   }
   const n = parseInteger(args[1]!);
+  if (n === null) return Errors.notInteger();
   const timeout = parseInteger(args[2]!);
-  if (n === null || timeout === null) return Errors.notInteger();
+  if (timeout === null) return new ErrorReply('ERR timeout is not an integer or out of range');
   if (timeout < 0n) return new ErrorReply('ERR timeout is negative');
   return c.server.replication.wait(Number(n), Number(timeout));
 }

@@ -25,7 +25,7 @@ import {
   VerbatimReply,
   type Reply,
 } from '../protocol/reply.js';
-import { keyword } from './args.js';
+import { int64Arg, keyword } from './args.js';
 import { parseInteger } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
 import { ConfigError } from '../config/store.js';
@@ -688,7 +688,11 @@ export const serverCommands: CommandDef[] = [
         name: 'usage', arity: -3, flags: ['readonly'], keys: { first: 2, last: 2, step: 1 }, access: metaOnly, group: 'server',
         since: '4.0.0', summary: 'Estimates the memory usage of a key.', complexity: 'O(1)',
         handler: (c, args) => {
-          if (args.length !== 3 && !(args.length === 5 && keyword(args[3]!) === 'SAMPLES')) return Errors.syntax();
+          // as Redis: SAMPLES options in any number, each count an integer and not negative
+          for (let j = 3; j < args.length; j += 2) {
+            if (keyword(args[j]!) !== 'SAMPLES' || j + 1 >= args.length) return Errors.syntax();
+            if (int64Arg(args[j + 1]!) < 0n) return Errors.syntax();
+          }
           // The hot-set accounting of the key: what it costs resident in Talus.
           const e = c.keyspace.lookup(c.session.db, args[2]!.toString('latin1'));
           return e === undefined ? null : e.size;
