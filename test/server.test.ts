@@ -508,6 +508,16 @@ describe('server and introspection commands', function () {
   });
 
   describe('misc server commands', () => {
+    it('WAIT for followers there are not waits its timeout, as Redis; inside MULTI it answers at once', async () => {
+      const t = Date.now();
+      expect(await r.call('WAIT', '1', '300')).to.equal(0);
+      expect(Date.now() - t).to.be.at.least(250);
+      expect(await r.call('WAIT', '0', '0')).to.equal(0);
+      const t2 = Date.now();
+      expect(await r.multi().call('WAIT', '1', '0').exec()).to.deep.equal([[null, 0]]);
+      expect(Date.now() - t2).to.be.below(250);
+    });
+
     it('TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF, ROLE', async () => {
       const [s, us] = (await r.time()) as unknown as string[];
       expect(Math.abs(Number(s) - Date.now() / 1000)).to.be.lessThan(5);

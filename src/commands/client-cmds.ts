@@ -8,6 +8,7 @@
  * order: ALL holds every command, WRITE the ones that may change data (and
  * EXEC of a transaction holding such commands).
  */
+import { atDeadline } from '../util/timers.js';
 import type { CommandDef, Command } from './table.js';
 import { Errors } from './errors.js';
 import { ErrorReply, MapReply, OK, SetReply, VerbatimReply, type Reply } from '../protocol/reply.js';
@@ -352,7 +353,8 @@ interface PauseState {
   all: boolean;
   /** FAILOVER pauses writes too, independently of CLIENT PAUSE/UNPAUSE (as Redis's pause purposes) */
   failover: boolean;
-  timer: NodeJS.Timeout | undefined;
+  /** cancels the unpause at `until` */
+  timer: (() => void) | undefined;
   held: Array<{ s: Session; args: Buffer[] }>;
 }
 
@@ -418,7 +420,7 @@ function unpause(t: ServerControl): void {
   p.until = 0;
   p.all = false;
   syncExpiryPause(t);
-  clearTimeout(p.timer);
+  p.timer?.();
   p.timer = undefined;
   if (!p.failover) release(t);
 }
@@ -474,20 +476,10 @@ function clientPause(c: CommandContext, args: Buffer[]): Reply {
   const active = p.until > now;
   p.all = active ? p.all || all : all;
   p.until = active ? Math.max(p.until, until) : until;
-  armUnpause(t, p);
+  p.timer?.();
+  p.timer = atDeadline(p.until, () => unpause(t));
   syncExpiryPause(t);
   return OK;
-}
-
-/** Largest delay a Node.js timer takes (a longer one fires after 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Unpause at p.until, through timers of at most MAX_TIMER_MS. */
-function armUnpause(t: ServerControl, p: PauseState): void {
-  clearTimeout(p.timer);
-  const left = Math.max(0, p.until - Date.now());
-  p.timer = setTimeout(() => (left > MAX_TIMER_MS ? armUnpause(t, p) : unpause(t)), Math.min(left, MAX_TIMER_MS));
-  p.timer.unref();
 }
 
 export function installClientHooks(t: ServerControl): void {

@@ -92,7 +92,7 @@ function wait(c: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   const timeout = parseInteger(args[2]!);
   if (timeout === null) return new ErrorReply('ERR timeout is not an integer or out of range');
   if (timeout < 0n) return new ErrorReply('ERR timeout is negative');
-  return c.server.replication.wait(Number(n), Number(timeout));
+  return c.server.replication.wait(Number(n), Math.min(Number(timeout), Number.MAX_SAFE_INTEGER), c.session.inExec);
 }
 
 export const replicationCommands: CommandDef[] = [

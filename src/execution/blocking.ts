@@ -1,3 +1,4 @@
+import { atDeadline } from '../util/timers.js';
 import { ErrorReply, NULL_ARRAY, RawReply, type Reply } from '../protocol/reply.js';
 import type { Command } from '../commands/table.js';
 import type { Db } from '../keyspace/keyspace.js';
@@ -76,7 +77,8 @@ interface Waiter {
   onTimeout: () => Reply;
   servesGone: boolean;
   deadline: number;
-  timer: NodeJS.Timeout | undefined;
+  /** cancels the timeout */
+  timer: (() => void) | undefined;
   /** the command, for stats when it completes (set by Talus right after the handler) */
   cmd: Command | undefined;
   args: Buffer[] | undefined;
@@ -92,8 +94,6 @@ interface ReadyKey {
   name: string;
 }
 
-/** setTimeout's longest delay; longer timeouts re-arm */
-const MAX_TIMER = 2 ** 31 - 1;
 
 /** What blocking uses of the server. */
 export interface BlockingHost {
@@ -347,17 +347,12 @@ export class Blocking {
   }
 
   private arm(w: Waiter): void {
-    const delay = Math.max(0, w.deadline - Date.now());
-    w.timer = setTimeout(() => {
+    w.timer = atDeadline(w.deadline, () => {
       w.timer = undefined;
       if (w.done) return;
-      if (Date.now() < w.deadline) {
-        this.arm(w);
-        return;
-      }
       this.stats.timedOut++;
       this.complete(w, w.onTimeout(), this.host.keyspace.changelog.seq, performance.now());
-    }, Math.min(delay, MAX_TIMER));
+    });
   }
 
   /** Unblock with this reply, delivered and counted like any command's. */
@@ -373,7 +368,7 @@ export class Blocking {
   private remove(w: Waiter): void {
     if (w.done) return;
     w.done = true;
-    if (w.timer) clearTimeout(w.timer);
+    w.timer?.();
     w.timer = undefined;
     const byName = this.byKey.get(w.db);
     for (const n of w.keys) {

@@ -110,7 +110,7 @@ export interface ReplicationControl {
   /** NOREPLICAS when min-replicas-to-write is not met (EXEC of writes checks it too) */
   writesRefused(): ErrorReply | undefined;
   /** WAIT: how many followers committed everything logged so far, once enough did or the timeout passed */
-  wait(numreplicas: number, timeoutMs: number): Promise<number> | number;
+  wait(numreplicas: number, timeoutMs: number, inTransaction: boolean): Promise<number> | number;
   roleReply(): Reply;
   /** DEBUG CHANGE-REPL-ID: a new history id; the old one becomes replid2 */
   changeReplid(): void;

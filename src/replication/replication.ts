@@ -1,3 +1,4 @@
+import { atDeadline } from '../util/timers.js';
 import path from 'node:path';
 import type { Flusher } from '../storage/flusher.js';
 import type { ReplicationRow, ReplicationStore } from '../storage/replication-store.js';
@@ -347,20 +348,24 @@ export class Replication implements ReplicationControl {
     return least;
   }
 
-  /** WAIT numreplicas timeout: followers whose PostgreSQL committed everything logged so far. */
-  wait(numreplicas: number, timeoutMs: number): Promise<number> | number {
+  /**
+   * WAIT numreplicas timeout: followers whose PostgreSQL committed everything
+   * logged so far. As Redis, it waits for them (for good with timeout 0) even
+   * with none connected, except inside a transaction, which never blocks.
+   */
+  wait(numreplicas: number, timeoutMs: number, inTransaction: boolean): Promise<number> | number {
     const offset = this.history.offsetOf(this.h.keyspace.changelog.seq);
     const n = this.acked(offset);
-    if (n >= numreplicas || this.feeds.size === 0) return n;
+    if (n >= numreplicas || inTransaction) return n;
     return new Promise((resolve) => {
       const w = { offset, count: numreplicas, resolve };
       this.waits.push(w);
       if (timeoutMs > 0) {
-        setTimeout(() => {
+        atDeadline(Date.now() + timeoutMs, () => {
           if (!this.waits.includes(w)) return;
           this.waits = this.waits.filter((x) => x !== w);
           resolve(this.acked(offset));
-        }, timeoutMs);
+        });
       }
     });
   }
