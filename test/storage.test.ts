@@ -25,13 +25,13 @@ describe('storage', function () {
     pool = undefined;
   });
 
-  /** A database migrated up to `version` (the files up to it, copied aside). */
-  async function databaseAt(version: number): Promise<pg.Pool> {
+  /** A database (`url`, or a fresh one) migrated up to `version` (the files up to it, copied aside). */
+  async function databaseAt(version: number, url?: string): Promise<pg.Pool> {
     const dir = tempDir('migrations');
     for (const f of fs.readdirSync(MIGRATIONS_DIR)) {
       if (/^\d{4}_/.test(f) && Number(f.slice(0, 4)) <= version) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(dir, f));
     }
-    pool = new pg.Pool({ connectionString: await freshDatabase() });
+    pool = new pg.Pool({ connectionString: url ?? (await freshDatabase()) });
     expect(await migrate(pool, log, dir)).to.equal(version);
     return pool;
   }
@@ -76,12 +76,7 @@ describe('storage', function () {
 
   it('0009 gives names over 2560 bytes their indexed form and keeps them whole; Talus reads them back', async () => {
     const url = await freshDatabase();
-    const dir = tempDir('migrations');
-    for (const f of fs.readdirSync(MIGRATIONS_DIR)) {
-      if (/^\d{4}_/.test(f) && Number(f.slice(0, 4)) <= 8) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(dir, f));
-    }
-    pool = new pg.Pool({ connectionString: url });
-    expect(await migrate(pool, log, dir)).to.equal(8);
+    pool = await databaseAt(8, url);
     // the longest names 0008 accepted (2,600 bytes), and the longest that keep their form
     const name = (tag: string, size: number) => Buffer.concat([Buffer.from(tag), Buffer.alloc(size - tag.length, 0xfe)]);
     const longKey = name('k', 2600);
@@ -136,12 +131,7 @@ describe('storage', function () {
 
   it('0016 gives keys with a TTL an exact expire_due; refreshed TTLs keep theirs (HOT updates) and cold keys still expire', async () => {
     const url = await freshDatabase();
-    const dir = tempDir('migrations');
-    for (const f of fs.readdirSync(MIGRATIONS_DIR)) {
-      if (/^\d{4}_/.test(f) && Number(f.slice(0, 4)) <= 15) fs.copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(dir, f));
-    }
-    pool = new pg.Pool({ connectionString: url });
-    expect(await migrate(pool, log, dir)).to.equal(15);
+    pool = await databaseAt(15, url);
     const soon = Date.now() + 6000;
     await pool.query(`INSERT INTO talus.keys (db, key, key_id, type, expire_at, length, value) VALUES
       (0, 'forever', 11, 'string', NULL, 0, 'a'), (0, 'soon', 12, 'string', $1, 0, 'b'), (0, 'later', 13, 'string', 4102444800000, 0, 'c')`, [soon]);

@@ -538,21 +538,8 @@ export class ZSetValue implements TrackedCollection {
    * around that end (ZSetCodec.fetch reads it).
    */
   rangeByScore(q: ScoreQuery): Array<[string, number]> {
-    const out: Array<[string, number]> = [];
-    if (q.offset < 0 || q.count === 0) return out;
     const { min, max } = q;
-    const aboveMin = q.minex ? (s: number) => s > min : (s: number) => s >= min;
-    const belowMax = q.maxex ? (s: number) => s < max : (s: number) => s <= max;
-    const from = q.reverse
-      ? this.countWhile(belowMax) - 1 - q.offset
-      : this.countWhile((s) => !aboveMin(s)) + q.offset;
-    if (from < 0 || from >= this.size) return out;
-    this.walk(from, q.reverse, (m, s) => {
-      if (!(q.reverse ? aboveMin(s) : belowMax(s))) return false;
-      out.push([m, s]);
-      return q.count < 0 || out.length < q.count;
-    });
-    return out;
+    return this.rangeWhere(q, q.minex ? (s) => s > min : (s) => s >= min, q.maxex ? (s) => s < max : (s) => s <= max);
   }
 
   /**
@@ -560,16 +547,23 @@ export class ZSetValue implements TrackedCollection {
    * whose scores are all equal (what a paged value is read in part for).
    */
   rangeByLex(q: LexQuery): Array<[string, number]> {
+    return this.rangeWhere(q, (_s, m) => !beforeEdge(m, q.min, q.min.ex), (_s, m) => beforeEdge(m, q.max, !q.max.ex));
+  }
+
+  /**
+   * The elements that are `aboveMin` and `belowMax` (each true of a suffix,
+   * resp. a prefix, of the set in order), ascending or with `reverse`
+   * descending from the top, skipping `offset` and taking up to `count`.
+   */
+  private rangeWhere(q: { readonly reverse: boolean; readonly offset: number; readonly count: number }, aboveMin: Bound, belowMax: Bound): Array<[string, number]> {
     const out: Array<[string, number]> = [];
     if (q.offset < 0 || q.count === 0) return out;
-    const aboveMin = (m: string) => !beforeEdge(m, q.min, q.min.ex);
-    const belowMax = (m: string) => beforeEdge(m, q.max, !q.max.ex);
     const from = q.reverse
-      ? this.countWhile((_s, m) => belowMax(m)) - 1 - q.offset
-      : this.countWhile((_s, m) => !aboveMin(m)) + q.offset;
+      ? this.countWhile(belowMax) - 1 - q.offset
+      : this.countWhile((s, m) => !aboveMin(s, m)) + q.offset;
     if (from < 0 || from >= this.size) return out;
     this.walk(from, q.reverse, (m, s) => {
-      if (!(q.reverse ? aboveMin(m) : belowMax(m))) return false;
+      if (!(q.reverse ? aboveMin(s, m) : belowMax(s, m))) return false;
       out.push([m, s]);
       return q.count < 0 || out.length < q.count;
     });
